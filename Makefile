@@ -1,0 +1,88 @@
+# wapsim: make | make test | make demo | make deps | make install PREFIX=... | make bench
+# Every target that compiles depends on deps, which installs missing Debian packages when run as root.
+
+PREFIX  ?= /usr/local
+CC      ?= cc
+BUILD   ?= build
+CFLAGS  ?= -O2 -g
+WARN    := -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wformat=2 -Wno-format-truncation
+PKGS    := sqlite3 openssl libmicrohttpd libcjson
+# Deferred (=) so pkg-config runs after deps has installed what it needs.
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS))
+PKG_LIBS   = $(shell pkg-config --libs $(PKGS))
+ALL_CFLAGS = $(WARN) $(CFLAGS) -Isim $(PKG_CFLAGS) -MMD -MP
+LDLIBS     = $(PKG_LIBS)
+
+# sim/: the core library, and the wapsim command (wapsim.c and cmd_*.c).
+CMD_SRC  := sim/wapsim.c $(wildcard sim/cmd_*.c)
+LIB_SRC  := $(filter-out $(CMD_SRC),$(wildcard sim/*.c))
+LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
+CMD_OBJ  := $(CMD_SRC:%.c=$(BUILD)/obj/%.o)
+COMPONENTS := portal spf vmm gateway host
+PROGRAMS := $(BUILD)/wapsim $(COMPONENTS:%=$(BUILD)/wapsim-%)
+
+UNIT_SRC := $(wildcard tests/unit/test_*.c)
+UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+SAN_BIN  := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/san/tests/%)
+SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+
+.PHONY: all deps test unit unit-san integration demo install clean bench
+.DEFAULT_GOAL := all
+
+all: $(PROGRAMS)
+
+deps:
+	@sh mk/deps.sh
+
+$(BUILD)/obj/%.o: %.c | deps
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+$(BUILD)/libwapsim.a: $(LIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/wapsim: $(CMD_OBJ) $(BUILD)/libwapsim.a
+	$(CC) $(CFLAGS) -o $@ $(CMD_OBJ) $(BUILD)/libwapsim.a $(LDLIBS)
+
+# A component: everything in its folder, linked with the core library.
+define component_rule
+$(BUILD)/wapsim-$(1): $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard $(1)/*.c)) $(BUILD)/libwapsim.a
+	$$(CC) $$(CFLAGS) -o $$@ $$(filter %.o,$$^) $(BUILD)/libwapsim.a $$(LDLIBS)
+endef
+$(foreach c,$(COMPONENTS),$(eval $(call component_rule,$(c))))
+
+# Unit tests: cmocka, one binary per file, linked against the library objects.
+$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libwapsim.a | deps
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $$(pkg-config --cflags cmocka) -o $@ $< $(BUILD)/libwapsim.a $(LDLIBS) $$(pkg-config --libs cmocka)
+
+# The same unit tests and library under AddressSanitizer and UndefinedBehaviorSanitizer.
+$(BUILD)/san/obj/%.o: %.c | deps
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -O1 $(SAN_FLAGS) -c $< -o $@
+
+$(BUILD)/san/tests/%: tests/unit/%.c $(LIB_SRC:%.c=$(BUILD)/san/obj/%.o) | deps
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -O1 $(SAN_FLAGS) $$(pkg-config --cflags cmocka) -o $@ $^ $(LDLIBS) $$(pkg-config --libs cmocka)
+
+# make test: unit tests, the same under sanitizers, then integration tests; ends with
+# one summary line "N passed, N failed".
+test: all $(UNIT_BIN) $(SAN_BIN)
+	@sh tests/run.sh $(BUILD)
+
+unit: $(UNIT_BIN)
+	@sh tests/run.sh $(BUILD) unit
+
+demo: all
+	@sh mk/demo.sh $(BUILD)
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/libexec/wapsim
+	install -m 0755 $(BUILD)/wapsim $(DESTDIR)$(PREFIX)/bin/wapsim
+	install -m 0755 $(COMPONENTS:%=$(BUILD)/wapsim-%) $(DESTDIR)$(PREFIX)/libexec/wapsim/
+
+clean:
+	rm -rf $(BUILD)
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

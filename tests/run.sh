@@ -1,0 +1,61 @@
+#!/bin/sh
+# The test runner behind `make test`: cmocka unit tests, the same under ASan+UBSan,
+# then the integration tests (tests/integration/*.sh, TAP-style "ok"/"not ok" lines).
+# Ends with one summary line, "N passed, N failed", and exits 1 when anything failed.
+# usage: tests/run.sh BUILD_DIR [unit]
+build=${1:-build}
+only=${2:-all}
+top=$(cd "$(dirname "$0")/.." && pwd)
+passed=0
+failed=0
+failures=""
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+
+# One cmocka binary: add its counts; a crash without a summary is a failure.
+run_cmocka() {
+    label=$1 bin=$2
+    name=$(basename "$bin")
+    ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+        "$bin" >"$log" 2>&1
+    rc=$?
+    p=$(sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p' "$log" | tail -n 1)
+    f=$(sed -n 's/^\[  FAILED  \] \([0-9]*\) test.*/\1/p' "$log" | tail -n 1)
+    p=${p:-0} f=${f:-0}
+    if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then f=1; fi
+    passed=$((passed + p)); failed=$((failed + f))
+    if [ "$f" -ne 0 ]; then
+        echo "FAIL $label $name"; sed 's/^/    /' "$log" | tail -n 40
+        failures="$failures $label/$name"
+    else
+        echo "ok   $label $name ($p)"
+    fi
+}
+
+echo "== unit tests"
+for t in "$build"/tests/test_*; do [ -x "$t" ] && run_cmocka unit "$t"; done
+if [ "$only" = all ]; then
+    echo "== unit tests under AddressSanitizer and UndefinedBehaviorSanitizer"
+    for t in "$build"/san/tests/test_*; do [ -x "$t" ] && run_cmocka asan+ubsan "$t"; done
+
+    echo "== integration tests"
+    for t in "$top"/tests/integration/*.sh; do
+        [ -f "$t" ] || continue
+        name=$(basename "$t" .sh)
+        WAPSIM="$top/$build/wapsim" BUILD="$top/$build" sh "$t" >"$log" 2>&1
+        rc=$?
+        p=$(grep -c '^ok ' "$log")
+        f=$(grep -c '^not ok ' "$log")
+        if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then f=1; fi
+        passed=$((passed + p)); failed=$((failed + f))
+        if [ "$f" -ne 0 ]; then
+            echo "FAIL integration $name"; sed 's/^/    /' "$log" | tail -n 60
+            failures="$failures integration/$name"
+        else
+            echo "ok   integration $name ($p)"
+        fi
+    done
+fi
+[ -n "$failures" ] && echo "failed:$failures"
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]

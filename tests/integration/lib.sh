@@ -1,0 +1,58 @@
+# lib.sh: helpers for integration tests, sourced by each tests/integration/*.sh.
+# Each check prints a TAP line, "ok N - what" or "not ok N - what"; tests/run.sh counts them.
+# $WAPSIM is the wapsim under test. Labs made with new_lab are stopped on exit by pid.
+
+: "${WAPSIM:?WAPSIM must name the wapsim program}"
+T_N=0
+T_TMP=$(mktemp -d /tmp/wapsim-test.XXXXXX)
+T_LABS=""
+# A key template of this test run's own, so tests never depend on a user's cache.
+export WAPSIM_CACHE="$T_TMP/cache"
+unset WAPSIM_LAB
+
+ok()     { T_N=$((T_N + 1)); echo "ok $T_N - $*"; }
+not_ok() { T_N=$((T_N + 1)); echo "not ok $T_N - $*"; }
+# check "what" command...: ok when the command succeeds.
+check() { what=$1; shift; if "$@"; then ok "$what"; else not_ok "$what"; fi; }
+# check_eq "what" expected actual
+check_eq() {
+    if [ "$2" = "$3" ]; then ok "$1"; else not_ok "$1 (expected '$2', got '$3')"; fi
+}
+# check_exit "what" status command...: the command exits with that status.
+check_exit() {
+    what=$1 want=$2; shift 2
+    "$@" >"$T_TMP/out" 2>"$T_TMP/err"; got=$?
+    if [ "$got" = "$want" ]; then ok "$what"; else not_ok "$what (exit $got, wanted $want; $(head -c 300 "$T_TMP/err"))"; fi
+}
+# json_sql FILE SQL: query a JSON file with SQLite's JSON functions (no jq needed);
+# the file's text is the parameter j in "WITH doc(j) AS (...)".
+json_sql() {
+    sqlite3 -batch -noheader :memory: "WITH doc(j) AS (SELECT readfile('$1')) $2"
+}
+
+new_lab() { # new_lab DIR [lab init options...]
+    dir=$1; shift
+    T_LABS="$T_LABS $dir"
+    "$WAPSIM" lab init "$dir" "$@" >"$T_TMP/init.out" 2>&1
+}
+
+# Processes (not zombies) whose command line names the lab directory.
+lab_pids() {
+    abs=$(cd "$1" 2>/dev/null && pwd -P) || return 0
+    for p in /proc/[0-9]*; do
+        [ -r "$p/cmdline" ] || continue
+        state=$(sed -n 's/^State:[[:space:]]*\([A-Z]\).*/\1/p' "$p/status" 2>/dev/null)
+        [ "$state" = Z ] && continue
+        if tr '\0' '\n' <"$p/cmdline" 2>/dev/null | grep -qx -- "$abs"; then echo "${p#/proc/}"; fi
+    done
+}
+
+cleanup() {
+    for lab in $T_LABS; do
+        [ -d "$lab" ] || continue
+        "$WAPSIM" --lab "$lab" down >/dev/null 2>&1
+        for pid in $(lab_pids "$lab"); do kill -9 "$pid" 2>/dev/null; done
+    done
+    rm -rf "$T_TMP"
+}
+trap cleanup EXIT

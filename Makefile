@@ -26,6 +26,7 @@ UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 SAN_BIN  := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/san/tests/%)
 SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
+.SECONDARY:
 .PHONY: all deps test unit unit-san integration demo install clean bench
 .DEFAULT_GOAL := all
 
@@ -64,7 +65,7 @@ $(BUILD)/san/obj/%.o: %.c | deps
 
 $(BUILD)/san/tests/%: tests/unit/%.c $(LIB_SRC:%.c=$(BUILD)/san/obj/%.o) | deps
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -O1 $(SAN_FLAGS) $$(pkg-config --cflags cmocka) -o $@ $^ $(LDLIBS) $$(pkg-config --libs cmocka)
+	$(CC) $(ALL_CFLAGS) -O1 $(SAN_FLAGS) $$(pkg-config --cflags cmocka) -o $@ $(filter %.c %.o,$^) $(LDLIBS) $$(pkg-config --libs cmocka)
 
 # make test: unit tests, the same under sanitizers, then integration tests; ends with
 # one summary line "N passed, N failed".

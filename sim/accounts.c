@@ -41,8 +41,10 @@ int ws_password_verify(const char *password, const char *hash)
     int iterations;
     char salt_hex[33], hash_hex[65];
     unsigned char salt[16], want[32], got[32];
+    int consumed = -1;
     if (!password || !hash ||
-        sscanf(hash, "pbkdf2-sha256$%d$%32[0-9A-F]$%64[0-9A-F]", &iterations, salt_hex, hash_hex) != 3 ||
+        sscanf(hash, "pbkdf2-sha256$%d$%32[0-9A-F]$%64[0-9A-F]%n", &iterations, salt_hex, hash_hex, &consumed) != 3 ||
+        consumed != (int)strlen(hash) ||
         iterations < 1000 || iterations > 10000000 || unhex(salt_hex, salt, sizeof salt) != 0 ||
         unhex(hash_hex, want, sizeof want) != 0)
         return 0;

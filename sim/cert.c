@@ -49,9 +49,16 @@ static X509_NAME *parse_subject(const char *text, ws_error *e)
         char *end = eq - 1;
         while (end > parts[i] && isspace((unsigned char)*end))
             *end-- = '\0';
+        char *value = eq + 1, *vend = value + strlen(value);
+        while (vend > value && isspace((unsigned char)vend[-1]))
+            *--vend = '\0';
+        if (!*value) {
+            ws_seterr(e, "bad subject '%s': '%s' has no value", text, parts[i]);
+            goto fail;
+        }
         const char *field = strcmp(parts[i], "E") == 0 ? "emailAddress" : parts[i];
         if (OBJ_txt2nid(field) == NID_undef ||
-            !X509_NAME_add_entry_by_txt(name, field, MBSTRING_UTF8, (unsigned char *)eq + 1, -1, -1, 0)) {
+            !X509_NAME_add_entry_by_txt(name, field, MBSTRING_UTF8, (unsigned char *)value, -1, -1, 0)) {
             ERR_clear_error();
             ws_seterr(e, "bad subject '%s': unknown attribute '%s'", text, parts[i]);
             goto fail;
@@ -553,7 +560,11 @@ int ws_cert_read(const unsigned char *data, size_t len, const char *password, X5
     }
     EVP_PKEY *k = NULL;
     STACK_OF(X509) *ca = NULL;
-    if (!PKCS12_parse(p12, pass, &k, cert, &ca) || !*cert) {
+    int parsed = PKCS12_parse(p12, pass, &k, cert, &ca);
+    /* A PFX without a key: OpenSSL puts its certificate among the CA certificates. */
+    if (parsed && !*cert && sk_X509_num(ca) > 0)
+        *cert = sk_X509_shift(ca);
+    if (!parsed || !*cert) {
         PKCS12_free(p12);
         sk_X509_pop_free(ca, X509_free);
         EVP_PKEY_free(k);

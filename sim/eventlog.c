@@ -53,7 +53,7 @@ int ws_event_foreach(ws_state *st, const ws_event_filter *f, int (*fn)(const ws_
     sqlite3_stmt *s = ws_state_prepare(st,
                                        "SELECT id, time_ms, machine, channel, source, event_id, level, text"
                                        " FROM events WHERE (?1 IS NULL OR machine = ?1)"
-                                       " AND (?2 IS NULL OR channel = ?2) AND time_ms >= ?3 AND id > ?4"
+                                       " AND (?2 IS NULL OR channel = ?2) AND (?3 = 0 OR time_ms >= ?3) AND id > ?4"
                                        " ORDER BY id",
                                        e);
     if (!s)

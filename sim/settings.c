@@ -3,6 +3,7 @@
 
 #include <stdio.h>
 
+#include "cert.h"
 #include "vault.h"
 
 int ws_setting_get(ws_state *st, const char *scope, const char *key, char *out, size_t n)
@@ -29,14 +30,21 @@ int ws_setting_set(ws_state *st, const char *scope, const char *key, const char 
 
 int ws_trusted_issuer_add(ws_state *st, const char *machine, const char *thumbprint, ws_error *e)
 {
-    return ws_state_exec(st, e, "INSERT OR IGNORE INTO trusted_issuers(machine, thumbprint) VALUES(?, ?)", 2,
-                         machine, thumbprint);
+    char tp[41];
+    if (ws_thumbprint_normalize(thumbprint, tp) != 0)
+        return ws_seterr(e, "bad thumbprint '%s' (40 hexadecimal digits)", thumbprint ? thumbprint : "");
+    return ws_state_exec(st, e,
+                         "INSERT INTO trusted_issuers(machine, thumbprint) VALUES(?, ?)"
+                         " ON CONFLICT(machine, thumbprint) DO NOTHING",
+                         2, machine, tp);
 }
 
 int ws_trusted_issuer_remove(ws_state *st, const char *machine, const char *thumbprint, ws_error *e)
 {
-    return ws_state_exec(st, e, "DELETE FROM trusted_issuers WHERE machine = ? AND thumbprint = ?", 2, machine,
-                         thumbprint);
+    char tp[41];
+    if (ws_thumbprint_normalize(thumbprint, tp) != 0)
+        return ws_seterr(e, "bad thumbprint '%s' (40 hexadecimal digits)", thumbprint ? thumbprint : "");
+    return ws_state_exec(st, e, "DELETE FROM trusted_issuers WHERE machine = ? AND thumbprint = ?", 2, machine, tp);
 }
 
 int ws_trusted_issuer_has(ws_state *st, const char *machine, const char *thumbprint)
@@ -46,7 +54,12 @@ int ws_trusted_issuer_has(ws_state *st, const char *machine, const char *thumbpr
     if (!s)
         return 0;
     sqlite3_bind_text(s, 1, machine, -1, SQLITE_STATIC);
-    sqlite3_bind_text(s, 2, thumbprint, -1, SQLITE_STATIC);
+    char tp[41];
+    if (ws_thumbprint_normalize(thumbprint, tp) != 0) {
+        sqlite3_finalize(s);
+        return 0;
+    }
+    sqlite3_bind_text(s, 2, tp, -1, SQLITE_STATIC);
     int found = sqlite3_step(s) == SQLITE_ROW;
     sqlite3_finalize(s);
     return found;

@@ -136,11 +136,18 @@ int ws_state_open_file(const char *path, int create, int target, ws_state **out,
     }
     sqlite3_busy_timeout(db, WS_BUSY_TIMEOUT_MS);
     sqlite3_extended_result_codes(db, 1);
-    int app_id, version;
-    /* The first read is where SQLite finds a damaged or foreign file. */
-    if (pragma_int(db, "PRAGMA application_id", &app_id, e) != 0 ||
-        pragma_int(db, "PRAGMA user_version", &version, e) != 0) {
-        ws_error inner = *e;
+    int app_id, version, tables;
+    ws_error inner = {""};
+    /* The first read is where SQLite finds a damaged or foreign file. The three
+     * values are read in one transaction: another process may be migrating. */
+    int bad = sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK ||
+              pragma_int(db, "PRAGMA application_id", &app_id, &inner) != 0 ||
+              pragma_int(db, "PRAGMA user_version", &version, &inner) != 0 ||
+              pragma_int(db, "SELECT count(*) FROM sqlite_master", &tables, &inner) != 0;
+    if (bad && !inner.msg[0])
+        snprintf(inner.msg, sizeof inner.msg, "%s", sqlite3_errmsg(db));
+    sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
+    if (bad) {
         ws_seterr(e, "%s is damaged: %s", path, inner.msg);
         sqlite3_close(db);
         return -1;
@@ -152,8 +159,7 @@ int ws_state_open_file(const char *path, int create, int target, ws_state **out,
     }
     if (app_id == 0 && version == 0) {
         /* An empty file is ours to fill; a file with tables of someone else's is not. */
-        int tables;
-        if (pragma_int(db, "SELECT count(*) FROM sqlite_master", &tables, e) != 0 || tables > 0) {
+        if (tables > 0) {
             ws_seterr(e, "%s is not a wapsim state file", path);
             sqlite3_close(db);
             return -1;
@@ -170,9 +176,20 @@ int ws_state_open_file(const char *path, int create, int target, ws_state **out,
         return -1;
     }
     char *errmsg = NULL;
-    if (sqlite3_exec(db, "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON",
-                     NULL, NULL, &errmsg) != SQLITE_OK) {
-        ws_seterr(e, "%s: %s", path, errmsg ? errmsg : "cannot set WAL mode");
+    /* Switching to WAL takes an exclusive lock and ignores the busy timeout: retry. */
+    int rc;
+    for (int waited = 0;; waited += 20) {
+        rc = sqlite3_exec(db, "PRAGMA journal_mode = WAL", NULL, NULL, NULL);
+        if ((rc & 0xff) != SQLITE_BUSY && (rc & 0xff) != SQLITE_LOCKED)
+            break;
+        if (waited >= WS_BUSY_TIMEOUT_MS)
+            break;
+        ws_sleep_ms(20);
+    }
+    if (rc != SQLITE_OK ||
+        sqlite3_exec(db, "PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON", NULL, NULL, &errmsg) !=
+            SQLITE_OK) {
+        ws_seterr(e, "%s: %s", path, errmsg ? errmsg : sqlite3_errmsg(db));
         sqlite3_free(errmsg);
         sqlite3_close(db);
         return -1;

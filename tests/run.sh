@@ -1,6 +1,6 @@
 #!/bin/sh
 # The test runner behind `make test`: cmocka unit tests, the same under ASan+UBSan,
-# then the integration tests (tests/integration/*.sh, TAP-style "ok"/"not ok" lines).
+# then the integration tests (tests/integration/test_*.sh, TAP-style "ok"/"not ok" lines).
 # Ends with one summary line, "N passed, N failed", and exits 1 when anything failed.
 # usage: tests/run.sh BUILD_DIR [unit]
 build=${1:-build}
@@ -39,7 +39,7 @@ if [ "$only" = all ]; then
     for t in "$build"/san/tests/test_*; do [ -x "$t" ] && run_cmocka asan+ubsan "$t"; done
 
     echo "== integration tests"
-    for t in "$top"/tests/integration/*.sh; do
+    for t in "$top"/tests/integration/test_*.sh; do
         [ -f "$t" ] || continue
         name=$(basename "$t" .sh)
         WAPSIM="$top/$build/wapsim" BUILD="$top/$build" sh "$t" >"$log" 2>&1

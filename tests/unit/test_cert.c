@@ -423,11 +423,8 @@ static void test_pfx_without_csp_or_password(void **state)
     assert_true(csp_ok);
 }
 
-#ifdef WS_TEST_KNOWN_BUGS
-/* A PFX holding only a certificate, as ws_pfx_export writes with key NULL.
- * Known bug: ws_cert_read refuses it ("cannot read the PFX"), because OpenSSL 3's
- * PKCS12_parse returns a certificate without a matching key in ca, not in cert.
- * Enable with -DWS_TEST_KNOWN_BUGS once sim/cert.c takes the first certificate of ca. */
+/* A PFX holding only a certificate, as ws_pfx_export writes with key NULL:
+ * OpenSSL 3's PKCS12_parse returns such a certificate in ca, not in cert. */
 static void test_pfx_certificate_only(void **state)
 {
     (void)state;
@@ -450,7 +447,6 @@ static void test_pfx_certificate_only(void **state)
     assert_null(key);
     assert_null(csp);
 }
-#endif
 
 static void test_pem_round_trip(void **state)
 {
@@ -798,9 +794,7 @@ int main(void)
         cmocka_unit_test(test_pfx_round_trip_with_csp),
         cmocka_unit_test(test_pfx_wrong_password_refused),
         cmocka_unit_test(test_pfx_without_csp_or_password),
-#ifdef WS_TEST_KNOWN_BUGS
         cmocka_unit_test(test_pfx_certificate_only),
-#endif
         cmocka_unit_test(test_pem_round_trip),
         cmocka_unit_test(test_der_round_trip),
         cmocka_unit_test(test_garbage_refused),

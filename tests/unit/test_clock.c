@@ -123,7 +123,7 @@ static void test_duration_parse(void **state)
         int64_t seconds;
     } good[] = {
         {"90s", 90},       {"2h", 7200},        {"31d", 31 * 86400}, {"-1h30m", -5400}, {"15m", 900},
-        {"45", 45},        {"0", 0},            {"1w", 7 * 86400},   {"+2h", 7200},     {"1h30", 5430},
+        {"45", 45},        {"0", 0},            {"1w", 7 * 86400},   {"+2h", 7200},     {"1h30", 3630},
         {"1d2h3m4s", 93784}, {"-90s", -90},     {"3650d", 3650LL * 86400},
     };
     for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
@@ -323,6 +323,18 @@ static void test_password_hash(void **state)
             fail_msg("verified against malformed hash '%s'", malformed[i] ? malformed[i] : "(null)");
 }
 
+/* Text after the hash (or a 65th digit) makes it a different, wrong hash. */
+static void test_password_hash_trailing_text(void **state)
+{
+    (void)state;
+    char h[WS_PASSWORD_HASH_MAX], longer[WS_PASSWORD_HASH_MAX + 8];
+    assert_int_equal(ws_password_hash("pw", h), 0);
+    snprintf(longer, sizeof longer, "%sjunk", h);
+    assert_int_equal(ws_password_verify("pw", longer), 0);
+    snprintf(longer, sizeof longer, "%sAB", h);
+    assert_int_equal(ws_password_verify("pw", longer), 0);
+}
+
 static void test_accounts(void **state)
 {
     fixture *f = *state;
@@ -497,6 +509,7 @@ int main(void)
         cmocka_unit_test(test_time_format_parse),
         T(test_lab_clock),
         cmocka_unit_test(test_password_hash),
+        cmocka_unit_test(test_password_hash_trailing_text),
         T(test_accounts),
         T(test_eventlog),
     };

@@ -555,6 +555,54 @@ static void test_concurrent_writers(void **state)
     }
 }
 
+/* Several processes opening a lab.db that does not exist yet, with create, as
+ * components started together would: none may fail with "database is locked"
+ * (PRAGMA journal_mode = WAL does not wait for the lock by itself) or "is not a
+ * wapsim state file" (read while another process migrates). */
+#define N_CREATORS 6
+#define CREATE_ROUNDS 20
+
+static void test_concurrent_create(void **state)
+{
+    fixture *f = *state;
+    int failures = 0;
+    for (int round = 0; round < CREATE_ROUNDS; round++) {
+        char dir[160];
+        snprintf(dir, sizeof dir, "%s/lab%d", f->dir, round);
+        assert_int_equal(mkdir(dir, 0700), 0);
+        int go[2];
+        assert_int_equal(pipe(go), 0);
+        pid_t pids[N_CREATORS];
+        for (int i = 0; i < N_CREATORS; i++) {
+            pids[i] = fork();
+            assert_true(pids[i] >= 0);
+            if (pids[i] == 0) {
+                close(go[1]);
+                char c;
+                if (read(go[0], &c, 1) < 0)
+                    _exit(2);
+                ws_state *st = NULL;
+                ws_error e = {""};
+                if (ws_state_open(dir, 1, &st, &e) != 0) {
+                    fprintf(stderr, "round %d creator %d: %s\n", round, i, e.msg);
+                    _exit(1);
+                }
+                ws_state_close(st);
+                _exit(0);
+            }
+        }
+        close(go[0]);
+        close(go[1]); /* all start at once */
+        for (int i = 0; i < N_CREATORS; i++) {
+            int status = 0;
+            assert_int_equal(waitpid(pids[i], &status, 0), pids[i]);
+            if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+                failures++;
+        }
+    }
+    assert_int_equal(failures, 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -569,6 +617,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_meta_round_trip, setup, teardown),
         cmocka_unit_test_setup_teardown(test_transactions_and_exec, setup, teardown),
         cmocka_unit_test_setup_teardown(test_concurrent_writers, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_concurrent_create, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

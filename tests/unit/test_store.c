@@ -722,6 +722,20 @@ static void test_settings(void **state)
     assert_false(ws_trusted_issuer_has(f->st, "rdgw01", thumbprints[VMM]));
 }
 
+/* A thumbprint that is not 40 hex digits is refused, not silently dropped; a lower
+ * case one is stored in canonical form. */
+static void test_trusted_issuer_bad_thumbprint(void **state)
+{
+    fixture *f = *state;
+    ws_error e = {""};
+    assert_int_equal(ws_trusted_issuer_add(f->st, "hv01", "1234", &e), -1);
+    assert_int_equal(ws_trusted_issuer_add(f->st, "hv01", "14590DC5C3AAF238FCFD7785B4B93F4071402C3G", &e), -1);
+    assert_int_equal(ws_trusted_issuer_add(f->st, "hv01", "14:59:0d:c5:c3:aa:f2:38:fc:fd:77:85:b4:b9:3f:40:71:40:2c:34", &e), 0);
+    assert_true(ws_trusted_issuer_has(f->st, "hv01", "14590DC5C3AAF238FCFD7785B4B93F4071402C34"));
+    assert_true(ws_trusted_issuer_has(f->st, "hv01", "14590dc5c3aaf238fcfd7785b4b93f4071402c34"));
+    assert_false(ws_trusted_issuer_has(f->st, "hv02", "14590DC5C3AAF238FCFD7785B4B93F4071402C34"));
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int main(void)
@@ -741,6 +755,7 @@ int main(void)
         T(test_vault_name_by_thumbprint),
         T(test_machines),
         T(test_settings),
+        T(test_trusted_issuer_bad_thumbprint),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

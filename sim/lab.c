@@ -163,16 +163,16 @@ static int certs_from_template(ws_state *st, const char *template_path)
     sqlite3_finalize(s);
     if (rc != 0)
         return -1;
-    char *sql = ws_printf("INSERT INTO certificates SELECT * FROM template.certificates WHERE name IN (");
-    for (size_t i = 0; i < N_CERTS; i++) {
-        char *next = ws_printf("%s%s'%s'", sql, i ? "," : "", default_certs[i].name);
-        free(sql);
-        sql = next;
+    s = ws_state_prepare(st, "INSERT INTO certificates SELECT * FROM template.certificates WHERE name = ?", NULL);
+    for (size_t i = 0; s && rc == 0 && i < N_CERTS; i++) {
+        sqlite3_reset(s);
+        sqlite3_bind_text(s, 1, default_certs[i].name, -1, SQLITE_STATIC);
+        if (sqlite3_step(s) != SQLITE_DONE || sqlite3_changes(st->db) != 1)
+            rc = -1;
     }
-    char *full = ws_printf("%s)", sql);
-    free(sql);
-    rc = sqlite3_exec(st->db, full, NULL, NULL, NULL) == SQLITE_OK ? 0 : -1;
-    free(full);
+    if (!s)
+        rc = -1;
+    sqlite3_finalize(s);
     sqlite3_exec(st->db, "DETACH DATABASE template", NULL, NULL, NULL);
     return rc;
 }

@@ -2,8 +2,8 @@
 # make deps: the Debian packages wapsim builds and tests with.
 # As root, installs what is missing; otherwise prints the exact apt-get line and fails.
 set -u
-PKGS="build-essential pkg-config libsqlite3-dev libssl-dev libmicrohttpd-dev libcjson-dev libcmocka-dev
-      xvfb x11-apps netpbm freerdp2-x11 sqlite3 openssl"
+PKGS="build-essential pkg-config libsqlite3-dev libssl-dev libmicrohttpd-dev libcjson-dev libcmocka-dev libcurl4-openssl-dev
+      xvfb x11-apps netpbm freerdp2-x11 sqlite3 openssl curl"
 missing=""
 for p in $PKGS; do
   dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q '^install ok installed$' || missing="$missing $p"

@@ -104,6 +104,12 @@ void ws_component_fail(ws_component *c, const char *fmt, ...)
     exit(WS_EXIT_FAIL);
 }
 
+void ws_component_wait(void)
+{
+    while (!ws_component_stop)
+        ws_sleep_ms(100);
+}
+
 void ws_component_idle_loop(ws_component *c, const int *fds, int nfds)
 {
     (void)c;

@@ -28,6 +28,8 @@ void ws_component_init(ws_component *c, const char *program, const char *role, c
 void ws_component_running(ws_component *c, const char *detail);
 /* Fatal start-up error: one line in the log and exit 1 (the supervisor restarts it). */
 void ws_component_fail(ws_component *c, const char *fmt, ...) __attribute__((format(printf, 2, 3), noreturn));
+/* Wait for SIGTERM (which may be delivered to any of the process's threads). */
+void ws_component_wait(void);
 /* Accept and close connections on the given listeners until SIGTERM. */
 void ws_component_idle_loop(ws_component *c, const int *fds, int nfds);
 void ws_component_close(ws_component *c);

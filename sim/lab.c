@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -100,6 +101,31 @@ int ws_subnet_in_use(const char *subnet)
             return 1;
     }
     return 0;
+}
+
+int ws_lab_hosts_lookup(const char *lab_dir, const char *name, char *address, size_t n)
+{
+    char path[4200], line[1024];
+    snprintf(path, sizeof path, "%s/hosts", lab_dir);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return -1;
+    int found = -1;
+    while (found != 0 && fgets(line, sizeof line, f)) {
+        char *hash = strchr(line, '#');
+        if (hash)
+            *hash = '\0';
+        char *save = NULL, *addr = strtok_r(line, " \t\r\n", &save);
+        for (char *h = addr ? strtok_r(NULL, " \t\r\n", &save) : NULL; h; h = strtok_r(NULL, " \t\r\n", &save)) {
+            if (strcasecmp(h, name) == 0) {
+                snprintf(address, n, "%s", addr);
+                found = 0;
+                break;
+            }
+        }
+    }
+    fclose(f);
+    return found;
 }
 
 void ws_template_path(char *out, size_t n)
@@ -314,6 +340,11 @@ static int make_world(ws_state *st, const char *prefix, ws_lab_init_result *res,
         if (ws_password_new(a->password, 17) != 0 || ws_account_add(st, a->name, a->role, a->password, e) != 0)
             return -1;
     }
+    /* The portal's registration of SPF: endpoint credentials, which WAP keeps in its
+     * configuration database [model: encrypted there]. */
+    if (ws_setting_set(st, "portal", "spf_user", res->accounts[3].name, e) != 0 ||
+        ws_setting_set(st, "portal", "spf_password", res->accounts[3].password, e) != 0)
+        return -1;
 
     /* Tenants' subscriptions and VMs. */
     static const struct {

@@ -42,6 +42,10 @@ int ws_subnet_prefix(const char *subnet, char *prefix, size_t n);
  * address:port pairs in that subnet. */
 int ws_subnet_in_use(const char *subnet);
 
+/* Look a name up in the lab's hosts file (what a tenant's PC can resolve); address
+ * receives the address. -1 when the name is not there. */
+int ws_lab_hosts_lookup(const char *lab_dir, const char *name, char *address, size_t n);
+
 /* Where lab init keeps its key template ($WAPSIM_CACHE, else $XDG_CACHE_HOME/wapsim,
  * else ~/.cache/wapsim). */
 void ws_template_path(char *out, size_t n);

@@ -79,6 +79,23 @@ int ws_machine_foreach(ws_state *st, int (*fn)(const ws_machine *, void *), void
     return 0;
 }
 
+int ws_machine_by_role(ws_state *st, const char *role, ws_machine *m, ws_error *e)
+{
+    sqlite3_stmt *s = ws_state_prepare(st, "SELECT " MACHINE_COLUMNS " FROM machines WHERE role = ? ORDER BY name", e);
+    if (!s)
+        return -1;
+    sqlite3_bind_text(s, 1, role, -1, SQLITE_STATIC);
+    int found = sqlite3_step(s) == SQLITE_ROW;
+    if (found)
+        row_to_machine(s, m);
+    sqlite3_finalize(s);
+    if (!found) {
+        ws_seterr(e, "the lab has no machine with role %s", role);
+        return WS_NOT_FOUND;
+    }
+    return 0;
+}
+
 int ws_machine_add(ws_state *st, const ws_machine *m, ws_error *e)
 {
     if (!ws_role_find(m->role))

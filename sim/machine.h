@@ -34,6 +34,8 @@ int ws_machine_get(ws_state *st, const char *name, ws_machine *m, ws_error *e);
 int ws_machine_exists(ws_state *st, const char *name);
 /* Machines in a stable order (by address); fn returns non-zero to stop. */
 int ws_machine_foreach(ws_state *st, int (*fn)(const ws_machine *, void *), void *arg, ws_error *e);
+/* The first machine (by name) of a role: "the" VMM server, SPF, gateway. */
+int ws_machine_by_role(ws_state *st, const char *role, ws_machine *m, ws_error *e);
 int ws_machine_add(ws_state *st, const ws_machine *m, ws_error *e);
 
 #endif

@@ -14,7 +14,7 @@
 
 const char *ws_cli_lab;
 
-static const ws_cmd *const tables[] = {ws_cmds_lab, ws_cmds_run, ws_cmds_logs, ws_cmds_cert};
+static const ws_cmd *const tables[] = {ws_cmds_lab, ws_cmds_run, ws_cmds_logs, ws_cmds_cert, ws_cmds_console};
 
 static void print_usage(FILE *out)
 {

@@ -1,19 +1,232 @@
-/* wapsim-spf: Service Provider Foundation, the OData service in front of VMM (HTTPS on 8090).
- * This stage serves the health probe only; the VMConnection resource comes with the
- * "Issue console access" issue. */
+/* wapsim-spf: Service Provider Foundation, the OData v3 service (WCF Data Services)
+ * between the tenant portal and VMM, HTTPS on 8090 with spf-ssl and basic
+ * authentication of the portal's service account. The tenant the portal acts for is
+ * named by the x-ms-principal-id header.
+ *   GET <root>/VirtualMachines                                    the tenant's VMs
+ *   GET <root>/VirtualMachines(ID=guid'..',StampId=guid'..')/VMConnection   application/x-rdp
+ * Errors are OData JSON error bodies (REFERENCE.md section 1 [model]); the underlying
+ * VMM error goes to SPF's own log. */
+#include <cjson/cJSON.h>
+#include <ctype.h>
+#include <openssl/evp.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
+#include "accounts.h"
+#include "eventlog.h"
+#include "httpc.h"
 #include "httpd.h"
+#include "machine.h"
+#include "settings.h"
 
-static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
-                              const char *version, const char *upload_data, size_t *upload_data_size,
-                              void **con_cls)
+#define ROOT "/SC2012R2/VMM/Microsoft.Management.Odata.svc"
+#define SPF_CHANNEL "Microsoft-ServiceProviderFoundation/Admin" /* [model] */
+
+static enum MHD_Result odata_error(ws_httpd_req *rq, unsigned status, const char *value)
 {
-    (void)cls, (void)version, (void)upload_data, (void)upload_data_size, (void)con_cls;
-    if (strcmp(method, "GET") == 0 && strcmp(url, "/health") == 0)
-        return ws_httpd_reply(conn, 200, "text/plain", "OK\n", 3);
-    return ws_httpd_reply(conn, 404, "text/plain", "Not Found\n", 10);
+    cJSON *o = cJSON_CreateObject(), *err = cJSON_AddObjectToObject(o, "odata.error");
+    cJSON_AddStringToObject(err, "code", "");
+    cJSON *msg = cJSON_AddObjectToObject(err, "message");
+    cJSON_AddStringToObject(msg, "lang", "en-US");
+    cJSON_AddStringToObject(msg, "value", value);
+    char *text = cJSON_PrintUnformatted(o);
+    cJSON_Delete(o);
+    const char *extra[] = {"DataServiceVersion", "1.0;", NULL, NULL, NULL};
+    if (status == 401) {
+        extra[2] = "WWW-Authenticate";
+        extra[3] = "Basic realm=\"Service Provider Foundation\"";
+    }
+    enum MHD_Result r =
+        ws_httpd_reply_ex(rq->conn, status, "application/json;odata=verbose;charset=utf-8", text, strlen(text), extra);
+    cJSON_free(text);
+    return r;
+}
+
+/* Basic authentication of a service account (role "service"). */
+static int authenticated(ws_httpd_req *rq, char *user, size_t n)
+{
+    const char *h = ws_httpd_header(rq, "Authorization");
+    user[0] = '\0';
+    if (!h || strncmp(h, "Basic ", 6) != 0 || strlen(h + 6) > 512)
+        return 0;
+    unsigned char decoded[400];
+    int len = EVP_DecodeBlock(decoded, (const unsigned char *)h + 6, (int)strlen(h + 6));
+    if (len <= 0)
+        return 0;
+    decoded[len] = '\0';
+    char *colon = strchr((char *)decoded, ':');
+    if (!colon)
+        return 0;
+    *colon = '\0';
+    snprintf(user, n, "%s", (char *)decoded);
+    char role[32];
+    /* EVP_DecodeBlock counts padding as zero bytes: strlen stops at them. */
+    return ws_account_check(rq->st, user, colon + 1, role, sizeof role) && strcmp(role, "service") == 0;
+}
+
+static int is_tenant(ws_state *st, const char *name)
+{
+    sqlite3_stmt *s = ws_state_prepare(st, "SELECT 1 FROM accounts WHERE name = ? AND role = 'tenant'", NULL);
+    if (!s)
+        return 0;
+    sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
+    int ok = sqlite3_step(s) == SQLITE_ROW;
+    sqlite3_finalize(s);
+    return ok;
+}
+
+static enum MHD_Result list_vms(ws_httpd_req *rq, const char *tenant, const char *stamp)
+{
+    sqlite3_stmt *s = ws_state_prepare(rq->st,
+                                       "SELECT v.id, v.name, v.os, v.state, s.id FROM vms v"
+                                       " JOIN subscriptions s ON s.id = v.subscription"
+                                       " WHERE s.tenant = ? ORDER BY v.name",
+                                       NULL);
+    if (!s)
+        return odata_error(rq, 500, "An error occurred while processing this request.");
+    sqlite3_bind_text(s, 1, tenant, -1, SQLITE_STATIC);
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "odata.metadata", "https://spf01:8090" ROOT "/$metadata#VirtualMachines");
+    cJSON *arr = cJSON_AddArrayToObject(o, "value");
+    while (sqlite3_step(s) == SQLITE_ROW) {
+        cJSON *vm = cJSON_CreateObject();
+        cJSON_AddStringToObject(vm, "ID", (const char *)sqlite3_column_text(s, 0));
+        cJSON_AddStringToObject(vm, "StampId", stamp);
+        cJSON_AddStringToObject(vm, "Name", (const char *)sqlite3_column_text(s, 1));
+        cJSON_AddStringToObject(vm, "OperatingSystem", (const char *)sqlite3_column_text(s, 2));
+        cJSON_AddStringToObject(vm, "Status", (const char *)sqlite3_column_text(s, 3));
+        cJSON_AddStringToObject(vm, "OwnerUserName", tenant);
+        cJSON_AddStringToObject(vm, "SubscriptionId", (const char *)sqlite3_column_text(s, 4));
+        cJSON_AddItemToArray(arr, vm);
+    }
+    sqlite3_finalize(s);
+    char *text = cJSON_PrintUnformatted(o);
+    cJSON_Delete(o);
+    enum MHD_Result r = ws_httpd_reply(rq->conn, 200, "application/json;odata=minimalmetadata;charset=utf-8", text,
+                                       strlen(text));
+    cJSON_free(text);
+    return r;
+}
+
+/* "VirtualMachines(ID=guid'<36>',StampId=guid'<36>')/VMConnection" */
+static int parse_connection_path(const char *path, char id[37], char stamp[37])
+{
+    static const char a[] = "/VirtualMachines(ID=guid'", b[] = "',StampId=guid'", c[] = "')/VMConnection";
+    size_t la = sizeof a - 1, lb = sizeof b - 1, lc = sizeof c - 1;
+    if (strlen(path) != la + 36 + lb + 36 + lc || strncmp(path, a, la) != 0 ||
+        strncmp(path + la + 36, b, lb) != 0 || strcmp(path + la + 36 + lb + 36, c) != 0)
+        return -1;
+    memcpy(id, path + la, 36);
+    id[36] = '\0';
+    memcpy(stamp, path + la + 36 + lb, 36);
+    stamp[36] = '\0';
+    return ws_guid_valid(id) && ws_guid_valid(stamp) ? 0 : -1;
+}
+
+static int tenant_owns(ws_state *st, const char *tenant, const char *vm_id)
+{
+    sqlite3_stmt *s = ws_state_prepare(st,
+                                       "SELECT 1 FROM vms v JOIN subscriptions s ON s.id = v.subscription"
+                                       " WHERE v.id = ? COLLATE NOCASE AND s.tenant = ?",
+                                       NULL);
+    if (!s)
+        return 0;
+    sqlite3_bind_text(s, 1, vm_id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 2, tenant, -1, SQLITE_STATIC);
+    int ok = sqlite3_step(s) == SQLITE_ROW;
+    sqlite3_finalize(s);
+    return ok;
+}
+
+static enum MHD_Result vm_connection(ws_httpd_req *rq, const char *tenant, const char *vm_id)
+{
+    const char *spf = rq->c->machine.name;
+    if (!tenant_owns(rq->st, tenant, vm_id)) {
+        ws_event(rq->st, spf, SPF_CHANNEL, "Service Provider Foundation", 403, WS_LEVEL_WARNING,
+                 "Tenant '%s' asked for a console of virtual machine %s, which is not in its subscriptions.", tenant,
+                 vm_id);
+        return odata_error(rq, 404, "Resource not found for the segment 'VirtualMachines'.");
+    }
+    ws_machine vmm;
+    sqlite3_stmt *s = ws_state_prepare(rq->st, "SELECT name FROM machines WHERE role = 'vmm' ORDER BY name", NULL);
+    char vmm_name[64] = "";
+    if (s && sqlite3_step(s) == SQLITE_ROW)
+        snprintf(vmm_name, sizeof vmm_name, "%s", (const char *)sqlite3_column_text(s, 0));
+    sqlite3_finalize(s);
+    if (ws_machine_get(rq->st, vmm_name, &vmm, NULL) != 0)
+        return odata_error(rq, 500, "An error occurred while processing this request.");
+    char url[512], resolve[512], body[128];
+    snprintf(url, sizeof url, "http://%s:%d/console", vmm.fqdn, vmm.port);
+    snprintf(resolve, sizeof resolve, "%s:%d:%s", vmm.fqdn, vmm.port, vmm.address);
+    snprintf(body, sizeof body, "{\"vm\":\"%s\"}", vm_id);
+    ws_http_request hrq = {.method = "POST", .url = url, .body = body, .body_len = strlen(body),
+                           .content_type = "application/json", .resolve = resolve, .st = rq->st,
+                           .from_machine = spf, .timeout_ms = 20000};
+    ws_http_response hrs;
+    ws_error e;
+    if (ws_http(&hrq, &hrs, &e) != 0) {
+        ws_event(rq->st, spf, SPF_CHANNEL, "Service Provider Foundation", 1, WS_LEVEL_ERROR,
+                 "Operation manager plugin method 'GetReadStream' for resource name 'VMM.VirtualMachine' failed "
+                 "with error messsage 'VMM server %s is not reachable: %s'",
+                 vmm.name, e.msg);
+        return odata_error(rq, 500, "An error occurred while processing this request.");
+    }
+    enum MHD_Result r;
+    if (hrs.status == 200 && strcmp(hrs.content_type, "application/x-rdp") == 0) {
+        r = ws_httpd_reply(rq->conn, 200, "application/x-rdp", hrs.body, hrs.body_len);
+    } else {
+        cJSON *o = cJSON_ParseWithLength((const char *)hrs.body, hrs.body_len);
+        const char *msg = cJSON_GetStringValue(cJSON_GetObjectItem(o, "error"));
+        /* SPF's own text, "messsage" (sic) as the real one writes it (REFERENCE.md section 6). */
+        ws_event(rq->st, spf, SPF_CHANNEL, "Service Provider Foundation", 1, WS_LEVEL_ERROR,
+                 "Operation manager plugin method 'GetReadStream' for resource name 'VMM.VirtualMachine' failed "
+                 "with error messsage '%s'",
+                 msg ? msg : "unknown error");
+        cJSON_Delete(o);
+        if (hrs.status == 404)
+            r = odata_error(rq, 404, "Resource not found for the segment 'VirtualMachines'.");
+        else if (hrs.status == 400)
+            r = odata_error(rq, 400, "Bad Request - Error in query syntax.");
+        else
+            r = odata_error(rq, 500, "An error occurred while processing this request.");
+    }
+    ws_http_response_free(&hrs);
+    return r;
+}
+
+static enum MHD_Result handle(ws_httpd_req *rq)
+{
+    const char *spf = rq->c->machine.name;
+    char user[256];
+    if (!authenticated(rq, user, sizeof user)) {
+        ws_event(rq->st, spf, SPF_CHANNEL, "Service Provider Foundation", 401, WS_LEVEL_WARNING,
+                 "Refused a request from %s: bad credentials for '%.64s'.", rq->peer, user[0] ? user : "(none)");
+        return odata_error(rq, 401, "Unauthorized");
+    }
+    const char *tenant = ws_httpd_header(rq, "x-ms-principal-id");
+    if (!tenant || strlen(tenant) > 64 || !is_tenant(rq->st, tenant))
+        return odata_error(rq, 403, "The caller is not a tenant of this service.");
+    if (strcmp(rq->method, "GET") != 0)
+        return odata_error(rq, 405, "The method is not allowed on this resource.");
+    if (strncmp(rq->url, ROOT, sizeof ROOT - 1) != 0)
+        return odata_error(rq, 404, "Resource not found.");
+    const char *path = rq->url + sizeof ROOT - 1;
+    char stamp[64] = "";
+    ws_setting_get(rq->st, spf, "stamp_id", stamp, sizeof stamp);
+    if (strcmp(path, "/VirtualMachines") == 0)
+        return list_vms(rq, tenant, stamp);
+    char id[37], stamp_arg[37];
+    if (strncmp(path, "/VirtualMachines(", 17) == 0) {
+        if (parse_connection_path(path, id, stamp_arg) != 0) {
+            fprintf(stderr, "wapsim-spf: refused a malformed resource path from %s\n", rq->peer);
+            return odata_error(rq, 400, "Bad Request - Error in query syntax.");
+        }
+        if (strcasecmp(stamp_arg, stamp) != 0)
+            return odata_error(rq, 404, "Resource not found for the segment 'VirtualMachines'.");
+        return vm_connection(rq, tenant, id);
+    }
+    return odata_error(rq, 404, "Resource not found.");
 }
 
 int main(int argc, char **argv)
@@ -21,12 +234,15 @@ int main(int argc, char **argv)
     ws_component c;
     ws_component_init(&c, "wapsim-spf", "spf", "Service Provider Foundation (HTTPS, OData).", argc, argv);
     ws_error e;
-    struct MHD_Daemon *d = ws_httpd_start(&c, handle, NULL, &e);
+    char cert[128];
+    if (ws_httpd_ssl_cert(&c, cert, sizeof cert, &e) != 0)
+        ws_component_fail(&c, "%s", e.msg);
+    ws_httpd_opts o = {.ssl_cert = cert, .max_body = 16 * 1024, .handler = handle};
+    struct MHD_Daemon *d = ws_httpd_start(&c, &o, &e);
     if (!d)
         ws_component_fail(&c, "%s", e.msg);
     ws_component_running(&c, "HTTPS");
-    while (!ws_component_stop)
-        pause();
+    ws_component_wait();
     MHD_stop_daemon(d);
     ws_component_close(&c);
     return 0;

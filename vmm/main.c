@@ -1,21 +1,104 @@
-/* wapsim-vmm: the SCVMM server (port 8100), which issues console tokens and .rdp
- * files. This stage listens and answers the health probe only. */
-#include <unistd.h>
+/* wapsim-vmm: the SCVMM server on 8100. It issues console access for a VM (issue.c):
+ *   POST /console  {"vm":"<id>"}  ->  200 application/x-rdp (the signed .rdp file)
+ *   POST /fedauth  {"vm":"<id>"}  ->  200 {"Host","VMRCPort","HostToken","VMID","VMToken"}
+ * and answers a refusal with {"error":"<VMM's message>"} and 4xx/500.
+ * Only SPF and the VMM server itself (an administrator's cmdlets) may call
+ * [model: the real service authenticates callers with Windows authentication]. */
+#include <cjson/cJSON.h>
+#include <stdio.h>
+#include <string.h>
 
-#include "component.h"
-#include "net.h"
+#include "eventlog.h"
+#include "httpd.h"
+#include "issue.h"
+
+static enum MHD_Result reply_json(ws_httpd_req *rq, unsigned status, cJSON *o)
+{
+    char *text = cJSON_PrintUnformatted(o);
+    cJSON_Delete(o);
+    enum MHD_Result r = ws_httpd_reply(rq->conn, status, "application/json; charset=utf-8", text, strlen(text));
+    cJSON_free(text);
+    return r;
+}
+
+static enum MHD_Result error_json(ws_httpd_req *rq, unsigned status, const char *msg)
+{
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "error", msg);
+    return reply_json(rq, status, o);
+}
+
+/* SPF's machine or this VMM server. */
+static int caller_allowed(ws_httpd_req *rq)
+{
+    sqlite3_stmt *s = ws_state_prepare(
+        rq->st, "SELECT 1 FROM machines WHERE address = ? AND (role = 'spf' OR name = ?)", NULL);
+    if (!s)
+        return 0;
+    sqlite3_bind_text(s, 1, rq->peer, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 2, rq->c->machine.name, -1, SQLITE_STATIC);
+    int ok = sqlite3_step(s) == SQLITE_ROW;
+    sqlite3_finalize(s);
+    return ok;
+}
+
+static enum MHD_Result handle(ws_httpd_req *rq)
+{
+    const char *vmm = rq->c->machine.name;
+    int console = strcmp(rq->url, "/console") == 0, fedauth = strcmp(rq->url, "/fedauth") == 0;
+    if (!caller_allowed(rq)) {
+        ws_event(rq->st, vmm, WS_CHANNEL_VMM, "VMM", 1604, WS_LEVEL_WARNING,
+                 "Refused a request from %s: the caller is not Service Provider Foundation.", rq->peer);
+        return error_json(rq, 403, "access denied");
+    }
+    if (!console && !fedauth)
+        return error_json(rq, 404, "no such resource");
+    if (strcmp(rq->method, "POST") != 0)
+        return error_json(rq, 405, "use POST");
+    cJSON *in = cJSON_ParseWithLength((const char *)rq->body, rq->body_len);
+    const char *vm = cJSON_GetStringValue(cJSON_GetObjectItem(in, "vm"));
+    if (!cJSON_IsObject(in) || !vm) {
+        cJSON_Delete(in);
+        fprintf(stderr, "wapsim-vmm: refused a request from %s: body is not {\"vm\":\"<id>\"}\n", rq->peer);
+        return error_json(rq, 400, "the body must be {\"vm\":\"<virtual machine id>\"}");
+    }
+    vmm_grant g;
+    unsigned status;
+    ws_error e;
+    int rc = vmm_issue(rq->st, vmm, vm, console, &g, &status, &e);
+    cJSON_Delete(in);
+    if (rc != 0)
+        return error_json(rq, status, e.msg);
+    enum MHD_Result r;
+    if (console) {
+        const char *extra[] = {"X-VMM-VM-Name", g.vm_name, NULL};
+        r = ws_httpd_reply_ex(rq->conn, 200, "application/x-rdp", g.rdp, g.rdp_len, extra);
+    } else {
+        /* The object New-SCVMConnectFedAuth returns (REFERENCE.md section 3). */
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddStringToObject(o, "Host", g.host);
+        cJSON_AddNumberToObject(o, "VMRCPort", g.port);
+        cJSON_AddStringToObject(o, "HostToken", g.host_token);
+        cJSON_AddStringToObject(o, "VMID", g.vm_id);
+        cJSON_AddStringToObject(o, "VMToken", g.vm_token);
+        r = reply_json(rq, 200, o);
+    }
+    vmm_grant_free(&g);
+    return r;
+}
 
 int main(int argc, char **argv)
 {
     ws_component c;
     ws_component_init(&c, "wapsim-vmm", "vmm", "The SCVMM server: console tokens and .rdp files.", argc, argv);
     ws_error e;
-    int fd = ws_tcp_listen(c.machine.address, c.machine.port, 64, &e);
-    if (fd < 0)
+    ws_httpd_opts o = {.max_body = 4096, .handler = handle};
+    struct MHD_Daemon *d = ws_httpd_start(&c, &o, &e);
+    if (!d)
         ws_component_fail(&c, "%s", e.msg);
-    ws_component_running(&c, NULL);
-    ws_component_idle_loop(&c, &fd, 1);
-    close(fd);
+    ws_component_running(&c, "HTTP");
+    ws_component_wait();
+    MHD_stop_daemon(d);
     ws_component_close(&c);
     return 0;
 }

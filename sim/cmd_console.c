@@ -1,0 +1,386 @@
+/* wapsim rdp-file | rdp-verify | vmm fedauth: the tenant's browser asking the portal
+ * for a console, checking an .rdp file's signature as Remote Desktop Connection does,
+ * and the administrator's New-SCVMConnectFedAuth on the VMM server. */
+#include <cjson/cJSON.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cert.h"
+#include "clock.h"
+#include "cmd.h"
+#include "httpc.h"
+#include "lab.h"
+#include "machine.h"
+#include "rdpfile.h"
+#include "store.h"
+
+/* The lab password of an account, from the lab owner's accounts.json. */
+static int lab_password(ws_state *st, const char *account, char *out, size_t n)
+{
+    char path[4200];
+    snprintf(path, sizeof path, "%s/accounts.json", st->lab_dir);
+    unsigned char *data;
+    size_t len;
+    if (ws_read_file(path, 1 << 20, &data, &len, NULL) != 0)
+        return -1;
+    cJSON *arr = cJSON_ParseWithLength((const char *)data, len);
+    free(data);
+    int rc = -1;
+    cJSON *a;
+    cJSON_ArrayForEach(a, arr)
+    {
+        const char *name = cJSON_GetStringValue(cJSON_GetObjectItem(a, "account"));
+        const char *pw = cJSON_GetStringValue(cJSON_GetObjectItem(a, "password"));
+        if (name && pw && strcmp(name, account) == 0) {
+            snprintf(out, n, "%s", pw);
+            rc = 0;
+        }
+    }
+    cJSON_Delete(arr);
+    return rc;
+}
+
+/* The browser: a request to the portal from the client machine, resolving names
+ * through the lab's hosts file and trusting the client's Root store. */
+typedef struct browser {
+    ws_state *st;
+    char base[300];
+    char resolve[400];
+    char cookie[256];
+} browser;
+
+static int browser_open(browser *b, ws_state *st, ws_error *e)
+{
+    memset(b, 0, sizeof *b);
+    b->st = st;
+    ws_machine portal;
+    if (ws_machine_by_role(st, "portal", &portal, e) != 0)
+        return -1;
+    const char *name = portal.public_fqdn[0] ? portal.public_fqdn : portal.fqdn;
+    char address[64];
+    if (ws_lab_hosts_lookup(st->lab_dir, name, address, sizeof address) != 0)
+        return ws_seterr(e, "the tenant's PC cannot resolve %s (not in %s/hosts)", name, st->lab_dir);
+    snprintf(b->base, sizeof b->base, "https://%s:%d", name, portal.port);
+    snprintf(b->resolve, sizeof b->resolve, "%s:%d:%s", name, portal.port, address);
+    return 0;
+}
+
+static int browser_do(browser *b, const char *method, const char *path, const char *json, ws_http_response *rs,
+                      ws_error *e)
+{
+    char url[600];
+    snprintf(url, sizeof url, "%s%s", b->base, path);
+    ws_http_request rq = {.method = method, .url = url, .body = json, .body_len = json ? strlen(json) : 0,
+                          .content_type = json ? "application/json" : NULL, .resolve = b->resolve,
+                          .cookie = b->cookie[0] ? b->cookie : NULL, .st = b->st, .from_machine = "client",
+                          .timeout_ms = 60000};
+    return ws_http(&rq, rs, e);
+}
+
+static void print_failure_json(const ws_http_response *rs)
+{
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddBoolToObject(o, "ok", 0);
+    cJSON_AddNumberToObject(o, "http_status", (double)rs->status);
+    cJSON_AddStringToObject(o, "content_type", rs->content_type);
+    cJSON *body = cJSON_ParseWithLength((const char *)rs->body, rs->body_len);
+    if (body)
+        cJSON_AddItemToObject(o, "body", body);
+    else
+        cJSON_AddStringToObject(o, "body", (const char *)rs->body);
+    ws_cmd_print_json(o);
+}
+
+static int cmd_rdp_file(int argc, char **argv)
+{
+    static const struct option opts[] = {{"tenant", required_argument, NULL, 't'},
+                                         {"vm", required_argument, NULL, 'v'},
+                                         {"out", required_argument, NULL, 'o'},
+                                         {"password", required_argument, NULL, 'p'},
+                                         {"json", no_argument, NULL, 'j'},
+                                         {"lab", required_argument, NULL, 'l'},
+                                         {0, 0, 0, 0}};
+    const char *lab = NULL, *tenant = NULL, *vm = NULL, *out = NULL, *password = NULL;
+    int json = 0, ch;
+    optind = 0;
+    opterr = 0;
+    while ((ch = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
+        switch (ch) {
+        case 't': tenant = optarg; break;
+        case 'v': vm = optarg; break;
+        case 'o': out = optarg; break;
+        case 'p': password = optarg; break;
+        case 'j': json = 1; break;
+        case 'l': lab = optarg; break;
+        default: return ws_cmd_bad_option(ch, argv);
+        }
+    }
+    if (optind < argc)
+        return ws_cmd_usage_error("unexpected argument '%s'", argv[optind]);
+    if (!tenant || !vm || !out)
+        return ws_cmd_usage_error("rdp-file needs --tenant, --vm and --out");
+    ws_state *st;
+    int rc = ws_cmd_open_lab(lab, &st);
+    if (rc)
+        return rc;
+    char pw[128];
+    if (!password) {
+        if (lab_password(st, tenant, pw, sizeof pw) != 0) {
+            ws_state_close(st);
+            return ws_cmd_usage_error("unknown tenant '%s' (see wapsim lab accounts)", tenant);
+        }
+        password = pw;
+    }
+    browser b;
+    ws_error e;
+    ws_http_response rs = {0};
+    rc = WS_EXIT_FAIL;
+    if (browser_open(&b, st, &e) != 0)
+        goto transport;
+    /* Sign in. */
+    cJSON *login = cJSON_CreateObject();
+    cJSON_AddStringToObject(login, "user", tenant);
+    cJSON_AddStringToObject(login, "password", password);
+    char *body = cJSON_PrintUnformatted(login);
+    cJSON_Delete(login);
+    int http = browser_do(&b, "POST", "/api/login", body, &rs, &e);
+    cJSON_free(body);
+    if (http != 0)
+        goto transport;
+    if (rs.status != 200 || !rs.set_cookie[0])
+        goto refused;
+    snprintf(b.cookie, sizeof b.cookie, "%s", rs.set_cookie);
+    ws_http_response_free(&rs);
+    /* Find the VM by name or id, as the tenant clicks it in the list. */
+    if (browser_do(&b, "GET", "/api/vms", NULL, &rs, &e) != 0)
+        goto transport;
+    if (rs.status != 200)
+        goto refused;
+    cJSON *vms = cJSON_ParseWithLength((const char *)rs.body, rs.body_len), *v;
+    char vm_id[64] = "";
+    cJSON_ArrayForEach(v, vms)
+    {
+        const char *name = cJSON_GetStringValue(cJSON_GetObjectItem(v, "name"));
+        const char *id = cJSON_GetStringValue(cJSON_GetObjectItem(v, "id"));
+        if (name && id && (strcmp(name, vm) == 0 || strcasecmp(id, vm) == 0))
+            snprintf(vm_id, sizeof vm_id, "%s", id);
+    }
+    cJSON_Delete(vms);
+    ws_http_response_free(&rs);
+    /* A VM the tenant does not see is asked for by id all the same (it may be someone else's). */
+    if (!vm_id[0])
+        snprintf(vm_id, sizeof vm_id, "%.63s", vm);
+    char path[200];
+    snprintf(path, sizeof path, "/api/vms/%s/console", vm_id);
+    if (browser_do(&b, "POST", path, NULL, &rs, &e) != 0)
+        goto transport;
+    if (rs.status != 200 || strcmp(rs.content_type, "application/x-rdp") != 0)
+        goto refused;
+    if (ws_write_file(out, rs.body, rs.body_len, 0600, &e) != 0) {
+        ws_warn("%s", e.msg);
+        goto done;
+    }
+    if (json) {
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddBoolToObject(o, "ok", 1);
+        cJSON_AddStringToObject(o, "file", out);
+        cJSON_AddNumberToObject(o, "bytes", (double)rs.body_len);
+        ws_cmd_print_json(o);
+    } else {
+        printf("Saved %s (%zu bytes, %s) from %s\n", out, rs.body_len, rs.content_type, b.base);
+    }
+    rc = 0;
+    goto done;
+refused:
+    if (json)
+        print_failure_json(&rs);
+    else
+        printf("The browser received HTTP %ld (%s) instead of an .rdp file:\n%s\n", rs.status,
+               rs.content_type[0] ? rs.content_type : "no content type", (const char *)rs.body);
+    goto done;
+transport:
+    if (json) {
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddBoolToObject(o, "ok", 0);
+        cJSON_AddNullToObject(o, "http_status");
+        cJSON_AddStringToObject(o, "error", e.msg);
+        ws_cmd_print_json(o);
+    } else {
+        printf("The browser could not reach the portal: %s\n", e.msg);
+    }
+done:
+    ws_http_response_free(&rs);
+    ws_state_close(st);
+    return rc;
+}
+
+static int cmd_rdp_verify(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"json", no_argument, NULL, 'j'}, {"lab", required_argument, NULL, 'l'}, {0, 0, 0, 0}};
+    const char *lab = NULL;
+    int json = 0, ch;
+    optind = 0;
+    opterr = 0;
+    while ((ch = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
+        switch (ch) {
+        case 'j': json = 1; break;
+        case 'l': lab = optarg; break;
+        default: return ws_cmd_bad_option(ch, argv);
+        }
+    }
+    if (optind != argc - 1)
+        return ws_cmd_usage_error("which file? (wapsim rdp-verify FILE)");
+    const char *file = argv[optind];
+    unsigned char *data;
+    size_t len;
+    ws_error e;
+    if (ws_read_file(file, WS_RDP_FILE_MAX, &data, &len, &e) != 0) {
+        ws_warn("%s", e.msg);
+        return WS_EXIT_USAGE;
+    }
+    ws_rdp_file f;
+    int rc = ws_rdp_parse(data, len, &f, &e);
+    free(data);
+    if (rc != 0) {
+        ws_warn("%s: %s", file, e.msg);
+        return WS_EXIT_USAGE;
+    }
+    ws_state *st;
+    if ((rc = ws_cmd_open_lab(lab, &st))) {
+        ws_rdp_free(&f);
+        return rc;
+    }
+    STACK_OF(X509) *roots = ws_store_certs(st, "client", "Root", NULL);
+    ws_rdp_signature sig;
+    memset(&sig, 0, sizeof sig);
+    int valid = ws_rdp_verify(&f, roots, ws_clock_now(st, "client"), &sig, &e) == 0;
+    char *subject = sig.signer ? ws_cert_subject(sig.signer) : NULL;
+    if (json) {
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddBoolToObject(o, "signed", valid);
+        if (!valid)
+            cJSON_AddStringToObject(o, "error", e.msg);
+        if (subject) {
+            cJSON_AddStringToObject(o, "signer_subject", subject);
+            cJSON_AddStringToObject(o, "signer_thumbprint", sig.thumbprint);
+        }
+        cJSON_AddBoolToObject(o, "trusted_by_client", valid && sig.trusted);
+        if (valid && !sig.trusted)
+            cJSON_AddStringToObject(o, "trust_error", sig.trust_error);
+        ws_cmd_print_json(o);
+    } else if (valid) {
+        printf("Signature: valid\nSigner:    %s\nThumbprint: %s\nPublisher trusted by the client: %s%s%s\n", subject,
+               sig.thumbprint, sig.trusted ? "yes" : "no (Remote Desktop Connection warns: unknown publisher)",
+               sig.trusted ? "" : ": ", sig.trusted ? "" : sig.trust_error);
+    } else {
+        printf("Signature: not valid: %s\n", e.msg);
+    }
+    free(subject);
+    X509_free(sig.signer);
+    sk_X509_pop_free(roots, X509_free);
+    ws_state_close(st);
+    ws_rdp_free(&f);
+    return valid ? 0 : WS_EXIT_FAIL;
+}
+
+static int cmd_vmm_fedauth(int argc, char **argv)
+{
+    static const struct option opts[] = {{"vm", required_argument, NULL, 'v'},
+                                         {"json", no_argument, NULL, 'j'},
+                                         {"lab", required_argument, NULL, 'l'},
+                                         {0, 0, 0, 0}};
+    const char *lab = NULL, *vm = NULL;
+    int json = 0, ch;
+    optind = 0;
+    opterr = 0;
+    while ((ch = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
+        switch (ch) {
+        case 'v': vm = optarg; break;
+        case 'j': json = 1; break;
+        case 'l': lab = optarg; break;
+        default: return ws_cmd_bad_option(ch, argv);
+        }
+    }
+    if (optind < argc)
+        return ws_cmd_usage_error("unexpected argument '%s'", argv[optind]);
+    if (!vm)
+        return ws_cmd_usage_error("which VM? (wapsim vmm fedauth --vm NAME)");
+    ws_state *st;
+    int rc = ws_cmd_open_lab(lab, &st);
+    if (rc)
+        return rc;
+    char id[64] = "";
+    sqlite3_stmt *s = ws_state_prepare(st, "SELECT id FROM vms WHERE name = ? OR id = ? COLLATE NOCASE", NULL);
+    if (s) {
+        sqlite3_bind_text(s, 1, vm, -1, SQLITE_STATIC);
+        sqlite3_bind_text(s, 2, vm, -1, SQLITE_STATIC);
+        if (sqlite3_step(s) == SQLITE_ROW)
+            snprintf(id, sizeof id, "%s", (const char *)sqlite3_column_text(s, 0));
+        sqlite3_finalize(s);
+    }
+    if (!id[0]) {
+        ws_state_close(st);
+        return ws_cmd_usage_error("unknown VM '%s'", vm);
+    }
+    /* The cmdlet runs on the VMM server: the request leaves from its address. */
+    ws_machine vmm;
+    ws_error e;
+    if (ws_machine_by_role(st, "vmm", &vmm, &e) != 0) {
+        ws_state_close(st);
+        ws_warn("%s", e.msg);
+        return WS_EXIT_USAGE;
+    }
+    char url[300], body[100];
+    snprintf(url, sizeof url, "http://%s:%d/fedauth", vmm.address, vmm.port);
+    snprintf(body, sizeof body, "{\"vm\":\"%s\"}", id);
+    ws_http_request rq = {.method = "POST", .url = url, .body = body, .body_len = strlen(body),
+                          .content_type = "application/json", .st = st, .from_machine = vmm.name,
+                          .timeout_ms = 30000};
+    ws_http_response rs;
+    if (ws_http(&rq, &rs, &e) != 0) {
+        ws_state_close(st);
+        ws_warn("VMM server %s is not reachable: %s", vmm.name, e.msg);
+        return WS_EXIT_FAIL;
+    }
+    cJSON *o = cJSON_ParseWithLength((const char *)rs.body, rs.body_len);
+    rc = 0;
+    if (rs.status != 200 || !cJSON_IsObject(o)) {
+        const char *msg = cJSON_GetStringValue(cJSON_GetObjectItem(o, "error"));
+        ws_warn("New-SCVMConnectFedAuth failed: %s", msg ? msg : (const char *)rs.body);
+        cJSON_Delete(o);
+        rc = WS_EXIT_FAIL;
+    } else if (json) {
+        ws_cmd_print_json(o);
+    } else {
+        static const char *const keys[] = {"Host", "VMRCPort", "HostToken", "VMID", "VMToken"};
+        for (int i = 0; i < 5; i++) {
+            cJSON *item = cJSON_GetObjectItem(o, keys[i]);
+            if (cJSON_IsNumber(item))
+                printf("%-9s : %d\n", keys[i], item->valueint);
+            else
+                printf("%-9s : %s\n", keys[i], cJSON_GetStringValue(item) ? cJSON_GetStringValue(item) : "");
+        }
+        cJSON_Delete(o);
+    }
+    ws_http_response_free(&rs);
+    ws_state_close(st);
+    return rc;
+}
+
+const ws_cmd ws_cmds_console[] = {
+    {NULL, "rdp-file", cmd_rdp_file, "--tenant T --vm V --out FILE [--password P] [--json]",
+     "Do what the tenant's browser does: sign in, ask for a VM's console, save the file.",
+     "Resolves names through the lab's hosts file and trusts the client machine's Root store.\n"
+     "The password defaults to the lab's (wapsim lab accounts). On failure prints what the\n"
+     "browser received instead of an .rdp file and exits 1.\n"
+     "  --json   {\"ok\":true,\"file\":...} or {\"ok\":false,\"http_status\":500,\"content_type\":...,\"body\":{...}}\n"},
+    {NULL, "rdp-verify", cmd_rdp_verify, "FILE [--json]",
+     "Check an .rdp file's signature and whether the client trusts its publisher.", NULL},
+    {"vmm", "fedauth", cmd_vmm_fedauth, "--vm V [--json]",
+     "New-SCVMConnectFedAuth: the tokens VMM issues for a VM, with the same checks.",
+     "  --json   {\"Host\",\"VMRCPort\",\"HostToken\",\"VMID\",\"VMToken\"}\n"},
+    {0},
+};

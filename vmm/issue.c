@@ -1,0 +1,354 @@
+/* issue: see issue.h. The steps follow the issue "Issue console access":
+ *   1. the VM and its host;  2. the signing certificates (validity, key usage, EKU);
+ *   3. signing through the key's CryptoAPI provider;  4. the host confirms it can
+ *   validate the signer;  5. the two tokens;  6. the signed .rdp file.
+ * VMM's events are [model] ids on the "VMM" channel; the CSP failure also writes the
+ * trace block of REFERENCE.md section 6, verbatim. */
+#include "issue.h"
+
+#include <cjson/cJSON.h>
+#include <ctype.h>
+#include <inttypes.h>
+#include <openssl/x509v3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cert.h"
+#include "clock.h"
+#include "csp.h"
+#include "eventlog.h"
+#include "httpc.h"
+#include "machine.h"
+#include "rdpfile.h"
+#include "settings.h"
+#include "token.h"
+#include "vault.h"
+
+#define EV_VM_NOT_FOUND 801
+#define EV_CERT_UNUSABLE 12001
+#define EV_SIGN_FAILED 12002
+#define EV_HOST_CANNOT_VALIDATE 12003
+#define EV_HOST_UNREACHABLE 12004
+#define EV_ISSUED 12010
+
+#define AGENT_PORT 5985
+
+/* The trace VMM writes when the provider cannot hash SHA-256 (REFERENCE.md section 6). */
+static const char trace_head[] = "SCVMM Version=3.2.7620.0\n"
+                                 "SCVMM flavor=C-buddy-RTL-AMD64\n"
+                                 "Default Assembly Version=3.2.7620.0\n"
+                                 "Executable Name=vmmservice.exe\n"
+                                 "Executable Version=3.2.7510.0\n"
+                                 "Base Exception Target Site=140727707248024\n"
+                                 "Base Exception Assembly name=mscorlib.dll\n"
+                                 "Base Exception Method Name=System.Security.Cryptography.CryptographicException."
+                                 "ThrowCryptographicException\n"
+                                 "Exception Message=";
+
+typedef struct signer {
+    const char *role; /* "gateway" or "Hyper-V", as Set-SCVMMServer names them */
+    char name[128];
+    char thumbprint[41];
+    X509 *cert;
+    EVP_PKEY *key;
+    char *csp;
+} signer;
+
+static void signer_free(signer *s)
+{
+    X509_free(s->cert);
+    EVP_PKEY_free(s->key);
+    free(s->csp);
+}
+
+static int refuse(ws_state *st, const char *vmm, int event_id, ws_error *e, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+static int refuse(ws_state *st, const char *vmm, int event_id, ws_error *e, const char *fmt, ...)
+{
+    char msg[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    ws_event(st, vmm, WS_CHANNEL_VMM, "VMM", event_id, WS_LEVEL_ERROR, "%s", msg);
+    return ws_seterr(e, "%s", msg);
+}
+
+/* Step 2: the configured certificate, as VMM holds it (key imported into its database). */
+static int load_signer(ws_state *st, const char *vmm, const char *setting, signer *s, ws_error *e)
+{
+    const char *param = strcmp(s->role, "gateway") == 0 ? "VMConnectGatewayCertificate" : "VMConnectHyperVCertificate";
+    if (ws_setting_get(st, vmm, setting, s->name, sizeof s->name) != 0)
+        return refuse(st, vmm, EV_CERT_UNUSABLE, e, "No %s is configured (Set-SCVMMServer -%sPath).", param, param);
+    ws_error inner;
+    if (ws_vault_get(st, s->name, &s->cert, &s->key, &s->csp, &inner) != 0)
+        return refuse(st, vmm, EV_CERT_UNUSABLE, e, "The %s '%s' cannot be loaded: %s.", param, s->name, inner.msg);
+    ws_cert_thumbprint(s->cert, s->thumbprint);
+    if (!s->key)
+        return refuse(st, vmm, EV_CERT_UNUSABLE, e,
+                      "The %s %s (%s) has no private key in the VMM database: Keyset does not exist.", param,
+                      s->name, s->thumbprint);
+    int64_t now = ws_clock_now(st, vmm);
+    char when[32];
+    if (ws_cert_not_after(s->cert) < now) {
+        ws_time_format(ws_cert_not_after(s->cert), when, sizeof when);
+        return refuse(st, vmm, EV_CERT_UNUSABLE, e, "The %s %s (%s) expired on %s.", param, s->name, s->thumbprint,
+                      when);
+    }
+    if (ws_cert_not_before(s->cert) > now) {
+        ws_time_format(ws_cert_not_before(s->cert), when, sizeof when);
+        return refuse(st, vmm, EV_CERT_UNUSABLE, e, "The %s %s (%s) is not valid before %s.", param, s->name,
+                      s->thumbprint, when);
+    }
+    /* A certificate without the extension allows every use, as on Windows. */
+    uint32_t ku = X509_get_key_usage(s->cert);
+    if (ku != UINT32_MAX && !(ku & KU_DIGITAL_SIGNATURE))
+        return refuse(st, vmm, EV_CERT_UNUSABLE, e,
+                      "The %s %s (%s) cannot sign tokens: its key usage does not include Digital Signature.", param,
+                      s->name, s->thumbprint);
+    if ((X509_get_extension_flags(s->cert) & EXFLAG_XKUSAGE) && !(X509_get_extended_key_usage(s->cert) & XKU_SSL_CLIENT))
+        return refuse(st, vmm, EV_CERT_UNUSABLE, e,
+                      "The %s %s (%s) cannot sign tokens: its enhanced key usage does not include Client "
+                      "Authentication (1.3.6.1.5.5.7.3.2).",
+                      param, s->name, s->thumbprint);
+    return 0;
+}
+
+/* Step 3: sign through the key's provider; the provider decides what it can hash. */
+static char *sign_token(ws_state *st, const char *vmm, signer *s, const char *payload, ws_error *e)
+{
+    unsigned char *sig = NULL;
+    size_t sig_len = 0;
+    uint32_t hr = 0;
+    ws_error inner;
+    if (ws_csp_sign(s->csp, s->key, "SHA256", payload, strlen(payload), &sig, &sig_len, &hr, &inner) != 0) {
+        if (hr == WS_NTE_BAD_ALGID) {
+            char *trace = ws_printf("%s%s", trace_head, inner.msg);
+            ws_trace(st, vmm, "vmmservice.exe", trace);
+            free(trace);
+        }
+        /* The provider's message; an unknown provider's already names itself and its code. */
+        if (hr == WS_NTE_KEYSET_NOT_DEF)
+            refuse(st, vmm, EV_SIGN_FAILED, e, "Signing the console token with %s (%s) failed: %s", s->name,
+                   s->thumbprint, inner.msg);
+        else
+            refuse(st, vmm, EV_SIGN_FAILED, e,
+                   "Signing the console token with %s (%s), CSP \"%s\", failed: %s (0x%08" PRIX32 ")", s->name,
+                   s->thumbprint, s->csp ? s->csp : ws_csp_default_name(), inner.msg, hr);
+        return NULL;
+    }
+    char *token = ws_token_format(payload, "SHA256", s->thumbprint, sig, sig_len);
+    OPENSSL_free(sig);
+    if (!token)
+        refuse(st, vmm, EV_SIGN_FAILED, e, "Cannot form a console token signed by %s (%s).", s->name, s->thumbprint);
+    return token;
+}
+
+/* Step 4: ask the host's agent whether it can validate tokens from this signer. */
+static int host_confirms(ws_state *st, const char *vmm, const ws_machine *host, const signer *s, ws_error *e)
+{
+    char url[512], resolve[512];
+    snprintf(url, sizeof url, "http://%s:%d/wsman/console-trust?thumbprint=%s", host->fqdn, AGENT_PORT, s->thumbprint);
+    snprintf(resolve, sizeof resolve, "%s:%d:%s", host->fqdn, AGENT_PORT, host->address);
+    ws_http_request rq = {.method = "GET", .url = url, .resolve = resolve, .st = st, .from_machine = vmm,
+                          .timeout_ms = 5000};
+    ws_http_response rs;
+    ws_error inner;
+    if (ws_http(&rq, &rs, &inner) != 0)
+        return refuse(st, vmm, EV_HOST_UNREACHABLE, e, "Host %s did not answer VMM (WinRM): %s.", host->name,
+                      inner.msg);
+    cJSON *o = cJSON_ParseWithLength((const char *)rs.body, rs.body_len);
+    int rc = 0;
+    if (rs.status != 200 || !cJSON_IsTrue(cJSON_GetObjectItem(o, "trusted"))) {
+        const char *reason = cJSON_GetStringValue(cJSON_GetObjectItem(o, "reason"));
+        rc = refuse(st, vmm, EV_HOST_CANNOT_VALIDATE, e,
+                    "Host %s cannot validate console tokens signed by %s (%s): %s. Run Read-SCVMHost after "
+                    "installing the certificate on the host.",
+                    host->name, s->name, s->thumbprint, reason ? reason : "no answer");
+    }
+    cJSON_Delete(o);
+    ws_http_response_free(&rs);
+    return rc;
+}
+
+static int record_token(ws_state *st, const char *kind, const vmm_grant *g, const char *tp, int64_t now,
+                        int64_t expires, const char *token)
+{
+    sqlite3_stmt *s = ws_state_prepare(st,
+                                       "INSERT INTO tokens(kind, vm, host, signer_thumbprint, issued_at, expires_on, token)"
+                                       " VALUES(?, ?, ?, ?, ?, ?, ?)",
+                                       NULL);
+    if (!s)
+        return -1;
+    sqlite3_bind_text(s, 1, kind, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 2, g->vm_id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 3, g->host_machine, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 4, tp, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 5, now);
+    sqlite3_bind_int64(s, 6, expires);
+    sqlite3_bind_text(s, 7, token, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(s) == SQLITE_DONE ? 0 : -1;
+    sqlite3_finalize(s);
+    return rc;
+}
+
+/* The gateway's port: the first RD Gateway machine's (443 is left out of the name). */
+static int gateway_port(ws_state *st)
+{
+    sqlite3_stmt *s = ws_state_prepare(st, "SELECT port FROM machines WHERE role = 'gateway' ORDER BY name", NULL);
+    int port = 443;
+    if (s && sqlite3_step(s) == SQLITE_ROW)
+        port = sqlite3_column_int(s, 0);
+    sqlite3_finalize(s);
+    return port;
+}
+
+/* Step 6: the .rdp file with the key set of the real WAP file (REFERENCE.md section 4). */
+static int build_rdp(ws_state *st, vmm_grant *g, const signer *gw, ws_error *e)
+{
+    char gateway[300], port[16], pcb[40];
+    if (ws_setting_get(st, WS_SCOPE_CLOUD, WS_SET_CLOUD_RD_GATEWAY_FQDN, gateway, 256) != 0)
+        return ws_seterr(e, "the cloud has no Remote Desktop Gateway FQDN");
+    int gw_port = gateway_port(st);
+    if (gw_port != 443)
+        snprintf(gateway + strlen(gateway), sizeof gateway - strlen(gateway), ":%d", gw_port);
+    snprintf(port, sizeof port, "%d", g->port);
+    snprintf(pcb, sizeof pcb, "%s", g->vm_id);
+    ws_rdp_file f;
+    ws_rdp_init(&f);
+    int rc = ws_rdp_set(&f, "full address", 's', g->host) || ws_rdp_set(&f, "gatewaycredentialssource", 'i', "5") ||
+             ws_rdp_set(&f, "gatewayprofileusagemethod", 'i', "1") ||
+             ws_rdp_set(&f, "endpointfedauth", 's', g->vm_token) || ws_rdp_set(&f, "pcb", 's', pcb) ||
+             ws_rdp_set(&f, "server port", 'i', port) || ws_rdp_set(&f, "gatewayusagemethod", 'i', "2") ||
+             ws_rdp_set(&f, "gatewayhostname", 's', gateway) ||
+             ws_rdp_set(&f, "gatewayaccesstoken", 's', g->host_token) ||
+             ws_rdp_set(&f, "enablecredsspsupport", 'i', "0") || ws_rdp_set(&f, "userdstls", 'i', "1");
+    if (rc == 0)
+        rc = ws_rdp_sign(&f, gw->cert, gw->key, e);
+    else
+        ws_seterr(e, "cannot build the RDP file");
+    if (rc == 0 && ws_rdp_serialize(&f, &g->rdp, &g->rdp_len) != 0)
+        rc = ws_seterr(e, "cannot write the RDP file");
+    ws_rdp_free(&f);
+    return rc;
+}
+
+int vmm_issue(ws_state *st, const char *vmm, const char *vm_id, int with_rdp, vmm_grant *g, unsigned *http_status,
+              ws_error *e)
+{
+    memset(g, 0, sizeof *g);
+    *http_status = 500;
+    signer gw = {.role = "gateway"}, hv = {.role = "Hyper-V"};
+    int rc = -1;
+
+    /* 1. The VM and the host it runs on. */
+    if (!ws_guid_valid(vm_id)) {
+        *http_status = 400;
+        return refuse(st, vmm, EV_VM_NOT_FOUND, e, "'%.64s' is not a virtual machine ID.", vm_id);
+    }
+    sqlite3_stmt *s = ws_state_prepare(st, "SELECT id, name, host FROM vms WHERE id = ? COLLATE NOCASE", e);
+    if (!s)
+        return -1;
+    sqlite3_bind_text(s, 1, vm_id, -1, SQLITE_STATIC);
+    if (sqlite3_step(s) != SQLITE_ROW) {
+        sqlite3_finalize(s);
+        *http_status = 404;
+        return refuse(st, vmm, EV_VM_NOT_FOUND, e, "VMM cannot find the virtual machine %s.", vm_id);
+    }
+    snprintf(g->vm_id, sizeof g->vm_id, "%s", (const char *)sqlite3_column_text(s, 0));
+    for (char *p = g->vm_id; *p; p++)
+        *p = (char)toupper((unsigned char)*p);
+    snprintf(g->vm_name, sizeof g->vm_name, "%s", (const char *)sqlite3_column_text(s, 1));
+    snprintf(g->host_machine, sizeof g->host_machine, "%s", (const char *)sqlite3_column_text(s, 2));
+    sqlite3_finalize(s);
+    ws_machine host;
+    if (ws_machine_get(st, g->host_machine, &host, e) != 0)
+        return -1;
+
+    char mode[16] = "FQDN", value[32];
+    ws_setting_get(st, vmm, WS_SET_VMM_HOST_ID_MODE, mode, sizeof mode);
+    if (strcmp(mode, "FQDN") == 0)
+        snprintf(g->host, sizeof g->host, "%s", host.fqdn);
+    else if (strcmp(mode, "IPv4") == 0)
+        snprintf(g->host, sizeof g->host, "%s", host.address);
+    else if (strcmp(mode, "HostName") == 0)
+        snprintf(g->host, sizeof g->host, "%s", host.name);
+    else
+        return refuse(st, vmm, EV_CERT_UNUSABLE, e, "Host %s has no address for identification mode %s.", host.name,
+                      mode);
+    g->port = 2179;
+    if (ws_setting_get(st, vmm, WS_SET_VMM_DEFAULT_PORT, value, sizeof value) == 0)
+        g->port = atoi(value);
+    int ttl_minutes = 2;
+    if (ws_setting_get(st, vmm, WS_SET_VMM_TTL_MINUTES, value, sizeof value) == 0)
+        ttl_minutes = atoi(value);
+
+    /* 2. The signing certificates. */
+    if (load_signer(st, vmm, WS_SET_VMM_GATEWAY_CERT, &gw, e) != 0 ||
+        load_signer(st, vmm, WS_SET_VMM_HYPERV_CERT, &hv, e) != 0)
+        goto out;
+
+    /* 3. Sign both tokens through the keys' providers. */
+    int64_t now = ws_clock_now(st, vmm), expires = now + (int64_t)ttl_minutes * 60;
+    ws_token host_fields = {.kind = WS_TOKEN_HOST, .port = g->port, .expires_on = expires};
+    ws_token vm_fields = {.kind = WS_TOKEN_VM, .expires_on = expires};
+    snprintf(host_fields.host, sizeof host_fields.host, "%s", g->host);
+    snprintf(vm_fields.host, sizeof vm_fields.host, "%s", g->host);
+    snprintf(vm_fields.vmid, sizeof vm_fields.vmid, "%s", g->vm_id);
+    char *host_payload = ws_token_payload(&host_fields), *vm_payload = ws_token_payload(&vm_fields);
+    if (!host_payload || !vm_payload) {
+        free(host_payload);
+        free(vm_payload);
+        refuse(st, vmm, EV_CERT_UNUSABLE, e, "Cannot form tokens for host '%s' port %d.", g->host, g->port);
+        goto out;
+    }
+    g->host_token = sign_token(st, vmm, &gw, host_payload, e);
+    if (g->host_token)
+        g->vm_token = sign_token(st, vmm, &hv, vm_payload, e);
+    free(host_payload);
+    free(vm_payload);
+    if (!g->host_token || !g->vm_token)
+        goto out;
+
+    /* 4. The host must be able to validate what it will be handed. */
+    if (host_confirms(st, vmm, &host, &hv, e) != 0)
+        goto out;
+
+    /* 5. Record the tokens. */
+    if (record_token(st, "HostToken", g, gw.thumbprint, now, expires, g->host_token) != 0 ||
+        record_token(st, "VMToken", g, hv.thumbprint, now, expires, g->vm_token) != 0) {
+        ws_seterr(e, "cannot record the tokens: %s", sqlite3_errmsg(st->db));
+        goto out;
+    }
+
+    /* 6. The signed .rdp file. */
+    if (with_rdp && build_rdp(st, g, &gw, e) != 0) {
+        refuse(st, vmm, EV_CERT_UNUSABLE, e, "Cannot sign the RDP file for %s: %s", g->vm_name, e->msg);
+        goto out;
+    }
+    char until[32];
+    ws_time_format(expires, until, sizeof until);
+    ws_event(st, vmm, WS_CHANNEL_VMM, "VMM", EV_ISSUED, WS_LEVEL_INFO,
+             "Issued console access to %s (%s) on host %s as %s, valid until %s.", g->vm_name, g->vm_id, host.name,
+             g->host, until);
+    *http_status = 200;
+    rc = 0;
+out:
+    signer_free(&gw);
+    signer_free(&hv);
+    if (rc != 0) {
+        free(g->host_token);
+        free(g->vm_token);
+        g->host_token = g->vm_token = NULL;
+    }
+    return rc;
+}
+
+void vmm_grant_free(vmm_grant *g)
+{
+    free(g->host_token);
+    free(g->vm_token);
+    free(g->rdp);
+    memset(g, 0, sizeof *g);
+}

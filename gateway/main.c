@@ -1,38 +1,680 @@
-/* wapsim-gateway: the RD Gateway with the FedAuth plug-in (TLS on 8443).
- * Like TSGateway it takes its TLS certificate binding once, at start, and keeps it
- * until restarted. This stage checks and records the binding and answers the
- * health probe; MS-TSGU comes with the "Connect through the gateway" issue. */
-#include <openssl/x509.h>
+/* wapsim-gateway: the RD Gateway with the FedAuth plug-in, TLS on 8443.
+ *
+ * Like TSGateway it binds its TLS certificate (the configured binding, with its key
+ * from its own My store) when it starts and serves that one until restarted. It speaks
+ * MS-TSGU's HTTP transport as FreeRDP 2.11 and Remote Desktop Connection do
+ * (REFERENCE.md section 7): RDG_OUT_DATA upgraded to a websocket, or the legacy pair
+ * RDG_OUT_DATA (200, a 10-byte seed, then raw packets) + RDG_IN_DATA (chunked). One
+ * epoll loop serves every connection, so an idle tunnel costs a socket, an SSL object
+ * and no buffers; a slow client only ever waits on its own socket. The tunnel itself
+ * (handshake, FedAuth, channel, relay) is tunnel.c. */
+#include "gateway.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <openssl/err.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <arpa/inet.h>
 #include <unistd.h>
 
-#include "cert.h"
-#include "component.h"
 #include "net.h"
 #include "settings.h"
-#include "store.h"
+#include "tls.h"
+#include "tsgu.h"
 #include "vault.h"
+
+#define HEAD_MAX 8192
+#define HTTP_TIMEOUT_MS 30000
+#define SEED_LEN 10
+
+ws_component gw;
+static int epfd = -1;
+static SSL_CTX *tls_ctx;
+static int listen_fd = -1;
+static int listener_kind = GW_KIND_LISTENER;
+
+/* Every connection, for timeouts; and those closed during this round, freed after it. */
+typedef struct conn_node {
+    gw_conn *c;
+    struct conn_node *next;
+} conn_node;
+static conn_node *conns;
+static gw_conn *graveyard[4096];
+static size_t graveyard_n;
+
+/* ---- buffers ---- */
+
+static void buf_reserve(gw_buf *b, size_t more)
+{
+    if (b->off && b->off == b->len) {
+        b->off = b->len = 0;
+    }
+    if (b->len + more <= b->cap)
+        return;
+    if (b->off) { /* slide the unread part down first */
+        memmove(b->p, b->p + b->off, b->len - b->off);
+        b->len -= b->off;
+        b->off = 0;
+        if (b->len + more <= b->cap)
+            return;
+    }
+    size_t cap = b->cap ? b->cap : 4096;
+    while (cap < b->len + more)
+        cap *= 2;
+    b->p = realloc(b->p, cap);
+    if (!b->p)
+        abort();
+    b->cap = cap;
+}
+
+void gw_buf_append(gw_buf *b, const void *data, size_t n)
+{
+    buf_reserve(b, n);
+    memcpy(b->p + b->len, data, n);
+    b->len += n;
+}
+
+size_t gw_buf_pending(const gw_buf *b)
+{
+    return b->len - b->off;
+}
+
+void gw_buf_consume(gw_buf *b, size_t n)
+{
+    b->off += n;
+    if (b->off >= b->len) { /* empty: give the memory back */
+        free(b->p);
+        memset(b, 0, sizeof *b);
+    }
+}
+
+static void buf_free(gw_buf *b)
+{
+    free(b->p);
+    memset(b, 0, sizeof *b);
+}
+
+/* ---- epoll ---- */
+
+int gw_watch(int fd, uint32_t events, void *ptr)
+{
+    struct epoll_event ev = {.events = events, .data.ptr = ptr};
+    if (epoll_ctl(epfd, EPOLL_CTL_MOD, fd, &ev) == 0)
+        return 0;
+    return epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev);
+}
+
+void gw_unwatch(int fd)
+{
+    epoll_ctl(epfd, EPOLL_CTL_DEL, fd, NULL);
+}
+
+int gw_client_backlogged(const gw_tunnel *t)
+{
+    return t->out && gw_buf_pending(&t->out->out) > GW_BACKLOG_MAX;
+}
+
+void gw_update_events(gw_conn *c)
+{
+    if (c->fd < 0)
+        return;
+    uint32_t ev = 0;
+    int host_backlogged = c->tunnel && gw_buf_pending(&c->tunnel->up_out) > GW_BACKLOG_MAX;
+    if (!c->closing && !host_backlogged)
+        ev |= EPOLLIN;
+    if (gw_buf_pending(&c->out) || !c->tls_done)
+        ev |= EPOLLOUT;
+    if (!c->tls_done)
+        ev |= EPOLLIN;
+    if (ev != c->events) {
+        c->events = ev;
+        gw_watch(c->fd, ev, c);
+    }
+}
+
+/* ---- connections ---- */
+
+void gw_close_conn(gw_conn *c)
+{
+    if (c->fd < 0)
+        return;
+    gw_unwatch(c->fd);
+    if (c->ssl) {
+        SSL_shutdown(c->ssl);
+        SSL_free(c->ssl);
+        c->ssl = NULL;
+    }
+    close(c->fd);
+    c->fd = -1;
+    if (c->tunnel)
+        tunnel_detach(c->tunnel, c);
+    c->tunnel = NULL;
+    buf_free(&c->in);
+    buf_free(&c->out);
+    buf_free(&c->pkt);
+    if (graveyard_n < sizeof graveyard / sizeof graveyard[0])
+        graveyard[graveyard_n++] = c;
+}
+
+static void bury(void)
+{
+    for (size_t i = 0; i < graveyard_n; i++) {
+        for (conn_node **n = &conns; *n; n = &(*n)->next) {
+            if ((*n)->c == graveyard[i]) {
+                conn_node *dead = *n;
+                *n = dead->next;
+                free(dead);
+                break;
+            }
+        }
+        free(graveyard[i]);
+    }
+    graveyard_n = 0;
+}
+
+/* Write what is pending; a broken connection is closed. */
+static void flush(gw_conn *c)
+{
+    while (c->fd >= 0 && c->tls_done && gw_buf_pending(&c->out)) {
+        int n = SSL_write(c->ssl, c->out.p + c->out.off, (int)(gw_buf_pending(&c->out) > 65536 ? 65536 : gw_buf_pending(&c->out)));
+        if (n > 0) {
+            gw_buf_consume(&c->out, (size_t)n);
+            continue;
+        }
+        int err = SSL_get_error(c->ssl, n);
+        ERR_clear_error();
+        if (err == SSL_ERROR_WANT_WRITE || err == SSL_ERROR_WANT_READ)
+            break;
+        gw_close_conn(c);
+        return;
+    }
+    if (c->fd >= 0 && c->closing && !gw_buf_pending(&c->out)) {
+        gw_close_conn(c);
+        return;
+    }
+    if (c->fd >= 0)
+        gw_update_events(c);
+}
+
+void gw_send(gw_tunnel *t, const uint8_t *pkt, size_t len)
+{
+    gw_conn *c = t->out;
+    if (!c || c->fd < 0)
+        return;
+    if (c->mode == MODE_WEBSOCKET) {
+        uint8_t h[WS_WS_HEADER_MAX];
+        size_t hl = ws_ws_encode_header(WS_WS_OP_BINARY, len, NULL, h);
+        gw_buf_append(&c->out, h, hl);
+    }
+    gw_buf_append(&c->out, pkt, len);
+    flush(c);
+}
+
+static void http_reply(gw_conn *c, const char *status, const char *extra)
+{
+    char head[512];
+    int n = snprintf(head, sizeof head, "HTTP/1.1 %s\r\nServer: Microsoft-HTTPAPI/2.0\r\n%sContent-Length: 0\r\n\r\n",
+                     status, extra ? extra : "");
+    gw_buf_append(&c->out, head, (size_t)n);
+}
+
+static void refuse_http(gw_conn *c, const char *status, const char *why)
+{
+    fprintf(stderr, "wapsim-gateway: refused %s: %s\n", c->peer, why);
+    http_reply(c, status, "Connection: close\r\n");
+    c->closing = 1;
+}
+
+/* One header's value from a request head (NUL-terminated lines), case-insensitive. */
+static const char *header(char *const *lines, int n, const char *name)
+{
+    size_t nl = strlen(name);
+    for (int i = 1; i < n; i++) {
+        if (strncasecmp(lines[i], name, nl) == 0 && lines[i][nl] == ':') {
+            const char *v = lines[i] + nl + 1;
+            while (*v == ' ' || *v == '\t')
+                v++;
+            return v;
+        }
+    }
+    return NULL;
+}
+
+static int has_token(const char *list, const char *token)
+{
+    if (!list)
+        return 0;
+    size_t tl = strlen(token);
+    for (const char *p = list; *p;) {
+        while (*p == ' ' || *p == ',')
+            p++;
+        if (strncasecmp(p, token, tl) == 0 && (p[tl] == '\0' || p[tl] == ',' || p[tl] == ' '))
+            return 1;
+        while (*p && *p != ',')
+            p++;
+    }
+    return 0;
+}
+
+/* A request head (RDG_OUT_DATA, RDG_IN_DATA): 1 when handled, 0 when incomplete, -1
+ * when refused. */
+static int http_head(gw_conn *c)
+{
+    size_t pending = gw_buf_pending(&c->in);
+    const uint8_t *p = c->in.p + c->in.off;
+    const uint8_t *end = pending >= 4 ? memmem(p, pending < HEAD_MAX ? pending : HEAD_MAX, "\r\n\r\n", 4) : NULL;
+    if (!end) {
+        if (pending >= HEAD_MAX) {
+            refuse_http(c, "400 Bad Request", "request head over 8 KiB");
+            return -1;
+        }
+        return 0;
+    }
+    size_t head_len = (size_t)(end - p) + 4;
+    char *text = malloc(head_len + 1);
+    if (!text)
+        abort();
+    memcpy(text, p, head_len);
+    text[head_len] = '\0';
+    gw_buf_consume(&c->in, head_len);
+    char *lines[48];
+    int n = 0;
+    for (char *save = NULL, *l = strtok_r(text, "\r\n", &save); l && n < 48; l = strtok_r(NULL, "\r\n", &save))
+        lines[n++] = l;
+    int rc = -1;
+    char method[32], target[256], version[16];
+    if (n == 0 || sscanf(lines[0], "%31s %255s %15s", method, target, version) != 3 ||
+        strncmp(version, "HTTP/1.", 7) != 0) {
+        refuse_http(c, "400 Bad Request", "not an HTTP request line");
+        goto out;
+    }
+    for (int i = 1; i < n; i++) {
+        if (!strchr(lines[i], ':')) {
+            refuse_http(c, "400 Bad Request", "a header line without ':'");
+            goto out;
+        }
+    }
+    int out_data = strcmp(method, "RDG_OUT_DATA") == 0, in_data = strcmp(method, "RDG_IN_DATA") == 0;
+    if (c->mode == MODE_LEGACY_IN) {
+        /* The client re-sends the IN request's head, then its chunked body. */
+        if (!in_data) {
+            refuse_http(c, "400 Bad Request", "expected the RDG_IN_DATA head again");
+            goto out;
+        }
+        c->mode = MODE_LEGACY_IN_BODY;
+        rc = 1;
+        goto out;
+    }
+    if (!out_data && !in_data) {
+        char why[300];
+        snprintf(why, sizeof why, "unknown method '%.40s'", method);
+        refuse_http(c, "405 Method Not Allowed", why);
+        goto out;
+    }
+    if (strcasecmp(target, "/remoteDesktopGateway/") != 0) {
+        refuse_http(c, "404 Not Found", "not /remoteDesktopGateway/");
+        goto out;
+    }
+    /* After the FedAuth plug-in is installed the gateway serves console connections
+     * only: PAA cookies, no NTLM or Basic (REFERENCE.md section 2). */
+    const char *scheme = header(lines, n, "RDG-Auth-Scheme");
+    if (!scheme || strcasecmp(scheme, "PAA") != 0) {
+        refuse_http(c, "401 Unauthorized", "no RDG-Auth-Scheme: PAA (this gateway accepts console cookies only)");
+        goto out;
+    }
+    const char *conn_id = header(lines, n, "RDG-Connection-Id");
+    if (!conn_id || strlen(conn_id) > 60) {
+        refuse_http(c, "400 Bad Request", "no usable RDG-Connection-Id");
+        goto out;
+    }
+    const char *key = header(lines, n, "Sec-WebSocket-Key");
+    if (out_data && has_token(header(lines, n, "Upgrade"), "websocket") &&
+        has_token(header(lines, n, "Connection"), "Upgrade") && key) {
+        char accept[29], extra[200];
+        if (ws_ws_accept_key(key, accept) != 0) {
+            refuse_http(c, "400 Bad Request", "bad Sec-WebSocket-Key");
+            goto out;
+        }
+        int len = snprintf(extra, sizeof extra,
+                           "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                           "Sec-WebSocket-Accept: %s\r\n\r\n",
+                           accept);
+        gw_buf_append(&c->out, extra, (size_t)len);
+        c->mode = MODE_WEBSOCKET;
+        c->tunnel = tunnel_new(c, conn_id);
+        rc = 1;
+    } else if (out_data) {
+        /* Legacy: 200, then the 10-byte seed MS-TSGU 3.3.5.1 describes, then raw packets. */
+        static const char ok[] = "HTTP/1.1 200 OK\r\nServer: Microsoft-HTTPAPI/2.0\r\n"
+                                 "Content-Type: application/octet-stream\r\n\r\n";
+        uint8_t seed[SEED_LEN];
+        ws_random(seed, sizeof seed);
+        gw_buf_append(&c->out, ok, sizeof ok - 1);
+        gw_buf_append(&c->out, seed, sizeof seed);
+        c->mode = MODE_LEGACY_OUT;
+        c->tunnel = tunnel_new(c, conn_id);
+        rc = 1;
+    } else {
+        gw_tunnel *t = tunnel_find_legacy(conn_id);
+        if (!t) {
+            refuse_http(c, "400 Bad Request", "RDG_IN_DATA for no RDG_OUT_DATA connection");
+            goto out;
+        }
+        http_reply(c, "200 OK", NULL);
+        t->in = c;
+        c->tunnel = t;
+        c->mode = MODE_LEGACY_IN;
+        rc = 1;
+    }
+out:
+    free(text);
+    return rc;
+}
+
+/* Websocket frames from the client: masked; binary payloads carry the packet stream. */
+static int websocket_input(gw_conn *c)
+{
+    for (;;) {
+        size_t pending = gw_buf_pending(&c->in);
+        uint8_t *p = c->in.p ? c->in.p + c->in.off : NULL;
+        if (!c->in_frame) {
+            ws_error e;
+            int r = ws_ws_decode_header(p, pending, WS_TSGU_PACKET_MAX, &c->frame, &e);
+            if (r == 1)
+                return 0;
+            if (r < 0 || !c->frame.masked) {
+                fprintf(stderr, "wapsim-gateway: closing %s: %s\n", c->peer, r < 0 ? e.msg : "an unmasked client frame");
+                return -1;
+            }
+            gw_buf_consume(&c->in, c->frame.header_len);
+            c->in_frame = 1;
+            c->frame_got = 0;
+            continue;
+        }
+        int control = c->frame.opcode >= 8;
+        uint64_t left = c->frame.payload_len - c->frame_got;
+        if (control && pending < left)
+            return 0; /* act on a control frame only when it is whole */
+        size_t take = pending < left ? pending : (size_t)left;
+        if (take == 0 && left > 0)
+            return 0;
+        ws_ws_unmask(p, take, c->frame.mask, c->frame_got);
+        switch (c->frame.opcode) {
+        case WS_WS_OP_BINARY:
+        case WS_WS_OP_CONTINUATION: gw_buf_append(&c->pkt, p, take); break;
+        case WS_WS_OP_PING: {
+            uint8_t h[WS_WS_HEADER_MAX];
+            size_t hl = ws_ws_encode_header(WS_WS_OP_PONG, take, NULL, h);
+            gw_buf_append(&c->out, h, hl);
+            gw_buf_append(&c->out, p, take);
+            break;
+        }
+        case WS_WS_OP_PONG: break;
+        case WS_WS_OP_CLOSE: {
+            uint8_t h[WS_WS_HEADER_MAX];
+            size_t hl = ws_ws_encode_header(WS_WS_OP_CLOSE, 0, NULL, h);
+            gw_buf_append(&c->out, h, hl);
+            c->closing = 1;
+            gw_buf_consume(&c->in, take);
+            return 0;
+        }
+        default:
+            fprintf(stderr, "wapsim-gateway: closing %s: websocket opcode %d carries no MS-TSGU\n", c->peer,
+                    c->frame.opcode);
+            return -1;
+        }
+        if (take)
+            gw_buf_consume(&c->in, take);
+        c->frame_got += take;
+        if (c->frame_got == c->frame.payload_len)
+            c->in_frame = 0;
+        if (gw_buf_pending(&c->pkt) && c->tunnel && tunnel_on_packets(c->tunnel, c) < 0)
+            return -1;
+        if (gw_buf_pending(&c->pkt) > 2 * WS_TSGU_PACKET_MAX) {
+            fprintf(stderr, "wapsim-gateway: closing %s: packet stream out of bounds\n", c->peer);
+            return -1;
+        }
+    }
+}
+
+/* Legacy IN channel: each packet is an HTTP chunk. */
+static int chunked_input(gw_conn *c)
+{
+    for (;;) {
+        size_t pending = gw_buf_pending(&c->in);
+        uint8_t *p = c->in.p ? c->in.p + c->in.off : NULL;
+        if (c->chunk_crlf) {
+            if (pending < 2)
+                return 0;
+            if (p[0] != '\r' || p[1] != '\n') {
+                fprintf(stderr, "wapsim-gateway: closing %s: a chunk without its CRLF\n", c->peer);
+                return -1;
+            }
+            gw_buf_consume(&c->in, 2);
+            c->chunk_crlf = 0;
+            continue;
+        }
+        if (c->chunk_left == 0) {
+            const uint8_t *nl = pending ? memmem(p, pending < 20 ? pending : 20, "\r\n", 2) : NULL;
+            if (!nl) {
+                if (pending >= 20) {
+                    fprintf(stderr, "wapsim-gateway: closing %s: a bad chunk size line\n", c->peer);
+                    return -1;
+                }
+                return 0;
+            }
+            char size_text[24];
+            size_t sl = (size_t)(nl - p);
+            memcpy(size_text, p, sl);
+            size_text[sl] = '\0';
+            char *endp;
+            unsigned long size = strtoul(size_text, &endp, 16);
+            if (sl == 0 || (*endp && *endp != ';') || size > WS_TSGU_PACKET_MAX) {
+                fprintf(stderr, "wapsim-gateway: closing %s: bad chunk size '%s'\n", c->peer, size_text);
+                return -1;
+            }
+            gw_buf_consume(&c->in, sl + 2);
+            if (size == 0)
+                return -1; /* the client ended its body */
+            c->chunk_left = size;
+            continue;
+        }
+        if (!pending)
+            return 0;
+        size_t take = pending < c->chunk_left ? pending : c->chunk_left;
+        gw_buf_append(&c->pkt, p, take);
+        gw_buf_consume(&c->in, take);
+        c->chunk_left -= take;
+        if (c->chunk_left == 0)
+            c->chunk_crlf = 1;
+        if (c->tunnel && tunnel_on_packets(c->tunnel, c) < 0)
+            return -1;
+    }
+}
+
+static int process(gw_conn *c)
+{
+    for (;;) {
+        switch (c->mode) {
+        case MODE_HTTP:
+        case MODE_LEGACY_IN: {
+            int r = http_head(c);
+            if (r <= 0)
+                return r;
+            if (c->closing)
+                return 0;
+            continue;
+        }
+        case MODE_WEBSOCKET: return websocket_input(c);
+        case MODE_LEGACY_IN_BODY: return chunked_input(c);
+        case MODE_LEGACY_OUT:
+            /* Nothing comes from the client on the OUT channel: discard. */
+            if (gw_buf_pending(&c->in))
+                gw_buf_consume(&c->in, gw_buf_pending(&c->in));
+            return 0;
+        }
+    }
+}
+
+static void conn_io(gw_conn *c)
+{
+    if (!c->tls_done) {
+        int r = SSL_do_handshake(c->ssl);
+        if (r != 1) {
+            int err = SSL_get_error(c->ssl, r);
+            if (err == SSL_ERROR_WANT_READ || err == SSL_ERROR_WANT_WRITE) {
+                gw_update_events(c);
+                return;
+            }
+            unsigned long code = ERR_get_error();
+            char reason[200] = "connection closed";
+            if (code)
+                ERR_error_string_n(code, reason, sizeof reason);
+            ERR_clear_error();
+            fprintf(stderr, "wapsim-gateway: TLS handshake with %s failed: %s\n", c->peer, reason);
+            gw_close_conn(c);
+            return;
+        }
+        c->tls_done = 1;
+    }
+    int eof = 0;
+    while (c->fd >= 0 && !c->closing) {
+        if (c->tunnel && gw_buf_pending(&c->tunnel->up_out) > GW_BACKLOG_MAX)
+            break; /* the host is slow: leave the client's bytes in its socket */
+        if (gw_buf_pending(&c->in) > 4 * WS_TSGU_PACKET_MAX)
+            break;
+        buf_reserve(&c->in, 16384);
+        int n = SSL_read(c->ssl, c->in.p + c->in.len, (int)(c->in.cap - c->in.len));
+        if (n > 0) {
+            c->in.len += (size_t)n;
+            if (process(c) < 0) {
+                c->closing = 1;
+                break;
+            }
+            continue;
+        }
+        int err = SSL_get_error(c->ssl, n);
+        ERR_clear_error();
+        if (err != SSL_ERROR_WANT_READ && err != SSL_ERROR_WANT_WRITE)
+            eof = 1;
+        break;
+    }
+    if (c->in.p && !gw_buf_pending(&c->in))
+        buf_free(&c->in);
+    if (c->fd < 0)
+        return;
+    if (eof && !gw_buf_pending(&c->out)) {
+        gw_close_conn(c);
+        return;
+    }
+    flush(c);
+}
+
+static void accept_all(void)
+{
+    for (;;) {
+        struct sockaddr_in sa;
+        socklen_t sl = sizeof sa;
+        int fd = accept4(listen_fd, (struct sockaddr *)&sa, &sl, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (fd < 0)
+            return;
+        gw_conn *c = calloc(1, sizeof *c);
+        conn_node *node = calloc(1, sizeof *node);
+        SSL *ssl = SSL_new(tls_ctx);
+        if (!c || !node || !ssl) {
+            free(c);
+            free(node);
+            SSL_free(ssl);
+            close(fd);
+            continue;
+        }
+        c->kind = GW_KIND_CONN;
+        c->fd = fd;
+        c->ssl = ssl;
+        c->mode = MODE_HTTP;
+        c->opened_ms = ws_wall_ms();
+        inet_ntop(AF_INET, &sa.sin_addr, c->peer, sizeof c->peer);
+        SSL_set_fd(ssl, fd);
+        SSL_set_accept_state(ssl);
+        node->c = c;
+        node->next = conns;
+        conns = node;
+        c->events = EPOLLIN;
+        gw_watch(fd, EPOLLIN, c);
+    }
+}
+
+/* A connection that never finished its request head in time is closed. */
+static void expire_idle(void)
+{
+    int64_t now = ws_wall_ms();
+    for (conn_node *n = conns; n; n = n->next) {
+        gw_conn *c = n->c;
+        if (c->fd >= 0 && c->mode == MODE_HTTP && now - c->opened_ms > HTTP_TIMEOUT_MS) {
+            fprintf(stderr, "wapsim-gateway: closing %s: no request within %d s\n", c->peer, HTTP_TIMEOUT_MS / 1000);
+            gw_close_conn(c);
+        }
+    }
+}
 
 int main(int argc, char **argv)
 {
-    ws_component c;
-    ws_component_init(&c, "wapsim-gateway", "gateway", "The RD Gateway with the FedAuth plug-in.", argc, argv);
+    ws_component_init(&gw, "wapsim-gateway", "gateway", "The RD Gateway with the FedAuth plug-in (MS-TSGU).", argc,
+                      argv);
     ws_error e;
-    char cert_name[128], detail[256];
-    int has_key = 0;
-    if (ws_setting_get(c.st, c.machine.name, WS_SET_SSL_CERT, cert_name, sizeof cert_name) != 0)
-        ws_component_fail(&c, "no SSL certificate is bound");
-    if (!ws_store_contains(c.st, c.machine.name, "My", cert_name, &has_key) || !has_key)
-        ws_component_fail(&c, "SSL certificate '%s' is not in LocalMachine\\My with its private key", cert_name);
-    char tp[41];
-    ws_vault_thumbprint(c.st, cert_name, tp);
-    snprintf(detail, sizeof detail, "SSL certificate %s (%s) bound", cert_name, tp);
-    int fd = ws_tcp_listen(c.machine.address, c.machine.port, 512, &e);
-    if (fd < 0)
-        ws_component_fail(&c, "%s", e.msg);
-    ws_component_running(&c, detail);
-    ws_component_idle_loop(&c, &fd, 1);
-    close(fd);
-    ws_component_close(&c);
+    char cert[128], tp[41] = "", detail[256];
+    if (ws_setting_get(gw.st, gw.machine.name, WS_SET_SSL_CERT, cert, sizeof cert) != 0)
+        ws_component_fail(&gw, "no SSL certificate is bound (RD Gateway Manager: SSL Certificate)");
+    /* The binding is read once: a certificate changed later takes effect at the next
+     * start of the service, as with TSGateway. */
+    tls_ctx = ws_tls_server_ctx(gw.st, gw.machine.name, cert, &e);
+    if (!tls_ctx)
+        ws_component_fail(&gw, "cannot bind the SSL certificate: %s", e.msg);
+    SSL_CTX_set_mode(tls_ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER |
+                                  SSL_MODE_RELEASE_BUFFERS);
+    ws_vault_thumbprint(gw.st, cert, tp);
+    listen_fd = ws_tcp_listen(gw.machine.address, gw.machine.port, 1024, &e);
+    if (listen_fd < 0)
+        ws_component_fail(&gw, "%s", e.msg);
+    fcntl(listen_fd, F_SETFL, fcntl(listen_fd, F_GETFL) | O_NONBLOCK);
+    epfd = epoll_create1(EPOLL_CLOEXEC);
+    gw_watch(listen_fd, EPOLLIN, &listener_kind);
+    snprintf(detail, sizeof detail, "SSL certificate %s (%s) bound", cert, tp);
+    ws_component_running(&gw, detail);
+
+    struct epoll_event evs[256];
+    int64_t last_sweep = ws_wall_ms();
+    while (!ws_component_stop) {
+        int n = epoll_wait(epfd, evs, 256, 1000);
+        for (int i = 0; i < n; i++) {
+            int kind = *(int *)evs[i].data.ptr;
+            if (kind == GW_KIND_LISTENER)
+                accept_all();
+            else if (kind == GW_KIND_CONN) {
+                gw_conn *c = evs[i].data.ptr;
+                if (c->fd >= 0)
+                    conn_io(c);
+            } else if (kind == GW_KIND_UPSTREAM)
+                tunnel_on_upstream(evs[i].data.ptr, evs[i].events);
+        }
+        bury();
+        if (ws_wall_ms() - last_sweep > 1000) {
+            expire_idle();
+            bury();
+            last_sweep = ws_wall_ms();
+        }
+    }
+    for (conn_node *node = conns; node; node = node->next)
+        gw_close_conn(node->c);
+    bury();
+    close(listen_fd);
+    SSL_CTX_free(tls_ctx);
+    ws_component_close(&gw);
     return 0;
 }

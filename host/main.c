@@ -1,12 +1,16 @@
-/* wapsim-host: a Hyper-V host. Port 2179 is the VM console (pre-connection PDU,
- * X.224, TLS, RDSTLS, RDP: coming with the "Connect through the gateway" issue);
- * port 5985 is the VMM agent (agent.c), which answers VMM's questions from this
- * host's own stores and trust list (trust.c). */
+/* wapsim-host: a Hyper-V host. Port 2179 is the VM console (rdp.c: pre-connection
+ * PDU, X.224, TLS with the host's certificate, RDSTLS with the tenant's VMToken; the
+ * RDP session behind it comes with the next issue); port 5985 is the VMM agent
+ * (agent.c), which answers VMM's questions from this host's own stores and trust
+ * list (trust.c). */
+#include <stdio.h>
 #include <unistd.h>
 
 #include "agent.h"
 #include "component.h"
+#include "eventlog.h"
 #include "net.h"
+#include "rdp.h"
 
 int main(int argc, char **argv)
 {
@@ -17,13 +21,27 @@ int main(int argc, char **argv)
     int fd = ws_tcp_listen(c.machine.address, c.machine.port, 128, &e);
     if (fd < 0)
         ws_component_fail(&c, "%s", e.msg);
+    /* The console's certificate is bound when the service starts, as Hyper-V does: a
+     * change takes effect at the next restart. Without a usable one the host still
+     * runs (VMM needs its agent) and each console connection fails at TLS. */
+    ws_error tls_e;
+    SSL_CTX *tls = host_rdp_tls_ctx(&c, &tls_e);
+    if (!tls) {
+        fprintf(stderr, "%s: %s: console TLS: %s\n", c.program, c.machine.name, tls_e.msg);
+        ws_event(c.st, c.machine.name, HOST_RDP_CHANNEL, HOST_RDP_SOURCE, HOST_RDP_EV_NO_CERT, WS_LEVEL_ERROR,
+                 "The Remote Desktop certificate for VM console connections cannot be used: %s. Console "
+                 "connections will fail until the service is restarted with a usable certificate.",
+                 tls_e.msg);
+    }
     struct MHD_Daemon *agent = host_agent_start(&c, &e);
     if (!agent)
         ws_component_fail(&c, "VMM agent: %s", e.msg);
-    ws_component_running(&c, "VMM agent on 5985");
-    ws_component_idle_loop(&c, &fd, 1);
+    ws_component_running(&c, tls ? "VMM agent on 5985; console TLS ready" : "VMM agent on 5985; console TLS unusable");
+    host_rdp_serve(&c, fd, tls, tls ? NULL : tls_e.msg);
     MHD_stop_daemon(agent);
     close(fd);
+    if (tls && host_rdp_active() == 0)
+        SSL_CTX_free(tls);
     ws_component_close(&c);
     return 0;
 }

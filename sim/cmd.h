@@ -16,7 +16,8 @@ typedef struct ws_cmd {
     const char *help;    /* the rest of --help, or NULL */
 } ws_cmd;
 
-extern const ws_cmd ws_cmds_lab[], ws_cmds_run[], ws_cmds_cert[], ws_cmds_logs[], ws_cmds_console[];
+extern const ws_cmd ws_cmds_lab[], ws_cmds_run[], ws_cmds_cert[], ws_cmds_logs[], ws_cmds_console[], ws_cmds_host[],
+    ws_cmds_connect[];
 
 /* --lab given before the command, if any. */
 extern const char *ws_cli_lab;

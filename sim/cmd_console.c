@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "cert.h"
+#include "client.h"
 #include "clock.h"
 #include "cmd.h"
 #include "httpc.h"
@@ -15,69 +16,6 @@
 #include "machine.h"
 #include "rdpfile.h"
 #include "store.h"
-
-/* The lab password of an account, from the lab owner's accounts.json. */
-static int lab_password(ws_state *st, const char *account, char *out, size_t n)
-{
-    char path[4200];
-    snprintf(path, sizeof path, "%s/accounts.json", st->lab_dir);
-    unsigned char *data;
-    size_t len;
-    if (ws_read_file(path, 1 << 20, &data, &len, NULL) != 0)
-        return -1;
-    cJSON *arr = cJSON_ParseWithLength((const char *)data, len);
-    free(data);
-    int rc = -1;
-    cJSON *a;
-    cJSON_ArrayForEach(a, arr)
-    {
-        const char *name = cJSON_GetStringValue(cJSON_GetObjectItem(a, "account"));
-        const char *pw = cJSON_GetStringValue(cJSON_GetObjectItem(a, "password"));
-        if (name && pw && strcmp(name, account) == 0) {
-            snprintf(out, n, "%s", pw);
-            rc = 0;
-        }
-    }
-    cJSON_Delete(arr);
-    return rc;
-}
-
-/* The browser: a request to the portal from the client machine, resolving names
- * through the lab's hosts file and trusting the client's Root store. */
-typedef struct browser {
-    ws_state *st;
-    char base[300];
-    char resolve[400];
-    char cookie[256];
-} browser;
-
-static int browser_open(browser *b, ws_state *st, ws_error *e)
-{
-    memset(b, 0, sizeof *b);
-    b->st = st;
-    ws_machine portal;
-    if (ws_machine_by_role(st, "portal", &portal, e) != 0)
-        return -1;
-    const char *name = portal.public_fqdn[0] ? portal.public_fqdn : portal.fqdn;
-    char address[64];
-    if (ws_lab_hosts_lookup(st->lab_dir, name, address, sizeof address) != 0)
-        return ws_seterr(e, "the tenant's PC cannot resolve %s (not in %s/hosts)", name, st->lab_dir);
-    snprintf(b->base, sizeof b->base, "https://%s:%d", name, portal.port);
-    snprintf(b->resolve, sizeof b->resolve, "%s:%d:%s", name, portal.port, address);
-    return 0;
-}
-
-static int browser_do(browser *b, const char *method, const char *path, const char *json, ws_http_response *rs,
-                      ws_error *e)
-{
-    char url[600];
-    snprintf(url, sizeof url, "%s%s", b->base, path);
-    ws_http_request rq = {.method = method, .url = url, .body = json, .body_len = json ? strlen(json) : 0,
-                          .content_type = json ? "application/json" : NULL, .resolve = b->resolve,
-                          .cookie = b->cookie[0] ? b->cookie : NULL, .st = b->st, .from_machine = "client",
-                          .timeout_ms = 60000};
-    return ws_http(&rq, rs, e);
-}
 
 static void print_failure_json(const ws_http_response *rs)
 {
@@ -127,54 +65,16 @@ static int cmd_rdp_file(int argc, char **argv)
         return rc;
     char pw[128];
     if (!password) {
-        if (lab_password(st, tenant, pw, sizeof pw) != 0) {
+        if (ws_lab_password(st, tenant, pw, sizeof pw) != 0) {
             ws_state_close(st);
             return ws_cmd_usage_error("unknown tenant '%s' (see wapsim lab accounts)", tenant);
         }
         password = pw;
     }
-    browser b;
     ws_error e;
     ws_http_response rs = {0};
     rc = WS_EXIT_FAIL;
-    if (browser_open(&b, st, &e) != 0)
-        goto transport;
-    /* Sign in. */
-    cJSON *login = cJSON_CreateObject();
-    cJSON_AddStringToObject(login, "user", tenant);
-    cJSON_AddStringToObject(login, "password", password);
-    char *body = cJSON_PrintUnformatted(login);
-    cJSON_Delete(login);
-    int http = browser_do(&b, "POST", "/api/login", body, &rs, &e);
-    cJSON_free(body);
-    if (http != 0)
-        goto transport;
-    if (rs.status != 200 || !rs.set_cookie[0])
-        goto refused;
-    snprintf(b.cookie, sizeof b.cookie, "%s", rs.set_cookie);
-    ws_http_response_free(&rs);
-    /* Find the VM by name or id, as the tenant clicks it in the list. */
-    if (browser_do(&b, "GET", "/api/vms", NULL, &rs, &e) != 0)
-        goto transport;
-    if (rs.status != 200)
-        goto refused;
-    cJSON *vms = cJSON_ParseWithLength((const char *)rs.body, rs.body_len), *v;
-    char vm_id[64] = "";
-    cJSON_ArrayForEach(v, vms)
-    {
-        const char *name = cJSON_GetStringValue(cJSON_GetObjectItem(v, "name"));
-        const char *id = cJSON_GetStringValue(cJSON_GetObjectItem(v, "id"));
-        if (name && id && (strcmp(name, vm) == 0 || strcasecmp(id, vm) == 0))
-            snprintf(vm_id, sizeof vm_id, "%s", id);
-    }
-    cJSON_Delete(vms);
-    ws_http_response_free(&rs);
-    /* A VM the tenant does not see is asked for by id all the same (it may be someone else's). */
-    if (!vm_id[0])
-        snprintf(vm_id, sizeof vm_id, "%.63s", vm);
-    char path[200];
-    snprintf(path, sizeof path, "/api/vms/%s/console", vm_id);
-    if (browser_do(&b, "POST", path, NULL, &rs, &e) != 0)
+    if (ws_browser_get_console(st, tenant, password, vm, &rs, &e) != 0)
         goto transport;
     if (rs.status != 200 || strcmp(rs.content_type, "application/x-rdp") != 0)
         goto refused;
@@ -189,7 +89,7 @@ static int cmd_rdp_file(int argc, char **argv)
         cJSON_AddNumberToObject(o, "bytes", (double)rs.body_len);
         ws_cmd_print_json(o);
     } else {
-        printf("Saved %s (%zu bytes, %s) from %s\n", out, rs.body_len, rs.content_type, b.base);
+        printf("Saved %s (%zu bytes, %s)\n", out, rs.body_len, rs.content_type);
     }
     rc = 0;
     goto done;

@@ -92,6 +92,10 @@ static int cmd_logs(int argc, char **argv)
     if (since) {
         /* A duration means "this long ago on the lab clock"; otherwise a time. */
         int64_t secs, t;
+        if (ws_time_parse(since, &t, NULL) == 0 && (t < 0 || t > 32503680000LL)) { /* beyond year 3000 */
+            ws_state_close(st);
+            return ws_cmd_usage_error("bad --since '%s': out of range", since);
+        }
         if (ws_duration_parse(since, &secs, NULL) == 0)
             f.since_ms = (ws_clock_now(st, NULL) - (secs < 0 ? -secs : secs)) * 1000;
         else if (ws_time_parse(since, &t, NULL) == 0)

@@ -168,6 +168,9 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 static void on_mhd_error(void *cls, const char *fmt, va_list ap)
 {
     server *srv = cls;
+    /* The supervisor's health probe opens and closes a TCP connection without TLS. */
+    if (strstr(fmt, "handshake") || strstr(fmt, "TLS"))
+        return;
     fprintf(stderr, "%s: ", srv->c->program);
     vfprintf(stderr, fmt, ap);
 }
@@ -211,18 +214,14 @@ struct MHD_Daemon *ws_httpd_start(ws_component *c, const ws_httpd_opts *o, ws_er
     }
     struct MHD_Daemon *d;
     if (o->ssl_cert)
-        d = MHD_start_daemon(flags, (uint16_t)port, NULL, NULL, on_request, srv, MHD_OPTION_SOCK_ADDR, &sa,
-                             MHD_OPTION_HTTPS_MEM_CERT, srv->cert_pem, MHD_OPTION_HTTPS_MEM_KEY, srv->key_pem,
-                             MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv, MHD_OPTION_EXTERNAL_LOGGER,
-                             on_mhd_error, srv, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30,
-                             MHD_OPTION_CONNECTION_LIMIT, (unsigned)256, MHD_OPTION_LISTENING_ADDRESS_REUSE,
-                             (unsigned)1, MHD_OPTION_END);
+        d = MHD_start_daemon(flags, (uint16_t)port, NULL, NULL, on_request, srv, MHD_OPTION_EXTERNAL_LOGGER,
+                             on_mhd_error, srv, MHD_OPTION_SOCK_ADDR, &sa, MHD_OPTION_HTTPS_MEM_CERT, srv->cert_pem, MHD_OPTION_HTTPS_MEM_KEY, srv->key_pem,
+                             MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30,
+                             MHD_OPTION_CONNECTION_LIMIT, (unsigned)256, MHD_OPTION_END);
     else
-        d = MHD_start_daemon(flags, (uint16_t)port, NULL, NULL, on_request, srv, MHD_OPTION_SOCK_ADDR, &sa,
-                             MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv, MHD_OPTION_EXTERNAL_LOGGER,
-                             on_mhd_error, srv, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30,
-                             MHD_OPTION_CONNECTION_LIMIT, (unsigned)256, MHD_OPTION_LISTENING_ADDRESS_REUSE,
-                             (unsigned)1, MHD_OPTION_END);
+        d = MHD_start_daemon(flags, (uint16_t)port, NULL, NULL, on_request, srv, MHD_OPTION_EXTERNAL_LOGGER,
+                             on_mhd_error, srv, MHD_OPTION_SOCK_ADDR, &sa, MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30,
+                             MHD_OPTION_CONNECTION_LIMIT, (unsigned)256, MHD_OPTION_END);
     if (!d) {
         ws_seterr(e, "cannot listen on %s:%d", c->machine.address, port);
         free(srv->cert_pem);

@@ -1,6 +1,7 @@
 /* lab: see lab.h. */
 #include "lab.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <cjson/cJSON.h>
 #include <openssl/evp.h>
@@ -151,9 +152,10 @@ static void choose_subnet(const char *abs_dir, char *out, size_t n)
     uint32_t h = 2166136261u;
     for (const char *p = abs_dir; *p; p++)
         h = (h ^ (unsigned char)*p) * 16777619u;
+    /* 127.64.0.0 - 127.126.255.0: about 16,000 subnets away from the host's 127.0.0.x. */
     for (unsigned i = 0; i < 256; i++) {
-        unsigned y = (h + i) % 254 + 1;
-        snprintf(out, n, "127.77.%u.0/24", y);
+        unsigned v = (h + i * 2654435761u) % (63u * 256u);
+        snprintf(out, n, "127.%u.%u.0/24", 64 + v / 256, v % 256);
         if (!ws_subnet_in_use(out))
             return;
     }
@@ -432,8 +434,23 @@ int ws_lab_init(const ws_lab_init_opts *opts, ws_lab_init_result *res, ws_error 
         created = 1;
     }
     char abs[4096];
-    if (!realpath(opts->dir, abs) || chmod(abs, 0700) != 0)
+    if (!realpath(opts->dir, abs) || (created && chmod(abs, 0700) != 0))
         return ws_seterr(e, "cannot use %s: %s", opts->dir, strerror(errno));
+    if (!created) {
+        /* An existing directory must be empty: lab init never takes over someone's files. */
+        DIR *d = opendir(abs);
+        struct dirent *ent;
+        int other = 0;
+        while (d && (ent = readdir(d)))
+            if (strcmp(ent->d_name, ".") != 0 && strcmp(ent->d_name, "..") != 0)
+                other = 1;
+        if (d)
+            closedir(d);
+        if (other)
+            return ws_seterr(e, "%s is not empty and is not a lab", opts->dir);
+        if (chmod(abs, 0700) != 0)
+            return ws_seterr(e, "cannot use %s: %s", opts->dir, strerror(errno));
+    }
     if (opts->subnet)
         snprintf(res->subnet, sizeof res->subnet, "%s", opts->subnet);
     else
@@ -443,7 +460,7 @@ int ws_lab_init(const ws_lab_init_opts *opts, ws_lab_init_result *res, ws_error 
     /* Build the state in lab.db.new and rename it last: a lab init that is killed
      * leaves no half-made lab behind. */
     char tmp[4200], sub[4200];
-    snprintf(tmp, sizeof tmp, "%s/lab.db.new", abs);
+    snprintf(tmp, sizeof tmp, "%s/lab.db.new.%d", abs, (int)getpid());
     for (const char *suffix = ""; suffix; suffix = *suffix ? NULL : "-wal") {
         snprintf(sub, sizeof sub, "%s%s", tmp, suffix);
         unlink(sub);
@@ -474,10 +491,15 @@ int ws_lab_init(const ws_lab_init_opts *opts, ws_lab_init_result *res, ws_error 
         save_template(st, template_path); /* best effort: the lab is fine without it */
     ws_state_close(st);
     st = NULL;
-    if (rename(tmp, path) != 0) {
-        ws_seterr(e, "cannot create %s: %s", path, strerror(errno));
+    /* link() publishes the file only if no lab.db exists: two inits of one directory
+     * cannot overwrite each other. */
+    if (link(tmp, path) != 0) {
+        ws_seterr(e, errno == EEXIST ? "a lab already exists at %s" : "cannot create %s", opts->dir);
+        unlink(tmp);
+        created = 0;
         goto fail;
     }
+    unlink(tmp);
     char sub_dir[4200];
     snprintf(sub_dir, sizeof sub_dir, "%s/run", abs);
     mkdir(sub_dir, 0700);

@@ -20,7 +20,7 @@
 
 #define BACKOFF_FIRST_MS 100
 #define BACKOFF_MAX_MS 5000
-#define STABLE_AFTER_MS 10000 /* a process that ran this long restarts with the first backoff again */
+#define STABLE_AFTER_MS 1000 /* a process that ran this long restarts with the first backoff again */
 #define STOP_GRACE_MS 3000
 #define PROBE_TIMEOUT_MS 300
 
@@ -135,7 +135,7 @@ static void spawn(ws_state *st, child *ch, const char *lab_dir, const sigset_t *
     pid_t pid = fork();
     if (pid < 0) {
         fprintf(stderr, "supervisor: cannot start %s: %s\n", ch->machine, strerror(errno));
-        ch->next_start_ms = ws_wall_ms() + BACKOFF_MAX_MS;
+        ch->next_start_ms = ws_mono_ms() + BACKOFF_MAX_MS;
         return;
     }
     if (pid == 0) {
@@ -143,15 +143,26 @@ static void spawn(ws_state *st, child *ch, const char *lab_dir, const sigset_t *
         prctl(PR_SET_PDEATHSIG, SIGTERM);
         if (getppid() != parent)
             _exit(1);
-        sigprocmask(SIG_SETMASK, oldmask, NULL);
-        signal(SIGTERM, SIG_DFL);
+        (void)oldmask;
+        /* A component starts with default signal handling, whatever ours or our caller's. */
+        sigset_t none;
+        sigemptyset(&none);
+        sigprocmask(SIG_SETMASK, &none, NULL);
+        for (int sig = 1; sig < NSIG; sig++)
+            if (sig != SIGKILL && sig != SIGSTOP)
+                signal(sig, SIG_DFL);
         int in = open("/dev/null", O_RDONLY);
         int out = open(log, O_WRONLY | O_CREAT | O_APPEND, 0600);
-        if (in >= 0)
+        if (in >= 0) {
             dup2(in, 0);
+            if (in > 2)
+                close(in);
+        }
         if (out >= 0) {
             dup2(out, 1);
             dup2(out, 2);
+            if (out > 2)
+                close(out);
         }
         char *argv[] = {ch->program, "--lab", (char *)lab_dir, "--machine", ch->machine, NULL};
         execv(ch->path, argv);
@@ -159,7 +170,7 @@ static void spawn(ws_state *st, child *ch, const char *lab_dir, const sigset_t *
         _exit(127);
     }
     ch->pid = pid;
-    ch->started_ms = ws_wall_ms();
+    ch->started_ms = ws_mono_ms();
     char pidfile[4200];
     run_path(lab_dir, ch->machine, pidfile, sizeof pidfile);
     write_pid(pidfile, pid);
@@ -204,7 +215,7 @@ static void reap(ws_state *st, child *kids, int n, const char *lab_dir, int stop
                 record(st, ch);
                 break;
             }
-            int64_t now = ws_wall_ms();
+            int64_t now = ws_mono_ms();
             if (now - ch->started_ms > STABLE_AFTER_MS)
                 ch->backoff_ms = BACKOFF_FIRST_MS;
             ch->restarts++;
@@ -231,6 +242,13 @@ int ws_supervisor_run(const char *lab_dir)
 {
     ws_state *st = NULL;
     ws_error e;
+    /* Whatever the caller ignored or blocked: SIGCHLD must reach us to restart anything. */
+    for (int sig = 1; sig < NSIG; sig++)
+        if (sig != SIGKILL && sig != SIGSTOP)
+            signal(sig, SIG_DFL);
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, NULL);
     if (ws_state_open(lab_dir, 0, &st, &e) != 0) {
         fprintf(stderr, "supervisor: %s\n", e.msg);
         return WS_EXIT_USAGE;
@@ -250,7 +268,15 @@ int ws_supervisor_run(const char *lab_dir)
     child *kids = NULL;
     int n = 0;
     void *args[2] = {&kids, &n};
-    ws_machine_foreach(st, collect_child, args, &e);
+    if (ws_machine_foreach(st, collect_child, args, &e) != 0 || n == 0) {
+        fprintf(stderr, "supervisor: no machines to run: %s\n", n == 0 ? "the lab has none" : e.msg);
+        run_path(st->lab_dir, "supervisor", path, sizeof path);
+        unlink(path);
+        free(kids);
+        ws_state_close(st);
+        close(lock);
+        return WS_EXIT_FAIL;
+    }
 
     sigset_t mask, oldmask;
     sigemptyset(&mask);
@@ -263,7 +289,7 @@ int ws_supervisor_run(const char *lab_dir)
 
     int stopping = 0;
     while (!stopping) {
-        int64_t now = ws_wall_ms();
+        int64_t now = ws_mono_ms();
         for (int i = 0; i < n; i++)
             if (!kids[i].pid && now >= kids[i].next_start_ms)
                 spawn(st, &kids[i], st->lab_dir, &oldmask);
@@ -279,7 +305,7 @@ int ws_supervisor_run(const char *lab_dir)
     for (int i = 0; i < n; i++)
         if (kids[i].pid)
             kill(kids[i].pid, SIGTERM);
-    int64_t deadline = ws_wall_ms() + STOP_GRACE_MS;
+    int64_t deadline = ws_mono_ms() + STOP_GRACE_MS;
     for (;;) {
         reap(st, kids, n, st->lab_dir, 1);
         int alive = 0;
@@ -287,13 +313,13 @@ int ws_supervisor_run(const char *lab_dir)
             alive += kids[i].pid != 0;
         if (!alive)
             break;
-        if (ws_wall_ms() > deadline) {
+        if (ws_mono_ms() > deadline) {
             for (int i = 0; i < n; i++)
                 if (kids[i].pid) {
                     fprintf(stderr, "supervisor: %s did not stop, killing it\n", kids[i].machine);
                     kill(kids[i].pid, SIGKILL);
                 }
-            deadline = ws_wall_ms() + STOP_GRACE_MS;
+            deadline = ws_mono_ms() + STOP_GRACE_MS;
         }
         ws_sleep_ms(20);
     }
@@ -415,18 +441,52 @@ static int check_ports(const ws_machine *m, void *arg)
     return 0;
 }
 
-int ws_lab_up(ws_state *st, int timeout_ms, int quiet, ws_error *e)
+/* up and down of one lab run one at a time (run/lifecycle.lock), so a down never
+ * races a supervisor that an up is starting. */
+static int lifecycle_lock(ws_state *st)
+{
+    char path[4200];
+    snprintf(path, sizeof path, "%s/run", st->lab_dir);
+    mkdir(path, 0700);
+    snprintf(path, sizeof path, "%s/run/lifecycle.lock", st->lab_dir);
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd >= 0)
+        flock(fd, LOCK_EX);
+    return fd;
+}
+
+/* The supervisor holds run/supervisor.lock for as long as it runs. */
+static int supervisor_lock_held(ws_state *st)
+{
+    char path[4200];
+    snprintf(path, sizeof path, "%s/run/supervisor.lock", st->lab_dir);
+    int fd = open(path, O_RDWR | O_CLOEXEC);
+    if (fd < 0)
+        return 0;
+    int held = flock(fd, LOCK_EX | LOCK_NB) != 0;
+    close(fd);
+    return held;
+}
+
+static int lab_down_locked(ws_state *st, int *stopped, ws_error *e);
+
+static int lab_up_locked(ws_state *st, int timeout_ms, int quiet, ws_error *e)
 {
     int started = 0;
     if (!ws_supervisor_pid(st)) {
         e->msg[0] = '\0';
-        ws_machine_foreach(st, check_ports, e, NULL);
+        ws_error ferr;
+        if (ws_machine_foreach(st, check_ports, e, &ferr) != 0)
+            return ws_seterr(e, "%s", ferr.msg);
         if (e->msg[0])
             return -1;
         char prog[4200];
         ws_proc_status *list = NULL;
         int n = 0;
-        ws_lab_status(st, &list, &n, NULL);
+        if (ws_lab_status(st, &list, &n, &ferr) != 0 || n == 0) {
+            free(list);
+            return ws_seterr(e, "%s", n == 0 ? "the lab has no machines to run" : ferr.msg);
+        }
         for (int i = 0; i < n; i++) {
             if (ws_program_path(list[i].program, prog, sizeof prog) != 0) {
                 ws_seterr(e, "cannot find %s next to wapsim (build it with make)", list[i].program);
@@ -441,12 +501,18 @@ int ws_lab_up(ws_state *st, int timeout_ms, int quiet, ws_error *e)
         if (!quiet)
             fprintf(stderr, "up: starting the lab in %s\n", st->lab_dir);
     }
-    int64_t t0 = ws_wall_ms(), deadline = t0 + timeout_ms;
+    int64_t t0 = ws_mono_ms(), deadline = t0 + timeout_ms;
     for (;;) {
         ws_proc_status *list = NULL;
         int n = 0, healthy = 0;
-        if (ws_lab_status(st, &list, &n, e) != 0)
+        if (ws_lab_status(st, &list, &n, e) != 0) {
+            if (started) {
+                int stopped;
+                ws_error ignored;
+                lab_down_locked(st, &stopped, &ignored);
+            }
             return -1;
+        }
         const ws_proc_status *bad = NULL;
         for (int i = 0; i < n; i++) {
             if (list[i].healthy)
@@ -457,10 +523,10 @@ int ws_lab_up(ws_state *st, int timeout_ms, int quiet, ws_error *e)
         if (!bad) {
             free(list);
             if (!quiet)
-                fprintf(stderr, "up: %d machines healthy after %.2f s\n", n, (double)(ws_wall_ms() - t0) / 1000);
+                fprintf(stderr, "up: %d machines healthy after %.2f s\n", n, (double)(ws_mono_ms() - t0) / 1000);
             return 0;
         }
-        if (ws_wall_ms() > deadline) {
+        if (ws_mono_ms() > deadline) {
             char log[4200], last[512];
             snprintf(log, sizeof log, "%s/log/%s.log", st->lab_dir, bad->machine);
             ws_last_line(log, last, sizeof last);
@@ -470,7 +536,7 @@ int ws_lab_up(ws_state *st, int timeout_ms, int quiet, ws_error *e)
             if (started) {
                 int stopped;
                 ws_error ignored;
-                ws_lab_down(st, &stopped, &ignored);
+                lab_down_locked(st, &stopped, &ignored);
             }
             return -1;
         }
@@ -479,11 +545,24 @@ int ws_lab_up(ws_state *st, int timeout_ms, int quiet, ws_error *e)
     }
 }
 
-int ws_lab_down(ws_state *st, int *stopped, ws_error *e)
+int ws_lab_up(ws_state *st, int timeout_ms, int quiet, ws_error *e)
 {
-    (void)e;
+    int lock = lifecycle_lock(st);
+    int rc = lab_up_locked(st, timeout_ms, quiet, e);
+    if (lock >= 0)
+        close(lock);
+    return rc;
+}
+
+static int lab_down_locked(ws_state *st, int *stopped, ws_error *e)
+{
     *stopped = 0;
     pid_t sup = ws_supervisor_pid(st);
+    /* A supervisor that is starting holds its lock before its pid file exists. */
+    for (int64_t until = ws_mono_ms() + 3000; !sup && supervisor_lock_held(st) && ws_mono_ms() < until;) {
+        ws_sleep_ms(20);
+        sup = ws_supervisor_pid(st);
+    }
     ws_proc_status *before = NULL;
     int nbefore = 0;
     ws_lab_status(st, &before, &nbefore, NULL);
@@ -492,8 +571,8 @@ int ws_lab_down(ws_state *st, int *stopped, ws_error *e)
     free(before);
     if (sup) {
         kill(sup, SIGTERM);
-        int64_t deadline = ws_wall_ms() + 2 * STOP_GRACE_MS + 2000;
-        while (pid_is_ours(sup, st->lab_dir) && ws_wall_ms() < deadline)
+        int64_t deadline = ws_mono_ms() + 2 * STOP_GRACE_MS + 2000;
+        while (pid_is_ours(sup, st->lab_dir) && ws_mono_ms() < deadline)
             ws_sleep_ms(20);
         if (pid_is_ours(sup, st->lab_dir))
             kill(sup, SIGKILL);
@@ -503,20 +582,38 @@ int ws_lab_down(ws_state *st, int *stopped, ws_error *e)
     ws_proc_status *list = NULL;
     int n = 0;
     ws_lab_status(st, &list, &n, NULL);
-    for (int i = 0; i < n; i++) {
-        char pidfile[4200];
-        run_path(st->lab_dir, list[i].machine, pidfile, sizeof pidfile);
+    for (int i = 0; i < n; i++)
         if (list[i].pid)
             kill(list[i].pid, SIGKILL);
-        unlink(pidfile);
-    }
-    int64_t deadline = ws_wall_ms() + 2000;
-    for (int i = 0; i < n; i++)
-        while (list[i].pid && pid_is_ours(list[i].pid, st->lab_dir) && ws_wall_ms() < deadline)
+    int64_t deadline = ws_mono_ms() + 2000;
+    int survivors = 0;
+    for (int i = 0; i < n; i++) {
+        while (list[i].pid && pid_is_ours(list[i].pid, st->lab_dir) && ws_mono_ms() < deadline)
             ws_sleep_ms(10);
+        char pidfile[4200];
+        run_path(st->lab_dir, list[i].machine, pidfile, sizeof pidfile);
+        if (list[i].pid && pid_is_ours(list[i].pid, st->lab_dir))
+            survivors++;
+        else
+            unlink(pidfile); /* only once its process is gone */
+    }
     free(list);
     char path[4200];
     run_path(st->lab_dir, "supervisor", path, sizeof path);
-    unlink(path);
+    if (sup && pid_is_ours(sup, st->lab_dir))
+        survivors++;
+    else if (!supervisor_lock_held(st))
+        unlink(path);
+    if (survivors)
+        return ws_seterr(e, "%d process%s of the lab did not stop", survivors, survivors == 1 ? "" : "es");
     return 0;
+}
+
+int ws_lab_down(ws_state *st, int *stopped, ws_error *e)
+{
+    int lock = lifecycle_lock(st);
+    int rc = lab_down_locked(st, stopped, e);
+    if (lock >= 0)
+        close(lock);
+    return rc;
 }

@@ -50,6 +50,8 @@ int ws_guid_valid(const char *s);
 int ws_password_new(char *out, size_t n);
 
 int64_t ws_wall_ms(void);
+/* Milliseconds on a clock that never steps back, for intervals and deadlines. */
+int64_t ws_mono_ms(void);
 void ws_sleep_ms(int ms);
 
 #endif

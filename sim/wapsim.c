@@ -14,7 +14,8 @@
 
 const char *ws_cli_lab;
 
-static const ws_cmd *const tables[] = {ws_cmds_lab, ws_cmds_run, ws_cmds_logs, ws_cmds_cert, ws_cmds_console};
+static const ws_cmd *const tables[] = {ws_cmds_lab, ws_cmds_run, ws_cmds_logs, ws_cmds_cert, ws_cmds_console, ws_cmds_connect,
+                                       ws_cmds_host};
 
 static void print_usage(FILE *out)
 {
@@ -96,10 +97,14 @@ int main(int argc, char **argv)
     int i = 1;
     /* Global options before the command. */
     while (i < argc && argv[i][0] == '-') {
-        if (strcmp(argv[i], "--lab") == 0 && i + 1 < argc) {
+        if (strcmp(argv[i], "--lab") == 0) {
+            if (i + 1 >= argc || !argv[i + 1][0])
+                return ws_cmd_usage_error("option '--lab' needs a directory");
             ws_cli_lab = argv[i + 1];
             i += 2;
         } else if (strncmp(argv[i], "--lab=", 6) == 0) {
+            if (!argv[i][6])
+                return ws_cmd_usage_error("option '--lab' needs a directory");
             ws_cli_lab = argv[i] + 6;
             i++;
         } else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
@@ -140,13 +145,11 @@ int main(int argc, char **argv)
         if (!c)
             return ws_cmd_usage_error("unknown command '%s' (see wapsim --help)", argv[i]);
     }
-    for (int k = i + 1; k < argc; k++) {
-        if (strcmp(argv[k], "--") == 0)
-            break;
-        if (strcmp(argv[k], "--help") == 0 || strcmp(argv[k], "-h") == 0) {
-            ws_cmd_help(c);
-            return 0;
-        }
+    /* --help right after the command or as its last word; elsewhere it may be a value. */
+    if (i + 1 < argc && (strcmp(argv[i + 1], "--help") == 0 || strcmp(argv[i + 1], "-h") == 0 ||
+                         strcmp(argv[argc - 1], "--help") == 0)) {
+        ws_cmd_help(c);
+        return 0;
     }
     return c->run(argc - i, argv + i);
 }

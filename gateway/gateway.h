@@ -1,0 +1,111 @@
+/* gateway: what the RD Gateway's two halves share. main.c carries MS-TSGU's HTTP
+ * transport (TLS, the RDG_OUT_DATA / RDG_IN_DATA requests, websocket or legacy
+ * chunked framing) on one epoll loop; tunnel.c is the tunnel itself (handshake,
+ * FedAuth, channel, relay to the host) and its events. */
+#ifndef WAPSIM_GATEWAY_H
+#define WAPSIM_GATEWAY_H
+
+#include <openssl/ssl.h>
+#include <stdint.h>
+
+#include "component.h"
+#include "token.h"
+#include "websocket.h"
+
+#define GW_KIND_LISTENER 1
+#define GW_KIND_CONN 2
+#define GW_KIND_UPSTREAM 3
+
+/* A growable byte buffer; freed when emptied, so an idle tunnel holds no buffers. */
+typedef struct gw_buf {
+    uint8_t *p;
+    size_t len, off, cap;
+} gw_buf;
+
+typedef enum gw_mode {
+    MODE_HTTP,       /* reading the request head */
+    MODE_WEBSOCKET,  /* RDG_OUT_DATA upgraded: frames both ways */
+    MODE_LEGACY_OUT, /* RDG_OUT_DATA answered 200: raw packets to the client */
+    MODE_LEGACY_IN,  /* RDG_IN_DATA: the client's second request head, then chunks */
+    MODE_LEGACY_IN_BODY,
+} gw_mode;
+
+struct gw_tunnel;
+
+typedef struct gw_conn {
+    int kind; /* GW_KIND_CONN: first, for the epoll dispatch */
+    int fd;
+    SSL *ssl;
+    int tls_done;
+    gw_mode mode;
+    char peer[64];
+    gw_buf in;  /* plaintext from the client, not yet consumed */
+    gw_buf out; /* plaintext to the client, not yet written */
+    gw_buf pkt; /* the MS-TSGU byte stream, reassembled from frames or chunks */
+    ws_ws_frame frame;
+    int in_frame;
+    uint64_t frame_got;
+    size_t chunk_left; /* legacy: bytes of the current chunk still to come */
+    int chunk_crlf;    /* legacy: the CRLF after a chunk is due */
+    struct gw_tunnel *tunnel;
+    int closing;  /* close once out is written */
+    int64_t opened_ms;
+    uint32_t events; /* what epoll watches now */
+} gw_conn;
+
+typedef enum gw_tstate {
+    T_HANDSHAKE,  /* waiting for HANDSHAKE_REQUEST */
+    T_CREATE,     /* waiting for TUNNEL_CREATE */
+    T_AUTH,       /* waiting for TUNNEL_AUTH */
+    T_CHANNEL,    /* waiting for CHANNEL_CREATE */
+    T_CONNECTING, /* connecting to the host */
+    T_OPEN,       /* relaying DATA */
+    T_CLOSED,
+} gw_tstate;
+
+typedef struct gw_tunnel {
+    int kind; /* GW_KIND_UPSTREAM: first, for the epoll dispatch of up_fd */
+    gw_tstate state;
+    gw_conn *out;  /* packets to the client go here */
+    gw_conn *in;   /* packets from the client come from here (== out with websocket) */
+    char connection_id[64]; /* RDG-Connection-Id, pairs legacy IN and OUT */
+    ws_token cookie;        /* the accepted HostToken */
+    char client_name[64];
+    char resource[256];
+    char host_machine[64];
+    int port;
+    uint32_t id;
+    int up_fd;
+    gw_buf up_out; /* bytes for the host, not yet written */
+    uint32_t up_events;
+    uint64_t bytes_to_host, bytes_to_client;
+    int64_t opened_ms;
+    struct gw_tunnel *next; /* the list of tunnels */
+} gw_tunnel;
+
+/* The loop's services for tunnel.c. */
+extern ws_component gw;
+void gw_send(gw_tunnel *t, const uint8_t *pkt, size_t len); /* one MS-TSGU packet to the client */
+void gw_close_conn(gw_conn *c);
+void gw_update_events(gw_conn *c);
+int gw_watch(int fd, uint32_t events, void *ptr);
+void gw_unwatch(int fd);
+void gw_buf_append(gw_buf *b, const void *data, size_t n);
+void gw_buf_consume(gw_buf *b, size_t n);
+size_t gw_buf_pending(const gw_buf *b);
+/* The client's output buffer is full: stop reading from the host until it drains. */
+int gw_client_backlogged(const gw_tunnel *t);
+#define GW_BACKLOG_MAX (1024 * 1024)
+
+/* tunnel.c */
+gw_tunnel *tunnel_new(gw_conn *c, const char *connection_id);
+gw_tunnel *tunnel_find_legacy(const char *connection_id);
+/* Handle every whole packet in c->pkt; -1 when the connection must close. */
+int tunnel_on_packets(gw_tunnel *t, gw_conn *c);
+void tunnel_on_upstream(gw_tunnel *t, uint32_t events);
+void tunnel_resume_upstream(gw_tunnel *t);
+/* A transport connection went away: the tunnel ends with it. */
+void tunnel_detach(gw_tunnel *t, gw_conn *c);
+int tunnel_count(void);
+
+#endif

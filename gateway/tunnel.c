@@ -1,0 +1,507 @@
+/* tunnel: one MS-TSGU tunnel through the gateway (REFERENCE.md section 7): the
+ * handshake, TUNNEL_CREATE with the PAA cookie (fedauth.c decides), TUNNEL_AUTH,
+ * CHANNEL_CREATE to the host the cookie names, and then DATA relayed both ways,
+ * untouched. Packets out of order end the tunnel. The gateway's events are those of
+ * REFERENCE.md section 6 on the TerminalServices-Gateway channel; with a PAA cookie
+ * the "user" is reported as "FedAuth" [model]. */
+#include "gateway.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "disconnect.h"
+#include "eventlog.h"
+#include "fedauth.h"
+#include "machine.h"
+#include "tsgu.h"
+
+#define GW_SOURCE "Microsoft-Windows-TerminalServices-Gateway"
+#define GW_USER "FedAuth"
+
+static gw_tunnel *tunnels;
+static uint32_t next_id = 1;
+static uint8_t packet[WS_TSGU_PACKET_MAX];
+
+int tunnel_count(void)
+{
+    int n = 0;
+    for (gw_tunnel *t = tunnels; t; t = t->next)
+        n++;
+    return n;
+}
+
+gw_tunnel *tunnel_new(gw_conn *c, const char *connection_id)
+{
+    gw_tunnel *t = calloc(1, sizeof *t);
+    if (!t)
+        abort();
+    t->kind = GW_KIND_UPSTREAM;
+    t->state = T_HANDSHAKE;
+    t->out = c;
+    t->in = c->mode == MODE_WEBSOCKET ? c : NULL;
+    snprintf(t->connection_id, sizeof t->connection_id, "%s", connection_id);
+    t->id = next_id++;
+    t->up_fd = -1;
+    t->opened_ms = ws_wall_ms();
+    t->next = tunnels;
+    tunnels = t;
+    return t;
+}
+
+gw_tunnel *tunnel_find_legacy(const char *connection_id)
+{
+    for (gw_tunnel *t = tunnels; t; t = t->next)
+        if (!t->in && t->out && t->out->mode == MODE_LEGACY_OUT && strcmp(t->connection_id, connection_id) == 0)
+            return t;
+    return NULL;
+}
+
+static const char *peer(const gw_tunnel *t)
+{
+    return t->out ? t->out->peer : t->in ? t->in->peer : "?";
+}
+
+static void event(gw_tunnel *t, int id, const char *level, const char *text)
+{
+    ws_event(gw.st, gw.machine.name, WS_CHANNEL_GATEWAY, GW_SOURCE, id, level, "%s", text);
+    fprintf(stderr, "wapsim-gateway: tunnel %u (%s): event %d: %s\n", t->id, peer(t), id, text);
+}
+
+/* End the tunnel: the host connection, both transport connections, its memory. */
+static void tunnel_end(gw_tunnel *t)
+{
+    if (t->state == T_CLOSED)
+        return;
+    int was_open = t->state == T_OPEN;
+    t->state = T_CLOSED;
+    if (was_open) {
+        char text[600];
+        snprintf(text, sizeof text,
+                 "The user \"%s\", on client computer \"%s\", disconnected from the following network resource: "
+                 "\"%s\". Before the user disconnected, the client transferred %llu bytes and received %llu bytes. "
+                 "The client session duration was %lld seconds.",
+                 GW_USER, peer(t), t->resource, (unsigned long long)t->bytes_to_host,
+                 (unsigned long long)t->bytes_to_client, (long long)((ws_wall_ms() - t->opened_ms) / 1000));
+        event(t, 303, WS_LEVEL_INFO, text);
+    }
+    if (t->up_fd >= 0) {
+        gw_unwatch(t->up_fd);
+        close(t->up_fd);
+        t->up_fd = -1;
+    }
+    free(t->up_out.p);
+    memset(&t->up_out, 0, sizeof t->up_out);
+    gw_conn *in = t->in, *out = t->out;
+    t->in = t->out = NULL;
+    if (in) {
+        in->tunnel = NULL;
+        in->closing = 1;
+        gw_update_events(in);
+        if (!gw_buf_pending(&in->out))
+            gw_close_conn(in);
+    }
+    if (out && out != in) {
+        out->tunnel = NULL;
+        out->closing = 1;
+        gw_update_events(out);
+        if (!gw_buf_pending(&out->out))
+            gw_close_conn(out);
+    }
+    for (gw_tunnel **p = &tunnels; *p; p = &(*p)->next) {
+        if (*p == t) {
+            *p = t->next;
+            break;
+        }
+    }
+    ws_token_free(&t->cookie);
+    free(t);
+}
+
+void tunnel_detach(gw_tunnel *t, gw_conn *c)
+{
+    if (t->in == c)
+        t->in = NULL;
+    if (t->out == c)
+        t->out = NULL;
+    tunnel_end(t);
+}
+
+/* After the last packet to the client is queued, close once it is written. */
+static void close_after_send(gw_tunnel *t)
+{
+    if (t->out)
+        t->out->closing = 1;
+    if (t->out && !gw_buf_pending(&t->out->out))
+        tunnel_end(t);
+}
+
+static int refuse(gw_tunnel *t, const char *what)
+{
+    fprintf(stderr, "wapsim-gateway: tunnel %u (%s): refused: %s\n", t->id, peer(t), what);
+    return -1;
+}
+
+static int on_handshake(gw_tunnel *t, const uint8_t *p, size_t len)
+{
+    ws_tsgu_handshake_request rq;
+    ws_error e;
+    if (ws_tsgu_decode_handshake_request(p, len, &rq, &e) != 0)
+        return refuse(t, e.msg);
+    ws_tsgu_handshake_response rs = {.ver_major = 1, .ver_minor = 0, .server_version = 0,
+                                     .extended_auth = WS_TSGU_EXTAUTH_PAA};
+    if (rq.ver_major != 1 || !(rq.extended_auth & WS_TSGU_EXTAUTH_PAA)) {
+        rs.error_code = WS_E_PROXY_UNSUPPORTED_AUTHENTICATION_METHOD;
+        size_t n = ws_tsgu_encode_handshake_response(&rs, packet, sizeof packet);
+        gw_send(t, packet, n);
+        close_after_send(t);
+        return refuse(t, "the client does not offer PAA cookie authentication");
+    }
+    size_t n = ws_tsgu_encode_handshake_response(&rs, packet, sizeof packet);
+    gw_send(t, packet, n);
+    t->state = T_CREATE;
+    return 0;
+}
+
+static int on_tunnel_create(gw_tunnel *t, const uint8_t *p, size_t len)
+{
+    static ws_tsgu_tunnel_create rq; /* large (the cookie): one at a time on this loop */
+    ws_error e;
+    ws_tsgu_tunnel_response rs = {.server_version = 1};
+    char reason[700];
+    int ok = 0;
+    if (ws_tsgu_decode_tunnel_create(p, len, &rq, &e) != 0) {
+        rs.status_code = WS_E_PROXY_COOKIE_BADPACKET;
+        snprintf(reason, sizeof reason, "%s", e.msg);
+    } else if (!(rq.fields_present & WS_TSGU_TUNNEL_CREATE_PAA_COOKIE)) {
+        rs.status_code = WS_E_PROXY_COOKIE_BADPACKET;
+        snprintf(reason, sizeof reason, "TUNNEL_CREATE carries no PAA cookie");
+    } else if (fedauth_check_cookie(gw.st, gw.machine.name, rq.cookie, &t->cookie, &e) != 0) {
+        rs.status_code = WS_E_PROXY_COOKIE_AUTHENTICATION_ACCESS_DENIED;
+        snprintf(reason, sizeof reason, "%s", e.msg);
+    } else {
+        ok = 1;
+    }
+    if (!ok) {
+        char text[1000];
+        snprintf(text, sizeof text,
+                 "The user \"%s\", on client computer \"%s\", did not meet connection authorization policy "
+                 "requirements and was therefore not authorized to access the RD Gateway server. The following "
+                 "error occurred: \"0x%08X (%s): %s\".",
+                 GW_USER, peer(t), rs.status_code, ws_hresult_name(rs.status_code), reason);
+        event(t, 201, WS_LEVEL_ERROR, text);
+        size_t n = ws_tsgu_encode_tunnel_response(&rs, packet, sizeof packet);
+        gw_send(t, packet, n);
+        close_after_send(t);
+        return 0;
+    }
+    rs.fields_present = WS_TSGU_TUNNEL_RESPONSE_TUNNEL_ID | WS_TSGU_TUNNEL_RESPONSE_CAPS;
+    rs.tunnel_id = t->id;
+    rs.caps = rq.caps & 0x3; /* no consent or service messages: they would prompt the user */
+    size_t n = ws_tsgu_encode_tunnel_response(&rs, packet, sizeof packet);
+    gw_send(t, packet, n);
+    t->state = T_AUTH;
+    return 0;
+}
+
+static int on_tunnel_auth(gw_tunnel *t, const uint8_t *p, size_t len)
+{
+    ws_tsgu_tunnel_auth rq;
+    ws_error e;
+    if (ws_tsgu_decode_tunnel_auth(p, len, &rq, &e) != 0)
+        return refuse(t, e.msg);
+    snprintf(t->client_name, sizeof t->client_name, "%s", rq.client_name);
+    char text[600];
+    snprintf(text, sizeof text,
+             "The user \"%s\", on client computer \"%s\", met connection authorization policy requirements and was "
+             "therefore authorized to access the RD Gateway server. The following authentication method was used: "
+             "\"Cookie\".",
+             GW_USER, peer(t));
+    event(t, 200, WS_LEVEL_INFO, text);
+    ws_tsgu_tunnel_auth_response rs = {.error_code = 0};
+    size_t n = ws_tsgu_encode_tunnel_auth_response(&rs, packet, sizeof packet);
+    gw_send(t, packet, n);
+    t->state = T_CHANNEL;
+    return 0;
+}
+
+/* The machine a resource name means inside the fabric: its name, FQDN, public name
+ * or address, as the gateway's DNS (the lab's machine table) resolves it. */
+static int resolve(const char *resource, ws_machine *m)
+{
+    sqlite3_stmt *s = ws_state_prepare(gw.st,
+                                       "SELECT name FROM machines WHERE name = ?1 COLLATE NOCASE OR fqdn = ?1 COLLATE NOCASE"
+                                       " OR public_fqdn = ?1 COLLATE NOCASE OR address = ?1",
+                                       NULL);
+    if (!s)
+        return -1;
+    sqlite3_bind_text(s, 1, resource, -1, SQLITE_STATIC);
+    char name[64] = "";
+    if (sqlite3_step(s) == SQLITE_ROW)
+        snprintf(name, sizeof name, "%s", (const char *)sqlite3_column_text(s, 0));
+    sqlite3_finalize(s);
+    return name[0] ? ws_machine_get(gw.st, name, m, NULL) : -1;
+}
+
+static void channel_refused(gw_tunnel *t, int event_id, uint32_t code, const char *why)
+{
+    char text[900];
+    if (event_id == 301)
+        snprintf(text, sizeof text,
+                 "The user \"%s\", on client computer \"%s\", did not meet resource authorization policy "
+                 "requirements and was therefore not authorized to resource \"%s\". The following error occurred: "
+                 "\"0x%08X: %s\".",
+                 GW_USER, peer(t), t->resource, code, why);
+    else
+        snprintf(text, sizeof text,
+                 "The user \"%s\", on client computer \"%s\", met connection authorization policy and resource "
+                 "authorization policy requirements, but could not connect to resource \"%s\". The following error "
+                 "occurred: \"0x%08X: %s\".",
+                 GW_USER, peer(t), t->resource, code, why);
+    event(t, event_id, WS_LEVEL_ERROR, text);
+    ws_tsgu_channel_response rs = {.error_code = code};
+    size_t n = ws_tsgu_encode_channel_response(&rs, packet, sizeof packet);
+    gw_send(t, packet, n);
+    close_after_send(t);
+}
+
+static int on_channel_create(gw_tunnel *t, const uint8_t *p, size_t len)
+{
+    ws_tsgu_channel_create rq;
+    ws_error e;
+    if (ws_tsgu_decode_channel_create(p, len, &rq, &e) != 0)
+        return refuse(t, e.msg);
+    snprintf(t->resource, sizeof t->resource, "%s", rq.resource);
+    t->port = rq.port;
+    /* The cookie grants one host and port: the resource must be exactly that. */
+    if (strcasecmp(rq.resource, t->cookie.host) != 0 || rq.port != t->cookie.port) {
+        char why[600];
+        snprintf(why, sizeof why, "the cookie grants %s:%d, not %s:%d", t->cookie.host, t->cookie.port, rq.resource,
+                 rq.port);
+        channel_refused(t, 301, WS_E_PROXY_RAP_ACCESSDENIED, why);
+        return 0;
+    }
+    ws_machine m;
+    if (resolve(rq.resource, &m) != 0) {
+        channel_refused(t, 304, WS_E_PROXY_TS_CONNECTFAILED, "the name does not resolve");
+        return 0;
+    }
+    snprintf(t->host_machine, sizeof t->host_machine, "%s", m.name);
+    struct sockaddr_in sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sin_family = AF_INET;
+    sa.sin_port = htons(rq.port);
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0 || inet_pton(AF_INET, m.address, &sa.sin_addr) != 1) {
+        if (fd >= 0)
+            close(fd);
+        channel_refused(t, 304, WS_E_PROXY_TS_CONNECTFAILED, "no address for the host");
+        return 0;
+    }
+    int one = 1;
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    /* Leave from the gateway's own address, as the real gateway's traffic does. */
+    struct sockaddr_in src;
+    memset(&src, 0, sizeof src);
+    src.sin_family = AF_INET;
+    inet_pton(AF_INET, gw.machine.address, &src.sin_addr);
+    bind(fd, (struct sockaddr *)&src, sizeof src);
+    if (connect(fd, (struct sockaddr *)&sa, sizeof sa) != 0 && errno != EINPROGRESS) {
+        char why[200];
+        snprintf(why, sizeof why, "%s", strerror(errno));
+        close(fd);
+        channel_refused(t, 304, WS_E_PROXY_TS_CONNECTFAILED, why);
+        return 0;
+    }
+    t->up_fd = fd;
+    t->state = T_CONNECTING;
+    t->up_events = EPOLLOUT;
+    gw_watch(fd, EPOLLOUT, t);
+    return 0;
+}
+
+static void upstream_events(gw_tunnel *t)
+{
+    if (t->up_fd < 0)
+        return;
+    uint32_t ev = 0;
+    if (t->state == T_OPEN && !gw_client_backlogged(t))
+        ev |= EPOLLIN;
+    if (gw_buf_pending(&t->up_out) || t->state == T_CONNECTING)
+        ev |= EPOLLOUT;
+    if (ev != t->up_events) {
+        t->up_events = ev;
+        gw_watch(t->up_fd, ev, t);
+    }
+}
+
+static int flush_upstream(gw_tunnel *t)
+{
+    while (gw_buf_pending(&t->up_out)) {
+        ssize_t n = write(t->up_fd, t->up_out.p + t->up_out.off, gw_buf_pending(&t->up_out));
+        if (n > 0) {
+            gw_buf_consume(&t->up_out, (size_t)n);
+            continue;
+        }
+        if (n < 0 && (errno == EAGAIN || errno == EINTR))
+            break;
+        return -1;
+    }
+    upstream_events(t);
+    return 0;
+}
+
+static int on_data(gw_tunnel *t, const uint8_t *p, size_t len)
+{
+    ws_tsgu_data d;
+    ws_error e;
+    if (ws_tsgu_decode_data(p, len, &d, &e) != 0)
+        return refuse(t, e.msg);
+    gw_buf_append(&t->up_out, d.data, d.len);
+    t->bytes_to_host += d.len;
+    if (flush_upstream(t) != 0) {
+        tunnel_end(t);
+        return -1;
+    }
+    return 0;
+}
+
+int tunnel_on_packets(gw_tunnel *t, gw_conn *c)
+{
+    for (;;) {
+        size_t pending = gw_buf_pending(&c->pkt);
+        const uint8_t *p = c->pkt.p ? c->pkt.p + c->pkt.off : NULL;
+        ws_tsgu_header h;
+        ws_error e;
+        int r = ws_tsgu_header_decode(p, pending, &h, &e);
+        if (r == 1)
+            return 0;
+        if (r < 0)
+            return refuse(t, e.msg);
+        if (pending < h.length)
+            return 0;
+        int rc;
+        /* Each state takes only the packet that comes next (MS-TSGU 3.3.5). */
+        switch (h.type) {
+        case WS_TSGU_HANDSHAKE_REQUEST:
+            rc = t->state == T_HANDSHAKE ? on_handshake(t, p, h.length) : refuse(t, "HANDSHAKE_REQUEST out of order");
+            break;
+        case WS_TSGU_TUNNEL_CREATE:
+            rc = t->state == T_CREATE ? on_tunnel_create(t, p, h.length) : refuse(t, "TUNNEL_CREATE out of order");
+            break;
+        case WS_TSGU_TUNNEL_AUTH:
+            rc = t->state == T_AUTH ? on_tunnel_auth(t, p, h.length) : refuse(t, "TUNNEL_AUTH out of order");
+            break;
+        case WS_TSGU_CHANNEL_CREATE:
+            rc = t->state == T_CHANNEL ? on_channel_create(t, p, h.length) : refuse(t, "CHANNEL_CREATE out of order");
+            break;
+        case WS_TSGU_DATA: rc = t->state == T_OPEN ? on_data(t, p, h.length) : refuse(t, "DATA before the channel"); break;
+        case WS_TSGU_KEEPALIVE: {
+            size_t n = ws_tsgu_encode_empty(WS_TSGU_KEEPALIVE, packet, sizeof packet);
+            gw_send(t, packet, n);
+            rc = 0;
+            break;
+        }
+        case WS_TSGU_CLOSE_CHANNEL:
+        case WS_TSGU_CLOSE_CHANNEL_RESPONSE: {
+            if (h.type == WS_TSGU_CLOSE_CHANNEL) {
+                size_t n = ws_tsgu_encode_close_channel(WS_TSGU_CLOSE_CHANNEL_RESPONSE, 0, packet, sizeof packet);
+                gw_send(t, packet, n);
+            }
+            gw_buf_consume(&c->pkt, h.length);
+            close_after_send(t);
+            return -1;
+        }
+        default: {
+            char why[80];
+            snprintf(why, sizeof why, "unexpected %s packet", ws_tsgu_type_name(h.type));
+            rc = refuse(t, why);
+        }
+        }
+        if (rc < 0)
+            return -1;
+        if (t->state == T_CLOSED || !t->in)
+            return -1;
+        gw_buf_consume(&c->pkt, h.length);
+    }
+}
+
+void tunnel_resume_upstream(gw_tunnel *t)
+{
+    upstream_events(t);
+}
+
+void tunnel_on_upstream(gw_tunnel *t, uint32_t events)
+{
+    if (t->state == T_CONNECTING) {
+        int err = 0;
+        socklen_t sl = sizeof err;
+        getsockopt(t->up_fd, SOL_SOCKET, SO_ERROR, &err, &sl);
+        if (err) {
+            gw_unwatch(t->up_fd);
+            close(t->up_fd);
+            t->up_fd = -1;
+            channel_refused(t, 304, WS_E_PROXY_TS_CONNECTFAILED, strerror(err));
+            return;
+        }
+        if (!(events & EPOLLOUT))
+            return;
+        t->state = T_OPEN;
+        t->opened_ms = ws_wall_ms();
+        char text[500];
+        snprintf(text, sizeof text, "The user \"%s\", on client computer \"%s\", connected to resource \"%s\".",
+                 GW_USER, peer(t), t->resource);
+        event(t, 302, WS_LEVEL_INFO, text);
+        ws_tsgu_channel_response rs = {.error_code = 0, .fields_present = WS_TSGU_CHANNEL_RESPONSE_CHANNEL_ID,
+                                       .channel_id = t->id};
+        size_t n = ws_tsgu_encode_channel_response(&rs, packet, sizeof packet);
+        gw_send(t, packet, n);
+        upstream_events(t);
+        return;
+    }
+    if (t->state != T_OPEN)
+        return;
+    if (events & EPOLLOUT) {
+        if (flush_upstream(t) != 0) {
+            tunnel_end(t);
+            return;
+        }
+        if (t->in && gw_buf_pending(&t->up_out) <= GW_BACKLOG_MAX)
+            gw_update_events(t->in);
+    }
+    if (events & (EPOLLIN | EPOLLHUP | EPOLLERR)) {
+        /* Host -> client: each read becomes one DATA packet. */
+        while (t->up_fd >= 0 && !gw_client_backlogged(t)) {
+            static uint8_t chunk[65535];
+            ssize_t n = read(t->up_fd, chunk, sizeof chunk);
+            if (n > 0) {
+                size_t total = ws_tsgu_encode_data(chunk, (size_t)n, packet, sizeof packet);
+                t->bytes_to_client += (uint64_t)n;
+                gw_send(t, packet, total);
+                if (t->state != T_OPEN)
+                    return;
+                continue;
+            }
+            if (n < 0 && (errno == EAGAIN || errno == EINTR))
+                break;
+            /* The host closed: tell the client, as MS-TSGU 3.3.5.x does with CLOSE_CHANNEL. */
+            size_t m = ws_tsgu_encode_close_channel(WS_TSGU_CLOSE_CHANNEL, 0, packet, sizeof packet);
+            gw_send(t, packet, m);
+            gw_unwatch(t->up_fd);
+            close(t->up_fd);
+            t->up_fd = -1;
+            close_after_send(t);
+            return;
+        }
+        upstream_events(t);
+    }
+}

@@ -1,0 +1,42 @@
+/* rdp: the Hyper-V host's console port (2179), up to and including the security
+ * layer (REFERENCE.md section 8): the pre-connection PDU naming the VM, the X.224
+ * negotiation, TLS with the host's own certificate, and RDSTLS with the tenant's
+ * VMToken, validated with this host's own trust (trust.c), its clock and its VMs.
+ * One thread per connection; each opens its own state connection. The RDP session
+ * behind the Auth response (the VM's console) comes with the next issue: until then
+ * an authenticated connection is ended politely right after the response. */
+#ifndef WAPSIM_HOST_RDP_H
+#define WAPSIM_HOST_RDP_H
+
+#include <openssl/ssl.h>
+
+#include "component.h"
+
+#define HOST_RDP_CHANNEL "Microsoft-Windows-Hyper-V-VMMS-Admin"
+#define HOST_RDP_SOURCE "Hyper-V-VMMS"
+/* The event logged at start when the console's certificate cannot be used [model id]. */
+#define HOST_RDP_EV_NO_CERT 14165
+
+/* The host setting (scope: the host machine) choosing the Version of the RDSTLS Auth
+ * response: "1" (default; FreeRDP 3.29 needs it) or "echo" (the request's Version;
+ * FreeRDP 3.30 and later need it). Read at each connection. Written by
+ * `wapsim host set HOST --rdstls-reply-version` (sim/cmd_host.c spells the same key). */
+#define HOST_SET_RDSTLS_REPLY_VERSION "rdstls_reply_version"
+
+/* The console's TLS context: the certificate named by the host's auth_cert setting
+ * (WS_SET_AUTH_CERT), with its key from the host's My store. Built once at start, as
+ * Hyper-V binds its certificate when the service starts. NULL with e when there is
+ * no usable certificate. */
+SSL_CTX *host_rdp_tls_ctx(ws_component *c, ws_error *e);
+
+/* Accept console connections on fd until SIGTERM, one detached thread each (at most
+ * HOST_RDP_MAX_CONN at once). tls may be NULL: connections then fail at the TLS step,
+ * each with tls_error in the log. Returns after waiting briefly for open connections. */
+void host_rdp_serve(ws_component *c, int fd, SSL_CTX *tls, const char *tls_error);
+
+#define HOST_RDP_MAX_CONN 256
+
+/* Connection threads still running (main frees the TLS context only when 0). */
+int host_rdp_active(void);
+
+#endif

@@ -1,0 +1,943 @@
+/* client: see client.h. Blocking sockets and OpenSSL: one client, one connection. */
+#include "client.h"
+
+#include <arpa/inet.h>
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <openssl/err.h>
+#include <openssl/x509v3.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include "cert.h"
+#include "clock.h"
+#include "disconnect.h"
+#include "lab.h"
+#include "machine.h"
+#include "rdpfile.h"
+#include "rdpneg.h"
+#include "rdstls.h"
+#include "store.h"
+#include "tls.h"
+#include "tsgu.h"
+#include "websocket.h"
+
+#define IO_TIMEOUT_S 15
+
+/* ---- the browser ---- */
+
+int ws_lab_password(ws_state *st, const char *account, char *out, size_t n)
+{
+    char path[4200];
+    snprintf(path, sizeof path, "%s/accounts.json", st->lab_dir);
+    unsigned char *data;
+    size_t len;
+    if (ws_read_file(path, 1 << 20, &data, &len, NULL) != 0)
+        return -1;
+    cJSON *arr = cJSON_ParseWithLength((const char *)data, len);
+    free(data);
+    int rc = -1;
+    cJSON *a;
+    cJSON_ArrayForEach(a, arr)
+    {
+        const char *name = cJSON_GetStringValue(cJSON_GetObjectItem(a, "account"));
+        const char *pw = cJSON_GetStringValue(cJSON_GetObjectItem(a, "password"));
+        if (name && pw && strcmp(name, account) == 0) {
+            snprintf(out, n, "%s", pw);
+            rc = 0;
+        }
+    }
+    cJSON_Delete(arr);
+    return rc;
+}
+
+typedef struct browser {
+    ws_state *st;
+    char base[300];
+    char resolve[400];
+    char cookie[256];
+} browser;
+
+static int browser_open(browser *b, ws_state *st, ws_error *e)
+{
+    memset(b, 0, sizeof *b);
+    b->st = st;
+    ws_machine portal;
+    if (ws_machine_by_role(st, "portal", &portal, e) != 0)
+        return -1;
+    const char *name = portal.public_fqdn[0] ? portal.public_fqdn : portal.fqdn;
+    char address[64];
+    if (ws_lab_hosts_lookup(st->lab_dir, name, address, sizeof address) != 0)
+        return ws_seterr(e, "the tenant's PC cannot resolve %s", name);
+    snprintf(b->base, sizeof b->base, "https://%s:%d", name, portal.port);
+    snprintf(b->resolve, sizeof b->resolve, "%s:%d:%s", name, portal.port, address);
+    return 0;
+}
+
+static int browser_do(browser *b, const char *method, const char *path, const char *json, ws_http_response *rs,
+                      ws_error *e)
+{
+    char url[600];
+    snprintf(url, sizeof url, "%s%s", b->base, path);
+    ws_http_request rq = {.method = method, .url = url, .body = json, .body_len = json ? strlen(json) : 0,
+                          .content_type = json ? "application/json" : NULL, .resolve = b->resolve,
+                          .cookie = b->cookie[0] ? b->cookie : NULL, .st = b->st, .from_machine = "client",
+                          .timeout_ms = 60000};
+    return ws_http(&rq, rs, e);
+}
+
+int ws_browser_get_console(ws_state *st, const char *tenant, const char *password, const char *vm,
+                           ws_http_response *rs, ws_error *e)
+{
+    browser b;
+    memset(rs, 0, sizeof *rs);
+    if (browser_open(&b, st, e) != 0)
+        return -1;
+    cJSON *login = cJSON_CreateObject();
+    cJSON_AddStringToObject(login, "user", tenant);
+    cJSON_AddStringToObject(login, "password", password);
+    char *body = cJSON_PrintUnformatted(login);
+    cJSON_Delete(login);
+    int rc = browser_do(&b, "POST", "/api/login", body, rs, e);
+    cJSON_free(body);
+    if (rc != 0 || rs->status != 200 || !rs->set_cookie[0])
+        return rc;
+    snprintf(b.cookie, sizeof b.cookie, "%s", rs->set_cookie);
+    ws_http_response_free(rs);
+    if (browser_do(&b, "GET", "/api/vms", NULL, rs, e) != 0 || rs->status != 200)
+        return rs->body ? 0 : -1;
+    cJSON *vms = cJSON_ParseWithLength((const char *)rs->body, rs->body_len), *v;
+    char vm_id[64] = "";
+    cJSON_ArrayForEach(v, vms)
+    {
+        const char *name = cJSON_GetStringValue(cJSON_GetObjectItem(v, "name"));
+        const char *id = cJSON_GetStringValue(cJSON_GetObjectItem(v, "id"));
+        if (name && id && (strcmp(name, vm) == 0 || strcasecmp(id, vm) == 0))
+            snprintf(vm_id, sizeof vm_id, "%s", id);
+    }
+    cJSON_Delete(vms);
+    ws_http_response_free(rs);
+    /* A VM the tenant does not see is asked for all the same (it may be someone else's). */
+    if (!vm_id[0])
+        snprintf(vm_id, sizeof vm_id, "%.63s", vm);
+    char path[200];
+    snprintf(path, sizeof path, "/api/vms/%s/console", vm_id);
+    return browser_do(&b, "POST", path, NULL, rs, e);
+}
+
+/* ---- hops ---- */
+
+static void hop(ws_connect_result *r, const char *stage, int ok, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static void hop(ws_connect_result *r, const char *stage, int ok, const char *fmt, ...)
+{
+    if (r->nhops >= WS_MAX_HOPS)
+        return;
+    ws_hop *h = &r->hops[r->nhops++];
+    snprintf(h->stage, sizeof h->stage, "%s", stage);
+    h->ok = ok;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(h->detail, sizeof h->detail, fmt, ap);
+    va_end(ap);
+    snprintf(r->stage, sizeof r->stage, "%s", stage);
+    r->ok = ok;
+    if (!ok)
+        snprintf(r->message, sizeof r->message, "%s", h->detail);
+}
+
+static int fail(ws_connect_result *r, const char *stage, uint32_t code, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static int fail(ws_connect_result *r, const char *stage, uint32_t code, const char *fmt, ...)
+{
+    char detail[700];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(detail, sizeof detail, fmt, ap);
+    va_end(ap);
+    hop(r, stage, 0, "%s", detail);
+    if (code) {
+        r->has_code = 1;
+        r->code = code;
+    }
+    return -1;
+}
+
+static int tcp_connect_from(const char *src, const char *address, int port, ws_error *e)
+{
+    struct sockaddr_in sa, from;
+    memset(&sa, 0, sizeof sa);
+    memset(&from, 0, sizeof from);
+    sa.sin_family = from.sin_family = AF_INET;
+    sa.sin_port = htons((uint16_t)port);
+    if (inet_pton(AF_INET, address, &sa.sin_addr) != 1)
+        return ws_seterr(e, "bad address %s", address);
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return ws_seterr(e, "socket: %s", strerror(errno));
+    if (src && inet_pton(AF_INET, src, &from.sin_addr) == 1)
+        bind(fd, (struct sockaddr *)&from, sizeof from);
+    struct timeval tv = {IO_TIMEOUT_S, 0};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+    if (connect(fd, (struct sockaddr *)&sa, sizeof sa) != 0) {
+        int err = errno;
+        close(fd);
+        return ws_seterr(e, "cannot connect to %s:%d: %s", address, port, strerror(err));
+    }
+    return fd;
+}
+
+/* ---- the gateway link: MS-TSGU packets over a websocket or the legacy pair ---- */
+
+typedef struct gwlink {
+    SSL *out;  /* RDG_OUT_DATA: packets from the gateway (and to it, with a websocket) */
+    SSL *in;   /* legacy RDG_IN_DATA: packets to the gateway */
+    int out_fd, in_fd;
+    int legacy;
+    uint8_t *buf; /* bytes read from the gateway, not yet used */
+    size_t len, cap;
+    uint8_t *stream; /* the MS-TSGU byte stream (frame payloads) */
+    size_t slen, scap;
+} gwlink;
+
+static void gl_free(gwlink *g)
+{
+    if (g->out)
+        SSL_free(g->out);
+    if (g->in)
+        SSL_free(g->in);
+    if (g->out_fd >= 0)
+        close(g->out_fd);
+    if (g->in_fd >= 0)
+        close(g->in_fd);
+    free(g->buf);
+    free(g->stream);
+    memset(g, 0, sizeof *g);
+    g->out_fd = g->in_fd = -1;
+}
+
+static void grow(uint8_t **p, size_t *cap, size_t need)
+{
+    if (need <= *cap)
+        return;
+    size_t c = *cap ? *cap : 4096;
+    while (c < need)
+        c *= 2;
+    *p = realloc(*p, c);
+    if (!*p)
+        abort();
+    *cap = c;
+}
+
+static int ssl_write_all(SSL *ssl, const void *data, size_t n)
+{
+    const uint8_t *p = data;
+    while (n) {
+        int w = SSL_write(ssl, p, (int)n);
+        if (w <= 0)
+            return -1;
+        p += w;
+        n -= (size_t)w;
+    }
+    return 0;
+}
+
+/* Read more bytes from the OUT connection into g->buf. */
+static int gl_fill(gwlink *g, ws_error *e)
+{
+    grow(&g->buf, &g->cap, g->len + 16384);
+    int n = SSL_read(g->out, g->buf + g->len, (int)(g->cap - g->len));
+    if (n <= 0) {
+        ERR_clear_error();
+        return ws_seterr(e, "the gateway closed the connection");
+    }
+    g->len += (size_t)n;
+    return 0;
+}
+
+static void gl_take(gwlink *g, size_t n)
+{
+    memmove(g->buf, g->buf + n, g->len - n);
+    g->len -= n;
+}
+
+/* An HTTP response head from the OUT (or given) connection: status code. */
+static int read_head(gwlink *g, SSL *ssl, char *head, size_t n, ws_error *e)
+{
+    size_t got = 0;
+    while (got + 1 < n) {
+        char ch;
+        int r = SSL_read(ssl, &ch, 1);
+        if (r <= 0) {
+            ERR_clear_error();
+            return ws_seterr(e, "the gateway closed the connection during the HTTP answer");
+        }
+        head[got++] = ch;
+        if (got >= 4 && memcmp(head + got - 4, "\r\n\r\n", 4) == 0)
+            break;
+    }
+    head[got] = '\0';
+    (void)g;
+    int status = 0;
+    if (sscanf(head, "HTTP/1.%*d %d", &status) != 1)
+        return ws_seterr(e, "the gateway's answer is not HTTP");
+    return status;
+}
+
+static int gl_send(gwlink *g, const uint8_t *pkt, size_t n)
+{
+    if (g->legacy) {
+        char size[16];
+        int sl = snprintf(size, sizeof size, "%zX\r\n", n);
+        return ssl_write_all(g->in, size, (size_t)sl) || ssl_write_all(g->in, pkt, n) ||
+                       ssl_write_all(g->in, "\r\n", 2)
+                   ? -1
+                   : 0;
+    }
+    uint8_t h[WS_WS_HEADER_MAX], mask[4];
+    ws_random(mask, sizeof mask);
+    size_t hl = ws_ws_encode_header(WS_WS_OP_BINARY, n, mask, h);
+    uint8_t *masked = malloc(n ? n : 1);
+    if (!masked)
+        abort();
+    memcpy(masked, pkt, n);
+    ws_ws_unmask(masked, n, mask, 0);
+    int rc = ssl_write_all(g->out, h, hl) || ssl_write_all(g->out, masked, n) ? -1 : 0;
+    free(masked);
+    return rc;
+}
+
+/* The next whole packet from the gateway into pkt (cap bytes); its length in *len. */
+static int gl_recv(gwlink *g, uint8_t *pkt, size_t cap, size_t *len, ws_error *e)
+{
+    for (;;) {
+        ws_tsgu_header h;
+        int r = ws_tsgu_header_decode(g->stream, g->slen, &h, e);
+        if (r < 0)
+            return -1;
+        if (r == 0 && g->slen >= h.length) {
+            if (h.length > cap)
+                return ws_seterr(e, "a packet too large");
+            memcpy(pkt, g->stream, h.length);
+            *len = h.length;
+            memmove(g->stream, g->stream + h.length, g->slen - h.length);
+            g->slen -= h.length;
+            return 0;
+        }
+        if (g->legacy) { /* raw packets on the OUT connection */
+            if (g->len == 0 && gl_fill(g, e) != 0)
+                return -1;
+            grow(&g->stream, &g->scap, g->slen + g->len);
+            memcpy(g->stream + g->slen, g->buf, g->len);
+            g->slen += g->len;
+            g->len = 0;
+            continue;
+        }
+        ws_ws_frame f;
+        int fr = ws_ws_decode_header(g->buf, g->len, WS_TSGU_PACKET_MAX, &f, e);
+        if (fr < 0)
+            return -1;
+        if (fr == 1 || g->len < f.header_len + f.payload_len) {
+            if (gl_fill(g, e) != 0)
+                return -1;
+            continue;
+        }
+        if (f.masked)
+            return ws_seterr(e, "the gateway sent a masked frame");
+        const uint8_t *payload = g->buf + f.header_len;
+        if (f.opcode == WS_WS_OP_BINARY || f.opcode == WS_WS_OP_CONTINUATION) {
+            grow(&g->stream, &g->scap, g->slen + f.payload_len);
+            memcpy(g->stream + g->slen, payload, f.payload_len);
+            g->slen += f.payload_len;
+        } else if (f.opcode == WS_WS_OP_PING) {
+            uint8_t h2[WS_WS_HEADER_MAX], mask[4] = {0, 0, 0, 0};
+            size_t hl = ws_ws_encode_header(WS_WS_OP_PONG, f.payload_len, mask, h2);
+            ssl_write_all(g->out, h2, hl);
+            ssl_write_all(g->out, payload, f.payload_len);
+        } else if (f.opcode == WS_WS_OP_CLOSE) {
+            return ws_seterr(e, "the gateway closed the websocket");
+        }
+        gl_take(g, f.header_len + (size_t)f.payload_len);
+    }
+}
+
+/* ---- hops ---- */
+
+/* The TLS verification failure of the gateway, as Remote Desktop Connection reports it. */
+static uint32_t gateway_tls_code(long verify)
+{
+    switch (verify) {
+    case X509_V_ERR_HOSTNAME_MISMATCH:
+    case X509_V_ERR_IP_ADDRESS_MISMATCH: return WS_DISC_GATEWAY_NAME_MISMATCH;
+    case X509_V_ERR_CERT_HAS_EXPIRED:
+    case X509_V_ERR_CERT_NOT_YET_VALID:
+    case X509_V_ERR_CERT_REVOKED: return WS_DISC_GATEWAY_CERT_EXPIRED;
+    default: return WS_DISC_GATEWAY_UNTRUSTED;
+    }
+}
+
+static SSL *tls_to(SSL_CTX *ctx, int fd, const char *name, long *verify, ws_error *e)
+{
+    SSL *ssl = SSL_new(ctx);
+    if (!ssl) {
+        ws_seterr(e, "cannot create TLS");
+        return NULL;
+    }
+    SSL_set_fd(ssl, fd);
+    SSL_set_tlsext_host_name(ssl, name);
+    SSL_set1_host(ssl, name);
+    if (SSL_connect(ssl) != 1) {
+        *verify = SSL_get_verify_result(ssl);
+        unsigned long code = ERR_get_error();
+        char reason[200] = "";
+        ERR_error_string_n(code, reason, sizeof reason);
+        ERR_clear_error();
+        ws_seterr(e, "%s", *verify != X509_V_OK ? X509_verify_cert_error_string(*verify) : reason);
+        SSL_free(ssl);
+        return NULL;
+    }
+    *verify = X509_V_OK;
+    return ssl;
+}
+
+static int gateway_open(ws_state *st, gwlink *g, SSL_CTX *ctx, const char *gw_name, const char *gw_addr, int gw_port,
+                        const char *client_addr, int legacy, ws_connect_result *r)
+{
+    ws_error e;
+    char head[2048];
+    long verify;
+    g->legacy = legacy;
+    g->out_fd = tcp_connect_from(client_addr, gw_addr, gw_port, &e);
+    if (g->out_fd < 0)
+        return fail(r, "gateway-tls", 0, "%s", e.msg);
+    g->out = tls_to(ctx, g->out_fd, gw_name, &verify, &e);
+    if (!g->out) {
+        uint32_t code = verify != X509_V_OK ? gateway_tls_code(verify) : 0;
+        char text[400] = "";
+        if (code)
+            ws_disconnect_text(code, gw_name, text, sizeof text);
+        return fail(r, "gateway-tls", code, "%s%s(%s)", text, text[0] ? " " : "", e.msg);
+    }
+    (void)st;
+    hop(r, "gateway-tls", 1, "TLS with %s:%d, certificate trusted and named %s", gw_name, gw_port, gw_name);
+
+    char conn_id[40], key[17];
+    ws_guid_new(conn_id);
+    /* FreeRDP's key: 15 characters in 0x40-0x5F, hashed verbatim (REFERENCE.md section 7). */
+    uint8_t raw[15];
+    ws_random(raw, sizeof raw);
+    for (int i = 0; i < 15; i++)
+        key[i] = (char)(0x40 + (raw[i] & 0x1F));
+    key[15] = '\0';
+    int n = snprintf(head, sizeof head,
+                     "RDG_OUT_DATA /remoteDesktopGateway/ HTTP/1.1\r\nCache-Control: no-cache\r\nPragma: no-cache\r\n"
+                     "Accept: */*\r\nUser-Agent: MS-RDGateway/1.0\r\nHost: %s\r\n%sRDG-Connection-Id: {%s}\r\n"
+                     "RDG-Auth-Scheme: PAA\r\nContent-Length: 0\r\n\r\n",
+                     gw_name, legacy ? "" : "Connection: Upgrade\r\nUpgrade: websocket\r\nSec-Websocket-Version: 13\r\n",
+                     conn_id);
+    if (!legacy)
+        n += 0;
+    char full[2300];
+    if (!legacy) {
+        /* Put the key in before the connection id, as FreeRDP writes it. */
+        char *at = strstr(head, "RDG-Connection-Id");
+        snprintf(full, sizeof full, "%.*sSec-Websocket-Key: %s\r\n%s", (int)(at - head), head, key, at);
+    } else {
+        snprintf(full, sizeof full, "%s", head);
+    }
+    if (ssl_write_all(g->out, full, strlen(full)) != 0)
+        return fail(r, "gateway-auth", 0, "cannot send RDG_OUT_DATA");
+    int status = read_head(g, g->out, head, sizeof head, &e);
+    if (status < 0)
+        return fail(r, "gateway-auth", 0, "%s", e.msg);
+    if (!legacy) {
+        char accept[29], want[64];
+        ws_ws_accept_key(key, accept);
+        snprintf(want, sizeof want, "Sec-WebSocket-Accept: %s", accept);
+        if (status != 101 || !strcasestr(head, want))
+            return fail(r, "gateway-auth", 0, "the gateway answered HTTP %d to the websocket upgrade", status);
+    } else {
+        if (status != 200)
+            return fail(r, "gateway-auth", 0, "the gateway answered HTTP %d to RDG_OUT_DATA", status);
+        uint8_t seed[10];
+        for (size_t got = 0; got < sizeof seed;) {
+            int m = SSL_read(g->out, seed + got, (int)(sizeof seed - got));
+            if (m <= 0)
+                return fail(r, "gateway-auth", 0, "no seed after RDG_OUT_DATA");
+            got += (size_t)m;
+        }
+        g->in_fd = tcp_connect_from(client_addr, gw_addr, gw_port, &e);
+        if (g->in_fd < 0)
+            return fail(r, "gateway-auth", 0, "%s", e.msg);
+        g->in = tls_to(ctx, g->in_fd, gw_name, &verify, &e);
+        if (!g->in)
+            return fail(r, "gateway-auth", 0, "RDG_IN_DATA: %s", e.msg);
+        snprintf(full, sizeof full,
+                 "RDG_IN_DATA /remoteDesktopGateway/ HTTP/1.1\r\nCache-Control: no-cache\r\nPragma: no-cache\r\n"
+                 "Accept: */*\r\nUser-Agent: MS-RDGateway/1.0\r\nHost: %s\r\nRDG-Connection-Id: {%s}\r\n"
+                 "RDG-Auth-Scheme: PAA\r\nContent-Length: 0\r\n\r\n",
+                 gw_name, conn_id);
+        if (ssl_write_all(g->in, full, strlen(full)) != 0 || read_head(g, g->in, head, sizeof head, &e) != 200)
+            return fail(r, "gateway-auth", 0, "the gateway refused RDG_IN_DATA");
+        snprintf(full, sizeof full,
+                 "RDG_IN_DATA /remoteDesktopGateway/ HTTP/1.1\r\nCache-Control: no-cache\r\nPragma: no-cache\r\n"
+                 "Accept: */*\r\nUser-Agent: MS-RDGateway/1.0\r\nHost: %s\r\nRDG-Connection-Id: {%s}\r\n"
+                 "RDG-Auth-Scheme: PAA\r\nTransfer-Encoding: chunked\r\n\r\n",
+                 gw_name, conn_id);
+        if (ssl_write_all(g->in, full, strlen(full)) != 0)
+            return fail(r, "gateway-auth", 0, "cannot send RDG_IN_DATA");
+    }
+    return 0;
+}
+
+static uint8_t pkt[WS_TSGU_PACKET_MAX];
+
+static int tunnel_open(gwlink *g, const char *cookie, const char *resource, int port, ws_connect_result *r)
+{
+    ws_error e;
+    size_t n, len;
+    ws_tsgu_handshake_request hs = {.ver_major = 1, .extended_auth = WS_TSGU_EXTAUTH_PAA};
+    ws_tsgu_handshake_response hr;
+    n = ws_tsgu_encode_handshake_request(&hs, pkt, sizeof pkt);
+    if (gl_send(g, pkt, n) != 0 || gl_recv(g, pkt, sizeof pkt, &len, &e) != 0 ||
+        ws_tsgu_decode_handshake_response(pkt, len, &hr, &e) != 0)
+        return fail(r, "gateway-auth", 0, "handshake: %s", e.msg);
+    if (hr.error_code)
+        return fail(r, "gateway-auth", hr.error_code, "the gateway refused the handshake: 0x%08X", hr.error_code);
+    static ws_tsgu_tunnel_create tc;
+    memset(&tc, 0, sizeof tc);
+    tc.caps = 0x0D;
+    tc.fields_present = WS_TSGU_TUNNEL_CREATE_PAA_COOKIE;
+    if (strlen(cookie) > WS_TSGU_COOKIE_MAX)
+        return fail(r, "gateway-auth", WS_DISC_COOKIE_TOO_LARGE, "%s",
+                    ws_disconnect_text(WS_DISC_COOKIE_TOO_LARGE, NULL, NULL, 0));
+    snprintf(tc.cookie, sizeof tc.cookie, "%s", cookie);
+    n = ws_tsgu_encode_tunnel_create(&tc, pkt, sizeof pkt);
+    ws_tsgu_tunnel_response tr;
+    if (n == 0 || gl_send(g, pkt, n) != 0 || gl_recv(g, pkt, sizeof pkt, &len, &e) != 0 ||
+        ws_tsgu_decode_tunnel_response(pkt, len, &tr, &e) != 0)
+        return fail(r, "gateway-auth", 0, "tunnel: %s", e.msg);
+    if (tr.status_code) {
+        const char *name = ws_hresult_name(tr.status_code);
+        uint32_t code = tr.status_code == WS_E_PROXY_COOKIE_BADPACKET ? WS_DISC_COOKIE_INVALID : WS_DISC_COOKIE_REJECTED;
+        return fail(r, "gateway-auth", code, "%s (Tunnel creation error %s, 0x%08X)",
+                    ws_disconnect_text(code, NULL, NULL, 0), name ? name : "?", tr.status_code);
+    }
+    ws_tsgu_tunnel_auth ta = {.fields_present = 0};
+    snprintf(ta.client_name, sizeof ta.client_name, "CLIENT");
+    ws_tsgu_tunnel_auth_response ar;
+    n = ws_tsgu_encode_tunnel_auth(&ta, pkt, sizeof pkt);
+    if (gl_send(g, pkt, n) != 0 || gl_recv(g, pkt, sizeof pkt, &len, &e) != 0 ||
+        ws_tsgu_decode_tunnel_auth_response(pkt, len, &ar, &e) != 0)
+        return fail(r, "gateway-auth", 0, "tunnel authorization: %s", e.msg);
+    if (ar.error_code)
+        return fail(r, "gateway-auth", ar.error_code, "the gateway refused the tunnel authorization: 0x%08X",
+                    ar.error_code);
+    hop(r, "gateway-auth", 1, "tunnel %u created with the HostToken as PAA cookie", tr.tunnel_id);
+
+    ws_tsgu_channel_create cc = {.num_resources = 1, .port = (uint16_t)port, .protocol = 3};
+    snprintf(cc.resource, sizeof cc.resource, "%s", resource);
+    ws_tsgu_channel_response cr;
+    n = ws_tsgu_encode_channel_create(&cc, pkt, sizeof pkt);
+    if (n == 0 || gl_send(g, pkt, n) != 0 || gl_recv(g, pkt, sizeof pkt, &len, &e) != 0 ||
+        ws_tsgu_decode_channel_response(pkt, len, &cr, &e) != 0)
+        return fail(r, "channel", 0, "channel: %s", e.msg);
+    if (cr.error_code) {
+        const char *name = ws_hresult_name(cr.error_code);
+        return fail(r, "channel", cr.error_code, "the gateway refused the channel to %s:%d: %s (0x%08X)", resource,
+                    port, name ? name : "error", cr.error_code);
+    }
+    hop(r, "channel", 1, "channel %u to %s:%d", cr.channel_id, resource, port);
+    return 0;
+}
+
+/* ---- the host, through the tunnel ---- */
+
+typedef struct hostlink {
+    gwlink *g;
+    uint8_t *in; /* bytes from the host, not yet used */
+    size_t len, cap;
+    int closed;
+} hostlink;
+
+static int host_send(hostlink *h, const uint8_t *data, size_t n)
+{
+    while (n) {
+        size_t part = n > 65535 ? 65535 : n;
+        size_t m = ws_tsgu_encode_data(data, part, pkt, sizeof pkt);
+        if (m == 0 || gl_send(h->g, pkt, m) != 0)
+            return -1;
+        data += part;
+        n -= part;
+    }
+    return 0;
+}
+
+/* More bytes from the host (DATA payloads); -1 when the channel closed. */
+static int host_fill(hostlink *h, ws_error *e)
+{
+    for (;;) {
+        size_t len;
+        if (gl_recv(h->g, pkt, sizeof pkt, &len, e) != 0)
+            return -1;
+        ws_tsgu_header hd;
+        ws_tsgu_header_decode(pkt, len, &hd, e);
+        if (hd.type == WS_TSGU_DATA) {
+            ws_tsgu_data d;
+            if (ws_tsgu_decode_data(pkt, len, &d, e) != 0)
+                return -1;
+            grow(&h->in, &h->cap, h->len + d.len);
+            memcpy(h->in + h->len, d.data, d.len);
+            h->len += d.len;
+            return 0;
+        }
+        if (hd.type == WS_TSGU_CLOSE_CHANNEL) {
+            size_t m = ws_tsgu_encode_close_channel(WS_TSGU_CLOSE_CHANNEL_RESPONSE, 0, pkt, sizeof pkt);
+            gl_send(h->g, pkt, m);
+            h->closed = 1;
+            return ws_seterr(e, "the host closed the connection");
+        }
+        if (hd.type == WS_TSGU_KEEPALIVE) {
+            size_t m = ws_tsgu_encode_empty(WS_TSGU_KEEPALIVE, pkt, sizeof pkt);
+            gl_send(h->g, pkt, m);
+        }
+    }
+}
+
+/* TLS with the host over the tunnel: OpenSSL reads and writes memory BIOs, whose
+ * bytes travel in DATA packets. */
+typedef struct hosttls {
+    SSL *ssl;
+    BIO *rbio, *wbio;
+    hostlink *h;
+} hosttls;
+
+static int ht_pump_out(hosttls *t)
+{
+    uint8_t buf[16384];
+    int n;
+    while ((n = BIO_read(t->wbio, buf, sizeof buf)) > 0)
+        if (host_send(t->h, buf, (size_t)n) != 0)
+            return -1;
+    return 0;
+}
+
+static int ht_pump_in(hosttls *t, ws_error *e)
+{
+    if (t->h->len == 0 && host_fill(t->h, e) != 0)
+        return -1;
+    BIO_write(t->rbio, t->h->in, (int)t->h->len);
+    t->h->len = 0;
+    return 0;
+}
+
+static int ht_read(hosttls *t, uint8_t *buf, size_t n, ws_error *e)
+{
+    size_t got = 0;
+    while (got < n) {
+        int r = SSL_read(t->ssl, buf + got, (int)(n - got));
+        if (r > 0) {
+            got += (size_t)r;
+            continue;
+        }
+        int err = SSL_get_error(t->ssl, r);
+        ERR_clear_error();
+        if (err != SSL_ERROR_WANT_READ)
+            return ws_seterr(e, "the host closed the TLS connection");
+        if (ht_pump_out(t) != 0 || ht_pump_in(t, e) != 0)
+            return -1;
+    }
+    return 0;
+}
+
+static int ht_write(hosttls *t, const uint8_t *buf, size_t n)
+{
+    if (SSL_write(t->ssl, buf, (int)n) != (int)n)
+        return -1;
+    return ht_pump_out(t);
+}
+
+/* A whole TPKT from the host stream (before TLS). */
+static int host_tpkt(hostlink *h, uint8_t *out, size_t cap, size_t *len, ws_error *e)
+{
+    for (;;) {
+        long tl = ws_tpkt_length(h->in, h->len, cap);
+        if (tl < 0)
+            return ws_seterr(e, "the host's answer is not a TPKT");
+        if (tl > 0 && h->len >= (size_t)tl) {
+            memcpy(out, h->in, (size_t)tl);
+            *len = (size_t)tl;
+            memmove(h->in, h->in + tl, h->len - (size_t)tl);
+            h->len -= (size_t)tl;
+            return 0;
+        }
+        if (host_fill(h, e) != 0)
+            return -1;
+    }
+}
+
+static int host_hops(ws_state *st, gwlink *g, const ws_rdp_file *f, const ws_connect_opts *o, ws_connect_result *r)
+{
+    ws_error e;
+    const char *full_address = ws_rdp_get(f, "full address");
+    const char *pcb = ws_rdp_get(f, "pcb");
+    const char *token = ws_rdp_get(f, "endpointfedauth");
+    hostlink h = {.g = g};
+    hosttls t = {0};
+    int rc = -1;
+    uint8_t first[2048];
+    size_t n = ws_pcb_encode(pcb ? pcb : "", first, sizeof first);
+    ws_x224_cr cr = {.has_neg = 1,
+                     .requested_protocols = o->no_rdstls ? WS_PROTOCOL_SSL : WS_PROTOCOL_RDSTLS | WS_PROTOCOL_SSL};
+    size_t m = n ? ws_x224_cr_encode(&cr, first + n, sizeof first - n) : 0;
+    /* The pre-connection PDU and the Connection Request go in one DATA packet. */
+    if (!n || !m || host_send(&h, first, n + m) != 0) {
+        fail(r, "host-tls", 0, "cannot send the pre-connection PDU");
+        goto out;
+    }
+    uint8_t tpkt[1024];
+    size_t tl = 0;
+    ws_x224_cc cc;
+    if (host_tpkt(&h, tpkt, sizeof tpkt, &tl, &e) != 0 || ws_x224_cc_decode(tpkt, tl, &cc, &e) != 0) {
+        fail(r, "host-tls", 0, "no Connection Confirm from the host: %s", e.msg);
+        goto out;
+    }
+    if (!cc.has_neg || cc.neg_type != WS_NEG_TYPE_RSP) {
+        fail(r, "host-tls", cc.value, "the host refused the security negotiation (failure code 0x%08X)", cc.value);
+        goto out;
+    }
+    SSL_CTX *ctx = ws_tls_client_ctx(st, "client", &e);
+    if (!ctx) {
+        fail(r, "host-tls", 0, "%s", e.msg);
+        goto out;
+    }
+    t.ssl = SSL_new(ctx);
+    SSL_CTX_free(ctx);
+    t.rbio = BIO_new(BIO_s_mem());
+    t.wbio = BIO_new(BIO_s_mem());
+    t.h = &h;
+    SSL_set_bio(t.ssl, t.rbio, t.wbio);
+    SSL_set_connect_state(t.ssl);
+    struct in_addr ip4;
+    if (inet_pton(AF_INET, full_address, &ip4) == 1)
+        X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(t.ssl), full_address);
+    else
+        SSL_set1_host(t.ssl, full_address);
+    for (;;) {
+        int hr = SSL_do_handshake(t.ssl);
+        if (hr == 1)
+            break;
+        int err = SSL_get_error(t.ssl, hr);
+        if (err == SSL_ERROR_WANT_READ) {
+            if (ht_pump_out(&t) != 0 || ht_pump_in(&t, &e) != 0) {
+                fail(r, "host-tls", 0, "TLS with the host: %s", e.msg);
+                goto out;
+            }
+            continue;
+        }
+        long verify = SSL_get_verify_result(t.ssl);
+        ERR_clear_error();
+        ht_pump_out(&t);
+        if (verify != X509_V_OK) {
+            fail(r, "host-tls", WS_DISC_HOST_AUTH, "%s (%s: the host's certificate, for '%s')",
+                 ws_disconnect_text(WS_DISC_HOST_AUTH, NULL, NULL, 0), X509_verify_cert_error_string(verify),
+                 full_address);
+            goto out;
+        }
+        fail(r, "host-tls", 0, "the TLS handshake with the host failed");
+        goto out;
+    }
+    if (cc.value != WS_PROTOCOL_RDSTLS) {
+        hop(r, "host-tls", 1, "TLS with %s (the host selected TLS without RDSTLS)", full_address);
+        /* Without RDSTLS there is no way to hand over the VMToken: the host decides. */
+        uint8_t one;
+        if (ht_read(&t, &one, 1, &e) != 0) {
+            fail(r, "host-auth", 0, "the host ended the connection: this client cannot present the VMToken "
+                                    "(RDP client 8.1 or later required)");
+            goto out;
+        }
+        fail(r, "host-auth", 0, "the host sent data before authentication");
+        goto out;
+    }
+    hop(r, "host-tls", 1, "pre-connection PDU for %s, RDSTLS selected, TLS with %s", pcb ? pcb : "", full_address);
+
+    uint8_t caps_pdu[8];
+    ws_rdstls_capabilities caps;
+    if (ht_read(&t, caps_pdu, sizeof caps_pdu, &e) != 0 ||
+        ws_rdstls_decode_capabilities(caps_pdu, sizeof caps_pdu, &caps, &e) != 0) {
+        fail(r, "host-auth", 0, "RDSTLS capabilities: %s", e.msg);
+        goto out;
+    }
+    static ws_rdstls_auth_request ar;
+    memset(&ar, 0, sizeof ar);
+    ar.version = WS_RDSTLS_VERSION_2;
+    ar.data_type = WS_RDSTLS_DATA_FEDAUTH_TOKEN;
+    snprintf(ar.token, sizeof ar.token, "%s", token ? token : "");
+    static uint8_t req[20000];
+    size_t rl = ws_rdstls_encode_auth_request(&ar, req, sizeof req);
+    uint8_t rsp_pdu[10];
+    ws_rdstls_auth_response rsp;
+    if (rl == 0 || ht_write(&t, req, rl) != 0 || ht_read(&t, rsp_pdu, sizeof rsp_pdu, &e) != 0 ||
+        ws_rdstls_decode_auth_response(rsp_pdu, sizeof rsp_pdu, &rsp, &e) != 0) {
+        fail(r, "host-auth", 0, "RDSTLS authentication: %s", e.msg);
+        goto out;
+    }
+    if (rsp.result_code != WS_RDSTLS_SUCCESS) {
+        fail(r, "host-auth", rsp.result_code, "the host refused the VMToken: %s (0x%X)",
+             ws_rdstls_result_name(rsp.result_code), rsp.result_code);
+        goto out;
+    }
+    hop(r, "host-auth", 1, "the host accepted the VMToken (RDSTLS version %u answer)", rsp.version);
+    r->has_code = 1;
+    r->code = 0;
+    rc = 0;
+out:
+    if (t.ssl)
+        SSL_free(t.ssl);
+    free(h.in);
+    return rc;
+}
+
+/* ---- the whole connection ---- */
+
+int ws_connect(ws_state *st, const ws_connect_opts *o, ws_connect_result *r)
+{
+    memset(r, 0, sizeof *r);
+    ws_error e;
+    unsigned char *bytes = NULL;
+    size_t len = 0;
+    ws_rdp_file f;
+    ws_rdp_init(&f);
+    gwlink g;
+    memset(&g, 0, sizeof g);
+    g.out_fd = g.in_fd = -1;
+    SSL_CTX *ctx = NULL;
+    int rc = -1;
+
+    /* portal */
+    if (o->rdp_file) {
+        if (ws_read_file(o->rdp_file, WS_RDP_FILE_MAX, &bytes, &len, &e) != 0) {
+            fail(r, "portal", 0, "%s", e.msg);
+            goto out;
+        }
+        hop(r, "portal", 1, "using %s", o->rdp_file);
+    } else {
+        char pw[128];
+        const char *password = o->password;
+        if (!password) {
+            if (ws_lab_password(st, o->tenant, pw, sizeof pw) != 0) {
+                fail(r, "portal", 0, "unknown tenant '%s'", o->tenant);
+                goto out;
+            }
+            password = pw;
+        }
+        ws_http_response rs;
+        if (ws_browser_get_console(st, o->tenant, password, o->vm, &rs, &e) != 0) {
+            fail(r, "portal", 0, "the browser could not reach the portal: %s", e.msg);
+            goto out;
+        }
+        if (rs.status != 200 || strcmp(rs.content_type, "application/x-rdp") != 0) {
+            r->has_code = 1;
+            r->code = (uint32_t)rs.status;
+            fail(r, "portal", 0, "the browser received HTTP %ld (%s) instead of an .rdp file: %.400s", rs.status,
+                 rs.content_type, (const char *)rs.body);
+            ws_http_response_free(&rs);
+            goto out;
+        }
+        bytes = rs.body;
+        len = rs.body_len;
+        rs.body = NULL;
+        if (o->save_rdp)
+            ws_write_file(o->save_rdp, bytes, len, 0600, NULL);
+        hop(r, "portal", 1, "received %s.rdp (%zu bytes, application/x-rdp)", o->vm, len);
+    }
+    if (ws_rdp_parse(bytes, len, &f, &e) != 0) {
+        fail(r, "rdp-signature", 0, "the .rdp file cannot be read: %s", e.msg);
+        goto out;
+    }
+
+    /* rdp-signature */
+    STACK_OF(X509) *roots = ws_store_certs(st, "client", "Root", NULL);
+    ws_rdp_signature sig;
+    memset(&sig, 0, sizeof sig);
+    int valid = ws_rdp_verify(&f, roots, ws_clock_now(st, "client"), &sig, &e) == 0;
+    sk_X509_pop_free(roots, X509_free);
+    if (!valid) {
+        X509_free(sig.signer);
+        fail(r, "rdp-signature", 0, "the .rdp file's signature is not valid: %s", e.msg);
+        goto out;
+    }
+    char *subject = sig.signer ? ws_cert_subject(sig.signer) : NULL;
+    hop(r, "rdp-signature", 1, "signed by %s (%s)%s%s", subject ? subject : "?", sig.thumbprint,
+        sig.trusted ? "" : "; unknown publisher: Remote Desktop Connection warns: ", sig.trusted ? "" : sig.trust_error);
+    free(subject);
+    X509_free(sig.signer);
+
+    /* direct */
+    const char *full_address = ws_rdp_get(&f, "full address");
+    const char *gw_host = ws_rdp_get(&f, "gatewayhostname");
+    const char *usage = ws_rdp_get(&f, "gatewayusagemethod");
+    const char *port_text = ws_rdp_get(&f, "server port");
+    const char *cookie = ws_rdp_get(&f, "gatewayaccesstoken");
+    if (!full_address || !gw_host || !cookie) {
+        fail(r, "direct", 0, "the .rdp file lacks full address, gatewayhostname or gatewayaccesstoken");
+        goto out;
+    }
+    int port = port_text ? atoi(port_text) : 3389;
+    char direct_addr[64];
+    struct in_addr ip4;
+    int resolvable = inet_pton(AF_INET, full_address, &ip4) == 1 ||
+                     ws_lab_hosts_lookup(st->lab_dir, full_address, direct_addr, sizeof direct_addr) == 0;
+    if (resolvable || (usage && atoi(usage) == 0)) {
+        /* [model] A tenant's PC has no route into the fabric. */
+        hop(r, "direct", 1, "%s is not reachable from the tenant's PC: using the RD Gateway", full_address);
+    } else {
+        hop(r, "direct", 1, "cannot resolve %s from the tenant's PC: using the RD Gateway %s", full_address, gw_host);
+    }
+
+    /* gateway-tls, gateway-auth, channel */
+    char gw_name[256];
+    int gw_port = 443;
+    snprintf(gw_name, sizeof gw_name, "%s", gw_host);
+    char *colon = strrchr(gw_name, ':');
+    if (colon) {
+        gw_port = atoi(colon + 1);
+        *colon = '\0';
+    }
+    char gw_addr[64];
+    if (ws_lab_hosts_lookup(st->lab_dir, gw_name, gw_addr, sizeof gw_addr) != 0) {
+        fail(r, "gateway-tls", 0, "the tenant's PC cannot resolve the RD Gateway %s", gw_name);
+        goto out;
+    }
+    ctx = ws_tls_client_ctx(st, "client", &e);
+    ws_machine client;
+    if (!ctx || ws_machine_get(st, "client", &client, &e) != 0) {
+        fail(r, "gateway-tls", 0, "%s", e.msg);
+        goto out;
+    }
+    if (gateway_open(st, &g, ctx, gw_name, gw_addr, gw_port, client.address, o->legacy_gateway, r) != 0)
+        goto out;
+    if (tunnel_open(&g, cookie, full_address, port, r) != 0)
+        goto out;
+
+    /* host-tls, host-auth */
+    rc = host_hops(st, &g, &f, o, r);
+out:
+    if (g.out && rc == 0) {
+        size_t m = ws_tsgu_encode_close_channel(WS_TSGU_CLOSE_CHANNEL, 0, pkt, sizeof pkt);
+        gl_send(&g, pkt, m);
+    }
+    gl_free(&g);
+    SSL_CTX_free(ctx);
+    ws_rdp_free(&f);
+    free(bytes);
+    return rc;
+}

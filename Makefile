@@ -22,6 +22,8 @@ COMPONENTS := portal spf vmm gateway host
 PROGRAMS := $(BUILD)/wapsim $(COMPONENTS:%=$(BUILD)/wapsim-%)
 
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
+TOOL_SRC := $(wildcard tests/tools/*.c)
+TOOL_BIN := $(TOOL_SRC:tests/tools/%.c=$(BUILD)/tools/%)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 SAN_BIN  := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/san/tests/%)
 SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
@@ -58,6 +60,11 @@ $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libwapsim.a | deps
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $$(pkg-config --cflags cmocka) -o $@ $< $(BUILD)/libwapsim.a $(LDLIBS) $$(pkg-config --libs cmocka)
 
+# Tools the integration tests drive (load generators), linked with the library.
+$(BUILD)/tools/%: tests/tools/%.c $(BUILD)/libwapsim.a | deps
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(BUILD)/libwapsim.a $(LDLIBS)
+
 # The same unit tests and library under AddressSanitizer and UndefinedBehaviorSanitizer.
 $(BUILD)/san/obj/%.o: %.c | deps
 	@mkdir -p $(dir $@)
@@ -69,7 +76,7 @@ $(BUILD)/san/tests/%: tests/unit/%.c $(LIB_SRC:%.c=$(BUILD)/san/obj/%.o) | deps
 
 # make test: unit tests, the same under sanitizers, then integration tests; ends with
 # one summary line "N passed, N failed".
-test: all $(UNIT_BIN) $(SAN_BIN)
+test: all $(UNIT_BIN) $(SAN_BIN) $(TOOL_BIN)
 	@sh tests/run.sh $(BUILD)
 
 unit: $(UNIT_BIN)

@@ -476,12 +476,12 @@ done:
 static uint16_t reply_version(conn *k, uint16_t request_version)
 {
     char v[32];
-    if (ws_setting_get(k->st, k->host, HOST_SET_RDSTLS_REPLY_VERSION, v, sizeof v) != 0 || strcmp(v, "1") == 0)
+    if (ws_setting_get(k->st, k->host, WS_SET_RDSTLS_REPLY_VERSION, v, sizeof v) != 0 || strcmp(v, "1") == 0)
         return WS_RDSTLS_VERSION_1;
     if (strcmp(v, "echo") == 0)
         return request_version;
     say(k, EV_PROTOCOL, WS_LEVEL_WARNING, "The setting %s is '%s' (expected 1 or echo): answering with Version 1.",
-        HOST_SET_RDSTLS_REPLY_VERSION, v);
+        WS_SET_RDSTLS_REPLY_VERSION, v);
     return WS_RDSTLS_VERSION_1;
 }
 
@@ -818,7 +818,7 @@ void host_rdp_serve(ws_component *c, int fd, SSL_CTX *tls, const char *tls_error
     }
     pthread_attr_destroy(&attr);
     /* Give open connections a moment; the process exit ends the rest. */
-    for (int i = 0; i < 20 && atomic_load(&active) > 0; i++)
+    for (int i = 0; i < 10 && atomic_load(&active) > 0; i++)
         ws_sleep_ms(100);
 }
 

@@ -17,11 +17,9 @@
 /* The event logged at start when the console's certificate cannot be used [model id]. */
 #define HOST_RDP_EV_NO_CERT 14165
 
-/* The host setting (scope: the host machine) choosing the Version of the RDSTLS Auth
- * response: "1" (default; FreeRDP 3.29 needs it) or "echo" (the request's Version;
- * FreeRDP 3.30 and later need it). Read at each connection. Written by
- * `wapsim host set HOST --rdstls-reply-version` (sim/cmd_host.c spells the same key). */
-#define HOST_SET_RDSTLS_REPLY_VERSION "rdstls_reply_version"
+/* The Version of the RDSTLS Auth response is the host setting WS_SET_RDSTLS_REPLY_VERSION:
+ * "1" (default; FreeRDP 3.29 needs it) or "echo" (the request's Version; FreeRDP 3.30
+ * and later need it), read at each connection. */
 
 /* The console's TLS context: the certificate named by the host's auth_cert setting
  * (WS_SET_AUTH_CERT), with its key from the host's My store. Built once at start, as

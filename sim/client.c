@@ -5,6 +5,7 @@
 #include <cjson/cJSON.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <openssl/err.h>
 #include <openssl/x509v3.h>
 #include <stdarg.h>
@@ -184,6 +185,8 @@ static int tcp_connect_from(const char *src, const char *address, int port, ws_e
         return ws_seterr(e, "socket: %s", strerror(errno));
     if (src && inet_pton(AF_INET, src, &from.sin_addr) == 1)
         bind(fd, (struct sockaddr *)&from, sizeof from);
+    int one = 1;
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     struct timeval tv = {IO_TIMEOUT_S, 0};
     setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
     setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
@@ -295,23 +298,27 @@ static int read_head(gwlink *g, SSL *ssl, char *head, size_t n, ws_error *e)
 static int gl_send(gwlink *g, const uint8_t *pkt, size_t n)
 {
     if (g->legacy) {
-        char size[16];
-        int sl = snprintf(size, sizeof size, "%zX\r\n", n);
-        return ssl_write_all(g->in, size, (size_t)sl) || ssl_write_all(g->in, pkt, n) ||
-                       ssl_write_all(g->in, "\r\n", 2)
-                   ? -1
-                   : 0;
+        uint8_t *chunk = malloc(n + 24);
+        if (!chunk)
+            abort();
+        int sl = snprintf((char *)chunk, 24, "%zX\r\n", n);
+        memcpy(chunk + sl, pkt, n);
+        memcpy(chunk + sl + n, "\r\n", 2);
+        int rc = ssl_write_all(g->in, chunk, (size_t)sl + n + 2);
+        free(chunk);
+        return rc;
     }
-    uint8_t h[WS_WS_HEADER_MAX], mask[4];
+    /* One frame, one TLS record: header and masked payload written together. */
+    uint8_t mask[4];
     ws_random(mask, sizeof mask);
-    size_t hl = ws_ws_encode_header(WS_WS_OP_BINARY, n, mask, h);
-    uint8_t *masked = malloc(n ? n : 1);
-    if (!masked)
+    uint8_t *frame = malloc(WS_WS_HEADER_MAX + n);
+    if (!frame)
         abort();
-    memcpy(masked, pkt, n);
-    ws_ws_unmask(masked, n, mask, 0);
-    int rc = ssl_write_all(g->out, h, hl) || ssl_write_all(g->out, masked, n) ? -1 : 0;
-    free(masked);
+    size_t hl = ws_ws_encode_header(WS_WS_OP_BINARY, n, mask, frame);
+    memcpy(frame + hl, pkt, n);
+    ws_ws_unmask(frame + hl, n, mask, 0);
+    int rc = ssl_write_all(g->out, frame, hl + n);
+    free(frame);
     return rc;
 }
 
@@ -500,7 +507,8 @@ static int gateway_open(ws_state *st, gwlink *g, SSL_CTX *ctx, const char *gw_na
 
 static uint8_t pkt[WS_TSGU_PACKET_MAX];
 
-static int tunnel_open(gwlink *g, const char *cookie, const char *resource, int port, ws_connect_result *r)
+static int tunnel_open(gwlink *g, const char *cookie, const char *resource, int port, int with_channel,
+                       ws_connect_result *r)
 {
     ws_error e;
     size_t n, len;
@@ -542,6 +550,8 @@ static int tunnel_open(gwlink *g, const char *cookie, const char *resource, int 
         return fail(r, "gateway-auth", ar.error_code, "the gateway refused the tunnel authorization: 0x%08X",
                     ar.error_code);
     hop(r, "gateway-auth", 1, "tunnel %u created with the HostToken as PAA cookie", tr.tunnel_id);
+    if (!with_channel)
+        return 0;
 
     ws_tsgu_channel_create cc = {.num_resources = 1, .port = (uint16_t)port, .protocol = 3};
     snprintf(cc.resource, sizeof cc.resource, "%s", resource);
@@ -806,6 +816,69 @@ out:
     return rc;
 }
 
+/* ---- a tunnel held open (load tests) ---- */
+
+/* The gateway an .rdp file names, as the tenant's PC resolves it. */
+static int gateway_of(ws_state *st, const ws_rdp_file *f, char *name, size_t n, int *port, char *addr, size_t an,
+                      ws_error *e)
+{
+    const char *gw_host = ws_rdp_get(f, "gatewayhostname");
+    if (!gw_host)
+        return ws_seterr(e, "the .rdp file names no gateway");
+    snprintf(name, n, "%s", gw_host);
+    *port = 443;
+    char *colon = strrchr(name, ':');
+    if (colon) {
+        *port = atoi(colon + 1);
+        *colon = '\0';
+    }
+    if (ws_lab_hosts_lookup(st->lab_dir, name, addr, an) != 0)
+        return ws_seterr(e, "the tenant's PC cannot resolve the RD Gateway %s", name);
+    return 0;
+}
+
+ws_gw_tunnel *ws_gateway_tunnel_open(ws_state *st, const ws_rdp_file *f, int legacy, ws_connect_result *r)
+{
+    memset(r, 0, sizeof *r);
+    ws_error e;
+    char name[256], addr[64];
+    int port;
+    ws_machine client;
+    const char *cookie = ws_rdp_get(f, "gatewayaccesstoken");
+    if (!cookie || gateway_of(st, f, name, sizeof name, &port, addr, sizeof addr, &e) != 0 ||
+        ws_machine_get(st, "client", &client, &e) != 0) {
+        fail(r, "gateway-tls", 0, "%s", cookie ? e.msg : "the .rdp file has no gatewayaccesstoken");
+        return NULL;
+    }
+    SSL_CTX *ctx = ws_tls_client_ctx(st, "client", &e);
+    if (!ctx) {
+        fail(r, "gateway-tls", 0, "%s", e.msg);
+        return NULL;
+    }
+    gwlink *g = calloc(1, sizeof *g);
+    if (!g)
+        abort();
+    g->out_fd = g->in_fd = -1;
+    int rc = gateway_open(st, g, ctx, name, addr, port, client.address, legacy, r);
+    SSL_CTX_free(ctx);
+    if (rc == 0)
+        rc = tunnel_open(g, cookie, "", 0, 0, r);
+    if (rc != 0) {
+        gl_free(g);
+        free(g);
+        return NULL;
+    }
+    return g;
+}
+
+void ws_gateway_tunnel_close(ws_gw_tunnel *t)
+{
+    if (!t)
+        return;
+    gl_free(t);
+    free(t);
+}
+
 /* ---- the whole connection ---- */
 
 int ws_connect(ws_state *st, const ws_connect_opts *o, ws_connect_result *r)
@@ -904,17 +977,10 @@ int ws_connect(ws_state *st, const ws_connect_opts *o, ws_connect_result *r)
     }
 
     /* gateway-tls, gateway-auth, channel */
-    char gw_name[256];
-    int gw_port = 443;
-    snprintf(gw_name, sizeof gw_name, "%s", gw_host);
-    char *colon = strrchr(gw_name, ':');
-    if (colon) {
-        gw_port = atoi(colon + 1);
-        *colon = '\0';
-    }
-    char gw_addr[64];
-    if (ws_lab_hosts_lookup(st->lab_dir, gw_name, gw_addr, sizeof gw_addr) != 0) {
-        fail(r, "gateway-tls", 0, "the tenant's PC cannot resolve the RD Gateway %s", gw_name);
+    char gw_name[256], gw_addr[64];
+    int gw_port;
+    if (gateway_of(st, &f, gw_name, sizeof gw_name, &gw_port, gw_addr, sizeof gw_addr, &e) != 0) {
+        fail(r, "gateway-tls", 0, "%s", e.msg);
         goto out;
     }
     ctx = ws_tls_client_ctx(st, "client", &e);
@@ -925,7 +991,7 @@ int ws_connect(ws_state *st, const ws_connect_opts *o, ws_connect_result *r)
     }
     if (gateway_open(st, &g, ctx, gw_name, gw_addr, gw_port, client.address, o->legacy_gateway, r) != 0)
         goto out;
-    if (tunnel_open(&g, cookie, full_address, port, r) != 0)
+    if (tunnel_open(&g, cookie, full_address, port, 1, r) != 0)
         goto out;
 
     /* host-tls, host-auth */

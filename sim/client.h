@@ -54,6 +54,14 @@ typedef struct ws_connect_result {
     int nhops;
 } ws_connect_result;
 
+/* An MS-TSGU tunnel to an .rdp file's gateway, created with its HostToken and
+ * authorized, held open without a channel (load tests); NULL when it could not be
+ * made (r says where it stopped). */
+struct ws_rdp_file;
+typedef struct gwlink ws_gw_tunnel;
+ws_gw_tunnel *ws_gateway_tunnel_open(ws_state *st, const struct ws_rdp_file *f, int legacy, ws_connect_result *r);
+void ws_gateway_tunnel_close(ws_gw_tunnel *t);
+
 /* Run the hops; 0 when the last hop built so far succeeded. */
 int ws_connect(ws_state *st, const ws_connect_opts *o, ws_connect_result *r);
 

@@ -10,9 +10,6 @@
 #include "machine.h"
 #include "settings.h"
 
-/* The key host/rdp.c reads (HOST_SET_RDSTLS_REPLY_VERSION there): the Version of the
- * RDSTLS Auth response, "1" (the default) or "echo" (the request's Version). */
-#define SET_RDSTLS_REPLY_VERSION "rdstls_reply_version"
 #define HYPERV_CHANNEL "Microsoft-Windows-Hyper-V-VMMS-Admin"
 #define HYPERV_SOURCE "Hyper-V-VMMS"
 #define EV_SETTINGS_CHANGED 14170 /* [model: the id is not public] */
@@ -57,9 +54,9 @@ static int cmd_host_set(int argc, char **argv)
         return ws_cmd_usage_error("'%s' is not a Hyper-V host (its role is %s)", host, m.role);
     }
     char old[32] = "";
-    if (ws_setting_get(st, m.name, SET_RDSTLS_REPLY_VERSION, old, sizeof old) != 0)
+    if (ws_setting_get(st, m.name, WS_SET_RDSTLS_REPLY_VERSION, old, sizeof old) != 0)
         snprintf(old, sizeof old, "1");
-    if (ws_setting_set(st, m.name, SET_RDSTLS_REPLY_VERSION, version, &e) != 0) {
+    if (ws_setting_set(st, m.name, WS_SET_RDSTLS_REPLY_VERSION, version, &e) != 0) {
         ws_state_close(st);
         ws_warn("%s", e.msg);
         return WS_EXIT_FAIL;

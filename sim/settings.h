@@ -16,6 +16,7 @@
 #define WS_SET_VMM_DEFAULT_PORT "default_port"      /* -VMConnectDefaultPort */
 #define WS_SET_SSL_CERT "ssl_cert"                  /* a TLS listener's certificate */
 #define WS_SET_AUTH_CERT "auth_cert"                /* a host's AuthCertificateHash, by name */
+#define WS_SET_RDSTLS_REPLY_VERSION "rdstls_reply_version" /* a host's Auth response Version: "1" or "echo" [model] */
 #define WS_SET_CLOUD_RD_GATEWAY_FQDN "rd_gateway_fqdn"
 #define WS_SCOPE_CLOUD "cloud"
 

@@ -39,7 +39,7 @@ if [ "$only" = all ]; then
     for t in "$build"/san/tests/test_*; do [ -x "$t" ] && run_cmocka asan+ubsan "$t"; done
 
     echo "== integration tests"
-    for t in "$top"/tests/integration/test_*.sh; do
+    for t in "$top"/tests/integration/test_*.sh "$top"/tests/interop/test_*.sh; do
         [ -f "$t" ] || continue
         name=$(basename "$t" .sh)
         WAPSIM="$top/$build/wapsim" BUILD="$top/$build" sh "$t" >"$log" 2>&1

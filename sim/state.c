@@ -89,6 +89,10 @@ int ws_state_migrate(sqlite3 *db, int target, ws_error *e)
 {
     if (target <= 0 || target > N_MIGRATIONS)
         target = N_MIGRATIONS;
+    /* Most opens find the schema current: check without taking the write lock. */
+    int current;
+    if (pragma_int(db, "PRAGMA user_version", &current, e) == 0 && current >= target)
+        return 0;
     for (;;) {
         char *errmsg = NULL;
         if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, &errmsg) != SQLITE_OK) {

@@ -145,3 +145,26 @@ check_eq "vmm fedauth --json has exactly the five properties" "Host,HostToken,VM
 check "rdp-verify reports a valid signature by CN=Remote Console Connect" sh -c \
     "'$WAPSIM' --lab '$L' rdp-verify '$T_TMP/db01.rdp' | grep -q 'Signer: *CN=Remote Console Connect'"
 W down >/dev/null 2>&1
+
+# ---- the portal's HTML page works without JavaScript: sign in, list, Connect downloads
+L2=$T_TMP/lab2
+new_lab "$L2" >/dev/null 2>&1
+"$WAPSIM" --lab "$L2" up >/dev/null 2>&1
+p2=$(sqlite3 "$L2/lab.db" "SELECT address FROM machines WHERE name='portal'")
+"$WAPSIM" --lab "$L2" cert export lab-root-ca --pem --out "$T_TMP/root2.pem"
+"$WAPSIM" --lab "$L2" lab accounts --json >"$T_TMP/acc2.json"
+pw2=$(json_sql "$T_TMP/acc2.json" "SELECT json_extract(value,'$.password') FROM doc, json_each(doc.j) WHERE json_extract(value,'$.account')='alice'")
+H="--cacert $T_TMP/root2.pem --resolve portal.contoso.com:30081:$p2 -s"
+check "the page offers a sign-in form" sh -c "curl $H https://portal.contoso.com:30081/ | grep -q '<form method=\"post\" action=\"/login\">'"
+code=$(curl $H -o /dev/null -w '%{http_code}' -c "$T_TMP/jar2" --data-urlencode "user=alice" --data-urlencode "password=$pw2" https://portal.contoso.com:30081/login)
+check_eq "signing in with the form redirects (303)" 303 "$code"
+sqlite3 "$L2/lab.db" ".timeout 5000" "UPDATE vms SET name='<script>alert(1)</script>' WHERE name='db01'"
+curl $H -b "$T_TMP/jar2" https://portal.contoso.com:30081/ >"$T_TMP/page.html"
+check "the page lists web01 with a Connect button" grep -q 'web01</td>.*<button type="submit">Connect</button>' "$T_TMP/page.html"
+check "a name from the state is escaped in HTML" grep -q '&lt;script&gt;alert(1)&lt;/script&gt;' "$T_TMP/page.html"
+check "... and never appears raw" sh -c "! grep -q '<script>' '$T_TMP/page.html'"
+action=$(sed -n 's/.*web01<\/td>.*action="\([^"]*\)".*/\1/p' "$T_TMP/page.html" | head -n 1)
+curl $H -b "$T_TMP/jar2" -X POST -D "$T_TMP/headers" -o "$T_TMP/button.rdp" "https://portal.contoso.com:30081$action"
+check "the Connect button downloads web01.rdp as an attachment" grep -qi 'Content-Disposition: attachment; filename="web01.rdp"' "$T_TMP/headers"
+check "... of type application/x-rdp" grep -qi 'Content-Type: application/x-rdp' "$T_TMP/headers"
+"$WAPSIM" --lab "$L2" down >/dev/null 2>&1

@@ -1,14 +1,16 @@
 /* wapsim-host: a Hyper-V host. Port 2179 is the VM console (rdp.c: pre-connection
- * PDU, X.224, TLS with the host's certificate, RDSTLS with the tenant's VMToken; the
- * RDP session behind it comes with the next issue); port 5985 is the VMM agent
- * (agent.c), which answers VMM's questions from this host's own stores and trust
- * list (trust.c). */
+ * PDU, X.224, TLS with the host's certificate, RDSTLS with the tenant's VMToken or an
+ * administrator's credentials; console.c: the RDP session drawing the VM's screen in
+ * the console font, loaded once at start); port 5985 is the VMM agent (agent.c), which
+ * answers VMM's questions from this host's own stores and trust list (trust.c). */
 #include <stdio.h>
 #include <unistd.h>
 
 #include "agent.h"
 #include "component.h"
+#include "console.h"
 #include "eventlog.h"
+#include "font.h"
 #include "net.h"
 #include "rdp.h"
 
@@ -18,6 +20,12 @@ int main(int argc, char **argv)
     ws_component_init(&c, "wapsim-host", "host", "A Hyper-V host: VM consoles on 2179, the VMM agent on 5985.", argc,
                       argv);
     ws_error e;
+    /* The VM consoles are drawn in a real console font, read once. */
+    static host_font font;
+    if (host_font_load(HOST_FONT_DEFAULT, &font, &e) != 0)
+        ws_component_fail(&c, "console font: %s", e.msg);
+    if (host_console_init(&font, &e) != 0)
+        ws_component_fail(&c, "console font %s: %s", HOST_FONT_DEFAULT, e.msg);
     int fd = ws_tcp_listen(c.machine.address, c.machine.port, 128, &e);
     if (fd < 0)
         ws_component_fail(&c, "%s", e.msg);
@@ -40,8 +48,11 @@ int main(int argc, char **argv)
     host_rdp_serve(&c, fd, tls, tls ? NULL : tls_e.msg);
     MHD_stop_daemon(agent);
     close(fd);
-    if (tls && host_rdp_active() == 0)
-        SSL_CTX_free(tls);
+    if (host_rdp_active() == 0) {
+        if (tls)
+            SSL_CTX_free(tls);
+        host_font_free(&font);
+    }
     ws_component_close(&c);
     return 0;
 }

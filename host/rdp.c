@@ -2,13 +2,16 @@
  *   1. the pre-connection PDU, read exactly (cbSize bytes): its pcb is "<VM GUID>"
  *      optionally followed by ";EnhancedMode=1";
  *   2. the X.224 Connection Request (one TPKT, read exactly): RDSTLS when offered,
- *      else SSL (the administrator's path, next issue), else RDP_NEG_FAILURE;
+ *      else SSL (the administrator's path), else RDP_NEG_FAILURE;
  *   3. TLS with the host's certificate (SSL_CTX built once at start, shared);
  *   4. RDSTLS: Capabilities, the client's Auth request with the VMToken, the check
- *      (check_vmtoken), the Auth response.
+ *      (check_vmtoken), the Auth response;
+ *   5. the RDP session and the VM's console (console.c), after RDSTLS SUCCESS or right
+ *      after TLS for a client that offered SSL only (whose Client Info must then carry
+ *      the fabric administrator's credentials).
  * Bytes are read from the socket exactly as each step needs them, so whatever the
  * client sent early stays in the socket for the next step; decrypted bytes read past
- * the Auth request are kept in conn.in for the RDP session of the next issue.
+ * the Auth request are kept in conn.in and handed to the console.
  * Every refusal and every malformed input ends the connection with a stderr line and
  * an event; nothing a client sends is trusted for a length or an index. */
 #include "rdp.h"
@@ -31,6 +34,7 @@
 #include <unistd.h>
 
 #include "clock.h"
+#include "console.h"
 #include "eventlog.h"
 #include "rdpneg.h"
 #include "rdstls.h"
@@ -39,20 +43,18 @@
 #include "token.h"
 #include "trust.h"
 
-/* Event ids on Microsoft-Windows-Hyper-V-VMMS-Admin [model: the ids Hyper-V uses for
- * console connections are not public]. */
-#define EV_CONNECTION 14160 /* a client named a VM in its pre-connection PDU */
-#define EV_ACCEPTED 14161   /* the VMToken was accepted */
-#define EV_REFUSED 14162    /* the client's credentials were refused */
-#define EV_PROTOCOL 14163   /* malformed, truncated, oversize or out-of-order input; timeouts */
-#define EV_TLS 14164        /* the TLS handshake or a TLS read/write failed */
-#define EV_NO_CERT HOST_RDP_EV_NO_CERT /* no usable TLS certificate */
-#define EV_BUSY 14166       /* too many console connections at once */
-#define EV_ENDED 14167      /* an authenticated connection ended */
+/* Event ids on Microsoft-Windows-Hyper-V-VMMS-Admin: rdp.h. */
+#define EV_CONNECTION HOST_RDP_EV_CONNECTION
+#define EV_ACCEPTED HOST_RDP_EV_ACCEPTED
+#define EV_REFUSED HOST_RDP_EV_REFUSED
+#define EV_PROTOCOL HOST_RDP_EV_PROTOCOL
+#define EV_TLS HOST_RDP_EV_TLS
+#define EV_NO_CERT HOST_RDP_EV_NO_CERT
+#define EV_BUSY HOST_RDP_EV_BUSY
 
 #define IDLE_TIMEOUT_MS 30000     /* a client silent this long is dropped */
 #define HANDSHAKE_BUDGET_MS 60000 /* accept to Auth response, however slowly the bytes drip */
-#define GOODBYE_MS 2000           /* after the Auth response: time for the client to hang up first */
+#define GOODBYE_MS 2000           /* after a refusing Auth response: time for the client to hang up first */
 #define DRAIN_MS 500              /* lingering close: read what the client still sends */
 #define THREAD_STACK (1024 * 1024)
 
@@ -75,6 +77,8 @@ typedef struct conn {
     char vm_name[64];
     char vm_host[64];
     char vm_label[128]; /* "web01 (<guid>)", or the GUID of an unknown VM */
+    uint32_t requested_protocols; /* the X.224 Connection Request's */
+    uint32_t selected_protocol;   /* the Connection Confirm's */
     uint8_t in[WS_RDSTLS_PDU_MAX]; /* decrypted bytes read and not yet used */
     size_t in_len;
 } conn;
@@ -485,40 +489,33 @@ static uint16_t reply_version(conn *k, uint16_t request_version)
     return WS_RDSTLS_VERSION_1;
 }
 
-/* ---- the session row (until the console exists, it ends right away) ---------------- */
-
-static sqlite3_int64 session_start(conn *k)
-{
-    sqlite3_stmt *s = ws_state_prepare(
-        k->st, "INSERT INTO sessions(vm, tenant, host, started_at, state) VALUES(?, NULL, ?, ?, 'authenticated')",
-        NULL);
-    if (!s)
-        return 0;
-    sqlite3_bind_text(s, 1, k->vm_id, -1, SQLITE_STATIC);
-    sqlite3_bind_text(s, 2, k->host, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(s, 3, ws_clock_now(k->st, k->host));
-    sqlite3_int64 id = sqlite3_step(s) == SQLITE_DONE ? sqlite3_last_insert_rowid(k->st->db) : 0;
-    sqlite3_finalize(s);
-    return id;
-}
-
-static void session_end(conn *k, sqlite3_int64 id, const char *reason)
-{
-    sqlite3_stmt *s = ws_state_prepare(
-        k->st, "UPDATE sessions SET state = 'ended', ended_at = ?, reason = ? WHERE id = ?", NULL);
-    if (!s)
-        return;
-    sqlite3_bind_int64(s, 1, ws_clock_now(k->st, k->host));
-    sqlite3_bind_text(s, 2, reason, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(s, 3, id);
-    sqlite3_step(s);
-    sqlite3_finalize(s);
-}
-
 /* ---- one connection ---------------------------------------------------------------- */
 
-/* Step 4: RDSTLS. Returns after the Auth response (or a failure), leaving the
- * connection to close. */
+/* Step 5: the RDP session behind the security layer (console.c), which ends the
+ * connection itself. */
+static void run_console(conn *k, int tenant)
+{
+    host_console_link l = {.c = k->c,
+                           .host = k->host,
+                           .st = k->st,
+                           .ssl = k->ssl,
+                           .fd = k->fd,
+                           .peer = k->peer,
+                           .pcb = k->pcb,
+                           .vm_id = k->vm_id,
+                           .vm_known = k->vm_known,
+                           .vm_name = k->vm_name,
+                           .vm_host = k->vm_host,
+                           .vm_label = k->vm_label,
+                           .requested_protocols = k->requested_protocols,
+                           .selected_protocol = k->selected_protocol,
+                           .tenant = tenant,
+                           .pending = k->in,
+                           .pending_len = k->in_len};
+    host_console_run(&l);
+}
+
+/* Step 4: RDSTLS, and the console after its SUCCESS. */
 static void rdstls(conn *k)
 {
     ws_error e;
@@ -596,23 +593,7 @@ static void rdstls(conn *k)
         polite_close(k, GOODBYE_MS);
         return;
     }
-
-    /* Until the VM console is served (next issue): keep the connection a moment so the
-     * client reads the response and hangs up (or sends its MCS Connect-Initial), then
-     * end it politely. */
-    sqlite3_int64 sid = session_start(k);
-    if (k->in_len == 0) {
-        uint8_t sink[4096];
-        set_timeouts(k->fd, GOODBYE_MS);
-        SSL_read(k->ssl, sink, sizeof sink);
-        ERR_clear_error();
-    }
-    polite_close(k, DRAIN_MS);
-    static const char why[] = "ended after authentication: the VM console is not served yet";
-    if (sid)
-        session_end(k, sid, why);
-    say(k, EV_ENDED, WS_LEVEL_INFO, "Console session %lld to %s from %s %s.", (long long)sid, k->vm_label, k->peer,
-        why);
+    run_console(k, 1);
 }
 
 static void serve(conn *k)
@@ -641,6 +622,8 @@ static void serve(conn *k)
         cc.neg_type = WS_NEG_TYPE_FAILURE;
         cc.value = WS_NEG_SSL_REQUIRED_BY_SERVER;
     }
+    k->requested_protocols = cr.requested_protocols;
+    k->selected_protocol = cc.value;
     uint8_t out[64];
     size_t n = ws_x224_cc_encode(&cc, out, sizeof out);
     if (n == 0) {
@@ -688,13 +671,10 @@ static void serve(conn *k)
     }
 
     if (cc.value == WS_PROTOCOL_SSL) {
-        /* A client without RDSTLS cannot present the VMToken. The administrator's path
-         * (host credentials) comes with the next issue. */
-        say(k, EV_REFUSED, WS_LEVEL_WARNING,
-            "Refused a console connection to %s: the client presented no VMToken: RDP client 8.1 or later "
-            "required. Client %s, pcb '%s', requested protocols 0x%X (no RDSTLS).",
-            k->vm_label, k->peer, k->pcb, cr.requested_protocols);
-        polite_close(k, DRAIN_MS);
+        /* A client without RDSTLS cannot present the VMToken: the administrator's path,
+         * whose Client Info must carry the fabric administrator's credentials; anyone
+         * else is refused there ("RDP client 8.1 or later required", console.c). */
+        run_console(k, 0);
         return;
     }
     rdstls(k);
@@ -817,8 +797,9 @@ void host_rdp_serve(ws_component *c, int fd, SSL_CTX *tls, const char *tls_error
         }
     }
     pthread_attr_destroy(&attr);
-    /* Give open connections a moment; the process exit ends the rest. */
-    for (int i = 0; i < 10 && atomic_load(&active) > 0; i++)
+    /* Give open connections a moment (console sessions see the stop flag within a
+     * quarter of a second and close politely); the process exit ends the rest. */
+    for (int i = 0; i < 30 && atomic_load(&active) > 0; i++)
         ws_sleep_ms(100);
 }
 

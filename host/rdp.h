@@ -2,9 +2,9 @@
  * layer (REFERENCE.md section 8): the pre-connection PDU naming the VM, the X.224
  * negotiation, TLS with the host's own certificate, and RDSTLS with the tenant's
  * VMToken, validated with this host's own trust (trust.c), its clock and its VMs.
- * One thread per connection; each opens its own state connection. The RDP session
- * behind the Auth response (the VM's console) comes with the next issue: until then
- * an authenticated connection is ended politely right after the response. */
+ * One thread per connection; each opens its own state connection. Behind the
+ * security layer (RDSTLS SUCCESS, or TLS for a client that offered no RDSTLS: the
+ * administrator's path) the connection is handed to the VM's console (console.c). */
 #ifndef WAPSIM_HOST_RDP_H
 #define WAPSIM_HOST_RDP_H
 
@@ -14,8 +14,17 @@
 
 #define HOST_RDP_CHANNEL "Microsoft-Windows-Hyper-V-VMMS-Admin"
 #define HOST_RDP_SOURCE "Hyper-V-VMMS"
-/* The event logged at start when the console's certificate cannot be used [model id]. */
-#define HOST_RDP_EV_NO_CERT 14165
+/* Event ids on HOST_RDP_CHANNEL [model: the ids Hyper-V uses for console connections
+ * are not public]. */
+#define HOST_RDP_EV_CONNECTION 14160 /* a client named a VM in its pre-connection PDU */
+#define HOST_RDP_EV_ACCEPTED 14161   /* the VMToken was accepted */
+#define HOST_RDP_EV_REFUSED 14162    /* the client's credentials were refused */
+#define HOST_RDP_EV_PROTOCOL 14163   /* malformed, truncated, oversize or out-of-order input; timeouts */
+#define HOST_RDP_EV_TLS 14164        /* the TLS handshake or a TLS read/write failed */
+#define HOST_RDP_EV_NO_CERT 14165    /* at start: the console's certificate cannot be used */
+#define HOST_RDP_EV_BUSY 14166       /* too many console connections at once */
+#define HOST_RDP_EV_ENDED 14167      /* a console session (or an authenticated connection) ended */
+#define HOST_RDP_EV_SESSION 14168    /* a console session started (and took the VM's console over) */
 
 /* The Version of the RDSTLS Auth response is the host setting WS_SET_RDSTLS_REPLY_VERSION:
  * "1" (default; FreeRDP 3.29 needs it) or "echo" (the request's Version; FreeRDP 3.30

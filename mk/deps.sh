@@ -2,7 +2,7 @@
 # make deps: the Debian packages wapsim builds and tests with.
 # As root, installs what is missing; otherwise prints the exact apt-get line and fails.
 set -u
-PKGS="build-essential pkg-config libsqlite3-dev libssl-dev libmicrohttpd-dev libcjson-dev libcmocka-dev libcurl4-openssl-dev
+PKGS="build-essential pkg-config libsqlite3-dev libssl-dev libmicrohttpd-dev libcjson-dev libcmocka-dev libcurl4-openssl-dev zlib1g-dev console-setup-linux
       xvfb x11-apps netpbm freerdp2-x11 sqlite3 openssl curl"
 missing=""
 for p in $PKGS; do

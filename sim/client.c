@@ -14,12 +14,16 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
+#include <sys/select.h>
 #include <sys/time.h>
 #include <unistd.h>
 
 #include "cert.h"
 #include "clock.h"
 #include "disconnect.h"
+#include "frame.h"
+#include "mcs.h"
+#include "rdppdu.h"
 #include "lab.h"
 #include "machine.h"
 #include "rdpfile.h"
@@ -572,7 +576,8 @@ static int tunnel_open(gwlink *g, const char *cookie, const char *resource, int 
 /* ---- the host, through the tunnel ---- */
 
 typedef struct hostlink {
-    gwlink *g;
+    gwlink *g;      /* through the gateway's channel, or */
+    int direct_fd;  /* straight to the host (the administrator's path) */
     uint8_t *in; /* bytes from the host, not yet used */
     size_t len, cap;
     int closed;
@@ -580,6 +585,16 @@ typedef struct hostlink {
 
 static int host_send(hostlink *h, const uint8_t *data, size_t n)
 {
+    if (!h->g) {
+        while (n) {
+            ssize_t w = write(h->direct_fd, data, n);
+            if (w <= 0)
+                return -1;
+            data += w;
+            n -= (size_t)w;
+        }
+        return 0;
+    }
     while (n) {
         size_t part = n > 65535 ? 65535 : n;
         size_t m = ws_tsgu_encode_data(data, part, pkt, sizeof pkt);
@@ -594,6 +609,16 @@ static int host_send(hostlink *h, const uint8_t *data, size_t n)
 /* More bytes from the host (DATA payloads); -1 when the channel closed. */
 static int host_fill(hostlink *h, ws_error *e)
 {
+    if (!h->g) {
+        grow(&h->in, &h->cap, h->len + 16384);
+        ssize_t n = read(h->direct_fd, h->in + h->len, h->cap - h->len);
+        if (n <= 0) {
+            h->closed = 1;
+            return ws_seterr(e, "the host closed the connection");
+        }
+        h->len += (size_t)n;
+        return 0;
+    }
     for (;;) {
         size_t len;
         if (gl_recv(h->g, pkt, sizeof pkt, &len, e) != 0)
@@ -694,13 +719,348 @@ static int host_tpkt(hostlink *h, uint8_t *out, size_t cap, size_t *len, ws_erro
     }
 }
 
+/* ---- the console: the RDP connection sequence (REFERENCE.md section 8) ---- */
+
+#define PDU_BUF 70000
+
+/* The next PDU from the host inside TLS: a TPKT (slow-path) or a fast-path PDU. */
+static int console_read(hosttls *t, uint8_t *buf, size_t cap, size_t *len, int *fastpath, ws_error *e)
+{
+    if (ht_read(t, buf, 2, e) != 0)
+        return -1;
+    if (buf[0] == 0x03) {
+        if (ht_read(t, buf + 2, 2, e) != 0)
+            return -1;
+        long n = ws_tpkt_length(buf, 4, cap);
+        if (n <= 0)
+            return ws_seterr(e, "a bad TPKT from the host");
+        *fastpath = 0;
+        *len = (size_t)n;
+        return ht_read(t, buf + 4, (size_t)n - 4, e);
+    }
+    size_t have = 2;
+    long n = ws_pdu_fastpath_length(buf, have);
+    if (n == 0) {
+        if (ht_read(t, buf + 2, 1, e) != 0)
+            return -1;
+        have = 3;
+        n = ws_pdu_fastpath_length(buf, have);
+    }
+    if (n <= 0 || (size_t)n > cap)
+        return ws_seterr(e, "a bad fast-path PDU from the host");
+    *fastpath = 1;
+    *len = (size_t)n;
+    return ht_read(t, buf + have, (size_t)n - have, e);
+}
+
+/* Whether the host has sent something (decrypted bytes pending, or the transport readable). */
+static int h_readable(hosttls *t, struct timeval *tv)
+{
+    if (SSL_pending(t->ssl) > 0 || BIO_ctrl_pending(t->rbio) > 0 || t->h->len > 0)
+        return 1;
+    int fd = t->h->g ? (t->h->g->legacy ? SSL_get_fd(t->h->g->out) : SSL_get_fd(t->h->g->out)) : t->h->direct_fd;
+    if (t->h->g && (SSL_pending(t->h->g->out) > 0 || t->h->g->len > 0 || t->h->g->slen > 0))
+        return 1;
+    fd_set rs;
+    FD_ZERO(&rs);
+    FD_SET(fd, &rs);
+    return select(fd + 1, &rs, NULL, NULL, tv) > 0;
+}
+
+/* Send an MCS Send Data Request on the I/O channel with a slow-path PDU. */
+static int console_send(hosttls *t, uint16_t user, const uint8_t *pdu, size_t n)
+{
+    static uint8_t out[PDU_BUF];
+    ws_mcs_send_data sd = {.initiator = user, .channel_id = WS_MCS_GLOBAL_CHANNEL_ID,
+                           .flags = WS_MCS_DATA_PRIORITY_FLAGS, .data = pdu, .len = n};
+    size_t m = ws_mcs_send_data_encode_tpkt(WS_MCS_SEND_DATA_REQUEST, &sd, out, sizeof out);
+    return m ? ht_write(t, out, m) : -1;
+}
+
+static int console_send_domain(hosttls *t, const uint8_t *pdu, size_t n)
+{
+    uint8_t out[256];
+    size_t m = ws_x224_data_encode(pdu, n, out, sizeof out);
+    return m ? ht_write(t, out, m) : -1;
+}
+
+/* The MCS payload of a slow-path PDU from the host: a Send Data Indication's userData. */
+static int console_indication(const uint8_t *tpkt, size_t len, ws_mcs_send_data *sd, int *ultimatum, ws_error *e)
+{
+    const uint8_t *payload;
+    size_t n;
+    *ultimatum = 0;
+    if (ws_x224_data_decode(tpkt, len, &payload, &n, e) != 0)
+        return -1;
+    int type = ws_mcs_domain_pdu_type(payload, n);
+    if (type == WS_MCS_DISCONNECT_PROVIDER_ULTIMATUM) {
+        *ultimatum = 1;
+        return ws_seterr(e, "the host ended the session (Disconnect Provider Ultimatum)");
+    }
+    return ws_mcs_send_data_decode(WS_MCS_SEND_DATA_INDICATION, payload, n, sd, e);
+}
+
+static int console_hops(hosttls *t, uint32_t selected, const char *domain, const char *user, const char *password,
+                        const ws_connect_opts *o, ws_connect_result *r)
+{
+    static uint8_t buf[PDU_BUF], out[PDU_BUF];
+    ws_error e;
+    size_t len, n;
+    int fastpath, ultimatum;
+    const char *stage = "console";
+
+    /* MCS Connect-Initial with the client's blocks, as FreeRDP 2.11 sends them. */
+    static ws_gcc_client_data cd;
+    static ws_mcs_connect_initial ci;
+    ws_gcc_client_data_freerdp(&cd, 1024, 768, "TENANTPC", selected);
+    ws_mcs_connect_initial_init(&ci, &cd);
+    n = ws_mcs_connect_initial_encode_tpkt(&ci, out, sizeof out);
+    static ws_mcs_connect_response cr;
+    const uint8_t *payload;
+    size_t plen;
+    if (!n || ht_write(t, out, n) != 0 || console_read(t, buf, sizeof buf, &len, &fastpath, &e) != 0 || fastpath ||
+        ws_x224_data_decode(buf, len, &payload, &plen, &e) != 0 ||
+        ws_mcs_connect_response_decode(payload, plen, &cr, &e) != 0)
+        return fail(r, stage, 0, "MCS connect: %s", fastpath ? "a fast-path PDU too early" : e.msg);
+    if (cr.result != WS_MCS_RESULT_SUCCESSFUL)
+        return fail(r, stage, cr.result, "the host refused the MCS connection (result %u)", cr.result);
+
+    /* Erect Domain, Attach User, Channel Joins (the user channel, then the I/O channel). */
+    ws_mcs_erect_domain ed = {0, 0};
+    uint8_t dom[64];
+    n = ws_mcs_erect_domain_encode(&ed, dom, sizeof dom);
+    if (!n || console_send_domain(t, dom, n) != 0)
+        return fail(r, stage, 0, "cannot send Erect Domain");
+    n = ws_mcs_attach_user_request_encode(dom, sizeof dom);
+    ws_mcs_attach_user_confirm auc;
+    if (!n || console_send_domain(t, dom, n) != 0 || console_read(t, buf, sizeof buf, &len, &fastpath, &e) != 0 ||
+        ws_x224_data_decode(buf, len, &payload, &plen, &e) != 0 ||
+        ws_mcs_attach_user_confirm_decode(payload, plen, &auc, &e) != 0)
+        return fail(r, stage, 0, "MCS attach user: %s", e.msg);
+    uint16_t user_id = auc.initiator;
+    uint16_t channels[2] = {user_id, WS_MCS_GLOBAL_CHANNEL_ID};
+    for (int i = 0; i < 2; i++) {
+        ws_mcs_channel_join_request jr = {.initiator = user_id, .channel_id = channels[i]};
+        ws_mcs_channel_join_confirm jc;
+        n = ws_mcs_channel_join_request_encode(&jr, dom, sizeof dom);
+        if (!n || console_send_domain(t, dom, n) != 0 || console_read(t, buf, sizeof buf, &len, &fastpath, &e) != 0 ||
+            ws_x224_data_decode(buf, len, &payload, &plen, &e) != 0 ||
+            ws_mcs_channel_join_confirm_decode(payload, plen, &jc, &e) != 0)
+            return fail(r, stage, 0, "MCS channel join %u: %s", channels[i], e.msg);
+        if (jc.result != 0)
+            return fail(r, stage, jc.result, "the host refused to join channel %u", channels[i]);
+    }
+
+    /* Client Info: the administrator's credentials, or none with a VMToken. */
+    static ws_pdu_client_info info;
+    memset(&info, 0, sizeof info);
+    info.flags = WS_PDU_INFO_MOUSE | WS_PDU_INFO_UNICODE | WS_PDU_INFO_LOGONNOTIFY | WS_PDU_INFO_DISABLECTRLALTDEL;
+    snprintf(info.domain, sizeof info.domain, "%s", domain ? domain : "");
+    snprintf(info.user, sizeof info.user, "%s", user ? user : "");
+    snprintf(info.password, sizeof info.password, "%s", password ? password : "");
+    n = ws_pdu_encode_client_info(&info, out, sizeof out);
+    if (!n || console_send(t, user_id, out, n) != 0)
+        return fail(r, stage, 0, "cannot send the Client Info PDU");
+
+    /* Licensing, then Demand Active; a Set Error Info may come instead. */
+    int licensed = 0;
+    static ws_pdu_demand_active da;
+    uint32_t error_info = 0;
+    for (;;) {
+        ws_mcs_send_data sd;
+        if (console_read(t, buf, sizeof buf, &len, &fastpath, &e) != 0 || fastpath ||
+            console_indication(buf, len, &sd, &ultimatum, &e) != 0) {
+            if (error_info)
+                return fail(r, stage, error_info, "the host refused the session: %s (0x%08X)",
+                            ws_pdu_errinfo_name(error_info), error_info);
+            return fail(r, stage, 0, "before the Demand Active: %s", fastpath ? "a fast-path PDU" : e.msg);
+        }
+        if (!licensed) {
+            ws_pdu_license lic;
+            if (ws_pdu_decode_license(sd.data, sd.len, &lic, &e) == 0) {
+                if (!lic.valid_client)
+                    return fail(r, stage, 0, "the host asks for licensing this client does not do");
+                licensed = 1;
+                continue;
+            }
+        }
+        ws_pdu_hdr hdr;
+        if (ws_pdu_peek(sd.data, sd.len, &hdr, &e) != 0)
+            return fail(r, stage, 0, "%s", e.msg);
+        if ((hdr.pdu_type & 0xF) == WS_PDU_TYPE_DATA && hdr.pdu_type2 == 0x2F) {
+            ws_pdu_decode_set_error_info(sd.data, sd.len, &hdr, &error_info, &e);
+            continue;
+        }
+        if ((hdr.pdu_type & 0xF) == WS_PDU_TYPE_DEMANDACTIVE) {
+            if (ws_pdu_decode_demand_active(sd.data, sd.len, &hdr, &da, &e) != 0)
+                return fail(r, stage, 0, "Demand Active: %s", e.msg);
+            break;
+        }
+    }
+    int width = da.caps.desktop_width, height = da.caps.desktop_height;
+    ws_pdu_share share = {.pdu_source = user_id, .share_id = da.share_id};
+    static ws_pdu_confirm_active ca;
+    memset(&ca, 0, sizeof ca);
+    ca.share_id = da.share_id;
+    ca.originator_id = WS_PDU_SERVER_CHANNEL_ID;
+    snprintf(ca.source_descriptor, sizeof ca.source_descriptor, "MSTSC");
+    ws_pdu_caps_client_default(&ca.caps, (uint16_t)width, (uint16_t)height);
+    n = ws_pdu_encode_confirm_active(user_id, &ca, out, sizeof out);
+    if (!n || console_send(t, user_id, out, n) != 0)
+        return fail(r, stage, 0, "cannot send the Confirm Active PDU");
+    ws_pdu_synchronize sync = {.message_type = WS_PDU_SYNCMSGTYPE_SYNC, .target_user = WS_PDU_SERVER_CHANNEL_ID};
+    ws_pdu_control coop = {.action = WS_PDU_CTRLACTION_COOPERATE}, req = {.action = WS_PDU_CTRLACTION_REQUEST_CONTROL};
+    ws_pdu_font fl = {.flags = WS_PDU_FONTLIST_FIRST | WS_PDU_FONTLIST_LAST, .entry_size = 0x0032};
+    if (!(n = ws_pdu_encode_synchronize(&share, &sync, out, sizeof out)) || console_send(t, user_id, out, n) != 0 ||
+        !(n = ws_pdu_encode_control(&share, &coop, out, sizeof out)) || console_send(t, user_id, out, n) != 0 ||
+        !(n = ws_pdu_encode_control(&share, &req, out, sizeof out)) || console_send(t, user_id, out, n) != 0 ||
+        !(n = ws_pdu_encode_font_list(&share, &fl, out, sizeof out)) || console_send(t, user_id, out, n) != 0)
+        return fail(r, stage, 0, "cannot send the finalization PDUs");
+
+    /* The first frame: bitmap updates until every pixel has been drawn once. */
+    ws_frame frame;
+    if (width <= 0 || height <= 0 || ws_frame_init(&frame, width, height) != 0)
+        return fail(r, stage, 0, "the host announced a desktop of %dx%d", width, height);
+    uint8_t *drawn = calloc((size_t)width * (size_t)height, 1);
+    size_t covered = 0, total = (size_t)width * (size_t)height;
+    int granted = 0, font_map = 0, rc = -1;
+    static ws_pdu_bitmap_update up;
+    while (covered < total) {
+        ws_mcs_send_data sd;
+        int got_update = 0;
+        if (console_read(t, buf, sizeof buf, &len, &fastpath, &e) != 0) {
+            fail(r, stage, error_info, "%s%s", error_info ? ws_pdu_errinfo_name(error_info) : "",
+                 error_info ? ": the host ended the session" : e.msg);
+            goto out;
+        }
+        if (fastpath) {
+            if (ws_pdu_decode_fastpath_update(buf, len, &up, &e) != 0) {
+                fail(r, stage, 0, "fast-path update: %s", e.msg);
+                goto out;
+            }
+            got_update = 1;
+        } else {
+            if (console_indication(buf, len, &sd, &ultimatum, &e) != 0) {
+                fail(r, stage, error_info, "%s", error_info ? ws_pdu_errinfo_name(error_info) : e.msg);
+                goto out;
+            }
+            ws_pdu_hdr hdr;
+            if (ws_pdu_peek(sd.data, sd.len, &hdr, &e) != 0) {
+                fail(r, stage, 0, "%s", e.msg);
+                goto out;
+            }
+            if ((hdr.pdu_type & 0xF) != WS_PDU_TYPE_DATA)
+                continue;
+            switch (hdr.pdu_type2) {
+            case 0x14: {
+                ws_pdu_control c;
+                if (ws_pdu_decode_control(sd.data, sd.len, &hdr, &c, &e) == 0 &&
+                    c.action == WS_PDU_CTRLACTION_GRANTED_CONTROL)
+                    granted = 1;
+                break;
+            }
+            case 0x28: font_map = 1; break;
+            case 0x2F: ws_pdu_decode_set_error_info(sd.data, sd.len, &hdr, &error_info, &e); break;
+            case 0x02:
+                if (ws_pdu_decode_update_bitmap(sd.data, sd.len, &hdr, &up, &e) != 0) {
+                    fail(r, stage, 0, "bitmap update: %s", e.msg);
+                    goto out;
+                }
+                got_update = 1;
+                break;
+            default: break;
+            }
+        }
+        if (!got_update)
+            continue;
+        for (int i = 0; i < up.count; i++) {
+            const ws_pdu_bitmap_rect *rect = &up.rects[i];
+            ws_pdu_bitmap_blit(rect, frame.bgrx, (size_t)width * 4, (unsigned)width, (unsigned)height);
+            for (int y = rect->top; y <= rect->bottom && y < height; y++)
+                for (int x = rect->left; x <= rect->right && x < width; x++)
+                    if (!drawn[(size_t)y * (size_t)width + (size_t)x]) {
+                        drawn[(size_t)y * (size_t)width + (size_t)x] = 1;
+                        covered++;
+                    }
+        }
+    }
+    /* Typed text goes as fast-path Unicode events; the host answers with a new frame. */
+    int typed = 0, ended = 0;
+    if (o->type_text && *o->type_text) {
+        static ws_pdu_input in;
+        memset(&in, 0, sizeof in);
+        for (const char *p = o->type_text; *p && in.count < WS_PDU_INPUT_MAX; p++) {
+            in.events[in.count].type = WS_PDU_INPUT_UNICODE;
+            in.events[in.count].code = (uint8_t)*p;
+            in.count++;
+        }
+        n = ws_pdu_encode_fastpath_input(&in, out, sizeof out);
+        if (!n || ht_write(t, out, n) != 0) {
+            fail(r, stage, 0, "cannot send the typed keys");
+            goto out;
+        }
+        typed = 1;
+    }
+    /* Keep the session for a while (typed keys, or to see it taken over), drawing what comes. */
+    int64_t until = ws_mono_ms() + (typed ? 3000 : 0) + (int64_t)o->hold_seconds * 1000;
+    int64_t quiet_since = ws_mono_ms();
+    while (ws_mono_ms() < until) {
+        if (typed && !o->hold_seconds && ws_mono_ms() - quiet_since > 500 && covered == total)
+            break; /* the typed keys' frame has come and gone quiet */
+        struct timeval tv = {0, 200000};
+        if (!h_readable(t, &tv))
+            continue;
+        ws_mcs_send_data sd;
+        if (console_read(t, buf, sizeof buf, &len, &fastpath, &e) != 0) {
+            ended = 1;
+            break;
+        }
+        int got = 0;
+        if (fastpath) {
+            got = ws_pdu_decode_fastpath_update(buf, len, &up, &e) == 0;
+        } else if (console_indication(buf, len, &sd, &ultimatum, &e) == 0) {
+            ws_pdu_hdr hdr;
+            if (ws_pdu_peek(sd.data, sd.len, &hdr, &e) == 0 && (hdr.pdu_type & 0xF) == WS_PDU_TYPE_DATA) {
+                if (hdr.pdu_type2 == 0x2F)
+                    ws_pdu_decode_set_error_info(sd.data, sd.len, &hdr, &error_info, &e);
+                else if (hdr.pdu_type2 == 0x02)
+                    got = ws_pdu_decode_update_bitmap(sd.data, sd.len, &hdr, &up, &e) == 0;
+            }
+        } else if (ultimatum) {
+            ended = 1;
+            break;
+        }
+        for (int i = 0; got && i < up.count; i++)
+            ws_pdu_bitmap_blit(&up.rects[i], frame.bgrx, (size_t)width * 4, (unsigned)width, (unsigned)height);
+        if (got)
+            quiet_since = ws_mono_ms();
+    }
+    if (o->screenshot && ws_frame_write_ppm(&frame, o->screenshot, &e) != 0) {
+        fail(r, stage, 0, "%s", e.msg);
+        goto out;
+    }
+    if (ended || error_info) {
+        fail(r, stage, error_info, "the session ended%s%s", error_info ? ": " : "",
+             error_info ? ws_pdu_errinfo_name(error_info) : "");
+        goto out;
+    }
+    hop(r, stage, 1, "the console of %dx%d pixels is on screen%s%s%s%s", width, height,
+        granted && font_map ? " (control granted, font map received)" : "", typed ? "; typed keys sent" : "",
+        o->screenshot ? "; saved to " : "", o->screenshot ? o->screenshot : "");
+    rc = 0;
+out:
+    free(drawn);
+    ws_frame_free(&frame);
+    return rc;
+}
+
 static int host_hops(ws_state *st, gwlink *g, const ws_rdp_file *f, const ws_connect_opts *o, ws_connect_result *r)
 {
     ws_error e;
     const char *full_address = ws_rdp_get(f, "full address");
     const char *pcb = ws_rdp_get(f, "pcb");
     const char *token = ws_rdp_get(f, "endpointfedauth");
-    hostlink h = {.g = g};
+    hostlink h = {.g = g, .direct_fd = o->direct_fd};
     hosttls t = {0};
     int rc = -1;
     uint8_t first[2048];
@@ -767,14 +1127,27 @@ static int host_hops(ws_state *st, gwlink *g, const ws_rdp_file *f, const ws_con
     }
     if (cc.value != WS_PROTOCOL_RDSTLS) {
         hop(r, "host-tls", 1, "TLS with %s (the host selected TLS without RDSTLS)", full_address);
-        /* Without RDSTLS there is no way to hand over the VMToken: the host decides. */
-        uint8_t one;
-        if (ht_read(&t, &one, 1, &e) != 0) {
-            fail(r, "host-auth", 0, "the host ended the connection: this client cannot present the VMToken "
-                                    "(RDP client 8.1 or later required)");
+        /* Without RDSTLS there is no VMToken to hand over: only credentials in the Client Info
+         * (the administrator's path); the host decides. */
+        char domain[128] = "", user[128] = "";
+        if (o->admin_user) {
+            const char *slash = strchr(o->admin_user, '\\');
+            if (slash) {
+                snprintf(domain, sizeof domain, "%.*s", (int)(slash - o->admin_user), o->admin_user);
+                snprintf(user, sizeof user, "%s", slash + 1);
+            } else {
+                snprintf(user, sizeof user, "%s", o->admin_user);
+            }
+        }
+        if (console_hops(&t, cc.value, domain, user, o->admin_password, o, r) != 0) {
+            if (!o->admin_user && strcmp(r->stage, "console") == 0) {
+                /* The tenant's client without RDSTLS: report it where Remote Desktop Connection does. */
+                snprintf(r->stage, sizeof r->stage, "host-auth");
+                snprintf(r->hops[r->nhops - 1].stage, sizeof r->hops[r->nhops - 1].stage, "host-auth");
+            }
             goto out;
         }
-        fail(r, "host-auth", 0, "the host sent data before authentication");
+        rc = 0;
         goto out;
     }
     hop(r, "host-tls", 1, "pre-connection PDU for %s, RDSTLS selected, TLS with %s", pcb ? pcb : "", full_address);
@@ -806,6 +1179,8 @@ static int host_hops(ws_state *st, gwlink *g, const ws_rdp_file *f, const ws_con
         goto out;
     }
     hop(r, "host-auth", 1, "the host accepted the VMToken (RDSTLS version %u answer)", rsp.version);
+    if (console_hops(&t, cc.value, NULL, NULL, NULL, o, r) != 0)
+        goto out;
     r->has_code = 1;
     r->code = 0;
     rc = 0;
@@ -879,6 +1254,43 @@ void ws_gateway_tunnel_close(ws_gw_tunnel *t)
     free(t);
 }
 
+/* ---- the administrator's path: straight to the host, as VMConnect ---- */
+
+static int admin_connect(ws_state *st, const ws_connect_opts *o, ws_connect_result *r)
+{
+    ws_error e;
+    char vm_id[40] = "", host[64] = "";
+    sqlite3_stmt *s = ws_state_prepare(st, "SELECT upper(id), host FROM vms WHERE name = ? OR id = ? COLLATE NOCASE",
+                                       NULL);
+    if (s) {
+        sqlite3_bind_text(s, 1, o->vm, -1, SQLITE_STATIC);
+        sqlite3_bind_text(s, 2, o->vm, -1, SQLITE_STATIC);
+        if (sqlite3_step(s) == SQLITE_ROW) {
+            snprintf(vm_id, sizeof vm_id, "%s", (const char *)sqlite3_column_text(s, 0));
+            snprintf(host, sizeof host, "%s", (const char *)sqlite3_column_text(s, 1));
+        }
+        sqlite3_finalize(s);
+    }
+    ws_machine m;
+    if (!vm_id[0] || ws_machine_get(st, host, &m, &e) != 0)
+        return fail(r, "direct", 0, "unknown VM '%s'", o->vm);
+    int fd = tcp_connect_from(NULL, m.address, m.port, &e);
+    if (fd < 0)
+        return fail(r, "direct", 0, "%s", e.msg);
+    hop(r, "direct", 1, "straight to %s (%s:%d) as %s", m.fqdn, m.address, m.port, o->admin_user);
+    ws_rdp_file f;
+    ws_rdp_init(&f);
+    ws_rdp_set(&f, "full address", 's', m.fqdn);
+    ws_rdp_set(&f, "pcb", 's', vm_id);
+    ws_connect_opts direct = *o;
+    direct.direct_fd = fd;
+    direct.no_rdstls = 1;
+    int rc = host_hops(st, NULL, &f, &direct, r);
+    ws_rdp_free(&f);
+    close(fd);
+    return rc;
+}
+
 /* ---- the whole connection ---- */
 
 int ws_connect(ws_state *st, const ws_connect_opts *o, ws_connect_result *r)
@@ -894,6 +1306,10 @@ int ws_connect(ws_state *st, const ws_connect_opts *o, ws_connect_result *r)
     g.out_fd = g.in_fd = -1;
     SSL_CTX *ctx = NULL;
     int rc = -1;
+    if (o->admin_user && !o->rdp_file) {
+        ws_rdp_free(&f);
+        return admin_connect(st, o, r);
+    }
 
     /* portal */
     if (o->rdp_file) {

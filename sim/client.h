@@ -9,6 +9,7 @@
  *   channel       CHANNEL_CREATE to full address:server port
  *   host-tls      pre-connection PDU, X.224 (RDSTLS|SSL), TLS with the host (0x607)
  *   host-auth     RDSTLS with the VMToken: the host's result code
+ *   console       the RDP connection sequence up to the first whole frame of the VM console
  * Used by `wapsim connect` and, in-process, by the benchmarks. */
 #ifndef WAPSIM_CLIENT_H
 #define WAPSIM_CLIENT_H
@@ -34,6 +35,12 @@ typedef struct ws_connect_opts {
     const char *save_rdp; /* keep the file the portal handed out here */
     int legacy_gateway;   /* RDG_OUT_DATA + RDG_IN_DATA instead of a websocket */
     int no_rdstls;        /* a client before 8.1: offers TLS only, cannot present the VMToken */
+    const char *screenshot;     /* write the console frame here (PPM), after typed keys if any */
+    const char *type_text;      /* type these characters once the console is on screen */
+    int hold_seconds;           /* keep the console open this long (a second connection may take it over) */
+    const char *admin_user;     /* the administrator's path: Client Info credentials ("CONTOSO\\hvadmin") */
+    const char *admin_password;
+    int direct_fd;              /* internal: a connection straight to the host (the administrator's path) */
 } ws_connect_opts;
 
 #define WS_MAX_HOPS 12

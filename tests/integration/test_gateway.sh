@@ -20,12 +20,12 @@ to_utf8() { iconv -f UTF-16LE -t UTF-8 "$1" | tr -d '\r' | sed '1s/^\xef\xbb\xbf
 for pair in alice:web01 alice:db01 bob:app01; do
     t=${pair%%:*} v=${pair#*:}
     connect_json "$v" --tenant "$t" --vm "$v" --save-rdp "$T_TMP/$v.rdp"
-    check_eq "$t reaches $v: host-auth passes" "1|host-auth" "$(field "$v" ok)|$(field "$v" stage)"
+    check_eq "$t reaches $v: host-auth passes, then the console" "1|console" "$(field "$v" ok)|$(field "$v" stage)"
 done
-check_eq "the hops are those of Remote Desktop Connection" "portal,rdp-signature,direct,gateway-tls,gateway-auth,channel,host-tls,host-auth" \
+check_eq "the hops are those of Remote Desktop Connection" "portal,rdp-signature,direct,gateway-tls,gateway-auth,channel,host-tls,host-auth,console" \
     "$(json_sql "$T_TMP/web01.json" "SELECT group_concat(json_extract(value,'$.stage')) FROM doc, json_each(doc.j,'$.hops')")"
 connect_json legacy --tenant alice --vm web01 --legacy-gateway
-check_eq "the legacy transport (RDG_OUT_DATA + RDG_IN_DATA) works too" "1|host-auth" "$(field legacy ok)|$(field legacy stage)"
+check_eq "the legacy transport (RDG_OUT_DATA + RDG_IN_DATA) works too" "1|console" "$(field legacy ok)|$(field legacy stage)"
 check "the gateway logged 200 and 302 for them" test "$(gw_events 200)" -ge 4 -a "$(gw_events 302)" -ge 4
 
 # ---- 2. HostTokens the gateway must refuse (event 201)
@@ -115,7 +115,7 @@ check_eq "500 tunnels are open at once" "open 500" "$(cat "$T_TMP/tunnels.out")"
 rss_after=$(sed -n 's/^VmRSS:[[:space:]]*\([0-9]*\).*/\1/p' "/proc/$gwpid/status")
 echo "# gateway memory: ${rss_before} KiB idle, ${rss_after} KiB with 500 tunnels: $(( (rss_after - rss_before) * 1024 / 500 / 1024 )) KiB per tunnel"
 connect_json during --tenant alice --vm db01
-check_eq "a tenant still connects while they are open" "1|host-auth" "$(field during ok)|$(field during stage)"
+check_eq "a tenant still connects while they are open" "1|console" "$(field during ok)|$(field during stage)"
 check_eq "the gateway holds them in one process (no restart)" "$gwpid" "$(cat "$L/run/rdgw01.pid")"
 exec 7>&-
 wait $load_pid 2>/dev/null

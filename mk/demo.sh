@@ -22,10 +22,28 @@ echo "== alice opens web01's console: the portal hands out a signed .rdp file"
 "$wapsim" --lab "$lab" rdp-file --tenant alice --vm web01 --out "$lab/web01.rdp"
 "$wapsim" --lab "$lab" rdp-verify "$lab/web01.rdp"
 echo
-echo "== Remote Desktop Connection, hop by hop, through the RD Gateway to hv01"
-"$wapsim" --lab "$lab" connect --rdp "$lab/web01.rdp" || true
+echo "== Remote Desktop Connection, hop by hop, through the RD Gateway to hv01's console"
+"$wapsim" --lab "$lab" connect --rdp "$lab/web01.rdp" --screenshot "$lab/web01-screen.ppm" || true
 echo
 echo "== the RD Gateway's events"
 "$wapsim" --lab "$lab" logs --machine rdgw01 --channel Microsoft-Windows-TerminalServices-Gateway/Operational | tail -n 3
 echo
-echo "The lab keeps running. Stop it with: $wapsim --lab $lab down"
+portal_addr=$(sed -n 's/^\([0-9.]*\)[[:space:]]*portal.contoso.com$/\1/p' "$lab/hosts")
+gw_addr=$(sed -n 's/^\([0-9.]*\)[[:space:]]*rdgw.contoso.com$/\1/p' "$lab/hosts")
+token=$(iconv -f UTF-16LE -t UTF-8 "$lab/web01.rdp" | tr -d '\r' | sed -n 's/^endpointfedauth:s://p')
+cat <<EOT
+The lab keeps running. Stop it with: $wapsim --lab $lab down
+
+Portal:        https://portal.contoso.com:30081/  (add "$portal_addr portal.contoso.com" and
+               "$gw_addr rdgw.contoso.com" to the PC's hosts file; trust the lab root:
+               $wapsim --lab $lab cert export lab-root-ca --pem --out contoso-root.pem)
+Saved .rdp:    $lab/web01.rdp   (the tenant's console file; the console as wapsim saw it: $lab/web01-screen.ppm)
+Accounts:      $wapsim --lab $lab lab accounts
+
+Open the console with a real client (names as in $lab/hosts, the lab root trusted):
+  FreeRDP 2.11, the administrator's path (no RDSTLS):
+    xfreerdp $lab/web01.rdp '/u:CONTOSO\hvadmin' /p:<password from lab accounts>
+  FreeRDP 3.29+, the tenant's path (RDSTLS with the VMToken; 3.30+ first: $wapsim --lab $lab host set hv01 --rdstls-reply-version echo):
+    xfreerdp3 $lab/web01.rdp /endpointfedauth:$(printf '%.24s' "$token")...   (the whole endpointfedauth value)
+  Remote Desktop Connection 8.1 or later: open $lab/web01.rdp (its tokens live 2 minutes by default: fetch a new one with rdp-file)
+EOT

@@ -325,18 +325,18 @@ static enum outcome next_pdu(sess *s, size_t *len, int *fastpath, ws_error *e)
         if (err == SSL_ERROR_WANT_READ || err == SSL_ERROR_WANT_WRITE) {
             ERR_clear_error();
             int wait = TICK_MS;
-            if (s->step != ACTIVE) {
-                int64_t t = now_ms();
-                if (t >= s->deadline_ms) {
-                    ws_seterr(e, "%s: the connection sequence took longer than %d s (%zu bytes of a PDU received)",
-                              step_names[s->step], SEQUENCE_BUDGET_MS / 1000, s->in_len);
-                    return END_ERROR;
-                }
-                if (t - s->last_rx_ms >= IDLE_TIMEOUT_MS) {
-                    ws_seterr(e, "%s: timed out after %d s of silence (%zu bytes of a PDU received)",
-                              step_names[s->step], IDLE_TIMEOUT_MS / 1000, s->in_len);
-                    return END_ERROR;
-                }
+            int64_t t = now_ms();
+            if (s->step != ACTIVE && t >= s->deadline_ms) {
+                ws_seterr(e, "%s: the connection sequence took longer than %d s (%zu bytes of a PDU received)",
+                          step_names[s->step], SEQUENCE_BUDGET_MS / 1000, s->in_len);
+                return END_ERROR;
+            }
+            /* Silence: during the sequence, or in the middle of a PDU (an active session
+             * may stay idle between PDUs). */
+            if ((s->step != ACTIVE || s->in_len > 0) && t - s->last_rx_ms >= IDLE_TIMEOUT_MS) {
+                ws_seterr(e, "%s: timed out after %d s of silence (%zu bytes of a PDU received)",
+                          step_names[s->step], IDLE_TIMEOUT_MS / 1000, s->in_len);
+                return END_ERROR;
             }
             struct pollfd p[2] = {{.fd = s->l->fd, .events = err == SSL_ERROR_WANT_WRITE ? POLLOUT : POLLIN},
                                   {.fd = s->wake_fd, .events = POLLIN}};

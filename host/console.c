@@ -70,7 +70,7 @@
 enum step { CONNECT_INITIAL, ERECT, ATTACH, JOIN, CLIENT_INFO, CONFIRM_ACTIVE, FINALIZE, ACTIVE };
 static const char *const step_names[] = {"MCS Connect-Initial", "Erect Domain Request", "Attach User Request",
                                          "Channel Join Request", "Client Info PDU", "Confirm Active PDU",
-                                         "finalization PDUs", "input"};
+                                         "finalization PDUs", "session PDUs"};
 
 /* What reading or handling a PDU came to. */
 enum outcome {
@@ -377,11 +377,6 @@ static void consume(sess *s, size_t n)
 /* An MCS PDU inside X.224 Data. */
 static int send_domain(sess *s, const uint8_t *mcs, size_t n, const char *what, ws_error *e)
 {
-    if (getenv("WAPSIM_HOST_DEBUG")) { /* DEBUG-TEMP */
-        fprintf(stderr, "DBG out %s:", what);
-        for (size_t i = 0; i < n && i < 40; i++) fprintf(stderr, " %02X", mcs[i]);
-        fprintf(stderr, "\n");
-    }
     size_t m = ws_x224_data_encode(mcs, n, s->out, OUT_MAX);
     if (!m)
         return ws_seterr(e, "cannot encode %s", what);
@@ -823,7 +818,10 @@ static enum outcome on_client_info(sess *s, const uint8_t *data, size_t n, ws_er
         }
     }
 
-    /* The console is this connection's now. */
+    /* The console is this connection's now (its frames are allocated only now: a client
+     * that is not admitted costs little). */
+    if (ws_frame_init(&s->frame, screen_w, screen_h) != 0 || ws_frame_init(&s->sent, screen_w, screen_h) != 0)
+        abort();
     if (s->sid)
         session_state(s, "active");
     else
@@ -953,10 +951,10 @@ static enum outcome on_share_pdu(sess *s, const uint8_t *p, size_t n, const ws_p
         return fail(e, "%s: a Share Control PDU of pduType 0x%X, which a client does not send", step_names[s->step],
                     h->pdu_type);
     if (s->step == CONFIRM_ACTIVE)
-        return fail(e, "a %s data PDU (pduType2 0x%02X) before the Confirm Active PDU",
+        return fail(e, "a data PDU (%s, pduType2 0x%02X) before the Confirm Active PDU",
                     ws_pdu_type2_name(h->pdu_type2), h->pdu_type2);
     if (h->share_id != s->share.share_id)
-        return fail(e, "a %s data PDU with shareId 0x%08X, not the Demand Active's 0x%08X",
+        return fail(e, "a data PDU (%s) with shareId 0x%08X, not the Demand Active's 0x%08X",
                     ws_pdu_type2_name(h->pdu_type2), h->share_id, s->share.share_id);
     switch (h->pdu_type2) {
     case WS_PDU2_SYNCHRONIZE: {
@@ -1076,11 +1074,6 @@ static enum outcome on_tpkt(sess *s, const uint8_t *tpkt, size_t len, ws_error *
     size_t n;
     if (ws_x224_data_decode(tpkt, len, &p, &n, e) != 0)
         return END_ERROR;
-    if (getenv("WAPSIM_HOST_DEBUG")) { /* DEBUG-TEMP */
-        fprintf(stderr, "DBG step %d in:", s->step);
-        for (size_t i = 0; i < n && i < 40; i++) fprintf(stderr, " %02X", p[i]);
-        fprintf(stderr, "\n");
-    }
     if (s->step == CONNECT_INITIAL)
         return on_connect_initial(s, p, n, e);
     int type = ws_mcs_domain_pdu_type(p, n);
@@ -1160,6 +1153,8 @@ static enum outcome on_tpkt(sess *s, const uint8_t *tpkt, size_t len, ws_error *
                 return fail(e, "a Send Data Request before the client joined channel %u (%s)", s->channels[i],
                             s->channel_names[i]);
     }
+    if (s->step == ACTIVE)
+        return fail(e, "an MCS %s (type %d) in an active session", ws_mcs_domain_pdu_name(type), type);
     return fail(e, "expected the %s, got an MCS %s (type %d)", step_names[s->step], ws_mcs_domain_pdu_name(type),
                 type);
 }
@@ -1252,6 +1247,9 @@ static void finish(sess *s, enum outcome how, const ws_error *e)
         char row[760];
         if (how == END_ERROR)
             snprintf(row, sizeof row, "closed: %s", reason);
+        else if (s->step <= CLIENT_INFO)
+            snprintf(row, sizeof row, "%s, before the RDP session started (at the %s)", reason,
+                     step_names[s->step]);
         else
             snprintf(row, sizeof row, "%s", reason);
         session_end(s, state, row);
@@ -1285,8 +1283,6 @@ void host_console_run(const host_console_link *l)
         ws_seterr(&e, "the console font is not loaded");
         goto end;
     }
-    if (ws_frame_init(&s->frame, screen_w, screen_h) != 0 || ws_frame_init(&s->sent, screen_w, screen_h) != 0)
-        abort();
     s->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
     if (s->wake_fd < 0) {
         ws_seterr(&e, "cannot create an eventfd: %s", strerror(errno));

@@ -111,7 +111,7 @@ int host_screen_render(const host_screen *s, const host_font *font, ws_frame *f)
                     px[0] = color[0];
                     px[1] = color[1];
                     px[2] = color[2];
-                    px[3] = 0;
+                    px[3] = 0xFF; /* opaque: FreeRDP 3 honours the alpha byte of 32-bpp bitmaps */
                 }
             }
         }

@@ -290,7 +290,14 @@ if [ -z "${WAPSIM_FREERDP3:-}" ]; then
 elif [ ! -f "$WAPSIM_FREERDP3" ] || [ ! -x "$WAPSIM_FREERDP3" ]; then
     ok "skipped: WAPSIM_FREERDP3 ($WAPSIM_FREERDP3) is not an executable file"
 else
-    echo "# $(DISPLAY=$DISP timeout 10 "$WAPSIM_FREERDP3" /version 2>&1 | grep -m 1 -i version)"
+    fr3_version=$(DISPLAY=$DISP timeout 10 "$WAPSIM_FREERDP3" /version 2>&1 | sed -n 's/.*FreeRDP version \([0-9][0-9.]*\).*/\1/p' | head -n 1)
+    echo "# FreeRDP $fr3_version"
+    # 3.29 accepts only Version 1 Auth responses; 3.30 and later want the request's Version
+    # echoed (REFERENCE.md section 8): the host setting an operator would make for that client.
+    case "$fr3_version" in
+        3.29|3.29.*) "$WAPSIM" --lab "$L" host set hv01 --rdstls-reply-version 1 >/dev/null ;;
+        *) "$WAPSIM" --lab "$L" host set hv01 --rdstls-reply-version echo >/dev/null ;;
+    esac
     check "the .rdp file carries a VMToken (endpointfedauth)" test -n "$VMTOKEN"
     rm -f "$FRAME"
     before=$(last_record)

@@ -381,10 +381,12 @@ static int write_hosts(const char *dir, const char *prefix, ws_error *e)
     snprintf(path, sizeof path, "%s/hosts", dir);
     /* Only the public names: a tenant's PC cannot resolve the fabric's. */
     char *text = ws_printf("# The names a tenant's PC can resolve (/etc/hosts format).\n"
-                           "# The fabric's names (*.fabric.contoso.local) resolve only inside the lab.\n"
+                           "# The fabric's names (*.fabric.contoso.local) resolve only inside the lab, except the\n"
+                           "# RD Gateway's: it sits in the DMZ and is registered under its machine name too.\n"
                            "%s10\tportal.contoso.com\n"
-                           "%s13\trdgw.contoso.com\n",
-                           prefix, prefix);
+                           "%s13\trdgw.contoso.com\n"
+                           "%s13\trdgw01.fabric.contoso.local\n",
+                           prefix, prefix, prefix);
     int rc = ws_write_file(path, text, strlen(text), 0644, e);
     free(text);
     return rc;

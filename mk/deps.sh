@@ -3,7 +3,7 @@
 # As root, installs what is missing; otherwise prints the exact apt-get line and fails.
 set -u
 PKGS="build-essential pkg-config libsqlite3-dev libssl-dev libmicrohttpd-dev libcjson-dev libcmocka-dev libcurl4-openssl-dev zlib1g-dev console-setup-linux
-      xvfb x11-apps x11-utils xdotool netpbm freerdp2-x11 sqlite3 openssl curl"
+      xvfb x11-apps x11-utils xdotool netpbm freerdp2-x11 sqlite3 openssl curl libxml2-utils"
 missing=""
 for p in $PKGS; do
   dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q '^install ok installed$' || missing="$missing $p"

@@ -146,7 +146,10 @@ int ws_cert_create(const ws_cert_spec *spec, X509 *issuer, EVP_PKEY *issuer_key,
         goto fail;
     if (add_ext(cert, &ctx, NID_subject_key_identifier, "hash", e) != 0)
         goto fail;
-    if (issuer && add_ext(cert, &ctx, NID_authority_key_identifier, "keyid:always", e) != 0)
+    /* Self-signed certificates name their own key as issuer too: with two roots of the same
+     * subject in a store (a renewed self-signed certificate) chains are then built by key,
+     * as Windows does, not by name alone. */
+    if (add_ext(cert, &ctx, NID_authority_key_identifier, "keyid:always", e) != 0)
         goto fail;
     if (!X509_sign(cert, issuer ? issuer_key : key, EVP_sha256())) {
         openssl_err(e, "cannot sign the certificate");

@@ -17,7 +17,10 @@ typedef struct ws_cmd {
 } ws_cmd;
 
 extern const ws_cmd ws_cmds_lab[], ws_cmds_run[], ws_cmds_cert[], ws_cmds_logs[], ws_cmds_console[], ws_cmds_host[],
-    ws_cmds_connect[];
+    ws_cmds_connect[], ws_cmds_service[];
+
+extern const ws_cmd ws_cmds_vmm[], ws_cmds_fabric[], ws_cmds_clock[];
+extern const ws_cmd ws_cmds_scenario[];
 
 /* --lab given before the command, if any. */
 extern const char *ws_cli_lab;

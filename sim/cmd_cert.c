@@ -1,16 +1,39 @@
-/* wapsim cert list | show | export: the lab's certificates as an administrator
- * sees them in certlm.msc and exports them. */
+/* wapsim cert list | show | export | new | import | remove | import-file: the lab's
+ * certificates as an administrator sees them in certlm.msc, makes them
+ * (New-SelfSignedCertificate, certreq), installs and removes them in a machine's
+ * stores (Import-PfxCertificate, Import-Certificate, Remove-Item Cert:\...), and
+ * brings in files made elsewhere. */
+#include <arpa/inet.h>
 #include <getopt.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <openssl/objects.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "cert.h"
 #include "clock.h"
 #include "cmd.h"
+#include "csp.h"
+#include "eventlog.h"
 #include "machine.h"
 #include "store.h"
 #include "vault.h"
+
+/* Where Windows logs certificates installed in and removed from the machine's stores.
+ * [model] The ids are the lab's: 1006 "installed", 1004 "removed". */
+#define LIFECYCLE_CHANNEL "Microsoft-Windows-CertificateServicesClient-Lifecycle-System/Operational"
+#define LIFECYCLE_SOURCE "Microsoft-Windows-CertificateServicesClient-Lifecycle-System"
+#define EV_CERT_INSTALLED 1006
+#define EV_CERT_REMOVED 1004
+
+/* [model] The provider `cert new` puts a key in when --csp is not given: the CNG key
+ * storage provider New-SelfSignedCertificate and certreq use by default. */
+#define DEFAULT_NEW_CSP "Microsoft Software Key Storage Provider"
+
+#define CERT_FILE_MAX (1024 * 1024)
 
 /* One certificate's description, shared by list and show. */
 static cJSON *describe(ws_state *st, const char *name, ws_error *e)
@@ -296,6 +319,476 @@ static int cert_export(int argc, char **argv)
     return 0;
 }
 
+/* A whole decimal number in [min, max]; -1 otherwise. */
+static int parse_int(const char *text, long min, long max, long *out)
+{
+    char *end;
+    if (!text || !*text || (*text != '-' && (*text < '0' || *text > '9')))
+        return -1;
+    long v = strtol(text, &end, 10);
+    if (*end || v < min || v > max)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+/* The vault's rule for names (vault.c), checked before anything is made. */
+static int name_ok(const char *name)
+{
+    return name && *name && strlen(name) <= 64 && !strpbrk(name, " \t\r\n/\\:,");
+}
+
+/* Canonical spelling of a comma-separated list, or a usage error naming the bad item.
+ * kind 'e': EKUs (OpenSSL short or long names, or dotted OIDs); 'k': key usages;
+ * 's': SANs (DNS:name, IP:address, email:..., URI:...). */
+static int canon_list(int kind, const char *option, const char *text, char *out, size_t n)
+{
+    static const char *const key_usages[] = {"digitalSignature", "nonRepudiation", "keyEncipherment",
+                                             "dataEncipherment", "keyAgreement",   "keyCertSign",
+                                             "cRLSign",          "encipherOnly",   "decipherOnly"};
+    static const char *const san_types[] = {"DNS", "IP", "email", "URI"};
+    char *copy = ws_strdup(text);
+    size_t len = 0;
+    int rc = 0;
+    out[0] = '\0';
+    if (!*text)
+        rc = ws_cmd_usage_error("empty %s", option);
+    for (char *save = NULL, *tok = rc ? NULL : strtok_r(copy, ",", &save); tok && !rc;
+         tok = strtok_r(NULL, ",", &save)) {
+        while (*tok == ' ')
+            tok++;
+        char *end = tok + strlen(tok);
+        while (end > tok && end[-1] == ' ')
+            *--end = '\0';
+        char item[512];
+        if (kind == 'e') {
+            ASN1_OBJECT *obj = *tok ? OBJ_txt2obj(tok, 0) : NULL;
+            if (!obj) {
+                rc = ws_cmd_usage_error("unknown %s '%s' (e.g. serverAuth, clientAuth, codeSigning or an OID)",
+                                        option, tok);
+                break;
+            }
+            ASN1_OBJECT_free(obj);
+            snprintf(item, sizeof item, "%s", tok);
+        } else if (kind == 'k') {
+            size_t i;
+            for (i = 0; i < sizeof key_usages / sizeof key_usages[0]; i++)
+                if (ws_streq_ci(tok, key_usages[i]))
+                    break;
+            if (i == sizeof key_usages / sizeof key_usages[0]) {
+                rc = ws_cmd_usage_error("unknown %s '%s' (digitalSignature, nonRepudiation, keyEncipherment, "
+                                        "dataEncipherment, keyAgreement, keyCertSign, cRLSign, encipherOnly, "
+                                        "decipherOnly)",
+                                        option, tok);
+                break;
+            }
+            snprintf(item, sizeof item, "%s", key_usages[i]);
+        } else {
+            char *colon = strchr(tok, ':');
+            size_t i = sizeof san_types / sizeof san_types[0];
+            if (colon && colon[1]) {
+                *colon = '\0';
+                for (i = 0; i < sizeof san_types / sizeof san_types[0]; i++)
+                    if (ws_streq_ci(tok, san_types[i]))
+                        break;
+                *colon = ':';
+            }
+            if (i == sizeof san_types / sizeof san_types[0]) {
+                rc = ws_cmd_usage_error("bad %s entry '%s' (write DNS:name or IP:address)", option, tok);
+                break;
+            }
+            unsigned char addr[16];
+            if (strcmp(san_types[i], "IP") == 0 && inet_pton(AF_INET, colon + 1, addr) != 1 &&
+                inet_pton(AF_INET6, colon + 1, addr) != 1) {
+                rc = ws_cmd_usage_error("bad %s entry '%s': '%s' is not an IP address", option, tok, colon + 1);
+                break;
+            }
+            snprintf(item, sizeof item, "%s:%s", san_types[i], colon + 1);
+        }
+        if (!item[0] || len + strlen(item) + 2 > n) {
+            rc = ws_cmd_usage_error(item[0] ? "%s is too long" : "empty item in %s", option);
+            break;
+        }
+        len += (size_t)snprintf(out + len, n - len, "%s%s", len ? "," : "", item);
+    }
+    free(copy);
+    return rc;
+}
+
+static int cert_new(int argc, char **argv)
+{
+    static const struct option opts[] = {{"subject", required_argument, NULL, 's'},
+                                         {"san", required_argument, NULL, 'a'},
+                                         {"eku", required_argument, NULL, 'e'},
+                                         {"key-usage", required_argument, NULL, 'k'},
+                                         {"csp", required_argument, NULL, 'c'},
+                                         {"self-signed", no_argument, NULL, 'S'},
+                                         {"issuer", required_argument, NULL, 'i'},
+                                         {"days", required_argument, NULL, 'd'},
+                                         {"not-before", required_argument, NULL, 'n'},
+                                         {"key-bits", required_argument, NULL, 'b'},
+                                         {"json", no_argument, NULL, 'j'},
+                                         {"lab", required_argument, NULL, 'l'},
+                                         {0, 0, 0, 0}};
+    const char *lab = NULL, *subject = NULL, *san = NULL, *eku = NULL, *ku = NULL, *csp_text = NULL,
+               *issuer_name = NULL, *days_text = NULL, *nb_text = NULL, *bits_text = NULL;
+    int self_signed = 0, json = 0, ch;
+    optind = 0;
+    opterr = 0;
+    while ((ch = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
+        switch (ch) {
+        case 's': subject = optarg; break;
+        case 'a': san = optarg; break;
+        case 'e': eku = optarg; break;
+        case 'k': ku = optarg; break;
+        case 'c': csp_text = optarg; break;
+        case 'S': self_signed = 1; break;
+        case 'i': issuer_name = optarg; break;
+        case 'd': days_text = optarg; break;
+        case 'n': nb_text = optarg; break;
+        case 'b': bits_text = optarg; break;
+        case 'j': json = 1; break;
+        case 'l': lab = optarg; break;
+        default: return ws_cmd_bad_option(ch, argv);
+        }
+    }
+    if (optind != argc - 1)
+        return ws_cmd_usage_error(optind >= argc ? "which name? (wapsim cert new NAME --subject DN ...)"
+                                                 : "unexpected argument '%s'",
+                                  argv[argc - 1]);
+    const char *name = argv[optind];
+    if (!name_ok(name))
+        return ws_cmd_usage_error("bad certificate name '%s' (up to 64 characters, no spaces, commas, slashes or "
+                                  "colons)",
+                                  name);
+    if (!subject)
+        return ws_cmd_usage_error("--subject DN is required (e.g. --subject \"CN=Remote Console Connect\")");
+    if (self_signed == !!issuer_name)
+        return ws_cmd_usage_error("give exactly one of --self-signed or --issuer CERTNAME");
+    char san_c[1024] = "", eku_c[1024] = "", ku_c[512] = "";
+    int rc;
+    if ((san && (rc = canon_list('s', "--san", san, san_c, sizeof san_c))) ||
+        (eku && (rc = canon_list('e', "--eku", eku, eku_c, sizeof eku_c))) ||
+        (ku && (rc = canon_list('k', "--key-usage", ku, ku_c, sizeof ku_c))))
+        return rc;
+    const ws_csp *csp = ws_csp_find(csp_text ? csp_text : DEFAULT_NEW_CSP);
+    if (!csp)
+        return ws_cmd_usage_error("unknown CSP \"%s\" (not a provider on Windows Server 2012 R2; e.g. \"%s\")",
+                                  csp_text, WS_CSP_ENHANCED_RSA_AES);
+    long days = 365, bits = 2048;
+    if (days_text && parse_int(days_text, 1, 36500, &days) != 0)
+        return ws_cmd_usage_error("bad --days '%s' (a whole number of days, 1..36500)", days_text);
+    if (bits_text && (parse_int(bits_text, 1024, 8192, &bits) != 0 || bits % 8 != 0))
+        return ws_cmd_usage_error("bad --key-bits '%s' (1024..8192, a multiple of 8)", bits_text);
+    int64_t not_before = 0;
+    ws_error e;
+    if (nb_text && ws_time_parse(nb_text, &not_before, &e) != 0)
+        return ws_cmd_usage_error("bad --not-before: %s", e.msg);
+
+    ws_state *st;
+    if ((rc = ws_cmd_open_lab(lab, &st)))
+        return rc;
+    X509 *issuer = NULL, *cert = NULL;
+    EVP_PKEY *issuer_key = NULL, *key = NULL;
+    rc = WS_EXIT_USAGE;
+    if (ws_vault_exists(st, name)) {
+        ws_warn("a certificate named '%s' already exists", name);
+        goto out;
+    }
+    if (issuer_name) {
+        if (ws_vault_get(st, issuer_name, &issuer, &issuer_key, NULL, &e) != 0) {
+            ws_warn("--issuer: %s", e.msg);
+            goto out;
+        }
+        if (!issuer_key) {
+            ws_warn("issuer '%s' has no private key in the vault: it cannot sign certificates", issuer_name);
+            goto out;
+        }
+    }
+    if (!nb_text)
+        not_before = ws_clock_now(st, NULL);
+    ws_cert_spec spec = {
+        .subject = subject,
+        .san = san_c[0] ? san_c : NULL,
+        .eku = eku_c[0] ? eku_c : NULL,
+        .key_usage = ku_c[0] ? ku_c : NULL,
+        .key_bits = (int)bits,
+        .not_before = not_before,
+        .not_after = not_before + (int64_t)days * 86400,
+    };
+    if (ws_cert_create(&spec, issuer, issuer_key, &cert, &key, &e) != 0) {
+        ws_warn("%s", e.msg);
+        goto out;
+    }
+    if (ws_vault_put(st, name, cert, key, csp->name, &e) != 0) {
+        ws_warn("%s", e.msg);
+        rc = WS_EXIT_FAIL;
+        goto out;
+    }
+    char tp[41];
+    ws_cert_thumbprint(cert, tp);
+    if (json) {
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddStringToObject(o, "name", name);
+        cJSON_AddStringToObject(o, "thumbprint", tp);
+        ws_cmd_print_json(o);
+    } else {
+        printf("%s\n", tp);
+    }
+    rc = 0;
+out:
+    X509_free(issuer);
+    EVP_PKEY_free(issuer_key);
+    X509_free(cert);
+    EVP_PKEY_free(key);
+    ws_state_close(st);
+    return rc;
+}
+
+/* Shared by import and remove: NAME --machine M --store My|Root. */
+typedef struct store_args {
+    const char *lab, *name, *machine, *store;
+    int public_only;
+} store_args;
+
+static int parse_store_args(int argc, char **argv, int allow_public_only, const char *verb, store_args *a)
+{
+    static const struct option opts[] = {{"machine", required_argument, NULL, 'm'},
+                                         {"store", required_argument, NULL, 's'},
+                                         {"public-only", no_argument, NULL, 'p'},
+                                         {"lab", required_argument, NULL, 'l'},
+                                         {0, 0, 0, 0}};
+    int ch;
+    memset(a, 0, sizeof *a);
+    optind = 0;
+    opterr = 0;
+    while ((ch = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
+        switch (ch) {
+        case 'm': a->machine = optarg; break;
+        case 's':
+            a->store = ws_store_name(optarg);
+            if (!a->store)
+                return ws_cmd_usage_error("unknown store '%s' (use My or Root)", optarg);
+            break;
+        case 'p':
+            if (!allow_public_only)
+                return ws_cmd_usage_error("unknown option '--public-only'");
+            a->public_only = 1;
+            break;
+        case 'l': a->lab = optarg; break;
+        default: return ws_cmd_bad_option(ch, argv);
+        }
+    }
+    if (optind != argc - 1)
+        return optind >= argc ? ws_cmd_usage_error("which certificate? (wapsim cert %s NAME --machine M --store My|Root)",
+                                                   verb)
+                              : ws_cmd_usage_error("unexpected argument '%s'", argv[argc - 1]);
+    a->name = argv[optind];
+    if (!a->machine)
+        return ws_cmd_usage_error("--machine M is required");
+    if (!a->store)
+        return ws_cmd_usage_error("--store My|Root is required");
+    return 0;
+}
+
+static int cert_import(int argc, char **argv)
+{
+    store_args a;
+    int rc = parse_store_args(argc, argv, 1, "import", &a);
+    if (rc)
+        return rc;
+    ws_state *st;
+    if ((rc = ws_cmd_open_lab(a.lab, &st)))
+        return rc;
+    X509 *c = NULL;
+    EVP_PKEY *k = NULL;
+    ws_error e;
+    rc = WS_EXIT_USAGE;
+    if (!ws_machine_exists(st, a.machine)) {
+        ws_warn("unknown machine '%s'", a.machine);
+        goto out;
+    }
+    if (ws_vault_get(st, a.name, &c, &k, NULL, &e) != 0) {
+        ws_warn("%s", e.msg);
+        goto out;
+    }
+    int with_key = k && !a.public_only, had_key = 0;
+    int present = ws_store_contains(st, a.machine, a.store, a.name, &had_key);
+    char tp[41];
+    ws_cert_thumbprint(c, tp);
+    if (present && (had_key || !with_key)) {
+        printf("%s (%s) is already in %s\\LocalMachine\\%s%s; nothing changed.\n", a.name, tp, a.machine, a.store,
+               had_key ? " with its private key" : "");
+        rc = 0;
+        goto out;
+    }
+    char *subject = ws_cert_subject(c);
+    rc = WS_EXIT_FAIL;
+    if (ws_state_begin(st, &e) == 0) {
+        if (ws_store_add(st, a.machine, a.store, a.name, with_key, &e) == 0 &&
+            ws_event(st, a.machine, LIFECYCLE_CHANNEL, LIFECYCLE_SOURCE, EV_CERT_INSTALLED, WS_LEVEL_INFO,
+                     "A certificate has been installed in LocalMachine\\%s. Subject: %s; Thumbprint: %s; %s.",
+                     a.store, subject, tp, with_key ? "with its private key" : "public key only") == 0 &&
+            ws_state_commit(st, &e) == 0)
+            rc = 0;
+        else
+            ws_state_rollback(st);
+    }
+    free(subject);
+    if (rc != 0) {
+        ws_warn("%s", e.msg);
+        goto out;
+    }
+    printf("Installed %s (%s) in %s\\LocalMachine\\%s%s.\n", a.name, tp, a.machine, a.store,
+           with_key ? " with its private key"
+           : k      ? " (public key only)"
+                    : " (public key only: the vault has no private key)");
+out:
+    X509_free(c);
+    EVP_PKEY_free(k);
+    ws_state_close(st);
+    return rc;
+}
+
+static int cert_remove(int argc, char **argv)
+{
+    store_args a;
+    int rc = parse_store_args(argc, argv, 0, "remove", &a);
+    if (rc)
+        return rc;
+    ws_state *st;
+    if ((rc = ws_cmd_open_lab(a.lab, &st)))
+        return rc;
+    X509 *c = NULL;
+    ws_error e;
+    rc = WS_EXIT_USAGE;
+    if (!ws_machine_exists(st, a.machine)) {
+        ws_warn("unknown machine '%s'", a.machine);
+        goto out;
+    }
+    if (ws_vault_get(st, a.name, &c, NULL, NULL, &e) != 0) {
+        ws_warn("%s", e.msg);
+        goto out;
+    }
+    if (!ws_store_contains(st, a.machine, a.store, a.name, NULL)) {
+        ws_warn("certificate '%s' is not in %s\\LocalMachine\\%s", a.name, a.machine, a.store);
+        goto out;
+    }
+    char tp[41];
+    ws_cert_thumbprint(c, tp);
+    char *subject = ws_cert_subject(c);
+    rc = WS_EXIT_FAIL;
+    if (ws_state_begin(st, &e) == 0) {
+        if (ws_store_remove(st, a.machine, a.store, a.name, &e) == 0 &&
+            ws_event(st, a.machine, LIFECYCLE_CHANNEL, LIFECYCLE_SOURCE, EV_CERT_REMOVED, WS_LEVEL_INFO,
+                     "A certificate has been deleted from LocalMachine\\%s. Subject: %s; Thumbprint: %s.", a.store,
+                     subject, tp) == 0 &&
+            ws_state_commit(st, &e) == 0)
+            rc = 0;
+        else
+            ws_state_rollback(st);
+    }
+    free(subject);
+    if (rc != 0) {
+        ws_warn("%s", e.msg);
+        goto out;
+    }
+    printf("Removed %s (%s) from %s\\LocalMachine\\%s.\n", a.name, tp, a.machine, a.store);
+out:
+    X509_free(c);
+    ws_state_close(st);
+    return rc;
+}
+
+static int cert_import_file(int argc, char **argv)
+{
+    static const struct option opts[] = {{"name", required_argument, NULL, 'n'},
+                                         {"password", required_argument, NULL, 'w'},
+                                         {"json", no_argument, NULL, 'j'},
+                                         {"lab", required_argument, NULL, 'l'},
+                                         {0, 0, 0, 0}};
+    const char *lab = NULL, *name = NULL, *password = NULL;
+    int json = 0, ch;
+    optind = 0;
+    opterr = 0;
+    while ((ch = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
+        switch (ch) {
+        case 'n': name = optarg; break;
+        case 'w': password = optarg; break;
+        case 'j': json = 1; break;
+        case 'l': lab = optarg; break;
+        default: return ws_cmd_bad_option(ch, argv);
+        }
+    }
+    if (optind != argc - 1)
+        return ws_cmd_usage_error(optind >= argc ? "which file? (wapsim cert import-file FILE --name NAME)"
+                                                 : "unexpected argument '%s'",
+                                  argv[argc - 1]);
+    const char *file = argv[optind];
+    if (!name)
+        return ws_cmd_usage_error("--name NAME is required (the name the vault keeps it under)");
+    if (!name_ok(name))
+        return ws_cmd_usage_error("bad certificate name '%s' (up to 64 characters, no spaces, commas, slashes or "
+                                  "colons)",
+                                  name);
+    unsigned char *data = NULL;
+    size_t len = 0;
+    ws_error e;
+    if (ws_read_file(file, CERT_FILE_MAX, &data, &len, &e) != 0) {
+        ws_warn("%s", e.msg);
+        return WS_EXIT_USAGE;
+    }
+    X509 *c = NULL;
+    EVP_PKEY *k = NULL;
+    char *csp = NULL;
+    int rc = ws_cert_read(data, len, password, &c, &k, &csp, &e);
+    OPENSSL_cleanse(data, len);
+    free(data);
+    if (rc != 0) {
+        ws_warn("%s: %s%s", file, e.msg, !password && strstr(e.msg, "password") ? " (give --password P)" : "");
+        return WS_EXIT_USAGE;
+    }
+    ws_state *st;
+    if ((rc = ws_cmd_open_lab(lab, &st))) {
+        X509_free(c);
+        EVP_PKEY_free(k);
+        free(csp);
+        return rc;
+    }
+    char tp[41];
+    ws_cert_thumbprint(c, tp);
+    rc = WS_EXIT_USAGE;
+    if (ws_vault_exists(st, name)) {
+        ws_warn("a certificate named '%s' already exists", name);
+        goto out;
+    }
+    if (ws_vault_put(st, name, c, k, csp, &e) != 0) {
+        ws_warn("%s", e.msg);
+        rc = WS_EXIT_FAIL;
+        goto out;
+    }
+    rc = 0;
+    if (json) {
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddStringToObject(o, "name", name);
+        cJSON_AddStringToObject(o, "thumbprint", tp);
+        cJSON_AddBoolToObject(o, "has_private_key", k != NULL);
+        if (csp)
+            cJSON_AddStringToObject(o, "csp", csp);
+        else
+            cJSON_AddNullToObject(o, "csp");
+        ws_cmd_print_json(o);
+    } else {
+        printf("%s\n", tp);
+    }
+out:
+    X509_free(c);
+    EVP_PKEY_free(k);
+    free(csp);
+    ws_state_close(st);
+    return rc;
+}
+
 const ws_cmd ws_cmds_cert[] = {
     {"cert", "list", cert_list, "[--machine M] [--store My|Root] [--json]",
      "Certificates, one row per certificate and store.",
@@ -308,5 +801,48 @@ const ws_cmd ws_cmds_cert[] = {
      "  --pem, --der   the certificate alone\n"
      "  --pfx          PKCS#12 with the private key (when the vault has it), whose bag\n"
      "                 carries the CSP as \"Microsoft CSP Name\"; written with mode 0600\n"},
+    {"cert", "new", cert_new,
+     "NAME --subject DN [--san DNS:a,IP:b,...] [--eku serverAuth,clientAuth,...]\n"
+     "       [--key-usage digitalSignature,keyEncipherment,...] [--csp \"NAME\"] (--self-signed | --issuer CERTNAME)\n"
+     "       [--days N] [--not-before TIME] [--key-bits N] [--json]",
+     "New-SelfSignedCertificate / certreq: a new key and certificate, kept in the vault.",
+     "The certificate and its key stay with the administrator (the vault), in no machine's\n"
+     "store: install them with 'wapsim cert import'. Prints the thumbprint. Logs no event:\n"
+     "no machine changes.\n"
+     "  --subject DN      \"CN=Remote Console Connect\" or \"CN=a, O=b\" (most specific first)\n"
+     "  --san LIST        subject alternative names: DNS:name, IP:address, email:..., URI:...\n"
+     "  --eku LIST        enhanced key usages: serverAuth, clientAuth, codeSigning, ... or OIDs\n"
+     "                    (none given: no extension, which Windows reads as every use)\n"
+     "  --key-usage LIST  digitalSignature, nonRepudiation, keyEncipherment, dataEncipherment,\n"
+     "                    keyAgreement, keyCertSign, cRLSign, encipherOnly, decipherOnly\n"
+     "  --csp \"NAME\"      the key's Cryptographic Service Provider, a provider Windows Server\n"
+     "                    2012 R2 has; e.g. \"Microsoft Enhanced RSA and AES Cryptographic Provider\"\n"
+     "                    (makecert -sy 24). Default [model]: \"Microsoft Software Key Storage\n"
+     "                    Provider\", as New-SelfSignedCertificate and certreq use\n"
+     "  --self-signed     signed by its own key; or --issuer CERTNAME: signed by that vault\n"
+     "                    certificate's key\n"
+     "  --days N          validity from --not-before (default 365)\n"
+     "  --not-before TIME 2026-11-25T18:00:00Z, 2026-11-25 or @unix; default: now on the lab clock\n"
+     "  --key-bits N      RSA key size, 1024..8192 (default 2048)\n"
+     "  --json            {\"name\",\"thumbprint\"}\n"},
+    {"cert", "import", cert_import, "NAME --machine M --store My|Root [--public-only]",
+     "Import-PfxCertificate / Import-Certificate: install a vault certificate on a machine.",
+     "With its private key when the vault has one (Import-PfxCertificate), else or with\n"
+     "--public-only the certificate alone (Import-Certificate). Stores: My (Personal) or\n"
+     "Root (Trusted Root Certification Authorities) of LocalMachine. Logs event 1006 [model]\n"
+     "on the machine (Microsoft-Windows-CertificateServicesClient-Lifecycle-System/Operational).\n"
+     "A running service that read the certificate at start keeps what it read.\n"},
+    {"cert", "remove", cert_remove, "NAME --machine M --store My|Root",
+     "Remove-Item Cert:\\LocalMachine\\<store>\\<thumbprint>: take a certificate out of a store.",
+     "Refuses a certificate that is not in that store. Logs event 1004 [model] on the\n"
+     "machine. The certificate stays in the vault.\n"},
+    {"cert", "import-file", cert_import_file, "FILE --name NAME [--password P] [--json]",
+     "Bring a certificate made elsewhere into the vault (PEM, DER or PFX).",
+     "PEM may hold the certificate followed by its key; a PFX holds the key and its CSP as\n"
+     "the \"Microsoft CSP Name\" bag attribute, which is kept (a PFX without it lands in the\n"
+     "default PROV_RSA_FULL provider when VMM uses the key [model]); PEM and DER carry no CSP.\n"
+     "Prints the thumbprint. Logs no event: no machine changes.\n"
+     "  --password P  the PFX's password (or an encrypted PEM key's)\n"
+     "  --json        {\"name\",\"thumbprint\",\"has_private_key\",\"csp\"}\n"},
     {0},
 };

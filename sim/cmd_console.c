@@ -1,6 +1,6 @@
-/* wapsim rdp-file | rdp-verify | vmm fedauth: the tenant's browser asking the portal
- * for a console, checking an .rdp file's signature as Remote Desktop Connection does,
- * and the administrator's New-SCVMConnectFedAuth on the VMM server. */
+/* wapsim rdp-file | rdp-verify: the tenant's browser asking the portal for a console,
+ * and checking an .rdp file's signature as Remote Desktop Connection does.
+ * (vmm fedauth, New-SCVMConnectFedAuth, is in cmd_vmm.c with the other VMM commands.) */
 #include <cjson/cJSON.h>
 #include <getopt.h>
 #include <stdio.h>
@@ -186,90 +186,6 @@ static int cmd_rdp_verify(int argc, char **argv)
     return valid ? 0 : WS_EXIT_FAIL;
 }
 
-static int cmd_vmm_fedauth(int argc, char **argv)
-{
-    static const struct option opts[] = {{"vm", required_argument, NULL, 'v'},
-                                         {"json", no_argument, NULL, 'j'},
-                                         {"lab", required_argument, NULL, 'l'},
-                                         {0, 0, 0, 0}};
-    const char *lab = NULL, *vm = NULL;
-    int json = 0, ch;
-    optind = 0;
-    opterr = 0;
-    while ((ch = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
-        switch (ch) {
-        case 'v': vm = optarg; break;
-        case 'j': json = 1; break;
-        case 'l': lab = optarg; break;
-        default: return ws_cmd_bad_option(ch, argv);
-        }
-    }
-    if (optind < argc)
-        return ws_cmd_usage_error("unexpected argument '%s'", argv[optind]);
-    if (!vm)
-        return ws_cmd_usage_error("which VM? (wapsim vmm fedauth --vm NAME)");
-    ws_state *st;
-    int rc = ws_cmd_open_lab(lab, &st);
-    if (rc)
-        return rc;
-    char id[64] = "";
-    sqlite3_stmt *s = ws_state_prepare(st, "SELECT id FROM vms WHERE name = ? OR id = ? COLLATE NOCASE", NULL);
-    if (s) {
-        sqlite3_bind_text(s, 1, vm, -1, SQLITE_STATIC);
-        sqlite3_bind_text(s, 2, vm, -1, SQLITE_STATIC);
-        if (sqlite3_step(s) == SQLITE_ROW)
-            snprintf(id, sizeof id, "%s", (const char *)sqlite3_column_text(s, 0));
-        sqlite3_finalize(s);
-    }
-    if (!id[0]) {
-        ws_state_close(st);
-        return ws_cmd_usage_error("unknown VM '%s'", vm);
-    }
-    /* The cmdlet runs on the VMM server: the request leaves from its address. */
-    ws_machine vmm;
-    ws_error e;
-    if (ws_machine_by_role(st, "vmm", &vmm, &e) != 0) {
-        ws_state_close(st);
-        ws_warn("%s", e.msg);
-        return WS_EXIT_USAGE;
-    }
-    char url[300], body[100];
-    snprintf(url, sizeof url, "http://%s:%d/fedauth", vmm.address, vmm.port);
-    snprintf(body, sizeof body, "{\"vm\":\"%s\"}", id);
-    ws_http_request rq = {.method = "POST", .url = url, .body = body, .body_len = strlen(body),
-                          .content_type = "application/json", .st = st, .from_machine = vmm.name,
-                          .timeout_ms = 30000};
-    ws_http_response rs;
-    if (ws_http(&rq, &rs, &e) != 0) {
-        ws_state_close(st);
-        ws_warn("VMM server %s is not reachable: %s", vmm.name, e.msg);
-        return WS_EXIT_FAIL;
-    }
-    cJSON *o = cJSON_ParseWithLength((const char *)rs.body, rs.body_len);
-    rc = 0;
-    if (rs.status != 200 || !cJSON_IsObject(o)) {
-        const char *msg = cJSON_GetStringValue(cJSON_GetObjectItem(o, "error"));
-        ws_warn("New-SCVMConnectFedAuth failed: %s", msg ? msg : (const char *)rs.body);
-        cJSON_Delete(o);
-        rc = WS_EXIT_FAIL;
-    } else if (json) {
-        ws_cmd_print_json(o);
-    } else {
-        static const char *const keys[] = {"Host", "VMRCPort", "HostToken", "VMID", "VMToken"};
-        for (int i = 0; i < 5; i++) {
-            cJSON *item = cJSON_GetObjectItem(o, keys[i]);
-            if (cJSON_IsNumber(item))
-                printf("%-9s : %d\n", keys[i], item->valueint);
-            else
-                printf("%-9s : %s\n", keys[i], cJSON_GetStringValue(item) ? cJSON_GetStringValue(item) : "");
-        }
-        cJSON_Delete(o);
-    }
-    ws_http_response_free(&rs);
-    ws_state_close(st);
-    return rc;
-}
-
 const ws_cmd ws_cmds_console[] = {
     {NULL, "rdp-file", cmd_rdp_file, "--tenant T --vm V --out FILE [--password P] [--json]",
      "Do what the tenant's browser does: sign in, ask for a VM's console, save the file.",
@@ -279,8 +195,5 @@ const ws_cmd ws_cmds_console[] = {
      "  --json   {\"ok\":true,\"file\":...} or {\"ok\":false,\"http_status\":500,\"content_type\":...,\"body\":{...}}\n"},
     {NULL, "rdp-verify", cmd_rdp_verify, "FILE [--json]",
      "Check an .rdp file's signature and whether the client trusts its publisher.", NULL},
-    {"vmm", "fedauth", cmd_vmm_fedauth, "--vm V [--json]",
-     "New-SCVMConnectFedAuth: the tokens VMM issues for a VM, with the same checks.",
-     "  --json   {\"Host\",\"VMRCPort\",\"HostToken\",\"VMID\",\"VMToken\"}\n"},
     {0},
 };

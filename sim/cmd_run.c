@@ -111,6 +111,8 @@ static int cmd_status(int argc, char **argv)
             cJSON_AddNumberToObject(m, "port", list[i].port);
             cJSON_AddBoolToObject(m, "healthy", list[i].healthy);
             cJSON_AddNumberToObject(m, "restarts", list[i].restarts);
+            if (list[i].stopped)
+                cJSON_AddBoolToObject(m, "stopped", 1); /* by `wapsim service stop` */
             cJSON_AddItemToArray(machines, m);
         }
         ws_cmd_print_json(out);
@@ -125,7 +127,7 @@ static int cmd_status(int argc, char **argv)
             if (list[i].pid)
                 snprintf(pid, sizeof pid, "%ld", (long)list[i].pid);
             printf("%-8s %-15s %-8s %-22s %-8s %d\n", list[i].machine, list[i].program, pid, addr,
-                   list[i].healthy ? "yes" : "no", list[i].restarts);
+                   list[i].stopped ? "stopped" : list[i].healthy ? "yes" : "no", list[i].restarts);
         }
     }
     free(list);

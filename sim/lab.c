@@ -142,7 +142,9 @@ void ws_template_path(char *out, size_t n)
             snprintf(buf, sizeof buf, "%s/.cache/wapsim", home && *home ? home : "/tmp");
         dir = buf;
     }
-    snprintf(out, n, "%s/template-v%d.db", dir, ws_state_schema_version());
+    /* The schema version and the certificates' format (2: self-signed ones carry an authority
+     * key identifier): a template of another format is not reused. */
+    snprintf(out, n, "%s/template-v%d-c2.db", dir, ws_state_schema_version());
 }
 
 /* FNV-1a of the lab's path picks its default subnet, so labs in different

@@ -2,6 +2,11 @@
  * before issuing a console token, whether this host can validate tokens from a
  * signer; the host answers from its own state (trust.c) and logs a refusal.
  *   GET /wsman/console-trust?thumbprint=<40 hex>  ->  {"host","thumbprint","trusted","reason"}
+ * and, for `wapsim diagnose` (VMM reading the host's settings and stores over WinRM:
+ * Msvm_TerminalServiceSettingData and Cert:\LocalMachine), a question that logs nothing:
+ *   GET /wsman/console-trust-settings?thumbprint=<40 hex>
+ *     ->  {"host","thumbprint","trusted_issuer_certificate_hashes":[...],"in_trusted_issuers",
+ *          "in_my","in_root","trusted","reason","time"}
  * Only vmm01's address may ask [model: WinRM's Kerberos authentication]. */
 #include "agent.h"
 
@@ -10,8 +15,11 @@
 #include <string.h>
 
 #include "cert.h"
+#include "clock.h"
 #include "eventlog.h"
 #include "machine.h"
+#include "settings.h"
+#include "store.h"
 #include "trust.h"
 
 #define HYPERV_CHANNEL "Microsoft-Windows-Hyper-V-VMMS-Admin"
@@ -37,6 +45,40 @@ static int caller_is_vmm(ws_httpd_req *rq)
     return ok;
 }
 
+/* What the host holds for a signer: its TrustedIssuerCertificateHashes, whether the
+ * certificate is in its My and Root stores, and its own verdict; nothing is logged. */
+static cJSON *trust_settings(ws_state *st, const char *host, const char *tp)
+{
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "host", host);
+    cJSON_AddStringToObject(o, "thumbprint", tp);
+    cJSON *list = cJSON_AddArrayToObject(o, "trusted_issuer_certificate_hashes");
+    sqlite3_stmt *s = ws_state_prepare(st, "SELECT thumbprint FROM trusted_issuers WHERE machine = ? ORDER BY rowid",
+                                       NULL);
+    if (s) {
+        sqlite3_bind_text(s, 1, host, -1, SQLITE_STATIC);
+        while (sqlite3_step(s) == SQLITE_ROW)
+            cJSON_AddItemToArray(list, cJSON_CreateString((const char *)sqlite3_column_text(s, 0)));
+        sqlite3_finalize(s);
+    }
+    cJSON_AddBoolToObject(o, "in_trusted_issuers", ws_trusted_issuer_has(st, host, tp));
+    X509 *c = NULL;
+    ws_error e;
+    int in_my = ws_store_find(st, host, "My", tp, &c, &e) == 0;
+    X509_free(c);
+    c = NULL;
+    int in_root = ws_store_find(st, host, "Root", tp, &c, &e) == 0;
+    X509_free(c);
+    cJSON_AddBoolToObject(o, "in_my", in_my);
+    cJSON_AddBoolToObject(o, "in_root", in_root);
+    int trusted = host_trusts_signer(st, host, tp, NULL, &e) == 0;
+    cJSON_AddBoolToObject(o, "trusted", trusted);
+    if (!trusted)
+        cJSON_AddStringToObject(o, "reason", e.msg);
+    cJSON_AddNumberToObject(o, "time", (double)ws_clock_now(st, host));
+    return o;
+}
+
 static enum MHD_Result handle(ws_httpd_req *rq)
 {
     const char *host = rq->c->machine.name;
@@ -47,7 +89,8 @@ static enum MHD_Result handle(ws_httpd_req *rq)
         cJSON_AddStringToObject(o, "error", "access denied");
         return reply_json(rq, 403, o);
     }
-    if (strcmp(rq->method, "GET") != 0 || strcmp(rq->url, "/wsman/console-trust") != 0) {
+    int settings = strcmp(rq->url, "/wsman/console-trust-settings") == 0;
+    if (strcmp(rq->method, "GET") != 0 || (!settings && strcmp(rq->url, "/wsman/console-trust") != 0)) {
         cJSON *o = cJSON_CreateObject();
         cJSON_AddStringToObject(o, "error", "no such resource");
         return reply_json(rq, 404, o);
@@ -59,6 +102,8 @@ static enum MHD_Result handle(ws_httpd_req *rq)
         cJSON_AddStringToObject(o, "error", "thumbprint must be 40 hexadecimal digits");
         return reply_json(rq, 400, o);
     }
+    if (settings)
+        return reply_json(rq, 200, trust_settings(rq->st, host, tp));
     ws_error e;
     int trusted = host_trusts_signer(rq->st, host, tp, NULL, &e) == 0;
     if (!trusted)

@@ -1,8 +1,9 @@
-/* wapsim cert list | show | export | new | import | remove | import-file: the lab's
- * certificates as an administrator sees them in certlm.msc, makes them
+/* wapsim cert list | show | export | new | import | remove | import-file | check: the
+ * lab's certificates as an administrator sees them in certlm.msc, makes them
  * (New-SelfSignedCertificate, certreq), installs and removes them in a machine's
- * stores (Import-PfxCertificate, Import-Certificate, Remove-Item Cert:\...), and
- * brings in files made elsewhere. */
+ * stores (Import-PfxCertificate, Import-Certificate, Remove-Item Cert:\...), brings
+ * in files made elsewhere, and lints a real deployment's certificate file against
+ * what its role requires (certreq.h), without a lab. */
 #include <arpa/inet.h>
 #include <getopt.h>
 #include <inttypes.h>
@@ -14,6 +15,7 @@
 #include <strings.h>
 
 #include "cert.h"
+#include "certreq.h"
 #include "clock.h"
 #include "cmd.h"
 #include "csp.h"
@@ -789,6 +791,112 @@ out:
     return rc;
 }
 
+/* Whether the file is a PFX: neither PEM text nor a DER certificate (ws_cert_read's
+ * order), so its key bag could carry a CSP attribute. */
+static int file_is_pfx(const unsigned char *data, size_t len)
+{
+    if (len > 10 && memmem(data, len, "-----BEGIN", 10))
+        return 0;
+    X509 *c = ws_cert_from_der(data, len);
+    X509_free(c);
+    return c == NULL;
+}
+
+static int cert_check(int argc, char **argv)
+{
+    static const struct option opts[] = {{"password", required_argument, NULL, 'w'},
+                                         {"role", required_argument, NULL, 'r'},
+                                         {"fqdn", required_argument, NULL, 'f'},
+                                         {"json", no_argument, NULL, 'j'},
+                                         {0, 0, 0, 0}};
+    const char *password = NULL, *role_text = NULL, *fqdn = NULL;
+    int json = 0, ch;
+    optind = 0;
+    opterr = 0;
+    while ((ch = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
+        switch (ch) {
+        case 'w': password = optarg; break;
+        case 'r': role_text = optarg; break;
+        case 'f': fqdn = optarg; break;
+        case 'j': json = 1; break;
+        default: return ws_cmd_bad_option(ch, argv);
+        }
+    }
+    if (optind != argc - 1)
+        return ws_cmd_usage_error(optind >= argc ? "which file? (wapsim cert check FILE --role vmm|gateway|host)"
+                                                 : "unexpected argument '%s'",
+                                  argv[argc - 1]);
+    const char *file = argv[optind];
+    ws_certreq_role role;
+    if (!role_text)
+        return ws_cmd_usage_error("--role vmm|gateway|host is required");
+    if (ws_certreq_role_parse(role_text, &role) != 0)
+        return ws_cmd_usage_error("unknown role '%s' (use vmm, gateway or host)", role_text);
+    if (fqdn && !*fqdn)
+        return ws_cmd_usage_error("--fqdn needs a name");
+    if (role == WS_CERTREQ_GATEWAY && !fqdn)
+        return ws_cmd_usage_error("--fqdn NAME is required for the gateway role (the RD Gateway FQDN users "
+                                  "connect to)");
+    if (role == WS_CERTREQ_VMM && fqdn)
+        return ws_cmd_usage_error("--fqdn goes with the gateway and host roles only");
+    unsigned char *data = NULL;
+    size_t len = 0;
+    ws_error e;
+    if (ws_read_file(file, CERT_FILE_MAX, &data, &len, &e) != 0) {
+        ws_warn("%s", e.msg);
+        return WS_EXIT_USAGE;
+    }
+    X509 *c = NULL;
+    EVP_PKEY *k = NULL;
+    char *csp = NULL;
+    int pfx = len > 0 && file_is_pfx(data, len);
+    int rc = ws_cert_read(data, len, password, &c, &k, &csp, &e);
+    OPENSSL_cleanse(data, len);
+    free(data);
+    if (rc != 0) {
+        ws_warn("%s: %s%s", file, e.msg, !password && strstr(e.msg, "password") ? " (give --password P)" : "");
+        return WS_EXIT_USAGE;
+    }
+    ws_certreq_problem problems[WS_CERTREQ_MAX_PROBLEMS];
+    int n = ws_certreq_check(c, k, csp, pfx, role, fqdn, ws_wall_ms() / 1000, problems, WS_CERTREQ_MAX_PROBLEMS);
+    if (n > WS_CERTREQ_MAX_PROBLEMS)
+        n = WS_CERTREQ_MAX_PROBLEMS;
+    if (n < 0)
+        n = 0;
+    int fit = !ws_certreq_has_error(problems, n);
+    const char *role_name = ws_certreq_role_name(role);
+    if (json) {
+        char tp[41];
+        ws_cert_thumbprint(c, tp);
+        char *subject = ws_cert_subject(c);
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddStringToObject(o, "file", file);
+        cJSON_AddStringToObject(o, "role", role_name);
+        cJSON_AddStringToObject(o, "thumbprint", tp);
+        cJSON_AddStringToObject(o, "subject", subject);
+        cJSON_AddBoolToObject(o, "fit", fit);
+        cJSON *list = cJSON_AddArrayToObject(o, "problems");
+        for (int i = 0; i < n; i++) {
+            cJSON *p = cJSON_CreateObject();
+            cJSON_AddStringToObject(p, "id", problems[i].id);
+            cJSON_AddStringToObject(p, "severity", ws_certreq_severity_name(problems[i].severity));
+            cJSON_AddStringToObject(p, "text", problems[i].text);
+            cJSON_AddItemToArray(list, p);
+        }
+        ws_cmd_print_json(o);
+        free(subject);
+    } else {
+        for (int i = 0; i < n; i++)
+            printf("%s %s: %s\n", ws_certreq_severity_name(problems[i].severity), problems[i].id, problems[i].text);
+        if (fit)
+            printf("fit for the %s role\n", role_name);
+    }
+    X509_free(c);
+    EVP_PKEY_free(k);
+    free(csp);
+    return fit ? WS_EXIT_OK : WS_EXIT_FAIL;
+}
+
 const ws_cmd ws_cmds_cert[] = {
     {"cert", "list", cert_list, "[--machine M] [--store My|Root] [--json]",
      "Certificates, one row per certificate and store.",
@@ -844,5 +952,28 @@ const ws_cmd ws_cmds_cert[] = {
      "Prints the thumbprint. Logs no event: no machine changes.\n"
      "  --password P  the PFX's password (or an encrypted PEM key's)\n"
      "  --json        {\"name\",\"thumbprint\",\"has_private_key\",\"csp\"}\n"},
+    {"cert", "check", cert_check, "FILE [--password P] --role vmm|gateway|host [--fqdn NAME] [--json]",
+     "Lint a certificate file from a real deployment against what its role requires.",
+     "Reads PEM, DER or PFX; needs no lab. Prints one line per problem, \"error ID: text\" or\n"
+     "\"warning ID: text\", and exits 1 when any is an error; otherwise \"fit for the ROLE role\"\n"
+     "(after any warnings) and exit 0. A file that cannot be read, or a wrong PFX password: exit 2.\n"
+     "  --role vmm      the VMM certificate that signs console tokens: Key Usage Digital\n"
+     "                  Signature, EKU Client Authentication (1.3.6.1.5.5.7.3.2), a PFX with\n"
+     "                  its private key in a SHA-256 capable CSP (\"Microsoft Enhanced RSA and\n"
+     "                  AES Cryptographic Provider\"); self-signed: must go into Root on each\n"
+     "                  host and on the gateway\n"
+     "  --role gateway  the RD Gateway's TLS certificate: EKU Server Authentication\n"
+     "                  (1.3.6.1.5.5.7.3.1), --fqdn matching a DNS SAN (or the CN when there\n"
+     "                  is no SAN), no wildcard\n"
+     "  --role host     a Hyper-V host's TLS certificate: EKU Server Authentication, CN or\n"
+     "                  SAN = --fqdn when given\n"
+     "  Every role: valid now and for 30 more days, a key of at least 2048 bits, not\n"
+     "  signed with SHA-1 or MD5.\n"
+     "  Problem ids: expired, not-yet-valid, expires-soon, eku, key-usage, no-private-key,\n"
+     "  csp, csp-unknown, key-size, name-mismatch, no-dns-san, wildcard,\n"
+     "  signature-algorithm, self-signed-root.\n"
+     "  --password P    the PFX's password (or an encrypted PEM key's)\n"
+     "  --json          {\"file\",\"role\",\"thumbprint\",\"subject\",\"fit\",\n"
+     "                   \"problems\":[{\"id\",\"severity\",\"text\"}]}\n"},
     {0},
 };

@@ -119,7 +119,7 @@ typedef struct result {
     int done, passed;
     double seconds;
     char *message; /* "file:line: ..." when it failed */
-    char *note;    /* "1 expect diagnose skipped ..." or NULL */
+    char *note;    /* "1 expect diagnose skipped (no operator)" or NULL */
     char *lab;     /* the kept lab, or NULL */
     char *transcript;
 } result;
@@ -307,7 +307,7 @@ typedef struct scn_run {
     char work[4300]; /* <lab>/scenario: outputs of steps and connects */
     sbuf log;        /* the transcript */
     char *failure;   /* first failure, "file:line: ..." */
-    int skipped;     /* expect diagnose lines */
+    int skipped;     /* expect diagnose lines without an operator */
     int64_t mark;    /* events after this id are "since the last connect" */
     last_connect lc;
 } scn_run;
@@ -694,14 +694,106 @@ static int do_expect_events(scn_run *r, const ws_scn_line *l, const char *value)
     return rc;
 }
 
+/* `expect diagnose`: runs `wapsim diagnose --json` against the scenario's lab, as an
+ * operator would, and compares the set of finding ids. */
+static int do_expect_diagnose(scn_run *r, const ws_scn_line *l)
+{
+    const ws_scn_expect *x = &l->u.expect;
+    if (x->op == WS_SCN_OP_NONE) {
+        r->skipped++;
+        sb_printf(&r->log, "skip [%d] %s: skipped (no operator: expect diagnose = ID|none, ~ ID or !~ ID)\n",
+                  l->lineno, l->text);
+        return 0;
+    }
+    char out[4400], err[4400];
+    snprintf(out, sizeof out, "%s/line-%d.diagnose.json", r->work, l->lineno);
+    snprintf(err, sizeof err, "%s/line-%d.diagnose.err", r->work, l->lineno);
+    char *args[] = {"diagnose", "--json"};
+    sb_printf(&r->log, "$ wapsim diagnose --json\n");
+    int status = run_wapsim(r->lab, args, 2, out, err, r->o->timeout_s);
+    char *text = read_text(out), *etext = read_text(err);
+    sb_indent(&r->log, "  ! ", etext);
+    cJSON *j = cJSON_Parse(text);
+    const cJSON *findings = cJSON_GetObjectItem(j, "findings");
+    int rc = 0;
+    if ((status != 0 && status != 1) || !cJSON_IsArray(findings)) {
+        char last[300];
+        last_line(etext[0] ? etext : text, last, sizeof last);
+        rc = interrupted     ? fail_at(r, l, "interrupted (signal %d)", (int)interrupted)
+             : status == 124 ? fail_at(r, l, "wapsim diagnose gave no answer after %d s (killed)", r->o->timeout_s)
+                             : fail_at(r, l, "wapsim diagnose exited %d without a result%s%s", status,
+                                       last[0] ? ": " : "", last);
+        goto out;
+    }
+    /* The set of ids found, and "id on machine" for the messages. */
+    char **ids = NULL;
+    int nids = 0;
+    sbuf found = {0};
+    sb_add(&found, "", 0);
+    const cJSON *f;
+    cJSON_ArrayForEach(f, findings)
+    {
+        const char *id = cJSON_GetStringValue(cJSON_GetObjectItem(f, "id"));
+        const char *machine = cJSON_GetStringValue(cJSON_GetObjectItem(f, "machine"));
+        const char *summary = cJSON_GetStringValue(cJSON_GetObjectItem(f, "summary"));
+        if (!id)
+            continue;
+        sb_printf(&r->log, "  %-30s %-8s %s\n", id, machine ? machine : "?", summary ? summary : "");
+        sb_printf(&found, "%s%s on %s", found.len ? ", " : "", id, machine ? machine : "?");
+        int seen = 0;
+        for (int i = 0; i < nids; i++)
+            seen |= strcmp(ids[i], id) == 0;
+        if (!seen) {
+            char **grown = realloc(ids, (size_t)(nids + 1) * sizeof *grown);
+            if (!grown)
+                abort();
+            ids = grown;
+            ids[nids++] = ws_strdup(id);
+        }
+    }
+    /* The ids expected: a set for = and !=, one id for ~ and !~. */
+    char *want = ws_strdup(x->value);
+    int nwant = 0, all_found = 1, any_missing = 0, none = 0;
+    for (char *save = NULL, *id = strtok_r(want, ", \t", &save); id; id = strtok_r(NULL, ", \t", &save)) {
+        if (strcmp(id, "none") == 0) {
+            none = 1;
+            continue;
+        }
+        nwant++;
+        int seen = 0;
+        for (int i = 0; i < nids; i++)
+            seen |= strcmp(ids[i], id) == 0;
+        if (!seen)
+            all_found = 0, any_missing = 1;
+    }
+    free(want);
+    int holds_now;
+    switch (x->op) {
+    case WS_SCN_OP_EQ: holds_now = none ? nids == 0 : all_found && nids == nwant; break;
+    case WS_SCN_OP_NE: holds_now = !(none ? nids == 0 : all_found && nids == nwant); break;
+    case WS_SCN_OP_CONTAINS: holds_now = !any_missing; break;
+    default: holds_now = any_missing; break; /* !~ */
+    }
+    if (holds_now)
+        sb_printf(&r->log, "ok   [%d] %s (found: %s)\n", l->lineno, l->text, found.len ? found.s : "nothing");
+    else
+        rc = fail_at(r, l, "diagnose found %s", found.len ? found.s : "nothing");
+    for (int i = 0; i < nids; i++)
+        free(ids[i]);
+    free(ids);
+    free(found.s);
+out:
+    cJSON_Delete(j);
+    free(text);
+    free(etext);
+    return rc;
+}
+
 static int do_expect(scn_run *r, const ws_scn_line *l)
 {
     const ws_scn_expect *x = &l->u.expect;
-    if (x->target == WS_SCN_DIAGNOSE) {
-        r->skipped++;
-        sb_printf(&r->log, "skip [%d] %s: skipped (diagnose is not built yet)\n", l->lineno, l->text);
-        return 0;
-    }
+    if (x->target == WS_SCN_DIAGNOSE)
+        return do_expect_diagnose(r, l);
     char *value;
     ws_error e;
     if (ws_scn_expand(r->st, x->value, &value, &e) != 0)
@@ -927,7 +1019,7 @@ report:
     }
     release_subnet(lock_fd);
     double seconds = (double)(ws_mono_ms() - t0) / 1000.0;
-    char *note = r->skipped ? ws_printf("%d expect diagnose skipped (diagnose is not built yet)", r->skipped) : NULL;
+    char *note = r->skipped ? ws_printf("%d expect diagnose skipped (no operator)", r->skipped) : NULL;
     char *text = ws_printf("%s\n%.3f\n%s\n%s\n%s\n%s", r->failure ? "FAIL" : "PASS", seconds, keep ? r->lab : "-",
                            r->failure ? r->failure : "-", note ? note : "-", r->log.s);
     ws_write_file(result_path, text, strlen(text), 0600, NULL);

@@ -9,11 +9,13 @@
  *   expect WHAT OP VALUE  OP is = != ~ (contains) !~ (does not contain)
  *     WHAT: connect.ok connect.stage connect.code connect.message portal.status
  *           portal.content-type portal.body | event M ID [OP TEXT] | no event M ID |
- *           trace M [OP TEXT] | diagnose ... (reserved, skipped)
+ *           trace M [OP TEXT] | diagnose = ID[,ID...]|none | diagnose != ... |
+ *           diagnose ~ ID | diagnose !~ ID
  *     event M ID        : at least one event ID on M since the last connect
  *     event M ID = / ~  : at least one of them equals / contains TEXT
  *     event M ID != / !~: none of them equals / contains TEXT (true when there are none)
  *     no event M ID     : none at all
+ *     diagnose          : the finding ids of `wapsim diagnose --json` against the lab now
  *   ${thumbprint:CERT} ${fqdn:MACHINE} ${address:MACHINE} ${vmid:VM}: lab facts,
  *   expanded when the line runs.
  *
@@ -26,6 +28,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "diagnose.h"
 #include "machine.h"
 #include "vault.h"
 
@@ -88,7 +91,16 @@ const char ws_scenario_format_help[] =
     "  no event M ID          no event with id ID on M since the last connect\n"
     "  trace M [OP TEXT]      the same for trace blocks (channel Trace) on M; without an\n"
     "                         operator: at least one trace block\n"
-    "  diagnose ...           reserved for `wapsim diagnose`: reported as skipped, never fails\n"
+    "  diagnose = ID[,ID...]  `wapsim diagnose` on the lab as it is now finds exactly these\n"
+    "                         finding ids (each on one or more machines), and no other\n"
+    "  diagnose = none        ... finds nothing (the lab is healthy)\n"
+    "  diagnose != ...        ... does not find exactly that set\n"
+    "  diagnose ~ ID          ... finds ID, with or without others\n"
+    "  diagnose !~ ID         ... does not find ID\n"
+    "                         IDs are those `wapsim diagnose --help` lists (vmm-cert-csp,\n"
+    "                         gateway-cert-stale, ...): another word is a syntax error.\n"
+    "                         Needs no connect line before it. A diagnose line without an\n"
+    "                         operator is reported as skipped, never fails\n"
     "\n"
     "Facts, expanded when the line runs (step and connect arguments, expect values):\n"
     "  ${thumbprint:CERT}     the certificate's SHA-1 thumbprint (40 upper-case hex digits)\n"
@@ -622,6 +634,64 @@ static const char *const expect_targets[] = {
     "connect.ok",  "connect.stage", "connect.code", "connect.message", "portal.status", "portal.content-type",
     "portal.body", "event",         "no event",     "trace",           "diagnose"};
 
+/* `expect diagnose OP IDS`: = and != take a comma-separated set of finding ids or
+ * none; ~ and !~ one id. Without an operator the line is kept, and skipped when run. */
+static int parse_expect_diagnose(parser *p, const char *s, ws_scn_expect *x)
+{
+    x->target = WS_SCN_DIAGNOSE;
+    if (read_op(&s, &x->op) != 0) {
+        char *v = ws_strdup(s);
+        x->op = WS_SCN_OP_NONE;
+        x->value = ws_strdup(trim(v));
+        free(v);
+        if (!x->value[0]) {
+            ERR(p, "expect diagnose needs an operator and finding ids (expect diagnose = none, "
+                   "expect diagnose = vmm-cert-csp)");
+            return -1;
+        }
+        return 0;
+    }
+    if (*s == '=' || *s == '~' || *s == '!') {
+        ERR(p, "unknown operator '%s%c' (=, !=, ~, !~)", ws_scn_op_name(x->op), *s);
+        return -1;
+    }
+    char *v = ws_strdup(s);
+    x->value = unquote(trim(v));
+    free(v);
+    int eqne = x->op == WS_SCN_OP_EQ || x->op == WS_SCN_OP_NE, n = 0, none = 0, rc = 0;
+    char *copy = ws_strdup(x->value);
+    for (char *save = NULL, *id = strtok_r(copy, ", \t", &save); id; id = strtok_r(NULL, ", \t", &save)) {
+        n++;
+        if (strcmp(id, "none") == 0) {
+            none = 1;
+        } else if (!ws_diag_id_known(id)) {
+            char hint[256];
+            int k = 0;
+            while (ws_diag_ids[k])
+                k++;
+            ERR(p, "unknown finding id '%s' %s", id,
+                suggest(id, ws_diag_ids, k, "see wapsim diagnose --help, or none", hint, sizeof hint));
+            rc = -1;
+        }
+    }
+    free(copy);
+    if (rc)
+        return rc;
+    if (n == 0) {
+        ERR(p, "expect diagnose %s needs finding ids%s", ws_scn_op_name(x->op), eqne ? " or none" : "");
+        return -1;
+    }
+    if (none && (!eqne || n > 1)) {
+        ERR(p, "expect diagnose: none stands alone, after = or != (expect diagnose = none)");
+        return -1;
+    }
+    if (!eqne && n > 1) {
+        ERR(p, "expect diagnose %s takes one finding id, not '%s'", ws_scn_op_name(x->op), x->value);
+        return -1;
+    }
+    return 0;
+}
+
 static int parse_expect(parser *p, const char *rest, ws_scn_expect *x)
 {
     const char *s = rest;
@@ -633,12 +703,8 @@ static int parse_expect(parser *p, const char *rest, ws_scn_expect *x)
     int rc = 0;
     x->value = NULL;
     if (strcmp(what, "diagnose") == 0) {
-        x->target = WS_SCN_DIAGNOSE;
-        char *v = ws_strdup(s);
-        x->value = ws_strdup(trim(v));
-        free(v);
         free(what);
-        return 0;
+        return parse_expect_diagnose(p, s, x);
     }
     int t = -1;
     for (int i = 0; i < WS_SCN_EVENT; i++)

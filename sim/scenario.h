@@ -35,7 +35,7 @@ typedef enum ws_scn_target {
     WS_SCN_EVENT,    /* event MACHINE ID [op TEXT] */
     WS_SCN_NO_EVENT, /* no event MACHINE ID */
     WS_SCN_TRACE,    /* trace MACHINE [op TEXT] */
-    WS_SCN_DIAGNOSE, /* reserved for the diagnose issue */
+    WS_SCN_DIAGNOSE, /* expect diagnose OP ID[,ID...]: the finding ids of `wapsim diagnose` */
 } ws_scn_target;
 
 typedef enum ws_scn_op {

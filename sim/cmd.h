@@ -22,6 +22,7 @@ extern const ws_cmd ws_cmds_lab[], ws_cmds_run[], ws_cmds_cert[], ws_cmds_logs[]
 extern const ws_cmd ws_cmds_vmm[], ws_cmds_fabric[], ws_cmds_clock[];
 extern const ws_cmd ws_cmds_scenario[];
 extern const ws_cmd ws_cmds_diagnose[];
+extern const ws_cmd ws_cmds_exercise[];
 
 /* --lab given before the command, if any. */
 extern const char *ws_cli_lab;

@@ -8,6 +8,7 @@
 
 #include "cmd.h"
 #include "diagnose.h"
+#include "exercise.h"
 
 /* Text wrapped at width columns, each line indented. */
 static void wrapped(const char *indent, const char *text, int width)
@@ -111,6 +112,12 @@ static int cmd_diagnose(int argc, char **argv)
     int rc = ws_cmd_open_lab(lab, &st);
     if (rc)
         return rc;
+    ws_attempt att;
+    if (ws_exercise_current(st, &att) == WS_ATTEMPT_ACTIVE && !att.allow_diagnose) {
+        ws_state_close(st);
+        return ws_cmd_usage_error("diagnose is not available during an exercise (the trainer did not start it "
+                                  "with --allow-diagnose)");
+    }
     ws_diag_opts o = {.vm = vm};
     ws_diagnosis d;
     ws_error e;

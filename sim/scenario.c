@@ -2,7 +2,8 @@
  * (`wapsim scenario format` prints it; README shows a full example). In short:
  *
  *   # comment lines; blank lines are ignored; one case per file
- *   title TEXT | mistake ID | tags T1,T2 | doc TEXT (indented lines continue it)
+ *   title TEXT | mistake ID | tags T1,T2 | doc TEXT | ticket TEXT (indented lines continue
+ *   doc and ticket)
  *   step ARGS...          `wapsim --lab <lab> ARGS...` must exit 0
  *   step! ARGS...         ... must exit non-zero
  *   connect tenant=T vm=V [client=V] [password=P] [legacy-gateway=1] | connect admin=1 vm=V
@@ -44,6 +45,8 @@ const char ws_scenario_format_help[] =
     "  tags T1,T2 ...         tags for --filter, separated by commas or spaces\n"
     "  doc TEXT               what a trainee should learn; the lines after it that start\n"
     "      MORE TEXT          with a space or a tab continue it\n"
+    "  ticket TEXT            the customer's report of the symptom (indented lines continue\n"
+    "                         it): a scenario with a ticket is an exercise (wapsim exercise)\n"
     "  step ARGS...           run `wapsim --lab <the scenario's lab> ARGS...`: a non-zero\n"
     "                         exit fails the scenario\n"
     "  step! ARGS...          the same, expected to fail: a zero exit fails the scenario\n"
@@ -420,7 +423,7 @@ int ws_scn_expand(ws_state *st, const char *in, char **out, ws_error *e)
 
 /* ---- lines ---- */
 
-static const char *const keys[] = {"title", "mistake", "tags", "doc", "step", "step!", "connect", "expect"};
+static const char *const keys[] = {"title", "mistake", "tags", "doc", "step", "step!", "connect", "expect", "ticket"};
 #define N_KEYS ((int)(sizeof keys / sizeof keys[0]))
 
 static char *trim(char *s)
@@ -833,6 +836,7 @@ void ws_scenario_free(ws_scenario *s)
     free(s->title);
     free(s->mistake);
     free(s->doc);
+    free(s->ticket);
     for (int i = 0; i < s->ntags; i++)
         free(s->tags[i]);
     free(s->tags);
@@ -871,7 +875,9 @@ int ws_scenario_parse(const char *path, const char *text, ws_scenario **out, ws_
     parser P = {.path = path, .errs = errs, .nerr_before = errs->n};
     parser *p = &P;
     int header_line[4] = {0}; /* title, mistake, tags, doc */
+    int ticket_line = 0;
     int in_doc = 0, doc_blank = 0;
+    char **cont = &sc->doc; /* what continuation lines extend: doc or ticket */
     size_t doc_len = 0;
     const char *cur = text;
     if (strncmp(cur, "\xEF\xBB\xBF", 3) == 0) /* a UTF-8 byte order mark */
@@ -900,11 +906,11 @@ int ws_scenario_parse(const char *path, const char *text, ws_scenario **out, ws_
             /* A doc continuation line. */
             const char *sep = doc_len == 0 ? "" : doc_blank ? "\n\n" : "\n";
             size_t add = strlen(sep) + strlen(line);
-            char *grown = realloc(sc->doc, doc_len + add + 1);
+            char *grown = realloc(*cont, doc_len + add + 1);
             if (!grown)
                 abort();
-            sc->doc = grown;
-            snprintf(sc->doc + doc_len, add + 1, "%s%s", sep, line);
+            *cont = grown;
+            snprintf(*cont + doc_len, add + 1, "%s%s", sep, line);
             doc_len += add;
             doc_blank = 0;
             free(raw);
@@ -926,8 +932,24 @@ int ws_scenario_parse(const char *path, const char *text, ws_scenario **out, ws_
         if (k < 0) {
             char hint[256];
             ERR(p, "unknown key '%s' %s", key,
-                suggest(key, keys, N_KEYS, "the keys are title, mistake, tags, doc, step, step!, connect, expect", hint,
+                suggest(key, keys, N_KEYS, "the keys are title, mistake, tags, doc, ticket, step, step!, connect, expect", hint,
                         sizeof hint));
+            free(raw);
+            continue;
+        }
+        if (k == 8) { /* ticket: the customer's report; indented lines continue it */
+            if (ticket_line)
+                ERR(p, "'ticket' given twice (first on line %d)", ticket_line);
+            else if (!*rest)
+                ERR(p, "ticket needs a text");
+            else {
+                ticket_line = p->lineno;
+                sc->ticket = ws_strdup(rest);
+                doc_len = strlen(rest);
+                cont = &sc->ticket;
+                in_doc = 1;
+                doc_blank = 0;
+            }
             free(raw);
             continue;
         }
@@ -972,6 +994,7 @@ int ws_scenario_parse(const char *path, const char *text, ws_scenario **out, ws_
         case 3: /* doc */
             sc->doc = ws_strdup(rest);
             doc_len = strlen(rest);
+            cont = &sc->doc;
             in_doc = 1;
             doc_blank = 0;
             break;

@@ -72,6 +72,7 @@ typedef struct ws_scenario {
     char *title;   /* NULL when not given */
     char *mistake; /* NULL when not given */
     char *doc;     /* NULL when not given; continuation lines joined with '\n' */
+    char *ticket;  /* the customer's report (exercises); NULL when not given; as doc */
     char **tags;
     int ntags;
     ws_scn_line *lines;

@@ -60,6 +60,15 @@ static const char *const migrations[] = {
     "  machine TEXT PRIMARY KEY REFERENCES machines(name) ON DELETE CASCADE,"
     "  program TEXT NOT NULL, pid INTEGER, restarts INTEGER NOT NULL DEFAULT 0,"
     "  started_at_ms INTEGER);",
+
+    /* 3: training: exercise attempts. The scenario is named only by the SHA-256 of its
+     * text (nothing here names the fault); nonce matches <lab>/run/exercise.active. */
+    "CREATE TABLE exercises(id INTEGER PRIMARY KEY, scenario_hash TEXT NOT NULL,"
+    "  level INTEGER NOT NULL, started_at INTEGER NOT NULL, ended_at INTEGER,"
+    "  hints INTEGER NOT NULL DEFAULT 0,"
+    "  state TEXT NOT NULL CHECK(state IN ('active','solved','given-up','void')),"
+    "  score INTEGER, allow_diagnose INTEGER NOT NULL DEFAULT 0,"
+    "  lab_instance TEXT NOT NULL, nonce TEXT NOT NULL);",
 };
 
 #define N_MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))

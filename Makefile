@@ -65,6 +65,14 @@ $(BUILD)/tools/%: tests/tools/%.c $(BUILD)/libwapsim.a | deps
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -o $@ $< $(BUILD)/libwapsim.a $(LDLIBS)
 
+# Benchmarks (make bench): each tests/bench/*.c is one program, linked with the library;
+# -rdynamic lets a bench program's SSL_connect wrapper see libcurl's calls too.
+BENCH_SRC := $(wildcard tests/bench/*.c)
+BENCH_BIN := $(BENCH_SRC:tests/bench/%.c=$(BUILD)/bench/%)
+$(BUILD)/bench/%: tests/bench/%.c $(BUILD)/libwapsim.a | deps
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -rdynamic -o $@ $< $(BUILD)/libwapsim.a $(LDLIBS) -ldl -lm
+
 # The same unit tests and library under AddressSanitizer and UndefinedBehaviorSanitizer.
 $(BUILD)/san/obj/%.o: %.c | deps
 	@mkdir -p $(dir $@)
@@ -78,6 +86,11 @@ $(BUILD)/san/tests/%: tests/unit/%.c $(LIB_SRC:%.c=$(BUILD)/san/obj/%.o) | deps
 # one summary line "N passed, N failed".
 test: all $(UNIT_BIN) $(SAN_BIN) $(TOOL_BIN)
 	@sh tests/run.sh $(BUILD)
+
+# make bench: the measurements of issue 8 (never part of make test, never fails on speed):
+# one Markdown table on standard output, the same figures in $(BUILD)/bench.json.
+bench: all $(BUILD)/tools/tunnels $(BENCH_BIN)
+	@sh tests/bench/bench.sh $(BUILD)
 
 unit: $(UNIT_BIN)
 	@sh tests/run.sh $(BUILD) unit

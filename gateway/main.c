@@ -201,6 +201,9 @@ static void flush(gw_conn *c)
     }
     if (c->fd >= 0)
         gw_update_events(c);
+    /* The client caught up: read from the host again (it stops past GW_BACKLOG_MAX). */
+    if (c->fd >= 0 && c->tunnel && c->tunnel->out == c && !gw_client_backlogged(c->tunnel))
+        tunnel_resume_upstream(c->tunnel);
 }
 
 void gw_send(gw_tunnel *t, const uint8_t *pkt, size_t len)

@@ -19,6 +19,8 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <netinet/in.h>
 #include <openssl/err.h>
 #include <poll.h>
 #include <pthread.h>
@@ -755,6 +757,9 @@ void host_rdp_serve(ws_component *c, int fd, SSL_CTX *tls, const char *tls_error
                 ws_sleep_ms(50);
             continue;
         }
+        /* Small PDUs go out at once: no waiting on the peer's delayed acknowledgements. */
+        int one = 1;
+        setsockopt(cfd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
         char peer[64];
         peer_text(&ss, peer, sizeof peer);
         if (atomic_load(&active) >= HOST_RDP_MAX_CONN) {

@@ -24,15 +24,6 @@
 
 #define HYPERV_CHANNEL "Microsoft-Windows-Hyper-V-VMMS-Admin"
 
-static enum MHD_Result reply_json(ws_httpd_req *rq, unsigned status, cJSON *o)
-{
-    char *text = cJSON_PrintUnformatted(o);
-    cJSON_Delete(o);
-    enum MHD_Result r = ws_httpd_reply(rq->conn, status, "application/json", text, strlen(text));
-    cJSON_free(text);
-    return r;
-}
-
 /* The caller must be a VMM server: a machine of role vmm at that address. */
 static int caller_is_vmm(ws_httpd_req *rq)
 {
@@ -87,23 +78,23 @@ static enum MHD_Result handle(ws_httpd_req *rq)
                  "Refused a management request from %s: not a VMM server.", rq->peer);
         cJSON *o = cJSON_CreateObject();
         cJSON_AddStringToObject(o, "error", "access denied");
-        return reply_json(rq, 403, o);
+        return ws_httpd_reply_json(rq->conn, 403, o);
     }
     int settings = strcmp(rq->url, "/wsman/console-trust-settings") == 0;
     if (strcmp(rq->method, "GET") != 0 || (!settings && strcmp(rq->url, "/wsman/console-trust") != 0)) {
         cJSON *o = cJSON_CreateObject();
         cJSON_AddStringToObject(o, "error", "no such resource");
-        return reply_json(rq, 404, o);
+        return ws_httpd_reply_json(rq->conn, 404, o);
     }
     const char *arg = ws_httpd_arg(rq, "thumbprint");
     char tp[41];
     if (!arg || ws_thumbprint_normalize(arg, tp) != 0) {
         cJSON *o = cJSON_CreateObject();
         cJSON_AddStringToObject(o, "error", "thumbprint must be 40 hexadecimal digits");
-        return reply_json(rq, 400, o);
+        return ws_httpd_reply_json(rq->conn, 400, o);
     }
     if (settings)
-        return reply_json(rq, 200, trust_settings(rq->st, host, tp));
+        return ws_httpd_reply_json(rq->conn, 200, trust_settings(rq->st, host, tp));
     ws_error e;
     int trusted = host_trusts_signer(rq->st, host, tp, NULL, &e) == 0;
     if (!trusted)
@@ -115,7 +106,7 @@ static enum MHD_Result handle(ws_httpd_req *rq)
     cJSON_AddBoolToObject(o, "trusted", trusted);
     if (!trusted)
         cJSON_AddStringToObject(o, "reason", e.msg);
-    return reply_json(rq, 200, o);
+    return ws_httpd_reply_json(rq->conn, 200, o);
 }
 
 struct MHD_Daemon *host_agent_start(ws_component *c, ws_error *e)

@@ -2,6 +2,7 @@
 #include "httpd.h"
 
 #include <arpa/inet.h>
+#include <cjson/cJSON.h>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -83,6 +84,15 @@ enum MHD_Result ws_httpd_reply(struct MHD_Connection *conn, unsigned status, con
                                const void *body, size_t len)
 {
     return ws_httpd_reply_ex(conn, status, content_type, body, len, NULL);
+}
+
+enum MHD_Result ws_httpd_reply_json(struct MHD_Connection *conn, unsigned status, cJSON *o)
+{
+    char *text = cJSON_PrintUnformatted(o);
+    cJSON_Delete(o);
+    enum MHD_Result r = ws_httpd_reply(conn, status, "application/json; charset=utf-8", text, strlen(text));
+    cJSON_free(text);
+    return r;
 }
 
 const char *ws_httpd_header(ws_httpd_req *rq, const char *name)

@@ -47,6 +47,9 @@ const char *ws_httpd_arg(ws_httpd_req *rq, const char *name);
 /* Queue a complete response. extra: "Name", "Value", ..., NULL (or NULL). */
 enum MHD_Result ws_httpd_reply(struct MHD_Connection *conn, unsigned status, const char *content_type,
                                const void *body, size_t len);
+/* Queue a JSON response (application/json) of o, and free o. */
+struct cJSON;
+enum MHD_Result ws_httpd_reply_json(struct MHD_Connection *conn, unsigned status, struct cJSON *o);
 enum MHD_Result ws_httpd_reply_ex(struct MHD_Connection *conn, unsigned status, const char *content_type,
                                   const void *body, size_t len, const char *const *extra);
 

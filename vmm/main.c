@@ -12,20 +12,11 @@
 #include "httpd.h"
 #include "issue.h"
 
-static enum MHD_Result reply_json(ws_httpd_req *rq, unsigned status, cJSON *o)
-{
-    char *text = cJSON_PrintUnformatted(o);
-    cJSON_Delete(o);
-    enum MHD_Result r = ws_httpd_reply(rq->conn, status, "application/json; charset=utf-8", text, strlen(text));
-    cJSON_free(text);
-    return r;
-}
-
 static enum MHD_Result error_json(ws_httpd_req *rq, unsigned status, const char *msg)
 {
     cJSON *o = cJSON_CreateObject();
     cJSON_AddStringToObject(o, "error", msg);
-    return reply_json(rq, status, o);
+    return ws_httpd_reply_json(rq->conn, status, o);
 }
 
 /* SPF's machine or this VMM server. */
@@ -81,7 +72,7 @@ static enum MHD_Result handle(ws_httpd_req *rq)
         cJSON_AddStringToObject(o, "HostToken", g.host_token);
         cJSON_AddStringToObject(o, "VMID", g.vm_id);
         cJSON_AddStringToObject(o, "VMToken", g.vm_token);
-        r = reply_json(rq, 200, o);
+        r = ws_httpd_reply_json(rq->conn, 200, o);
     }
     vmm_grant_free(&g);
     return r;

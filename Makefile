@@ -13,9 +13,10 @@ PKG_LIBS   = $(shell pkg-config --libs $(PKGS))
 ALL_CFLAGS = $(WARN) $(CFLAGS) -Isim $(PKG_CFLAGS) -MMD -MP
 LDLIBS     = $(PKG_LIBS)
 
-# sim/: the core library, and the wapsim command (wapsim.c and cmd_*.c).
-CMD_SRC  := sim/wapsim.c $(wildcard sim/cmd_*.c)
-LIB_SRC  := $(filter-out $(CMD_SRC),$(wildcard sim/*.c))
+# sim/: the core library in its layers (README, Layout), and the wapsim command (sim/cli).
+LAYERS   := base crypto wire lab svc client train
+CMD_SRC  := $(wildcard sim/cli/*.c)
+LIB_SRC  := $(foreach l,$(LAYERS),$(wildcard sim/$(l)/*.c))
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
 CMD_OBJ  := $(CMD_SRC:%.c=$(BUILD)/obj/%.o)
 COMPONENTS := portal spf vmm gateway host
@@ -29,7 +30,7 @@ SAN_BIN  := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/san/tests/%)
 SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
 .SECONDARY:
-.PHONY: all deps test unit unit-san integration demo install clean bench
+.PHONY: all deps test unit unit-san integration demo install clean bench check-layers
 .DEFAULT_GOAL := all
 
 all: $(PROGRAMS)
@@ -84,8 +85,12 @@ $(BUILD)/san/tests/%: tests/unit/%.c $(LIB_SRC:%.c=$(BUILD)/san/obj/%.o) | deps
 
 # make test: unit tests, the same under sanitizers, then integration tests; ends with
 # one summary line "N passed, N failed".
-test: all $(UNIT_BIN) $(SAN_BIN) $(TOOL_BIN)
+test: check-layers all $(UNIT_BIN) $(SAN_BIN) $(TOOL_BIN)
 	@sh tests/run.sh $(BUILD)
+
+# The include rules of README "Layout": each layer sees only the layers before it.
+check-layers:
+	@sh mk/check-layers.sh
 
 # make bench: the measurements of issue 8 (never part of make test, never fails on speed):
 # one Markdown table on standard output, the same figures in $(BUILD)/bench.json.

@@ -4,9 +4,9 @@
 #include <inttypes.h>
 #include <string.h>
 
-#include "clock.h"
-#include "settings.h"
-#include "store.h"
+#include "lab/clock.h"
+#include "lab/settings.h"
+#include "lab/store.h"
 
 int fedauth_check_cookie(ws_state *st, const char *gateway, const char *cookie, ws_token *tok, ws_error *e)
 {

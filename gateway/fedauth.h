@@ -4,8 +4,8 @@
 #ifndef WAPSIM_GATEWAY_FEDAUTH_H
 #define WAPSIM_GATEWAY_FEDAUTH_H
 
-#include "state.h"
-#include "token.h"
+#include "lab/state.h"
+#include "wire/token.h"
 
 /* 0 when the cookie is a HostToken the gateway accepts (*tok filled, caller frees
  * with ws_token_free); -1 with the reason in e. In order: the signer's thumbprint is

@@ -8,9 +8,9 @@
 #include <openssl/ssl.h>
 #include <stdint.h>
 
-#include "component.h"
-#include "token.h"
-#include "websocket.h"
+#include "svc/component.h"
+#include "wire/token.h"
+#include "wire/websocket.h"
 
 #define GW_KIND_LISTENER 1
 #define GW_KIND_CONN 2

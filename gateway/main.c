@@ -24,11 +24,11 @@
 #include <arpa/inet.h>
 #include <unistd.h>
 
-#include "net.h"
-#include "settings.h"
-#include "tls.h"
-#include "tsgu.h"
-#include "vault.h"
+#include "base/net.h"
+#include "lab/settings.h"
+#include "svc/machine_tls.h"
+#include "wire/tsgu.h"
+#include "lab/vault.h"
 
 #define HEAD_MAX 8192
 #define HTTP_TIMEOUT_MS 30000

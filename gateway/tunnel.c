@@ -19,11 +19,11 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "disconnect.h"
-#include "eventlog.h"
+#include "wire/disconnect.h"
+#include "lab/eventlog.h"
 #include "fedauth.h"
-#include "machine.h"
-#include "tsgu.h"
+#include "lab/machine.h"
+#include "wire/tsgu.h"
 
 #define GW_SOURCE "Microsoft-Windows-TerminalServices-Gateway"
 #define GW_USER "FedAuth"

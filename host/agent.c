@@ -14,12 +14,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cert.h"
-#include "clock.h"
-#include "eventlog.h"
-#include "machine.h"
-#include "settings.h"
-#include "store.h"
+#include "crypto/cert.h"
+#include "lab/clock.h"
+#include "lab/eventlog.h"
+#include "lab/machine.h"
+#include "lab/settings.h"
+#include "lab/store.h"
 #include "trust.h"
 
 #define HYPERV_CHANNEL "Microsoft-Windows-Hyper-V-VMMS-Admin"

@@ -2,7 +2,7 @@
 #ifndef WAPSIM_HOST_AGENT_H
 #define WAPSIM_HOST_AGENT_H
 
-#include "httpd.h"
+#include "svc/httpd.h"
 
 #define HOST_AGENT_PORT 5985
 

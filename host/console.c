@@ -40,14 +40,14 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "accounts.h"
-#include "clock.h"
-#include "eventlog.h"
-#include "frame.h"
-#include "mcs.h"
+#include "lab/accounts.h"
+#include "lab/clock.h"
+#include "lab/eventlog.h"
+#include "base/framebuffer.h"
+#include "wire/mcs.h"
 #include "rdp.h"
-#include "rdpneg.h"
-#include "rdppdu.h"
+#include "wire/rdpneg.h"
+#include "wire/rdppdu.h"
 #include "screen.h"
 
 #define SEQUENCE_BUDGET_MS 60000 /* hand-over to the first frame, however slowly the bytes drip */

@@ -27,9 +27,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "component.h"
+#include "svc/component.h"
 #include "font.h"
-#include "state.h"
+#include "lab/state.h"
 
 #define HOST_CONSOLE_ADMIN_ROLE "fabric-admin" /* the accounts role the administrator's path needs */
 #define HOST_CONSOLE_VMS_MAX 512              /* VMs whose console state one host keeps */

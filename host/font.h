@@ -6,7 +6,7 @@
 
 #include <stdint.h>
 
-#include "util.h"
+#include "base/util.h"
 
 #define HOST_FONT_DEFAULT "/usr/share/consolefonts/Lat15-VGA16.psf.gz"
 

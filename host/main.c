@@ -7,11 +7,11 @@
 #include <unistd.h>
 
 #include "agent.h"
-#include "component.h"
+#include "svc/component.h"
 #include "console.h"
-#include "eventlog.h"
+#include "lab/eventlog.h"
 #include "font.h"
-#include "net.h"
+#include "base/net.h"
 #include "rdp.h"
 
 int main(int argc, char **argv)

@@ -35,14 +35,14 @@
 #include <sys/time.h>
 #include <unistd.h>
 
-#include "clock.h"
+#include "lab/clock.h"
 #include "console.h"
-#include "eventlog.h"
-#include "rdpneg.h"
-#include "rdstls.h"
-#include "settings.h"
-#include "tls.h"
-#include "token.h"
+#include "lab/eventlog.h"
+#include "wire/rdpneg.h"
+#include "wire/rdstls.h"
+#include "lab/settings.h"
+#include "svc/machine_tls.h"
+#include "wire/token.h"
 #include "trust.h"
 
 /* Event ids on Microsoft-Windows-Hyper-V-VMMS-Admin: rdp.h. */

@@ -10,7 +10,7 @@
 
 #include <openssl/ssl.h>
 
-#include "component.h"
+#include "svc/component.h"
 
 #define HOST_RDP_CHANNEL "Microsoft-Windows-Hyper-V-VMMS-Admin"
 #define HOST_RDP_SOURCE "Hyper-V-VMMS"

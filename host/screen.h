@@ -7,7 +7,7 @@
 #include <stdint.h>
 
 #include "font.h"
-#include "frame.h"
+#include "base/framebuffer.h"
 
 #define SCREEN_COLS 80
 #define SCREEN_ROWS 25

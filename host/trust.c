@@ -1,9 +1,9 @@
 /* trust: see trust.h. */
 #include "trust.h"
 
-#include "clock.h"
-#include "settings.h"
-#include "store.h"
+#include "lab/clock.h"
+#include "lab/settings.h"
+#include "lab/store.h"
 
 int host_trusts_signer(ws_state *st, const char *host, const char *thumbprint, X509 **signer, ws_error *e)
 {

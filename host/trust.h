@@ -9,7 +9,7 @@
 
 #include <openssl/x509.h>
 
-#include "state.h"
+#include "lab/state.h"
 
 /* 0 when trusted (and *signer set when not NULL); -1 with the missing piece in e. */
 int host_trusts_signer(ws_state *st, const char *host, const char *thumbprint, X509 **signer, ws_error *e);

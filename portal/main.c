@@ -14,13 +14,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "accounts.h"
-#include "eventlog.h"
-#include "httpc.h"
-#include "httpd.h"
-#include "machine.h"
+#include "lab/accounts.h"
+#include "lab/eventlog.h"
+#include "svc/httpc.h"
+#include "svc/httpd.h"
+#include "lab/machine.h"
 #include "session.h"
-#include "settings.h"
+#include "lab/settings.h"
 
 #define SPF_ROOT "/SC2012R2/VMM/Microsoft.Management.Odata.svc"
 #define FAILED_SIGN_IN_DELAY_MS 1000

@@ -6,7 +6,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "util.h"
+#include "base/util.h"
 
 #define MAX_SESSIONS 4096
 #define SESSION_LIFETIME (8 * 3600)

@@ -13,12 +13,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "accounts.h"
-#include "eventlog.h"
-#include "httpc.h"
-#include "httpd.h"
-#include "machine.h"
-#include "settings.h"
+#include "lab/accounts.h"
+#include "lab/eventlog.h"
+#include "svc/httpc.h"
+#include "svc/httpd.h"
+#include "lab/machine.h"
+#include "lab/settings.h"
 
 #define ROOT "/SC2012R2/VMM/Microsoft.Management.Odata.svc"
 #define SPF_CHANNEL "Microsoft-ServiceProviderFoundation/Admin" /* [model] */

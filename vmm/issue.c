@@ -14,16 +14,16 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cert.h"
-#include "clock.h"
-#include "csp.h"
-#include "eventlog.h"
-#include "httpc.h"
-#include "machine.h"
-#include "rdpfile.h"
-#include "settings.h"
-#include "token.h"
-#include "vault.h"
+#include "crypto/cert.h"
+#include "lab/clock.h"
+#include "crypto/csp.h"
+#include "lab/eventlog.h"
+#include "svc/httpc.h"
+#include "lab/machine.h"
+#include "wire/rdpfile.h"
+#include "lab/settings.h"
+#include "wire/token.h"
+#include "lab/vault.h"
 
 #define EV_VM_NOT_FOUND 801
 #define EV_CERT_UNUSABLE 12001

@@ -6,7 +6,7 @@
 
 #include <stddef.h>
 
-#include "state.h"
+#include "lab/state.h"
 
 typedef struct vmm_grant {
     char vm_id[37];       /* upper case, as the pcb */

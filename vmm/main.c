@@ -8,8 +8,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "eventlog.h"
-#include "httpd.h"
+#include "lab/eventlog.h"
+#include "svc/httpd.h"
 #include "issue.h"
 
 static enum MHD_Result error_json(ws_httpd_req *rq, unsigned status, const char *msg)

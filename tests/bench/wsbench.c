@@ -51,16 +51,16 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "accounts.h"
-#include "client.h"
-#include "eventlog.h"
-#include "lab.h"
-#include "machine.h"
-#include "rdpfile.h"
-#include "tls.h"
-#include "tsgu.h"
-#include "vault.h"
-#include "websocket.h"
+#include "lab/accounts.h"
+#include "client/client.h"
+#include "lab/eventlog.h"
+#include "lab/lab.h"
+#include "lab/machine.h"
+#include "wire/rdpfile.h"
+#include "svc/machine_tls.h"
+#include "wire/tsgu.h"
+#include "lab/vault.h"
+#include "wire/websocket.h"
 
 extern char **environ;
 

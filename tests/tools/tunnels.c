@@ -10,8 +10,8 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
-#include "client.h"
-#include "rdpfile.h"
+#include "client/client.h"
+#include "wire/rdpfile.h"
 
 int main(int argc, char **argv)
 {

@@ -14,10 +14,10 @@
 #include <openssl/evp.h>
 #include <openssl/x509.h>
 
-#include "cert.h"
-#include "certreq.h"
-#include "csp.h"
-#include "util.h"
+#include "crypto/cert.h"
+#include "crypto/certreq.h"
+#include "crypto/csp.h"
+#include "base/util.h"
 
 #define NOW 1750000000LL /* 2025-06-15 */
 #define DAY 86400LL

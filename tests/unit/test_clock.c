@@ -13,12 +13,12 @@
 
 #include <cmocka.h>
 
-#include "accounts.h"
-#include "clock.h"
-#include "eventlog.h"
-#include "machine.h"
-#include "state.h"
-#include "util.h"
+#include "lab/accounts.h"
+#include "lab/clock.h"
+#include "lab/eventlog.h"
+#include "lab/machine.h"
+#include "lab/state.h"
+#include "base/util.h"
 
 #define assert_contains(haystack, needle)                                                                   \
     do {                                                                                                    \

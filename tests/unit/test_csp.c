@@ -17,9 +17,9 @@
 #include <openssl/rsa.h>
 #include <openssl/x509.h>
 
-#include "cert.h"
-#include "csp.h"
-#include "util.h"
+#include "crypto/cert.h"
+#include "crypto/csp.h"
+#include "base/util.h"
 
 #define assert_contains(haystack, needle)                                                                   \
     do {                                                                                                    \

@@ -16,9 +16,9 @@
 
 #include <cmocka.h>
 
-#include "mcs.h"
-#include "rdpneg.h"
-#include "util.h"
+#include "wire/mcs.h"
+#include "wire/rdpneg.h"
+#include "base/util.h"
 
 #define assert_contains(haystack, needle)                                                                   \
     do {                                                                                                    \

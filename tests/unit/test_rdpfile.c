@@ -18,9 +18,9 @@
 #include <openssl/evp.h>
 #include <openssl/x509.h>
 
-#include "cert.h"
-#include "rdpfile.h"
-#include "util.h"
+#include "crypto/cert.h"
+#include "wire/rdpfile.h"
+#include "base/util.h"
 
 #define assert_contains(haystack, needle)                                                                   \
     do {                                                                                                    \

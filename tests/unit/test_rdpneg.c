@@ -12,8 +12,8 @@
 
 #include <cmocka.h>
 
-#include "rdpneg.h"
-#include "util.h"
+#include "wire/rdpneg.h"
+#include "base/util.h"
 
 #define assert_contains(haystack, needle)                                                                   \
     do {                                                                                                    \

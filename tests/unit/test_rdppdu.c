@@ -15,8 +15,8 @@
 
 #include <cmocka.h>
 
-#include "rdppdu.h"
-#include "util.h"
+#include "wire/rdppdu.h"
+#include "base/util.h"
 
 #define assert_contains(haystack, needle)                                                                   \
     do {                                                                                                    \

@@ -11,8 +11,8 @@
 
 #include <cmocka.h>
 
-#include "rdstls.h"
-#include "util.h"
+#include "wire/rdstls.h"
+#include "base/util.h"
 
 #define assert_contains(haystack, needle)                                                                   \
     do {                                                                                                    \

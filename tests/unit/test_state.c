@@ -15,9 +15,9 @@
 
 #include <cmocka.h>
 
-#include "eventlog.h"
-#include "state.h"
-#include "util.h"
+#include "lab/eventlog.h"
+#include "lab/state.h"
+#include "base/util.h"
 
 /* ---- helpers ------------------------------------------------------------------ */
 

@@ -15,14 +15,14 @@
 #include <openssl/err.h>
 #include <openssl/x509.h>
 
-#include "cert.h"
-#include "clock.h"
-#include "machine.h"
-#include "settings.h"
-#include "state.h"
-#include "store.h"
-#include "util.h"
-#include "vault.h"
+#include "crypto/cert.h"
+#include "lab/clock.h"
+#include "lab/machine.h"
+#include "lab/settings.h"
+#include "lab/state.h"
+#include "lab/store.h"
+#include "base/util.h"
+#include "lab/vault.h"
 
 #define assert_contains(haystack, needle)                                                                   \
     do {                                                                                                    \

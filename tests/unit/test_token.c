@@ -13,10 +13,10 @@
 #include <openssl/evp.h>
 #include <openssl/x509.h>
 
-#include "cert.h"
-#include "csp.h"
-#include "token.h"
-#include "util.h"
+#include "crypto/cert.h"
+#include "crypto/csp.h"
+#include "wire/token.h"
+#include "base/util.h"
 
 #define assert_contains(haystack, needle)                                                                   \
     do {                                                                                                    \

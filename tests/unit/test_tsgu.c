@@ -12,8 +12,8 @@
 
 #include <cmocka.h>
 
-#include "tsgu.h"
-#include "util.h"
+#include "wire/tsgu.h"
+#include "base/util.h"
 
 #define assert_contains(haystack, needle)                                                                   \
     do {                                                                                                    \

@@ -10,8 +10,8 @@
 
 #include <cmocka.h>
 
-#include "util.h"
-#include "websocket.h"
+#include "base/util.h"
+#include "wire/websocket.h"
 
 #define assert_contains(haystack, needle)                                                                   \
     do {                                                                                                    \

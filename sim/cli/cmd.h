@@ -1,0 +1,44 @@
+/* cmd: what the `wapsim` command's subcommands (cmd_*.c) share: the dispatch table
+ * entry, the global --lab option, and opening the lab with a one-line error. */
+#ifndef WAPSIM_CMD_H
+#define WAPSIM_CMD_H
+
+#include <cjson/cJSON.h>
+
+#include "lab/state.h"
+
+typedef struct ws_cmd {
+    const char *group;   /* "cert", or NULL for a top-level command */
+    const char *name;    /* "list" */
+    int (*run)(int argc, char **argv); /* argv[0] is the name; returns the exit status */
+    const char *usage;   /* arguments after the name */
+    const char *summary; /* one line */
+    const char *help;    /* the rest of --help, or NULL */
+} ws_cmd;
+
+extern const ws_cmd ws_cmds_lab[], ws_cmds_run[], ws_cmds_cert[], ws_cmds_logs[], ws_cmds_console[], ws_cmds_host[],
+    ws_cmds_connect[], ws_cmds_service[];
+
+extern const ws_cmd ws_cmds_vmm[], ws_cmds_fabric[], ws_cmds_clock[];
+extern const ws_cmd ws_cmds_scenario[];
+extern const ws_cmd ws_cmds_diagnose[];
+extern const ws_cmd ws_cmds_exercise[];
+
+/* --lab given before the command, if any. */
+extern const char *ws_cli_lab;
+
+/* Prints --help for a command. */
+void ws_cmd_help(const ws_cmd *cmd);
+/* Opens the lab for a command or prints the one-line error; returns 0 or exit 2. */
+int ws_cmd_open_lab(const char *lab_option, ws_state **st);
+/* Prints a JSON value on stdout followed by a newline, and frees it. */
+void ws_cmd_print_json(cJSON *json);
+/* One-line usage error naming the bad value: prints it and returns 2. */
+int ws_cmd_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+
+
+/* After getopt_long (optstring starting with ':') returned '?' or ':': one line
+ * naming the bad option; returns 2. */
+int ws_cmd_bad_option(int ch, char **argv);
+#endif

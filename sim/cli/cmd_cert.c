@@ -1,0 +1,979 @@
+/* wapsim cert list | show | export | new | import | remove | import-file | check: the
+ * lab's certificates as an administrator sees them in certlm.msc, makes them
+ * (New-SelfSignedCertificate, certreq), installs and removes them in a machine's
+ * stores (Import-PfxCertificate, Import-Certificate, Remove-Item Cert:\...), brings
+ * in files made elsewhere, and lints a real deployment's certificate file against
+ * what its role requires (certreq.h), without a lab. */
+#include <arpa/inet.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <openssl/objects.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "crypto/cert.h"
+#include "crypto/certreq.h"
+#include "lab/clock.h"
+#include "cli/cmd.h"
+#include "crypto/csp.h"
+#include "lab/eventlog.h"
+#include "lab/machine.h"
+#include "lab/store.h"
+#include "lab/vault.h"
+
+/* Where Windows logs certificates installed in and removed from the machine's stores.
+ * [model] The ids are the lab's: 1006 "installed", 1004 "removed". */
+#define LIFECYCLE_CHANNEL "Microsoft-Windows-CertificateServicesClient-Lifecycle-System/Operational"
+#define LIFECYCLE_SOURCE "Microsoft-Windows-CertificateServicesClient-Lifecycle-System"
+#define EV_CERT_INSTALLED 1006
+#define EV_CERT_REMOVED 1004
+
+/* [model] The provider `cert new` puts a key in when --csp is not given: the CNG key
+ * storage provider New-SelfSignedCertificate and certreq use by default. */
+#define DEFAULT_NEW_CSP "Microsoft Software Key Storage Provider"
+
+#define CERT_FILE_MAX (1024 * 1024)
+
+/* One certificate's description, shared by list and show. */
+static cJSON *describe(ws_state *st, const char *name, ws_error *e)
+{
+    X509 *c = NULL;
+    EVP_PKEY *k = NULL;
+    char *csp = NULL;
+    if (ws_vault_get(st, name, &c, &k, &csp, e) != 0)
+        return NULL;
+    cJSON *o = cJSON_CreateObject();
+    char tp[41], t[32];
+    ws_cert_thumbprint(c, tp);
+    char *subject = ws_cert_subject(c), *issuer = ws_cert_issuer(c), *sans = ws_cert_sans(c),
+         *ekus = ws_cert_ekus(c), *ku = ws_cert_key_usage(c);
+    cJSON_AddStringToObject(o, "name", name);
+    cJSON_AddStringToObject(o, "thumbprint", tp);
+    cJSON_AddStringToObject(o, "subject", subject);
+    cJSON_AddStringToObject(o, "sans", sans);
+    cJSON_AddStringToObject(o, "ekus", ekus);
+    cJSON_AddStringToObject(o, "key_usage", ku);
+    if (csp)
+        cJSON_AddStringToObject(o, "csp", csp);
+    else
+        cJSON_AddNullToObject(o, "csp");
+    ws_time_format(ws_cert_not_before(c), t, sizeof t);
+    cJSON_AddStringToObject(o, "not_before", t);
+    ws_time_format(ws_cert_not_after(c), t, sizeof t);
+    cJSON_AddStringToObject(o, "not_after", t);
+    cJSON_AddStringToObject(o, "issuer", issuer);
+    cJSON_AddBoolToObject(o, "self_signed", ws_cert_self_signed(c));
+    cJSON_AddBoolToObject(o, "vault_has_private_key", k != NULL);
+    free(subject), free(issuer), free(sans), free(ekus), free(ku), free(csp);
+    X509_free(c);
+    EVP_PKEY_free(k);
+    return o;
+}
+
+typedef struct list_ctx {
+    ws_state *st;
+    cJSON *rows;
+    ws_error e;
+    int failed;
+} list_ctx;
+
+static int add_row(const ws_store_entry *ent, void *arg)
+{
+    list_ctx *ctx = arg;
+    cJSON *o = describe(ctx->st, ent->cert_name, &ctx->e);
+    if (!o) {
+        ctx->failed = 1;
+        return 1;
+    }
+    cJSON_DeleteItemFromObject(o, "vault_has_private_key");
+    if (ent->machine) {
+        cJSON_AddStringToObject(o, "machine", ent->machine);
+        cJSON_AddStringToObject(o, "store", ent->store);
+    } else {
+        cJSON_AddNullToObject(o, "machine");
+        cJSON_AddNullToObject(o, "store");
+    }
+    cJSON_AddBoolToObject(o, "has_private_key", ent->has_private_key);
+    cJSON_AddItemToArray(ctx->rows, o);
+    return 0;
+}
+
+static const char *str(cJSON *o, const char *key)
+{
+    const char *v = cJSON_GetStringValue(cJSON_GetObjectItem(o, key));
+    return v ? v : "-";
+}
+
+static int cert_list(int argc, char **argv)
+{
+    static const struct option opts[] = {{"machine", required_argument, NULL, 'm'},
+                                         {"store", required_argument, NULL, 's'},
+                                         {"json", no_argument, NULL, 'j'},
+                                         {"lab", required_argument, NULL, 'l'},
+                                         {0, 0, 0, 0}};
+    const char *lab = NULL, *machine = NULL, *store = NULL;
+    int json = 0, ch;
+    optind = 0;
+    opterr = 0;
+    while ((ch = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
+        switch (ch) {
+        case 'm': machine = optarg; break;
+        case 's':
+            store = ws_store_name(optarg);
+            if (!store)
+                return ws_cmd_usage_error("unknown store '%s' (use My or Root)", optarg);
+            break;
+        case 'j': json = 1; break;
+        case 'l': lab = optarg; break;
+        default: return ws_cmd_bad_option(ch, argv);
+        }
+    }
+    if (optind < argc)
+        return ws_cmd_usage_error("unexpected argument '%s'", argv[optind]);
+    ws_state *st;
+    int rc = ws_cmd_open_lab(lab, &st);
+    if (rc)
+        return rc;
+    if (machine && !ws_machine_exists(st, machine)) {
+        ws_state_close(st);
+        return ws_cmd_usage_error("unknown machine '%s'", machine);
+    }
+    list_ctx ctx = {.st = st, .rows = cJSON_CreateArray()};
+    if (ws_store_foreach(st, machine, store, add_row, &ctx, &ctx.e) != 0 || ctx.failed) {
+        ws_warn("%s", ctx.e.msg);
+        cJSON_Delete(ctx.rows);
+        ws_state_close(st);
+        return WS_EXIT_FAIL;
+    }
+    ws_state_close(st);
+    if (json) {
+        ws_cmd_print_json(ctx.rows);
+        return 0;
+    }
+    printf("%-8s %-5s %-3s %-14s %-40s %-20s %s\n", "MACHINE", "STORE", "KEY", "NAME", "THUMBPRINT", "NOT AFTER",
+           "SUBJECT");
+    cJSON *o;
+    cJSON_ArrayForEach(o, ctx.rows)
+    {
+        printf("%-8s %-5s %-3s %-14s %-40s %-20s %s\n", str(o, "machine"), str(o, "store"),
+               cJSON_IsTrue(cJSON_GetObjectItem(o, "has_private_key")) ? "yes" : "no", str(o, "name"),
+               str(o, "thumbprint"), str(o, "not_after"), str(o, "subject"));
+    }
+    cJSON_Delete(ctx.rows);
+    return 0;
+}
+
+static int add_location(const ws_store_entry *ent, void *arg)
+{
+    void **a = arg;
+    if (ent->machine && strcmp(ent->cert_name, a[0]) == 0) {
+        cJSON *loc = cJSON_CreateObject();
+        cJSON_AddStringToObject(loc, "machine", ent->machine);
+        cJSON_AddStringToObject(loc, "store", ent->store);
+        cJSON_AddBoolToObject(loc, "has_private_key", ent->has_private_key);
+        cJSON_AddItemToArray(a[1], loc);
+    }
+    return 0;
+}
+
+static int cert_show(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"json", no_argument, NULL, 'j'}, {"lab", required_argument, NULL, 'l'}, {0, 0, 0, 0}};
+    const char *lab = NULL;
+    int json = 0, ch;
+    optind = 0;
+    opterr = 0;
+    while ((ch = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
+        switch (ch) {
+        case 'j': json = 1; break;
+        case 'l': lab = optarg; break;
+        default: return ws_cmd_bad_option(ch, argv);
+        }
+    }
+    if (optind != argc - 1)
+        return ws_cmd_usage_error(optind >= argc ? "which certificate? (wapsim cert show NAME)"
+                                                 : "unexpected argument '%s'",
+                                  argv[argc - 1]);
+    const char *name = argv[optind];
+    ws_state *st;
+    int rc = ws_cmd_open_lab(lab, &st);
+    if (rc)
+        return rc;
+    ws_error e;
+    cJSON *o = describe(st, name, &e);
+    if (!o) {
+        ws_state_close(st);
+        ws_warn("%s", e.msg);
+        return WS_EXIT_USAGE;
+    }
+    cJSON *where = cJSON_AddArrayToObject(o, "stores");
+    void *args[2] = {(void *)name, where};
+    ws_store_foreach(st, NULL, NULL, add_location, args, NULL);
+    ws_state_close(st);
+    if (json) {
+        ws_cmd_print_json(o);
+        return 0;
+    }
+    static const char *const fields[][2] = {
+        {"Name", "name"},         {"Thumbprint", "thumbprint"}, {"Subject", "subject"},
+        {"Issuer", "issuer"},     {"SANs", "sans"},             {"EKUs", "ekus"},
+        {"Key usage", "key_usage"}, {"CSP", "csp"},             {"Not before", "not_before"},
+        {"Not after", "not_after"},
+    };
+    for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++)
+        printf("%-12s %s\n", fields[i][0], str(o, fields[i][1]));
+    printf("%-12s %s\n", "Self-signed", cJSON_IsTrue(cJSON_GetObjectItem(o, "self_signed")) ? "yes" : "no");
+    printf("%-12s %s\n", "Private key",
+           cJSON_IsTrue(cJSON_GetObjectItem(o, "vault_has_private_key")) ? "in the vault" : "none");
+    cJSON *loc;
+    printf("Stores:\n");
+    cJSON_ArrayForEach(loc, where)
+    {
+        printf("  %s\\LocalMachine\\%s%s\n", str(loc, "machine"), str(loc, "store"),
+               cJSON_IsTrue(cJSON_GetObjectItem(loc, "has_private_key")) ? " (with private key)" : "");
+    }
+    cJSON_Delete(o);
+    return 0;
+}
+
+static int cert_export(int argc, char **argv)
+{
+    static const struct option opts[] = {{"pem", no_argument, NULL, 'p'},
+                                         {"der", no_argument, NULL, 'd'},
+                                         {"pfx", no_argument, NULL, 'x'},
+                                         {"password", required_argument, NULL, 'w'},
+                                         {"out", required_argument, NULL, 'o'},
+                                         {"lab", required_argument, NULL, 'l'},
+                                         {0, 0, 0, 0}};
+    const char *lab = NULL, *password = NULL, *out = NULL;
+    int format = 0, formats = 0, ch;
+    optind = 0;
+    opterr = 0;
+    while ((ch = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
+        switch (ch) {
+        case 'p':
+        case 'd':
+        case 'x':
+            format = ch;
+            formats++;
+            break;
+        case 'w': password = optarg; break;
+        case 'o': out = optarg; break;
+        case 'l': lab = optarg; break;
+        default: return ws_cmd_bad_option(ch, argv);
+        }
+    }
+    if (optind != argc - 1)
+        return ws_cmd_usage_error(optind >= argc ? "which certificate? (wapsim cert export NAME ...)"
+                                                 : "unexpected argument '%s'",
+                                  argv[argc - 1]);
+    if (formats != 1)
+        return ws_cmd_usage_error("give exactly one of --pem, --der or --pfx");
+    if (format == 'x' && !password)
+        return ws_cmd_usage_error("--pfx needs --password");
+    if (format != 'x' && password)
+        return ws_cmd_usage_error("--password goes with --pfx only");
+    if (!out)
+        return ws_cmd_usage_error("--out FILE is required");
+    const char *name = argv[optind];
+    ws_state *st;
+    int rc = ws_cmd_open_lab(lab, &st);
+    if (rc)
+        return rc;
+    X509 *c = NULL;
+    EVP_PKEY *k = NULL;
+    char *csp = NULL;
+    ws_error e;
+    rc = ws_vault_get(st, name, &c, format == 'x' ? &k : NULL, &csp, &e);
+    ws_state_close(st);
+    if (rc != 0) {
+        ws_warn("%s", e.msg);
+        return WS_EXIT_USAGE;
+    }
+    unsigned char *der = NULL;
+    size_t len = 0;
+    char *pem = NULL;
+    rc = 0;
+    if (format == 'p') {
+        pem = ws_cert_to_pem(c);
+        rc = pem ? ws_write_file(out, pem, strlen(pem), 0644, &e) : ws_seterr(&e, "cannot encode %s", name);
+    } else if (format == 'd') {
+        rc = ws_cert_to_der(c, &der, &len) == 0 ? ws_write_file(out, der, len, 0644, &e)
+                                               : ws_seterr(&e, "cannot encode %s", name);
+    } else {
+        rc = ws_pfx_export(c, k, csp, password, &der, &len, &e);
+        if (rc == 0)
+            rc = ws_write_file(out, der, len, 0600, &e);
+    }
+    free(pem);
+    OPENSSL_free(der);
+    free(csp);
+    X509_free(c);
+    EVP_PKEY_free(k);
+    if (rc != 0) {
+        ws_warn("%s", e.msg);
+        return WS_EXIT_FAIL;
+    }
+    return 0;
+}
+
+/* A whole decimal number in [min, max]; -1 otherwise. */
+static int parse_int(const char *text, long min, long max, long *out)
+{
+    char *end;
+    if (!text || !*text || (*text != '-' && (*text < '0' || *text > '9')))
+        return -1;
+    long v = strtol(text, &end, 10);
+    if (*end || v < min || v > max)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+/* The vault's rule for names (vault.c), checked before anything is made. */
+static int name_ok(const char *name)
+{
+    return name && *name && strlen(name) <= 64 && !strpbrk(name, " \t\r\n/\\:,");
+}
+
+/* Canonical spelling of a comma-separated list, or a usage error naming the bad item.
+ * kind 'e': EKUs (OpenSSL short or long names, or dotted OIDs); 'k': key usages;
+ * 's': SANs (DNS:name, IP:address, email:..., URI:...). */
+static int canon_list(int kind, const char *option, const char *text, char *out, size_t n)
+{
+    static const char *const key_usages[] = {"digitalSignature", "nonRepudiation", "keyEncipherment",
+                                             "dataEncipherment", "keyAgreement",   "keyCertSign",
+                                             "cRLSign",          "encipherOnly",   "decipherOnly"};
+    static const char *const san_types[] = {"DNS", "IP", "email", "URI"};
+    char *copy = ws_strdup(text);
+    size_t len = 0;
+    int rc = 0;
+    out[0] = '\0';
+    if (!*text)
+        rc = ws_cmd_usage_error("empty %s", option);
+    for (char *save = NULL, *tok = rc ? NULL : strtok_r(copy, ",", &save); tok && !rc;
+         tok = strtok_r(NULL, ",", &save)) {
+        while (*tok == ' ')
+            tok++;
+        char *end = tok + strlen(tok);
+        while (end > tok && end[-1] == ' ')
+            *--end = '\0';
+        char item[512];
+        if (kind == 'e') {
+            ASN1_OBJECT *obj = *tok ? OBJ_txt2obj(tok, 0) : NULL;
+            if (!obj) {
+                rc = ws_cmd_usage_error("unknown %s '%s' (e.g. serverAuth, clientAuth, codeSigning or an OID)",
+                                        option, tok);
+                break;
+            }
+            ASN1_OBJECT_free(obj);
+            snprintf(item, sizeof item, "%s", tok);
+        } else if (kind == 'k') {
+            size_t i;
+            for (i = 0; i < sizeof key_usages / sizeof key_usages[0]; i++)
+                if (ws_streq_ci(tok, key_usages[i]))
+                    break;
+            if (i == sizeof key_usages / sizeof key_usages[0]) {
+                rc = ws_cmd_usage_error("unknown %s '%s' (digitalSignature, nonRepudiation, keyEncipherment, "
+                                        "dataEncipherment, keyAgreement, keyCertSign, cRLSign, encipherOnly, "
+                                        "decipherOnly)",
+                                        option, tok);
+                break;
+            }
+            snprintf(item, sizeof item, "%s", key_usages[i]);
+        } else {
+            char *colon = strchr(tok, ':');
+            size_t i = sizeof san_types / sizeof san_types[0];
+            if (colon && colon[1]) {
+                *colon = '\0';
+                for (i = 0; i < sizeof san_types / sizeof san_types[0]; i++)
+                    if (ws_streq_ci(tok, san_types[i]))
+                        break;
+                *colon = ':';
+            }
+            if (i == sizeof san_types / sizeof san_types[0]) {
+                rc = ws_cmd_usage_error("bad %s entry '%s' (write DNS:name or IP:address)", option, tok);
+                break;
+            }
+            unsigned char addr[16];
+            if (strcmp(san_types[i], "IP") == 0 && inet_pton(AF_INET, colon + 1, addr) != 1 &&
+                inet_pton(AF_INET6, colon + 1, addr) != 1) {
+                rc = ws_cmd_usage_error("bad %s entry '%s': '%s' is not an IP address", option, tok, colon + 1);
+                break;
+            }
+            snprintf(item, sizeof item, "%s:%s", san_types[i], colon + 1);
+        }
+        if (!item[0] || len + strlen(item) + 2 > n) {
+            rc = ws_cmd_usage_error(item[0] ? "%s is too long" : "empty item in %s", option);
+            break;
+        }
+        len += (size_t)snprintf(out + len, n - len, "%s%s", len ? "," : "", item);
+    }
+    free(copy);
+    return rc;
+}
+
+static int cert_new(int argc, char **argv)
+{
+    static const struct option opts[] = {{"subject", required_argument, NULL, 's'},
+                                         {"san", required_argument, NULL, 'a'},
+                                         {"eku", required_argument, NULL, 'e'},
+                                         {"key-usage", required_argument, NULL, 'k'},
+                                         {"csp", required_argument, NULL, 'c'},
+                                         {"self-signed", no_argument, NULL, 'S'},
+                                         {"issuer", required_argument, NULL, 'i'},
+                                         {"days", required_argument, NULL, 'd'},
+                                         {"not-before", required_argument, NULL, 'n'},
+                                         {"key-bits", required_argument, NULL, 'b'},
+                                         {"json", no_argument, NULL, 'j'},
+                                         {"lab", required_argument, NULL, 'l'},
+                                         {0, 0, 0, 0}};
+    const char *lab = NULL, *subject = NULL, *san = NULL, *eku = NULL, *ku = NULL, *csp_text = NULL,
+               *issuer_name = NULL, *days_text = NULL, *nb_text = NULL, *bits_text = NULL;
+    int self_signed = 0, json = 0, ch;
+    optind = 0;
+    opterr = 0;
+    while ((ch = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
+        switch (ch) {
+        case 's': subject = optarg; break;
+        case 'a': san = optarg; break;
+        case 'e': eku = optarg; break;
+        case 'k': ku = optarg; break;
+        case 'c': csp_text = optarg; break;
+        case 'S': self_signed = 1; break;
+        case 'i': issuer_name = optarg; break;
+        case 'd': days_text = optarg; break;
+        case 'n': nb_text = optarg; break;
+        case 'b': bits_text = optarg; break;
+        case 'j': json = 1; break;
+        case 'l': lab = optarg; break;
+        default: return ws_cmd_bad_option(ch, argv);
+        }
+    }
+    if (optind != argc - 1)
+        return ws_cmd_usage_error(optind >= argc ? "which name? (wapsim cert new NAME --subject DN ...)"
+                                                 : "unexpected argument '%s'",
+                                  argv[argc - 1]);
+    const char *name = argv[optind];
+    if (!name_ok(name))
+        return ws_cmd_usage_error("bad certificate name '%s' (up to 64 characters, no spaces, commas, slashes or "
+                                  "colons)",
+                                  name);
+    if (!subject)
+        return ws_cmd_usage_error("--subject DN is required (e.g. --subject \"CN=Remote Console Connect\")");
+    if (self_signed == !!issuer_name)
+        return ws_cmd_usage_error("give exactly one of --self-signed or --issuer CERTNAME");
+    char san_c[1024] = "", eku_c[1024] = "", ku_c[512] = "";
+    int rc;
+    if ((san && (rc = canon_list('s', "--san", san, san_c, sizeof san_c))) ||
+        (eku && (rc = canon_list('e', "--eku", eku, eku_c, sizeof eku_c))) ||
+        (ku && (rc = canon_list('k', "--key-usage", ku, ku_c, sizeof ku_c))))
+        return rc;
+    const ws_csp *csp = ws_csp_find(csp_text ? csp_text : DEFAULT_NEW_CSP);
+    if (!csp)
+        return ws_cmd_usage_error("unknown CSP \"%s\" (not a provider on Windows Server 2012 R2; e.g. \"%s\")",
+                                  csp_text, WS_CSP_ENHANCED_RSA_AES);
+    long days = 365, bits = 2048;
+    if (days_text && parse_int(days_text, 1, 36500, &days) != 0)
+        return ws_cmd_usage_error("bad --days '%s' (a whole number of days, 1..36500)", days_text);
+    if (bits_text && (parse_int(bits_text, 1024, 8192, &bits) != 0 || bits % 8 != 0))
+        return ws_cmd_usage_error("bad --key-bits '%s' (1024..8192, a multiple of 8)", bits_text);
+    int64_t not_before = 0;
+    ws_error e;
+    if (nb_text && ws_time_parse(nb_text, &not_before, &e) != 0)
+        return ws_cmd_usage_error("bad --not-before: %s", e.msg);
+
+    ws_state *st;
+    if ((rc = ws_cmd_open_lab(lab, &st)))
+        return rc;
+    X509 *issuer = NULL, *cert = NULL;
+    EVP_PKEY *issuer_key = NULL, *key = NULL;
+    rc = WS_EXIT_USAGE;
+    if (ws_vault_exists(st, name)) {
+        ws_warn("a certificate named '%s' already exists", name);
+        goto out;
+    }
+    if (issuer_name) {
+        if (ws_vault_get(st, issuer_name, &issuer, &issuer_key, NULL, &e) != 0) {
+            ws_warn("--issuer: %s", e.msg);
+            goto out;
+        }
+        if (!issuer_key) {
+            ws_warn("issuer '%s' has no private key in the vault: it cannot sign certificates", issuer_name);
+            goto out;
+        }
+    }
+    if (!nb_text)
+        not_before = ws_clock_now(st, NULL);
+    ws_cert_spec spec = {
+        .subject = subject,
+        .san = san_c[0] ? san_c : NULL,
+        .eku = eku_c[0] ? eku_c : NULL,
+        .key_usage = ku_c[0] ? ku_c : NULL,
+        .key_bits = (int)bits,
+        .not_before = not_before,
+        .not_after = not_before + (int64_t)days * 86400,
+    };
+    if (ws_cert_create(&spec, issuer, issuer_key, &cert, &key, &e) != 0) {
+        ws_warn("%s", e.msg);
+        goto out;
+    }
+    if (ws_vault_put(st, name, cert, key, csp->name, &e) != 0) {
+        ws_warn("%s", e.msg);
+        rc = WS_EXIT_FAIL;
+        goto out;
+    }
+    char tp[41];
+    ws_cert_thumbprint(cert, tp);
+    if (json) {
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddStringToObject(o, "name", name);
+        cJSON_AddStringToObject(o, "thumbprint", tp);
+        ws_cmd_print_json(o);
+    } else {
+        printf("%s\n", tp);
+    }
+    rc = 0;
+out:
+    X509_free(issuer);
+    EVP_PKEY_free(issuer_key);
+    X509_free(cert);
+    EVP_PKEY_free(key);
+    ws_state_close(st);
+    return rc;
+}
+
+/* Shared by import and remove: NAME --machine M --store My|Root. */
+typedef struct store_args {
+    const char *lab, *name, *machine, *store;
+    int public_only;
+} store_args;
+
+static int parse_store_args(int argc, char **argv, int allow_public_only, const char *verb, store_args *a)
+{
+    static const struct option opts[] = {{"machine", required_argument, NULL, 'm'},
+                                         {"store", required_argument, NULL, 's'},
+                                         {"public-only", no_argument, NULL, 'p'},
+                                         {"lab", required_argument, NULL, 'l'},
+                                         {0, 0, 0, 0}};
+    int ch;
+    memset(a, 0, sizeof *a);
+    optind = 0;
+    opterr = 0;
+    while ((ch = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
+        switch (ch) {
+        case 'm': a->machine = optarg; break;
+        case 's':
+            a->store = ws_store_name(optarg);
+            if (!a->store)
+                return ws_cmd_usage_error("unknown store '%s' (use My or Root)", optarg);
+            break;
+        case 'p':
+            if (!allow_public_only)
+                return ws_cmd_usage_error("unknown option '--public-only'");
+            a->public_only = 1;
+            break;
+        case 'l': a->lab = optarg; break;
+        default: return ws_cmd_bad_option(ch, argv);
+        }
+    }
+    if (optind != argc - 1)
+        return optind >= argc ? ws_cmd_usage_error("which certificate? (wapsim cert %s NAME --machine M --store My|Root)",
+                                                   verb)
+                              : ws_cmd_usage_error("unexpected argument '%s'", argv[argc - 1]);
+    a->name = argv[optind];
+    if (!a->machine)
+        return ws_cmd_usage_error("--machine M is required");
+    if (!a->store)
+        return ws_cmd_usage_error("--store My|Root is required");
+    return 0;
+}
+
+static int cert_import(int argc, char **argv)
+{
+    store_args a;
+    int rc = parse_store_args(argc, argv, 1, "import", &a);
+    if (rc)
+        return rc;
+    ws_state *st;
+    if ((rc = ws_cmd_open_lab(a.lab, &st)))
+        return rc;
+    X509 *c = NULL;
+    EVP_PKEY *k = NULL;
+    ws_error e;
+    rc = WS_EXIT_USAGE;
+    if (!ws_machine_exists(st, a.machine)) {
+        ws_warn("unknown machine '%s'", a.machine);
+        goto out;
+    }
+    if (ws_vault_get(st, a.name, &c, &k, NULL, &e) != 0) {
+        ws_warn("%s", e.msg);
+        goto out;
+    }
+    int with_key = k && !a.public_only, had_key = 0;
+    int present = ws_store_contains(st, a.machine, a.store, a.name, &had_key);
+    char tp[41];
+    ws_cert_thumbprint(c, tp);
+    if (present && (had_key || !with_key)) {
+        printf("%s (%s) is already in %s\\LocalMachine\\%s%s; nothing changed.\n", a.name, tp, a.machine, a.store,
+               had_key ? " with its private key" : "");
+        rc = 0;
+        goto out;
+    }
+    char *subject = ws_cert_subject(c);
+    rc = WS_EXIT_FAIL;
+    if (ws_state_begin(st, &e) == 0) {
+        if (ws_store_add(st, a.machine, a.store, a.name, with_key, &e) == 0 &&
+            ws_event(st, a.machine, LIFECYCLE_CHANNEL, LIFECYCLE_SOURCE, EV_CERT_INSTALLED, WS_LEVEL_INFO,
+                     "A certificate has been installed in LocalMachine\\%s. Subject: %s; Thumbprint: %s; %s.",
+                     a.store, subject, tp, with_key ? "with its private key" : "public key only") == 0 &&
+            ws_state_commit(st, &e) == 0)
+            rc = 0;
+        else
+            ws_state_rollback(st);
+    }
+    free(subject);
+    if (rc != 0) {
+        ws_warn("%s", e.msg);
+        goto out;
+    }
+    printf("Installed %s (%s) in %s\\LocalMachine\\%s%s.\n", a.name, tp, a.machine, a.store,
+           with_key ? " with its private key"
+           : k      ? " (public key only)"
+                    : " (public key only: the vault has no private key)");
+out:
+    X509_free(c);
+    EVP_PKEY_free(k);
+    ws_state_close(st);
+    return rc;
+}
+
+static int cert_remove(int argc, char **argv)
+{
+    store_args a;
+    int rc = parse_store_args(argc, argv, 0, "remove", &a);
+    if (rc)
+        return rc;
+    ws_state *st;
+    if ((rc = ws_cmd_open_lab(a.lab, &st)))
+        return rc;
+    X509 *c = NULL;
+    ws_error e;
+    rc = WS_EXIT_USAGE;
+    if (!ws_machine_exists(st, a.machine)) {
+        ws_warn("unknown machine '%s'", a.machine);
+        goto out;
+    }
+    if (ws_vault_get(st, a.name, &c, NULL, NULL, &e) != 0) {
+        ws_warn("%s", e.msg);
+        goto out;
+    }
+    if (!ws_store_contains(st, a.machine, a.store, a.name, NULL)) {
+        ws_warn("certificate '%s' is not in %s\\LocalMachine\\%s", a.name, a.machine, a.store);
+        goto out;
+    }
+    char tp[41];
+    ws_cert_thumbprint(c, tp);
+    char *subject = ws_cert_subject(c);
+    rc = WS_EXIT_FAIL;
+    if (ws_state_begin(st, &e) == 0) {
+        if (ws_store_remove(st, a.machine, a.store, a.name, &e) == 0 &&
+            ws_event(st, a.machine, LIFECYCLE_CHANNEL, LIFECYCLE_SOURCE, EV_CERT_REMOVED, WS_LEVEL_INFO,
+                     "A certificate has been deleted from LocalMachine\\%s. Subject: %s; Thumbprint: %s.", a.store,
+                     subject, tp) == 0 &&
+            ws_state_commit(st, &e) == 0)
+            rc = 0;
+        else
+            ws_state_rollback(st);
+    }
+    free(subject);
+    if (rc != 0) {
+        ws_warn("%s", e.msg);
+        goto out;
+    }
+    printf("Removed %s (%s) from %s\\LocalMachine\\%s.\n", a.name, tp, a.machine, a.store);
+out:
+    X509_free(c);
+    ws_state_close(st);
+    return rc;
+}
+
+static int cert_import_file(int argc, char **argv)
+{
+    static const struct option opts[] = {{"name", required_argument, NULL, 'n'},
+                                         {"password", required_argument, NULL, 'w'},
+                                         {"json", no_argument, NULL, 'j'},
+                                         {"lab", required_argument, NULL, 'l'},
+                                         {0, 0, 0, 0}};
+    const char *lab = NULL, *name = NULL, *password = NULL;
+    int json = 0, ch;
+    optind = 0;
+    opterr = 0;
+    while ((ch = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
+        switch (ch) {
+        case 'n': name = optarg; break;
+        case 'w': password = optarg; break;
+        case 'j': json = 1; break;
+        case 'l': lab = optarg; break;
+        default: return ws_cmd_bad_option(ch, argv);
+        }
+    }
+    if (optind != argc - 1)
+        return ws_cmd_usage_error(optind >= argc ? "which file? (wapsim cert import-file FILE --name NAME)"
+                                                 : "unexpected argument '%s'",
+                                  argv[argc - 1]);
+    const char *file = argv[optind];
+    if (!name)
+        return ws_cmd_usage_error("--name NAME is required (the name the vault keeps it under)");
+    if (!name_ok(name))
+        return ws_cmd_usage_error("bad certificate name '%s' (up to 64 characters, no spaces, commas, slashes or "
+                                  "colons)",
+                                  name);
+    unsigned char *data = NULL;
+    size_t len = 0;
+    ws_error e;
+    if (ws_read_file(file, CERT_FILE_MAX, &data, &len, &e) != 0) {
+        ws_warn("%s", e.msg);
+        return WS_EXIT_USAGE;
+    }
+    X509 *c = NULL;
+    EVP_PKEY *k = NULL;
+    char *csp = NULL;
+    int rc = ws_cert_read(data, len, password, &c, &k, &csp, &e);
+    OPENSSL_cleanse(data, len);
+    free(data);
+    if (rc != 0) {
+        ws_warn("%s: %s%s", file, e.msg, !password && strstr(e.msg, "password") ? " (give --password P)" : "");
+        return WS_EXIT_USAGE;
+    }
+    ws_state *st;
+    if ((rc = ws_cmd_open_lab(lab, &st))) {
+        X509_free(c);
+        EVP_PKEY_free(k);
+        free(csp);
+        return rc;
+    }
+    char tp[41];
+    ws_cert_thumbprint(c, tp);
+    rc = WS_EXIT_USAGE;
+    if (ws_vault_exists(st, name)) {
+        ws_warn("a certificate named '%s' already exists", name);
+        goto out;
+    }
+    if (ws_vault_put(st, name, c, k, csp, &e) != 0) {
+        ws_warn("%s", e.msg);
+        rc = WS_EXIT_FAIL;
+        goto out;
+    }
+    rc = 0;
+    if (json) {
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddStringToObject(o, "name", name);
+        cJSON_AddStringToObject(o, "thumbprint", tp);
+        cJSON_AddBoolToObject(o, "has_private_key", k != NULL);
+        if (csp)
+            cJSON_AddStringToObject(o, "csp", csp);
+        else
+            cJSON_AddNullToObject(o, "csp");
+        ws_cmd_print_json(o);
+    } else {
+        printf("%s\n", tp);
+    }
+out:
+    X509_free(c);
+    EVP_PKEY_free(k);
+    free(csp);
+    ws_state_close(st);
+    return rc;
+}
+
+/* Whether the file is a PFX: neither PEM text nor a DER certificate (ws_cert_read's
+ * order), so its key bag could carry a CSP attribute. */
+static int file_is_pfx(const unsigned char *data, size_t len)
+{
+    if (len > 10 && memmem(data, len, "-----BEGIN", 10))
+        return 0;
+    X509 *c = ws_cert_from_der(data, len);
+    X509_free(c);
+    return c == NULL;
+}
+
+static int cert_check(int argc, char **argv)
+{
+    static const struct option opts[] = {{"password", required_argument, NULL, 'w'},
+                                         {"role", required_argument, NULL, 'r'},
+                                         {"fqdn", required_argument, NULL, 'f'},
+                                         {"json", no_argument, NULL, 'j'},
+                                         {0, 0, 0, 0}};
+    const char *password = NULL, *role_text = NULL, *fqdn = NULL;
+    int json = 0, ch;
+    optind = 0;
+    opterr = 0;
+    while ((ch = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
+        switch (ch) {
+        case 'w': password = optarg; break;
+        case 'r': role_text = optarg; break;
+        case 'f': fqdn = optarg; break;
+        case 'j': json = 1; break;
+        default: return ws_cmd_bad_option(ch, argv);
+        }
+    }
+    if (optind != argc - 1)
+        return ws_cmd_usage_error(optind >= argc ? "which file? (wapsim cert check FILE --role vmm|gateway|host)"
+                                                 : "unexpected argument '%s'",
+                                  argv[argc - 1]);
+    const char *file = argv[optind];
+    ws_certreq_role role;
+    if (!role_text)
+        return ws_cmd_usage_error("--role vmm|gateway|host is required");
+    if (ws_certreq_role_parse(role_text, &role) != 0)
+        return ws_cmd_usage_error("unknown role '%s' (use vmm, gateway or host)", role_text);
+    if (fqdn && !*fqdn)
+        return ws_cmd_usage_error("--fqdn needs a name");
+    if (role == WS_CERTREQ_GATEWAY && !fqdn)
+        return ws_cmd_usage_error("--fqdn NAME is required for the gateway role (the RD Gateway FQDN users "
+                                  "connect to)");
+    if (role == WS_CERTREQ_VMM && fqdn)
+        return ws_cmd_usage_error("--fqdn goes with the gateway and host roles only");
+    unsigned char *data = NULL;
+    size_t len = 0;
+    ws_error e;
+    if (ws_read_file(file, CERT_FILE_MAX, &data, &len, &e) != 0) {
+        ws_warn("%s", e.msg);
+        return WS_EXIT_USAGE;
+    }
+    X509 *c = NULL;
+    EVP_PKEY *k = NULL;
+    char *csp = NULL;
+    int pfx = len > 0 && file_is_pfx(data, len);
+    int rc = ws_cert_read(data, len, password, &c, &k, &csp, &e);
+    OPENSSL_cleanse(data, len);
+    free(data);
+    if (rc != 0) {
+        ws_warn("%s: %s%s", file, e.msg, !password && strstr(e.msg, "password") ? " (give --password P)" : "");
+        return WS_EXIT_USAGE;
+    }
+    ws_certreq_problem problems[WS_CERTREQ_MAX_PROBLEMS];
+    int n = ws_certreq_check(c, k, csp, pfx, role, fqdn, ws_wall_ms() / 1000, problems, WS_CERTREQ_MAX_PROBLEMS);
+    if (n > WS_CERTREQ_MAX_PROBLEMS)
+        n = WS_CERTREQ_MAX_PROBLEMS;
+    if (n < 0)
+        n = 0;
+    int fit = !ws_certreq_has_error(problems, n);
+    const char *role_name = ws_certreq_role_name(role);
+    if (json) {
+        char tp[41];
+        ws_cert_thumbprint(c, tp);
+        char *subject = ws_cert_subject(c);
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddStringToObject(o, "file", file);
+        cJSON_AddStringToObject(o, "role", role_name);
+        cJSON_AddStringToObject(o, "thumbprint", tp);
+        cJSON_AddStringToObject(o, "subject", subject);
+        cJSON_AddBoolToObject(o, "fit", fit);
+        cJSON *list = cJSON_AddArrayToObject(o, "problems");
+        for (int i = 0; i < n; i++) {
+            cJSON *p = cJSON_CreateObject();
+            cJSON_AddStringToObject(p, "id", problems[i].id);
+            cJSON_AddStringToObject(p, "severity", ws_certreq_severity_name(problems[i].severity));
+            cJSON_AddStringToObject(p, "text", problems[i].text);
+            cJSON_AddItemToArray(list, p);
+        }
+        ws_cmd_print_json(o);
+        free(subject);
+    } else {
+        for (int i = 0; i < n; i++)
+            printf("%s %s: %s\n", ws_certreq_severity_name(problems[i].severity), problems[i].id, problems[i].text);
+        if (fit)
+            printf("fit for the %s role\n", role_name);
+    }
+    X509_free(c);
+    EVP_PKEY_free(k);
+    free(csp);
+    return fit ? WS_EXIT_OK : WS_EXIT_FAIL;
+}
+
+const ws_cmd ws_cmds_cert[] = {
+    {"cert", "list", cert_list, "[--machine M] [--store My|Root] [--json]",
+     "Certificates, one row per certificate and store.",
+     "Without filters, vault certificates that are in no store are listed too.\n"
+     "  --json   [{\"name\",\"thumbprint\",\"subject\",\"sans\",\"ekus\",\"key_usage\",\"csp\",\"not_before\",\n"
+     "             \"not_after\",\"issuer\",\"self_signed\",\"machine\",\"store\",\"has_private_key\"}]\n"},
+    {"cert", "show", cert_show, "NAME [--json]", "One certificate: its fields and the stores that hold it.", NULL},
+    {"cert", "export", cert_export, "NAME (--pem | --der | --pfx --password P) --out FILE",
+     "Export a certificate (a PFX carries the key and its CSP attribute).",
+     "  --pem, --der   the certificate alone\n"
+     "  --pfx          PKCS#12 with the private key (when the vault has it), whose bag\n"
+     "                 carries the CSP as \"Microsoft CSP Name\"; written with mode 0600\n"},
+    {"cert", "new", cert_new,
+     "NAME --subject DN [--san DNS:a,IP:b,...] [--eku serverAuth,clientAuth,...]\n"
+     "       [--key-usage digitalSignature,keyEncipherment,...] [--csp \"NAME\"] (--self-signed | --issuer CERTNAME)\n"
+     "       [--days N] [--not-before TIME] [--key-bits N] [--json]",
+     "New-SelfSignedCertificate / certreq: a new key and certificate, kept in the vault.",
+     "The certificate and its key stay with the administrator (the vault), in no machine's\n"
+     "store: install them with 'wapsim cert import'. Prints the thumbprint. Logs no event:\n"
+     "no machine changes.\n"
+     "  --subject DN      \"CN=Remote Console Connect\" or \"CN=a, O=b\" (most specific first)\n"
+     "  --san LIST        subject alternative names: DNS:name, IP:address, email:..., URI:...\n"
+     "  --eku LIST        enhanced key usages: serverAuth, clientAuth, codeSigning, ... or OIDs\n"
+     "                    (none given: no extension, which Windows reads as every use)\n"
+     "  --key-usage LIST  digitalSignature, nonRepudiation, keyEncipherment, dataEncipherment,\n"
+     "                    keyAgreement, keyCertSign, cRLSign, encipherOnly, decipherOnly\n"
+     "  --csp \"NAME\"      the key's Cryptographic Service Provider, a provider Windows Server\n"
+     "                    2012 R2 has; e.g. \"Microsoft Enhanced RSA and AES Cryptographic Provider\"\n"
+     "                    (makecert -sy 24). Default [model]: \"Microsoft Software Key Storage\n"
+     "                    Provider\", as New-SelfSignedCertificate and certreq use\n"
+     "  --self-signed     signed by its own key; or --issuer CERTNAME: signed by that vault\n"
+     "                    certificate's key\n"
+     "  --days N          validity from --not-before (default 365)\n"
+     "  --not-before TIME 2026-11-25T18:00:00Z, 2026-11-25 or @unix; default: now on the lab clock\n"
+     "  --key-bits N      RSA key size, 1024..8192 (default 2048)\n"
+     "  --json            {\"name\",\"thumbprint\"}\n"},
+    {"cert", "import", cert_import, "NAME --machine M --store My|Root [--public-only]",
+     "Import-PfxCertificate / Import-Certificate: install a vault certificate on a machine.",
+     "With its private key when the vault has one (Import-PfxCertificate), else or with\n"
+     "--public-only the certificate alone (Import-Certificate). Stores: My (Personal) or\n"
+     "Root (Trusted Root Certification Authorities) of LocalMachine. Logs event 1006 [model]\n"
+     "on the machine (Microsoft-Windows-CertificateServicesClient-Lifecycle-System/Operational).\n"
+     "A running service that read the certificate at start keeps what it read.\n"},
+    {"cert", "remove", cert_remove, "NAME --machine M --store My|Root",
+     "Remove-Item Cert:\\LocalMachine\\<store>\\<thumbprint>: take a certificate out of a store.",
+     "Refuses a certificate that is not in that store. Logs event 1004 [model] on the\n"
+     "machine. The certificate stays in the vault.\n"},
+    {"cert", "import-file", cert_import_file, "FILE --name NAME [--password P] [--json]",
+     "Bring a certificate made elsewhere into the vault (PEM, DER or PFX).",
+     "PEM may hold the certificate followed by its key; a PFX holds the key and its CSP as\n"
+     "the \"Microsoft CSP Name\" bag attribute, which is kept (a PFX without it lands in the\n"
+     "default PROV_RSA_FULL provider when VMM uses the key [model]); PEM and DER carry no CSP.\n"
+     "Prints the thumbprint. Logs no event: no machine changes.\n"
+     "  --password P  the PFX's password (or an encrypted PEM key's)\n"
+     "  --json        {\"name\",\"thumbprint\",\"has_private_key\",\"csp\"}\n"},
+    {"cert", "check", cert_check, "FILE [--password P] --role vmm|gateway|host [--fqdn NAME] [--json]",
+     "Lint a certificate file from a real deployment against what its role requires.",
+     "Reads PEM, DER or PFX; needs no lab. Prints one line per problem, \"error ID: text\" or\n"
+     "\"warning ID: text\", and exits 1 when any is an error; otherwise \"fit for the ROLE role\"\n"
+     "(after any warnings) and exit 0. A file that cannot be read, or a wrong PFX password: exit 2.\n"
+     "  --role vmm      the VMM certificate that signs console tokens: Key Usage Digital\n"
+     "                  Signature, EKU Client Authentication (1.3.6.1.5.5.7.3.2), a PFX with\n"
+     "                  its private key in a SHA-256 capable CSP (\"Microsoft Enhanced RSA and\n"
+     "                  AES Cryptographic Provider\"); self-signed: must go into Root on each\n"
+     "                  host and on the gateway\n"
+     "  --role gateway  the RD Gateway's TLS certificate: EKU Server Authentication\n"
+     "                  (1.3.6.1.5.5.7.3.1), --fqdn matching a DNS SAN (or the CN when there\n"
+     "                  is no SAN), no wildcard\n"
+     "  --role host     a Hyper-V host's TLS certificate: EKU Server Authentication, CN or\n"
+     "                  SAN = --fqdn when given\n"
+     "  Every role: valid now and for 30 more days, a key of at least 2048 bits, not\n"
+     "  signed with SHA-1 or MD5.\n"
+     "  Problem ids: expired, not-yet-valid, expires-soon, eku, key-usage, no-private-key,\n"
+     "  csp, csp-unknown, key-size, name-mismatch, no-dns-san, wildcard,\n"
+     "  signature-algorithm, self-signed-root.\n"
+     "  --password P    the PFX's password (or an encrypted PEM key's)\n"
+     "  --json          {\"file\",\"role\",\"thumbprint\",\"subject\",\"fit\",\n"
+     "                   \"problems\":[{\"id\",\"severity\",\"text\"}]}\n"},
+    {0},
+};

@@ -1,0 +1,301 @@
+/* wapsim clock advance | skew | show: the lab clock. Every component asks it for
+ * "now" (wall time + the lab's offset + its machine's skew, clock.h), so moving it
+ * makes tokens and certificates expire at once instead of after a wait.
+ *
+ * Each change is logged as Windows logs a change of the system time (System channel,
+ * Microsoft-Windows-Kernel-General, event 1) on every machine whose clock moved:
+ * all of them when the lab's offset moves, the one machine when its skew does. */
+#include <ctype.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lab/clock.h"
+#include "cli/cmd.h"
+#include "lab/eventlog.h"
+#include "lab/machine.h"
+
+#define KERNEL_GENERAL "Microsoft-Windows-Kernel-General"
+#define EV_TIME_CHANGED 1
+
+/* The clock commands' arguments, parsed by hand: a negative duration ("-1h") is an
+ * argument, not an option. */
+typedef struct clock_args {
+    const char *lab, *machine;
+    int json;
+    const char *pos[4];
+    int npos;
+} clock_args;
+
+static int parse_args(int argc, char **argv, int allow_machine, int allow_json, clock_args *a)
+{
+    memset(a, 0, sizeof *a);
+    int options = 1;
+    for (int i = 1; i < argc; i++) {
+        const char *s = argv[i], *value = NULL;
+        if (options && strcmp(s, "--") == 0) {
+            options = 0;
+            continue;
+        }
+        if (options && s[0] == '-' && s[1] && !isdigit((unsigned char)s[1]) && s[1] != '+') {
+            const char *eq = strchr(s, '=');
+            size_t n = eq ? (size_t)(eq - s) : strlen(s);
+            int is_machine = allow_machine && n == 9 && strncmp(s, "--machine", 9) == 0;
+            int is_lab = n == 5 && strncmp(s, "--lab", 5) == 0;
+            if (is_machine || is_lab) {
+                if (eq)
+                    value = eq + 1;
+                else if (i + 1 < argc)
+                    value = argv[++i];
+                if (!value || !*value)
+                    return ws_cmd_usage_error("option '%.*s' needs a value", (int)n, s);
+                *(is_machine ? &a->machine : &a->lab) = value;
+            } else if (allow_json && strcmp(s, "--json") == 0) {
+                a->json = 1;
+            } else {
+                return ws_cmd_usage_error("unknown option '%s'", s);
+            }
+            continue;
+        }
+        if (a->npos == 4)
+            return ws_cmd_usage_error("unexpected argument '%s'", s);
+        a->pos[a->npos++] = s;
+    }
+    return 0;
+}
+
+/* "+2h", "-90s", "0s": seconds as an operator writes them back. */
+static void format_duration(int64_t s, char *out, size_t n)
+{
+    int64_t v = s < 0 ? -s : s;
+    const char *sign = s < 0 ? "-" : "+";
+    if (v != 0 && v % 86400 == 0)
+        snprintf(out, n, "%s%" PRId64 "d", sign, v / 86400);
+    else if (v != 0 && v % 3600 == 0)
+        snprintf(out, n, "%s%" PRId64 "h", sign, v / 3600);
+    else if (v != 0 && v % 60 == 0)
+        snprintf(out, n, "%s%" PRId64 "m", sign, v / 60);
+    else
+        snprintf(out, n, "%s%" PRId64 "s", sign, v);
+}
+
+/* Kernel-General 1 on a machine whose clock moved by delta (already applied). */
+static int log_change(ws_state *st, const char *machine, int64_t delta)
+{
+    char now[32], before[32];
+    int64_t t = ws_clock_now(st, machine);
+    ws_time_format(t, now, sizeof now);
+    ws_time_format(t - delta, before, sizeof before);
+    return ws_event(st, machine, WS_CHANNEL_SYSTEM, KERNEL_GENERAL, EV_TIME_CHANGED, WS_LEVEL_INFO,
+                    "The system time has changed to %s from %s. Change Reason: An application or system "
+                    "component changed the time.",
+                    now, before);
+}
+
+typedef struct names {
+    char name[64][64];
+    int n;
+} names;
+
+static int collect(const ws_machine *m, void *arg)
+{
+    names *l = arg;
+    if (l->n < 64)
+        snprintf(l->name[l->n++], 64, "%s", m->name);
+    return 0;
+}
+
+/* Sets a machine's skew (absolute) or moves it (relative), or moves the lab's offset
+ * (machine NULL), in one transaction with its events; prints the result. */
+static int apply(const char *lab, const char *machine, int64_t seconds, int relative)
+{
+    ws_state *st;
+    int rc = ws_cmd_open_lab(lab, &st);
+    if (rc)
+        return rc;
+    ws_machine m;
+    ws_error e;
+    if (machine && ws_machine_get(st, machine, &m, &e) != 0) {
+        ws_state_close(st);
+        return ws_cmd_usage_error("unknown machine '%s'", machine);
+    }
+    names *all = calloc(1, sizeof *all);
+    if (!all)
+        abort();
+    int64_t old = 0, now_value = 0, delta = 0;
+    rc = WS_EXIT_FAIL;
+    if (ws_state_begin(st, &e) != 0)
+        goto fail;
+    if (machine) {
+        old = m.skew_seconds;
+        now_value = relative ? old + seconds : seconds;
+        delta = now_value - old;
+        if (now_value > 100LL * 366 * 86400 || now_value < -100LL * 366 * 86400) {
+            ws_state_rollback(st);
+            ws_state_close(st);
+            free(all);
+            return ws_cmd_usage_error("%s's skew would be beyond 100 years", m.name);
+        }
+        if (ws_clock_set_skew(st, m.name, now_value, &e) != 0 || log_change(st, m.name, delta) != 0)
+            goto rollback;
+    } else {
+        old = ws_clock_offset(st);
+        now_value = old + seconds;
+        delta = seconds;
+        if (now_value > 100LL * 366 * 86400 || now_value < -100LL * 366 * 86400) {
+            ws_state_rollback(st);
+            ws_state_close(st);
+            free(all);
+            return ws_cmd_usage_error("the lab's offset would be beyond 100 years");
+        }
+        if (ws_clock_set_offset(st, now_value, &e) != 0 || ws_machine_foreach(st, collect, all, &e) != 0)
+            goto rollback;
+        for (int i = 0; i < all->n; i++)
+            if (log_change(st, all->name[i], delta) != 0) {
+                ws_seterr(&e, "cannot write the event log");
+                goto rollback;
+            }
+    }
+    if (ws_state_commit(st, &e) != 0)
+        goto fail;
+    char d[32], was[32], is[32], t[32];
+    format_duration(delta, d, sizeof d);
+    format_duration(old, was, sizeof was);
+    format_duration(now_value, is, sizeof is);
+    ws_time_format(ws_clock_now(st, machine), t, sizeof t);
+    if (machine)
+        printf("%s: clock moved %s: skew %s (was %s); its time is now %s.\n", m.name, d, is, was, t);
+    else
+        printf("Lab clock moved %s: offset %s (was %s); lab time is now %s.\n", d, is, was, t);
+    rc = 0;
+    goto out;
+rollback:
+    ws_state_rollback(st);
+fail:
+    ws_warn("%s", e.msg);
+out:
+    free(all);
+    ws_state_close(st);
+    return rc;
+}
+
+static int cmd_clock_advance(int argc, char **argv)
+{
+    clock_args a;
+    int rc = parse_args(argc, argv, 1, 0, &a);
+    if (rc)
+        return rc;
+    if (a.npos == 0)
+        return ws_cmd_usage_error("how far? (wapsim clock advance DURATION [--machine M], e.g. 2h or -90s)");
+    if (a.npos > 1)
+        return ws_cmd_usage_error("unexpected argument '%s'", a.pos[1]);
+    int64_t seconds;
+    ws_error e;
+    if (ws_duration_parse(a.pos[0], &seconds, &e) != 0)
+        return ws_cmd_usage_error("%s", e.msg);
+    return apply(a.lab, a.machine, seconds, 1);
+}
+
+static int cmd_clock_skew(int argc, char **argv)
+{
+    clock_args a;
+    int rc = parse_args(argc, argv, 0, 0, &a);
+    if (rc)
+        return rc;
+    if (a.npos < 2)
+        return ws_cmd_usage_error("wapsim clock skew MACHINE DURATION (e.g. hv01 -5m; 0 to remove the skew)");
+    if (a.npos > 2)
+        return ws_cmd_usage_error("unexpected argument '%s'", a.pos[2]);
+    int64_t seconds;
+    ws_error e;
+    if (ws_duration_parse(a.pos[1], &seconds, &e) != 0)
+        return ws_cmd_usage_error("%s", e.msg);
+    return apply(a.lab, a.pos[0], seconds, 0);
+}
+
+typedef struct show_ctx {
+    ws_state *st;
+    cJSON *rows;
+} show_ctx;
+
+static int add_machine(const ws_machine *m, void *arg)
+{
+    show_ctx *c = arg;
+    char t[32];
+    int64_t now = ws_clock_now(c->st, m->name);
+    ws_time_format(now, t, sizeof t);
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "name", m->name);
+    cJSON_AddNumberToObject(o, "skew_seconds", (double)m->skew_seconds);
+    cJSON_AddStringToObject(o, "now", t);
+    cJSON_AddNumberToObject(o, "now_unix", (double)now);
+    cJSON_AddItemToArray(c->rows, o);
+    return 0;
+}
+
+static int cmd_clock_show(int argc, char **argv)
+{
+    clock_args a;
+    int rc = parse_args(argc, argv, 0, 1, &a);
+    if (rc)
+        return rc;
+    if (a.npos > 0)
+        return ws_cmd_usage_error("unexpected argument '%s'", a.pos[0]);
+    ws_state *st;
+    if ((rc = ws_cmd_open_lab(a.lab, &st)))
+        return rc;
+    ws_error e;
+    show_ctx c = {.st = st, .rows = cJSON_CreateArray()};
+    int64_t offset = ws_clock_offset(st), lab_now = ws_clock_now(st, NULL), wall = ws_wall_ms() / 1000;
+    if (ws_machine_foreach(st, add_machine, &c, &e) != 0) {
+        ws_warn("%s", e.msg);
+        cJSON_Delete(c.rows);
+        ws_state_close(st);
+        return WS_EXIT_FAIL;
+    }
+    ws_state_close(st);
+    char t[32], w[32], d[32];
+    ws_time_format(lab_now, t, sizeof t);
+    ws_time_format(wall, w, sizeof w);
+    format_duration(offset, d, sizeof d);
+    if (a.json) {
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddStringToObject(o, "lab_time", t);
+        cJSON_AddNumberToObject(o, "lab_time_unix", (double)lab_now);
+        cJSON_AddNumberToObject(o, "offset_seconds", (double)offset);
+        cJSON_AddStringToObject(o, "wall_time", w);
+        cJSON_AddItemToObject(o, "machines", c.rows);
+        ws_cmd_print_json(o);
+        return 0;
+    }
+    printf("Lab time  %s (wall clock %s, offset %s = %" PRId64 " s)\n", t, w, d, offset);
+    printf("%-8s %-12s %s\n", "MACHINE", "SKEW", "NOW");
+    cJSON *m;
+    cJSON_ArrayForEach(m, c.rows)
+    {
+        char skew[32];
+        format_duration((int64_t)cJSON_GetNumberValue(cJSON_GetObjectItem(m, "skew_seconds")), skew, sizeof skew);
+        printf("%-8s %-12s %s\n", cJSON_GetStringValue(cJSON_GetObjectItem(m, "name")), skew,
+               cJSON_GetStringValue(cJSON_GetObjectItem(m, "now")));
+    }
+    cJSON_Delete(c.rows);
+    return 0;
+}
+
+const ws_cmd ws_cmds_clock[] = {
+    {"clock", "advance", cmd_clock_advance, "DURATION [--machine M]",
+     "Move the lab clock (or one machine's) instead of waiting.",
+     "DURATION: 90s, 15m, 2h, 31d, 1w, 1h30m; negative to go back (-1h); a bare number is seconds.\n"
+     "Without --machine the lab's offset moves, and with it every machine's clock; with\n"
+     "--machine only that machine's skew moves. Logs System event 1 (Kernel-General, \"The\n"
+     "system time has changed\") on each machine whose clock moved.\n"},
+    {"clock", "skew", cmd_clock_skew, "MACHINE DURATION",
+     "Set one machine's clock skew from the lab clock (0 removes it).",
+     "The skew is set, not added (clock advance --machine adds). Logs System event 1 on the\n"
+     "machine.\n"},
+    {"clock", "show", cmd_clock_show, "[--json]", "The lab time, its offset, and each machine's skew and time.",
+     "  --json   {\"lab_time\",\"lab_time_unix\",\"offset_seconds\",\"wall_time\",\n"
+     "            \"machines\":[{\"name\",\"skew_seconds\",\"now\",\"now_unix\"}]}\n"},
+    {0},
+};

@@ -1,0 +1,140 @@
+/* wapsim connect: the tenant's client, hop by hop (client.h), printing each hop and
+ * where it stopped. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "client/client.h"
+#include "cli/cmd.h"
+
+static int cmd_connect(int argc, char **argv)
+{
+    static const struct option opts[] = {{"tenant", required_argument, NULL, 't'},
+                                         {"vm", required_argument, NULL, 'v'},
+                                         {"rdp", required_argument, NULL, 'r'},
+                                         {"save-rdp", required_argument, NULL, 's'},
+                                         {"password", required_argument, NULL, 'p'},
+                                         {"client", required_argument, NULL, 'c'},
+                                         {"legacy-gateway", no_argument, NULL, 'g'},
+                                         {"admin", no_argument, NULL, 'a'},
+                                         {"screenshot", required_argument, NULL, 'S'},
+                                         {"type", required_argument, NULL, 'T'},
+                                         {"hold", required_argument, NULL, 'H'},
+                                         {"json", no_argument, NULL, 'j'},
+                                         {"lab", required_argument, NULL, 'l'},
+                                         {0, 0, 0, 0}};
+    ws_connect_opts o = {0};
+    const char *lab = NULL;
+    int json = 0, admin = 0, ch;
+    optind = 0;
+    opterr = 0;
+    while ((ch = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
+        switch (ch) {
+        case 't': o.tenant = optarg; break;
+        case 'v': o.vm = optarg; break;
+        case 'r': o.rdp_file = optarg; break;
+        case 's': o.save_rdp = optarg; break;
+        case 'p': o.password = optarg; break;
+        case 'c':
+            /* Remote Desktop Connection 8.1 brought RDSTLS with a FedAuth token (REFERENCE.md section 9). */
+            if (strcmp(optarg, "8.1") == 0 || strcmp(optarg, "10") == 0)
+                o.no_rdstls = 0;
+            else if (strcmp(optarg, "8.0") == 0 || strcmp(optarg, "7") == 0 || strcmp(optarg, "6.1") == 0)
+                o.no_rdstls = 1;
+            else
+                return ws_cmd_usage_error("unknown --client '%s' (8.1, 10, 8.0, 7 or 6.1)", optarg);
+            break;
+        case 'g': o.legacy_gateway = 1; break;
+        case 'a': admin = 1; break;
+        case 'S': o.screenshot = optarg; break;
+        case 'T': o.type_text = optarg; break;
+        case 'H': {
+            char *end;
+            long v = strtol(optarg, &end, 10);
+            if (*end || v < 0 || v > 3600)
+                return ws_cmd_usage_error("bad --hold '%s' (seconds, 0..3600)", optarg);
+            o.hold_seconds = (int)v;
+            break;
+        }
+        case 'j': json = 1; break;
+        case 'l': lab = optarg; break;
+        default: return ws_cmd_bad_option(ch, argv);
+        }
+    }
+    if (optind < argc)
+        return ws_cmd_usage_error("unexpected argument '%s'", argv[optind]);
+    if (admin && !o.vm && !o.rdp_file)
+        return ws_cmd_usage_error("connect --admin needs --vm (or --rdp FILE)");
+    if (!admin && !o.rdp_file && (!o.tenant || !o.vm))
+        return ws_cmd_usage_error("connect needs --tenant and --vm (or --rdp FILE, or --admin --vm)");
+    if (!o.vm)
+        o.vm = "(file)";
+    ws_state *st;
+    int rc = ws_cmd_open_lab(lab, &st);
+    if (rc)
+        return rc;
+    char admin_pw[128];
+    if (admin) {
+        /* The lab's fabric administrator, as VMConnect asks for it. */
+        o.admin_user = "CONTOSO\\hvadmin";
+        if (ws_lab_password(st, o.admin_user, admin_pw, sizeof admin_pw) != 0) {
+            ws_state_close(st);
+            return ws_cmd_usage_error("the lab has no account %s", o.admin_user);
+        }
+        o.admin_password = o.password ? o.password : admin_pw;
+        o.no_rdstls = 1;
+    }
+    ws_connect_result r;
+    rc = ws_connect(st, &o, &r);
+    ws_state_close(st);
+    if (json) {
+        cJSON *out = cJSON_CreateObject();
+        cJSON_AddBoolToObject(out, "ok", rc == 0);
+        cJSON_AddStringToObject(out, "stage", r.stage);
+        if (r.has_code)
+            cJSON_AddNumberToObject(out, "code", r.code);
+        else
+            cJSON_AddNullToObject(out, "code");
+        cJSON_AddStringToObject(out, "message", rc == 0 ? "connected" : r.message);
+        cJSON *hops = cJSON_AddArrayToObject(out, "hops");
+        for (int i = 0; i < r.nhops; i++) {
+            cJSON *h = cJSON_CreateObject();
+            cJSON_AddStringToObject(h, "stage", r.hops[i].stage);
+            cJSON_AddBoolToObject(h, "ok", r.hops[i].ok);
+            cJSON_AddStringToObject(h, "detail", r.hops[i].detail);
+            cJSON_AddItemToArray(hops, h);
+        }
+        ws_cmd_print_json(out);
+    } else {
+        for (int i = 0; i < r.nhops; i++)
+            printf("%-14s %-4s %s\n", r.hops[i].stage, r.hops[i].ok ? "ok" : "FAIL", r.hops[i].detail);
+        if (rc == 0)
+            printf("connected: %s (last hop %s)\n", admin ? "the administrator is on the console" : "the tenant is on the console", r.stage);
+        else if (r.has_code)
+            printf("stopped at %s, code %u (0x%X)\n", r.stage, r.code, r.code);
+        else
+            printf("stopped at %s\n", r.stage);
+    }
+    return rc == 0 ? 0 : WS_EXIT_FAIL;
+}
+
+const ws_cmd ws_cmds_connect[] = {
+    {NULL, "connect", cmd_connect,
+     "(--tenant T --vm V | --rdp FILE | --admin --vm V) [--screenshot FILE] [--save-rdp FILE] [--client 8.1|8.0]\n"
+     "       [--legacy-gateway] [--json]",
+     "Connect to a VM's console as the tenant's Remote Desktop Connection would.",
+     "Hops: portal, rdp-signature, direct, gateway-tls, gateway-auth, channel, host-tls, host-auth, console.\n"
+     "  --admin            the administrator's path (VMConnect): straight to the VM's host, TLS without\n"
+     "                     RDSTLS, CONTOSO\\hvadmin's credentials in the Client Info; with --rdp FILE the\n"
+     "                     same credentials through the gateway\n"
+     "  --screenshot FILE  write the console frame (PPM), to compare with <lab>/console/<vm>.ppm\n"
+     "  --type TEXT        type TEXT once the console is on screen (the screenshot is taken after it)\n"
+     "  --hold SECONDS     keep the console open; reports it if another connection takes it over\n"
+     "  --rdp FILE         use this .rdp file instead of asking the portal\n"
+     "  --client 8.0       a client before 8.1: no RDSTLS, so no way to present the VMToken\n"
+     "  --legacy-gateway   RDG_OUT_DATA + RDG_IN_DATA (chunked) instead of a websocket\n"
+     "  --json             {\"ok\",\"stage\",\"code\",\"message\",\"hops\":[{\"stage\",\"ok\",\"detail\"}]}\n"
+     "Exit 0 only when the last hop succeeds.\n"},
+    {0},
+};

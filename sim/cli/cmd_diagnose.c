@@ -1,0 +1,167 @@
+/* wapsim diagnose: what is wrong with the lab's Console Connect deployment, and how
+ * to repair it (diagnose.h does the checks). Exit 0 with no findings, 1 with any,
+ * 2 for a bad value (an unknown VM, no lab). */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cmd.h"
+#include "train/diagnose.h"
+#include "train/exercise.h"
+
+/* Text wrapped at width columns, each line indented. */
+static void wrapped(const char *indent, const char *text, int width)
+{
+    const char *p = text;
+    int col = 0;
+    fputs(indent, stdout);
+    col = (int)strlen(indent);
+    int start = col;
+    while (*p) {
+        while (*p == ' ')
+            p++;
+        if (!*p)
+            break;
+        size_t w = strcspn(p, " ");
+        if (col > start && col + 1 + (int)w > width) {
+            printf("\n%s", indent);
+            col = start;
+        } else if (col > start) {
+            putchar(' ');
+            col++;
+        }
+        fwrite(p, 1, w, stdout);
+        col += (int)w;
+        p += w;
+    }
+    putchar('\n');
+}
+
+static void print_text(const ws_diagnosis *d, const char *lab, const char *vm)
+{
+    int errors = 0, warnings = 0;
+    for (int i = 0; i < d->n; i++)
+        if (d->findings[i].severity == WS_DIAG_WARNING)
+            warnings++;
+        else
+            errors++;
+    if (d->n == 0)
+        printf("Diagnosis of %s%s%s: no findings. Every requirement checked holds.\n", lab, vm ? " for VM " : "",
+               vm ? vm : "");
+    else
+        printf("Diagnosis of %s%s%s: %d finding%s (%d error%s, %d warning%s).\n", lab, vm ? " for VM " : "",
+               vm ? vm : "", d->n, d->n == 1 ? "" : "s", errors, errors == 1 ? "" : "s", warnings,
+               warnings == 1 ? "" : "s");
+    for (int i = 0; i < d->n; i++) {
+        const ws_finding *f = &d->findings[i];
+        printf("\n%s  %s  on %s\n", f->severity == WS_DIAG_WARNING ? "WARNING" : "ERROR", f->id, f->machine);
+        wrapped("  ", f->summary, 100);
+        if (f->evidence[0]) {
+            char *line = ws_printf("Evidence: %s", f->evidence);
+            wrapped("  ", line, 100);
+            free(line);
+        }
+        if (f->nfix) {
+            printf("  Fix:\n");
+            for (int k = 0; k < f->nfix; k++)
+                printf("    %s\n", f->fix[k]);
+        }
+    }
+    if (d->nchecks) {
+        size_t len = 0;
+        for (int i = 0; i < d->nchecks; i++)
+            len += strlen(d->checks[i]) + 2;
+        char *all = calloc(1, len + 16);
+        if (!all)
+            abort();
+        strcat(all, "Checked: ");
+        for (int i = 0; i < d->nchecks; i++) {
+            strcat(all, d->checks[i]);
+            strcat(all, i + 1 < d->nchecks ? "; " : ".");
+        }
+        putchar('\n');
+        wrapped("", all, 100);
+        free(all);
+    }
+}
+
+static int cmd_diagnose(int argc, char **argv)
+{
+    static const struct option opts[] = {{"vm", required_argument, NULL, 'v'},
+                                         {"json", no_argument, NULL, 'j'},
+                                         {"lab", required_argument, NULL, 'l'},
+                                         {0, 0, 0, 0}};
+    const char *lab = NULL, *vm = NULL;
+    int json = 0, ch;
+    optind = 0;
+    opterr = 0;
+    while ((ch = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
+        switch (ch) {
+        case 'v': vm = optarg; break;
+        case 'j': json = 1; break;
+        case 'l': lab = optarg; break;
+        default: return ws_cmd_bad_option(ch, argv);
+        }
+    }
+    if (optind < argc)
+        return ws_cmd_usage_error("unexpected argument '%s'", argv[optind]);
+    if (vm && !*vm)
+        return ws_cmd_usage_error("option '--vm' needs a VM name");
+    ws_state *st;
+    int rc = ws_cmd_open_lab(lab, &st);
+    if (rc)
+        return rc;
+    ws_attempt att;
+    if (ws_exercise_current(st, &att) == WS_ATTEMPT_ACTIVE && !att.allow_diagnose) {
+        ws_state_close(st);
+        return ws_cmd_usage_error("diagnose is not available during an exercise (the trainer did not start it "
+                                  "with --allow-diagnose)");
+    }
+    ws_diag_opts o = {.vm = vm};
+    ws_diagnosis d;
+    ws_error e;
+    if (ws_diagnose(st, &o, &d, &e) != 0) {
+        ws_state_close(st);
+        return ws_cmd_usage_error("%s", e.msg);
+    }
+    if (json)
+        ws_cmd_print_json(ws_diagnosis_json(&d));
+    else
+        print_text(&d, st->lab_dir, vm);
+    rc = d.n ? WS_EXIT_FAIL : WS_EXIT_OK;
+    ws_diagnosis_free(&d);
+    ws_state_close(st);
+    return rc;
+}
+
+const ws_cmd ws_cmds_diagnose[] = {
+    {NULL, "diagnose", cmd_diagnose, "[--vm V] [--json]",
+     "What is wrong with Console Connect in this lab, and how to repair it.",
+     "Checks every requirement of the field note by reading the lab's configuration and\n"
+     "probing the running lab, in this order:\n"
+     "  1. processes     the lab and each machine's service (lab-down, process-down)\n"
+     "  2. clocks        each machine's clock against the lab's, bound by the token time to\n"
+     "                   live (clock-skew)\n"
+     "  3. VMM           the certificates VMM signs with: configured, private key, validity,\n"
+     "                   key usage, EKU, CSP (vmm-cert-*)\n"
+     "  4. hosts         each host's agent, asked from the VMM server's address: its\n"
+     "                   TrustedIssuerCertificateHashes and LocalMachine\\My; the chain to its\n"
+     "                   LocalMachine\\Root on its clock (host-trust-list-stale,\n"
+     "                   vmm-cert-not-in-host-my, vmm-cert-not-trusted-on-host)\n"
+     "  5. gateway trust FedAuthSettings.TrustedIssuerCertificates and the gateway's stores\n"
+     "                   (gateway-issuer-not-trusted, vmm-cert-not-trusted-on-gateway)\n"
+     "  6. gateway TLS   a TLS handshake from the tenant's PC: the served certificate against\n"
+     "                   the bound one (gateway-cert-stale), then the bound one against the\n"
+     "                   cloud's RD Gateway FQDN (gateway-fqdn-mismatch, gateway-cert-no-dns-san,\n"
+     "                   gateway-cert-expired, gateway-cert-eku, ...)\n"
+     "  7. host TLS      each host's console certificate against the name the .rdp file\n"
+     "                   gives it (host-cert-name-mismatch, vmm-host-id-mode)\n"
+     "Each finding names one cause, once, at its machine, with the values seen and the repair\n"
+     "as wapsim commands and as the real PowerShell or portal step.\n"
+     "  --vm V    host checks only for V's host (the other checks still run)\n"
+     "  --json    {\"findings\":[{\"id\",\"machine\",\"severity\":\"error|warning\",\"summary\",\n"
+     "            \"evidence\",\"fix\":[\"wapsim ...\",\"PowerShell: ...\"]}],\"checks\":[...]}\n"
+     "Exit 0 with no findings, 1 with any, 2 for an unknown VM or an unusable lab.\n"},
+    {0},
+};

@@ -1,0 +1,84 @@
+/* wapsim host set: a Hyper-V host's console settings, as an administrator changes
+ * Msvm_TerminalServiceSettingData through WMI. The host reads them at each console
+ * connection (host/rdp.c), so a change takes effect at the next connection. */
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/cmd.h"
+#include "lab/eventlog.h"
+#include "lab/machine.h"
+#include "lab/settings.h"
+
+#define HYPERV_CHANNEL "Microsoft-Windows-Hyper-V-VMMS-Admin"
+#define HYPERV_SOURCE "Hyper-V-VMMS"
+#define EV_SETTINGS_CHANGED 14170 /* [model: the id is not public] */
+
+static int cmd_host_set(int argc, char **argv)
+{
+    static const struct option opts[] = {{"rdstls-reply-version", required_argument, NULL, 'r'},
+                                         {"lab", required_argument, NULL, 'l'},
+                                         {0, 0, 0, 0}};
+    const char *lab = NULL, *version = NULL;
+    int ch;
+    optind = 0;
+    opterr = 0;
+    while ((ch = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
+        switch (ch) {
+        case 'r': version = optarg; break;
+        case 'l': lab = optarg; break;
+        default: return ws_cmd_bad_option(ch, argv);
+        }
+    }
+    if (optind >= argc)
+        return ws_cmd_usage_error("which host? (wapsim host set HOST --rdstls-reply-version 1|echo)");
+    if (optind + 1 < argc)
+        return ws_cmd_usage_error("unexpected argument '%s'", argv[optind + 1]);
+    const char *host = argv[optind];
+    if (!version)
+        return ws_cmd_usage_error("nothing to set on '%s' (--rdstls-reply-version 1|echo)", host);
+    if (strcmp(version, "1") != 0 && strcmp(version, "echo") != 0)
+        return ws_cmd_usage_error("bad --rdstls-reply-version '%s' (1 or echo)", version);
+    ws_state *st;
+    int rc = ws_cmd_open_lab(lab, &st);
+    if (rc)
+        return rc;
+    ws_machine m;
+    ws_error e;
+    if (ws_machine_get(st, host, &m, &e) != 0) {
+        ws_state_close(st);
+        return ws_cmd_usage_error("unknown machine '%s'", host);
+    }
+    if (strcmp(m.role, "host") != 0) {
+        ws_state_close(st);
+        return ws_cmd_usage_error("'%s' is not a Hyper-V host (its role is %s)", host, m.role);
+    }
+    char old[32] = "";
+    if (ws_setting_get(st, m.name, WS_SET_RDSTLS_REPLY_VERSION, old, sizeof old) != 0)
+        snprintf(old, sizeof old, "1");
+    if (ws_setting_set(st, m.name, WS_SET_RDSTLS_REPLY_VERSION, version, &e) != 0) {
+        ws_state_close(st);
+        ws_warn("%s", e.msg);
+        return WS_EXIT_FAIL;
+    }
+    ws_event(st, m.name, HYPERV_CHANNEL, HYPERV_SOURCE, EV_SETTINGS_CHANGED, WS_LEVEL_INFO,
+             "Msvm_TerminalServiceSettingData changed: RDSTLS Auth response Version = %s (was %s).", version, old);
+    printf("%s: RDSTLS Auth response Version set to %s (was %s)%s; takes effect at the next console connection.\n",
+           m.name, version, old,
+           strcmp(version, "echo") == 0 ? ": the request's Version, as FreeRDP 3.30 and later need"
+                                        : ": Version 1, as FreeRDP 3.29 needs");
+    ws_state_close(st);
+    return 0;
+}
+
+const ws_cmd ws_cmds_host[] = {
+    {"host", "set", cmd_host_set, "HOST --rdstls-reply-version 1|echo",
+     "Change a Hyper-V host's console settings (Msvm_TerminalServiceSettingData).",
+     "  --rdstls-reply-version 1|echo\n"
+     "           the Version of the host's RDSTLS Auth response: 1 (the default; FreeRDP 3.29\n"
+     "           accepts only Version 1) or echo (the request's Version; FreeRDP 3.30 and later\n"
+     "           require it). Both clients send identical requests, so the host cannot tell\n"
+     "           them apart (REFERENCE.md section 8). Read at each console connection.\n"
+     "HOST must be a machine with role host (hv01, hv02).\n"},
+    {0},
+};

@@ -1,0 +1,135 @@
+/* wapsim lab init | lab accounts: creating a lab and listing its accounts. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cmd.h"
+#include "lab/lab.h"
+
+static int lab_init(int argc, char **argv)
+{
+    static const struct option opts[] = {{"subnet", required_argument, NULL, 's'},
+                                         {"fresh-keys", no_argument, NULL, 'f'},
+                                         {"json", no_argument, NULL, 'j'},
+                                         {"lab", required_argument, NULL, 'l'},
+                                         {0, 0, 0, 0}};
+    ws_lab_init_opts o = {0};
+    const char *lab_opt = NULL;
+    int json = 0, ch;
+    optind = 0;
+    opterr = 0;
+    while ((ch = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
+        switch (ch) {
+        case 's': o.subnet = optarg; break;
+        case 'f': o.fresh_keys = 1; break;
+        case 'j': json = 1; break;
+        case 'l': lab_opt = optarg; break;
+        default: return ws_cmd_bad_option(ch, argv);
+        }
+    }
+    if (optind < argc - 1)
+        return ws_cmd_usage_error("unexpected argument '%s'", argv[optind + 1]);
+    o.dir = optind < argc ? argv[optind] : ws_lab_dir(lab_opt ? lab_opt : ws_cli_lab);
+    if (!json)
+        fprintf(stderr, "lab init: creating %s ...\n", o.dir);
+    ws_lab_init_result r;
+    ws_error e;
+    if (ws_lab_init(&o, &r, &e) != 0) {
+        ws_warn("%s", e.msg);
+        return WS_EXIT_USAGE;
+    }
+    char abs[4096];
+    if (!realpath(o.dir, abs))
+        snprintf(abs, sizeof abs, "%s", o.dir);
+    if (json) {
+        cJSON *out = cJSON_CreateObject();
+        cJSON_AddStringToObject(out, "lab", abs);
+        cJSON_AddStringToObject(out, "subnet", r.subnet);
+        cJSON_AddBoolToObject(out, "keys_from_template", r.keys_from_template);
+        cJSON *accounts = cJSON_AddArrayToObject(out, "accounts");
+        for (int i = 0; i < WS_LAB_ACCOUNTS; i++) {
+            cJSON *a = cJSON_CreateObject();
+            cJSON_AddStringToObject(a, "account", r.accounts[i].name);
+            cJSON_AddStringToObject(a, "role", r.accounts[i].role);
+            cJSON_AddStringToObject(a, "password", r.accounts[i].password);
+            cJSON_AddItemToArray(accounts, a);
+        }
+        ws_cmd_print_json(out);
+        return 0;
+    }
+    printf("Created lab %s on subnet %s (keys %s).\n\n", abs, r.subnet,
+           r.keys_from_template ? "copied from the template" : "generated");
+    printf("Accounts (listed again by 'wapsim lab accounts'):\n");
+    for (int i = 0; i < WS_LAB_ACCOUNTS; i++)
+        printf("  %-18s %-13s %s\n", r.accounts[i].name, r.accounts[i].role, r.accounts[i].password);
+    printf("\nNext: wapsim --lab %s up\n", o.dir);
+    return 0;
+}
+
+static int lab_accounts(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"json", no_argument, NULL, 'j'}, {"lab", required_argument, NULL, 'l'}, {0, 0, 0, 0}};
+    const char *lab_opt = NULL;
+    int json = 0, ch;
+    optind = 0;
+    opterr = 0;
+    while ((ch = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
+        switch (ch) {
+        case 'j': json = 1; break;
+        case 'l': lab_opt = optarg; break;
+        default: return ws_cmd_bad_option(ch, argv);
+        }
+    }
+    if (optind < argc)
+        return ws_cmd_usage_error("unexpected argument '%s'", argv[optind]);
+    ws_state *st;
+    int rc = ws_cmd_open_lab(lab_opt, &st);
+    if (rc)
+        return rc;
+    char path[4200];
+    snprintf(path, sizeof path, "%s/accounts.json", st->lab_dir);
+    ws_state_close(st);
+    unsigned char *data;
+    size_t len;
+    ws_error e;
+    if (ws_read_file(path, 1 << 20, &data, &len, &e) != 0) {
+        ws_warn("%s", e.msg);
+        return WS_EXIT_USAGE;
+    }
+    cJSON *arr = cJSON_ParseWithLength((const char *)data, len);
+    free(data);
+    if (!cJSON_IsArray(arr)) {
+        cJSON_Delete(arr);
+        ws_warn("%s is damaged", path);
+        return WS_EXIT_USAGE;
+    }
+    if (json) {
+        ws_cmd_print_json(arr);
+        return 0;
+    }
+    printf("%-18s %-13s %s\n", "ACCOUNT", "ROLE", "PASSWORD");
+    cJSON *a;
+    cJSON_ArrayForEach(a, arr)
+    {
+        printf("%-18s %-13s %s\n", cJSON_GetStringValue(cJSON_GetObjectItem(a, "account")),
+               cJSON_GetStringValue(cJSON_GetObjectItem(a, "role")),
+               cJSON_GetStringValue(cJSON_GetObjectItem(a, "password")));
+    }
+    cJSON_Delete(arr);
+    return 0;
+}
+
+const ws_cmd ws_cmds_lab[] = {
+    {"lab", "init", lab_init, "[DIR] [--subnet 127.X.Y.0/24] [--fresh-keys] [--json]",
+     "Create a lab with the default, healthy world.",
+     "DIR defaults to --lab, $WAPSIM_LAB, or ./lab; it is created with mode 0700.\n"
+     "  --subnet S     the lab's /24 in 127.0.0.0/8 (default: chosen from DIR, skipping\n"
+     "                 subnets a running lab uses; a subnet in use is refused)\n"
+     "  --fresh-keys   generate new keys instead of copying the key template\n"
+     "  --json         print {\"lab\",\"subnet\",\"keys_from_template\",\"accounts\":[...]}\n"},
+    {"lab", "accounts", lab_accounts, "[--json]", "List the lab's accounts and their passwords.",
+     "  --json   print [{\"account\":...,\"role\":...,\"password\":...}]\n"},
+    {0},
+};

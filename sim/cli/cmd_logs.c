@@ -1,0 +1,132 @@
+/* wapsim logs: the lab's event log, every machine's channels, as Event Viewer
+ * shows them. */
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "lab/clock.h"
+#include "cli/cmd.h"
+#include "lab/eventlog.h"
+#include "lab/machine.h"
+
+static void format_ms(int64_t ms, char *out, size_t n)
+{
+    char base[32];
+    ws_time_format(ms / 1000, base, sizeof base);
+    base[strlen(base) - 1] = '\0'; /* drop the Z to add milliseconds */
+    snprintf(out, n, "%s.%03dZ", base, (int)(ms % 1000));
+}
+
+static int print_text(const ws_event_rec *r, void *arg)
+{
+    (void)arg;
+    char when[48];
+    format_ms(r->time_ms, when, sizeof when);
+    if (strcmp(r->channel, WS_CHANNEL_TRACE) == 0) {
+        printf("%s %-7s %s trace block:\n", when, r->machine, r->source);
+        const char *p = r->text;
+        while (*p) {
+            const char *nl = strchr(p, '\n');
+            int len = nl ? (int)(nl - p) : (int)strlen(p);
+            printf("    %.*s\n", len, p);
+            p += len + (nl ? 1 : 0);
+        }
+        return 0;
+    }
+    printf("%s %-7s %s %d %s [%s] %s\n", when, r->machine, r->channel, r->event_id, r->level, r->source, r->text);
+    return 0;
+}
+
+static int add_json(const ws_event_rec *r, void *arg)
+{
+    cJSON *o = cJSON_CreateObject();
+    char when[48];
+    format_ms(r->time_ms, when, sizeof when);
+    cJSON_AddNumberToObject(o, "record", (double)r->id);
+    cJSON_AddStringToObject(o, "time", when);
+    cJSON_AddStringToObject(o, "machine", r->machine);
+    cJSON_AddStringToObject(o, "channel", r->channel);
+    cJSON_AddStringToObject(o, "source", r->source);
+    cJSON_AddNumberToObject(o, "event_id", r->event_id);
+    cJSON_AddStringToObject(o, "level", r->level);
+    cJSON_AddStringToObject(o, "text", r->text);
+    cJSON_AddItemToArray(arg, o);
+    return 0;
+}
+
+static int cmd_logs(int argc, char **argv)
+{
+    static const struct option opts[] = {{"machine", required_argument, NULL, 'm'},
+                                         {"channel", required_argument, NULL, 'c'},
+                                         {"since", required_argument, NULL, 's'},
+                                         {"json", no_argument, NULL, 'j'},
+                                         {"lab", required_argument, NULL, 'l'},
+                                         {0, 0, 0, 0}};
+    ws_event_filter f = {0};
+    const char *lab = NULL, *since = NULL;
+    int json = 0, ch;
+    optind = 0;
+    opterr = 0;
+    while ((ch = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
+        switch (ch) {
+        case 'm': f.machine = optarg; break;
+        case 'c': f.channel = optarg; break;
+        case 's': since = optarg; break;
+        case 'j': json = 1; break;
+        case 'l': lab = optarg; break;
+        default: return ws_cmd_bad_option(ch, argv);
+        }
+    }
+    if (optind < argc)
+        return ws_cmd_usage_error("unexpected argument '%s'", argv[optind]);
+    ws_state *st;
+    int rc = ws_cmd_open_lab(lab, &st);
+    if (rc)
+        return rc;
+    ws_error e;
+    if (f.machine && !ws_machine_exists(st, f.machine)) {
+        ws_state_close(st);
+        return ws_cmd_usage_error("unknown machine '%s'", f.machine);
+    }
+    if (since) {
+        /* A duration means "this long ago on the lab clock"; otherwise a time. */
+        int64_t secs, t;
+        if (ws_time_parse(since, &t, NULL) == 0 && (t < 0 || t > 32503680000LL)) { /* beyond year 3000 */
+            ws_state_close(st);
+            return ws_cmd_usage_error("bad --since '%s': out of range", since);
+        }
+        if (ws_duration_parse(since, &secs, NULL) == 0)
+            f.since_ms = (ws_clock_now(st, NULL) - (secs < 0 ? -secs : secs)) * 1000;
+        else if (ws_time_parse(since, &t, NULL) == 0)
+            f.since_ms = t * 1000;
+        else {
+            ws_state_close(st);
+            return ws_cmd_usage_error("bad --since '%s' (a duration like 10m, or a time like 2026-11-25T18:00:00Z)",
+                                      since);
+        }
+    }
+    cJSON *arr = json ? cJSON_CreateArray() : NULL;
+    rc = ws_event_foreach(st, &f, json ? add_json : print_text, arr, &e);
+    ws_state_close(st);
+    if (rc != 0) {
+        cJSON_Delete(arr);
+        ws_warn("%s", e.msg);
+        return WS_EXIT_FAIL;
+    }
+    if (json)
+        ws_cmd_print_json(arr);
+    return 0;
+}
+
+const ws_cmd ws_cmds_logs[] = {
+    {NULL, "logs", cmd_logs, "[--machine M] [--channel C] [--since T] [--json]",
+     "The lab's event log: every machine's channels and trace blocks.",
+     "  --machine M   one machine's records (hv01, rdgw01, ...)\n"
+     "  --channel C   one channel, as Windows names it: System, Application, VMM, Trace,\n"
+     "                Microsoft-Windows-TerminalServices-Gateway/Operational\n"
+     "  --since T     records from T on: a duration back (10m, 2h) or a time\n"
+     "                (2026-11-25T18:00:00Z) on the lab clock\n"
+     "  --json        [{\"record\",\"time\",\"machine\",\"channel\",\"source\",\"event_id\",\"level\",\"text\"}]\n"},
+    {0},
+};

@@ -1,0 +1,199 @@
+/* wapsim rdp-file | rdp-verify: the tenant's browser asking the portal for a console,
+ * and checking an .rdp file's signature as Remote Desktop Connection does.
+ * (vmm fedauth, New-SCVMConnectFedAuth, is in cmd_vmm.c with the other VMM commands.) */
+#include <cjson/cJSON.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "crypto/cert.h"
+#include "client/client.h"
+#include "lab/clock.h"
+#include "cli/cmd.h"
+#include "svc/httpc.h"
+#include "lab/lab.h"
+#include "lab/machine.h"
+#include "wire/rdpfile.h"
+#include "lab/store.h"
+
+static void print_failure_json(const ws_http_response *rs)
+{
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddBoolToObject(o, "ok", 0);
+    cJSON_AddNumberToObject(o, "http_status", (double)rs->status);
+    cJSON_AddStringToObject(o, "content_type", rs->content_type);
+    cJSON *body = cJSON_ParseWithLength((const char *)rs->body, rs->body_len);
+    if (body)
+        cJSON_AddItemToObject(o, "body", body);
+    else
+        cJSON_AddStringToObject(o, "body", (const char *)rs->body);
+    ws_cmd_print_json(o);
+}
+
+static int cmd_rdp_file(int argc, char **argv)
+{
+    static const struct option opts[] = {{"tenant", required_argument, NULL, 't'},
+                                         {"vm", required_argument, NULL, 'v'},
+                                         {"out", required_argument, NULL, 'o'},
+                                         {"password", required_argument, NULL, 'p'},
+                                         {"json", no_argument, NULL, 'j'},
+                                         {"lab", required_argument, NULL, 'l'},
+                                         {0, 0, 0, 0}};
+    const char *lab = NULL, *tenant = NULL, *vm = NULL, *out = NULL, *password = NULL;
+    int json = 0, ch;
+    optind = 0;
+    opterr = 0;
+    while ((ch = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
+        switch (ch) {
+        case 't': tenant = optarg; break;
+        case 'v': vm = optarg; break;
+        case 'o': out = optarg; break;
+        case 'p': password = optarg; break;
+        case 'j': json = 1; break;
+        case 'l': lab = optarg; break;
+        default: return ws_cmd_bad_option(ch, argv);
+        }
+    }
+    if (optind < argc)
+        return ws_cmd_usage_error("unexpected argument '%s'", argv[optind]);
+    if (!tenant || !vm || !out)
+        return ws_cmd_usage_error("rdp-file needs --tenant, --vm and --out");
+    ws_state *st;
+    int rc = ws_cmd_open_lab(lab, &st);
+    if (rc)
+        return rc;
+    char pw[128];
+    if (!password) {
+        if (ws_lab_password(st, tenant, pw, sizeof pw) != 0) {
+            ws_state_close(st);
+            return ws_cmd_usage_error("unknown tenant '%s' (see wapsim lab accounts)", tenant);
+        }
+        password = pw;
+    }
+    ws_error e;
+    ws_http_response rs = {0};
+    rc = WS_EXIT_FAIL;
+    if (ws_browser_get_console(st, tenant, password, vm, &rs, &e) != 0)
+        goto transport;
+    if (rs.status != 200 || strcmp(rs.content_type, "application/x-rdp") != 0)
+        goto refused;
+    if (ws_write_file(out, rs.body, rs.body_len, 0600, &e) != 0) {
+        ws_warn("%s", e.msg);
+        goto done;
+    }
+    if (json) {
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddBoolToObject(o, "ok", 1);
+        cJSON_AddStringToObject(o, "file", out);
+        cJSON_AddNumberToObject(o, "bytes", (double)rs.body_len);
+        ws_cmd_print_json(o);
+    } else {
+        printf("Saved %s (%zu bytes, %s)\n", out, rs.body_len, rs.content_type);
+    }
+    rc = 0;
+    goto done;
+refused:
+    if (json)
+        print_failure_json(&rs);
+    else
+        printf("The browser received HTTP %ld (%s) instead of an .rdp file:\n%s\n", rs.status,
+               rs.content_type[0] ? rs.content_type : "no content type", (const char *)rs.body);
+    goto done;
+transport:
+    if (json) {
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddBoolToObject(o, "ok", 0);
+        cJSON_AddNullToObject(o, "http_status");
+        cJSON_AddStringToObject(o, "error", e.msg);
+        ws_cmd_print_json(o);
+    } else {
+        printf("The browser could not reach the portal: %s\n", e.msg);
+    }
+done:
+    ws_http_response_free(&rs);
+    ws_state_close(st);
+    return rc;
+}
+
+static int cmd_rdp_verify(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"json", no_argument, NULL, 'j'}, {"lab", required_argument, NULL, 'l'}, {0, 0, 0, 0}};
+    const char *lab = NULL;
+    int json = 0, ch;
+    optind = 0;
+    opterr = 0;
+    while ((ch = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
+        switch (ch) {
+        case 'j': json = 1; break;
+        case 'l': lab = optarg; break;
+        default: return ws_cmd_bad_option(ch, argv);
+        }
+    }
+    if (optind != argc - 1)
+        return ws_cmd_usage_error("which file? (wapsim rdp-verify FILE)");
+    const char *file = argv[optind];
+    unsigned char *data;
+    size_t len;
+    ws_error e;
+    if (ws_read_file(file, WS_RDP_FILE_MAX, &data, &len, &e) != 0) {
+        ws_warn("%s", e.msg);
+        return WS_EXIT_USAGE;
+    }
+    ws_rdp_file f;
+    int rc = ws_rdp_parse(data, len, &f, &e);
+    free(data);
+    if (rc != 0) {
+        ws_warn("%s: %s", file, e.msg);
+        return WS_EXIT_USAGE;
+    }
+    ws_state *st;
+    if ((rc = ws_cmd_open_lab(lab, &st))) {
+        ws_rdp_free(&f);
+        return rc;
+    }
+    STACK_OF(X509) *roots = ws_store_certs(st, "client", "Root", NULL);
+    ws_rdp_signature sig;
+    memset(&sig, 0, sizeof sig);
+    int valid = ws_rdp_verify(&f, roots, ws_clock_now(st, "client"), &sig, &e) == 0;
+    char *subject = sig.signer ? ws_cert_subject(sig.signer) : NULL;
+    if (json) {
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddBoolToObject(o, "signed", valid);
+        if (!valid)
+            cJSON_AddStringToObject(o, "error", e.msg);
+        if (subject) {
+            cJSON_AddStringToObject(o, "signer_subject", subject);
+            cJSON_AddStringToObject(o, "signer_thumbprint", sig.thumbprint);
+        }
+        cJSON_AddBoolToObject(o, "trusted_by_client", valid && sig.trusted);
+        if (valid && !sig.trusted)
+            cJSON_AddStringToObject(o, "trust_error", sig.trust_error);
+        ws_cmd_print_json(o);
+    } else if (valid) {
+        printf("Signature: valid\nSigner:    %s\nThumbprint: %s\nPublisher trusted by the client: %s%s%s\n", subject,
+               sig.thumbprint, sig.trusted ? "yes" : "no (Remote Desktop Connection warns: unknown publisher)",
+               sig.trusted ? "" : ": ", sig.trusted ? "" : sig.trust_error);
+    } else {
+        printf("Signature: not valid: %s\n", e.msg);
+    }
+    free(subject);
+    X509_free(sig.signer);
+    sk_X509_pop_free(roots, X509_free);
+    ws_state_close(st);
+    ws_rdp_free(&f);
+    return valid ? 0 : WS_EXIT_FAIL;
+}
+
+const ws_cmd ws_cmds_console[] = {
+    {NULL, "rdp-file", cmd_rdp_file, "--tenant T --vm V --out FILE [--password P] [--json]",
+     "Do what the tenant's browser does: sign in, ask for a VM's console, save the file.",
+     "Resolves names through the lab's hosts file and trusts the client machine's Root store.\n"
+     "The password defaults to the lab's (wapsim lab accounts). On failure prints what the\n"
+     "browser received instead of an .rdp file and exits 1.\n"
+     "  --json   {\"ok\":true,\"file\":...} or {\"ok\":false,\"http_status\":500,\"content_type\":...,\"body\":{...}}\n"},
+    {NULL, "rdp-verify", cmd_rdp_verify, "FILE [--json]",
+     "Check an .rdp file's signature and whether the client trusts its publisher.", NULL},
+    {0},
+};

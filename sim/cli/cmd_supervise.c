@@ -1,0 +1,156 @@
+/* wapsim up | down | status, and the hidden __supervise that `up` starts. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cmd.h"
+#include "lab/lab.h"
+#include "svc/supervisor.h"
+
+/* Options shared by up, down and status. */
+static int parse(int argc, char **argv, const char **lab, int *json, int *timeout_s)
+{
+    static const struct option opts[] = {{"lab", required_argument, NULL, 'l'},
+                                         {"json", no_argument, NULL, 'j'},
+                                         {"timeout", required_argument, NULL, 't'},
+                                         {0, 0, 0, 0}};
+    int ch;
+    optind = 0;
+    opterr = 0;
+    while ((ch = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
+        switch (ch) {
+        case 'l': *lab = optarg; break;
+        case 'j':
+            if (!json)
+                return ws_cmd_usage_error("%s has no --json", argv[0]);
+            *json = 1;
+            break;
+        case 't': {
+            char *end;
+            long v = strtol(optarg, &end, 10);
+            if (!timeout_s || *end || v < 1 || v > 600)
+                return ws_cmd_usage_error("bad --timeout '%s' (seconds, 1..600)", optarg);
+            *timeout_s = (int)v;
+            break;
+        }
+        default: return ws_cmd_bad_option(ch, argv);
+        }
+    }
+    if (optind < argc)
+        return ws_cmd_usage_error("unexpected argument '%s'", argv[optind]);
+    return 0;
+}
+
+static int cmd_up(int argc, char **argv)
+{
+    const char *lab = NULL;
+    int timeout_s = 20;
+    int rc = parse(argc, argv, &lab, NULL, &timeout_s);
+    ws_state *st;
+    if (rc || (rc = ws_cmd_open_lab(lab, &st)))
+        return rc;
+    ws_error e;
+    rc = ws_lab_up(st, timeout_s * 1000, 0, &e);
+    ws_state_close(st);
+    if (rc != 0) {
+        ws_warn("up: %s", e.msg);
+        return WS_EXIT_FAIL;
+    }
+    return 0;
+}
+
+static int cmd_down(int argc, char **argv)
+{
+    const char *lab = NULL;
+    int rc = parse(argc, argv, &lab, NULL, NULL);
+    ws_state *st;
+    if (rc || (rc = ws_cmd_open_lab(lab, &st)))
+        return rc;
+    int stopped = 0;
+    ws_error e;
+    rc = ws_lab_down(st, &stopped, &e);
+    ws_state_close(st);
+    if (rc != 0) {
+        ws_warn("down: %s", e.msg);
+        return WS_EXIT_FAIL;
+    }
+    fprintf(stderr, "down: stopped %d process%s\n", stopped, stopped == 1 ? "" : "es");
+    return 0;
+}
+
+static int cmd_status(int argc, char **argv)
+{
+    const char *lab = NULL;
+    int json = 0;
+    int rc = parse(argc, argv, &lab, &json, NULL);
+    ws_state *st;
+    if (rc || (rc = ws_cmd_open_lab(lab, &st)))
+        return rc;
+    ws_proc_status *list = NULL;
+    int n = 0;
+    ws_error e;
+    if (ws_lab_status(st, &list, &n, &e) != 0) {
+        ws_warn("%s", e.msg);
+        ws_state_close(st);
+        return WS_EXIT_FAIL;
+    }
+    pid_t sup = ws_supervisor_pid(st);
+    if (json) {
+        cJSON *out = cJSON_CreateObject();
+        cJSON *machines = cJSON_AddArrayToObject(out, "machines");
+        for (int i = 0; i < n; i++) {
+            cJSON *m = cJSON_CreateObject();
+            cJSON_AddStringToObject(m, "name", list[i].machine);
+            cJSON_AddStringToObject(m, "program", list[i].program);
+            if (list[i].pid)
+                cJSON_AddNumberToObject(m, "pid", list[i].pid);
+            else
+                cJSON_AddNullToObject(m, "pid");
+            cJSON_AddStringToObject(m, "address", list[i].address);
+            cJSON_AddNumberToObject(m, "port", list[i].port);
+            cJSON_AddBoolToObject(m, "healthy", list[i].healthy);
+            cJSON_AddNumberToObject(m, "restarts", list[i].restarts);
+            if (list[i].stopped)
+                cJSON_AddBoolToObject(m, "stopped", 1); /* by `wapsim service stop` */
+            cJSON_AddItemToArray(machines, m);
+        }
+        ws_cmd_print_json(out);
+    } else {
+        char subnet[32] = "?";
+        ws_meta_get(st, "subnet", subnet, sizeof subnet);
+        printf("lab %s, subnet %s, supervisor %s\n", st->lab_dir, subnet, sup ? "running" : "not running");
+        printf("%-8s %-15s %-8s %-22s %-8s %s\n", "MACHINE", "PROGRAM", "PID", "ADDRESS", "HEALTHY", "RESTARTS");
+        for (int i = 0; i < n; i++) {
+            char addr[80], pid[16] = "-";
+            snprintf(addr, sizeof addr, "%s:%d", list[i].address, list[i].port);
+            if (list[i].pid)
+                snprintf(pid, sizeof pid, "%ld", (long)list[i].pid);
+            printf("%-8s %-15s %-8s %-22s %-8s %d\n", list[i].machine, list[i].program, pid, addr,
+                   list[i].stopped ? "stopped" : list[i].healthy ? "yes" : "no", list[i].restarts);
+        }
+    }
+    free(list);
+    ws_state_close(st);
+    return 0;
+}
+
+static int cmd_supervise(int argc, char **argv)
+{
+    const char *lab = NULL;
+    int rc = parse(argc, argv, &lab, NULL, NULL);
+    if (rc)
+        return rc;
+    return ws_supervisor_run(ws_lab_dir(lab ? lab : ws_cli_lab));
+}
+
+const ws_cmd ws_cmds_run[] = {
+    {NULL, "up", cmd_up, "[--timeout SECONDS]", "Start the lab: one process per machine, supervised.",
+     "Returns when every machine answers its health probe (default timeout 20 s), or\n"
+     "fails naming the machine that did not, with its last log line.\n"},
+    {NULL, "down", cmd_down, "", "Stop every process of the lab.", NULL},
+    {NULL, "status", cmd_status, "[--json]", "Each machine's program, pid, address, health and restarts.",
+     "  --json   {\"machines\":[{\"name\",\"program\",\"pid\",\"address\",\"port\",\"healthy\",\"restarts\"}]}\n"},
+    {NULL, "__supervise", cmd_supervise, "", "(internal) the supervisor daemon that `up` starts.", NULL},
+    {0},
+};

@@ -1,0 +1,168 @@
+/* wapsim: the operator's console. Creates and runs labs, changes their
+ * configuration as the real cmdlets do, and reads what the lab shows. Each
+ * subcommand lives in a cmd_*.c file; this file is the dispatch table. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cmd.h"
+#include "lab/lab.h"
+#include "base/util.h"
+
+#define WAPSIM_VERSION "0.1.0"
+
+const char *ws_cli_lab;
+
+static const ws_cmd *const tables[] = {ws_cmds_lab, ws_cmds_run, ws_cmds_logs, ws_cmds_cert, ws_cmds_console, ws_cmds_connect,
+                                       ws_cmds_host, ws_cmds_service,
+                                       ws_cmds_vmm, ws_cmds_fabric, ws_cmds_clock,
+                                       ws_cmds_scenario, ws_cmds_diagnose, ws_cmds_exercise};
+
+static void print_usage(FILE *out)
+{
+    fprintf(out, "usage: wapsim [--lab DIR] COMMAND [ARGS...]\n\n"
+                 "A lab simulator of Windows Azure Pack Console Connect.\n"
+                 "The lab is --lab DIR, else $WAPSIM_LAB, else ./lab.\n\nCommands:\n");
+    for (size_t t = 0; t < sizeof tables / sizeof tables[0]; t++)
+        for (const ws_cmd *c = tables[t]; c->name; c++) {
+            if (c->name[0] == '_')
+                continue;
+            char name[64];
+            snprintf(name, sizeof name, "%s%s%s", c->group ? c->group : "", c->group ? " " : "", c->name);
+            fprintf(out, "  %-16s %s\n", name, c->summary);
+        }
+    fprintf(out, "\nRun 'wapsim COMMAND --help' for a command's options.\n");
+}
+
+void ws_cmd_help(const ws_cmd *c)
+{
+    printf("usage: wapsim %s%s%s %s\n\n%s\n", c->group ? c->group : "", c->group ? " " : "", c->name, c->usage,
+           c->summary);
+    if (c->help)
+        printf("\n%s", c->help);
+}
+
+int ws_cmd_open_lab(const char *lab_option, ws_state **st)
+{
+    ws_error e;
+    const char *dir = ws_lab_dir(lab_option ? lab_option : ws_cli_lab);
+    if (ws_lab_open(dir, st, &e) != 0) {
+        ws_warn("%s", e.msg);
+        return WS_EXIT_USAGE;
+    }
+    return 0;
+}
+
+void ws_cmd_print_json(cJSON *json)
+{
+    char *text = cJSON_Print(json);
+    printf("%s\n", text);
+    cJSON_free(text);
+    cJSON_Delete(json);
+}
+
+int ws_cmd_usage_error(const char *fmt, ...)
+{
+    va_list ap;
+    fprintf(stderr, "wapsim: ");
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+    return WS_EXIT_USAGE;
+}
+
+static const ws_cmd *find(const char *group, const char *name)
+{
+    for (size_t t = 0; t < sizeof tables / sizeof tables[0]; t++)
+        for (const ws_cmd *c = tables[t]; c->name; c++)
+            if (((!c->group && !group) || (c->group && group && strcmp(c->group, group) == 0)) &&
+                name && strcmp(c->name, name) == 0)
+                return c;
+    return NULL;
+}
+
+static int is_group(const char *word)
+{
+    for (size_t t = 0; t < sizeof tables / sizeof tables[0]; t++)
+        for (const ws_cmd *c = tables[t]; c->name; c++)
+            if (c->group && strcmp(c->group, word) == 0)
+                return 1;
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    ws_progname = "wapsim";
+    setvbuf(stdout, NULL, _IOLBF, 0);
+    int i = 1;
+    /* Global options before the command. */
+    while (i < argc && argv[i][0] == '-') {
+        if (strcmp(argv[i], "--lab") == 0) {
+            if (i + 1 >= argc || !argv[i + 1][0])
+                return ws_cmd_usage_error("option '--lab' needs a directory");
+            ws_cli_lab = argv[i + 1];
+            i += 2;
+        } else if (strncmp(argv[i], "--lab=", 6) == 0) {
+            if (!argv[i][6])
+                return ws_cmd_usage_error("option '--lab' needs a directory");
+            ws_cli_lab = argv[i] + 6;
+            i++;
+        } else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            print_usage(stdout);
+            return 0;
+        } else if (strcmp(argv[i], "--version") == 0) {
+            printf("wapsim %s\n", WAPSIM_VERSION);
+            return 0;
+        } else {
+            return ws_cmd_usage_error("unknown option '%s' (see wapsim --help)", argv[i]);
+        }
+    }
+    if (i >= argc) {
+        print_usage(stderr);
+        return WS_EXIT_USAGE;
+    }
+    if (strcmp(argv[i], "help") == 0) {
+        print_usage(stdout);
+        return 0;
+    }
+    const ws_cmd *c;
+    if (is_group(argv[i])) {
+        const char *group = argv[i];
+        if (i + 1 >= argc || strcmp(argv[i + 1], "--help") == 0) {
+            printf("usage: wapsim %s SUBCOMMAND\n\n", group);
+            for (size_t t = 0; t < sizeof tables / sizeof tables[0]; t++)
+                for (const ws_cmd *k = tables[t]; k->name; k++)
+                    if (k->group && strcmp(k->group, group) == 0)
+                        printf("  %s %-10s %s\n", group, k->name, k->summary);
+            return i + 1 >= argc ? WS_EXIT_USAGE : 0;
+        }
+        c = find(group, argv[i + 1]);
+        if (!c)
+            return ws_cmd_usage_error("unknown command '%s %s' (see wapsim %s --help)", group, argv[i + 1], group);
+        i++;
+    } else {
+        c = find(NULL, argv[i]);
+        if (!c)
+            return ws_cmd_usage_error("unknown command '%s' (see wapsim --help)", argv[i]);
+    }
+    /* --help right after the command or as its last word; elsewhere it may be a value. */
+    if (i + 1 < argc && (strcmp(argv[i + 1], "--help") == 0 || strcmp(argv[i + 1], "-h") == 0 ||
+                         strcmp(argv[argc - 1], "--help") == 0)) {
+        ws_cmd_help(c);
+        return 0;
+    }
+    return c->run(argc - i, argv + i);
+}
+
+int ws_cmd_bad_option(int ch, char **argv)
+{
+    extern int optind, optopt;
+    const char *arg = argv[optind - 1];
+    if (ch == ':')
+        return ws_cmd_usage_error("option '%s' needs a value", arg);
+    if (optopt)
+        return ws_cmd_usage_error("unknown option '-%c'", optopt);
+    return ws_cmd_usage_error("unknown option '%s'", arg);
+}

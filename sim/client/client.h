@@ -1,0 +1,75 @@
+/* client: the tenant's PC. What a browser and Remote Desktop Connection 8.1 do, hop by
+ * hop, with the lab's names as the PC resolves them (the lab's hosts file) and the
+ * trust of the `client` machine's Root store on its lab clock. The hops:
+ *   portal        sign in, ask for the VM's console, get the .rdp file
+ *   rdp-signature check the file's signature (an unknown publisher is a warning)
+ *   direct        gatewayusagemethod 2: try the host first (the PC cannot resolve it)
+ *   gateway-tls   TLS to gatewayhostname: chain, name, validity (50331653/4/5)
+ *   gateway-auth  MS-TSGU handshake and TUNNEL_CREATE with the HostToken (50331701)
+ *   channel       CHANNEL_CREATE to full address:server port
+ *   host-tls      pre-connection PDU, X.224 (RDSTLS|SSL), TLS with the host (0x607)
+ *   host-auth     RDSTLS with the VMToken: the host's result code
+ *   console       the RDP connection sequence up to the first whole frame of the VM console
+ * Used by `wapsim connect` and, in-process, by the benchmarks. */
+#ifndef WAPSIM_CLIENT_H
+#define WAPSIM_CLIENT_H
+
+#include <stdint.h>
+
+#include "svc/httpc.h"
+#include "lab/state.h"
+
+/* The browser: sign in to the portal as tenant and ask for vm's console (by name or
+ * id). 0 when the portal answered (*rs holds whatever it answered: an .rdp file or an
+ * error body); -1 when it could not be reached (e says why). */
+int ws_browser_get_console(ws_state *st, const char *tenant, const char *password, const char *vm,
+                           ws_http_response *rs, ws_error *e);
+/* The lab password of an account, from the lab owner's accounts.json. */
+int ws_lab_password(ws_state *st, const char *account, char *out, size_t n);
+
+typedef struct ws_connect_opts {
+    const char *tenant;
+    const char *password; /* NULL: the lab's */
+    const char *vm;
+    const char *rdp_file; /* use this file instead of asking the portal */
+    const char *save_rdp; /* keep the file the portal handed out here */
+    int legacy_gateway;   /* RDG_OUT_DATA + RDG_IN_DATA instead of a websocket */
+    int no_rdstls;        /* a client before 8.1: offers TLS only, cannot present the VMToken */
+    const char *screenshot;     /* write the console frame here (PPM), after typed keys if any */
+    const char *type_text;      /* type these characters once the console is on screen */
+    int hold_seconds;           /* keep the console open this long (a second connection may take it over) */
+    const char *admin_user;     /* the administrator's path: Client Info credentials ("CONTOSO\\hvadmin") */
+    const char *admin_password;
+    int direct_fd;              /* internal: a connection straight to the host (the administrator's path) */
+} ws_connect_opts;
+
+#define WS_MAX_HOPS 12
+
+typedef struct ws_hop {
+    char stage[24];
+    int ok;
+    char detail[700];
+} ws_hop;
+
+typedef struct ws_connect_result {
+    int ok;
+    char stage[24];  /* where it stopped, or the last hop reached */
+    int has_code;
+    uint32_t code;   /* the disconnect code, HRESULT or RDSTLS result */
+    char message[800];
+    ws_hop hops[WS_MAX_HOPS];
+    int nhops;
+} ws_connect_result;
+
+/* An MS-TSGU tunnel to an .rdp file's gateway, created with its HostToken and
+ * authorized, held open without a channel (load tests); NULL when it could not be
+ * made (r says where it stopped). */
+struct ws_rdp_file;
+typedef struct gwlink ws_gw_tunnel;
+ws_gw_tunnel *ws_gateway_tunnel_open(ws_state *st, const struct ws_rdp_file *f, int legacy, ws_connect_result *r);
+void ws_gateway_tunnel_close(ws_gw_tunnel *t);
+
+/* Run the hops; 0 when the last hop built so far succeeded. */
+int ws_connect(ws_state *st, const ws_connect_opts *o, ws_connect_result *r);
+
+#endif

@@ -1,0 +1,45 @@
+/* eventlog: the lab's event log, one table for every machine, as Windows keeps one
+ * per machine: time (the machine's lab clock), machine, channel, source, event id,
+ * level and text. Trace blocks (the VMM trace) are records of channel "Trace" whose
+ * text spans lines. */
+#ifndef WAPSIM_EVENTLOG_H
+#define WAPSIM_EVENTLOG_H
+
+#include <stdint.h>
+
+#include "lab/state.h"
+
+/* Channels a component writes to, spelt as Windows spells them. */
+#define WS_CHANNEL_SYSTEM "System"
+#define WS_CHANNEL_APPLICATION "Application"
+#define WS_CHANNEL_GATEWAY "Microsoft-Windows-TerminalServices-Gateway/Operational"
+#define WS_CHANNEL_VMM "VMM"
+#define WS_CHANNEL_TRACE "Trace"
+
+#define WS_LEVEL_INFO "Information"
+#define WS_LEVEL_WARNING "Warning"
+#define WS_LEVEL_ERROR "Error"
+
+int ws_event(ws_state *st, const char *machine, const char *channel, const char *source, int event_id,
+             const char *level, const char *fmt, ...) __attribute__((format(printf, 7, 8)));
+int ws_trace(ws_state *st, const char *machine, const char *source, const char *text);
+
+typedef struct ws_event_rec {
+    int64_t id;
+    int64_t time_ms;
+    const char *machine, *channel, *source, *level, *text;
+    int event_id;
+} ws_event_rec;
+
+typedef struct ws_event_filter {
+    const char *machine; /* NULL: all */
+    const char *channel; /* NULL: all */
+    int64_t since_ms;    /* 0: all */
+    int64_t after_id;    /* 0: all */
+} ws_event_filter;
+
+/* Calls fn for each matching record in order; fn returns non-zero to stop. */
+int ws_event_foreach(ws_state *st, const ws_event_filter *f, int (*fn)(const ws_event_rec *, void *), void *arg,
+                     ws_error *e);
+
+#endif

@@ -1,0 +1,523 @@
+/* lab: see lab.h. */
+#include "lab/lab.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <cjson/cJSON.h>
+#include <openssl/evp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "lab/accounts.h"
+#include "crypto/cert.h"
+#include "lab/clock.h"
+#include "lab/eventlog.h"
+#include "lab/machine.h"
+#include "base/net.h"
+#include "lab/settings.h"
+#include "lab/store.h"
+#include "lab/vault.h"
+
+/* The default world. Addresses are the last octet in the lab's /24. */
+static const struct {
+    const char *name, *fqdn, *public_fqdn, *role;
+    int octet, port;
+} default_machines[] = {
+    {"portal", "portal.contoso.com", "portal.contoso.com", "portal", 10, 30081},
+    {"spf01", "spf01.fabric.contoso.local", NULL, "spf", 11, 8090},
+    {"vmm01", "vmm01.fabric.contoso.local", NULL, "vmm", 12, 8100},
+    {"rdgw01", "rdgw01.fabric.contoso.local", "rdgw.contoso.com", "gateway", 13, 8443},
+    {"client", "client.contoso.com", NULL, "client", 14, 0},
+    {"hv01", "hv01.fabric.contoso.local", NULL, "host", 15, 2179},
+    {"hv02", "hv02.fabric.contoso.local", NULL, "host", 16, 2179},
+};
+#define N_MACHINES (sizeof default_machines / sizeof default_machines[0])
+
+#define DAYS(n) ((int64_t)(n) * 86400)
+
+/* The default certificates, in creation order (an issuer before what it issues). */
+static const struct {
+    const char *name, *subject, *san, *eku, *key_usage, *csp, *issuer;
+    int is_ca, days;
+} default_certs[] = {
+    {"lab-root-ca", "CN=Contoso Root CA", NULL, NULL, "digitalSignature", NULL, NULL, 1, 3650},
+    /* The VMM certificate of the makecert recipe (REFERENCE.md section 2). */
+    {"vmm-console", "CN=Remote Console Connect", NULL, "clientAuth", "digitalSignature", WS_CSP_ENHANCED_RSA_AES,
+     NULL, 0, 365},
+    {"rdgw-ssl", "CN=rdgw.contoso.com", "DNS:rdgw.contoso.com", "serverAuth", "digitalSignature,keyEncipherment",
+     WS_CSP_SCHANNEL, "lab-root-ca", 0, 365},
+    {"portal-ssl", "CN=portal.contoso.com", "DNS:portal.contoso.com", "serverAuth",
+     "digitalSignature,keyEncipherment", WS_CSP_SCHANNEL, "lab-root-ca", 0, 365},
+    {"spf-ssl", "CN=spf01.fabric.contoso.local", "DNS:spf01.fabric.contoso.local", "serverAuth",
+     "digitalSignature,keyEncipherment", WS_CSP_SCHANNEL, "lab-root-ca", 0, 365},
+    {"hv01-rdp", "CN=hv01.fabric.contoso.local", "DNS:hv01.fabric.contoso.local", "serverAuth",
+     "digitalSignature,keyEncipherment", WS_CSP_SCHANNEL, "lab-root-ca", 0, 365},
+    {"hv02-rdp", "CN=hv02.fabric.contoso.local", "DNS:hv02.fabric.contoso.local", "serverAuth",
+     "digitalSignature,keyEncipherment", WS_CSP_SCHANNEL, "lab-root-ca", 0, 365},
+};
+#define N_CERTS (sizeof default_certs / sizeof default_certs[0])
+
+/* A template older than this is remade, so a new lab's certificates are nearly a year
+ * from expiry. */
+#define TEMPLATE_MAX_AGE DAYS(30)
+
+const char *ws_lab_dir(const char *from_option)
+{
+    if (from_option && *from_option)
+        return from_option;
+    const char *env = getenv("WAPSIM_LAB");
+    return env && *env ? env : "./lab";
+}
+
+int ws_lab_open(const char *dir, ws_state **st, ws_error *e)
+{
+    return ws_state_open(dir, 0, st, e);
+}
+
+int ws_subnet_prefix(const char *subnet, char *prefix, size_t n)
+{
+    unsigned a, b, c, d, bits;
+    char tail;
+    if (!subnet || sscanf(subnet, "%u.%u.%u.%u/%u%c", &a, &b, &c, &d, &bits, &tail) != 5 || a != 127 ||
+        b > 255 || c > 255 || d != 0 || bits != 24 || (b == 0 && c == 0))
+        return -1;
+    snprintf(prefix, n, "127.%u.%u.", b, c);
+    return 0;
+}
+
+int ws_subnet_in_use(const char *subnet)
+{
+    char prefix[32], addr[48];
+    if (ws_subnet_prefix(subnet, prefix, sizeof prefix) != 0)
+        return 0;
+    for (size_t i = 0; i < N_MACHINES; i++) {
+        if (!default_machines[i].port)
+            continue;
+        snprintf(addr, sizeof addr, "%s%d", prefix, default_machines[i].octet);
+        if (!ws_tcp_port_free(addr, default_machines[i].port))
+            return 1;
+    }
+    return 0;
+}
+
+int ws_lab_hosts_lookup(const char *lab_dir, const char *name, char *address, size_t n)
+{
+    char path[4200], line[1024];
+    snprintf(path, sizeof path, "%s/hosts", lab_dir);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return -1;
+    int found = -1;
+    while (found != 0 && fgets(line, sizeof line, f)) {
+        char *hash = strchr(line, '#');
+        if (hash)
+            *hash = '\0';
+        char *save = NULL, *addr = strtok_r(line, " \t\r\n", &save);
+        for (char *h = addr ? strtok_r(NULL, " \t\r\n", &save) : NULL; h; h = strtok_r(NULL, " \t\r\n", &save)) {
+            if (strcasecmp(h, name) == 0) {
+                snprintf(address, n, "%s", addr);
+                found = 0;
+                break;
+            }
+        }
+    }
+    fclose(f);
+    return found;
+}
+
+void ws_template_path(char *out, size_t n)
+{
+    const char *dir = getenv("WAPSIM_CACHE");
+    char buf[4096];
+    if (!dir || !*dir) {
+        const char *xdg = getenv("XDG_CACHE_HOME");
+        const char *home = getenv("HOME");
+        if (xdg && *xdg)
+            snprintf(buf, sizeof buf, "%s/wapsim", xdg);
+        else
+            snprintf(buf, sizeof buf, "%s/.cache/wapsim", home && *home ? home : "/tmp");
+        dir = buf;
+    }
+    /* The schema version and the certificates' format (2: self-signed ones carry an authority
+     * key identifier): a template of another format is not reused. */
+    snprintf(out, n, "%s/template-v%d-c2.db", dir, ws_state_schema_version());
+}
+
+/* FNV-1a of the lab's path picks its default subnet, so labs in different
+ * directories rarely meet; a subnet a running lab uses is skipped. */
+static void choose_subnet(const char *abs_dir, char *out, size_t n)
+{
+    uint32_t h = 2166136261u;
+    for (const char *p = abs_dir; *p; p++)
+        h = (h ^ (unsigned char)*p) * 16777619u;
+    /* 127.64.0.0 - 127.126.255.0: about 16,000 subnets away from the host's 127.0.0.x. */
+    for (unsigned i = 0; i < 256; i++) {
+        unsigned v = (h + i * 2654435761u) % (63u * 256u);
+        snprintf(out, n, "127.%u.%u.0/24", 64 + v / 256, v % 256);
+        if (!ws_subnet_in_use(out))
+            return;
+    }
+}
+
+/* Certificates from the template when it is fresh and complete. */
+static int certs_from_template(ws_state *st, const char *template_path)
+{
+    ws_state *t = NULL;
+    ws_error e;
+    if (access(template_path, R_OK) != 0 || ws_state_open_file(template_path, 0, 0, &t, &e) != 0)
+        return -1;
+    int ok = 1;
+    int64_t now = ws_clock_now(st, NULL);
+    for (size_t i = 0; ok && i < N_CERTS; i++) {
+        X509 *c = NULL;
+        EVP_PKEY *k = NULL;
+        if (ws_vault_get(t, default_certs[i].name, &c, &k, NULL, &e) != 0 || !k ||
+            now - ws_cert_not_before(c) > TEMPLATE_MAX_AGE || ws_cert_not_before(c) > now + 3600)
+            ok = 0;
+        X509_free(c);
+        EVP_PKEY_free(k);
+    }
+    ws_state_close(t);
+    if (!ok)
+        return -1;
+    /* ATTACH is not allowed inside a transaction: copy before the world's. */
+    sqlite3_stmt *s = ws_state_prepare(st, "ATTACH DATABASE ? AS template", NULL);
+    if (!s)
+        return -1;
+    sqlite3_bind_text(s, 1, template_path, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(s) == SQLITE_DONE ? 0 : -1;
+    sqlite3_finalize(s);
+    if (rc != 0)
+        return -1;
+    s = ws_state_prepare(st, "INSERT INTO certificates SELECT * FROM template.certificates WHERE name = ?", NULL);
+    for (size_t i = 0; s && rc == 0 && i < N_CERTS; i++) {
+        sqlite3_reset(s);
+        sqlite3_bind_text(s, 1, default_certs[i].name, -1, SQLITE_STATIC);
+        if (sqlite3_step(s) != SQLITE_DONE || sqlite3_changes(st->db) != 1)
+            rc = -1;
+    }
+    if (!s)
+        rc = -1;
+    sqlite3_finalize(s);
+    sqlite3_exec(st->db, "DETACH DATABASE template", NULL, NULL, NULL);
+    return rc;
+}
+
+static int make_certs(ws_state *st, ws_error *e)
+{
+    int64_t now = ws_clock_now(st, NULL);
+    for (size_t i = 0; i < N_CERTS; i++) {
+        X509 *issuer = NULL, *cert = NULL;
+        EVP_PKEY *issuer_key = NULL, *key = NULL;
+        if (default_certs[i].issuer &&
+            ws_vault_get(st, default_certs[i].issuer, &issuer, &issuer_key, NULL, e) != 0)
+            return -1;
+        /* Back-date by an hour, as CAs do, so small clock skews do not matter. */
+        ws_cert_spec spec = {
+            .subject = default_certs[i].subject,
+            .san = default_certs[i].san,
+            .eku = default_certs[i].eku,
+            .key_usage = default_certs[i].key_usage,
+            .is_ca = default_certs[i].is_ca,
+            .key_bits = 2048,
+            .not_before = now - 3600,
+            .not_after = now - 3600 + DAYS(default_certs[i].days),
+        };
+        int rc = ws_cert_create(&spec, issuer, issuer_key, &cert, &key, e);
+        if (rc == 0)
+            rc = ws_vault_put(st, default_certs[i].name, cert, key, default_certs[i].csp, e);
+        X509_free(issuer);
+        EVP_PKEY_free(issuer_key);
+        X509_free(cert);
+        EVP_PKEY_free(key);
+        if (rc != 0)
+            return -1;
+    }
+    return 0;
+}
+
+static int save_template(ws_state *st, const char *template_path)
+{
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%s", template_path);
+    char *slash = strrchr(dir, '/');
+    if (slash)
+        *slash = '\0';
+    if (ws_mkdir_p(dir, 0700) != 0)
+        return -1;
+    char tmp[4200];
+    snprintf(tmp, sizeof tmp, "%s.tmp.%d", template_path, (int)getpid());
+    unlink(tmp);
+    sqlite3_stmt *s = ws_state_prepare(st, "VACUUM INTO ?", NULL);
+    if (!s)
+        return -1;
+    sqlite3_bind_text(s, 1, tmp, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(s) == SQLITE_DONE ? 0 : -1;
+    sqlite3_finalize(s);
+    if (rc == 0 && (chmod(tmp, 0600) != 0 || rename(tmp, template_path) != 0))
+        rc = -1;
+    if (rc != 0)
+        unlink(tmp);
+    return rc;
+}
+
+static int add_store(ws_state *st, const char *machine, const char *store, const char *cert, int key, ws_error *e)
+{
+    return ws_store_add(st, machine, store, cert, key, e);
+}
+
+static int make_world(ws_state *st, const char *prefix, ws_lab_init_result *res, ws_error *e)
+{
+    for (size_t i = 0; i < N_MACHINES; i++) {
+        ws_machine m;
+        memset(&m, 0, sizeof m);
+        snprintf(m.name, sizeof m.name, "%s", default_machines[i].name);
+        snprintf(m.fqdn, sizeof m.fqdn, "%s", default_machines[i].fqdn);
+        if (default_machines[i].public_fqdn)
+            snprintf(m.public_fqdn, sizeof m.public_fqdn, "%s", default_machines[i].public_fqdn);
+        snprintf(m.address, sizeof m.address, "%s%d", prefix, default_machines[i].octet);
+        snprintf(m.role, sizeof m.role, "%s", default_machines[i].role);
+        m.port = default_machines[i].port;
+        if (ws_machine_add(st, &m, e) != 0)
+            return -1;
+    }
+
+    /* Stores: the VMM certificate with its key on VMM; its public part in My and
+     * Root of each host and of the gateway (a self-signed certificate must be in
+     * Root, REFERENCE.md section 2); the lab root everywhere; each TLS certificate
+     * with its key on its machine. */
+    if (add_store(st, "vmm01", "My", "vmm-console", 1, e) != 0)
+        return -1;
+    static const char *const trusting[] = {"hv01", "hv02", "rdgw01"};
+    for (size_t i = 0; i < 3; i++)
+        if (add_store(st, trusting[i], "My", "vmm-console", 0, e) != 0 ||
+            add_store(st, trusting[i], "Root", "vmm-console", 0, e) != 0)
+            return -1;
+    for (size_t i = 0; i < N_MACHINES; i++)
+        if (add_store(st, default_machines[i].name, "Root", "lab-root-ca", 0, e) != 0)
+            return -1;
+    static const char *const tls[][2] = {{"portal", "portal-ssl"}, {"spf01", "spf-ssl"}, {"rdgw01", "rdgw-ssl"},
+                                         {"hv01", "hv01-rdp"},     {"hv02", "hv02-rdp"}};
+    for (size_t i = 0; i < 5; i++)
+        if (add_store(st, tls[i][0], "My", tls[i][1], 1, e) != 0)
+            return -1;
+
+    /* Settings, as the cmdlets and consoles leave them on a healthy deployment. */
+    char tp[41];
+    if (ws_vault_thumbprint(st, "vmm-console", tp) != 0)
+        return ws_seterr(e, "vmm-console is missing from the vault");
+    static const char *const settings[][3] = {
+        {"vmm01", WS_SET_VMM_GATEWAY_CERT, "vmm-console"},
+        {"vmm01", WS_SET_VMM_HYPERV_CERT, "vmm-console"},
+        {"vmm01", WS_SET_VMM_HOST_ID_MODE, "FQDN"},
+        {"vmm01", WS_SET_VMM_TTL_MINUTES, "2"},
+        {"vmm01", WS_SET_VMM_DEFAULT_PORT, "2179"},
+        {"rdgw01", WS_SET_SSL_CERT, "rdgw-ssl"},
+        {"portal", WS_SET_SSL_CERT, "portal-ssl"},
+        {"spf01", WS_SET_SSL_CERT, "spf-ssl"},
+        {"hv01", WS_SET_AUTH_CERT, "hv01-rdp"},
+        {"hv02", WS_SET_AUTH_CERT, "hv02-rdp"},
+        {WS_SCOPE_CLOUD, WS_SET_CLOUD_RD_GATEWAY_FQDN, "rdgw.contoso.com"},
+    };
+    for (size_t i = 0; i < sizeof settings / sizeof settings[0]; i++)
+        if (ws_setting_set(st, settings[i][0], settings[i][1], settings[i][2], e) != 0)
+            return -1;
+    char stamp[37];
+    ws_guid_new(stamp);
+    if (ws_setting_set(st, "spf01", "stamp_id", stamp, e) != 0)
+        return -1;
+    for (size_t i = 0; i < 3; i++)
+        if (ws_trusted_issuer_add(st, trusting[i], tp, e) != 0)
+            return -1;
+
+    /* Accounts. Passwords are new for every lab; services keep hashes only. */
+    static const char *const accounts[WS_LAB_ACCOUNTS][2] = {
+        {"alice", "tenant"}, {"bob", "tenant"}, {"CONTOSO\\hvadmin", "fabric-admin"}, {"CONTOSO\\svc-spf", "service"}};
+    for (int i = 0; i < WS_LAB_ACCOUNTS; i++) {
+        ws_lab_account *a = &res->accounts[i];
+        snprintf(a->name, sizeof a->name, "%s", accounts[i][0]);
+        snprintf(a->role, sizeof a->role, "%s", accounts[i][1]);
+        if (ws_password_new(a->password, 17) != 0 || ws_account_add(st, a->name, a->role, a->password, e) != 0)
+            return -1;
+    }
+    /* The portal's registration of SPF: endpoint credentials, which WAP keeps in its
+     * configuration database [model: encrypted there]. */
+    if (ws_setting_set(st, "portal", "spf_user", res->accounts[3].name, e) != 0 ||
+        ws_setting_set(st, "portal", "spf_password", res->accounts[3].password, e) != 0)
+        return -1;
+
+    /* Tenants' subscriptions and VMs. */
+    static const struct {
+        const char *tenant, *subscription;
+    } subs[] = {{"alice", "Contoso Web"}, {"bob", "Fabrikam Dev"}};
+    char sub_ids[2][37];
+    for (int i = 0; i < 2; i++) {
+        ws_guid_new(sub_ids[i]);
+        if (ws_state_exec(st, e, "INSERT INTO subscriptions(id, tenant, name) VALUES(?, ?, ?)", 3, sub_ids[i],
+                          subs[i].tenant, subs[i].subscription) != 0)
+            return -1;
+    }
+    static const struct {
+        const char *name, *os, *host;
+        int sub;
+    } vms[] = {{"web01", "Windows Server 2012 R2", "hv01", 0},
+               {"db01", "Ubuntu 14.04 LTS", "hv02", 0},
+               {"app01", "Windows Server 2012 R2", "hv02", 1}};
+    for (size_t i = 0; i < 3; i++) {
+        char id[37];
+        ws_guid_new(id);
+        if (ws_state_exec(st, e, "INSERT INTO vms(id, name, os, state, subscription, host) VALUES(?,?,?,?,?,?)", 6,
+                          id, vms[i].name, vms[i].os, "Running", sub_ids[vms[i].sub], vms[i].host) != 0)
+            return -1;
+    }
+    return 0;
+}
+
+static int write_hosts(const char *dir, const char *prefix, ws_error *e)
+{
+    char path[4200];
+    snprintf(path, sizeof path, "%s/hosts", dir);
+    /* Only the public names: a tenant's PC cannot resolve the fabric's. */
+    char *text = ws_printf("# The names a tenant's PC can resolve (/etc/hosts format).\n"
+                           "# The fabric's names (*.fabric.contoso.local) resolve only inside the lab, except the\n"
+                           "# RD Gateway's: it sits in the DMZ and is registered under its machine name too.\n"
+                           "%s10\tportal.contoso.com\n"
+                           "%s13\trdgw.contoso.com\n"
+                           "%s13\trdgw01.fabric.contoso.local\n",
+                           prefix, prefix, prefix);
+    int rc = ws_write_file(path, text, strlen(text), 0644, e);
+    free(text);
+    return rc;
+}
+
+static int write_accounts(const char *dir, const ws_lab_init_result *res, ws_error *e)
+{
+    cJSON *arr = cJSON_CreateArray();
+    for (int i = 0; i < WS_LAB_ACCOUNTS; i++) {
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddStringToObject(o, "account", res->accounts[i].name);
+        cJSON_AddStringToObject(o, "role", res->accounts[i].role);
+        cJSON_AddStringToObject(o, "password", res->accounts[i].password);
+        cJSON_AddItemToArray(arr, o);
+    }
+    char *text = cJSON_Print(arr);
+    cJSON_Delete(arr);
+    char path[4200];
+    snprintf(path, sizeof path, "%s/accounts.json", dir);
+    char *body = ws_printf("%s\n", text);
+    int rc = ws_write_file(path, body, strlen(body), 0600, e);
+    free(body);
+    cJSON_free(text);
+    return rc;
+}
+
+int ws_lab_init(const ws_lab_init_opts *opts, ws_lab_init_result *res, ws_error *e)
+{
+    memset(res, 0, sizeof *res);
+    char prefix[32];
+    if (opts->subnet && ws_subnet_prefix(opts->subnet, prefix, sizeof prefix) != 0)
+        return ws_seterr(e, "bad subnet '%s' (use 127.X.Y.0/24, not 127.0.0.0/24)", opts->subnet);
+    if (opts->subnet && ws_subnet_in_use(opts->subnet))
+        return ws_seterr(e, "subnet %s is in use by another running lab", opts->subnet);
+    char path[4200];
+    snprintf(path, sizeof path, "%s/lab.db", opts->dir);
+    if (access(path, F_OK) == 0)
+        return ws_seterr(e, "a lab already exists at %s", opts->dir);
+    struct stat sb;
+    int created = 0;
+    if (stat(opts->dir, &sb) == 0) {
+        if (!S_ISDIR(sb.st_mode))
+            return ws_seterr(e, "%s exists and is not a directory", opts->dir);
+    } else {
+        if (ws_mkdir_p(opts->dir, 0700) != 0)
+            return ws_seterr(e, "cannot create %s: %s", opts->dir, strerror(errno));
+        created = 1;
+    }
+    char abs[4096];
+    if (!realpath(opts->dir, abs) || (created && chmod(abs, 0700) != 0))
+        return ws_seterr(e, "cannot use %s: %s", opts->dir, strerror(errno));
+    if (!created) {
+        /* An existing directory must be empty: lab init never takes over someone's files. */
+        DIR *d = opendir(abs);
+        struct dirent *ent;
+        int other = 0;
+        while (d && (ent = readdir(d)))
+            if (strcmp(ent->d_name, ".") != 0 && strcmp(ent->d_name, "..") != 0)
+                other = 1;
+        if (d)
+            closedir(d);
+        if (other)
+            return ws_seterr(e, "%s is not empty and is not a lab", opts->dir);
+        if (chmod(abs, 0700) != 0)
+            return ws_seterr(e, "cannot use %s: %s", opts->dir, strerror(errno));
+    }
+    if (opts->subnet)
+        snprintf(res->subnet, sizeof res->subnet, "%s", opts->subnet);
+    else
+        choose_subnet(abs, res->subnet, sizeof res->subnet);
+    ws_subnet_prefix(res->subnet, prefix, sizeof prefix);
+
+    /* Build the state in lab.db.new and rename it last: a lab init that is killed
+     * leaves no half-made lab behind. */
+    char tmp[4200], sub[4200];
+    snprintf(tmp, sizeof tmp, "%s/lab.db.new.%d", abs, (int)getpid());
+    for (const char *suffix = ""; suffix; suffix = *suffix ? NULL : "-wal") {
+        snprintf(sub, sizeof sub, "%s%s", tmp, suffix);
+        unlink(sub);
+    }
+    snprintf(sub, sizeof sub, "%s-shm", tmp);
+    unlink(sub);
+    ws_state *st = NULL;
+    if (ws_state_open_file(tmp, 1, 0, &st, e) != 0)
+        goto fail;
+    char template_path[4200];
+    ws_template_path(template_path, sizeof template_path);
+    res->keys_from_template = !opts->fresh_keys && certs_from_template(st, template_path) == 0;
+    if (ws_state_begin(st, e) != 0)
+        goto fail;
+    char *lab_name = strrchr(abs, '/');
+    if (ws_meta_set(st, "name", lab_name ? lab_name + 1 : abs, e) != 0 ||
+        ws_meta_set(st, "subnet", res->subnet, e) != 0 || ws_clock_set_offset(st, 0, e) != 0 ||
+        (!res->keys_from_template && make_certs(st, e) != 0) || make_world(st, prefix, res, e) != 0 ||
+        ws_event(st, "vmm01", WS_CHANNEL_APPLICATION, "wapsim", 1, WS_LEVEL_INFO,
+                 "Lab created on subnet %s (keys %s).", res->subnet,
+                 res->keys_from_template ? "copied from the template" : "generated") != 0) {
+        ws_state_rollback(st);
+        goto fail;
+    }
+    if (ws_state_commit(st, e) != 0)
+        goto fail;
+    if (!res->keys_from_template)
+        save_template(st, template_path); /* best effort: the lab is fine without it */
+    ws_state_close(st);
+    st = NULL;
+    /* link() publishes the file only if no lab.db exists: two inits of one directory
+     * cannot overwrite each other. */
+    if (link(tmp, path) != 0) {
+        ws_seterr(e, errno == EEXIST ? "a lab already exists at %s" : "cannot create %s", opts->dir);
+        unlink(tmp);
+        created = 0;
+        goto fail;
+    }
+    unlink(tmp);
+    char sub_dir[4200];
+    snprintf(sub_dir, sizeof sub_dir, "%s/run", abs);
+    mkdir(sub_dir, 0700);
+    snprintf(sub_dir, sizeof sub_dir, "%s/log", abs);
+    mkdir(sub_dir, 0700);
+    snprintf(sub_dir, sizeof sub_dir, "%s/console", abs);
+    mkdir(sub_dir, 0700);
+    if (write_hosts(abs, prefix, e) != 0 || write_accounts(abs, res, e) != 0)
+        return -1;
+    return 0;
+fail:
+    ws_state_close(st);
+    unlink(tmp);
+    if (created)
+        rmdir(abs);
+    return -1;
+}

@@ -1,0 +1,53 @@
+/* lab: a lab directory and the default world `wapsim lab init` creates in it.
+ *
+ * A lab is a directory (mode 0700) holding lab.db (state.h), a `hosts` file with the
+ * names a tenant's PC can resolve, accounts.json (the lab owner's copy of the
+ * passwords), run/ (pid files) and log/ (each process's output). The default world's
+ * names are a contract scenarios and docs refer to (issue "Foundation"). */
+#ifndef WAPSIM_LAB_H
+#define WAPSIM_LAB_H
+
+#include "lab/state.h"
+
+/* The lab directory an operator means: --lab, else $WAPSIM_LAB, else ./lab. */
+const char *ws_lab_dir(const char *from_option);
+/* Open an existing lab; e names the directory and what is wrong with it. */
+int ws_lab_open(const char *dir, ws_state **st, ws_error *e);
+
+typedef struct ws_lab_init_opts {
+    const char *dir;
+    const char *subnet; /* "127.X.Y.0/24", or NULL to choose one */
+    int fresh_keys;     /* ignore the key template */
+} ws_lab_init_opts;
+
+typedef struct ws_lab_account {
+    char name[64];
+    char role[16];
+    char password[32];
+} ws_lab_account;
+
+#define WS_LAB_ACCOUNTS 4
+
+typedef struct ws_lab_init_result {
+    char subnet[32];
+    int keys_from_template;
+    ws_lab_account accounts[WS_LAB_ACCOUNTS];
+} ws_lab_init_result;
+
+int ws_lab_init(const ws_lab_init_opts *opts, ws_lab_init_result *res, ws_error *e);
+
+/* "127.X.Y.0/24" -> "127.X.Y." prefix (for .10, .11, ...); -1 when not such a subnet. */
+int ws_subnet_prefix(const char *subnet, char *prefix, size_t n);
+/* 1 when a running process (another lab) listens on any of the default world's
+ * address:port pairs in that subnet. */
+int ws_subnet_in_use(const char *subnet);
+
+/* Look a name up in the lab's hosts file (what a tenant's PC can resolve); address
+ * receives the address. -1 when the name is not there. */
+int ws_lab_hosts_lookup(const char *lab_dir, const char *name, char *address, size_t n);
+
+/* Where lab init keeps its key template ($WAPSIM_CACHE, else $XDG_CACHE_HOME/wapsim,
+ * else ~/.cache/wapsim). */
+void ws_template_path(char *out, size_t n);
+
+#endif

@@ -1,0 +1,321 @@
+/* state: see state.h. */
+#include "lab/state.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* Migration N takes a file from user_version N-1 to N. Never edit a shipped
+ * migration: add a new one. */
+static const char *const migrations[] = {
+    /* 1: the world: machines, certificate vault, stores, settings, tenants and VMs,
+     * the event log, issued tokens, console sessions. */
+    "CREATE TABLE lab_meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);"
+    "CREATE TABLE machines("
+    "  name TEXT PRIMARY KEY, fqdn TEXT NOT NULL UNIQUE, public_fqdn TEXT,"
+    "  address TEXT NOT NULL UNIQUE,"
+    "  role TEXT NOT NULL CHECK(role IN ('portal','spf','vmm','gateway','host','client')),"
+    "  port INTEGER, skew_seconds INTEGER NOT NULL DEFAULT 0);"
+    "CREATE TABLE certificates("
+    "  name TEXT PRIMARY KEY, thumbprint TEXT NOT NULL CHECK(length(thumbprint) = 40),"
+    "  der BLOB NOT NULL, key_der BLOB, csp TEXT, created_at INTEGER NOT NULL);"
+    "CREATE INDEX certificates_by_thumbprint ON certificates(thumbprint);"
+    "CREATE TABLE store_entries("
+    "  machine TEXT NOT NULL REFERENCES machines(name) ON DELETE CASCADE,"
+    "  store TEXT NOT NULL CHECK(store IN ('My','Root')),"
+    "  certificate TEXT NOT NULL REFERENCES certificates(name) ON DELETE CASCADE,"
+    "  has_private_key INTEGER NOT NULL DEFAULT 0 CHECK(has_private_key IN (0,1)),"
+    "  PRIMARY KEY(machine, store, certificate));"
+    "CREATE TABLE settings(scope TEXT NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL,"
+    "  PRIMARY KEY(scope, key));"
+    "CREATE TABLE trusted_issuers("
+    "  machine TEXT NOT NULL REFERENCES machines(name) ON DELETE CASCADE,"
+    "  thumbprint TEXT NOT NULL CHECK(length(thumbprint) = 40),"
+    "  PRIMARY KEY(machine, thumbprint));"
+    "CREATE TABLE accounts(name TEXT PRIMARY KEY,"
+    "  role TEXT NOT NULL CHECK(role IN ('tenant','fabric-admin','service')),"
+    "  password_hash TEXT NOT NULL);"
+    "CREATE TABLE subscriptions(id TEXT PRIMARY KEY,"
+    "  tenant TEXT NOT NULL REFERENCES accounts(name) ON DELETE CASCADE, name TEXT NOT NULL);"
+    "CREATE TABLE vms(id TEXT PRIMARY KEY, name TEXT NOT NULL UNIQUE, os TEXT NOT NULL,"
+    "  state TEXT NOT NULL, subscription TEXT NOT NULL REFERENCES subscriptions(id) ON DELETE CASCADE,"
+    "  host TEXT NOT NULL REFERENCES machines(name));"
+    "CREATE TABLE events(id INTEGER PRIMARY KEY, time_ms INTEGER NOT NULL, machine TEXT NOT NULL,"
+    "  channel TEXT NOT NULL, source TEXT NOT NULL, event_id INTEGER NOT NULL,"
+    "  level TEXT NOT NULL, text TEXT NOT NULL);"
+    "CREATE INDEX events_by_machine ON events(machine, id);"
+    "CREATE TABLE tokens(id INTEGER PRIMARY KEY,"
+    "  kind TEXT NOT NULL CHECK(kind IN ('HostToken','VMToken')), vm TEXT NOT NULL,"
+    "  host TEXT NOT NULL, signer_thumbprint TEXT NOT NULL, issued_at INTEGER NOT NULL,"
+    "  expires_on INTEGER NOT NULL, token TEXT NOT NULL);"
+    "CREATE TABLE sessions(id INTEGER PRIMARY KEY, vm TEXT NOT NULL, tenant TEXT,"
+    "  host TEXT NOT NULL, started_at INTEGER NOT NULL, ended_at INTEGER,"
+    "  state TEXT NOT NULL, reason TEXT);",
+
+    /* 2: supervision: which program runs each machine, its pid and restart count. */
+    "CREATE TABLE processes("
+    "  machine TEXT PRIMARY KEY REFERENCES machines(name) ON DELETE CASCADE,"
+    "  program TEXT NOT NULL, pid INTEGER, restarts INTEGER NOT NULL DEFAULT 0,"
+    "  started_at_ms INTEGER);",
+
+    /* 3: training: exercise attempts. The scenario is named only by the SHA-256 of its
+     * text (nothing here names the fault); nonce matches <lab>/run/exercise.active. */
+    "CREATE TABLE exercises(id INTEGER PRIMARY KEY, scenario_hash TEXT NOT NULL,"
+    "  level INTEGER NOT NULL, started_at INTEGER NOT NULL, ended_at INTEGER,"
+    "  hints INTEGER NOT NULL DEFAULT 0,"
+    "  state TEXT NOT NULL CHECK(state IN ('active','solved','given-up','void')),"
+    "  score INTEGER, allow_diagnose INTEGER NOT NULL DEFAULT 0,"
+    "  lab_instance TEXT NOT NULL, nonce TEXT NOT NULL);",
+};
+
+#define N_MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
+
+int ws_state_schema_version(void)
+{
+    return N_MIGRATIONS;
+}
+
+static int pragma_int(sqlite3 *db, const char *sql, int *out, ws_error *e)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_step(st);
+    if (rc != SQLITE_ROW) {
+        ws_seterr(e, "%s", sqlite3_errmsg(db));
+        sqlite3_finalize(st);
+        return -1;
+    }
+    *out = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    return 0;
+}
+
+int ws_state_migrate(sqlite3 *db, int target, ws_error *e)
+{
+    if (target <= 0 || target > N_MIGRATIONS)
+        target = N_MIGRATIONS;
+    /* Most opens find the schema current: check without taking the write lock. */
+    int current;
+    if (pragma_int(db, "PRAGMA user_version", &current, e) == 0 && current >= target)
+        return 0;
+    for (;;) {
+        char *errmsg = NULL;
+        if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, &errmsg) != SQLITE_OK) {
+            ws_seterr(e, "cannot lock the state file: %s", errmsg ? errmsg : "?");
+            sqlite3_free(errmsg);
+            return -1;
+        }
+        /* Read the version under the write lock: another process may have migrated. */
+        int version;
+        if (pragma_int(db, "PRAGMA user_version", &version, e) != 0)
+            goto fail;
+        if (version >= target) {
+            sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
+            return 0;
+        }
+        if (sqlite3_exec(db, migrations[version], NULL, NULL, &errmsg) != SQLITE_OK) {
+            ws_seterr(e, "migration %d failed: %s", version + 1, errmsg ? errmsg : "?");
+            sqlite3_free(errmsg);
+            goto fail;
+        }
+        char sql[80];
+        snprintf(sql, sizeof sql, "PRAGMA user_version = %d; PRAGMA application_id = %d", version + 1,
+                 WS_APPLICATION_ID);
+        if (sqlite3_exec(db, sql, NULL, NULL, &errmsg) != SQLITE_OK ||
+            sqlite3_exec(db, "COMMIT", NULL, NULL, &errmsg) != SQLITE_OK) {
+            ws_seterr(e, "migration %d failed: %s", version + 1, errmsg ? errmsg : "?");
+            sqlite3_free(errmsg);
+            goto fail;
+        }
+        continue;
+    fail:
+        sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+        return -1;
+    }
+}
+
+int ws_state_open_file(const char *path, int create, int target, ws_state **out, ws_error *e)
+{
+    sqlite3 *db = NULL;
+    int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_FULLMUTEX | (create ? SQLITE_OPEN_CREATE : 0);
+    if (sqlite3_open_v2(path, &db, flags, NULL) != SQLITE_OK) {
+        ws_seterr(e, "cannot open %s: %s", path, db ? sqlite3_errmsg(db) : "out of memory");
+        sqlite3_close(db);
+        return -1;
+    }
+    sqlite3_busy_timeout(db, WS_BUSY_TIMEOUT_MS);
+    sqlite3_extended_result_codes(db, 1);
+    int app_id, version, tables;
+    ws_error inner = {""};
+    /* The first read is where SQLite finds a damaged or foreign file. The three
+     * values are read in one transaction: another process may be migrating. */
+    int bad = sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK ||
+              pragma_int(db, "PRAGMA application_id", &app_id, &inner) != 0 ||
+              pragma_int(db, "PRAGMA user_version", &version, &inner) != 0 ||
+              pragma_int(db, "SELECT count(*) FROM sqlite_master", &tables, &inner) != 0;
+    if (bad && !inner.msg[0])
+        snprintf(inner.msg, sizeof inner.msg, "%s", sqlite3_errmsg(db));
+    sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
+    if (bad) {
+        ws_seterr(e, "%s is damaged: %s", path, inner.msg);
+        sqlite3_close(db);
+        return -1;
+    }
+    if (app_id != WS_APPLICATION_ID && !(app_id == 0 && version == 0)) {
+        ws_seterr(e, "%s is not a wapsim state file (application_id 0x%08x)", path, (unsigned)app_id);
+        sqlite3_close(db);
+        return -1;
+    }
+    if (app_id == 0 && version == 0) {
+        /* An empty file is ours to fill; a file with tables of someone else's is not. */
+        if (tables > 0) {
+            ws_seterr(e, "%s is not a wapsim state file", path);
+            sqlite3_close(db);
+            return -1;
+        }
+        if (!create) {
+            ws_seterr(e, "%s is empty, not a wapsim lab", path);
+            sqlite3_close(db);
+            return -1;
+        }
+    }
+    if (version > N_MIGRATIONS) {
+        ws_seterr(e, "%s has schema version %d; this wapsim knows up to %d", path, version, N_MIGRATIONS);
+        sqlite3_close(db);
+        return -1;
+    }
+    char *errmsg = NULL;
+    /* Switching to WAL takes an exclusive lock and ignores the busy timeout: retry. */
+    int rc;
+    for (int waited = 0;; waited += 20) {
+        rc = sqlite3_exec(db, "PRAGMA journal_mode = WAL", NULL, NULL, NULL);
+        if ((rc & 0xff) != SQLITE_BUSY && (rc & 0xff) != SQLITE_LOCKED)
+            break;
+        if (waited >= WS_BUSY_TIMEOUT_MS)
+            break;
+        ws_sleep_ms(20);
+    }
+    if (rc != SQLITE_OK ||
+        sqlite3_exec(db, "PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON", NULL, NULL, &errmsg) !=
+            SQLITE_OK) {
+        ws_seterr(e, "%s: %s", path, errmsg ? errmsg : sqlite3_errmsg(db));
+        sqlite3_free(errmsg);
+        sqlite3_close(db);
+        return -1;
+    }
+    if (ws_state_migrate(db, target, e) != 0) {
+        sqlite3_close(db);
+        return -1;
+    }
+    ws_state *st = calloc(1, sizeof *st);
+    if (!st)
+        abort();
+    st->db = db;
+    *out = st;
+    return 0;
+}
+
+int ws_state_open(const char *lab_dir, int create, ws_state **out, ws_error *e)
+{
+    char abs[4096];
+    if (!realpath(lab_dir, abs))
+        return ws_seterr(e, "no lab at %s (create one with: wapsim lab init %s)", lab_dir, lab_dir);
+    struct stat sb;
+    if (stat(abs, &sb) != 0 || !S_ISDIR(sb.st_mode))
+        return ws_seterr(e, "%s is not a lab directory", lab_dir);
+    char path[4200];
+    snprintf(path, sizeof path, "%s/lab.db", abs);
+    if (!create && access(path, F_OK) != 0)
+        return ws_seterr(e, "%s is not a wapsim lab: it has no lab.db", lab_dir);
+    if (ws_state_open_file(path, create, 0, out, e) != 0)
+        return -1;
+    (*out)->lab_dir = ws_strdup(abs);
+    return 0;
+}
+
+void ws_state_close(ws_state *st)
+{
+    if (!st)
+        return;
+    sqlite3_close(st->db);
+    free(st->lab_dir);
+    free(st);
+}
+
+int ws_state_begin(ws_state *st, ws_error *e)
+{
+    if (sqlite3_exec(st->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
+        return ws_seterr(e, "state file busy: %s", sqlite3_errmsg(st->db));
+    return 0;
+}
+
+int ws_state_commit(ws_state *st, ws_error *e)
+{
+    if (sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
+        ws_seterr(e, "cannot commit: %s", sqlite3_errmsg(st->db));
+        ws_state_rollback(st);
+        return -1;
+    }
+    return 0;
+}
+
+void ws_state_rollback(ws_state *st)
+{
+    sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+sqlite3_stmt *ws_state_prepare(ws_state *st, const char *sql, ws_error *e)
+{
+    sqlite3_stmt *s = NULL;
+    if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) != SQLITE_OK) {
+        ws_seterr(e, "state file: %s", sqlite3_errmsg(st->db));
+        return NULL;
+    }
+    return s;
+}
+
+int ws_state_exec(ws_state *st, ws_error *e, const char *sql, int nparams, ...)
+{
+    sqlite3_stmt *s = ws_state_prepare(st, sql, e);
+    if (!s)
+        return -1;
+    va_list ap;
+    va_start(ap, nparams);
+    for (int i = 0; i < nparams; i++) {
+        const char *v = va_arg(ap, const char *);
+        if (v)
+            sqlite3_bind_text(s, i + 1, v, -1, SQLITE_TRANSIENT);
+        else
+            sqlite3_bind_null(s, i + 1);
+    }
+    va_end(ap);
+    int rc = sqlite3_step(s);
+    sqlite3_finalize(s);
+    if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+        return ws_seterr(e, "state file: %s", sqlite3_errmsg(st->db));
+    return 0;
+}
+
+int ws_meta_get(ws_state *st, const char *key, char *out, size_t n)
+{
+    sqlite3_stmt *s = ws_state_prepare(st, "SELECT value FROM lab_meta WHERE key = ?", NULL);
+    if (!s)
+        return -1;
+    sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC);
+    int found = sqlite3_step(s) == SQLITE_ROW;
+    if (found)
+        snprintf(out, n, "%s", (const char *)sqlite3_column_text(s, 0));
+    sqlite3_finalize(s);
+    return found ? 0 : -1;
+}
+
+int ws_meta_set(ws_state *st, const char *key, const char *value, ws_error *e)
+{
+    return ws_state_exec(st, e, "INSERT INTO lab_meta(key, value) VALUES(?, ?) "
+                                "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                         2, key, value);
+}

@@ -1,0 +1,129 @@
+/* vault: see vault.h. */
+#include "lab/vault.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "crypto/cert.h"
+#include "lab/clock.h"
+
+int ws_vault_put(ws_state *st, const char *name, X509 *cert, EVP_PKEY *key, const char *csp, ws_error *e)
+{
+    if (!name || !*name || strlen(name) > 64 || strpbrk(name, " \t\r\n/\\:,"))
+        return ws_seterr(e, "bad certificate name '%s' (up to 64 characters, no spaces, slashes or colons)",
+                         name ? name : "");
+    if (ws_vault_exists(st, name))
+        return ws_seterr(e, "a certificate named '%s' already exists", name);
+    unsigned char *der = NULL, *kder = NULL;
+    size_t dlen = 0, klen = 0;
+    char tp[41];
+    if (ws_cert_to_der(cert, &der, &dlen) != 0 || (key && ws_key_to_der(key, &kder, &klen) != 0)) {
+        OPENSSL_free(der);
+        return ws_seterr(e, "cannot encode certificate '%s'", name);
+    }
+    ws_cert_thumbprint(cert, tp);
+    int rc = -1;
+    sqlite3_stmt *s = ws_state_prepare(st,
+                                       "INSERT INTO certificates(name, thumbprint, der, key_der, csp, created_at)"
+                                       " VALUES(?, ?, ?, ?, ?, ?)",
+                                       e);
+    if (s) {
+        sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
+        sqlite3_bind_text(s, 2, tp, -1, SQLITE_STATIC);
+        sqlite3_bind_blob(s, 3, der, (int)dlen, SQLITE_STATIC);
+        if (kder)
+            sqlite3_bind_blob(s, 4, kder, (int)klen, SQLITE_STATIC);
+        if (csp)
+            sqlite3_bind_text(s, 5, csp, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(s, 6, ws_clock_now(st, NULL));
+        if (sqlite3_step(s) == SQLITE_DONE)
+            rc = 0;
+        else
+            ws_seterr(e, "cannot store certificate '%s': %s", name, sqlite3_errmsg(st->db));
+        sqlite3_finalize(s);
+    }
+    OPENSSL_free(der);
+    if (kder) {
+        OPENSSL_cleanse(kder, klen);
+        OPENSSL_free(kder);
+    }
+    return rc;
+}
+
+int ws_vault_get(ws_state *st, const char *name, X509 **cert, EVP_PKEY **key, char **csp, ws_error *e)
+{
+    sqlite3_stmt *s = ws_state_prepare(st, "SELECT der, key_der, csp FROM certificates WHERE name = ?", e);
+    if (!s)
+        return -1;
+    sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(s);
+    if (rc != SQLITE_ROW) {
+        sqlite3_finalize(s);
+        if (rc == SQLITE_DONE) {
+            ws_seterr(e, "unknown certificate '%s'", name);
+            return WS_NOT_FOUND;
+        }
+        return ws_seterr(e, "state file: %s", sqlite3_errmsg(st->db));
+    }
+    if (cert) {
+        *cert = ws_cert_from_der(sqlite3_column_blob(s, 0), (size_t)sqlite3_column_bytes(s, 0));
+        if (!*cert) {
+            sqlite3_finalize(s);
+            return ws_seterr(e, "certificate '%s' in the vault is damaged", name);
+        }
+    }
+    if (key) {
+        *key = NULL;
+        if (sqlite3_column_type(s, 1) == SQLITE_BLOB) {
+            *key = ws_key_from_der(sqlite3_column_blob(s, 1), (size_t)sqlite3_column_bytes(s, 1));
+            if (!*key) {
+                if (cert) {
+                    X509_free(*cert);
+                    *cert = NULL;
+                }
+                sqlite3_finalize(s);
+                return ws_seterr(e, "the key of certificate '%s' in the vault is damaged", name);
+            }
+        }
+    }
+    if (csp)
+        *csp = ws_strdup((const char *)sqlite3_column_text(s, 2));
+    sqlite3_finalize(s);
+    return 0;
+}
+
+int ws_vault_name_by_thumbprint(ws_state *st, const char *thumbprint, char *name, size_t n, ws_error *e)
+{
+    sqlite3_stmt *s = ws_state_prepare(st, "SELECT name FROM certificates WHERE thumbprint = ? ORDER BY name", e);
+    if (!s)
+        return -1;
+    sqlite3_bind_text(s, 1, thumbprint, -1, SQLITE_STATIC);
+    int found = sqlite3_step(s) == SQLITE_ROW;
+    if (found)
+        snprintf(name, n, "%s", (const char *)sqlite3_column_text(s, 0));
+    sqlite3_finalize(s);
+    if (!found) {
+        ws_seterr(e, "no certificate with thumbprint %s", thumbprint);
+        return WS_NOT_FOUND;
+    }
+    return 0;
+}
+
+int ws_vault_exists(ws_state *st, const char *name)
+{
+    char tp[41];
+    return ws_vault_thumbprint(st, name, tp) == 0;
+}
+
+int ws_vault_thumbprint(ws_state *st, const char *name, char out[41])
+{
+    sqlite3_stmt *s = ws_state_prepare(st, "SELECT thumbprint FROM certificates WHERE name = ?", NULL);
+    if (!s)
+        return -1;
+    sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
+    int found = sqlite3_step(s) == SQLITE_ROW;
+    if (found)
+        snprintf(out, 41, "%s", (const char *)sqlite3_column_text(s, 0));
+    sqlite3_finalize(s);
+    return found ? 0 : WS_NOT_FOUND;
+}

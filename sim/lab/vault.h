@@ -1,0 +1,24 @@
+/* vault: the lab's certificate vault, the certificates an administrator holds, each
+ * with its private key (when there is one) and the key's CSP, by a name the operator
+ * chose ("vmm-console"). Machines see certificates only through their stores
+ * (store.h). */
+#ifndef WAPSIM_VAULT_H
+#define WAPSIM_VAULT_H
+
+#include <openssl/x509.h>
+
+#include "lab/state.h"
+
+#define WS_NOT_FOUND (-2)
+
+/* Add a certificate under a new name; refuses a name already taken. */
+int ws_vault_put(ws_state *st, const char *name, X509 *cert, EVP_PKEY *key, const char *csp, ws_error *e);
+/* Load by name. cert, key and csp may each be NULL when not wanted; *key is NULL
+ * when the vault has no key. Returns WS_NOT_FOUND (with e set) for an unknown name. */
+int ws_vault_get(ws_state *st, const char *name, X509 **cert, EVP_PKEY **key, char **csp, ws_error *e);
+/* The name of a certificate with this thumbprint, or WS_NOT_FOUND. */
+int ws_vault_name_by_thumbprint(ws_state *st, const char *thumbprint, char *name, size_t n, ws_error *e);
+int ws_vault_exists(ws_state *st, const char *name);
+int ws_vault_thumbprint(ws_state *st, const char *name, char out[41]);
+
+#endif

@@ -1,0 +1,56 @@
+/* httpd: the HTTP(S) servers of the portal, SPF, VMM and the hosts' VMM agent, on
+ * libmicrohttpd. With TLS, the service's certificate must be in its machine's
+ * LocalMachine\My with its private key, and is read once, at start (libmicrohttpd's
+ * TLS is GnuTLS, so it is handed PEM: DESIGN.md "The state file").
+ *
+ * Each connection runs in its own thread with its own connection to the state file
+ * (SQLite transactions do not share a connection across threads); a request body is
+ * collected up to a limit (beyond it: 413) before the handler sees the request. */
+#ifndef WAPSIM_HTTPD_H
+#define WAPSIM_HTTPD_H
+
+#include <microhttpd.h>
+
+#include "svc/component.h"
+
+typedef struct ws_httpd_req {
+    struct MHD_Connection *conn;
+    const char *method;
+    const char *url;
+    const unsigned char *body; /* NUL-terminated; body_len bytes */
+    size_t body_len;
+    char peer[64];  /* the client's address */
+    ws_state *st;   /* this thread's connection to the state file */
+    ws_component *c;
+    void *cls;
+} ws_httpd_req;
+
+typedef enum MHD_Result (*ws_httpd_handler)(ws_httpd_req *rq);
+
+typedef struct ws_httpd_opts {
+    int port;          /* 0: the machine's port */
+    const char *ssl_cert; /* certificate name for HTTPS, or NULL for plain HTTP */
+    size_t max_body;   /* 0: 64 KiB */
+    ws_httpd_handler handler;
+    void *cls;
+} ws_httpd_opts;
+
+struct MHD_Daemon *ws_httpd_start(ws_component *c, const ws_httpd_opts *o, ws_error *e);
+/* The name of the TLS certificate a machine's service is configured with (its
+ * ssl_cert setting), checked to be in its My store with its key. */
+int ws_httpd_ssl_cert(ws_component *c, char *name, size_t n, ws_error *e);
+
+const char *ws_httpd_header(ws_httpd_req *rq, const char *name);
+const char *ws_httpd_cookie(ws_httpd_req *rq, const char *name);
+const char *ws_httpd_arg(ws_httpd_req *rq, const char *name);
+
+/* Queue a complete response. extra: "Name", "Value", ..., NULL (or NULL). */
+enum MHD_Result ws_httpd_reply(struct MHD_Connection *conn, unsigned status, const char *content_type,
+                               const void *body, size_t len);
+/* Queue a JSON response (application/json) of o, and free o. */
+struct cJSON;
+enum MHD_Result ws_httpd_reply_json(struct MHD_Connection *conn, unsigned status, struct cJSON *o);
+enum MHD_Result ws_httpd_reply_ex(struct MHD_Connection *conn, unsigned status, const char *content_type,
+                                  const void *body, size_t len, const char *const *extra);
+
+#endif

@@ -1,0 +1,1360 @@
+/* diagnose: see diagnose.h. The checks run in this order, each a function of its own:
+ *   1. processes      the supervisor and each machine's service (ws_lab_status)
+ *   2. clocks         each machine's clock against the lab's, with the token TTL as bound
+ *   3. VMM            the VMConnectGatewayCertificate and VMConnectHyperVCertificate as
+ *                     VMM holds them: configured, key, validity, key usage, EKU, CSP
+ *                     (certreq.h, role vmm)
+ *   4. hosts          each host's agent (as VMM, from its address): the certificate in
+ *                     TrustedIssuerCertificateHashes and LocalMachine\My; the chain to its
+ *                     LocalMachine\Root on its clock (store.h)
+ *   5. gateway trust  FedAuthSettings.TrustedIssuerCertificates and the gateway's stores
+ *   6. gateway TLS    a TLS handshake from the tenant's PC: the served certificate against
+ *                     the bound one (stale), then the bound one (certreq.h, role gateway,
+ *                     with the cloud's RD Gateway FQDN), its name in the PC's hosts file,
+ *                     and its chain to the PC's Root
+ *   7. host TLS       each host's console certificate against the name VMM puts in the
+ *                     .rdp file (VMConnectHostIdentificationMode) and the PC's Root
+ * Validity is judged on the lab's clock (the reference time); a machine whose own clock
+ * is off is a clock-skew finding, and what only its clock breaks is left to that one. */
+#include "train/diagnose.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <netinet/in.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "crypto/cert.h"
+#include "crypto/certreq.h"
+#include "lab/clock.h"
+#include "crypto/csp.h"
+#include "svc/httpc.h"
+#include "lab/lab.h"
+#include "lab/machine.h"
+#include "lab/settings.h"
+#include "lab/store.h"
+#include "svc/supervisor.h"
+#include "lab/vault.h"
+
+#define AGENT_PORT 5985 /* the host's VMM agent (WinRM in the product) */
+#define DEFAULT_TIMEOUT_MS 3000
+#define MAX_MACHINES 64
+
+const char *const ws_diag_ids[] = {
+    WS_DIAG_LAB_DOWN,
+    WS_DIAG_PROCESS_DOWN,
+    WS_DIAG_CLOCK_SKEW,
+    WS_DIAG_VMM_CERT_MISSING,
+    WS_DIAG_VMM_CERT_NO_KEY,
+    WS_DIAG_VMM_CERT_EXPIRED,
+    WS_DIAG_VMM_CERT_NOT_YET_VALID,
+    WS_DIAG_VMM_CERT_EXPIRES_SOON,
+    WS_DIAG_VMM_CERT_KEY_USAGE,
+    WS_DIAG_VMM_CERT_EKU,
+    WS_DIAG_VMM_CERT_CSP,
+    WS_DIAG_VMM_CERT_KEY_SIZE,
+    WS_DIAG_VMM_CERT_SIGNATURE_ALGORITHM,
+    WS_DIAG_VMM_HOST_ID_MODE,
+    WS_DIAG_HOST_AGENT_UNREACHABLE,
+    WS_DIAG_HOST_TRUST_LIST_STALE,
+    WS_DIAG_VMM_CERT_NOT_IN_HOST_MY,
+    WS_DIAG_VMM_CERT_NOT_TRUSTED_ON_HOST,
+    WS_DIAG_GATEWAY_ISSUER_NOT_TRUSTED,
+    WS_DIAG_VMM_CERT_NOT_TRUSTED_ON_GATEWAY,
+    WS_DIAG_GATEWAY_CERT_MISSING,
+    WS_DIAG_GATEWAY_TLS_FAILED,
+    WS_DIAG_GATEWAY_CERT_STALE,
+    WS_DIAG_GATEWAY_CERT_EXPIRED,
+    WS_DIAG_GATEWAY_CERT_NOT_YET_VALID,
+    WS_DIAG_GATEWAY_CERT_EXPIRES_SOON,
+    WS_DIAG_GATEWAY_CERT_EKU,
+    WS_DIAG_GATEWAY_CERT_UNTRUSTED,
+    WS_DIAG_GATEWAY_CERT_WILDCARD,
+    WS_DIAG_GATEWAY_CERT_KEY_SIZE,
+    WS_DIAG_GATEWAY_CERT_SIGNATURE_ALGORITHM,
+    WS_DIAG_GATEWAY_FQDN_MISSING,
+    WS_DIAG_GATEWAY_FQDN_DNS,
+    WS_DIAG_GATEWAY_FQDN_MISMATCH,
+    WS_DIAG_GATEWAY_CERT_NO_DNS_SAN,
+    WS_DIAG_HOST_CERT_MISSING,
+    WS_DIAG_HOST_CERT_EXPIRED,
+    WS_DIAG_HOST_CERT_EKU,
+    WS_DIAG_HOST_CERT_NAME_MISMATCH,
+    WS_DIAG_HOST_CERT_UNTRUSTED,
+    NULL,
+};
+
+int ws_diag_id_known(const char *id)
+{
+    for (const char *const *p = ws_diag_ids; id && *p; p++)
+        if (strcmp(*p, id) == 0)
+            return 1;
+    return 0;
+}
+
+const char *ws_diag_severity_name(ws_diag_severity s)
+{
+    return s == WS_DIAG_WARNING ? "warning" : "error";
+}
+
+/* ---- findings ---- */
+
+static char *vformat(const char *fmt, va_list ap)
+{
+    char *out = NULL;
+    if (vasprintf(&out, fmt, ap) < 0)
+        abort();
+    return out;
+}
+
+/* One of the VMM's signing certificates, as VMM holds it. */
+typedef struct signer {
+    const char *param;   /* "VMConnectGatewayCertificate" */
+    const char *setting; /* WS_SET_VMM_GATEWAY_CERT */
+    char name[128];      /* "" when not configured */
+    char tp[41];
+    X509 *cert;          /* NULL when it cannot be loaded */
+    EVP_PKEY *key;
+    char *csp;
+    int expired;         /* not valid on the lab's clock: chain checks elsewhere leave it to vmm-cert-expired */
+} signer;
+
+typedef struct diag {
+    ws_state *st;
+    ws_diagnosis *d;
+    int timeout_ms;
+    int64_t now; /* the lab's clock, without any machine's skew */
+    int ttl_minutes;
+    char host_mode[16];
+    ws_machine machines[MAX_MACHINES];
+    int nmachines;
+    int have_vmm, have_gw, have_client, have_portal;
+    ws_machine vmm, gw, client, portal; /* portal: where the WAP cloud's settings live */
+    const char *only_host; /* --vm: the VM's host */
+    int lab_running;
+    char down[MAX_MACHINES][64]; /* machines whose process is not running or not healthy */
+    int ndown;
+    signer gwc, hvc; /* the two certificates VMM signs with (often the same) */
+} diag;
+
+static ws_finding *add(diag *g, const char *id, const char *machine, ws_diag_severity sev, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+static ws_finding *add(diag *g, const char *id, const char *machine, ws_diag_severity sev, const char *fmt, ...)
+{
+    ws_diagnosis *d = g->d;
+    ws_finding *grown = realloc(d->findings, (size_t)(d->n + 1) * sizeof *grown);
+    if (!grown)
+        abort();
+    d->findings = grown;
+    ws_finding *f = &d->findings[d->n++];
+    memset(f, 0, sizeof *f);
+    f->id = id;
+    snprintf(f->machine, sizeof f->machine, "%s", machine);
+    f->severity = sev;
+    va_list ap;
+    va_start(ap, fmt);
+    f->summary = vformat(fmt, ap);
+    va_end(ap);
+    f->evidence = ws_strdup("");
+    return f;
+}
+
+static void evidence(ws_finding *f, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void evidence(ws_finding *f, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    char *more = vformat(fmt, ap);
+    va_end(ap);
+    if (f->evidence[0]) {
+        char *joined = ws_printf("%s %s", f->evidence, more);
+        free(f->evidence);
+        free(more);
+        f->evidence = joined;
+    } else {
+        free(f->evidence);
+        f->evidence = more;
+    }
+}
+
+static void fix(ws_finding *f, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void fix(ws_finding *f, const char *fmt, ...)
+{
+    char **grown = realloc(f->fix, (size_t)(f->nfix + 1) * sizeof *grown);
+    if (!grown)
+        abort();
+    f->fix = grown;
+    va_list ap;
+    va_start(ap, fmt);
+    f->fix[f->nfix++] = vformat(fmt, ap);
+    va_end(ap);
+}
+
+static void checked(diag *g, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void checked(diag *g, const char *fmt, ...)
+{
+    ws_diagnosis *d = g->d;
+    char **grown = realloc(d->checks, (size_t)(d->nchecks + 1) * sizeof *grown);
+    if (!grown)
+        abort();
+    d->checks = grown;
+    va_list ap;
+    va_start(ap, fmt);
+    d->checks[d->nchecks++] = vformat(fmt, ap);
+    va_end(ap);
+}
+
+void ws_diagnosis_free(ws_diagnosis *d)
+{
+    for (int i = 0; i < d->n; i++) {
+        ws_finding *f = &d->findings[i];
+        free(f->summary);
+        free(f->evidence);
+        for (int j = 0; j < f->nfix; j++)
+            free(f->fix[j]);
+        free(f->fix);
+    }
+    free(d->findings);
+    for (int i = 0; i < d->nchecks; i++)
+        free(d->checks[i]);
+    free(d->checks);
+    memset(d, 0, sizeof *d);
+}
+
+cJSON *ws_diagnosis_json(const ws_diagnosis *d)
+{
+    cJSON *o = cJSON_CreateObject();
+    cJSON *arr = cJSON_AddArrayToObject(o, "findings");
+    for (int i = 0; i < d->n; i++) {
+        const ws_finding *f = &d->findings[i];
+        cJSON *j = cJSON_CreateObject();
+        cJSON_AddStringToObject(j, "id", f->id);
+        cJSON_AddStringToObject(j, "machine", f->machine);
+        cJSON_AddStringToObject(j, "severity", ws_diag_severity_name(f->severity));
+        cJSON_AddStringToObject(j, "summary", f->summary);
+        cJSON_AddStringToObject(j, "evidence", f->evidence);
+        cJSON *fx = cJSON_AddArrayToObject(j, "fix");
+        for (int k = 0; k < f->nfix; k++)
+            cJSON_AddItemToArray(fx, cJSON_CreateString(f->fix[k]));
+        cJSON_AddItemToArray(arr, j);
+    }
+    cJSON *checks = cJSON_AddArrayToObject(o, "checks");
+    for (int i = 0; i < d->nchecks; i++)
+        cJSON_AddItemToArray(checks, cJSON_CreateString(d->checks[i]));
+    return o;
+}
+
+/* ---- small helpers ---- */
+
+static const char *when(int64_t t, char buf[32])
+{
+    ws_time_format(t, buf, 32);
+    return buf;
+}
+
+/* "1h", "31d2h", "1m30s", "45s" */
+static void duration(int64_t s, char *out, size_t n)
+{
+    if (s < 0)
+        s = -s;
+    if (s >= 86400)
+        snprintf(out, n, "%" PRId64 "d%" PRId64 "h", s / 86400, (s % 86400) / 3600);
+    else if (s >= 3600)
+        snprintf(out, n, "%" PRId64 "h%" PRId64 "m", s / 3600, (s % 3600) / 60);
+    else if (s >= 60)
+        snprintf(out, n, "%" PRId64 "m%" PRId64 "s", s / 60, s % 60);
+    else
+        snprintf(out, n, "%" PRId64 "s", s);
+    /* Drop a zero tail: "1h0m" -> "1h", "31d0h" -> "31d". */
+    size_t len = strlen(out);
+    if (len > 2 && out[len - 2] == '0' && (out[len - 3] < '0' || out[len - 3] > '9'))
+        out[len - 2] = '\0';
+}
+
+/* A command-line word: quoted when it holds spaces. */
+static char *q(const char *s, char *buf, size_t n)
+{
+    if (strpbrk(s, " \t'\\,") == NULL && *s)
+        snprintf(buf, n, "%s", s);
+    else
+        snprintf(buf, n, "\"%s\"", s);
+    return buf;
+}
+
+static int machine_down(const diag *g, const char *name)
+{
+    for (int i = 0; i < g->ndown; i++)
+        if (strcmp(g->down[i], name) == 0)
+            return 1;
+    return 0;
+}
+
+static int host_selected(const diag *g, const char *name)
+{
+    return !g->only_host || strcmp(g->only_host, name) == 0;
+}
+
+/* Short description of a certificate: "vmm-console (CN=..., thumbprint ..., valid until ...)". */
+static char *describe(ws_state *st, X509 *c, const char *name)
+{
+    char tp[41], nb[32], na[32], vname[128] = "";
+    ws_cert_thumbprint(c, tp);
+    if (!name && ws_vault_name_by_thumbprint(st, tp, vname, sizeof vname, NULL) == 0)
+        name = vname;
+    char *subject = ws_cert_subject(c);
+    char *out = ws_printf("%s%s(%s, thumbprint %s, valid %s to %s)", name ? name : "", name ? " " : "", subject, tp,
+                          when(ws_cert_not_before(c), nb), when(ws_cert_not_after(c), na));
+    free(subject);
+    return out;
+}
+
+/* The root, in the vault, that issued c (walking up issuers); "" when none. */
+static void vault_root_of(ws_state *st, X509 *c, char *out, size_t n)
+{
+    out[0] = '\0';
+    sqlite3_stmt *s = ws_state_prepare(st, "SELECT name, der FROM certificates ORDER BY name", NULL);
+    if (!s)
+        return;
+    X509 *cur = X509_dup(c);
+    for (int depth = 0; depth < 6 && cur && !ws_cert_self_signed(cur); depth++) {
+        X509 *next = NULL;
+        sqlite3_reset(s);
+        while (!next && sqlite3_step(s) == SQLITE_ROW) {
+            X509 *cand = ws_cert_from_der(sqlite3_column_blob(s, 1), (size_t)sqlite3_column_bytes(s, 1));
+            if (cand && X509_cmp(cand, cur) != 0 && X509_check_issued(cand, cur) == X509_V_OK) {
+                next = cand;
+                snprintf(out, n, "%s", (const char *)sqlite3_column_text(s, 0));
+            } else {
+                X509_free(cand);
+            }
+        }
+        X509_free(cur);
+        cur = next;
+        if (!next)
+            out[0] = '\0';
+    }
+    X509_free(cur);
+    sqlite3_finalize(s);
+}
+
+/* The certificate names of one store, "a, b, c" (or "(empty)"). */
+static char *store_names(ws_state *st, const char *machine, const char *store)
+{
+    sqlite3_stmt *s = ws_state_prepare(
+        st, "SELECT group_concat(certificate, ', ') FROM (SELECT certificate FROM store_entries WHERE machine = ? AND"
+            " store = ? ORDER BY certificate)",
+        NULL);
+    char *out = NULL;
+    if (s) {
+        sqlite3_bind_text(s, 1, machine, -1, SQLITE_STATIC);
+        sqlite3_bind_text(s, 2, store, -1, SQLITE_STATIC);
+        if (sqlite3_step(s) == SQLITE_ROW && sqlite3_column_text(s, 0))
+            out = ws_strdup((const char *)sqlite3_column_text(s, 0));
+        sqlite3_finalize(s);
+    }
+    return out ? out : ws_strdup("(empty)");
+}
+
+static int collect_machine(const ws_machine *m, void *arg)
+{
+    diag *g = arg;
+    if (g->nmachines < MAX_MACHINES)
+        g->machines[g->nmachines++] = *m;
+    return 0;
+}
+
+static const ws_machine *machine_named(const diag *g, const char *name)
+{
+    for (int i = 0; i < g->nmachines; i++)
+        if (strcmp(g->machines[i].name, name) == 0)
+            return &g->machines[i];
+    return NULL;
+}
+
+/* ---- 1. processes ---- */
+
+/* The real service's start command, for a role. */
+static const char *start_service_ps(const char *role)
+{
+    if (strcmp(role, "host") == 0)
+        return "Start-Service vmms";
+    if (strcmp(role, "gateway") == 0)
+        return "Start-Service TSGateway";
+    if (strcmp(role, "vmm") == 0)
+        return "Start-Service SCVMMService";
+    return "Start-Service W3SVC"; /* the portal and SPF run in IIS */
+}
+
+static void check_processes(diag *g)
+{
+    ws_proc_status *list = NULL;
+    int n = 0;
+    ws_error e;
+    checked(g, "processes");
+    g->lab_running = ws_supervisor_pid(g->st) != 0;
+    if (ws_lab_status(g->st, &list, &n, &e) != 0) {
+        free(list);
+        return;
+    }
+    if (!g->lab_running) {
+        ws_finding *f = add(g, WS_DIAG_LAB_DOWN, "all", WS_DIAG_ERROR,
+                            "The lab is not running: no machine's service runs.");
+        evidence(f, "No supervisor runs for %s (run/supervisor.pid), so none of its %d services (portal, SPF, VMM, "
+                    "RD Gateway, hosts) answers; the other checks read the configuration only.",
+                 g->st->lab_dir, n);
+        fix(f, "wapsim up");
+        for (int i = 0; i < n && g->ndown < MAX_MACHINES; i++)
+            snprintf(g->down[g->ndown++], 64, "%s", list[i].machine);
+        free(list);
+        return;
+    }
+    for (int i = 0; i < n; i++) {
+        const ws_proc_status *p = &list[i];
+        const ws_machine *m = machine_named(g, p->machine);
+        if (!m || p->healthy)
+            continue;
+        if (strcmp(m->role, "host") == 0 && !host_selected(g, m->name))
+            continue;
+        if (g->ndown < MAX_MACHINES)
+            snprintf(g->down[g->ndown++], 64, "%s", p->machine);
+        const ws_role *r = ws_role_find(m->role);
+        const char *service = r && r->service_name ? r->service_name : m->role;
+        ws_finding *f = add(g, WS_DIAG_PROCESS_DOWN, m->name, WS_DIAG_ERROR, "%s's %s service is not running.",
+                            m->name, service);
+        char logpath[4300], last[300];
+        snprintf(logpath, sizeof logpath, "%s/log/%s.log", g->st->lab_dir, m->name);
+        ws_last_line(logpath, last, sizeof last);
+        if (p->stopped)
+            evidence(f, "%s (%s) was stopped by the operator (wapsim service stop, as Stop-Service) and is kept "
+                        "stopped: nothing answers on %s:%d.",
+                     p->program, service, p->address, p->port);
+        else if (p->pid)
+            evidence(f, "%s (%s) runs as pid %ld but does not accept connections on %s:%d.", p->program, service,
+                     (long)p->pid, p->address, p->port);
+        else
+            evidence(f, "%s (%s) is not running (%d restart%s so far); nothing answers on %s:%d.", p->program,
+                     service, p->restarts, p->restarts == 1 ? "" : "s", p->address, p->port);
+        if (last[0])
+            evidence(f, "Its last log line: \"%s\".", last);
+        fix(f, "wapsim service %s %s", p->stopped || !p->pid ? "start" : "restart", m->name);
+        fix(f, "PowerShell: %s   # on %s", start_service_ps(m->role), m->fqdn);
+    }
+    free(list);
+}
+
+/* ---- 2. clocks ---- */
+
+static void check_clocks(diag *g)
+{
+    int64_t bound = (int64_t)g->ttl_minutes * 60;
+    checked(g, "clocks (token time to live %d min)", g->ttl_minutes);
+    for (int i = 0; i < g->nmachines; i++) {
+        const ws_machine *m = &g->machines[i];
+        if (strcmp(m->role, "host") == 0 && !host_selected(g, m->name))
+            continue;
+        int64_t skew = m->skew_seconds;
+        if (skew <= bound && skew >= -bound)
+            continue;
+        int token_path = strcmp(m->role, "vmm") == 0 || strcmp(m->role, "gateway") == 0 ||
+                         strcmp(m->role, "host") == 0;
+        char d[48], at[32], lab[32];
+        duration(skew, d, sizeof d);
+        ws_finding *f = add(g, WS_DIAG_CLOCK_SKEW, m->name, token_path ? WS_DIAG_ERROR : WS_DIAG_WARNING,
+                            "%s's clock is %s %s the lab's time, more than the console token's time to live.",
+                            m->name, d, skew > 0 ? "ahead of" : "behind");
+        evidence(f, "%s says %s while the lab's time is %s (skew %+" PRId64 " s); tokens live %d min "
+                    "(VMConnectTimeToLiveInMinutes %d).",
+                 m->name, when(g->now + skew, at), when(g->now, lab), skew, g->ttl_minutes, g->ttl_minutes);
+        if (strcmp(m->role, "vmm") == 0)
+            evidence(f, "%s", skew < 0 ? "The tokens VMM signs have expired by the gateway's and the hosts' clocks "
+                                         "when they arrive."
+                                       : "The tokens VMM signs stay valid longer than they should.");
+        else if (token_path)
+            evidence(f, "%s", skew > 0 ? "Tokens VMM signs look expired to this machine the moment they arrive."
+                                       : "This machine accepts tokens that have already expired.");
+        fix(f, "wapsim clock skew %s 0", m->name);
+        fix(f, "PowerShell: w32tm /resync /force   # on %s (or Set-Date; check its time source)", m->fqdn);
+    }
+}
+
+/* ---- 3. the VMM server's certificates ---- */
+
+static void load_signer(diag *g, signer *s)
+{
+    ws_error e;
+    if (ws_setting_get(g->st, g->vmm.name, s->setting, s->name, sizeof s->name) != 0) {
+        s->name[0] = '\0';
+        return;
+    }
+    if (ws_vault_get(g->st, s->name, &s->cert, &s->key, &s->csp, &e) != 0) {
+        s->cert = NULL;
+        return;
+    }
+    ws_cert_thumbprint(s->cert, s->tp);
+    s->expired = ws_cert_not_after(s->cert) <= g->now || ws_cert_not_before(s->cert) > g->now;
+}
+
+static void free_signer(signer *s)
+{
+    X509_free(s->cert);
+    EVP_PKEY_free(s->key);
+    free(s->csp);
+    s->cert = NULL;
+    s->key = NULL;
+    s->csp = NULL;
+}
+
+/* The repair of a certificate VMM cannot sign with: a new one made right, set up where the
+ * old one was (REFERENCE.md section 2, the makecert recipe), for the roles it has. */
+static void fix_reissue(diag *g, ws_finding *f, const signer *s)
+{
+    int as_gateway = strcmp(s->name, g->gwc.name) == 0, as_hyperv = strcmp(s->name, g->hvc.name) == 0;
+    char *subject = ws_cert_subject(s->cert);
+    char root[128], newname[160], qs[400];
+    snprintf(newname, sizeof newname, "%s-new", s->name);
+    int self = ws_cert_self_signed(s->cert);
+    vault_root_of(g->st, s->cert, root, sizeof root);
+    if (!self && !root[0])
+        self = 1; /* no issuer in the vault: a self-signed one is what the administrator can make */
+    char issuer[200];
+    if (self)
+        snprintf(issuer, sizeof issuer, "--self-signed");
+    else
+        snprintf(issuer, sizeof issuer, "--issuer %s", root);
+    fix(f,
+        "wapsim cert new %s --subject %s %s --eku clientAuth --key-usage digitalSignature --csp \"%s\" --days 365",
+        newname, q(subject, qs, sizeof qs), issuer, WS_CSP_ENHANCED_RSA_AES);
+    if (as_hyperv) {
+        for (int i = 0; i < g->nmachines; i++)
+            if (strcmp(g->machines[i].role, "host") == 0 && self)
+                fix(f, "wapsim cert import %s --machine %s --store Root --public-only", newname,
+                    g->machines[i].name);
+    }
+    if (as_gateway && g->have_gw) {
+        fix(f, "wapsim cert import %s --machine %s --store My --public-only", newname, g->gw.name);
+        if (self)
+            fix(f, "wapsim cert import %s --machine %s --store Root --public-only", newname, g->gw.name);
+        fix(f, "wapsim gateway set --add-trusted-issuer <the thumbprint cert new printed>");
+    }
+    fix(f, "wapsim vmm set%s%s%s%s", as_gateway ? " --gateway-cert " : "", as_gateway ? newname : "",
+        as_hyperv ? " --hyperv-cert " : "", as_hyperv ? newname : "");
+    if (as_hyperv)
+        fix(f, "wapsim vmm refresh-host --all");
+    fix(f,
+        "PowerShell: makecert -n %s %s-pe -a sha256 -len 2048 -sky signature -eku 1.3.6.1.5.5.7.3.2 -ss My -sr "
+        "LocalMachine -sy 24   # PROV_RSA_AES: \"%s\"; or New-SelfSignedCertificate -Provider \"%s\" -KeyUsage "
+        "DigitalSignature",
+        q(subject, qs, sizeof qs), self ? "-r " : "", WS_CSP_ENHANCED_RSA_AES, WS_CSP_ENHANCED_RSA_AES);
+    fix(f, "PowerShell: Set-SCVMMServer%s%s; Get-SCVMHost | Read-SCVMHost%s",
+        as_gateway ? " -VMConnectGatewayCertificatePath C:\\certs\\new.pfx -VMConnectGatewayCertificatePassword $pw"
+                   : "",
+        as_hyperv ? " -VMConnectHyperVCertificatePath C:\\certs\\new.pfx -VMConnectHyperVCertificatePassword $pw"
+                  : "",
+        as_gateway ? ", and register the new thumbprint on the RD Gateway (FedAuthSettings.TrustedIssuerCertificates)"
+                   : "");
+    free(subject);
+}
+
+static const char *role_words(diag *g, const signer *s)
+{
+    int as_gateway = strcmp(s->name, g->gwc.name) == 0, as_hyperv = strcmp(s->name, g->hvc.name) == 0;
+    return as_gateway && as_hyperv ? "VMConnectGatewayCertificate and VMConnectHyperVCertificate"
+           : as_gateway            ? "VMConnectGatewayCertificate"
+                                   : "VMConnectHyperVCertificate";
+}
+
+static void check_one_signer(diag *g, signer *s)
+{
+    const char *vmm = g->vmm.name;
+    if (!s->name[0]) {
+        ws_finding *f = add(g, WS_DIAG_VMM_CERT_MISSING, vmm, WS_DIAG_ERROR, "VMM has no %s configured.", s->param);
+        evidence(f, "%s has no %s setting (Set-SCVMMServer -%sPath was never run): VMM cannot sign console tokens.",
+                 vmm, s->setting, s->param);
+        fix(f, "wapsim vmm set --%s vmm-console", strcmp(s->setting, WS_SET_VMM_GATEWAY_CERT) == 0 ? "gateway-cert"
+                                                                                                : "hyperv-cert");
+        fix(f, "PowerShell: Set-SCVMMServer -%sPath C:\\certs\\console.pfx -%sPassword $pw", s->param, s->param);
+        return;
+    }
+    const char *roles = role_words(g, s);
+    if (!s->cert) {
+        ws_finding *f = add(g, WS_DIAG_VMM_CERT_MISSING, vmm, WS_DIAG_ERROR,
+                            "VMM's %s '%s' cannot be loaded.", roles, s->name);
+        evidence(f, "%s's %s names '%s', which is not in the certificate vault.", vmm, s->setting, s->name);
+        fix(f, "wapsim vmm set --%s NAME   # a certificate with its private key (wapsim cert list)",
+            strcmp(s->setting, WS_SET_VMM_GATEWAY_CERT) == 0 ? "gateway-cert" : "hyperv-cert");
+        fix(f, "PowerShell: Set-SCVMMServer -%sPath C:\\certs\\console.pfx -%sPassword $pw", s->param, s->param);
+        return;
+    }
+    char *desc = describe(g->st, s->cert, s->name);
+    ws_certreq_problem probs[WS_CERTREQ_MAX_PROBLEMS];
+    int n = ws_certreq_check(s->cert, s->key, s->csp, 1, WS_CERTREQ_VMM, NULL, g->now, probs,
+                             WS_CERTREQ_MAX_PROBLEMS);
+    if (n > WS_CERTREQ_MAX_PROBLEMS)
+        n = WS_CERTREQ_MAX_PROBLEMS;
+    for (int i = 0; i < n; i++) {
+        const ws_certreq_problem *p = &probs[i];
+        const char *id = NULL, *what = NULL;
+        int reissue = 1;
+        if (strcmp(p->id, WS_CERTREQ_ID_EXPIRED) == 0)
+            id = WS_DIAG_VMM_CERT_EXPIRED, what = "has expired";
+        else if (strcmp(p->id, WS_CERTREQ_ID_NOT_YET_VALID) == 0)
+            id = WS_DIAG_VMM_CERT_NOT_YET_VALID, what = "is not valid yet";
+        else if (strcmp(p->id, WS_CERTREQ_ID_EXPIRES_SOON) == 0)
+            id = WS_DIAG_VMM_CERT_EXPIRES_SOON, what = "expires within 30 days";
+        else if (strcmp(p->id, WS_CERTREQ_ID_KEY_USAGE) == 0)
+            id = WS_DIAG_VMM_CERT_KEY_USAGE, what = "lacks the Digital Signature key usage";
+        else if (strcmp(p->id, WS_CERTREQ_ID_EKU) == 0)
+            id = WS_DIAG_VMM_CERT_EKU, what = "lacks the Client Authentication EKU";
+        else if (strcmp(p->id, WS_CERTREQ_ID_CSP) == 0)
+            id = WS_DIAG_VMM_CERT_CSP, what = "has its key in a provider that cannot hash SHA-256";
+        else if (strcmp(p->id, WS_CERTREQ_ID_NO_PRIVATE_KEY) == 0)
+            id = WS_DIAG_VMM_CERT_NO_KEY, what = "has no private key in the VMM database", reissue = 0;
+        else if (strcmp(p->id, WS_CERTREQ_ID_KEY_SIZE) == 0)
+            id = WS_DIAG_VMM_CERT_KEY_SIZE, what = "has an RSA key shorter than 2048 bits";
+        else if (strcmp(p->id, WS_CERTREQ_ID_SIGNATURE_ALGORITHM) == 0)
+            id = WS_DIAG_VMM_CERT_SIGNATURE_ALGORITHM, what = "is signed with a weak hash";
+        if (!id)
+            continue; /* self-signed-root: the hosts' and gateway's Root stores are checked one by one */
+        ws_finding *f = add(g, id, vmm, p->severity == WS_CERTREQ_WARNING ? WS_DIAG_WARNING : WS_DIAG_ERROR,
+                            "VMM's %s %s %s.", roles, s->name, what);
+        evidence(f, "%s: %s.", desc, p->text);
+        if (strcmp(id, WS_DIAG_VMM_CERT_CSP) == 0) {
+            evidence(f, "Signing the SHA-256 console tokens fails with 0x%08X, and VMM's trace ends with "
+                        "\"Exception Message=%s\": the browser gets JSON instead of an .rdp file.",
+                     WS_NTE_BAD_ALGID, ws_hresult_message(WS_NTE_BAD_ALGID));
+        }
+        if (reissue)
+            fix_reissue(g, f, s);
+        else {
+            fix(f, "wapsim vmm set --%s NAME   # a certificate whose private key the vault holds",
+                strcmp(s->setting, WS_SET_VMM_GATEWAY_CERT) == 0 ? "gateway-cert" : "hyperv-cert");
+            fix(f, "PowerShell: Set-SCVMMServer -%sPath C:\\certs\\console.pfx -%sPassword $pw   # a .pfx with "
+                   "its private key",
+                s->param, s->param);
+        }
+    }
+    free(desc);
+}
+
+static void check_vmm(diag *g)
+{
+    if (!g->have_vmm)
+        return;
+    checked(g, "VMM certificates on %s", g->vmm.name);
+    load_signer(g, &g->gwc);
+    load_signer(g, &g->hvc);
+    check_one_signer(g, &g->gwc);
+    if (strcmp(g->gwc.name, g->hvc.name) != 0)
+        check_one_signer(g, &g->hvc);
+}
+
+/* ---- 4. the Hyper-V hosts' trust in the VMM certificate ---- */
+
+/* Ask the host's agent, as VMM does over WinRM, from the VMM server's address. */
+static cJSON *ask_host(diag *g, const ws_machine *host, const char *tp, ws_error *e)
+{
+    char url[512], resolve[512];
+    snprintf(url, sizeof url, "http://%s:%d/wsman/console-trust-settings?thumbprint=%s", host->fqdn, AGENT_PORT, tp);
+    snprintf(resolve, sizeof resolve, "%s:%d:%s", host->fqdn, AGENT_PORT, host->address);
+    ws_http_request rq = {.method = "GET", .url = url, .resolve = resolve, .st = g->st,
+                          .from_machine = g->vmm.name, .timeout_ms = g->timeout_ms};
+    ws_http_response rs;
+    if (ws_http(&rq, &rs, e) != 0)
+        return NULL;
+    cJSON *o = cJSON_ParseWithLength((const char *)rs.body, rs.body_len);
+    if (rs.status != 200 || !cJSON_IsObject(o)) {
+        const char *err = cJSON_GetStringValue(cJSON_GetObjectItem(o, "error"));
+        ws_seterr(e, "HTTP %ld%s%s", rs.status, err ? ": " : "", err ? err : "");
+        cJSON_Delete(o);
+        o = NULL;
+    }
+    ws_http_response_free(&rs);
+    return o;
+}
+
+static void check_host_trust(diag *g, const ws_machine *h)
+{
+    signer *s = &g->hvc;
+    cJSON *o = NULL;
+    ws_error e;
+    char hb[32];
+    if (!machine_down(g, h->name)) {
+        o = ask_host(g, h, s->tp, &e);
+        if (!o) {
+            ws_finding *f = add(g, WS_DIAG_HOST_AGENT_UNREACHABLE, h->name, WS_DIAG_ERROR,
+                                "%s does not answer VMM's questions (WinRM, port %d).", h->name, AGENT_PORT);
+            evidence(f, "From %s (%s) to %s:%d: %s. VMM asks the host before it issues each console token.",
+                     g->vmm.name, g->vmm.address, h->address, AGENT_PORT, e.msg);
+            fix(f, "wapsim service restart %s", h->name);
+            fix(f, "PowerShell: Restart-Service WinRM; Test-WSMan %s   # on %s", h->fqdn, h->fqdn);
+        }
+    }
+    int64_t host_now = g->now + h->skew_seconds;
+    int in_list = -1, in_my = -1;
+    char *list_text = NULL;
+    if (o) {
+        in_list = cJSON_IsTrue(cJSON_GetObjectItem(o, "in_trusted_issuers"));
+        in_my = cJSON_IsTrue(cJSON_GetObjectItem(o, "in_my"));
+        const cJSON *item;
+        size_t len = 0;
+        list_text = ws_strdup("");
+        cJSON_ArrayForEach(item, cJSON_GetObjectItem(o, "trusted_issuer_certificate_hashes"))
+        {
+            const char *v = cJSON_GetStringValue(item);
+            if (!v)
+                continue;
+            char name[128] = "";
+            ws_vault_name_by_thumbprint(g->st, v, name, sizeof name, NULL);
+            char *grown = ws_printf("%s%s%s%s%s%s", list_text, len ? ", " : "", v, name[0] ? " (" : "", name,
+                                    name[0] ? ")" : "");
+            free(list_text);
+            list_text = grown;
+            len = strlen(list_text);
+        }
+        const cJSON *t = cJSON_GetObjectItem(o, "time");
+        if (cJSON_IsNumber(t))
+            host_now = (int64_t)t->valuedouble;
+    }
+    char *desc = describe(g->st, s->cert, s->name);
+    if (in_list == 0) {
+        ws_finding *f = add(g, WS_DIAG_HOST_TRUST_LIST_STALE, h->name, WS_DIAG_ERROR,
+                            "%s does not trust the current VMM certificate: it was not refreshed (Read-SCVMHost).",
+                            h->name);
+        evidence(f, "VMM signs VMTokens with %s; %s's TrustedIssuerCertificateHashes holds {%s}%s.", desc, h->name,
+                 list_text && list_text[0] ? list_text : "", in_my ? "" : ", and the certificate is not in its "
+                                                                         "LocalMachine\\My");
+        fix(f, "wapsim vmm refresh-host %s", h->name);
+        fix(f, "PowerShell: Get-SCVMHost -ComputerName %s | Read-SCVMHost   # on %s", h->fqdn, g->vmm.fqdn);
+    } else if (in_list == 1 && in_my == 0) {
+        ws_finding *f = add(g, WS_DIAG_VMM_CERT_NOT_IN_HOST_MY, h->name, WS_DIAG_ERROR,
+                            "The VMM certificate is not in %s's LocalMachine\\My store.", h->name);
+        char *mine = store_names(g->st, h->name, "My");
+        evidence(f, "%s is in %s's TrustedIssuerCertificateHashes, but its LocalMachine\\My holds only %s: the host "
+                    "cannot check the VMTokens' signature, so VMM refuses to issue them (the browser gets JSON "
+                    "instead of an .rdp file).",
+                 desc, h->name, mine);
+        free(mine);
+        fix(f, "wapsim cert import %s --machine %s --store My --public-only", s->name, h->name);
+        fix(f, "wapsim vmm refresh-host %s", h->name);
+        fix(f, "PowerShell: Import-Certificate -FilePath .\\%s.cer -CertStoreLocation Cert:\\LocalMachine\\My   # on "
+               "%s; or Get-SCVMHost -ComputerName %s | Read-SCVMHost",
+            s->name, h->fqdn, h->fqdn);
+    }
+    /* The chain, as the host builds it: its own Root, on its own clock. A certificate that
+     * is not valid at that time is vmm-cert-expired or the host's clock-skew instead. */
+    int valid_there = ws_cert_not_before(s->cert) <= host_now && ws_cert_not_after(s->cert) > host_now;
+    if (valid_there && ws_store_verify_chain(g->st, h->name, s->cert, host_now, &e) != 0) {
+        int self = ws_cert_self_signed(s->cert);
+        char root[128];
+        vault_root_of(g->st, s->cert, root, sizeof root);
+        const char *to_import = self ? s->name : root[0] ? root : NULL;
+        char *roots = store_names(g->st, h->name, "Root");
+        ws_finding *f = add(g, WS_DIAG_VMM_CERT_NOT_TRUSTED_ON_HOST, h->name, WS_DIAG_ERROR,
+                            "%s does not trust the VMM certificate: no chain to its LocalMachine\\Root store.",
+                            h->name);
+        evidence(f, "%s does not chain on %s at %s: %s. %s's LocalMachine\\Root holds %s.%s", desc, h->name,
+                 when(host_now, hb), e.msg, h->name, roots,
+                 self ? " A self-signed certificate is its own root: it must itself be in Root." : "");
+        free(roots);
+        if (to_import) {
+            fix(f, "wapsim cert import %s --machine %s --store Root --public-only", to_import, h->name);
+            fix(f, "PowerShell: Import-Certificate -FilePath .\\%s.cer -CertStoreLocation Cert:\\LocalMachine\\Root"
+                   "   # on %s",
+                to_import, h->fqdn);
+        } else {
+            fix(f, "wapsim cert import ROOT --machine %s --store Root --public-only   # the root that issued %s",
+                h->name, s->name);
+            fix(f, "PowerShell: Import-Certificate -FilePath .\\root.cer -CertStoreLocation Cert:\\LocalMachine\\Root"
+                   "   # on %s",
+                h->fqdn);
+        }
+    }
+    free(desc);
+    free(list_text);
+    cJSON_Delete(o);
+}
+
+static void check_hosts(diag *g)
+{
+    if (!g->have_vmm || !g->hvc.cert)
+        return;
+    for (int i = 0; i < g->nmachines; i++) {
+        const ws_machine *h = &g->machines[i];
+        if (strcmp(h->role, "host") != 0 || !host_selected(g, h->name))
+            continue;
+        checked(g, "%s trusts the VMM certificate %s%s", h->name, g->hvc.name,
+                machine_down(g, h->name) ? " (its stores only: the host does not answer)" : "");
+        check_host_trust(g, h);
+    }
+}
+
+/* ---- 5. the gateway's trust in the HostToken's signer ---- */
+
+static void check_gateway_trust(diag *g)
+{
+    signer *s = &g->gwc;
+    if (!g->have_gw || !g->have_vmm || !s->cert)
+        return;
+    const char *gw = g->gw.name;
+    checked(g, "%s trusts the VMM certificate %s", gw, s->name);
+    char *desc = describe(g->st, s->cert, s->name);
+    if (!ws_trusted_issuer_has(g->st, gw, s->tp)) {
+        sqlite3_stmt *st = ws_state_prepare(
+            g->st, "SELECT t.thumbprint, c.name FROM trusted_issuers t LEFT JOIN certificates c ON c.thumbprint ="
+                   " t.thumbprint WHERE t.machine = ? ORDER BY t.rowid",
+            NULL);
+        char list[4096] = "";
+        size_t len = 0;
+        if (st) {
+            sqlite3_bind_text(st, 1, gw, -1, SQLITE_STATIC);
+            while (sqlite3_step(st) == SQLITE_ROW && len + 200 < sizeof list) {
+                const char *name = (const char *)sqlite3_column_text(st, 1);
+                len += (size_t)snprintf(list + len, sizeof list - len, "%s%s%s%s%s", len ? ", " : "",
+                                        (const char *)sqlite3_column_text(st, 0), name ? " (" : "", name ? name : "",
+                                        name ? ")" : "");
+            }
+            sqlite3_finalize(st);
+        }
+        ws_finding *f = add(g, WS_DIAG_GATEWAY_ISSUER_NOT_TRUSTED, gw, WS_DIAG_ERROR,
+                            "The RD Gateway does not accept HostTokens signed by the VMM certificate: its thumbprint "
+                            "is not registered.");
+        evidence(f, "VMM signs HostTokens with %s; %s's FedAuthSettings.TrustedIssuerCertificates is {%s}. The "
+                    "gateway rejects the cookie (50331701, event 201).",
+                 desc, gw, list);
+        fix(f, "wapsim gateway set --add-trusted-issuer %s", s->tp);
+        fix(f, "PowerShell: $s = Get-WmiObject -Namespace root\\TSGatewayFedAuth2 -Class FedAuthSettings; "
+               "$s.TrustedIssuerCertificates = \"%s\"; $s.Put()   # on %s",
+            s->tp, g->gw.fqdn);
+    }
+    /* The plug-in finds the certificate in My or Root and builds its chain on its clock. */
+    int64_t gw_now = g->now + g->gw.skew_seconds;
+    int valid_there = ws_cert_not_before(s->cert) <= gw_now && ws_cert_not_after(s->cert) > gw_now;
+    X509 *found = NULL;
+    ws_error e;
+    int in_store = ws_store_find(g->st, gw, "My", s->tp, &found, &e) == 0 ||
+                   ws_store_find(g->st, gw, "Root", s->tp, &found, &e) == 0;
+    X509_free(found);
+    int chains = !valid_there || ws_store_verify_chain(g->st, gw, s->cert, gw_now, &e) == 0;
+    if (!in_store || !chains) {
+        int self = ws_cert_self_signed(s->cert);
+        char root[128];
+        vault_root_of(g->st, s->cert, root, sizeof root);
+        ws_finding *f = add(g, WS_DIAG_VMM_CERT_NOT_TRUSTED_ON_GATEWAY, gw, WS_DIAG_ERROR,
+                            "The RD Gateway cannot validate the VMM certificate that signs HostTokens.");
+        if (!in_store)
+            evidence(f, "%s is in neither LocalMachine\\My nor LocalMachine\\Root of %s.", desc, gw);
+        if (!chains)
+            evidence(f, "%s does not chain to a root %s trusts: %s.", in_store ? desc : "It", gw, e.msg);
+        if (!in_store)
+            fix(f, "wapsim cert import %s --machine %s --store My --public-only", s->name, gw);
+        if (!chains && (self || root[0]))
+            fix(f, "wapsim cert import %s --machine %s --store Root --public-only", self ? s->name : root, gw);
+        fix(f, "PowerShell: Import-Certificate -FilePath .\\%s.cer -CertStoreLocation Cert:\\LocalMachine\\%s   # on "
+               "%s",
+            !chains && !self && root[0] ? root : s->name, !chains ? "Root" : "My", g->gw.fqdn);
+    }
+    free(desc);
+}
+
+/* ---- 6. the gateway's TLS certificate ---- */
+
+/* Connect from src to address:port within timeout_ms. */
+static int connect_from(const char *src, const char *address, int port, int timeout_ms, ws_error *e)
+{
+    struct sockaddr_in sa, from;
+    memset(&sa, 0, sizeof sa);
+    memset(&from, 0, sizeof from);
+    sa.sin_family = from.sin_family = AF_INET;
+    sa.sin_port = htons((uint16_t)port);
+    if (inet_pton(AF_INET, address, &sa.sin_addr) != 1)
+        return ws_seterr(e, "bad address %s", address);
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    if (fd < 0)
+        return ws_seterr(e, "socket: %s", strerror(errno));
+    if (src && inet_pton(AF_INET, src, &from.sin_addr) == 1 && bind(fd, (struct sockaddr *)&from, sizeof from) != 0) {
+        int err = errno;
+        close(fd);
+        return ws_seterr(e, "cannot use the address %s: %s", src, strerror(err));
+    }
+    if (connect(fd, (struct sockaddr *)&sa, sizeof sa) != 0 && errno != EINPROGRESS) {
+        int err = errno;
+        close(fd);
+        return ws_seterr(e, "cannot connect to %s:%d: %s", address, port, strerror(err));
+    }
+    struct pollfd p = {.fd = fd, .events = POLLOUT};
+    int soerr = 0;
+    socklen_t sl = sizeof soerr;
+    if (poll(&p, 1, timeout_ms) != 1) {
+        close(fd);
+        return ws_seterr(e, "cannot connect to %s:%d: timed out", address, port);
+    }
+    getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &sl);
+    if (soerr) {
+        close(fd);
+        return ws_seterr(e, "cannot connect to %s:%d: %s", address, port, strerror(soerr));
+    }
+    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+    struct timeval tv = {timeout_ms / 1000, (timeout_ms % 1000) * 1000};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+    return fd;
+}
+
+/* A TLS handshake with the gateway from the tenant's PC, trusting nothing: only to see
+ * the certificate it serves. */
+static X509 *served_certificate(diag *g, const char *sni, ws_error *e)
+{
+    int fd = connect_from(g->have_client ? g->client.address : NULL, g->gw.address, g->gw.port, g->timeout_ms, e);
+    if (fd < 0)
+        return NULL;
+    SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
+    SSL *ssl = ctx ? SSL_new(ctx) : NULL;
+    X509 *cert = NULL;
+    if (!ssl) {
+        ws_seterr(e, "cannot create TLS");
+    } else {
+        SSL_set_verify(ssl, SSL_VERIFY_NONE, NULL);
+        SSL_set_fd(ssl, fd);
+        if (sni && *sni)
+            SSL_set_tlsext_host_name(ssl, sni);
+        if (SSL_connect(ssl) == 1) {
+            cert = SSL_get1_peer_certificate(ssl);
+            if (!cert)
+                ws_seterr(e, "the gateway presented no certificate");
+            SSL_shutdown(ssl);
+        } else {
+            unsigned long code = ERR_get_error();
+            char reason[200] = "the connection closed during the handshake";
+            if (code)
+                ERR_error_string_n(code, reason, sizeof reason);
+            ws_seterr(e, "TLS handshake with %s:%d failed: %s", g->gw.address, g->gw.port, reason);
+        }
+    }
+    ERR_clear_error();
+    SSL_free(ssl);
+    SSL_CTX_free(ctx);
+    close(fd);
+    return cert;
+}
+
+/* The repair of a gateway certificate: a new one for the FQDN, bound, the service restarted. */
+static void fix_gateway_reissue(diag *g, ws_finding *f, X509 *bound, const char *bound_name, const char *fqdn)
+{
+    const char *gw = g->gw.name;
+    char root[128], newname[160];
+    vault_root_of(g->st, bound, root, sizeof root);
+    snprintf(newname, sizeof newname, "%s-new", bound_name);
+    fix(f,
+        "wapsim cert new %s --subject CN=%s --san DNS:%s --eku serverAuth --key-usage "
+        "digitalSignature,keyEncipherment --issuer %s --days 365",
+        newname, fqdn, fqdn, root[0] ? root : "lab-root-ca");
+    fix(f, "wapsim cert import %s --machine %s --store My", newname, gw);
+    fix(f, "wapsim gateway set --ssl-cert %s", newname);
+    fix(f, "wapsim service restart %s", gw);
+    fix(f, "PowerShell: Get-Certificate -Template WebServer -SubjectName CN=%s -DnsName %s -CertStoreLocation "
+           "Cert:\\LocalMachine\\My   # on %s; bind it in RD Gateway Manager (SSL Certificate), then "
+           "Restart-Service TSGateway",
+        fqdn, fqdn, g->gw.fqdn);
+}
+
+static void check_bound_cert(diag *g, X509 *bound, const char *bound_name, const char *fqdn)
+{
+    const char *gw = g->gw.name;
+    char *desc = describe(g->st, bound, bound_name);
+    ws_certreq_problem probs[WS_CERTREQ_MAX_PROBLEMS];
+    int n = ws_certreq_check(bound, NULL, NULL, 0, WS_CERTREQ_GATEWAY, fqdn, g->now, probs, WS_CERTREQ_MAX_PROBLEMS);
+    if (n > WS_CERTREQ_MAX_PROBLEMS)
+        n = WS_CERTREQ_MAX_PROBLEMS;
+    int validity = 0;
+    char *sans = ws_cert_sans(bound);
+    for (int i = 0; i < n; i++) {
+        const ws_certreq_problem *p = &probs[i];
+        const char *id = NULL, *what = NULL;
+        if (strcmp(p->id, WS_CERTREQ_ID_EXPIRED) == 0)
+            id = WS_DIAG_GATEWAY_CERT_EXPIRED, what = "has expired", validity = 1;
+        else if (strcmp(p->id, WS_CERTREQ_ID_NOT_YET_VALID) == 0)
+            id = WS_DIAG_GATEWAY_CERT_NOT_YET_VALID, what = "is not valid yet", validity = 1;
+        else if (strcmp(p->id, WS_CERTREQ_ID_EXPIRES_SOON) == 0)
+            id = WS_DIAG_GATEWAY_CERT_EXPIRES_SOON, what = "expires within 30 days";
+        else if (strcmp(p->id, WS_CERTREQ_ID_EKU) == 0)
+            id = WS_DIAG_GATEWAY_CERT_EKU, what = "lacks the Server Authentication EKU";
+        else if (strcmp(p->id, WS_CERTREQ_ID_NAME_MISMATCH) == 0)
+            id = WS_DIAG_GATEWAY_FQDN_MISMATCH, what = "does not match the cloud's RD Gateway FQDN";
+        else if (strcmp(p->id, WS_CERTREQ_ID_NO_DNS_SAN) == 0)
+            id = WS_DIAG_GATEWAY_CERT_NO_DNS_SAN, what = "has no DNS Subject Alternative Name";
+        else if (strcmp(p->id, WS_CERTREQ_ID_WILDCARD) == 0)
+            id = WS_DIAG_GATEWAY_CERT_WILDCARD, what = "is a wildcard certificate";
+        else if (strcmp(p->id, WS_CERTREQ_ID_KEY_SIZE) == 0)
+            id = WS_DIAG_GATEWAY_CERT_KEY_SIZE, what = "has an RSA key shorter than 2048 bits";
+        else if (strcmp(p->id, WS_CERTREQ_ID_SIGNATURE_ALGORITHM) == 0)
+            id = WS_DIAG_GATEWAY_CERT_SIGNATURE_ALGORITHM, what = "is signed with a weak hash";
+        if (!id)
+            continue; /* self-signed-root: the PC's Root store is checked below */
+        ws_diag_severity sev = p->severity == WS_CERTREQ_WARNING ? WS_DIAG_WARNING : WS_DIAG_ERROR;
+        ws_finding *f;
+        if (strcmp(id, WS_DIAG_GATEWAY_FQDN_MISMATCH) == 0) {
+            /* The cloud's setting is the usual culprit: the certificate names a DNS name users use. */
+            f = add(g, id, gw, sev, "The cloud's RD Gateway FQDN %s matches neither the SAN nor the CN of the "
+                                    "gateway's certificate.",
+                    fqdn);
+            evidence(f, "The .rdp files name gatewayhostname %s; the gateway's certificate is %s, SAN %s; %s. "
+                        "Remote Desktop Connection stops with 50331654 (name mismatch).",
+                     fqdn, desc, sans[0] ? sans : "(none)", p->text);
+            char first[256] = "";
+            if (strncmp(sans, "DNS:", 4) == 0) {
+                snprintf(first, sizeof first, "%s", sans + 4);
+                first[strcspn(first, ",")] = '\0';
+            }
+            if (first[0]) {
+                evidence(f, "Either the cloud names the gateway by a name its certificate does not carry (set it to "
+                            "%s), or the certificate must be reissued for %s.",
+                         first, fqdn);
+                fix(f, "wapsim cloud set --rd-gateway-fqdn %s", first);
+                fix(f, "Portal: WAP admin portal > VM Clouds > Clouds > %s > Edit > Remote Desktop Gateway FQDN = %s",
+                    g->have_vmm ? g->vmm.name : "the VMM server", first);
+            } else {
+                fix_gateway_reissue(g, f, bound, bound_name, fqdn);
+            }
+        } else {
+            f = add(g, id, gw, sev, "The RD Gateway's certificate %s %s.", bound_name, what);
+            evidence(f, "%s: %s.", desc, p->text);
+            if (strcmp(id, WS_DIAG_GATEWAY_CERT_NO_DNS_SAN) == 0)
+                evidence(f, "The cloud's RD Gateway FQDN (the .rdp files' gatewayhostname) is %s. Remote Desktop "
+                            "Connection stops with 50331654 (name mismatch).",
+                         fqdn);
+            fix_gateway_reissue(g, f, bound, bound_name, fqdn);
+        }
+    }
+    /* The tenant's PC must trust it: a chain to the client's Root (50331653 otherwise). */
+    ws_error e;
+    if (!validity && g->have_client && ws_store_verify_chain(g->st, g->client.name, bound, g->now, &e) != 0) {
+        char root[128];
+        vault_root_of(g->st, bound, root, sizeof root);
+        int self = ws_cert_self_signed(bound);
+        char *roots = store_names(g->st, g->client.name, "Root");
+        ws_finding *f = add(g, WS_DIAG_GATEWAY_CERT_UNTRUSTED, g->client.name, WS_DIAG_ERROR,
+                            "The tenant's PC does not trust the RD Gateway's certificate %s.", bound_name);
+        evidence(f, "%s does not chain to the Root store of %s: %s (it holds %s). Remote Desktop Connection stops "
+                    "with 50331653.",
+                 desc, g->client.name, e.msg, roots);
+        free(roots);
+        if (self || root[0])
+            fix(f, "wapsim cert import %s --machine %s --store Root --public-only", self ? bound_name : root,
+                g->client.name);
+        fix(f, "PowerShell: Import-Certificate -FilePath .\\%s.cer -CertStoreLocation Cert:\\LocalMachine\\Root   # "
+               "on the tenant's PC (or use a certificate from a CA the PCs trust)",
+            self || !root[0] ? bound_name : root);
+    }
+    free(sans);
+    free(desc);
+}
+
+static void check_gateway_tls(diag *g)
+{
+    if (!g->have_gw)
+        return;
+    const char *gw = g->gw.name;
+    char fqdn[256] = "", bound_name[128] = "";
+    checked(g, "%s's TLS certificate", gw);
+    if (ws_setting_get(g->st, WS_SCOPE_CLOUD, WS_SET_CLOUD_RD_GATEWAY_FQDN, fqdn, sizeof fqdn) != 0 || !fqdn[0]) {
+        ws_finding *f = add(g, WS_DIAG_GATEWAY_FQDN_MISSING, g->have_portal ? g->portal.name : "portal", WS_DIAG_ERROR,
+                            "The cloud has no Remote Desktop Gateway FQDN.");
+        evidence(f, "The .rdp files VMM issues name no gatewayhostname.");
+        fix(f, "wapsim cloud set --rd-gateway-fqdn %s", g->gw.public_fqdn[0] ? g->gw.public_fqdn : g->gw.fqdn);
+        fix(f, "Portal: WAP admin portal > VM Clouds > Clouds > %s > Edit > Remote Desktop Gateway FQDN",
+            g->have_vmm ? g->vmm.name : "the VMM server");
+        fqdn[0] = '\0';
+    } else {
+        char addr[64];
+        if (ws_lab_hosts_lookup(g->st->lab_dir, fqdn, addr, sizeof addr) != 0 || strcmp(addr, g->gw.address) != 0) {
+            int resolves = ws_lab_hosts_lookup(g->st->lab_dir, fqdn, addr, sizeof addr) == 0;
+            ws_finding *f = add(g, WS_DIAG_GATEWAY_FQDN_DNS, g->have_portal ? g->portal.name : "portal", WS_DIAG_ERROR,
+                                "The tenant's PC cannot reach the RD Gateway by the cloud's FQDN %s.", fqdn);
+            if (resolves)
+                evidence(f, "%s resolves to %s on the tenant's PC (the lab's hosts file), not to %s's address %s.",
+                         fqdn, addr, gw, g->gw.address);
+            else
+                evidence(f, "%s does not resolve on the tenant's PC (the lab's hosts file names the public names "
+                            "only).",
+                         fqdn);
+            if (g->gw.public_fqdn[0] && strcmp(g->gw.public_fqdn, fqdn) != 0)
+                fix(f, "wapsim cloud set --rd-gateway-fqdn %s", g->gw.public_fqdn);
+            fix(f, "Portal: WAP admin portal > VM Clouds > Clouds > %s > Edit > Remote Desktop Gateway FQDN = the "
+                   "gateway's public name (or publish %s in DNS)",
+                g->have_vmm ? g->vmm.name : "the VMM server", fqdn);
+        }
+    }
+    if (ws_setting_get(g->st, gw, WS_SET_SSL_CERT, bound_name, sizeof bound_name) != 0 || !bound_name[0]) {
+        ws_finding *f = add(g, WS_DIAG_GATEWAY_CERT_MISSING, gw, WS_DIAG_ERROR,
+                            "No SSL certificate is bound on the RD Gateway.");
+        evidence(f, "%s has no ssl_cert setting (RD Gateway Manager: SSL Certificate): the service cannot start.", gw);
+        fix(f, "wapsim gateway set --ssl-cert rdgw-ssl");
+        fix(f, "wapsim service restart %s", gw);
+        fix(f, "PowerShell: RD Gateway Manager > Properties > SSL Certificate > Import; Restart-Service TSGateway");
+        return;
+    }
+    X509 *bound = NULL;
+    ws_error e;
+    if (ws_vault_get(g->st, bound_name, &bound, NULL, NULL, &e) != 0) {
+        ws_finding *f = add(g, WS_DIAG_GATEWAY_CERT_MISSING, gw, WS_DIAG_ERROR,
+                            "The RD Gateway's bound SSL certificate '%s' does not exist.", bound_name);
+        evidence(f, "%s", e.msg);
+        fix(f, "wapsim gateway set --ssl-cert rdgw-ssl");
+        fix(f, "wapsim service restart %s", gw);
+        return;
+    }
+    char bound_tp[41];
+    ws_cert_thumbprint(bound, bound_tp);
+    /* What the running gateway really serves. */
+    if (!machine_down(g, gw)) {
+        X509 *served = served_certificate(g, fqdn, &e);
+        if (!served) {
+            ws_finding *f = add(g, WS_DIAG_GATEWAY_TLS_FAILED, gw, WS_DIAG_ERROR,
+                                "No TLS handshake with the RD Gateway completes.");
+            evidence(f, "From the tenant's PC (%s) to %s:%d: %s.", g->have_client ? g->client.address : "?",
+                     g->gw.address, g->gw.port, e.msg);
+            fix(f, "wapsim service restart %s", gw);
+            fix(f, "PowerShell: Restart-Service TSGateway   # on %s", g->gw.fqdn);
+        } else {
+            char served_tp[41];
+            ws_cert_thumbprint(served, served_tp);
+            if (strcmp(served_tp, bound_tp) != 0) {
+                char *sd = describe(g->st, served, NULL), *bd = describe(g->st, bound, bound_name);
+                char t[32];
+                int64_t na = ws_cert_not_after(served);
+                ws_finding *f = add(g, WS_DIAG_GATEWAY_CERT_STALE, gw, WS_DIAG_ERROR,
+                                    "The RD Gateway still serves its old certificate: the bound one takes effect "
+                                    "only when the service restarts.");
+                evidence(f, "A TLS handshake from the tenant's PC gets %s; the binding (RD Gateway Manager) is %s.",
+                         sd, bd);
+                if (na <= g->now)
+                    evidence(f, "The served certificate expired on %s, so Remote Desktop Connection stops with "
+                                "50331655; that expiry is this same cause.",
+                             when(na, t));
+                else if (ws_cert_not_before(served) > g->now)
+                    evidence(f, "The served certificate is not valid before %s.", when(ws_cert_not_before(served), t));
+                fix(f, "wapsim service restart %s", gw);
+                fix(f, "PowerShell: Restart-Service TSGateway   # on %s", g->gw.fqdn);
+                free(sd);
+                free(bd);
+            }
+            X509_free(served);
+        }
+    }
+    /* The bound certificate: what is served after a restart (and now, unless stale). */
+    if (fqdn[0])
+        check_bound_cert(g, bound, bound_name, fqdn);
+    X509_free(bound);
+}
+
+/* ---- 7. the hosts' console certificates ---- */
+
+typedef struct host_name_check {
+    char host[64];
+    char name[256];  /* what the .rdp file names */
+    int fqdn_would_match;
+    char *text;      /* certreq's words */
+    char *desc;
+} host_name_check;
+
+static void check_host_certs(diag *g)
+{
+    if (!g->have_vmm)
+        return;
+    char mode[16] = "FQDN";
+    ws_setting_get(g->st, g->vmm.name, WS_SET_VMM_HOST_ID_MODE, mode, sizeof mode);
+    host_name_check mism[MAX_MACHINES];
+    int nmism = 0, nhosts = 0;
+    for (int i = 0; i < g->nmachines; i++) {
+        const ws_machine *h = &g->machines[i];
+        if (strcmp(h->role, "host") != 0 || !host_selected(g, h->name))
+            continue;
+        nhosts++;
+        checked(g, "%s's console certificate", h->name);
+        char cname[128] = "";
+        X509 *c = NULL;
+        ws_error e;
+        if (ws_setting_get(g->st, h->name, WS_SET_AUTH_CERT, cname, sizeof cname) != 0 ||
+            ws_vault_get(g->st, cname, &c, NULL, NULL, &e) != 0) {
+            ws_finding *f = add(g, WS_DIAG_HOST_CERT_MISSING, h->name, WS_DIAG_ERROR,
+                                "%s has no usable certificate for console connections (port 2179).", h->name);
+            evidence(f, "%s's AuthCertificateHash (auth_cert) %s%s%s.", h->name, cname[0] ? "names '" : "is not set",
+                     cname, cname[0] ? "', which is not in the vault" : "");
+            fix(f, "PowerShell: a certificate for %s in Cert:\\LocalMachine\\My, its thumbprint set as "
+                   "AuthCertificateHash (Msvm_TerminalService.ModifyServiceSettings); Restart-Service vmms   # on %s",
+                h->fqdn, h->fqdn);
+            continue;
+        }
+        char name[256];
+        if (strcmp(mode, "IPv4") == 0)
+            snprintf(name, sizeof name, "%s", h->address);
+        else if (strcmp(mode, "HostName") == 0)
+            snprintf(name, sizeof name, "%s", h->name);
+        else
+            snprintf(name, sizeof name, "%s", h->fqdn);
+        char *desc = describe(g->st, c, cname);
+        ws_certreq_problem probs[WS_CERTREQ_MAX_PROBLEMS];
+        int n = ws_certreq_check(c, NULL, NULL, 0, WS_CERTREQ_HOST, name, g->now, probs, WS_CERTREQ_MAX_PROBLEMS);
+        if (n > WS_CERTREQ_MAX_PROBLEMS)
+            n = WS_CERTREQ_MAX_PROBLEMS;
+        int validity = 0;
+        for (int k = 0; k < n; k++) {
+            const ws_certreq_problem *p = &probs[k];
+            if (strcmp(p->id, WS_CERTREQ_ID_NAME_MISMATCH) == 0 || strcmp(p->id, WS_CERTREQ_ID_NO_DNS_SAN) == 0) {
+                if (nmism < MAX_MACHINES) {
+                    host_name_check *m = &mism[nmism++];
+                    snprintf(m->host, sizeof m->host, "%s", h->name);
+                    snprintf(m->name, sizeof m->name, "%s", name);
+                    ws_certreq_problem again[WS_CERTREQ_MAX_PROBLEMS];
+                    int n2 = ws_certreq_check(c, NULL, NULL, 0, WS_CERTREQ_HOST, h->fqdn, g->now, again,
+                                              WS_CERTREQ_MAX_PROBLEMS);
+                    m->fqdn_would_match = 1;
+                    for (int j = 0; j < n2 && j < WS_CERTREQ_MAX_PROBLEMS; j++)
+                        if (strcmp(again[j].id, WS_CERTREQ_ID_NAME_MISMATCH) == 0 ||
+                            strcmp(again[j].id, WS_CERTREQ_ID_NO_DNS_SAN) == 0)
+                            m->fqdn_would_match = 0;
+                    m->text = ws_strdup(p->text);
+                    m->desc = ws_strdup(desc);
+                }
+                continue;
+            }
+            const char *id = NULL;
+            if (strcmp(p->id, WS_CERTREQ_ID_EXPIRED) == 0 || strcmp(p->id, WS_CERTREQ_ID_NOT_YET_VALID) == 0)
+                id = WS_DIAG_HOST_CERT_EXPIRED, validity = 1;
+            else if (strcmp(p->id, WS_CERTREQ_ID_EKU) == 0)
+                id = WS_DIAG_HOST_CERT_EKU;
+            if (!id || p->severity != WS_CERTREQ_ERROR)
+                continue;
+            ws_finding *f = add(g, id, h->name, WS_DIAG_ERROR, "%s's console certificate %s is not usable for TLS.",
+                                h->name, cname);
+            evidence(f, "%s: %s. Remote Desktop Connection stops at the host (0x607).", desc, p->text);
+            fix(f, "PowerShell: a new certificate for %s in Cert:\\LocalMachine\\My, set as AuthCertificateHash "
+                   "(Msvm_TerminalService.ModifyServiceSettings); Restart-Service vmms",
+                h->fqdn);
+        }
+        if (!validity && g->have_client && ws_store_verify_chain(g->st, g->client.name, c, g->now, &e) != 0) {
+            char root[128];
+            vault_root_of(g->st, c, root, sizeof root);
+            ws_finding *f = add(g, WS_DIAG_HOST_CERT_UNTRUSTED, h->name, WS_DIAG_ERROR,
+                                "The tenant's PC does not trust %s's console certificate %s.", h->name, cname);
+            evidence(f, "%s does not chain to the Root store of %s: %s. Remote Desktop Connection stops at the host "
+                        "(0x607).",
+                     desc, g->client.name, e.msg);
+            if (root[0] || ws_cert_self_signed(c))
+                fix(f, "wapsim cert import %s --machine %s --store Root --public-only", root[0] ? root : cname,
+                    g->client.name);
+            fix(f, "PowerShell: Import-Certificate -FilePath .\\root.cer -CertStoreLocation Cert:\\LocalMachine\\Root"
+                   "   # on the tenant's PC");
+        }
+        free(desc);
+        X509_free(c);
+    }
+    if (nmism == 0)
+        return;
+    /* One cause, once: when every host fails on the name only because of the
+     * identification mode, the mode is the finding (on the VMM server). */
+    int all_mode = strcmp(mode, "FQDN") != 0 && nmism == nhosts;
+    for (int i = 0; all_mode && i < nmism; i++)
+        all_mode = mism[i].fqdn_would_match;
+    if (all_mode) {
+        ws_finding *f = add(g, WS_DIAG_VMM_HOST_ID_MODE, g->vmm.name, WS_DIAG_ERROR,
+                            "VMM names the hosts by %s in the .rdp files, but their certificates name their FQDNs.",
+                            strcmp(mode, "IPv4") == 0 ? "IP address" : "host name");
+        evidence(f, "VMConnectHostIdentificationMode is %s:", mode);
+        for (int i = 0; i < nmism; i++)
+            evidence(f, "%s is named %s, and %s (%s)%s", mism[i].host, mism[i].name, mism[i].desc, mism[i].text,
+                     i + 1 < nmism ? ";" : ".");
+        evidence(f, "Remote Desktop Connection stops at the host with 0x607.");
+        fix(f, "wapsim vmm set --host-id-mode FQDN");
+        fix(f, "PowerShell: Set-SCVMMServer -VMConnectHostIdentificationMode FQDN   # on %s", g->vmm.fqdn);
+    } else {
+        for (int i = 0; i < nmism; i++) {
+            const ws_machine *h = machine_named(g, mism[i].host);
+            ws_finding *f = add(g, WS_DIAG_HOST_CERT_NAME_MISMATCH, mism[i].host, WS_DIAG_ERROR,
+                                "%s's console certificate does not match the name the .rdp file gives it (%s).",
+                                mism[i].host, mism[i].name);
+            evidence(f, "VMConnectHostIdentificationMode %s names %s as %s; %s: %s. Remote Desktop Connection stops "
+                        "at the host with 0x607.",
+                     mode, mism[i].host, mism[i].name, mism[i].desc, mism[i].text);
+            if (strcmp(mode, "FQDN") != 0 && mism[i].fqdn_would_match)
+                fix(f, "wapsim vmm set --host-id-mode FQDN");
+            fix(f, "PowerShell: Set-SCVMMServer -VMConnectHostIdentificationMode FQDN, or on %s a certificate naming "
+                   "%s set as AuthCertificateHash (Msvm_TerminalService.ModifyServiceSettings)",
+                h ? h->fqdn : mism[i].host, mism[i].name);
+        }
+    }
+    for (int i = 0; i < nmism; i++) {
+        free(mism[i].text);
+        free(mism[i].desc);
+    }
+}
+
+/* ---- the whole diagnosis ---- */
+
+int ws_diagnose(ws_state *st, const ws_diag_opts *o, ws_diagnosis *d, ws_error *e)
+{
+    memset(d, 0, sizeof *d);
+    diag *g = calloc(1, sizeof *g);
+    if (!g)
+        abort();
+    g->st = st;
+    g->d = d;
+    g->timeout_ms = o && o->timeout_ms > 0 ? o->timeout_ms : DEFAULT_TIMEOUT_MS;
+    g->now = ws_clock_now(st, NULL);
+    g->gwc = (signer){.param = "VMConnectGatewayCertificate", .setting = WS_SET_VMM_GATEWAY_CERT};
+    g->hvc = (signer){.param = "VMConnectHyperVCertificate", .setting = WS_SET_VMM_HYPERV_CERT};
+    ws_error ignored;
+    if (ws_machine_foreach(st, collect_machine, g, e) != 0) {
+        free(g);
+        return -1;
+    }
+    g->have_vmm = ws_machine_by_role(st, "vmm", &g->vmm, &ignored) == 0;
+    g->have_gw = ws_machine_by_role(st, "gateway", &g->gw, &ignored) == 0;
+    g->have_client = ws_machine_by_role(st, "client", &g->client, &ignored) == 0;
+    g->have_portal = ws_machine_by_role(st, "portal", &g->portal, &ignored) == 0;
+    char host[64] = "";
+    if (o && o->vm) {
+        sqlite3_stmt *s = ws_state_prepare(st, "SELECT host FROM vms WHERE name = ? OR id = ? COLLATE NOCASE", e);
+        if (!s) {
+            free(g);
+            return -1;
+        }
+        sqlite3_bind_text(s, 1, o->vm, -1, SQLITE_STATIC);
+        sqlite3_bind_text(s, 2, o->vm, -1, SQLITE_STATIC);
+        if (sqlite3_step(s) == SQLITE_ROW)
+            snprintf(host, sizeof host, "%s", (const char *)sqlite3_column_text(s, 0));
+        sqlite3_finalize(s);
+        if (!host[0]) {
+            free(g);
+            return ws_seterr(e, "unknown VM '%s'", o->vm);
+        }
+        g->only_host = host;
+    }
+    g->ttl_minutes = 2;
+    char v[32];
+    if (g->have_vmm && ws_setting_get(st, g->vmm.name, WS_SET_VMM_TTL_MINUTES, v, sizeof v) == 0 && atoi(v) > 0)
+        g->ttl_minutes = atoi(v);
+
+    check_processes(g);
+    check_clocks(g);
+    check_vmm(g);
+    check_hosts(g);
+    check_gateway_trust(g);
+    check_gateway_tls(g);
+    check_host_certs(g);
+
+    free_signer(&g->gwc);
+    free_signer(&g->hvc);
+    free(g);
+    return 0;
+}

@@ -1,0 +1,329 @@
+/* exercise: see exercise.h. */
+#include "train/exercise.h"
+
+#include <dirent.h>
+#include <limits.h>
+#include <openssl/evp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "lab/lab.h"
+
+void ws_exercise_catalogue_dir(const char *dir, char *out, size_t n)
+{
+    if (dir && *dir) {
+        snprintf(out, n, "%s", dir);
+        return;
+    }
+    const char *env = getenv("WAPSIM_SCENARIOS");
+    if (env && *env) {
+        snprintf(out, n, "%s", env);
+        return;
+    }
+    char exe[PATH_MAX];
+    ssize_t len = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (len > 0) {
+        exe[len] = '\0';
+        char *slash = strrchr(exe, '/');
+        if (slash) {
+            *slash = '\0';
+            char cand[PATH_MAX + 32];
+            snprintf(cand, sizeof cand, "%s/../scenarios", exe);
+            struct stat sb;
+            if (stat(cand, &sb) == 0 && S_ISDIR(sb.st_mode)) {
+                snprintf(out, n, "%s", cand);
+                return;
+            }
+        }
+    }
+    snprintf(out, n, "scenarios");
+}
+
+static void sha256_hex(const char *text, size_t len, char out[65])
+{
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int mdlen = 0;
+    if (EVP_Digest(text, len, md, &mdlen, EVP_sha256(), NULL) != 1 || mdlen != 32)
+        abort();
+    for (int i = 0; i < 32; i++)
+        snprintf(out + 2 * i, 3, "%02x", md[i]);
+}
+
+int ws_exercise_level(const ws_scenario *sc)
+{
+    if (ws_scenario_has_tag(sc, "level-3"))
+        return 3;
+    if (ws_scenario_has_tag(sc, "level-2"))
+        return 2;
+    return 1;
+}
+
+int ws_exercise_break_end(const ws_scenario *sc)
+{
+    for (int i = 0; i < sc->nlines; i++) {
+        const ws_scn_line *l = &sc->lines[i];
+        if (l->kind == WS_SCN_EXPECT && l->u.expect.target == WS_SCN_DIAGNOSE &&
+            (l->u.expect.op == WS_SCN_OP_EQ || l->u.expect.op == WS_SCN_OP_CONTAINS) &&
+            strcmp(l->u.expect.value, "none") != 0)
+            return i;
+    }
+    for (int i = 0; i < sc->nlines; i++)
+        if (sc->lines[i].kind == WS_SCN_CONNECT)
+            return i;
+    return sc->nlines;
+}
+
+void ws_exercise_clear(ws_exercise *x)
+{
+    free(x->path);
+    ws_scenario_free(x->sc);
+    memset(x, 0, sizeof *x);
+}
+
+static int load_text(const char *path, const char *text, size_t len, ws_exercise *out, ws_scn_errors *errs,
+                     int need_ticket)
+{
+    memset(out, 0, sizeof *out);
+    ws_scenario *sc;
+    ws_scn_errors local = {0};
+    int prc = ws_scenario_parse(path, text, &sc, errs ? errs : &local);
+    ws_scn_errors_free(&local);
+    if (prc != 0)
+        return -1;
+    if (!sc->ticket) {
+        if (need_ticket && errs) {
+            char **grown = realloc(errs->msgs, (size_t)(errs->n + 1) * sizeof *grown);
+            if (!grown)
+                abort();
+            errs->msgs = grown;
+            errs->msgs[errs->n++] = ws_printf("%s: not an exercise: it has no ticket line", path);
+        }
+        ws_scenario_free(sc);
+        return -1;
+    }
+    out->path = ws_strdup(path);
+    sha256_hex(text, len, out->hash);
+    memcpy(out->id, out->hash, 12);
+    out->id[12] = '\0';
+    out->level = ws_exercise_level(sc);
+    out->sc = sc;
+    return 0;
+}
+
+static int load_file(const char *path, ws_exercise *out, ws_scn_errors *errs, int need_ticket)
+{
+    unsigned char *data;
+    size_t len;
+    ws_error e;
+    memset(out, 0, sizeof *out);
+    if (ws_read_file(path, 1 << 20, &data, &len, &e) != 0) {
+        if (errs) {
+            char **grown = realloc(errs->msgs, (size_t)(errs->n + 1) * sizeof *grown);
+            if (!grown)
+                abort();
+            errs->msgs = grown;
+            errs->msgs[errs->n++] = ws_strdup(e.msg);
+        }
+        return -1;
+    }
+    int rc = load_text(path, (const char *)data, len, out, errs, need_ticket);
+    free(data);
+    return rc;
+}
+
+int ws_exercise_load(const char *path, ws_exercise *out, ws_scn_errors *errs)
+{
+    return load_file(path, out, errs, 1);
+}
+
+static int scn_name(const struct dirent *d)
+{
+    size_t n = strlen(d->d_name);
+    return d->d_name[0] != '.' && n > 4 && strcmp(d->d_name + n - 4, ".scn") == 0;
+}
+
+static int by_level(const void *a, const void *b)
+{
+    const ws_exercise *x = a, *y = b;
+    if (x->level != y->level)
+        return x->level - y->level;
+    return strcmp(x->path, y->path);
+}
+
+int ws_exercise_catalogue(const char *dir, ws_exercise **out, int *n, ws_scn_errors *errs)
+{
+    char base[PATH_MAX];
+    ws_exercise_catalogue_dir(dir, base, sizeof base);
+    *out = NULL;
+    *n = 0;
+    for (int pass = 0; pass < 2; pass++) {
+        char d[PATH_MAX + 16];
+        snprintf(d, sizeof d, "%s%s", base, pass ? "/exercises" : "");
+        struct dirent **list;
+        int k = scandir(d, &list, scn_name, alphasort);
+        if (k < 0)
+            continue;
+        for (int j = 0; j < k; j++) {
+            char *path = ws_printf("%s/%s", d, list[j]->d_name);
+            ws_exercise x;
+            if (load_file(path, &x, errs, 0) == 0) {
+                ws_exercise *grown = realloc(*out, (size_t)(*n + 1) * sizeof *grown);
+                if (!grown)
+                    abort();
+                *out = grown;
+                (*out)[(*n)++] = x;
+            }
+            free(path);
+            free(list[j]);
+        }
+        free(list);
+    }
+    if (*n > 1)
+        qsort(*out, (size_t)*n, sizeof **out, by_level);
+    return 0;
+}
+
+void ws_exercise_catalogue_free(ws_exercise *c, int n)
+{
+    for (int i = 0; i < n; i++)
+        ws_exercise_clear(&c[i]);
+    free(c);
+}
+
+static void cache_path(const char *hash, char *out, size_t n)
+{
+    char t[PATH_MAX];
+    ws_template_path(t, sizeof t);
+    char *slash = strrchr(t, '/');
+    if (slash)
+        *slash = '\0';
+    snprintf(out, n, "%s/exercises/%s.scn", t, hash);
+}
+
+void ws_exercise_cache(const ws_exercise *x)
+{
+    char path[PATH_MAX + 128];
+    cache_path(x->hash, path, sizeof path);
+    char *dir = ws_strdup(path);
+    *strrchr(dir, '/') = '\0';
+    char *parent = ws_strdup(dir);
+    *strrchr(parent, '/') = '\0';
+    mkdir(parent, 0700);
+    mkdir(dir, 0700);
+    free(parent);
+    free(dir);
+    unsigned char *data;
+    size_t len;
+    ws_error e;
+    if (ws_read_file(x->path, 1 << 20, &data, &len, &e) != 0)
+        return;
+    ws_write_file(path, data, len, 0600, &e); /* best effort */
+    free(data);
+}
+
+int ws_exercise_find(const char *dir, const char *hash, ws_exercise *out)
+{
+    ws_exercise *c;
+    int n;
+    ws_exercise_catalogue(dir, &c, &n, NULL);
+    int found = -1;
+    for (int i = 0; i < n; i++)
+        if (strcmp(c[i].hash, hash) == 0) {
+            *out = c[i];
+            memset(&c[i], 0, sizeof c[i]);
+            found = 0;
+            break;
+        }
+    ws_exercise_catalogue_free(c, n);
+    if (found == 0)
+        return 0;
+    char path[PATH_MAX + 128];
+    cache_path(hash, path, sizeof path);
+    if (load_file(path, out, NULL, 0) == 0 && strcmp(out->hash, hash) == 0)
+        return 0;
+    ws_exercise_clear(out);
+    return -1;
+}
+
+int ws_exercise_lab_instance(ws_state *st, char *out, size_t n, ws_error *e)
+{
+    if (ws_meta_get(st, "lab_instance", out, n) == 0 && out[0])
+        return 0;
+    unsigned char r[16];
+    char hex[33];
+    if (ws_random(r, sizeof r) != 0)
+        return ws_seterr(e, "cannot read random bytes");
+    ws_hex_upper(r, sizeof r, hex);
+    if (ws_meta_set(st, "lab_instance", hex, e) != 0)
+        return -1;
+    snprintf(out, n, "%s", hex);
+    return 0;
+}
+
+int ws_exercise_score(int hints)
+{
+    static const int cost[WS_EXERCISE_HINTS] = {15, 25, 40};
+    int s = 100;
+    for (int i = 0; i < hints && i < WS_EXERCISE_HINTS; i++)
+        s -= cost[i];
+    return s;
+}
+
+static void read_marker(const char *lab_dir, char *nonce, size_t n)
+{
+    nonce[0] = '\0';
+    char path[PATH_MAX + 32];
+    snprintf(path, sizeof path, "%s/exercise.active", lab_dir);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return;
+    if (fgets(nonce, (int)n, f))
+        nonce[strcspn(nonce, "\r\n")] = '\0';
+    else
+        nonce[0] = '\0';
+    fclose(f);
+}
+
+ws_attempt_status ws_exercise_current(ws_state *st, ws_attempt *a)
+{
+    memset(a, 0, sizeof *a);
+    char nonce[64];
+    read_marker(st->lab_dir, nonce, sizeof nonce);
+    if (!nonce[0])
+        return WS_ATTEMPT_NONE;
+    snprintf(a->nonce, sizeof a->nonce, "%s", nonce);
+    ws_error e;
+    sqlite3_stmt *q = ws_state_prepare(st,
+                                       "SELECT id, scenario_hash, level, started_at, coalesce(ended_at,0), hints, "
+                                       "state, score, allow_diagnose, lab_instance FROM exercises WHERE nonce = ?",
+                                       &e);
+    if (!q)
+        return WS_ATTEMPT_VOID; /* no exercises table: an older lab.db */
+    sqlite3_bind_text(q, 1, nonce, -1, SQLITE_TRANSIENT);
+    ws_attempt_status rc = WS_ATTEMPT_VOID;
+    if (sqlite3_step(q) == SQLITE_ROW) {
+        a->id = sqlite3_column_int64(q, 0);
+        snprintf(a->hash, sizeof a->hash, "%s", (const char *)sqlite3_column_text(q, 1));
+        a->level = sqlite3_column_int(q, 2);
+        a->started_at = sqlite3_column_int64(q, 3);
+        a->ended_at = sqlite3_column_int64(q, 4);
+        a->hints = sqlite3_column_int(q, 5);
+        snprintf(a->state, sizeof a->state, "%s", (const char *)sqlite3_column_text(q, 6));
+        a->has_score = sqlite3_column_type(q, 7) != SQLITE_NULL;
+        a->score = sqlite3_column_int(q, 7);
+        a->allow_diagnose = sqlite3_column_int(q, 8);
+        snprintf(a->lab_instance, sizeof a->lab_instance, "%s", (const char *)sqlite3_column_text(q, 9));
+        char inst[64];
+        if (strcmp(a->state, "active") != 0)
+            rc = WS_ATTEMPT_NONE; /* ended: the marker is stale */
+        else if (ws_meta_get(st, "lab_instance", inst, sizeof inst) != 0 || strcmp(inst, a->lab_instance) != 0)
+            rc = WS_ATTEMPT_VOID;
+        else
+            rc = WS_ATTEMPT_ACTIVE;
+    }
+    sqlite3_finalize(q);
+    return rc;
+}

@@ -1,0 +1,80 @@
+/* exercise: training (`wapsim exercise ...`). An exercise is a scenario file with a
+ * `ticket` header (the customer's report). Its "break" is the step lines before its
+ * first `expect diagnose` that names a finding (before its first connect when it has
+ * none): `exercise start` runs them against the running lab as `wapsim` subprocesses,
+ * so the lab carries only the traces an administrator's commands leave. Its repair is
+ * the step lines after that point.
+ *
+ * The catalogue is the .scn files of DIR and of DIR/exercises (DIR: --catalogue, else
+ * $WAPSIM_SCENARIOS, else the scenarios/ directory next to the build directory, else
+ * ./scenarios). An exercise's level is its tag level-1, level-2 or level-3 (1 when it
+ * has none).
+ *
+ * An attempt is a row of the exercises table (schema 3) that names the scenario only
+ * by the SHA-256 of its text, plus <lab>/exercise.active holding the attempt's nonce.
+ * The text itself is kept outside the lab, in the cache (<cache>/exercises/HASH.scn).
+ * An attempt whose row is missing, or whose lab_instance differs from lab_meta's, is
+ * void: the lab was re-created or lab.db restored from a copy. */
+#ifndef WAPSIM_EXERCISE_H
+#define WAPSIM_EXERCISE_H
+
+#include <stdint.h>
+
+#include "train/scenario.h"
+#include "lab/state.h"
+
+#define WS_EXERCISE_HINTS 3
+
+typedef struct ws_exercise {
+    char *path;
+    char hash[65]; /* SHA-256 of the file's text, lower-case hex */
+    char id[13];   /* the first 12 digits of hash: what `exercise list` shows */
+    int level;
+    ws_scenario *sc;
+} ws_exercise;
+
+/* The catalogue directory: dir when given, else as described above. */
+void ws_exercise_catalogue_dir(const char *dir, char *out, size_t n);
+/* Every scenario with a ticket in the catalogue, sorted by level then path. Files that
+ * do not parse are skipped (their errors appended to errs when not NULL). */
+int ws_exercise_catalogue(const char *dir, ws_exercise **out, int *n, ws_scn_errors *errs);
+void ws_exercise_catalogue_free(ws_exercise *c, int n);
+/* Load one file as an exercise; -1 with errs filled (no ticket is an error too). */
+int ws_exercise_load(const char *path, ws_exercise *out, ws_scn_errors *errs);
+void ws_exercise_clear(ws_exercise *x);
+/* Find an exercise by hash: the catalogue, then the cache copy. */
+int ws_exercise_find(const char *dir, const char *hash, ws_exercise *out);
+/* Keep the exercise's text in the cache, so it can be found by hash later. */
+void ws_exercise_cache(const ws_exercise *x);
+
+int ws_exercise_level(const ws_scenario *sc);
+/* The index of the first line after the break (see above). */
+int ws_exercise_break_end(const ws_scenario *sc);
+
+typedef struct ws_attempt {
+    int64_t id;
+    char hash[65];
+    int level;
+    int64_t started_at, ended_at; /* wall seconds; ended_at 0 while active */
+    int hints;
+    char state[16]; /* active, solved, given-up, void */
+    int score, has_score;
+    int allow_diagnose;
+    char lab_instance[40];
+    char nonce[40];
+} ws_attempt;
+
+typedef enum ws_attempt_status {
+    WS_ATTEMPT_NONE = 0,   /* no exercise in progress */
+    WS_ATTEMPT_ACTIVE = 1, /* *a is the attempt */
+    WS_ATTEMPT_VOID = 2,   /* one was started, but the lab is not the one it broke */
+} ws_attempt_status;
+
+/* The attempt in progress in this lab, per <lab>/exercise.active and the table. */
+ws_attempt_status ws_exercise_current(ws_state *st, ws_attempt *a);
+/* The lab's identity (lab_meta lab_instance), made when missing. */
+int ws_exercise_lab_instance(ws_state *st, char *out, size_t n, ws_error *e);
+/* The score: 100 less each hint's cost (15, 25, 40). */
+int ws_exercise_score(int hints);
+
+#endif

@@ -1,0 +1,1059 @@
+/* scenario: see scenario.h. The format, precisely, is ws_scenario_format_help below
+ * (`wapsim scenario format` prints it; README shows a full example). In short:
+ *
+ *   # comment lines; blank lines are ignored; one case per file
+ *   title TEXT | mistake ID | tags T1,T2 | doc TEXT | ticket TEXT (indented lines continue
+ *   doc and ticket)
+ *   step ARGS...          `wapsim --lab <lab> ARGS...` must exit 0
+ *   step! ARGS...         ... must exit non-zero
+ *   connect tenant=T vm=V [client=V] [password=P] [legacy-gateway=1] | connect admin=1 vm=V
+ *   expect WHAT OP VALUE  OP is = != ~ (contains) !~ (does not contain)
+ *     WHAT: connect.ok connect.stage connect.code connect.message portal.status
+ *           portal.content-type portal.body | event M ID [OP TEXT] | no event M ID |
+ *           trace M [OP TEXT] | diagnose = ID[,ID...]|none | diagnose != ... |
+ *           diagnose ~ ID | diagnose !~ ID
+ *     event M ID        : at least one event ID on M since the last connect
+ *     event M ID = / ~  : at least one of them equals / contains TEXT
+ *     event M ID != / !~: none of them equals / contains TEXT (true when there are none)
+ *     no event M ID     : none at all
+ *     diagnose          : the finding ids of `wapsim diagnose --json` against the lab now
+ *   ${thumbprint:CERT} ${fqdn:MACHINE} ${address:MACHINE} ${vmid:VM}: lab facts,
+ *   expanded when the line runs.
+ *
+ * Errors are "file:line: message"; the parser reports every error of a file. */
+#include "train/scenario.h"
+
+#include <ctype.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "train/diagnose.h"
+#include "lab/machine.h"
+#include "lab/vault.h"
+
+const char ws_scenario_format_help[] =
+    "A scenario file (*.scn) is one case: an operator session plus assertions, replayed\n"
+    "in a fresh lab of its own. One line each:\n"
+    "\n"
+    "  # TEXT                 a comment: a line whose first non-blank character is #\n"
+    "                         (there are no comments at the end of a line); blank lines\n"
+    "                         are ignored\n"
+    "  title TEXT             what the scenario shows, in one line\n"
+    "  mistake ID             the mistake's id in the field note (m1a, m3b, ...), one word\n"
+    "  tags T1,T2 ...         tags for --filter, separated by commas or spaces\n"
+    "  doc TEXT               what a trainee should learn; the lines after it that start\n"
+    "      MORE TEXT          with a space or a tab continue it\n"
+    "  ticket TEXT            the customer's report of the symptom (indented lines continue\n"
+    "                         it): a scenario with a ticket is an exercise (wapsim exercise)\n"
+    "  step ARGS...           run `wapsim --lab <the scenario's lab> ARGS...`: a non-zero\n"
+    "                         exit fails the scenario\n"
+    "  step! ARGS...          the same, expected to fail: a zero exit fails the scenario\n"
+    "  connect tenant=T vm=V [client=8.1|10|8.0|7|6.1] [password=P] [legacy-gateway=1]\n"
+    "  connect admin=1 vm=V   the administrator's path (VMConnect)\n"
+    "                         runs `wapsim connect --json`; its result is \"the last connect\".\n"
+    "                         A connection that fails is a result, not a failure: expect\n"
+    "                         lines judge it. When it stops at the portal, the portal's\n"
+    "                         whole answer is read with `wapsim rdp-file --json`.\n"
+    "  expect WHAT OP VALUE   an assertion; the first that does not hold fails the scenario\n"
+    "                         (and the lines after it do not run)\n"
+    "\n"
+    "Keys are spelt exactly as above; any other first word is an error naming it.\n"
+    "Arguments of step and connect are separated by spaces; \"...\" and '...' group words\n"
+    "with spaces (--csp \"Microsoft Strong Cryptographic Provider\"); inside \"...\", \\\" is a\n"
+    "quote and \\\\ a backslash. Nothing else of a shell applies: a backslash elsewhere is\n"
+    "itself (CONTOSO\\hvadmin), and there are no variables, globs, pipes or redirections.\n"
+    "\n"
+    "Operators:  =  equals            != does not equal\n"
+    "            ~  contains          !~ does not contain\n"
+    "The value is the rest of the line, trimmed; one pair of enclosing quotes (\"...\" or\n"
+    "'...') is removed, so \"\" is the empty string. Comparisons are case-sensitive.\n"
+    "\n"
+    "WHAT (connect.* and portal.* need a connect line before them):\n"
+    "  connect.ok             true or false (= and != only)\n"
+    "  connect.stage          where it stopped, or the last hop reached: portal,\n"
+    "                         rdp-signature, direct, gateway-tls, gateway-auth, channel,\n"
+    "                         host-tls, host-auth, console\n"
+    "  connect.code           the disconnect code, HRESULT or RDSTLS result (the HTTP\n"
+    "                         status when the portal refused), a decimal number, or null;\n"
+    "                         with = and != a value in 0x... hex is compared as a number\n"
+    "  connect.message        the client's message (\"connected\" on success)\n"
+    "  portal.status          the portal's HTTP status (200 with an .rdp file), or null\n"
+    "                         when the browser got no answer or there was no portal (admin=1)\n"
+    "  portal.content-type    application/x-rdp, application/json, ...\n"
+    "  portal.body            the body the browser got instead of an .rdp file (JSON\n"
+    "                         written compactly), or \"\" when it got the .rdp file\n"
+    "  event M ID             an event with id ID on machine M since the last connect\n"
+    "                         (since the lab was created when there was no connect yet)\n"
+    "  event M ID = TEXT      ... and one of those events' text is TEXT\n"
+    "  event M ID ~ TEXT      ... and one of those events' text contains TEXT\n"
+    "  event M ID != TEXT     no event ID on M since the last connect has the text TEXT\n"
+    "  event M ID !~ TEXT     no event ID on M since the last connect contains TEXT\n"
+    "                         (these two also hold when there is no such event)\n"
+    "  no event M ID          no event with id ID on M since the last connect\n"
+    "  trace M [OP TEXT]      the same for trace blocks (channel Trace) on M; without an\n"
+    "                         operator: at least one trace block\n"
+    "  diagnose = ID[,ID...]  `wapsim diagnose` on the lab as it is now finds exactly these\n"
+    "                         finding ids (each on one or more machines), and no other\n"
+    "  diagnose = none        ... finds nothing (the lab is healthy)\n"
+    "  diagnose != ...        ... does not find exactly that set\n"
+    "  diagnose ~ ID          ... finds ID, with or without others\n"
+    "  diagnose !~ ID         ... does not find ID\n"
+    "                         IDs are those `wapsim diagnose --help` lists (vmm-cert-csp,\n"
+    "                         gateway-cert-stale, ...): another word is a syntax error.\n"
+    "                         Needs no connect line before it. A diagnose line without an\n"
+    "                         operator is reported as skipped, never fails\n"
+    "\n"
+    "Facts, expanded when the line runs (step and connect arguments, expect values):\n"
+    "  ${thumbprint:CERT}     the certificate's SHA-1 thumbprint (40 upper-case hex digits)\n"
+    "  ${fqdn:MACHINE}        the machine's FQDN\n"
+    "  ${address:MACHINE}     the machine's address in the lab\n"
+    "  ${vmid:VM}             the VM's id, upper case\n"
+    "A fact of another kind is a syntax error; an unknown name fails the scenario.\n"
+    "\n"
+    "Example:\n"
+    "  title   The VMM certificate is missing from hv01's personal store\n"
+    "  mistake m1a\n"
+    "  tags    mistake-1, certificates, hyper-v\n"
+    "  doc     VMM asks the VM's host whether it can check the token's signature: the\n"
+    "          certificate must be in the host's LocalMachine\\My store. Here it is not.\n"
+    "  # The mistake.\n"
+    "  step cert remove vmm-console --machine hv01 --store My\n"
+    "  # The symptom: JSON instead of an .rdp file; VMM's log names hv01.\n"
+    "  connect tenant=alice vm=web01\n"
+    "  expect connect.stage = portal\n"
+    "  expect portal.content-type ~ application/json\n"
+    "  expect event vmm01 12003 ~ hv01\n"
+    "  # The repair.\n"
+    "  step cert import vmm-console --machine hv01 --store My --public-only\n"
+    "  step vmm refresh-host hv01\n"
+    "  connect tenant=alice vm=web01\n"
+    "  expect connect.stage = console\n"
+    "\n"
+    "Syntax errors are reported as FILE:LINE: MESSAGE, all of them, before anything runs.\n";
+
+static const char *const target_names[] = {
+    [WS_SCN_CONNECT_OK] = "connect.ok",       [WS_SCN_CONNECT_STAGE] = "connect.stage",
+    [WS_SCN_CONNECT_CODE] = "connect.code",   [WS_SCN_CONNECT_MESSAGE] = "connect.message",
+    [WS_SCN_PORTAL_STATUS] = "portal.status", [WS_SCN_PORTAL_CONTENT_TYPE] = "portal.content-type",
+    [WS_SCN_PORTAL_BODY] = "portal.body",     [WS_SCN_EVENT] = "event",
+    [WS_SCN_NO_EVENT] = "no event",           [WS_SCN_TRACE] = "trace",
+    [WS_SCN_DIAGNOSE] = "diagnose",
+};
+#define N_TARGETS ((int)(sizeof target_names / sizeof target_names[0]))
+
+const char *ws_scn_target_name(ws_scn_target t)
+{
+    return (int)t >= 0 && (int)t < N_TARGETS ? target_names[t] : "?";
+}
+
+const char *ws_scn_op_name(ws_scn_op op)
+{
+    switch (op) {
+    case WS_SCN_OP_EQ: return "=";
+    case WS_SCN_OP_NE: return "!=";
+    case WS_SCN_OP_CONTAINS: return "~";
+    case WS_SCN_OP_NOT_CONTAINS: return "!~";
+    default: return "";
+    }
+}
+
+/* ---- errors ---- */
+
+static void add_error(ws_scn_errors *errs, const char *path, int line, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static void add_error(ws_scn_errors *errs, const char *path, int line, const char *fmt, ...)
+{
+    char msg[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    char **grown = realloc(errs->msgs, (size_t)(errs->n + 1) * sizeof *grown);
+    if (!grown)
+        abort();
+    errs->msgs = grown;
+    errs->msgs[errs->n++] = line > 0    ? ws_printf("%s:%d: %s", path, line, msg)
+                            : line == 0 ? ws_printf("%s: %s", path, msg)
+                                        : ws_strdup(msg); /* already names the file */
+}
+
+void ws_scn_errors_free(ws_scn_errors *errs)
+{
+    for (int i = 0; i < errs->n; i++)
+        free(errs->msgs[i]);
+    free(errs->msgs);
+    errs->msgs = NULL;
+    errs->n = 0;
+}
+
+/* Levenshtein distance of short words, for "did you mean". */
+static int distance(const char *a, const char *b)
+{
+    size_t la = strlen(a), lb = strlen(b);
+    if (la > 40 || lb > 40)
+        return 99;
+    int d[41][41];
+    for (size_t i = 0; i <= la; i++)
+        d[i][0] = (int)i;
+    for (size_t j = 0; j <= lb; j++)
+        d[0][j] = (int)j;
+    for (size_t i = 1; i <= la; i++)
+        for (size_t j = 1; j <= lb; j++) {
+            int best = d[i - 1][j - 1] + (a[i - 1] != b[j - 1]);
+            if (d[i - 1][j] + 1 < best)
+                best = d[i - 1][j] + 1;
+            if (d[i][j - 1] + 1 < best)
+                best = d[i][j - 1] + 1;
+            d[i][j] = best;
+        }
+    return d[la][lb];
+}
+
+/* "(did you mean 'x'?)" when a candidate is close, else "(" list ")". */
+static const char *suggest(const char *word, const char *const *candidates, int n, const char *list, char *buf,
+                           size_t len)
+{
+    int best = 3;
+    const char *pick = NULL;
+    for (int i = 0; i < n; i++) {
+        int d = distance(word, candidates[i]);
+        if (d < best) {
+            best = d;
+            pick = candidates[i];
+        }
+    }
+    if (pick)
+        snprintf(buf, len, "(did you mean '%s'?)", pick);
+    else
+        snprintf(buf, len, "(%s)", list);
+    return buf;
+}
+
+/* ---- words ---- */
+
+void ws_scn_free_argv(int argc, char **argv)
+{
+    for (int i = 0; i < argc; i++)
+        free(argv[i]);
+    free(argv);
+}
+
+int ws_scn_split(const char *in, int *argc, char ***argv, ws_error *e)
+{
+    *argc = 0;
+    *argv = NULL;
+    size_t cap = strlen(in) + 1;
+    char *word = malloc(cap);
+    if (!word)
+        abort();
+    const char *p = in;
+    for (;;) {
+        while (*p == ' ' || *p == '\t')
+            p++;
+        if (!*p)
+            break;
+        size_t n = 0;
+        while (*p && *p != ' ' && *p != '\t') {
+            if (*p == '\'') {
+                const char *end = strchr(p + 1, '\'');
+                if (!end) {
+                    free(word);
+                    ws_scn_free_argv(*argc, *argv);
+                    *argc = 0;
+                    *argv = NULL;
+                    return ws_seterr(e, "unterminated ' quote");
+                }
+                memcpy(word + n, p + 1, (size_t)(end - p - 1));
+                n += (size_t)(end - p - 1);
+                p = end + 1;
+            } else if (*p == '"') {
+                p++;
+                while (*p && *p != '"') {
+                    if (*p == '\\' && (p[1] == '"' || p[1] == '\\'))
+                        p++;
+                    word[n++] = *p++;
+                }
+                if (!*p) {
+                    free(word);
+                    ws_scn_free_argv(*argc, *argv);
+                    *argc = 0;
+                    *argv = NULL;
+                    return ws_seterr(e, "unterminated \" quote");
+                }
+                p++;
+            } else {
+                word[n++] = *p++;
+            }
+        }
+        word[n] = '\0';
+        char **grown = realloc(*argv, (size_t)(*argc + 2) * sizeof *grown);
+        if (!grown)
+            abort();
+        *argv = grown;
+        (*argv)[(*argc)++] = ws_strdup(word);
+        (*argv)[*argc] = NULL;
+    }
+    free(word);
+    return 0;
+}
+
+/* ---- facts ---- */
+
+static const char *const fact_kinds[] = {"thumbprint", "fqdn", "address", "vmid"};
+#define N_FACT_KINDS ((int)(sizeof fact_kinds / sizeof fact_kinds[0]))
+
+/* Walks the ${kind:name} references of in; for each calls fn (when not NULL) to
+ * append its value. Literal text is appended to out (when not NULL). */
+static int walk_facts(const char *in, char **out, size_t *len, size_t *cap, ws_state *st, ws_error *e);
+
+static void append(char **out, size_t *len, size_t *cap, const char *s, size_t n)
+{
+    if (!out)
+        return;
+    if (*len + n + 1 > *cap) {
+        *cap = (*len + n + 1) * 2;
+        char *grown = realloc(*out, *cap);
+        if (!grown)
+            abort();
+        *out = grown;
+    }
+    memcpy(*out + *len, s, n);
+    *len += n;
+    (*out)[*len] = '\0';
+}
+
+static int fact_value(ws_state *st, const char *kind, const char *name, char *val, size_t n, ws_error *e)
+{
+    if (strcmp(kind, "thumbprint") == 0) {
+        char tp[41];
+        if (ws_vault_thumbprint(st, name, tp) != 0)
+            return ws_seterr(e, "unknown fact '${%s:%s}': the lab has no certificate '%s'", kind, name, name);
+        snprintf(val, n, "%s", tp);
+        return 0;
+    }
+    if (strcmp(kind, "fqdn") == 0 || strcmp(kind, "address") == 0) {
+        ws_machine m;
+        ws_error ignored;
+        if (ws_machine_get(st, name, &m, &ignored) != 0)
+            return ws_seterr(e, "unknown fact '${%s:%s}': the lab has no machine '%s'", kind, name, name);
+        snprintf(val, n, "%s", kind[0] == 'f' ? m.fqdn : m.address);
+        return 0;
+    }
+    /* vmid */
+    sqlite3_stmt *s = ws_state_prepare(st, "SELECT upper(id) FROM vms WHERE name = ?", NULL);
+    if (!s)
+        return ws_seterr(e, "cannot read the lab's VMs");
+    sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
+    int found = sqlite3_step(s) == SQLITE_ROW;
+    if (found)
+        snprintf(val, n, "%s", (const char *)sqlite3_column_text(s, 0));
+    sqlite3_finalize(s);
+    if (!found)
+        return ws_seterr(e, "unknown fact '${%s:%s}': the lab has no VM '%s'", kind, name, name);
+    return 0;
+}
+
+static int walk_facts(const char *in, char **out, size_t *len, size_t *cap, ws_state *st, ws_error *e)
+{
+    const char *p = in;
+    while (*p) {
+        const char *dollar = strstr(p, "${");
+        if (!dollar) {
+            append(out, len, cap, p, strlen(p));
+            break;
+        }
+        append(out, len, cap, p, (size_t)(dollar - p));
+        const char *end = strchr(dollar + 2, '}');
+        if (!end)
+            return ws_seterr(e, "unterminated '${' (facts are written ${kind:name})");
+        char ref[256];
+        size_t rn = (size_t)(end - dollar - 2);
+        if (rn >= sizeof ref)
+            return ws_seterr(e, "fact '${%.40s...' is too long", dollar + 2);
+        memcpy(ref, dollar + 2, rn);
+        ref[rn] = '\0';
+        char *colon = strchr(ref, ':');
+        int known = 0;
+        if (colon) {
+            *colon = '\0';
+            for (int i = 0; i < N_FACT_KINDS; i++)
+                known |= strcmp(ref, fact_kinds[i]) == 0;
+        }
+        if (!colon || !known || !colon[1]) {
+            if (colon)
+                *colon = ':';
+            return ws_seterr(e,
+                             "unknown fact '${%s}' (use ${thumbprint:CERT}, ${fqdn:MACHINE}, ${address:MACHINE} "
+                             "or ${vmid:VM})",
+                             ref);
+        }
+        if (st) {
+            char val[512];
+            if (fact_value(st, ref, colon + 1, val, sizeof val, e) != 0)
+                return -1;
+            append(out, len, cap, val, strlen(val));
+        }
+        p = end + 1;
+    }
+    return 0;
+}
+
+int ws_scn_check_facts(const char *in, ws_error *e)
+{
+    return walk_facts(in, NULL, NULL, NULL, NULL, e);
+}
+
+int ws_scn_expand(ws_state *st, const char *in, char **out, ws_error *e)
+{
+    size_t len = 0, cap = strlen(in) + 1;
+    *out = malloc(cap);
+    if (!*out)
+        abort();
+    (*out)[0] = '\0';
+    if (walk_facts(in, out, &len, &cap, st, e) != 0) {
+        free(*out);
+        *out = NULL;
+        return -1;
+    }
+    return 0;
+}
+
+/* ---- lines ---- */
+
+static const char *const keys[] = {"title", "mistake", "tags", "doc", "step", "step!", "connect", "expect", "ticket"};
+#define N_KEYS ((int)(sizeof keys / sizeof keys[0]))
+
+static char *trim(char *s)
+{
+    while (*s == ' ' || *s == '\t')
+        s++;
+    size_t n = strlen(s);
+    while (n && (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\r' || s[n - 1] == '\n'))
+        s[--n] = '\0';
+    return s;
+}
+
+static int is_word(const char *s)
+{
+    if (!*s)
+        return 0;
+    for (; *s; s++)
+        if (!isalnum((unsigned char)*s) && *s != '-' && *s != '_' && *s != '.')
+            return 0;
+    return 1;
+}
+
+/* One pair of enclosing quotes removed. */
+static char *unquote(const char *v)
+{
+    size_t n = strlen(v);
+    if (n >= 2 && (v[0] == '"' || v[0] == '\'') && v[n - 1] == v[0])
+        return strndup(v + 1, n - 2);
+    return ws_strdup(v);
+}
+
+typedef struct parser {
+    const char *path;
+    ws_scn_errors *errs;
+    int nerr_before;
+    int lineno;
+    int first_connect; /* line of the first connect, 0 before */
+} parser;
+
+#define ERR(P, ...) add_error((P)->errs, (P)->path, (P)->lineno, __VA_ARGS__)
+
+static int check_facts(parser *p, const char *s)
+{
+    ws_error e;
+    if (ws_scn_check_facts(s, &e) != 0) {
+        ERR(p, "%s", e.msg);
+        return -1;
+    }
+    return 0;
+}
+
+static int parse_step(parser *p, const char *rest, ws_scn_step *st)
+{
+    ws_error e;
+    if (ws_scn_split(rest, &st->argc, &st->argv, &e) != 0) {
+        ERR(p, "%s", e.msg);
+        return -1;
+    }
+    if (st->argc == 0) {
+        ERR(p, "step needs a wapsim command (step cert list, step! vmm set --ttl-minutes 0, ...)");
+        return -1;
+    }
+    if (strcmp(st->argv[0], "scenario") == 0) {
+        ERR(p, "a step cannot run scenarios");
+        return -1;
+    }
+    int rc = 0;
+    for (int i = 0; i < st->argc; i++)
+        if (check_facts(p, st->argv[i]) != 0)
+            rc = -1;
+    return rc;
+}
+
+static const char *const connect_keys[] = {"tenant", "vm", "client", "password", "admin", "legacy-gateway"};
+
+static int parse_flag(parser *p, const char *key, const char *v, int *out)
+{
+    if (strcmp(v, "1") == 0 || strcmp(v, "true") == 0 || strcmp(v, "yes") == 0)
+        *out = 1;
+    else if (strcmp(v, "0") == 0 || strcmp(v, "false") == 0 || strcmp(v, "no") == 0)
+        *out = 0;
+    else {
+        ERR(p, "connect %s= takes 1 or 0, not '%s'", key, v);
+        return -1;
+    }
+    return 0;
+}
+
+static int parse_connect(parser *p, const char *rest, ws_scn_connect *c)
+{
+    int argc;
+    char **argv;
+    ws_error e;
+    if (ws_scn_split(rest, &argc, &argv, &e) != 0) {
+        ERR(p, "%s", e.msg);
+        return -1;
+    }
+    /* Even a connect line with errors is one: later expects are not "before any connect". */
+    if (!p->first_connect)
+        p->first_connect = p->lineno;
+    int rc = 0, seen[6] = {0};
+    for (int i = 0; i < argc; i++) {
+        char *eq = strchr(argv[i], '=');
+        if (!eq) {
+            ERR(p, "connect takes KEY=VALUE words (tenant=alice vm=web01), not '%s'", argv[i]);
+            rc = -1;
+            continue;
+        }
+        *eq = '\0';
+        const char *key = argv[i], *v = eq + 1;
+        int k = -1;
+        for (int j = 0; j < 6; j++)
+            if (strcmp(key, connect_keys[j]) == 0)
+                k = j;
+        if (k < 0) {
+            char hint[256];
+            ERR(p, "unknown connect option '%s' %s", key,
+                suggest(key, connect_keys, 6, "tenant, vm, client, password, admin, legacy-gateway", hint,
+                        sizeof hint));
+            rc = -1;
+            continue;
+        }
+        if (seen[k]++) {
+            ERR(p, "connect %s= given twice", key);
+            rc = -1;
+            continue;
+        }
+        if (!*v) {
+            ERR(p, "connect %s= needs a value", key);
+            rc = -1;
+            continue;
+        }
+        if (check_facts(p, v) != 0) {
+            rc = -1;
+            continue;
+        }
+        switch (k) {
+        case 0: c->tenant = ws_strdup(v); break;
+        case 1: c->vm = ws_strdup(v); break;
+        case 2:
+            if (strcmp(v, "8.1") && strcmp(v, "10") && strcmp(v, "8.0") && strcmp(v, "7") && strcmp(v, "6.1")) {
+                ERR(p, "unknown connect client '%s' (8.1, 10, 8.0, 7 or 6.1)", v);
+                rc = -1;
+            } else {
+                c->client = ws_strdup(v);
+            }
+            break;
+        case 3: c->password = ws_strdup(v); break;
+        case 4: rc |= parse_flag(p, key, v, &c->admin); break;
+        case 5: rc |= parse_flag(p, key, v, &c->legacy_gateway); break;
+        }
+    }
+    ws_scn_free_argv(argc, argv);
+    if (rc == 0 && !c->vm) {
+        ERR(p, "connect needs vm= (connect tenant=alice vm=web01)");
+        rc = -1;
+    } else if (rc == 0 && !c->admin && !c->tenant) {
+        ERR(p, "connect needs tenant= (or admin=1 for the administrator's path)");
+        rc = -1;
+    } else if (rc == 0 && c->admin && (c->tenant || c->client)) {
+        ERR(p, "connect admin=1 takes no tenant= or client=: the administrator connects to the host");
+        rc = -1;
+    }
+    return rc;
+}
+
+/* Next word of *s (space separated, or ended by an operator character when opstop). */
+static char *next_word(const char **s, int opstop)
+{
+    const char *p = *s;
+    while (*p == ' ' || *p == '\t')
+        p++;
+    const char *start = p;
+    while (*p && *p != ' ' && *p != '\t' && !(opstop && (*p == '=' || *p == '!' || *p == '~')))
+        p++;
+    *s = p;
+    return p > start ? strndup(start, (size_t)(p - start)) : NULL;
+}
+
+/* Operator at *s: 0 and *op, or -1 when there is none (nothing, or not an operator). */
+static int read_op(const char **s, ws_scn_op *op)
+{
+    const char *p = *s;
+    while (*p == ' ' || *p == '\t')
+        p++;
+    size_t n;
+    if (strncmp(p, "!=", 2) == 0)
+        *op = WS_SCN_OP_NE, n = 2;
+    else if (strncmp(p, "!~", 2) == 0)
+        *op = WS_SCN_OP_NOT_CONTAINS, n = 2;
+    else if (*p == '=')
+        *op = WS_SCN_OP_EQ, n = 1;
+    else if (*p == '~')
+        *op = WS_SCN_OP_CONTAINS, n = 1;
+    else
+        return -1;
+    *s = p + n;
+    return 0;
+}
+
+static int is_number_or_null(const char *v)
+{
+    if (strcmp(v, "null") == 0)
+        return 1;
+    char *end;
+    strtoull(v, &end, 0);
+    return *v && *v != '-' && !*end;
+}
+
+static const char *const expect_targets[] = {
+    "connect.ok",  "connect.stage", "connect.code", "connect.message", "portal.status", "portal.content-type",
+    "portal.body", "event",         "no event",     "trace",           "diagnose"};
+
+/* `expect diagnose OP IDS`: = and != take a comma-separated set of finding ids or
+ * none; ~ and !~ one id. Without an operator the line is kept, and skipped when run. */
+static int parse_expect_diagnose(parser *p, const char *s, ws_scn_expect *x)
+{
+    x->target = WS_SCN_DIAGNOSE;
+    if (read_op(&s, &x->op) != 0) {
+        char *v = ws_strdup(s);
+        x->op = WS_SCN_OP_NONE;
+        x->value = ws_strdup(trim(v));
+        free(v);
+        if (!x->value[0]) {
+            ERR(p, "expect diagnose needs an operator and finding ids (expect diagnose = none, "
+                   "expect diagnose = vmm-cert-csp)");
+            return -1;
+        }
+        return 0;
+    }
+    if (*s == '=' || *s == '~' || *s == '!') {
+        ERR(p, "unknown operator '%s%c' (=, !=, ~, !~)", ws_scn_op_name(x->op), *s);
+        return -1;
+    }
+    char *v = ws_strdup(s);
+    x->value = unquote(trim(v));
+    free(v);
+    int eqne = x->op == WS_SCN_OP_EQ || x->op == WS_SCN_OP_NE, n = 0, none = 0, rc = 0;
+    char *copy = ws_strdup(x->value);
+    for (char *save = NULL, *id = strtok_r(copy, ", \t", &save); id; id = strtok_r(NULL, ", \t", &save)) {
+        n++;
+        if (strcmp(id, "none") == 0) {
+            none = 1;
+        } else if (!ws_diag_id_known(id)) {
+            char hint[256];
+            int k = 0;
+            while (ws_diag_ids[k])
+                k++;
+            ERR(p, "unknown finding id '%s' %s", id,
+                suggest(id, ws_diag_ids, k, "see wapsim diagnose --help, or none", hint, sizeof hint));
+            rc = -1;
+        }
+    }
+    free(copy);
+    if (rc)
+        return rc;
+    if (n == 0) {
+        ERR(p, "expect diagnose %s needs finding ids%s", ws_scn_op_name(x->op), eqne ? " or none" : "");
+        return -1;
+    }
+    if (none && (!eqne || n > 1)) {
+        ERR(p, "expect diagnose: none stands alone, after = or != (expect diagnose = none)");
+        return -1;
+    }
+    if (!eqne && n > 1) {
+        ERR(p, "expect diagnose %s takes one finding id, not '%s'", ws_scn_op_name(x->op), x->value);
+        return -1;
+    }
+    return 0;
+}
+
+static int parse_expect(parser *p, const char *rest, ws_scn_expect *x)
+{
+    const char *s = rest;
+    char *what = next_word(&s, 1);
+    if (!what) {
+        ERR(p, "expect needs a target and a value (expect connect.stage = console)");
+        return -1;
+    }
+    int rc = 0;
+    x->value = NULL;
+    if (strcmp(what, "diagnose") == 0) {
+        free(what);
+        return parse_expect_diagnose(p, s, x);
+    }
+    int t = -1;
+    for (int i = 0; i < WS_SCN_EVENT; i++)
+        if (strcmp(what, target_names[i]) == 0)
+            t = i;
+    if (strcmp(what, "event") == 0)
+        t = WS_SCN_EVENT;
+    else if (strcmp(what, "trace") == 0)
+        t = WS_SCN_TRACE;
+    else if (strcmp(what, "no") == 0) {
+        char *ev = next_word(&s, 1);
+        if (!ev || strcmp(ev, "event") != 0) {
+            ERR(p, "expect no takes 'event MACHINE ID' (expect no event rdgw01 201)");
+            free(ev);
+            free(what);
+            return -1;
+        }
+        free(ev);
+        t = WS_SCN_NO_EVENT;
+    }
+    if (t < 0) {
+        char hint[256];
+        ERR(p, "unknown target '%s' %s", what,
+            suggest(what, expect_targets, (int)(sizeof expect_targets / sizeof expect_targets[0]),
+                    "connect.ok, connect.stage, connect.code, connect.message, portal.status, portal.content-type, "
+                    "portal.body, event, no event, trace, diagnose",
+                    hint, sizeof hint));
+        free(what);
+        return -1;
+    }
+    free(what);
+    x->target = (ws_scn_target)t;
+    if (t == WS_SCN_EVENT || t == WS_SCN_NO_EVENT || t == WS_SCN_TRACE) {
+        x->machine = next_word(&s, 1);
+        if (!x->machine) {
+            ERR(p, "expect %s needs a machine%s", target_names[t], t == WS_SCN_TRACE ? "" : " and an event id");
+            return -1;
+        }
+        if (t != WS_SCN_TRACE) {
+            char *id = next_word(&s, 1);
+            char *end = NULL;
+            long v = id ? strtol(id, &end, 10) : -1;
+            if (!id || *end || v < 0 || v > 65535) {
+                ERR(p, "expect %s %s needs an event id (a number), not '%s'", target_names[t], x->machine,
+                    id ? id : "");
+                free(id);
+                return -1;
+            }
+            free(id);
+            x->event_id = (int)v;
+        }
+    } else if (!p->first_connect) {
+        ERR(p, "expect %s comes before any connect line", target_names[t]);
+        rc = -1;
+    }
+    const char *after = s;
+    while (*after == ' ' || *after == '\t')
+        after++;
+    if (!*after) {
+        if (t == WS_SCN_EVENT || t == WS_SCN_NO_EVENT || t == WS_SCN_TRACE) {
+            x->op = WS_SCN_OP_NONE;
+            x->value = ws_strdup("");
+            return rc;
+        }
+        ERR(p, "expect needs an operator (=, !=, ~, !~) and a value");
+        return -1;
+    }
+    if (read_op(&s, &x->op) != 0) {
+        ERR(p, "expect needs an operator (=, !=, ~, !~) before '%s'", after);
+        return -1;
+    }
+    if (t == WS_SCN_NO_EVENT) {
+        ERR(p, "expect no event takes no operator (use 'expect event M ID !~ TEXT' for a text)");
+        return -1;
+    }
+    if (*s == '=' || *s == '~' || *s == '!') {
+        ERR(p, "unknown operator '%s%c' (=, !=, ~, !~)", ws_scn_op_name(x->op), *s);
+        return -1;
+    }
+    char *v = ws_strdup(s);
+    x->value = unquote(trim(v));
+    free(v);
+    if (check_facts(p, x->value) != 0)
+        rc = -1;
+    int eqne = x->op == WS_SCN_OP_EQ || x->op == WS_SCN_OP_NE;
+    if (t == WS_SCN_CONNECT_OK) {
+        if (!eqne) {
+            ERR(p, "expect connect.ok takes = or !=");
+            rc = -1;
+        } else if (strcmp(x->value, "true") != 0 && strcmp(x->value, "false") != 0) {
+            ERR(p, "expect connect.ok is true or false, not '%s'", x->value);
+            rc = -1;
+        }
+    } else if ((t == WS_SCN_CONNECT_CODE || t == WS_SCN_PORTAL_STATUS) && eqne && !strstr(x->value, "${") &&
+               !is_number_or_null(x->value)) {
+        ERR(p, "expect %s is a number or null, not '%s'", target_names[t], x->value);
+        rc = -1;
+    }
+    return rc;
+}
+
+static void free_line(ws_scn_line *l)
+{
+    free(l->text);
+    switch (l->kind) {
+    case WS_SCN_STEP: ws_scn_free_argv(l->u.step.argc, l->u.step.argv); break;
+    case WS_SCN_CONNECT:
+        free(l->u.connect.tenant);
+        free(l->u.connect.vm);
+        free(l->u.connect.client);
+        free(l->u.connect.password);
+        break;
+    case WS_SCN_EXPECT:
+        free(l->u.expect.machine);
+        free(l->u.expect.value);
+        break;
+    }
+}
+
+void ws_scenario_free(ws_scenario *s)
+{
+    if (!s)
+        return;
+    free(s->path);
+    free(s->name);
+    free(s->title);
+    free(s->mistake);
+    free(s->doc);
+    free(s->ticket);
+    for (int i = 0; i < s->ntags; i++)
+        free(s->tags[i]);
+    free(s->tags);
+    for (int i = 0; i < s->nlines; i++)
+        free_line(&s->lines[i]);
+    free(s->lines);
+    free(s);
+}
+
+int ws_scenario_has_tag(const ws_scenario *s, const char *tag)
+{
+    for (int i = 0; i < s->ntags; i++)
+        if (strcmp(s->tags[i], tag) == 0)
+            return 1;
+    return 0;
+}
+
+static char *name_of(const char *path)
+{
+    const char *base = strrchr(path, '/');
+    base = base ? base + 1 : path;
+    size_t n = strlen(base);
+    if (n > 4 && strcmp(base + n - 4, ".scn") == 0)
+        n -= 4;
+    return strndup(base, n);
+}
+
+int ws_scenario_parse(const char *path, const char *text, ws_scenario **out, ws_scn_errors *errs)
+{
+    *out = NULL;
+    ws_scenario *sc = calloc(1, sizeof *sc);
+    if (!sc)
+        abort();
+    sc->path = ws_strdup(path);
+    sc->name = name_of(path);
+    parser P = {.path = path, .errs = errs, .nerr_before = errs->n};
+    parser *p = &P;
+    int header_line[4] = {0}; /* title, mistake, tags, doc */
+    int ticket_line = 0;
+    int in_doc = 0, doc_blank = 0;
+    char **cont = &sc->doc; /* what continuation lines extend: doc or ticket */
+    size_t doc_len = 0;
+    const char *cur = text;
+    if (strncmp(cur, "\xEF\xBB\xBF", 3) == 0) /* a UTF-8 byte order mark */
+        cur += 3;
+    while (*cur) {
+        const char *nl = strchr(cur, '\n');
+        size_t n = nl ? (size_t)(nl - cur) : strlen(cur);
+        char *raw = strndup(cur, n);
+        if (!raw)
+            abort();
+        cur = nl ? nl + 1 : cur + n;
+        p->lineno++;
+        int indented = raw[0] == ' ' || raw[0] == '\t';
+        char *line = trim(raw);
+        if (!*line) {
+            if (in_doc)
+                doc_blank = 1;
+            free(raw);
+            continue;
+        }
+        if (line[0] == '#') {
+            free(raw);
+            continue;
+        }
+        if (in_doc && indented) {
+            /* A doc continuation line. */
+            const char *sep = doc_len == 0 ? "" : doc_blank ? "\n\n" : "\n";
+            size_t add = strlen(sep) + strlen(line);
+            char *grown = realloc(*cont, doc_len + add + 1);
+            if (!grown)
+                abort();
+            *cont = grown;
+            snprintf(*cont + doc_len, add + 1, "%s%s", sep, line);
+            doc_len += add;
+            doc_blank = 0;
+            free(raw);
+            continue;
+        }
+        in_doc = 0;
+        char *rest = line;
+        while (*rest && *rest != ' ' && *rest != '\t')
+            rest++;
+        if (*rest)
+            *rest++ = '\0';
+        while (*rest == ' ' || *rest == '\t')
+            rest++;
+        const char *key = line;
+        int k = -1;
+        for (int i = 0; i < N_KEYS; i++)
+            if (strcmp(key, keys[i]) == 0)
+                k = i;
+        if (k < 0) {
+            char hint[256];
+            ERR(p, "unknown key '%s' %s", key,
+                suggest(key, keys, N_KEYS, "the keys are title, mistake, tags, doc, ticket, step, step!, connect, expect", hint,
+                        sizeof hint));
+            free(raw);
+            continue;
+        }
+        if (k == 8) { /* ticket: the customer's report; indented lines continue it */
+            if (ticket_line)
+                ERR(p, "'ticket' given twice (first on line %d)", ticket_line);
+            else if (!*rest)
+                ERR(p, "ticket needs a text");
+            else {
+                ticket_line = p->lineno;
+                sc->ticket = ws_strdup(rest);
+                doc_len = strlen(rest);
+                cont = &sc->ticket;
+                in_doc = 1;
+                doc_blank = 0;
+            }
+            free(raw);
+            continue;
+        }
+        if (k < 4) {
+            if (header_line[k]) {
+                ERR(p, "'%s' given twice (first on line %d)", key, header_line[k]);
+                free(raw);
+                continue;
+            }
+            header_line[k] = p->lineno;
+        }
+        switch (k) {
+        case 0: /* title */
+            if (!*rest)
+                ERR(p, "title needs a text");
+            else
+                sc->title = ws_strdup(rest);
+            break;
+        case 1: /* mistake */
+            if (!is_word(rest))
+                ERR(p, "mistake needs one word, an id such as m3a, not '%s'", rest);
+            else
+                sc->mistake = ws_strdup(rest);
+            break;
+        case 2: { /* tags */
+            char *save = NULL;
+            if (!*rest)
+                ERR(p, "tags needs at least one tag");
+            for (char *t = strtok_r(rest, ", \t", &save); t; t = strtok_r(NULL, ", \t", &save)) {
+                if (!is_word(t)) {
+                    ERR(p, "bad tag '%s' (letters, digits, '-', '_' and '.')", t);
+                    continue;
+                }
+                char **grown = realloc(sc->tags, (size_t)(sc->ntags + 1) * sizeof *grown);
+                if (!grown)
+                    abort();
+                sc->tags = grown;
+                sc->tags[sc->ntags++] = ws_strdup(t);
+            }
+            break;
+        }
+        case 3: /* doc */
+            sc->doc = ws_strdup(rest);
+            doc_len = strlen(rest);
+            cont = &sc->doc;
+            in_doc = 1;
+            doc_blank = 0;
+            break;
+        default: {
+            ws_scn_line l;
+            memset(&l, 0, sizeof l);
+            l.lineno = p->lineno;
+            int rc;
+            if (k == 4 || k == 5) {
+                l.kind = WS_SCN_STEP;
+                l.u.step.expect_failure = k == 5;
+                rc = parse_step(p, rest, &l.u.step);
+            } else if (k == 6) {
+                l.kind = WS_SCN_CONNECT;
+                rc = parse_connect(p, rest, &l.u.connect);
+            } else {
+                l.kind = WS_SCN_EXPECT;
+                rc = parse_expect(p, rest, &l.u.expect);
+            }
+            l.text = ws_printf("%s%s%s", key, *rest ? " " : "", rest);
+            if (rc != 0) {
+                free_line(&l);
+                break;
+            }
+            ws_scn_line *grown = realloc(sc->lines, (size_t)(sc->nlines + 1) * sizeof *grown);
+            if (!grown)
+                abort();
+            sc->lines = grown;
+            sc->lines[sc->nlines++] = l;
+        }
+        }
+        free(raw);
+    }
+    if (errs->n == P.nerr_before && sc->nlines == 0)
+        add_error(errs, path, 0, "no step, connect or expect line: nothing to run");
+    if (errs->n != P.nerr_before) {
+        ws_scenario_free(sc);
+        return -1;
+    }
+    *out = sc;
+    return 0;
+}
+
+int ws_scenario_load(const char *path, ws_scenario **out, ws_scn_errors *errs)
+{
+    unsigned char *data;
+    size_t len;
+    ws_error e;
+    *out = NULL;
+    if (ws_read_file(path, 1 << 20, &data, &len, &e) != 0) {
+        add_error(errs, path, -1, "%s", e.msg);
+        return -1;
+    }
+    if (memchr(data, '\0', len)) {
+        free(data);
+        add_error(errs, path, 0, "not a text file");
+        return -1;
+    }
+    int rc = ws_scenario_parse(path, (const char *)data, out, errs);
+    free(data);
+    return rc;
+}

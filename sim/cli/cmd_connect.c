@@ -1,69 +1,48 @@
 /* wapsim connect: the tenant's client, hop by hop (client.h), printing each hop and
  * where it stopped. */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "client/client.h"
 #include "cli/cmd.h"
+#include "cli/opt.h"
+
+/* --client: Remote Desktop Connection 8.1 brought RDSTLS with a FedAuth token (REFERENCE.md section 9). */
+static int take_client(void *dest, const char *value)
+{
+    int *no_rdstls = dest;
+    if (strcmp(value, "8.1") == 0 || strcmp(value, "10") == 0)
+        *no_rdstls = 0;
+    else if (strcmp(value, "8.0") == 0 || strcmp(value, "7") == 0 || strcmp(value, "6.1") == 0)
+        *no_rdstls = 1;
+    else
+        return ws_cmd_usage_error("unknown --client '%s' (8.1, 10, 8.0, 7 or 6.1)", value);
+    return 0;
+}
 
 static int cmd_connect(int argc, char **argv)
 {
-    static const struct option opts[] = {{"tenant", required_argument, NULL, 't'},
-                                         {"vm", required_argument, NULL, 'v'},
-                                         {"rdp", required_argument, NULL, 'r'},
-                                         {"save-rdp", required_argument, NULL, 's'},
-                                         {"password", required_argument, NULL, 'p'},
-                                         {"client", required_argument, NULL, 'c'},
-                                         {"legacy-gateway", no_argument, NULL, 'g'},
-                                         {"admin", no_argument, NULL, 'a'},
-                                         {"screenshot", required_argument, NULL, 'S'},
-                                         {"type", required_argument, NULL, 'T'},
-                                         {"hold", required_argument, NULL, 'H'},
-                                         {"json", no_argument, NULL, 'j'},
-                                         {"lab", required_argument, NULL, 'l'},
-                                         {0, 0, 0, 0}};
     ws_connect_opts o = {0};
-    const char *lab = NULL;
-    int json = 0, admin = 0, ch;
-    optind = 0;
-    opterr = 0;
-    while ((ch = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
-        switch (ch) {
-        case 't': o.tenant = optarg; break;
-        case 'v': o.vm = optarg; break;
-        case 'r': o.rdp_file = optarg; break;
-        case 's': o.save_rdp = optarg; break;
-        case 'p': o.password = optarg; break;
-        case 'c':
-            /* Remote Desktop Connection 8.1 brought RDSTLS with a FedAuth token (REFERENCE.md section 9). */
-            if (strcmp(optarg, "8.1") == 0 || strcmp(optarg, "10") == 0)
-                o.no_rdstls = 0;
-            else if (strcmp(optarg, "8.0") == 0 || strcmp(optarg, "7") == 0 || strcmp(optarg, "6.1") == 0)
-                o.no_rdstls = 1;
-            else
-                return ws_cmd_usage_error("unknown --client '%s' (8.1, 10, 8.0, 7 or 6.1)", optarg);
-            break;
-        case 'g': o.legacy_gateway = 1; break;
-        case 'a': admin = 1; break;
-        case 'S': o.screenshot = optarg; break;
-        case 'T': o.type_text = optarg; break;
-        case 'H': {
-            char *end;
-            long v = strtol(optarg, &end, 10);
-            if (*end || v < 0 || v > 3600)
-                return ws_cmd_usage_error("bad --hold '%s' (seconds, 0..3600)", optarg);
-            o.hold_seconds = (int)v;
-            break;
-        }
-        case 'j': json = 1; break;
-        case 'l': lab = optarg; break;
-        default: return ws_cmd_bad_option(ch, argv);
-        }
-    }
-    if (optind < argc)
-        return ws_cmd_usage_error("unexpected argument '%s'", argv[optind]);
+    int admin = 0;
+    const ws_opt opts[] = {WS_OPT_STR("tenant", &o.tenant),
+                           WS_OPT_STR("vm", &o.vm),
+                           WS_OPT_STR("rdp", &o.rdp_file),
+                           WS_OPT_STR("save-rdp", &o.save_rdp),
+                           WS_OPT_STR("password", &o.password),
+                           WS_OPT_CALL("client", &o.no_rdstls, take_client),
+                           WS_OPT_FLAG("legacy-gateway", &o.legacy_gateway),
+                           WS_OPT_FLAG("admin", &admin),
+                           WS_OPT_STR("screenshot", &o.screenshot),
+                           WS_OPT_STR("type", &o.type_text),
+                           WS_OPT_INT("hold", &o.hold_seconds, 0, 3600, "seconds"),
+                           WS_OPT_END};
+    ws_cli cli;
+    int rc = ws_opt_parse(argc, argv, opts, WS_OPT_JSON, 0, 0, &cli);
+    if (rc)
+        return rc;
+    const char *lab = cli.lab;
+    int json = cli.json;
     if (admin && !o.vm && !o.rdp_file)
         return ws_cmd_usage_error("connect --admin needs --vm (or --rdp FILE)");
     if (!admin && !o.rdp_file && (!o.tenant || !o.vm))
@@ -71,7 +50,7 @@ static int cmd_connect(int argc, char **argv)
     if (!o.vm)
         o.vm = "(file)";
     ws_state *st;
-    int rc = ws_cmd_open_lab(lab, &st);
+    rc = ws_cmd_open_lab(lab, &st);
     if (rc)
         return rc;
     char admin_pw[128];

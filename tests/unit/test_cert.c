@@ -1,45 +1,17 @@
 /* Unit tests for sim/cert.c: creating certificates, describing them, thumbprints,
  * PFX/PEM/DER round trips with the CSP attribute, refusals, chain verification. */
 #include <ctype.h>
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 
-#include <cmocka.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/objects.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
+#include "harness.h"
+
 #include "crypto/cert.h"
 #include "base/util.h"
-
-#define assert_contains(haystack, needle)                                                                   \
-    do {                                                                                                    \
-        const char *h_ = (haystack), *n_ = (needle);                                                        \
-        if (!h_ || !strstr(h_, n_))                                                                         \
-            fail_msg("expected \"%s\" to contain \"%s\"", h_ ? h_ : "(null)", n_);                          \
-    } while (0)
-
-/* Compare a string the library allocated, then free it. */
-#define assert_owned_string(expr, want)                                                                     \
-    do {                                                                                                    \
-        char *s_ = (expr);                                                                                  \
-        assert_non_null(s_);                                                                                \
-        int same_ = strcmp(s_, (want)) == 0;                                                                \
-        if (!same_) {                                                                                       \
-            char copy_[512];                                                                                \
-            snprintf(copy_, sizeof copy_, "%s", s_);                                                        \
-            free(s_);                                                                                       \
-            fail_msg("%s: got \"%s\", want \"%s\"", #expr, copy_, (want));                                  \
-        }                                                                                                   \
-        free(s_);                                                                                           \
-    } while (0)
 
 /* ---- shared certificates, made once ------------------------------------------ */
 

@@ -1,18 +1,12 @@
 /* Unit tests for sim/certreq.c: what each role requires of a certificate. The
  * certificates are made with ws_cert_create (and re-signed with SHA-1 or MD5 where
  * the signature algorithm is the point); "now" is a fixed time. */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 
-#include <cmocka.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/x509.h>
+
+#include "harness.h"
 
 #include "crypto/cert.h"
 #include "crypto/certreq.h"
@@ -26,13 +20,6 @@
 
 #define AES WS_CSP_ENHANCED_RSA_AES
 #define STRONG "Microsoft Strong Cryptographic Provider"
-
-#define assert_contains(haystack, needle)                                                                   \
-    do {                                                                                                    \
-        const char *h_ = (haystack), *n_ = (needle);                                                        \
-        if (!h_ || !strstr(h_, n_))                                                                         \
-            fail_msg("expected \"%s\" to contain \"%s\"", h_ ? h_ : "(null)", n_);                          \
-    } while (0)
 
 static X509 *ca_cert;
 static EVP_PKEY *ca_key;

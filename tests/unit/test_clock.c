@@ -1,17 +1,8 @@
 /* Unit tests for sim/clock.c (durations, times, the lab clock with offset and skew),
  * sim/accounts.c (password hashes, accounts) and sim/eventlog.c (events, traces,
  * filters). */
-#include <ftw.h>
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/stat.h>
 
-#include <cmocka.h>
+#include "harness.h"
 
 #include "lab/accounts.h"
 #include "lab/clock.h"
@@ -20,41 +11,12 @@
 #include "lab/state.h"
 #include "base/util.h"
 
-#define assert_contains(haystack, needle)                                                                   \
-    do {                                                                                                    \
-        const char *h_ = (haystack), *n_ = (needle);                                                        \
-        if (!h_ || !strstr(h_, n_))                                                                         \
-            fail_msg("expected \"%s\" to contain \"%s\"", h_ ? h_ : "(null)", n_);                          \
-    } while (0)
-
-/* a within tolerance of b */
-#define assert_near(a, b, tolerance)                                                                        \
-    do {                                                                                                    \
-        int64_t a_ = (a), b_ = (b);                                                                         \
-        if (a_ < b_ - (tolerance) || a_ > b_ + (tolerance))                                                 \
-            fail_msg("%s = %lld, expected %lld +/- %lld", #a, (long long)a_, (long long)b_,               \
-                     (long long)(tolerance));                                                               \
-    } while (0)
-
 /* ---- a lab per test ------------------------------------------------------------- */
 
 typedef struct fixture {
     char dir[64];
     ws_state *st;
 } fixture;
-
-static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-    (void)sb;
-    (void)flag;
-    (void)ftw;
-    return remove(path);
-}
-
-static void rm_rf(const char *path)
-{
-    nftw(path, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
-}
 
 static int add_machine(ws_state *st, const char *name, const char *address, const char *role, int port)
 {
@@ -103,7 +65,7 @@ static int teardown(void **state)
         return 0;
     ws_state_close(f->st);
     if (f->dir[0])
-        rm_rf(f->dir);
+        ws_test_rm_rf(f->dir);
     free(f);
     return 0;
 }

@@ -1,32 +1,19 @@
 /* Unit tests for sim/csp.c: the provider table, HRESULT messages, and signing as
  * CryptSignHash would through each provider (REFERENCE.md section 2), checked with
  * OpenSSL and with the openssl command line. */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 #include <unistd.h>
 
-#include <cmocka.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/rsa.h>
 #include <openssl/x509.h>
 
+#include "harness.h"
+
 #include "crypto/cert.h"
 #include "crypto/csp.h"
 #include "base/util.h"
-
-#define assert_contains(haystack, needle)                                                                   \
-    do {                                                                                                    \
-        const char *h_ = (haystack), *n_ = (needle);                                                        \
-        if (!h_ || !strstr(h_, n_))                                                                         \
-            fail_msg("expected \"%s\" to contain \"%s\"", h_ ? h_ : "(null)", n_);                          \
-    } while (0)
 
 #define CSP_BASE "Microsoft Base Cryptographic Provider v1.0"
 #define CSP_STRONG "Microsoft Strong Cryptographic Provider"

@@ -6,26 +6,12 @@
  * decoded; the 4.1.4-4.1.8 examples; every truncation of every PDU
  * refused (each decode reads an exact-size heap copy, so ASan sees any over-read);
  * byte mutations and seeded random bytes into every decoder. */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 
-#include <cmocka.h>
+#include "harness.h"
 
 #include "wire/mcs.h"
 #include "wire/rdpneg.h"
 #include "base/util.h"
-
-#define assert_contains(haystack, needle)                                                                   \
-    do {                                                                                                    \
-        const char *h_ = (haystack), *n_ = (needle);                                                        \
-        if (!h_ || !strstr(h_, n_))                                                                         \
-            fail_msg("expected \"%s\" to contain \"%s\"", h_ ? h_ : "(null)", n_);                          \
-    } while (0)
 
 /* Hex (spaces ignored) into out; returns the byte count. */
 static size_t unhex(const char *s, uint8_t *out, size_t cap)

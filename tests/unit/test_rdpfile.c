@@ -1,33 +1,20 @@
 /* Unit tests for sim/rdpfile.c: reading UTF-16LE and UTF-8 .rdp files, refusals with
  * line numbers, byte-exact writing, and signing/verifying as rdpsign.exe does
  * (REFERENCE.md section 4), checked against the openssl command line both ways. */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
-#include <cmocka.h>
 #include <openssl/cms.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/x509.h>
 
+#include "harness.h"
+
 #include "crypto/cert.h"
 #include "wire/rdpfile.h"
 #include "base/util.h"
-
-#define assert_contains(haystack, needle)                                                                   \
-    do {                                                                                                    \
-        const char *h_ = (haystack), *n_ = (needle);                                                        \
-        if (!h_ || !strstr(h_, n_))                                                                         \
-            fail_msg("expected \"%s\" to contain \"%s\"", h_ ? h_ : "(null)", n_);                          \
-    } while (0)
 
 /* ---- shared certificates, made once ------------------------------------------ */
 

@@ -2,25 +2,11 @@
  * and the X.224 Connection Request and Confirm with the bytes REFERENCE.md section 8
  * observed (MS-RDPEPS 2.2.1.2, MS-RDPBCGR 2.2.1.1, 2.2.1.2), refusals naming offsets,
  * need-more at every truncation, and random bytes into every decoder. */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 
-#include <cmocka.h>
+#include "harness.h"
 
 #include "wire/rdpneg.h"
 #include "base/util.h"
-
-#define assert_contains(haystack, needle)                                                                   \
-    do {                                                                                                    \
-        const char *h_ = (haystack), *n_ = (needle);                                                        \
-        if (!h_ || !strstr(h_, n_))                                                                         \
-            fail_msg("expected \"%s\" to contain \"%s\"", h_ ? h_ : "(null)", n_);                          \
-    } while (0)
 
 #define GUID "5e3a9f0c-1b2d-4c8e-9f7a-0123456789ab"
 

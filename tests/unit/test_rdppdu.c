@@ -5,25 +5,11 @@
  * for byte; round trips of every PDU; every truncation refused without reading past the end (each input is
  * copied to a buffer of exactly its length, so ASan sees any over-read); refusals of out-of-range fields; seeded
  * random and mutated bytes into every decoder. */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 
-#include <cmocka.h>
+#include "harness.h"
 
 #include "wire/rdppdu.h"
 #include "base/util.h"
-
-#define assert_contains(haystack, needle)                                                                   \
-    do {                                                                                                    \
-        const char *h_ = (haystack), *n_ = (needle);                                                        \
-        if (!h_ || !strstr(h_, n_))                                                                         \
-            fail_msg("expected \"%s\" to contain \"%s\"", h_ ? h_ : "(null)", n_);                          \
-    } while (0)
 
 /* Large outputs, kept off the stack. */
 static ws_pdu_client_info ci, ci2;

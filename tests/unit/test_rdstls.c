@@ -1,25 +1,11 @@
 /* Unit tests for sim/rdstls.c: the RDSTLS PDUs (MS-RDPBCGR 2.2.17) and Hyper-V's FedAuth
  * token request, byte for byte as REFERENCE.md section 8 observed them; round trips;
  * lengths of truncated PDUs; refusals; random bytes into every decoder. */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 
-#include <cmocka.h>
+#include "harness.h"
 
 #include "wire/rdstls.h"
 #include "base/util.h"
-
-#define assert_contains(haystack, needle)                                                                   \
-    do {                                                                                                    \
-        const char *h_ = (haystack), *n_ = (needle);                                                        \
-        if (!h_ || !strstr(h_, n_))                                                                         \
-            fail_msg("expected \"%s\" to contain \"%s\"", h_ ? h_ : "(null)", n_);                          \
-    } while (0)
 
 static ws_rdstls_auth_request req, got; /* large: kept off the stack */
 

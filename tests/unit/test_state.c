@@ -1,19 +1,10 @@
 /* Unit tests for sim/state.c: creating, migrating and refusing state files, the
  * lab_meta table, transactions, and several processes writing at once. */
-#include <ftw.h>
 #include <limits.h>
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <cmocka.h>
+#include "harness.h"
 
 #include "lab/eventlog.h"
 #include "lab/state.h"
@@ -26,19 +17,6 @@ typedef struct fixture {
     char db[128];
     ws_state *st;
 } fixture;
-
-static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-    (void)sb;
-    (void)flag;
-    (void)ftw;
-    return remove(path);
-}
-
-static void rm_rf(const char *path)
-{
-    nftw(path, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
-}
 
 static int setup(void **state)
 {
@@ -59,7 +37,7 @@ static int teardown(void **state)
 {
     fixture *f = *state;
     ws_state_close(f->st);
-    rm_rf(f->dir);
+    ws_test_rm_rf(f->dir);
     free(f);
     return 0;
 }
@@ -115,13 +93,6 @@ static int file_exists(const char *path)
 {
     return access(path, F_OK) == 0;
 }
-
-#define assert_contains(haystack, needle)                                                                   \
-    do {                                                                                                    \
-        const char *h_ = (haystack), *n_ = (needle);                                                        \
-        if (!h_ || !strstr(h_, n_))                                                                         \
-            fail_msg("expected \"%s\" to contain \"%s\"", h_ ? h_ : "(null)", n_);                          \
-    } while (0)
 
 /* ---- tests -------------------------------------------------------------------- */
 

@@ -1,19 +1,11 @@
 /* Unit tests for sim/vault.c, sim/store.c, sim/machine.c and sim/settings.c, in a
  * lab-like state: machines, a vault of certificates, and each machine's My and Root
  * stores with Windows-like chain building. */
-#include <ftw.h>
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/stat.h>
 
-#include <cmocka.h>
 #include <openssl/err.h>
 #include <openssl/x509.h>
+
+#include "harness.h"
 
 #include "crypto/cert.h"
 #include "lab/clock.h"
@@ -23,13 +15,6 @@
 #include "lab/store.h"
 #include "base/util.h"
 #include "lab/vault.h"
-
-#define assert_contains(haystack, needle)                                                                   \
-    do {                                                                                                    \
-        const char *h_ = (haystack), *n_ = (needle);                                                        \
-        if (!h_ || !strstr(h_, n_))                                                                         \
-            fail_msg("expected \"%s\" to contain \"%s\"", h_ ? h_ : "(null)", n_);                          \
-    } while (0)
 
 /* ---- certificates, made once ---------------------------------------------------- */
 
@@ -114,19 +99,6 @@ typedef struct fixture {
     ws_state *st;
 } fixture;
 
-static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-    (void)sb;
-    (void)flag;
-    (void)ftw;
-    return remove(path);
-}
-
-static void rm_rf(const char *path)
-{
-    nftw(path, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
-}
-
 static int add_machine_e(ws_state *st, const char *name, const char *public_fqdn, const char *address,
                          const char *role, int port, ws_error *e)
 {
@@ -194,7 +166,7 @@ static int teardown(void **state)
         return 0;
     ws_state_close(f->st);
     if (f->dir[0])
-        rm_rf(f->dir);
+        ws_test_rm_rf(f->dir);
     free(f);
     return 0;
 }

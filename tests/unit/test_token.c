@@ -1,29 +1,16 @@
 /* Unit tests for sim/token.c: building, formatting, parsing and verifying the
  * HostToken and VMToken (REFERENCE.md section 3), signed through sim/csp.c. */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 
-#include <cmocka.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/x509.h>
+
+#include "harness.h"
 
 #include "crypto/cert.h"
 #include "crypto/csp.h"
 #include "wire/token.h"
 #include "base/util.h"
-
-#define assert_contains(haystack, needle)                                                                   \
-    do {                                                                                                    \
-        const char *h_ = (haystack), *n_ = (needle);                                                        \
-        if (!h_ || !strstr(h_, n_))                                                                         \
-            fail_msg("expected \"%s\" to contain \"%s\"", h_ ? h_ : "(null)", n_);                          \
-    } while (0)
 
 #define THUMB "14590DC5C3AAF238FCFD7785B4B93F4071402C34" /* REFERENCE.md section 5's example */
 #define VMID "0db667c1-712e-401b-b5ae-47c76a7fc955"

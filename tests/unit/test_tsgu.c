@@ -2,25 +2,11 @@
  * checked against the bytes captured from xfreerdp 2.11.7, round-tripped, truncated at
  * every byte, fed malformed fields and random bytes. Every packet handed to a decoder
  * sits in a heap block of exactly its length, so AddressSanitizer sees any overread. */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 
-#include <cmocka.h>
+#include "harness.h"
 
 #include "wire/tsgu.h"
 #include "base/util.h"
-
-#define assert_contains(haystack, needle)                                                                   \
-    do {                                                                                                    \
-        const char *h_ = (haystack), *n_ = (needle);                                                        \
-        if (!h_ || !strstr(h_, n_))                                                                         \
-            fail_msg("expected \"%s\" to contain \"%s\"", h_ ? h_ : "(null)", n_);                          \
-    } while (0)
 
 /* ---- helpers ---- */
 

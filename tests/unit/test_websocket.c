@@ -1,24 +1,10 @@
 /* Unit tests for sim/websocket.c: the RFC 6455 accept key and frame headers that
  * MS-TSGU runs over (REFERENCE.md section 7), checked against the RFC's own examples. */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 
-#include <cmocka.h>
+#include "harness.h"
 
 #include "base/util.h"
 #include "wire/websocket.h"
-
-#define assert_contains(haystack, needle)                                                                   \
-    do {                                                                                                    \
-        const char *h_ = (haystack), *n_ = (needle);                                                        \
-        if (!h_ || !strstr(h_, n_))                                                                         \
-            fail_msg("expected \"%s\" to contain \"%s\"", h_ ? h_ : "(null)", n_);                          \
-    } while (0)
 
 #define NO_LIMIT (UINT64_MAX >> 1)
 

@@ -1,13 +1,16 @@
 #!/bin/sh
 # The test runner behind `make test`: cmocka unit tests, the same under ASan+UBSan,
-# then the integration tests (tests/integration/test_*.sh, TAP-style "ok"/"not ok" lines).
-# Ends with one summary line, "N passed, N failed", and exits 1 when anything failed.
+# then the integration tests (tests/integration/test_*.sh, TAP-style "ok"/"not ok" lines;
+# "ok N # SKIP why" is a check that could not run here).
+# Ends with one summary line, "N passed, N failed, N skipped", and exits 1 when anything
+# failed. A skipped check is never counted as passed.
 # usage: tests/run.sh BUILD_DIR [unit]
 build=${1:-build}
 only=${2:-all}
 top=$(cd "$(dirname "$0")/.." && pwd)
 passed=0
 failed=0
+skipped=0
 failures=""
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
@@ -21,14 +24,15 @@ run_cmocka() {
     rc=$?
     p=$(sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p' "$log" | tail -n 1)
     f=$(sed -n 's/^\[  FAILED  \] \([0-9]*\) test.*/\1/p' "$log" | tail -n 1)
-    p=${p:-0} f=${f:-0}
+    s=$(sed -n 's/^\[  SKIPPED \] \([0-9]*\) test.*/\1/p' "$log" | tail -n 1)
+    p=${p:-0} f=${f:-0} s=${s:-0}
     if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then f=1; fi
-    passed=$((passed + p)); failed=$((failed + f))
+    passed=$((passed + p)); failed=$((failed + f)); skipped=$((skipped + s))
     if [ "$f" -ne 0 ]; then
         echo "FAIL $label $name"; sed 's/^/    /' "$log" | tail -n 40
         failures="$failures $label/$name"
     else
-        echo "ok   $label $name ($p)"
+        echo "ok   $label $name ($p$( [ "$s" -gt 0 ] && echo ", $s skipped"))"
     fi
 }
 
@@ -44,18 +48,20 @@ if [ "$only" = all ]; then
         name=$(basename "$t" .sh)
         WAPSIM="$top/$build/wapsim" BUILD="$top/$build" sh "$t" >"$log" 2>&1
         rc=$?
-        p=$(grep -c '^ok ' "$log")
+        s=$(grep -c '^ok [0-9]* *# *SKIP' "$log")
+        p=$(($(grep -c '^ok ' "$log") - s))
         f=$(grep -c '^not ok ' "$log")
         if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then f=1; fi
-        passed=$((passed + p)); failed=$((failed + f))
+        passed=$((passed + p)); failed=$((failed + f)); skipped=$((skipped + s))
         if [ "$f" -ne 0 ]; then
             echo "FAIL integration $name"; sed 's/^/    /' "$log" | tail -n 60
             failures="$failures integration/$name"
         else
-            echo "ok   integration $name ($p)"
+            echo "ok   integration $name ($p$( [ "$s" -gt 0 ] && echo ", $s skipped"))"
+            grep '^ok [0-9]* *# *SKIP' "$log" | sed 's/^ok [0-9]* *# *SKIP */    skipped: /'
         fi
     done
 fi
 [ -n "$failures" ] && echo "failed:$failures"
-echo "$passed passed, $failed failed"
+echo "$passed passed, $failed failed, $skipped skipped"
 [ "$failed" -eq 0 ]

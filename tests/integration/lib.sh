@@ -1,5 +1,6 @@
 # lib.sh: helpers for integration tests, sourced by each tests/integration/*.sh.
-# Each check prints a TAP line, "ok N - what" or "not ok N - what"; tests/run.sh counts them.
+# Each check prints a TAP line, "ok N - what", "not ok N - what" or "ok N # SKIP why";
+# tests/run.sh counts them.
 # $WAPSIM is the wapsim under test. Labs made with new_lab are stopped on exit by pid.
 
 : "${WAPSIM:?WAPSIM must name the wapsim program}"
@@ -11,6 +12,11 @@ export WAPSIM_CACHE="$T_TMP/cache"
 unset WAPSIM_LAB
 
 ok()     { T_N=$((T_N + 1)); echo "ok $T_N - $*"; }
+# A check that cannot run here (no Xvfb, no client): TAP's "# SKIP" with the reason;
+# tests/run.sh counts it as skipped, never as passed.
+skip()   { T_N=$((T_N + 1)); echo "ok $T_N # SKIP $*"; }
+# Skip the rest of this script.
+skip_all() { skip "$@"; exit 0; }
 not_ok() { T_N=$((T_N + 1)); echo "not ok $T_N - $*"; }
 # check "what" command...: ok when the command succeeds.
 check() { what=$1; shift; if "$@"; then ok "$what"; else not_ok "$what"; fi; }

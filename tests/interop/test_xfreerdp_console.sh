@@ -18,17 +18,16 @@
 # x11-utils is there) and at (0,0), where xfreerdp's window lands under a bare Xvfb.
 # Keys are typed with xdotool when it is installed, else with a small XTest program built
 # here (needs cc, Xlib's headers and libXtst), else that check is skipped.
-# Needs root, Xvfb, xfreerdp, unshare, xwd and netpbm: otherwise "skipped: <reason>".
+# Needs root, Xvfb, xfreerdp, unshare, xwd and netpbm: otherwise a TAP "# SKIP <reason>".
 . "$(dirname "$0")/../integration/lib.sh"
 
-skip() { ok "skipped: $*"; exit 0; }
-[ "$(id -u)" = 0 ] || skip "not root (a private mount namespace is needed to bind the lab's hosts file over /etc/hosts)"
+[ "$(id -u)" = 0 ] || skip_all "not root (a private mount namespace is needed to bind the lab's hosts file over /etc/hosts)"
 for p in Xvfb xfreerdp unshare xwd xwdtopnm pamcut pamtopnm mount openssl sqlite3 iconv timeout cmp; do
-    command -v "$p" >/dev/null 2>&1 || skip "$p is missing"
+    command -v "$p" >/dev/null 2>&1 || skip_all "$p is missing"
 done
 : >"$T_TMP/probe"
 unshare --mount sh -c "mount --bind '$T_TMP/probe' /etc/hosts" 2>/dev/null ||
-    skip "cannot bind a file over /etc/hosts in a private mount namespace (unshare --mount)"
+    skip_all "cannot bind a file over /etc/hosts in a private mount namespace (unshare --mount)"
 
 XVFB_PID=""
 XF_PID=""
@@ -244,7 +243,7 @@ fi
 
 # ---- 2. a typed key appears in the next frame
 if [ -z "$TYPER" ]; then
-    ok "skipped: no way to type into the window (no xdotool; no cc, Xlib headers or libXtst to build an XTest helper: $(head -c 200 "$T_TMP/xtype.err" 2>/dev/null))"
+    skip "no way to type into the window (no xdotool; no cc, Xlib headers or libXtst to build an XTest helper: $(head -c 200 "$T_TMP/xtype.err" 2>/dev/null))"
 elif ! frame_now "$T_TMP/before-key.ppm" || ! xf_alive; then
     not_ok "a typed key appears in the next frame (no console to type into)"
 else
@@ -286,9 +285,9 @@ check_eq "... and hv01 started no console session for it (no event 14168)" 0 "$(
 
 # ---- 5. FreeRDP 3.29+: the tenant's path over RDSTLS with /endpointfedauth:<VMToken>
 if [ -z "${WAPSIM_FREERDP3:-}" ]; then
-    ok "skipped: WAPSIM_FREERDP3 not set"
+    skip "WAPSIM_FREERDP3 not set"
 elif [ ! -f "$WAPSIM_FREERDP3" ] || [ ! -x "$WAPSIM_FREERDP3" ]; then
-    ok "skipped: WAPSIM_FREERDP3 ($WAPSIM_FREERDP3) is not an executable file"
+    skip "WAPSIM_FREERDP3 ($WAPSIM_FREERDP3) is not an executable file"
 else
     fr3_version=$(DISPLAY=$DISP timeout 10 "$WAPSIM_FREERDP3" /version 2>&1 | sed -n 's/.*FreeRDP version \([0-9][0-9.]*\).*/\1/p' | head -n 1)
     echo "# FreeRDP $fr3_version"

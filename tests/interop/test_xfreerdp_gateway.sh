@@ -9,17 +9,16 @@
 # mount namespace (unshare --mount); the lab root CA is in a temporary HOME's
 # .config/freerdp/certs/<openssl hash>.0, never /cert:ignore. stdin is /dev/null, so any
 # certificate prompt FreeRDP would show reads EOF and aborts instead of waiting.
-# Needs root (mount namespace), Xvfb, xfreerdp and unshare: otherwise "skipped: <reason>".
+# Needs root (mount namespace), Xvfb, xfreerdp and unshare: otherwise a TAP "# SKIP <reason>".
 . "$(dirname "$0")/../integration/lib.sh"
 
-skip() { ok "skipped: $*"; exit 0; }
-[ "$(id -u)" = 0 ] || skip "not root (a private mount namespace is needed to bind the lab's hosts file over /etc/hosts)"
+[ "$(id -u)" = 0 ] || skip_all "not root (a private mount namespace is needed to bind the lab's hosts file over /etc/hosts)"
 for p in Xvfb xfreerdp unshare mount openssl sqlite3 iconv timeout; do
-    command -v "$p" >/dev/null 2>&1 || skip "$p is missing"
+    command -v "$p" >/dev/null 2>&1 || skip_all "$p is missing"
 done
 : >"$T_TMP/probe"
 unshare --mount sh -c "mount --bind '$T_TMP/probe' /etc/hosts" 2>/dev/null ||
-    skip "cannot bind a file over /etc/hosts in a private mount namespace (unshare --mount)"
+    skip_all "cannot bind a file over /etc/hosts in a private mount namespace (unshare --mount)"
 
 XVFB_PID=""
 interop_cleanup() {

@@ -92,7 +92,7 @@ test: check-layers all $(UNIT_BIN) $(SAN_BIN) $(TOOL_BIN)
 check-layers:
 	@sh mk/check-layers.sh
 
-# make bench: the measurements of issue 8 (never part of make test, never fails on speed):
+# make bench: the chain measured against its physical floor (never part of make test, never fails on speed):
 # one Markdown table on standard output, the same figures in $(BUILD)/bench.json.
 bench: all $(BUILD)/tools/tunnels $(BENCH_BIN)
 	@sh tests/bench/bench.sh $(BUILD)

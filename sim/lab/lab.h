@@ -3,7 +3,7 @@
  * A lab is a directory (mode 0700) holding lab.db (state.h), a `hosts` file with the
  * names a tenant's PC can resolve, accounts.json (the lab owner's copy of the
  * passwords), run/ (pid files) and log/ (each process's output). The default world's
- *  names are a contract: scenarios, exercises and the README refer to them. */
+ * names are a contract: scenarios, exercises and the README refer to them. */
 #ifndef WAPSIM_LAB_H
 #define WAPSIM_LAB_H
 

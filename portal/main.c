@@ -388,17 +388,6 @@ int main(int argc, char **argv)
 {
     ws_component c;
     ws_component_init(&c, "wapsim-portal", "portal", "The WAP tenant portal (HTTPS).", argc, argv);
-    ws_error e;
-    char cert[128];
-    if (ws_httpd_ssl_cert(&c, cert, sizeof cert, &e) != 0)
-        ws_component_fail(&c, "%s", e.msg);
-    ws_httpd_opts o = {.ssl_cert = cert, .max_body = 16 * 1024, .handler = handle};
-    struct MHD_Daemon *d = ws_httpd_start(&c, &o, &e);
-    if (!d)
-        ws_component_fail(&c, "%s", e.msg);
-    ws_component_running(&c, "HTTPS");
-    ws_component_wait();
-    MHD_stop_daemon(d);
-    ws_component_close(&c);
-    return 0;
+    ws_httpd_opts o = {.max_body = 16 * 1024, .handler = handle};
+    return ws_httpd_serve(&c, &o, 1);
 }

@@ -82,14 +82,6 @@ int main(int argc, char **argv)
 {
     ws_component c;
     ws_component_init(&c, "wapsim-vmm", "vmm", "The SCVMM server: console tokens and .rdp files.", argc, argv);
-    ws_error e;
     ws_httpd_opts o = {.max_body = 4096, .handler = handle};
-    struct MHD_Daemon *d = ws_httpd_start(&c, &o, &e);
-    if (!d)
-        ws_component_fail(&c, "%s", e.msg);
-    ws_component_running(&c, "HTTP");
-    ws_component_wait();
-    MHD_stop_daemon(d);
-    ws_component_close(&c);
-    return 0;
+    return ws_httpd_serve(&c, &o, 0);
 }

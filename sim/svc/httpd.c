@@ -240,3 +240,22 @@ struct MHD_Daemon *ws_httpd_start(ws_component *c, const ws_httpd_opts *o, ws_er
     }
     return d;
 }
+
+int ws_httpd_serve(ws_component *c, ws_httpd_opts *o, int https)
+{
+    ws_error e;
+    char cert[128];
+    if (https) {
+        if (ws_httpd_ssl_cert(c, cert, sizeof cert, &e) != 0)
+            ws_component_fail(c, "%s", e.msg);
+        o->ssl_cert = cert;
+    }
+    struct MHD_Daemon *d = ws_httpd_start(c, o, &e);
+    if (!d)
+        ws_component_fail(c, "%s", e.msg);
+    ws_component_running(c, https ? "HTTPS" : "HTTP");
+    ws_component_wait();
+    MHD_stop_daemon(d);
+    ws_component_close(c);
+    return 0;
+}

@@ -36,6 +36,11 @@ typedef struct ws_httpd_opts {
 } ws_httpd_opts;
 
 struct MHD_Daemon *ws_httpd_start(ws_component *c, const ws_httpd_opts *o, ws_error *e);
+/* A component's whole life as an HTTP(S) server: with https, the certificate its
+ * machine's ssl_cert setting names (ws_httpd_ssl_cert) is bound once, now; then
+ * serve until told to stop, and close the component. Returns the exit status; a
+ * server that cannot start ends the process with ws_component_fail. */
+int ws_httpd_serve(ws_component *c, ws_httpd_opts *o, int https);
 /* The name of the TLS certificate a machine's service is configured with (its
  * ssl_cert setting), checked to be in its My store with its key. */
 int ws_httpd_ssl_cert(ws_component *c, char *name, size_t n, ws_error *e);

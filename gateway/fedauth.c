@@ -1,61 +1,63 @@
-/* fedauth: see fedauth.h. */
+/* fedauth: see fedauth.h. The check itself is the lab's one token rule (lab/fedauth.h);
+ * this file says where the gateway looks for the signer and words each refusal as
+ * event 201 quotes it. */
 #include "fedauth.h"
 
-#include <inttypes.h>
 #include <string.h>
 
-#include "lab/clock.h"
-#include "lab/settings.h"
-#include "lab/store.h"
+#include "base/time.h"
+#include "lab/fedauth.h"
+
+/* The refusal text for the failed step, in the plug-in's words. */
+static void refusal(const ws_fedauth_result *r, ws_error *e)
+{
+    const ws_token *t = &r->token;
+    char when[32], at[32];
+    switch (r->failed) {
+    case WS_FEDAUTH_OK:
+        break;
+    case WS_FEDAUTH_PARSE:
+        ws_seterr(e, "the cookie is not a console token: %s", r->detail);
+        break;
+    case WS_FEDAUTH_KIND:
+        ws_seterr(e, "the cookie is a VMToken, not a HostToken");
+        break;
+    case WS_FEDAUTH_UNTRUSTED:
+        ws_seterr(e, "the signer %s is not in FedAuthSettings.TrustedIssuerCertificates", r->thumbprint);
+        break;
+    case WS_FEDAUTH_NO_CERT:
+        ws_seterr(e, "the signer certificate %s is not in the gateway's LocalMachine\\My or \\Root store",
+                  r->thumbprint);
+        break;
+    case WS_FEDAUTH_CHAIN:
+        ws_seterr(e, "the signer certificate %s does not chain to a root the gateway trusts: %s", r->thumbprint,
+                  r->detail);
+        break;
+    case WS_FEDAUTH_SIGNATURE:
+        ws_seterr(e, "the cookie's signature is not valid: %s", r->detail);
+        break;
+    case WS_FEDAUTH_HASH:
+        ws_seterr(e, "the cookie is signed with %s, not SHA256", t->hash_alg);
+        break;
+    case WS_FEDAUTH_EXPIRED:
+        ws_time_format(t->expires_on, when, sizeof when);
+        ws_time_format(r->now, at, sizeof at);
+        ws_seterr(e, "the cookie expired at %s (the gateway's clock says %s)", when, at);
+        break;
+    }
+}
 
 int fedauth_check_cookie(ws_state *st, const char *gateway, const char *cookie, ws_token *tok, ws_error *e)
 {
-    ws_error inner;
+    ws_fedauth_result r;
     memset(tok, 0, sizeof *tok);
-    if (ws_token_parse(cookie, strlen(cookie), tok, &inner) != 0)
-        return ws_seterr(e, "the cookie is not a console token: %s", inner.msg);
-    if (tok->kind != WS_TOKEN_HOST) {
-        ws_seterr(e, "the cookie is a VMToken, not a HostToken");
-        goto refuse;
+    if (ws_fedauth_check(st, gateway, cookie, WS_TOKEN_HOST, WS_FEDAUTH_STORES_GATEWAY, &r) != WS_FEDAUTH_OK) {
+        refusal(&r, e);
+        ws_fedauth_result_free(&r);
+        return -1;
     }
-    if (!ws_trusted_issuer_has(st, gateway, tok->thumbprint)) {
-        ws_seterr(e, "the signer %s is not in FedAuthSettings.TrustedIssuerCertificates", tok->thumbprint);
-        goto refuse;
-    }
-    X509 *signer = NULL;
-    if (ws_store_find(st, gateway, "My", tok->thumbprint, &signer, &inner) != 0 &&
-        ws_store_find(st, gateway, "Root", tok->thumbprint, &signer, &inner) != 0) {
-        ws_seterr(e, "the signer certificate %s is not in the gateway's LocalMachine\\My or \\Root store",
-                  tok->thumbprint);
-        goto refuse;
-    }
-    int64_t now = ws_clock_now(st, gateway);
-    int rc = ws_store_verify_chain(st, gateway, signer, now, &inner);
-    if (rc != 0) {
-        X509_free(signer);
-        ws_seterr(e, "the signer certificate %s does not chain to a root the gateway trusts: %s", tok->thumbprint,
-                  inner.msg);
-        goto refuse;
-    }
-    rc = ws_token_verify_signature(tok, signer, &inner);
-    X509_free(signer);
-    if (rc != 0) {
-        ws_seterr(e, "the cookie's signature is not valid: %s", inner.msg);
-        goto refuse;
-    }
-    if (strcmp(tok->hash_alg, "SHA256") != 0) {
-        ws_seterr(e, "the cookie is signed with %s, not SHA256", tok->hash_alg);
-        goto refuse;
-    }
-    if (tok->expires_on <= now) {
-        char when[32], at[32];
-        ws_time_format(tok->expires_on, when, sizeof when);
-        ws_time_format(now, at, sizeof at);
-        ws_seterr(e, "the cookie expired at %s (the gateway's clock says %s)", when, at);
-        goto refuse;
-    }
+    *tok = r.token; /* the caller owns the token now */
+    memset(&r.token, 0, sizeof r.token);
+    ws_fedauth_result_free(&r);
     return 0;
-refuse:
-    ws_token_free(tok);
-    return -1;
 }

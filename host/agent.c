@@ -17,9 +17,8 @@
 #include "crypto/cert.h"
 #include "lab/clock.h"
 #include "lab/eventlog.h"
+#include "lab/fedauth.h"
 #include "lab/machine.h"
-#include "lab/settings.h"
-#include "lab/store.h"
 #include "trust.h"
 
 #define HYPERV_CHANNEL "Microsoft-Windows-Hyper-V-VMMS-Admin"
@@ -37,31 +36,28 @@ static int caller_is_vmm(ws_httpd_req *rq)
 }
 
 /* What the host holds for a signer: its TrustedIssuerCertificateHashes, whether the
- * certificate is in its My and Root stores, and its own verdict; nothing is logged. */
+ * certificate is in its My and Root stores (each asked on its own), and its own verdict
+ * (trust.c); nothing is logged. */
 static cJSON *trust_settings(ws_state *st, const char *host, const char *tp)
 {
     cJSON *o = cJSON_CreateObject();
     cJSON_AddStringToObject(o, "host", host);
     cJSON_AddStringToObject(o, "thumbprint", tp);
+    ws_strv hashes = {0};
+    int listed = ws_fedauth_signer_listed(st, host, tp, &hashes);
     cJSON *list = cJSON_AddArrayToObject(o, "trusted_issuer_certificate_hashes");
-    sqlite3_stmt *s = ws_state_prepare(st, "SELECT thumbprint FROM trusted_issuers WHERE machine = ? ORDER BY rowid",
-                                       NULL);
-    if (s) {
-        sqlite3_bind_text(s, 1, host, -1, SQLITE_STATIC);
-        while (sqlite3_step(s) == SQLITE_ROW)
-            cJSON_AddItemToArray(list, cJSON_CreateString((const char *)sqlite3_column_text(s, 0)));
-        sqlite3_finalize(s);
-    }
-    cJSON_AddBoolToObject(o, "in_trusted_issuers", ws_trusted_issuer_has(st, host, tp));
+    for (int i = 0; i < hashes.n; i++)
+        cJSON_AddItemToArray(list, cJSON_CreateString(hashes.v[i]));
+    ws_strv_free(&hashes);
+    cJSON_AddBoolToObject(o, "in_trusted_issuers", listed);
     X509 *c = NULL;
-    ws_error e;
-    int in_my = ws_store_find(st, host, "My", tp, &c, &e) == 0;
+    int in_my = ws_fedauth_signer_find(st, host, tp, WS_FEDAUTH_IN_MY, &c, NULL) == 0;
     X509_free(c);
-    c = NULL;
-    int in_root = ws_store_find(st, host, "Root", tp, &c, &e) == 0;
+    int in_root = ws_fedauth_signer_find(st, host, tp, WS_FEDAUTH_IN_ROOT, &c, NULL) == 0;
     X509_free(c);
     cJSON_AddBoolToObject(o, "in_my", in_my);
     cJSON_AddBoolToObject(o, "in_root", in_root);
+    ws_error e;
     int trusted = host_trusts_signer(st, host, tp, NULL, &e) == 0;
     cJSON_AddBoolToObject(o, "trusted", trusted);
     if (!trusted)

@@ -43,6 +43,7 @@
 #include "lab/settings.h"
 #include "svc/machine_tls.h"
 #include "wire/token.h"
+#include "lab/fedauth.h"
 #include "trust.h"
 
 /* Event ids on Microsoft-Windows-Hyper-V-VMMS-Admin: rdp.h. */
@@ -413,53 +414,57 @@ static int read_cr(conn *k, ws_x224_cr *cr, ws_error *e)
 /* ---- the VMToken ------------------------------------------------------------------ */
 
 /* The check of the tenant's VMToken with this host's own trust list, stores, clock
- * and VMs, in order; the first failure is the reason. Result codes [model: which
- * RDSTLS result Hyper-V returns for each reason is not public]: a token that cannot
- * be read as a VMToken, or has expired, is LOGON_FAILURE (the credential itself is no
+ * and VMs, in order; the first failure is the reason. The token steps are the lab's
+ * token rule (lab/fedauth.h), with the signer looked for in My only
+ * (WS_FEDAUTH_STORES_HOST); the VM steps are the host's own. Result codes [model: which
+ * RDSTLS result Hyper-V returns for each reason is not public]: a token that cannot be
+ * read as a VMToken, or has expired, is LOGON_FAILURE (the credential itself is no
  * good); a well-formed token this host does not accept (signer not trusted, bad
  * signature, hash not SHA256, another VM, a VM not on this host) is ACCESS_DENIED. */
 static uint32_t check_vmtoken(conn *k, const char *text, char *signer, int64_t *expires, char *reason, size_t n)
 {
-    ws_token tok;
-    ws_error e;
-    if (ws_token_parse(text, strlen(text), &tok, &e) != 0) {
-        snprintf(reason, n, "the VMToken cannot be read: %s", e.msg);
-        return WS_RDSTLS_LOGON_FAILURE;
-    }
+    ws_fedauth_result r;
+    ws_fedauth_step failed = ws_fedauth_check(k->st, k->host, text, WS_TOKEN_VM, WS_FEDAUTH_STORES_HOST, &r);
+    const ws_token *tok = &r.token;
     uint32_t code = WS_RDSTLS_ACCESS_DENIED;
-    snprintf(signer, 41, "%s", tok.thumbprint);
-    *expires = tok.expires_on;
-    if (tok.kind != WS_TOKEN_VM) {
+    if (failed != WS_FEDAUTH_PARSE) {
+        snprintf(signer, 41, "%s", tok->thumbprint);
+        *expires = tok->expires_on;
+    }
+    ws_error e;
+    char when[32], at[32];
+    switch (failed) {
+    case WS_FEDAUTH_PARSE:
+        snprintf(reason, n, "the VMToken cannot be read: %s", r.detail);
+        code = WS_RDSTLS_LOGON_FAILURE;
+        goto done;
+    case WS_FEDAUTH_KIND:
         snprintf(reason, n, "the token is a HostToken (the RD Gateway's), not a VMToken");
         code = WS_RDSTLS_LOGON_FAILURE;
         goto done;
-    }
-    X509 *cert = NULL;
-    if (host_trusts_signer(k->st, k->host, tok.thumbprint, &cert, &e) != 0) {
+    case WS_FEDAUTH_UNTRUSTED:
+    case WS_FEDAUTH_NO_CERT:
+    case WS_FEDAUTH_CHAIN:
+        host_signer_refusal(&r, k->host, &e);
         snprintf(reason, n, "the VMToken's signer is not trusted: %s", e.msg);
         goto done;
-    }
-    int bad = ws_token_verify_signature(&tok, cert, &e);
-    X509_free(cert);
-    if (bad) {
-        snprintf(reason, n, "the VMToken's signature is not valid: %s", e.msg);
+    case WS_FEDAUTH_SIGNATURE:
+        snprintf(reason, n, "the VMToken's signature is not valid: %s", r.detail);
         goto done;
-    }
-    if (strcmp(tok.hash_alg, "SHA256") != 0) {
-        snprintf(reason, n, "the VMToken is signed with %s, not SHA256", tok.hash_alg);
+    case WS_FEDAUTH_HASH:
+        snprintf(reason, n, "the VMToken is signed with %s, not SHA256", tok->hash_alg);
         goto done;
-    }
-    int64_t now = ws_clock_now(k->st, k->host);
-    if (tok.expires_on <= now) {
-        char when[32], at[32];
-        ws_time_format(tok.expires_on, when, sizeof when);
-        ws_time_format(now, at, sizeof at);
+    case WS_FEDAUTH_EXPIRED:
+        ws_time_format(tok->expires_on, when, sizeof when);
+        ws_time_format(r.now, at, sizeof at);
         snprintf(reason, n, "the VMToken expired at %s (%s's clock says %s)", when, k->host, at);
         code = WS_RDSTLS_LOGON_FAILURE;
         goto done;
+    case WS_FEDAUTH_OK:
+        break;
     }
-    if (strcasecmp(tok.vmid, k->vm_id) != 0) {
-        snprintf(reason, n, "the VMToken is for VM %s, not for the VM %s named in the pre-connection PDU", tok.vmid,
+    if (strcasecmp(tok->vmid, k->vm_id) != 0) {
+        snprintf(reason, n, "the VMToken is for VM %s, not for the VM %s named in the pre-connection PDU", tok->vmid,
                  k->vm_id);
         goto done;
     }
@@ -474,7 +479,7 @@ static uint32_t check_vmtoken(conn *k, const char *text, char *signer, int64_t *
     code = WS_RDSTLS_SUCCESS;
     reason[0] = '\0';
 done:
-    ws_token_free(&tok);
+    ws_fedauth_result_free(&r);
     return code;
 }
 

@@ -2,28 +2,37 @@
 #include "trust.h"
 
 #include "lab/clock.h"
-#include "lab/settings.h"
-#include "lab/store.h"
+
+void host_signer_refusal(const ws_fedauth_result *r, const char *host, ws_error *e)
+{
+    switch (r->failed) {
+    case WS_FEDAUTH_UNTRUSTED:
+        ws_seterr(e, "thumbprint %s is not in %s's TrustedIssuerCertificateHashes", r->thumbprint, host);
+        break;
+    case WS_FEDAUTH_NO_CERT:
+        ws_seterr(e, "the certificate with thumbprint %s is not in %s's LocalMachine\\My store", r->thumbprint, host);
+        break;
+    case WS_FEDAUTH_CHAIN:
+        ws_seterr(e,
+                  "the certificate with thumbprint %s does not chain to a trusted root in %s's LocalMachine\\Root "
+                  "store: %s",
+                  r->thumbprint, host, r->detail);
+        break;
+    default: /* not a signer step */
+        ws_seterr(e, "%s", r->error.msg);
+        break;
+    }
+}
 
 int host_trusts_signer(ws_state *st, const char *host, const char *thumbprint, X509 **signer, ws_error *e)
 {
-    if (!ws_trusted_issuer_has(st, host, thumbprint))
-        return ws_seterr(e, "thumbprint %s is not in %s's TrustedIssuerCertificateHashes", thumbprint, host);
-    X509 *cert = NULL;
-    ws_error inner;
-    if (ws_store_find(st, host, "My", thumbprint, &cert, &inner) != 0)
-        return ws_seterr(e, "the certificate with thumbprint %s is not in %s's LocalMachine\\My store", thumbprint,
-                         host);
-    if (ws_store_verify_chain(st, host, cert, ws_clock_now(st, host), &inner) != 0) {
-        X509_free(cert);
-        return ws_seterr(e,
-                         "the certificate with thumbprint %s does not chain to a trusted root in %s's "
-                         "LocalMachine\\Root store: %s",
-                         thumbprint, host, inner.msg);
+    ws_fedauth_result r;
+    int rc = 0;
+    if (ws_fedauth_check_signer(st, host, thumbprint, WS_FEDAUTH_STORES_HOST, ws_clock_now(st, host), signer, &r) !=
+        WS_FEDAUTH_OK) {
+        host_signer_refusal(&r, host, e);
+        rc = -1;
     }
-    if (signer)
-        *signer = cert;
-    else
-        X509_free(cert);
-    return 0;
+    ws_fedauth_result_free(&r);
+    return rc;
 }

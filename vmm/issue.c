@@ -115,14 +115,21 @@ static int load_signer(ws_state *st, const char *vmm, const char *setting, signe
     return 0;
 }
 
-/* Step 3: sign through the key's provider; the provider decides what it can hash. */
-static char *sign_token(ws_state *st, const char *vmm, signer *s, const char *payload, ws_error *e)
+/* Step 3: one token signed through the key's provider, which decides what it can hash
+ * (wire/token.h ws_token_sign). */
+static char *sign_token(ws_state *st, const char *vmm, const signer *s, const ws_token *fields, const vmm_grant *g,
+                        ws_error *e)
 {
-    unsigned char *sig = NULL;
-    size_t sig_len = 0;
+    char *token = NULL;
     uint32_t hr = 0;
     ws_error inner;
-    if (ws_csp_sign(s->csp, s->key, "SHA256", payload, strlen(payload), &sig, &sig_len, &hr, &inner) != 0) {
+    switch (ws_token_sign(fields, "SHA256", s->csp, s->key, s->thumbprint, &token, &hr, &inner)) {
+    case WS_TOKEN_SIGNED:
+        return token;
+    case WS_TOKEN_SIGN_FIELDS:
+        refuse(st, vmm, EV_CERT_UNUSABLE, e, "Cannot form tokens for host '%s' port %d.", g->host, g->port);
+        return NULL;
+    case WS_TOKEN_SIGN_PROVIDER:
         if (hr == WS_NTE_BAD_ALGID) {
             char *trace = ws_printf("%s%s", trace_head, inner.msg);
             ws_trace(st, vmm, "vmmservice.exe", trace);
@@ -137,12 +144,11 @@ static char *sign_token(ws_state *st, const char *vmm, signer *s, const char *pa
                    "Signing the console token with %s (%s), CSP \"%s\", failed: %s (0x%08" PRIX32 ")", s->name,
                    s->thumbprint, s->csp ? s->csp : ws_csp_default_name(), inner.msg, hr);
         return NULL;
+    case WS_TOKEN_SIGN_FORMAT:
+        break;
     }
-    char *token = ws_token_format(payload, "SHA256", s->thumbprint, sig, sig_len);
-    OPENSSL_free(sig);
-    if (!token)
-        refuse(st, vmm, EV_SIGN_FAILED, e, "Cannot form a console token signed by %s (%s).", s->name, s->thumbprint);
-    return token;
+    refuse(st, vmm, EV_SIGN_FAILED, e, "Cannot form a console token signed by %s (%s).", s->name, s->thumbprint);
+    return NULL;
 }
 
 /* Step 4: ask the host's agent whether it can validate tokens from this signer. */
@@ -289,25 +295,18 @@ int vmm_issue(ws_state *st, const char *vmm, const char *vm_id, int with_rdp, vm
         load_signer(st, vmm, WS_SET_VMM_HYPERV_CERT, &hv, e) != 0)
         goto out;
 
-    /* 3. Sign both tokens through the keys' providers. */
+    /* 3. Sign both tokens through the keys' providers. Fields that do not form the
+     * HostToken cannot form the VMToken either (same host; the VM id is the database's
+     * GUID), so "Cannot form tokens" still comes before any signing. */
     int64_t now = ws_clock_now(st, vmm), expires = now + (int64_t)ttl_minutes * 60;
     ws_token host_fields = {.kind = WS_TOKEN_HOST, .port = g->port, .expires_on = expires};
     ws_token vm_fields = {.kind = WS_TOKEN_VM, .expires_on = expires};
     snprintf(host_fields.host, sizeof host_fields.host, "%s", g->host);
     snprintf(vm_fields.host, sizeof vm_fields.host, "%s", g->host);
     snprintf(vm_fields.vmid, sizeof vm_fields.vmid, "%s", g->vm_id);
-    char *host_payload = ws_token_payload(&host_fields), *vm_payload = ws_token_payload(&vm_fields);
-    if (!host_payload || !vm_payload) {
-        free(host_payload);
-        free(vm_payload);
-        refuse(st, vmm, EV_CERT_UNUSABLE, e, "Cannot form tokens for host '%s' port %d.", g->host, g->port);
-        goto out;
-    }
-    g->host_token = sign_token(st, vmm, &gw, host_payload, e);
+    g->host_token = sign_token(st, vmm, &gw, &host_fields, g, e);
     if (g->host_token)
-        g->vm_token = sign_token(st, vmm, &hv, vm_payload, e);
-    free(host_payload);
-    free(vm_payload);
+        g->vm_token = sign_token(st, vmm, &hv, &vm_fields, g, e);
     if (!g->host_token || !g->vm_token)
         goto out;
 

@@ -8,6 +8,8 @@
  *                     TrustedIssuerCertificateHashes and LocalMachine\My; the chain to its
  *                     LocalMachine\Root on its clock (store.h)
  *   5. gateway trust  FedAuthSettings.TrustedIssuerCertificates and the gateway's stores
+ *                     (4 and 5 are steps of the token rule, lab/fedauth.h, each reported
+ *                     on its own)
  *   6. gateway TLS    a TLS handshake from the tenant's PC: the served certificate against
  *                     the bound one (stale), then the bound one (certreq.h, role gateway,
  *                     with the cloud's RD Gateway FQDN), its name in the PC's hosts file,
@@ -37,6 +39,7 @@
 #include "crypto/cert.h"
 #include "crypto/certreq.h"
 #include "lab/clock.h"
+#include "lab/fedauth.h"
 #include "crypto/csp.h"
 #include "svc/httpc.h"
 #include "lab/lab.h"
@@ -750,10 +753,11 @@ static void check_host_trust(diag *g, const ws_machine *h)
                "%s; or Get-SCVMHost -ComputerName %s | Read-SCVMHost",
             s->name, h->fqdn, h->fqdn);
     }
-    /* The chain, as the host builds it: its own Root, on its own clock. A certificate that
-     * is not valid at that time is vmm-cert-expired or the host's clock-skew instead. */
+    /* The chain, as the host builds it (the token rule's chain step): its own Root, on its
+     * own clock. A certificate that is not valid at that time is vmm-cert-expired or the
+     * host's clock-skew instead. */
     int valid_there = ws_cert_not_before(s->cert) <= host_now && ws_cert_not_after(s->cert) > host_now;
-    if (valid_there && ws_store_verify_chain(g->st, h->name, s->cert, host_now, &e) != 0) {
+    if (valid_there && ws_fedauth_signer_chains(g->st, h->name, s->cert, host_now, &e) != 0) {
         int self = ws_cert_self_signed(s->cert);
         char root[128];
         vault_root_of(g->st, s->cert, root, sizeof root);
@@ -808,7 +812,7 @@ static void check_gateway_trust(diag *g)
     const char *gw = g->gw.name;
     checked(g, "%s trusts the VMM certificate %s", gw, s->name);
     char *desc = describe(g->st, s->cert, s->name);
-    if (!ws_trusted_issuer_has(g->st, gw, s->tp)) {
+    if (!ws_fedauth_signer_listed(g->st, gw, s->tp, NULL)) {
         sqlite3_stmt *st = ws_state_prepare(
             g->st, "SELECT t.thumbprint, c.name FROM trusted_issuers t LEFT JOIN certificates c ON c.thumbprint ="
                    " t.thumbprint WHERE t.machine = ? ORDER BY t.rowid",
@@ -836,15 +840,15 @@ static void check_gateway_trust(diag *g)
                "$s.TrustedIssuerCertificates = \"%s\"; $s.Put()   # on %s",
             s->tp, g->gw.fqdn);
     }
-    /* The plug-in finds the certificate in My or Root and builds its chain on its clock. */
+    /* The plug-in finds the certificate in My or Root and builds its chain on its clock:
+     * the token rule's store and chain steps, each reported on its own. */
     int64_t gw_now = g->now + g->gw.skew_seconds;
     int valid_there = ws_cert_not_before(s->cert) <= gw_now && ws_cert_not_after(s->cert) > gw_now;
     X509 *found = NULL;
     ws_error e;
-    int in_store = ws_store_find(g->st, gw, "My", s->tp, &found, &e) == 0 ||
-                   ws_store_find(g->st, gw, "Root", s->tp, &found, &e) == 0;
+    int in_store = ws_fedauth_signer_find(g->st, gw, s->tp, WS_FEDAUTH_STORES_GATEWAY, &found, NULL) == 0;
     X509_free(found);
-    int chains = !valid_there || ws_store_verify_chain(g->st, gw, s->cert, gw_now, &e) == 0;
+    int chains = !valid_there || ws_fedauth_signer_chains(g->st, gw, s->cert, gw_now, &e) == 0;
     if (!in_store || !chains) {
         int self = ws_cert_self_signed(s->cert);
         char root[128];

@@ -4,6 +4,7 @@
 #include "wire/token.h"
 
 #include "crypto/cert.h"
+#include "crypto/csp.h"
 
 #include <ctype.h>
 #include <inttypes.h>
@@ -147,6 +148,35 @@ char *ws_token_format(const char *payload, const char *hash_alg, const char *thu
         return NULL;
     }
     return token;
+}
+
+/* ---- signing ----------------------------------------------------------------- */
+
+ws_token_sign_step ws_token_sign(const ws_token *fields, const char *hash_alg, const char *csp, EVP_PKEY *key,
+                                 const char *thumbprint, char **out, uint32_t *hresult, ws_error *e)
+{
+    *out = NULL;
+    char *payload = ws_token_payload(fields);
+    if (!payload) {
+        ws_seterr(e, "token: the fields do not form a %s (host '%.64s')",
+                  fields && fields->kind == WS_TOKEN_VM ? "VMToken" : "HostToken", fields ? fields->host : "");
+        return WS_TOKEN_SIGN_FIELDS;
+    }
+    unsigned char *sig = NULL;
+    size_t sig_len = 0;
+    if (ws_csp_sign(csp, key, hash_alg, payload, strlen(payload), &sig, &sig_len, hresult, e) != 0) {
+        free(payload);
+        return WS_TOKEN_SIGN_PROVIDER;
+    }
+    *out = ws_token_format(payload, hash_alg, thumbprint, sig, sig_len);
+    free(payload);
+    OPENSSL_free(sig);
+    if (!*out) {
+        ws_seterr(e, "token: cannot format a signature of %zu bytes with hash '%.15s' and thumbprint '%.40s'",
+                  sig_len, hash_alg ? hash_alg : "", thumbprint ? thumbprint : "");
+        return WS_TOKEN_SIGN_FORMAT;
+    }
+    return WS_TOKEN_SIGNED;
 }
 
 /* ---- parsing ----------------------------------------------------------------- */

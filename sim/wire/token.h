@@ -41,6 +41,23 @@ char *ws_token_payload(const ws_token *t);
 char *ws_token_format(const char *payload, const char *hash_alg, const char *thumbprint, const unsigned char *sig,
                       size_t sig_len);
 
+/* What ws_token_sign stopped at. */
+typedef enum ws_token_sign_step {
+    WS_TOKEN_SIGNED = 0,    /* *out holds the token */
+    WS_TOKEN_SIGN_FIELDS,   /* the fields do not form a payload (ws_token_payload refused them) */
+    WS_TOKEN_SIGN_PROVIDER, /* the key's provider refused to sign (*hresult, e: its message) */
+    WS_TOKEN_SIGN_FORMAT,   /* the signature or thumbprint cannot be formatted (ws_token_format refused) */
+} ws_token_sign_step;
+
+/* Issue a token as VMM does: fields' payload (ws_token_payload, the kind from
+ * fields->kind), hashed with hash_alg ("SHA256"; "SHA1" for tests) and signed with key
+ * through its CryptoAPI provider csp (ws_csp_sign; NULL: the default provider), then
+ * formatted with the signer's thumbprint (ws_token_format). Returns WS_TOKEN_SIGNED
+ * with the token in *out (caller frees), or the step that failed with *out NULL, e set
+ * and, for the provider, *hresult (when not NULL) its HRESULT. */
+ws_token_sign_step ws_token_sign(const ws_token *fields, const char *hash_alg, const char *csp, EVP_PKEY *key,
+                                 const char *thumbprint, char **out, uint32_t *hresult, ws_error *e);
+
 /* Parse a token of either kind (decided by its first field). Checks every field's
  * syntax and length; e says which part is wrong ("ExpiresOn is not a number").
  * Fields in a different order, unknown or repeated fields are refused. */

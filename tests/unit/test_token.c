@@ -747,6 +747,77 @@ static void test_mutations(void **state)
     assert_int_equal(ERR_peek_error(), 0);
 }
 
+/* ---- signing (ws_token_sign) --------------------------------------------------- */
+
+/* ws_token_sign is VMM's payload, provider signature and format in one call: the same
+ * text as the steps one by one (PKCS#1 v1.5 signatures are deterministic). */
+static void test_sign_matches_the_steps(void **state)
+{
+    (void)state;
+    ws_token kinds[2] = {host_fields(), vm_fields()};
+    for (int k = 0; k < 2; k++) {
+        char *want = issue(&kinds[k], WS_CSP_ENHANCED_RSA_AES, "SHA256", vmm_key);
+        char *got = NULL;
+        uint32_t hr = 0;
+        ws_error e = {""};
+        assert_int_equal(ws_token_sign(&kinds[k], "SHA256", WS_CSP_ENHANCED_RSA_AES, vmm_key, vmm_thumb, &got, &hr, &e),
+                         WS_TOKEN_SIGNED);
+        assert_non_null(got);
+        assert_string_equal(got, want);
+        int parsed;
+        assert_true(parse_and_verify(got, strlen(got), &parsed));
+        free(got);
+        free(want);
+    }
+    /* SHA1 through a PROV_RSA_FULL provider signs too (what the provider can hash decides). */
+    ws_token fields = vm_fields();
+    char *text = NULL;
+    ws_error e = {""};
+    assert_int_equal(ws_token_sign(&fields, "SHA1", "Microsoft Strong Cryptographic Provider", vmm_key, vmm_thumb,
+                                   &text, NULL, &e),
+                     WS_TOKEN_SIGNED);
+    assert_contains(text, "&Signature=1|SHA1|");
+    free(text);
+    assert_int_equal(ERR_peek_error(), 0);
+}
+
+static void test_sign_refusals(void **state)
+{
+    (void)state;
+    char *text = (char *)"untouched";
+    uint32_t hr = 0;
+    ws_error e = {""};
+
+    /* Fields that would not parse back. */
+    ws_token fields = host_fields();
+    fields.port = 0;
+    assert_int_equal(ws_token_sign(&fields, "SHA256", WS_CSP_ENHANCED_RSA_AES, vmm_key, vmm_thumb, &text, &hr, &e),
+                     WS_TOKEN_SIGN_FIELDS);
+    assert_null(text);
+    assert_contains(e.msg, "do not form a HostToken");
+    fields = vm_fields();
+    snprintf(fields.vmid, sizeof fields.vmid, "not-a-guid");
+    assert_int_equal(ws_token_sign(&fields, "SHA256", WS_CSP_ENHANCED_RSA_AES, vmm_key, vmm_thumb, &text, &hr, &e),
+                     WS_TOKEN_SIGN_FIELDS);
+    assert_contains(e.msg, "do not form a VMToken");
+
+    /* A PROV_RSA_FULL provider cannot hash SHA-256: NTE_BAD_ALGID and Windows' text. */
+    fields = host_fields();
+    assert_int_equal(ws_token_sign(&fields, "SHA256", "Microsoft Base Cryptographic Provider v1.0", vmm_key,
+                                   vmm_thumb, &text, &hr, &e),
+                     WS_TOKEN_SIGN_PROVIDER);
+    assert_null(text);
+    assert_int_equal(hr, WS_NTE_BAD_ALGID);
+    assert_string_equal(e.msg, ws_hresult_message(WS_NTE_BAD_ALGID));
+
+    /* A thumbprint that is not 40 hex digits cannot be formatted. */
+    assert_int_equal(ws_token_sign(&fields, "SHA256", WS_CSP_ENHANCED_RSA_AES, vmm_key, "ABC", &text, &hr, &e),
+                     WS_TOKEN_SIGN_FORMAT);
+    assert_null(text);
+    assert_contains(e.msg, "thumbprint 'ABC'");
+    assert_int_equal(ERR_peek_error(), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -767,6 +838,8 @@ int main(void)
         cmocka_unit_test(test_parse_limits),
         cmocka_unit_test(test_free_is_safe),
         cmocka_unit_test(test_mutations),
+        cmocka_unit_test(test_sign_matches_the_steps),
+        cmocka_unit_test(test_sign_refusals),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

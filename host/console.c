@@ -43,6 +43,7 @@
 #include "lab/accounts.h"
 #include "lab/clock.h"
 #include "lab/eventlog.h"
+#include "lab/vm.h"
 #include "base/framebuffer.h"
 #include "wire/mcs.h"
 #include "rdp.h"
@@ -755,13 +756,9 @@ static enum outcome refuse(sess *s, uint32_t code)
 static void vm_os(sess *s, char *os, size_t n)
 {
     snprintf(os, n, "Windows Server 2012 R2");
-    sqlite3_stmt *q = ws_state_prepare(s->l->st, "SELECT os FROM vms WHERE id = ? COLLATE NOCASE", NULL);
-    if (!q)
-        return;
-    sqlite3_bind_text(q, 1, s->l->vm_id, -1, SQLITE_STATIC);
-    if (sqlite3_step(q) == SQLITE_ROW && sqlite3_column_text(q, 0))
-        snprintf(os, n, "%s", (const char *)sqlite3_column_text(q, 0));
-    sqlite3_finalize(q);
+    ws_vm vm;
+    if (ws_vm_get(s->l->st, s->l->vm_id, &vm, NULL) == 0)
+        snprintf(os, n, "%s", vm.os);
 }
 
 static enum outcome on_client_info(sess *s, const uint8_t *data, size_t n, ws_error *e)

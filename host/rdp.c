@@ -41,6 +41,7 @@
 #include "wire/rdpneg.h"
 #include "wire/rdstls.h"
 #include "lab/settings.h"
+#include "lab/vm.h"
 #include "svc/machine_tls.h"
 #include "wire/token.h"
 #include "trust.h"
@@ -330,16 +331,12 @@ static void sanitize(const char *in, char *out, size_t n)
 
 static void lookup_vm(conn *k)
 {
-    sqlite3_stmt *s = ws_state_prepare(k->st, "SELECT id, name, host FROM vms WHERE id = ? COLLATE NOCASE", NULL);
-    if (s) {
-        sqlite3_bind_text(s, 1, k->vm_id, -1, SQLITE_STATIC);
-        if (sqlite3_step(s) == SQLITE_ROW) {
-            k->vm_known = 1;
-            snprintf(k->vm_id, sizeof k->vm_id, "%s", (const char *)sqlite3_column_text(s, 0));
-            snprintf(k->vm_name, sizeof k->vm_name, "%s", (const char *)sqlite3_column_text(s, 1));
-            snprintf(k->vm_host, sizeof k->vm_host, "%s", (const char *)sqlite3_column_text(s, 2));
-        }
-        sqlite3_finalize(s);
+    ws_vm vm;
+    if (ws_vm_get(k->st, k->vm_id, &vm, NULL) == 0) {
+        k->vm_known = 1;
+        snprintf(k->vm_id, sizeof k->vm_id, "%s", vm.id);
+        snprintf(k->vm_name, sizeof k->vm_name, "%s", vm.name);
+        snprintf(k->vm_host, sizeof k->vm_host, "%s", vm.host);
     }
     if (k->vm_known)
         snprintf(k->vm_label, sizeof k->vm_label, "%s (%s)", k->vm_name, k->vm_id);

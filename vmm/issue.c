@@ -24,6 +24,7 @@
 #include "lab/settings.h"
 #include "wire/token.h"
 #include "lab/vault.h"
+#include "lab/vm.h"
 
 #define EV_VM_NOT_FOUND 801
 #define EV_CERT_UNUSABLE 12001
@@ -247,21 +248,19 @@ int vmm_issue(ws_state *st, const char *vmm, const char *vm_id, int with_rdp, vm
         *http_status = 400;
         return refuse(st, vmm, EV_VM_NOT_FOUND, e, "'%.64s' is not a virtual machine ID.", vm_id);
     }
-    sqlite3_stmt *s = ws_state_prepare(st, "SELECT id, name, host FROM vms WHERE id = ? COLLATE NOCASE", e);
-    if (!s)
+    ws_vm vm;
+    int found = ws_vm_get(st, vm_id, &vm, e);
+    if (found == -1)
         return -1;
-    sqlite3_bind_text(s, 1, vm_id, -1, SQLITE_STATIC);
-    if (sqlite3_step(s) != SQLITE_ROW) {
-        sqlite3_finalize(s);
+    if (found != 0) {
         *http_status = 404;
         return refuse(st, vmm, EV_VM_NOT_FOUND, e, "VMM cannot find the virtual machine %s.", vm_id);
     }
-    snprintf(g->vm_id, sizeof g->vm_id, "%s", (const char *)sqlite3_column_text(s, 0));
+    snprintf(g->vm_id, sizeof g->vm_id, "%s", vm.id);
     for (char *p = g->vm_id; *p; p++)
         *p = (char)toupper((unsigned char)*p);
-    snprintf(g->vm_name, sizeof g->vm_name, "%s", (const char *)sqlite3_column_text(s, 1));
-    snprintf(g->host_machine, sizeof g->host_machine, "%s", (const char *)sqlite3_column_text(s, 2));
-    sqlite3_finalize(s);
+    snprintf(g->vm_name, sizeof g->vm_name, "%s", vm.name);
+    snprintf(g->host_machine, sizeof g->host_machine, "%s", vm.host);
     ws_machine host;
     if (ws_machine_get(st, g->host_machine, &host, e) != 0)
         return -1;

@@ -23,6 +23,7 @@
 #include "lab/settings.h"
 #include "lab/store.h"
 #include "lab/vault.h"
+#include "lab/vm.h"
 
 /* VMM's events are [model] ids on the "VMM" channel, next to those vmm/issue.c writes. */
 #define EV_HOST_UNREACHABLE 12004 /* the same id VMM uses when a host does not answer */
@@ -411,14 +412,9 @@ static int cmd_vmm_fedauth(int argc, char **argv)
     if (rc)
         return rc;
     char id[64] = "";
-    sqlite3_stmt *s = ws_state_prepare(st, "SELECT id FROM vms WHERE name = ? OR id = ? COLLATE NOCASE", NULL);
-    if (s) {
-        sqlite3_bind_text(s, 1, vm, -1, SQLITE_STATIC);
-        sqlite3_bind_text(s, 2, vm, -1, SQLITE_STATIC);
-        if (sqlite3_step(s) == SQLITE_ROW)
-            snprintf(id, sizeof id, "%s", (const char *)sqlite3_column_text(s, 0));
-        sqlite3_finalize(s);
-    }
+    ws_vm found;
+    if (ws_vm_find(st, vm, &found, NULL) == 0)
+        snprintf(id, sizeof id, "%s", found.id);
     if (!id[0]) {
         ws_state_close(st);
         return ws_cmd_usage_error("unknown VM '%s'", vm);

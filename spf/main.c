@@ -14,7 +14,7 @@
 #include <string.h>
 
 #include "lab/accounts.h"
-#include "lab/eventlog.h"
+#include "lab/events.h"
 #include "svc/httpc.h"
 #include "svc/httpd.h"
 #include "lab/machine.h"
@@ -22,7 +22,6 @@
 #include "lab/vm.h"
 
 #define ROOT "/SC2012R2/VMM/Microsoft.Management.Odata.svc"
-#define SPF_CHANNEL "Microsoft-ServiceProviderFoundation/Admin" /* [model] */
 
 static enum MHD_Result odata_error(ws_httpd_req *rq, unsigned status, const char *value)
 {
@@ -131,9 +130,7 @@ static enum MHD_Result vm_connection(ws_httpd_req *rq, const char *tenant, const
 {
     const char *spf = rq->c->machine.name;
     if (!tenant_owns(rq->st, tenant, vm_id)) {
-        ws_event(rq->st, spf, SPF_CHANNEL, "Service Provider Foundation", 403, WS_LEVEL_WARNING,
-                 "Tenant '%s' asked for a console of virtual machine %s, which is not in its subscriptions.", tenant,
-                 vm_id);
+        ws_event_write(rq->st, spf, WS_EV_SPF_403, tenant, vm_id);
         return odata_error(rq, 404, "Resource not found for the segment 'VirtualMachines'.");
     }
     ws_machine vmm;
@@ -154,10 +151,7 @@ static enum MHD_Result vm_connection(ws_httpd_req *rq, const char *tenant, const
     ws_http_response hrs;
     ws_error e;
     if (ws_http(&hrq, &hrs, &e) != 0) {
-        ws_event(rq->st, spf, SPF_CHANNEL, "Service Provider Foundation", 1, WS_LEVEL_ERROR,
-                 "Operation manager plugin method 'GetReadStream' for resource name 'VMM.VirtualMachine' failed "
-                 "with error messsage 'VMM server %s is not reachable: %s'",
-                 vmm.name, e.msg);
+        ws_event_write(rq->st, spf, WS_EV_SPF_1_VMM_UNREACHABLE, vmm.name, e.msg);
         return odata_error(rq, 500, "An error occurred while processing this request.");
     }
     enum MHD_Result r;
@@ -167,10 +161,7 @@ static enum MHD_Result vm_connection(ws_httpd_req *rq, const char *tenant, const
         cJSON *o = cJSON_ParseWithLength((const char *)hrs.body, hrs.body_len);
         const char *msg = cJSON_GetStringValue(cJSON_GetObjectItem(o, "error"));
         /* SPF's own text, "messsage" (sic) as the real one writes it (REFERENCE.md section 6). */
-        ws_event(rq->st, spf, SPF_CHANNEL, "Service Provider Foundation", 1, WS_LEVEL_ERROR,
-                 "Operation manager plugin method 'GetReadStream' for resource name 'VMM.VirtualMachine' failed "
-                 "with error messsage '%s'",
-                 msg ? msg : "unknown error");
+        ws_event_write(rq->st, spf, WS_EV_SPF_1_VMM_ERROR, msg ? msg : "unknown error");
         cJSON_Delete(o);
         if (hrs.status == 404)
             r = odata_error(rq, 404, "Resource not found for the segment 'VirtualMachines'.");
@@ -188,8 +179,7 @@ static enum MHD_Result handle(ws_httpd_req *rq)
     const char *spf = rq->c->machine.name;
     char user[256];
     if (!authenticated(rq, user, sizeof user)) {
-        ws_event(rq->st, spf, SPF_CHANNEL, "Service Provider Foundation", 401, WS_LEVEL_WARNING,
-                 "Refused a request from %s: bad credentials for '%.64s'.", rq->peer, user[0] ? user : "(none)");
+        ws_event_write(rq->st, spf, WS_EV_SPF_401, rq->peer, user[0] ? user : "(none)");
         return odata_error(rq, 401, "Unauthorized");
     }
     const char *tenant = ws_httpd_header(rq, "x-ms-principal-id");

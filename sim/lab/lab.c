@@ -15,7 +15,7 @@
 #include "lab/accounts.h"
 #include "crypto/cert.h"
 #include "lab/clock.h"
-#include "lab/eventlog.h"
+#include "lab/events.h"
 #include "lab/machine.h"
 #include "base/net.h"
 #include "lab/settings.h"
@@ -487,9 +487,8 @@ int ws_lab_init(const ws_lab_init_opts *opts, ws_lab_init_result *res, ws_error 
     if (ws_meta_set(st, "name", lab_name ? lab_name + 1 : abs, e) != 0 ||
         ws_meta_set(st, "subnet", res->subnet, e) != 0 || ws_clock_set_offset(st, 0, e) != 0 ||
         (!res->keys_from_template && make_certs(st, e) != 0) || make_world(st, prefix, res, e) != 0 ||
-        ws_event(st, "vmm01", WS_CHANNEL_APPLICATION, "wapsim", 1, WS_LEVEL_INFO,
-                 "Lab created on subnet %s (keys %s).", res->subnet,
-                 res->keys_from_template ? "copied from the template" : "generated") != 0) {
+        ws_event_write(st, "vmm01", WS_EV_APP_1_LAB_CREATED, res->subnet,
+                       res->keys_from_template ? "copied from the template" : "generated") != 0) {
         ws_state_rollback(st);
         goto fail;
     }

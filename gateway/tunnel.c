@@ -20,12 +20,11 @@
 #include <unistd.h>
 
 #include "wire/disconnect.h"
-#include "lab/eventlog.h"
+#include "lab/events.h"
 #include "fedauth.h"
 #include "lab/machine.h"
 #include "wire/tsgu.h"
 
-#define GW_SOURCE "Microsoft-Windows-TerminalServices-Gateway"
 #define GW_USER "FedAuth"
 
 static gw_tunnel *tunnels;
@@ -71,10 +70,12 @@ static const char *peer(const gw_tunnel *t)
     return t->out ? t->out->peer : t->in ? t->in->peer : "?";
 }
 
-static void event(gw_tunnel *t, int id, const char *level, const char *text)
+/* Log ev with its text, formatted by ws_event_format. */
+static void event(gw_tunnel *t, ws_ev ev, const char *text)
 {
-    ws_event(gw.st, gw.machine.name, WS_CHANNEL_GATEWAY, GW_SOURCE, id, level, "%s", text);
-    fprintf(stderr, "wapsim-gateway: tunnel %u (%s): event %d: %s\n", t->id, peer(t), id, text);
+    ws_event_put(gw.st, gw.machine.name, ev, NULL, text);
+    fprintf(stderr, "wapsim-gateway: tunnel %u (%s): event %d: %s\n", t->id, peer(t), ws_event_def_get(ev)->event_id,
+            text);
 }
 
 /* End the tunnel: the host connection, both transport connections, its memory. */
@@ -86,13 +87,10 @@ static void tunnel_end(gw_tunnel *t)
     t->state = T_CLOSED;
     if (was_open) {
         char text[600];
-        snprintf(text, sizeof text,
-                 "The user \"%s\", on client computer \"%s\", disconnected from the following network resource: "
-                 "\"%s\". Before the user disconnected, the client transferred %llu bytes and received %llu bytes. "
-                 "The client session duration was %lld seconds.",
-                 GW_USER, peer(t), t->resource, (unsigned long long)t->bytes_to_host,
-                 (unsigned long long)t->bytes_to_client, (long long)((ws_wall_ms() - t->opened_ms) / 1000));
-        event(t, 303, WS_LEVEL_INFO, text);
+        ws_event_format(WS_EV_GATEWAY_303, text, sizeof text, GW_USER, peer(t), t->resource,
+                        (unsigned long long)t->bytes_to_host, (unsigned long long)t->bytes_to_client,
+                        (long long)((ws_wall_ms() - t->opened_ms) / 1000));
+        event(t, WS_EV_GATEWAY_303, text);
     }
     if (t->up_fd >= 0) {
         gw_unwatch(t->up_fd);
@@ -193,12 +191,9 @@ static int on_tunnel_create(gw_tunnel *t, const uint8_t *p, size_t len)
     }
     if (!ok) {
         char text[1000];
-        snprintf(text, sizeof text,
-                 "The user \"%s\", on client computer \"%s\", did not meet connection authorization policy "
-                 "requirements and was therefore not authorized to access the RD Gateway server. The following "
-                 "error occurred: \"0x%08X (%s): %s\".",
-                 GW_USER, peer(t), rs.status_code, ws_hresult_name(rs.status_code), reason);
-        event(t, 201, WS_LEVEL_ERROR, text);
+        ws_event_format(WS_EV_GATEWAY_201, text, sizeof text, GW_USER, peer(t), rs.status_code,
+                        ws_hresult_name(rs.status_code), reason);
+        event(t, WS_EV_GATEWAY_201, text);
         size_t n = ws_tsgu_encode_tunnel_response(&rs, packet, sizeof packet);
         gw_send(t, packet, n);
         close_after_send(t);
@@ -221,12 +216,8 @@ static int on_tunnel_auth(gw_tunnel *t, const uint8_t *p, size_t len)
         return refuse(t, e.msg);
     snprintf(t->client_name, sizeof t->client_name, "%s", rq.client_name);
     char text[600];
-    snprintf(text, sizeof text,
-             "The user \"%s\", on client computer \"%s\", met connection authorization policy requirements and was "
-             "therefore authorized to access the RD Gateway server. The following authentication method was used: "
-             "\"Cookie\".",
-             GW_USER, peer(t));
-    event(t, 200, WS_LEVEL_INFO, text);
+    ws_event_format(WS_EV_GATEWAY_200, text, sizeof text, GW_USER, peer(t));
+    event(t, WS_EV_GATEWAY_200, text);
     ws_tsgu_tunnel_auth_response rs = {.error_code = 0};
     size_t n = ws_tsgu_encode_tunnel_auth_response(&rs, packet, sizeof packet);
     gw_send(t, packet, n);
@@ -255,19 +246,9 @@ static int resolve(const char *resource, ws_machine *m)
 static void channel_refused(gw_tunnel *t, int event_id, uint32_t code, const char *why)
 {
     char text[900];
-    if (event_id == 301)
-        snprintf(text, sizeof text,
-                 "The user \"%s\", on client computer \"%s\", did not meet resource authorization policy "
-                 "requirements and was therefore not authorized to resource \"%s\". The following error occurred: "
-                 "\"0x%08X: %s\".",
-                 GW_USER, peer(t), t->resource, code, why);
-    else
-        snprintf(text, sizeof text,
-                 "The user \"%s\", on client computer \"%s\", met connection authorization policy and resource "
-                 "authorization policy requirements, but could not connect to resource \"%s\". The following error "
-                 "occurred: \"0x%08X: %s\".",
-                 GW_USER, peer(t), t->resource, code, why);
-    event(t, event_id, WS_LEVEL_ERROR, text);
+    ws_ev ev = event_id == 301 ? WS_EV_GATEWAY_301 : WS_EV_GATEWAY_304;
+    ws_event_format(ev, text, sizeof text, GW_USER, peer(t), t->resource, code, why);
+    event(t, ev, text);
     ws_tsgu_channel_response rs = {.error_code = code};
     size_t n = ws_tsgu_encode_channel_response(&rs, packet, sizeof packet);
     gw_send(t, packet, n);
@@ -458,9 +439,8 @@ void tunnel_on_upstream(gw_tunnel *t, uint32_t events)
         t->state = T_OPEN;
         t->opened_ms = ws_wall_ms();
         char text[500];
-        snprintf(text, sizeof text, "The user \"%s\", on client computer \"%s\", connected to resource \"%s\".",
-                 GW_USER, peer(t), t->resource);
-        event(t, 302, WS_LEVEL_INFO, text);
+        ws_event_format(WS_EV_GATEWAY_302, text, sizeof text, GW_USER, peer(t), t->resource);
+        event(t, WS_EV_GATEWAY_302, text);
         ws_tsgu_channel_response rs = {.error_code = 0, .fields_present = WS_TSGU_CHANNEL_RESPONSE_CHANNEL_ID,
                                        .channel_id = t->id};
         size_t n = ws_tsgu_encode_channel_response(&rs, packet, sizeof packet);

@@ -16,12 +16,10 @@
 
 #include "crypto/cert.h"
 #include "lab/clock.h"
-#include "lab/eventlog.h"
+#include "lab/events.h"
 #include "lab/fedauth.h"
 #include "lab/machine.h"
 #include "trust.h"
-
-#define HYPERV_CHANNEL "Microsoft-Windows-Hyper-V-VMMS-Admin"
 
 /* The caller must be a VMM server: a machine of role vmm at that address. */
 static int caller_is_vmm(ws_httpd_req *rq)
@@ -70,8 +68,7 @@ static enum MHD_Result handle(ws_httpd_req *rq)
 {
     const char *host = rq->c->machine.name;
     if (!caller_is_vmm(rq)) {
-        ws_event(rq->st, host, HYPERV_CHANNEL, "Hyper-V-VMMS", 14090, WS_LEVEL_WARNING,
-                 "Refused a management request from %s: not a VMM server.", rq->peer);
+        ws_event_write(rq->st, host, WS_EV_HYPERV_14090, rq->peer);
         cJSON *o = cJSON_CreateObject();
         cJSON_AddStringToObject(o, "error", "access denied");
         return ws_httpd_reply_json(rq->conn, 403, o);
@@ -94,8 +91,7 @@ static enum MHD_Result handle(ws_httpd_req *rq)
     ws_error e;
     int trusted = host_trusts_signer(rq->st, host, tp, NULL, &e) == 0;
     if (!trusted)
-        ws_event(rq->st, host, HYPERV_CHANNEL, "Hyper-V-VMMS", 14100, WS_LEVEL_ERROR,
-                 "Console connections signed by %s cannot be validated: %s.", tp, e.msg);
+        ws_event_write(rq->st, host, WS_EV_HYPERV_14100, tp, e.msg);
     cJSON *o = cJSON_CreateObject();
     cJSON_AddStringToObject(o, "host", host);
     cJSON_AddStringToObject(o, "thumbprint", tp);

@@ -42,7 +42,8 @@
 
 #include "lab/accounts.h"
 #include "lab/clock.h"
-#include "lab/eventlog.h"
+#include "lab/events.h"
+#include "lab/vm.h"
 #include "base/framebuffer.h"
 #include "wire/mcs.h"
 #include "rdp.h"
@@ -148,17 +149,17 @@ struct sess {
 
 /* ---- logging -------------------------------------------------------------------- */
 
-static void say(sess *s, int id, const char *level, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-static void say(sess *s, int id, const char *level, const char *fmt, ...)
+/* Log ev, its template's arguments following ev, on stderr and in the event log. */
+static void say(sess *s, ws_ev ev, ...)
 {
     char msg[3072];
     va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_start(ap, ev);
+    ws_event_vformat(ev, msg, sizeof msg, ap);
     va_end(ap);
     fprintf(stderr, "%s: %s: %s\n", s->l->c->program, s->l->host, msg);
     if (s->l->st)
-        ws_event(s->l->st, s->l->host, HOST_RDP_CHANNEL, HOST_RDP_SOURCE, id, level, "%s", msg);
+        ws_event_put(s->l->st, s->l->host, ev, NULL, msg);
 }
 
 /* Printable ASCII only, for names a client chose. */
@@ -755,13 +756,9 @@ static enum outcome refuse(sess *s, uint32_t code)
 static void vm_os(sess *s, char *os, size_t n)
 {
     snprintf(os, n, "Windows Server 2012 R2");
-    sqlite3_stmt *q = ws_state_prepare(s->l->st, "SELECT os FROM vms WHERE id = ? COLLATE NOCASE", NULL);
-    if (!q)
-        return;
-    sqlite3_bind_text(q, 1, s->l->vm_id, -1, SQLITE_STATIC);
-    if (sqlite3_step(q) == SQLITE_ROW && sqlite3_column_text(q, 0))
-        snprintf(os, n, "%s", (const char *)sqlite3_column_text(q, 0));
-    sqlite3_finalize(q);
+    ws_vm vm;
+    if (ws_vm_get(s->l->st, s->l->vm_id, &vm, NULL) == 0)
+        snprintf(os, n, "%s", vm.os);
 }
 
 static enum outcome on_client_info(sess *s, const uint8_t *data, size_t n, ws_error *e)
@@ -793,10 +790,7 @@ static enum outcome on_client_info(sess *s, const uint8_t *data, size_t n, ws_er
                 snprintf(why, sizeof why, "the Client Info's credentials for '%s' are not valid", shown);
             else
                 snprintf(why, sizeof why, "'%s' is not a fabric administrator", shown);
-            say(s, HOST_RDP_EV_REFUSED, WS_LEVEL_WARNING,
-                "Refused a console connection to %s: the client presented no VMToken: RDP client 8.1 or later "
-                "required. Client %s, pcb '%s', requested protocols 0x%X (no RDSTLS); %s; Set Error Info %s (0x%X).",
-                s->l->vm_label, s->l->peer, s->l->pcb, s->l->requested_protocols, why,
+            say(s, WS_EV_HYPERV_14162_NO_TOKEN, s->l->vm_label, s->l->peer, s->l->pcb, s->l->requested_protocols, why,
                 ws_pdu_errinfo_name(ERRINFO_NOT_ADMITTED), ERRINFO_NOT_ADMITTED);
             rc = refuse(s, ERRINFO_NOT_ADMITTED);
             goto done;
@@ -808,11 +802,8 @@ static enum outcome on_client_info(sess *s, const uint8_t *data, size_t n, ws_er
                 snprintf(why, sizeof why, "there is no VM %s on %s", s->l->vm_id, s->l->host);
             else
                 snprintf(why, sizeof why, "VM %s runs on %s, not on %s", s->l->vm_name, s->l->vm_host, s->l->host);
-            say(s, HOST_RDP_EV_REFUSED, WS_LEVEL_WARNING,
-                "Refused a console connection to %s: %s. Administrator %s, client %s, pcb '%s'; Set Error Info %s "
-                "(0x%X).",
-                s->l->vm_label, why, s->account, s->l->peer, s->l->pcb, ws_pdu_errinfo_name(ERRINFO_NO_SUCH_VM),
-                ERRINFO_NO_SUCH_VM);
+            say(s, WS_EV_HYPERV_14162_ADMIN, s->l->vm_label, why, s->account, s->l->peer, s->l->pcb,
+                ws_pdu_errinfo_name(ERRINFO_NO_SUCH_VM), ERRINFO_NO_SUCH_VM);
             rc = refuse(s, ERRINFO_NO_SUCH_VM);
             goto done;
         }
@@ -840,9 +831,8 @@ static enum outcome on_client_info(sess *s, const uint8_t *data, size_t n, ws_er
     char took[260] = "";
     if (prev[0])
         snprintf(took, sizeof took, " It took the console over from %s.", prev);
-    say(s, HOST_RDP_EV_SESSION, WS_LEVEL_INFO,
-        "Console session %lld to %s from %s started for %s; client '%s' build %u.%s", (long long)s->sid,
-        s->l->vm_label, s->l->peer, who, s->client_name, s->client_build, took);
+    say(s, WS_EV_HYPERV_14168, (long long)s->sid, s->l->vm_label, s->l->peer, who, s->client_name, s->client_build,
+        took);
 
     /* Licensing, then the capabilities. */
     size_t m = ws_pdu_encode_license_valid_client(s->pdu, OUT_MAX);
@@ -1227,21 +1217,14 @@ static void finish(sess *s, enum outcome how, const ws_error *e)
     if (how == END_REFUSED)
         return;
     if (how == END_ERROR) {
-        say(s, s->tls_failed ? HOST_RDP_EV_TLS : HOST_RDP_EV_PROTOCOL, WS_LEVEL_WARNING,
-            "Closed a console connection to %s from %s: %s. Pcb '%s'.", vm, s->l->peer, reason, s->l->pcb);
+        say(s, s->tls_failed ? WS_EV_HYPERV_14164_SESSION_CLOSED : WS_EV_HYPERV_14163_CLOSED, vm, s->l->peer, reason,
+            s->l->pcb);
     } else if (s->sid && s->step > CLIENT_INFO) {
-        say(s, HOST_RDP_EV_ENDED, WS_LEVEL_INFO, "Console session %lld to %s from %s ended: %s (%ld frames sent).",
-            (long long)s->sid, vm, s->l->peer, reason, s->frames);
+        say(s, WS_EV_HYPERV_14167, (long long)s->sid, vm, s->l->peer, reason, s->frames);
     } else if (s->sid) {
-        say(s, HOST_RDP_EV_ENDED, WS_LEVEL_INFO,
-            "Console session %lld to %s from %s ended after authentication, before the RDP session started: %s "
-            "(at the %s).",
-            (long long)s->sid, vm, s->l->peer, reason, step_names[s->step]);
+        say(s, WS_EV_HYPERV_14167_BEFORE_SESSION, (long long)s->sid, vm, s->l->peer, reason, step_names[s->step]);
     } else {
-        say(s, HOST_RDP_EV_ENDED, WS_LEVEL_INFO,
-            "Console connection to %s from %s ended before its Client Info (TLS without RDSTLS): %s (at the %s). "
-            "Pcb '%s'.",
-            vm, s->l->peer, reason, step_names[s->step], s->l->pcb);
+        say(s, WS_EV_HYPERV_14167_BEFORE_CLIENT_INFO, vm, s->l->peer, reason, step_names[s->step], s->l->pcb);
     }
     if (s->sid) {
         char row[760];

@@ -9,7 +9,7 @@
 #include "agent.h"
 #include "svc/component.h"
 #include "console.h"
-#include "lab/eventlog.h"
+#include "lab/events.h"
 #include "font.h"
 #include "base/net.h"
 #include "rdp.h"
@@ -36,10 +36,7 @@ int main(int argc, char **argv)
     SSL_CTX *tls = host_rdp_tls_ctx(&c, &tls_e);
     if (!tls) {
         fprintf(stderr, "%s: %s: console TLS: %s\n", c.program, c.machine.name, tls_e.msg);
-        ws_event(c.st, c.machine.name, HOST_RDP_CHANNEL, HOST_RDP_SOURCE, HOST_RDP_EV_NO_CERT, WS_LEVEL_ERROR,
-                 "The Remote Desktop certificate for VM console connections cannot be used: %s. Console "
-                 "connections will fail until the service is restarted with a usable certificate.",
-                 tls_e.msg);
+        ws_event_write(c.st, c.machine.name, WS_EV_HYPERV_14165, tls_e.msg);
     }
     struct MHD_Daemon *agent = host_agent_start(&c, &e);
     if (!agent)

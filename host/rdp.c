@@ -37,23 +37,15 @@
 
 #include "lab/clock.h"
 #include "console.h"
-#include "lab/eventlog.h"
+#include "lab/events.h"
 #include "wire/rdpneg.h"
 #include "wire/rdstls.h"
 #include "lab/settings.h"
+#include "lab/vm.h"
 #include "svc/machine_tls.h"
 #include "wire/token.h"
 #include "lab/fedauth.h"
 #include "trust.h"
-
-/* Event ids on Microsoft-Windows-Hyper-V-VMMS-Admin: rdp.h. */
-#define EV_CONNECTION HOST_RDP_EV_CONNECTION
-#define EV_ACCEPTED HOST_RDP_EV_ACCEPTED
-#define EV_REFUSED HOST_RDP_EV_REFUSED
-#define EV_PROTOCOL HOST_RDP_EV_PROTOCOL
-#define EV_TLS HOST_RDP_EV_TLS
-#define EV_NO_CERT HOST_RDP_EV_NO_CERT
-#define EV_BUSY HOST_RDP_EV_BUSY
 
 #define IDLE_TIMEOUT_MS 30000     /* a client silent this long is dropped */
 #define HANDSHAKE_BUDGET_MS 60000 /* accept to Auth response, however slowly the bytes drip */
@@ -88,27 +80,26 @@ typedef struct conn {
 
 /* ---- logging -------------------------------------------------------------------- */
 
-static void say(conn *k, int id, const char *level, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-static void say(conn *k, int id, const char *level, const char *fmt, ...)
+/* Log ev, its template's arguments following ev, on stderr and in the event log. */
+static void say(conn *k, ws_ev ev, ...)
 {
     char msg[3072];
     va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_start(ap, ev);
+    ws_event_vformat(ev, msg, sizeof msg, ap);
     va_end(ap);
     fprintf(stderr, "%s: %s: %s\n", k->c->program, k->host, msg); /* msg names the client */
     if (k->st)
-        ws_event(k->st, k->host, HOST_RDP_CHANNEL, HOST_RDP_SOURCE, id, level, "%s", msg);
+        ws_event_put(k->st, k->host, ev, NULL, msg);
 }
 
 /* A connection closed for what the client sent (or did not send). */
 static void protocol_error(conn *k, const ws_error *e)
 {
     if (k->pcb_seen)
-        say(k, EV_PROTOCOL, WS_LEVEL_WARNING, "Closed a console connection to %s from %s: %s. Pcb '%s'.",
-            k->vm_label, k->peer, e->msg, k->pcb);
+        say(k, WS_EV_HYPERV_14163_CLOSED, k->vm_label, k->peer, e->msg, k->pcb);
     else
-        say(k, EV_PROTOCOL, WS_LEVEL_WARNING, "Closed a console connection from %s: %s.", k->peer, e->msg);
+        say(k, WS_EV_HYPERV_14163_CLOSED_EARLY, k->peer, e->msg);
 }
 
 static void errno_text(int err, char *out, size_t n)
@@ -331,16 +322,12 @@ static void sanitize(const char *in, char *out, size_t n)
 
 static void lookup_vm(conn *k)
 {
-    sqlite3_stmt *s = ws_state_prepare(k->st, "SELECT id, name, host FROM vms WHERE id = ? COLLATE NOCASE", NULL);
-    if (s) {
-        sqlite3_bind_text(s, 1, k->vm_id, -1, SQLITE_STATIC);
-        if (sqlite3_step(s) == SQLITE_ROW) {
-            k->vm_known = 1;
-            snprintf(k->vm_id, sizeof k->vm_id, "%s", (const char *)sqlite3_column_text(s, 0));
-            snprintf(k->vm_name, sizeof k->vm_name, "%s", (const char *)sqlite3_column_text(s, 1));
-            snprintf(k->vm_host, sizeof k->vm_host, "%s", (const char *)sqlite3_column_text(s, 2));
-        }
-        sqlite3_finalize(s);
+    ws_vm vm;
+    if (ws_vm_get(k->st, k->vm_id, &vm, NULL) == 0) {
+        k->vm_known = 1;
+        snprintf(k->vm_id, sizeof k->vm_id, "%s", vm.id);
+        snprintf(k->vm_name, sizeof k->vm_name, "%s", vm.name);
+        snprintf(k->vm_host, sizeof k->vm_host, "%s", vm.host);
     }
     if (k->vm_known)
         snprintf(k->vm_label, sizeof k->vm_label, "%s (%s)", k->vm_name, k->vm_id);
@@ -491,8 +478,7 @@ static uint16_t reply_version(conn *k, uint16_t request_version)
         return WS_RDSTLS_VERSION_1;
     if (strcmp(v, "echo") == 0)
         return request_version;
-    say(k, EV_PROTOCOL, WS_LEVEL_WARNING, "The setting %s is '%s' (expected 1 or echo): answering with Version 1.",
-        WS_SET_RDSTLS_REPLY_VERSION, v);
+    say(k, WS_EV_HYPERV_14163_SETTING, WS_SET_RDSTLS_REPLY_VERSION, v);
     return WS_RDSTLS_VERSION_1;
 }
 
@@ -533,8 +519,7 @@ static void rdstls(conn *k)
     if (n == 0 || tls_write(k, out, n, "the RDSTLS Capabilities", &e) != 0) {
         if (n == 0)
             ws_seterr(&e, "cannot encode the RDSTLS Capabilities");
-        say(k, EV_TLS, WS_LEVEL_ERROR, "Closed a console connection to %s from %s: %s. Pcb '%s'.", k->vm_label,
-            k->peer, e.msg, k->pcb);
+        say(k, WS_EV_HYPERV_14164_CLOSED, k->vm_label, k->peer, e.msg, k->pcb);
         return;
     }
     size_t len = 0;
@@ -577,23 +562,17 @@ static void rdstls(conn *k)
     if (code == WS_RDSTLS_SUCCESS) {
         char until[32];
         ws_time_format(expires, until, sizeof until);
-        say(k, EV_ACCEPTED, WS_LEVEL_INFO,
-            "Accepted a console connection to %s from %s: the VMToken signed by %s is valid until %s. Pcb '%s'; "
-            "RDSTLS Auth response Version %u (request Version %u).",
-            k->vm_label, k->peer, signer, until, k->pcb, version, request_version);
+        say(k, WS_EV_HYPERV_14161, k->vm_label, k->peer, signer, until, k->pcb, version, request_version);
     } else {
-        say(k, EV_REFUSED, WS_LEVEL_WARNING,
-            "Refused a console connection to %s: %s. Client %s, pcb '%s'; RDSTLS result %s (0x%X), Auth response "
-            "Version %u.",
-            k->vm_label, reason, k->peer, k->pcb, ws_rdstls_result_name(code), code, version);
+        say(k, WS_EV_HYPERV_14162_TOKEN, k->vm_label, reason, k->peer, k->pcb, ws_rdstls_result_name(code), code,
+            version);
     }
     ws_rdstls_auth_response rs = {.version = version, .result_code = code};
     n = ws_rdstls_encode_auth_response(&rs, out, sizeof out);
     if (n == 0 || tls_write(k, out, n, "the RDSTLS Auth response", &e) != 0) {
         if (n == 0)
             ws_seterr(&e, "cannot encode the RDSTLS Auth response");
-        say(k, EV_TLS, WS_LEVEL_ERROR, "Closed a console connection to %s from %s: %s. Pcb '%s'.", k->vm_label,
-            k->peer, e.msg, k->pcb);
+        say(k, WS_EV_HYPERV_14164_CLOSED, k->vm_label, k->peer, e.msg, k->pcb);
         return;
     }
     if (code != WS_RDSTLS_SUCCESS) {
@@ -612,8 +591,8 @@ static void serve(conn *k)
             protocol_error(k, &e);
         return;
     }
-    say(k, EV_CONNECTION, WS_LEVEL_INFO, "Console connection from %s for VM %s%s%s (pcb '%s').", k->peer,
-        k->vm_label, k->vm_known ? " on " : ": no such VM", k->vm_known ? k->vm_host : "", k->pcb);
+    say(k, WS_EV_HYPERV_14160, k->peer, k->vm_label, k->vm_known ? " on " : ": no such VM",
+        k->vm_known ? k->vm_host : "", k->pcb);
 
     ws_x224_cr cr;
     if (read_cr(k, &cr, &e) != 0) {
@@ -655,25 +634,20 @@ static void serve(conn *k)
     }
 
     if (!k->tls) {
-        say(k, EV_NO_CERT, WS_LEVEL_ERROR,
-            "Closed a console connection to %s from %s: no TLS certificate is bound to the console port: %s. Pcb "
-            "'%s'.",
-            k->vm_label, k->peer, k->tls_error ? k->tls_error : "unknown", k->pcb);
+        say(k, WS_EV_HYPERV_14165_CLOSED, k->vm_label, k->peer, k->tls_error ? k->tls_error : "unknown", k->pcb);
         return;
     }
     k->ssl = SSL_new(k->tls);
     if (!k->ssl || SSL_set_fd(k->ssl, k->fd) != 1) {
         ERR_clear_error();
-        say(k, EV_TLS, WS_LEVEL_ERROR, "Closed a console connection to %s from %s: cannot start TLS.", k->vm_label,
-            k->peer);
+        say(k, WS_EV_HYPERV_14164_NO_TLS, k->vm_label, k->peer);
         return;
     }
     set_timeouts(k->fd, remaining_ms(k, IDLE_TIMEOUT_MS));
     int r = SSL_accept(k->ssl);
     if (r != 1) {
         tls_failure(k, r, "the TLS handshake", &e);
-        say(k, EV_TLS, WS_LEVEL_ERROR, "Closed a console connection to %s from %s: %s. Pcb '%s'.", k->vm_label,
-            k->peer, e.msg, k->pcb);
+        say(k, WS_EV_HYPERV_14164_CLOSED, k->vm_label, k->peer, e.msg, k->pcb);
         return;
     }
 
@@ -774,9 +748,7 @@ void host_rdp_serve(ws_component *c, int fd, SSL_CTX *tls, const char *tls_error
             /* One event a second at most: a flood must not flood the log. */
             if (ws_wall_ms() - last_busy_event >= 1000) {
                 last_busy_event = ws_wall_ms();
-                ws_event(c->st, c->machine.name, HOST_RDP_CHANNEL, HOST_RDP_SOURCE, EV_BUSY, WS_LEVEL_WARNING,
-                         "Refused a console connection from %s: %d console connections are already open.", peer,
-                         HOST_RDP_MAX_CONN);
+                ws_event_write(c->st, c->machine.name, WS_EV_HYPERV_14166, peer, HOST_RDP_MAX_CONN);
             }
             continue;
         }

@@ -12,20 +12,6 @@
 
 #include "svc/component.h"
 
-#define HOST_RDP_CHANNEL "Microsoft-Windows-Hyper-V-VMMS-Admin"
-#define HOST_RDP_SOURCE "Hyper-V-VMMS"
-/* Event ids on HOST_RDP_CHANNEL [model: the ids Hyper-V uses for console connections
- * are not public]. */
-#define HOST_RDP_EV_CONNECTION 14160 /* a client named a VM in its pre-connection PDU */
-#define HOST_RDP_EV_ACCEPTED 14161   /* the VMToken was accepted */
-#define HOST_RDP_EV_REFUSED 14162    /* the client's credentials were refused */
-#define HOST_RDP_EV_PROTOCOL 14163   /* malformed, truncated, oversize or out-of-order input; timeouts */
-#define HOST_RDP_EV_TLS 14164        /* the TLS handshake or a TLS read/write failed */
-#define HOST_RDP_EV_NO_CERT 14165    /* at start: the console's certificate cannot be used */
-#define HOST_RDP_EV_BUSY 14166       /* too many console connections at once */
-#define HOST_RDP_EV_ENDED 14167      /* a console session (or an authenticated connection) ended */
-#define HOST_RDP_EV_SESSION 14168    /* a console session started (and took the VM's console over) */
-
 /* The Version of the RDSTLS Auth response is the host setting WS_SET_RDSTLS_REPLY_VERSION:
  * "1" (default; FreeRDP 3.29 needs it) or "echo" (the request's Version; FreeRDP 3.30
  * and later need it), read at each connection. */

@@ -15,7 +15,7 @@
 #include <string.h>
 
 #include "lab/accounts.h"
-#include "lab/eventlog.h"
+#include "lab/events.h"
 #include "svc/httpc.h"
 #include "svc/httpd.h"
 #include "lab/machine.h"
@@ -24,7 +24,6 @@
 
 #define SPF_ROOT "/SC2012R2/VMM/Microsoft.Management.Odata.svc"
 #define FAILED_SIGN_IN_DELAY_MS 1000
-#define PORTAL_SOURCE "MgmtSvc-TenantSite"
 
 typedef struct vm_entry {
     char id[37], stamp[37], name[64], os[64], state[32];
@@ -109,12 +108,10 @@ static int sign_in(ws_httpd_req *rq, const char *user, const char *password, cha
     char role[32];
     if (strlen(user) < 64 && strlen(password) < 256 && ws_account_check(rq->st, user, password, role, sizeof role) &&
         strcmp(role, "tenant") == 0 && session_new(user, id) == 0) {
-        ws_event(rq->st, rq->c->machine.name, WS_CHANNEL_APPLICATION, PORTAL_SOURCE, 100, WS_LEVEL_INFO,
-                 "Tenant '%s' signed in from %s.", user, rq->peer);
+        ws_event_write(rq->st, rq->c->machine.name, WS_EV_PORTAL_100, user, rq->peer);
         return 0;
     }
-    ws_event(rq->st, rq->c->machine.name, WS_CHANNEL_APPLICATION, PORTAL_SOURCE, 101, WS_LEVEL_WARNING,
-             "Sign-in failed for '%.64s' from %s.", user, rq->peer);
+    ws_event_write(rq->st, rq->c->machine.name, WS_EV_PORTAL_101, user, rq->peer);
     ws_sleep_ms(FAILED_SIGN_IN_DELAY_MS);
     return -1;
 }
@@ -215,9 +212,7 @@ static enum MHD_Result api_console(ws_httpd_req *rq, const char *tenant, const c
         if (strcasecmp(vms[i].id, vm_id) == 0)
             vm = &vms[i];
     if (!vm) {
-        ws_event(rq->st, rq->c->machine.name, WS_CHANNEL_APPLICATION, PORTAL_SOURCE, 403, WS_LEVEL_WARNING,
-                 "Tenant '%s' asked for the console of '%.64s', which is not one of its virtual machines.", tenant,
-                 vm_id);
+        ws_event_write(rq->st, rq->c->machine.name, WS_EV_PORTAL_403, tenant, vm_id);
         free(vms);
         return reply_error(rq, 404, "The virtual machine was not found.");
     }

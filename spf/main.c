@@ -14,14 +14,14 @@
 #include <string.h>
 
 #include "lab/accounts.h"
-#include "lab/eventlog.h"
+#include "lab/events.h"
 #include "svc/httpc.h"
 #include "svc/httpd.h"
 #include "lab/machine.h"
 #include "lab/settings.h"
+#include "lab/vm.h"
 
 #define ROOT "/SC2012R2/VMM/Microsoft.Management.Odata.svc"
-#define SPF_CHANNEL "Microsoft-ServiceProviderFoundation/Admin" /* [model] */
 
 static enum MHD_Result odata_error(ws_httpd_req *rq, unsigned status, const char *value)
 {
@@ -78,29 +78,25 @@ static int is_tenant(ws_state *st, const char *name)
 
 static enum MHD_Result list_vms(ws_httpd_req *rq, const char *tenant, const char *stamp)
 {
-    sqlite3_stmt *s = ws_state_prepare(rq->st,
-                                       "SELECT v.id, v.name, v.os, v.state, s.id FROM vms v"
-                                       " JOIN subscriptions s ON s.id = v.subscription"
-                                       " WHERE s.tenant = ? ORDER BY v.name",
-                                       NULL);
-    if (!s)
+    ws_vm *vms;
+    size_t n;
+    if (ws_vm_list(rq->st, tenant, &vms, &n, NULL) != 0)
         return odata_error(rq, 500, "An error occurred while processing this request.");
-    sqlite3_bind_text(s, 1, tenant, -1, SQLITE_STATIC);
     cJSON *o = cJSON_CreateObject();
     cJSON_AddStringToObject(o, "odata.metadata", "https://spf01:8090" ROOT "/$metadata#VirtualMachines");
     cJSON *arr = cJSON_AddArrayToObject(o, "value");
-    while (sqlite3_step(s) == SQLITE_ROW) {
+    for (size_t i = 0; i < n; i++) {
         cJSON *vm = cJSON_CreateObject();
-        cJSON_AddStringToObject(vm, "ID", (const char *)sqlite3_column_text(s, 0));
+        cJSON_AddStringToObject(vm, "ID", vms[i].id);
         cJSON_AddStringToObject(vm, "StampId", stamp);
-        cJSON_AddStringToObject(vm, "Name", (const char *)sqlite3_column_text(s, 1));
-        cJSON_AddStringToObject(vm, "OperatingSystem", (const char *)sqlite3_column_text(s, 2));
-        cJSON_AddStringToObject(vm, "Status", (const char *)sqlite3_column_text(s, 3));
+        cJSON_AddStringToObject(vm, "Name", vms[i].name);
+        cJSON_AddStringToObject(vm, "OperatingSystem", vms[i].os);
+        cJSON_AddStringToObject(vm, "Status", vms[i].state);
         cJSON_AddStringToObject(vm, "OwnerUserName", tenant);
-        cJSON_AddStringToObject(vm, "SubscriptionId", (const char *)sqlite3_column_text(s, 4));
+        cJSON_AddStringToObject(vm, "SubscriptionId", vms[i].subscription);
         cJSON_AddItemToArray(arr, vm);
     }
-    sqlite3_finalize(s);
+    free(vms);
     char *text = cJSON_PrintUnformatted(o);
     cJSON_Delete(o);
     enum MHD_Result r = ws_httpd_reply(rq->conn, 200, "application/json;odata=minimalmetadata;charset=utf-8", text,
@@ -126,26 +122,15 @@ static int parse_connection_path(const char *path, char id[37], char stamp[37])
 
 static int tenant_owns(ws_state *st, const char *tenant, const char *vm_id)
 {
-    sqlite3_stmt *s = ws_state_prepare(st,
-                                       "SELECT 1 FROM vms v JOIN subscriptions s ON s.id = v.subscription"
-                                       " WHERE v.id = ? COLLATE NOCASE AND s.tenant = ?",
-                                       NULL);
-    if (!s)
-        return 0;
-    sqlite3_bind_text(s, 1, vm_id, -1, SQLITE_STATIC);
-    sqlite3_bind_text(s, 2, tenant, -1, SQLITE_STATIC);
-    int ok = sqlite3_step(s) == SQLITE_ROW;
-    sqlite3_finalize(s);
-    return ok;
+    ws_vm vm;
+    return ws_vm_get(st, vm_id, &vm, NULL) == 0 && strcmp(vm.tenant, tenant) == 0;
 }
 
 static enum MHD_Result vm_connection(ws_httpd_req *rq, const char *tenant, const char *vm_id)
 {
     const char *spf = rq->c->machine.name;
     if (!tenant_owns(rq->st, tenant, vm_id)) {
-        ws_event(rq->st, spf, SPF_CHANNEL, "Service Provider Foundation", 403, WS_LEVEL_WARNING,
-                 "Tenant '%s' asked for a console of virtual machine %s, which is not in its subscriptions.", tenant,
-                 vm_id);
+        ws_event_write(rq->st, spf, WS_EV_SPF_403, tenant, vm_id);
         return odata_error(rq, 404, "Resource not found for the segment 'VirtualMachines'.");
     }
     ws_machine vmm;
@@ -166,10 +151,7 @@ static enum MHD_Result vm_connection(ws_httpd_req *rq, const char *tenant, const
     ws_http_response hrs;
     ws_error e;
     if (ws_http(&hrq, &hrs, &e) != 0) {
-        ws_event(rq->st, spf, SPF_CHANNEL, "Service Provider Foundation", 1, WS_LEVEL_ERROR,
-                 "Operation manager plugin method 'GetReadStream' for resource name 'VMM.VirtualMachine' failed "
-                 "with error messsage 'VMM server %s is not reachable: %s'",
-                 vmm.name, e.msg);
+        ws_event_write(rq->st, spf, WS_EV_SPF_1_VMM_UNREACHABLE, vmm.name, e.msg);
         return odata_error(rq, 500, "An error occurred while processing this request.");
     }
     enum MHD_Result r;
@@ -179,10 +161,7 @@ static enum MHD_Result vm_connection(ws_httpd_req *rq, const char *tenant, const
         cJSON *o = cJSON_ParseWithLength((const char *)hrs.body, hrs.body_len);
         const char *msg = cJSON_GetStringValue(cJSON_GetObjectItem(o, "error"));
         /* SPF's own text, "messsage" (sic) as the real one writes it (REFERENCE.md section 6). */
-        ws_event(rq->st, spf, SPF_CHANNEL, "Service Provider Foundation", 1, WS_LEVEL_ERROR,
-                 "Operation manager plugin method 'GetReadStream' for resource name 'VMM.VirtualMachine' failed "
-                 "with error messsage '%s'",
-                 msg ? msg : "unknown error");
+        ws_event_write(rq->st, spf, WS_EV_SPF_1_VMM_ERROR, msg ? msg : "unknown error");
         cJSON_Delete(o);
         if (hrs.status == 404)
             r = odata_error(rq, 404, "Resource not found for the segment 'VirtualMachines'.");
@@ -200,8 +179,7 @@ static enum MHD_Result handle(ws_httpd_req *rq)
     const char *spf = rq->c->machine.name;
     char user[256];
     if (!authenticated(rq, user, sizeof user)) {
-        ws_event(rq->st, spf, SPF_CHANNEL, "Service Provider Foundation", 401, WS_LEVEL_WARNING,
-                 "Refused a request from %s: bad credentials for '%.64s'.", rq->peer, user[0] ? user : "(none)");
+        ws_event_write(rq->st, spf, WS_EV_SPF_401, rq->peer, user[0] ? user : "(none)");
         return odata_error(rq, 401, "Unauthorized");
     }
     const char *tenant = ws_httpd_header(rq, "x-ms-principal-id");

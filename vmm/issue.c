@@ -17,34 +17,16 @@
 #include "crypto/cert.h"
 #include "lab/clock.h"
 #include "crypto/csp.h"
-#include "lab/eventlog.h"
+#include "lab/events.h"
 #include "svc/httpc.h"
 #include "lab/machine.h"
 #include "wire/rdpfile.h"
 #include "lab/settings.h"
 #include "wire/token.h"
 #include "lab/vault.h"
-
-#define EV_VM_NOT_FOUND 801
-#define EV_CERT_UNUSABLE 12001
-#define EV_SIGN_FAILED 12002
-#define EV_HOST_CANNOT_VALIDATE 12003
-#define EV_HOST_UNREACHABLE 12004
-#define EV_ISSUED 12010
+#include "lab/vm.h"
 
 #define AGENT_PORT 5985
-
-/* The trace VMM writes when the provider cannot hash SHA-256 (REFERENCE.md section 6). */
-static const char trace_head[] = "SCVMM Version=3.2.7620.0\n"
-                                 "SCVMM flavor=C-buddy-RTL-AMD64\n"
-                                 "Default Assembly Version=3.2.7620.0\n"
-                                 "Executable Name=vmmservice.exe\n"
-                                 "Executable Version=3.2.7510.0\n"
-                                 "Base Exception Target Site=140727707248024\n"
-                                 "Base Exception Assembly name=mscorlib.dll\n"
-                                 "Base Exception Method Name=System.Security.Cryptography.CryptographicException."
-                                 "ThrowCryptographicException\n"
-                                 "Exception Message=";
 
 typedef struct signer {
     const char *role; /* "gateway" or "Hyper-V", as Set-SCVMMServer names them */
@@ -62,16 +44,15 @@ static void signer_free(signer *s)
     free(s->csp);
 }
 
-static int refuse(ws_state *st, const char *vmm, int event_id, ws_error *e, const char *fmt, ...)
-    __attribute__((format(printf, 5, 6)));
-static int refuse(ws_state *st, const char *vmm, int event_id, ws_error *e, const char *fmt, ...)
+/* Log ev (its template's arguments follow e) and fail with its text. */
+static int refuse(ws_state *st, const char *vmm, ws_ev ev, ws_error *e, ...)
 {
     char msg[512];
     va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_start(ap, e);
+    ws_event_vformat(ev, msg, sizeof msg, ap);
     va_end(ap);
-    ws_event(st, vmm, WS_CHANNEL_VMM, "VMM", event_id, WS_LEVEL_ERROR, "%s", msg);
+    ws_event_put(st, vmm, ev, NULL, msg);
     return ws_seterr(e, "%s", msg);
 }
 
@@ -80,38 +61,29 @@ static int load_signer(ws_state *st, const char *vmm, const char *setting, signe
 {
     const char *param = strcmp(s->role, "gateway") == 0 ? "VMConnectGatewayCertificate" : "VMConnectHyperVCertificate";
     if (ws_setting_get(st, vmm, setting, s->name, sizeof s->name) != 0)
-        return refuse(st, vmm, EV_CERT_UNUSABLE, e, "No %s is configured (Set-SCVMMServer -%sPath).", param, param);
+        return refuse(st, vmm, WS_EV_VMM_12001_NOT_SET, e, param, param);
     ws_error inner;
     if (ws_vault_get(st, s->name, &s->cert, &s->key, &s->csp, &inner) != 0)
-        return refuse(st, vmm, EV_CERT_UNUSABLE, e, "The %s '%s' cannot be loaded: %s.", param, s->name, inner.msg);
+        return refuse(st, vmm, WS_EV_VMM_12001_NOT_LOADED, e, param, s->name, inner.msg);
     ws_cert_thumbprint(s->cert, s->thumbprint);
     if (!s->key)
-        return refuse(st, vmm, EV_CERT_UNUSABLE, e,
-                      "The %s %s (%s) has no private key in the VMM database: Keyset does not exist.", param,
-                      s->name, s->thumbprint);
+        return refuse(st, vmm, WS_EV_VMM_12001_NO_KEY, e, param, s->name, s->thumbprint);
     int64_t now = ws_clock_now(st, vmm);
     char when[32];
     if (ws_cert_not_after(s->cert) < now) {
         ws_time_format(ws_cert_not_after(s->cert), when, sizeof when);
-        return refuse(st, vmm, EV_CERT_UNUSABLE, e, "The %s %s (%s) expired on %s.", param, s->name, s->thumbprint,
-                      when);
+        return refuse(st, vmm, WS_EV_VMM_12001_EXPIRED, e, param, s->name, s->thumbprint, when);
     }
     if (ws_cert_not_before(s->cert) > now) {
         ws_time_format(ws_cert_not_before(s->cert), when, sizeof when);
-        return refuse(st, vmm, EV_CERT_UNUSABLE, e, "The %s %s (%s) is not valid before %s.", param, s->name,
-                      s->thumbprint, when);
+        return refuse(st, vmm, WS_EV_VMM_12001_NOT_YET, e, param, s->name, s->thumbprint, when);
     }
     /* A certificate without the extension allows every use, as on Windows. */
     uint32_t ku = X509_get_key_usage(s->cert);
     if (ku != UINT32_MAX && !(ku & KU_DIGITAL_SIGNATURE))
-        return refuse(st, vmm, EV_CERT_UNUSABLE, e,
-                      "The %s %s (%s) cannot sign tokens: its key usage does not include Digital Signature.", param,
-                      s->name, s->thumbprint);
+        return refuse(st, vmm, WS_EV_VMM_12001_KEY_USAGE, e, param, s->name, s->thumbprint);
     if ((X509_get_extension_flags(s->cert) & EXFLAG_XKUSAGE) && !(X509_get_extended_key_usage(s->cert) & XKU_SSL_CLIENT))
-        return refuse(st, vmm, EV_CERT_UNUSABLE, e,
-                      "The %s %s (%s) cannot sign tokens: its enhanced key usage does not include Client "
-                      "Authentication (1.3.6.1.5.5.7.3.2).",
-                      param, s->name, s->thumbprint);
+        return refuse(st, vmm, WS_EV_VMM_12001_EKU, e, param, s->name, s->thumbprint);
     return 0;
 }
 
@@ -127,27 +99,22 @@ static char *sign_token(ws_state *st, const char *vmm, const signer *s, const ws
     case WS_TOKEN_SIGNED:
         return token;
     case WS_TOKEN_SIGN_FIELDS:
-        refuse(st, vmm, EV_CERT_UNUSABLE, e, "Cannot form tokens for host '%s' port %d.", g->host, g->port);
+        refuse(st, vmm, WS_EV_VMM_12001_NO_TOKENS, e, g->host, g->port);
         return NULL;
     case WS_TOKEN_SIGN_PROVIDER:
-        if (hr == WS_NTE_BAD_ALGID) {
-            char *trace = ws_printf("%s%s", trace_head, inner.msg);
-            ws_trace(st, vmm, "vmmservice.exe", trace);
-            free(trace);
-        }
+        if (hr == WS_NTE_BAD_ALGID)
+            ws_event_write(st, vmm, WS_EV_VMM_TRACE_CRYPTO, inner.msg);
         /* The provider's message; an unknown provider's already names itself and its code. */
         if (hr == WS_NTE_KEYSET_NOT_DEF)
-            refuse(st, vmm, EV_SIGN_FAILED, e, "Signing the console token with %s (%s) failed: %s", s->name,
-                   s->thumbprint, inner.msg);
+            refuse(st, vmm, WS_EV_VMM_12002_KEYSET, e, s->name, s->thumbprint, inner.msg);
         else
-            refuse(st, vmm, EV_SIGN_FAILED, e,
-                   "Signing the console token with %s (%s), CSP \"%s\", failed: %s (0x%08" PRIX32 ")", s->name,
-                   s->thumbprint, s->csp ? s->csp : ws_csp_default_name(), inner.msg, hr);
+            refuse(st, vmm, WS_EV_VMM_12002_CSP, e, s->name, s->thumbprint, s->csp ? s->csp : ws_csp_default_name(),
+                   inner.msg, hr);
         return NULL;
     case WS_TOKEN_SIGN_FORMAT:
         break;
     }
-    refuse(st, vmm, EV_SIGN_FAILED, e, "Cannot form a console token signed by %s (%s).", s->name, s->thumbprint);
+    refuse(st, vmm, WS_EV_VMM_12002_FORMAT, e, s->name, s->thumbprint);
     return NULL;
 }
 
@@ -162,16 +129,12 @@ static int host_confirms(ws_state *st, const char *vmm, const ws_machine *host, 
     ws_http_response rs;
     ws_error inner;
     if (ws_http(&rq, &rs, &inner) != 0)
-        return refuse(st, vmm, EV_HOST_UNREACHABLE, e, "Host %s did not answer VMM (WinRM): %s.", host->name,
-                      inner.msg);
+        return refuse(st, vmm, WS_EV_VMM_12004, e, host->name, inner.msg);
     cJSON *o = cJSON_ParseWithLength((const char *)rs.body, rs.body_len);
     int rc = 0;
     if (rs.status != 200 || !cJSON_IsTrue(cJSON_GetObjectItem(o, "trusted"))) {
         const char *reason = cJSON_GetStringValue(cJSON_GetObjectItem(o, "reason"));
-        rc = refuse(st, vmm, EV_HOST_CANNOT_VALIDATE, e,
-                    "Host %s cannot validate console tokens signed by %s (%s): %s. Run Read-SCVMHost after "
-                    "installing the certificate on the host.",
-                    host->name, s->name, s->thumbprint, reason ? reason : "no answer");
+        rc = refuse(st, vmm, WS_EV_VMM_12003, e, host->name, s->name, s->thumbprint, reason ? reason : "no answer");
     }
     cJSON_Delete(o);
     ws_http_response_free(&rs);
@@ -251,23 +214,21 @@ int vmm_issue(ws_state *st, const char *vmm, const char *vm_id, int with_rdp, vm
     /* 1. The VM and the host it runs on. */
     if (!ws_guid_valid(vm_id)) {
         *http_status = 400;
-        return refuse(st, vmm, EV_VM_NOT_FOUND, e, "'%.64s' is not a virtual machine ID.", vm_id);
+        return refuse(st, vmm, WS_EV_VMM_801_BAD_ID, e, vm_id);
     }
-    sqlite3_stmt *s = ws_state_prepare(st, "SELECT id, name, host FROM vms WHERE id = ? COLLATE NOCASE", e);
-    if (!s)
+    ws_vm vm;
+    int found = ws_vm_get(st, vm_id, &vm, e);
+    if (found == -1)
         return -1;
-    sqlite3_bind_text(s, 1, vm_id, -1, SQLITE_STATIC);
-    if (sqlite3_step(s) != SQLITE_ROW) {
-        sqlite3_finalize(s);
+    if (found != 0) {
         *http_status = 404;
-        return refuse(st, vmm, EV_VM_NOT_FOUND, e, "VMM cannot find the virtual machine %s.", vm_id);
+        return refuse(st, vmm, WS_EV_VMM_801_NOT_FOUND, e, vm_id);
     }
-    snprintf(g->vm_id, sizeof g->vm_id, "%s", (const char *)sqlite3_column_text(s, 0));
+    snprintf(g->vm_id, sizeof g->vm_id, "%s", vm.id);
     for (char *p = g->vm_id; *p; p++)
         *p = (char)toupper((unsigned char)*p);
-    snprintf(g->vm_name, sizeof g->vm_name, "%s", (const char *)sqlite3_column_text(s, 1));
-    snprintf(g->host_machine, sizeof g->host_machine, "%s", (const char *)sqlite3_column_text(s, 2));
-    sqlite3_finalize(s);
+    snprintf(g->vm_name, sizeof g->vm_name, "%s", vm.name);
+    snprintf(g->host_machine, sizeof g->host_machine, "%s", vm.host);
     ws_machine host;
     if (ws_machine_get(st, g->host_machine, &host, e) != 0)
         return -1;
@@ -281,8 +242,7 @@ int vmm_issue(ws_state *st, const char *vmm, const char *vm_id, int with_rdp, vm
     else if (strcmp(mode, "HostName") == 0)
         snprintf(g->host, sizeof g->host, "%s", host.name);
     else
-        return refuse(st, vmm, EV_CERT_UNUSABLE, e, "Host %s has no address for identification mode %s.", host.name,
-                      mode);
+        return refuse(st, vmm, WS_EV_VMM_12001_NO_ADDRESS, e, host.name, mode);
     g->port = 2179;
     if (ws_setting_get(st, vmm, WS_SET_VMM_DEFAULT_PORT, value, sizeof value) == 0)
         g->port = atoi(value);
@@ -323,14 +283,12 @@ int vmm_issue(ws_state *st, const char *vmm, const char *vm_id, int with_rdp, vm
 
     /* 6. The signed .rdp file. */
     if (with_rdp && build_rdp(st, g, &gw, e) != 0) {
-        refuse(st, vmm, EV_CERT_UNUSABLE, e, "Cannot sign the RDP file for %s: %s", g->vm_name, e->msg);
+        refuse(st, vmm, WS_EV_VMM_12001_RDP_FILE, e, g->vm_name, e->msg);
         goto out;
     }
     char until[32];
     ws_time_format(expires, until, sizeof until);
-    ws_event(st, vmm, WS_CHANNEL_VMM, "VMM", EV_ISSUED, WS_LEVEL_INFO,
-             "Issued console access to %s (%s) on host %s as %s, valid until %s.", g->vm_name, g->vm_id, host.name,
-             g->host, until);
+    ws_event_write(st, vmm, WS_EV_VMM_12010, g->vm_name, g->vm_id, host.name, g->host, until);
     *http_status = 200;
     rc = 0;
 out:

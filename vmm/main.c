@@ -8,7 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "lab/eventlog.h"
+#include "lab/events.h"
 #include "svc/httpd.h"
 #include "issue.h"
 
@@ -38,8 +38,7 @@ static enum MHD_Result handle(ws_httpd_req *rq)
     const char *vmm = rq->c->machine.name;
     int console = strcmp(rq->url, "/console") == 0, fedauth = strcmp(rq->url, "/fedauth") == 0;
     if (!caller_allowed(rq)) {
-        ws_event(rq->st, vmm, WS_CHANNEL_VMM, "VMM", 1604, WS_LEVEL_WARNING,
-                 "Refused a request from %s: the caller is not Service Provider Foundation.", rq->peer);
+        ws_event_write(rq->st, vmm, WS_EV_VMM_1604, rq->peer);
         return error_json(rq, 403, "access denied");
     }
     if (!console && !fedauth)

@@ -19,17 +19,10 @@
 #include "lab/clock.h"
 #include "cli/cmd.h"
 #include "crypto/csp.h"
-#include "lab/eventlog.h"
+#include "lab/events.h"
 #include "lab/machine.h"
 #include "lab/store.h"
 #include "lab/vault.h"
-
-/* Where Windows logs certificates installed in and removed from the machine's stores.
- * [model] The ids are the lab's: 1006 "installed", 1004 "removed". */
-#define LIFECYCLE_CHANNEL "Microsoft-Windows-CertificateServicesClient-Lifecycle-System/Operational"
-#define LIFECYCLE_SOURCE "Microsoft-Windows-CertificateServicesClient-Lifecycle-System"
-#define EV_CERT_INSTALLED 1006
-#define EV_CERT_REMOVED 1004
 
 /* [model] The provider `cert new` puts a key in when --csp is not given: the CNG key
  * storage provider New-SelfSignedCertificate and certreq use by default. */
@@ -628,9 +621,8 @@ static int cert_import(int argc, char **argv)
     rc = WS_EXIT_FAIL;
     if (ws_state_begin(st, &e) == 0) {
         if (ws_store_add(st, a.machine, a.store, a.name, with_key, &e) == 0 &&
-            ws_event(st, a.machine, LIFECYCLE_CHANNEL, LIFECYCLE_SOURCE, EV_CERT_INSTALLED, WS_LEVEL_INFO,
-                     "A certificate has been installed in LocalMachine\\%s. Subject: %s; Thumbprint: %s; %s.",
-                     a.store, subject, tp, with_key ? "with its private key" : "public key only") == 0 &&
+            ws_event_write(st, a.machine, WS_EV_CERT_1006, a.store, subject, tp,
+                           with_key ? "with its private key" : "public key only") == 0 &&
             ws_state_commit(st, &e) == 0)
             rc = 0;
         else
@@ -682,9 +674,7 @@ static int cert_remove(int argc, char **argv)
     rc = WS_EXIT_FAIL;
     if (ws_state_begin(st, &e) == 0) {
         if (ws_store_remove(st, a.machine, a.store, a.name, &e) == 0 &&
-            ws_event(st, a.machine, LIFECYCLE_CHANNEL, LIFECYCLE_SOURCE, EV_CERT_REMOVED, WS_LEVEL_INFO,
-                     "A certificate has been deleted from LocalMachine\\%s. Subject: %s; Thumbprint: %s.", a.store,
-                     subject, tp) == 0 &&
+            ws_event_write(st, a.machine, WS_EV_CERT_1004, a.store, subject, tp) == 0 &&
             ws_state_commit(st, &e) == 0)
             rc = 0;
         else

@@ -13,11 +13,9 @@
 
 #include "lab/clock.h"
 #include "cli/cmd.h"
-#include "lab/eventlog.h"
+#include "lab/events.h"
 #include "lab/machine.h"
 
-#define KERNEL_GENERAL "Microsoft-Windows-Kernel-General"
-#define EV_TIME_CHANGED 1
 
 /* The clock commands' arguments, parsed by hand: a negative duration ("-1h") is an
  * argument, not an option. */
@@ -87,10 +85,7 @@ static int log_change(ws_state *st, const char *machine, int64_t delta)
     int64_t t = ws_clock_now(st, machine);
     ws_time_format(t, now, sizeof now);
     ws_time_format(t - delta, before, sizeof before);
-    return ws_event(st, machine, WS_CHANNEL_SYSTEM, KERNEL_GENERAL, EV_TIME_CHANGED, WS_LEVEL_INFO,
-                    "The system time has changed to %s from %s. Change Reason: An application or system "
-                    "component changed the time.",
-                    now, before);
+    return ws_event_write(st, machine, WS_EV_KERNEL_1, now, before);
 }
 
 typedef struct names {

@@ -18,6 +18,7 @@
 #include "train/diagnose.h"
 #include "train/exercise.h"
 #include "svc/supervisor.h"
+#include "lab/vm.h"
 
 static const struct option common_opts[] = {{"lab", required_argument, NULL, 'l'},
                                             {"json", no_argument, NULL, 'j'},
@@ -91,21 +92,21 @@ static int connect_all(ws_state *st, vm_result **out, int *n)
     ws_error e;
     *out = NULL;
     *n = 0;
-    sqlite3_stmt *q = ws_state_prepare(
-        st, "SELECT v.name, s.tenant FROM vms v JOIN subscriptions s ON s.id = v.subscription ORDER BY v.name", &e);
-    if (!q)
+    ws_vm *vms;
+    size_t count;
+    if (ws_vm_list(st, NULL, &vms, &count, &e) != 0)
         return -1;
-    while (sqlite3_step(q) == SQLITE_ROW) {
-        vm_result *grown = realloc(*out, (size_t)(*n + 1) * sizeof *grown);
-        if (!grown)
+    if (count) {
+        *out = calloc(count, sizeof **out);
+        if (!*out)
             abort();
-        *out = grown;
-        vm_result *v = &(*out)[(*n)++];
-        memset(v, 0, sizeof *v);
-        snprintf(v->vm, sizeof v->vm, "%s", (const char *)sqlite3_column_text(q, 0));
-        snprintf(v->tenant, sizeof v->tenant, "%s", (const char *)sqlite3_column_text(q, 1));
     }
-    sqlite3_finalize(q);
+    for (size_t i = 0; i < count; i++) {
+        vm_result *v = &(*out)[(*n)++];
+        snprintf(v->vm, sizeof v->vm, "%s", vms[i].name);
+        snprintf(v->tenant, sizeof v->tenant, "%s", vms[i].tenant);
+    }
+    free(vms);
     for (int i = 0; i < *n; i++) {
         ws_connect_opts co;
         memset(&co, 0, sizeof co);

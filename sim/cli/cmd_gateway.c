@@ -14,21 +14,11 @@
 
 #include "crypto/cert.h"
 #include "cli/cmd.h"
-#include "lab/eventlog.h"
+#include "lab/events.h"
 #include "lab/machine.h"
 #include "lab/settings.h"
 #include "lab/store.h"
 #include "lab/vault.h"
-
-/* [model] Where the lab logs configuration changes: the gateway's and the WAP admin
- * API's ids are not public. */
-#define GATEWAY_ADMIN_CHANNEL "Microsoft-Windows-TerminalServices-Gateway/Admin"
-#define GATEWAY_SOURCE "Microsoft-Windows-TerminalServices-Gateway"
-#define EV_GW_SSL_CERT 1010
-#define EV_GW_TRUSTED_ISSUERS 1011
-#define WAP_CHANNEL "Microsoft-WindowsAzurePack-MgmtSvc-AdminAPI/Operational"
-#define WAP_SOURCE "MgmtSvc-AdminAPI"
-#define EV_CLOUD_CHANGED 1100
 
 #define MAX_THUMBPRINTS 64
 
@@ -202,10 +192,7 @@ static int cmd_gateway_set(int argc, char **argv)
     if (ssl) {
         if (ws_setting_set(st, gw.name, WS_SET_SSL_CERT, ssl, &e) != 0)
             goto rollback;
-        ws_event(st, gw.name, GATEWAY_ADMIN_CHANNEL, GATEWAY_SOURCE, EV_GW_SSL_CERT, WS_LEVEL_INFO,
-                 "The SSL certificate of the RD Gateway server was changed to %s (thumbprint %s; was %s). The "
-                 "change takes effect when the Remote Desktop Gateway service restarts.",
-                 ssl, tp, old_ssl);
+        ws_event_write(st, gw.name, WS_EV_GATEWAY_ADMIN_1010, ssl, tp, old_ssl);
     }
     if (list_changes) {
         if (ws_state_exec(st, &e, "DELETE FROM trusted_issuers WHERE machine = ?", 1, gw.name) != 0)
@@ -213,8 +200,7 @@ static int cmd_gateway_set(int argc, char **argv)
         for (int i = 0; i < next->n; i++)
             if (ws_trusted_issuer_add(st, gw.name, next->tp[i], &e) != 0)
                 goto rollback;
-        ws_event(st, gw.name, GATEWAY_ADMIN_CHANNEL, GATEWAY_SOURCE, EV_GW_TRUSTED_ISSUERS, WS_LEVEL_INFO,
-                 "FedAuthSettings.TrustedIssuerCertificates = {%s} (was {%s}).", new_text, old_text);
+        ws_event_write(st, gw.name, WS_EV_GATEWAY_ADMIN_1011, new_text, old_text);
     }
     if (ws_state_commit(st, &e) != 0)
         goto fail;
@@ -305,8 +291,7 @@ static int cmd_cloud_set(int argc, char **argv)
     rc = WS_EXIT_FAIL;
     if (ws_state_begin(st, &e) == 0) {
         if (ws_setting_set(st, WS_SCOPE_CLOUD, WS_SET_CLOUD_RD_GATEWAY_FQDN, fqdn, &e) == 0 &&
-            ws_event(st, portal.name, WAP_CHANNEL, WAP_SOURCE, EV_CLOUD_CHANGED, WS_LEVEL_INFO,
-                     "VM Cloud updated: Remote Desktop Gateway FQDN = %s (was %s).", fqdn, old) == 0 &&
+            ws_event_write(st, portal.name, WS_EV_ADMINAPI_1100, fqdn, old) == 0 &&
             ws_state_commit(st, &e) == 0)
             rc = 0;
         else

@@ -6,13 +6,9 @@
 #include <string.h>
 
 #include "cli/cmd.h"
-#include "lab/eventlog.h"
+#include "lab/events.h"
 #include "lab/machine.h"
 #include "lab/settings.h"
-
-#define HYPERV_CHANNEL "Microsoft-Windows-Hyper-V-VMMS-Admin"
-#define HYPERV_SOURCE "Hyper-V-VMMS"
-#define EV_SETTINGS_CHANGED 14170 /* [model: the id is not public] */
 
 static int cmd_host_set(int argc, char **argv)
 {
@@ -61,8 +57,7 @@ static int cmd_host_set(int argc, char **argv)
         ws_warn("%s", e.msg);
         return WS_EXIT_FAIL;
     }
-    ws_event(st, m.name, HYPERV_CHANNEL, HYPERV_SOURCE, EV_SETTINGS_CHANGED, WS_LEVEL_INFO,
-             "Msvm_TerminalServiceSettingData changed: RDSTLS Auth response Version = %s (was %s).", version, old);
+    ws_event_write(st, m.name, WS_EV_HYPERV_14170_RDSTLS_VERSION, version, old);
     printf("%s: RDSTLS Auth response Version set to %s (was %s)%s; takes effect at the next console connection.\n",
            m.name, version, old,
            strcmp(version, "echo") == 0 ? ": the request's Version, as FreeRDP 3.30 and later need"

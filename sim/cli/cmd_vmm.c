@@ -16,25 +16,14 @@
 
 #include "crypto/cert.h"
 #include "cli/cmd.h"
-#include "lab/eventlog.h"
+#include "lab/events.h"
 #include "svc/httpc.h"
 #include "lab/machine.h"
 #include "base/net.h"
 #include "lab/settings.h"
 #include "lab/store.h"
 #include "lab/vault.h"
-
-/* VMM's events are [model] ids on the "VMM" channel, next to those vmm/issue.c writes. */
-#define EV_HOST_UNREACHABLE 12004 /* the same id VMM uses when a host does not answer */
-#define EV_SERVER_SETTINGS 12020
-#define EV_HOST_REFRESHED 12021
-/* The host's side, as host set logs a Msvm_TerminalServiceSettingData change. */
-#define HYPERV_CHANNEL "Microsoft-Windows-Hyper-V-VMMS-Admin"
-#define HYPERV_SOURCE "Hyper-V-VMMS"
-#define EV_TS_SETTINGS_CHANGED 14170 /* [model] */
-#define LIFECYCLE_CHANNEL "Microsoft-Windows-CertificateServicesClient-Lifecycle-System/Operational"
-#define LIFECYCLE_SOURCE "Microsoft-Windows-CertificateServicesClient-Lifecycle-System"
-#define EV_CERT_INSTALLED 1006 /* [model], as wapsim cert import logs it */
+#include "lab/vm.h"
 
 #define AGENT_PORT 5985        /* the host's VMM agent (WinRM) */
 #define AGENT_TIMEOUT_MS 2000
@@ -71,9 +60,8 @@ static int install(ws_state *st, const char *machine, const char *store, const c
     X509_free(c);
     int rc = ws_store_add(st, machine, store, name, with_key, e);
     if (rc == 0)
-        ws_event(st, machine, LIFECYCLE_CHANNEL, LIFECYCLE_SOURCE, EV_CERT_INSTALLED, WS_LEVEL_INFO,
-                 "A certificate has been installed in LocalMachine\\%s. Subject: %s; Thumbprint: %s; %s.", store,
-                 subject, tp, with_key ? "with its private key" : "public key only");
+        ws_event_write(st, machine, WS_EV_CERT_1006, store, subject, tp,
+                       with_key ? "with its private key" : "public key only");
     free(subject);
     *installed = rc == 0;
     return rc;
@@ -207,8 +195,7 @@ static int cmd_vmm_set(int argc, char **argv)
         if (len >= sizeof summary)
             len = sizeof summary - 1;
     }
-    if (ws_event(st, vmm.name, WS_CHANNEL_VMM, "VMM", EV_SERVER_SETTINGS, WS_LEVEL_INFO,
-                 "Set-SCVMMServer: %s.", summary) != 0) {
+    if (ws_event_write(st, vmm.name, WS_EV_VMM_12020, summary) != 0) {
         ws_seterr(&e, "cannot write the event log");
         goto rollback;
     }
@@ -276,9 +263,7 @@ static int refresh_one(ws_state *st, const ws_machine *vmm, const ws_machine *ho
     ws_error e;
     int fd = ws_tcp_connect(host->address, AGENT_PORT, AGENT_TIMEOUT_MS, &e);
     if (fd < 0) {
-        ws_event(st, vmm->name, WS_CHANNEL_VMM, "VMM", EV_HOST_UNREACHABLE, WS_LEVEL_ERROR,
-                 "Read-SCVMHost %s failed: the host did not answer VMM (WinRM) at %s:%d: %s.", host->name,
-                 host->fqdn, AGENT_PORT, e.msg);
+        ws_event_write(st, vmm->name, WS_EV_VMM_12004_READ_HOST, host->name, host->fqdn, AGENT_PORT, e.msg);
         printf("%s: not refreshed: the host did not answer VMM (WinRM) at %s:%d within %d s (%s); nothing changed "
                "on it.\n",
                host->name, host->address, AGENT_PORT, AGENT_TIMEOUT_MS / 1000, e.msg);
@@ -294,13 +279,9 @@ static int refresh_one(ws_state *st, const ws_machine *vmm, const ws_machine *ho
         ws_state_exec(st, &e, "DELETE FROM trusted_issuers WHERE machine = ?", 1, host->name) != 0 ||
         ws_trusted_issuer_add(st, host->name, tp, &e) != 0)
         goto rollback;
-    ws_event(st, host->name, HYPERV_CHANNEL, HYPERV_SOURCE, EV_TS_SETTINGS_CHANGED, WS_LEVEL_INFO,
-             "Msvm_TerminalServiceSettingData changed by %s: TrustedIssuerCertificateHashes = {%s} (was {%s}).",
-             vmm->name, tp, old);
-    ws_event(st, vmm->name, WS_CHANNEL_VMM, "VMM", EV_HOST_REFRESHED, WS_LEVEL_INFO,
-             "Read-SCVMHost %s: VMConnectHyperVCertificate %s (%s) %s the host's LocalMachine\\My; "
-             "TrustedIssuerCertificateHashes = {%s}.",
-             host->name, cert, tp, installed ? "installed in" : "already in", tp);
+    ws_event_write(st, host->name, WS_EV_HYPERV_14170_TRUSTED_ISSUERS, vmm->name, tp, old);
+    ws_event_write(st, vmm->name, WS_EV_VMM_12021, host->name, cert, tp, installed ? "installed in" : "already in",
+                   tp);
     if (ws_state_commit(st, &e) != 0)
         goto fail;
     printf("%s: refreshed: %s (%s) %s LocalMachine\\My; TrustedIssuerCertificateHashes = {%s} (was {%s}).\n",
@@ -411,14 +392,9 @@ static int cmd_vmm_fedauth(int argc, char **argv)
     if (rc)
         return rc;
     char id[64] = "";
-    sqlite3_stmt *s = ws_state_prepare(st, "SELECT id FROM vms WHERE name = ? OR id = ? COLLATE NOCASE", NULL);
-    if (s) {
-        sqlite3_bind_text(s, 1, vm, -1, SQLITE_STATIC);
-        sqlite3_bind_text(s, 2, vm, -1, SQLITE_STATIC);
-        if (sqlite3_step(s) == SQLITE_ROW)
-            snprintf(id, sizeof id, "%s", (const char *)sqlite3_column_text(s, 0));
-        sqlite3_finalize(s);
-    }
+    ws_vm found;
+    if (ws_vm_find(st, vm, &found, NULL) == 0)
+        snprintf(id, sizeof id, "%s", found.id);
     if (!id[0]) {
         ws_state_close(st);
         return ws_cmd_usage_error("unknown VM '%s'", vm);

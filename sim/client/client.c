@@ -3,6 +3,7 @@
 
 #include <arpa/inet.h>
 #include <cjson/cJSON.h>
+#include <ctype.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -30,6 +31,7 @@
 #include "wire/rdpneg.h"
 #include "wire/rdstls.h"
 #include "lab/store.h"
+#include "lab/vm.h"
 #include "svc/machine_tls.h"
 #include "wire/tsgu.h"
 #include "wire/websocket.h"
@@ -1260,16 +1262,12 @@ static int admin_connect(ws_state *st, const ws_connect_opts *o, ws_connect_resu
 {
     ws_error e;
     char vm_id[40] = "", host[64] = "";
-    sqlite3_stmt *s = ws_state_prepare(st, "SELECT upper(id), host FROM vms WHERE name = ? OR id = ? COLLATE NOCASE",
-                                       NULL);
-    if (s) {
-        sqlite3_bind_text(s, 1, o->vm, -1, SQLITE_STATIC);
-        sqlite3_bind_text(s, 2, o->vm, -1, SQLITE_STATIC);
-        if (sqlite3_step(s) == SQLITE_ROW) {
-            snprintf(vm_id, sizeof vm_id, "%s", (const char *)sqlite3_column_text(s, 0));
-            snprintf(host, sizeof host, "%s", (const char *)sqlite3_column_text(s, 1));
-        }
-        sqlite3_finalize(s);
+    ws_vm vm;
+    if (ws_vm_find(st, o->vm, &vm, NULL) == 0) {
+        for (char *p = vm.id; *p; p++)
+            *p = (char)toupper((unsigned char)*p);
+        snprintf(vm_id, sizeof vm_id, "%s", vm.id);
+        snprintf(host, sizeof host, "%s", vm.host);
     }
     ws_machine m;
     if (!vm_id[0] || ws_machine_get(st, host, &m, &e) != 0)

@@ -28,17 +28,24 @@ static int insert(ws_state *st, const char *machine, const char *channel, const 
     return rc == SQLITE_DONE ? 0 : -1;
 }
 
+int ws_eventv(ws_state *st, const char *machine, const char *channel, const char *source, int event_id,
+              const char *level, const char *fmt, va_list ap)
+{
+    char *text = NULL;
+    if (vasprintf(&text, fmt, ap) < 0)
+        abort();
+    int rc = insert(st, machine, channel, source, event_id, level, text);
+    free(text);
+    return rc;
+}
+
 int ws_event(ws_state *st, const char *machine, const char *channel, const char *source, int event_id,
              const char *level, const char *fmt, ...)
 {
-    char *text = NULL;
     va_list ap;
     va_start(ap, fmt);
-    if (vasprintf(&text, fmt, ap) < 0)
-        abort();
+    int rc = ws_eventv(st, machine, channel, source, event_id, level, fmt, ap);
     va_end(ap);
-    int rc = insert(st, machine, channel, source, event_id, level, text);
-    free(text);
     return rc;
 }
 

@@ -5,23 +5,36 @@
 #ifndef WAPSIM_EVENTLOG_H
 #define WAPSIM_EVENTLOG_H
 
+#include <stdarg.h>
 #include <stdint.h>
 
 #include "lab/state.h"
 
-/* Channels a component writes to, spelt as Windows spells them. */
+/* Channels a component writes to, spelt as Windows spells them. The events each
+ * one carries are in the catalogue, events.h. */
 #define WS_CHANNEL_SYSTEM "System"
 #define WS_CHANNEL_APPLICATION "Application"
 #define WS_CHANNEL_GATEWAY "Microsoft-Windows-TerminalServices-Gateway/Operational"
+#define WS_CHANNEL_GATEWAY_ADMIN "Microsoft-Windows-TerminalServices-Gateway/Admin"
 #define WS_CHANNEL_VMM "VMM"
 #define WS_CHANNEL_TRACE "Trace"
+#define WS_CHANNEL_HYPERV "Microsoft-Windows-Hyper-V-VMMS-Admin"
+#define WS_CHANNEL_SPF "Microsoft-ServiceProviderFoundation/Admin" /* [model] */
+#define WS_CHANNEL_ADMINAPI "Microsoft-WindowsAzurePack-MgmtSvc-AdminAPI/Operational"
+#define WS_CHANNEL_CERT_LIFECYCLE "Microsoft-Windows-CertificateServicesClient-Lifecycle-System/Operational"
 
 #define WS_LEVEL_INFO "Information"
 #define WS_LEVEL_WARNING "Warning"
 #define WS_LEVEL_ERROR "Error"
 
+/* Append one record, its text formatted from fmt, stamped with machine's lab clock:
+ * 0, or -1 when the state file refused it. The raw writer: components write through
+ * the catalogue (ws_event_write in events.h), so each text is spelt once. */
 int ws_event(ws_state *st, const char *machine, const char *channel, const char *source, int event_id,
              const char *level, const char *fmt, ...) __attribute__((format(printf, 7, 8)));
+int ws_eventv(ws_state *st, const char *machine, const char *channel, const char *source, int event_id,
+              const char *level, const char *fmt, va_list ap) __attribute__((format(printf, 7, 0)));
+/* A trace block (channel Trace, event id 0, level Error): 0 or -1. */
 int ws_trace(ws_state *st, const char *machine, const char *source, const char *text);
 
 typedef struct ws_event_rec {

@@ -15,12 +15,13 @@
 #include "lab/accounts.h"
 #include "crypto/cert.h"
 #include "lab/clock.h"
-#include "lab/eventlog.h"
+#include "lab/events.h"
 #include "lab/machine.h"
 #include "base/net.h"
 #include "lab/settings.h"
 #include "lab/store.h"
 #include "lab/vault.h"
+#include "lab/vm.h"
 
 /* The default world. Addresses are the last octet in the lab's /24. */
 static const struct {
@@ -368,10 +369,13 @@ static int make_world(ws_state *st, const char *prefix, ws_lab_init_result *res,
                {"db01", "Ubuntu 14.04 LTS", "hv02", 0},
                {"app01", "Windows Server 2012 R2", "hv02", 1}};
     for (size_t i = 0; i < 3; i++) {
-        char id[37];
-        ws_guid_new(id);
-        if (ws_state_exec(st, e, "INSERT INTO vms(id, name, os, state, subscription, host) VALUES(?,?,?,?,?,?)", 6,
-                          id, vms[i].name, vms[i].os, "Running", sub_ids[vms[i].sub], vms[i].host) != 0)
+        ws_vm vm = {.state = "Running"};
+        ws_guid_new(vm.id);
+        snprintf(vm.name, sizeof vm.name, "%s", vms[i].name);
+        snprintf(vm.os, sizeof vm.os, "%s", vms[i].os);
+        snprintf(vm.subscription, sizeof vm.subscription, "%s", sub_ids[vms[i].sub]);
+        snprintf(vm.host, sizeof vm.host, "%s", vms[i].host);
+        if (ws_vm_add(st, &vm, e) != 0)
             return -1;
     }
     return 0;
@@ -483,9 +487,8 @@ int ws_lab_init(const ws_lab_init_opts *opts, ws_lab_init_result *res, ws_error 
     if (ws_meta_set(st, "name", lab_name ? lab_name + 1 : abs, e) != 0 ||
         ws_meta_set(st, "subnet", res->subnet, e) != 0 || ws_clock_set_offset(st, 0, e) != 0 ||
         (!res->keys_from_template && make_certs(st, e) != 0) || make_world(st, prefix, res, e) != 0 ||
-        ws_event(st, "vmm01", WS_CHANNEL_APPLICATION, "wapsim", 1, WS_LEVEL_INFO,
-                 "Lab created on subnet %s (keys %s).", res->subnet,
-                 res->keys_from_template ? "copied from the template" : "generated") != 0) {
+        ws_event_write(st, "vmm01", WS_EV_APP_1_LAB_CREATED, res->subnet,
+                       res->keys_from_template ? "copied from the template" : "generated") != 0) {
         ws_state_rollback(st);
         goto fail;
     }

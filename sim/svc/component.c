@@ -10,7 +10,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "lab/eventlog.h"
+#include "lab/events.h"
 #include "lab/lab.h"
 
 volatile sig_atomic_t ws_component_stop;
@@ -86,8 +86,8 @@ void ws_component_running(ws_component *c, const char *detail)
     const ws_role *r = ws_role_find(c->role);
     fprintf(stderr, "%s: %s running on %s:%d%s%s\n", c->program, c->machine.name, c->machine.address,
             c->machine.port, detail ? "; " : "", detail ? detail : "");
-    ws_event(c->st, c->machine.name, WS_CHANNEL_SYSTEM, "Service Control Manager", 7036, WS_LEVEL_INFO,
-             "The %s service entered the running state.", r && r->service_name ? r->service_name : c->program);
+    ws_event_write(c->st, c->machine.name, WS_EV_SCM_7036_RUNNING,
+                   r && r->service_name ? r->service_name : c->program);
 }
 
 void ws_component_fail(ws_component *c, const char *fmt, ...)
@@ -99,7 +99,7 @@ void ws_component_fail(ws_component *c, const char *fmt, ...)
     va_end(ap);
     fprintf(stderr, "%s: %s: %s\n", c->program, c->machine.name, msg);
     if (c->st)
-        ws_event(c->st, c->machine.name, WS_CHANNEL_APPLICATION, c->program, 1, WS_LEVEL_ERROR, "%s", msg);
+        ws_event_put(c->st, c->machine.name, WS_EV_APP_1_FAILED, c->program, msg);
     ws_component_close(c);
     exit(WS_EXIT_FAIL);
 }

@@ -14,7 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "lab/eventlog.h"
+#include "lab/events.h"
 #include "lab/machine.h"
 #include "base/net.h"
 
@@ -306,8 +306,7 @@ static void reap(ws_state *st, child *kids, int n, const char *lab_dir, int stop
                 ch->stopping = 0;
                 fprintf(stderr, "supervisor: %s (pid %ld) stopped%s\n", ch->machine, (long)pid,
                         ch->held ? "; held stopped" : "; starting it again");
-                ws_event(st, ch->machine, WS_CHANNEL_SYSTEM, "Service Control Manager", 7036, WS_LEVEL_INFO,
-                         "The %s service entered the stopped state.", ch->service);
+                ws_event_write(st, ch->machine, WS_EV_SCM_7036_STOPPED, ch->service);
                 ch->backoff_ms = BACKOFF_FIRST_MS;
                 ch->next_start_ms = now;
                 record(st, ch);
@@ -326,10 +325,7 @@ static void reap(ws_state *st, child *kids, int n, const char *lab_dir, int stop
                 fprintf(stderr, "supervisor: %s (pid %ld) exited with status %d\n", ch->machine, (long)pid,
                         WEXITSTATUS(status));
             /* The Service Control Manager's text for a service with a restart action. */
-            ws_event(st, ch->machine, WS_CHANNEL_SYSTEM, "Service Control Manager", 7031, WS_LEVEL_ERROR,
-                     "The %s service terminated unexpectedly.  It has done this %d time(s).  The following "
-                     "corrective action will be taken in %d milliseconds: Restart the service.",
-                     ch->service, ch->restarts, ch->backoff_ms);
+            ws_event_write(st, ch->machine, WS_EV_SCM_7031, ch->service, ch->restarts, ch->backoff_ms);
             record(st, ch);
             ch->backoff_ms = ch->backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : ch->backoff_ms * 2;
             break;

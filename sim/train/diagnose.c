@@ -48,6 +48,7 @@
 #include "lab/store.h"
 #include "svc/supervisor.h"
 #include "lab/vault.h"
+#include "lab/vm.h"
 
 #define AGENT_PORT 5985 /* the host's VMM agent (WinRM in the product) */
 #define DEFAULT_TIMEOUT_MS 3000
@@ -1328,16 +1329,14 @@ int ws_diagnose(ws_state *st, const ws_diag_opts *o, ws_diagnosis *d, ws_error *
     g->have_portal = ws_machine_by_role(st, "portal", &g->portal, &ignored) == 0;
     char host[64] = "";
     if (o && o->vm) {
-        sqlite3_stmt *s = ws_state_prepare(st, "SELECT host FROM vms WHERE name = ? OR id = ? COLLATE NOCASE", e);
-        if (!s) {
+        ws_vm vm;
+        int found = ws_vm_find(st, o->vm, &vm, e);
+        if (found == -1) {
             free(g);
             return -1;
         }
-        sqlite3_bind_text(s, 1, o->vm, -1, SQLITE_STATIC);
-        sqlite3_bind_text(s, 2, o->vm, -1, SQLITE_STATIC);
-        if (sqlite3_step(s) == SQLITE_ROW)
-            snprintf(host, sizeof host, "%s", (const char *)sqlite3_column_text(s, 0));
-        sqlite3_finalize(s);
+        if (found == 0)
+            snprintf(host, sizeof host, "%s", vm.host);
         if (!host[0]) {
             free(g);
             return ws_seterr(e, "unknown VM '%s'", o->vm);

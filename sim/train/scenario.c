@@ -32,6 +32,7 @@
 #include "train/diagnose.h"
 #include "lab/machine.h"
 #include "lab/vault.h"
+#include "lab/vm.h"
 
 const char ws_scenario_format_help[] =
     "A scenario file (*.scn) is one case: an operator session plus assertions, replayed\n"
@@ -343,14 +344,16 @@ static int fact_value(ws_state *st, const char *kind, const char *name, char *va
         return 0;
     }
     /* vmid */
-    sqlite3_stmt *s = ws_state_prepare(st, "SELECT upper(id) FROM vms WHERE name = ?", NULL);
-    if (!s)
+    ws_vm vm;
+    int rc = ws_vm_find(st, name, &vm, NULL);
+    if (rc == -1)
         return ws_seterr(e, "cannot read the lab's VMs");
-    sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
-    int found = sqlite3_step(s) == SQLITE_ROW;
-    if (found)
-        snprintf(val, n, "%s", (const char *)sqlite3_column_text(s, 0));
-    sqlite3_finalize(s);
+    int found = rc == 0 && strcmp(vm.name, name) == 0; /* by name only, not by ID */
+    if (found) {
+        for (char *p = vm.id; *p; p++)
+            *p = (char)toupper((unsigned char)*p);
+        snprintf(val, n, "%s", vm.id);
+    }
     if (!found)
         return ws_seterr(e, "unknown fact '${%s:%s}': the lab has no VM '%s'", kind, name, name);
     return 0;

@@ -60,6 +60,7 @@
 #include "svc/machine_tls.h"
 #include "wire/tsgu.h"
 #include "lab/vault.h"
+#include "lab/vm.h"
 #include "wire/websocket.h"
 
 extern char **environ;
@@ -336,11 +337,12 @@ static int cmd_addvms(int argc, char **argv)
         return 1;
     }
     for (int i = 1; i <= n; i++) {
-        char id[37], name[32];
-        ws_guid_new(id);
-        snprintf(name, sizeof name, "bench%02d", i);
-        if (ws_state_exec(st, &e, "INSERT INTO vms(id, name, os, state, subscription, host) VALUES(?,?,?,?,?,?)", 6,
-                          id, name, "Windows Server 2012 R2", "Running", sub, i % 2 ? "hv01" : "hv02") != 0) {
+        ws_vm vm = {.os = "Windows Server 2012 R2", .state = "Running"};
+        ws_guid_new(vm.id);
+        snprintf(vm.name, sizeof vm.name, "bench%02d", i);
+        snprintf(vm.subscription, sizeof vm.subscription, "%s", sub);
+        snprintf(vm.host, sizeof vm.host, "%s", i % 2 ? "hv01" : "hv02");
+        if (ws_vm_add(st, &vm, &e) != 0) {
             say("addvms: %s", e.msg);
             return 1;
         }

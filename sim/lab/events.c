@@ -1,0 +1,246 @@
+/* events: see events.h. */
+#include "lab/events.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+
+/* Sources, spelt as Windows spells them. */
+#define SCM "Service Control Manager"
+#define KERNEL_GENERAL "Microsoft-Windows-Kernel-General"
+#define TENANT_SITE "MgmtSvc-TenantSite"
+#define SPF "Service Provider Foundation"
+#define VMM "VMM"
+#define GATEWAY "Microsoft-Windows-TerminalServices-Gateway"
+#define ADMINAPI "MgmtSvc-AdminAPI"
+#define LIFECYCLE "Microsoft-Windows-CertificateServicesClient-Lifecycle-System"
+#define VMMS "Hyper-V-VMMS"
+
+#define INFO WS_LEVEL_INFO
+#define WARNING WS_LEVEL_WARNING
+#define ERROR WS_LEVEL_ERROR
+
+#define ROW(ev, id, channel, source, level, text) [ev] = {ev, #ev, id, channel, source, level, text}
+
+static const ws_event_def catalogue[WS_EV_COUNT] = {
+    /* Service Control Manager: the supervisor and each component as it starts. */
+    ROW(WS_EV_SCM_7036_RUNNING, 7036, WS_CHANNEL_SYSTEM, SCM, INFO, "The %s service entered the running state."),
+    ROW(WS_EV_SCM_7036_STOPPED, 7036, WS_CHANNEL_SYSTEM, SCM, INFO, "The %s service entered the stopped state."),
+    ROW(WS_EV_SCM_7031, 7031, WS_CHANNEL_SYSTEM, SCM, ERROR,
+        "The %s service terminated unexpectedly.  It has done this %d time(s).  The following corrective action "
+        "will be taken in %d milliseconds: Restart the service."),
+    ROW(WS_EV_KERNEL_1, 1, WS_CHANNEL_SYSTEM, KERNEL_GENERAL, INFO,
+        "The system time has changed to %s from %s. Change Reason: An application or system component changed the "
+        "time."),
+
+    ROW(WS_EV_APP_1_LAB_CREATED, 1, WS_CHANNEL_APPLICATION, "wapsim", INFO, "Lab created on subnet %s (keys %s)."),
+    ROW(WS_EV_APP_1_FAILED, 1, WS_CHANNEL_APPLICATION, NULL, ERROR, "%s"),
+    ROW(WS_EV_PORTAL_100, 100, WS_CHANNEL_APPLICATION, TENANT_SITE, INFO, "Tenant '%s' signed in from %s."),
+    ROW(WS_EV_PORTAL_101, 101, WS_CHANNEL_APPLICATION, TENANT_SITE, WARNING, "Sign-in failed for '%.64s' from %s."),
+    ROW(WS_EV_PORTAL_403, 403, WS_CHANNEL_APPLICATION, TENANT_SITE, WARNING,
+        "Tenant '%s' asked for the console of '%.64s', which is not one of its virtual machines."),
+
+    ROW(WS_EV_SPF_1_VMM_UNREACHABLE, 1, WS_CHANNEL_SPF, SPF, ERROR,
+        "Operation manager plugin method 'GetReadStream' for resource name 'VMM.VirtualMachine' failed with error "
+        "messsage 'VMM server %s is not reachable: %s'"),
+    ROW(WS_EV_SPF_1_VMM_ERROR, 1, WS_CHANNEL_SPF, SPF, ERROR,
+        "Operation manager plugin method 'GetReadStream' for resource name 'VMM.VirtualMachine' failed with error "
+        "messsage '%s'"),
+    ROW(WS_EV_SPF_401, 401, WS_CHANNEL_SPF, SPF, WARNING, "Refused a request from %s: bad credentials for '%.64s'."),
+    ROW(WS_EV_SPF_403, 403, WS_CHANNEL_SPF, SPF, WARNING,
+        "Tenant '%s' asked for a console of virtual machine %s, which is not in its subscriptions."),
+
+    /* VMM's events are [model] ids on the "VMM" channel; 12004 is also what Read-SCVMHost
+     * logs when a host does not answer. */
+    ROW(WS_EV_VMM_801_BAD_ID, 801, WS_CHANNEL_VMM, VMM, ERROR, "'%.64s' is not a virtual machine ID."),
+    ROW(WS_EV_VMM_801_NOT_FOUND, 801, WS_CHANNEL_VMM, VMM, ERROR, "VMM cannot find the virtual machine %s."),
+    ROW(WS_EV_VMM_1604, 1604, WS_CHANNEL_VMM, VMM, WARNING,
+        "Refused a request from %s: the caller is not Service Provider Foundation."),
+    ROW(WS_EV_VMM_12001_NOT_SET, 12001, WS_CHANNEL_VMM, VMM, ERROR, "No %s is configured (Set-SCVMMServer -%sPath)."),
+    ROW(WS_EV_VMM_12001_NOT_LOADED, 12001, WS_CHANNEL_VMM, VMM, ERROR, "The %s '%s' cannot be loaded: %s."),
+    ROW(WS_EV_VMM_12001_NO_KEY, 12001, WS_CHANNEL_VMM, VMM, ERROR,
+        "The %s %s (%s) has no private key in the VMM database: Keyset does not exist."),
+    ROW(WS_EV_VMM_12001_EXPIRED, 12001, WS_CHANNEL_VMM, VMM, ERROR, "The %s %s (%s) expired on %s."),
+    ROW(WS_EV_VMM_12001_NOT_YET, 12001, WS_CHANNEL_VMM, VMM, ERROR, "The %s %s (%s) is not valid before %s."),
+    ROW(WS_EV_VMM_12001_KEY_USAGE, 12001, WS_CHANNEL_VMM, VMM, ERROR,
+        "The %s %s (%s) cannot sign tokens: its key usage does not include Digital Signature."),
+    ROW(WS_EV_VMM_12001_EKU, 12001, WS_CHANNEL_VMM, VMM, ERROR,
+        "The %s %s (%s) cannot sign tokens: its enhanced key usage does not include Client Authentication "
+        "(1.3.6.1.5.5.7.3.2)."),
+    ROW(WS_EV_VMM_12001_NO_ADDRESS, 12001, WS_CHANNEL_VMM, VMM, ERROR,
+        "Host %s has no address for identification mode %s."),
+    ROW(WS_EV_VMM_12001_NO_TOKENS, 12001, WS_CHANNEL_VMM, VMM, ERROR, "Cannot form tokens for host '%s' port %d."),
+    ROW(WS_EV_VMM_12001_RDP_FILE, 12001, WS_CHANNEL_VMM, VMM, ERROR, "Cannot sign the RDP file for %s: %s"),
+    ROW(WS_EV_VMM_12002_KEYSET, 12002, WS_CHANNEL_VMM, VMM, ERROR, "Signing the console token with %s (%s) failed: %s"),
+    ROW(WS_EV_VMM_12002_CSP, 12002, WS_CHANNEL_VMM, VMM, ERROR,
+        "Signing the console token with %s (%s), CSP \"%s\", failed: %s (0x%08" PRIX32 ")"),
+    ROW(WS_EV_VMM_12002_FORMAT, 12002, WS_CHANNEL_VMM, VMM, ERROR, "Cannot form a console token signed by %s (%s)."),
+    ROW(WS_EV_VMM_12003, 12003, WS_CHANNEL_VMM, VMM, ERROR,
+        "Host %s cannot validate console tokens signed by %s (%s): %s. Run Read-SCVMHost after installing the "
+        "certificate on the host."),
+    ROW(WS_EV_VMM_12004, 12004, WS_CHANNEL_VMM, VMM, ERROR, "Host %s did not answer VMM (WinRM): %s."),
+    ROW(WS_EV_VMM_12004_READ_HOST, 12004, WS_CHANNEL_VMM, VMM, ERROR,
+        "Read-SCVMHost %s failed: the host did not answer VMM (WinRM) at %s:%d: %s."),
+    ROW(WS_EV_VMM_12010, 12010, WS_CHANNEL_VMM, VMM, INFO,
+        "Issued console access to %s (%s) on host %s as %s, valid until %s."),
+    ROW(WS_EV_VMM_12020, 12020, WS_CHANNEL_VMM, VMM, INFO, "Set-SCVMMServer: %s."),
+    ROW(WS_EV_VMM_12021, 12021, WS_CHANNEL_VMM, VMM, INFO,
+        "Read-SCVMHost %s: VMConnectHyperVCertificate %s (%s) %s the host's LocalMachine\\My; "
+        "TrustedIssuerCertificateHashes = {%s}."),
+    /* The trace VMM writes when the provider cannot hash SHA-256 (REFERENCE.md section 6). */
+    ROW(WS_EV_VMM_TRACE_CRYPTO, 0, WS_CHANNEL_TRACE, "vmmservice.exe", ERROR,
+        "SCVMM Version=3.2.7620.0\n"
+        "SCVMM flavor=C-buddy-RTL-AMD64\n"
+        "Default Assembly Version=3.2.7620.0\n"
+        "Executable Name=vmmservice.exe\n"
+        "Executable Version=3.2.7510.0\n"
+        "Base Exception Target Site=140727707248024\n"
+        "Base Exception Assembly name=mscorlib.dll\n"
+        "Base Exception Method Name=System.Security.Cryptography.CryptographicException."
+        "ThrowCryptographicException\n"
+        "Exception Message=%s"),
+
+    ROW(WS_EV_GATEWAY_200, 200, WS_CHANNEL_GATEWAY, GATEWAY, INFO,
+        "The user \"%s\", on client computer \"%s\", met connection authorization policy requirements and was "
+        "therefore authorized to access the RD Gateway server. The following authentication method was used: "
+        "\"Cookie\"."),
+    ROW(WS_EV_GATEWAY_201, 201, WS_CHANNEL_GATEWAY, GATEWAY, ERROR,
+        "The user \"%s\", on client computer \"%s\", did not meet connection authorization policy requirements and "
+        "was therefore not authorized to access the RD Gateway server. The following error occurred: \"0x%08X "
+        "(%s): %s\"."),
+    ROW(WS_EV_GATEWAY_301, 301, WS_CHANNEL_GATEWAY, GATEWAY, ERROR,
+        "The user \"%s\", on client computer \"%s\", did not meet resource authorization policy requirements and "
+        "was therefore not authorized to resource \"%s\". The following error occurred: \"0x%08X: %s\"."),
+    ROW(WS_EV_GATEWAY_302, 302, WS_CHANNEL_GATEWAY, GATEWAY, INFO,
+        "The user \"%s\", on client computer \"%s\", connected to resource \"%s\"."),
+    ROW(WS_EV_GATEWAY_303, 303, WS_CHANNEL_GATEWAY, GATEWAY, INFO,
+        "The user \"%s\", on client computer \"%s\", disconnected from the following network resource: \"%s\". "
+        "Before the user disconnected, the client transferred %llu bytes and received %llu bytes. The client "
+        "session duration was %lld seconds."),
+    ROW(WS_EV_GATEWAY_304, 304, WS_CHANNEL_GATEWAY, GATEWAY, ERROR,
+        "The user \"%s\", on client computer \"%s\", met connection authorization policy and resource authorization "
+        "policy requirements, but could not connect to resource \"%s\". The following error occurred: \"0x%08X: "
+        "%s\"."),
+    ROW(WS_EV_GATEWAY_ADMIN_1010, 1010, WS_CHANNEL_GATEWAY_ADMIN, GATEWAY, INFO,
+        "The SSL certificate of the RD Gateway server was changed to %s (thumbprint %s; was %s). The change takes "
+        "effect when the Remote Desktop Gateway service restarts."),
+    ROW(WS_EV_GATEWAY_ADMIN_1011, 1011, WS_CHANNEL_GATEWAY_ADMIN, GATEWAY, INFO,
+        "FedAuthSettings.TrustedIssuerCertificates = {%s} (was {%s})."),
+    ROW(WS_EV_ADMINAPI_1100, 1100, WS_CHANNEL_ADMINAPI, ADMINAPI, INFO,
+        "VM Cloud updated: Remote Desktop Gateway FQDN = %s (was %s)."),
+    /* Where Windows logs certificates installed in and removed from the machine's stores.
+     * [model] The ids are the lab's: 1006 "installed", 1004 "removed"; the gateway's and
+     * the WAP admin API's ids above are not public either. */
+    ROW(WS_EV_CERT_1004, 1004, WS_CHANNEL_CERT_LIFECYCLE, LIFECYCLE, INFO,
+        "A certificate has been deleted from LocalMachine\\%s. Subject: %s; Thumbprint: %s."),
+    ROW(WS_EV_CERT_1006, 1006, WS_CHANNEL_CERT_LIFECYCLE, LIFECYCLE, INFO,
+        "A certificate has been installed in LocalMachine\\%s. Subject: %s; Thumbprint: %s; %s."),
+
+    /* Hyper-V's console events [model: the ids Hyper-V uses for console connections are
+     * not public]: 14160 a client named a VM in its pre-connection PDU; 14161 the VMToken
+     * was accepted; 14162 the client's credentials were refused; 14163 malformed,
+     * truncated, oversize or out-of-order input, timeouts; 14164 the TLS handshake or a
+     * TLS read/write failed; 14165 the console's certificate cannot be used; 14166 too
+     * many console connections at once; 14167 a console session (or an authenticated
+     * connection) ended; 14168 a console session started; 14170 [model: not public]
+     * the console's settings changed. */
+    ROW(WS_EV_HYPERV_14090, 14090, WS_CHANNEL_HYPERV, VMMS, WARNING,
+        "Refused a management request from %s: not a VMM server."),
+    ROW(WS_EV_HYPERV_14100, 14100, WS_CHANNEL_HYPERV, VMMS, ERROR,
+        "Console connections signed by %s cannot be validated: %s."),
+    ROW(WS_EV_HYPERV_14160, 14160, WS_CHANNEL_HYPERV, VMMS, INFO, "Console connection from %s for VM %s%s%s (pcb '%s')."),
+    ROW(WS_EV_HYPERV_14161, 14161, WS_CHANNEL_HYPERV, VMMS, INFO,
+        "Accepted a console connection to %s from %s: the VMToken signed by %s is valid until %s. Pcb '%s'; RDSTLS "
+        "Auth response Version %u (request Version %u)."),
+    ROW(WS_EV_HYPERV_14162_TOKEN, 14162, WS_CHANNEL_HYPERV, VMMS, WARNING,
+        "Refused a console connection to %s: %s. Client %s, pcb '%s'; RDSTLS result %s (0x%X), Auth response "
+        "Version %u."),
+    ROW(WS_EV_HYPERV_14162_NO_TOKEN, 14162, WS_CHANNEL_HYPERV, VMMS, WARNING,
+        "Refused a console connection to %s: the client presented no VMToken: RDP client 8.1 or later required. "
+        "Client %s, pcb '%s', requested protocols 0x%X (no RDSTLS); %s; Set Error Info %s (0x%X)."),
+    ROW(WS_EV_HYPERV_14162_ADMIN, 14162, WS_CHANNEL_HYPERV, VMMS, WARNING,
+        "Refused a console connection to %s: %s. Administrator %s, client %s, pcb '%s'; Set Error Info %s (0x%X)."),
+    ROW(WS_EV_HYPERV_14163_CLOSED, 14163, WS_CHANNEL_HYPERV, VMMS, WARNING,
+        "Closed a console connection to %s from %s: %s. Pcb '%s'."),
+    ROW(WS_EV_HYPERV_14163_CLOSED_EARLY, 14163, WS_CHANNEL_HYPERV, VMMS, WARNING,
+        "Closed a console connection from %s: %s."),
+    ROW(WS_EV_HYPERV_14163_SETTING, 14163, WS_CHANNEL_HYPERV, VMMS, WARNING,
+        "The setting %s is '%s' (expected 1 or echo): answering with Version 1."),
+    ROW(WS_EV_HYPERV_14164_CLOSED, 14164, WS_CHANNEL_HYPERV, VMMS, ERROR,
+        "Closed a console connection to %s from %s: %s. Pcb '%s'."),
+    ROW(WS_EV_HYPERV_14164_NO_TLS, 14164, WS_CHANNEL_HYPERV, VMMS, ERROR,
+        "Closed a console connection to %s from %s: cannot start TLS."),
+    ROW(WS_EV_HYPERV_14164_SESSION_CLOSED, 14164, WS_CHANNEL_HYPERV, VMMS, WARNING,
+        "Closed a console connection to %s from %s: %s. Pcb '%s'."),
+    ROW(WS_EV_HYPERV_14165, 14165, WS_CHANNEL_HYPERV, VMMS, ERROR,
+        "The Remote Desktop certificate for VM console connections cannot be used: %s. Console connections will "
+        "fail until the service is restarted with a usable certificate."),
+    ROW(WS_EV_HYPERV_14165_CLOSED, 14165, WS_CHANNEL_HYPERV, VMMS, ERROR,
+        "Closed a console connection to %s from %s: no TLS certificate is bound to the console port: %s. Pcb '%s'."),
+    ROW(WS_EV_HYPERV_14166, 14166, WS_CHANNEL_HYPERV, VMMS, WARNING,
+        "Refused a console connection from %s: %d console connections are already open."),
+    ROW(WS_EV_HYPERV_14167, 14167, WS_CHANNEL_HYPERV, VMMS, INFO,
+        "Console session %lld to %s from %s ended: %s (%ld frames sent)."),
+    ROW(WS_EV_HYPERV_14167_BEFORE_SESSION, 14167, WS_CHANNEL_HYPERV, VMMS, INFO,
+        "Console session %lld to %s from %s ended after authentication, before the RDP session started: %s (at the "
+        "%s)."),
+    ROW(WS_EV_HYPERV_14167_BEFORE_CLIENT_INFO, 14167, WS_CHANNEL_HYPERV, VMMS, INFO,
+        "Console connection to %s from %s ended before its Client Info (TLS without RDSTLS): %s (at the %s). Pcb "
+        "'%s'."),
+    ROW(WS_EV_HYPERV_14168, 14168, WS_CHANNEL_HYPERV, VMMS, INFO,
+        "Console session %lld to %s from %s started for %s; client '%s' build %u.%s"),
+    ROW(WS_EV_HYPERV_14170_RDSTLS_VERSION, 14170, WS_CHANNEL_HYPERV, VMMS, INFO,
+        "Msvm_TerminalServiceSettingData changed: RDSTLS Auth response Version = %s (was %s)."),
+    ROW(WS_EV_HYPERV_14170_TRUSTED_ISSUERS, 14170, WS_CHANNEL_HYPERV, VMMS, INFO,
+        "Msvm_TerminalServiceSettingData changed by %s: TrustedIssuerCertificateHashes = {%s} (was {%s})."),
+};
+
+const ws_event_def *ws_event_def_get(ws_ev ev)
+{
+    if ((int)ev < 0 || ev >= WS_EV_COUNT || !catalogue[ev].text)
+        return NULL;
+    return &catalogue[ev];
+}
+
+/* The templates come from the table above, never from input. */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wformat-nonliteral"
+int ws_event_vformat(ws_ev ev, char *out, size_t n, va_list ap)
+{
+    const ws_event_def *d = ws_event_def_get(ev);
+    if (!d) {
+        if (n)
+            out[0] = '\0';
+        return -1;
+    }
+    return vsnprintf(out, n, d->text, ap);
+}
+
+int ws_event_format(ws_ev ev, char *out, size_t n, ...)
+{
+    va_list ap;
+    va_start(ap, n);
+    int len = ws_event_vformat(ev, out, n, ap);
+    va_end(ap);
+    return len;
+}
+
+int ws_event_write(ws_state *st, const char *machine, ws_ev ev, ...)
+{
+    const ws_event_def *d = ws_event_def_get(ev);
+    if (!d || !d->source)
+        return -1;
+    va_list ap;
+    va_start(ap, ev);
+    int rc = ws_eventv(st, machine, d->channel, d->source, d->event_id, d->level, d->text, ap);
+    va_end(ap);
+    return rc;
+}
+#pragma GCC diagnostic pop
+
+int ws_event_put(ws_state *st, const char *machine, ws_ev ev, const char *source, const char *text)
+{
+    const ws_event_def *d = ws_event_def_get(ev);
+    if (!d || !(source || d->source))
+        return -1;
+    return ws_event(st, machine, d->channel, source ? source : d->source, d->event_id, d->level, "%s", text);
+}

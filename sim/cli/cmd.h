@@ -5,6 +5,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "lab/machine.h"
 #include "lab/state.h"
 
 typedef struct ws_cmd {
@@ -31,12 +32,17 @@ extern const char *ws_cli_lab;
 void ws_cmd_help(const ws_cmd *cmd);
 /* Opens the lab for a command or prints the one-line error; returns 0 or exit 2. */
 int ws_cmd_open_lab(const char *lab_option, ws_state **st);
+/* NAME must be a machine of the lab, and of role (NULL: any role): 0 with *m filled
+ * (m may be NULL), or one line ("unknown machine 'hv09'", "'rdgw01' is not a Hyper-V
+ * host (its role is gateway)") and exit 2. The lab stays open either way. */
+int ws_cmd_machine(ws_state *st, const char *name, const char *role, ws_machine *m);
+/* "The" machine of a role (the VMM server, the gateway, the portal): 0 with *m
+ * filled, or one line and exit 2. The lab stays open either way. */
+int ws_cmd_role_machine(ws_state *st, const char *role, ws_machine *m);
 /* Prints a JSON value on stdout followed by a newline, and frees it. */
 void ws_cmd_print_json(cJSON *json);
 /* One-line usage error naming the bad value: prints it and returns 2. */
 int ws_cmd_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-
 
 /* After getopt_long (optstring starting with ':') returned '?' or ':': one line
  * naming the bad option; returns 2. */

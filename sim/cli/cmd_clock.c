@@ -5,7 +5,6 @@
  * Each change is logged as Windows logs a change of the system time (System channel,
  * Microsoft-Windows-Kernel-General, event 1) on every machine whose clock moved:
  * all of them when the lab's offset moves, the one machine when its skew does. */
-#include <ctype.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,57 +12,12 @@
 
 #include "lab/clock.h"
 #include "cli/cmd.h"
+#include "cli/opt.h"
 #include "lab/eventlog.h"
 #include "lab/machine.h"
 
 #define KERNEL_GENERAL "Microsoft-Windows-Kernel-General"
 #define EV_TIME_CHANGED 1
-
-/* The clock commands' arguments, parsed by hand: a negative duration ("-1h") is an
- * argument, not an option. */
-typedef struct clock_args {
-    const char *lab, *machine;
-    int json;
-    const char *pos[4];
-    int npos;
-} clock_args;
-
-static int parse_args(int argc, char **argv, int allow_machine, int allow_json, clock_args *a)
-{
-    memset(a, 0, sizeof *a);
-    int options = 1;
-    for (int i = 1; i < argc; i++) {
-        const char *s = argv[i], *value = NULL;
-        if (options && strcmp(s, "--") == 0) {
-            options = 0;
-            continue;
-        }
-        if (options && s[0] == '-' && s[1] && !isdigit((unsigned char)s[1]) && s[1] != '+') {
-            const char *eq = strchr(s, '=');
-            size_t n = eq ? (size_t)(eq - s) : strlen(s);
-            int is_machine = allow_machine && n == 9 && strncmp(s, "--machine", 9) == 0;
-            int is_lab = n == 5 && strncmp(s, "--lab", 5) == 0;
-            if (is_machine || is_lab) {
-                if (eq)
-                    value = eq + 1;
-                else if (i + 1 < argc)
-                    value = argv[++i];
-                if (!value || !*value)
-                    return ws_cmd_usage_error("option '%.*s' needs a value", (int)n, s);
-                *(is_machine ? &a->machine : &a->lab) = value;
-            } else if (allow_json && strcmp(s, "--json") == 0) {
-                a->json = 1;
-            } else {
-                return ws_cmd_usage_error("unknown option '%s'", s);
-            }
-            continue;
-        }
-        if (a->npos == 4)
-            return ws_cmd_usage_error("unexpected argument '%s'", s);
-        a->pos[a->npos++] = s;
-    }
-    return 0;
-}
 
 /* "+2h", "-90s", "0s": seconds as an operator writes them back. */
 static void format_duration(int64_t s, char *out, size_t n)
@@ -116,9 +70,9 @@ static int apply(const char *lab, const char *machine, int64_t seconds, int rela
         return rc;
     ws_machine m;
     ws_error e;
-    if (machine && ws_machine_get(st, machine, &m, &e) != 0) {
+    if (machine && (rc = ws_cmd_machine(st, machine, NULL, &m))) {
         ws_state_close(st);
-        return ws_cmd_usage_error("unknown machine '%s'", machine);
+        return rc;
     }
     names *all = calloc(1, sizeof *all);
     if (!all)
@@ -182,36 +136,36 @@ out:
 
 static int cmd_clock_advance(int argc, char **argv)
 {
-    clock_args a;
-    int rc = parse_args(argc, argv, 1, 0, &a);
+    const char *machine = NULL;
+    const ws_opt opts[] = {WS_OPT_STR("machine", &machine), WS_OPT_END};
+    ws_cli cli;
+    int rc = ws_opt_parse(argc, argv, opts, WS_OPT_NEGATIVE, 0, 1, &cli);
     if (rc)
         return rc;
-    if (a.npos == 0)
+    if (cli.argc == 0)
         return ws_cmd_usage_error("how far? (wapsim clock advance DURATION [--machine M], e.g. 2h or -90s)");
-    if (a.npos > 1)
-        return ws_cmd_usage_error("unexpected argument '%s'", a.pos[1]);
+    if (machine && !*machine)
+        return ws_cmd_usage_error("option '--machine' needs a value");
     int64_t seconds;
     ws_error e;
-    if (ws_duration_parse(a.pos[0], &seconds, &e) != 0)
+    if (ws_duration_parse(cli.argv[0], &seconds, &e) != 0)
         return ws_cmd_usage_error("%s", e.msg);
-    return apply(a.lab, a.machine, seconds, 1);
+    return apply(cli.lab, machine, seconds, 1);
 }
 
 static int cmd_clock_skew(int argc, char **argv)
 {
-    clock_args a;
-    int rc = parse_args(argc, argv, 0, 0, &a);
+    ws_cli cli;
+    int rc = ws_opt_parse(argc, argv, NULL, WS_OPT_NEGATIVE, 0, 2, &cli);
     if (rc)
         return rc;
-    if (a.npos < 2)
+    if (cli.argc < 2)
         return ws_cmd_usage_error("wapsim clock skew MACHINE DURATION (e.g. hv01 -5m; 0 to remove the skew)");
-    if (a.npos > 2)
-        return ws_cmd_usage_error("unexpected argument '%s'", a.pos[2]);
     int64_t seconds;
     ws_error e;
-    if (ws_duration_parse(a.pos[1], &seconds, &e) != 0)
+    if (ws_duration_parse(cli.argv[1], &seconds, &e) != 0)
         return ws_cmd_usage_error("%s", e.msg);
-    return apply(a.lab, a.pos[0], seconds, 0);
+    return apply(cli.lab, cli.argv[0], seconds, 0);
 }
 
 typedef struct show_ctx {
@@ -236,14 +190,10 @@ static int add_machine(const ws_machine *m, void *arg)
 
 static int cmd_clock_show(int argc, char **argv)
 {
-    clock_args a;
-    int rc = parse_args(argc, argv, 0, 1, &a);
-    if (rc)
-        return rc;
-    if (a.npos > 0)
-        return ws_cmd_usage_error("unexpected argument '%s'", a.pos[0]);
+    ws_cli cli;
     ws_state *st;
-    if ((rc = ws_cmd_open_lab(a.lab, &st)))
+    int rc = ws_opt_parse(argc, argv, NULL, WS_OPT_JSON | WS_OPT_NEGATIVE, 0, 0, &cli);
+    if (rc || (rc = ws_cmd_open_lab(cli.lab, &st)))
         return rc;
     ws_error e;
     show_ctx c = {.st = st, .rows = cJSON_CreateArray()};
@@ -259,7 +209,7 @@ static int cmd_clock_show(int argc, char **argv)
     ws_time_format(lab_now, t, sizeof t);
     ws_time_format(wall, w, sizeof w);
     format_duration(offset, d, sizeof d);
-    if (a.json) {
+    if (cli.json) {
         cJSON *o = cJSON_CreateObject();
         cJSON_AddStringToObject(o, "lab_time", t);
         cJSON_AddNumberToObject(o, "lab_time_unix", (double)lab_now);

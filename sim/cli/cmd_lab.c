@@ -1,36 +1,22 @@
 /* wapsim lab init | lab accounts: creating a lab and listing its accounts. */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli/cmd.h"
+#include "cli/opt.h"
 #include "lab/lab.h"
 
 static int lab_init(int argc, char **argv)
 {
-    static const struct option opts[] = {{"subnet", required_argument, NULL, 's'},
-                                         {"fresh-keys", no_argument, NULL, 'f'},
-                                         {"json", no_argument, NULL, 'j'},
-                                         {"lab", required_argument, NULL, 'l'},
-                                         {0, 0, 0, 0}};
     ws_lab_init_opts o = {0};
-    const char *lab_opt = NULL;
-    int json = 0, ch;
-    optind = 0;
-    opterr = 0;
-    while ((ch = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
-        switch (ch) {
-        case 's': o.subnet = optarg; break;
-        case 'f': o.fresh_keys = 1; break;
-        case 'j': json = 1; break;
-        case 'l': lab_opt = optarg; break;
-        default: return ws_cmd_bad_option(ch, argv);
-        }
-    }
-    if (optind < argc - 1)
-        return ws_cmd_usage_error("unexpected argument '%s'", argv[optind + 1]);
-    o.dir = optind < argc ? argv[optind] : ws_lab_dir(lab_opt ? lab_opt : ws_cli_lab);
+    const ws_opt opts[] = {WS_OPT_STR("subnet", &o.subnet), WS_OPT_FLAG("fresh-keys", &o.fresh_keys), WS_OPT_END};
+    ws_cli cli;
+    int rc = ws_opt_parse(argc, argv, opts, WS_OPT_JSON, 0, 1, &cli);
+    if (rc)
+        return rc;
+    int json = cli.json;
+    o.dir = cli.argc ? cli.argv[0] : ws_lab_dir(cli.lab ? cli.lab : ws_cli_lab);
     if (!json)
         fprintf(stderr, "lab init: creating %s ...\n", o.dir);
     ws_lab_init_result r;
@@ -69,25 +55,12 @@ static int lab_init(int argc, char **argv)
 
 static int lab_accounts(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"json", no_argument, NULL, 'j'}, {"lab", required_argument, NULL, 'l'}, {0, 0, 0, 0}};
-    const char *lab_opt = NULL;
-    int json = 0, ch;
-    optind = 0;
-    opterr = 0;
-    while ((ch = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
-        switch (ch) {
-        case 'j': json = 1; break;
-        case 'l': lab_opt = optarg; break;
-        default: return ws_cmd_bad_option(ch, argv);
-        }
-    }
-    if (optind < argc)
-        return ws_cmd_usage_error("unexpected argument '%s'", argv[optind]);
+    ws_cli cli;
     ws_state *st;
-    int rc = ws_cmd_open_lab(lab_opt, &st);
-    if (rc)
+    int rc = ws_opt_parse(argc, argv, NULL, WS_OPT_JSON, 0, 0, &cli);
+    if (rc || (rc = ws_cmd_open_lab(cli.lab, &st)))
         return rc;
+    int json = cli.json;
     char path[4200];
     snprintf(path, sizeof path, "%s/accounts.json", st->lab_dir);
     ws_state_close(st);

@@ -54,6 +54,38 @@ int ws_cmd_open_lab(const char *lab_option, ws_state **st)
     return 0;
 }
 
+/* How an error names a machine that should have had a role. */
+static const char *role_noun(const char *role)
+{
+    static const char *const nouns[][2] = {{"host", "a Hyper-V host"}, {"vmm", "the VMM server"},
+                                           {"gateway", "the RD Gateway"}, {"portal", "the portal"}};
+    for (size_t i = 0; i < sizeof nouns / sizeof nouns[0]; i++)
+        if (strcmp(role, nouns[i][0]) == 0)
+            return nouns[i][1];
+    return role;
+}
+
+int ws_cmd_machine(ws_state *st, const char *name, const char *role, ws_machine *m)
+{
+    ws_machine local;
+    ws_error e;
+    if (!m)
+        m = &local;
+    if (ws_machine_get(st, name, m, &e) != 0)
+        return ws_cmd_usage_error("unknown machine '%s'", name);
+    if (role && strcmp(m->role, role) != 0)
+        return ws_cmd_usage_error("'%s' is not %s (its role is %s)", name, role_noun(role), m->role);
+    return 0;
+}
+
+int ws_cmd_role_machine(ws_state *st, const char *role, ws_machine *m)
+{
+    ws_error e;
+    if (ws_machine_by_role(st, role, m, &e) != 0)
+        return ws_cmd_usage_error("%s", e.msg);
+    return 0;
+}
+
 void ws_cmd_print_json(cJSON *json)
 {
     char *text = cJSON_Print(json);

@@ -100,7 +100,7 @@ static int add_row(const ws_store_entry *ent, void *arg)
     return 0;
 }
 
-static const char *str(cJSON *o, const char *key)
+static const char *str(const cJSON *o, const char *key)
 {
     const char *v = cJSON_GetStringValue(cJSON_GetObjectItem(o, key));
     return v ? v : "-";
@@ -115,16 +115,28 @@ static int take_store(void *dest, const char *value)
     return 0;
 }
 
+static void print_list(const cJSON *rows)
+{
+    printf("%-8s %-5s %-3s %-14s %-40s %-20s %s\n", "MACHINE", "STORE", "KEY", "NAME", "THUMBPRINT", "NOT AFTER",
+           "SUBJECT");
+    cJSON *o;
+    cJSON_ArrayForEach(o, rows)
+    {
+        printf("%-8s %-5s %-3s %-14s %-40s %-20s %s\n", str(o, "machine"), str(o, "store"),
+               cJSON_IsTrue(cJSON_GetObjectItem(o, "has_private_key")) ? "yes" : "no", str(o, "name"),
+               str(o, "thumbprint"), str(o, "not_after"), str(o, "subject"));
+    }
+}
+
 static int cert_list(int argc, char **argv)
 {
     const char *machine = NULL, *store = NULL;
     const ws_opt opts[] = {WS_OPT_STR("machine", &machine), WS_OPT_CALL("store", &store, take_store), WS_OPT_END};
     ws_cli cli;
     ws_state *st;
-    int rc = ws_opt_parse(argc, argv, opts, WS_OPT_JSON, 0, 0, &cli);
-    if (rc || (rc = ws_cmd_open_lab(cli.lab, &st)))
+    int rc = ws_cmd_parse_open(argc, argv, opts, WS_OPT_JSON, 0, 0, &cli, &st);
+    if (rc)
         return rc;
-    int json = cli.json;
     if (machine && (rc = ws_cmd_machine(st, machine, NULL, NULL))) {
         ws_state_close(st);
         return rc;
@@ -137,21 +149,7 @@ static int cert_list(int argc, char **argv)
         return WS_EXIT_FAIL;
     }
     ws_state_close(st);
-    if (json) {
-        ws_cmd_print_json(ctx.rows);
-        return 0;
-    }
-    printf("%-8s %-5s %-3s %-14s %-40s %-20s %s\n", "MACHINE", "STORE", "KEY", "NAME", "THUMBPRINT", "NOT AFTER",
-           "SUBJECT");
-    cJSON *o;
-    cJSON_ArrayForEach(o, ctx.rows)
-    {
-        printf("%-8s %-5s %-3s %-14s %-40s %-20s %s\n", str(o, "machine"), str(o, "store"),
-               cJSON_IsTrue(cJSON_GetObjectItem(o, "has_private_key")) ? "yes" : "no", str(o, "name"),
-               str(o, "thumbprint"), str(o, "not_after"), str(o, "subject"));
-    }
-    cJSON_Delete(ctx.rows);
-    return 0;
+    return ws_cmd_output(cli.json, ctx.rows, print_list);
 }
 
 static int add_location(const ws_store_entry *ent, void *arg)
@@ -167,6 +165,28 @@ static int add_location(const ws_store_entry *ent, void *arg)
     return 0;
 }
 
+static void print_cert(const cJSON *o)
+{
+    static const char *const fields[][2] = {
+        {"Name", "name"},         {"Thumbprint", "thumbprint"}, {"Subject", "subject"},
+        {"Issuer", "issuer"},     {"SANs", "sans"},             {"EKUs", "ekus"},
+        {"Key usage", "key_usage"}, {"CSP", "csp"},             {"Not before", "not_before"},
+        {"Not after", "not_after"},
+    };
+    for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++)
+        printf("%-12s %s\n", fields[i][0], str(o, fields[i][1]));
+    printf("%-12s %s\n", "Self-signed", cJSON_IsTrue(cJSON_GetObjectItem(o, "self_signed")) ? "yes" : "no");
+    printf("%-12s %s\n", "Private key",
+           cJSON_IsTrue(cJSON_GetObjectItem(o, "vault_has_private_key")) ? "in the vault" : "none");
+    cJSON *loc;
+    printf("Stores:\n");
+    cJSON_ArrayForEach(loc, cJSON_GetObjectItem(o, "stores"))
+    {
+        printf("  %s\\LocalMachine\\%s%s\n", str(loc, "machine"), str(loc, "store"),
+               cJSON_IsTrue(cJSON_GetObjectItem(loc, "has_private_key")) ? " (with private key)" : "");
+    }
+}
+
 static int cert_show(int argc, char **argv)
 {
     ws_cli cli;
@@ -176,7 +196,6 @@ static int cert_show(int argc, char **argv)
     if (cli.argc == 0)
         return ws_cmd_usage_error("which certificate? (wapsim cert show NAME)");
     const char *name = cli.argv[0];
-    int json = cli.json;
     ws_state *st;
     if ((rc = ws_cmd_open_lab(cli.lab, &st)))
         return rc;
@@ -191,30 +210,7 @@ static int cert_show(int argc, char **argv)
     void *args[2] = {(void *)name, where};
     ws_store_foreach(st, NULL, NULL, add_location, args, NULL);
     ws_state_close(st);
-    if (json) {
-        ws_cmd_print_json(o);
-        return 0;
-    }
-    static const char *const fields[][2] = {
-        {"Name", "name"},         {"Thumbprint", "thumbprint"}, {"Subject", "subject"},
-        {"Issuer", "issuer"},     {"SANs", "sans"},             {"EKUs", "ekus"},
-        {"Key usage", "key_usage"}, {"CSP", "csp"},             {"Not before", "not_before"},
-        {"Not after", "not_after"},
-    };
-    for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++)
-        printf("%-12s %s\n", fields[i][0], str(o, fields[i][1]));
-    printf("%-12s %s\n", "Self-signed", cJSON_IsTrue(cJSON_GetObjectItem(o, "self_signed")) ? "yes" : "no");
-    printf("%-12s %s\n", "Private key",
-           cJSON_IsTrue(cJSON_GetObjectItem(o, "vault_has_private_key")) ? "in the vault" : "none");
-    cJSON *loc;
-    printf("Stores:\n");
-    cJSON_ArrayForEach(loc, where)
-    {
-        printf("  %s\\LocalMachine\\%s%s\n", str(loc, "machine"), str(loc, "store"),
-               cJSON_IsTrue(cJSON_GetObjectItem(loc, "has_private_key")) ? " (with private key)" : "");
-    }
-    cJSON_Delete(o);
-    return 0;
+    return ws_cmd_output(cli.json, o, print_cert);
 }
 
 static int cert_export(int argc, char **argv)
@@ -278,6 +274,12 @@ static int cert_export(int argc, char **argv)
         return WS_EXIT_FAIL;
     }
     return 0;
+}
+
+/* What cert new and import-file print without --json: the thumbprint alone. */
+static void print_thumbprint(const cJSON *o)
+{
+    printf("%s\n", str(o, "thumbprint"));
 }
 
 /* The vault's rule for names (vault.c), checked before anything is made. */
@@ -453,15 +455,10 @@ static int cert_new(int argc, char **argv)
     }
     char tp[41];
     ws_cert_thumbprint(cert, tp);
-    if (json) {
-        cJSON *o = cJSON_CreateObject();
-        cJSON_AddStringToObject(o, "name", name);
-        cJSON_AddStringToObject(o, "thumbprint", tp);
-        ws_cmd_print_json(o);
-    } else {
-        printf("%s\n", tp);
-    }
-    rc = 0;
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "name", name);
+    cJSON_AddStringToObject(o, "thumbprint", tp);
+    rc = ws_cmd_output(json, o, print_thumbprint);
 out:
     X509_free(issuer);
     EVP_PKEY_free(issuer_key);
@@ -603,6 +600,38 @@ out:
     return rc;
 }
 
+/* Whether the file is a PFX: neither PEM text nor a DER certificate (ws_cert_read's
+ * order), so its key bag could carry a CSP attribute. */
+static int file_is_pfx(const unsigned char *data, size_t len)
+{
+    if (len > 10 && memmem(data, len, "-----BEGIN", 10))
+        return 0;
+    X509 *c = ws_cert_from_der(data, len);
+    X509_free(c);
+    return c == NULL;
+}
+
+/* A certificate file made elsewhere (PEM, DER or PFX), with its key and CSP when it
+ * has them; *pfx (if not NULL) says whether it was a PFX. 0, or one line naming the
+ * file and exit 2. */
+static int read_cert_file(const char *file, const char *password, X509 **c, EVP_PKEY **k, char **csp, int *pfx)
+{
+    unsigned char *data = NULL;
+    size_t len = 0;
+    ws_error e;
+    if (ws_read_file(file, CERT_FILE_MAX, &data, &len, &e) != 0)
+        return ws_cmd_usage_error("%s", e.msg);
+    if (pfx)
+        *pfx = len > 0 && file_is_pfx(data, len);
+    int rc = ws_cert_read(data, len, password, c, k, csp, &e);
+    OPENSSL_cleanse(data, len);
+    free(data);
+    if (rc != 0)
+        return ws_cmd_usage_error("%s: %s%s", file, e.msg,
+                                  !password && strstr(e.msg, "password") ? " (give --password P)" : "");
+    return 0;
+}
+
 static int cert_import_file(int argc, char **argv)
 {
     const char *name = NULL, *password = NULL;
@@ -621,23 +650,12 @@ static int cert_import_file(int argc, char **argv)
         return ws_cmd_usage_error("bad certificate name '%s' (up to 64 characters, no spaces, commas, slashes or "
                                   "colons)",
                                   name);
-    unsigned char *data = NULL;
-    size_t len = 0;
-    ws_error e;
-    if (ws_read_file(file, CERT_FILE_MAX, &data, &len, &e) != 0) {
-        ws_warn("%s", e.msg);
-        return WS_EXIT_USAGE;
-    }
     X509 *c = NULL;
     EVP_PKEY *k = NULL;
     char *csp = NULL;
-    rc = ws_cert_read(data, len, password, &c, &k, &csp, &e);
-    OPENSSL_cleanse(data, len);
-    free(data);
-    if (rc != 0) {
-        ws_warn("%s: %s%s", file, e.msg, !password && strstr(e.msg, "password") ? " (give --password P)" : "");
-        return WS_EXIT_USAGE;
-    }
+    ws_error e;
+    if ((rc = read_cert_file(file, password, &c, &k, &csp, NULL)))
+        return rc;
     ws_state *st;
     if ((rc = ws_cmd_open_lab(cli.lab, &st))) {
         X509_free(c);
@@ -657,37 +675,21 @@ static int cert_import_file(int argc, char **argv)
         rc = WS_EXIT_FAIL;
         goto out;
     }
-    rc = 0;
-    if (json) {
-        cJSON *o = cJSON_CreateObject();
-        cJSON_AddStringToObject(o, "name", name);
-        cJSON_AddStringToObject(o, "thumbprint", tp);
-        cJSON_AddBoolToObject(o, "has_private_key", k != NULL);
-        if (csp)
-            cJSON_AddStringToObject(o, "csp", csp);
-        else
-            cJSON_AddNullToObject(o, "csp");
-        ws_cmd_print_json(o);
-    } else {
-        printf("%s\n", tp);
-    }
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "name", name);
+    cJSON_AddStringToObject(o, "thumbprint", tp);
+    cJSON_AddBoolToObject(o, "has_private_key", k != NULL);
+    if (csp)
+        cJSON_AddStringToObject(o, "csp", csp);
+    else
+        cJSON_AddNullToObject(o, "csp");
+    rc = ws_cmd_output(json, o, print_thumbprint);
 out:
     X509_free(c);
     EVP_PKEY_free(k);
     free(csp);
     ws_state_close(st);
     return rc;
-}
-
-/* Whether the file is a PFX: neither PEM text nor a DER certificate (ws_cert_read's
- * order), so its key bag could carry a CSP attribute. */
-static int file_is_pfx(const unsigned char *data, size_t len)
-{
-    if (len > 10 && memmem(data, len, "-----BEGIN", 10))
-        return 0;
-    X509 *c = ws_cert_from_der(data, len);
-    X509_free(c);
-    return c == NULL;
 }
 
 static int cert_check(int argc, char **argv)
@@ -715,24 +717,12 @@ static int cert_check(int argc, char **argv)
                                   "connect to)");
     if (role == WS_CERTREQ_VMM && fqdn)
         return ws_cmd_usage_error("--fqdn goes with the gateway and host roles only");
-    unsigned char *data = NULL;
-    size_t len = 0;
-    ws_error e;
-    if (ws_read_file(file, CERT_FILE_MAX, &data, &len, &e) != 0) {
-        ws_warn("%s", e.msg);
-        return WS_EXIT_USAGE;
-    }
     X509 *c = NULL;
     EVP_PKEY *k = NULL;
     char *csp = NULL;
-    int pfx = len > 0 && file_is_pfx(data, len);
-    rc = ws_cert_read(data, len, password, &c, &k, &csp, &e);
-    OPENSSL_cleanse(data, len);
-    free(data);
-    if (rc != 0) {
-        ws_warn("%s: %s%s", file, e.msg, !password && strstr(e.msg, "password") ? " (give --password P)" : "");
-        return WS_EXIT_USAGE;
-    }
+    int pfx = 0;
+    if ((rc = read_cert_file(file, password, &c, &k, &csp, &pfx)))
+        return rc;
     ws_certreq_problem problems[WS_CERTREQ_MAX_PROBLEMS];
     int n = ws_certreq_check(c, k, csp, pfx, role, fqdn, ws_wall_ms() / 1000, problems, WS_CERTREQ_MAX_PROBLEMS);
     if (n > WS_CERTREQ_MAX_PROBLEMS)

@@ -188,12 +188,31 @@ static int add_machine(const ws_machine *m, void *arg)
     return 0;
 }
 
+static void print_show(const cJSON *o)
+{
+    char d[32];
+    int64_t offset = (int64_t)cJSON_GetNumberValue(cJSON_GetObjectItem(o, "offset_seconds"));
+    format_duration(offset, d, sizeof d);
+    printf("Lab time  %s (wall clock %s, offset %s = %" PRId64 " s)\n",
+           cJSON_GetStringValue(cJSON_GetObjectItem(o, "lab_time")),
+           cJSON_GetStringValue(cJSON_GetObjectItem(o, "wall_time")), d, offset);
+    printf("%-8s %-12s %s\n", "MACHINE", "SKEW", "NOW");
+    cJSON *m;
+    cJSON_ArrayForEach(m, cJSON_GetObjectItem(o, "machines"))
+    {
+        char skew[32];
+        format_duration((int64_t)cJSON_GetNumberValue(cJSON_GetObjectItem(m, "skew_seconds")), skew, sizeof skew);
+        printf("%-8s %-12s %s\n", cJSON_GetStringValue(cJSON_GetObjectItem(m, "name")), skew,
+               cJSON_GetStringValue(cJSON_GetObjectItem(m, "now")));
+    }
+}
+
 static int cmd_clock_show(int argc, char **argv)
 {
     ws_cli cli;
     ws_state *st;
-    int rc = ws_opt_parse(argc, argv, NULL, WS_OPT_JSON | WS_OPT_NEGATIVE, 0, 0, &cli);
-    if (rc || (rc = ws_cmd_open_lab(cli.lab, &st)))
+    int rc = ws_cmd_parse_open(argc, argv, NULL, WS_OPT_JSON | WS_OPT_NEGATIVE, 0, 0, &cli, &st);
+    if (rc)
         return rc;
     ws_error e;
     show_ctx c = {.st = st, .rows = cJSON_CreateArray()};
@@ -205,32 +224,16 @@ static int cmd_clock_show(int argc, char **argv)
         return WS_EXIT_FAIL;
     }
     ws_state_close(st);
-    char t[32], w[32], d[32];
+    char t[32], w[32];
     ws_time_format(lab_now, t, sizeof t);
     ws_time_format(wall, w, sizeof w);
-    format_duration(offset, d, sizeof d);
-    if (cli.json) {
-        cJSON *o = cJSON_CreateObject();
-        cJSON_AddStringToObject(o, "lab_time", t);
-        cJSON_AddNumberToObject(o, "lab_time_unix", (double)lab_now);
-        cJSON_AddNumberToObject(o, "offset_seconds", (double)offset);
-        cJSON_AddStringToObject(o, "wall_time", w);
-        cJSON_AddItemToObject(o, "machines", c.rows);
-        ws_cmd_print_json(o);
-        return 0;
-    }
-    printf("Lab time  %s (wall clock %s, offset %s = %" PRId64 " s)\n", t, w, d, offset);
-    printf("%-8s %-12s %s\n", "MACHINE", "SKEW", "NOW");
-    cJSON *m;
-    cJSON_ArrayForEach(m, c.rows)
-    {
-        char skew[32];
-        format_duration((int64_t)cJSON_GetNumberValue(cJSON_GetObjectItem(m, "skew_seconds")), skew, sizeof skew);
-        printf("%-8s %-12s %s\n", cJSON_GetStringValue(cJSON_GetObjectItem(m, "name")), skew,
-               cJSON_GetStringValue(cJSON_GetObjectItem(m, "now")));
-    }
-    cJSON_Delete(c.rows);
-    return 0;
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "lab_time", t);
+    cJSON_AddNumberToObject(o, "lab_time_unix", (double)lab_now);
+    cJSON_AddNumberToObject(o, "offset_seconds", (double)offset);
+    cJSON_AddStringToObject(o, "wall_time", w);
+    cJSON_AddItemToObject(o, "machines", c.rows);
+    return ws_cmd_output(cli.json, o, print_show);
 }
 
 const ws_cmd ws_cmds_clock[] = {

@@ -53,14 +53,25 @@ static int lab_init(int argc, char **argv)
     return 0;
 }
 
+static void print_accounts(const cJSON *arr)
+{
+    printf("%-18s %-13s %s\n", "ACCOUNT", "ROLE", "PASSWORD");
+    cJSON *a;
+    cJSON_ArrayForEach(a, arr)
+    {
+        printf("%-18s %-13s %s\n", cJSON_GetStringValue(cJSON_GetObjectItem(a, "account")),
+               cJSON_GetStringValue(cJSON_GetObjectItem(a, "role")),
+               cJSON_GetStringValue(cJSON_GetObjectItem(a, "password")));
+    }
+}
+
 static int lab_accounts(int argc, char **argv)
 {
     ws_cli cli;
     ws_state *st;
-    int rc = ws_opt_parse(argc, argv, NULL, WS_OPT_JSON, 0, 0, &cli);
-    if (rc || (rc = ws_cmd_open_lab(cli.lab, &st)))
+    int rc = ws_cmd_parse_open(argc, argv, NULL, WS_OPT_JSON, 0, 0, &cli, &st);
+    if (rc)
         return rc;
-    int json = cli.json;
     char path[4200];
     snprintf(path, sizeof path, "%s/accounts.json", st->lab_dir);
     ws_state_close(st);
@@ -78,20 +89,7 @@ static int lab_accounts(int argc, char **argv)
         ws_warn("%s is damaged", path);
         return WS_EXIT_USAGE;
     }
-    if (json) {
-        ws_cmd_print_json(arr);
-        return 0;
-    }
-    printf("%-18s %-13s %s\n", "ACCOUNT", "ROLE", "PASSWORD");
-    cJSON *a;
-    cJSON_ArrayForEach(a, arr)
-    {
-        printf("%-18s %-13s %s\n", cJSON_GetStringValue(cJSON_GetObjectItem(a, "account")),
-               cJSON_GetStringValue(cJSON_GetObjectItem(a, "role")),
-               cJSON_GetStringValue(cJSON_GetObjectItem(a, "password")));
-    }
-    cJSON_Delete(arr);
-    return 0;
+    return ws_cmd_output(cli.json, arr, print_accounts);
 }
 
 const ws_cmd ws_cmds_lab[] = {

@@ -63,8 +63,8 @@ static int cmd_logs(int argc, char **argv)
                            WS_OPT_STR("since", &since), WS_OPT_END};
     ws_cli cli;
     ws_state *st;
-    int rc = ws_opt_parse(argc, argv, opts, WS_OPT_JSON, 0, 0, &cli);
-    if (rc || (rc = ws_cmd_open_lab(cli.lab, &st)))
+    int rc = ws_cmd_parse_open(argc, argv, opts, WS_OPT_JSON, 0, 0, &cli, &st);
+    if (rc)
         return rc;
     int json = cli.json;
     ws_error e;

@@ -14,8 +14,8 @@ static int cmd_up(int argc, char **argv)
     const ws_opt opts[] = {WS_OPT_INT("timeout", &timeout_s, 1, 600, "seconds"), WS_OPT_END};
     ws_cli cli;
     ws_state *st;
-    int rc = ws_opt_parse(argc, argv, opts, 0, 0, 0, &cli);
-    if (rc || (rc = ws_cmd_open_lab(cli.lab, &st)))
+    int rc = ws_cmd_parse_open(argc, argv, opts, 0, 0, 0, &cli, &st);
+    if (rc)
         return rc;
     ws_error e;
     rc = ws_lab_up(st, timeout_s * 1000, 0, &e);
@@ -31,8 +31,8 @@ static int cmd_down(int argc, char **argv)
 {
     ws_cli cli;
     ws_state *st;
-    int rc = ws_opt_parse(argc, argv, NULL, 0, 0, 0, &cli);
-    if (rc || (rc = ws_cmd_open_lab(cli.lab, &st)))
+    int rc = ws_cmd_parse_open(argc, argv, NULL, 0, 0, 0, &cli, &st);
+    if (rc)
         return rc;
     int stopped = 0;
     ws_error e;
@@ -50,8 +50,8 @@ static int cmd_status(int argc, char **argv)
 {
     ws_cli cli;
     ws_state *st;
-    int rc = ws_opt_parse(argc, argv, NULL, WS_OPT_JSON, 0, 0, &cli);
-    if (rc || (rc = ws_cmd_open_lab(cli.lab, &st)))
+    int rc = ws_cmd_parse_open(argc, argv, NULL, WS_OPT_JSON, 0, 0, &cli, &st);
+    if (rc)
         return rc;
     ws_proc_status *list = NULL;
     int n = 0;

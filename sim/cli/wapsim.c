@@ -54,6 +54,24 @@ int ws_cmd_open_lab(const char *lab_option, ws_state **st)
     return 0;
 }
 
+int ws_cmd_parse_open(int argc, char **argv, const ws_opt *opts, unsigned flags, int min_pos, int max_pos,
+                      ws_cli *cli, ws_state **st)
+{
+    int rc = ws_opt_parse(argc, argv, opts, flags, min_pos, max_pos, cli);
+    return rc ? rc : ws_cmd_open_lab(cli->lab, st);
+}
+
+int ws_cmd_output(int json, cJSON *o, void (*text)(const cJSON *o))
+{
+    if (json) {
+        ws_cmd_print_json(o);
+        return 0;
+    }
+    text(o);
+    cJSON_Delete(o);
+    return 0;
+}
+
 /* How an error names a machine that should have had a role. */
 static const char *role_noun(const char *role)
 {

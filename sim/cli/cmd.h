@@ -40,6 +40,9 @@ int ws_cmd_open_lab(const char *lab_option, ws_state **st);
  * status with nothing open. */
 int ws_cmd_parse_open(int argc, char **argv, const ws_opt *opts, unsigned flags, int min_pos, int max_pos,
                       ws_cli *cli, ws_state **st);
+/* ws_opt_parse for a command of one argument (a name, a file): without it, missing
+ * is the one-line error ("which file? (wapsim cert check FILE --role ...)"), exit 2. */
+int ws_cmd_parse_arg(int argc, char **argv, const ws_opt *opts, unsigned flags, const char *missing, ws_cli *cli);
 /* A command's result: o as JSON (--json), or text(o) for a person; frees o. Returns 0. */
 int ws_cmd_output(int json, cJSON *o, void (*text)(const cJSON *o));
 /* NAME must be a machine of the lab, and of role (NULL: any role): 0 with *m filled

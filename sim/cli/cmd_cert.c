@@ -190,11 +190,9 @@ static void print_cert(const cJSON *o)
 static int cert_show(int argc, char **argv)
 {
     ws_cli cli;
-    int rc = ws_opt_parse(argc, argv, NULL, WS_OPT_JSON, 0, 1, &cli);
+    int rc = ws_cmd_parse_arg(argc, argv, NULL, WS_OPT_JSON, "which certificate? (wapsim cert show NAME)", &cli);
     if (rc)
         return rc;
-    if (cli.argc == 0)
-        return ws_cmd_usage_error("which certificate? (wapsim cert show NAME)");
     const char *name = cli.argv[0];
     ws_state *st;
     if ((rc = ws_cmd_open_lab(cli.lab, &st)))
@@ -221,11 +219,9 @@ static int cert_export(int argc, char **argv)
                            WS_OPT_FLAG("pfx", &pfx_flag),         WS_OPT_STR("password", &password),
                            WS_OPT_STR("out", &out),               WS_OPT_END};
     ws_cli cli;
-    int rc = ws_opt_parse(argc, argv, opts, 0, 0, 1, &cli);
+    int rc = ws_cmd_parse_arg(argc, argv, opts, 0, "which certificate? (wapsim cert export NAME ...)", &cli);
     if (rc)
         return rc;
-    if (cli.argc == 0)
-        return ws_cmd_usage_error("which certificate? (wapsim cert export NAME ...)");
     if (pem_flag + der_flag + pfx_flag != 1)
         return ws_cmd_usage_error("give exactly one of --pem, --der or --pfx");
     int format = pem_flag ? 'p' : der_flag ? 'd' : 'x';
@@ -382,11 +378,9 @@ static int cert_new(int argc, char **argv)
                            WS_OPT_INT("key-bits", &bits, 1024, 8192, "bits"),
                            WS_OPT_END};
     ws_cli cli;
-    int rc = ws_opt_parse(argc, argv, opts, WS_OPT_JSON, 0, 1, &cli);
+    int rc = ws_cmd_parse_arg(argc, argv, opts, WS_OPT_JSON, "which name? (wapsim cert new NAME --subject DN ...)", &cli);
     if (rc)
         return rc;
-    if (cli.argc == 0)
-        return ws_cmd_usage_error("which name? (wapsim cert new NAME --subject DN ...)");
     const char *name = cli.argv[0];
     int json = cli.json;
     if (!name_ok(name))
@@ -482,11 +476,11 @@ static int parse_store_args(int argc, char **argv, int allow_public_only, const 
     if (!allow_public_only)
         opts[2] = (ws_opt)WS_OPT_END;
     ws_cli cli;
-    int rc = ws_opt_parse(argc, argv, opts, 0, 0, 1, &cli);
+    char missing[128];
+    snprintf(missing, sizeof missing, "which certificate? (wapsim cert %s NAME --machine M --store My|Root)", verb);
+    int rc = ws_cmd_parse_arg(argc, argv, opts, 0, missing, &cli);
     if (rc)
         return rc;
-    if (cli.argc == 0)
-        return ws_cmd_usage_error("which certificate? (wapsim cert %s NAME --machine M --store My|Root)", verb);
     a->lab = cli.lab;
     a->name = cli.argv[0];
     if (!a->machine)
@@ -637,11 +631,9 @@ static int cert_import_file(int argc, char **argv)
     const char *name = NULL, *password = NULL;
     const ws_opt opts[] = {WS_OPT_STR("name", &name), WS_OPT_STR("password", &password), WS_OPT_END};
     ws_cli cli;
-    int rc = ws_opt_parse(argc, argv, opts, WS_OPT_JSON, 0, 1, &cli);
+    int rc = ws_cmd_parse_arg(argc, argv, opts, WS_OPT_JSON, "which file? (wapsim cert import-file FILE --name NAME)", &cli);
     if (rc)
         return rc;
-    if (cli.argc == 0)
-        return ws_cmd_usage_error("which file? (wapsim cert import-file FILE --name NAME)");
     int json = cli.json;
     const char *file = cli.argv[0];
     if (!name)
@@ -698,11 +690,9 @@ static int cert_check(int argc, char **argv)
     const ws_opt opts[] = {WS_OPT_STR("password", &password), WS_OPT_STR("role", &role_text),
                            WS_OPT_STR("fqdn", &fqdn), WS_OPT_END};
     ws_cli cli;
-    int rc = ws_opt_parse(argc, argv, opts, WS_OPT_JSON, 0, 1, &cli);
+    int rc = ws_cmd_parse_arg(argc, argv, opts, WS_OPT_JSON, "which file? (wapsim cert check FILE --role vmm|gateway|host)", &cli);
     if (rc)
         return rc;
-    if (cli.argc == 0)
-        return ws_cmd_usage_error("which file? (wapsim cert check FILE --role vmm|gateway|host)");
     int json = cli.json;
     const char *file = cli.argv[0];
     ws_certreq_role role;

@@ -19,11 +19,9 @@ static int cmd_host_set(int argc, char **argv)
     const char *version = NULL;
     const ws_opt opts[] = {WS_OPT_STR("rdstls-reply-version", &version), WS_OPT_END};
     ws_cli cli;
-    int rc = ws_opt_parse(argc, argv, opts, 0, 0, 1, &cli);
+    int rc = ws_cmd_parse_arg(argc, argv, opts, 0, "which host? (wapsim host set HOST --rdstls-reply-version 1|echo)", &cli);
     if (rc)
         return rc;
-    if (cli.argc == 0)
-        return ws_cmd_usage_error("which host? (wapsim host set HOST --rdstls-reply-version 1|echo)");
     const char *host = cli.argv[0];
     if (!version)
         return ws_cmd_usage_error("nothing to set on '%s' (--rdstls-reply-version 1|echo)", host);

@@ -61,6 +61,14 @@ int ws_cmd_parse_open(int argc, char **argv, const ws_opt *opts, unsigned flags,
     return rc ? rc : ws_cmd_open_lab(cli->lab, st);
 }
 
+int ws_cmd_parse_arg(int argc, char **argv, const ws_opt *opts, unsigned flags, const char *missing, ws_cli *cli)
+{
+    int rc = ws_opt_parse(argc, argv, opts, flags, 0, 1, cli);
+    if (rc == 0 && cli->argc == 0)
+        rc = ws_cmd_usage_error("%s", missing);
+    return rc;
+}
+
 int ws_cmd_output(int json, cJSON *o, void (*text)(const cJSON *o))
 {
     if (json) {

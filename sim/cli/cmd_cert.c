@@ -215,9 +215,9 @@ static int cert_export(int argc, char **argv)
 {
     const char *password = NULL, *out = NULL;
     int pem_flag = 0, der_flag = 0, pfx_flag = 0;
-    const ws_opt opts[] = {WS_OPT_FLAG("pem", &pem_flag),         WS_OPT_FLAG("der", &der_flag),
-                           WS_OPT_FLAG("pfx", &pfx_flag),         WS_OPT_STR("password", &password),
-                           WS_OPT_STR("out", &out),               WS_OPT_END};
+    const ws_opt opts[] = {WS_OPT_FLAG("pem", &pem_flag),       WS_OPT_FLAG("der", &der_flag),
+                           WS_OPT_FLAG("pfx", &pfx_flag),       WS_OPT_STR("password", &password),
+                           WS_OPT_STR("out", &out),             WS_OPT_END};
     ws_cli cli;
     int rc = ws_cmd_parse_arg(argc, argv, opts, 0, "which certificate? (wapsim cert export NAME ...)", &cli);
     if (rc)
@@ -378,7 +378,8 @@ static int cert_new(int argc, char **argv)
                            WS_OPT_INT("key-bits", &bits, 1024, 8192, "bits"),
                            WS_OPT_END};
     ws_cli cli;
-    int rc = ws_cmd_parse_arg(argc, argv, opts, WS_OPT_JSON, "which name? (wapsim cert new NAME --subject DN ...)", &cli);
+    int rc = ws_cmd_parse_arg(argc, argv, opts, WS_OPT_JSON,
+                              "which name? (wapsim cert new NAME --subject DN ...)", &cli);
     if (rc)
         return rc;
     const char *name = cli.argv[0];
@@ -631,7 +632,8 @@ static int cert_import_file(int argc, char **argv)
     const char *name = NULL, *password = NULL;
     const ws_opt opts[] = {WS_OPT_STR("name", &name), WS_OPT_STR("password", &password), WS_OPT_END};
     ws_cli cli;
-    int rc = ws_cmd_parse_arg(argc, argv, opts, WS_OPT_JSON, "which file? (wapsim cert import-file FILE --name NAME)", &cli);
+    int rc = ws_cmd_parse_arg(argc, argv, opts, WS_OPT_JSON,
+                              "which file? (wapsim cert import-file FILE --name NAME)", &cli);
     if (rc)
         return rc;
     int json = cli.json;
@@ -690,7 +692,8 @@ static int cert_check(int argc, char **argv)
     const ws_opt opts[] = {WS_OPT_STR("password", &password), WS_OPT_STR("role", &role_text),
                            WS_OPT_STR("fqdn", &fqdn), WS_OPT_END};
     ws_cli cli;
-    int rc = ws_cmd_parse_arg(argc, argv, opts, WS_OPT_JSON, "which file? (wapsim cert check FILE --role vmm|gateway|host)", &cli);
+    int rc = ws_cmd_parse_arg(argc, argv, opts, WS_OPT_JSON,
+                              "which file? (wapsim cert check FILE --role vmm|gateway|host)", &cli);
     if (rc)
         return rc;
     int json = cli.json;

@@ -19,7 +19,8 @@ static int cmd_host_set(int argc, char **argv)
     const char *version = NULL;
     const ws_opt opts[] = {WS_OPT_STR("rdstls-reply-version", &version), WS_OPT_END};
     ws_cli cli;
-    int rc = ws_cmd_parse_arg(argc, argv, opts, 0, "which host? (wapsim host set HOST --rdstls-reply-version 1|echo)", &cli);
+    int rc = ws_cmd_parse_arg(argc, argv, opts, 0,
+                              "which host? (wapsim host set HOST --rdstls-reply-version 1|echo)", &cli);
     if (rc)
         return rc;
     const char *host = cli.argv[0];

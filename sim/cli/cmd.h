@@ -1,10 +1,14 @@
 /* cmd: what the `wapsim` command's subcommands (cmd_*.c) share: the dispatch table
- * entry, the global --lab option, and opening the lab with a one-line error. */
+ * entry, the global --lab option, opening the lab and checking a machine named on the
+ * command line with a one-line error, and printing a result as JSON or text. A
+ * command parses its options (opt.h), calls the library, prints. */
 #ifndef WAPSIM_CMD_H
 #define WAPSIM_CMD_H
 
 #include <cjson/cJSON.h>
 
+#include "cli/opt.h"
+#include "lab/machine.h"
 #include "lab/state.h"
 
 typedef struct ws_cmd {
@@ -31,12 +35,27 @@ extern const char *ws_cli_lab;
 void ws_cmd_help(const ws_cmd *cmd);
 /* Opens the lab for a command or prints the one-line error; returns 0 or exit 2. */
 int ws_cmd_open_lab(const char *lab_option, ws_state **st);
+/* ws_opt_parse, then ws_cmd_open_lab with its --lab: for a command with nothing to
+ * check before it opens the lab. 0 with *st open (the caller closes it), or the exit
+ * status with nothing open. */
+int ws_cmd_parse_open(int argc, char **argv, const ws_opt *opts, unsigned flags, int min_pos, int max_pos,
+                      ws_cli *cli, ws_state **st);
+/* ws_opt_parse for a command of one argument (a name, a file): without it, missing
+ * is the one-line error ("which file? (wapsim cert check FILE --role ...)"), exit 2. */
+int ws_cmd_parse_arg(int argc, char **argv, const ws_opt *opts, unsigned flags, const char *missing, ws_cli *cli);
+/* A command's result: o as JSON (--json), or text(o) for a person; frees o. Returns 0. */
+int ws_cmd_output(int json, cJSON *o, void (*text)(const cJSON *o));
+/* NAME must be a machine of the lab, and of role (NULL: any role): 0 with *m filled
+ * (m may be NULL), or one line ("unknown machine 'hv09'", "'rdgw01' is not a Hyper-V
+ * host (its role is gateway)") and exit 2. The lab stays open either way. */
+int ws_cmd_machine(ws_state *st, const char *name, const char *role, ws_machine *m);
+/* "The" machine of a role (the VMM server, the gateway, the portal): 0 with *m
+ * filled, or one line and exit 2. The lab stays open either way. */
+int ws_cmd_role_machine(ws_state *st, const char *role, ws_machine *m);
 /* Prints a JSON value on stdout followed by a newline, and frees it. */
 void ws_cmd_print_json(cJSON *json);
 /* One-line usage error naming the bad value: prints it and returns 2. */
 int ws_cmd_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-
 
 /* After getopt_long (optstring starting with ':') returned '?' or ':': one line
  * naming the bad option; returns 2. */

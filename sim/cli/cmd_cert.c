@@ -5,9 +5,7 @@
  * in files made elsewhere, and lints a real deployment's certificate file against
  * what its role requires (certreq.h), without a lab. */
 #include <arpa/inet.h>
-#include <getopt.h>
 #include <inttypes.h>
-#include <limits.h>
 #include <openssl/objects.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +16,7 @@
 #include "crypto/certreq.h"
 #include "lab/clock.h"
 #include "cli/cmd.h"
+#include "cli/opt.h"
 #include "crypto/csp.h"
 #include "lab/events.h"
 #include "lab/machine.h"
@@ -94,45 +93,46 @@ static int add_row(const ws_store_entry *ent, void *arg)
     return 0;
 }
 
-static const char *str(cJSON *o, const char *key)
+static const char *str(const cJSON *o, const char *key)
 {
     const char *v = cJSON_GetStringValue(cJSON_GetObjectItem(o, key));
     return v ? v : "-";
 }
 
+/* --store My|Root, by its canonical name. */
+static int take_store(void *dest, const char *value)
+{
+    const char **store = dest;
+    if (!(*store = ws_store_name(value)))
+        return ws_cmd_usage_error("unknown store '%s' (use My or Root)", value);
+    return 0;
+}
+
+static void print_list(const cJSON *rows)
+{
+    printf("%-8s %-5s %-3s %-14s %-40s %-20s %s\n", "MACHINE", "STORE", "KEY", "NAME", "THUMBPRINT", "NOT AFTER",
+           "SUBJECT");
+    cJSON *o;
+    cJSON_ArrayForEach(o, rows)
+    {
+        printf("%-8s %-5s %-3s %-14s %-40s %-20s %s\n", str(o, "machine"), str(o, "store"),
+               cJSON_IsTrue(cJSON_GetObjectItem(o, "has_private_key")) ? "yes" : "no", str(o, "name"),
+               str(o, "thumbprint"), str(o, "not_after"), str(o, "subject"));
+    }
+}
+
 static int cert_list(int argc, char **argv)
 {
-    static const struct option opts[] = {{"machine", required_argument, NULL, 'm'},
-                                         {"store", required_argument, NULL, 's'},
-                                         {"json", no_argument, NULL, 'j'},
-                                         {"lab", required_argument, NULL, 'l'},
-                                         {0, 0, 0, 0}};
-    const char *lab = NULL, *machine = NULL, *store = NULL;
-    int json = 0, ch;
-    optind = 0;
-    opterr = 0;
-    while ((ch = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
-        switch (ch) {
-        case 'm': machine = optarg; break;
-        case 's':
-            store = ws_store_name(optarg);
-            if (!store)
-                return ws_cmd_usage_error("unknown store '%s' (use My or Root)", optarg);
-            break;
-        case 'j': json = 1; break;
-        case 'l': lab = optarg; break;
-        default: return ws_cmd_bad_option(ch, argv);
-        }
-    }
-    if (optind < argc)
-        return ws_cmd_usage_error("unexpected argument '%s'", argv[optind]);
+    const char *machine = NULL, *store = NULL;
+    const ws_opt opts[] = {WS_OPT_STR("machine", &machine), WS_OPT_CALL("store", &store, take_store), WS_OPT_END};
+    ws_cli cli;
     ws_state *st;
-    int rc = ws_cmd_open_lab(lab, &st);
+    int rc = ws_cmd_parse_open(argc, argv, opts, WS_OPT_JSON, 0, 0, &cli, &st);
     if (rc)
         return rc;
-    if (machine && !ws_machine_exists(st, machine)) {
+    if (machine && (rc = ws_cmd_machine(st, machine, NULL, NULL))) {
         ws_state_close(st);
-        return ws_cmd_usage_error("unknown machine '%s'", machine);
+        return rc;
     }
     list_ctx ctx = {.st = st, .rows = cJSON_CreateArray()};
     if (ws_store_foreach(st, machine, store, add_row, &ctx, &ctx.e) != 0 || ctx.failed) {
@@ -142,21 +142,7 @@ static int cert_list(int argc, char **argv)
         return WS_EXIT_FAIL;
     }
     ws_state_close(st);
-    if (json) {
-        ws_cmd_print_json(ctx.rows);
-        return 0;
-    }
-    printf("%-8s %-5s %-3s %-14s %-40s %-20s %s\n", "MACHINE", "STORE", "KEY", "NAME", "THUMBPRINT", "NOT AFTER",
-           "SUBJECT");
-    cJSON *o;
-    cJSON_ArrayForEach(o, ctx.rows)
-    {
-        printf("%-8s %-5s %-3s %-14s %-40s %-20s %s\n", str(o, "machine"), str(o, "store"),
-               cJSON_IsTrue(cJSON_GetObjectItem(o, "has_private_key")) ? "yes" : "no", str(o, "name"),
-               str(o, "thumbprint"), str(o, "not_after"), str(o, "subject"));
-    }
-    cJSON_Delete(ctx.rows);
-    return 0;
+    return ws_cmd_output(cli.json, ctx.rows, print_list);
 }
 
 static int add_location(const ws_store_entry *ent, void *arg)
@@ -172,45 +158,8 @@ static int add_location(const ws_store_entry *ent, void *arg)
     return 0;
 }
 
-static int cert_show(int argc, char **argv)
+static void print_cert(const cJSON *o)
 {
-    static const struct option opts[] = {
-        {"json", no_argument, NULL, 'j'}, {"lab", required_argument, NULL, 'l'}, {0, 0, 0, 0}};
-    const char *lab = NULL;
-    int json = 0, ch;
-    optind = 0;
-    opterr = 0;
-    while ((ch = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
-        switch (ch) {
-        case 'j': json = 1; break;
-        case 'l': lab = optarg; break;
-        default: return ws_cmd_bad_option(ch, argv);
-        }
-    }
-    if (optind != argc - 1)
-        return ws_cmd_usage_error(optind >= argc ? "which certificate? (wapsim cert show NAME)"
-                                                 : "unexpected argument '%s'",
-                                  argv[argc - 1]);
-    const char *name = argv[optind];
-    ws_state *st;
-    int rc = ws_cmd_open_lab(lab, &st);
-    if (rc)
-        return rc;
-    ws_error e;
-    cJSON *o = describe(st, name, &e);
-    if (!o) {
-        ws_state_close(st);
-        ws_warn("%s", e.msg);
-        return WS_EXIT_USAGE;
-    }
-    cJSON *where = cJSON_AddArrayToObject(o, "stores");
-    void *args[2] = {(void *)name, where};
-    ws_store_foreach(st, NULL, NULL, add_location, args, NULL);
-    ws_state_close(st);
-    if (json) {
-        ws_cmd_print_json(o);
-        return 0;
-    }
     static const char *const fields[][2] = {
         {"Name", "name"},         {"Thumbprint", "thumbprint"}, {"Subject", "subject"},
         {"Issuer", "issuer"},     {"SANs", "sans"},             {"EKUs", "ekus"},
@@ -224,58 +173,60 @@ static int cert_show(int argc, char **argv)
            cJSON_IsTrue(cJSON_GetObjectItem(o, "vault_has_private_key")) ? "in the vault" : "none");
     cJSON *loc;
     printf("Stores:\n");
-    cJSON_ArrayForEach(loc, where)
+    cJSON_ArrayForEach(loc, cJSON_GetObjectItem(o, "stores"))
     {
         printf("  %s\\LocalMachine\\%s%s\n", str(loc, "machine"), str(loc, "store"),
                cJSON_IsTrue(cJSON_GetObjectItem(loc, "has_private_key")) ? " (with private key)" : "");
     }
-    cJSON_Delete(o);
-    return 0;
+}
+
+static int cert_show(int argc, char **argv)
+{
+    ws_cli cli;
+    int rc = ws_cmd_parse_arg(argc, argv, NULL, WS_OPT_JSON, "which certificate? (wapsim cert show NAME)", &cli);
+    if (rc)
+        return rc;
+    const char *name = cli.argv[0];
+    ws_state *st;
+    if ((rc = ws_cmd_open_lab(cli.lab, &st)))
+        return rc;
+    ws_error e;
+    cJSON *o = describe(st, name, &e);
+    if (!o) {
+        ws_state_close(st);
+        ws_warn("%s", e.msg);
+        return WS_EXIT_USAGE;
+    }
+    cJSON *where = cJSON_AddArrayToObject(o, "stores");
+    void *args[2] = {(void *)name, where};
+    ws_store_foreach(st, NULL, NULL, add_location, args, NULL);
+    ws_state_close(st);
+    return ws_cmd_output(cli.json, o, print_cert);
 }
 
 static int cert_export(int argc, char **argv)
 {
-    static const struct option opts[] = {{"pem", no_argument, NULL, 'p'},
-                                         {"der", no_argument, NULL, 'd'},
-                                         {"pfx", no_argument, NULL, 'x'},
-                                         {"password", required_argument, NULL, 'w'},
-                                         {"out", required_argument, NULL, 'o'},
-                                         {"lab", required_argument, NULL, 'l'},
-                                         {0, 0, 0, 0}};
-    const char *lab = NULL, *password = NULL, *out = NULL;
-    int format = 0, formats = 0, ch;
-    optind = 0;
-    opterr = 0;
-    while ((ch = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
-        switch (ch) {
-        case 'p':
-        case 'd':
-        case 'x':
-            format = ch;
-            formats++;
-            break;
-        case 'w': password = optarg; break;
-        case 'o': out = optarg; break;
-        case 'l': lab = optarg; break;
-        default: return ws_cmd_bad_option(ch, argv);
-        }
-    }
-    if (optind != argc - 1)
-        return ws_cmd_usage_error(optind >= argc ? "which certificate? (wapsim cert export NAME ...)"
-                                                 : "unexpected argument '%s'",
-                                  argv[argc - 1]);
-    if (formats != 1)
+    const char *password = NULL, *out = NULL;
+    int pem_flag = 0, der_flag = 0, pfx_flag = 0;
+    const ws_opt opts[] = {WS_OPT_FLAG("pem", &pem_flag),       WS_OPT_FLAG("der", &der_flag),
+                           WS_OPT_FLAG("pfx", &pfx_flag),       WS_OPT_STR("password", &password),
+                           WS_OPT_STR("out", &out),             WS_OPT_END};
+    ws_cli cli;
+    int rc = ws_cmd_parse_arg(argc, argv, opts, 0, "which certificate? (wapsim cert export NAME ...)", &cli);
+    if (rc)
+        return rc;
+    if (pem_flag + der_flag + pfx_flag != 1)
         return ws_cmd_usage_error("give exactly one of --pem, --der or --pfx");
+    int format = pem_flag ? 'p' : der_flag ? 'd' : 'x';
     if (format == 'x' && !password)
         return ws_cmd_usage_error("--pfx needs --password");
     if (format != 'x' && password)
         return ws_cmd_usage_error("--password goes with --pfx only");
     if (!out)
         return ws_cmd_usage_error("--out FILE is required");
-    const char *name = argv[optind];
+    const char *name = cli.argv[0];
     ws_state *st;
-    int rc = ws_cmd_open_lab(lab, &st);
-    if (rc)
+    if ((rc = ws_cmd_open_lab(cli.lab, &st)))
         return rc;
     X509 *c = NULL;
     EVP_PKEY *k = NULL;
@@ -314,17 +265,10 @@ static int cert_export(int argc, char **argv)
     return 0;
 }
 
-/* A whole decimal number in [min, max]; -1 otherwise. */
-static int parse_int(const char *text, long min, long max, long *out)
+/* What cert new and import-file print without --json: the thumbprint alone. */
+static void print_thumbprint(const cJSON *o)
 {
-    char *end;
-    if (!text || !*text || (*text != '-' && (*text < '0' || *text > '9')))
-        return -1;
-    long v = strtol(text, &end, 10);
-    if (*end || v < min || v > max)
-        return -1;
-    *out = v;
-    return 0;
+    printf("%s\n", str(o, "thumbprint"));
 }
 
 /* The vault's rule for names (vault.c), checked before anything is made. */
@@ -412,46 +356,27 @@ static int canon_list(int kind, const char *option, const char *text, char *out,
 
 static int cert_new(int argc, char **argv)
 {
-    static const struct option opts[] = {{"subject", required_argument, NULL, 's'},
-                                         {"san", required_argument, NULL, 'a'},
-                                         {"eku", required_argument, NULL, 'e'},
-                                         {"key-usage", required_argument, NULL, 'k'},
-                                         {"csp", required_argument, NULL, 'c'},
-                                         {"self-signed", no_argument, NULL, 'S'},
-                                         {"issuer", required_argument, NULL, 'i'},
-                                         {"days", required_argument, NULL, 'd'},
-                                         {"not-before", required_argument, NULL, 'n'},
-                                         {"key-bits", required_argument, NULL, 'b'},
-                                         {"json", no_argument, NULL, 'j'},
-                                         {"lab", required_argument, NULL, 'l'},
-                                         {0, 0, 0, 0}};
-    const char *lab = NULL, *subject = NULL, *san = NULL, *eku = NULL, *ku = NULL, *csp_text = NULL,
-               *issuer_name = NULL, *days_text = NULL, *nb_text = NULL, *bits_text = NULL;
-    int self_signed = 0, json = 0, ch;
-    optind = 0;
-    opterr = 0;
-    while ((ch = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
-        switch (ch) {
-        case 's': subject = optarg; break;
-        case 'a': san = optarg; break;
-        case 'e': eku = optarg; break;
-        case 'k': ku = optarg; break;
-        case 'c': csp_text = optarg; break;
-        case 'S': self_signed = 1; break;
-        case 'i': issuer_name = optarg; break;
-        case 'd': days_text = optarg; break;
-        case 'n': nb_text = optarg; break;
-        case 'b': bits_text = optarg; break;
-        case 'j': json = 1; break;
-        case 'l': lab = optarg; break;
-        default: return ws_cmd_bad_option(ch, argv);
-        }
-    }
-    if (optind != argc - 1)
-        return ws_cmd_usage_error(optind >= argc ? "which name? (wapsim cert new NAME --subject DN ...)"
-                                                 : "unexpected argument '%s'",
-                                  argv[argc - 1]);
-    const char *name = argv[optind];
+    const char *subject = NULL, *san = NULL, *eku = NULL, *ku = NULL, *csp_text = NULL, *issuer_name = NULL,
+               *nb_text = NULL;
+    int self_signed = 0, days = 365, bits = 2048;
+    const ws_opt opts[] = {WS_OPT_STR("subject", &subject),
+                           WS_OPT_STR("san", &san),
+                           WS_OPT_STR("eku", &eku),
+                           WS_OPT_STR("key-usage", &ku),
+                           WS_OPT_STR("csp", &csp_text),
+                           WS_OPT_FLAG("self-signed", &self_signed),
+                           WS_OPT_STR("issuer", &issuer_name),
+                           WS_OPT_INT("days", &days, 1, 36500, "days"),
+                           WS_OPT_STR("not-before", &nb_text),
+                           WS_OPT_INT("key-bits", &bits, 1024, 8192, "bits"),
+                           WS_OPT_END};
+    ws_cli cli;
+    int rc = ws_cmd_parse_arg(argc, argv, opts, WS_OPT_JSON,
+                              "which name? (wapsim cert new NAME --subject DN ...)", &cli);
+    if (rc)
+        return rc;
+    const char *name = cli.argv[0];
+    int json = cli.json;
     if (!name_ok(name))
         return ws_cmd_usage_error("bad certificate name '%s' (up to 64 characters, no spaces, commas, slashes or "
                                   "colons)",
@@ -461,7 +386,6 @@ static int cert_new(int argc, char **argv)
     if (self_signed == !!issuer_name)
         return ws_cmd_usage_error("give exactly one of --self-signed or --issuer CERTNAME");
     char san_c[1024] = "", eku_c[1024] = "", ku_c[512] = "";
-    int rc;
     if ((san && (rc = canon_list('s', "--san", san, san_c, sizeof san_c))) ||
         (eku && (rc = canon_list('e', "--eku", eku, eku_c, sizeof eku_c))) ||
         (ku && (rc = canon_list('k', "--key-usage", ku, ku_c, sizeof ku_c))))
@@ -470,18 +394,15 @@ static int cert_new(int argc, char **argv)
     if (!csp)
         return ws_cmd_usage_error("unknown CSP \"%s\" (not a provider on Windows Server 2012 R2; e.g. \"%s\")",
                                   csp_text, WS_CSP_ENHANCED_RSA_AES);
-    long days = 365, bits = 2048;
-    if (days_text && parse_int(days_text, 1, 36500, &days) != 0)
-        return ws_cmd_usage_error("bad --days '%s' (a whole number of days, 1..36500)", days_text);
-    if (bits_text && (parse_int(bits_text, 1024, 8192, &bits) != 0 || bits % 8 != 0))
-        return ws_cmd_usage_error("bad --key-bits '%s' (1024..8192, a multiple of 8)", bits_text);
+    if (bits % 8 != 0)
+        return ws_cmd_usage_error("bad --key-bits '%d' (1024..8192, a multiple of 8)", bits);
     int64_t not_before = 0;
     ws_error e;
     if (nb_text && ws_time_parse(nb_text, &not_before, &e) != 0)
         return ws_cmd_usage_error("bad --not-before: %s", e.msg);
 
     ws_state *st;
-    if ((rc = ws_cmd_open_lab(lab, &st)))
+    if ((rc = ws_cmd_open_lab(cli.lab, &st)))
         return rc;
     X509 *issuer = NULL, *cert = NULL;
     EVP_PKEY *issuer_key = NULL, *key = NULL;
@@ -507,7 +428,7 @@ static int cert_new(int argc, char **argv)
         .san = san_c[0] ? san_c : NULL,
         .eku = eku_c[0] ? eku_c : NULL,
         .key_usage = ku_c[0] ? ku_c : NULL,
-        .key_bits = (int)bits,
+        .key_bits = bits,
         .not_before = not_before,
         .not_after = not_before + (int64_t)days * 86400,
     };
@@ -522,15 +443,10 @@ static int cert_new(int argc, char **argv)
     }
     char tp[41];
     ws_cert_thumbprint(cert, tp);
-    if (json) {
-        cJSON *o = cJSON_CreateObject();
-        cJSON_AddStringToObject(o, "name", name);
-        cJSON_AddStringToObject(o, "thumbprint", tp);
-        ws_cmd_print_json(o);
-    } else {
-        printf("%s\n", tp);
-    }
-    rc = 0;
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "name", name);
+    cJSON_AddStringToObject(o, "thumbprint", tp);
+    rc = ws_cmd_output(json, o, print_thumbprint);
 out:
     X509_free(issuer);
     EVP_PKEY_free(issuer_key);
@@ -548,37 +464,19 @@ typedef struct store_args {
 
 static int parse_store_args(int argc, char **argv, int allow_public_only, const char *verb, store_args *a)
 {
-    static const struct option opts[] = {{"machine", required_argument, NULL, 'm'},
-                                         {"store", required_argument, NULL, 's'},
-                                         {"public-only", no_argument, NULL, 'p'},
-                                         {"lab", required_argument, NULL, 'l'},
-                                         {0, 0, 0, 0}};
-    int ch;
     memset(a, 0, sizeof *a);
-    optind = 0;
-    opterr = 0;
-    while ((ch = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
-        switch (ch) {
-        case 'm': a->machine = optarg; break;
-        case 's':
-            a->store = ws_store_name(optarg);
-            if (!a->store)
-                return ws_cmd_usage_error("unknown store '%s' (use My or Root)", optarg);
-            break;
-        case 'p':
-            if (!allow_public_only)
-                return ws_cmd_usage_error("unknown option '--public-only'");
-            a->public_only = 1;
-            break;
-        case 'l': a->lab = optarg; break;
-        default: return ws_cmd_bad_option(ch, argv);
-        }
-    }
-    if (optind != argc - 1)
-        return optind >= argc ? ws_cmd_usage_error("which certificate? (wapsim cert %s NAME --machine M --store My|Root)",
-                                                   verb)
-                              : ws_cmd_usage_error("unexpected argument '%s'", argv[argc - 1]);
-    a->name = argv[optind];
+    ws_opt opts[] = {WS_OPT_STR("machine", &a->machine), WS_OPT_CALL("store", &a->store, take_store),
+                     WS_OPT_FLAG("public-only", &a->public_only), WS_OPT_END};
+    if (!allow_public_only)
+        opts[2] = (ws_opt)WS_OPT_END;
+    ws_cli cli;
+    char missing[128];
+    snprintf(missing, sizeof missing, "which certificate? (wapsim cert %s NAME --machine M --store My|Root)", verb);
+    int rc = ws_cmd_parse_arg(argc, argv, opts, 0, missing, &cli);
+    if (rc)
+        return rc;
+    a->lab = cli.lab;
+    a->name = cli.argv[0];
     if (!a->machine)
         return ws_cmd_usage_error("--machine M is required");
     if (!a->store)
@@ -586,27 +484,32 @@ static int parse_store_args(int argc, char **argv, int allow_public_only, const 
     return 0;
 }
 
+/* Opens the lab for import or remove: the machine must exist and the certificate be
+ * in the vault (its key in *k when k is not NULL). 0, or the exit status with
+ * nothing left open. */
+static int open_store_cert(const store_args *a, ws_state **st, X509 **c, EVP_PKEY **k)
+{
+    ws_error e;
+    int rc = ws_cmd_open_lab(a->lab, st);
+    if (rc)
+        return rc;
+    if ((rc = ws_cmd_machine(*st, a->machine, NULL, NULL)) == 0 && ws_vault_get(*st, a->name, c, k, NULL, &e) != 0)
+        rc = ws_cmd_usage_error("%s", e.msg);
+    if (rc)
+        ws_state_close(*st);
+    return rc;
+}
+
 static int cert_import(int argc, char **argv)
 {
     store_args a;
-    int rc = parse_store_args(argc, argv, 1, "import", &a);
-    if (rc)
-        return rc;
-    ws_state *st;
-    if ((rc = ws_cmd_open_lab(a.lab, &st)))
-        return rc;
+    ws_state *st = NULL;
     X509 *c = NULL;
     EVP_PKEY *k = NULL;
     ws_error e;
-    rc = WS_EXIT_USAGE;
-    if (!ws_machine_exists(st, a.machine)) {
-        ws_warn("unknown machine '%s'", a.machine);
-        goto out;
-    }
-    if (ws_vault_get(st, a.name, &c, &k, NULL, &e) != 0) {
-        ws_warn("%s", e.msg);
-        goto out;
-    }
+    int rc = parse_store_args(argc, argv, 1, "import", &a);
+    if (rc || (rc = open_store_cert(&a, &st, &c, &k)))
+        return rc;
     int with_key = k && !a.public_only, had_key = 0;
     int present = ws_store_contains(st, a.machine, a.store, a.name, &had_key);
     char tp[41];
@@ -647,23 +550,13 @@ out:
 static int cert_remove(int argc, char **argv)
 {
     store_args a;
-    int rc = parse_store_args(argc, argv, 0, "remove", &a);
-    if (rc)
-        return rc;
-    ws_state *st;
-    if ((rc = ws_cmd_open_lab(a.lab, &st)))
-        return rc;
+    ws_state *st = NULL;
     X509 *c = NULL;
     ws_error e;
+    int rc = parse_store_args(argc, argv, 0, "remove", &a);
+    if (rc || (rc = open_store_cert(&a, &st, &c, NULL)))
+        return rc;
     rc = WS_EXIT_USAGE;
-    if (!ws_machine_exists(st, a.machine)) {
-        ws_warn("unknown machine '%s'", a.machine);
-        goto out;
-    }
-    if (ws_vault_get(st, a.name, &c, NULL, NULL, &e) != 0) {
-        ws_warn("%s", e.msg);
-        goto out;
-    }
     if (!ws_store_contains(st, a.machine, a.store, a.name, NULL)) {
         ws_warn("certificate '%s' is not in %s\\LocalMachine\\%s", a.name, a.machine, a.store);
         goto out;
@@ -692,56 +585,63 @@ out:
     return rc;
 }
 
+/* Whether the file is a PFX: neither PEM text nor a DER certificate (ws_cert_read's
+ * order), so its key bag could carry a CSP attribute. */
+static int file_is_pfx(const unsigned char *data, size_t len)
+{
+    if (len > 10 && memmem(data, len, "-----BEGIN", 10))
+        return 0;
+    X509 *c = ws_cert_from_der(data, len);
+    X509_free(c);
+    return c == NULL;
+}
+
+/* A certificate file made elsewhere (PEM, DER or PFX), with its key and CSP when it
+ * has them; *pfx (if not NULL) says whether it was a PFX. 0, or one line naming the
+ * file and exit 2. */
+static int read_cert_file(const char *file, const char *password, X509 **c, EVP_PKEY **k, char **csp, int *pfx)
+{
+    unsigned char *data = NULL;
+    size_t len = 0;
+    ws_error e;
+    if (ws_read_file(file, CERT_FILE_MAX, &data, &len, &e) != 0)
+        return ws_cmd_usage_error("%s", e.msg);
+    if (pfx)
+        *pfx = len > 0 && file_is_pfx(data, len);
+    int rc = ws_cert_read(data, len, password, c, k, csp, &e);
+    OPENSSL_cleanse(data, len);
+    free(data);
+    if (rc != 0)
+        return ws_cmd_usage_error("%s: %s%s", file, e.msg,
+                                  !password && strstr(e.msg, "password") ? " (give --password P)" : "");
+    return 0;
+}
+
 static int cert_import_file(int argc, char **argv)
 {
-    static const struct option opts[] = {{"name", required_argument, NULL, 'n'},
-                                         {"password", required_argument, NULL, 'w'},
-                                         {"json", no_argument, NULL, 'j'},
-                                         {"lab", required_argument, NULL, 'l'},
-                                         {0, 0, 0, 0}};
-    const char *lab = NULL, *name = NULL, *password = NULL;
-    int json = 0, ch;
-    optind = 0;
-    opterr = 0;
-    while ((ch = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
-        switch (ch) {
-        case 'n': name = optarg; break;
-        case 'w': password = optarg; break;
-        case 'j': json = 1; break;
-        case 'l': lab = optarg; break;
-        default: return ws_cmd_bad_option(ch, argv);
-        }
-    }
-    if (optind != argc - 1)
-        return ws_cmd_usage_error(optind >= argc ? "which file? (wapsim cert import-file FILE --name NAME)"
-                                                 : "unexpected argument '%s'",
-                                  argv[argc - 1]);
-    const char *file = argv[optind];
+    const char *name = NULL, *password = NULL;
+    const ws_opt opts[] = {WS_OPT_STR("name", &name), WS_OPT_STR("password", &password), WS_OPT_END};
+    ws_cli cli;
+    int rc = ws_cmd_parse_arg(argc, argv, opts, WS_OPT_JSON,
+                              "which file? (wapsim cert import-file FILE --name NAME)", &cli);
+    if (rc)
+        return rc;
+    int json = cli.json;
+    const char *file = cli.argv[0];
     if (!name)
         return ws_cmd_usage_error("--name NAME is required (the name the vault keeps it under)");
     if (!name_ok(name))
         return ws_cmd_usage_error("bad certificate name '%s' (up to 64 characters, no spaces, commas, slashes or "
                                   "colons)",
                                   name);
-    unsigned char *data = NULL;
-    size_t len = 0;
-    ws_error e;
-    if (ws_read_file(file, CERT_FILE_MAX, &data, &len, &e) != 0) {
-        ws_warn("%s", e.msg);
-        return WS_EXIT_USAGE;
-    }
     X509 *c = NULL;
     EVP_PKEY *k = NULL;
     char *csp = NULL;
-    int rc = ws_cert_read(data, len, password, &c, &k, &csp, &e);
-    OPENSSL_cleanse(data, len);
-    free(data);
-    if (rc != 0) {
-        ws_warn("%s: %s%s", file, e.msg, !password && strstr(e.msg, "password") ? " (give --password P)" : "");
-        return WS_EXIT_USAGE;
-    }
+    ws_error e;
+    if ((rc = read_cert_file(file, password, &c, &k, &csp, NULL)))
+        return rc;
     ws_state *st;
-    if ((rc = ws_cmd_open_lab(lab, &st))) {
+    if ((rc = ws_cmd_open_lab(cli.lab, &st))) {
         X509_free(c);
         EVP_PKEY_free(k);
         free(csp);
@@ -759,20 +659,15 @@ static int cert_import_file(int argc, char **argv)
         rc = WS_EXIT_FAIL;
         goto out;
     }
-    rc = 0;
-    if (json) {
-        cJSON *o = cJSON_CreateObject();
-        cJSON_AddStringToObject(o, "name", name);
-        cJSON_AddStringToObject(o, "thumbprint", tp);
-        cJSON_AddBoolToObject(o, "has_private_key", k != NULL);
-        if (csp)
-            cJSON_AddStringToObject(o, "csp", csp);
-        else
-            cJSON_AddNullToObject(o, "csp");
-        ws_cmd_print_json(o);
-    } else {
-        printf("%s\n", tp);
-    }
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "name", name);
+    cJSON_AddStringToObject(o, "thumbprint", tp);
+    cJSON_AddBoolToObject(o, "has_private_key", k != NULL);
+    if (csp)
+        cJSON_AddStringToObject(o, "csp", csp);
+    else
+        cJSON_AddNullToObject(o, "csp");
+    rc = ws_cmd_output(json, o, print_thumbprint);
 out:
     X509_free(c);
     EVP_PKEY_free(k);
@@ -781,42 +676,18 @@ out:
     return rc;
 }
 
-/* Whether the file is a PFX: neither PEM text nor a DER certificate (ws_cert_read's
- * order), so its key bag could carry a CSP attribute. */
-static int file_is_pfx(const unsigned char *data, size_t len)
-{
-    if (len > 10 && memmem(data, len, "-----BEGIN", 10))
-        return 0;
-    X509 *c = ws_cert_from_der(data, len);
-    X509_free(c);
-    return c == NULL;
-}
-
 static int cert_check(int argc, char **argv)
 {
-    static const struct option opts[] = {{"password", required_argument, NULL, 'w'},
-                                         {"role", required_argument, NULL, 'r'},
-                                         {"fqdn", required_argument, NULL, 'f'},
-                                         {"json", no_argument, NULL, 'j'},
-                                         {0, 0, 0, 0}};
     const char *password = NULL, *role_text = NULL, *fqdn = NULL;
-    int json = 0, ch;
-    optind = 0;
-    opterr = 0;
-    while ((ch = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
-        switch (ch) {
-        case 'w': password = optarg; break;
-        case 'r': role_text = optarg; break;
-        case 'f': fqdn = optarg; break;
-        case 'j': json = 1; break;
-        default: return ws_cmd_bad_option(ch, argv);
-        }
-    }
-    if (optind != argc - 1)
-        return ws_cmd_usage_error(optind >= argc ? "which file? (wapsim cert check FILE --role vmm|gateway|host)"
-                                                 : "unexpected argument '%s'",
-                                  argv[argc - 1]);
-    const char *file = argv[optind];
+    const ws_opt opts[] = {WS_OPT_STR("password", &password), WS_OPT_STR("role", &role_text),
+                           WS_OPT_STR("fqdn", &fqdn), WS_OPT_END};
+    ws_cli cli;
+    int rc = ws_cmd_parse_arg(argc, argv, opts, WS_OPT_JSON,
+                              "which file? (wapsim cert check FILE --role vmm|gateway|host)", &cli);
+    if (rc)
+        return rc;
+    int json = cli.json;
+    const char *file = cli.argv[0];
     ws_certreq_role role;
     if (!role_text)
         return ws_cmd_usage_error("--role vmm|gateway|host is required");
@@ -829,24 +700,12 @@ static int cert_check(int argc, char **argv)
                                   "connect to)");
     if (role == WS_CERTREQ_VMM && fqdn)
         return ws_cmd_usage_error("--fqdn goes with the gateway and host roles only");
-    unsigned char *data = NULL;
-    size_t len = 0;
-    ws_error e;
-    if (ws_read_file(file, CERT_FILE_MAX, &data, &len, &e) != 0) {
-        ws_warn("%s", e.msg);
-        return WS_EXIT_USAGE;
-    }
     X509 *c = NULL;
     EVP_PKEY *k = NULL;
     char *csp = NULL;
-    int pfx = len > 0 && file_is_pfx(data, len);
-    int rc = ws_cert_read(data, len, password, &c, &k, &csp, &e);
-    OPENSSL_cleanse(data, len);
-    free(data);
-    if (rc != 0) {
-        ws_warn("%s: %s%s", file, e.msg, !password && strstr(e.msg, "password") ? " (give --password P)" : "");
-        return WS_EXIT_USAGE;
-    }
+    int pfx = 0;
+    if ((rc = read_cert_file(file, password, &c, &k, &csp, &pfx)))
+        return rc;
     ws_certreq_problem problems[WS_CERTREQ_MAX_PROBLEMS];
     int n = ws_certreq_check(c, k, csp, pfx, role, fqdn, ws_wall_ms() / 1000, problems, WS_CERTREQ_MAX_PROBLEMS);
     if (n > WS_CERTREQ_MAX_PROBLEMS)

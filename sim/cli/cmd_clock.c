@@ -5,7 +5,6 @@
  * Each change is logged as Windows logs a change of the system time (System channel,
  * Microsoft-Windows-Kernel-General, event 1) on every machine whose clock moved:
  * all of them when the lab's offset moves, the one machine when its skew does. */
-#include <ctype.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,55 +12,10 @@
 
 #include "lab/clock.h"
 #include "cli/cmd.h"
+#include "cli/opt.h"
 #include "lab/events.h"
 #include "lab/machine.h"
 
-
-/* The clock commands' arguments, parsed by hand: a negative duration ("-1h") is an
- * argument, not an option. */
-typedef struct clock_args {
-    const char *lab, *machine;
-    int json;
-    const char *pos[4];
-    int npos;
-} clock_args;
-
-static int parse_args(int argc, char **argv, int allow_machine, int allow_json, clock_args *a)
-{
-    memset(a, 0, sizeof *a);
-    int options = 1;
-    for (int i = 1; i < argc; i++) {
-        const char *s = argv[i], *value = NULL;
-        if (options && strcmp(s, "--") == 0) {
-            options = 0;
-            continue;
-        }
-        if (options && s[0] == '-' && s[1] && !isdigit((unsigned char)s[1]) && s[1] != '+') {
-            const char *eq = strchr(s, '=');
-            size_t n = eq ? (size_t)(eq - s) : strlen(s);
-            int is_machine = allow_machine && n == 9 && strncmp(s, "--machine", 9) == 0;
-            int is_lab = n == 5 && strncmp(s, "--lab", 5) == 0;
-            if (is_machine || is_lab) {
-                if (eq)
-                    value = eq + 1;
-                else if (i + 1 < argc)
-                    value = argv[++i];
-                if (!value || !*value)
-                    return ws_cmd_usage_error("option '%.*s' needs a value", (int)n, s);
-                *(is_machine ? &a->machine : &a->lab) = value;
-            } else if (allow_json && strcmp(s, "--json") == 0) {
-                a->json = 1;
-            } else {
-                return ws_cmd_usage_error("unknown option '%s'", s);
-            }
-            continue;
-        }
-        if (a->npos == 4)
-            return ws_cmd_usage_error("unexpected argument '%s'", s);
-        a->pos[a->npos++] = s;
-    }
-    return 0;
-}
 
 /* "+2h", "-90s", "0s": seconds as an operator writes them back. */
 static void format_duration(int64_t s, char *out, size_t n)
@@ -111,9 +65,9 @@ static int apply(const char *lab, const char *machine, int64_t seconds, int rela
         return rc;
     ws_machine m;
     ws_error e;
-    if (machine && ws_machine_get(st, machine, &m, &e) != 0) {
+    if (machine && (rc = ws_cmd_machine(st, machine, NULL, &m))) {
         ws_state_close(st);
-        return ws_cmd_usage_error("unknown machine '%s'", machine);
+        return rc;
     }
     names *all = calloc(1, sizeof *all);
     if (!all)
@@ -177,36 +131,36 @@ out:
 
 static int cmd_clock_advance(int argc, char **argv)
 {
-    clock_args a;
-    int rc = parse_args(argc, argv, 1, 0, &a);
+    const char *machine = NULL;
+    const ws_opt opts[] = {WS_OPT_STR("machine", &machine), WS_OPT_END};
+    ws_cli cli;
+    int rc = ws_opt_parse(argc, argv, opts, WS_OPT_NEGATIVE, 0, 1, &cli);
     if (rc)
         return rc;
-    if (a.npos == 0)
+    if (cli.argc == 0)
         return ws_cmd_usage_error("how far? (wapsim clock advance DURATION [--machine M], e.g. 2h or -90s)");
-    if (a.npos > 1)
-        return ws_cmd_usage_error("unexpected argument '%s'", a.pos[1]);
+    if (machine && !*machine)
+        return ws_cmd_usage_error("option '--machine' needs a value");
     int64_t seconds;
     ws_error e;
-    if (ws_duration_parse(a.pos[0], &seconds, &e) != 0)
+    if (ws_duration_parse(cli.argv[0], &seconds, &e) != 0)
         return ws_cmd_usage_error("%s", e.msg);
-    return apply(a.lab, a.machine, seconds, 1);
+    return apply(cli.lab, machine, seconds, 1);
 }
 
 static int cmd_clock_skew(int argc, char **argv)
 {
-    clock_args a;
-    int rc = parse_args(argc, argv, 0, 0, &a);
+    ws_cli cli;
+    int rc = ws_opt_parse(argc, argv, NULL, WS_OPT_NEGATIVE, 0, 2, &cli);
     if (rc)
         return rc;
-    if (a.npos < 2)
+    if (cli.argc < 2)
         return ws_cmd_usage_error("wapsim clock skew MACHINE DURATION (e.g. hv01 -5m; 0 to remove the skew)");
-    if (a.npos > 2)
-        return ws_cmd_usage_error("unexpected argument '%s'", a.pos[2]);
     int64_t seconds;
     ws_error e;
-    if (ws_duration_parse(a.pos[1], &seconds, &e) != 0)
+    if (ws_duration_parse(cli.argv[1], &seconds, &e) != 0)
         return ws_cmd_usage_error("%s", e.msg);
-    return apply(a.lab, a.pos[0], seconds, 0);
+    return apply(cli.lab, cli.argv[0], seconds, 0);
 }
 
 typedef struct show_ctx {
@@ -229,16 +183,31 @@ static int add_machine(const ws_machine *m, void *arg)
     return 0;
 }
 
+static void print_show(const cJSON *o)
+{
+    char d[32];
+    int64_t offset = (int64_t)cJSON_GetNumberValue(cJSON_GetObjectItem(o, "offset_seconds"));
+    format_duration(offset, d, sizeof d);
+    printf("Lab time  %s (wall clock %s, offset %s = %" PRId64 " s)\n",
+           cJSON_GetStringValue(cJSON_GetObjectItem(o, "lab_time")),
+           cJSON_GetStringValue(cJSON_GetObjectItem(o, "wall_time")), d, offset);
+    printf("%-8s %-12s %s\n", "MACHINE", "SKEW", "NOW");
+    cJSON *m;
+    cJSON_ArrayForEach(m, cJSON_GetObjectItem(o, "machines"))
+    {
+        char skew[32];
+        format_duration((int64_t)cJSON_GetNumberValue(cJSON_GetObjectItem(m, "skew_seconds")), skew, sizeof skew);
+        printf("%-8s %-12s %s\n", cJSON_GetStringValue(cJSON_GetObjectItem(m, "name")), skew,
+               cJSON_GetStringValue(cJSON_GetObjectItem(m, "now")));
+    }
+}
+
 static int cmd_clock_show(int argc, char **argv)
 {
-    clock_args a;
-    int rc = parse_args(argc, argv, 0, 1, &a);
-    if (rc)
-        return rc;
-    if (a.npos > 0)
-        return ws_cmd_usage_error("unexpected argument '%s'", a.pos[0]);
+    ws_cli cli;
     ws_state *st;
-    if ((rc = ws_cmd_open_lab(a.lab, &st)))
+    int rc = ws_cmd_parse_open(argc, argv, NULL, WS_OPT_JSON | WS_OPT_NEGATIVE, 0, 0, &cli, &st);
+    if (rc)
         return rc;
     ws_error e;
     show_ctx c = {.st = st, .rows = cJSON_CreateArray()};
@@ -250,32 +219,16 @@ static int cmd_clock_show(int argc, char **argv)
         return WS_EXIT_FAIL;
     }
     ws_state_close(st);
-    char t[32], w[32], d[32];
+    char t[32], w[32];
     ws_time_format(lab_now, t, sizeof t);
     ws_time_format(wall, w, sizeof w);
-    format_duration(offset, d, sizeof d);
-    if (a.json) {
-        cJSON *o = cJSON_CreateObject();
-        cJSON_AddStringToObject(o, "lab_time", t);
-        cJSON_AddNumberToObject(o, "lab_time_unix", (double)lab_now);
-        cJSON_AddNumberToObject(o, "offset_seconds", (double)offset);
-        cJSON_AddStringToObject(o, "wall_time", w);
-        cJSON_AddItemToObject(o, "machines", c.rows);
-        ws_cmd_print_json(o);
-        return 0;
-    }
-    printf("Lab time  %s (wall clock %s, offset %s = %" PRId64 " s)\n", t, w, d, offset);
-    printf("%-8s %-12s %s\n", "MACHINE", "SKEW", "NOW");
-    cJSON *m;
-    cJSON_ArrayForEach(m, c.rows)
-    {
-        char skew[32];
-        format_duration((int64_t)cJSON_GetNumberValue(cJSON_GetObjectItem(m, "skew_seconds")), skew, sizeof skew);
-        printf("%-8s %-12s %s\n", cJSON_GetStringValue(cJSON_GetObjectItem(m, "name")), skew,
-               cJSON_GetStringValue(cJSON_GetObjectItem(m, "now")));
-    }
-    cJSON_Delete(c.rows);
-    return 0;
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "lab_time", t);
+    cJSON_AddNumberToObject(o, "lab_time_unix", (double)lab_now);
+    cJSON_AddNumberToObject(o, "offset_seconds", (double)offset);
+    cJSON_AddStringToObject(o, "wall_time", w);
+    cJSON_AddItemToObject(o, "machines", c.rows);
+    return ws_cmd_output(cli.json, o, print_show);
 }
 
 const ws_cmd ws_cmds_clock[] = {

@@ -1,12 +1,12 @@
 /* wapsim diagnose: what is wrong with the lab's Console Connect deployment, and how
  * to repair it (diagnose.h does the checks). Exit 0 with no findings, 1 with any,
  * 2 for a bad value (an unknown VM, no lab). */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli/cmd.h"
+#include "cli/opt.h"
 #include "train/diagnose.h"
 #include "train/exercise.h"
 
@@ -88,29 +88,16 @@ static void print_text(const ws_diagnosis *d, const char *lab, const char *vm)
 
 static int cmd_diagnose(int argc, char **argv)
 {
-    static const struct option opts[] = {{"vm", required_argument, NULL, 'v'},
-                                         {"json", no_argument, NULL, 'j'},
-                                         {"lab", required_argument, NULL, 'l'},
-                                         {0, 0, 0, 0}};
-    const char *lab = NULL, *vm = NULL;
-    int json = 0, ch;
-    optind = 0;
-    opterr = 0;
-    while ((ch = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
-        switch (ch) {
-        case 'v': vm = optarg; break;
-        case 'j': json = 1; break;
-        case 'l': lab = optarg; break;
-        default: return ws_cmd_bad_option(ch, argv);
-        }
-    }
-    if (optind < argc)
-        return ws_cmd_usage_error("unexpected argument '%s'", argv[optind]);
+    const char *vm = NULL;
+    const ws_opt opts[] = {WS_OPT_STR("vm", &vm), WS_OPT_END};
+    ws_cli cli;
+    int rc = ws_opt_parse(argc, argv, opts, WS_OPT_JSON, 0, 0, &cli);
+    if (rc)
+        return rc;
     if (vm && !*vm)
         return ws_cmd_usage_error("option '--vm' needs a VM name");
     ws_state *st;
-    int rc = ws_cmd_open_lab(lab, &st);
-    if (rc)
+    if ((rc = ws_cmd_open_lab(cli.lab, &st)))
         return rc;
     ws_attempt att;
     if (ws_exercise_current(st, &att) == WS_ATTEMPT_ACTIVE && !att.allow_diagnose) {
@@ -125,7 +112,7 @@ static int cmd_diagnose(int argc, char **argv)
         ws_state_close(st);
         return ws_cmd_usage_error("%s", e.msg);
     }
-    if (json)
+    if (cli.json)
         ws_cmd_print_json(ws_diagnosis_json(&d));
     else
         print_text(&d, st->lab_dir, vm);

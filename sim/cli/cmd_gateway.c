@@ -7,13 +7,14 @@
  * new binding takes effect at the next restart. It reads its trusted issuers and the
  * portal's VMM reads the cloud's FQDN at each request. */
 #include <ctype.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "crypto/cert.h"
+#include "base/buf.h"
 #include "cli/cmd.h"
+#include "cli/opt.h"
 #include "lab/events.h"
 #include "lab/machine.h"
 #include "lab/settings.h"
@@ -22,21 +23,16 @@
 
 #define MAX_THUMBPRINTS 64
 
-typedef struct tp_list {
-    char tp[MAX_THUMBPRINTS][41];
-    int n;
-} tp_list;
-
-static int tp_index(const tp_list *l, const char *tp)
+static int tp_index(const ws_strv *l, const char *tp)
 {
     for (int i = 0; i < l->n; i++)
-        if (strcmp(l->tp[i], tp) == 0)
+        if (strcmp(l->v[i], tp) == 0)
             return i;
     return -1;
 }
 
-/* Adds a thumbprint an operator typed, or a usage error naming it. */
-static int tp_add(tp_list *l, const char *option, const char *text)
+/* Adds a thumbprint an operator typed, once, or a usage error naming it. */
+static int tp_add(ws_strv *l, const char *option, const char *text)
 {
     char tp[41];
     if (ws_thumbprint_normalize(text, tp) != 0)
@@ -45,104 +41,111 @@ static int tp_add(tp_list *l, const char *option, const char *text)
         return 0;
     if (l->n == MAX_THUMBPRINTS)
         return ws_cmd_usage_error("too many thumbprints in %s (at most %d)", option, MAX_THUMBPRINTS);
-    memcpy(l->tp[l->n++], tp, 41);
+    if (ws_strv_add(l, tp) != 0)
+        abort();
     return 0;
 }
 
-static void tp_join(const tp_list *l, char *out, size_t n)
+/* Each thumbprint of a repeated option, normalized. */
+static int tp_add_all(ws_strv *l, const char *option, const ws_strv *texts)
+{
+    int rc = 0;
+    for (int i = 0; i < texts->n && rc == 0; i++)
+        rc = tp_add(l, option, texts->v[i]);
+    return rc;
+}
+
+/* --trusted-issuers TP,...: the whole list ("" for none: the gateway then trusts no signer). */
+static int tp_parse_list(ws_strv *l, const char *text)
+{
+    int rc = 0;
+    char *copy = ws_strdup(text);
+    for (char *save = NULL, *tok = strtok_r(copy, ",", &save); tok && rc == 0; tok = strtok_r(NULL, ",", &save))
+        rc = tp_add(l, "--trusted-issuers", tok);
+    size_t n = strlen(text);
+    if (rc == 0 && n && (text[0] == ',' || text[n - 1] == ',' || strstr(text, ",,")))
+        rc = ws_cmd_usage_error("empty thumbprint in --trusted-issuers '%s'", text);
+    free(copy);
+    return rc;
+}
+
+static void tp_remove_at(ws_strv *l, int at)
+{
+    free(l->v[at]);
+    memmove(&l->v[at], &l->v[at + 1], (size_t)(l->n - at) * sizeof l->v[0]); /* with the NULL after */
+    l->n--;
+}
+
+static void tp_join(const ws_strv *l, char *out, size_t n)
 {
     size_t len = 0;
     out[0] = '\0';
     for (int i = 0; i < l->n && len + 42 < n; i++)
-        len += (size_t)snprintf(out + len, n - len, "%s%s", i ? "," : "", l->tp[i]);
+        len += (size_t)snprintf(out + len, n - len, "%s%s", i ? "," : "", l->v[i]);
 }
 
-static int same_list(const tp_list *a, const tp_list *b)
+static int same_list(const ws_strv *a, const ws_strv *b)
 {
     if (a->n != b->n)
         return 0;
     for (int i = 0; i < a->n; i++)
-        if (tp_index(b, a->tp[i]) < 0)
+        if (tp_index(b, a->v[i]) < 0)
             return 0;
     return 1;
 }
 
-static int load_trusted(ws_state *st, const char *machine, tp_list *l, ws_error *e)
+/* The list after --trusted-issuers (replace, NULL: keep cur), then the additions and
+ * removals; 0, or one line and exit 2 (the limit, or a removal that is not there). */
+static int next_list(const ws_strv *cur, const ws_strv *replace, const ws_strv *add, const ws_strv *del,
+                     const char *gw, ws_strv *next)
 {
-    l->n = 0;
-    sqlite3_stmt *s =
-        ws_state_prepare(st, "SELECT thumbprint FROM trusted_issuers WHERE machine = ? ORDER BY rowid", e);
-    if (!s)
-        return -1;
-    sqlite3_bind_text(s, 1, machine, -1, SQLITE_STATIC);
-    while (sqlite3_step(s) == SQLITE_ROW && l->n < MAX_THUMBPRINTS)
-        snprintf(l->tp[l->n++], 41, "%s", (const char *)sqlite3_column_text(s, 0));
-    sqlite3_finalize(s);
+    const ws_strv *base = replace ? replace : cur;
+    for (int i = 0; i < base->n; i++)
+        if (ws_strv_add(next, base->v[i]) != 0)
+            abort();
+    for (int i = 0; i < add->n; i++) {
+        if (tp_index(next, add->v[i]) >= 0)
+            continue;
+        if (next->n == MAX_THUMBPRINTS)
+            return ws_cmd_usage_error("too many trusted issuers (at most %d)", MAX_THUMBPRINTS);
+        if (ws_strv_add(next, add->v[i]) != 0)
+            abort();
+    }
+    for (int i = 0; i < del->n; i++) {
+        int at = tp_index(next, del->v[i]);
+        if (at < 0)
+            return ws_cmd_usage_error("--remove-trusted-issuer: thumbprint %s is not among %s's trusted issuers",
+                                      del->v[i], gw);
+        tp_remove_at(next, at);
+    }
     return 0;
 }
 
 static int cmd_gateway_set(int argc, char **argv)
 {
-    static const struct option opts[] = {{"ssl-cert", required_argument, NULL, 's'},
-                                         {"trusted-issuers", required_argument, NULL, 'T'},
-                                         {"add-trusted-issuer", required_argument, NULL, 'a'},
-                                         {"remove-trusted-issuer", required_argument, NULL, 'r'},
-                                         {"lab", required_argument, NULL, 'l'},
-                                         {0, 0, 0, 0}};
-    const char *lab = NULL, *ssl = NULL;
-    tp_list *replace = NULL, *add = calloc(1, sizeof *add), *del = calloc(1, sizeof *del),
-            *cur = calloc(1, sizeof *cur), *next = calloc(1, sizeof *next);
-    if (!add || !del || !cur || !next)
-        abort();
-    int ch, rc = 0;
-    optind = 0;
-    opterr = 0;
-    while (rc == 0 && (ch = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
-        switch (ch) {
-        case 's': ssl = optarg; break;
-        case 'T': {
-            if (!replace && !(replace = calloc(1, sizeof *replace)))
-                abort();
-            replace->n = 0;
-            /* An empty list is allowed: the gateway then trusts no signer. */
-            char *copy = ws_strdup(optarg);
-            for (char *save = NULL, *tok = strtok_r(copy, ",", &save); tok && rc == 0;
-                 tok = strtok_r(NULL, ",", &save))
-                rc = tp_add(replace, "--trusted-issuers", tok);
-            size_t n = strlen(optarg);
-            if (rc == 0 && n && (optarg[0] == ',' || optarg[n - 1] == ',' || strstr(optarg, ",,")))
-                rc = ws_cmd_usage_error("empty thumbprint in --trusted-issuers '%s'", optarg);
-            free(copy);
-            break;
-        }
-        case 'a': rc = tp_add(add, "--add-trusted-issuer", optarg); break;
-        case 'r': rc = tp_add(del, "--remove-trusted-issuer", optarg); break;
-        case 'l': lab = optarg; break;
-        default: rc = ws_cmd_bad_option(ch, argv); break;
-        }
-    }
+    const char *ssl = NULL, *replace_text = NULL;
+    ws_strv add_text = {0}, del_text = {0}, replace = {0}, add = {0}, del = {0}, cur = {0}, next = {0};
+    const ws_opt opts[] = {WS_OPT_STR("ssl-cert", &ssl), WS_OPT_STR("trusted-issuers", &replace_text),
+                           WS_OPT_LIST("add-trusted-issuer", &add_text),
+                           WS_OPT_LIST("remove-trusted-issuer", &del_text), WS_OPT_END};
+    ws_cli cli;
     ws_state *st = NULL;
     ws_machine gw;
     ws_error e;
     char old_ssl[128] = "", tp[41] = "", old_text[MAX_THUMBPRINTS * 41 + 1], new_text[MAX_THUMBPRINTS * 41 + 1];
-    if (rc)
+    int rc = ws_opt_parse(argc, argv, opts, 0, 0, 0, &cli);
+    if (rc || (replace_text && (rc = tp_parse_list(&replace, replace_text))) ||
+        (rc = tp_add_all(&add, "--add-trusted-issuer", &add_text)) ||
+        (rc = tp_add_all(&del, "--remove-trusted-issuer", &del_text)))
         goto out;
-    if (optind < argc) {
-        rc = ws_cmd_usage_error("unexpected argument '%s'", argv[optind]);
-        goto out;
-    }
-    if (!ssl && !replace && !add->n && !del->n) {
+    if (!ssl && !replace_text && !add.n && !del.n) {
         rc = ws_cmd_usage_error("nothing to set (give --ssl-cert, --trusted-issuers, --add-trusted-issuer or "
                                 "--remove-trusted-issuer)");
         goto out;
     }
-    if ((rc = ws_cmd_open_lab(lab, &st)))
+    if ((rc = ws_cmd_open_lab(cli.lab, &st)) || (rc = ws_cmd_role_machine(st, "gateway", &gw)))
         goto out;
     rc = WS_EXIT_USAGE;
-    if (ws_machine_by_role(st, "gateway", &gw, &e) != 0) {
-        ws_warn("%s", e.msg);
-        goto out;
-    }
     if (ssl) {
         int has_key = 0;
         if (ws_vault_thumbprint(st, ssl, tp) != 0) {
@@ -158,33 +161,16 @@ static int cmd_gateway_set(int argc, char **argv)
         if (ws_setting_get(st, gw.name, WS_SET_SSL_CERT, old_ssl, sizeof old_ssl) != 0)
             snprintf(old_ssl, sizeof old_ssl, "(none)");
     }
-    if (load_trusted(st, gw.name, cur, &e) != 0) {
+    if (ws_trusted_issuer_list(st, gw.name, &cur, &e) != 0) {
         ws_warn("%s", e.msg);
         rc = WS_EXIT_FAIL;
         goto out;
     }
-    *next = replace ? *replace : *cur;
-    for (int i = 0; i < add->n; i++) {
-        if (tp_index(next, add->tp[i]) >= 0)
-            continue;
-        if (next->n == MAX_THUMBPRINTS) {
-            ws_warn("too many trusted issuers (at most %d)", MAX_THUMBPRINTS);
-            goto out;
-        }
-        memcpy(next->tp[next->n++], add->tp[i], 41);
-    }
-    for (int i = 0; i < del->n; i++) {
-        int at = tp_index(next, del->tp[i]);
-        if (at < 0) {
-            ws_warn("--remove-trusted-issuer: thumbprint %s is not among %s's trusted issuers", del->tp[i], gw.name);
-            goto out;
-        }
-        memmove(next->tp[at], next->tp[at + 1], (size_t)(next->n - at - 1) * 41);
-        next->n--;
-    }
-    tp_join(cur, old_text, sizeof old_text);
-    tp_join(next, new_text, sizeof new_text);
-    int list_changes = (replace || add->n || del->n) && !same_list(cur, next);
+    if ((rc = next_list(&cur, replace_text ? &replace : NULL, &add, &del, gw.name, &next)))
+        goto out;
+    tp_join(&cur, old_text, sizeof old_text);
+    tp_join(&next, new_text, sizeof new_text);
+    int list_changes = (replace_text || add.n || del.n) && !same_list(&cur, &next);
 
     rc = WS_EXIT_FAIL;
     if (ws_state_begin(st, &e) != 0)
@@ -195,11 +181,8 @@ static int cmd_gateway_set(int argc, char **argv)
         ws_event_write(st, gw.name, WS_EV_GATEWAY_ADMIN_1010, ssl, tp, old_ssl);
     }
     if (list_changes) {
-        if (ws_state_exec(st, &e, "DELETE FROM trusted_issuers WHERE machine = ?", 1, gw.name) != 0)
+        if (ws_trusted_issuer_replace(st, gw.name, &next, &e) != 0)
             goto rollback;
-        for (int i = 0; i < next->n; i++)
-            if (ws_trusted_issuer_add(st, gw.name, next->tp[i], &e) != 0)
-                goto rollback;
         ws_event_write(st, gw.name, WS_EV_GATEWAY_ADMIN_1011, new_text, old_text);
     }
     if (ws_state_commit(st, &e) != 0)
@@ -208,7 +191,7 @@ static int cmd_gateway_set(int argc, char **argv)
         printf("%s: SSL certificate = %s (%s), was %s. It takes effect when the gateway restarts (wapsim service "
                "restart %s); until then the running service keeps the certificate it bound at start.\n",
                gw.name, ssl, tp, old_ssl, gw.name);
-    if (replace || add->n || del->n)
+    if (replace_text || add.n || del.n)
         printf("%s: FedAuthSettings.TrustedIssuerCertificates = {%s}%s%s%s.\n", gw.name, new_text,
                list_changes ? ", was {" : " (unchanged)", list_changes ? old_text : "", list_changes ? "}" : "");
     rc = 0;
@@ -220,11 +203,9 @@ fail:
 out:
     if (st)
         ws_state_close(st);
-    free(replace);
-    free(add);
-    free(del);
-    free(cur);
-    free(next);
+    ws_strv *lists[] = {&add_text, &del_text, &replace, &add, &del, &cur, &next};
+    for (size_t i = 0; i < sizeof lists / sizeof lists[0]; i++)
+        ws_strv_free(lists[i]);
     return rc;
 }
 
@@ -252,22 +233,12 @@ static int fqdn_ok(const char *s)
 
 static int cmd_cloud_set(int argc, char **argv)
 {
-    static const struct option opts[] = {{"rd-gateway-fqdn", required_argument, NULL, 'g'},
-                                         {"lab", required_argument, NULL, 'l'},
-                                         {0, 0, 0, 0}};
-    const char *lab = NULL, *fqdn = NULL;
-    int ch;
-    optind = 0;
-    opterr = 0;
-    while ((ch = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
-        switch (ch) {
-        case 'g': fqdn = optarg; break;
-        case 'l': lab = optarg; break;
-        default: return ws_cmd_bad_option(ch, argv);
-        }
-    }
-    if (optind < argc)
-        return ws_cmd_usage_error("unexpected argument '%s'", argv[optind]);
+    const char *fqdn = NULL;
+    const ws_opt opts[] = {WS_OPT_STR("rd-gateway-fqdn", &fqdn), WS_OPT_END};
+    ws_cli cli;
+    int rc = ws_opt_parse(argc, argv, opts, 0, 0, 0, &cli);
+    if (rc)
+        return rc;
     if (!fqdn)
         return ws_cmd_usage_error("nothing to set (give --rd-gateway-fqdn FQDN)");
     if (!fqdn_ok(fqdn))
@@ -275,16 +246,14 @@ static int cmd_cloud_set(int argc, char **argv)
                                   "digits, '-' and dots; no port)",
                                   fqdn);
     ws_state *st;
-    int rc = ws_cmd_open_lab(lab, &st);
-    if (rc)
+    if ((rc = ws_cmd_open_lab(cli.lab, &st)))
         return rc;
     ws_machine portal;
     ws_error e;
     char old[256];
-    if (ws_machine_by_role(st, "portal", &portal, &e) != 0) {
+    if ((rc = ws_cmd_role_machine(st, "portal", &portal))) {
         ws_state_close(st);
-        ws_warn("%s", e.msg);
-        return WS_EXIT_USAGE;
+        return rc;
     }
     if (ws_setting_get(st, WS_SCOPE_CLOUD, WS_SET_CLOUD_RD_GATEWAY_FQDN, old, sizeof old) != 0)
         snprintf(old, sizeof old, "(none)");

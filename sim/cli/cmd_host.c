@@ -1,53 +1,37 @@
 /* wapsim host set: a Hyper-V host's console settings, as an administrator changes
  * Msvm_TerminalServiceSettingData through WMI. The host reads them at each console
  * connection (host/rdp.c), so a change takes effect at the next connection. */
-#include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "cli/cmd.h"
+#include "cli/opt.h"
 #include "lab/events.h"
 #include "lab/machine.h"
 #include "lab/settings.h"
 
 static int cmd_host_set(int argc, char **argv)
 {
-    static const struct option opts[] = {{"rdstls-reply-version", required_argument, NULL, 'r'},
-                                         {"lab", required_argument, NULL, 'l'},
-                                         {0, 0, 0, 0}};
-    const char *lab = NULL, *version = NULL;
-    int ch;
-    optind = 0;
-    opterr = 0;
-    while ((ch = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
-        switch (ch) {
-        case 'r': version = optarg; break;
-        case 'l': lab = optarg; break;
-        default: return ws_cmd_bad_option(ch, argv);
-        }
-    }
-    if (optind >= argc)
-        return ws_cmd_usage_error("which host? (wapsim host set HOST --rdstls-reply-version 1|echo)");
-    if (optind + 1 < argc)
-        return ws_cmd_usage_error("unexpected argument '%s'", argv[optind + 1]);
-    const char *host = argv[optind];
+    const char *version = NULL;
+    const ws_opt opts[] = {WS_OPT_STR("rdstls-reply-version", &version), WS_OPT_END};
+    ws_cli cli;
+    int rc = ws_cmd_parse_arg(argc, argv, opts, 0,
+                              "which host? (wapsim host set HOST --rdstls-reply-version 1|echo)", &cli);
+    if (rc)
+        return rc;
+    const char *host = cli.argv[0];
     if (!version)
         return ws_cmd_usage_error("nothing to set on '%s' (--rdstls-reply-version 1|echo)", host);
     if (strcmp(version, "1") != 0 && strcmp(version, "echo") != 0)
         return ws_cmd_usage_error("bad --rdstls-reply-version '%s' (1 or echo)", version);
     ws_state *st;
-    int rc = ws_cmd_open_lab(lab, &st);
-    if (rc)
+    if ((rc = ws_cmd_open_lab(cli.lab, &st)))
         return rc;
     ws_machine m;
     ws_error e;
-    if (ws_machine_get(st, host, &m, &e) != 0) {
+    if ((rc = ws_cmd_machine(st, host, "host", &m))) {
         ws_state_close(st);
-        return ws_cmd_usage_error("unknown machine '%s'", host);
-    }
-    if (strcmp(m.role, "host") != 0) {
-        ws_state_close(st);
-        return ws_cmd_usage_error("'%s' is not a Hyper-V host (its role is %s)", host, m.role);
+        return rc;
     }
     char old[32] = "";
     if (ws_setting_get(st, m.name, WS_SET_RDSTLS_REPLY_VERSION, old, sizeof old) != 0)

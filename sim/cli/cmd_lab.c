@@ -1,36 +1,22 @@
 /* wapsim lab init | lab accounts: creating a lab and listing its accounts. */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli/cmd.h"
+#include "cli/opt.h"
 #include "lab/lab.h"
 
 static int lab_init(int argc, char **argv)
 {
-    static const struct option opts[] = {{"subnet", required_argument, NULL, 's'},
-                                         {"fresh-keys", no_argument, NULL, 'f'},
-                                         {"json", no_argument, NULL, 'j'},
-                                         {"lab", required_argument, NULL, 'l'},
-                                         {0, 0, 0, 0}};
     ws_lab_init_opts o = {0};
-    const char *lab_opt = NULL;
-    int json = 0, ch;
-    optind = 0;
-    opterr = 0;
-    while ((ch = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
-        switch (ch) {
-        case 's': o.subnet = optarg; break;
-        case 'f': o.fresh_keys = 1; break;
-        case 'j': json = 1; break;
-        case 'l': lab_opt = optarg; break;
-        default: return ws_cmd_bad_option(ch, argv);
-        }
-    }
-    if (optind < argc - 1)
-        return ws_cmd_usage_error("unexpected argument '%s'", argv[optind + 1]);
-    o.dir = optind < argc ? argv[optind] : ws_lab_dir(lab_opt ? lab_opt : ws_cli_lab);
+    const ws_opt opts[] = {WS_OPT_STR("subnet", &o.subnet), WS_OPT_FLAG("fresh-keys", &o.fresh_keys), WS_OPT_END};
+    ws_cli cli;
+    int rc = ws_opt_parse(argc, argv, opts, WS_OPT_JSON, 0, 1, &cli);
+    if (rc)
+        return rc;
+    int json = cli.json;
+    o.dir = cli.argc ? cli.argv[0] : ws_lab_dir(cli.lab ? cli.lab : ws_cli_lab);
     if (!json)
         fprintf(stderr, "lab init: creating %s ...\n", o.dir);
     ws_lab_init_result r;
@@ -67,25 +53,23 @@ static int lab_init(int argc, char **argv)
     return 0;
 }
 
+static void print_accounts(const cJSON *arr)
+{
+    printf("%-18s %-13s %s\n", "ACCOUNT", "ROLE", "PASSWORD");
+    cJSON *a;
+    cJSON_ArrayForEach(a, arr)
+    {
+        printf("%-18s %-13s %s\n", cJSON_GetStringValue(cJSON_GetObjectItem(a, "account")),
+               cJSON_GetStringValue(cJSON_GetObjectItem(a, "role")),
+               cJSON_GetStringValue(cJSON_GetObjectItem(a, "password")));
+    }
+}
+
 static int lab_accounts(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"json", no_argument, NULL, 'j'}, {"lab", required_argument, NULL, 'l'}, {0, 0, 0, 0}};
-    const char *lab_opt = NULL;
-    int json = 0, ch;
-    optind = 0;
-    opterr = 0;
-    while ((ch = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
-        switch (ch) {
-        case 'j': json = 1; break;
-        case 'l': lab_opt = optarg; break;
-        default: return ws_cmd_bad_option(ch, argv);
-        }
-    }
-    if (optind < argc)
-        return ws_cmd_usage_error("unexpected argument '%s'", argv[optind]);
+    ws_cli cli;
     ws_state *st;
-    int rc = ws_cmd_open_lab(lab_opt, &st);
+    int rc = ws_cmd_parse_open(argc, argv, NULL, WS_OPT_JSON, 0, 0, &cli, &st);
     if (rc)
         return rc;
     char path[4200];
@@ -105,20 +89,7 @@ static int lab_accounts(int argc, char **argv)
         ws_warn("%s is damaged", path);
         return WS_EXIT_USAGE;
     }
-    if (json) {
-        ws_cmd_print_json(arr);
-        return 0;
-    }
-    printf("%-18s %-13s %s\n", "ACCOUNT", "ROLE", "PASSWORD");
-    cJSON *a;
-    cJSON_ArrayForEach(a, arr)
-    {
-        printf("%-18s %-13s %s\n", cJSON_GetStringValue(cJSON_GetObjectItem(a, "account")),
-               cJSON_GetStringValue(cJSON_GetObjectItem(a, "role")),
-               cJSON_GetStringValue(cJSON_GetObjectItem(a, "password")));
-    }
-    cJSON_Delete(arr);
-    return 0;
+    return ws_cmd_output(cli.json, arr, print_accounts);
 }
 
 const ws_cmd ws_cmds_lab[] = {

@@ -1,12 +1,12 @@
 /* wapsim logs: the lab's event log, every machine's channels, as Event Viewer
  * shows them. */
-#include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "lab/clock.h"
 #include "cli/cmd.h"
+#include "cli/opt.h"
 #include "lab/eventlog.h"
 #include "lab/machine.h"
 
@@ -57,37 +57,20 @@ static int add_json(const ws_event_rec *r, void *arg)
 
 static int cmd_logs(int argc, char **argv)
 {
-    static const struct option opts[] = {{"machine", required_argument, NULL, 'm'},
-                                         {"channel", required_argument, NULL, 'c'},
-                                         {"since", required_argument, NULL, 's'},
-                                         {"json", no_argument, NULL, 'j'},
-                                         {"lab", required_argument, NULL, 'l'},
-                                         {0, 0, 0, 0}};
     ws_event_filter f = {0};
-    const char *lab = NULL, *since = NULL;
-    int json = 0, ch;
-    optind = 0;
-    opterr = 0;
-    while ((ch = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
-        switch (ch) {
-        case 'm': f.machine = optarg; break;
-        case 'c': f.channel = optarg; break;
-        case 's': since = optarg; break;
-        case 'j': json = 1; break;
-        case 'l': lab = optarg; break;
-        default: return ws_cmd_bad_option(ch, argv);
-        }
-    }
-    if (optind < argc)
-        return ws_cmd_usage_error("unexpected argument '%s'", argv[optind]);
+    const char *since = NULL;
+    const ws_opt opts[] = {WS_OPT_STR("machine", &f.machine), WS_OPT_STR("channel", &f.channel),
+                           WS_OPT_STR("since", &since), WS_OPT_END};
+    ws_cli cli;
     ws_state *st;
-    int rc = ws_cmd_open_lab(lab, &st);
+    int rc = ws_cmd_parse_open(argc, argv, opts, WS_OPT_JSON, 0, 0, &cli, &st);
     if (rc)
         return rc;
+    int json = cli.json;
     ws_error e;
-    if (f.machine && !ws_machine_exists(st, f.machine)) {
+    if (f.machine && (rc = ws_cmd_machine(st, f.machine, NULL, NULL))) {
         ws_state_close(st);
-        return ws_cmd_usage_error("unknown machine '%s'", f.machine);
+        return rc;
     }
     if (since) {
         /* A duration means "this long ago on the lab clock"; otherwise a time. */

@@ -2,7 +2,6 @@
  * and checking an .rdp file's signature as Remote Desktop Connection does.
  * (vmm fedauth, New-SCVMConnectFedAuth, is in cmd_vmm.c with the other VMM commands.) */
 #include <cjson/cJSON.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +10,7 @@
 #include "client/client.h"
 #include "lab/clock.h"
 #include "cli/cmd.h"
+#include "cli/opt.h"
 #include "svc/httpc.h"
 #include "lab/lab.h"
 #include "lab/machine.h"
@@ -33,35 +33,18 @@ static void print_failure_json(const ws_http_response *rs)
 
 static int cmd_rdp_file(int argc, char **argv)
 {
-    static const struct option opts[] = {{"tenant", required_argument, NULL, 't'},
-                                         {"vm", required_argument, NULL, 'v'},
-                                         {"out", required_argument, NULL, 'o'},
-                                         {"password", required_argument, NULL, 'p'},
-                                         {"json", no_argument, NULL, 'j'},
-                                         {"lab", required_argument, NULL, 'l'},
-                                         {0, 0, 0, 0}};
-    const char *lab = NULL, *tenant = NULL, *vm = NULL, *out = NULL, *password = NULL;
-    int json = 0, ch;
-    optind = 0;
-    opterr = 0;
-    while ((ch = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
-        switch (ch) {
-        case 't': tenant = optarg; break;
-        case 'v': vm = optarg; break;
-        case 'o': out = optarg; break;
-        case 'p': password = optarg; break;
-        case 'j': json = 1; break;
-        case 'l': lab = optarg; break;
-        default: return ws_cmd_bad_option(ch, argv);
-        }
-    }
-    if (optind < argc)
-        return ws_cmd_usage_error("unexpected argument '%s'", argv[optind]);
+    const char *tenant = NULL, *vm = NULL, *out = NULL, *password = NULL;
+    const ws_opt opts[] = {WS_OPT_STR("tenant", &tenant), WS_OPT_STR("vm", &vm), WS_OPT_STR("out", &out),
+                           WS_OPT_STR("password", &password), WS_OPT_END};
+    ws_cli cli;
+    int rc = ws_opt_parse(argc, argv, opts, WS_OPT_JSON, 0, 0, &cli);
+    if (rc)
+        return rc;
+    int json = cli.json;
     if (!tenant || !vm || !out)
         return ws_cmd_usage_error("rdp-file needs --tenant, --vm and --out");
     ws_state *st;
-    int rc = ws_cmd_open_lab(lab, &st);
-    if (rc)
+    if ((rc = ws_cmd_open_lab(cli.lab, &st)))
         return rc;
     char pw[128];
     if (!password) {
@@ -118,22 +101,14 @@ done:
 
 static int cmd_rdp_verify(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"json", no_argument, NULL, 'j'}, {"lab", required_argument, NULL, 'l'}, {0, 0, 0, 0}};
-    const char *lab = NULL;
-    int json = 0, ch;
-    optind = 0;
-    opterr = 0;
-    while ((ch = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
-        switch (ch) {
-        case 'j': json = 1; break;
-        case 'l': lab = optarg; break;
-        default: return ws_cmd_bad_option(ch, argv);
-        }
-    }
-    if (optind != argc - 1)
+    ws_cli cli;
+    int rc = ws_opt_parse(argc, argv, NULL, WS_OPT_JSON, 0, -1, &cli);
+    if (rc)
+        return rc;
+    if (cli.argc != 1)
         return ws_cmd_usage_error("which file? (wapsim rdp-verify FILE)");
-    const char *file = argv[optind];
+    int json = cli.json;
+    const char *file = cli.argv[0];
     unsigned char *data;
     size_t len;
     ws_error e;
@@ -142,14 +117,14 @@ static int cmd_rdp_verify(int argc, char **argv)
         return WS_EXIT_USAGE;
     }
     ws_rdp_file f;
-    int rc = ws_rdp_parse(data, len, &f, &e);
+    rc = ws_rdp_parse(data, len, &f, &e);
     free(data);
     if (rc != 0) {
         ws_warn("%s: %s", file, e.msg);
         return WS_EXIT_USAGE;
     }
     ws_state *st;
-    if ((rc = ws_cmd_open_lab(lab, &st))) {
+    if ((rc = ws_cmd_open_lab(cli.lab, &st))) {
         ws_rdp_free(&f);
         return rc;
     }

@@ -2,13 +2,13 @@
  * Start-Service on a machine's service. The running supervisor does the work
  * (supervisor.h): a service stopped here stays stopped until started again; one
  * restarted here rereads what it reads at start (the gateway its SSL certificate). */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "cli/cmd.h"
+#include "cli/opt.h"
 #include "lab/machine.h"
 #include "svc/supervisor.h"
 
@@ -59,42 +59,24 @@ static void print_result(const ws_service_result *r)
 
 static int run(ws_service_action action, int argc, char **argv)
 {
-    static const struct option opts[] = {{"lab", required_argument, NULL, 'l'},
-                                         {"json", no_argument, NULL, 'j'},
-                                         {"timeout", required_argument, NULL, 't'},
-                                         {0, 0, 0, 0}};
-    const char *lab = NULL;
-    int json = 0, timeout_s = 20, ch;
-    optind = 0;
-    opterr = 0;
-    while ((ch = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
-        switch (ch) {
-        case 'l': lab = optarg; break;
-        case 'j': json = 1; break;
-        case 't': {
-            char *end;
-            long v = strtol(optarg, &end, 10);
-            if (*end || v < 1 || v > 600)
-                return ws_cmd_usage_error("bad --timeout '%s' (seconds, 1..600)", optarg);
-            timeout_s = (int)v;
-            break;
-        }
-        default: return ws_cmd_bad_option(ch, argv);
-        }
-    }
+    int timeout_s = 20;
+    const ws_opt opts[] = {WS_OPT_INT("timeout", &timeout_s, 1, 600, "seconds"), WS_OPT_END};
+    ws_cli cli;
+    int rc = ws_opt_parse(argc, argv, opts, WS_OPT_JSON, 0, -1, &cli);
+    if (rc)
+        return rc;
     const char *verb = verbs[action];
-    if (optind >= argc)
+    if (cli.argc == 0)
         return ws_cmd_usage_error("which machine? (wapsim service %s MACHINE|all)", verb);
     int all = 0;
-    for (int i = optind; i < argc; i++)
-        if (strcmp(argv[i], "all") == 0)
+    for (int i = 0; i < cli.argc; i++)
+        if (strcmp(cli.argv[i], "all") == 0)
             all = 1;
-    if (all && argc - optind > 1)
+    if (all && cli.argc > 1)
         return ws_cmd_usage_error("'all' names every machine: give it alone");
 
     ws_state *st;
-    int rc = ws_cmd_open_lab(lab, &st);
-    if (rc)
+    if ((rc = ws_cmd_open_lab(cli.lab, &st)))
         return rc;
     /* The machines, checked before anything is done: in the lab's order for all. */
     int n = 0;
@@ -113,20 +95,17 @@ static int run(ws_service_action action, int argc, char **argv)
             snprintf(names[i], sizeof names[i], "%s", list[i].machine);
         free(list);
     } else {
-        names = calloc((size_t)(argc - optind), sizeof *names);
-        for (int i = optind; i < argc; i++) {
+        names = calloc((size_t)cli.argc, sizeof *names);
+        for (int i = 0; i < cli.argc; i++) {
             ws_machine m;
-            if (ws_machine_get(st, argv[i], &m, &e) != 0) {
+            const ws_role *r = NULL;
+            if ((rc = ws_cmd_machine(st, cli.argv[i], NULL, &m)) == 0 && (!(r = ws_role_find(m.role)) || !r->program))
+                rc = ws_cmd_usage_error("machine '%s' runs no service (role %s): nothing to %s", cli.argv[i],
+                                        m.role, verb);
+            if (rc) {
                 free(names);
                 ws_state_close(st);
-                return ws_cmd_usage_error("unknown machine '%s'", argv[i]);
-            }
-            const ws_role *r = ws_role_find(m.role);
-            if (!r || !r->program) {
-                free(names);
-                ws_state_close(st);
-                return ws_cmd_usage_error("machine '%s' runs no service (role %s): nothing to %s", argv[i], m.role,
-                                          verb);
+                return rc;
             }
             int dup = 0;
             for (int k = 0; k < n; k++)
@@ -186,7 +165,7 @@ static int run(ws_service_action action, int argc, char **argv)
     if (lock >= 0)
         close(lock);
 
-    if (json) {
+    if (cli.json) {
         cJSON *out = cJSON_CreateObject();
         cJSON_AddStringToObject(out, "action", verb);
         cJSON *arr = cJSON_AddArrayToObject(out, "machines");

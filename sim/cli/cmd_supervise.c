@@ -1,54 +1,21 @@
 /* wapsim up | down | status, and the hidden __supervise that `up` starts. */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli/cmd.h"
+#include "cli/opt.h"
 #include "lab/lab.h"
 #include "svc/supervisor.h"
 
-/* Options shared by up, down and status. */
-static int parse(int argc, char **argv, const char **lab, int *json, int *timeout_s)
-{
-    static const struct option opts[] = {{"lab", required_argument, NULL, 'l'},
-                                         {"json", no_argument, NULL, 'j'},
-                                         {"timeout", required_argument, NULL, 't'},
-                                         {0, 0, 0, 0}};
-    int ch;
-    optind = 0;
-    opterr = 0;
-    while ((ch = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
-        switch (ch) {
-        case 'l': *lab = optarg; break;
-        case 'j':
-            if (!json)
-                return ws_cmd_usage_error("%s has no --json", argv[0]);
-            *json = 1;
-            break;
-        case 't': {
-            char *end;
-            long v = strtol(optarg, &end, 10);
-            if (!timeout_s || *end || v < 1 || v > 600)
-                return ws_cmd_usage_error("bad --timeout '%s' (seconds, 1..600)", optarg);
-            *timeout_s = (int)v;
-            break;
-        }
-        default: return ws_cmd_bad_option(ch, argv);
-        }
-    }
-    if (optind < argc)
-        return ws_cmd_usage_error("unexpected argument '%s'", argv[optind]);
-    return 0;
-}
-
 static int cmd_up(int argc, char **argv)
 {
-    const char *lab = NULL;
     int timeout_s = 20;
-    int rc = parse(argc, argv, &lab, NULL, &timeout_s);
+    const ws_opt opts[] = {WS_OPT_INT("timeout", &timeout_s, 1, 600, "seconds"), WS_OPT_END};
+    ws_cli cli;
     ws_state *st;
-    if (rc || (rc = ws_cmd_open_lab(lab, &st)))
+    int rc = ws_cmd_parse_open(argc, argv, opts, 0, 0, 0, &cli, &st);
+    if (rc)
         return rc;
     ws_error e;
     rc = ws_lab_up(st, timeout_s * 1000, 0, &e);
@@ -62,10 +29,10 @@ static int cmd_up(int argc, char **argv)
 
 static int cmd_down(int argc, char **argv)
 {
-    const char *lab = NULL;
-    int rc = parse(argc, argv, &lab, NULL, NULL);
+    ws_cli cli;
     ws_state *st;
-    if (rc || (rc = ws_cmd_open_lab(lab, &st)))
+    int rc = ws_cmd_parse_open(argc, argv, NULL, 0, 0, 0, &cli, &st);
+    if (rc)
         return rc;
     int stopped = 0;
     ws_error e;
@@ -81,11 +48,10 @@ static int cmd_down(int argc, char **argv)
 
 static int cmd_status(int argc, char **argv)
 {
-    const char *lab = NULL;
-    int json = 0;
-    int rc = parse(argc, argv, &lab, &json, NULL);
+    ws_cli cli;
     ws_state *st;
-    if (rc || (rc = ws_cmd_open_lab(lab, &st)))
+    int rc = ws_cmd_parse_open(argc, argv, NULL, WS_OPT_JSON, 0, 0, &cli, &st);
+    if (rc)
         return rc;
     ws_proc_status *list = NULL;
     int n = 0;
@@ -96,7 +62,7 @@ static int cmd_status(int argc, char **argv)
         return WS_EXIT_FAIL;
     }
     pid_t sup = ws_supervisor_pid(st);
-    if (json) {
+    if (cli.json) {
         cJSON *out = cJSON_CreateObject();
         cJSON *machines = cJSON_AddArrayToObject(out, "machines");
         for (int i = 0; i < n; i++) {
@@ -137,11 +103,11 @@ static int cmd_status(int argc, char **argv)
 
 static int cmd_supervise(int argc, char **argv)
 {
-    const char *lab = NULL;
-    int rc = parse(argc, argv, &lab, NULL, NULL);
+    ws_cli cli;
+    int rc = ws_opt_parse(argc, argv, NULL, 0, 0, 0, &cli);
     if (rc)
         return rc;
-    return ws_supervisor_run(ws_lab_dir(lab ? lab : ws_cli_lab));
+    return ws_supervisor_run(ws_lab_dir(cli.lab ? cli.lab : ws_cli_lab));
 }
 
 const ws_cmd ws_cmds_run[] = {

@@ -8,7 +8,6 @@
  * thumbprint. Neither touches a host's Root store: a self-signed certificate must be
  * put there by the administrator (REFERENCE.md section 2). */
 #include <cjson/cJSON.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +15,7 @@
 
 #include "crypto/cert.h"
 #include "cli/cmd.h"
+#include "cli/opt.h"
 #include "lab/events.h"
 #include "svc/httpc.h"
 #include "lab/machine.h"
@@ -30,16 +30,18 @@
 
 static const char *const host_id_modes[] = {"FQDN", "IPv4", "IPv6", "HostName"};
 
-static int parse_int(const char *text, long min, long max, long *out)
+/* Logs a certificate just put in a machine's store, as wapsim cert import does. */
+static void log_installed(ws_state *st, const char *machine, const char *store, const char *name, int with_key)
 {
-    char *end;
-    if (!text || !*text || (*text != '-' && (*text < '0' || *text > '9')))
-        return -1;
-    long v = strtol(text, &end, 10);
-    if (*end || v < min || v > max)
-        return -1;
-    *out = v;
-    return 0;
+    X509 *c = NULL;
+    if (ws_vault_get(st, name, &c, NULL, NULL, NULL) != 0)
+        return;
+    char tp[41];
+    ws_cert_thumbprint(c, tp);
+    char *subject = ws_cert_subject(c);
+    X509_free(c);
+    ws_event_write(st, machine, WS_EV_CERT_1006, store, subject, tp, with_key ? "with its private key" : "public key only");
+    free(subject);
 }
 
 /* Install a certificate in a store unless it is there already (keeping a key that is
@@ -47,24 +49,22 @@ static int parse_int(const char *text, long min, long max, long *out)
 static int install(ws_state *st, const char *machine, const char *store, const char *name, int with_key,
                    int *installed, ws_error *e)
 {
-    int had_key = 0;
-    *installed = 0;
-    if (ws_store_contains(st, machine, store, name, &had_key) && (had_key || !with_key))
-        return 0;
-    X509 *c = NULL;
-    if (ws_vault_get(st, name, &c, NULL, NULL, e) != 0)
+    if (ws_store_install(st, machine, store, name, with_key, installed, e) != 0)
         return -1;
-    char tp[41];
-    ws_cert_thumbprint(c, tp);
-    char *subject = ws_cert_subject(c);
-    X509_free(c);
-    int rc = ws_store_add(st, machine, store, name, with_key, e);
-    if (rc == 0)
-        ws_event_write(st, machine, WS_EV_CERT_1006, store, subject, tp,
-                       with_key ? "with its private key" : "public key only");
-    free(subject);
-    *installed = rc == 0;
-    return rc;
+    if (*installed)
+        log_installed(st, machine, store, name, with_key);
+    return 0;
+}
+
+/* --host-id-mode: one of host_id_modes, in its canonical spelling. */
+static int take_host_id_mode(void *dest, const char *value)
+{
+    for (size_t i = 0; i < sizeof host_id_modes / sizeof host_id_modes[0]; i++)
+        if (ws_streq_ci(value, host_id_modes[i])) {
+            *(const char **)dest = host_id_modes[i];
+            return 0;
+        }
+    return ws_cmd_usage_error("bad --host-id-mode '%s' (FQDN, IPv4, IPv6 or HostName)", value);
 }
 
 /* A certificate Set-SCVMMServer accepts: in the vault, with its private key (VMM
@@ -95,13 +95,6 @@ typedef struct vmm_change {
 
 static int cmd_vmm_set(int argc, char **argv)
 {
-    static const struct option opts[] = {{"gateway-cert", required_argument, NULL, 'g'},
-                                         {"hyperv-cert", required_argument, NULL, 'h'},
-                                         {"host-id-mode", required_argument, NULL, 'm'},
-                                         {"ttl-minutes", required_argument, NULL, 't'},
-                                         {"default-port", required_argument, NULL, 'p'},
-                                         {"lab", required_argument, NULL, 'l'},
-                                         {0, 0, 0, 0}};
     vmm_change ch_[5] = {
         {"VMConnectGatewayCertificate", WS_SET_VMM_GATEWAY_CERT, NULL, ""},
         {"VMConnectHyperVCertificate", WS_SET_VMM_HYPERV_CERT, NULL, ""},
@@ -109,45 +102,26 @@ static int cmd_vmm_set(int argc, char **argv)
         {"VMConnectTimeToLiveInMinutes", WS_SET_VMM_TTL_MINUTES, NULL, ""},
         {"VMConnectDefaultPort", WS_SET_VMM_DEFAULT_PORT, NULL, ""},
     };
-    const char *lab = NULL;
+    int ttl_minutes = 0, default_port = 0;
+    const ws_opt opts[] = {WS_OPT_STR("gateway-cert", &ch_[0].value),
+                           WS_OPT_STR("hyperv-cert", &ch_[1].value),
+                           WS_OPT_CALL("host-id-mode", &ch_[2].value, take_host_id_mode),
+                           WS_OPT_INT("ttl-minutes", &ttl_minutes, 1, 60, "minutes"),
+                           WS_OPT_INT("default-port", &default_port, 1, 65535, "a TCP port"),
+                           WS_OPT_END};
+    ws_cli cli;
+    int rc = ws_opt_parse(argc, argv, opts, 0, 0, 0, &cli);
+    if (rc)
+        return rc;
     char ttl[16], port[16];
-    long v;
-    int ch;
-    optind = 0;
-    opterr = 0;
-    while ((ch = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
-        switch (ch) {
-        case 'g': ch_[0].value = optarg; break;
-        case 'h': ch_[1].value = optarg; break;
-        case 'm': {
-            size_t i;
-            for (i = 0; i < 4; i++)
-                if (ws_streq_ci(optarg, host_id_modes[i]))
-                    break;
-            if (i == 4)
-                return ws_cmd_usage_error("bad --host-id-mode '%s' (FQDN, IPv4, IPv6 or HostName)", optarg);
-            ch_[2].value = host_id_modes[i];
-            break;
-        }
-        case 't':
-            if (parse_int(optarg, 1, 60, &v) != 0)
-                return ws_cmd_usage_error("bad --ttl-minutes '%s' (1..60, as -VMConnectTimeToLiveInMinutes)",
-                                          optarg);
-            snprintf(ttl, sizeof ttl, "%ld", v);
-            ch_[3].value = ttl;
-            break;
-        case 'p':
-            if (parse_int(optarg, 1, 65535, &v) != 0)
-                return ws_cmd_usage_error("bad --default-port '%s' (1..65535)", optarg);
-            snprintf(port, sizeof port, "%ld", v);
-            ch_[4].value = port;
-            break;
-        case 'l': lab = optarg; break;
-        default: return ws_cmd_bad_option(ch, argv);
-        }
+    if (ttl_minutes) {
+        snprintf(ttl, sizeof ttl, "%d", ttl_minutes);
+        ch_[3].value = ttl;
     }
-    if (optind < argc)
-        return ws_cmd_usage_error("unexpected argument '%s'", argv[optind]);
+    if (default_port) {
+        snprintf(port, sizeof port, "%d", default_port);
+        ch_[4].value = port;
+    }
     int any = 0;
     for (int i = 0; i < 5; i++)
         any |= ch_[i].value != NULL;
@@ -155,16 +129,14 @@ static int cmd_vmm_set(int argc, char **argv)
         return ws_cmd_usage_error("nothing to set (give --gateway-cert, --hyperv-cert, --host-id-mode, "
                                   "--ttl-minutes or --default-port)");
     ws_state *st;
-    int rc = ws_cmd_open_lab(lab, &st);
-    if (rc)
+    if ((rc = ws_cmd_open_lab(cli.lab, &st)))
         return rc;
     ws_machine vmm;
     ws_error e;
     char tps[2][41] = {"", ""};
-    if (ws_machine_by_role(st, "vmm", &vmm, &e) != 0) {
+    if ((rc = ws_cmd_role_machine(st, "vmm", &vmm))) {
         ws_state_close(st);
-        ws_warn("%s", e.msg);
-        return WS_EXIT_USAGE;
+        return rc;
     }
     /* Everything is checked before anything changes. */
     if ((ch_[0].value && (rc = check_vmm_cert(st, "--gateway-cert", ch_[0].value, tps[0]))) ||
@@ -243,17 +215,13 @@ static int collect_host(const ws_machine *m, void *arg)
 /* The host's TrustedIssuerCertificateHashes, comma-separated. */
 static void trusted_list(ws_state *st, const char *machine, char *out, size_t n)
 {
+    ws_strv l = {0};
+    size_t len = 0;
     out[0] = '\0';
-    sqlite3_stmt *s = ws_state_prepare(
-        st, "SELECT group_concat(thumbprint, ',') FROM (SELECT thumbprint FROM trusted_issuers WHERE machine = ?"
-            " ORDER BY rowid)",
-        NULL);
-    if (!s)
-        return;
-    sqlite3_bind_text(s, 1, machine, -1, SQLITE_STATIC);
-    if (sqlite3_step(s) == SQLITE_ROW && sqlite3_column_text(s, 0))
-        snprintf(out, n, "%s", (const char *)sqlite3_column_text(s, 0));
-    sqlite3_finalize(s);
+    ws_trusted_issuer_list(st, machine, &l, NULL);
+    for (int i = 0; i < l.n && len < n; i++)
+        len += (size_t)snprintf(out + len, n - len, "%s%s", i ? "," : "", l.v[i]);
+    ws_strv_free(&l);
 }
 
 /* Read-SCVMHost for one host: reachable, then its store and trust list. 0 or exit 1. */
@@ -275,10 +243,10 @@ static int refresh_one(ws_state *st, const ws_machine *vmm, const ws_machine *ho
     int installed = 0;
     if (ws_state_begin(st, &e) != 0)
         goto fail;
-    if (install(st, host->name, "My", cert, 0, &installed, &e) != 0 ||
-        ws_state_exec(st, &e, "DELETE FROM trusted_issuers WHERE machine = ?", 1, host->name) != 0 ||
-        ws_trusted_issuer_add(st, host->name, tp, &e) != 0)
+    if (ws_trusted_issuer_refresh_host(st, host->name, cert, &installed, &e) != 0)
         goto rollback;
+    if (installed)
+        log_installed(st, host->name, "My", cert, 0);
     ws_event_write(st, host->name, WS_EV_HYPERV_14170_TRUSTED_ISSUERS, vmm->name, tp, old);
     ws_event_write(st, vmm->name, WS_EV_VMM_12021, host->name, cert, tp, installed ? "installed in" : "already in",
                    tp);
@@ -296,27 +264,17 @@ fail:
 
 static int cmd_vmm_refresh_host(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"all", no_argument, NULL, 'a'}, {"lab", required_argument, NULL, 'l'}, {0, 0, 0, 0}};
-    const char *lab = NULL;
-    int all = 0, ch;
-    optind = 0;
-    opterr = 0;
-    while ((ch = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
-        switch (ch) {
-        case 'a': all = 1; break;
-        case 'l': lab = optarg; break;
-        default: return ws_cmd_bad_option(ch, argv);
-        }
-    }
-    if (optind + 1 < argc)
-        return ws_cmd_usage_error("unexpected argument '%s'", argv[optind + 1]);
-    if (all == (optind < argc))
+    int all = 0;
+    const ws_opt opts[] = {WS_OPT_FLAG("all", &all), WS_OPT_END};
+    ws_cli cli;
+    int rc = ws_opt_parse(argc, argv, opts, 0, 0, 1, &cli);
+    if (rc)
+        return rc;
+    if (all == (cli.argc > 0))
         return ws_cmd_usage_error(all ? "give a HOST or --all, not both" : "which host? (wapsim vmm refresh-host "
                                                                            "HOST|--all)");
     ws_state *st;
-    int rc = ws_cmd_open_lab(lab, &st);
-    if (rc)
+    if ((rc = ws_cmd_open_lab(cli.lab, &st)))
         return rc;
     ws_error e;
     host_list *hosts = calloc(1, sizeof *hosts);
@@ -324,26 +282,17 @@ static int cmd_vmm_refresh_host(int argc, char **argv)
     char cert[128], tp[41];
     if (!hosts)
         abort();
-    rc = WS_EXIT_USAGE;
-    if (ws_machine_by_role(st, "vmm", &vmm, &e) != 0) {
-        ws_warn("%s", e.msg);
+    if ((rc = ws_cmd_role_machine(st, "vmm", &vmm)))
         goto out;
-    }
     if (all) {
         ws_machine_foreach(st, collect_host, hosts, &e);
         if (hosts->n == 0) {
-            ws_warn("the lab has no Hyper-V hosts");
+            rc = ws_cmd_usage_error("the lab has no Hyper-V hosts");
             goto out;
         }
     } else {
-        if (ws_machine_get(st, argv[optind], &hosts->m[0], &e) != 0) {
-            ws_warn("unknown machine '%s'", argv[optind]);
+        if ((rc = ws_cmd_machine(st, cli.argv[0], "host", &hosts->m[0])))
             goto out;
-        }
-        if (strcmp(hosts->m[0].role, "host") != 0) {
-            ws_warn("'%s' is not a Hyper-V host (its role is %s)", argv[optind], hosts->m[0].role);
-            goto out;
-        }
         hosts->n = 1;
     }
     rc = WS_EXIT_FAIL;
@@ -367,29 +316,17 @@ out:
 
 static int cmd_vmm_fedauth(int argc, char **argv)
 {
-    static const struct option opts[] = {{"vm", required_argument, NULL, 'v'},
-                                         {"json", no_argument, NULL, 'j'},
-                                         {"lab", required_argument, NULL, 'l'},
-                                         {0, 0, 0, 0}};
-    const char *lab = NULL, *vm = NULL;
-    int json = 0, ch;
-    optind = 0;
-    opterr = 0;
-    while ((ch = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
-        switch (ch) {
-        case 'v': vm = optarg; break;
-        case 'j': json = 1; break;
-        case 'l': lab = optarg; break;
-        default: return ws_cmd_bad_option(ch, argv);
-        }
-    }
-    if (optind < argc)
-        return ws_cmd_usage_error("unexpected argument '%s'", argv[optind]);
+    const char *vm = NULL;
+    const ws_opt opts[] = {WS_OPT_STR("vm", &vm), WS_OPT_END};
+    ws_cli cli;
+    int rc = ws_opt_parse(argc, argv, opts, WS_OPT_JSON, 0, 0, &cli);
+    if (rc)
+        return rc;
     if (!vm)
         return ws_cmd_usage_error("which VM? (wapsim vmm fedauth --vm NAME)");
+    int json = cli.json;
     ws_state *st;
-    int rc = ws_cmd_open_lab(lab, &st);
-    if (rc)
+    if ((rc = ws_cmd_open_lab(cli.lab, &st)))
         return rc;
     char id[64] = "";
     ws_vm found;
@@ -402,10 +339,9 @@ static int cmd_vmm_fedauth(int argc, char **argv)
     /* The cmdlet runs on the VMM server: the request leaves from its address. */
     ws_machine vmm;
     ws_error e;
-    if (ws_machine_by_role(st, "vmm", &vmm, &e) != 0) {
+    if ((rc = ws_cmd_role_machine(st, "vmm", &vmm))) {
         ws_state_close(st);
-        ws_warn("%s", e.msg);
-        return WS_EXIT_USAGE;
+        return rc;
     }
     char url[300], body[100];
     snprintf(url, sizeof url, "http://%s:%d/fedauth", vmm.address, vmm.port);

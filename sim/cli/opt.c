@@ -1,12 +1,14 @@
 /* opt: see opt.h. Built on getopt_long, with the option table made from opts. */
 #include "cli/opt.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/buf.h"
 #include "base/util.h"
 #include "cli/cmd.h"
 
@@ -42,28 +44,63 @@ static int take_value(const ws_opt *o, const char *value)
             *(int64_t *)o->dest = v;
         return 0;
     case WS_OPTK_CALL: return o->fn(o->dest, value);
+    case WS_OPTK_LIST:
+        if (ws_strv_add(o->dest, value) != 0)
+            abort();
+        return 0;
     case WS_OPTK_END: break;
     }
     return ws_cmd_usage_error("internal: option --%s has no kind", o->name);
 }
 
-int ws_opt_parse(int argc, char **argv, const ws_opt *opts, unsigned flags, int min_pos, int max_pos, ws_cli *cli)
+/* Whether "--name" (no '=') is an option that takes the next word as its value, as
+ * getopt_long matches it: the exact name, or the only option it abbreviates. */
+static int takes_value(const struct option *table, const char *arg)
 {
-    struct option table[MAX_OPTS + 3];
-    int n = 0;
-    memset(cli, 0, sizeof *cli);
-    for (; opts && opts[n].name; n++) {
-        if (n >= MAX_OPTS)
-            return ws_cmd_usage_error("internal: more than %d options", MAX_OPTS);
-        table[n] = (struct option){opts[n].name, opts[n].kind == WS_OPTK_FLAG ? no_argument : required_argument,
-                                   NULL, 256 + n};
+    const char *name = arg + 2;
+    size_t n = strlen(name);
+    const struct option *match = NULL;
+    int matches = 0;
+    for (const struct option *o = table; o->name; o++) {
+        if (strcmp(o->name, name) == 0)
+            return o->has_arg == required_argument;
+        if (n && strncmp(o->name, name, n) == 0) {
+            match = o;
+            matches++;
+        }
     }
-    int k = n;
-    table[k++] = (struct option){"lab", required_argument, NULL, 'l'};
-    if (flags & WS_OPT_JSON)
-        table[k++] = (struct option){"json", no_argument, NULL, 'j'};
-    table[k] = (struct option){NULL, 0, NULL, 0};
+    return matches == 1 && match->has_arg == required_argument;
+}
 
+/* WS_OPT_NEGATIVE: "-90s" or "-+1h" that is no option's value is an argument. getopt
+ * would read it as short options, so it is hidden from getopt as "90s" (the pointer
+ * moved past its '-') and put back afterwards. Returns how many were hidden. */
+static int hide_negatives(int argc, char **argv, const struct option *table, char **hidden)
+{
+    int n = 0;
+    for (int i = 1; i < argc; i++) {
+        const char *s = argv[i];
+        if (strcmp(s, "--") == 0)
+            break;
+        if (s[0] == '-' && s[1] == '-' && !strchr(s, '=') && takes_value(table, s))
+            i++;
+        else if (s[0] == '-' && (isdigit((unsigned char)s[1]) || s[1] == '+'))
+            hidden[n++] = argv[i]++;
+    }
+    return n;
+}
+
+static void unhide_negatives(ws_cli *cli, char **hidden, int n)
+{
+    for (int i = 0; i < cli->argc; i++)
+        for (int k = 0; k < n; k++)
+            if (cli->argv[i] == hidden[k] + 1)
+                cli->argv[i] = hidden[k];
+}
+
+/* The getopt_long loop; fills cli's --lab, --json and positional arguments. */
+static int parse_loop(int argc, char **argv, const ws_opt *opts, int n, const struct option *table, ws_cli *cli)
+{
     int ch;
     optind = 0;
     opterr = 0;
@@ -84,6 +121,40 @@ int ws_opt_parse(int argc, char **argv, const ws_opt *opts, unsigned flags, int 
     }
     cli->argc = argc - optind;
     cli->argv = argv + optind;
+    return 0;
+}
+
+int ws_opt_parse(int argc, char **argv, const ws_opt *opts, unsigned flags, int min_pos, int max_pos, ws_cli *cli)
+{
+    struct option table[MAX_OPTS + 3];
+    int n = 0;
+    memset(cli, 0, sizeof *cli);
+    for (; opts && opts[n].name; n++) {
+        if (n >= MAX_OPTS)
+            return ws_cmd_usage_error("internal: more than %d options", MAX_OPTS);
+        table[n] = (struct option){opts[n].name, opts[n].kind == WS_OPTK_FLAG ? no_argument : required_argument,
+                                   NULL, 256 + n};
+    }
+    int k = n;
+    table[k++] = (struct option){"lab", required_argument, NULL, 'l'};
+    if (flags & WS_OPT_JSON)
+        table[k++] = (struct option){"json", no_argument, NULL, 'j'};
+    table[k] = (struct option){NULL, 0, NULL, 0};
+
+    char **hidden = NULL;
+    int nhidden = 0;
+    if (flags & WS_OPT_NEGATIVE) {
+        if (!(hidden = calloc((size_t)argc + 1, sizeof *hidden)))
+            abort();
+        nhidden = hide_negatives(argc, argv, table, hidden);
+    }
+    int rc = parse_loop(argc, argv, opts, n, table, cli);
+    if (hidden) {
+        unhide_negatives(cli, hidden, nhidden);
+        free(hidden);
+    }
+    if (rc)
+        return rc;
     if (cli->argc > max_pos && max_pos >= 0)
         return ws_cmd_usage_error("unexpected argument '%s'", cli->argv[max_pos]);
     if (cli->argc < min_pos)

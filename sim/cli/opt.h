@@ -24,6 +24,7 @@ enum ws_opt_kind {
     WS_OPTK_INT,   /* *(int *)dest = the value, an integer in [min, max] */
     WS_OPTK_INT64, /* *(int64_t *)dest, likewise */
     WS_OPTK_CALL,  /* fn(dest, value): for lists and named choices */
+    WS_OPTK_LIST,  /* a repeatable option: each value appended to *(ws_strv *)dest (the caller frees it) */
 };
 
 typedef struct ws_opt {
@@ -41,6 +42,7 @@ typedef struct ws_opt {
 #define WS_OPT_INT(n, p, lo, hi, unit) {(n), WS_OPTK_INT, (p), (lo), (hi), (unit), NULL}
 #define WS_OPT_INT64(n, p, lo, hi, unit) {(n), WS_OPTK_INT64, (p), (lo), (hi), (unit), NULL}
 #define WS_OPT_CALL(n, p, f) {(n), WS_OPTK_CALL, (p), 0, 0, NULL, (f)}
+#define WS_OPT_LIST(n, p) {(n), WS_OPTK_LIST, (p), 0, 0, NULL, NULL}
 #define WS_OPT_END {NULL, WS_OPTK_END, NULL, 0, 0, NULL, NULL}
 
 /* What every command gets besides its own options. */
@@ -51,7 +53,8 @@ typedef struct ws_cli {
     char **argv;     /* points into the caller's argv; argv[argc] is NULL */
 } ws_cli;
 
-#define WS_OPT_JSON 0x1 /* the command takes --json */
+#define WS_OPT_JSON 0x1     /* the command takes --json */
+#define WS_OPT_NEGATIVE 0x2 /* "-90s", "-5", "-+1h" are arguments, not options (negative durations) */
 
 /* Parse argv (argv[0] is the command's name; argv is reordered, as GNU getopt
  * does) against opts, --lab and, with WS_OPT_JSON, --json. Between min_pos and

@@ -54,6 +54,64 @@ int ws_cmd_open_lab(const char *lab_option, ws_state **st)
     return 0;
 }
 
+int ws_cmd_parse_open(int argc, char **argv, const ws_opt *opts, unsigned flags, int min_pos, int max_pos,
+                      ws_cli *cli, ws_state **st)
+{
+    int rc = ws_opt_parse(argc, argv, opts, flags, min_pos, max_pos, cli);
+    return rc ? rc : ws_cmd_open_lab(cli->lab, st);
+}
+
+int ws_cmd_parse_arg(int argc, char **argv, const ws_opt *opts, unsigned flags, const char *missing, ws_cli *cli)
+{
+    int rc = ws_opt_parse(argc, argv, opts, flags, 0, 1, cli);
+    if (rc == 0 && cli->argc == 0)
+        rc = ws_cmd_usage_error("%s", missing);
+    return rc;
+}
+
+int ws_cmd_output(int json, cJSON *o, void (*text)(const cJSON *o))
+{
+    if (json) {
+        ws_cmd_print_json(o);
+        return 0;
+    }
+    text(o);
+    cJSON_Delete(o);
+    return 0;
+}
+
+/* How an error names a machine that should have had a role. */
+static const char *role_noun(const char *role)
+{
+    static const char *const nouns[][2] = {{"host", "a Hyper-V host"}, {"vmm", "the VMM server"},
+                                           {"gateway", "the RD Gateway"}, {"portal", "the portal"}};
+    for (size_t i = 0; i < sizeof nouns / sizeof nouns[0]; i++)
+        if (strcmp(role, nouns[i][0]) == 0)
+            return nouns[i][1];
+    return role;
+}
+
+int ws_cmd_machine(ws_state *st, const char *name, const char *role, ws_machine *m)
+{
+    ws_machine local;
+    ws_error e;
+    if (!m)
+        m = &local;
+    if (ws_machine_get(st, name, m, &e) != 0)
+        return ws_cmd_usage_error("unknown machine '%s'", name);
+    if (role && strcmp(m->role, role) != 0)
+        return ws_cmd_usage_error("'%s' is not %s (its role is %s)", name, role_noun(role), m->role);
+    return 0;
+}
+
+int ws_cmd_role_machine(ws_state *st, const char *role, ws_machine *m)
+{
+    ws_error e;
+    if (ws_machine_by_role(st, role, m, &e) != 0)
+        return ws_cmd_usage_error("%s", e.msg);
+    return 0;
+}
+
 void ws_cmd_print_json(cJSON *json)
 {
     char *text = cJSON_Print(json);

@@ -6,6 +6,7 @@
 #ifndef WAPSIM_SETTINGS_H
 #define WAPSIM_SETTINGS_H
 
+#include "base/buf.h"
 #include "lab/state.h"
 
 /* Keys, named after the parameters they model. */
@@ -27,5 +28,19 @@ int ws_setting_set(ws_state *st, const char *scope, const char *key, const char 
 int ws_trusted_issuer_add(ws_state *st, const char *machine, const char *thumbprint, ws_error *e);
 int ws_trusted_issuer_remove(ws_state *st, const char *machine, const char *thumbprint, ws_error *e);
 int ws_trusted_issuer_has(ws_state *st, const char *machine, const char *thumbprint);
+/* A machine's trusted issuer thumbprints in the order they were added, appended to
+ * out (the caller frees it with ws_strv_free). 0, or -1 with e set. */
+int ws_trusted_issuer_list(ws_state *st, const char *machine, ws_strv *out, ws_error *e);
+/* Makes a machine's list exactly the thumbprints in tps, in that order, as an
+ * administrator sets the gateway's FedAuthSettings.TrustedIssuerCertificates as a
+ * whole. Run it inside the caller's transaction, so a bad thumbprint changes nothing. */
+int ws_trusted_issuer_replace(ws_state *st, const char *machine, const ws_strv *tps, ws_error *e);
+/* Read-SCVMHost on one host (REFERENCE.md section 2): installs cert, the VMM server's
+ * VMConnectHyperVCertificate, in the host's LocalMachine\My with its public part only,
+ * unless it is there (*installed: 1 when it was put there now), and sets the host's
+ * TrustedIssuerCertificateHashes to exactly its thumbprint. The host's Root store is
+ * not touched: a self-signed certificate must be put there by the administrator.
+ * Run it inside the caller's transaction; it logs nothing. 0, or -1 with e set. */
+int ws_trusted_issuer_refresh_host(ws_state *st, const char *host, const char *cert, int *installed, ws_error *e);
 
 #endif

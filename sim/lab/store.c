@@ -56,6 +56,19 @@ int ws_store_add(ws_state *st, const char *machine, const char *store, const cha
     return rc;
 }
 
+int ws_store_install(ws_state *st, const char *machine, const char *store, const char *cert_name,
+                     int with_private_key, int *installed, ws_error *e)
+{
+    int had_key = 0;
+    *installed = 0;
+    if (ws_store_contains(st, machine, store, cert_name, &had_key) && (had_key || !with_private_key))
+        return 0;
+    if (ws_store_add(st, machine, store, cert_name, with_private_key, e) != 0)
+        return -1;
+    *installed = 1;
+    return 0;
+}
+
 int ws_store_remove(ws_state *st, const char *machine, const char *store, const char *cert_name, ws_error *e)
 {
     if (check_names(st, machine, store, e) != 0)

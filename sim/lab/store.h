@@ -16,6 +16,12 @@ const char *ws_store_name(const char *text);
 
 int ws_store_add(ws_state *st, const char *machine, const char *store, const char *cert_name,
                  int with_private_key, ws_error *e);
+/* Puts a certificate in a store unless it is there already as asked: a key already
+ * there is kept (with_private_key 0 never takes one away). *installed is 1 when the
+ * store changed, 0 when it was there. 0, or -1 with e set (not in the vault, no key
+ * to import, an unknown machine or store). */
+int ws_store_install(ws_state *st, const char *machine, const char *store, const char *cert_name,
+                     int with_private_key, int *installed, ws_error *e);
 /* WS_NOT_FOUND when the certificate is not in that store. */
 int ws_store_remove(ws_state *st, const char *machine, const char *store, const char *cert_name, ws_error *e);
 /* 1 when present (and *has_key set if not NULL), 0 when not. */

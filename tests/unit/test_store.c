@@ -708,6 +708,74 @@ static void test_trusted_issuer_bad_thumbprint(void **state)
     assert_false(ws_trusted_issuer_has(f->st, "hv02", "14590DC5C3AAF238FCFD7785B4B93F4071402C34"));
 }
 
+/* Installing keeps what is there: a key already in the store stays, and a second
+ * install changes nothing. */
+static void test_store_install(void **state)
+{
+    fixture *f = *state;
+    ws_error e = {""};
+    int installed = -1, has_key = -1;
+    assert_int_equal(ws_store_install(f->st, "hv01", "My", "vmm-console", 0, &installed, &e), 0);
+    assert_int_equal(installed, 1);
+    assert_int_equal(ws_store_install(f->st, "hv01", "My", "vmm-console", 0, &installed, &e), 0);
+    assert_int_equal(installed, 0);
+    /* With its key over a public copy: installed again, now with the key. */
+    assert_int_equal(ws_store_install(f->st, "hv01", "My", "vmm-console", 1, &installed, &e), 0);
+    assert_int_equal(installed, 1);
+    assert_int_equal(ws_store_contains(f->st, "hv01", "My", "vmm-console", &has_key), 1);
+    assert_int_equal(has_key, 1);
+    /* A public install never takes the key away. */
+    assert_int_equal(ws_store_install(f->st, "hv01", "My", "vmm-console", 0, &installed, &e), 0);
+    assert_int_equal(installed, 0);
+    assert_int_equal(ws_store_contains(f->st, "hv01", "My", "vmm-console", &has_key), 1);
+    assert_int_equal(has_key, 1);
+    e.msg[0] = '\0';
+    assert_int_not_equal(ws_store_install(f->st, "hv01", "My", "no-such-cert", 0, &installed, &e), 0);
+    assert_int_equal(installed, 0);
+    assert_contains(e.msg, "no-such-cert");
+}
+
+/* A machine's list comes back in the order it was set; replace sets it exactly;
+ * Read-SCVMHost leaves the host trusting its certificate alone, in its My store. */
+static void test_trusted_issuer_list_replace_refresh(void **state)
+{
+    fixture *f = *state;
+    ws_error e = {""};
+    ws_strv l = {0}, want = {0};
+    assert_int_equal(ws_trusted_issuer_list(f->st, "rdgw01", &l, &e), 0);
+    assert_int_equal(l.n, 0);
+    assert_int_equal(ws_strv_add(&want, thumbprints[VMM]), 0);
+    assert_int_equal(ws_strv_add(&want, thumbprints[ROOT]), 0);
+    assert_int_equal(ws_trusted_issuer_replace(f->st, "rdgw01", &want, &e), 0);
+    assert_int_equal(ws_trusted_issuer_list(f->st, "rdgw01", &l, &e), 0);
+    assert_int_equal(l.n, 2);
+    assert_string_equal(l.v[0], thumbprints[VMM]);
+    assert_string_equal(l.v[1], thumbprints[ROOT]);
+    ws_strv_free(&l);
+    ws_strv_free(&want);
+    assert_int_equal(ws_trusted_issuer_replace(f->st, "rdgw01", &want, &e), 0);
+    assert_int_equal(ws_trusted_issuer_list(f->st, "rdgw01", &l, &e), 0);
+    assert_int_equal(l.n, 0);
+
+    int installed = -1;
+    assert_int_equal(ws_trusted_issuer_add(f->st, "hv01", thumbprints[ROOT], &e), 0);
+    assert_int_equal(ws_trusted_issuer_refresh_host(f->st, "hv01", "vmm-console", &installed, &e), 0);
+    assert_int_equal(installed, 1);
+    assert_int_equal(ws_trusted_issuer_list(f->st, "hv01", &l, &e), 0);
+    assert_int_equal(l.n, 1);
+    assert_string_equal(l.v[0], thumbprints[VMM]);
+    ws_strv_free(&l);
+    int has_key = -1;
+    assert_int_equal(ws_store_contains(f->st, "hv01", "My", "vmm-console", &has_key), 1);
+    assert_int_equal(has_key, 0);
+    assert_int_equal(ws_store_contains(f->st, "hv01", "Root", "vmm-console", NULL), 0);
+    assert_int_equal(ws_trusted_issuer_refresh_host(f->st, "hv01", "vmm-console", &installed, &e), 0);
+    assert_int_equal(installed, 0);
+    e.msg[0] = '\0';
+    assert_int_equal(ws_trusted_issuer_refresh_host(f->st, "hv01", "no-such-cert", &installed, &e), -1);
+    assert_contains(e.msg, "no-such-cert");
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int main(void)
@@ -728,6 +796,8 @@ int main(void)
         T(test_machines),
         T(test_settings),
         T(test_trusted_issuer_bad_thumbprint),
+        T(test_store_install),
+        T(test_trusted_issuer_list_replace_refresh),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

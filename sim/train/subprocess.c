@@ -35,8 +35,10 @@ static int drain(int fd, ws_buf *b, int *truncated)
         ssize_t n = read(fd, chunk, sizeof chunk);
         if (n == 0)
             return 1;
+        if (n < 0 && errno == EINTR)
+            continue;
         if (n < 0)
-            return errno == EINTR ? 0 : errno == EAGAIN ? 0 : 1;
+            return errno == EAGAIN || errno == EWOULDBLOCK ? 0 : 1;
         for (ssize_t i = 0; i < n; i++)
             if (chunk[i] == '\0')
                 chunk[i] = ' ';

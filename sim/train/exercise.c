@@ -11,6 +11,10 @@
 #include <unistd.h>
 
 #include "lab/lab.h"
+#include "lab/vm.h"
+#include "train/runner.h"
+
+#define MARKER "exercise.active" /* in the lab: the attempt's nonce */
 
 void ws_exercise_catalogue_dir(const char *dir, char *out, size_t n)
 {
@@ -94,13 +98,8 @@ static int load_text(const char *path, const char *text, size_t len, ws_exercise
     if (prc != 0)
         return -1;
     if (!sc->ticket) {
-        if (need_ticket && errs) {
-            char **grown = realloc(errs->msgs, (size_t)(errs->n + 1) * sizeof *grown);
-            if (!grown)
-                abort();
-            errs->msgs = grown;
-            errs->msgs[errs->n++] = ws_printf("%s: not an exercise: it has no ticket line", path);
-        }
+        if (need_ticket && errs && ws_strv_addf(errs, "%s: not an exercise: it has no ticket line", path) != 0)
+            abort();
         ws_scenario_free(sc);
         return -1;
     }
@@ -120,13 +119,8 @@ static int load_file(const char *path, ws_exercise *out, ws_scn_errors *errs, in
     ws_error e;
     memset(out, 0, sizeof *out);
     if (ws_read_file(path, 1 << 20, &data, &len, &e) != 0) {
-        if (errs) {
-            char **grown = realloc(errs->msgs, (size_t)(errs->n + 1) * sizeof *grown);
-            if (!grown)
-                abort();
-            errs->msgs = grown;
-            errs->msgs[errs->n++] = ws_strdup(e.msg);
-        }
+        if (errs && ws_strv_add(errs, e.msg) != 0)
+            abort();
         return -1;
     }
     int rc = load_text(path, (const char *)data, len, out, errs, need_ticket);
@@ -157,8 +151,8 @@ int ws_exercise_catalogue(const char *dir, ws_exercise **out, int *n, ws_scn_err
 {
     char base[PATH_MAX];
     ws_exercise_catalogue_dir(dir, base, sizeof base);
-    *out = NULL;
-    *n = 0;
+    ws_buf all; /* ws_exercise entries */
+    ws_buf_init(&all, WS_BUF_MAX_REPORT);
     for (int pass = 0; pass < 2; pass++) {
         char d[PATH_MAX + 16];
         snprintf(d, sizeof d, "%s%s", base, pass ? "/exercises" : "");
@@ -169,18 +163,19 @@ int ws_exercise_catalogue(const char *dir, ws_exercise **out, int *n, ws_scn_err
         for (int j = 0; j < k; j++) {
             char *path = ws_printf("%s/%s", d, list[j]->d_name);
             ws_exercise x;
-            if (load_file(path, &x, errs, 0) == 0) {
-                ws_exercise *grown = realloc(*out, (size_t)(*n + 1) * sizeof *grown);
-                if (!grown)
-                    abort();
-                *out = grown;
-                (*out)[(*n)++] = x;
-            }
+            if (load_file(path, &x, errs, 0) == 0 && ws_buf_add(&all, &x, sizeof x) != 0)
+                abort();
             free(path);
             free(list[j]);
         }
         free(list);
     }
+    size_t len;
+    *out = (ws_exercise *)ws_buf_take(&all, &len);
+    ws_buf_free(&all);
+    if (!*out)
+        abort();
+    *n = (int)(len / sizeof **out);
     if (*n > 1)
         qsort(*out, (size_t)*n, sizeof **out, by_level);
     return 0;
@@ -272,11 +267,16 @@ int ws_exercise_score(int hints)
     return s;
 }
 
+static void marker_path(const char *lab_dir, char *out, size_t n)
+{
+    snprintf(out, n, "%s/" MARKER, lab_dir);
+}
+
 static void read_marker(const char *lab_dir, char *nonce, size_t n)
 {
     nonce[0] = '\0';
     char path[PATH_MAX + 32];
-    snprintf(path, sizeof path, "%s/exercise.active", lab_dir);
+    marker_path(lab_dir, path, sizeof path);
     FILE *f = fopen(path, "r");
     if (!f)
         return;
@@ -326,4 +326,212 @@ ws_attempt_status ws_exercise_current(ws_state *st, ws_attempt *a)
     }
     sqlite3_finalize(q);
     return rc;
+}
+
+/* ---- an attempt ---- */
+
+static unsigned long long next_rand(unsigned long long *s)
+{
+    *s = *s * 6364136223846793005ULL + 1442695040888963407ULL;
+    return *s >> 33;
+}
+
+int ws_exercise_pick(const char *dir, int level, const unsigned long long *seed, ws_exercise *out, ws_error *e)
+{
+    memset(out, 0, sizeof *out);
+    ws_exercise *c;
+    int n, k = 0;
+    ws_exercise_catalogue(dir, &c, &n, NULL);
+    int *pick = calloc((size_t)(n ? n : 1), sizeof *pick);
+    if (!pick)
+        abort();
+    for (int i = 0; i < n; i++)
+        if (!level || c[i].level == level)
+            pick[k++] = i;
+    if (k == 0) {
+        free(pick);
+        ws_exercise_catalogue_free(c, n);
+        return ws_seterr(e, "no exercise at level %d in the catalogue", level);
+    }
+    unsigned long long s;
+    if (seed)
+        s = *seed;
+    else if (ws_random(&s, sizeof s) != 0)
+        s = (unsigned long long)getpid();
+    int chosen = pick[next_rand(&s) % (unsigned long long)k];
+    *out = c[chosen];
+    memset(&c[chosen], 0, sizeof c[chosen]);
+    free(pick);
+    ws_exercise_catalogue_free(c, n);
+    return 0;
+}
+
+int ws_exercise_break(ws_state *st, const ws_exercise *x, ws_error *e)
+{
+    ws_scn_run r;
+    ws_scn_run_init(&r, x->sc, st, NULL, WS_RUNNER_TIMEOUT_S, NULL);
+    int end = ws_exercise_break_end(x->sc), rc = 0;
+    for (int i = 0; i < end && rc == 0; i++) {
+        const ws_scn_line *l = &x->sc->lines[i];
+        if (l->kind != WS_SCN_STEP || ws_scn_run_line(&r, l) == 0)
+            continue;
+        if (r.fail_exit >= 0)
+            rc = ws_seterr(e, "line %d: exit %d", l->lineno, r.fail_exit);
+        else
+            rc = ws_seterr(e, "line %d: %s", l->lineno, r.fail_what ? r.fail_what : "failed");
+    }
+    ws_scn_run_clear(&r);
+    return rc;
+}
+
+int ws_exercise_begin(ws_state *st, const ws_exercise *x, int allow_diagnose, ws_error *e)
+{
+    char inst[64], nonce[33];
+    unsigned char r[16];
+    if (ws_random(r, sizeof r) != 0)
+        return ws_seterr(e, "cannot read random bytes");
+    ws_hex_upper(r, sizeof r, nonce);
+    char started[32], level[8], allow[4];
+    snprintf(started, sizeof started, "%lld", (long long)(ws_wall_ms() / 1000));
+    snprintf(level, sizeof level, "%d", x->level);
+    snprintf(allow, sizeof allow, "%d", allow_diagnose);
+    if (ws_exercise_lab_instance(st, inst, sizeof inst, e) != 0 ||
+        ws_state_exec(st, e,
+                      "INSERT INTO exercises(scenario_hash, level, started_at, state, allow_diagnose, lab_instance, "
+                      "nonce) VALUES(?, ?, ?, 'active', ?, ?, ?)",
+                      6, x->hash, level, started, allow, inst, nonce) != 0)
+        return -1;
+    char path[PATH_MAX + 32];
+    marker_path(st->lab_dir, path, sizeof path);
+    char *line = ws_printf("%s\n", nonce);
+    int rc = ws_write_file(path, line, strlen(line), 0644, e);
+    free(line);
+    return rc;
+}
+
+void ws_exercise_void(ws_state *st, const ws_attempt *a)
+{
+    ws_error e;
+    if (a->id) {
+        char now[32];
+        snprintf(now, sizeof now, "%lld", (long long)(ws_wall_ms() / 1000));
+        ws_state_exec(st, &e, "UPDATE exercises SET state = 'void', ended_at = ?, score = 0 WHERE nonce = ?", 2, now,
+                      a->nonce);
+    }
+    char path[PATH_MAX + 32];
+    marker_path(st->lab_dir, path, sizeof path);
+    unlink(path);
+}
+
+void ws_exercise_end(ws_state *st, const ws_attempt *a, const char *state, int score)
+{
+    ws_error e;
+    char now[32], sc[16], id[32];
+    snprintf(now, sizeof now, "%lld", (long long)(ws_wall_ms() / 1000));
+    snprintf(sc, sizeof sc, "%d", score);
+    snprintf(id, sizeof id, "%lld", (long long)a->id);
+    ws_state_exec(st, &e, "UPDATE exercises SET state = ?, ended_at = ?, score = ? WHERE id = ?", 4, state, now, sc,
+                  id);
+    char path[PATH_MAX + 32];
+    marker_path(st->lab_dir, path, sizeof path);
+    unlink(path);
+}
+
+int ws_exercise_take_hint(ws_state *st, const ws_attempt *a)
+{
+    ws_error e;
+    char id[32];
+    snprintf(id, sizeof id, "%lld", (long long)a->id);
+    ws_state_exec(st, &e, "UPDATE exercises SET hints = hints + 1 WHERE id = ?", 1, id);
+    return a->hints + 1;
+}
+
+const char *ws_exercise_hint_area(const char *id)
+{
+    if (strstr(id, "fqdn"))
+        return "the RD Gateway FQDN the cloud hands out, against the gateway's certificate names";
+    if (strstr(id, "issuer"))
+        return "which certificate thumbprints the gateway trusts";
+    if (strstr(id, "gateway-cert") || strstr(id, "gateway-tls"))
+        return "the certificate the gateway serves";
+    if (strstr(id, "host"))
+        return "the certificate stores and trust on that host";
+    if (strstr(id, "vmm-cert"))
+        return "the certificate VMM signs console tokens with";
+    if (strstr(id, "clock"))
+        return "the machine's clock";
+    return "that machine's service and configuration";
+}
+
+static const char *column_text(sqlite3_stmt *q, int col)
+{
+    const unsigned char *t = sqlite3_column_text(q, col);
+    return t ? (const char *)t : "";
+}
+
+int ws_exercise_history(ws_state *st, ws_attempt **out, int *n, ws_error *e)
+{
+    *out = NULL;
+    *n = 0;
+    sqlite3_stmt *q = ws_state_prepare(st,
+                                       "SELECT id, scenario_hash, level, started_at, ended_at, hints, state, score "
+                                       "FROM exercises ORDER BY id",
+                                       e);
+    if (!q)
+        return -1;
+    ws_buf rows; /* ws_attempt entries */
+    ws_buf_init(&rows, WS_BUF_MAX_REPORT);
+    while (sqlite3_step(q) == SQLITE_ROW) {
+        ws_attempt a;
+        memset(&a, 0, sizeof a);
+        a.id = sqlite3_column_int64(q, 0);
+        snprintf(a.hash, sizeof a.hash, "%s", column_text(q, 1));
+        a.level = sqlite3_column_int(q, 2);
+        a.started_at = sqlite3_column_int64(q, 3);
+        a.has_ended = sqlite3_column_type(q, 4) != SQLITE_NULL;
+        a.ended_at = sqlite3_column_int64(q, 4);
+        a.hints = sqlite3_column_int(q, 5);
+        snprintf(a.state, sizeof a.state, "%s", column_text(q, 6));
+        a.has_score = sqlite3_column_type(q, 7) != SQLITE_NULL;
+        a.score = sqlite3_column_int(q, 7);
+        if (ws_buf_add(&rows, &a, sizeof a) != 0)
+            abort();
+    }
+    sqlite3_finalize(q);
+    size_t len;
+    *out = (ws_attempt *)ws_buf_take(&rows, &len);
+    ws_buf_free(&rows);
+    if (!*out)
+        abort();
+    *n = (int)(len / sizeof **out);
+    return 0;
+}
+
+int ws_exercise_connect_all(ws_state *st, ws_exercise_vm **out, int *n)
+{
+    ws_error e;
+    *out = NULL;
+    *n = 0;
+    ws_vm *vms;
+    size_t count;
+    if (ws_vm_list(st, NULL, &vms, &count, &e) != 0)
+        return -1;
+    *out = calloc(count ? count : 1, sizeof **out);
+    if (!*out)
+        abort();
+    for (size_t i = 0; i < count; i++) {
+        ws_exercise_vm *v = &(*out)[(*n)++];
+        snprintf(v->vm, sizeof v->vm, "%s", vms[i].name);
+        snprintf(v->tenant, sizeof v->tenant, "%s", vms[i].tenant);
+    }
+    free(vms);
+    for (int i = 0; i < *n; i++) {
+        ws_connect_opts co;
+        memset(&co, 0, sizeof co);
+        co.tenant = (*out)[i].tenant;
+        co.vm = (*out)[i].vm;
+        co.direct_fd = -1;
+        ws_connect(st, &co, &(*out)[i].r);
+    }
+    return 0;
 }

@@ -20,8 +20,9 @@
 
 #include <stdint.h>
 
-#include "train/scenario.h"
+#include "client/client.h"
 #include "lab/state.h"
+#include "train/scenario.h"
 
 #define WS_EXERCISE_HINTS 3
 
@@ -56,6 +57,7 @@ typedef struct ws_attempt {
     char hash[65];
     int level;
     int64_t started_at, ended_at; /* wall seconds; ended_at 0 while active */
+    int has_ended;                /* ended_at was recorded */
     int hints;
     char state[16]; /* active, solved, given-up, void */
     int score, has_score;
@@ -69,6 +71,37 @@ typedef enum ws_attempt_status {
     WS_ATTEMPT_ACTIVE = 1, /* *a is the attempt */
     WS_ATTEMPT_VOID = 2,   /* one was started, but the lab is not the one it broke */
 } ws_attempt_status;
+
+/* Picks one exercise of the catalogue at level (0: any level): the seed's choice, or a
+ * random one when seed is NULL. 0 and *out (the caller's, freed with
+ * ws_exercise_clear), or -1 with e. */
+int ws_exercise_pick(const char *dir, int level, const unsigned long long *seed, ws_exercise *out, ws_error *e);
+/* Runs the exercise's break against the running lab, each step a `wapsim` subprocess
+ * (runner.h, with its timeout). 0, or -1 with e naming the line ("line 4: exit 2"). */
+int ws_exercise_break(ws_state *st, const ws_exercise *x, ws_error *e);
+/* Records a new attempt at x (its row and <lab>/exercise.active); 0, or -1 with e. */
+int ws_exercise_begin(ws_state *st, const ws_exercise *x, int allow_diagnose, ws_error *e);
+/* Marks a void attempt so (when it has a row) and removes the marker. */
+void ws_exercise_void(ws_state *st, const ws_attempt *a);
+/* Ends the attempt: state "solved" or "given-up", its score; removes the marker. */
+void ws_exercise_end(ws_state *st, const ws_attempt *a, const char *state, int score);
+/* Spends the attempt's next hint; returns its number (a->hints + 1). */
+int ws_exercise_take_hint(ws_state *st, const ws_attempt *a);
+/* What a hint names for a finding id: the part of the deployment to look at. */
+const char *ws_exercise_hint_area(const char *finding_id);
+/* Every attempt the lab's table holds, oldest first; *out is the caller's (free).
+ * 0, or -1 with e. */
+int ws_exercise_history(ws_state *st, ws_attempt **out, int *n, ws_error *e);
+
+/* One VM's console, as its tenant's client reached it. */
+typedef struct ws_exercise_vm {
+    char vm[64], tenant[64];
+    ws_connect_result r;
+} ws_exercise_vm;
+
+/* The connect flow for every VM of the lab, by name; *out is the caller's (free).
+ * 0, or -1 when the lab's VMs cannot be read. */
+int ws_exercise_connect_all(ws_state *st, ws_exercise_vm **out, int *n);
 
 /* The attempt in progress in this lab, per <lab>/exercise.active and the table. */
 ws_attempt_status ws_exercise_current(ws_state *st, ws_attempt *a);

@@ -1,26 +1,5 @@
-/* scenario: see scenario.h. The format, precisely, is ws_scenario_format_help below
- * (`wapsim scenario format` prints it; README shows a full example). In short:
- *
- *   # comment lines; blank lines are ignored; one case per file
- *   title TEXT | mistake ID | tags T1,T2 | doc TEXT | ticket TEXT (indented lines continue
- *   doc and ticket)
- *   step ARGS...          `wapsim --lab <lab> ARGS...` must exit 0
- *   step! ARGS...         ... must exit non-zero
- *   connect tenant=T vm=V [client=V] [password=P] [legacy-gateway=1] | connect admin=1 vm=V
- *   expect WHAT OP VALUE  OP is = != ~ (contains) !~ (does not contain)
- *     WHAT: connect.ok connect.stage connect.code connect.message portal.status
- *           portal.content-type portal.body | event M ID [OP TEXT] | no event M ID |
- *           trace M [OP TEXT] | diagnose = ID[,ID...]|none | diagnose != ... |
- *           diagnose ~ ID | diagnose !~ ID
- *     event M ID        : at least one event ID on M since the last connect
- *     event M ID = / ~  : at least one of them equals / contains TEXT
- *     event M ID != / !~: none of them equals / contains TEXT (true when there are none)
- *     no event M ID     : none at all
- *     diagnose          : the finding ids of `wapsim diagnose --json` against the lab now
- *   ${thumbprint:CERT} ${fqdn:MACHINE} ${address:MACHINE} ${vmid:VM}: lab facts,
- *   expanded when the line runs.
- *
- * Errors are "file:line: message"; the parser reports every error of a file. */
+/* scenario: see scenario.h. The format's one reference is ws_scenario_format_help
+ * below, every key, target, operator and fact; README shows a whole example. */
 #include "train/scenario.h"
 
 #include <ctype.h>
@@ -172,22 +151,16 @@ static void add_error(ws_scn_errors *errs, const char *path, int line, const cha
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    char **grown = realloc(errs->msgs, (size_t)(errs->n + 1) * sizeof *grown);
-    if (!grown)
+    int rc = line > 0    ? ws_strv_addf(errs, "%s:%d: %s", path, line, msg)
+             : line == 0 ? ws_strv_addf(errs, "%s: %s", path, msg)
+                         : ws_strv_add(errs, msg); /* already names the file */
+    if (rc != 0)
         abort();
-    errs->msgs = grown;
-    errs->msgs[errs->n++] = line > 0    ? ws_printf("%s:%d: %s", path, line, msg)
-                            : line == 0 ? ws_printf("%s: %s", path, msg)
-                                        : ws_strdup(msg); /* already names the file */
 }
 
 void ws_scn_errors_free(ws_scn_errors *errs)
 {
-    for (int i = 0; i < errs->n; i++)
-        free(errs->msgs[i]);
-    free(errs->msgs);
-    errs->msgs = NULL;
-    errs->n = 0;
+    ws_strv_free(errs);
 }
 
 /* Levenshtein distance of short words, for "did you mean". */
@@ -246,8 +219,8 @@ int ws_scn_split(const char *in, int *argc, char ***argv, ws_error *e)
 {
     *argc = 0;
     *argv = NULL;
-    size_t cap = strlen(in) + 1;
-    char *word = malloc(cap);
+    ws_strv words = {0};
+    char *word = malloc(strlen(in) + 1); /* no word is longer than the line */
     if (!word)
         abort();
     const char *p = in;
@@ -262,9 +235,7 @@ int ws_scn_split(const char *in, int *argc, char ***argv, ws_error *e)
                 const char *end = strchr(p + 1, '\'');
                 if (!end) {
                     free(word);
-                    ws_scn_free_argv(*argc, *argv);
-                    *argc = 0;
-                    *argv = NULL;
+                    ws_strv_free(&words);
                     return ws_seterr(e, "unterminated ' quote");
                 }
                 memcpy(word + n, p + 1, (size_t)(end - p - 1));
@@ -279,9 +250,7 @@ int ws_scn_split(const char *in, int *argc, char ***argv, ws_error *e)
                 }
                 if (!*p) {
                     free(word);
-                    ws_scn_free_argv(*argc, *argv);
-                    *argc = 0;
-                    *argv = NULL;
+                    ws_strv_free(&words);
                     return ws_seterr(e, "unterminated \" quote");
                 }
                 p++;
@@ -290,14 +259,12 @@ int ws_scn_split(const char *in, int *argc, char ***argv, ws_error *e)
             }
         }
         word[n] = '\0';
-        char **grown = realloc(*argv, (size_t)(*argc + 2) * sizeof *grown);
-        if (!grown)
+        if (ws_strv_add(&words, word) != 0)
             abort();
-        *argv = grown;
-        (*argv)[(*argc)++] = ws_strdup(word);
-        (*argv)[*argc] = NULL;
     }
     free(word);
+    *argc = words.n;
+    *argv = words.v;
     return 0;
 }
 
@@ -306,24 +273,10 @@ int ws_scn_split(const char *in, int *argc, char ***argv, ws_error *e)
 static const char *const fact_kinds[] = {"thumbprint", "fqdn", "address", "vmid"};
 #define N_FACT_KINDS ((int)(sizeof fact_kinds / sizeof fact_kinds[0]))
 
-/* Walks the ${kind:name} references of in; for each calls fn (when not NULL) to
- * append its value. Literal text is appended to out (when not NULL). */
-static int walk_facts(const char *in, char **out, size_t *len, size_t *cap, ws_state *st, ws_error *e);
-
-static void append(char **out, size_t *len, size_t *cap, const char *s, size_t n)
+/* Appends to out when there is one (checking facts without a lab has none). */
+static int append(ws_buf *out, const char *s, size_t n)
 {
-    if (!out)
-        return;
-    if (*len + n + 1 > *cap) {
-        *cap = (*len + n + 1) * 2;
-        char *grown = realloc(*out, *cap);
-        if (!grown)
-            abort();
-        *out = grown;
-    }
-    memcpy(*out + *len, s, n);
-    *len += n;
-    (*out)[*len] = '\0';
+    return out ? ws_buf_add(out, s, n) : 0;
 }
 
 static int fact_value(ws_state *st, const char *kind, const char *name, char *val, size_t n, ws_error *e)
@@ -359,16 +312,20 @@ static int fact_value(ws_state *st, const char *kind, const char *name, char *va
     return 0;
 }
 
-static int walk_facts(const char *in, char **out, size_t *len, size_t *cap, ws_state *st, ws_error *e)
+/* Walks the ${kind:name} references of in. With a lab (st), appends the text with
+ * each fact's value to out; without, only checks the references. */
+static int walk_facts(const char *in, ws_buf *out, ws_state *st, ws_error *e)
 {
     const char *p = in;
     while (*p) {
         const char *dollar = strstr(p, "${");
         if (!dollar) {
-            append(out, len, cap, p, strlen(p));
+            if (append(out, p, strlen(p)) != 0)
+                return ws_seterr(e, "the expanded text is too long");
             break;
         }
-        append(out, len, cap, p, (size_t)(dollar - p));
+        if (append(out, p, (size_t)(dollar - p)) != 0)
+            return ws_seterr(e, "the expanded text is too long");
         const char *end = strchr(dollar + 2, '}');
         if (!end)
             return ws_seterr(e, "unterminated '${' (facts are written ${kind:name})");
@@ -397,7 +354,8 @@ static int walk_facts(const char *in, char **out, size_t *len, size_t *cap, ws_s
             char val[512];
             if (fact_value(st, ref, colon + 1, val, sizeof val, e) != 0)
                 return -1;
-            append(out, len, cap, val, strlen(val));
+            if (append(out, val, strlen(val)) != 0)
+                return ws_seterr(e, "the expanded text is too long");
         }
         p = end + 1;
     }
@@ -406,22 +364,19 @@ static int walk_facts(const char *in, char **out, size_t *len, size_t *cap, ws_s
 
 int ws_scn_check_facts(const char *in, ws_error *e)
 {
-    return walk_facts(in, NULL, NULL, NULL, NULL, e);
+    return walk_facts(in, NULL, NULL, e);
 }
 
 int ws_scn_expand(ws_state *st, const char *in, char **out, ws_error *e)
 {
-    size_t len = 0, cap = strlen(in) + 1;
-    *out = malloc(cap);
-    if (!*out)
+    ws_buf b;
+    ws_buf_init(&b, WS_BUF_MAX_TEXT_FILE);
+    *out = NULL;
+    int rc = walk_facts(in, &b, st, e);
+    if (rc == 0 && !(*out = ws_buf_take(&b, NULL)))
         abort();
-    (*out)[0] = '\0';
-    if (walk_facts(in, out, &len, &cap, st, e) != 0) {
-        free(*out);
-        *out = NULL;
-        return -1;
-    }
-    return 0;
+    ws_buf_free(&b);
+    return rc;
 }
 
 /* ---- lines ---- */
@@ -463,7 +418,14 @@ typedef struct parser {
     ws_scn_errors *errs;
     int nerr_before;
     int lineno;
-    int first_connect; /* line of the first connect, 0 before */
+    int first_connect;  /* line of the first connect, 0 before */
+    int header_line[4]; /* where title, mistake, tags, doc were given, 0 before */
+    int ticket_line;
+    int in_doc;         /* indented lines continue docs[cont] */
+    int doc_blank;      /* a blank line came since the last continuation */
+    int cont;           /* 0: doc, 1: ticket */
+    ws_buf docs[2];     /* doc and ticket, as continuation lines extend them */
+    ws_buf lines;       /* ws_scn_line entries */
 } parser;
 
 #define ERR(P, ...) add_error((P)->errs, (P)->path, (P)->lineno, __VA_ARGS__)
@@ -840,9 +802,7 @@ void ws_scenario_free(ws_scenario *s)
     free(s->mistake);
     free(s->doc);
     free(s->ticket);
-    for (int i = 0; i < s->ntags; i++)
-        free(s->tags[i]);
-    free(s->tags);
+    ws_strv_free(&s->tags);
     for (int i = 0; i < s->nlines; i++)
         free_line(&s->lines[i]);
     free(s->lines);
@@ -851,8 +811,8 @@ void ws_scenario_free(ws_scenario *s)
 
 int ws_scenario_has_tag(const ws_scenario *s, const char *tag)
 {
-    for (int i = 0; i < s->ntags; i++)
-        if (strcmp(s->tags[i], tag) == 0)
+    for (int i = 0; i < s->tags.n; i++)
+        if (strcmp(s->tags.v[i], tag) == 0)
             return 1;
     return 0;
 }
@@ -867,6 +827,133 @@ static char *name_of(const char *path)
     return strndup(base, n);
 }
 
+/* title, mistake, tags, doc (k 0..3) and ticket (k 8). */
+static void parse_header(parser *p, ws_scenario *sc, int k, const char *key, char *rest)
+{
+    if (k == 8) { /* ticket: the customer's report; indented lines continue it */
+        if (p->ticket_line) {
+            ERR(p, "'ticket' given twice (first on line %d)", p->ticket_line);
+        } else if (!*rest) {
+            ERR(p, "ticket needs a text");
+        } else {
+            p->ticket_line = p->lineno;
+            ws_buf_adds(&p->docs[1], rest);
+            p->cont = 1;
+            p->in_doc = 1;
+            p->doc_blank = 0;
+        }
+        return;
+    }
+    if (p->header_line[k]) {
+        ERR(p, "'%s' given twice (first on line %d)", key, p->header_line[k]);
+        return;
+    }
+    p->header_line[k] = p->lineno;
+    switch (k) {
+    case 0: /* title */
+        if (!*rest)
+            ERR(p, "title needs a text");
+        else
+            sc->title = ws_strdup(rest);
+        break;
+    case 1: /* mistake */
+        if (!is_word(rest))
+            ERR(p, "mistake needs one word, an id such as m3a, not '%s'", rest);
+        else
+            sc->mistake = ws_strdup(rest);
+        break;
+    case 2: { /* tags */
+        char *save = NULL;
+        if (!*rest)
+            ERR(p, "tags needs at least one tag");
+        for (char *t = strtok_r(rest, ", \t", &save); t; t = strtok_r(NULL, ", \t", &save)) {
+            if (!is_word(t)) {
+                ERR(p, "bad tag '%s' (letters, digits, '-', '_' and '.')", t);
+                continue;
+            }
+            if (ws_strv_add(&sc->tags, t) != 0)
+                abort();
+        }
+        break;
+    }
+    default: /* doc */
+        ws_buf_adds(&p->docs[0], rest);
+        p->cont = 0;
+        p->in_doc = 1;
+        p->doc_blank = 0;
+        break;
+    }
+}
+
+/* step, step! (k 4, 5), connect (6), expect (7): one more line to run. */
+static void parse_action(parser *p, int k, const char *key, const char *rest)
+{
+    ws_scn_line l;
+    memset(&l, 0, sizeof l);
+    l.lineno = p->lineno;
+    int rc;
+    if (k == 4 || k == 5) {
+        l.kind = WS_SCN_STEP;
+        l.u.step.expect_failure = k == 5;
+        rc = parse_step(p, rest, &l.u.step);
+    } else if (k == 6) {
+        l.kind = WS_SCN_CONNECT;
+        rc = parse_connect(p, rest, &l.u.connect);
+    } else {
+        l.kind = WS_SCN_EXPECT;
+        rc = parse_expect(p, rest, &l.u.expect);
+    }
+    l.text = ws_printf("%s%s%s", key, *rest ? " " : "", rest);
+    if (rc != 0)
+        free_line(&l);
+    else if (ws_buf_add(&p->lines, &l, sizeof l) != 0)
+        abort();
+}
+
+/* One line of the file (trimmed in place); blank lines and comments do nothing. */
+static void parse_line(parser *p, ws_scenario *sc, char *raw)
+{
+    int indented = raw[0] == ' ' || raw[0] == '\t';
+    char *line = trim(raw);
+    if (!*line) {
+        if (p->in_doc)
+            p->doc_blank = 1;
+        return;
+    }
+    if (line[0] == '#')
+        return;
+    if (p->in_doc && indented) {
+        /* A doc or ticket continuation line. */
+        ws_buf *d = &p->docs[p->cont];
+        ws_buf_addf(d, "%s%s", ws_buf_len(d) == 0 ? "" : p->doc_blank ? "\n\n" : "\n", line);
+        p->doc_blank = 0;
+        return;
+    }
+    p->in_doc = 0;
+    char *rest = line;
+    while (*rest && *rest != ' ' && *rest != '\t')
+        rest++;
+    if (*rest)
+        *rest++ = '\0';
+    while (*rest == ' ' || *rest == '\t')
+        rest++;
+    const char *key = line;
+    int k = -1;
+    for (int i = 0; i < N_KEYS; i++)
+        if (strcmp(key, keys[i]) == 0)
+            k = i;
+    if (k < 0) {
+        char hint[256];
+        ERR(p, "unknown key '%s' %s", key,
+            suggest(key, keys, N_KEYS, "the keys are title, mistake, tags, doc, ticket, step, step!, connect, expect",
+                    hint, sizeof hint));
+    } else if (k < 4 || k == 8) {
+        parse_header(p, sc, k, key, rest);
+    } else {
+        parse_action(p, k, key, rest);
+    }
+}
+
 int ws_scenario_parse(const char *path, const char *text, ws_scenario **out, ws_scn_errors *errs)
 {
     *out = NULL;
@@ -877,11 +964,9 @@ int ws_scenario_parse(const char *path, const char *text, ws_scenario **out, ws_
     sc->name = name_of(path);
     parser P = {.path = path, .errs = errs, .nerr_before = errs->n};
     parser *p = &P;
-    int header_line[4] = {0}; /* title, mistake, tags, doc */
-    int ticket_line = 0;
-    int in_doc = 0, doc_blank = 0;
-    char **cont = &sc->doc; /* what continuation lines extend: doc or ticket */
-    size_t doc_len = 0;
+    ws_buf_init(&p->docs[0], WS_BUF_MAX_TEXT_FILE);
+    ws_buf_init(&p->docs[1], WS_BUF_MAX_TEXT_FILE);
+    ws_buf_init(&p->lines, WS_BUF_MAX_TEXT_FILE);
     const char *cur = text;
     if (strncmp(cur, "\xEF\xBB\xBF", 3) == 0) /* a UTF-8 byte order mark */
         cur += 3;
@@ -893,144 +978,20 @@ int ws_scenario_parse(const char *path, const char *text, ws_scenario **out, ws_
             abort();
         cur = nl ? nl + 1 : cur + n;
         p->lineno++;
-        int indented = raw[0] == ' ' || raw[0] == '\t';
-        char *line = trim(raw);
-        if (!*line) {
-            if (in_doc)
-                doc_blank = 1;
-            free(raw);
-            continue;
-        }
-        if (line[0] == '#') {
-            free(raw);
-            continue;
-        }
-        if (in_doc && indented) {
-            /* A doc continuation line. */
-            const char *sep = doc_len == 0 ? "" : doc_blank ? "\n\n" : "\n";
-            size_t add = strlen(sep) + strlen(line);
-            char *grown = realloc(*cont, doc_len + add + 1);
-            if (!grown)
-                abort();
-            *cont = grown;
-            snprintf(*cont + doc_len, add + 1, "%s%s", sep, line);
-            doc_len += add;
-            doc_blank = 0;
-            free(raw);
-            continue;
-        }
-        in_doc = 0;
-        char *rest = line;
-        while (*rest && *rest != ' ' && *rest != '\t')
-            rest++;
-        if (*rest)
-            *rest++ = '\0';
-        while (*rest == ' ' || *rest == '\t')
-            rest++;
-        const char *key = line;
-        int k = -1;
-        for (int i = 0; i < N_KEYS; i++)
-            if (strcmp(key, keys[i]) == 0)
-                k = i;
-        if (k < 0) {
-            char hint[256];
-            ERR(p, "unknown key '%s' %s", key,
-                suggest(key, keys, N_KEYS, "the keys are title, mistake, tags, doc, ticket, step, step!, connect, expect", hint,
-                        sizeof hint));
-            free(raw);
-            continue;
-        }
-        if (k == 8) { /* ticket: the customer's report; indented lines continue it */
-            if (ticket_line)
-                ERR(p, "'ticket' given twice (first on line %d)", ticket_line);
-            else if (!*rest)
-                ERR(p, "ticket needs a text");
-            else {
-                ticket_line = p->lineno;
-                sc->ticket = ws_strdup(rest);
-                doc_len = strlen(rest);
-                cont = &sc->ticket;
-                in_doc = 1;
-                doc_blank = 0;
-            }
-            free(raw);
-            continue;
-        }
-        if (k < 4) {
-            if (header_line[k]) {
-                ERR(p, "'%s' given twice (first on line %d)", key, header_line[k]);
-                free(raw);
-                continue;
-            }
-            header_line[k] = p->lineno;
-        }
-        switch (k) {
-        case 0: /* title */
-            if (!*rest)
-                ERR(p, "title needs a text");
-            else
-                sc->title = ws_strdup(rest);
-            break;
-        case 1: /* mistake */
-            if (!is_word(rest))
-                ERR(p, "mistake needs one word, an id such as m3a, not '%s'", rest);
-            else
-                sc->mistake = ws_strdup(rest);
-            break;
-        case 2: { /* tags */
-            char *save = NULL;
-            if (!*rest)
-                ERR(p, "tags needs at least one tag");
-            for (char *t = strtok_r(rest, ", \t", &save); t; t = strtok_r(NULL, ", \t", &save)) {
-                if (!is_word(t)) {
-                    ERR(p, "bad tag '%s' (letters, digits, '-', '_' and '.')", t);
-                    continue;
-                }
-                char **grown = realloc(sc->tags, (size_t)(sc->ntags + 1) * sizeof *grown);
-                if (!grown)
-                    abort();
-                sc->tags = grown;
-                sc->tags[sc->ntags++] = ws_strdup(t);
-            }
-            break;
-        }
-        case 3: /* doc */
-            sc->doc = ws_strdup(rest);
-            doc_len = strlen(rest);
-            cont = &sc->doc;
-            in_doc = 1;
-            doc_blank = 0;
-            break;
-        default: {
-            ws_scn_line l;
-            memset(&l, 0, sizeof l);
-            l.lineno = p->lineno;
-            int rc;
-            if (k == 4 || k == 5) {
-                l.kind = WS_SCN_STEP;
-                l.u.step.expect_failure = k == 5;
-                rc = parse_step(p, rest, &l.u.step);
-            } else if (k == 6) {
-                l.kind = WS_SCN_CONNECT;
-                rc = parse_connect(p, rest, &l.u.connect);
-            } else {
-                l.kind = WS_SCN_EXPECT;
-                rc = parse_expect(p, rest, &l.u.expect);
-            }
-            l.text = ws_printf("%s%s%s", key, *rest ? " " : "", rest);
-            if (rc != 0) {
-                free_line(&l);
-                break;
-            }
-            ws_scn_line *grown = realloc(sc->lines, (size_t)(sc->nlines + 1) * sizeof *grown);
-            if (!grown)
-                abort();
-            sc->lines = grown;
-            sc->lines[sc->nlines++] = l;
-        }
-        }
+        parse_line(p, sc, raw);
         free(raw);
     }
+    if (p->header_line[3] && !(sc->doc = ws_buf_take(&p->docs[0], NULL)))
+        abort();
+    if (p->ticket_line && !(sc->ticket = ws_buf_take(&p->docs[1], NULL)))
+        abort();
+    size_t len;
+    if (!(sc->lines = (ws_scn_line *)ws_buf_take(&p->lines, &len)))
+        abort();
+    sc->nlines = (int)(len / sizeof *sc->lines);
+    ws_buf_free(&p->docs[0]);
+    ws_buf_free(&p->docs[1]);
+    ws_buf_free(&p->lines);
     if (errs->n == P.nerr_before && sc->nlines == 0)
         add_error(errs, path, 0, "no step, connect or expect line: nothing to run");
     if (errs->n != P.nerr_before) {

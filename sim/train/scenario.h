@@ -1,11 +1,13 @@
-/* scenario: the scenario file format (scenarios/NAME.scn), parsed into one struct per
- * line kind; `wapsim scenario run` (cmd_scenario.c) replays it in a lab of its own.
- * The format is described in scenario.c's header comment and by `wapsim scenario
- * format`. Every error is one line, "file:line: message". Parsing never touches a lab;
- * ${...} facts are expanded at run time, against the scenario's lab. */
+/* scenario: the parser of scenario files (scenarios/NAME.scn), one struct per line
+ * kind; runner.h replays a parsed scenario in a lab. The format is documented in one
+ * place, ws_scenario_format_help in scenario.c (`wapsim scenario format` prints it).
+ * Every error is one line, "file:line: message". Parsing never touches a lab; ${...}
+ * facts are expanded at run time, against the scenario's lab. A ws_scenario is the
+ * caller's, freed with ws_scenario_free; ws_scn_errors with ws_scn_errors_free. */
 #ifndef WAPSIM_SCENARIO_H
 #define WAPSIM_SCENARIO_H
 
+#include "base/buf.h"
 #include "lab/state.h"
 
 typedef enum ws_scn_kind { WS_SCN_STEP, WS_SCN_CONNECT, WS_SCN_EXPECT } ws_scn_kind;
@@ -73,17 +75,13 @@ typedef struct ws_scenario {
     char *mistake; /* NULL when not given */
     char *doc;     /* NULL when not given; continuation lines joined with '\n' */
     char *ticket;  /* the customer's report (exercises); NULL when not given; as doc */
-    char **tags;
-    int ntags;
+    ws_strv tags;  /* for --filter */
     ws_scn_line *lines;
     int nlines;
 } ws_scenario;
 
-/* Parse errors, each "file:line: message". */
-typedef struct ws_scn_errors {
-    char **msgs;
-    int n;
-} ws_scn_errors;
+/* Parse errors, each "file:line: message" (v[0..n)). */
+typedef ws_strv ws_scn_errors;
 
 /* Parse text as the file path; 0 and *out, or -1 with every error appended to errs
  * (the parser goes on after an error, so one run names them all). */

@@ -1,0 +1,846 @@
+/* runner: see runner.h. The transcript is what a reader of a failure needs: each line
+ * as written, each command as it ran (facts expanded) with its output, and each
+ * expectation with what it found. */
+#include "train/runner.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <ftw.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+
+#include "base/util.h"
+#include "lab/lab.h"
+#include "svc/supervisor.h"
+#include "train/subnet.h"
+#include "train/subprocess.h"
+
+#define UP_TIMEOUT_MS 30000
+#define LAB_ATTEMPTS 3          /* a subnet taken between the check and `up`: try another */
+#define TEMPLATE_MAX_AGE_S (20 * 86400)
+
+/* ---- text ---- */
+
+/* Each line of text, prefixed. */
+static void add_indented(ws_buf *b, const char *prefix, const char *text)
+{
+    const char *p = text;
+    while (*p) {
+        const char *nl = strchr(p, '\n');
+        size_t n = nl ? (size_t)(nl - p) : strlen(p);
+        ws_buf_adds(b, prefix);
+        ws_buf_add(b, p, n);
+        ws_buf_adds(b, "\n");
+        p += n + (nl ? 1 : 0);
+    }
+}
+
+/* A value for a one-line message: newlines as \n, at most about max bytes; malloc'ed. */
+static char *one_line(const char *s, size_t max)
+{
+    ws_buf b;
+    ws_buf_init(&b, max + 8);
+    for (const char *p = s; *p && ws_buf_len(&b) < max; p++) {
+        if (*p == '\n')
+            ws_buf_add(&b, "\\n", 2);
+        else if (*p != '\r')
+            ws_buf_add(&b, p, 1);
+    }
+    if (strlen(s) > max)
+        ws_buf_add(&b, "...", 3);
+    char *out = ws_buf_take(&b, NULL);
+    ws_buf_free(&b);
+    if (!out)
+        abort();
+    return out;
+}
+
+static void last_line(const char *text, char *out, size_t n)
+{
+    const char *end = text + strlen(text);
+    while (end > text && (end[-1] == '\n' || end[-1] == '\r' || end[-1] == ' '))
+        end--;
+    const char *start = end;
+    while (start > text && start[-1] != '\n')
+        start--;
+    snprintf(out, n, "%.*s", (int)(end - start), start);
+}
+
+/* The arguments as a shell would need them, each after a space. */
+static void add_quoted(ws_buf *b, char **args, int n)
+{
+    for (int i = 0; i < n; i++) {
+        const char *a = args[i];
+        int plain = *a != '\0';
+        for (const char *p = a; *p; p++)
+            if (!(isalnum((unsigned char)*p) || strchr("-_./:=,@%+", *p)))
+                plain = 0;
+        if (plain) {
+            ws_buf_addf(b, " %s", a);
+            continue;
+        }
+        ws_buf_adds(b, " '");
+        for (const char *p = a; *p; p++)
+            if (*p == '\'')
+                ws_buf_adds(b, "'\\''");
+            else
+                ws_buf_add(b, p, 1);
+        ws_buf_adds(b, "'");
+    }
+}
+
+static char *json_text(const cJSON *item)
+{
+    if (!item || cJSON_IsNull(item))
+        return ws_strdup("");
+    if (cJSON_IsString(item))
+        return ws_strdup(item->valuestring);
+    char *t = cJSON_PrintUnformatted(item);
+    char *copy = ws_strdup(t ? t : "");
+    cJSON_free(t);
+    return copy;
+}
+
+/* ---- one replay ---- */
+
+void ws_scn_run_init(ws_scn_run *r, const ws_scenario *sc, ws_state *st, const char *work, int timeout_s,
+                     volatile sig_atomic_t *stop)
+{
+    memset(r, 0, sizeof *r);
+    r->sc = sc;
+    r->st = st;
+    r->work = work;
+    r->timeout_s = timeout_s > 0 ? timeout_s : WS_RUNNER_TIMEOUT_S;
+    r->stop = stop;
+    r->fail_exit = -1;
+    ws_buf_init(&r->log, WS_BUF_MAX_REPORT);
+}
+
+static void clear_last(ws_scn_last *lc)
+{
+    free(lc->message);
+    free(lc->portal_content_type);
+    free(lc->portal_body);
+    memset(lc, 0, sizeof *lc);
+}
+
+void ws_scn_run_clear(ws_scn_run *r)
+{
+    clear_last(&r->lc);
+    ws_buf_free(&r->log);
+    free(r->failure);
+    free(r->fail_what);
+    r->failure = r->fail_what = NULL;
+}
+
+static int stopped(const ws_scn_run *r)
+{
+    return r->stop ? (int)*r->stop : 0;
+}
+
+static int fail_at(ws_scn_run *r, const ws_scn_line *l, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int fail_at(ws_scn_run *r, const ws_scn_line *l, const char *fmt, ...)
+{
+    char *msg = NULL;
+    va_list ap;
+    va_start(ap, fmt);
+    if (vasprintf(&msg, fmt, ap) < 0)
+        abort();
+    va_end(ap);
+    char *flat = one_line(msg, 600);
+    free(msg);
+    free(r->failure);
+    free(r->fail_what);
+    if (l)
+        r->failure = ws_printf("%s:%d: %s: %s", r->sc->path, l->lineno, l->text, flat);
+    else
+        r->failure = ws_printf("%s: %s", r->sc->path, flat);
+    r->fail_lineno = l ? l->lineno : 0;
+    r->fail_what = flat;
+    ws_buf_addf(&r->log, "FAIL %s\n", r->failure);
+    return -1;
+}
+
+/* Keeps a command's output next to the lab, as work/line-N.SUFFIX. */
+static void save_output(const ws_scn_run *r, const ws_scn_line *l, const char *suffix, const ws_buf *b)
+{
+    if (!r->work)
+        return;
+    char path[4400];
+    snprintf(path, sizeof path, "%s/line-%d.%s", r->work, l->lineno, suffix);
+    ws_write_file(path, ws_buf_data(b), ws_buf_len(b), 0600, NULL);
+}
+
+/* Runs `wapsim --lab <lab> args...` for line l. */
+static int run_command(ws_scn_run *r, char **args, int n, int merge, ws_subprocess_result *res)
+{
+    ws_subprocess p = {.lab = r->st->lab_dir,
+                       .args = args,
+                       .nargs = n,
+                       .timeout_s = r->timeout_s,
+                       .merge = merge,
+                       .stop = r->stop};
+    return ws_subprocess_run(&p, res);
+}
+
+static int64_t max_event_id(ws_state *st)
+{
+    sqlite3_stmt *s = ws_state_prepare(st, "SELECT coalesce(max(id), 0) FROM events", NULL);
+    int64_t v = 0;
+    if (s && sqlite3_step(s) == SQLITE_ROW)
+        v = sqlite3_column_int64(s, 0);
+    sqlite3_finalize(s);
+    return v;
+}
+
+/* ---- step ---- */
+
+static int do_step(ws_scn_run *r, const ws_scn_line *l)
+{
+    const ws_scn_step *s = &l->u.step;
+    ws_strv args = {0};
+    ws_error e;
+    int rc = 0;
+    for (int i = 0; i < s->argc && rc == 0; i++) {
+        char *v;
+        if (ws_scn_expand(r->st, s->argv[i], &v, &e) != 0)
+            rc = fail_at(r, l, "%s", e.msg);
+        else if (ws_strv_add(&args, v) != 0)
+            abort();
+        else
+            free(v);
+    }
+    if (rc != 0) {
+        ws_strv_free(&args);
+        return rc;
+    }
+    ws_buf_adds(&r->log, "$ wapsim");
+    add_quoted(&r->log, args.v, args.n);
+    ws_buf_adds(&r->log, "\n");
+    ws_subprocess_result res;
+    int status = run_command(r, args.v, args.n, 1, &res);
+    save_output(r, l, "out", &res.out);
+    const char *text = ws_buf_str(&res.out);
+    add_indented(&r->log, "  | ", text);
+    if (status >= WS_SUBPROCESS_SIGNAL)
+        ws_buf_addf(&r->log, "  killed by signal %d\n", status - WS_SUBPROCESS_SIGNAL);
+    else
+        ws_buf_addf(&r->log, "  exit %d\n", status);
+    char last[300];
+    last_line(text, last, sizeof last);
+    if (stopped(r))
+        rc = fail_at(r, l, "interrupted (signal %d)", stopped(r));
+    else if (status == WS_SUBPROCESS_TIMED_OUT)
+        rc = fail_at(r, l, "no answer after %d s (killed)", r->timeout_s);
+    else if (status < 0 || status == WS_SUBPROCESS_NO_EXEC)
+        rc = fail_at(r, l, "cannot run wapsim (%s)", ws_subprocess_self());
+    else if (status >= WS_SUBPROCESS_SIGNAL)
+        rc = fail_at(r, l, "wapsim was killed by signal %d%s%s", status - WS_SUBPROCESS_SIGNAL, last[0] ? ": " : "",
+                     last);
+    else if (s->expect_failure && status == 0)
+        rc = fail_at(r, l, "exited 0, but step! expects it to fail");
+    else if (!s->expect_failure && status != 0)
+        rc = fail_at(r, l, "exit %d%s%s", status, last[0] ? ": " : "", last);
+    if (rc != 0 && !stopped(r) && status != WS_SUBPROCESS_TIMED_OUT)
+        r->fail_exit = status;
+    ws_subprocess_result_free(&res);
+    ws_strv_free(&args);
+    return rc;
+}
+
+/* ---- connect ---- */
+
+/* What the browser got from the portal: `wapsim rdp-file --json`. */
+static void read_portal(ws_scn_run *r, const ws_scn_line *l, const char *tenant, const char *vm, const char *password)
+{
+    char rdp[4400];
+    char *args[10] = {"rdp-file", "--json", "--tenant", (char *)tenant, "--vm", (char *)vm};
+    int n = 6;
+    if (r->work) {
+        snprintf(rdp, sizeof rdp, "%s/line-%d.portal.rdp", r->work, l->lineno);
+        args[n++] = "--out";
+        args[n++] = rdp;
+    }
+    if (password) {
+        args[n++] = "--password";
+        args[n++] = (char *)password;
+    }
+    ws_subprocess_result res;
+    run_command(r, args, n, 0, &res);
+    save_output(r, l, "portal.json", &res.out);
+    save_output(r, l, "portal.err", &res.err);
+    cJSON *j = cJSON_Parse(ws_buf_str(&res.out));
+    ws_subprocess_result_free(&res);
+    ws_scn_last *lc = &r->lc;
+    if (cJSON_IsTrue(cJSON_GetObjectItem(j, "ok"))) {
+        lc->portal_has_status = 1;
+        lc->portal_status = 200;
+        lc->portal_content_type = ws_strdup("application/x-rdp");
+        lc->portal_body = ws_strdup("");
+    } else {
+        const cJSON *status = cJSON_GetObjectItem(j, "http_status");
+        if (cJSON_IsNumber(status)) {
+            lc->portal_has_status = 1;
+            lc->portal_status = (long)status->valuedouble;
+        }
+        lc->portal_content_type = json_text(cJSON_GetObjectItem(j, "content_type"));
+        lc->portal_body = json_text(cJSON_GetObjectItem(j, "body"));
+    }
+    cJSON_Delete(j);
+    if (lc->portal_has_status)
+        ws_buf_addf(&r->log, "  portal answered HTTP %ld (%s): %s\n", lc->portal_status, lc->portal_content_type,
+                    lc->portal_body);
+    else
+        ws_buf_adds(&r->log, "  the browser got no answer from the portal\n");
+}
+
+/* The connect's JSON into r->lc, its hops into the transcript; 1 when the portal hop passed. */
+static int read_connect(ws_scn_run *r, const cJSON *j)
+{
+    ws_scn_last *lc = &r->lc;
+    lc->have = 1;
+    lc->ok = cJSON_IsTrue(cJSON_GetObjectItem(j, "ok"));
+    snprintf(lc->stage, sizeof lc->stage, "%s", cJSON_GetObjectItem(j, "stage")->valuestring);
+    const cJSON *code = cJSON_GetObjectItem(j, "code");
+    if (cJSON_IsNumber(code)) {
+        lc->has_code = 1;
+        lc->code = (unsigned long long)code->valuedouble;
+    }
+    lc->message = json_text(cJSON_GetObjectItem(j, "message"));
+    const cJSON *hop;
+    int portal_ok = 0;
+    cJSON_ArrayForEach(hop, cJSON_GetObjectItem(j, "hops"))
+    {
+        const char *hs = cJSON_GetStringValue(cJSON_GetObjectItem(hop, "stage"));
+        int hok = cJSON_IsTrue(cJSON_GetObjectItem(hop, "ok"));
+        const char *detail = cJSON_GetStringValue(cJSON_GetObjectItem(hop, "detail"));
+        ws_buf_addf(&r->log, "  %-14s %-4s %s\n", hs ? hs : "?", hok ? "ok" : "FAIL", detail ? detail : "");
+        if (hs && strcmp(hs, "portal") == 0 && hok)
+            portal_ok = 1;
+    }
+    if (lc->ok)
+        ws_buf_addf(&r->log, "  connected (stage %s)\n", lc->stage);
+    else if (lc->has_code)
+        ws_buf_addf(&r->log, "  stopped at %s, code %llu (0x%llX): %s\n", lc->stage, lc->code, lc->code,
+                    lc->message);
+    else
+        ws_buf_addf(&r->log, "  stopped at %s: %s\n", lc->stage, lc->message);
+    return portal_ok;
+}
+
+static int do_connect(ws_scn_run *r, const ws_scn_line *l)
+{
+    const ws_scn_connect *c = &l->u.connect;
+    char *tenant = NULL, *vm = NULL, *client = NULL, *password = NULL;
+    ws_error e;
+    int rc = 0;
+    const char *const in[4] = {c->tenant, c->vm, c->client, c->password};
+    char **outs[4] = {&tenant, &vm, &client, &password};
+    for (int i = 0; i < 4 && rc == 0; i++)
+        if (in[i] && ws_scn_expand(r->st, in[i], outs[i], &e) != 0)
+            rc = fail_at(r, l, "%s", e.msg);
+    if (rc != 0)
+        goto out;
+    char rdp[4400];
+    char *args[16];
+    int n = 0;
+    args[n++] = "connect";
+    args[n++] = "--json";
+    if (c->admin) {
+        args[n++] = "--admin";
+    } else {
+        args[n++] = "--tenant";
+        args[n++] = tenant;
+        if (r->work) {
+            snprintf(rdp, sizeof rdp, "%s/line-%d.rdp", r->work, l->lineno);
+            args[n++] = "--save-rdp";
+            args[n++] = rdp;
+        }
+    }
+    args[n++] = "--vm";
+    args[n++] = vm;
+    if (client) {
+        args[n++] = "--client";
+        args[n++] = client;
+    }
+    if (password) {
+        args[n++] = "--password";
+        args[n++] = password;
+    }
+    if (c->legacy_gateway)
+        args[n++] = "--legacy-gateway";
+    clear_last(&r->lc);
+    r->mark = max_event_id(r->st);
+    ws_buf_adds(&r->log, "$ wapsim");
+    add_quoted(&r->log, args, n);
+    ws_buf_adds(&r->log, "\n");
+    ws_subprocess_result res;
+    int status = run_command(r, args, n, 0, &res);
+    save_output(r, l, "json", &res.out);
+    save_output(r, l, "err", &res.err);
+    const char *text = ws_buf_str(&res.out), *etext = ws_buf_str(&res.err);
+    add_indented(&r->log, "  ! ", etext);
+    cJSON *j = cJSON_Parse(text);
+    if (!cJSON_IsString(cJSON_GetObjectItem(j, "stage"))) {
+        char last[300];
+        last_line(etext[0] ? etext : text, last, sizeof last);
+        rc = stopped(r) ? fail_at(r, l, "interrupted (signal %d)", stopped(r))
+             : status == WS_SUBPROCESS_TIMED_OUT ? fail_at(r, l, "no answer after %d s (killed)", r->timeout_s)
+             : status >= WS_SUBPROCESS_SIGNAL
+                 ? fail_at(r, l, "wapsim connect was killed by signal %d", status - WS_SUBPROCESS_SIGNAL)
+                 : fail_at(r, l, "wapsim connect exited %d without a result%s%s", status, last[0] ? ": " : "", last);
+        cJSON_Delete(j);
+        ws_subprocess_result_free(&res);
+        goto out;
+    }
+    int portal_ok = read_connect(r, j);
+    cJSON_Delete(j);
+    ws_subprocess_result_free(&res);
+    ws_scn_last *lc = &r->lc;
+    if (c->admin) {
+        lc->portal_content_type = ws_strdup("");
+        lc->portal_body = ws_strdup("");
+    } else if (portal_ok) {
+        lc->portal_has_status = 1;
+        lc->portal_status = 200;
+        lc->portal_content_type = ws_strdup("application/x-rdp");
+        lc->portal_body = ws_strdup("");
+    } else {
+        /* The connect's own message holds only the start of the body: ask as the browser does. */
+        read_portal(r, l, tenant, vm, password);
+    }
+out:
+    free(tenant);
+    free(vm);
+    free(client);
+    free(password);
+    return rc;
+}
+
+/* ---- expect ---- */
+
+static int parse_number(const char *s, unsigned long long *v)
+{
+    char *end;
+    if (!*s || *s == '-')
+        return -1;
+    *v = strtoull(s, &end, 0);
+    return *end ? -1 : 0;
+}
+
+/* actual OP expected, for strings (numbers when numeric is set and both parse). */
+static int holds(ws_scn_op op, const char *actual, const char *expected, int numeric)
+{
+    unsigned long long a, b;
+    int eq = numeric && parse_number(actual, &a) == 0 && parse_number(expected, &b) == 0
+                 ? a == b
+                 : strcmp(actual, expected) == 0;
+    switch (op) {
+    case WS_SCN_OP_EQ: return eq;
+    case WS_SCN_OP_NE: return !eq;
+    case WS_SCN_OP_CONTAINS: return strstr(actual, expected) != NULL;
+    case WS_SCN_OP_NOT_CONTAINS: return strstr(actual, expected) == NULL;
+    default: return 0;
+    }
+}
+
+/* The texts of the events (or trace blocks) x names, since the mark. */
+static void events_since(ws_scn_run *r, const ws_scn_expect *x, ws_strv *out)
+{
+    const char *sql = x->target == WS_SCN_TRACE
+                          ? "SELECT text FROM events WHERE id > ? AND machine = ? COLLATE NOCASE AND channel = 'Trace' "
+                            "ORDER BY id"
+                          : "SELECT text FROM events WHERE id > ? AND machine = ? COLLATE NOCASE AND event_id = ? "
+                            "ORDER BY id";
+    sqlite3_stmt *s = ws_state_prepare(r->st, sql, NULL);
+    if (!s)
+        return;
+    sqlite3_bind_int64(s, 1, r->mark);
+    sqlite3_bind_text(s, 2, x->machine, -1, SQLITE_STATIC);
+    if (x->target != WS_SCN_TRACE)
+        sqlite3_bind_int(s, 3, x->event_id);
+    while (sqlite3_step(s) == SQLITE_ROW) {
+        const unsigned char *t = sqlite3_column_text(s, 0);
+        if (ws_strv_add(out, t ? (const char *)t : "") != 0)
+            abort();
+    }
+    sqlite3_finalize(s);
+}
+
+static int do_expect_events(ws_scn_run *r, const ws_scn_line *l, const char *value)
+{
+    const ws_scn_expect *x = &l->u.expect;
+    ws_strv ev = {0};
+    events_since(r, x, &ev);
+    char what[128];
+    if (x->target == WS_SCN_TRACE)
+        snprintf(what, sizeof what, "trace block on %s", x->machine);
+    else
+        snprintf(what, sizeof what, "event %d on %s", x->event_id, x->machine);
+    const char *since = r->lc.have ? "since the last connect" : "since the lab was created";
+    int rc = 0, match = -1;
+    ws_scn_op op = x->op == WS_SCN_OP_NE             ? WS_SCN_OP_EQ
+                   : x->op == WS_SCN_OP_NOT_CONTAINS ? WS_SCN_OP_CONTAINS
+                                                     : x->op;
+    for (int i = 0; i < ev.n && match < 0; i++)
+        if (op == WS_SCN_OP_NONE || holds(op, ev.v[i], value, 0))
+            match = i;
+    char *first = ev.n ? one_line(ev.v[match >= 0 ? match : 0], 300) : NULL;
+    switch (x->op) {
+    case WS_SCN_OP_NONE:
+        if (x->target == WS_SCN_NO_EVENT) {
+            if (ev.n)
+                rc = fail_at(r, l, "found %s %s: '%s'", what, since, first);
+        } else if (!ev.n) {
+            rc = fail_at(r, l, "no %s %s", what, since);
+        }
+        break;
+    case WS_SCN_OP_EQ:
+    case WS_SCN_OP_CONTAINS:
+        if (!ev.n)
+            rc = fail_at(r, l, "no %s %s", what, since);
+        else if (match < 0)
+            rc = fail_at(r, l, "%s %s (%d found), none %s '%s' (first: '%s')", what, since, ev.n,
+                         x->op == WS_SCN_OP_EQ ? "with the text" : "containing", value, first);
+        break;
+    default: /* != and !~: no event matches */
+        if (match >= 0)
+            rc = fail_at(r, l, "%s %s %s '%s': '%s'", what, since, x->op == WS_SCN_OP_NE ? "has the text" : "contains",
+                         value, first);
+        break;
+    }
+    int expanded = strcmp(value, x->value) != 0;
+    if (rc == 0)
+        ws_buf_addf(&r->log, "ok   [%d] %s%s%s%s (%d %s%s %s)\n", l->lineno, l->text, expanded ? " (value: " : "",
+                    expanded ? value : "", expanded ? ")" : "", ev.n,
+                    x->target == WS_SCN_TRACE ? "trace block" : "event", ev.n == 1 ? "" : "s", since);
+    free(first);
+    ws_strv_free(&ev);
+    return rc;
+}
+
+static int has(const ws_strv *l, const char *s)
+{
+    for (int i = 0; i < l->n; i++)
+        if (strcmp(l->v[i], s) == 0)
+            return 1;
+    return 0;
+}
+
+/* Whether the set of finding ids found holds against x: a set for = and !=, one id
+ * for ~ and !~. */
+static int diagnosis_holds(const ws_scn_expect *x, const ws_strv *ids)
+{
+    char *want = ws_strdup(x->value);
+    int nwant = 0, all_found = 1, any_missing = 0, none = 0;
+    for (char *save = NULL, *id = strtok_r(want, ", \t", &save); id; id = strtok_r(NULL, ", \t", &save)) {
+        if (strcmp(id, "none") == 0) {
+            none = 1;
+            continue;
+        }
+        nwant++;
+        if (!has(ids, id))
+            all_found = 0, any_missing = 1;
+    }
+    free(want);
+    switch (x->op) {
+    case WS_SCN_OP_EQ: return none ? ids->n == 0 : all_found && ids->n == nwant;
+    case WS_SCN_OP_NE: return !(none ? ids->n == 0 : all_found && ids->n == nwant);
+    case WS_SCN_OP_CONTAINS: return !any_missing;
+    default: return any_missing; /* !~ */
+    }
+}
+
+/* `expect diagnose`: runs `wapsim diagnose --json` against the lab, as an operator
+ * would, and compares the set of finding ids. */
+static int do_expect_diagnose(ws_scn_run *r, const ws_scn_line *l)
+{
+    const ws_scn_expect *x = &l->u.expect;
+    if (x->op == WS_SCN_OP_NONE) {
+        r->skipped++;
+        ws_buf_addf(&r->log, "skip [%d] %s: skipped (no operator: expect diagnose = ID|none, ~ ID or !~ ID)\n",
+                    l->lineno, l->text);
+        return 0;
+    }
+    char *args[] = {"diagnose", "--json"};
+    ws_buf_adds(&r->log, "$ wapsim diagnose --json\n");
+    ws_subprocess_result res;
+    int status = run_command(r, args, 2, 0, &res);
+    save_output(r, l, "diagnose.json", &res.out);
+    save_output(r, l, "diagnose.err", &res.err);
+    const char *text = ws_buf_str(&res.out), *etext = ws_buf_str(&res.err);
+    add_indented(&r->log, "  ! ", etext);
+    cJSON *j = cJSON_Parse(text);
+    const cJSON *findings = cJSON_GetObjectItem(j, "findings");
+    int rc = 0;
+    if ((status != 0 && status != 1) || !cJSON_IsArray(findings)) {
+        char last[300];
+        last_line(etext[0] ? etext : text, last, sizeof last);
+        rc = stopped(r) ? fail_at(r, l, "interrupted (signal %d)", stopped(r))
+             : status == WS_SUBPROCESS_TIMED_OUT
+                 ? fail_at(r, l, "wapsim diagnose gave no answer after %d s (killed)", r->timeout_s)
+                 : fail_at(r, l, "wapsim diagnose exited %d without a result%s%s", status, last[0] ? ": " : "", last);
+        goto out;
+    }
+    /* The set of ids found, and "id on machine" for the messages. */
+    ws_strv ids = {0};
+    ws_buf found;
+    ws_buf_init(&found, WS_BUF_MAX_REPORT);
+    const cJSON *f;
+    cJSON_ArrayForEach(f, findings)
+    {
+        const char *id = cJSON_GetStringValue(cJSON_GetObjectItem(f, "id"));
+        const char *machine = cJSON_GetStringValue(cJSON_GetObjectItem(f, "machine"));
+        const char *summary = cJSON_GetStringValue(cJSON_GetObjectItem(f, "summary"));
+        if (!id)
+            continue;
+        ws_buf_addf(&r->log, "  %-30s %-8s %s\n", id, machine ? machine : "?", summary ? summary : "");
+        ws_buf_addf(&found, "%s%s on %s", ws_buf_len(&found) ? ", " : "", id, machine ? machine : "?");
+        if (!has(&ids, id) && ws_strv_add(&ids, id) != 0)
+            abort();
+    }
+    const char *found_text = ws_buf_len(&found) ? ws_buf_str(&found) : "nothing";
+    if (diagnosis_holds(x, &ids))
+        ws_buf_addf(&r->log, "ok   [%d] %s (found: %s)\n", l->lineno, l->text, found_text);
+    else
+        rc = fail_at(r, l, "diagnose found %s", found_text);
+    ws_strv_free(&ids);
+    ws_buf_free(&found);
+out:
+    cJSON_Delete(j);
+    ws_subprocess_result_free(&res);
+    return rc;
+}
+
+/* The last connect's value for a connect.* or portal.* target; num is room for a number. */
+static const char *connect_value(const ws_scn_last *lc, ws_scn_target t, char *num, size_t n, int *numeric)
+{
+    *numeric = 0;
+    switch (t) {
+    case WS_SCN_CONNECT_OK: return lc->ok ? "true" : "false";
+    case WS_SCN_CONNECT_STAGE: return lc->stage;
+    case WS_SCN_CONNECT_CODE:
+        *numeric = 1;
+        if (lc->has_code)
+            snprintf(num, n, "%llu", lc->code);
+        else
+            snprintf(num, n, "null");
+        return num;
+    case WS_SCN_CONNECT_MESSAGE: return lc->message ? lc->message : "";
+    case WS_SCN_PORTAL_STATUS:
+        *numeric = 1;
+        if (lc->portal_has_status)
+            snprintf(num, n, "%ld", lc->portal_status);
+        else
+            snprintf(num, n, "null");
+        return num;
+    case WS_SCN_PORTAL_CONTENT_TYPE: return lc->portal_content_type ? lc->portal_content_type : "";
+    case WS_SCN_PORTAL_BODY: return lc->portal_body ? lc->portal_body : "";
+    default: return "";
+    }
+}
+
+static int do_expect(ws_scn_run *r, const ws_scn_line *l)
+{
+    const ws_scn_expect *x = &l->u.expect;
+    if (x->target == WS_SCN_DIAGNOSE)
+        return do_expect_diagnose(r, l);
+    char *value;
+    ws_error e;
+    if (ws_scn_expand(r->st, x->value, &value, &e) != 0)
+        return fail_at(r, l, "%s", e.msg);
+    int rc;
+    if (x->target == WS_SCN_EVENT || x->target == WS_SCN_NO_EVENT || x->target == WS_SCN_TRACE) {
+        rc = do_expect_events(r, l, value);
+        free(value);
+        return rc;
+    }
+    if (!r->lc.have) {
+        free(value);
+        return fail_at(r, l, "the last connect gave no result");
+    }
+    char num[32];
+    int numeric;
+    const char *actual = connect_value(&r->lc, x->target, num, sizeof num, &numeric);
+    int expanded = strcmp(value, x->value) != 0;
+    if (holds(x->op, actual, value, numeric)) {
+        ws_buf_addf(&r->log, "ok   [%d] %s%s%s%s\n", l->lineno, l->text, expanded ? " (value: " : "",
+                    expanded ? value : "", expanded ? ")" : "");
+        rc = 0;
+    } else {
+        char *got = one_line(actual, 300);
+        if (expanded)
+            rc = fail_at(r, l, "got '%s' (the value is '%s')", got, value);
+        else
+            rc = fail_at(r, l, "got '%s'", got);
+        free(got);
+    }
+    free(value);
+    return rc;
+}
+
+int ws_scn_run_line(ws_scn_run *r, const ws_scn_line *l)
+{
+    if (l->kind != WS_SCN_EXPECT)
+        ws_buf_addf(&r->log, "[%d] %s\n", l->lineno, l->text);
+    return l->kind == WS_SCN_STEP      ? do_step(r, l)
+           : l->kind == WS_SCN_CONNECT ? do_connect(r, l)
+                                       : do_expect(r, l);
+}
+
+int ws_scn_run_lines(ws_scn_run *r)
+{
+    for (int i = 0; i < r->sc->nlines; i++) {
+        const ws_scn_line *l = &r->sc->lines[i];
+        if (stopped(r))
+            return fail_at(r, l, "interrupted (signal %d) before this line", stopped(r));
+        if (ws_scn_run_line(r, l) != 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* ---- a scenario in a lab of its own ---- */
+
+void ws_scn_result_clear(ws_scn_result *res)
+{
+    free(res->message);
+    free(res->note);
+    free(res->lab);
+    free(res->transcript);
+    memset(res, 0, sizeof *res);
+}
+
+const char *ws_runner_tmp_dir(void)
+{
+    const char *t = getenv("TMPDIR");
+    return t && *t ? t : "/tmp";
+}
+
+static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+    (void)sb;
+    (void)flag;
+    (void)ftw;
+    remove(path);
+    return 0;
+}
+
+void ws_runner_rm_rf(const char *dir)
+{
+    nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+void ws_runner_warm_template(void)
+{
+    char path[4200];
+    ws_template_path(path, sizeof path);
+    struct stat sb;
+    if (stat(path, &sb) == 0 && time(NULL) - sb.st_mtime < TEMPLATE_MAX_AGE_S)
+        return;
+    char dir[4200];
+    snprintf(dir, sizeof dir, "%s/wapsim-scn-template.XXXXXX", ws_runner_tmp_dir());
+    if (!mkdtemp(dir))
+        return;
+    ws_lab_init_opts io = {.dir = dir};
+    ws_lab_init_result ir;
+    ws_error e;
+    ws_lab_init(&io, &ir, &e);
+    ws_runner_rm_rf(dir);
+}
+
+/* Makes, opens and starts the lab in dir on a free subnet; 0, or -1 with the failure
+ * in r. A subnet can be taken between the check and `up` by a lab started by hand:
+ * then another one is tried. */
+static int lab_up(ws_scn_run *r, const char *dir, const ws_runner_opts *o, ws_subnet_lock *lock)
+{
+    ws_error e;
+    for (int attempt = 0; attempt < LAB_ATTEMPTS; attempt++) {
+        ws_subnet_lock_release(lock);
+        if (ws_subnet_lock_take(o->base + (unsigned)attempt * 4099u, o->index, lock) != 0)
+            return fail_at(r, NULL, "no free subnet for the scenario's lab");
+        ws_lab_init_opts io = {.dir = dir, .subnet = lock->subnet};
+        ws_lab_init_result ir;
+        if (ws_lab_init(&io, &ir, &e) != 0) {
+            if (ws_subnet_in_use(lock->subnet))
+                continue;
+            return fail_at(r, NULL, "lab init: %s", e.msg);
+        }
+        ws_buf_addf(&r->log, "lab %s on subnet %s (keys %s)\n", dir, lock->subnet,
+                    ir.keys_from_template ? "copied from the template" : "generated");
+        if (ws_lab_open(dir, &r->st, &e) != 0)
+            return fail_at(r, NULL, "%s", e.msg);
+        if (ws_lab_up(r->st, UP_TIMEOUT_MS, 1, &e) == 0)
+            return 0;
+        int in_use = ws_subnet_in_use(lock->subnet);
+        ws_state_close(r->st);
+        r->st = NULL;
+        if (in_use && attempt < LAB_ATTEMPTS - 1) {
+            ws_buf_addf(&r->log, "subnet %s was taken meanwhile: another lab\n", lock->subnet);
+            ws_runner_rm_rf(dir);
+            mkdir(dir, 0700);
+            continue;
+        }
+        return fail_at(r, NULL, "the lab did not come up: %s", e.msg);
+    }
+    return fail_at(r, NULL, "no free subnet for the scenario's lab");
+}
+
+void ws_runner_run(const ws_scenario *sc, const ws_runner_opts *o, ws_scn_result *res)
+{
+    int64_t t0 = ws_mono_ms();
+    ws_scn_run R;
+    ws_scn_run *r = &R;
+    ws_scn_run_init(r, sc, NULL, NULL, o->timeout_s, o->stop);
+    char lab[4200], work[4300] = "";
+    snprintf(lab, sizeof lab, "%s/wapsim-scn.XXXXXX", ws_runner_tmp_dir());
+    ws_subnet_lock lock = {.fd = -1};
+    int made = 0;
+    ws_error e;
+    if (!mkdtemp(lab)) {
+        fail_at(r, NULL, "cannot make a lab directory in %s: %s", ws_runner_tmp_dir(), strerror(errno));
+        goto report;
+    }
+    made = 1;
+    if (lab_up(r, lab, o, &lock) != 0)
+        goto report;
+    snprintf(work, sizeof work, "%s/scenario", lab);
+    mkdir(work, 0700);
+    r->work = work;
+    ws_scn_run_lines(r);
+    clear_last(&r->lc);
+    int stopped_n;
+    if (ws_lab_down(r->st, &stopped_n, &e) != 0 && !r->failure)
+        fail_at(r, NULL, "down: %s", e.msg);
+report:
+    if (r->st)
+        ws_state_close(r->st);
+    int keep = made && r->failure && o->keep;
+    if (keep) {
+        char path[4400];
+        snprintf(path, sizeof path, "%s/scenario/transcript.log", lab);
+        mkdir(work[0] ? work : lab, 0700);
+        ws_write_file(path, ws_buf_data(&r->log), ws_buf_len(&r->log), 0600, NULL);
+    } else if (made) {
+        ws_runner_rm_rf(lab);
+    }
+    ws_subnet_lock_release(&lock);
+    memset(res, 0, sizeof *res);
+    res->done = 1;
+    res->passed = !r->failure;
+    res->seconds = (double)(ws_mono_ms() - t0) / 1000.0;
+    res->lab = keep ? ws_strdup(lab) : NULL;
+    res->message = r->failure ? ws_strdup(r->failure) : NULL;
+    res->note = r->skipped ? ws_printf("%d expect diagnose skipped (no operator)", r->skipped) : NULL;
+    res->transcript = ws_buf_take(&r->log, NULL);
+    if (!res->transcript)
+        abort();
+    ws_scn_run_clear(r);
+}

@@ -1,0 +1,95 @@
+/* runner: replays a parsed scenario (scenario.h) against a lab, line by line, as an
+ * operator would. Steps and connects are the wapsim program itself run as subprocesses
+ * (subprocess.h), so a scenario can do nothing an operator cannot; expectations read the
+ * last connect's result, the lab's events, or `wapsim diagnose --json`.
+ *
+ * A ws_scn_run is one replay against a lab the caller opened: its transcript, its first
+ * failure and the last connect's result. The caller fills it with ws_scn_run_init and
+ * frees what it holds with ws_scn_run_clear (the lab stays open: the caller's).
+ *
+ * ws_runner_run runs a whole scenario in a lab of its own: a temporary directory made
+ * with ws_lab_init (keys copied from the template) on a subnet no other lab uses
+ * (subnet.h), brought up, replayed, taken down and removed (kept, stopped, on failure
+ * with keep). Its ws_scn_result is the caller's, freed with ws_scn_result_clear. */
+#ifndef WAPSIM_RUNNER_H
+#define WAPSIM_RUNNER_H
+
+#include <signal.h>
+#include <stdint.h>
+
+#include "base/buf.h"
+#include "lab/state.h"
+#include "train/scenario.h"
+
+#define WS_RUNNER_TIMEOUT_S 120 /* one step or connect, unless the caller says otherwise */
+
+/* What the last connect line gave. */
+typedef struct ws_scn_last {
+    int have;                  /* 1 once a connect gave a result */
+    int ok;                    /* it reached the console */
+    char stage[32];            /* where it stopped, or the last hop */
+    int has_code;
+    unsigned long long code;   /* disconnect code, HRESULT, RDSTLS result or HTTP status */
+    char *message;
+    int portal_has_status;
+    long portal_status;        /* HTTP status the browser got */
+    char *portal_content_type;
+    char *portal_body;
+} ws_scn_last;
+
+typedef struct ws_scn_run {
+    const ws_scenario *sc;
+    ws_state *st;                 /* the lab, the caller's */
+    const char *work;             /* where each command's output is kept (line-N.out, ...), or NULL */
+    int timeout_s;                /* one step or connect, seconds */
+    volatile sig_atomic_t *stop;  /* the signal number once interrupted, or NULL */
+    ws_buf log;                   /* the transcript */
+    char *failure;                /* the first failure, "file:line: line: what happened", or NULL */
+    int fail_lineno;              /* its line number (0: not a line's) */
+    int fail_exit;                /* a step's exit status when that was the failure, else -1 */
+    char *fail_what;              /* what happened, without the file and line */
+    int skipped;                  /* expect diagnose lines without an operator */
+    int64_t mark;                 /* events after this id are "since the last connect" */
+    ws_scn_last lc;
+} ws_scn_run;
+
+void ws_scn_run_init(ws_scn_run *r, const ws_scenario *sc, ws_state *st, const char *work, int timeout_s,
+                     volatile sig_atomic_t *stop);
+/* One line; 0, or -1 with r->failure set (and the transcript saying so). */
+int ws_scn_run_line(ws_scn_run *r, const ws_scn_line *l);
+/* Every line in order until the first that fails (or an interruption); 0 or -1. */
+int ws_scn_run_lines(ws_scn_run *r);
+void ws_scn_run_clear(ws_scn_run *r);
+
+/* One scenario's outcome, as a report shows it. */
+typedef struct ws_scn_result {
+    int done, passed;
+    double seconds;
+    char *message;    /* "file:line: ..." when it failed */
+    char *note;       /* "1 expect diagnose skipped (no operator)", or NULL */
+    char *lab;        /* the kept lab, or NULL */
+    char *transcript;
+} ws_scn_result;
+
+void ws_scn_result_clear(ws_scn_result *res);
+
+typedef struct ws_runner_opts {
+    int timeout_s;                /* one step or connect, seconds */
+    int keep;                     /* keep a failed scenario's lab (stopped) */
+    unsigned base;                /* where this run's subnets start (subnet.h) */
+    int index;                    /* the scenario's place in the run */
+    volatile sig_atomic_t *stop;  /* the signal number once interrupted, or NULL */
+} ws_runner_opts;
+
+/* Runs sc in a lab of its own; *res gets the outcome (never fails otherwise). */
+void ws_runner_run(const ws_scenario *sc, const ws_runner_opts *o, ws_scn_result *res);
+
+/* The directory temporary labs go in: $TMPDIR, else /tmp. */
+const char *ws_runner_tmp_dir(void);
+/* Removes a directory and everything in it (best effort). */
+void ws_runner_rm_rf(const char *dir);
+/* Makes the key template when it is missing or old, so parallel labs copy it
+ * instead of each generating keys. */
+void ws_runner_warm_template(void);
+
+#endif

@@ -1,17 +1,8 @@
 /* Unit tests for sim/lab/events.c, the event catalogue: every name has its row, no
  * row is written twice, every template formats, and a written event lands in the log
  * of a temporary lab with the row's id, channel, source, level and the exact text. */
-#include <ftw.h>
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/stat.h>
 
-#include <cmocka.h>
+#include "harness.h"
 
 #include "base/buf.h"
 #include "base/util.h"
@@ -171,14 +162,6 @@ typedef struct fixture {
     ws_state *st;
 } fixture;
 
-static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-    (void)sb;
-    (void)flag;
-    (void)ftw;
-    return remove(path);
-}
-
 static int setup(void **state)
 {
     fixture *f = calloc(1, sizeof *f);
@@ -205,7 +188,7 @@ static int teardown(void **state)
         return 0;
     ws_state_close(f->st);
     if (f->dir[0])
-        nftw(f->dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+        ws_test_rm_rf(f->dir);
     free(f);
     return 0;
 }

@@ -2,20 +2,12 @@
  * a gateway-like machine (HostTokens, signer looked for in My then Root) and a host-like
  * one (VMTokens, My only), each step's failure and success for both, with tokens issued
  * by wire/token.c's ws_token_sign as VMM issues them. */
-#include <ftw.h>
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/stat.h>
 #include <time.h>
 
-#include <cmocka.h>
 #include <openssl/err.h>
 #include <openssl/x509.h>
+
+#include "harness.h"
 
 #include "base/util.h"
 #include "crypto/cert.h"
@@ -27,13 +19,6 @@
 #include "lab/store.h"
 #include "lab/vault.h"
 #include "wire/token.h"
-
-#define assert_contains(haystack, needle)                                                                   \
-    do {                                                                                                    \
-        const char *h_ = (haystack), *n_ = (needle);                                                        \
-        if (!h_ || !strstr(h_, n_))                                                                         \
-            fail_msg("expected \"%s\" to contain \"%s\"", h_ ? h_ : "(null)", n_);                          \
-    } while (0)
 
 #define VMID "0DB667C1-712E-401B-B5AE-47C76A7FC955"
 
@@ -113,14 +98,6 @@ typedef struct fixture {
     ws_state *st;
 } fixture;
 
-static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-    (void)sb;
-    (void)flag;
-    (void)ftw;
-    return remove(path);
-}
-
 static int add_machine(ws_state *st, const role *r)
 {
     ws_machine m;
@@ -180,7 +157,7 @@ static int teardown(void **state)
         return 0;
     ws_state_close(f->st);
     if (f->dir[0])
-        nftw(f->dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+        ws_test_rm_rf(f->dir);
     free(f);
     return 0;
 }

@@ -5,17 +5,10 @@
  * ws_subprocess_run runs the running program itself, so this binary is also the child:
  * called as `test_train --lab LAB MODE [ARG]` it acts out MODE instead of testing. */
 #include <fcntl.h>
-#include <setjmp.h>
 #include <signal.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 #include <unistd.h>
 
-#include <cmocka.h>
+#include "harness.h"
 
 #include "base/util.h"
 #include "train/report.h"

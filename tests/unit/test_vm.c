@@ -1,17 +1,8 @@
 /* Unit tests for sim/lab/vm.c: a temporary lab with two hosts, two tenants and three
  * VMs, made with the lab's own functions; lookups by name and by ID, per-tenant
  * lists, and what an unknown or duplicate VM gives. */
-#include <ftw.h>
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/stat.h>
 
-#include <cmocka.h>
+#include "harness.h"
 
 #include "base/util.h"
 #include "lab/accounts.h"
@@ -29,14 +20,6 @@ typedef struct fixture {
     char dir[64];
     ws_state *st;
 } fixture;
-
-static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-    (void)sb;
-    (void)flag;
-    (void)ftw;
-    return remove(path);
-}
 
 static int add_host(ws_state *st, const char *name, const char *address, ws_error *e)
 {
@@ -98,7 +81,7 @@ static int teardown(void **state)
         return 0;
     ws_state_close(f->st);
     if (f->dir[0])
-        nftw(f->dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+        ws_test_rm_rf(f->dir);
     free(f);
     return 0;
 }

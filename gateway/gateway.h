@@ -42,7 +42,7 @@ typedef struct gw_conn {
     gw_buf in;  /* plaintext from the client, not yet consumed */
     gw_buf out; /* plaintext to the client, not yet written */
     gw_buf pkt; /* the MS-TSGU byte stream, reassembled from frames or chunks */
-    ws_ws_frame frame;
+    ws_websocket_frame frame;
     int in_frame;
     uint64_t frame_got;
     size_t chunk_left; /* legacy: bytes of the current chunk still to come */

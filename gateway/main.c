@@ -212,8 +212,8 @@ void gw_send(gw_tunnel *t, const uint8_t *pkt, size_t len)
     if (!c || c->fd < 0)
         return;
     if (c->mode == MODE_WEBSOCKET) {
-        uint8_t h[WS_WS_HEADER_MAX];
-        size_t hl = ws_ws_encode_header(WS_WS_OP_BINARY, len, NULL, h);
+        uint8_t h[WS_WEBSOCKET_HEADER_MAX];
+        size_t hl = ws_websocket_encode_header(WS_WEBSOCKET_OP_BINARY, len, NULL, h);
         gw_buf_append(&c->out, h, hl);
     }
     gw_buf_append(&c->out, pkt, len);
@@ -341,7 +341,7 @@ static int http_head(gw_conn *c)
     if (out_data && has_token(header(lines, n, "Upgrade"), "websocket") &&
         has_token(header(lines, n, "Connection"), "Upgrade") && key) {
         char accept[29], extra[200];
-        if (ws_ws_accept_key(key, accept) != 0) {
+        if (ws_websocket_accept_key(key, accept) != 0) {
             refuse_http(c, "400 Bad Request", "bad Sec-WebSocket-Key");
             goto out;
         }
@@ -389,7 +389,7 @@ static int websocket_input(gw_conn *c)
         uint8_t *p = c->in.p ? c->in.p + c->in.off : NULL;
         if (!c->in_frame) {
             ws_error e;
-            int r = ws_ws_decode_header(p, pending, WS_TSGU_PACKET_MAX, &c->frame, &e);
+            int r = ws_websocket_decode_header(p, pending, WS_TSGU_PACKET_MAX, &c->frame, &e);
             if (r == 1)
                 return 0;
             if (r < 0 || !c->frame.masked) {
@@ -408,21 +408,21 @@ static int websocket_input(gw_conn *c)
         size_t take = pending < left ? pending : (size_t)left;
         if (take == 0 && left > 0)
             return 0;
-        ws_ws_unmask(p, take, c->frame.mask, c->frame_got);
+        ws_websocket_unmask(p, take, c->frame.mask, c->frame_got);
         switch (c->frame.opcode) {
-        case WS_WS_OP_BINARY:
-        case WS_WS_OP_CONTINUATION: gw_buf_append(&c->pkt, p, take); break;
-        case WS_WS_OP_PING: {
-            uint8_t h[WS_WS_HEADER_MAX];
-            size_t hl = ws_ws_encode_header(WS_WS_OP_PONG, take, NULL, h);
+        case WS_WEBSOCKET_OP_BINARY:
+        case WS_WEBSOCKET_OP_CONTINUATION: gw_buf_append(&c->pkt, p, take); break;
+        case WS_WEBSOCKET_OP_PING: {
+            uint8_t h[WS_WEBSOCKET_HEADER_MAX];
+            size_t hl = ws_websocket_encode_header(WS_WEBSOCKET_OP_PONG, take, NULL, h);
             gw_buf_append(&c->out, h, hl);
             gw_buf_append(&c->out, p, take);
             break;
         }
-        case WS_WS_OP_PONG: break;
-        case WS_WS_OP_CLOSE: {
-            uint8_t h[WS_WS_HEADER_MAX];
-            size_t hl = ws_ws_encode_header(WS_WS_OP_CLOSE, 0, NULL, h);
+        case WS_WEBSOCKET_OP_PONG: break;
+        case WS_WEBSOCKET_OP_CLOSE: {
+            uint8_t h[WS_WEBSOCKET_HEADER_MAX];
+            size_t hl = ws_websocket_encode_header(WS_WEBSOCKET_OP_CLOSE, 0, NULL, h);
             gw_buf_append(&c->out, h, hl);
             c->closing = 1;
             gw_buf_consume(&c->in, take);

@@ -29,6 +29,13 @@ void ws_rd_init(ws_rd *r, const void *p, size_t len, const char *name, ws_error 
     r->e = e;
 }
 
+ws_rd ws_rd_new(const void *p, size_t len, const char *name, ws_error *e)
+{
+    ws_rd r;
+    ws_rd_init(&r, p, len, name, e);
+    return r;
+}
+
 size_t ws_rd_remaining(const ws_rd *r)
 {
     return r->len - r->off;
@@ -146,6 +153,13 @@ void ws_wr_init(ws_wr *w, void *p, size_t cap)
     memset(w, 0, sizeof *w);
     w->p = p;
     w->cap = p ? cap : 0;
+}
+
+ws_wr ws_wr_new(void *p, size_t cap)
+{
+    ws_wr w;
+    ws_wr_init(&w, p, cap);
+    return w;
 }
 
 void ws_wr_init_buf(ws_wr *w, ws_buf *b)

@@ -41,6 +41,8 @@ typedef struct ws_rd {
 
 /* A reader over len bytes at p (p may be NULL when len is 0). */
 void ws_rd_init(ws_rd *r, const void *p, size_t len, const char *name, ws_error *e);
+/* The same, as a value: ws_rd r = ws_rd_new(p, len, "x224_cr", e). */
+ws_rd ws_rd_new(const void *p, size_t len, const char *name, ws_error *e);
 /* Bytes not yet read. */
 size_t ws_rd_remaining(const ws_rd *r);
 /* The position, counted from the start of the outermost reader. */
@@ -80,6 +82,7 @@ typedef struct ws_wr {
 
 /* A writer filling cap bytes at p. */
 void ws_wr_init(ws_wr *w, void *p, size_t cap);
+ws_wr ws_wr_new(void *p, size_t cap);
 /* A writer appending to b (up to b's max; past it the ws_buf frees its contents). */
 void ws_wr_init_buf(ws_wr *w, ws_buf *b);
 

@@ -198,7 +198,7 @@ int ws_wr_bytes(ws_wr *w, const void *src, size_t n)
             return WS_BYTES_FULL;
         }
     } else if (n) {
-        memcpy(w->p + w->off, src, n);
+        memmove(w->p + w->off, src, n); /* src may be the writer's own array (a payload wrapped in place) */
     }
     w->off += n;
     return 0;
@@ -260,26 +260,32 @@ int ws_wr_u64_be(ws_wr *w, uint64_t v)
     return put_uint(w, v, 8, 1);
 }
 
-static int put16_at(ws_wr *w, size_t at, uint16_t v, int be)
+/* Overwrite n bytes already written at offset at with v, little- or big-endian. */
+static int put_at(ws_wr *w, size_t at, uint64_t v, size_t n, int be)
 {
-    if (w->failed || at > w->off || w->off - at < 2) {
+    if (w->failed || at > w->off || w->off - at < n) {
         w->failed = 1;
         return WS_BYTES_FULL;
     }
     uint8_t *q = (w->buf ? ws_buf_data(w->buf) + w->start : w->p) + at;
-    q[be ? 1 : 0] = (uint8_t)v;
-    q[be ? 0 : 1] = (uint8_t)(v >> 8);
+    for (size_t i = 0; i < n; i++)
+        q[be ? n - 1 - i : i] = (uint8_t)(v >> (8 * i));
     return 0;
 }
 
 int ws_wr_u16_at(ws_wr *w, size_t at, uint16_t v)
 {
-    return put16_at(w, at, v, 0);
+    return put_at(w, at, v, 2, 0);
+}
+
+int ws_wr_u32_at(ws_wr *w, size_t at, uint32_t v)
+{
+    return put_at(w, at, v, 4, 0);
 }
 
 int ws_wr_u16_be_at(ws_wr *w, size_t at, uint16_t v)
 {
-    return put16_at(w, at, v, 1);
+    return put_at(w, at, v, 2, 1);
 }
 
 size_t ws_wr_len(const ws_wr *w)

@@ -93,10 +93,12 @@ int ws_wr_u64(ws_wr *w, uint64_t v);
 int ws_wr_u16_be(ws_wr *w, uint16_t v);
 int ws_wr_u32_be(ws_wr *w, uint32_t v);
 int ws_wr_u64_be(ws_wr *w, uint64_t v);
+/* src may overlap the writer's array (a payload moved into place behind a header). */
 int ws_wr_bytes(ws_wr *w, const void *src, size_t n);
 int ws_wr_zero(ws_wr *w, size_t n);
 /* Overwrite 2 bytes already written at offset at (a length known only at the end). */
 int ws_wr_u16_at(ws_wr *w, size_t at, uint16_t v);
+int ws_wr_u32_at(ws_wr *w, size_t at, uint32_t v);
 int ws_wr_u16_be_at(ws_wr *w, size_t at, uint16_t v);
 /* Bytes written so far. */
 size_t ws_wr_len(const ws_wr *w);

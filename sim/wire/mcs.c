@@ -358,21 +358,34 @@ size_t ws_x224_data_encode(const uint8_t *payload, size_t n, uint8_t *out, size_
 
 int ws_x224_data_decode(const uint8_t *tpkt, size_t len, const uint8_t **payload, size_t *n, ws_error *e)
 {
+    static const char what[] = "X.224 Data";
+    ws_rd r = ws_rd_new(tpkt, len, what, e);
+    uint8_t version = 0, li, code, eot;
+    uint16_t tlen = 0;
     long t = ws_tpkt_length(tpkt, len, WS_X224_DATA_MAX);
     if (t == 0)
-        return ws_seterr(e, "X.224 Data: truncated (%zu bytes)", len);
-    if (t < 0)
-        return ws_seterr(e, "X.224 Data: not a TPKT (version %u, length %u)", tpkt[0], tpkt[2] << 8 | tpkt[3]);
+        return ws_rd_need(&r, 4, "TPKT header");
+    if (t < 0) {
+        ws_rd_u8(&r, "TPKT version", &version);
+        ws_rd_skip(&r, 1, "TPKT reserved");
+        ws_rd_u16_be(&r, "TPKT length", &tlen);
+        return ws_seterr(e, "%s: not a TPKT (version %u, length %u)", what, version, tlen);
+    }
     if ((size_t)t != len)
-        return ws_seterr(e, "X.224 Data: TPKT length %ld but %zu bytes given", t, len);
-    if (tpkt[4] != X224_DATA_LI)
-        return ws_seterr(e, "X.224 Data: length indicator %u at offset 4 (expected 2)", tpkt[4]);
-    if (tpkt[5] != X224_DATA_CODE)
-        return ws_seterr(e, "X.224 Data: TPDU code 0x%02X at offset 5 (expected 0xF0, Data)", tpkt[5]);
-    if (tpkt[6] != X224_DATA_EOT)
-        return ws_seterr(e, "X.224 Data: EOT byte 0x%02X at offset 6 (expected 0x80, unsegmented)", tpkt[6]);
-    *payload = tpkt + WS_X224_DATA_HEADER;
-    *n = len - WS_X224_DATA_HEADER;
+        return ws_seterr(e, "%s: TPKT length %ld but %zu bytes given", what, t, len);
+    /* t >= 7: the TPKT header and the 3-byte Data TPDU header are there. */
+    ws_rd_skip(&r, 4, "TPKT header");
+    ws_rd_u8(&r, "LI", &li);
+    ws_rd_u8(&r, "code", &code);
+    ws_rd_u8(&r, "EOT", &eot);
+    if (li != X224_DATA_LI)
+        return ws_seterr(e, "%s: length indicator %u at offset 4 (expected 2)", what, li);
+    if (code != X224_DATA_CODE)
+        return ws_seterr(e, "%s: TPDU code 0x%02X at offset 5 (expected 0xF0, Data)", what, code);
+    if (eot != X224_DATA_EOT)
+        return ws_seterr(e, "%s: EOT byte 0x%02X at offset 6 (expected 0x80, unsegmented)", what, eot);
+    *payload = ws_rd_ptr(&r);
+    *n = ws_rd_remaining(&r);
     return 0;
 }
 

@@ -205,6 +205,16 @@ int ws_thumbprint_normalize(const char *in, char out[41])
     return n == 40 ? 0 : -1;
 }
 
+/* The text built in b, as a malloc'ed string; b is freed. */
+static char *list_take(ws_buf *b)
+{
+    char *s = ws_buf_take(b, NULL);
+    ws_buf_free(b);
+    if (!s)
+        abort(); /* as ws_strdup: out of memory is not recoverable here */
+    return s;
+}
+
 static char *name_string(X509_NAME *name)
 {
     ws_buf out;
@@ -220,7 +230,7 @@ static char *name_string(X509_NAME *name)
         ws_buf_addf(&out, "%s%s=%.*s", ws_buf_len(&out) ? ", " : "", field, ulen, utf8);
         OPENSSL_free(utf8);
     }
-    return ws_buf_take(&out, NULL);
+    return list_take(&out);
 }
 
 char *ws_cert_subject(X509 *cert)
@@ -263,7 +273,7 @@ char *ws_cert_sans(X509 *cert)
         list_add(&out, item);
     }
     GENERAL_NAMES_free(names);
-    return ws_buf_take(&out, NULL);
+    return list_take(&out);
 }
 
 char *ws_cert_ekus(X509 *cert)
@@ -282,7 +292,7 @@ char *ws_cert_ekus(X509 *cert)
         list_add(&out, item);
     }
     EXTENDED_KEY_USAGE_free(eku);
-    return ws_buf_take(&out, NULL);
+    return list_take(&out);
 }
 
 char *ws_cert_key_usage(X509 *cert)
@@ -301,11 +311,11 @@ char *ws_cert_key_usage(X509 *cert)
     ws_buf_init(&out, WS_BUF_MAX_CERT_TEXT);
     uint32_t ku = X509_get_key_usage(cert);
     if (ku == UINT32_MAX) /* no keyUsage extension */
-        return ws_buf_take(&out, NULL);
+        return list_take(&out);
     for (size_t i = 0; i < sizeof bits / sizeof bits[0]; i++)
         if (ku & bits[i].bit)
             list_add(&out, bits[i].name);
-    return ws_buf_take(&out, NULL);
+    return list_take(&out);
 }
 
 static int64_t asn1_time_unix(const ASN1_TIME *t)

@@ -156,6 +156,9 @@ int ws_http(const ws_http_request *rq, ws_http_response *rs, ws_error *e)
         if (ct)
             snprintf(rs->content_type, sizeof rs->content_type, "%s", ct);
         rs->body = (unsigned char *)ws_buf_take(&s.body, &rs->body_len);
+        ws_buf_free(&s.body);
+        if (!rs->body)
+            abort();
     }
     curl_slist_free_all(headers);
     curl_slist_free_all(resolve);

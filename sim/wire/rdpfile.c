@@ -480,6 +480,9 @@ int ws_rdp_serialize(const ws_rdp_file *f, unsigned char **out, size_t *len)
         }
     }
     *out = (unsigned char *)ws_buf_take(&b, len);
+    ws_buf_free(&b);
+    if (!*out)
+        abort(); /* as ws_strdup: out of memory is not recoverable here */
     return 0;
 }
 
@@ -552,6 +555,9 @@ int ws_rdp_signed_text(const ws_rdp_file *f, const char *scope, unsigned char **
                          WS_BUF_MAX_RDP_SIGNED);
     }
     *out = (unsigned char *)ws_buf_take(&u16, len);
+    ws_buf_free(&u16);
+    if (!*out)
+        abort();
     return 0;
 }
 

@@ -33,7 +33,7 @@ static void test_getters_read_little_and_big_endian(void **state)
     assert_int_equal(ws_rd_offset(&r), 7);
     assert_int_equal(ws_rd_remaining(&r), 1);
 
-    ws_rd_init(&r, sample, sizeof sample, "t", NULL);
+    r = ws_rd_new(sample, sizeof sample, "t", NULL);
     assert_int_equal(ws_rd_u64(&r, "d", &u64), 0);
     assert_true(u64 == 0x0807060504030201ull);
     ws_rd_init(&r, sample, sizeof sample, "t", NULL);
@@ -211,9 +211,15 @@ static void test_writer_puts_and_refuses_overflow(void **state)
         assert_int_equal(ws_wr_u8(&w, 0), WS_BYTES_FULL); /* sticky */
         assert_int_equal(ws_wr_done(&w), 0);
     }
-    ws_wr_init(&w, out, 8);
+    w = ws_wr_new(out, 8);
     assert_int_equal(ws_wr_u64_be(&w, 0x0102030405060708ull), 0);
     assert_memory_equal(out, sample, 8);
+    assert_int_equal(ws_wr_u32_at(&w, 4, 0x0A0B0C0D), 0);
+    assert_int_equal(out[4], 0x0D);
+    assert_int_equal(out[7], 0x0A);
+    assert_int_equal(ws_wr_u32_at(&w, 5, 0), WS_BYTES_FULL); /* would pass what was written */
+    ws_wr_init(&w, out, 8);
+    assert_int_equal(ws_wr_u64_be(&w, 0x0102030405060708ull), 0);
     assert_int_equal(ws_wr_u16_at(&w, 7, 0), WS_BYTES_FULL); /* past what was written */
     ws_wr_init(&w, out, 8);
     ws_wr_fail(&w);

@@ -230,35 +230,18 @@ int ws_wr_u8(ws_wr *w, uint8_t v)
     return ws_wr_bytes(w, &v, 1);
 }
 
-int ws_wr_u16(ws_wr *w, uint16_t v)
-{
-    return put_uint(w, v, 2, 0);
-}
+#define PUTTER(fn, type, n, be)                                                                                       \
+    int fn(ws_wr *w, type v)                                                                                          \
+    {                                                                                                                 \
+        return put_uint(w, v, n, be);                                                                                 \
+    }
 
-int ws_wr_u32(ws_wr *w, uint32_t v)
-{
-    return put_uint(w, v, 4, 0);
-}
-
-int ws_wr_u64(ws_wr *w, uint64_t v)
-{
-    return put_uint(w, v, 8, 0);
-}
-
-int ws_wr_u16_be(ws_wr *w, uint16_t v)
-{
-    return put_uint(w, v, 2, 1);
-}
-
-int ws_wr_u32_be(ws_wr *w, uint32_t v)
-{
-    return put_uint(w, v, 4, 1);
-}
-
-int ws_wr_u64_be(ws_wr *w, uint64_t v)
-{
-    return put_uint(w, v, 8, 1);
-}
+PUTTER(ws_wr_u16, uint16_t, 2, 0)
+PUTTER(ws_wr_u32, uint32_t, 4, 0)
+PUTTER(ws_wr_u64, uint64_t, 8, 0)
+PUTTER(ws_wr_u16_be, uint16_t, 2, 1)
+PUTTER(ws_wr_u32_be, uint32_t, 4, 1)
+PUTTER(ws_wr_u64_be, uint64_t, 8, 1)
 
 /* Overwrite n bytes already written at offset at with v, little- or big-endian. */
 static int put_at(ws_wr *w, size_t at, uint64_t v, size_t n, int be)

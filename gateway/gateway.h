@@ -8,6 +8,7 @@
 #include <openssl/ssl.h>
 #include <stdint.h>
 
+#include "base/buf.h"
 #include "svc/component.h"
 #include "wire/token.h"
 #include "wire/websocket.h"
@@ -16,11 +17,11 @@
 #define GW_KIND_CONN 2
 #define GW_KIND_UPSTREAM 3
 
-/* A growable byte buffer; freed when emptied, so an idle tunnel holds no buffers. */
-typedef struct gw_buf {
-    uint8_t *p;
-    size_t len, off, cap;
-} gw_buf;
+/* Every queue of bytes is a ws_buf of at most WS_BUF_MAX_GATEWAY_QUEUE, freed when
+ * emptied so that an idle tunnel holds no buffers. A queue past GW_BACKLOG_MAX says
+ * "again": its producer stops reading until it drains (gw_client_backlogged, and the
+ * host side in gw_update_events), so the maximum is never reached by a peer that
+ * reads what it asked for. */
 
 typedef enum gw_mode {
     MODE_HTTP,       /* reading the request head */
@@ -39,10 +40,10 @@ typedef struct gw_conn {
     int tls_done;
     gw_mode mode;
     char peer[64];
-    gw_buf in;  /* plaintext from the client, not yet consumed */
-    gw_buf out; /* plaintext to the client, not yet written */
-    gw_buf pkt; /* the MS-TSGU byte stream, reassembled from frames or chunks */
-    ws_ws_frame frame;
+    ws_buf in;  /* plaintext from the client, not yet consumed */
+    ws_buf out; /* plaintext to the client, not yet written */
+    ws_buf pkt; /* the MS-TSGU byte stream, reassembled from frames or chunks */
+    ws_websocket_frame frame;
     int in_frame;
     uint64_t frame_got;
     size_t chunk_left; /* legacy: bytes of the current chunk still to come */
@@ -76,7 +77,7 @@ typedef struct gw_tunnel {
     int port;
     uint32_t id;
     int up_fd;
-    gw_buf up_out; /* bytes for the host, not yet written */
+    ws_buf up_out; /* bytes for the host, not yet written */
     uint32_t up_events;
     uint64_t bytes_to_host, bytes_to_client;
     int64_t opened_ms;
@@ -90,9 +91,13 @@ void gw_close_conn(gw_conn *c);
 void gw_update_events(gw_conn *c);
 int gw_watch(int fd, uint32_t events, void *ptr);
 void gw_unwatch(int fd);
-void gw_buf_append(gw_buf *b, const void *data, size_t n);
-void gw_buf_consume(gw_buf *b, size_t n);
-size_t gw_buf_pending(const gw_buf *b);
+/* A queue of at most WS_BUF_MAX_GATEWAY_QUEUE bytes, empty. */
+void gw_queue_init(ws_buf *q);
+/* Append n bytes: 0, or -1 past the queue's maximum (its bytes are then dropped and
+ * the caller closes the connection). */
+int gw_queue_add(ws_buf *q, const void *data, size_t n);
+/* Drop n bytes from the front; an emptied queue gives its memory back. */
+void gw_queue_consume(ws_buf *q, size_t n);
 /* The client's output buffer is full: stop reading from the host until it drains. */
 int gw_client_backlogged(const gw_tunnel *t);
 #define GW_BACKLOG_MAX (1024 * 1024)

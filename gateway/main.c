@@ -51,54 +51,21 @@ static size_t graveyard_n;
 
 /* ---- buffers ---- */
 
-static void buf_reserve(gw_buf *b, size_t more)
+void gw_queue_init(ws_buf *q)
 {
-    if (b->off && b->off == b->len) {
-        b->off = b->len = 0;
-    }
-    if (b->len + more <= b->cap)
-        return;
-    if (b->off) { /* slide the unread part down first */
-        memmove(b->p, b->p + b->off, b->len - b->off);
-        b->len -= b->off;
-        b->off = 0;
-        if (b->len + more <= b->cap)
-            return;
-    }
-    size_t cap = b->cap ? b->cap : 4096;
-    while (cap < b->len + more)
-        cap *= 2;
-    b->p = realloc(b->p, cap);
-    if (!b->p)
-        abort();
-    b->cap = cap;
+    ws_buf_init(q, WS_BUF_MAX_GATEWAY_QUEUE);
 }
 
-void gw_buf_append(gw_buf *b, const void *data, size_t n)
+int gw_queue_add(ws_buf *q, const void *data, size_t n)
 {
-    buf_reserve(b, n);
-    memcpy(b->p + b->len, data, n);
-    b->len += n;
+    return ws_buf_add(q, data, n);
 }
 
-size_t gw_buf_pending(const gw_buf *b)
+void gw_queue_consume(ws_buf *q, size_t n)
 {
-    return b->len - b->off;
-}
-
-void gw_buf_consume(gw_buf *b, size_t n)
-{
-    b->off += n;
-    if (b->off >= b->len) { /* empty: give the memory back */
-        free(b->p);
-        memset(b, 0, sizeof *b);
-    }
-}
-
-static void buf_free(gw_buf *b)
-{
-    free(b->p);
-    memset(b, 0, sizeof *b);
+    ws_buf_consume(q, n);
+    if (!ws_buf_len(q))
+        ws_buf_free(q);
 }
 
 /* ---- epoll ---- */
@@ -118,7 +85,7 @@ void gw_unwatch(int fd)
 
 int gw_client_backlogged(const gw_tunnel *t)
 {
-    return t->out && gw_buf_pending(&t->out->out) > GW_BACKLOG_MAX;
+    return t->out && ws_buf_len(&t->out->out) > GW_BACKLOG_MAX;
 }
 
 void gw_update_events(gw_conn *c)
@@ -126,10 +93,10 @@ void gw_update_events(gw_conn *c)
     if (c->fd < 0)
         return;
     uint32_t ev = 0;
-    int host_backlogged = c->tunnel && gw_buf_pending(&c->tunnel->up_out) > GW_BACKLOG_MAX;
+    int host_backlogged = c->tunnel && ws_buf_len(&c->tunnel->up_out) > GW_BACKLOG_MAX;
     if (!c->closing && !host_backlogged)
         ev |= EPOLLIN;
-    if (gw_buf_pending(&c->out) || !c->tls_done)
+    if (ws_buf_len(&c->out) || !c->tls_done)
         ev |= EPOLLOUT;
     if (!c->tls_done)
         ev |= EPOLLIN;
@@ -156,9 +123,9 @@ void gw_close_conn(gw_conn *c)
     if (c->tunnel)
         tunnel_detach(c->tunnel, c);
     c->tunnel = NULL;
-    buf_free(&c->in);
-    buf_free(&c->out);
-    buf_free(&c->pkt);
+    ws_buf_free(&c->in);
+    ws_buf_free(&c->out);
+    ws_buf_free(&c->pkt);
     if (graveyard_n < sizeof graveyard / sizeof graveyard[0])
         graveyard[graveyard_n++] = c;
 }
@@ -182,10 +149,11 @@ static void bury(void)
 /* Write what is pending; a broken connection is closed. */
 static void flush(gw_conn *c)
 {
-    while (c->fd >= 0 && c->tls_done && gw_buf_pending(&c->out)) {
-        int n = SSL_write(c->ssl, c->out.p + c->out.off, (int)(gw_buf_pending(&c->out) > 65536 ? 65536 : gw_buf_pending(&c->out)));
+    while (c->fd >= 0 && c->tls_done && ws_buf_len(&c->out)) {
+        size_t pending = ws_buf_len(&c->out);
+        int n = SSL_write(c->ssl, ws_buf_data(&c->out), (int)(pending > 65536 ? 65536 : pending));
         if (n > 0) {
-            gw_buf_consume(&c->out, (size_t)n);
+            gw_queue_consume(&c->out, (size_t)n);
             continue;
         }
         int err = SSL_get_error(c->ssl, n);
@@ -195,7 +163,7 @@ static void flush(gw_conn *c)
         gw_close_conn(c);
         return;
     }
-    if (c->fd >= 0 && c->closing && !gw_buf_pending(&c->out)) {
+    if (c->fd >= 0 && c->closing && !ws_buf_len(&c->out)) {
         gw_close_conn(c);
         return;
     }
@@ -212,12 +180,18 @@ void gw_send(gw_tunnel *t, const uint8_t *pkt, size_t len)
     if (!c || c->fd < 0)
         return;
     if (c->mode == MODE_WEBSOCKET) {
-        uint8_t h[WS_WS_HEADER_MAX];
-        size_t hl = ws_ws_encode_header(WS_WS_OP_BINARY, len, NULL, h);
-        gw_buf_append(&c->out, h, hl);
+        uint8_t h[WS_WEBSOCKET_HEADER_MAX];
+        size_t hl = ws_websocket_encode_header(WS_WEBSOCKET_OP_BINARY, len, NULL, h);
+        if (gw_queue_add(&c->out, h, hl) != 0)
+            goto full;
     }
-    gw_buf_append(&c->out, pkt, len);
+    if (gw_queue_add(&c->out, pkt, len) != 0)
+        goto full;
     flush(c);
+    return;
+full:
+    fprintf(stderr, "wapsim-gateway: closing %s: over %u bytes queued for it\n", c->peer, WS_BUF_MAX_GATEWAY_QUEUE);
+    gw_close_conn(c);
 }
 
 static void http_reply(gw_conn *c, const char *status, const char *extra)
@@ -225,7 +199,8 @@ static void http_reply(gw_conn *c, const char *status, const char *extra)
     char head[512];
     int n = snprintf(head, sizeof head, "HTTP/1.1 %s\r\nServer: Microsoft-HTTPAPI/2.0\r\n%sContent-Length: 0\r\n\r\n",
                      status, extra ? extra : "");
-    gw_buf_append(&c->out, head, (size_t)n);
+    if (gw_queue_add(&c->out, head, (size_t)n) != 0)
+        c->closing = 1;
 }
 
 static void refuse_http(gw_conn *c, const char *status, const char *why)
@@ -270,8 +245,8 @@ static int has_token(const char *list, const char *token)
  * when refused. */
 static int http_head(gw_conn *c)
 {
-    size_t pending = gw_buf_pending(&c->in);
-    const uint8_t *p = c->in.p + c->in.off;
+    size_t pending = ws_buf_len(&c->in);
+    const uint8_t *p = ws_buf_data(&c->in);
     const uint8_t *end = pending >= 4 ? memmem(p, pending < HEAD_MAX ? pending : HEAD_MAX, "\r\n\r\n", 4) : NULL;
     if (!end) {
         if (pending >= HEAD_MAX) {
@@ -286,7 +261,7 @@ static int http_head(gw_conn *c)
         abort();
     memcpy(text, p, head_len);
     text[head_len] = '\0';
-    gw_buf_consume(&c->in, head_len);
+    gw_queue_consume(&c->in, head_len);
     char *lines[48];
     int n = 0;
     for (char *save = NULL, *l = strtok_r(text, "\r\n", &save); l && n < 48; l = strtok_r(NULL, "\r\n", &save))
@@ -341,7 +316,7 @@ static int http_head(gw_conn *c)
     if (out_data && has_token(header(lines, n, "Upgrade"), "websocket") &&
         has_token(header(lines, n, "Connection"), "Upgrade") && key) {
         char accept[29], extra[200];
-        if (ws_ws_accept_key(key, accept) != 0) {
+        if (ws_websocket_accept_key(key, accept) != 0) {
             refuse_http(c, "400 Bad Request", "bad Sec-WebSocket-Key");
             goto out;
         }
@@ -349,7 +324,8 @@ static int http_head(gw_conn *c)
                            "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
                            "Sec-WebSocket-Accept: %s\r\n\r\n",
                            accept);
-        gw_buf_append(&c->out, extra, (size_t)len);
+        if (gw_queue_add(&c->out, extra, (size_t)len) != 0)
+            goto out;
         c->mode = MODE_WEBSOCKET;
         c->tunnel = tunnel_new(c, conn_id);
         rc = 1;
@@ -359,8 +335,8 @@ static int http_head(gw_conn *c)
                                  "Content-Type: application/octet-stream\r\n\r\n";
         uint8_t seed[SEED_LEN];
         ws_random(seed, sizeof seed);
-        gw_buf_append(&c->out, ok, sizeof ok - 1);
-        gw_buf_append(&c->out, seed, sizeof seed);
+        if (gw_queue_add(&c->out, ok, sizeof ok - 1) != 0 || gw_queue_add(&c->out, seed, sizeof seed) != 0)
+            goto out;
         c->mode = MODE_LEGACY_OUT;
         c->tunnel = tunnel_new(c, conn_id);
         rc = 1;
@@ -385,18 +361,18 @@ out:
 static int websocket_input(gw_conn *c)
 {
     for (;;) {
-        size_t pending = gw_buf_pending(&c->in);
-        uint8_t *p = c->in.p ? c->in.p + c->in.off : NULL;
+        size_t pending = ws_buf_len(&c->in);
+        uint8_t *p = ws_buf_data(&c->in);
         if (!c->in_frame) {
             ws_error e;
-            int r = ws_ws_decode_header(p, pending, WS_TSGU_PACKET_MAX, &c->frame, &e);
+            int r = ws_websocket_decode_header(p, pending, WS_TSGU_PACKET_MAX, &c->frame, &e);
             if (r == 1)
                 return 0;
             if (r < 0 || !c->frame.masked) {
                 fprintf(stderr, "wapsim-gateway: closing %s: %s\n", c->peer, r < 0 ? e.msg : "an unmasked client frame");
                 return -1;
             }
-            gw_buf_consume(&c->in, c->frame.header_len);
+            gw_queue_consume(&c->in, c->frame.header_len);
             c->in_frame = 1;
             c->frame_got = 0;
             continue;
@@ -408,24 +384,28 @@ static int websocket_input(gw_conn *c)
         size_t take = pending < left ? pending : (size_t)left;
         if (take == 0 && left > 0)
             return 0;
-        ws_ws_unmask(p, take, c->frame.mask, c->frame_got);
+        ws_websocket_unmask(p, take, c->frame.mask, c->frame_got);
         switch (c->frame.opcode) {
-        case WS_WS_OP_BINARY:
-        case WS_WS_OP_CONTINUATION: gw_buf_append(&c->pkt, p, take); break;
-        case WS_WS_OP_PING: {
-            uint8_t h[WS_WS_HEADER_MAX];
-            size_t hl = ws_ws_encode_header(WS_WS_OP_PONG, take, NULL, h);
-            gw_buf_append(&c->out, h, hl);
-            gw_buf_append(&c->out, p, take);
+        case WS_WEBSOCKET_OP_BINARY:
+        case WS_WEBSOCKET_OP_CONTINUATION:
+            if (gw_queue_add(&c->pkt, p, take) != 0)
+                return -1;
+            break;
+        case WS_WEBSOCKET_OP_PING: {
+            uint8_t h[WS_WEBSOCKET_HEADER_MAX];
+            size_t hl = ws_websocket_encode_header(WS_WEBSOCKET_OP_PONG, take, NULL, h);
+            if (gw_queue_add(&c->out, h, hl) != 0 || gw_queue_add(&c->out, p, take) != 0)
+                return -1;
             break;
         }
-        case WS_WS_OP_PONG: break;
-        case WS_WS_OP_CLOSE: {
-            uint8_t h[WS_WS_HEADER_MAX];
-            size_t hl = ws_ws_encode_header(WS_WS_OP_CLOSE, 0, NULL, h);
-            gw_buf_append(&c->out, h, hl);
+        case WS_WEBSOCKET_OP_PONG: break;
+        case WS_WEBSOCKET_OP_CLOSE: {
+            uint8_t h[WS_WEBSOCKET_HEADER_MAX];
+            size_t hl = ws_websocket_encode_header(WS_WEBSOCKET_OP_CLOSE, 0, NULL, h);
+            if (gw_queue_add(&c->out, h, hl) != 0)
+                return -1;
             c->closing = 1;
-            gw_buf_consume(&c->in, take);
+            gw_queue_consume(&c->in, take);
             return 0;
         }
         default:
@@ -434,13 +414,13 @@ static int websocket_input(gw_conn *c)
             return -1;
         }
         if (take)
-            gw_buf_consume(&c->in, take);
+            gw_queue_consume(&c->in, take);
         c->frame_got += take;
         if (c->frame_got == c->frame.payload_len)
             c->in_frame = 0;
-        if (gw_buf_pending(&c->pkt) && c->tunnel && tunnel_on_packets(c->tunnel, c) < 0)
+        if (ws_buf_len(&c->pkt) && c->tunnel && tunnel_on_packets(c->tunnel, c) < 0)
             return -1;
-        if (gw_buf_pending(&c->pkt) > 2 * WS_TSGU_PACKET_MAX) {
+        if (ws_buf_len(&c->pkt) > 2 * WS_TSGU_PACKET_MAX) {
             fprintf(stderr, "wapsim-gateway: closing %s: packet stream out of bounds\n", c->peer);
             return -1;
         }
@@ -451,8 +431,8 @@ static int websocket_input(gw_conn *c)
 static int chunked_input(gw_conn *c)
 {
     for (;;) {
-        size_t pending = gw_buf_pending(&c->in);
-        uint8_t *p = c->in.p ? c->in.p + c->in.off : NULL;
+        size_t pending = ws_buf_len(&c->in);
+        uint8_t *p = ws_buf_data(&c->in);
         if (c->chunk_crlf) {
             if (pending < 2)
                 return 0;
@@ -460,7 +440,7 @@ static int chunked_input(gw_conn *c)
                 fprintf(stderr, "wapsim-gateway: closing %s: a chunk without its CRLF\n", c->peer);
                 return -1;
             }
-            gw_buf_consume(&c->in, 2);
+            gw_queue_consume(&c->in, 2);
             c->chunk_crlf = 0;
             continue;
         }
@@ -483,7 +463,7 @@ static int chunked_input(gw_conn *c)
                 fprintf(stderr, "wapsim-gateway: closing %s: bad chunk size '%s'\n", c->peer, size_text);
                 return -1;
             }
-            gw_buf_consume(&c->in, sl + 2);
+            gw_queue_consume(&c->in, sl + 2);
             if (size == 0)
                 return -1; /* the client ended its body */
             c->chunk_left = size;
@@ -492,8 +472,9 @@ static int chunked_input(gw_conn *c)
         if (!pending)
             return 0;
         size_t take = pending < c->chunk_left ? pending : c->chunk_left;
-        gw_buf_append(&c->pkt, p, take);
-        gw_buf_consume(&c->in, take);
+        if (gw_queue_add(&c->pkt, p, take) != 0)
+            return -1;
+        gw_queue_consume(&c->in, take);
         c->chunk_left -= take;
         if (c->chunk_left == 0)
             c->chunk_crlf = 1;
@@ -519,8 +500,8 @@ static int process(gw_conn *c)
         case MODE_LEGACY_IN_BODY: return chunked_input(c);
         case MODE_LEGACY_OUT:
             /* Nothing comes from the client on the OUT channel: discard. */
-            if (gw_buf_pending(&c->in))
-                gw_buf_consume(&c->in, gw_buf_pending(&c->in));
+            if (ws_buf_len(&c->in))
+                gw_queue_consume(&c->in, ws_buf_len(&c->in));
             return 0;
         }
     }
@@ -549,15 +530,14 @@ static void conn_io(gw_conn *c)
     }
     int eof = 0;
     while (c->fd >= 0 && !c->closing) {
-        if (c->tunnel && gw_buf_pending(&c->tunnel->up_out) > GW_BACKLOG_MAX)
+        if (c->tunnel && ws_buf_len(&c->tunnel->up_out) > GW_BACKLOG_MAX)
             break; /* the host is slow: leave the client's bytes in its socket */
-        if (gw_buf_pending(&c->in) > 4 * WS_TSGU_PACKET_MAX)
+        if (ws_buf_len(&c->in) > 4 * WS_TSGU_PACKET_MAX)
             break;
-        buf_reserve(&c->in, 16384);
-        int n = SSL_read(c->ssl, c->in.p + c->in.len, (int)(c->in.cap - c->in.len));
+        uint8_t chunk[16384]; /* a TLS record's plaintext at most */
+        int n = SSL_read(c->ssl, chunk, sizeof chunk);
         if (n > 0) {
-            c->in.len += (size_t)n;
-            if (process(c) < 0) {
+            if (gw_queue_add(&c->in, chunk, (size_t)n) != 0 || process(c) < 0) {
                 c->closing = 1;
                 break;
             }
@@ -569,11 +549,11 @@ static void conn_io(gw_conn *c)
             eof = 1;
         break;
     }
-    if (c->in.p && !gw_buf_pending(&c->in))
-        buf_free(&c->in);
+    if (!ws_buf_len(&c->in))
+        ws_buf_free(&c->in);
     if (c->fd < 0)
         return;
-    if (eof && !gw_buf_pending(&c->out)) {
+    if (eof && !ws_buf_len(&c->out)) {
         gw_close_conn(c);
         return;
     }
@@ -601,6 +581,9 @@ static void accept_all(void)
         int one = 1;
         setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
         c->kind = GW_KIND_CONN;
+        gw_queue_init(&c->in);
+        gw_queue_init(&c->out);
+        gw_queue_init(&c->pkt);
         c->fd = fd;
         c->ssl = ssl;
         c->mode = MODE_HTTP;

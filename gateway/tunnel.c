@@ -45,6 +45,7 @@ gw_tunnel *tunnel_new(gw_conn *c, const char *connection_id)
     if (!t)
         abort();
     t->kind = GW_KIND_UPSTREAM;
+    gw_queue_init(&t->up_out);
     t->state = T_HANDSHAKE;
     t->out = c;
     t->in = c->mode == MODE_WEBSOCKET ? c : NULL;
@@ -97,22 +98,21 @@ static void tunnel_end(gw_tunnel *t)
         close(t->up_fd);
         t->up_fd = -1;
     }
-    free(t->up_out.p);
-    memset(&t->up_out, 0, sizeof t->up_out);
+    ws_buf_free(&t->up_out);
     gw_conn *in = t->in, *out = t->out;
     t->in = t->out = NULL;
     if (in) {
         in->tunnel = NULL;
         in->closing = 1;
         gw_update_events(in);
-        if (!gw_buf_pending(&in->out))
+        if (!ws_buf_len(&in->out))
             gw_close_conn(in);
     }
     if (out && out != in) {
         out->tunnel = NULL;
         out->closing = 1;
         gw_update_events(out);
-        if (!gw_buf_pending(&out->out))
+        if (!ws_buf_len(&out->out))
             gw_close_conn(out);
     }
     for (gw_tunnel **p = &tunnels; *p; p = &(*p)->next) {
@@ -139,7 +139,7 @@ static void close_after_send(gw_tunnel *t)
 {
     if (t->out)
         t->out->closing = 1;
-    if (t->out && !gw_buf_pending(&t->out->out))
+    if (t->out && !ws_buf_len(&t->out->out))
         tunnel_end(t);
 }
 
@@ -317,7 +317,7 @@ static void upstream_events(gw_tunnel *t)
     uint32_t ev = 0;
     if (t->state == T_OPEN && !gw_client_backlogged(t))
         ev |= EPOLLIN;
-    if (gw_buf_pending(&t->up_out) || t->state == T_CONNECTING)
+    if (ws_buf_len(&t->up_out) || t->state == T_CONNECTING)
         ev |= EPOLLOUT;
     if (ev != t->up_events) {
         t->up_events = ev;
@@ -327,10 +327,10 @@ static void upstream_events(gw_tunnel *t)
 
 static int flush_upstream(gw_tunnel *t)
 {
-    while (gw_buf_pending(&t->up_out)) {
-        ssize_t n = write(t->up_fd, t->up_out.p + t->up_out.off, gw_buf_pending(&t->up_out));
+    while (ws_buf_len(&t->up_out)) {
+        ssize_t n = write(t->up_fd, ws_buf_data(&t->up_out), ws_buf_len(&t->up_out));
         if (n > 0) {
-            gw_buf_consume(&t->up_out, (size_t)n);
+            gw_queue_consume(&t->up_out, (size_t)n);
             continue;
         }
         if (n < 0 && (errno == EAGAIN || errno == EINTR))
@@ -347,7 +347,8 @@ static int on_data(gw_tunnel *t, const uint8_t *p, size_t len)
     ws_error e;
     if (ws_tsgu_decode_data(p, len, &d, &e) != 0)
         return refuse(t, e.msg);
-    gw_buf_append(&t->up_out, d.data, d.len);
+    if (gw_queue_add(&t->up_out, d.data, d.len) != 0)
+        return refuse(t, "more bytes queued for the host than the gateway holds (4 MiB)");
     t->bytes_to_host += d.len;
     if (flush_upstream(t) != 0) {
         tunnel_end(t);
@@ -359,8 +360,8 @@ static int on_data(gw_tunnel *t, const uint8_t *p, size_t len)
 int tunnel_on_packets(gw_tunnel *t, gw_conn *c)
 {
     for (;;) {
-        size_t pending = gw_buf_pending(&c->pkt);
-        const uint8_t *p = c->pkt.p ? c->pkt.p + c->pkt.off : NULL;
+        size_t pending = ws_buf_len(&c->pkt);
+        const uint8_t *p = ws_buf_data(&c->pkt);
         ws_tsgu_header h;
         ws_error e;
         int r = ws_tsgu_header_decode(p, pending, &h, &e);
@@ -398,7 +399,7 @@ int tunnel_on_packets(gw_tunnel *t, gw_conn *c)
                 size_t n = ws_tsgu_encode_close_channel(WS_TSGU_CLOSE_CHANNEL_RESPONSE, 0, packet, sizeof packet);
                 gw_send(t, packet, n);
             }
-            gw_buf_consume(&c->pkt, h.length);
+            gw_queue_consume(&c->pkt, h.length);
             close_after_send(t);
             return -1;
         }
@@ -412,7 +413,7 @@ int tunnel_on_packets(gw_tunnel *t, gw_conn *c)
             return -1;
         if (t->state == T_CLOSED || !t->in)
             return -1;
-        gw_buf_consume(&c->pkt, h.length);
+        gw_queue_consume(&c->pkt, h.length);
     }
 }
 
@@ -455,7 +456,7 @@ void tunnel_on_upstream(gw_tunnel *t, uint32_t events)
             tunnel_end(t);
             return;
         }
-        if (t->in && gw_buf_pending(&t->up_out) <= GW_BACKLOG_MAX)
+        if (t->in && ws_buf_len(&t->up_out) <= GW_BACKLOG_MAX)
             gw_update_events(t->in);
     }
     if (events & (EPOLLIN | EPOLLHUP | EPOLLERR)) {

@@ -17,6 +17,9 @@
 #define WS_BUF_MAX_RELAY (1u << 20)       /* one direction of a relayed connection */
 #define WS_BUF_MAX_REPORT (16u << 20)     /* a report a command writes (TAP, JUnit, JSON) */
 #define WS_BUF_MAX_VM_LIST (4u << 20)     /* the lab's VMs as a ws_vm array (some 10,000) */
+#define WS_BUF_MAX_GATEWAY_QUEUE (4u << 20) /* one gateway queue: its 1 MiB backlog mark and one round of reads */
+#define WS_BUF_MAX_CERT_TEXT (1u << 20)   /* a certificate's subject, SAN or EKU list as text */
+#define WS_BUF_MAX_RDP_SIGNED (4u << 20)  /* an .rdp file's signed text, UTF-16LE (2 x WS_RDP_FILE_MAX) */
 
 typedef struct ws_buf {
     unsigned char *p; /* the allocation; unread bytes are p[off..len) */

@@ -317,12 +317,12 @@ static int gl_send(gwlink *g, const uint8_t *pkt, size_t n)
     /* One frame, one TLS record: header and masked payload written together. */
     uint8_t mask[4];
     ws_random(mask, sizeof mask);
-    uint8_t *frame = malloc(WS_WS_HEADER_MAX + n);
+    uint8_t *frame = malloc(WS_WEBSOCKET_HEADER_MAX + n);
     if (!frame)
         abort();
-    size_t hl = ws_ws_encode_header(WS_WS_OP_BINARY, n, mask, frame);
+    size_t hl = ws_websocket_encode_header(WS_WEBSOCKET_OP_BINARY, n, mask, frame);
     memcpy(frame + hl, pkt, n);
-    ws_ws_unmask(frame + hl, n, mask, 0);
+    ws_websocket_unmask(frame + hl, n, mask, 0);
     int rc = ssl_write_all(g->out, frame, hl + n);
     free(frame);
     return rc;
@@ -354,8 +354,8 @@ static int gl_recv(gwlink *g, uint8_t *pkt, size_t cap, size_t *len, ws_error *e
             g->len = 0;
             continue;
         }
-        ws_ws_frame f;
-        int fr = ws_ws_decode_header(g->buf, g->len, WS_TSGU_PACKET_MAX, &f, e);
+        ws_websocket_frame f;
+        int fr = ws_websocket_decode_header(g->buf, g->len, WS_TSGU_PACKET_MAX, &f, e);
         if (fr < 0)
             return -1;
         if (fr == 1 || g->len < f.header_len + f.payload_len) {
@@ -366,16 +366,16 @@ static int gl_recv(gwlink *g, uint8_t *pkt, size_t cap, size_t *len, ws_error *e
         if (f.masked)
             return ws_seterr(e, "the gateway sent a masked frame");
         const uint8_t *payload = g->buf + f.header_len;
-        if (f.opcode == WS_WS_OP_BINARY || f.opcode == WS_WS_OP_CONTINUATION) {
+        if (f.opcode == WS_WEBSOCKET_OP_BINARY || f.opcode == WS_WEBSOCKET_OP_CONTINUATION) {
             grow(&g->stream, &g->scap, g->slen + f.payload_len);
             memcpy(g->stream + g->slen, payload, f.payload_len);
             g->slen += f.payload_len;
-        } else if (f.opcode == WS_WS_OP_PING) {
-            uint8_t h2[WS_WS_HEADER_MAX], mask[4] = {0, 0, 0, 0};
-            size_t hl = ws_ws_encode_header(WS_WS_OP_PONG, f.payload_len, mask, h2);
+        } else if (f.opcode == WS_WEBSOCKET_OP_PING) {
+            uint8_t h2[WS_WEBSOCKET_HEADER_MAX], mask[4] = {0, 0, 0, 0};
+            size_t hl = ws_websocket_encode_header(WS_WEBSOCKET_OP_PONG, f.payload_len, mask, h2);
             ssl_write_all(g->out, h2, hl);
             ssl_write_all(g->out, payload, f.payload_len);
-        } else if (f.opcode == WS_WS_OP_CLOSE) {
+        } else if (f.opcode == WS_WEBSOCKET_OP_CLOSE) {
             return ws_seterr(e, "the gateway closed the websocket");
         }
         gl_take(g, f.header_len + (size_t)f.payload_len);
@@ -473,7 +473,7 @@ static int gateway_open(ws_state *st, gwlink *g, SSL_CTX *ctx, const char *gw_na
         return fail(r, "gateway-auth", 0, "%s", e.msg);
     if (!legacy) {
         char accept[29], want[64];
-        ws_ws_accept_key(key, accept);
+        ws_websocket_accept_key(key, accept);
         snprintf(want, sizeof want, "Sec-WebSocket-Accept: %s", accept);
         if (status != 101 || !strcasestr(head, want))
             return fail(r, "gateway-auth", 0, "the gateway answered HTTP %d to the websocket upgrade", status);

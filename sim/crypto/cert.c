@@ -12,6 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/buf.h"
+
 static int openssl_err(ws_error *e, const char *what)
 {
     unsigned long code = ERR_peek_last_error();
@@ -203,12 +205,20 @@ int ws_thumbprint_normalize(const char *in, char out[41])
     return n == 40 ? 0 : -1;
 }
 
+/* The text built in b, as a malloc'ed string; b is freed. */
+static char *list_take(ws_buf *b)
+{
+    char *s = ws_buf_take(b, NULL);
+    ws_buf_free(b);
+    if (!s)
+        abort(); /* as ws_strdup: out of memory is not recoverable here */
+    return s;
+}
+
 static char *name_string(X509_NAME *name)
 {
-    size_t cap = 256, len = 0;
-    char *out = calloc(1, cap);
-    if (!out)
-        abort();
+    ws_buf out;
+    ws_buf_init(&out, WS_BUF_MAX_CERT_TEXT);
     for (int i = X509_NAME_entry_count(name) - 1; i >= 0; i--) {
         X509_NAME_ENTRY *ent = X509_NAME_get_entry(name, i);
         int nid = OBJ_obj2nid(X509_NAME_ENTRY_get_object(ent));
@@ -217,17 +227,10 @@ static char *name_string(X509_NAME *name)
         int ulen = ASN1_STRING_to_UTF8(&utf8, X509_NAME_ENTRY_get_data(ent));
         if (ulen < 0)
             continue;
-        size_t need = len + strlen(field) + (size_t)ulen + 4;
-        if (need > cap) {
-            cap = need * 2;
-            out = realloc(out, cap);
-            if (!out)
-                abort();
-        }
-        len += (size_t)sprintf(out + len, "%s%s=%.*s", len ? ", " : "", field, ulen, utf8);
+        ws_buf_addf(&out, "%s%s=%.*s", ws_buf_len(&out) ? ", " : "", field, ulen, utf8);
         OPENSSL_free(utf8);
     }
-    return out;
+    return list_take(&out);
 }
 
 char *ws_cert_subject(X509 *cert)
@@ -240,25 +243,16 @@ char *ws_cert_issuer(X509 *cert)
     return name_string(X509_get_issuer_name(cert));
 }
 
-/* Appends "item" to a comma-separated list held in a growing buffer. */
-static void list_add(char **buf, size_t *len, size_t *cap, const char *item)
+/* Appends "item" to a comma-separated list. */
+static void list_add(ws_buf *b, const char *item)
 {
-    size_t need = *len + strlen(item) + 2;
-    if (need > *cap) {
-        *cap = need * 2;
-        *buf = realloc(*buf, *cap);
-        if (!*buf)
-            abort();
-    }
-    *len += (size_t)sprintf(*buf + *len, "%s%s", *len ? "," : "", item);
+    ws_buf_addf(b, "%s%s", ws_buf_len(b) ? "," : "", item);
 }
 
 char *ws_cert_sans(X509 *cert)
 {
-    size_t len = 0, cap = 64;
-    char *out = calloc(1, cap);
-    if (!out)
-        abort();
+    ws_buf out;
+    ws_buf_init(&out, WS_BUF_MAX_CERT_TEXT);
     GENERAL_NAMES *names = X509_get_ext_d2i(cert, NID_subject_alt_name, NULL, NULL);
     for (int i = 0; i < sk_GENERAL_NAME_num(names); i++) {
         GENERAL_NAME *gn = sk_GENERAL_NAME_value(names, i);
@@ -276,18 +270,16 @@ char *ws_cert_sans(X509 *cert)
         } else {
             continue;
         }
-        list_add(&out, &len, &cap, item);
+        list_add(&out, item);
     }
     GENERAL_NAMES_free(names);
-    return out;
+    return list_take(&out);
 }
 
 char *ws_cert_ekus(X509 *cert)
 {
-    size_t len = 0, cap = 64;
-    char *out = calloc(1, cap);
-    if (!out)
-        abort();
+    ws_buf out;
+    ws_buf_init(&out, WS_BUF_MAX_CERT_TEXT);
     EXTENDED_KEY_USAGE *eku = X509_get_ext_d2i(cert, NID_ext_key_usage, NULL, NULL);
     for (int i = 0; i < sk_ASN1_OBJECT_num(eku); i++) {
         ASN1_OBJECT *obj = sk_ASN1_OBJECT_value(eku, i);
@@ -297,10 +289,10 @@ char *ws_cert_ekus(X509 *cert)
             snprintf(item, sizeof item, "%s", OBJ_nid2sn(nid));
         else
             OBJ_obj2txt(item, sizeof item, obj, 1);
-        list_add(&out, &len, &cap, item);
+        list_add(&out, item);
     }
     EXTENDED_KEY_USAGE_free(eku);
-    return out;
+    return list_take(&out);
 }
 
 char *ws_cert_key_usage(X509 *cert)
@@ -315,17 +307,15 @@ char *ws_cert_key_usage(X509 *cert)
         {KU_CRL_SIGN, "cRLSign"},                   {KU_ENCIPHER_ONLY, "encipherOnly"},
         {KU_DECIPHER_ONLY, "decipherOnly"},
     };
-    size_t len = 0, cap = 64;
-    char *out = calloc(1, cap);
-    if (!out)
-        abort();
+    ws_buf out;
+    ws_buf_init(&out, WS_BUF_MAX_CERT_TEXT);
     uint32_t ku = X509_get_key_usage(cert);
     if (ku == UINT32_MAX) /* no keyUsage extension */
-        return out;
+        return list_take(&out);
     for (size_t i = 0; i < sizeof bits / sizeof bits[0]; i++)
         if (ku & bits[i].bit)
-            list_add(&out, &len, &cap, bits[i].name);
-    return out;
+            list_add(&out, bits[i].name);
+    return list_take(&out);
 }
 
 static int64_t asn1_time_unix(const ASN1_TIME *t)

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "base/buf.h"
 #include "lab/machine.h"
 #include "svc/machine_tls.h"
 
@@ -17,9 +18,9 @@ static void curl_init(void)
     curl_global_init(CURL_GLOBAL_DEFAULT);
 }
 
+/* The body as it arrives, at most WS_BUF_MAX_HTTP_BODY bytes. */
 typedef struct sink {
-    ws_http_response *rs;
-    size_t cap;
+    ws_buf body;
     int overflow;
 } sink;
 
@@ -27,19 +28,10 @@ static size_t on_body(char *data, size_t size, size_t n, void *arg)
 {
     sink *s = arg;
     size_t len = size * n;
-    if (s->rs->body_len + len > WS_HTTP_RESPONSE_MAX) {
+    if (ws_buf_add(&s->body, data, len) != 0) {
         s->overflow = 1;
         return 0;
     }
-    if (s->rs->body_len + len + 1 > s->cap) {
-        s->cap = (s->rs->body_len + len + 1) * 2;
-        s->rs->body = realloc(s->rs->body, s->cap);
-        if (!s->rs->body)
-            abort();
-    }
-    memcpy(s->rs->body + s->rs->body_len, data, len);
-    s->rs->body_len += len;
-    s->rs->body[s->rs->body_len] = '\0';
     return len;
 }
 
@@ -95,7 +87,8 @@ int ws_http(const ws_http_request *rq, ws_http_response *rs, ws_error *e)
         return ws_seterr(e, "cannot start an HTTP request");
     char errbuf[CURL_ERROR_SIZE] = "";
     struct curl_slist *headers = NULL, *resolve = NULL;
-    sink s = {.rs = rs};
+    sink s = {.overflow = 0};
+    ws_buf_init(&s.body, WS_BUF_MAX_HTTP_BODY);
     trust_arg trust = {rq->st, rq->from_machine};
 
     curl_easy_setopt(curl, CURLOPT_URL, rq->url);
@@ -154,6 +147,7 @@ int ws_http(const ws_http_request *rq, ws_http_response *rs, ws_error *e)
     int ret = 0;
     if (rc != CURLE_OK) {
         ret = ws_seterr(e, "%s", s.overflow ? "the answer is too large" : errbuf[0] ? errbuf : curl_easy_strerror(rc));
+        ws_buf_free(&s.body);
         ws_http_response_free(rs);
     } else {
         char *ct = NULL;
@@ -161,11 +155,10 @@ int ws_http(const ws_http_request *rq, ws_http_response *rs, ws_error *e)
         curl_easy_getinfo(curl, CURLINFO_CONTENT_TYPE, &ct);
         if (ct)
             snprintf(rs->content_type, sizeof rs->content_type, "%s", ct);
-        if (!rs->body) {
-            rs->body = calloc(1, 1);
-            if (!rs->body)
-                abort();
-        }
+        rs->body = (unsigned char *)ws_buf_take(&s.body, &rs->body_len);
+        ws_buf_free(&s.body);
+        if (!rs->body)
+            abort();
     }
     curl_slist_free_all(headers);
     curl_slist_free_all(resolve);

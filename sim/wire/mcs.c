@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "wire/rdpneg.h"
+#include "base/bytes.h"
 #include "base/utf16.h"
 
 #define X224_DATA_LI 2
@@ -45,195 +46,105 @@ static const uint8_t t124_oid[6] = {0x05, 0x00, 0x14, 0x7C, 0x00, 0x01}; /* leng
 static const uint8_t h221_cs_key[4] = {'D', 'u', 'c', 'a'};
 static const uint8_t h221_sc_key[4] = {'M', 'c', 'D', 'n'};
 
-/* ---- bounded reader ------------------------------------------------------------------
- * A range of the PDU being decoded: p/len the range, off the position in it, base the
- * range's offset in the whole PDU (for messages), pdu the name messages start with. */
-typedef struct rd {
-    const uint8_t *p;
-    size_t len;
-    size_t off;
-    size_t base;
-    const char *pdu;
-    ws_error *e;
-} rd;
-
-static rd rd_new(const uint8_t *p, size_t len, const char *pdu, ws_error *e)
-{
-    rd r = {p, len, 0, 0, pdu, e};
-    return r;
-}
-
-static size_t left(const rd *r)
-{
-    return r->len - r->off;
-}
-
-static size_t at(const rd *r)
-{
-    return r->base + r->off;
-}
-
-static int need(rd *r, size_t n, const char *field)
-{
-    if (left(r) < n)
-        return ws_seterr(r->e, "%s: truncated in %s at offset %zu (%zu bytes needed, %zu left)", r->pdu, field,
-                         at(r), n, left(r));
-    return 0;
-}
-
-/* The next n bytes as a range of their own (n checked by the caller). */
-static rd sub(rd *r, size_t n, const char *pdu)
-{
-    rd s = {r->p + r->off, n, 0, at(r), pdu, r->e};
-    r->off += n;
-    return s;
-}
-
-static int rd8(rd *r, const char *field, uint8_t *v)
-{
-    if (need(r, 1, field))
-        return -1;
-    *v = r->p[r->off++];
-    return 0;
-}
-
-static int rd16le(rd *r, const char *field, uint16_t *v)
-{
-    if (need(r, 2, field))
-        return -1;
-    *v = (uint16_t)(r->p[r->off] | r->p[r->off + 1] << 8);
-    r->off += 2;
-    return 0;
-}
-
-static int rd16be(rd *r, const char *field, uint16_t *v)
-{
-    if (need(r, 2, field))
-        return -1;
-    *v = (uint16_t)(r->p[r->off] << 8 | r->p[r->off + 1]);
-    r->off += 2;
-    return 0;
-}
-
-static int rd32le(rd *r, const char *field, uint32_t *v)
-{
-    if (need(r, 4, field))
-        return -1;
-    const uint8_t *p = r->p + r->off;
-    *v = (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-    r->off += 4;
-    return 0;
-}
-
-static int rdskip(rd *r, size_t n, const char *field)
-{
-    if (need(r, n, field))
-        return -1;
-    r->off += n;
-    return 0;
-}
-
-static int rd_end(rd *r, const char *after)
-{
-    if (left(r))
-        return ws_seterr(r->e, "%s: %zu unexpected bytes at offset %zu after %s", r->pdu, left(r), at(r), after);
-    return 0;
-}
+/* Every read goes through base/bytes' bounded reader: a range of the PDU with its
+ * offset in the whole PDU, so messages give offsets from the PDU's first byte. */
 
 /* A byte that must have one value. */
-static int rd_expect(rd *r, const char *field, uint8_t want)
+static int rd_expect(ws_rd *r, const char *field, uint8_t want)
 {
     uint8_t v;
-    if (rd8(r, field, &v))
+    if (ws_rd_u8(r, field, &v))
         return -1;
     if (v != want)
-        return ws_seterr(r->e, "%s: %s 0x%02X at offset %zu (expected 0x%02X)", r->pdu, field, v, at(r) - 1, want);
+        return ws_seterr(r->e, "%s: %s 0x%02X at offset %zu (expected 0x%02X)", r->name, field, v,
+                         ws_rd_offset(r) - 1, want);
     return 0;
 }
 
-static int rd_expect_bytes(rd *r, const char *field, const uint8_t *want, size_t n)
+static int rd_expect_bytes(ws_rd *r, const char *field, const uint8_t *want, size_t n)
 {
-    if (need(r, n, field))
+    if (ws_rd_need(r, n, field))
         return -1;
-    if (memcmp(r->p + r->off, want, n) != 0)
-        return ws_seterr(r->e, "%s: unexpected %s at offset %zu", r->pdu, field, at(r));
-    r->off += n;
-    return 0;
+    if (memcmp(ws_rd_ptr(r), want, n) != 0)
+        return ws_seterr(r->e, "%s: unexpected %s at offset %zu", r->name, field, ws_rd_offset(r));
+    return ws_rd_skip(r, n, field);
 }
 
 /* ---- BER (X.690 definite lengths only; T.125 Connect PDUs) --------------------------- */
 
-static int ber_len(rd *r, const char *field, size_t *n)
+static int ber_len(ws_rd *r, const char *field, size_t *n)
 {
     uint8_t b;
-    if (rd8(r, field, &b))
+    if (ws_rd_u8(r, field, &b))
         return -1;
     if (b == 0x80)
-        return ws_seterr(r->e, "%s: %s has an indefinite BER length at offset %zu", r->pdu, field, at(r) - 1);
+        return ws_seterr(r->e, "%s: %s has an indefinite BER length at offset %zu", r->name, field,
+                         ws_rd_offset(r) - 1);
     if (b < 0x80) {
         *n = b;
     } else {
         size_t k = b & 0x7Fu;
         if (k > 4)
-            return ws_seterr(r->e, "%s: %s has a %zu-byte BER length at offset %zu", r->pdu, field, k, at(r) - 1);
-        if (need(r, k, field))
+            return ws_seterr(r->e, "%s: %s has a %zu-byte BER length at offset %zu", r->name, field, k,
+                             ws_rd_offset(r) - 1);
+        if (ws_rd_need(r, k, field))
             return -1;
         size_t v = 0;
         for (size_t i = 0; i < k; i++)
-            v = v << 8 | r->p[r->off++];
+            v = v << 8 | ws_rd_ptr(r)[i];
+        ws_rd_skip(r, k, field);
         *n = v;
     }
     if (*n > WS_MCS_LENGTH_MAX)
-        return ws_seterr(r->e, "%s: %s length %zu over 64 KiB", r->pdu, field, *n);
-    if (*n > left(r))
-        return ws_seterr(r->e, "%s: %s length %zu beyond the %zu bytes given", r->pdu, field, *n, left(r));
+        return ws_seterr(r->e, "%s: %s length %zu over 64 KiB", r->name, field, *n);
+    if (*n > ws_rd_remaining(r))
+        return ws_seterr(r->e, "%s: %s length %zu beyond the %zu bytes given", r->name, field, *n, ws_rd_remaining(r));
     return 0;
 }
 
 /* A universal TLV with the given one-byte tag; out is its content. */
-static int ber_tlv(rd *r, uint8_t tag, const char *field, rd *out)
+static int ber_tlv(ws_rd *r, uint8_t tag, const char *field, ws_rd *out)
 {
     uint8_t t;
     size_t n;
-    if (rd8(r, field, &t))
+    if (ws_rd_u8(r, field, &t))
         return -1;
     if (t != tag)
-        return ws_seterr(r->e, "%s: %s has BER tag 0x%02X at offset %zu (expected 0x%02X)", r->pdu, field, t,
-                         at(r) - 1, tag);
+        return ws_seterr(r->e, "%s: %s has BER tag 0x%02X at offset %zu (expected 0x%02X)", r->name, field, t,
+                         ws_rd_offset(r) - 1, tag);
     if (ber_len(r, field, &n))
         return -1;
-    *out = sub(r, n, r->pdu);
-    return 0;
+    return ws_rd_sub(r, n, field, NULL, out);
 }
 
 /* [APPLICATION n] with n > 30: 7F n length; the content must fill the rest exactly. */
-static int ber_application(rd *r, uint8_t app, const char *field, rd *out)
+static int ber_application(ws_rd *r, uint8_t app, const char *field, ws_rd *out)
 {
-    if (need(r, 2, field))
+    if (ws_rd_need(r, 2, field))
         return -1;
-    if (r->p[r->off] != BER_APPLICATION || r->p[r->off + 1] != app)
-        return ws_seterr(r->e, "%s: BER tag %02X %02X at offset %zu (expected 7F %02X, [APPLICATION %u])", r->pdu,
-                         r->p[r->off], r->p[r->off + 1], at(r), app, app);
-    r->off += 2;
+    const uint8_t *t = ws_rd_ptr(r);
+    if (t[0] != BER_APPLICATION || t[1] != app)
+        return ws_seterr(r->e, "%s: BER tag %02X %02X at offset %zu (expected 7F %02X, [APPLICATION %u])", r->name,
+                         t[0], t[1], ws_rd_offset(r), app, app);
+    ws_rd_skip(r, 2, field);
     size_t n;
     if (ber_len(r, field, &n))
         return -1;
-    if (n != left(r))
-        return ws_seterr(r->e, "%s: %zu unexpected bytes at offset %zu after the BER length %zu", r->pdu,
-                         left(r) - n, at(r) + n, n);
-    *out = sub(r, n, r->pdu);
-    return 0;
+    if (n != ws_rd_remaining(r))
+        return ws_seterr(r->e, "%s: %zu unexpected bytes at offset %zu after the BER length %zu", r->name,
+                         ws_rd_remaining(r) - n, ws_rd_offset(r) + n, n);
+    return ws_rd_sub(r, n, field, NULL, out);
 }
 
 /* An INTEGER (0..2^32-1): 1 to 4 bytes, or 5 with a leading zero. Read as unsigned,
  * since Windows writes 65535 as 02 02 FF FF. */
-static int ber_uint(rd *r, const char *field, uint32_t *v)
+static int ber_uint(ws_rd *r, const char *field, uint32_t *v)
 {
-    rd c;
+    ws_rd c;
     if (ber_tlv(r, BER_TAG_INTEGER, field, &c))
         return -1;
     if (c.len < 1 || c.len > 5 || (c.len == 5 && c.p[0] != 0))
-        return ws_seterr(r->e, "%s: %s is a %zu-byte INTEGER at offset %zu", r->pdu, field, c.len, c.base);
+        return ws_seterr(r->e, "%s: %s is a %zu-byte INTEGER at offset %zu", r->name, field, c.len, c.base);
     uint32_t x = 0;
     for (size_t i = 0; i < c.len; i++)
         x = x << 8 | c.p[i];
@@ -241,37 +152,37 @@ static int ber_uint(rd *r, const char *field, uint32_t *v)
     return 0;
 }
 
-static int ber_octets(rd *r, const char *field, uint8_t *out, size_t cap, size_t *n)
+static int ber_octets(ws_rd *r, const char *field, uint8_t *out, size_t cap, size_t *n)
 {
-    rd c;
+    ws_rd c;
     if (ber_tlv(r, BER_TAG_OCTET_STRING, field, &c))
         return -1;
     if (c.len > cap)
-        return ws_seterr(r->e, "%s: %s length %zu over %zu", r->pdu, field, c.len, cap);
+        return ws_seterr(r->e, "%s: %s length %zu over %zu", r->name, field, c.len, cap);
     memcpy(out, c.p, c.len);
     *n = c.len;
     return 0;
 }
 
-static int ber_one_byte(rd *r, uint8_t tag, const char *field, uint8_t *v)
+static int ber_one_byte(ws_rd *r, uint8_t tag, const char *field, uint8_t *v)
 {
-    rd c;
+    ws_rd c;
     if (ber_tlv(r, tag, field, &c))
         return -1;
     if (c.len != 1)
-        return ws_seterr(r->e, "%s: %s length %zu at offset %zu (expected 1)", r->pdu, field, c.len, c.base);
+        return ws_seterr(r->e, "%s: %s length %zu at offset %zu (expected 1)", r->name, field, c.len, c.base);
     *v = c.p[0];
     return 0;
 }
 
 /* T.125 DomainParameters: SEQUENCE of eight INTEGERs. */
-static int ber_domain_params(rd *r, const char *field, ws_mcs_domain_params *p)
+static int ber_domain_params(ws_rd *r, const char *field, ws_mcs_domain_params *p)
 {
     static const char *const names[8] = {"maxChannelIds", "maxUserIds",  "maxTokenIds",   "numPriorities",
                                          "minThroughput", "maxHeight",   "maxMCSPDUsize", "protocolVersion"};
     uint32_t *v[8] = {&p->max_channel_ids, &p->max_user_ids, &p->max_token_ids,   &p->num_priorities,
                       &p->min_throughput,  &p->max_height,   &p->max_mcspdu_size, &p->protocol_version};
-    rd s;
+    ws_rd s;
     if (ber_tlv(r, BER_TAG_SEQUENCE, field, &s))
         return -1;
     for (int i = 0; i < 8; i++) {
@@ -280,172 +191,104 @@ static int ber_domain_params(rd *r, const char *field, ws_mcs_domain_params *p)
         if (ber_uint(&s, name, v[i]))
             return -1;
     }
-    return rd_end(&s, field);
+    return ws_rd_end(&s, field);
 }
 
 /* ---- PER (T.124 GCC and T.125 Domain PDUs, ALIGNED) --------------------------------
  * A length is one byte below 128, else two with the top bit set; like FreeRDP, the
  * second form is read as 15 bits (FreeRDP writes 0x4000..0x7FFF that way). */
-static int per_len(rd *r, const char *field, size_t *n, int bounded)
+static int per_len(ws_rd *r, const char *field, size_t *n, int bounded)
 {
     uint8_t b, b2;
-    if (rd8(r, field, &b))
+    if (ws_rd_u8(r, field, &b))
         return -1;
     if (b & 0x80) {
-        if (rd8(r, field, &b2))
+        if (ws_rd_u8(r, field, &b2))
             return -1;
         *n = (size_t)(b & 0x7F) << 8 | b2;
     } else {
         *n = b;
     }
-    if (bounded && *n > left(r))
-        return ws_seterr(r->e, "%s: %s length %zu beyond the %zu bytes given", r->pdu, field, *n, left(r));
+    if (bounded && *n > ws_rd_remaining(r))
+        return ws_seterr(r->e, "%s: %s length %zu beyond the %zu bytes given", r->name, field, *n, ws_rd_remaining(r));
     return 0;
 }
 
 /* An unconstrained PER INTEGER: a length byte (0..4) and that many bytes. */
-static int per_uint(rd *r, const char *field, uint32_t *v)
+static int per_uint(ws_rd *r, const char *field, uint32_t *v)
 {
     uint8_t n;
-    if (rd8(r, field, &n))
+    if (ws_rd_u8(r, field, &n))
         return -1;
     if (n > 4)
-        return ws_seterr(r->e, "%s: %s is a %u-byte INTEGER at offset %zu", r->pdu, field, n, at(r) - 1);
-    if (need(r, n, field))
+        return ws_seterr(r->e, "%s: %s is a %u-byte INTEGER at offset %zu", r->name, field, n, ws_rd_offset(r) - 1);
+    if (ws_rd_need(r, n, field))
         return -1;
     uint32_t x = 0;
     for (unsigned i = 0; i < n; i++)
-        x = x << 8 | r->p[r->off++];
+        x = x << 8 | ws_rd_ptr(r)[i];
+    ws_rd_skip(r, n, field);
     *v = x;
     return 0;
 }
 
 /* A UserId / DynamicChannelId: 16 bits on the wire, plus 1001. */
-static int per_user_id(rd *r, const char *field, uint16_t *v)
+static int per_user_id(ws_rd *r, const char *field, uint16_t *v)
 {
     uint16_t w;
-    if (rd16be(r, field, &w))
+    if (ws_rd_u16_be(r, field, &w))
         return -1;
     if ((uint32_t)w + WS_MCS_USERID_BASE > 0xFFFF)
-        return ws_seterr(r->e, "%s: %s %u + 1001 at offset %zu out of range", r->pdu, field, w, at(r) - 2);
+        return ws_seterr(r->e, "%s: %s %u + 1001 at offset %zu out of range", r->name, field, w, ws_rd_offset(r) - 2);
     *v = (uint16_t)(w + WS_MCS_USERID_BASE);
     return 0;
 }
 
-/* ---- writer ------------------------------------------------------------------------ */
-
-typedef struct wr {
-    uint8_t *p;
-    size_t cap;
-    size_t off;
-    int bad;
-} wr;
-
-static wr wr_new(uint8_t *p, size_t cap)
-{
-    wr w = {p, cap, 0, 0};
-    return w;
-}
-
-static int room(wr *w, size_t n)
-{
-    if (w->bad || w->cap - w->off < n) {
-        w->bad = 1;
-        return 0;
-    }
-    return 1;
-}
-
-static void w8(wr *w, uint8_t v)
-{
-    if (room(w, 1))
-        w->p[w->off++] = v;
-}
-
-static void w16le(wr *w, uint16_t v)
-{
-    w8(w, (uint8_t)v);
-    w8(w, (uint8_t)(v >> 8));
-}
-
-static void w16be(wr *w, uint16_t v)
-{
-    w8(w, (uint8_t)(v >> 8));
-    w8(w, (uint8_t)v);
-}
-
-static void w32le(wr *w, uint32_t v)
-{
-    w16le(w, (uint16_t)v);
-    w16le(w, (uint16_t)(v >> 16));
-}
-
-static void wbytes(wr *w, const void *src, size_t n)
-{
-    if (n && room(w, n)) {
-        memcpy(w->p + w->off, src, n);
-        w->off += n;
-    }
-}
-
-static void wzero(wr *w, size_t n)
-{
-    if (room(w, n)) {
-        memset(w->p + w->off, 0, n);
-        w->off += n;
-    }
-}
-
-static size_t wdone(const wr *w)
-{
-    return w->bad ? 0 : w->off;
-}
-
 /* BER lengths and INTEGERs as FreeRDP's ber_write_length / ber_write_integer. */
-static void ber_wlen(wr *w, size_t n)
+static void ber_wlen(ws_wr *w, size_t n)
 {
     if (n > 0xFF) {
-        w8(w, 0x82);
-        w16be(w, (uint16_t)n);
+        ws_wr_u8(w, 0x82);
+        ws_wr_u16_be(w, (uint16_t)n);
     } else if (n > 0x7F) {
-        w8(w, 0x81);
-        w8(w, (uint8_t)n);
+        ws_wr_u8(w, 0x81);
+        ws_wr_u8(w, (uint8_t)n);
     } else {
-        w8(w, (uint8_t)n);
+        ws_wr_u8(w, (uint8_t)n);
     }
 }
 
-static void ber_wuint(wr *w, uint32_t v)
+static void ber_wuint(ws_wr *w, uint32_t v)
 {
-    w8(w, BER_TAG_INTEGER);
+    ws_wr_u8(w, BER_TAG_INTEGER);
     if (v < 0x80) {
-        w8(w, 1);
-        w8(w, (uint8_t)v);
+        ws_wr_u8(w, 1);
+        ws_wr_u8(w, (uint8_t)v);
     } else if (v < 0x8000) {
-        w8(w, 2);
-        w16be(w, (uint16_t)v);
+        ws_wr_u8(w, 2);
+        ws_wr_u16_be(w, (uint16_t)v);
     } else if (v < 0x800000) {
-        w8(w, 3);
-        w8(w, (uint8_t)(v >> 16));
-        w16be(w, (uint16_t)v);
+        ws_wr_u8(w, 3);
+        ws_wr_u8(w, (uint8_t)(v >> 16));
+        ws_wr_u16_be(w, (uint16_t)v);
     } else {
-        w8(w, 4);
-        w16be(w, (uint16_t)(v >> 16));
-        w16be(w, (uint16_t)v);
+        ws_wr_u8(w, 4);
+        ws_wr_u16_be(w, (uint16_t)(v >> 16));
+        ws_wr_u16_be(w, (uint16_t)v);
     }
 }
 
-static void ber_woctets(wr *w, const uint8_t *p, size_t n)
+static void ber_woctets(ws_wr *w, const uint8_t *p, size_t n)
 {
-    w8(w, BER_TAG_OCTET_STRING);
+    ws_wr_u8(w, BER_TAG_OCTET_STRING);
     ber_wlen(w, n);
-    wbytes(w, p, n);
+    ws_wr_bytes(w, p, n);
 }
 
-static void ber_wdomain_params(wr *w, const ws_mcs_domain_params *p)
+static void ber_wdomain_params(ws_wr *w, const ws_mcs_domain_params *p)
 {
     uint8_t buf[64];
-    wr s = wr_new(buf, sizeof buf);
+    ws_wr s = ws_wr_new(buf, sizeof buf);
     ber_wuint(&s, p->max_channel_ids);
     ber_wuint(&s, p->max_user_ids);
     ber_wuint(&s, p->max_token_ids);
@@ -454,44 +297,44 @@ static void ber_wdomain_params(wr *w, const ws_mcs_domain_params *p)
     ber_wuint(&s, p->max_height);
     ber_wuint(&s, p->max_mcspdu_size);
     ber_wuint(&s, p->protocol_version);
-    w8(w, BER_TAG_SEQUENCE);
-    ber_wlen(w, s.off);
-    wbytes(w, buf, s.off);
+    ws_wr_u8(w, BER_TAG_SEQUENCE);
+    ber_wlen(w, ws_wr_len(&s));
+    ws_wr_bytes(w, buf, ws_wr_len(&s));
 }
 
-static void per_wlen(wr *w, size_t n)
+static void per_wlen(ws_wr *w, size_t n)
 {
     if (n > 0x7FFF) {
-        w->bad = 1;
+        ws_wr_fail(w);
     } else if (n > 0x7F) {
-        w8(w, (uint8_t)(0x80 | n >> 8));
-        w8(w, (uint8_t)n);
+        ws_wr_u8(w, (uint8_t)(0x80 | n >> 8));
+        ws_wr_u8(w, (uint8_t)n);
     } else {
-        w8(w, (uint8_t)n);
+        ws_wr_u8(w, (uint8_t)n);
     }
 }
 
-static void per_wuint(wr *w, uint32_t v)
+static void per_wuint(ws_wr *w, uint32_t v)
 {
     if (v <= 0xFF) {
-        w8(w, 1);
-        w8(w, (uint8_t)v);
+        ws_wr_u8(w, 1);
+        ws_wr_u8(w, (uint8_t)v);
     } else if (v <= 0xFFFF) {
-        w8(w, 2);
-        w16be(w, (uint16_t)v);
+        ws_wr_u8(w, 2);
+        ws_wr_u16_be(w, (uint16_t)v);
     } else {
-        w8(w, 4);
-        w16be(w, (uint16_t)(v >> 16));
-        w16be(w, (uint16_t)v);
+        ws_wr_u8(w, 4);
+        ws_wr_u16_be(w, (uint16_t)(v >> 16));
+        ws_wr_u16_be(w, (uint16_t)v);
     }
 }
 
-static void per_wuser_id(wr *w, uint16_t id)
+static void per_wuser_id(ws_wr *w, uint16_t id)
 {
     if (id < WS_MCS_USERID_BASE)
-        w->bad = 1;
+        ws_wr_fail(w);
     else
-        w16be(w, (uint16_t)(id - WS_MCS_USERID_BASE));
+        ws_wr_u16_be(w, (uint16_t)(id - WS_MCS_USERID_BASE));
 }
 
 /* ---- X.224 Data TPDU (MS-RDPBCGR 2.2.1.5 x224Data; X.224 13.7, class 0) -------------- */
@@ -515,21 +358,34 @@ size_t ws_x224_data_encode(const uint8_t *payload, size_t n, uint8_t *out, size_
 
 int ws_x224_data_decode(const uint8_t *tpkt, size_t len, const uint8_t **payload, size_t *n, ws_error *e)
 {
+    static const char what[] = "X.224 Data";
+    ws_rd r = ws_rd_new(tpkt, len, what, e);
+    uint8_t version = 0, li, code, eot;
+    uint16_t tlen = 0;
     long t = ws_tpkt_length(tpkt, len, WS_X224_DATA_MAX);
     if (t == 0)
-        return ws_seterr(e, "X.224 Data: truncated (%zu bytes)", len);
-    if (t < 0)
-        return ws_seterr(e, "X.224 Data: not a TPKT (version %u, length %u)", tpkt[0], tpkt[2] << 8 | tpkt[3]);
+        return ws_rd_need(&r, 4, "TPKT header");
+    if (t < 0) {
+        ws_rd_u8(&r, "TPKT version", &version);
+        ws_rd_skip(&r, 1, "TPKT reserved");
+        ws_rd_u16_be(&r, "TPKT length", &tlen);
+        return ws_seterr(e, "%s: not a TPKT (version %u, length %u)", what, version, tlen);
+    }
     if ((size_t)t != len)
-        return ws_seterr(e, "X.224 Data: TPKT length %ld but %zu bytes given", t, len);
-    if (tpkt[4] != X224_DATA_LI)
-        return ws_seterr(e, "X.224 Data: length indicator %u at offset 4 (expected 2)", tpkt[4]);
-    if (tpkt[5] != X224_DATA_CODE)
-        return ws_seterr(e, "X.224 Data: TPDU code 0x%02X at offset 5 (expected 0xF0, Data)", tpkt[5]);
-    if (tpkt[6] != X224_DATA_EOT)
-        return ws_seterr(e, "X.224 Data: EOT byte 0x%02X at offset 6 (expected 0x80, unsegmented)", tpkt[6]);
-    *payload = tpkt + WS_X224_DATA_HEADER;
-    *n = len - WS_X224_DATA_HEADER;
+        return ws_seterr(e, "%s: TPKT length %ld but %zu bytes given", what, t, len);
+    /* t >= 7: the TPKT header and the 3-byte Data TPDU header are there. */
+    ws_rd_skip(&r, 4, "TPKT header");
+    ws_rd_u8(&r, "LI", &li);
+    ws_rd_u8(&r, "code", &code);
+    ws_rd_u8(&r, "EOT", &eot);
+    if (li != X224_DATA_LI)
+        return ws_seterr(e, "%s: length indicator %u at offset 4 (expected 2)", what, li);
+    if (code != X224_DATA_CODE)
+        return ws_seterr(e, "%s: TPDU code 0x%02X at offset 5 (expected 0xF0, Data)", what, code);
+    if (eot != X224_DATA_EOT)
+        return ws_seterr(e, "%s: EOT byte 0x%02X at offset 6 (expected 0x80, unsegmented)", what, eot);
+    *payload = ws_rd_ptr(&r);
+    *n = ws_rd_remaining(&r);
     return 0;
 }
 
@@ -606,122 +462,120 @@ static const char *server_block_name(uint16_t type)
 
 /* A fixed-size UTF-16LE field into UTF-8; strict when the field matters (clientName),
  * else an unreadable value becomes "". */
-static int utf16_field(rd *r, size_t n, char *out, size_t cap, const char *field, int strict)
+static int utf16_field(ws_rd *r, size_t n, char *out, size_t cap, const char *field, int strict)
 {
-    if (need(r, n, field))
+    if (ws_rd_need(r, n, field))
         return -1;
-    long k = ws_utf16le_to_utf8(r->p + r->off, n, out, cap);
+    long k = ws_utf16le_to_utf8(ws_rd_ptr(r), n, out, cap);
     if (k < 0) {
         if (strict)
-            return ws_seterr(r->e, "%s: %s at offset %zu is not valid UTF-16", r->pdu, field, at(r));
+            return ws_seterr(r->e, "%s: %s at offset %zu is not valid UTF-16", r->name, field, ws_rd_offset(r));
         out[0] = 0;
     }
-    r->off += n;
-    return 0;
+    return ws_rd_skip(r, n, field);
 }
 
 /* TS_UD_CS_CORE (2.2.1.3.2): the mandatory 128 bytes, then optional fields, each present
  * only when the ones before it are; a field cut by the block's end is ignored, as
  * FreeRDP does. b is the block's content (header excluded). */
-static int cs_core_decode(rd *b, uint16_t blen, ws_gcc_client_core *c)
+static int cs_core_decode(ws_rd *b, uint16_t blen, ws_gcc_client_core *c)
 {
     if (blen < WS_GCC_CORE_LEN_BASE)
         return ws_seterr(b->e, "CS_CORE: block length %u too short (at least %d)", blen, WS_GCC_CORE_LEN_BASE);
     c->length = blen;
-    if (rd32le(b, "version", &c->version) || rd16le(b, "desktopWidth", &c->desktop_width) ||
-        rd16le(b, "desktopHeight", &c->desktop_height) || rd16le(b, "colorDepth", &c->color_depth) ||
-        rd16le(b, "SASSequence", &c->sas_sequence) || rd32le(b, "keyboardLayout", &c->keyboard_layout) ||
-        rd32le(b, "clientBuild", &c->client_build) ||
+    if (ws_rd_u32(b, "version", &c->version) || ws_rd_u16(b, "desktopWidth", &c->desktop_width) ||
+        ws_rd_u16(b, "desktopHeight", &c->desktop_height) || ws_rd_u16(b, "colorDepth", &c->color_depth) ||
+        ws_rd_u16(b, "SASSequence", &c->sas_sequence) || ws_rd_u32(b, "keyboardLayout", &c->keyboard_layout) ||
+        ws_rd_u32(b, "clientBuild", &c->client_build) ||
         utf16_field(b, 32, c->client_name, sizeof c->client_name, "clientName", 1) ||
-        rd32le(b, "keyboardType", &c->keyboard_type) || rd32le(b, "keyboardSubType", &c->keyboard_subtype) ||
-        rd32le(b, "keyboardFunctionKey", &c->keyboard_function_key) ||
+        ws_rd_u32(b, "keyboardType", &c->keyboard_type) || ws_rd_u32(b, "keyboardSubType", &c->keyboard_subtype) ||
+        ws_rd_u32(b, "keyboardFunctionKey", &c->keyboard_function_key) ||
         utf16_field(b, 64, c->ime_file_name, sizeof c->ime_file_name, "imeFileName", 0))
         return -1;
-    if (left(b) < 2 || rd16le(b, "postBeta2ColorDepth", &c->post_beta2_color_depth))
+    if (ws_rd_remaining(b) < 2 || ws_rd_u16(b, "postBeta2ColorDepth", &c->post_beta2_color_depth))
         return 0;
-    if (left(b) < 2 || rd16le(b, "clientProductId", &c->client_product_id))
+    if (ws_rd_remaining(b) < 2 || ws_rd_u16(b, "clientProductId", &c->client_product_id))
         return 0;
-    if (left(b) < 4 || rd32le(b, "serialNumber", &c->serial_number))
+    if (ws_rd_remaining(b) < 4 || ws_rd_u32(b, "serialNumber", &c->serial_number))
         return 0;
-    if (left(b) < 2 || rd16le(b, "highColorDepth", &c->high_color_depth))
+    if (ws_rd_remaining(b) < 2 || ws_rd_u16(b, "highColorDepth", &c->high_color_depth))
         return 0;
-    if (left(b) < 2 || rd16le(b, "supportedColorDepths", &c->supported_color_depths))
+    if (ws_rd_remaining(b) < 2 || ws_rd_u16(b, "supportedColorDepths", &c->supported_color_depths))
         return 0;
-    if (left(b) < 2 || rd16le(b, "earlyCapabilityFlags", &c->early_capability_flags))
+    if (ws_rd_remaining(b) < 2 || ws_rd_u16(b, "earlyCapabilityFlags", &c->early_capability_flags))
         return 0;
-    if (left(b) < 64)
+    if (ws_rd_remaining(b) < 64)
         return 0;
     if (utf16_field(b, 64, c->client_dig_product_id, sizeof c->client_dig_product_id, "clientDigProductId", 0))
         return -1;
-    if (left(b) < 1 || rd8(b, "connectionType", &c->connection_type))
+    if (ws_rd_remaining(b) < 1 || ws_rd_u8(b, "connectionType", &c->connection_type))
         return 0;
-    if (left(b) < 1 || rd8(b, "pad1octet", &c->pad1octet))
+    if (ws_rd_remaining(b) < 1 || ws_rd_u8(b, "pad1octet", &c->pad1octet))
         return 0;
-    if (left(b) < 4 || rd32le(b, "serverSelectedProtocol", &c->server_selected_protocol))
+    if (ws_rd_remaining(b) < 4 || ws_rd_u32(b, "serverSelectedProtocol", &c->server_selected_protocol))
         return 0;
-    if (left(b) < 4 || rd32le(b, "desktopPhysicalWidth", &c->desktop_physical_width))
+    if (ws_rd_remaining(b) < 4 || ws_rd_u32(b, "desktopPhysicalWidth", &c->desktop_physical_width))
         return 0;
-    if (left(b) < 4 || rd32le(b, "desktopPhysicalHeight", &c->desktop_physical_height))
+    if (ws_rd_remaining(b) < 4 || ws_rd_u32(b, "desktopPhysicalHeight", &c->desktop_physical_height))
         return 0;
-    if (left(b) < 2 || rd16le(b, "desktopOrientation", &c->desktop_orientation))
+    if (ws_rd_remaining(b) < 2 || ws_rd_u16(b, "desktopOrientation", &c->desktop_orientation))
         return 0;
-    if (left(b) < 4 || rd32le(b, "desktopScaleFactor", &c->desktop_scale_factor))
+    if (ws_rd_remaining(b) < 4 || ws_rd_u32(b, "desktopScaleFactor", &c->desktop_scale_factor))
         return 0;
-    if (left(b) < 4 || rd32le(b, "deviceScaleFactor", &c->device_scale_factor))
+    if (ws_rd_remaining(b) < 4 || ws_rd_u32(b, "deviceScaleFactor", &c->device_scale_factor))
         return 0;
     return 0;
 }
 
 /* TS_UD_CS_NET (2.2.1.3.4): channelCount, then 12-byte CHANNEL_DEFs. */
-static int cs_net_decode(rd *b, uint16_t blen, ws_gcc_client_net *n)
+static int cs_net_decode(ws_rd *b, uint16_t blen, ws_gcc_client_net *n)
 {
     if (blen < CS_NET_MIN)
         return ws_seterr(b->e, "CS_NET: block length %u too short (at least %d)", blen, CS_NET_MIN);
-    if (rd32le(b, "channelCount", &n->channel_count))
+    if (ws_rd_u32(b, "channelCount", &n->channel_count))
         return -1;
     if (n->channel_count > WS_MCS_CHANNELS_MAX)
         return ws_seterr(b->e, "CS_NET: channelCount %u over %d", n->channel_count, WS_MCS_CHANNELS_MAX);
-    if ((size_t)n->channel_count * 12 > left(b))
+    if ((size_t)n->channel_count * 12 > ws_rd_remaining(b))
         return ws_seterr(b->e, "CS_NET: channelCount %u needs %u bytes, block length %u leaves %zu",
-                         n->channel_count, n->channel_count * 12, blen, left(b));
+                         n->channel_count, n->channel_count * 12, blen, ws_rd_remaining(b));
     for (uint32_t i = 0; i < n->channel_count; i++) {
-        const uint8_t *name = b->p + b->off;
+        const uint8_t *name = ws_rd_ptr(b);
         if (!memchr(name, 0, WS_MCS_CHANNEL_NAME_MAX))
-            return ws_seterr(b->e, "CS_NET: channel %u name at offset %zu is not NUL-terminated", i, at(b));
+            return ws_seterr(b->e, "CS_NET: channel %u name at offset %zu is not NUL-terminated", i, ws_rd_offset(b));
         memcpy(n->channels[i].name, name, WS_MCS_CHANNEL_NAME_MAX);
         n->channels[i].name[WS_MCS_CHANNEL_NAME_MAX] = 0;
-        b->off += WS_MCS_CHANNEL_NAME_MAX;
-        if (rd32le(b, "options", &n->channels[i].options))
+        if (ws_rd_skip(b, WS_MCS_CHANNEL_NAME_MAX, "channelName") || ws_rd_u32(b, "options", &n->channels[i].options))
             return -1;
     }
     return 0;
 }
 
 /* One block's header, checked against the bytes left; *body is its content. */
-static int block_header(rd *r, uint16_t *type, uint16_t *blen, rd *body, int server)
+static int block_header(ws_rd *r, uint16_t *type, uint16_t *blen, ws_rd *body, int server)
 {
-    if (left(r) < UD_HEADER)
-        return ws_seterr(r->e, "%s: %zu stray bytes at offset %zu, too few for a block header", r->pdu, left(r),
-                         at(r));
-    rd16le(r, "type", type);
-    rd16le(r, "length", blen);
+    if (ws_rd_remaining(r) < UD_HEADER)
+        return ws_seterr(r->e, "%s: %zu stray bytes at offset %zu, too few for a block header", r->name,
+                         ws_rd_remaining(r),
+                         ws_rd_offset(r));
+    ws_rd_u16(r, "type", type);
+    ws_rd_u16(r, "length", blen);
     const char *name = server ? server_block_name(*type) : client_block_name(*type);
     if (*blen < UD_HEADER)
         return ws_seterr(r->e, "%s: block length %u too short (type 0x%04X at offset %zu)", name, *blen, *type,
-                         at(r) - UD_HEADER);
-    if ((size_t)*blen - UD_HEADER > left(r))
+                         ws_rd_offset(r) - UD_HEADER);
+    if ((size_t)*blen - UD_HEADER > ws_rd_remaining(r))
         return ws_seterr(r->e, "%s: block length %u beyond the %zu bytes given (type 0x%04X at offset %zu)", name,
-                         *blen, left(r) + UD_HEADER, *type, at(r) - UD_HEADER);
-    *body = sub(r, (size_t)*blen - UD_HEADER, name);
-    return 0;
+                         *blen, ws_rd_remaining(r) + UD_HEADER, *type, ws_rd_offset(r) - UD_HEADER);
+    return ws_rd_sub(r, (size_t)*blen - UD_HEADER, "length", name, body);
 }
 
-static int client_blocks_decode(rd *r, ws_gcc_client_data *d)
+static int client_blocks_decode(ws_rd *r, ws_gcc_client_data *d)
 {
     int has_core = 0;
-    while (left(r) > 0) {
+    while (ws_rd_remaining(r) > 0) {
         uint16_t type, blen;
-        rd b;
+        ws_rd b;
         if (block_header(r, &type, &blen, &b, 0))
             return -1;
         int *seen = NULL;
@@ -735,7 +589,7 @@ static int client_blocks_decode(rd *r, ws_gcc_client_data *d)
         default: d->skipped_blocks++; continue;
         }
         if (*seen)
-            return ws_seterr(r->e, "%s: block repeated at offset %zu", b.pdu, b.base - UD_HEADER);
+            return ws_seterr(r->e, "%s: block repeated at offset %zu", b.name, b.base - UD_HEADER);
         *seen = 1;
         switch (type) {
         case WS_GCC_CS_CORE:
@@ -745,8 +599,8 @@ static int client_blocks_decode(rd *r, ws_gcc_client_data *d)
         case WS_GCC_CS_SECURITY:
             if (blen < CS_SECURITY_LEN)
                 return ws_seterr(r->e, "CS_SECURITY: block length %u too short (at least %d)", blen, CS_SECURITY_LEN);
-            rd32le(&b, "encryptionMethods", &d->security.encryption_methods);
-            rd32le(&b, "extEncryptionMethods", &d->security.ext_encryption_methods);
+            ws_rd_u32(&b, "encryptionMethods", &d->security.encryption_methods);
+            ws_rd_u32(&b, "extEncryptionMethods", &d->security.ext_encryption_methods);
             break;
         case WS_GCC_CS_NET:
             if (cs_net_decode(&b, blen, &d->net))
@@ -756,38 +610,38 @@ static int client_blocks_decode(rd *r, ws_gcc_client_data *d)
             /* Longer blocks (old Mac clients pad) are accepted, as FreeRDP does. */
             if (blen < CS_CLUSTER_LEN)
                 return ws_seterr(r->e, "CS_CLUSTER: block length %u too short (at least %d)", blen, CS_CLUSTER_LEN);
-            rd32le(&b, "flags", &d->cluster.flags);
-            rd32le(&b, "redirectedSessionId", &d->cluster.redirected_session_id);
+            ws_rd_u32(&b, "flags", &d->cluster.flags);
+            ws_rd_u32(&b, "redirectedSessionId", &d->cluster.redirected_session_id);
             break;
         case WS_GCC_CS_MCS_MSGCHANNEL:
         case WS_GCC_CS_MULTITRANSPORT:
             if (blen < CS_FLAGS_BLOCK_LEN)
-                return ws_seterr(r->e, "%s: block length %u too short (at least %d)", b.pdu, blen,
+                return ws_seterr(r->e, "%s: block length %u too short (at least %d)", b.name, blen,
                                  CS_FLAGS_BLOCK_LEN);
-            rd32le(&b, "flags", type == WS_GCC_CS_MCS_MSGCHANNEL ? &d->msgchannel_flags : &d->multitransport_flags);
+            ws_rd_u32(&b, "flags", type == WS_GCC_CS_MCS_MSGCHANNEL ? &d->msgchannel_flags : &d->multitransport_flags);
             break;
         }
     }
     if (!has_core)
-        return ws_seterr(r->e, "%s: no CS_CORE block in the client data", r->pdu);
+        return ws_seterr(r->e, "%s: no CS_CORE block in the client data", r->name);
     return 0;
 }
 
 int ws_gcc_client_data_decode(const uint8_t *buf, size_t len, ws_gcc_client_data *out, ws_error *e)
 {
     memset(out, 0, sizeof *out);
-    rd r = rd_new(buf, len, "client data", e);
+    ws_rd r = ws_rd_new(buf, len, "client data", e);
     return client_blocks_decode(&r, out);
 }
 
 /* UTF-8 into a zero-filled UTF-16LE field of n bytes, cut to n/2 - 1 characters and a
  * NUL as FreeRDP does (never splitting a surrogate pair). */
-static int utf16_wfield(wr *w, const char *s, size_t n)
+static int utf16_wfield(ws_wr *w, const char *s, size_t n)
 {
     uint8_t tmp[512];
     long k = ws_utf8_to_utf16le(s, tmp, sizeof tmp);
     if (k < 0) {
-        w->bad = 1;
+        ws_wr_fail(w);
         return -1;
     }
     size_t m = (size_t)k;
@@ -797,8 +651,8 @@ static int utf16_wfield(wr *w, const char *s, size_t n)
         if (last >= 0xD800 && last <= 0xDBFF)
             m -= 2;
     }
-    wbytes(w, tmp, m);
-    wzero(w, n - m);
+    ws_wr_bytes(w, tmp, m);
+    ws_wr_zero(w, n - m);
     return 0;
 }
 
@@ -811,93 +665,93 @@ static const uint16_t core_cuts[] = {
     WS_GCC_CORE_LEN_FULL,
 };
 
-static void cs_core_encode(wr *w, const ws_gcc_client_core *c)
+static void cs_core_encode(ws_wr *w, const ws_gcc_client_core *c)
 {
     uint16_t L = c->length;
     int ok = 0;
     for (size_t i = 0; i < sizeof core_cuts / sizeof core_cuts[0]; i++)
         ok |= core_cuts[i] == L;
     if (!ok) {
-        w->bad = 1;
+        ws_wr_fail(w);
         return;
     }
-    size_t start = w->off;
-    w16le(w, WS_GCC_CS_CORE);
-    w16le(w, L);
-    w32le(w, c->version);
-    w16le(w, c->desktop_width);
-    w16le(w, c->desktop_height);
-    w16le(w, c->color_depth);
-    w16le(w, c->sas_sequence);
-    w32le(w, c->keyboard_layout);
-    w32le(w, c->client_build);
+    size_t start = ws_wr_len(w);
+    ws_wr_u16(w, WS_GCC_CS_CORE);
+    ws_wr_u16(w, L);
+    ws_wr_u32(w, c->version);
+    ws_wr_u16(w, c->desktop_width);
+    ws_wr_u16(w, c->desktop_height);
+    ws_wr_u16(w, c->color_depth);
+    ws_wr_u16(w, c->sas_sequence);
+    ws_wr_u32(w, c->keyboard_layout);
+    ws_wr_u32(w, c->client_build);
     utf16_wfield(w, c->client_name, 32);
-    w32le(w, c->keyboard_type);
-    w32le(w, c->keyboard_subtype);
-    w32le(w, c->keyboard_function_key);
+    ws_wr_u32(w, c->keyboard_type);
+    ws_wr_u32(w, c->keyboard_subtype);
+    ws_wr_u32(w, c->keyboard_function_key);
     utf16_wfield(w, c->ime_file_name, 64);
-#define UPTO(cut) if (!w->bad && w->off - start < (cut))
-    UPTO(L) w16le(w, c->post_beta2_color_depth);
-    UPTO(L) w16le(w, c->client_product_id);
-    UPTO(L) w32le(w, c->serial_number);
-    UPTO(L) w16le(w, c->high_color_depth);
-    UPTO(L) w16le(w, c->supported_color_depths);
-    UPTO(L) w16le(w, c->early_capability_flags);
+#define UPTO(cut) if (!w->failed && ws_wr_len(w) - start < (cut))
+    UPTO(L) ws_wr_u16(w, c->post_beta2_color_depth);
+    UPTO(L) ws_wr_u16(w, c->client_product_id);
+    UPTO(L) ws_wr_u32(w, c->serial_number);
+    UPTO(L) ws_wr_u16(w, c->high_color_depth);
+    UPTO(L) ws_wr_u16(w, c->supported_color_depths);
+    UPTO(L) ws_wr_u16(w, c->early_capability_flags);
     UPTO(L) utf16_wfield(w, c->client_dig_product_id, 64);
-    UPTO(L) w8(w, c->connection_type);
-    UPTO(L) w8(w, c->pad1octet);
-    UPTO(L) w32le(w, c->server_selected_protocol);
-    UPTO(L) w32le(w, c->desktop_physical_width);
-    UPTO(L) w32le(w, c->desktop_physical_height);
-    UPTO(L) w16le(w, c->desktop_orientation);
-    UPTO(L) w32le(w, c->desktop_scale_factor);
-    UPTO(L) w32le(w, c->device_scale_factor);
+    UPTO(L) ws_wr_u8(w, c->connection_type);
+    UPTO(L) ws_wr_u8(w, c->pad1octet);
+    UPTO(L) ws_wr_u32(w, c->server_selected_protocol);
+    UPTO(L) ws_wr_u32(w, c->desktop_physical_width);
+    UPTO(L) ws_wr_u32(w, c->desktop_physical_height);
+    UPTO(L) ws_wr_u16(w, c->desktop_orientation);
+    UPTO(L) ws_wr_u32(w, c->desktop_scale_factor);
+    UPTO(L) ws_wr_u32(w, c->device_scale_factor);
 #undef UPTO
 }
 
 size_t ws_gcc_client_data_encode(const ws_gcc_client_data *in, uint8_t *out, size_t cap)
 {
-    wr w = wr_new(out, cap);
+    ws_wr w = ws_wr_new(out, cap);
     cs_core_encode(&w, &in->core);
     if (in->has_cluster) {
-        w16le(&w, WS_GCC_CS_CLUSTER);
-        w16le(&w, CS_CLUSTER_LEN);
-        w32le(&w, in->cluster.flags);
-        w32le(&w, in->cluster.redirected_session_id);
+        ws_wr_u16(&w, WS_GCC_CS_CLUSTER);
+        ws_wr_u16(&w, CS_CLUSTER_LEN);
+        ws_wr_u32(&w, in->cluster.flags);
+        ws_wr_u32(&w, in->cluster.redirected_session_id);
     }
     if (in->has_security) {
-        w16le(&w, WS_GCC_CS_SECURITY);
-        w16le(&w, CS_SECURITY_LEN);
-        w32le(&w, in->security.encryption_methods);
-        w32le(&w, in->security.ext_encryption_methods);
+        ws_wr_u16(&w, WS_GCC_CS_SECURITY);
+        ws_wr_u16(&w, CS_SECURITY_LEN);
+        ws_wr_u32(&w, in->security.encryption_methods);
+        ws_wr_u32(&w, in->security.ext_encryption_methods);
     }
     if (in->has_net) {
         if (in->net.channel_count > WS_MCS_CHANNELS_MAX)
             return 0;
-        w16le(&w, WS_GCC_CS_NET);
-        w16le(&w, (uint16_t)(CS_NET_MIN + 12 * in->net.channel_count));
-        w32le(&w, in->net.channel_count);
+        ws_wr_u16(&w, WS_GCC_CS_NET);
+        ws_wr_u16(&w, (uint16_t)(CS_NET_MIN + 12 * in->net.channel_count));
+        ws_wr_u32(&w, in->net.channel_count);
         for (uint32_t i = 0; i < in->net.channel_count; i++) {
             uint8_t name[WS_MCS_CHANNEL_NAME_MAX] = {0};
             size_t n = strnlen(in->net.channels[i].name, WS_MCS_CHANNEL_NAME_MAX);
             if (n >= WS_MCS_CHANNEL_NAME_MAX)
                 return 0; /* 7 characters and the NUL */
             memcpy(name, in->net.channels[i].name, n);
-            wbytes(&w, name, sizeof name);
-            w32le(&w, in->net.channels[i].options);
+            ws_wr_bytes(&w, name, sizeof name);
+            ws_wr_u32(&w, in->net.channels[i].options);
         }
     }
     if (in->has_msgchannel) {
-        w16le(&w, WS_GCC_CS_MCS_MSGCHANNEL);
-        w16le(&w, CS_FLAGS_BLOCK_LEN);
-        w32le(&w, in->msgchannel_flags);
+        ws_wr_u16(&w, WS_GCC_CS_MCS_MSGCHANNEL);
+        ws_wr_u16(&w, CS_FLAGS_BLOCK_LEN);
+        ws_wr_u32(&w, in->msgchannel_flags);
     }
     if (in->has_multitransport) {
-        w16le(&w, WS_GCC_CS_MULTITRANSPORT);
-        w16le(&w, CS_FLAGS_BLOCK_LEN);
-        w32le(&w, in->multitransport_flags);
+        ws_wr_u16(&w, WS_GCC_CS_MULTITRANSPORT);
+        ws_wr_u16(&w, CS_FLAGS_BLOCK_LEN);
+        ws_wr_u32(&w, in->multitransport_flags);
     }
-    return wdone(&w);
+    return ws_wr_done(&w);
 }
 
 void ws_gcc_client_data_freerdp(ws_gcc_client_data *d, uint16_t width, uint16_t height, const char *client_name,
@@ -950,12 +804,12 @@ void ws_gcc_client_data_freerdp_channels(ws_gcc_client_data *d)
 
 /* ---- server data blocks (MS-RDPBCGR 2.2.1.4.1-2.2.1.4.4) ----------------------------- */
 
-static int server_blocks_decode(rd *r, ws_gcc_server_data *d)
+static int server_blocks_decode(ws_rd *r, ws_gcc_server_data *d)
 {
     int has_core = 0, has_sec = 0, has_net = 0;
-    while (left(r) > 0) {
+    while (ws_rd_remaining(r) > 0) {
         uint16_t type, blen;
-        rd b;
+        ws_rd b;
         if (block_header(r, &type, &blen, &b, 1))
             return -1;
         int *seen = NULL;
@@ -966,20 +820,20 @@ static int server_blocks_decode(rd *r, ws_gcc_server_data *d)
         default: d->skipped_blocks++; continue;
         }
         if (*seen)
-            return ws_seterr(r->e, "%s: block repeated at offset %zu", b.pdu, b.base - UD_HEADER);
+            return ws_seterr(r->e, "%s: block repeated at offset %zu", b.name, b.base - UD_HEADER);
         *seen = 1;
         if (type == WS_GCC_SC_CORE) {
             /* TS_UD_SC_CORE (2.2.1.4.2): version, then optional fields of 4 bytes. */
             if (blen < SC_CORE_MIN)
                 return ws_seterr(r->e, "SC_CORE: block length %u too short (at least %d)", blen, SC_CORE_MIN);
-            rd32le(&b, "version", &d->core.version);
-            if (left(&b) >= 4) {
+            ws_rd_u32(&b, "version", &d->core.version);
+            if (ws_rd_remaining(&b) >= 4) {
                 d->core.has_client_requested_protocols = 1;
-                rd32le(&b, "clientRequestedProtocols", &d->core.client_requested_protocols);
+                ws_rd_u32(&b, "clientRequestedProtocols", &d->core.client_requested_protocols);
             }
-            if (left(&b) >= 4) {
+            if (ws_rd_remaining(&b) >= 4) {
                 d->core.has_early_capability_flags = 1;
-                rd32le(&b, "earlyCapabilityFlags", &d->core.early_capability_flags);
+                ws_rd_u32(&b, "earlyCapabilityFlags", &d->core.early_capability_flags);
             }
         } else if (type == WS_GCC_SC_SECURITY) {
             /* TS_UD_SC_SEC1 (2.2.1.4.3): method and level; with either non-zero, the
@@ -988,37 +842,37 @@ static int server_blocks_decode(rd *r, ws_gcc_server_data *d)
             if (blen < SC_SECURITY_MIN)
                 return ws_seterr(r->e, "SC_SECURITY: block length %u too short (at least %d)", blen,
                                  SC_SECURITY_MIN);
-            rd32le(&b, "encryptionMethod", &s->encryption_method);
-            rd32le(&b, "encryptionLevel", &s->encryption_level);
+            ws_rd_u32(&b, "encryptionMethod", &s->encryption_method);
+            ws_rd_u32(&b, "encryptionLevel", &s->encryption_level);
             if (s->encryption_method || s->encryption_level) {
                 if (blen < SC_SECURITY_WITH_KEYS)
                     return ws_seterr(r->e, "SC_SECURITY: block length %u too short for serverRandomLen and "
                                      "serverCertLen (method 0x%X, level %u)", blen, s->encryption_method,
                                      s->encryption_level);
-                rd32le(&b, "serverRandomLen", &s->server_random_len);
-                rd32le(&b, "serverCertLen", &s->server_cert_len);
-                if ((uint64_t)s->server_random_len + s->server_cert_len > left(&b))
+                ws_rd_u32(&b, "serverRandomLen", &s->server_random_len);
+                ws_rd_u32(&b, "serverCertLen", &s->server_cert_len);
+                if ((uint64_t)s->server_random_len + s->server_cert_len > ws_rd_remaining(&b))
                     return ws_seterr(r->e, "SC_SECURITY: serverRandomLen %u + serverCertLen %u beyond the %zu "
-                                     "bytes given", s->server_random_len, s->server_cert_len, left(&b));
+                                     "bytes given", s->server_random_len, s->server_cert_len, ws_rd_remaining(&b));
             }
         } else {
             /* TS_UD_SC_NET (2.2.1.4.4): MCSChannelId, channelCount, ids, padding. */
             ws_gcc_server_net *n = &d->net;
             if (blen < SC_NET_MIN)
                 return ws_seterr(r->e, "SC_NET: block length %u too short (at least %d)", blen, SC_NET_MIN);
-            rd16le(&b, "MCSChannelId", &n->mcs_channel_id);
-            rd16le(&b, "channelCount", &n->channel_count);
+            ws_rd_u16(&b, "MCSChannelId", &n->mcs_channel_id);
+            ws_rd_u16(&b, "channelCount", &n->channel_count);
             if (n->channel_count > WS_MCS_CHANNELS_MAX)
                 return ws_seterr(r->e, "SC_NET: channelCount %u over %d", n->channel_count, WS_MCS_CHANNELS_MAX);
-            if ((size_t)n->channel_count * 2 > left(&b))
+            if ((size_t)n->channel_count * 2 > ws_rd_remaining(&b))
                 return ws_seterr(r->e, "SC_NET: channelCount %u needs %u bytes, block length %u leaves %zu",
-                                 n->channel_count, n->channel_count * 2u, blen, left(&b));
+                                 n->channel_count, n->channel_count * 2u, blen, ws_rd_remaining(&b));
             for (unsigned i = 0; i < n->channel_count; i++)
-                rd16le(&b, "channelId", &n->channel_ids[i]);
+                ws_rd_u16(&b, "channelId", &n->channel_ids[i]);
         }
     }
     if (!has_core || !has_sec || !has_net)
-        return ws_seterr(r->e, "%s: no %s block in the server data", r->pdu,
+        return ws_seterr(r->e, "%s: no %s block in the server data", r->name,
                          !has_core ? "SC_CORE" : !has_sec ? "SC_SECURITY" : "SC_NET");
     return 0;
 }
@@ -1026,44 +880,44 @@ static int server_blocks_decode(rd *r, ws_gcc_server_data *d)
 int ws_gcc_server_data_decode(const uint8_t *buf, size_t len, ws_gcc_server_data *out, ws_error *e)
 {
     memset(out, 0, sizeof *out);
-    rd r = rd_new(buf, len, "server data", e);
+    ws_rd r = ws_rd_new(buf, len, "server data", e);
     return server_blocks_decode(&r, out);
 }
 
 size_t ws_gcc_server_data_encode(const ws_gcc_server_data *in, uint8_t *out, size_t cap)
 {
-    wr w = wr_new(out, cap);
+    ws_wr w = ws_wr_new(out, cap);
     const ws_gcc_server_core *c = &in->core;
     if (c->has_early_capability_flags && !c->has_client_requested_protocols)
         return 0;
-    w16le(&w, WS_GCC_SC_CORE);
-    w16le(&w, (uint16_t)(SC_CORE_MIN + (c->has_client_requested_protocols ? 4 : 0) +
+    ws_wr_u16(&w, WS_GCC_SC_CORE);
+    ws_wr_u16(&w, (uint16_t)(SC_CORE_MIN + (c->has_client_requested_protocols ? 4 : 0) +
                          (c->has_early_capability_flags ? 4 : 0)));
-    w32le(&w, c->version);
+    ws_wr_u32(&w, c->version);
     if (c->has_client_requested_protocols)
-        w32le(&w, c->client_requested_protocols);
+        ws_wr_u32(&w, c->client_requested_protocols);
     if (c->has_early_capability_flags)
-        w32le(&w, c->early_capability_flags);
+        ws_wr_u32(&w, c->early_capability_flags);
 
     const ws_gcc_server_net *n = &in->net;
     if (n->channel_count > WS_MCS_CHANNELS_MAX)
         return 0;
     unsigned pad = n->channel_count % 2 ? 2 : 0;
-    w16le(&w, WS_GCC_SC_NET);
-    w16le(&w, (uint16_t)(SC_NET_MIN + 2 * n->channel_count + pad));
-    w16le(&w, n->mcs_channel_id);
-    w16le(&w, n->channel_count);
+    ws_wr_u16(&w, WS_GCC_SC_NET);
+    ws_wr_u16(&w, (uint16_t)(SC_NET_MIN + 2 * n->channel_count + pad));
+    ws_wr_u16(&w, n->mcs_channel_id);
+    ws_wr_u16(&w, n->channel_count);
     for (unsigned i = 0; i < n->channel_count; i++)
-        w16le(&w, n->channel_ids[i]);
-    wzero(&w, pad);
+        ws_wr_u16(&w, n->channel_ids[i]);
+    ws_wr_zero(&w, pad);
 
     if (in->security.encryption_method || in->security.encryption_level)
         return 0;
-    w16le(&w, WS_GCC_SC_SECURITY);
-    w16le(&w, SC_SECURITY_MIN);
-    w32le(&w, 0);
-    w32le(&w, 0);
-    return wdone(&w);
+    ws_wr_u16(&w, WS_GCC_SC_SECURITY);
+    ws_wr_u16(&w, SC_SECURITY_MIN);
+    ws_wr_u32(&w, 0);
+    ws_wr_u32(&w, 0);
+    return ws_wr_done(&w);
 }
 
 void ws_gcc_server_data_for(ws_gcc_server_data *d, const ws_gcc_client_data *client, uint32_t requested_protocols,
@@ -1093,8 +947,9 @@ void ws_gcc_server_data_for(ws_gcc_server_data *d, const ws_gcc_client_data *cli
  * selection 0x08, conferenceName "1", one UserData set: h221NonStandard "Duca" and the
  * client data blocks). */
 
-static int gcc_request_decode(rd *r, ws_gcc_client_data *d)
+static int gcc_request_decode(ws_rd *r, ws_gcc_client_data *d)
 {
+    ws_rd blocks;
     uint8_t v;
     size_t n;
     if (rd_expect(r, "GCC ConnectData key choice", 0) ||
@@ -1102,25 +957,24 @@ static int gcc_request_decode(rd *r, ws_gcc_client_data *d)
         per_len(r, "GCC connectPDU", &n, 1) ||
         rd_expect(r, "GCC ConnectGCCPDU choice (conferenceCreateRequest)", GCC_CREATE_REQUEST_CHOICE) ||
         rd_expect(r, "GCC ConferenceCreateRequest optional-field selection", GCC_REQUEST_SELECTION) ||
-        rd8(r, "GCC conferenceName length", &v) ||
-        rdskip(r, ((size_t)v + 2) / 2, "GCC conferenceName") || /* v + 1 digits, two a byte */
-        rdskip(r, 1, "GCC ConferenceCreateRequest flags") ||
+        ws_rd_u8(r, "GCC conferenceName length", &v) ||
+        ws_rd_skip(r, ((size_t)v + 2) / 2, "GCC conferenceName") || /* v + 1 digits, two a byte */
+        ws_rd_skip(r, 1, "GCC ConferenceCreateRequest flags") ||
         rd_expect(r, "GCC UserData set count", 1) ||
         rd_expect(r, "GCC UserData choice", GCC_USERDATA_CHOICE) ||
         rd_expect(r, "GCC h221NonStandard length", 0) ||
         rd_expect_bytes(r, "GCC H.221 key (expected \"Duca\")", h221_cs_key, sizeof h221_cs_key) ||
-        per_len(r, "GCC userData", &n, 1))
+        per_len(r, "GCC userData", &n, 1) || ws_rd_sub(r, n, "GCC userData", NULL, &blocks))
         return -1;
-    rd blocks = sub(r, n, r->pdu);
     if (client_blocks_decode(&blocks, d))
         return -1;
-    return rd_end(r, "the GCC userData");
+    return ws_rd_end(r, "the GCC userData");
 }
 
 int ws_mcs_connect_initial_decode(const uint8_t *buf, size_t len, ws_mcs_connect_initial *out, ws_error *e)
 {
     memset(out, 0, sizeof *out);
-    rd r = rd_new(buf, len, "Connect-Initial", e), c, ud;
+    ws_rd r = ws_rd_new(buf, len, "Connect-Initial", e), c, ud;
     uint8_t up;
     if (ber_application(&r, MCS_CONNECT_INITIAL, "Connect-Initial", &c) ||
         ber_octets(&c, "callingDomainSelector", out->calling_domain, sizeof out->calling_domain,
@@ -1131,7 +985,7 @@ int ws_mcs_connect_initial_decode(const uint8_t *buf, size_t len, ws_mcs_connect
         ber_domain_params(&c, "targetParameters", &out->target) ||
         ber_domain_params(&c, "minimumParameters", &out->minimum) ||
         ber_domain_params(&c, "maximumParameters", &out->maximum) ||
-        ber_tlv(&c, BER_TAG_OCTET_STRING, "userData", &ud) || rd_end(&c, "userData"))
+        ber_tlv(&c, BER_TAG_OCTET_STRING, "userData", &ud) || ws_rd_end(&c, "userData"))
         return -1;
     out->upward_flag = up != 0;
     return gcc_request_decode(&ud, &out->data);
@@ -1162,43 +1016,43 @@ size_t ws_mcs_connect_initial_encode(const ws_mcs_connect_initial *in, uint8_t *
 
     /* The GCC request as FreeRDP's gcc_write_conference_create_request: the connectPDU
      * length counts the 12 fixed bytes and a 2-byte userData length (so + 14). */
-    wr g = wr_new(gcc, sizeof gcc);
-    w8(&g, 0);
-    wbytes(&g, t124_oid, sizeof t124_oid);
+    ws_wr g = ws_wr_new(gcc, sizeof gcc);
+    ws_wr_u8(&g, 0);
+    ws_wr_bytes(&g, t124_oid, sizeof t124_oid);
     per_wlen(&g, nb + 14);
-    w8(&g, GCC_CREATE_REQUEST_CHOICE);
-    w8(&g, GCC_REQUEST_SELECTION);
-    w8(&g, 0);    /* conferenceName: 1 digit */
-    w8(&g, 0x10); /* "1" */
-    w8(&g, 0);
-    w8(&g, 1);
-    w8(&g, GCC_USERDATA_CHOICE);
-    w8(&g, 0);
-    wbytes(&g, h221_cs_key, sizeof h221_cs_key);
+    ws_wr_u8(&g, GCC_CREATE_REQUEST_CHOICE);
+    ws_wr_u8(&g, GCC_REQUEST_SELECTION);
+    ws_wr_u8(&g, 0);    /* conferenceName: 1 digit */
+    ws_wr_u8(&g, 0x10); /* "1" */
+    ws_wr_u8(&g, 0);
+    ws_wr_u8(&g, 1);
+    ws_wr_u8(&g, GCC_USERDATA_CHOICE);
+    ws_wr_u8(&g, 0);
+    ws_wr_bytes(&g, h221_cs_key, sizeof h221_cs_key);
     per_wlen(&g, nb);
-    wbytes(&g, blocks, nb);
-    if (g.bad)
+    ws_wr_bytes(&g, blocks, nb);
+    if (g.failed)
         return 0;
 
-    wr b = wr_new(body, sizeof body);
+    ws_wr b = ws_wr_new(body, sizeof body);
     ber_woctets(&b, in->calling_domain, in->calling_domain_len);
     ber_woctets(&b, in->called_domain, in->called_domain_len);
-    w8(&b, BER_TAG_BOOLEAN);
-    w8(&b, 1);
-    w8(&b, in->upward_flag ? 0xFF : 0);
+    ws_wr_u8(&b, BER_TAG_BOOLEAN);
+    ws_wr_u8(&b, 1);
+    ws_wr_u8(&b, in->upward_flag ? 0xFF : 0);
     ber_wdomain_params(&b, &in->target);
     ber_wdomain_params(&b, &in->minimum);
     ber_wdomain_params(&b, &in->maximum);
-    ber_woctets(&b, gcc, g.off);
-    if (b.bad)
+    ber_woctets(&b, gcc, ws_wr_len(&g));
+    if (b.failed)
         return 0;
 
-    wr w = wr_new(out, cap);
-    w8(&w, BER_APPLICATION);
-    w8(&w, MCS_CONNECT_INITIAL);
-    ber_wlen(&w, b.off);
-    wbytes(&w, body, b.off);
-    return wdone(&w);
+    ws_wr w = ws_wr_new(out, cap);
+    ws_wr_u8(&w, BER_APPLICATION);
+    ws_wr_u8(&w, MCS_CONNECT_INITIAL);
+    ber_wlen(&w, ws_wr_len(&b));
+    ws_wr_bytes(&w, body, ws_wr_len(&b));
+    return ws_wr_done(&w);
 }
 
 size_t ws_mcs_connect_initial_encode_tpkt(const ws_mcs_connect_initial *in, uint8_t *out, size_t cap)
@@ -1215,8 +1069,9 @@ size_t ws_mcs_connect_initial_encode_tpkt(const ws_mcs_connect_initial *in, uint
  * one UserData set: h221NonStandard "McDn" and the server data blocks). A refusal
  * (result != 0) may carry the result alone (3.3.5.3.3.1). */
 
-static int gcc_response_decode(rd *r, ws_mcs_connect_response *cr)
+static int gcc_response_decode(ws_rd *r, ws_mcs_connect_response *cr)
 {
+    ws_rd blocks;
     size_t n;
     uint8_t res;
     if (rd_expect(r, "GCC ConnectData key choice", 0) ||
@@ -1224,36 +1079,35 @@ static int gcc_response_decode(rd *r, ws_mcs_connect_response *cr)
         per_len(r, "GCC connectPDU", &n, 0) ||
         rd_expect(r, "GCC ConnectGCCPDU choice (conferenceCreateResponse)", GCC_CREATE_RESPONSE_CHOICE) ||
         per_user_id(r, "GCC nodeID", &cr->node_id) || per_uint(r, "GCC tag", &cr->tag) ||
-        rd8(r, "GCC result", &res))
+        ws_rd_u8(r, "GCC result", &res))
         return -1;
     if (res >= GCC_RESULT_COUNT)
-        return ws_seterr(r->e, "%s: GCC result %u at offset %zu out of range", r->pdu, res, at(r) - 1);
+        return ws_seterr(r->e, "%s: GCC result %u at offset %zu out of range", r->name, res, ws_rd_offset(r) - 1);
     cr->gcc_result = res;
     if (rd_expect(r, "GCC UserData set count", 1) || rd_expect(r, "GCC UserData choice", GCC_USERDATA_CHOICE) ||
         rd_expect(r, "GCC h221NonStandard length", 0) ||
         rd_expect_bytes(r, "GCC H.221 key (expected \"McDn\")", h221_sc_key, sizeof h221_sc_key) ||
-        per_len(r, "GCC userData", &n, 1))
+        per_len(r, "GCC userData", &n, 1) || ws_rd_sub(r, n, "GCC userData", NULL, &blocks))
         return -1;
-    rd blocks = sub(r, n, r->pdu);
     if (server_blocks_decode(&blocks, &cr->data))
         return -1;
-    return rd_end(r, "the GCC userData");
+    return ws_rd_end(r, "the GCC userData");
 }
 
 int ws_mcs_connect_response_decode(const uint8_t *buf, size_t len, ws_mcs_connect_response *out, ws_error *e)
 {
     memset(out, 0, sizeof *out);
-    rd r = rd_new(buf, len, "Connect-Response", e), c, ud;
+    ws_rd r = ws_rd_new(buf, len, "Connect-Response", e), c, ud;
     if (ber_application(&r, MCS_CONNECT_RESPONSE, "Connect-Response", &c) ||
         ber_one_byte(&c, BER_TAG_ENUMERATED, "result", &out->result))
         return -1;
     if (out->result >= GCC_RESULT_COUNT)
         return ws_seterr(e, "Connect-Response: result %u out of range", out->result);
-    if (out->result != WS_MCS_RESULT_SUCCESSFUL && left(&c) == 0)
+    if (out->result != WS_MCS_RESULT_SUCCESSFUL && ws_rd_remaining(&c) == 0)
         return 0;
     if (ber_uint(&c, "calledConnectId", &out->called_connect_id) ||
         ber_domain_params(&c, "domainParameters", &out->params) ||
-        ber_tlv(&c, BER_TAG_OCTET_STRING, "userData", &ud) || rd_end(&c, "userData"))
+        ber_tlv(&c, BER_TAG_OCTET_STRING, "userData", &ud) || ws_rd_end(&c, "userData"))
         return -1;
     return gcc_response_decode(&ud, out);
 }
@@ -1274,42 +1128,42 @@ void ws_mcs_connect_response_init(ws_mcs_connect_response *cr, const ws_gcc_serv
 size_t ws_mcs_connect_response_encode(const ws_mcs_connect_response *in, uint8_t *out, size_t cap)
 {
     uint8_t blocks[512], gcc[600], body[700];
-    wr b = wr_new(body, sizeof body);
-    w8(&b, BER_TAG_ENUMERATED);
-    w8(&b, 1);
-    w8(&b, in->result);
+    ws_wr b = ws_wr_new(body, sizeof body);
+    ws_wr_u8(&b, BER_TAG_ENUMERATED);
+    ws_wr_u8(&b, 1);
+    ws_wr_u8(&b, in->result);
     if (in->result == WS_MCS_RESULT_SUCCESSFUL) {
         size_t nb = ws_gcc_server_data_encode(&in->data, blocks, sizeof blocks);
         if (nb == 0)
             return 0;
-        wr g = wr_new(gcc, sizeof gcc);
-        w8(&g, 0);
-        wbytes(&g, t124_oid, sizeof t124_oid);
-        w8(&g, GCC_RESPONSE_CONNECT_PDU_LEN);
-        w8(&g, GCC_CREATE_RESPONSE_CHOICE);
+        ws_wr g = ws_wr_new(gcc, sizeof gcc);
+        ws_wr_u8(&g, 0);
+        ws_wr_bytes(&g, t124_oid, sizeof t124_oid);
+        ws_wr_u8(&g, GCC_RESPONSE_CONNECT_PDU_LEN);
+        ws_wr_u8(&g, GCC_CREATE_RESPONSE_CHOICE);
         per_wuser_id(&g, in->node_id);
         per_wuint(&g, in->tag);
-        w8(&g, in->gcc_result);
-        w8(&g, 1);
-        w8(&g, GCC_USERDATA_CHOICE);
-        w8(&g, 0);
-        wbytes(&g, h221_sc_key, sizeof h221_sc_key);
+        ws_wr_u8(&g, in->gcc_result);
+        ws_wr_u8(&g, 1);
+        ws_wr_u8(&g, GCC_USERDATA_CHOICE);
+        ws_wr_u8(&g, 0);
+        ws_wr_bytes(&g, h221_sc_key, sizeof h221_sc_key);
         per_wlen(&g, nb);
-        wbytes(&g, blocks, nb);
-        if (g.bad)
+        ws_wr_bytes(&g, blocks, nb);
+        if (g.failed)
             return 0;
         ber_wuint(&b, in->called_connect_id);
         ber_wdomain_params(&b, &in->params);
-        ber_woctets(&b, gcc, g.off);
-        if (b.bad)
+        ber_woctets(&b, gcc, ws_wr_len(&g));
+        if (b.failed)
             return 0;
     }
-    wr w = wr_new(out, cap);
-    w8(&w, BER_APPLICATION);
-    w8(&w, MCS_CONNECT_RESPONSE);
-    ber_wlen(&w, b.off);
-    wbytes(&w, body, b.off);
-    return wdone(&w);
+    ws_wr w = ws_wr_new(out, cap);
+    ws_wr_u8(&w, BER_APPLICATION);
+    ws_wr_u8(&w, MCS_CONNECT_RESPONSE);
+    ber_wlen(&w, ws_wr_len(&b));
+    ws_wr_bytes(&w, body, ws_wr_len(&b));
+    return ws_wr_done(&w);
 }
 
 size_t ws_mcs_connect_response_encode_tpkt(const ws_mcs_connect_response *in, uint8_t *out, size_t cap)
@@ -1348,13 +1202,13 @@ const char *ws_mcs_domain_pdu_name(int type)
 }
 
 /* The first byte: checks the type, returns its option bits. */
-static int domain_first(rd *r, int type, uint8_t *opts)
+static int domain_first(ws_rd *r, int type, uint8_t *opts)
 {
     uint8_t b;
-    if (rd8(r, "the MCS PDU type", &b))
+    if (ws_rd_u8(r, "the MCS PDU type", &b))
         return -1;
     if (b >> 2 != type)
-        return ws_seterr(r->e, "%s: MCS PDU type %u (%s) at offset 0 (expected %d)", r->pdu, b >> 2,
+        return ws_seterr(r->e, "%s: MCS PDU type %u (%s) at offset 0 (expected %d)", r->name, b >> 2,
                          ws_mcs_domain_pdu_name(b >> 2), type);
     *opts = b & 3;
     return 0;
@@ -1364,63 +1218,63 @@ static int domain_first(rd *r, int type, uint8_t *opts)
 int ws_mcs_erect_domain_decode(const uint8_t *buf, size_t len, ws_mcs_erect_domain *out, ws_error *e)
 {
     memset(out, 0, sizeof *out);
-    rd r = rd_new(buf, len, "Erect Domain Request", e);
+    ws_rd r = ws_rd_new(buf, len, "Erect Domain Request", e);
     uint8_t o;
     if (domain_first(&r, WS_MCS_ERECT_DOMAIN_REQUEST, &o) || per_uint(&r, "subHeight", &out->sub_height) ||
         per_uint(&r, "subInterval", &out->sub_interval))
         return -1;
-    return rd_end(&r, "subInterval");
+    return ws_rd_end(&r, "subInterval");
 }
 
 size_t ws_mcs_erect_domain_encode(const ws_mcs_erect_domain *in, uint8_t *out, size_t cap)
 {
-    wr w = wr_new(out, cap);
-    w8(&w, WS_MCS_ERECT_DOMAIN_REQUEST << 2);
+    ws_wr w = ws_wr_new(out, cap);
+    ws_wr_u8(&w, WS_MCS_ERECT_DOMAIN_REQUEST << 2);
     per_wuint(&w, in->sub_height);
     per_wuint(&w, in->sub_interval);
-    return wdone(&w);
+    return ws_wr_done(&w);
 }
 
 /* Disconnect Provider Ultimatum (T.125 7 part 7; MS-RDPBCGR 2.2.2.3): the 3-bit reason
  * straddles the two bytes: 21 80 is rn-user-requested (3). */
 int ws_mcs_disconnect_ultimatum_decode(const uint8_t *buf, size_t len, uint8_t *reason, ws_error *e)
 {
-    rd r = rd_new(buf, len, "Disconnect Provider Ultimatum", e);
+    ws_rd r = ws_rd_new(buf, len, "Disconnect Provider Ultimatum", e);
     uint8_t o, b;
-    if (domain_first(&r, WS_MCS_DISCONNECT_PROVIDER_ULTIMATUM, &o) || rd8(&r, "reason", &b))
+    if (domain_first(&r, WS_MCS_DISCONNECT_PROVIDER_ULTIMATUM, &o) || ws_rd_u8(&r, "reason", &b))
         return -1;
     unsigned v = (unsigned)o << 1 | b >> 7;
     if (v > WS_MCS_REASON_CHANNEL_PURGED)
         return ws_seterr(e, "Disconnect Provider Ultimatum: reason %u out of range", v);
     *reason = (uint8_t)v;
-    return rd_end(&r, "reason");
+    return ws_rd_end(&r, "reason");
 }
 
 size_t ws_mcs_disconnect_ultimatum_encode(uint8_t reason, uint8_t *out, size_t cap)
 {
     if (reason > WS_MCS_REASON_CHANNEL_PURGED)
         return 0;
-    wr w = wr_new(out, cap);
-    w8(&w, (uint8_t)(WS_MCS_DISCONNECT_PROVIDER_ULTIMATUM << 2 | reason >> 1));
-    w8(&w, (uint8_t)((reason & 1) << 7));
-    return wdone(&w);
+    ws_wr w = ws_wr_new(out, cap);
+    ws_wr_u8(&w, (uint8_t)(WS_MCS_DISCONNECT_PROVIDER_ULTIMATUM << 2 | reason >> 1));
+    ws_wr_u8(&w, (uint8_t)((reason & 1) << 7));
+    return ws_wr_done(&w);
 }
 
 /* Attach User Request (2.2.1.6): the type alone. */
 int ws_mcs_attach_user_request_decode(const uint8_t *buf, size_t len, ws_error *e)
 {
-    rd r = rd_new(buf, len, "Attach User Request", e);
+    ws_rd r = ws_rd_new(buf, len, "Attach User Request", e);
     uint8_t o;
     if (domain_first(&r, WS_MCS_ATTACH_USER_REQUEST, &o))
         return -1;
-    return rd_end(&r, "the type");
+    return ws_rd_end(&r, "the type");
 }
 
 size_t ws_mcs_attach_user_request_encode(uint8_t *out, size_t cap)
 {
-    wr w = wr_new(out, cap);
-    w8(&w, WS_MCS_ATTACH_USER_REQUEST << 2);
-    return wdone(&w);
+    ws_wr w = ws_wr_new(out, cap);
+    ws_wr_u8(&w, WS_MCS_ATTACH_USER_REQUEST << 2);
+    return ws_wr_done(&w);
 }
 
 /* Attach User Confirm (2.2.1.7): option bit 0x02 = initiator present; result; initiator. */
@@ -1428,27 +1282,27 @@ int ws_mcs_attach_user_confirm_decode(const uint8_t *buf, size_t len, ws_mcs_att
                                       ws_error *e)
 {
     memset(out, 0, sizeof *out);
-    rd r = rd_new(buf, len, "Attach User Confirm", e);
+    ws_rd r = ws_rd_new(buf, len, "Attach User Confirm", e);
     uint8_t o, b;
-    if (domain_first(&r, WS_MCS_ATTACH_USER_CONFIRM, &o) || rd8(&r, "result", &b))
+    if (domain_first(&r, WS_MCS_ATTACH_USER_CONFIRM, &o) || ws_rd_u8(&r, "result", &b))
         return -1;
     out->result = (uint8_t)((o & 1) << 3 | b >> 5);
     out->has_initiator = (o & 2) != 0;
     if (out->has_initiator && per_user_id(&r, "initiator", &out->initiator))
         return -1;
-    return rd_end(&r, out->has_initiator ? "initiator" : "result");
+    return ws_rd_end(&r, out->has_initiator ? "initiator" : "result");
 }
 
 size_t ws_mcs_attach_user_confirm_encode(const ws_mcs_attach_user_confirm *in, uint8_t *out, size_t cap)
 {
     if (in->result > 15)
         return 0;
-    wr w = wr_new(out, cap);
-    w8(&w, (uint8_t)(WS_MCS_ATTACH_USER_CONFIRM << 2 | (in->has_initiator ? 2 : 0) | in->result >> 3));
-    w8(&w, (uint8_t)((in->result & 7) << 5));
+    ws_wr w = ws_wr_new(out, cap);
+    ws_wr_u8(&w, (uint8_t)(WS_MCS_ATTACH_USER_CONFIRM << 2 | (in->has_initiator ? 2 : 0) | in->result >> 3));
+    ws_wr_u8(&w, (uint8_t)((in->result & 7) << 5));
     if (in->has_initiator)
         per_wuser_id(&w, in->initiator);
-    return wdone(&w);
+    return ws_wr_done(&w);
 }
 
 /* Channel Join Request (2.2.1.8): initiator, channelId. */
@@ -1456,21 +1310,21 @@ int ws_mcs_channel_join_request_decode(const uint8_t *buf, size_t len, ws_mcs_ch
                                        ws_error *e)
 {
     memset(out, 0, sizeof *out);
-    rd r = rd_new(buf, len, "Channel Join Request", e);
+    ws_rd r = ws_rd_new(buf, len, "Channel Join Request", e);
     uint8_t o;
     if (domain_first(&r, WS_MCS_CHANNEL_JOIN_REQUEST, &o) || per_user_id(&r, "initiator", &out->initiator) ||
-        rd16be(&r, "channelId", &out->channel_id))
+        ws_rd_u16_be(&r, "channelId", &out->channel_id))
         return -1;
-    return rd_end(&r, "channelId");
+    return ws_rd_end(&r, "channelId");
 }
 
 size_t ws_mcs_channel_join_request_encode(const ws_mcs_channel_join_request *in, uint8_t *out, size_t cap)
 {
-    wr w = wr_new(out, cap);
-    w8(&w, WS_MCS_CHANNEL_JOIN_REQUEST << 2);
+    ws_wr w = ws_wr_new(out, cap);
+    ws_wr_u8(&w, WS_MCS_CHANNEL_JOIN_REQUEST << 2);
     per_wuser_id(&w, in->initiator);
-    w16be(&w, in->channel_id);
-    return wdone(&w);
+    ws_wr_u16_be(&w, in->channel_id);
+    return ws_wr_done(&w);
 }
 
 /* Channel Join Confirm (2.2.1.9): option bit 0x02 = channelId present; result,
@@ -1479,31 +1333,31 @@ int ws_mcs_channel_join_confirm_decode(const uint8_t *buf, size_t len, ws_mcs_ch
                                        ws_error *e)
 {
     memset(out, 0, sizeof *out);
-    rd r = rd_new(buf, len, "Channel Join Confirm", e);
+    ws_rd r = ws_rd_new(buf, len, "Channel Join Confirm", e);
     uint8_t o, b;
-    if (domain_first(&r, WS_MCS_CHANNEL_JOIN_CONFIRM, &o) || rd8(&r, "result", &b))
+    if (domain_first(&r, WS_MCS_CHANNEL_JOIN_CONFIRM, &o) || ws_rd_u8(&r, "result", &b))
         return -1;
     out->result = (uint8_t)((o & 1) << 3 | b >> 5);
     out->has_channel_id = (o & 2) != 0;
-    if (per_user_id(&r, "initiator", &out->initiator) || rd16be(&r, "requested", &out->requested))
+    if (per_user_id(&r, "initiator", &out->initiator) || ws_rd_u16_be(&r, "requested", &out->requested))
         return -1;
-    if (out->has_channel_id && rd16be(&r, "channelId", &out->channel_id))
+    if (out->has_channel_id && ws_rd_u16_be(&r, "channelId", &out->channel_id))
         return -1;
-    return rd_end(&r, out->has_channel_id ? "channelId" : "requested");
+    return ws_rd_end(&r, out->has_channel_id ? "channelId" : "requested");
 }
 
 size_t ws_mcs_channel_join_confirm_encode(const ws_mcs_channel_join_confirm *in, uint8_t *out, size_t cap)
 {
     if (in->result > 15)
         return 0;
-    wr w = wr_new(out, cap);
-    w8(&w, (uint8_t)(WS_MCS_CHANNEL_JOIN_CONFIRM << 2 | (in->has_channel_id ? 2 : 0) | in->result >> 3));
-    w8(&w, (uint8_t)((in->result & 7) << 5));
+    ws_wr w = ws_wr_new(out, cap);
+    ws_wr_u8(&w, (uint8_t)(WS_MCS_CHANNEL_JOIN_CONFIRM << 2 | (in->has_channel_id ? 2 : 0) | in->result >> 3));
+    ws_wr_u8(&w, (uint8_t)((in->result & 7) << 5));
     per_wuser_id(&w, in->initiator);
-    w16be(&w, in->requested);
+    ws_wr_u16_be(&w, in->requested);
     if (in->has_channel_id)
-        w16be(&w, in->channel_id);
-    return wdone(&w);
+        ws_wr_u16_be(&w, in->channel_id);
+    return ws_wr_done(&w);
 }
 
 /* Send Data Request / Indication (2.2.8.1.1.1.1 and every slow-path PDU): initiator,
@@ -1513,17 +1367,18 @@ int ws_mcs_send_data_decode(int type, const uint8_t *buf, size_t len, ws_mcs_sen
     memset(out, 0, sizeof *out);
     if (type != WS_MCS_SEND_DATA_REQUEST && type != WS_MCS_SEND_DATA_INDICATION)
         return ws_seterr(e, "Send Data: type %d is neither a Request (25) nor an Indication (26)", type);
-    rd r = rd_new(buf, len, ws_mcs_domain_pdu_name(type), e);
+    ws_rd r = ws_rd_new(buf, len, ws_mcs_domain_pdu_name(type), e);
     uint8_t o;
     size_t n;
     if (domain_first(&r, type, &o) || per_user_id(&r, "initiator", &out->initiator) ||
-        rd16be(&r, "channelId", &out->channel_id) || rd8(&r, "dataPriority", &out->flags) ||
+        ws_rd_u16_be(&r, "channelId", &out->channel_id) || ws_rd_u8(&r, "dataPriority", &out->flags) ||
         per_len(&r, "userData", &n, 1))
         return -1;
-    if (n != left(&r))
-        return ws_seterr(e, "%s: %zu unexpected bytes at offset %zu after the userData", r.pdu, left(&r) - n,
-                         at(&r) + n);
-    out->data = buf + r.off;
+    if (n != ws_rd_remaining(&r))
+        return ws_seterr(e, "%s: %zu unexpected bytes at offset %zu after the userData", r.name,
+                         ws_rd_remaining(&r) - n,
+                         ws_rd_offset(&r) + n);
+    out->data = ws_rd_ptr(&r);
     out->len = n;
     return 0;
 }
@@ -1543,13 +1398,13 @@ size_t ws_mcs_send_data_encode(int type, const ws_mcs_send_data *in, uint8_t *ou
         return 0;
     if (in->len)
         memmove(out + hl, in->data, in->len); /* first: data may sit where the header goes */
-    wr w = wr_new(out, hl);
-    w8(&w, (uint8_t)(type << 2));
+    ws_wr w = ws_wr_new(out, hl);
+    ws_wr_u8(&w, (uint8_t)(type << 2));
     per_wuser_id(&w, in->initiator);
-    w16be(&w, in->channel_id);
-    w8(&w, in->flags);
+    ws_wr_u16_be(&w, in->channel_id);
+    ws_wr_u8(&w, in->flags);
     per_wlen(&w, in->len);
-    return w.bad ? 0 : hl + in->len;
+    return w.failed ? 0 : hl + in->len;
 }
 
 size_t ws_mcs_send_data_encode_tpkt(int type, const ws_mcs_send_data *in, uint8_t *out, size_t cap)

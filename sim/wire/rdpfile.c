@@ -12,6 +12,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "base/buf.h"
+#include "base/bytes.h"
 #include "crypto/cert.h"
 
 /* REFERENCE.md section 4 step 2: the secure settings, in the fixed order rdpsign.exe
@@ -71,35 +73,6 @@ static const char *const secure_names[] = {
 #define SIG_MAGIC1 0x00010001u
 #define SIG_MAGIC2 0x00000001u
 #define SIG_HEADER 12
-
-/* ---- growable byte buffer (sizes here are bounded by the limits in rdpfile.h) -- */
-
-typedef struct wbuf {
-    unsigned char *p;
-    size_t n, cap;
-} wbuf;
-
-static void wbuf_put(wbuf *b, const void *data, size_t n)
-{
-    if (b->cap - b->n < n) {
-        size_t cap = b->cap ? b->cap : 256;
-        while (cap - b->n < n)
-            cap *= 2;
-        unsigned char *p = realloc(b->p, cap);
-        if (!p)
-            abort(); /* as ws_strdup: out of memory is not recoverable here */
-        b->p = p;
-        b->cap = cap;
-    }
-    if (n)
-        memcpy(b->p + b->n, data, n);
-    b->n += n;
-}
-
-static void wbuf_puts(wbuf *b, const char *s)
-{
-    wbuf_put(b, s, strlen(s));
-}
 
 /* ---- UTF-8 and UTF-16 --------------------------------------------------------- */
 
@@ -177,16 +150,13 @@ static size_t utf8_put(char *o, uint32_t cp)
     return 4;
 }
 
-static void put_u16le(wbuf *b, uint32_t unit)
-{
-    unsigned char two[2] = {(unsigned char)(unit & 0xFF), (unsigned char)(unit >> 8)};
-    wbuf_put(b, two, 2);
-}
-
 /* Append n bytes of UTF-8 as UTF-16LE, supplementary characters as surrogate pairs;
- * -1 when the UTF-8 is not valid. */
-static int put_utf16(wbuf *b, const char *s, size_t n)
+ * -1 when the UTF-8 is not valid or the buffer's maximum is passed. */
+static int put_utf16(ws_buf *buf, const char *s, size_t n)
 {
+    ws_wr wr;
+    ws_wr_init_buf(&wr, buf);
+    ws_wr *b = &wr;
     const unsigned char *p = (const unsigned char *)s;
     while (n) {
         uint32_t cp;
@@ -195,15 +165,15 @@ static int put_utf16(wbuf *b, const char *s, size_t n)
             return -1;
         if (cp >= 0x10000) {
             cp -= 0x10000;
-            put_u16le(b, 0xD800 | (cp >> 10));
-            put_u16le(b, 0xDC00 | (cp & 0x3FF));
+            ws_wr_u16(b, (uint16_t)(0xD800 | (cp >> 10)));
+            ws_wr_u16(b, (uint16_t)(0xDC00 | (cp & 0x3FF)));
         } else {
-            put_u16le(b, cp);
+            ws_wr_u16(b, (uint16_t)cp);
         }
         p += l;
         n -= l;
     }
-    return 0;
+    return b->failed ? -1 : 0;
 }
 
 /* UTF-16LE bytes (BOM already skipped) to NUL-terminated UTF-8. Errors name the
@@ -212,23 +182,26 @@ static int utf16le_to_utf8(const unsigned char *in, size_t n, char **out, size_t
 {
     if (n % 2)
         return ws_seterr(e, "UTF-16 text has an odd number of bytes (%zu after the BOM)", n);
-    size_t units = n / 2;
     /* A unit makes at most 3 bytes; a pair (2 units) makes 4. */
-    char *o = malloc(units * 3 + 1);
+    char *o = malloc(n / 2 * 3 + 1);
     if (!o)
         abort();
     size_t k = 0;
     unsigned long line = 1;
-    for (size_t i = 0; i < units; i++) {
-        uint32_t u = in[2 * i] | (uint32_t)in[2 * i + 1] << 8;
+    ws_rd r;
+    ws_rd_init(&r, in, n, "UTF-16 text", e);
+    while (ws_rd_remaining(&r)) {
+        uint16_t unit, lo = 0;
+        ws_rd_u16(&r, "code unit", &unit); /* n is even */
+        uint32_t u = unit;
         if (u >= 0xD800 && u <= 0xDBFF) {
-            uint32_t lo = i + 1 < units ? (in[2 * i + 2] | (uint32_t)in[2 * i + 3] << 8) : 0;
+            if (ws_rd_remaining(&r))
+                ws_rd_u16(&r, "low surrogate", &lo);
             if (lo < 0xDC00 || lo > 0xDFFF) {
                 free(o);
                 return ws_seterr(e, "line %lu: unpaired UTF-16 high surrogate %04X", line, (unsigned)u);
             }
-            u = 0x10000 + ((u - 0xD800) << 10) + (lo - 0xDC00);
-            i++;
+            u = 0x10000 + ((u - 0xD800) << 10) + (lo - 0xDC00u);
         } else if (u >= 0xDC00 && u <= 0xDFFF) {
             free(o);
             return ws_seterr(e, "line %lu: unpaired UTF-16 low surrogate %04X", line, (unsigned)u);
@@ -491,27 +464,25 @@ int ws_rdp_serialize(const ws_rdp_file *f, unsigned char **out, size_t *len)
 {
     if (!f || !out || !len)
         return -1;
-    wbuf b = {0};
+    ws_buf b;
     static const unsigned char bom[2] = {0xFF, 0xFE};
-    wbuf_put(&b, bom, 2);
+    ws_buf_init(&b, WS_RDP_FILE_MAX);
+    ws_buf_add(&b, bom, 2);
     for (size_t i = 0; i < f->n; i++) {
         const ws_rdp_setting *s = &f->items[i];
         char sep[3] = {':', s->type, ':'};
-        /* Only what ws_rdp_parse reads back identically is written. */
-        if (setting_problem(s->key, s->type, s->value) || put_utf16(&b, s->key, strlen(s->key)) != 0) {
-            free(b.p);
-            return -1;
-        }
-        put_utf16(&b, sep, 3);
-        put_utf16(&b, s->value, strlen(s->value));
-        put_utf16(&b, "\r\n", 2);
-        if (b.n > WS_RDP_FILE_MAX) {
-            free(b.p);
+        /* Only what ws_rdp_parse reads back identically is written, within WS_RDP_FILE_MAX. */
+        if (setting_problem(s->key, s->type, s->value) || put_utf16(&b, s->key, strlen(s->key)) != 0 ||
+            put_utf16(&b, sep, 3) != 0 || put_utf16(&b, s->value, strlen(s->value)) != 0 ||
+            put_utf16(&b, "\r\n", 2) != 0) {
+            ws_buf_free(&b);
             return -1;
         }
     }
-    *out = b.p;
-    *len = b.n;
+    *out = (unsigned char *)ws_buf_take(&b, len);
+    ws_buf_free(&b);
+    if (!*out)
+        abort(); /* as ws_strdup: out of memory is not recoverable here */
     return 0;
 }
 
@@ -560,33 +531,33 @@ int ws_rdp_signed_text(const ws_rdp_file *f, const char *scope, unsigned char **
         return ws_seterr(e, "no file");
     if (scope_parse(scope, idx, &count, e) != 0)
         return -1;
-    wbuf text = {0};
+    ws_buf text, u16;
+    ws_buf_init(&text, WS_BUF_MAX_RDP_SIGNED);
+    ws_buf_init(&u16, WS_BUF_MAX_RDP_SIGNED);
     for (size_t i = 0; i < count; i++) {
         long at = find_key(f, secure_names[idx[i]]);
         if (at < 0) {
-            free(text.p);
+            ws_buf_free(&text);
             return ws_seterr(e, "signscope names \"%s\" but the file has no such setting", secure_names[idx[i]]);
         }
         const ws_rdp_setting *s = &f->items[at];
-        char sep[3] = {':', s->type, ':'};
-        wbuf_puts(&text, s->key);
-        wbuf_put(&text, sep, 3);
-        wbuf_puts(&text, s->value);
-        wbuf_puts(&text, "\r\n");
+        ws_buf_addf(&text, "%s:%c:%s\r\n", s->key, s->type, s->value);
     }
-    wbuf_puts(&text, "signscope:s:");
-    wbuf_puts(&text, scope);
-    wbuf_puts(&text, "\r\n");
-    wbuf u16 = {0};
-    int bad = put_utf16(&u16, (const char *)text.p, text.n);
-    free(text.p);
-    if (bad) {
-        free(u16.p);
-        return ws_seterr(e, "a signed setting is not valid UTF-8");
+    if (ws_buf_addf(&text, "signscope:s:%s\r\n", scope) != 0) {
+        ws_buf_free(&text);
+        return ws_seterr(e, "the signed text is over %u bytes", WS_BUF_MAX_RDP_SIGNED);
     }
-    put_u16le(&u16, 0); /* step 3: one U+0000 ends the signed text */
-    *out = u16.p;
-    *len = u16.n;
+    int bad = put_utf16(&u16, ws_buf_str(&text), ws_buf_len(&text));
+    ws_buf_free(&text);
+    if (bad || ws_buf_add(&u16, "\0\0", 2) != 0) { /* step 3: one U+0000 ends the signed text */
+        ws_buf_free(&u16);
+        return ws_seterr(e, "a signed setting is not valid UTF-8, or the signed text is over %u bytes",
+                         WS_BUF_MAX_RDP_SIGNED);
+    }
+    *out = (unsigned char *)ws_buf_take(&u16, len);
+    ws_buf_free(&u16);
+    if (!*out)
+        abort();
     return 0;
 }
 
@@ -600,19 +571,6 @@ static int openssl_err(ws_error *e, const char *what)
         ERR_error_string_n(code, buf, sizeof buf);
     ERR_clear_error();
     return ws_seterr(e, "%s%s%s", what, buf[0] ? ": " : "", buf);
-}
-
-static void put_u32le(unsigned char *p, uint32_t v)
-{
-    p[0] = (unsigned char)v;
-    p[1] = (unsigned char)(v >> 8);
-    p[2] = (unsigned char)(v >> 16);
-    p[3] = (unsigned char)(v >> 24);
-}
-
-static uint32_t get_u32le(const unsigned char *p)
-{
-    return p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
 }
 
 /* Step 4: detached CMS SignedData over content, SHA-256, no signed attributes, the
@@ -640,10 +598,12 @@ static int make_blob(const unsigned char *content, size_t clen, X509 *cert, EVP_
     *blob = malloc(*blen);
     if (!*blob)
         abort();
-    put_u32le(*blob, SIG_MAGIC1);
-    put_u32le(*blob + 4, SIG_MAGIC2);
-    put_u32le(*blob + 8, (uint32_t)dlen);
-    memcpy(*blob + SIG_HEADER, der, (size_t)dlen);
+    ws_wr w;
+    ws_wr_init(&w, *blob, *blen);
+    ws_wr_u32(&w, SIG_MAGIC1);
+    ws_wr_u32(&w, SIG_MAGIC2);
+    ws_wr_u32(&w, (uint32_t)dlen);
+    ws_wr_bytes(&w, der, (size_t)dlen);
     rc = 0;
 out:
     OPENSSL_free(der);
@@ -666,7 +626,8 @@ int ws_rdp_sign(ws_rdp_file *f, X509 *cert, EVP_PKEY *key, ws_error *e)
     int rc = -1;
     unsigned char *text = NULL, *blob = NULL;
     char *b64 = NULL;
-    wbuf scope = {0};
+    ws_buf scope;
+    ws_buf_init(&scope, WS_BUF_MAX_RDP_SIGNED);
 
     /* Step 1. */
     while (ws_rdp_remove(&t, "signature") == 0 || ws_rdp_remove(&t, "signscope") == 0)
@@ -681,18 +642,15 @@ int ws_rdp_sign(ws_rdp_file *f, X509 *cert, EVP_PKEY *key, ws_error *e)
     for (size_t i = 0; i < N_SECURE; i++) {
         if (find_key(&t, secure_names[i]) < 0)
             continue;
-        if (scope.n)
-            wbuf_puts(&scope, ",");
-        wbuf_puts(&scope, secure_names[i]);
+        ws_buf_addf(&scope, "%s%s", ws_buf_len(&scope) ? "," : "", secure_names[i]);
     }
-    if (!scope.n) {
+    if (!ws_buf_len(&scope)) {
         ws_seterr(e, "nothing to sign: the file has none of the secure settings");
         goto out;
     }
-    wbuf_put(&scope, "", 1);
     /* Step 3. */
     size_t tlen, blen;
-    if (ws_rdp_signed_text(&t, (const char *)scope.p, &text, &tlen, e) != 0)
+    if (ws_rdp_signed_text(&t, ws_buf_str(&scope), &text, &tlen, e) != 0)
         goto out;
     /* Step 4. */
     if (make_blob(text, tlen, cert, key, &blob, &blen, e) != 0)
@@ -711,7 +669,7 @@ int ws_rdp_sign(ws_rdp_file *f, X509 *cert, EVP_PKEY *key, ws_error *e)
         ws_seterr(e, "too many settings to add signscope and signature (at most %d)", WS_RDP_SETTINGS_MAX);
         goto out;
     }
-    if (ws_rdp_set(&t, "signscope", 's', (const char *)scope.p) != 0 || ws_rdp_set(&t, "signature", 's', b64) != 0) {
+    if (ws_rdp_set(&t, "signscope", 's', ws_buf_str(&scope)) != 0 || ws_rdp_set(&t, "signature", 's', b64) != 0) {
         ws_seterr(e, "cannot add the signature");
         goto out;
     }
@@ -721,7 +679,7 @@ int ws_rdp_sign(ws_rdp_file *f, X509 *cert, EVP_PKEY *key, ws_error *e)
     rc = 0;
 out:
     ws_rdp_free(&t);
-    free(scope.p);
+    ws_buf_free(&scope);
     free(text);
     free(blob);
     free(b64);
@@ -886,18 +844,22 @@ int ws_rdp_verify(const ws_rdp_file *f, STACK_OF(X509) *roots, int64_t at, ws_rd
         ws_seterr(e, "signature blob is %zu bytes, shorter than its %d-byte header", blen, SIG_HEADER);
         goto out;
     }
-    if (get_u32le(blob) != SIG_MAGIC1 || get_u32le(blob + 4) != SIG_MAGIC2) {
-        ws_seterr(e, "signature blob header is %08X %08X, want %08X %08X", (unsigned)get_u32le(blob),
-                  (unsigned)get_u32le(blob + 4), SIG_MAGIC1, SIG_MAGIC2);
+    ws_rd r;
+    uint32_t magic1, magic2, want;
+    ws_rd_init(&r, blob, blen, "signature blob", e);
+    ws_rd_u32(&r, "magic", &magic1); /* the 12-byte header is there */
+    ws_rd_u32(&r, "magic", &magic2);
+    ws_rd_u32(&r, "CMS length", &want);
+    if (magic1 != SIG_MAGIC1 || magic2 != SIG_MAGIC2) {
+        ws_seterr(e, "signature blob header is %08X %08X, want %08X %08X", (unsigned)magic1, (unsigned)magic2,
+                  SIG_MAGIC1, SIG_MAGIC2);
         goto out;
     }
-    size_t want = get_u32le(blob + 8), have = blen - SIG_HEADER;
-    if (want > have) {
-        ws_seterr(e, "signature blob is truncated: its header announces %zu bytes of CMS, %zu follow", want, have);
+    size_t have = ws_rd_remaining(&r);
+    if (ws_rd_need(&r, want, "CMS") != 0)
         goto out;
-    }
     if (want < have) {
-        ws_seterr(e, "signature blob is oversized: its header announces %zu bytes of CMS, %zu follow", want, have);
+        ws_seterr(e, "signature blob is oversized: its header announces %u bytes of CMS, %zu follow", want, have);
         goto out;
     }
     const unsigned char *p = blob + SIG_HEADER;

@@ -6,159 +6,11 @@
 
 #include <string.h>
 
+#include "base/bytes.h"
 #include "base/utf16.h"
 
-/* ---- bounded reading ---- */
-
-typedef struct rd {
-    const uint8_t *p;
-    size_t len; /* end of what may be read */
-    size_t off;
-    const char *pdu; /* for messages: "Client Info PDU" */
-    ws_error *e;
-} rd;
-
-static void rd_init(rd *r, const uint8_t *p, size_t len, const char *pdu, ws_error *e)
-{
-    r->p = p;
-    r->len = len;
-    r->off = 0;
-    r->pdu = pdu;
-    r->e = e;
-}
-
-static size_t rd_left(const rd *r)
-{
-    return r->len - r->off;
-}
-
-static int rd_need(rd *r, size_t n, const char *field)
-{
-    if (rd_left(r) < n)
-        return ws_seterr(r->e, "%s: %s truncated at byte %zu (%zu needed, %zu left)", r->pdu, field, r->off, n,
-                         rd_left(r));
-    return 0;
-}
-
-static int rd_u8(rd *r, const char *field, uint8_t *v)
-{
-    if (rd_need(r, 1, field) < 0)
-        return -1;
-    *v = r->p[r->off++];
-    return 0;
-}
-
-static int rd_u16(rd *r, const char *field, uint16_t *v)
-{
-    if (rd_need(r, 2, field) < 0)
-        return -1;
-    *v = (uint16_t)(r->p[r->off] | r->p[r->off + 1] << 8);
-    r->off += 2;
-    return 0;
-}
-
-static int rd_u32(rd *r, const char *field, uint32_t *v)
-{
-    if (rd_need(r, 4, field) < 0)
-        return -1;
-    const uint8_t *q = r->p + r->off;
-    *v = (uint32_t)q[0] | (uint32_t)q[1] << 8 | (uint32_t)q[2] << 16 | (uint32_t)q[3] << 24;
-    r->off += 4;
-    return 0;
-}
-
-static int rd_bytes(rd *r, size_t n, const char *field, const uint8_t **out)
-{
-    if (rd_need(r, n, field) < 0)
-        return -1;
-    if (out)
-        *out = r->p + r->off;
-    r->off += n;
-    return 0;
-}
-
-static uint16_t get16(const uint8_t *p)
-{
-    return (uint16_t)(p[0] | p[1] << 8);
-}
-
-static uint32_t get32(const uint8_t *p)
-{
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-/* ---- bounded writing: past cap, nothing more is written and the encoder returns 0 ---- */
-
-typedef struct wr {
-    uint8_t *p;
-    size_t cap, off;
-    int over;
-} wr;
-
-static void wr_init(wr *w, uint8_t *p, size_t cap)
-{
-    w->p = p;
-    w->cap = cap;
-    w->off = 0;
-    w->over = 0;
-}
-
-static int wr_room(wr *w, size_t n)
-{
-    if (w->over || w->cap - w->off < n) {
-        w->over = 1;
-        return 0;
-    }
-    return 1;
-}
-
-static void w8(wr *w, unsigned v)
-{
-    if (wr_room(w, 1))
-        w->p[w->off++] = (uint8_t)v;
-}
-
-static void w16(wr *w, unsigned v)
-{
-    if (wr_room(w, 2)) {
-        w->p[w->off++] = (uint8_t)v;
-        w->p[w->off++] = (uint8_t)(v >> 8);
-    }
-}
-
-static void w32(wr *w, uint32_t v)
-{
-    if (wr_room(w, 4)) {
-        for (int i = 0; i < 4; i++)
-            w->p[w->off++] = (uint8_t)(v >> (8 * i));
-    }
-}
-
-static void wbytes(wr *w, const void *src, size_t n)
-{
-    if (n && wr_room(w, n)) {
-        memcpy(w->p + w->off, src, n);
-        w->off += n;
-    }
-}
-
-static void wzero(wr *w, size_t n)
-{
-    if (n && wr_room(w, n)) {
-        memset(w->p + w->off, 0, n);
-        w->off += n;
-    }
-}
-
-static void put16_at(wr *w, size_t at, unsigned v)
-{
-    if (!w->over && at + 2 <= w->off) {
-        w->p[at] = (uint8_t)v;
-        w->p[at + 1] = (uint8_t)(v >> 8);
-    }
-}
-
-/* ---- names ---- */
+/* Reading and writing go through base/bytes: a reader named after the PDU, a writer
+ * that refuses past its capacity (the encoder then returns 0). */
 
 const char *ws_pdu_type2_name(uint8_t t)
 {
@@ -266,7 +118,7 @@ const char *ws_pdu_errinfo_name(uint32_t code)
 
 /* One string of the info packet: cb bytes without the terminator (INFO_UNICODE: UTF-16LE, even), then the
  * terminator (2 or 1 bytes), into out (UTF-8, NUL-terminated). */
-static int ci_string(rd *r, int unicode, uint16_t cb, const char *field, char *out, size_t cap)
+static int ci_string(ws_rd *r, int unicode, uint16_t cb, const char *field, char *out, size_t cap)
 {
     const uint8_t *s;
     size_t term = unicode ? 2 : 1;
@@ -274,7 +126,7 @@ static int ci_string(rd *r, int unicode, uint16_t cb, const char *field, char *o
         return ws_seterr(r->e, "%s: %s length %u over %d", CI, field, cb, WS_PDU_INFO_STRING_MAX);
     if (unicode && cb % 2)
         return ws_seterr(r->e, "%s: %s length %u is odd for UTF-16", CI, field, cb);
-    if (rd_bytes(r, (size_t)cb + term, field, &s) < 0)
+    if (ws_rd_bytes(r, (size_t)cb + term, field, &s) < 0)
         return -1;
     if (unicode) {
         if (cb == 0) {
@@ -297,16 +149,16 @@ static int ci_string(rd *r, int unicode, uint16_t cb, const char *field, char *o
 
 /* An extended info string: cb bytes including the terminator; informative only, so too long or invalid text
  * leaves it empty, but its length is checked. */
-static int ci_ext_string(rd *r, int unicode, const char *field, uint16_t max, char *out, size_t cap)
+static int ci_ext_string(ws_rd *r, int unicode, const char *field, uint16_t max, char *out, size_t cap)
 {
     uint16_t cb;
     const uint8_t *s;
     out[0] = '\0';
-    if (rd_u16(r, field, &cb) < 0)
+    if (ws_rd_u16(r, field, &cb) < 0)
         return -1;
     if (cb > max)
         return ws_seterr(r->e, "%s: %s length %u over %u", CI, field, cb, max);
-    if (rd_bytes(r, cb, field, &s) < 0)
+    if (ws_rd_bytes(r, cb, field, &s) < 0)
         return -1;
     if (unicode) {
         if (cb >= 2 && ws_utf16le_to_utf8(s, cb & ~1u, out, cap) < 0)
@@ -322,23 +174,23 @@ static int ci_ext_string(rd *r, int unicode, const char *field, uint16_t max, ch
 
 int ws_pdu_decode_client_info(const uint8_t *p, size_t len, ws_pdu_client_info *out, ws_error *e)
 {
-    rd r;
+    ws_rd r;
     uint16_t sec_flags, sec_hi, cb[5];
     static const char *const names[5] = {"Domain", "UserName", "Password", "AlternateShell", "WorkingDir"};
     static const char *const cb_names[5] = {"cbDomain", "cbUserName", "cbPassword", "cbAlternateShell",
                                             "cbWorkingDir"};
-    rd_init(&r, p, len, CI, e);
+    ws_rd_init(&r, p, len, CI, e);
     memset(out, 0, sizeof *out);
-    if (rd_u16(&r, "security header flags", &sec_flags) < 0 || rd_u16(&r, "security header flagsHi", &sec_hi) < 0)
+    if (ws_rd_u16(&r, "security header flags", &sec_flags) < 0 || ws_rd_u16(&r, "security header flagsHi", &sec_hi) < 0)
         return -1;
     if (!(sec_flags & WS_PDU_SEC_INFO_PKT))
         return ws_seterr(e, "%s: security header flags 0x%04x without SEC_INFO_PKT", CI, sec_flags);
     if (sec_flags & WS_PDU_SEC_ENCRYPT)
         return ws_seterr(e, "%s: security header flags 0x%04x ask for encryption, not negotiated", CI, sec_flags);
-    if (rd_u32(&r, "CodePage", &out->code_page) < 0 || rd_u32(&r, "flags", &out->flags) < 0)
+    if (ws_rd_u32(&r, "CodePage", &out->code_page) < 0 || ws_rd_u32(&r, "flags", &out->flags) < 0)
         return -1;
     for (int i = 0; i < 5; i++) {
-        if (rd_u16(&r, cb_names[i], &cb[i]) < 0)
+        if (ws_rd_u16(&r, cb_names[i], &cb[i]) < 0)
             return -1;
     }
     int uni = (out->flags & WS_PDU_INFO_UNICODE) != 0;
@@ -348,37 +200,37 @@ int ws_pdu_decode_client_info(const uint8_t *p, size_t len, ws_pdu_client_info *
             return -1;
     }
     /* TS_EXTENDED_INFO_PACKET (2.2.1.11.1.1.1): optional; each later field is either absent or whole. */
-    if (rd_left(&r) == 0)
+    if (ws_rd_remaining(&r) == 0)
         return 0;
     out->has_extended = 1;
-    if (rd_u16(&r, "clientAddressFamily", &out->client_address_family) < 0)
+    if (ws_rd_u16(&r, "clientAddressFamily", &out->client_address_family) < 0)
         return -1;
     if (ci_ext_string(&r, uni, "clientAddress", 80, out->client_address, sizeof out->client_address) < 0)
         return -1;
     if (ci_ext_string(&r, uni, "clientDir", 512, out->client_dir, sizeof out->client_dir) < 0)
         return -1;
-    if (rd_left(&r) == 0)
+    if (ws_rd_remaining(&r) == 0)
         return 0;
-    if (rd_bytes(&r, TIME_ZONE_LEN, "clientTimeZone", NULL) < 0)
+    if (ws_rd_bytes(&r, TIME_ZONE_LEN, "clientTimeZone", NULL) < 0)
         return -1;
-    if (rd_left(&r) == 0)
+    if (ws_rd_remaining(&r) == 0)
         return 0;
-    if (rd_u32(&r, "clientSessionId", &out->client_session_id) < 0)
+    if (ws_rd_u32(&r, "clientSessionId", &out->client_session_id) < 0)
         return -1;
     out->has_session_id = 1;
-    if (rd_left(&r) == 0)
+    if (ws_rd_remaining(&r) == 0)
         return 0;
-    if (rd_u32(&r, "performanceFlags", &out->performance_flags) < 0)
+    if (ws_rd_u32(&r, "performanceFlags", &out->performance_flags) < 0)
         return -1;
     out->has_performance_flags = 1;
-    if (rd_left(&r) == 0)
+    if (ws_rd_remaining(&r) == 0)
         return 0;
     uint16_t cb_cookie;
-    if (rd_u16(&r, "cbAutoReconnectCookie", &cb_cookie) < 0)
+    if (ws_rd_u16(&r, "cbAutoReconnectCookie", &cb_cookie) < 0)
         return -1;
     if (cb_cookie > ARC_COOKIE_MAX)
         return ws_seterr(e, "%s: cbAutoReconnectCookie %u over %d", CI, cb_cookie, ARC_COOKIE_MAX);
-    if (rd_bytes(&r, cb_cookie, "autoReconnectCookie", NULL) < 0)
+    if (ws_rd_bytes(&r, cb_cookie, "autoReconnectCookie", NULL) < 0)
         return -1;
     /* reserved1, reserved2, the dynamic DST fields (RDP 8+): ignored. */
     return 0;
@@ -409,30 +261,30 @@ size_t ws_pdu_encode_client_info(const ws_pdu_client_info *in, uint8_t *out, siz
     long cb_dir = to_utf16(in->client_dir, sizeof in->client_dir, dir, sizeof dir - 2);
     if (cb_addr < 0 || cb_dir < 0)
         return 0;
-    wr w;
-    wr_init(&w, out, cap);
-    w16(&w, WS_PDU_SEC_INFO_PKT);
-    w16(&w, 0);
-    w32(&w, in->code_page);
-    w32(&w, in->flags | WS_PDU_INFO_UNICODE);
+    ws_wr w;
+    ws_wr_init(&w, out, cap);
+    ws_wr_u16(&w, WS_PDU_SEC_INFO_PKT);
+    ws_wr_u16(&w, 0);
+    ws_wr_u32(&w, in->code_page);
+    ws_wr_u32(&w, in->flags | WS_PDU_INFO_UNICODE);
     for (int i = 0; i < 5; i++)
-        w16(&w, (unsigned)cb[i]);
+        ws_wr_u16(&w, (unsigned)cb[i]);
     for (int i = 0; i < 5; i++) {
-        wbytes(&w, strs[i], (size_t)cb[i]);
-        w16(&w, 0);
+        ws_wr_bytes(&w, strs[i], (size_t)cb[i]);
+        ws_wr_u16(&w, 0);
     }
-    w16(&w, in->client_address_family ? in->client_address_family : 0x0002);
-    w16(&w, (unsigned)cb_addr + 2);
-    wbytes(&w, addr, (size_t)cb_addr);
-    w16(&w, 0);
-    w16(&w, (unsigned)cb_dir + 2);
-    wbytes(&w, dir, (size_t)cb_dir);
-    w16(&w, 0);
-    wzero(&w, TIME_ZONE_LEN);
-    w32(&w, in->client_session_id);
-    w32(&w, in->performance_flags);
-    w16(&w, 0); /* cbAutoReconnectCookie */
-    return w.over ? 0 : w.off;
+    ws_wr_u16(&w, in->client_address_family ? in->client_address_family : 0x0002);
+    ws_wr_u16(&w, (unsigned)cb_addr + 2);
+    ws_wr_bytes(&w, addr, (size_t)cb_addr);
+    ws_wr_u16(&w, 0);
+    ws_wr_u16(&w, (unsigned)cb_dir + 2);
+    ws_wr_bytes(&w, dir, (size_t)cb_dir);
+    ws_wr_u16(&w, 0);
+    ws_wr_zero(&w, TIME_ZONE_LEN);
+    ws_wr_u32(&w, in->client_session_id);
+    ws_wr_u32(&w, in->performance_flags);
+    ws_wr_u16(&w, 0); /* cbAutoReconnectCookie */
+    return ws_wr_done(&w);
 }
 
 /* ---- Licensing: License Error PDU "valid client" (2.2.1.12.1.1, MS-RDPELE 2.2.2.7.1) ---- */
@@ -457,30 +309,31 @@ size_t ws_pdu_encode_license_valid_client(uint8_t *out, size_t cap)
 
 int ws_pdu_decode_license(const uint8_t *p, size_t len, ws_pdu_license *out, ws_error *e)
 {
-    rd r;
+    ws_rd r;
     uint16_t hi;
-    rd_init(&r, p, len, LIC, e);
+    ws_rd_init(&r, p, len, LIC, e);
     memset(out, 0, sizeof *out);
-    if (rd_u16(&r, "security header flags", &out->sec_flags) < 0 || rd_u16(&r, "security header flagsHi", &hi) < 0)
+    if (ws_rd_u16(&r, "security header flags", &out->sec_flags) < 0 || ws_rd_u16(&r, "security header flagsHi",
+        &hi) < 0)
         return -1;
     if (!(out->sec_flags & WS_PDU_SEC_LICENSE_PKT))
         return ws_seterr(e, "%s: security header flags 0x%04x without SEC_LICENSE_PKT", LIC, out->sec_flags);
     if (out->sec_flags & WS_PDU_SEC_ENCRYPT)
         return ws_seterr(e, "%s: security header flags 0x%04x ask for encryption, not negotiated", LIC,
                          out->sec_flags);
-    if (rd_u8(&r, "bMsgType", &out->msg_type) < 0 || rd_u8(&r, "flags", &out->flags) < 0 ||
-        rd_u16(&r, "wMsgSize", &out->msg_size) < 0)
+    if (ws_rd_u8(&r, "bMsgType", &out->msg_type) < 0 || ws_rd_u8(&r, "flags", &out->flags) < 0 ||
+        ws_rd_u16(&r, "wMsgSize", &out->msg_size) < 0)
         return -1;
     /* wMsgSize is informative (FreeRDP ignores it and some servers count the security header): the message is
      * read within the bytes given and within wMsgSize when that is smaller. */
-    if (out->msg_size >= 4 && (size_t)out->msg_size - 4 < rd_left(&r))
+    if (out->msg_size >= 4 && (size_t)out->msg_size - 4 < ws_rd_remaining(&r))
         r.len = r.off + (out->msg_size - 4u);
     if (out->msg_type != WS_PDU_LICENSE_ERROR_ALERT)
         return 0;
-    if (rd_u32(&r, "dwErrorCode", &out->error_code) < 0 ||
-        rd_u32(&r, "dwStateTransition", &out->state_transition) < 0 ||
-        rd_u16(&r, "wBlobType", &out->blob_type) < 0 || rd_u16(&r, "wBlobLen", &out->blob_len) < 0 ||
-        rd_bytes(&r, out->blob_len, "blobData", NULL) < 0)
+    if (ws_rd_u32(&r, "dwErrorCode", &out->error_code) < 0 ||
+        ws_rd_u32(&r, "dwStateTransition", &out->state_transition) < 0 ||
+        ws_rd_u16(&r, "wBlobType", &out->blob_type) < 0 || ws_rd_u16(&r, "wBlobLen", &out->blob_len) < 0 ||
+        ws_rd_bytes(&r, out->blob_len, "blobData", NULL) < 0)
         return -1;
     out->valid_client = out->error_code == WS_PDU_LICENSE_STATUS_VALID_CLIENT &&
                         out->state_transition == WS_PDU_LICENSE_ST_NO_TRANSITION;
@@ -491,15 +344,15 @@ int ws_pdu_decode_license(const uint8_t *p, size_t len, ws_pdu_license *out, ws_
 
 int ws_pdu_peek(const uint8_t *p, size_t len, ws_pdu_hdr *out, ws_error *e)
 {
-    rd r;
+    ws_rd r;
     uint16_t type;
-    rd_init(&r, p, len, "Share Control Header", e);
+    ws_rd_init(&r, p, len, "Share Control Header", e);
     memset(out, 0, sizeof *out);
-    if (rd_u16(&r, "totalLength", &out->total_length) < 0)
+    if (ws_rd_u16(&r, "totalLength", &out->total_length) < 0)
         return -1;
     if (out->total_length == 0x8000)
         return ws_seterr(e, "Share Control Header: a flow PDU (totalLength 0x8000), not expected");
-    if (rd_u16(&r, "pduType", &type) < 0 || rd_u16(&r, "pduSource", &out->pdu_source) < 0)
+    if (ws_rd_u16(&r, "pduType", &type) < 0 || ws_rd_u16(&r, "pduSource", &out->pdu_source) < 0)
         return -1;
     out->pdu_type = type & 0x000F;
     out->version = type & 0xFFF0;
@@ -510,13 +363,14 @@ int ws_pdu_peek(const uint8_t *p, size_t len, ws_pdu_hdr *out, ws_error *e)
     out->body_offset = WS_PDU_SHARE_CONTROL_LEN;
     if (out->pdu_type != WS_PDU_TYPE_DATA)
         return 0;
-    r.pdu = "Share Data Header";
+    r.name = "Share Data Header";
     r.len = out->total_length;
     uint8_t pad;
-    if (rd_u32(&r, "shareId", &out->share_id) < 0 || rd_u8(&r, "pad1", &pad) < 0 ||
-        rd_u8(&r, "streamId", &out->stream_id) < 0 || rd_u16(&r, "uncompressedLength", &out->uncompressed_length) < 0 ||
-        rd_u8(&r, "pduType2", &out->pdu_type2) < 0 || rd_u8(&r, "compressedType", &out->compressed_type) < 0 ||
-        rd_u16(&r, "compressedLength", &out->compressed_length) < 0)
+    if (ws_rd_u32(&r, "shareId", &out->share_id) < 0 || ws_rd_u8(&r, "pad1", &pad) < 0 ||
+        ws_rd_u8(&r, "streamId", &out->stream_id) < 0 || ws_rd_u16(&r, "uncompressedLength",
+                 &out->uncompressed_length) < 0 ||
+        ws_rd_u8(&r, "pduType2", &out->pdu_type2) < 0 || ws_rd_u8(&r, "compressedType", &out->compressed_type) < 0 ||
+        ws_rd_u16(&r, "compressedLength", &out->compressed_length) < 0)
         return -1;
     if (out->compressed_type & WS_PDU_PACKET_COMPRESSED)
         return ws_seterr(e, "Share Data Header: %s PDU compressed (compressedType 0x%02x), not negotiated",
@@ -527,7 +381,7 @@ int ws_pdu_peek(const uint8_t *p, size_t len, ws_pdu_hdr *out, ws_error *e)
 
 /* Check the headers of a Share Control PDU of the given type (and pduType2 for a data PDU) and set up r over
  * its own fields, up to totalLength. */
-static int begin(rd *r, const uint8_t *p, size_t len, ws_pdu_hdr *hdr, uint16_t type, int type2, const char *pdu,
+static int begin(ws_rd *r, const uint8_t *p, size_t len, ws_pdu_hdr *hdr, uint16_t type, int type2, const char *pdu,
                  ws_error *e)
 {
     ws_pdu_hdr h;
@@ -547,50 +401,50 @@ static int begin(rd *r, const uint8_t *p, size_t len, ws_pdu_hdr *hdr, uint16_t 
     if (type2 >= 0 && h.pdu_type2 != type2)
         return ws_seterr(e, "%s: pduType2 0x%02x (%s), expected 0x%02x", pdu, h.pdu_type2,
                          ws_pdu_type2_name(h.pdu_type2), (unsigned)type2);
-    rd_init(r, p, h.total_length, pdu, e);
+    ws_rd_init(r, p, h.total_length, pdu, e);
     r->off = h.body_offset;
     return 0;
 }
 
 /* Share Control Header; totalLength is patched by finish(). */
-static void share_control(wr *w, uint16_t type, uint16_t source)
+static void share_control(ws_wr *w, uint16_t type, uint16_t source)
 {
-    w16(w, 0);
-    w16(w, type | WS_PDU_PROTOCOL_VERSION);
-    w16(w, source);
+    ws_wr_u16(w, 0);
+    ws_wr_u16(w, type | WS_PDU_PROTOCOL_VERSION);
+    ws_wr_u16(w, source);
 }
 
-static void share_data(wr *w, const ws_pdu_share *sh, uint8_t type2)
+static void share_data(ws_wr *w, const ws_pdu_share *sh, uint8_t type2)
 {
     share_control(w, WS_PDU_TYPE_DATA, sh->pdu_source);
-    w32(w, sh->share_id);
-    w8(w, 0);
-    w8(w, WS_PDU_STREAM_LOW);
-    w16(w, 0); /* uncompressedLength, patched */
-    w8(w, type2);
-    w8(w, 0);
-    w16(w, 0);
+    ws_wr_u32(w, sh->share_id);
+    ws_wr_u8(w, 0);
+    ws_wr_u8(w, WS_PDU_STREAM_LOW);
+    ws_wr_u16(w, 0); /* uncompressedLength, patched */
+    ws_wr_u8(w, type2);
+    ws_wr_u8(w, 0);
+    ws_wr_u16(w, 0);
 }
 
-static size_t finish(wr *w, int data)
+static size_t finish(ws_wr *w, int data)
 {
-    if (w->over || w->off > WS_PDU_SLOWPATH_MAX)
+    if (w->failed || ws_wr_len(w) > WS_PDU_SLOWPATH_MAX)
         return 0;
-    put16_at(w, 0, (unsigned)w->off);
+    ws_wr_u16_at(w, 0, (unsigned)ws_wr_len(w));
     if (data)
-        put16_at(w, 12, (unsigned)(w->off - WS_PDU_SHARE_CONTROL_LEN - WS_PDU_SHARE_DATA_LEN));
-    return w->off;
+        ws_wr_u16_at(w, 12, (unsigned)(ws_wr_len(w) - WS_PDU_SHARE_CONTROL_LEN - WS_PDU_SHARE_DATA_LEN));
+    return ws_wr_len(w);
 }
 
 size_t ws_pdu_encode_data(const ws_pdu_share *sh, uint8_t pdu_type2, const uint8_t *body, size_t body_len,
                           uint8_t *out, size_t cap)
 {
-    wr w;
-    wr_init(&w, out, cap);
+    ws_wr w;
+    ws_wr_init(&w, out, cap);
     if (body_len > WS_PDU_SLOWPATH_MAX)
         return 0;
     share_data(&w, sh, pdu_type2);
-    wbytes(&w, body, body_len);
+    ws_wr_bytes(&w, body, body_len);
     return finish(&w, 1);
 }
 
@@ -653,151 +507,151 @@ void ws_pdu_caps_client_default(ws_pdu_caps *c, uint16_t width, uint16_t height)
 }
 
 /* Writes one set (header and body); returns 0 when the type has no encoding here. */
-static int write_capset(wr *w, const ws_pdu_caps *c, unsigned type)
+static int write_capset(ws_wr *w, const ws_pdu_caps *c, unsigned type)
 {
-    size_t start = w->off;
-    w16(w, type);
-    w16(w, 0); /* lengthCapability, patched */
+    size_t start = ws_wr_len(w);
+    ws_wr_u16(w, type);
+    ws_wr_u16(w, 0); /* lengthCapability, patched */
     switch (type) {
     case WS_PDU_CAPSET_GENERAL: /* 2.2.7.1.1 */
-        w16(w, c->os_major);
-        w16(w, c->os_minor);
-        w16(w, c->protocol_version);
-        w16(w, 0); /* pad2octetsA */
-        w16(w, 0); /* generalCompressionTypes */
-        w16(w, c->extra_flags);
-        w16(w, 0); /* updateCapabilityFlag */
-        w16(w, 0); /* remoteUnshareFlag */
-        w16(w, 0); /* generalCompressionLevel */
-        w8(w, c->refresh_rect_support);
-        w8(w, c->suppress_output_support);
+        ws_wr_u16(w, c->os_major);
+        ws_wr_u16(w, c->os_minor);
+        ws_wr_u16(w, c->protocol_version);
+        ws_wr_u16(w, 0); /* pad2octetsA */
+        ws_wr_u16(w, 0); /* generalCompressionTypes */
+        ws_wr_u16(w, c->extra_flags);
+        ws_wr_u16(w, 0); /* updateCapabilityFlag */
+        ws_wr_u16(w, 0); /* remoteUnshareFlag */
+        ws_wr_u16(w, 0); /* generalCompressionLevel */
+        ws_wr_u8(w, c->refresh_rect_support);
+        ws_wr_u8(w, c->suppress_output_support);
         break;
     case WS_PDU_CAPSET_BITMAP: /* 2.2.7.1.2 */
-        w16(w, c->preferred_bpp);
-        w16(w, 1); /* receive1BitPerPixel */
-        w16(w, 1); /* receive4BitsPerPixel */
-        w16(w, 1); /* receive8BitsPerPixel */
-        w16(w, c->desktop_width);
-        w16(w, c->desktop_height);
-        w16(w, 0); /* pad2octets */
-        w16(w, c->desktop_resize_flag);
-        w16(w, 1); /* bitmapCompressionFlag */
-        w8(w, 0);  /* highColorFlags */
-        w8(w, c->drawing_flags);
-        w16(w, 1); /* multipleRectangleSupport */
-        w16(w, 0); /* pad2octetsB */
+        ws_wr_u16(w, c->preferred_bpp);
+        ws_wr_u16(w, 1); /* receive1BitPerPixel */
+        ws_wr_u16(w, 1); /* receive4BitsPerPixel */
+        ws_wr_u16(w, 1); /* receive8BitsPerPixel */
+        ws_wr_u16(w, c->desktop_width);
+        ws_wr_u16(w, c->desktop_height);
+        ws_wr_u16(w, 0); /* pad2octets */
+        ws_wr_u16(w, c->desktop_resize_flag);
+        ws_wr_u16(w, 1); /* bitmapCompressionFlag */
+        ws_wr_u8(w, 0);  /* highColorFlags */
+        ws_wr_u8(w, c->drawing_flags);
+        ws_wr_u16(w, 1); /* multipleRectangleSupport */
+        ws_wr_u16(w, 0); /* pad2octetsB */
         break;
     case WS_PDU_CAPSET_ORDER: /* 2.2.7.1.3 */
-        wzero(w, 16);   /* terminalDescriptor */
-        w32(w, 0);      /* pad4octetsA */
-        w16(w, 1);      /* desktopSaveXGranularity */
-        w16(w, 20);     /* desktopSaveYGranularity */
-        w16(w, 0);      /* pad2octetsA */
-        w16(w, 1);      /* maximumOrderLevel */
-        w16(w, 0);      /* numberFonts */
-        w16(w, c->order_flags);
-        wbytes(w, c->order_support, 32);
-        w16(w, 0);      /* textFlags */
-        w16(w, 0);      /* orderSupportExFlags */
-        w32(w, 0);      /* pad4octetsB */
-        w32(w, 480 * 480); /* desktopSaveSize */
-        w16(w, 0);      /* pad2octetsC */
-        w16(w, 0);      /* pad2octetsD */
-        w16(w, 0);      /* textANSICodePage */
-        w16(w, 0);      /* pad2octetsE */
+        ws_wr_zero(w, 16);   /* terminalDescriptor */
+        ws_wr_u32(w, 0);      /* pad4octetsA */
+        ws_wr_u16(w, 1);      /* desktopSaveXGranularity */
+        ws_wr_u16(w, 20);     /* desktopSaveYGranularity */
+        ws_wr_u16(w, 0);      /* pad2octetsA */
+        ws_wr_u16(w, 1);      /* maximumOrderLevel */
+        ws_wr_u16(w, 0);      /* numberFonts */
+        ws_wr_u16(w, c->order_flags);
+        ws_wr_bytes(w, c->order_support, 32);
+        ws_wr_u16(w, 0);      /* textFlags */
+        ws_wr_u16(w, 0);      /* orderSupportExFlags */
+        ws_wr_u32(w, 0);      /* pad4octetsB */
+        ws_wr_u32(w, 480 * 480); /* desktopSaveSize */
+        ws_wr_u16(w, 0);      /* pad2octetsC */
+        ws_wr_u16(w, 0);      /* pad2octetsD */
+        ws_wr_u16(w, 0);      /* textANSICodePage */
+        ws_wr_u16(w, 0);      /* pad2octetsE */
         break;
     case WS_PDU_CAPSET_BITMAPCACHE: /* 2.2.7.1.4.1, revision 1 */
-        wzero(w, 24);
-        w16(w, 200);
-        w16(w, 256);
-        w16(w, 600);
-        w16(w, 1024);
-        w16(w, 1000);
-        w16(w, 4096);
+        ws_wr_zero(w, 24);
+        ws_wr_u16(w, 200);
+        ws_wr_u16(w, 256);
+        ws_wr_u16(w, 600);
+        ws_wr_u16(w, 1024);
+        ws_wr_u16(w, 1000);
+        ws_wr_u16(w, 4096);
         break;
     case WS_PDU_CAPSET_CONTROL: /* 2.2.7.2.2 */
-        w16(w, 0);
-        w16(w, 0);
-        w16(w, 2); /* controlInterest CONTROLPRIORITY_NEVER */
-        w16(w, 2); /* detachInterest CONTROLPRIORITY_NEVER */
+        ws_wr_u16(w, 0);
+        ws_wr_u16(w, 0);
+        ws_wr_u16(w, 2); /* controlInterest CONTROLPRIORITY_NEVER */
+        ws_wr_u16(w, 2); /* detachInterest CONTROLPRIORITY_NEVER */
         break;
     case WS_PDU_CAPSET_ACTIVATION: /* 2.2.7.2.3 */
-        wzero(w, 8);
+        ws_wr_zero(w, 8);
         break;
     case WS_PDU_CAPSET_POINTER: /* 2.2.7.1.5 */
-        w16(w, c->color_pointer_flag);
-        w16(w, c->color_pointer_cache_size);
-        w16(w, c->pointer_cache_size);
+        ws_wr_u16(w, c->color_pointer_flag);
+        ws_wr_u16(w, c->color_pointer_cache_size);
+        ws_wr_u16(w, c->pointer_cache_size);
         break;
     case WS_PDU_CAPSET_SHARE: /* 2.2.7.2.4 */
-        w16(w, c->share_node_id);
-        w16(w, 0);
+        ws_wr_u16(w, c->share_node_id);
+        ws_wr_u16(w, 0);
         break;
     case WS_PDU_CAPSET_COLORCACHE: /* 2.2.7.2.1 */
-        w16(w, 6);
-        w16(w, 0);
+        ws_wr_u16(w, 6);
+        ws_wr_u16(w, 0);
         break;
     case WS_PDU_CAPSET_SOUND: /* 2.2.7.1.11 */
-        w16(w, 0x0001); /* SOUND_BEEPS_FLAG */
-        w16(w, 0);
+        ws_wr_u16(w, 0x0001); /* SOUND_BEEPS_FLAG */
+        ws_wr_u16(w, 0);
         break;
     case WS_PDU_CAPSET_INPUT: /* 2.2.7.1.6 */
-        w16(w, c->input_flags);
-        w16(w, 0);
-        w32(w, c->keyboard_layout);
-        w32(w, c->keyboard_type);
-        w32(w, c->keyboard_subtype);
-        w32(w, c->keyboard_function_keys);
-        wzero(w, 64); /* imeFileName */
+        ws_wr_u16(w, c->input_flags);
+        ws_wr_u16(w, 0);
+        ws_wr_u32(w, c->keyboard_layout);
+        ws_wr_u32(w, c->keyboard_type);
+        ws_wr_u32(w, c->keyboard_subtype);
+        ws_wr_u32(w, c->keyboard_function_keys);
+        ws_wr_zero(w, 64); /* imeFileName */
         break;
     case WS_PDU_CAPSET_FONT: /* 2.2.7.2.5 */
-        w16(w, c->font_support_flags);
-        w16(w, 0);
+        ws_wr_u16(w, c->font_support_flags);
+        ws_wr_u16(w, 0);
         break;
     case WS_PDU_CAPSET_BRUSH: /* 2.2.7.1.7 */
-        w32(w, 0); /* BRUSH_DEFAULT */
+        ws_wr_u32(w, 0); /* BRUSH_DEFAULT */
         break;
     case WS_PDU_CAPSET_GLYPHCACHE: { /* 2.2.7.1.8 */
         static const uint16_t cells[10][2] = {{254, 4},   {254, 4},   {254, 8},   {254, 8},   {254, 16},
                                               {254, 32},  {254, 64},  {254, 128}, {254, 256}, {64, 2048}};
         for (int i = 0; i < 10; i++) {
-            w16(w, cells[i][0]);
-            w16(w, cells[i][1]);
+            ws_wr_u16(w, cells[i][0]);
+            ws_wr_u16(w, cells[i][1]);
         }
-        w32(w, 0x01000100); /* FragCache */
-        w16(w, 0);          /* GLYPH_SUPPORT_NONE */
-        w16(w, 0);
+        ws_wr_u32(w, 0x01000100); /* FragCache */
+        ws_wr_u16(w, 0);          /* GLYPH_SUPPORT_NONE */
+        ws_wr_u16(w, 0);
         break;
     }
     case WS_PDU_CAPSET_OFFSCREENCACHE: /* 2.2.7.1.9 */
-        w32(w, 0);
-        w16(w, 0);
-        w16(w, 0);
+        ws_wr_u32(w, 0);
+        ws_wr_u16(w, 0);
+        ws_wr_u16(w, 0);
         break;
     case WS_PDU_CAPSET_VIRTUALCHANNEL: /* 2.2.7.1.10 */
-        w32(w, c->vc_flags);
-        w32(w, c->vc_chunk_size);
+        ws_wr_u32(w, c->vc_flags);
+        ws_wr_u32(w, c->vc_chunk_size);
         break;
     case WS_PDU_CAPSET_MULTIFRAGMENTUPDATE: /* 2.2.7.2.6 */
-        w32(w, c->multifrag_max_request_size);
+        ws_wr_u32(w, c->multifrag_max_request_size);
         break;
     case WS_PDU_CAPSET_LARGE_POINTER: /* 2.2.7.2.7 */
-        w16(w, c->large_pointer_flags);
+        ws_wr_u16(w, c->large_pointer_flags);
         break;
     default:
         return 0; /* not reached: write_capsets passes encodable types only */
     }
-    put16_at(w, start + 2, (unsigned)(w->off - start));
+    ws_wr_u16_at(w, start + 2, (unsigned)(ws_wr_len(w) - start));
     return 1;
 }
 
-/* numberCapabilities, pad2, the sets; returns the count written (lengthCombinedCapabilities is w->off - at). */
-static unsigned write_capsets(wr *w, const ws_pdu_caps *c)
+/* numberCapabilities, pad2, the sets; returns the count written (lengthCombinedCapabilities is ws_wr_len(w) - at). */
+static unsigned write_capsets(ws_wr *w, const ws_pdu_caps *c)
 {
-    size_t count_at = w->off;
+    size_t count_at = ws_wr_len(w);
     unsigned n = 0;
-    w16(w, 0);
-    w16(w, 0);
+    ws_wr_u16(w, 0);
+    ws_wr_u16(w, 0);
     static const uint8_t encodable[] = {
         WS_PDU_CAPSET_GENERAL,    WS_PDU_CAPSET_BITMAP,     WS_PDU_CAPSET_ORDER,          WS_PDU_CAPSET_BITMAPCACHE,
         WS_PDU_CAPSET_CONTROL,    WS_PDU_CAPSET_ACTIVATION, WS_PDU_CAPSET_POINTER,        WS_PDU_CAPSET_SHARE,
@@ -809,137 +663,148 @@ static unsigned write_capsets(wr *w, const ws_pdu_caps *c)
         if (c->present & WS_PDU_CAPSET_BIT(encodable[i]))
             n += (unsigned)write_capset(w, c, encodable[i]);
     }
-    put16_at(w, count_at, n);
+    ws_wr_u16_at(w, count_at, n);
     return n;
 }
 
-/* Reads one known set's fields from its body (b, n bytes after the 4-byte header). */
-static int read_capset(rd *r, ws_pdu_caps *c, uint16_t type, const uint8_t *b, size_t n, unsigned index)
+/* Reads one known set's fields from its body b (lengthCapability - 4 bytes), after
+ * checking the set's fixed part once; optional trailing fields are read when present. */
+static int read_capset(ws_rd *b, ws_pdu_caps *c, uint16_t type, unsigned index)
 {
-    size_t min;
+    size_t min, n = ws_rd_remaining(b);
     const char *name;
     switch (type) {
     case WS_PDU_CAPSET_GENERAL:
-        min = 20, name = "General";
+        min = 20, name = "General"; /* 2.2.7.1.1 */
         break;
     case WS_PDU_CAPSET_BITMAP:
-        min = 24, name = "Bitmap";
+        min = 24, name = "Bitmap"; /* 2.2.7.1.2 */
         break;
     case WS_PDU_CAPSET_ORDER:
-        min = 84, name = "Order";
+        min = 84, name = "Order"; /* 2.2.7.1.3 */
         break;
     case WS_PDU_CAPSET_POINTER:
-        min = 4, name = "Pointer";
+        min = 4, name = "Pointer"; /* 2.2.7.1.5 */
         break;
     case WS_PDU_CAPSET_INPUT:
-        min = 84, name = "Input";
+        min = 84, name = "Input"; /* 2.2.7.1.6 */
         break;
     case WS_PDU_CAPSET_VIRTUALCHANNEL:
-        min = 4, name = "VirtualChannel";
+        min = 4, name = "VirtualChannel"; /* 2.2.7.1.10 */
         break;
     case WS_PDU_CAPSET_SHARE:
-        min = 4, name = "Share";
+        min = 4, name = "Share"; /* 2.2.7.2.3 */
         break;
     case WS_PDU_CAPSET_FONT:
-        min = 0, name = "Font";
+        min = 0, name = "Font"; /* 2.2.7.2.5 */
         break;
     case WS_PDU_CAPSET_MULTIFRAGMENTUPDATE:
-        min = 4, name = "MultifragmentUpdate";
+        min = 4, name = "MultifragmentUpdate"; /* 2.2.7.2.6 */
         break;
     case WS_PDU_CAPSET_LARGE_POINTER:
-        min = 2, name = "LargePointer";
+        min = 2, name = "LargePointer"; /* 2.2.7.2.7 */
         break;
     default:
         return 0; /* skipped */
     }
     if (n < min)
-        return ws_seterr(r->e, "%s: %s capability set (set %u) lengthCapability %zu, at least %zu", r->pdu, name,
+        return ws_seterr(b->e, "%s: %s capability set (set %u) lengthCapability %zu, at least %zu", b->name, name,
                          index, n + 4, min + 4);
+    /* The fixed part is there: the reads below cannot fail. */
+    uint8_t u8;
     switch (type) {
     case WS_PDU_CAPSET_GENERAL:
-        c->os_major = get16(b);
-        c->os_minor = get16(b + 2);
-        c->protocol_version = get16(b + 4);
-        c->extra_flags = get16(b + 10);
-        c->refresh_rect_support = n >= 19 ? b[18] : 0;
-        c->suppress_output_support = n >= 20 ? b[19] : 0;
+        ws_rd_u16(b, "osMajorType", &c->os_major);
+        ws_rd_u16(b, "osMinorType", &c->os_minor);
+        ws_rd_u16(b, "protocolVersion", &c->protocol_version);
+        ws_rd_skip(b, 4, "pad2octetsA, generalCompressionTypes");
+        ws_rd_u16(b, "extraFlags", &c->extra_flags);
+        ws_rd_skip(b, 6, "updateCapabilityFlag .. generalCompressionLevel");
+        c->refresh_rect_support = ws_rd_u8(b, "refreshRectSupport", &u8) ? 0 : u8;
+        c->suppress_output_support = ws_rd_u8(b, "suppressOutputSupport", &u8) ? 0 : u8;
         break;
     case WS_PDU_CAPSET_BITMAP:
-        c->preferred_bpp = get16(b);
-        c->desktop_width = get16(b + 8);
-        c->desktop_height = get16(b + 10);
-        c->desktop_resize_flag = get16(b + 14);
-        c->drawing_flags = b[19];
+        ws_rd_u16(b, "preferredBitsPerPixel", &c->preferred_bpp);
+        ws_rd_skip(b, 6, "receive1BitPerPixel .. receive8BitsPerPixel");
+        ws_rd_u16(b, "desktopWidth", &c->desktop_width);
+        ws_rd_u16(b, "desktopHeight", &c->desktop_height);
+        ws_rd_skip(b, 2, "pad2octets");
+        ws_rd_u16(b, "desktopResizeFlag", &c->desktop_resize_flag);
+        ws_rd_skip(b, 3, "bitmapCompressionFlag, highColorFlags");
+        ws_rd_u8(b, "drawingFlags", &c->drawing_flags);
         break;
     case WS_PDU_CAPSET_ORDER:
-        c->order_flags = get16(b + 30);
-        memcpy(c->order_support, b + 32, 32);
+        ws_rd_skip(b, 30, "terminalDescriptor .. maximumOrderLevel, numberFonts");
+        ws_rd_u16(b, "orderFlags", &c->order_flags);
+        ws_rd_copy(b, 32, "orderSupport", c->order_support);
         break;
     case WS_PDU_CAPSET_POINTER:
-        c->color_pointer_flag = get16(b);
-        c->color_pointer_cache_size = get16(b + 2);
-        c->pointer_cache_size = n >= 6 ? get16(b + 4) : 0;
+        ws_rd_u16(b, "colorPointerFlag", &c->color_pointer_flag);
+        ws_rd_u16(b, "colorPointerCacheSize", &c->color_pointer_cache_size);
+        if (ws_rd_u16(b, "pointerCacheSize", &c->pointer_cache_size))
+            c->pointer_cache_size = 0;
         break;
     case WS_PDU_CAPSET_INPUT:
-        c->input_flags = get16(b);
-        c->keyboard_layout = get32(b + 4);
-        c->keyboard_type = get32(b + 8);
-        c->keyboard_subtype = get32(b + 12);
-        c->keyboard_function_keys = get32(b + 16);
+        ws_rd_u16(b, "inputFlags", &c->input_flags);
+        ws_rd_skip(b, 2, "pad2octetsA");
+        ws_rd_u32(b, "keyboardLayout", &c->keyboard_layout);
+        ws_rd_u32(b, "keyboardType", &c->keyboard_type);
+        ws_rd_u32(b, "keyboardSubType", &c->keyboard_subtype);
+        ws_rd_u32(b, "keyboardFunctionKey", &c->keyboard_function_keys);
         break;
     case WS_PDU_CAPSET_VIRTUALCHANNEL:
-        c->vc_flags = get32(b);
-        c->vc_chunk_size = n >= 8 ? get32(b + 4) : 0;
+        ws_rd_u32(b, "flags", &c->vc_flags);
+        if (ws_rd_u32(b, "VCChunkSize", &c->vc_chunk_size))
+            c->vc_chunk_size = 0;
         break;
     case WS_PDU_CAPSET_SHARE:
-        c->share_node_id = get16(b);
+        ws_rd_u16(b, "nodeId", &c->share_node_id);
         break;
     case WS_PDU_CAPSET_FONT:
-        c->font_support_flags = n >= 2 ? get16(b) : 0;
+        if (ws_rd_u16(b, "fontSupportFlags", &c->font_support_flags))
+            c->font_support_flags = 0;
         break;
     case WS_PDU_CAPSET_MULTIFRAGMENTUPDATE:
-        c->multifrag_max_request_size = get32(b);
+        ws_rd_u32(b, "MaxRequestSize", &c->multifrag_max_request_size);
         break;
     case WS_PDU_CAPSET_LARGE_POINTER:
-        c->large_pointer_flags = get16(b);
+        ws_rd_u16(b, "largePointerSupportFlags", &c->large_pointer_flags);
         break;
     }
     return 0;
 }
 
 /* numberCapabilities, pad2 and the sets, all inside the lengthCombinedCapabilities bytes at r. */
-static int read_capsets(rd *r, uint16_t combined, ws_pdu_caps *c)
+static int read_capsets(ws_rd *r, uint16_t combined, ws_pdu_caps *c)
 {
-    if (rd_need(r, combined, "capability sets (lengthCombinedCapabilities)") < 0)
+    ws_rd s;
+    if (ws_rd_sub(r, combined, "capability sets (lengthCombinedCapabilities)", NULL, &s) < 0)
         return -1;
-    rd s = *r;
-    s.len = r->off + combined;
     uint16_t count, pad;
-    if (rd_u16(&s, "numberCapabilities", &count) < 0 || rd_u16(&s, "pad2Octets", &pad) < 0)
+    if (ws_rd_u16(&s, "numberCapabilities", &count) < 0 || ws_rd_u16(&s, "pad2Octets", &pad) < 0)
         return -1;
     if (count > WS_PDU_CAPS_MAX)
-        return ws_seterr(r->e, "%s: numberCapabilities %u over %d", r->pdu, count, WS_PDU_CAPS_MAX);
+        return ws_seterr(r->e, "%s: numberCapabilities %u over %d", r->name, count, WS_PDU_CAPS_MAX);
     c->num_sets = count;
     for (unsigned i = 0; i < count; i++) {
         uint16_t type, clen;
-        const uint8_t *body;
-        if (rd_u16(&s, "capabilitySetType", &type) < 0 || rd_u16(&s, "lengthCapability", &clen) < 0)
+        ws_rd body;
+        if (ws_rd_u16(&s, "capabilitySetType", &type) < 0 || ws_rd_u16(&s, "lengthCapability", &clen) < 0)
             return -1;
         if (clen < 4)
             return ws_seterr(r->e, "%s: capability set %u (type %u) lengthCapability %u shorter than its header",
-                             r->pdu, i, type, clen);
-        if (clen - 4u > rd_left(&s))
+                             r->name, i, type, clen);
+        if (clen - 4u > ws_rd_remaining(&s))
             return ws_seterr(r->e,
                              "%s: capability set %u (type %u) lengthCapability %u past lengthCombinedCapabilities "
                              "(%zu bytes left)",
-                             r->pdu, i, type, clen, rd_left(&s) + 4);
-        rd_bytes(&s, clen - 4u, "capability set", &body);
-        if (read_capset(r, c, type, body, clen - 4u, i) < 0)
+                             r->name, i, type, clen, ws_rd_remaining(&s) + 4);
+        ws_rd_sub(&s, clen - 4u, "capability set", NULL, &body);
+        if (read_capset(&body, c, type, i) < 0)
             return -1;
         if (type < 32)
             c->present |= WS_PDU_CAPSET_BIT(type);
     }
-    r->off += combined;
     return 0;
 }
 
@@ -954,75 +819,77 @@ static void copy_descriptor(char *dst, size_t cap, const uint8_t *src, size_t n)
 /* Demand Active PDU (2.2.1.13.1.1 TS_DEMAND_ACTIVE_PDU). */
 size_t ws_pdu_encode_demand_active(uint16_t pdu_source, const ws_pdu_demand_active *in, uint8_t *out, size_t cap)
 {
-    wr w;
+    ws_wr w;
     size_t sd = strnlen(in->source_descriptor, sizeof in->source_descriptor - 1) + 1;
-    wr_init(&w, out, cap);
+    ws_wr_init(&w, out, cap);
     share_control(&w, WS_PDU_TYPE_DEMANDACTIVE, pdu_source);
-    w32(&w, in->share_id);
-    w16(&w, (unsigned)sd);
-    size_t combined_at = w.off;
-    w16(&w, 0);
-    wbytes(&w, in->source_descriptor, sd - 1);
-    w8(&w, 0);
-    size_t sets_at = w.off;
+    ws_wr_u32(&w, in->share_id);
+    ws_wr_u16(&w, (unsigned)sd);
+    size_t combined_at = ws_wr_len(&w);
+    ws_wr_u16(&w, 0);
+    ws_wr_bytes(&w, in->source_descriptor, sd - 1);
+    ws_wr_u8(&w, 0);
+    size_t sets_at = ws_wr_len(&w);
     write_capsets(&w, &in->caps);
-    put16_at(&w, combined_at, (unsigned)(w.off - sets_at));
-    w32(&w, in->session_id);
+    ws_wr_u16_at(&w, combined_at, (unsigned)(ws_wr_len(&w) - sets_at));
+    ws_wr_u32(&w, in->session_id);
     return finish(&w, 0);
 }
 
 int ws_pdu_decode_demand_active(const uint8_t *p, size_t len, ws_pdu_hdr *hdr, ws_pdu_demand_active *out,
                                 ws_error *e)
 {
-    rd r;
+    ws_rd r;
     uint16_t sd_len, combined;
     const uint8_t *sd;
     memset(out, 0, sizeof *out);
     if (begin(&r, p, len, hdr, WS_PDU_TYPE_DEMANDACTIVE, -1, "Demand Active PDU", e) < 0)
         return -1;
-    if (rd_u32(&r, "shareId", &out->share_id) < 0 || rd_u16(&r, "lengthSourceDescriptor", &sd_len) < 0 ||
-        rd_u16(&r, "lengthCombinedCapabilities", &combined) < 0 || rd_bytes(&r, sd_len, "sourceDescriptor", &sd) < 0)
+    if (ws_rd_u32(&r, "shareId", &out->share_id) < 0 || ws_rd_u16(&r, "lengthSourceDescriptor", &sd_len) < 0 ||
+        ws_rd_u16(&r, "lengthCombinedCapabilities", &combined) < 0 || ws_rd_bytes(&r, sd_len, "sourceDescriptor",
+                  &sd) < 0)
         return -1;
     copy_descriptor(out->source_descriptor, sizeof out->source_descriptor, sd, sd_len);
     if (read_capsets(&r, combined, &out->caps) < 0)
         return -1;
-    if (rd_left(&r) >= 4)
-        rd_u32(&r, "sessionId", &out->session_id);
+    if (ws_rd_remaining(&r) >= 4)
+        ws_rd_u32(&r, "sessionId", &out->session_id);
     return 0;
 }
 
 /* Confirm Active PDU (2.2.1.13.2.1 TS_CONFIRM_ACTIVE_PDU). */
 size_t ws_pdu_encode_confirm_active(uint16_t pdu_source, const ws_pdu_confirm_active *in, uint8_t *out, size_t cap)
 {
-    wr w;
+    ws_wr w;
     size_t sd = strnlen(in->source_descriptor, sizeof in->source_descriptor - 1) + 1;
-    wr_init(&w, out, cap);
+    ws_wr_init(&w, out, cap);
     share_control(&w, WS_PDU_TYPE_CONFIRMACTIVE, pdu_source);
-    w32(&w, in->share_id);
-    w16(&w, in->originator_id);
-    w16(&w, (unsigned)sd);
-    size_t combined_at = w.off;
-    w16(&w, 0);
-    wbytes(&w, in->source_descriptor, sd - 1);
-    w8(&w, 0);
-    size_t sets_at = w.off;
+    ws_wr_u32(&w, in->share_id);
+    ws_wr_u16(&w, in->originator_id);
+    ws_wr_u16(&w, (unsigned)sd);
+    size_t combined_at = ws_wr_len(&w);
+    ws_wr_u16(&w, 0);
+    ws_wr_bytes(&w, in->source_descriptor, sd - 1);
+    ws_wr_u8(&w, 0);
+    size_t sets_at = ws_wr_len(&w);
     write_capsets(&w, &in->caps);
-    put16_at(&w, combined_at, (unsigned)(w.off - sets_at));
+    ws_wr_u16_at(&w, combined_at, (unsigned)(ws_wr_len(&w) - sets_at));
     return finish(&w, 0);
 }
 
 int ws_pdu_decode_confirm_active(const uint8_t *p, size_t len, ws_pdu_hdr *hdr, ws_pdu_confirm_active *out,
                                  ws_error *e)
 {
-    rd r;
+    ws_rd r;
     uint16_t sd_len, combined;
     const uint8_t *sd;
     memset(out, 0, sizeof *out);
     if (begin(&r, p, len, hdr, WS_PDU_TYPE_CONFIRMACTIVE, -1, "Confirm Active PDU", e) < 0)
         return -1;
-    if (rd_u32(&r, "shareId", &out->share_id) < 0 || rd_u16(&r, "originatorId", &out->originator_id) < 0 ||
-        rd_u16(&r, "lengthSourceDescriptor", &sd_len) < 0 || rd_u16(&r, "lengthCombinedCapabilities", &combined) < 0 ||
-        rd_bytes(&r, sd_len, "sourceDescriptor", &sd) < 0)
+    if (ws_rd_u32(&r, "shareId", &out->share_id) < 0 || ws_rd_u16(&r, "originatorId", &out->originator_id) < 0 ||
+        ws_rd_u16(&r, "lengthSourceDescriptor", &sd_len) < 0 || ws_rd_u16(&r, "lengthCombinedCapabilities",
+                  &combined) < 0 ||
+        ws_rd_bytes(&r, sd_len, "sourceDescriptor", &sd) < 0)
         return -1;
     copy_descriptor(out->source_descriptor, sizeof out->source_descriptor, sd, sd_len);
     return read_capsets(&r, combined, &out->caps);
@@ -1033,21 +900,21 @@ int ws_pdu_decode_confirm_active(const uint8_t *p, size_t len, ws_pdu_hdr *hdr, 
 /* Synchronize PDU (2.2.1.14.1 TS_SYNCHRONIZE_PDU). */
 size_t ws_pdu_encode_synchronize(const ws_pdu_share *sh, const ws_pdu_synchronize *in, uint8_t *out, size_t cap)
 {
-    wr w;
-    wr_init(&w, out, cap);
+    ws_wr w;
+    ws_wr_init(&w, out, cap);
     share_data(&w, sh, WS_PDU2_SYNCHRONIZE);
-    w16(&w, in->message_type);
-    w16(&w, in->target_user);
+    ws_wr_u16(&w, in->message_type);
+    ws_wr_u16(&w, in->target_user);
     return finish(&w, 1);
 }
 
 int ws_pdu_decode_synchronize(const uint8_t *p, size_t len, ws_pdu_hdr *hdr, ws_pdu_synchronize *out, ws_error *e)
 {
-    rd r;
+    ws_rd r;
     memset(out, 0, sizeof *out);
     if (begin(&r, p, len, hdr, WS_PDU_TYPE_DATA, WS_PDU2_SYNCHRONIZE, "Synchronize PDU", e) < 0)
         return -1;
-    if (rd_u16(&r, "messageType", &out->message_type) < 0 || rd_u16(&r, "targetUser", &out->target_user) < 0)
+    if (ws_rd_u16(&r, "messageType", &out->message_type) < 0 || ws_rd_u16(&r, "targetUser", &out->target_user) < 0)
         return -1;
     if (out->message_type != WS_PDU_SYNCMSGTYPE_SYNC)
         return ws_seterr(e, "Synchronize PDU: messageType %u, expected SYNCMSGTYPE_SYNC (1)", out->message_type);
@@ -1057,23 +924,23 @@ int ws_pdu_decode_synchronize(const uint8_t *p, size_t len, ws_pdu_hdr *hdr, ws_
 /* Control PDU (2.2.1.15.1 TS_CONTROL_PDU). */
 size_t ws_pdu_encode_control(const ws_pdu_share *sh, const ws_pdu_control *in, uint8_t *out, size_t cap)
 {
-    wr w;
-    wr_init(&w, out, cap);
+    ws_wr w;
+    ws_wr_init(&w, out, cap);
     share_data(&w, sh, WS_PDU2_CONTROL);
-    w16(&w, in->action);
-    w16(&w, in->grant_id);
-    w32(&w, in->control_id);
+    ws_wr_u16(&w, in->action);
+    ws_wr_u16(&w, in->grant_id);
+    ws_wr_u32(&w, in->control_id);
     return finish(&w, 1);
 }
 
 int ws_pdu_decode_control(const uint8_t *p, size_t len, ws_pdu_hdr *hdr, ws_pdu_control *out, ws_error *e)
 {
-    rd r;
+    ws_rd r;
     memset(out, 0, sizeof *out);
     if (begin(&r, p, len, hdr, WS_PDU_TYPE_DATA, WS_PDU2_CONTROL, "Control PDU", e) < 0)
         return -1;
-    if (rd_u16(&r, "action", &out->action) < 0 || rd_u16(&r, "grantId", &out->grant_id) < 0 ||
-        rd_u32(&r, "controlId", &out->control_id) < 0)
+    if (ws_rd_u16(&r, "action", &out->action) < 0 || ws_rd_u16(&r, "grantId", &out->grant_id) < 0 ||
+        ws_rd_u32(&r, "controlId", &out->control_id) < 0)
         return -1;
     if (out->action < WS_PDU_CTRLACTION_REQUEST_CONTROL || out->action > WS_PDU_CTRLACTION_COOPERATE)
         return ws_seterr(e, "Control PDU: unknown action %u", out->action);
@@ -1083,25 +950,25 @@ int ws_pdu_decode_control(const uint8_t *p, size_t len, ws_pdu_hdr *hdr, ws_pdu_
 /* Font List PDU (2.2.1.18.1) and Font Map PDU (2.2.1.22.1): four u16 each. */
 static size_t encode_font(const ws_pdu_share *sh, uint8_t type2, const ws_pdu_font *in, uint8_t *out, size_t cap)
 {
-    wr w;
-    wr_init(&w, out, cap);
+    ws_wr w;
+    ws_wr_init(&w, out, cap);
     share_data(&w, sh, type2);
-    w16(&w, in->number);
-    w16(&w, in->total_number);
-    w16(&w, in->flags);
-    w16(&w, in->entry_size);
+    ws_wr_u16(&w, in->number);
+    ws_wr_u16(&w, in->total_number);
+    ws_wr_u16(&w, in->flags);
+    ws_wr_u16(&w, in->entry_size);
     return finish(&w, 1);
 }
 
 static int decode_font(const uint8_t *p, size_t len, ws_pdu_hdr *hdr, uint8_t type2, const char *pdu,
                        ws_pdu_font *out, ws_error *e)
 {
-    rd r;
+    ws_rd r;
     memset(out, 0, sizeof *out);
     if (begin(&r, p, len, hdr, WS_PDU_TYPE_DATA, type2, pdu, e) < 0)
         return -1;
-    if (rd_u16(&r, "number", &out->number) < 0 || rd_u16(&r, "totalNumber", &out->total_number) < 0 ||
-        rd_u16(&r, "flags", &out->flags) < 0 || rd_u16(&r, "entrySize", &out->entry_size) < 0)
+    if (ws_rd_u16(&r, "number", &out->number) < 0 || ws_rd_u16(&r, "totalNumber", &out->total_number) < 0 ||
+        ws_rd_u16(&r, "flags", &out->flags) < 0 || ws_rd_u16(&r, "entrySize", &out->entry_size) < 0)
         return -1;
     return 0;
 }
@@ -1129,49 +996,49 @@ int ws_pdu_decode_font_map(const uint8_t *p, size_t len, ws_pdu_hdr *hdr, ws_pdu
 /* Set Error Info PDU (2.2.5.1.1 TS_SET_ERROR_INFO_PDU). */
 size_t ws_pdu_encode_set_error_info(const ws_pdu_share *sh, uint32_t error_info, uint8_t *out, size_t cap)
 {
-    wr w;
-    wr_init(&w, out, cap);
+    ws_wr w;
+    ws_wr_init(&w, out, cap);
     share_data(&w, sh, WS_PDU2_SET_ERROR_INFO);
-    w32(&w, error_info);
+    ws_wr_u32(&w, error_info);
     return finish(&w, 1);
 }
 
 int ws_pdu_decode_set_error_info(const uint8_t *p, size_t len, ws_pdu_hdr *hdr, uint32_t *error_info, ws_error *e)
 {
-    rd r;
+    ws_rd r;
     *error_info = 0;
     if (begin(&r, p, len, hdr, WS_PDU_TYPE_DATA, WS_PDU2_SET_ERROR_INFO, "Set Error Info PDU", e) < 0)
         return -1;
-    return rd_u32(&r, "errorInfo", error_info);
+    return ws_rd_u32(&r, "errorInfo", error_info);
 }
 
-static int read_rect16(rd *r, const char *field, ws_pdu_rect16 *a)
+static int read_rect16(ws_rd *r, const char *field, ws_pdu_rect16 *a)
 {
-    if (rd_need(r, 8, field) < 0)
+    if (ws_rd_need(r, 8, field) < 0)
         return -1;
-    rd_u16(r, field, &a->left);
-    rd_u16(r, field, &a->top);
-    rd_u16(r, field, &a->right);
-    rd_u16(r, field, &a->bottom);
+    ws_rd_u16(r, field, &a->left);
+    ws_rd_u16(r, field, &a->top);
+    ws_rd_u16(r, field, &a->right);
+    ws_rd_u16(r, field, &a->bottom);
     return 0;
 }
 
-static void write_rect16(wr *w, const ws_pdu_rect16 *a)
+static void write_rect16(ws_wr *w, const ws_pdu_rect16 *a)
 {
-    w16(w, a->left);
-    w16(w, a->top);
-    w16(w, a->right);
-    w16(w, a->bottom);
+    ws_wr_u16(w, a->left);
+    ws_wr_u16(w, a->top);
+    ws_wr_u16(w, a->right);
+    ws_wr_u16(w, a->bottom);
 }
 
 /* Refresh Rect PDU (2.2.11.2.1 TS_REFRESH_RECT_PDU). */
 size_t ws_pdu_encode_refresh_rect(const ws_pdu_share *sh, const ws_pdu_refresh_rect *in, uint8_t *out, size_t cap)
 {
-    wr w;
-    wr_init(&w, out, cap);
+    ws_wr w;
+    ws_wr_init(&w, out, cap);
     share_data(&w, sh, WS_PDU2_REFRESH_RECT);
-    w8(&w, in->count);
-    wzero(&w, 3);
+    ws_wr_u8(&w, in->count);
+    ws_wr_zero(&w, 3);
     for (unsigned i = 0; i < in->count; i++)
         write_rect16(&w, &in->areas[i]);
     return finish(&w, 1);
@@ -1180,11 +1047,11 @@ size_t ws_pdu_encode_refresh_rect(const ws_pdu_share *sh, const ws_pdu_refresh_r
 int ws_pdu_decode_refresh_rect(const uint8_t *p, size_t len, ws_pdu_hdr *hdr, ws_pdu_refresh_rect *out,
                                ws_error *e)
 {
-    rd r;
+    ws_rd r;
     memset(out, 0, sizeof *out);
     if (begin(&r, p, len, hdr, WS_PDU_TYPE_DATA, WS_PDU2_REFRESH_RECT, "Refresh Rect PDU", e) < 0)
         return -1;
-    if (rd_u8(&r, "numberOfAreas", &out->count) < 0 || rd_bytes(&r, 3, "pad3Octets", NULL) < 0)
+    if (ws_rd_u8(&r, "numberOfAreas", &out->count) < 0 || ws_rd_bytes(&r, 3, "pad3Octets", NULL) < 0)
         return -1;
     for (unsigned i = 0; i < out->count; i++) {
         if (read_rect16(&r, "areasToRefresh", &out->areas[i]) < 0)
@@ -1197,11 +1064,11 @@ int ws_pdu_decode_refresh_rect(const uint8_t *p, size_t len, ws_pdu_hdr *hdr, ws
 size_t ws_pdu_encode_suppress_output(const ws_pdu_share *sh, const ws_pdu_suppress_output *in, uint8_t *out,
                                      size_t cap)
 {
-    wr w;
-    wr_init(&w, out, cap);
+    ws_wr w;
+    ws_wr_init(&w, out, cap);
     share_data(&w, sh, WS_PDU2_SUPPRESS_OUTPUT);
-    w8(&w, in->allow_display_updates);
-    wzero(&w, 3);
+    ws_wr_u8(&w, in->allow_display_updates);
+    ws_wr_zero(&w, 3);
     if (in->allow_display_updates)
         write_rect16(&w, &in->area);
     return finish(&w, 1);
@@ -1210,12 +1077,12 @@ size_t ws_pdu_encode_suppress_output(const ws_pdu_share *sh, const ws_pdu_suppre
 int ws_pdu_decode_suppress_output(const uint8_t *p, size_t len, ws_pdu_hdr *hdr, ws_pdu_suppress_output *out,
                                   ws_error *e)
 {
-    rd r;
+    ws_rd r;
     memset(out, 0, sizeof *out);
     if (begin(&r, p, len, hdr, WS_PDU_TYPE_DATA, WS_PDU2_SUPPRESS_OUTPUT, "Suppress Output PDU", e) < 0)
         return -1;
-    if (rd_u8(&r, "allowDisplayUpdates", &out->allow_display_updates) < 0 ||
-        rd_bytes(&r, 3, "pad3Octets", NULL) < 0)
+    if (ws_rd_u8(&r, "allowDisplayUpdates", &out->allow_display_updates) < 0 ||
+        ws_rd_bytes(&r, 3, "pad3Octets", NULL) < 0)
         return -1;
     if (out->allow_display_updates > 1)
         return ws_seterr(e, "Suppress Output PDU: allowDisplayUpdates %u", out->allow_display_updates);
@@ -1232,7 +1099,7 @@ size_t ws_pdu_encode_shutdown_request(const ws_pdu_share *sh, uint8_t *out, size
 
 int ws_pdu_decode_shutdown_request(const uint8_t *p, size_t len, ws_pdu_hdr *hdr, ws_error *e)
 {
-    rd r;
+    ws_rd r;
     return begin(&r, p, len, hdr, WS_PDU_TYPE_DATA, WS_PDU2_SHUTDOWN_REQUEST, "Shutdown Request PDU", e);
 }
 
@@ -1243,7 +1110,7 @@ size_t ws_pdu_encode_shutdown_denied(const ws_pdu_share *sh, uint8_t *out, size_
 
 int ws_pdu_decode_shutdown_denied(const uint8_t *p, size_t len, ws_pdu_hdr *hdr, ws_error *e)
 {
-    rd r;
+    ws_rd r;
     return begin(&r, p, len, hdr, WS_PDU_TYPE_DATA, WS_PDU2_SHUTDOWN_DENIED, "Shutdown Request Denied PDU", e);
 }
 
@@ -1251,33 +1118,33 @@ int ws_pdu_decode_shutdown_denied(const uint8_t *p, size_t len, ws_pdu_hdr *hdr,
 
 size_t ws_pdu_encode_input(const ws_pdu_share *sh, const ws_pdu_input *in, uint8_t *out, size_t cap)
 {
-    wr w;
+    ws_wr w;
     if (in->count > WS_PDU_INPUT_MAX)
         return 0;
-    wr_init(&w, out, cap);
+    ws_wr_init(&w, out, cap);
     share_data(&w, sh, WS_PDU2_INPUT);
-    w16(&w, in->count);
-    w16(&w, 0);
+    ws_wr_u16(&w, in->count);
+    ws_wr_u16(&w, 0);
     for (unsigned i = 0; i < in->count; i++) {
         const ws_pdu_input_event *ev = &in->events[i];
-        w32(&w, ev->event_time);
-        w16(&w, ev->type);
+        ws_wr_u32(&w, ev->event_time);
+        ws_wr_u16(&w, ev->type);
         switch (ev->type) {
         case WS_PDU_INPUT_SYNC:
-            w16(&w, 0);
-            w32(&w, ev->toggle_flags);
+            ws_wr_u16(&w, 0);
+            ws_wr_u32(&w, ev->toggle_flags);
             break;
         case WS_PDU_INPUT_SCANCODE:
         case WS_PDU_INPUT_UNICODE:
-            w16(&w, ev->flags);
-            w16(&w, ev->code);
-            w16(&w, 0);
+            ws_wr_u16(&w, ev->flags);
+            ws_wr_u16(&w, ev->code);
+            ws_wr_u16(&w, 0);
             break;
         case WS_PDU_INPUT_MOUSE:
         case WS_PDU_INPUT_MOUSEX:
-            w16(&w, ev->flags);
-            w16(&w, ev->x);
-            w16(&w, ev->y);
+            ws_wr_u16(&w, ev->flags);
+            ws_wr_u16(&w, ev->x);
+            ws_wr_u16(&w, ev->y);
             break;
         default:
             return 0;
@@ -1288,25 +1155,25 @@ size_t ws_pdu_encode_input(const ws_pdu_share *sh, const ws_pdu_input *in, uint8
 
 int ws_pdu_decode_input(const uint8_t *p, size_t len, ws_pdu_hdr *hdr, ws_pdu_input *out, ws_error *e)
 {
-    rd r;
+    ws_rd r;
     uint16_t count, pad;
     memset(out, 0, sizeof *out);
     if (begin(&r, p, len, hdr, WS_PDU_TYPE_DATA, WS_PDU2_INPUT, "Input PDU", e) < 0)
         return -1;
-    if (rd_u16(&r, "numEvents", &count) < 0 || rd_u16(&r, "pad2Octets", &pad) < 0)
+    if (ws_rd_u16(&r, "numEvents", &count) < 0 || ws_rd_u16(&r, "pad2Octets", &pad) < 0)
         return -1;
     if (count > WS_PDU_INPUT_MAX)
         return ws_seterr(e, "Input PDU: numEvents %u over %d", count, WS_PDU_INPUT_MAX);
-    if ((size_t)count * 12 > rd_left(&r))
-        return ws_seterr(e, "Input PDU: numEvents %u need %u bytes, %zu left", count, count * 12u, rd_left(&r));
+    if ((size_t)count * 12 > ws_rd_remaining(&r))
+        return ws_seterr(e, "Input PDU: numEvents %u need %u bytes, %zu left", count, count * 12u, ws_rd_remaining(&r));
     for (unsigned i = 0; i < count; i++) {
         ws_pdu_input_event *ev = &out->events[i];
         uint16_t a, b, c;
-        rd_u32(&r, "eventTime", &ev->event_time);
-        rd_u16(&r, "messageType", &ev->type);
-        rd_u16(&r, "event", &a);
-        rd_u16(&r, "event", &b);
-        rd_u16(&r, "event", &c);
+        ws_rd_u32(&r, "eventTime", &ev->event_time);
+        ws_rd_u16(&r, "messageType", &ev->type);
+        ws_rd_u16(&r, "event", &a);
+        ws_rd_u16(&r, "event", &b);
+        ws_rd_u16(&r, "event", &c);
         switch (ev->type) {
         case WS_PDU_INPUT_SYNC:
             ev->toggle_flags = (uint32_t)b | (uint32_t)c << 16;
@@ -1364,22 +1231,22 @@ long ws_pdu_fastpath_length(const uint8_t *buf, size_t len)
 }
 
 /* The header byte and length of a fast-path PDU: r is left over the bytes after them, up to the length. */
-static int fastpath_begin(rd *r, const uint8_t *p, size_t len, const char *pdu, uint8_t *header, ws_error *e)
+static int fastpath_begin(ws_rd *r, const uint8_t *p, size_t len, const char *pdu, uint8_t *header, ws_error *e)
 {
-    rd_init(r, p, len, pdu, e);
+    ws_rd_init(r, p, len, pdu, e);
     uint8_t b1;
-    if (rd_u8(r, "fpHeader", header) < 0)
+    if (ws_rd_u8(r, "fpHeader", header) < 0)
         return -1;
     if ((*header & 0x03) != 0)
         return ws_seterr(e, "%s: action %u is not FASTPATH (0)", pdu, *header & 0x03);
     if (*header >> 6)
         return ws_seterr(e, "%s: flags 0x%x ask for encryption or checksums, not negotiated", pdu, *header >> 6);
-    if (rd_u8(r, "length", &b1) < 0)
+    if (ws_rd_u8(r, "length", &b1) < 0)
         return -1;
     size_t total = b1;
     if (b1 & 0x80) {
         uint8_t b2;
-        if (rd_u8(r, "length", &b2) < 0)
+        if (ws_rd_u8(r, "length", &b2) < 0)
             return -1;
         total = (size_t)(b1 & 0x7F) << 8 | b2;
     }
@@ -1393,7 +1260,7 @@ static int fastpath_begin(rd *r, const uint8_t *p, size_t len, const char *pdu, 
 
 int ws_pdu_decode_fastpath_input(const uint8_t *p, size_t len, ws_pdu_input *out, ws_error *e)
 {
-    rd r;
+    ws_rd r;
     uint8_t header;
     const char *pdu = "Fast-path Input PDU";
     memset(out, 0, sizeof *out);
@@ -1402,7 +1269,7 @@ int ws_pdu_decode_fastpath_input(const uint8_t *p, size_t len, ws_pdu_input *out
     unsigned count = (header >> 2) & 0x0F;
     if (count == 0) {
         uint8_t n;
-        if (rd_u8(&r, "numEvents", &n) < 0)
+        if (ws_rd_u8(&r, "numEvents", &n) < 0)
             return -1;
         count = n;
     }
@@ -1411,12 +1278,12 @@ int ws_pdu_decode_fastpath_input(const uint8_t *p, size_t len, ws_pdu_input *out
     for (unsigned i = 0; i < count; i++) {
         ws_pdu_input_event *ev = &out->events[i];
         uint8_t eh, key;
-        if (rd_u8(&r, "eventHeader", &eh) < 0)
+        if (ws_rd_u8(&r, "eventHeader", &eh) < 0)
             return -1;
         unsigned flags = eh & 0x1F, code = eh >> 5;
         switch (code) {
         case FP_INPUT_SCANCODE:
-            if (rd_u8(&r, "keyCode", &key) < 0)
+            if (ws_rd_u8(&r, "keyCode", &key) < 0)
                 return -1;
             ev->type = WS_PDU_INPUT_SCANCODE;
             ev->code = key;
@@ -1426,8 +1293,8 @@ int ws_pdu_decode_fastpath_input(const uint8_t *p, size_t len, ws_pdu_input *out
             break;
         case FP_INPUT_MOUSE:
         case FP_INPUT_MOUSEX:
-            if (rd_u16(&r, "pointerFlags", &ev->flags) < 0 || rd_u16(&r, "xPos", &ev->x) < 0 ||
-                rd_u16(&r, "yPos", &ev->y) < 0)
+            if (ws_rd_u16(&r, "pointerFlags", &ev->flags) < 0 || ws_rd_u16(&r, "xPos", &ev->x) < 0 ||
+                ws_rd_u16(&r, "yPos", &ev->y) < 0)
                 return -1;
             ev->type = code == FP_INPUT_MOUSE ? WS_PDU_INPUT_MOUSE : WS_PDU_INPUT_MOUSEX;
             break;
@@ -1436,7 +1303,7 @@ int ws_pdu_decode_fastpath_input(const uint8_t *p, size_t len, ws_pdu_input *out
             ev->toggle_flags = flags;
             break;
         case FP_INPUT_UNICODE:
-            if (rd_u16(&r, "unicodeCode", &ev->code) < 0)
+            if (ws_rd_u16(&r, "unicodeCode", &ev->code) < 0)
                 return -1;
             ev->type = WS_PDU_INPUT_UNICODE;
             ev->flags = (flags & FP_KBD_RELEASE) ? WS_PDU_KBDFLAGS_RELEASE : 0;
@@ -1445,26 +1312,26 @@ int ws_pdu_decode_fastpath_input(const uint8_t *p, size_t len, ws_pdu_input *out
             return ws_seterr(e, "%s: event %u has unsupported eventCode %u", pdu, i, code);
         }
     }
-    if (rd_left(&r))
-        return ws_seterr(e, "%s: %zu bytes after the %u events", pdu, rd_left(&r), count);
+    if (ws_rd_remaining(&r))
+        return ws_seterr(e, "%s: %zu bytes after the %u events", pdu, ws_rd_remaining(&r), count);
     out->count = (uint16_t)count;
     return 0;
 }
 
 /* Writes the header byte and a length that covers body_len more bytes; 0 when it cannot. */
-static int fastpath_header(wr *w, unsigned header, size_t body_len)
+static int fastpath_header(ws_wr *w, unsigned header, size_t body_len)
 {
     size_t total = 2 + body_len;
     if (total > 0x7F)
         total = 3 + body_len;
     if (total > WS_PDU_FASTPATH_MAX)
         return 0;
-    w8(w, header);
+    ws_wr_u8(w, header);
     if (total <= 0x7F) {
-        w8(w, (unsigned)total);
+        ws_wr_u8(w, (unsigned)total);
     } else {
-        w8(w, 0x80 | (unsigned)(total >> 8));
-        w8(w, (unsigned)(total & 0xFF));
+        ws_wr_u8(w, 0x80 | (unsigned)(total >> 8));
+        ws_wr_u8(w, (unsigned)(total & 0xFF));
     }
     return 1;
 }
@@ -1488,7 +1355,7 @@ static size_t fp_event_size(const ws_pdu_input_event *ev)
 
 size_t ws_pdu_encode_fastpath_input(const ws_pdu_input *in, uint8_t *out, size_t cap)
 {
-    wr w;
+    ws_wr w;
     size_t body = 0;
     if (in->count > WS_PDU_INPUT_MAX)
         return 0;
@@ -1499,11 +1366,11 @@ size_t ws_pdu_encode_fastpath_input(const ws_pdu_input *in, uint8_t *out, size_t
         body += n;
     }
     int extra = in->count == 0 || in->count > 15;
-    wr_init(&w, out, cap);
+    ws_wr_init(&w, out, cap);
     if (!fastpath_header(&w, extra ? 0 : (unsigned)in->count << 2, body + (extra ? 1 : 0)))
         return 0;
     if (extra)
-        w8(&w, in->count);
+        ws_wr_u8(&w, in->count);
     for (unsigned i = 0; i < in->count; i++) {
         const ws_pdu_input_event *ev = &in->events[i];
         unsigned f = 0;
@@ -1512,26 +1379,26 @@ size_t ws_pdu_encode_fastpath_input(const ws_pdu_input *in, uint8_t *out, size_t
             f = ((ev->flags & WS_PDU_KBDFLAGS_RELEASE) ? FP_KBD_RELEASE : 0) |
                 ((ev->flags & WS_PDU_KBDFLAGS_EXTENDED) ? FP_KBD_EXTENDED : 0) |
                 ((ev->flags & WS_PDU_KBDFLAGS_EXTENDED1) ? FP_KBD_EXTENDED1 : 0);
-            w8(&w, FP_INPUT_SCANCODE << 5 | f);
-            w8(&w, ev->code);
+            ws_wr_u8(&w, FP_INPUT_SCANCODE << 5 | f);
+            ws_wr_u8(&w, ev->code);
             break;
         case WS_PDU_INPUT_MOUSE:
         case WS_PDU_INPUT_MOUSEX:
-            w8(&w, (ev->type == WS_PDU_INPUT_MOUSE ? FP_INPUT_MOUSE : FP_INPUT_MOUSEX) << 5);
-            w16(&w, ev->flags);
-            w16(&w, ev->x);
-            w16(&w, ev->y);
+            ws_wr_u8(&w, (ev->type == WS_PDU_INPUT_MOUSE ? FP_INPUT_MOUSE : FP_INPUT_MOUSEX) << 5);
+            ws_wr_u16(&w, ev->flags);
+            ws_wr_u16(&w, ev->x);
+            ws_wr_u16(&w, ev->y);
             break;
         case WS_PDU_INPUT_SYNC:
-            w8(&w, FP_INPUT_SYNC << 5 | (ev->toggle_flags & 0x1F));
+            ws_wr_u8(&w, FP_INPUT_SYNC << 5 | (ev->toggle_flags & 0x1F));
             break;
         case WS_PDU_INPUT_UNICODE:
-            w8(&w, FP_INPUT_UNICODE << 5 | ((ev->flags & WS_PDU_KBDFLAGS_RELEASE) ? FP_KBD_RELEASE : 0));
-            w16(&w, ev->code);
+            ws_wr_u8(&w, FP_INPUT_UNICODE << 5 | ((ev->flags & WS_PDU_KBDFLAGS_RELEASE) ? FP_KBD_RELEASE : 0));
+            ws_wr_u16(&w, ev->code);
             break;
         }
     }
-    return w.over ? 0 : w.off;
+    return ws_wr_done(&w);
 }
 
 /* ---- Bitmap updates: TS_UPDATE_BITMAP_DATA (2.2.9.1.1.3.1.2) with TS_BITMAP_DATA (2.2.9.1.1.3.1.2.2) ---- */
@@ -1552,7 +1419,7 @@ static size_t bitmap_update_size(const ws_pdu_bitmap_update *in)
     return n;
 }
 
-static int write_bitmap_update(wr *w, const ws_pdu_bitmap_update *in)
+static int write_bitmap_update(ws_wr *w, const ws_pdu_bitmap_update *in)
 {
     if (in->count > WS_PDU_RECTS_MAX)
         return 0;
@@ -1560,65 +1427,65 @@ static int write_bitmap_update(wr *w, const ws_pdu_bitmap_update *in)
         if (!rect_ok(&in->rects[i]))
             return 0;
     }
-    w16(w, WS_PDU_UPDATETYPE_BITMAP);
-    w16(w, in->count);
+    ws_wr_u16(w, WS_PDU_UPDATETYPE_BITMAP);
+    ws_wr_u16(w, in->count);
     for (unsigned i = 0; i < in->count; i++) {
         const ws_pdu_bitmap_rect *b = &in->rects[i];
-        w16(w, b->left);
-        w16(w, b->top);
-        w16(w, b->right);
-        w16(w, b->bottom);
-        w16(w, b->width);
-        w16(w, b->height);
-        w16(w, b->bpp);
-        w16(w, b->flags);
-        w16(w, b->length);
-        wbytes(w, b->data, b->length);
+        ws_wr_u16(w, b->left);
+        ws_wr_u16(w, b->top);
+        ws_wr_u16(w, b->right);
+        ws_wr_u16(w, b->bottom);
+        ws_wr_u16(w, b->width);
+        ws_wr_u16(w, b->height);
+        ws_wr_u16(w, b->bpp);
+        ws_wr_u16(w, b->flags);
+        ws_wr_u16(w, b->length);
+        ws_wr_bytes(w, b->data, b->length);
     }
     return 1;
 }
 
 /* updateType, numberRectangles and the rectangles, appended to out->rects. */
-static int read_bitmap_update(rd *r, ws_pdu_bitmap_update *out)
+static int read_bitmap_update(ws_rd *r, ws_pdu_bitmap_update *out)
 {
     uint16_t type, count;
-    if (rd_u16(r, "updateType", &type) < 0)
+    if (ws_rd_u16(r, "updateType", &type) < 0)
         return -1;
     if (type != WS_PDU_UPDATETYPE_BITMAP)
-        return ws_seterr(r->e, "%s: updateType 0x%04x is not BITMAP", r->pdu, type);
-    if (rd_u16(r, "numberRectangles", &count) < 0)
+        return ws_seterr(r->e, "%s: updateType 0x%04x is not BITMAP", r->name, type);
+    if (ws_rd_u16(r, "numberRectangles", &count) < 0)
         return -1;
     if (count > WS_PDU_RECTS_MAX - out->count)
-        return ws_seterr(r->e, "%s: numberRectangles %u over %d in all", r->pdu, count, WS_PDU_RECTS_MAX);
+        return ws_seterr(r->e, "%s: numberRectangles %u over %d in all", r->name, count, WS_PDU_RECTS_MAX);
     for (unsigned i = 0; i < count; i++) {
         ws_pdu_bitmap_rect *b = &out->rects[out->count];
-        if (rd_need(r, 18, "TS_BITMAP_DATA") < 0)
+        if (ws_rd_need(r, 18, "TS_BITMAP_DATA") < 0)
             return -1;
-        rd_u16(r, "destLeft", &b->left);
-        rd_u16(r, "destTop", &b->top);
-        rd_u16(r, "destRight", &b->right);
-        rd_u16(r, "destBottom", &b->bottom);
-        rd_u16(r, "width", &b->width);
-        rd_u16(r, "height", &b->height);
-        rd_u16(r, "bitsPerPixel", &b->bpp);
-        rd_u16(r, "flags", &b->flags);
-        rd_u16(r, "bitmapLength", &b->length);
+        ws_rd_u16(r, "destLeft", &b->left);
+        ws_rd_u16(r, "destTop", &b->top);
+        ws_rd_u16(r, "destRight", &b->right);
+        ws_rd_u16(r, "destBottom", &b->bottom);
+        ws_rd_u16(r, "width", &b->width);
+        ws_rd_u16(r, "height", &b->height);
+        ws_rd_u16(r, "bitsPerPixel", &b->bpp);
+        ws_rd_u16(r, "flags", &b->flags);
+        ws_rd_u16(r, "bitmapLength", &b->length);
         if (b->flags & WS_PDU_BITMAP_COMPRESSION)
-            return ws_seterr(r->e, "%s: rectangle %u is compressed (flags 0x%04x), not supported", r->pdu, i,
+            return ws_seterr(r->e, "%s: rectangle %u is compressed (flags 0x%04x), not supported", r->name, i,
                              b->flags);
         if (b->bpp != 32)
-            return ws_seterr(r->e, "%s: rectangle %u bitsPerPixel %u, only 32 supported", r->pdu, i, b->bpp);
+            return ws_seterr(r->e, "%s: rectangle %u bitsPerPixel %u, only 32 supported", r->name, i, b->bpp);
         if (b->width == 0 || b->height == 0 || b->width > WS_PDU_BITMAP_DIM_MAX || b->height > WS_PDU_BITMAP_DIM_MAX)
-            return ws_seterr(r->e, "%s: rectangle %u size %ux%u outside 1..%d", r->pdu, i, b->width, b->height,
+            return ws_seterr(r->e, "%s: rectangle %u size %ux%u outside 1..%d", r->name, i, b->width, b->height,
                              WS_PDU_BITMAP_DIM_MAX);
         if ((uint32_t)b->width * b->height * 4 != b->length)
-            return ws_seterr(r->e, "%s: rectangle %u bitmapLength %u, expected %ux%ux4 = %u", r->pdu, i, b->length,
+            return ws_seterr(r->e, "%s: rectangle %u bitmapLength %u, expected %ux%ux4 = %u", r->name, i, b->length,
                              b->width, b->height, (unsigned)((uint32_t)b->width * b->height * 4));
         if (b->right < b->left || b->bottom < b->top || b->right - b->left >= b->width ||
             b->bottom - b->top >= b->height)
             return ws_seterr(r->e, "%s: rectangle %u destination (%u,%u)-(%u,%u) does not fit its %ux%u bitmap",
-                             r->pdu, i, b->left, b->top, b->right, b->bottom, b->width, b->height);
-        if (rd_bytes(r, b->length, "bitmapDataStream", &b->data) < 0)
+                             r->name, i, b->left, b->top, b->right, b->bottom, b->width, b->height);
+        if (ws_rd_bytes(r, b->length, "bitmapDataStream", &b->data) < 0)
             return -1;
         out->count++;
     }
@@ -1629,10 +1496,10 @@ static int read_bitmap_update(rd *r, ws_pdu_bitmap_update *out)
 size_t ws_pdu_encode_update_bitmap(const ws_pdu_share *sh, const ws_pdu_bitmap_update *in, uint8_t *out,
                                    size_t cap)
 {
-    wr w;
+    ws_wr w;
     if (in->count > WS_PDU_RECTS_MAX || bitmap_update_size(in) > WS_PDU_SLOWPATH_MAX)
         return 0;
-    wr_init(&w, out, cap);
+    ws_wr_init(&w, out, cap);
     share_data(&w, sh, WS_PDU2_UPDATE);
     if (!write_bitmap_update(&w, in))
         return 0;
@@ -1642,7 +1509,7 @@ size_t ws_pdu_encode_update_bitmap(const ws_pdu_share *sh, const ws_pdu_bitmap_u
 int ws_pdu_decode_update_bitmap(const uint8_t *p, size_t len, ws_pdu_hdr *hdr, ws_pdu_bitmap_update *out,
                                 ws_error *e)
 {
-    rd r;
+    ws_rd r;
     out->count = 0;
     out->other_updates = 0;
     if (begin(&r, p, len, hdr, WS_PDU_TYPE_DATA, WS_PDU2_UPDATE, "Update PDU", e) < 0)
@@ -1655,42 +1522,42 @@ int ws_pdu_decode_update_bitmap(const uint8_t *p, size_t len, ws_pdu_hdr *hdr, w
  * several updates, each under WS_PDU_FASTPATH_MAX (and the client's MultifragmentUpdate MaxRequestSize). */
 size_t ws_pdu_encode_fastpath_bitmap(const ws_pdu_bitmap_update *in, uint8_t *out, size_t cap)
 {
-    wr w;
+    ws_wr w;
     if (in->count > WS_PDU_RECTS_MAX)
         return 0;
     size_t data = bitmap_update_size(in);
     if (data > 0xFFFF)
         return 0;
-    wr_init(&w, out, cap);
+    ws_wr_init(&w, out, cap);
     if (!fastpath_header(&w, 0, 3 + data))
         return 0;
-    w8(&w, WS_PDU_FASTPATH_UPDATETYPE_BITMAP); /* updateCode BITMAP, FASTPATH_FRAGMENT_SINGLE, no compression */
-    w16(&w, (unsigned)data);
+    ws_wr_u8(&w, WS_PDU_FASTPATH_UPDATETYPE_BITMAP); /* updateCode BITMAP, FASTPATH_FRAGMENT_SINGLE, no compression */
+    ws_wr_u16(&w, (unsigned)data);
     if (!write_bitmap_update(&w, in))
         return 0;
-    return w.over ? 0 : w.off;
+    return ws_wr_done(&w);
 }
 
 int ws_pdu_decode_fastpath_update(const uint8_t *p, size_t len, ws_pdu_bitmap_update *out, ws_error *e)
 {
-    rd r;
+    ws_rd r;
     uint8_t header;
     const char *pdu = "Fast-path Update PDU";
     out->count = 0;
     out->other_updates = 0;
     if (fastpath_begin(&r, p, len, pdu, &header, e) < 0)
         return -1;
-    while (rd_left(&r)) {
+    while (ws_rd_remaining(&r)) {
         uint8_t uh;
         uint16_t size;
         const uint8_t *data;
-        if (rd_u8(&r, "updateHeader", &uh) < 0)
+        if (ws_rd_u8(&r, "updateHeader", &uh) < 0)
             return -1;
         unsigned code = uh & 0x0F, frag = (uh >> 4) & 0x03, compression = uh >> 6;
         if (compression)
             return ws_seterr(e, "%s: update code %u is compressed (updateHeader 0x%02x), not negotiated", pdu, code,
                              uh);
-        if (rd_u16(&r, "size", &size) < 0 || rd_bytes(&r, size, "updateData", &data) < 0)
+        if (ws_rd_u16(&r, "size", &size) < 0 || ws_rd_bytes(&r, size, "updateData", &data) < 0)
             return -1;
         if (code != WS_PDU_FASTPATH_UPDATETYPE_BITMAP) {
             out->other_updates++;
@@ -1698,8 +1565,8 @@ int ws_pdu_decode_fastpath_update(const uint8_t *p, size_t len, ws_pdu_bitmap_up
         }
         if (frag)
             return ws_seterr(e, "%s: bitmap update fragmented (fragmentation %u), not supported", pdu, frag);
-        rd u;
-        rd_init(&u, data, size, pdu, e);
+        ws_rd u;
+        ws_rd_init(&u, data, size, pdu, e);
         if (read_bitmap_update(&u, out) < 0)
             return -1;
     }

@@ -6,38 +6,15 @@
 
 #include <string.h>
 
+#include "base/bytes.h"
 #include "base/utf16.h"
 
-#define HEADER 6
-#define CAPABILITIES_LEN 8   /* 2.2.17.1: header + u16 SupportedVersions */
-#define AUTHRSP_LEN 10       /* 2.2.17.4: header + u32 ResultCode */
-#define ARC_COOKIE_LEN 28    /* ARC_SC_PRIVATE_PACKET (2.2.4.2) */
-#define AUTORECONNECT_LEN (HEADER + 4 + 2 + ARC_COOKIE_LEN) /* 2.2.17.3 */
-#define FEDAUTH_MIN 8        /* header + u16 byte length */
-
-static uint16_t get16(const uint8_t *p)
-{
-    return (uint16_t)(p[0] | p[1] << 8);
-}
-
-static uint32_t get32(const uint8_t *p)
-{
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-static void put16(uint8_t *p, uint16_t v)
-{
-    p[0] = (uint8_t)v;
-    p[1] = (uint8_t)(v >> 8);
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-    p[0] = (uint8_t)v;
-    p[1] = (uint8_t)(v >> 8);
-    p[2] = (uint8_t)(v >> 16);
-    p[3] = (uint8_t)(v >> 24);
-}
+#define HEADER (2 + 2 + 2)                      /* Version, PduType, DataType */
+#define CAPABILITIES_LEN (HEADER + 2)            /* 2.2.17.1: SupportedVersions */
+#define AUTHRSP_LEN (HEADER + 4)                 /* 2.2.17.4: ResultCode */
+#define ARC_COOKIE_LEN 28                        /* ARC_SC_PRIVATE_PACKET (2.2.4.2) */
+#define AUTORECONNECT_LEN (HEADER + 4 + 2 + ARC_COOKIE_LEN) /* 2.2.17.3: SessionId, cookie length, cookie */
+#define FEDAUTH_MIN (HEADER + 2)                 /* the token's u16 byte length */
 
 const char *ws_rdstls_result_name(uint32_t code)
 {
@@ -69,9 +46,11 @@ const char *ws_rdstls_result_name(uint32_t code)
 
 long ws_rdstls_pdu_length(const uint8_t *buf, size_t len)
 {
-    if (len < HEADER)
+    ws_rd r;
+    uint16_t version, pdu, data, n;
+    ws_rd_init(&r, buf, len, "RDSTLS", NULL); /* running out means "more bytes needed" */
+    if (ws_rd_u16(&r, "Version", &version) || ws_rd_u16(&r, "PduType", &pdu) || ws_rd_u16(&r, "DataType", &data))
         return 0;
-    uint16_t pdu = get16(buf + 2), data = get16(buf + 4);
     switch (pdu) {
     case WS_RDSTLS_PDU_CAPABILITIES:
         return data == WS_RDSTLS_DATA_CAPABILITIES ? CAPABILITIES_LEN : -1;
@@ -83,54 +62,28 @@ long ws_rdstls_pdu_length(const uint8_t *buf, size_t len)
         return -1;
     }
     switch (data) {
-    case WS_RDSTLS_DATA_PASSWORD_CREDS: {
-        size_t off = HEADER;
+    case WS_RDSTLS_DATA_PASSWORD_CREDS:
         for (int i = 0; i < PASSWORD_FIELDS; i++) {
-            if (off + 2 > len)
+            if (ws_rd_u16(&r, "length", &n))
                 return 0;
-            off += 2 + (size_t)get16(buf + off);
-            if (off > WS_RDSTLS_PDU_MAX)
+            size_t end = ws_rd_offset(&r) + n;
+            if (end > WS_RDSTLS_PDU_MAX)
                 return -1;
+            if (i == PASSWORD_FIELDS - 1)
+                return (long)end;
+            if (ws_rd_skip(&r, n, "field"))
+                return 0;
         }
-        return (long)off;
-    }
+        return -1;
     case WS_RDSTLS_DATA_AUTORECONNECT_COOKIE:
         return AUTORECONNECT_LEN;
-    case WS_RDSTLS_DATA_FEDAUTH_TOKEN: {
-        if (len < FEDAUTH_MIN)
+    case WS_RDSTLS_DATA_FEDAUTH_TOKEN:
+        if (ws_rd_u16(&r, "length", &n))
             return 0;
-        size_t n = FEDAUTH_MIN + (size_t)get16(buf + 6);
-        return n > WS_RDSTLS_PDU_MAX ? -1 : (long)n;
-    }
+        return FEDAUTH_MIN + (size_t)n > WS_RDSTLS_PDU_MAX ? -1 : (long)(FEDAUTH_MIN + (size_t)n);
     default:
         return -1;
     }
-}
-
-/* One whole PDU of the given type and a version this implementation speaks (1 or 2). */
-static int whole(const uint8_t *p, size_t len, uint16_t pdu, const char *what, ws_error *e)
-{
-    long n = ws_rdstls_pdu_length(p, len);
-    if (n == 0)
-        return ws_seterr(e, "RDSTLS %s: truncated (%zu bytes)", what, len);
-    if (n < 0)
-        return ws_seterr(e, "RDSTLS %s: not a PDU this reads (PduType 0x%04X, DataType 0x%04X)", what,
-                         get16(p + 2), get16(p + 4));
-    if ((size_t)n != len)
-        return ws_seterr(e, "RDSTLS %s: the PDU is %ld bytes but %zu were given", what, n, len);
-    if (get16(p + 2) != pdu)
-        return ws_seterr(e, "RDSTLS %s: PduType 0x%04X (expected 0x%04X)", what, get16(p + 2), pdu);
-    uint16_t v = get16(p);
-    if (v != WS_RDSTLS_VERSION_1 && v != WS_RDSTLS_VERSION_2)
-        return ws_seterr(e, "RDSTLS %s: unsupported Version %u", what, v);
-    return 0;
-}
-
-static void put_header(uint8_t *out, uint16_t version, uint16_t pdu, uint16_t data)
-{
-    put16(out, version);
-    put16(out + 2, pdu);
-    put16(out + 4, data);
 }
 
 static int version_ok(uint16_t v)
@@ -138,179 +91,214 @@ static int version_ok(uint16_t v)
     return v == WS_RDSTLS_VERSION_1 || v == WS_RDSTLS_VERSION_2;
 }
 
+/* Reads the header of one whole PDU of the given type and a version this implementation
+ * speaks (1 or 2), leaving r after it. A PDU cut short is left to the field getters,
+ * which name the field it ends in. */
+static int header(ws_rd *r, const uint8_t *p, size_t len, uint16_t pdu, const char *what, uint16_t *version,
+                  uint16_t *data, ws_error *e)
+{
+    uint16_t type;
+    ws_rd_init(r, p, len, what, e);
+    if (ws_rd_u16(r, "Version", version) || ws_rd_u16(r, "PduType", &type) || ws_rd_u16(r, "DataType", data))
+        return -1;
+    long n = ws_rdstls_pdu_length(p, len);
+    if (n < 0)
+        return ws_seterr(e, "%s: not a PDU this reads (PduType 0x%04X, DataType 0x%04X)", what, type, *data);
+    if (n > 0 && (size_t)n != len)
+        return ws_seterr(e, "%s: the PDU is %ld bytes but %zu were given", what, n, len);
+    if (type != pdu)
+        return ws_seterr(e, "%s: PduType 0x%04X (expected 0x%04X)", what, type, pdu);
+    if (!version_ok(*version))
+        return ws_seterr(e, "%s: unsupported Version %u", what, *version);
+    return 0;
+}
+
+/* A writer over out (at most WS_RDSTLS_PDU_MAX bytes) with the header written. */
+static void put_header(ws_wr *w, uint8_t *out, size_t cap, uint16_t version, uint16_t pdu, uint16_t data)
+{
+    ws_wr_init(w, out, cap < WS_RDSTLS_PDU_MAX ? cap : WS_RDSTLS_PDU_MAX);
+    if (!version_ok(version))
+        ws_wr_fail(w);
+    ws_wr_u16(w, version);
+    ws_wr_u16(w, pdu);
+    ws_wr_u16(w, data);
+}
+
 /* ---- Capabilities (2.2.17.1): header (PduType 1, DataType 1), u16 SupportedVersions ---- */
 
 int ws_rdstls_decode_capabilities(const uint8_t *p, size_t len, ws_rdstls_capabilities *out, ws_error *e)
 {
+    ws_rd r;
+    uint16_t data;
     memset(out, 0, sizeof *out);
-    if (whole(p, len, WS_RDSTLS_PDU_CAPABILITIES, "Capabilities", e) < 0)
+    if (header(&r, p, len, WS_RDSTLS_PDU_CAPABILITIES, "RDSTLS Capabilities", &out->version, &data, e) ||
+        ws_rd_u16(&r, "SupportedVersions", &out->supported_versions))
         return -1;
-    out->version = get16(p);
-    out->supported_versions = get16(p + 6);
-    return 0;
+    return ws_rd_end(&r, "SupportedVersions");
 }
 
 size_t ws_rdstls_encode_capabilities(const ws_rdstls_capabilities *in, uint8_t *out, size_t cap)
 {
-    if (!version_ok(in->version) || cap < CAPABILITIES_LEN)
-        return 0;
-    put_header(out, in->version, WS_RDSTLS_PDU_CAPABILITIES, WS_RDSTLS_DATA_CAPABILITIES);
-    put16(out + 6, in->supported_versions);
-    return CAPABILITIES_LEN;
+    ws_wr w;
+    put_header(&w, out, cap, in->version, WS_RDSTLS_PDU_CAPABILITIES, WS_RDSTLS_DATA_CAPABILITIES);
+    ws_wr_u16(&w, in->supported_versions);
+    return ws_wr_done(&w);
 }
 
 /* ---- Authentication request (2.2.17.2 password, 2.2.17.3 auto-reconnect cookie, and
  * Hyper-V's FedAuth token: u16 byte length including the UTF-16 NUL, the token) ---- */
 
 /* A length-prefixed UTF-16LE string of the password request into out (UTF-8). */
-static int read_string(const uint8_t *p, size_t *off, char *out, size_t cap, const char *field, ws_error *e)
+static int read_string(ws_rd *r, char *out, size_t cap, const char *field)
 {
-    size_t n = get16(p + *off);
+    uint16_t n;
+    const uint8_t *s;
+    size_t at = ws_rd_offset(r);
+    if (ws_rd_u16(r, field, &n))
+        return -1;
     if (n % 2)
-        return ws_seterr(e, "RDSTLS password request: %s at offset %zu has an odd length %zu", field, *off, n);
-    if (ws_utf16le_to_utf8(p + *off + 2, n, out, cap) < 0)
-        return ws_seterr(e, "RDSTLS password request: %s at offset %zu is not valid UTF-16LE or is over %zu bytes",
-                         field, *off, cap - 1);
-    *off += 2 + n;
+        return ws_seterr(r->e, "%s: %s at offset %zu has an odd length %u", r->name, field, at, n);
+    if (ws_rd_bytes(r, n, field, &s))
+        return -1;
+    if (ws_utf16le_to_utf8(s, n, out, cap) < 0)
+        return ws_seterr(r->e, "%s: %s at offset %zu is not valid UTF-16LE or is over %zu bytes", r->name, field,
+                         at, cap - 1);
     return 0;
 }
 
-static int decode_password(const uint8_t *p, size_t len, ws_rdstls_auth_request *out, ws_error *e)
+static int decode_password(ws_rd *r, ws_rdstls_auth_request *out)
 {
-    size_t off = HEADER;
-    size_t g = get16(p + off);
+    uint16_t g;
+    r->name = "RDSTLS password request";
+    if (ws_rd_u16(r, "RedirectionGuidLength", &g))
+        return -1;
     if (g > sizeof out->redirection_guid)
-        return ws_seterr(e, "RDSTLS password request: RedirectionGuid of %zu bytes (at most %zu)", g,
+        return ws_seterr(r->e, "%s: RedirectionGuid of %u bytes (at most %zu)", r->name, g,
                          sizeof out->redirection_guid);
-    memcpy(out->redirection_guid, p + off + 2, g);
-    out->redirection_guid_len = (uint16_t)g;
-    off += 2 + g;
+    if (ws_rd_copy(r, g, "RedirectionGuid", out->redirection_guid))
+        return -1;
+    out->redirection_guid_len = g;
     /* The password is an encrypted blob when it comes from a Server Redirection PDU;
      * here, as plain RDSTLS credentials, it is read as UTF-16LE like the names. */
-    if (read_string(p, &off, out->user, sizeof out->user, "UserName", e) < 0 ||
-        read_string(p, &off, out->domain, sizeof out->domain, "Domain", e) < 0 ||
-        read_string(p, &off, out->password, sizeof out->password, "Password", e) < 0)
+    if (read_string(r, out->user, sizeof out->user, "UserName") ||
+        read_string(r, out->domain, sizeof out->domain, "Domain") ||
+        read_string(r, out->password, sizeof out->password, "Password"))
         return -1;
-    return off == len ? 0 : ws_seterr(e, "RDSTLS password request: %zu bytes after the fields", len - off);
+    return ws_rd_end(r, "Password");
 }
 
-/* p holds 8 + n bytes: whole() checked it. */
-static int decode_fedauth(const uint8_t *p, ws_rdstls_auth_request *out, ws_error *e)
+static int decode_autoreconnect(ws_rd *r, ws_rdstls_auth_request *out)
 {
-    size_t n = get16(p + 6);
+    uint16_t n;
+    r->name = "RDSTLS auto-reconnect request";
+    if (ws_rd_u32(r, "SessionId", &out->session_id) || ws_rd_u16(r, "AutoReconnectCookieLength", &n))
+        return -1;
+    if (n != ARC_COOKIE_LEN)
+        return ws_seterr(r->e, "%s: AutoReconnectCookieLength %u (must be 28)", r->name, n);
+    if (ws_rd_copy(r, ARC_COOKIE_LEN, "AutoReconnectCookie", out->arc_cookie))
+        return -1;
+    return ws_rd_end(r, "AutoReconnectCookie");
+}
+
+static int decode_fedauth(ws_rd *r, ws_rdstls_auth_request *out)
+{
+    uint16_t n;
+    const uint8_t *t;
+    r->name = "RDSTLS FedAuth request";
+    if (ws_rd_u16(r, "token length", &n))
+        return -1;
     if (n < 2 || n % 2)
-        return ws_seterr(e, "RDSTLS FedAuth request: token length %zu is not an even number of at least 2", n);
-    const uint8_t *t = p + FEDAUTH_MIN;
+        return ws_seterr(r->e, "%s: token length %u is not an even number of at least 2", r->name, n);
+    if (ws_rd_bytes(r, n, "token", &t))
+        return -1;
     if (t[n - 2] || t[n - 1])
-        return ws_seterr(e, "RDSTLS FedAuth request: the token does not end in a UTF-16 NUL");
+        return ws_seterr(r->e, "%s: the token does not end in a UTF-16 NUL", r->name);
     for (size_t i = 0; i + 2 < n; i += 2)
         if (!t[i] && !t[i + 1])
-            return ws_seterr(e, "RDSTLS FedAuth request: NUL inside the token at offset %zu", FEDAUTH_MIN + i);
+            return ws_seterr(r->e, "%s: NUL inside the token at offset %zu", r->name, FEDAUTH_MIN + i);
     if (ws_utf16le_to_utf8(t, n, out->token, sizeof out->token) < 0)
-        return ws_seterr(e, "RDSTLS FedAuth request: the token is not valid UTF-16LE or is over %zu bytes",
+        return ws_seterr(r->e, "%s: the token is not valid UTF-16LE or is over %zu bytes", r->name,
                          sizeof out->token - 1);
-    return 0;
+    return ws_rd_end(r, "token");
 }
 
 int ws_rdstls_decode_auth_request(const uint8_t *p, size_t len, ws_rdstls_auth_request *out, ws_error *e)
 {
+    ws_rd r;
     memset(out, 0, sizeof *out);
-    if (whole(p, len, WS_RDSTLS_PDU_AUTHREQ, "Authentication request", e) < 0)
+    if (header(&r, p, len, WS_RDSTLS_PDU_AUTHREQ, "RDSTLS Authentication request", &out->version, &out->data_type,
+               e))
         return -1;
-    out->version = get16(p);
-    out->data_type = get16(p + 4);
     switch (out->data_type) {
     case WS_RDSTLS_DATA_PASSWORD_CREDS:
-        return decode_password(p, len, out, e);
+        return decode_password(&r, out);
     case WS_RDSTLS_DATA_AUTORECONNECT_COOKIE:
-        out->session_id = get32(p + 6);
-        if (get16(p + 10) != ARC_COOKIE_LEN)
-            return ws_seterr(e, "RDSTLS auto-reconnect request: AutoReconnectCookieLength %u (must be 28)",
-                             get16(p + 10));
-        memcpy(out->arc_cookie, p + 12, ARC_COOKIE_LEN);
-        return 0;
+        return decode_autoreconnect(&r, out);
     default: /* WS_RDSTLS_DATA_FEDAUTH_TOKEN: ws_rdstls_pdu_length knows no other */
-        return decode_fedauth(p, out, e);
+        return decode_fedauth(&r, out);
     }
 }
 
 /* Length-prefixed UTF-16LE with its NUL, as FreeRDP's rdstls_write_string writes it. */
-static size_t write_string(const char *s, size_t max_utf8, uint8_t *out, size_t cap)
+static void write_string(ws_wr *w, const char *s, size_t max_utf8)
 {
-    if (strnlen(s, max_utf8 + 1) > max_utf8 || cap < 4)
-        return 0;
-    long n = ws_utf8_to_utf16le(s, out + 2, cap - 4);
-    if (n < 0)
-        return 0;
-    out[2 + n] = 0;
-    out[3 + n] = 0;
-    put16(out, (uint16_t)(n + 2));
-    return 4 + (size_t)n;
+    uint8_t u16[2 * sizeof ((ws_rdstls_auth_request *)0)->token]; /* a UTF-8 byte is at most 2 UTF-16 bytes */
+    long n;
+    if (strnlen(s, max_utf8 + 1) > max_utf8 || (n = ws_utf8_to_utf16le(s, u16, sizeof u16 - 2)) < 0) {
+        ws_wr_fail(w);
+        return;
+    }
+    u16[n] = u16[n + 1] = 0;
+    ws_wr_u16(w, (uint16_t)(n + 2));
+    ws_wr_bytes(w, u16, (size_t)n + 2);
 }
 
 size_t ws_rdstls_encode_auth_request(const ws_rdstls_auth_request *in, uint8_t *out, size_t cap)
 {
-    if (!version_ok(in->version) || cap < HEADER)
-        return 0;
-    size_t cap_max = cap < WS_RDSTLS_PDU_MAX ? cap : WS_RDSTLS_PDU_MAX;
-    size_t off = HEADER;
+    ws_wr w;
+    put_header(&w, out, cap, in->version, WS_RDSTLS_PDU_AUTHREQ, in->data_type);
     switch (in->data_type) {
-    case WS_RDSTLS_DATA_PASSWORD_CREDS: {
-        size_t g = in->redirection_guid_len;
-        if (g > sizeof in->redirection_guid || off + 2 + g > cap_max)
+    case WS_RDSTLS_DATA_PASSWORD_CREDS:
+        if (in->redirection_guid_len > sizeof in->redirection_guid)
             return 0;
-        put16(out + off, (uint16_t)g);
-        memcpy(out + off + 2, in->redirection_guid, g);
-        off += 2 + g;
-        const char *f[3] = {in->user, in->domain, in->password};
-        for (int i = 0; i < 3; i++) {
-            size_t w = write_string(f[i], sizeof in->user - 1, out + off, cap_max - off);
-            if (!w)
-                return 0;
-            off += w;
-        }
+        ws_wr_u16(&w, in->redirection_guid_len);
+        ws_wr_bytes(&w, in->redirection_guid, in->redirection_guid_len);
+        write_string(&w, in->user, sizeof in->user - 1);
+        write_string(&w, in->domain, sizeof in->user - 1);
+        write_string(&w, in->password, sizeof in->user - 1);
         break;
-    }
     case WS_RDSTLS_DATA_AUTORECONNECT_COOKIE:
-        if (cap_max < AUTORECONNECT_LEN)
-            return 0;
-        put32(out + off, in->session_id);
-        put16(out + off + 4, ARC_COOKIE_LEN);
-        memcpy(out + off + 6, in->arc_cookie, ARC_COOKIE_LEN);
-        off = AUTORECONNECT_LEN;
+        ws_wr_u32(&w, in->session_id);
+        ws_wr_u16(&w, ARC_COOKIE_LEN);
+        ws_wr_bytes(&w, in->arc_cookie, ARC_COOKIE_LEN);
         break;
-    case WS_RDSTLS_DATA_FEDAUTH_TOKEN: {
+    case WS_RDSTLS_DATA_FEDAUTH_TOKEN:
         /* write_string's u16 prefix is the FedAuth length field at offset 6. */
-        size_t w = write_string(in->token, sizeof in->token - 1, out + off, cap_max - off);
-        if (!w)
-            return 0;
-        off += w;
+        write_string(&w, in->token, sizeof in->token - 1);
         break;
-    }
     default:
         return 0;
     }
-    put_header(out, in->version, WS_RDSTLS_PDU_AUTHREQ, in->data_type);
-    return off;
+    return ws_wr_done(&w);
 }
 
 /* ---- Authentication response (2.2.17.4): header (PduType 4, DataType 1), u32 ResultCode ---- */
 
 int ws_rdstls_decode_auth_response(const uint8_t *p, size_t len, ws_rdstls_auth_response *out, ws_error *e)
 {
+    ws_rd r;
+    uint16_t data;
     memset(out, 0, sizeof *out);
-    if (whole(p, len, WS_RDSTLS_PDU_AUTHRSP, "Authentication response", e) < 0)
+    if (header(&r, p, len, WS_RDSTLS_PDU_AUTHRSP, "RDSTLS Authentication response", &out->version, &data, e) ||
+        ws_rd_u32(&r, "ResultCode", &out->result_code))
         return -1;
-    out->version = get16(p);
-    out->result_code = get32(p + 6);
-    return 0;
+    return ws_rd_end(&r, "ResultCode");
 }
 
 size_t ws_rdstls_encode_auth_response(const ws_rdstls_auth_response *in, uint8_t *out, size_t cap)
 {
-    if (!version_ok(in->version) || cap < AUTHRSP_LEN)
-        return 0;
-    put_header(out, in->version, WS_RDSTLS_PDU_AUTHRSP, WS_RDSTLS_DATA_RESULT_CODE);
-    put32(out + 6, in->result_code);
-    return AUTHRSP_LEN;
+    ws_wr w;
+    put_header(&w, out, cap, in->version, WS_RDSTLS_PDU_AUTHRSP, WS_RDSTLS_DATA_RESULT_CODE);
+    ws_wr_u32(&w, in->result_code);
+    return ws_wr_done(&w);
 }

@@ -7,11 +7,13 @@
 #include <openssl/evp.h>
 #include <openssl/sha.h>
 
+#include "base/bytes.h"
+
 #define WS_GUID "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 #define WS_KEY_MAX 128
 
 /* Sec-WebSocket-Accept: RFC 6455 section 4.2.2 step 5.4; the key is hashed as sent. */
-int ws_ws_accept_key(const char *client_key, char out[29])
+int ws_websocket_accept_key(const char *client_key, char out[29])
 {
     if (!client_key || !out)
         return -1;
@@ -35,88 +37,90 @@ int ws_ws_accept_key(const char *client_key, char out[29])
 
 static int known_opcode(int op)
 {
-    return op == WS_WS_OP_CONTINUATION || op == WS_WS_OP_TEXT || op == WS_WS_OP_BINARY || op == WS_WS_OP_CLOSE ||
-           op == WS_WS_OP_PING || op == WS_WS_OP_PONG;
+    return op == WS_WEBSOCKET_OP_CONTINUATION || op == WS_WEBSOCKET_OP_TEXT || op == WS_WEBSOCKET_OP_BINARY ||
+           op == WS_WEBSOCKET_OP_CLOSE || op == WS_WEBSOCKET_OP_PING || op == WS_WEBSOCKET_OP_PONG;
 }
 
-/* Frame header: RFC 6455 section 5.2. Errors are reported as soon as the bytes that
- * show them are in; otherwise 1 until the whole header (with mask key) is given. */
-int ws_ws_decode_header(const uint8_t *buf, size_t len, uint64_t max_payload, ws_ws_frame *f, ws_error *e)
+/* Frame header: RFC 6455 section 5.2:
+ *   u8  FIN(1) RSV1-3(3) opcode(4)
+ *   u8  MASK(1) payload len(7)       126: u16 BE length follows; 127: u64 BE length
+ *   [u8 masking-key[4]]              when MASK is set
+ * Errors are reported as soon as the bytes that show them are in; otherwise 1 until
+ * the whole header (with mask key) is given. The reader has no ws_error: running
+ * out is "more bytes needed", not a failure. */
+int ws_websocket_decode_header(const uint8_t *buf, size_t len, uint64_t max_payload, ws_websocket_frame *f,
+                               ws_error *e)
 {
-    if (!buf || len < 1)
+    ws_rd r;
+    uint8_t b0, b1;
+    ws_rd_init(&r, buf, len, "websocket", NULL);
+    if (ws_rd_u8(&r, "FIN/opcode", &b0))
         return 1;
-    int fin = buf[0] >> 7 & 1, opcode = buf[0] & 0x0F;
-    if (buf[0] & 0x70)
-        return ws_seterr(e, "websocket: reserved bits 0x%02x set in the first header byte", buf[0] & 0x70);
+    int fin = b0 >> 7 & 1, opcode = b0 & 0x0F;
+    if (b0 & 0x70)
+        return ws_seterr(e, "websocket: reserved bits 0x%02x set in the first header byte", b0 & 0x70);
     if (!known_opcode(opcode))
         return ws_seterr(e, "websocket: unknown opcode 0x%x", opcode);
     if (opcode >= 0x8 && !fin)
         return ws_seterr(e, "websocket: control frame (opcode 0x%x) is fragmented (FIN not set)", opcode);
-    if (len < 2)
+    if (ws_rd_u8(&r, "MASK/payload len", &b1))
         return 1;
-    int masked = buf[1] >> 7 & 1;
-    unsigned len7 = buf[1] & 0x7F;
+    int masked = b1 >> 7 & 1;
+    unsigned len7 = b1 & 0x7F;
     if (opcode >= 0x8 && len7 > 125)
         return ws_seterr(e, "websocket: control frame (opcode 0x%x) with a %s length, over 125 bytes", opcode,
                          len7 == 126 ? "16-bit" : "64-bit");
-    size_t ext = len7 == 126 ? 2 : len7 == 127 ? 8 : 0;
-    if (len < 2 + ext)
-        return 1;
     uint64_t plen = len7;
-    if (ext == 2) {
-        plen = (uint64_t)buf[2] << 8 | buf[3];
-    } else if (ext == 8) {
-        if (buf[2] & 0x80)
+    if (len7 == 126) {
+        uint16_t n16;
+        if (ws_rd_u16_be(&r, "extended payload length", &n16))
+            return 1;
+        plen = n16;
+    } else if (len7 == 127) {
+        if (ws_rd_u64_be(&r, "extended payload length", &plen))
+            return 1;
+        if (plen >> 63)
             return ws_seterr(e, "websocket: 64-bit payload length has its most significant bit set");
-        plen = 0;
-        for (int i = 0; i < 8; i++)
-            plen = plen << 8 | buf[2 + i];
     }
     if (plen > max_payload)
         return ws_seterr(e, "websocket: payload of %" PRIu64 " bytes exceeds the %" PRIu64 " allowed", plen,
                          max_payload);
-    size_t hlen = 2 + ext + (masked ? 4 : 0);
-    if (len < hlen)
+    uint8_t mask[4] = {0};
+    if (masked && ws_rd_copy(&r, 4, "masking-key", mask))
         return 1;
     f->fin = fin;
     f->opcode = opcode;
     f->masked = masked;
-    if (masked)
-        memcpy(f->mask, buf + 2 + ext, 4);
-    else
-        memset(f->mask, 0, 4);
+    memcpy(f->mask, mask, 4);
     f->payload_len = plen;
-    f->header_len = hlen;
+    f->header_len = ws_rd_offset(&r);
     return 0;
 }
 
 /* Masking: RFC 6455 section 5.3, octet i of the payload XOR mask[i % 4]. */
-void ws_ws_unmask(uint8_t *buf, size_t len, const uint8_t mask[4], uint64_t offset)
+void ws_websocket_unmask(uint8_t *buf, size_t len, const uint8_t mask[4], uint64_t offset)
 {
     for (size_t i = 0; i < len; i++)
         buf[i] ^= mask[(offset + i) & 3];
 }
 
 /* Frame header with FIN set: RFC 6455 section 5.2, the shortest length encoding. */
-size_t ws_ws_encode_header(int opcode, uint64_t payload_len, const uint8_t *mask, uint8_t *out)
+size_t ws_websocket_encode_header(int opcode, uint64_t payload_len, const uint8_t *mask, uint8_t *out)
 {
-    size_t n = 0;
+    ws_wr w;
     uint8_t mbit = mask ? 0x80 : 0;
-    out[n++] = (uint8_t)(0x80 | (opcode & 0x0F));
+    ws_wr_init(&w, out, WS_WEBSOCKET_HEADER_MAX);
+    ws_wr_u8(&w, (uint8_t)(0x80 | (opcode & 0x0F)));
     if (payload_len < 126) {
-        out[n++] = (uint8_t)(mbit | payload_len);
+        ws_wr_u8(&w, (uint8_t)(mbit | payload_len));
     } else if (payload_len <= 0xFFFF) {
-        out[n++] = (uint8_t)(mbit | 126);
-        out[n++] = (uint8_t)(payload_len >> 8);
-        out[n++] = (uint8_t)payload_len;
+        ws_wr_u8(&w, (uint8_t)(mbit | 126));
+        ws_wr_u16_be(&w, (uint16_t)payload_len);
     } else {
-        out[n++] = (uint8_t)(mbit | 127);
-        for (int i = 7; i >= 0; i--)
-            out[n++] = (uint8_t)(payload_len >> (8 * i));
+        ws_wr_u8(&w, (uint8_t)(mbit | 127));
+        ws_wr_u64_be(&w, payload_len);
     }
-    if (mask) {
-        memcpy(out + n, mask, 4);
-        n += 4;
-    }
-    return n;
+    if (mask)
+        ws_wr_bytes(&w, mask, 4);
+    return ws_wr_done(&w);
 }

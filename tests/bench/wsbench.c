@@ -971,17 +971,17 @@ static int tun_pump(tunnel *t)
         if (!avail)
             break;
         if (t->ws_left == 0) {
-            ws_ws_frame f;
+            ws_websocket_frame f;
             ws_error e;
-            int fr = ws_ws_decode_header(t->in + t->in_off, avail, 1 << 20, &f, &e);
+            int fr = ws_websocket_decode_header(t->in + t->in_off, avail, 1 << 20, &f, &e);
             if (fr < 0)
                 return -1;
             if (fr == 1)
                 break;
             t->in_off += f.header_len;
             t->ws_left = f.payload_len;
-            t->ws_skip = !(f.opcode == WS_WS_OP_BINARY || f.opcode == WS_WS_OP_CONTINUATION);
-            if (f.opcode == WS_WS_OP_CLOSE)
+            t->ws_skip = !(f.opcode == WS_WEBSOCKET_OP_BINARY || f.opcode == WS_WEBSOCKET_OP_CONTINUATION);
+            if (f.opcode == WS_WEBSOCKET_OP_CLOSE)
                 return -1;
             continue;
         }
@@ -1015,7 +1015,7 @@ static int tun_send(tunnel *t, const uint8_t *pkt, size_t n)
 {
     uint8_t mask[4];
     ws_random(mask, sizeof mask);
-    size_t hl = ws_ws_encode_header(WS_WS_OP_BINARY, n, mask, t->out);
+    size_t hl = ws_websocket_encode_header(WS_WEBSOCKET_OP_BINARY, n, mask, t->out);
     memcpy(t->out + hl, pkt, n);
     mask_fast(t->out + hl, n, mask);
     return SSL_write(t->ssl, t->out, (int)(hl + n)) == (int)(hl + n) ? 0 : -1;
@@ -1042,7 +1042,7 @@ static int tun_open(tunnel *t, ws_state *st, const ws_rdp_file *f, char *cipher,
     ws_error e;
     memset(t, 0, sizeof *t);
     t->in = malloc(TUN_IN_CAP);
-    t->out = malloc(WS_WS_HEADER_MAX + WS_TSGU_PACKET_MAX);
+    t->out = malloc(WS_WEBSOCKET_HEADER_MAX + WS_TSGU_PACKET_MAX);
     t->hdr_need = 8;
     const char *gw = ws_rdp_get(f, "gatewayhostname"), *cookie = ws_rdp_get(f, "gatewayaccesstoken");
     const char *resource = ws_rdp_get(f, "full address"), *port_text = ws_rdp_get(f, "server port");

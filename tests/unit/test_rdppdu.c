@@ -541,7 +541,7 @@ static void test_client_info_refusals(void **state)
     assert_contains(e.msg, "odd");
     wr16(buf2 + 14, 510);
     assert_int_equal(dec(d_client_info, buf2, 100, &e), -1);
-    assert_contains(e.msg, "Client Info PDU: UserName truncated");
+    assert_contains(e.msg, "Client Info PDU: truncated in UserName");
     /* An unpaired surrogate in the user name. */
     memcpy(buf2, buf, n);
     wr16(buf2 + 4 + 18 + 16, 0xD800);
@@ -796,7 +796,7 @@ static void test_capability_bounds(void **state)
     /* more sets announced than lengthCombinedCapabilities holds */
     n = confirm_with(buf, 6, good, 5, 0);
     assert_int_equal(dec(d_confirm_active, buf, n, &e), -1);
-    assert_contains(e.msg, "capabilitySetType truncated");
+    assert_contains(e.msg, "truncated in capabilitySetType");
     /* lengthCombinedCapabilities past the PDU */
     n = confirm_with(buf, 5, good, 5, 1);
     assert_int_equal(dec(d_confirm_active, buf, n, &e), -1);
@@ -824,7 +824,7 @@ static void test_capability_bounds(void **state)
     assert_int_equal(ca2.caps.present, 0);
     wr16(buf + 12, 500);
     assert_int_equal(dec(d_confirm_active, buf, n, &e), -1);
-    assert_contains(e.msg, "sourceDescriptor truncated");
+    assert_contains(e.msg, "truncated in sourceDescriptor");
 }
 
 /* ---- finalization and data PDUs ---- */
@@ -1286,7 +1286,7 @@ static void test_bitmap_slowpath(void **state)
         {22 + 4, 9, "destination (10,20)-(9,21)"},
         {22 + 4, 14, "does not fit its 4x2 bitmap"},
         {20, 257, "numberRectangles 257 over 256"},
-        {20, 2, "TS_BITMAP_DATA truncated"},
+        {20, 2, "truncated in TS_BITMAP_DATA"},
         {18, 3, "updateType 0x0003 is not BITMAP"},
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
@@ -1301,7 +1301,7 @@ static void test_bitmap_slowpath(void **state)
     wr16(buf2 + 22 + 10, 3);
     wr16(buf2 + 22 + 16, 48);
     assert_int_equal(dec(d_update_bitmap, buf2, n, &e), -1);
-    assert_contains(e.msg, "bitmapDataStream truncated");
+    assert_contains(e.msg, "truncated in bitmapDataStream");
 }
 
 static void test_bitmap_fastpath(void **state)

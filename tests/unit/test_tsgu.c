@@ -890,7 +890,7 @@ static void test_tunnel_create_errors(void **state)
     pb_done(&p);
     c = dup_exact(p.b, p.n);
     assert_int_equal(ws_tsgu_decode_tunnel_create(c, p.n, &tc, &e), -1);
-    assert_contains(e.msg, "TUNNEL_CREATE: cbCookie 40 exceeds the 20 bytes left");
+    assert_contains(e.msg, "TUNNEL_CREATE: truncated in Cookie at offset 18 (40 bytes needed, 20 left)");
     free(c);
 
     /* Cookie field announced but absent. */
@@ -1073,7 +1073,7 @@ static void test_channel_create_errors(void **state)
     assert_string_equal(e.msg, "CHANNEL_CREATE: cbAltResourceName 3 is odd");
     c[p.n - 5] = 200;
     assert_int_equal(ws_tsgu_decode_channel_create(c, p.n, &cc, &e), -1);
-    assert_contains(e.msg, "cbAltResourceName 200 exceeds the 3 bytes left");
+    assert_contains(e.msg, "truncated in AltResourceName at offset 30 (200 bytes needed, 3 left)");
     free(c);
 
     /* Resource name too long for WS_TSGU_NAME_MAX; odd; trailing bytes. */
@@ -1126,7 +1126,7 @@ static void test_tunnel_auth_errors(void **state)
     assert_string_equal(ta.client_name, "vm");
     c[p.n - 6] = 5; /* SoH longer than what is left */
     assert_int_equal(ws_tsgu_decode_tunnel_auth(c, p.n, &ta, &e), -1);
-    assert_contains(e.msg, "TUNNEL_AUTH: statementOfHealth of 5 bytes exceeds the 4 bytes left");
+    assert_contains(e.msg, "TUNNEL_AUTH: truncated in statementOfHealth at offset 20 (5 bytes needed, 4 left)");
     free(c);
 
     /* Without 0x1 the same bytes are trailing. */
@@ -1151,7 +1151,7 @@ static void test_tunnel_auth_errors(void **state)
     assert_string_equal(e.msg, "TUNNEL_AUTH: cbClientName 5 is odd");
     c[10] = 6;
     assert_int_equal(ws_tsgu_decode_tunnel_auth(c, p.n, &ta, &e), -1);
-    assert_contains(e.msg, "TUNNEL_AUTH: cbClientName 6 exceeds the 5 bytes left");
+    assert_contains(e.msg, "TUNNEL_AUTH: truncated in ClientName");
     free(c);
 }
 
@@ -1193,7 +1193,7 @@ static void test_response_optional_fields(void **state)
     pb_done(&p);
     c = dup_exact(p.b, p.n);
     assert_int_equal(ws_tsgu_decode_tunnel_response(c, p.n, &tr, &e), -1);
-    assert_contains(e.msg, "TUNNEL_RESPONSE: packet ends before cbServerCert");
+    assert_contains(e.msg, "TUNNEL_RESPONSE: truncated in cbServerCert");
     free(c);
 
     /* A consent message with an odd count. */
@@ -1220,7 +1220,7 @@ static void test_response_optional_fields(void **state)
     pb_done(&p);
     c = dup_exact(p.b, p.n);
     assert_int_equal(ws_tsgu_decode_tunnel_response(c, p.n, &tr, &e), -1);
-    assert_contains(e.msg, "TUNNEL_RESPONSE: packet ends before tunnelId");
+    assert_contains(e.msg, "TUNNEL_RESPONSE: truncated in tunnelId");
     free(c);
 
     /* TUNNEL_AUTH_RESPONSE with redir flags, idle timeout and an SoH response. */
@@ -1239,7 +1239,7 @@ static void test_response_optional_fields(void **state)
     assert_int_equal(tar.fields_present, 7);
     c[p.n - 5] = 4;
     assert_int_equal(ws_tsgu_decode_tunnel_auth_response(c, p.n, &tar, &e), -1);
-    assert_contains(e.msg, "TUNNEL_AUTH_RESPONSE: SoHResponse of 4 bytes exceeds the 3 bytes left");
+    assert_contains(e.msg, "TUNNEL_AUTH_RESPONSE: truncated in SoHResponse");
     free(c);
     /* Idle timeout only, then trailing bytes: refused; with an unknown bit: accepted. */
     pb_start(&p, WS_TSGU_TUNNEL_AUTH_RESPONSE);
@@ -1284,7 +1284,7 @@ static void test_response_optional_fields(void **state)
     assert_int_equal(cr.channel_id, 0);
     c[12] = 0x2; /* now the two bytes read as a cookie length of 3391 */
     assert_int_equal(ws_tsgu_decode_channel_response(c, p.n, &cr, &e), -1);
-    assert_contains(e.msg, "CHANNEL_RESPONSE: authnCookie of 3391 bytes exceeds the 0 bytes left");
+    assert_contains(e.msg, "CHANNEL_RESPONSE: truncated in authnCookie");
     free(c);
     /* Trailing bytes with only known bits: refused. */
     pb_start(&p, WS_TSGU_CHANNEL_RESPONSE);
@@ -1328,7 +1328,7 @@ static void test_data_and_fixed_errors(void **state)
     pb_done(&p);
     c = dup_exact(p.b, p.n);
     assert_int_equal(ws_tsgu_decode_data(c, p.n, &d, &e), -1);
-    assert_contains(e.msg, "DATA: packet ends before cbDataLen");
+    assert_contains(e.msg, "DATA: truncated in cbDataLen");
     free(c);
 
     /* Over WS_TSGU_PACKET_MAX, consistent length field and all. */
@@ -1359,7 +1359,7 @@ static void test_data_and_fixed_errors(void **state)
     set_len(c, 12);
     assert_int_equal(ws_tsgu_decode_handshake_request(c, 12, &req, &e), -1);
     assert_string_equal(e.msg,
-                        "HANDSHAKE_REQUEST: packet ends before extendedAuth (2 bytes needed at offset 12, 0 left)");
+                        "HANDSHAKE_REQUEST: truncated in extendedAuth at offset 12 (2 bytes needed, 0 left)");
     free(c);
     c = dup_exact(cap_handshake, 13);
     assert_int_equal(ws_tsgu_decode_handshake_request(c, 13, &req, &e), -1);

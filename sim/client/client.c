@@ -18,6 +18,7 @@
 #include <sys/time.h>
 #include <unistd.h>
 
+#include "base/net.h"
 #include "crypto/cert.h"
 #include "lab/clock.h"
 #include "wire/disconnect.h"
@@ -177,29 +178,7 @@ static int fail(ws_connect_result *r, const char *stage, uint32_t code, const ch
 
 static int tcp_connect_from(const char *src, const char *address, int port, ws_error *e)
 {
-    struct sockaddr_in sa, from;
-    memset(&sa, 0, sizeof sa);
-    memset(&from, 0, sizeof from);
-    sa.sin_family = from.sin_family = AF_INET;
-    sa.sin_port = htons((uint16_t)port);
-    if (inet_pton(AF_INET, address, &sa.sin_addr) != 1)
-        return ws_seterr(e, "bad address %s", address);
-    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0)
-        return ws_seterr(e, "socket: %s", strerror(errno));
-    if (src && inet_pton(AF_INET, src, &from.sin_addr) == 1)
-        bind(fd, (struct sockaddr *)&from, sizeof from);
-    int one = 1;
-    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    struct timeval tv = {IO_TIMEOUT_S, 0};
-    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
-    if (connect(fd, (struct sockaddr *)&sa, sizeof sa) != 0) {
-        int err = errno;
-        close(fd);
-        return ws_seterr(e, "cannot connect to %s:%d: %s", address, port, strerror(err));
-    }
-    return fd;
+    return ws_tcp_connect_from(src, address, port, IO_TIMEOUT_S * 1000, WS_TCP_NODELAY | WS_TCP_IO_TIMEOUT, e);
 }
 
 /* ---- the gateway link: MS-TSGU packets over a websocket or the legacy pair ---- */

@@ -16,6 +16,7 @@
 #define WS_BUF_MAX_TEXT_FILE (4u << 20)   /* a text file read whole (.scn, .rdp, .pem) */
 #define WS_BUF_MAX_RELAY (1u << 20)       /* one direction of a relayed connection */
 #define WS_BUF_MAX_REPORT (16u << 20)     /* a report a command writes (TAP, JUnit, JSON) */
+#define WS_BUF_MAX_CLIENT_LINK (1u << 20) /* bytes a lab client has from a gateway or host, not yet used */
 
 typedef struct ws_buf {
     unsigned char *p; /* the allocation; unread bytes are p[off..len) */

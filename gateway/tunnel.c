@@ -6,11 +6,7 @@
  * the "user" is reported as "FedAuth" [model]. */
 #include "gateway.h"
 
-#include <arpa/inet.h>
 #include <errno.h>
-#include <fcntl.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +15,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "base/net.h"
 #include "wire/disconnect.h"
 #include "lab/events.h"
 #include "fedauth.h"
@@ -277,30 +274,12 @@ static int on_channel_create(gw_tunnel *t, const uint8_t *p, size_t len)
         return 0;
     }
     snprintf(t->host_machine, sizeof t->host_machine, "%s", m.name);
-    struct sockaddr_in sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sin_family = AF_INET;
-    sa.sin_port = htons(rq.port);
-    int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (fd < 0 || inet_pton(AF_INET, m.address, &sa.sin_addr) != 1) {
-        if (fd >= 0)
-            close(fd);
-        channel_refused(t, 304, WS_E_PROXY_TS_CONNECTFAILED, "no address for the host");
-        return 0;
-    }
-    int one = 1;
-    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    /* Leave from the gateway's own address, as the real gateway's traffic does. */
-    struct sockaddr_in src;
-    memset(&src, 0, sizeof src);
-    src.sin_family = AF_INET;
-    inet_pton(AF_INET, gw.machine.address, &src.sin_addr);
-    bind(fd, (struct sockaddr *)&src, sizeof src);
-    if (connect(fd, (struct sockaddr *)&sa, sizeof sa) != 0 && errno != EINPROGRESS) {
-        char why[200];
-        snprintf(why, sizeof why, "%s", strerror(errno));
-        close(fd);
-        channel_refused(t, 304, WS_E_PROXY_TS_CONNECTFAILED, why);
+    /* Leave from the gateway's own address, as the real gateway's traffic does; the event
+     * loop sees the connect finish (T_CONNECTING). */
+    ws_error ce;
+    int fd = ws_tcp_connect_from(gw.machine.address, m.address, rq.port, 0, WS_TCP_NONBLOCK | WS_TCP_NODELAY, &ce);
+    if (fd < 0) {
+        channel_refused(t, 304, WS_E_PROXY_TS_CONNECTFAILED, ce.msg);
         return 0;
     }
     t->up_fd = fd;

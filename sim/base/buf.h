@@ -20,6 +20,7 @@
 #define WS_BUF_MAX_GATEWAY_QUEUE (4u << 20) /* one gateway queue: its 1 MiB backlog mark and one round of reads */
 #define WS_BUF_MAX_CERT_TEXT (1u << 20)   /* a certificate's subject, SAN or EKU list as text */
 #define WS_BUF_MAX_RDP_SIGNED (4u << 20)  /* an .rdp file's signed text, UTF-16LE (2 x WS_RDP_FILE_MAX) */
+#define WS_BUF_MAX_CLIENT_LINK (1u << 20) /* bytes a lab client has from a gateway or host, not yet used */
 
 typedef struct ws_buf {
     unsigned char *p; /* the allocation; unread bytes are p[off..len) */

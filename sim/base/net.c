@@ -5,9 +5,13 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 static int make_addr(const char *address, int port, struct sockaddr_storage *ss, socklen_t *len)
@@ -51,36 +55,94 @@ int ws_tcp_listen(const char *address, int port, int backlog, ws_error *e)
     return fd;
 }
 
-int ws_tcp_connect(const char *address, int port, int timeout_ms, ws_error *e)
+/* Close fd (when open), say in e what failed, and leave errno as err: -1. */
+static int connect_fail(int fd, int err, ws_error *e, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+static int connect_fail(int fd, int err, ws_error *e, const char *fmt, ...)
 {
-    struct sockaddr_storage ss;
-    socklen_t len;
+    if (fd >= 0)
+        close(fd);
+    if (e) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(e->msg, sizeof e->msg, fmt, ap);
+        va_end(ap);
+    }
+    errno = err;
+    return -1;
+}
+
+/* Wait for a non-blocking connect to finish within timeout_ms; 0 when it did. */
+static int connect_wait(int fd, const char *address, int port, int timeout_ms, ws_error *e)
+{
+    int64_t deadline = ws_mono_ms() + timeout_ms;
+    for (;;) {
+        int64_t left = deadline - ws_mono_ms();
+        struct pollfd p = {.fd = fd, .events = POLLOUT};
+        int n = poll(&p, 1, left > 0 ? (int)left : 0);
+        if (n > 0)
+            break;
+        if (n == 0)
+            return connect_fail(fd, ETIMEDOUT, e, "cannot connect to %s:%d: timed out", address, port);
+        if (errno != EINTR)
+            return connect_fail(fd, errno, e, "poll %s:%d: %s", address, port, strerror(errno));
+    }
+    int soerr = 0;
+    socklen_t sl = sizeof soerr;
+    if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &sl) != 0)
+        return connect_fail(fd, errno, e, "getsockopt SO_ERROR %s:%d: %s", address, port, strerror(errno));
+    if (soerr)
+        return connect_fail(fd, soerr, e, "cannot connect to %s:%d: %s", address, port, strerror(soerr));
+    return 0;
+}
+
+int ws_tcp_connect_from(const char *src, const char *address, int port, int timeout_ms, int flags, ws_error *e)
+{
+    struct sockaddr_storage ss, from;
+    socklen_t len, from_len = 0;
     if (make_addr(address, port, &ss, &len) != 0)
-        return ws_seterr(e, "bad address %s:%d", address, port);
+        return connect_fail(-1, EINVAL, e, "bad address %s:%d", address, port);
+    if (src && (make_addr(src, 0, &from, &from_len) != 0 || from.ss_family != ss.ss_family))
+        return connect_fail(-1, EINVAL, e, "bad source address %s for %s", src, address);
     int fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
     if (fd < 0)
-        return ws_seterr(e, "socket: %s", strerror(errno));
-    if (connect(fd, (struct sockaddr *)&ss, len) != 0) {
-        if (errno != EINPROGRESS) {
-            int err = errno;
-            close(fd);
-            return ws_seterr(e, "cannot connect to %s:%d: %s", address, port, strerror(err));
-        }
-        struct pollfd p = {.fd = fd, .events = POLLOUT};
-        int soerr = 0;
-        socklen_t sl = sizeof soerr;
-        if (poll(&p, 1, timeout_ms) != 1) {
-            close(fd);
-            return ws_seterr(e, "cannot connect to %s:%d: timed out", address, port);
-        }
-        getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &sl);
-        if (soerr) {
-            close(fd);
-            return ws_seterr(e, "cannot connect to %s:%d: %s", address, port, strerror(soerr));
-        }
+        return connect_fail(-1, errno, e, "socket: %s", strerror(errno));
+    int one = 1;
+    if ((flags & WS_TCP_NODELAY) && setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one) != 0)
+        return connect_fail(fd, errno, e, "setsockopt TCP_NODELAY: %s", strerror(errno));
+    if (src) {
+        /* Choose the port at connect time, so many connections from one address can share ports
+         * with different peers. */
+        if (setsockopt(fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof one) != 0)
+            return connect_fail(fd, errno, e, "setsockopt IP_BIND_ADDRESS_NO_PORT: %s", strerror(errno));
+        if (bind(fd, (struct sockaddr *)&from, from_len) != 0)
+            return connect_fail(fd, errno, e, "bind %s: %s", src, strerror(errno));
     }
-    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+    if (connect(fd, (struct sockaddr *)&ss, len) != 0) {
+        if (errno != EINPROGRESS)
+            return connect_fail(fd, errno, e, "cannot connect to %s:%d: %s", address, port, strerror(errno));
+        if (flags & WS_TCP_NONBLOCK)
+            return fd;
+        if (connect_wait(fd, address, port, timeout_ms, e) != 0)
+            return -1;
+    }
+    if (flags & WS_TCP_NONBLOCK)
+        return fd;
+    int fl = fcntl(fd, F_GETFL);
+    if (fl < 0 || fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) != 0)
+        return connect_fail(fd, errno, e, "fcntl O_NONBLOCK: %s", strerror(errno));
+    if (flags & WS_TCP_IO_TIMEOUT) {
+        struct timeval tv = {timeout_ms / 1000, (timeout_ms % 1000) * 1000};
+        if (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv) != 0)
+            return connect_fail(fd, errno, e, "setsockopt SO_RCVTIMEO: %s", strerror(errno));
+        if (setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv) != 0)
+            return connect_fail(fd, errno, e, "setsockopt SO_SNDTIMEO: %s", strerror(errno));
+    }
     return fd;
+}
+
+int ws_tcp_connect(const char *address, int port, int timeout_ms, ws_error *e)
+{
+    return ws_tcp_connect_from(NULL, address, port, timeout_ms, 0, e);
 }
 
 int ws_tcp_port_free(const char *address, int port)

@@ -69,7 +69,8 @@ typedef struct gwlink ws_gw_tunnel;
 ws_gw_tunnel *ws_gateway_tunnel_open(ws_state *st, const struct ws_rdp_file *f, int legacy, ws_connect_result *r);
 void ws_gateway_tunnel_close(ws_gw_tunnel *t);
 
-/* Run the hops; 0 when the last hop built so far succeeded. */
+/* Run the hops; 0 when the last hop built so far succeeded. Keeps nothing between
+ * calls, so flows may run on threads (each with its own ws_state). */
 int ws_connect(ws_state *st, const ws_connect_opts *o, ws_connect_result *r);
 
 #endif

@@ -20,22 +20,17 @@
  * is off is a clock-skew finding, and what only its clock breaks is left to that one. */
 #include "train/diagnose.h"
 
-#include <arpa/inet.h>
-#include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
-#include <netinet/in.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
-#include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
+#include "base/net.h"
 #include "crypto/cert.h"
 #include "crypto/certreq.h"
 #include "lab/clock.h"
@@ -873,53 +868,12 @@ static void check_gateway_trust(diag *g)
 
 /* ---- 6. the gateway's TLS certificate ---- */
 
-/* Connect from src to address:port within timeout_ms. */
-static int connect_from(const char *src, const char *address, int port, int timeout_ms, ws_error *e)
-{
-    struct sockaddr_in sa, from;
-    memset(&sa, 0, sizeof sa);
-    memset(&from, 0, sizeof from);
-    sa.sin_family = from.sin_family = AF_INET;
-    sa.sin_port = htons((uint16_t)port);
-    if (inet_pton(AF_INET, address, &sa.sin_addr) != 1)
-        return ws_seterr(e, "bad address %s", address);
-    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-    if (fd < 0)
-        return ws_seterr(e, "socket: %s", strerror(errno));
-    if (src && inet_pton(AF_INET, src, &from.sin_addr) == 1 && bind(fd, (struct sockaddr *)&from, sizeof from) != 0) {
-        int err = errno;
-        close(fd);
-        return ws_seterr(e, "cannot use the address %s: %s", src, strerror(err));
-    }
-    if (connect(fd, (struct sockaddr *)&sa, sizeof sa) != 0 && errno != EINPROGRESS) {
-        int err = errno;
-        close(fd);
-        return ws_seterr(e, "cannot connect to %s:%d: %s", address, port, strerror(err));
-    }
-    struct pollfd p = {.fd = fd, .events = POLLOUT};
-    int soerr = 0;
-    socklen_t sl = sizeof soerr;
-    if (poll(&p, 1, timeout_ms) != 1) {
-        close(fd);
-        return ws_seterr(e, "cannot connect to %s:%d: timed out", address, port);
-    }
-    getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &sl);
-    if (soerr) {
-        close(fd);
-        return ws_seterr(e, "cannot connect to %s:%d: %s", address, port, strerror(soerr));
-    }
-    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
-    struct timeval tv = {timeout_ms / 1000, (timeout_ms % 1000) * 1000};
-    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
-    return fd;
-}
-
 /* A TLS handshake with the gateway from the tenant's PC, trusting nothing: only to see
  * the certificate it serves. */
 static X509 *served_certificate(diag *g, const char *sni, ws_error *e)
 {
-    int fd = connect_from(g->have_client ? g->client.address : NULL, g->gw.address, g->gw.port, g->timeout_ms, e);
+    int fd = ws_tcp_connect_from(g->have_client ? g->client.address : NULL, g->gw.address, g->gw.port, g->timeout_ms,
+                                 WS_TCP_IO_TIMEOUT, e);
     if (fd < 0)
         return NULL;
     SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());

@@ -1,15 +1,8 @@
 /* Unit tests for sim/base/bytes.c: every getter's value and byte order, truncation at
  * every byte with the one message and the output left untouched, sub-reader bounds,
  * and writers that refuse to overflow (an array and a ws_buf). */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 
-#include <cmocka.h>
+#include "harness.h"
 
 #include "base/bytes.h"
 

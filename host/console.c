@@ -141,7 +141,7 @@ struct sess {
     char taker[200];       /* written under table_lock by the session that took over */
     host_screen screen;    /* copy of the VM's screen, drawn outside the lock */
     int shift, ctrl, alt;  /* this client's modifier keys */
-    ws_frame frame, sent;
+    ws_framebuffer frame, sent;
     int sent_valid;
     long frames, updates;
     int ppm_warned;
@@ -522,7 +522,7 @@ static void write_ppm(sess *s)
         if (ws_mkdir_p(dir, 0755) != 0)
             rc = ws_seterr(&e, "cannot create %s", dir);
         else
-            rc = ws_frame_write_ppm(&s->frame, path, &e);
+            rc = ws_framebuffer_write_ppm(&s->frame, path, &e);
     }
     pthread_mutex_unlock(&table_lock);
     if (rc != 0 && !s->ppm_warned) {
@@ -811,7 +811,7 @@ static enum outcome on_client_info(sess *s, const uint8_t *data, size_t n, ws_er
 
     /* The console is this connection's now (its frames are allocated only now: a client
      * that is not admitted costs little). */
-    if (ws_frame_init(&s->frame, screen_w, screen_h) != 0 || ws_frame_init(&s->sent, screen_w, screen_h) != 0)
+    if (ws_framebuffer_init(&s->frame, screen_w, screen_h) != 0 || ws_framebuffer_init(&s->sent, screen_w, screen_h) != 0)
         abort();
     if (s->sid)
         session_state(s, "active");
@@ -1301,8 +1301,8 @@ end:
     finish(s, how, &e);
     if (s->wake_fd >= 0)
         close(s->wake_fd);
-    ws_frame_free(&s->frame);
-    ws_frame_free(&s->sent);
+    ws_framebuffer_free(&s->frame);
+    ws_framebuffer_free(&s->sent);
     free(s->in);
     free(s->out);
     free(s->pdu);

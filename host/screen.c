@@ -94,10 +94,10 @@ void host_screen_scancode(host_screen *s, uint8_t code, int release, int *shift)
     }
 }
 
-int host_screen_render(const host_screen *s, const host_font *font, ws_frame *f)
+int host_screen_render(const host_screen *s, const host_font *font, ws_framebuffer *f)
 {
     int w = SCREEN_COLS * font->width, h = SCREEN_ROWS * font->height;
-    if (!f->bgrx && ws_frame_init(f, w, h) != 0)
+    if (!f->bgrx && ws_framebuffer_init(f, w, h) != 0)
         return -1;
     if (f->width != w || f->height != h)
         return -1;

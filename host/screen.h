@@ -26,6 +26,6 @@ void host_screen_type(host_screen *s, unsigned codepoint);
 /* A keyboard scancode (set 1) with its release flag, through a US layout. */
 void host_screen_scancode(host_screen *s, uint8_t code, int release, int *shift);
 /* Draw into a frame of cols * font width by rows * font height pixels. */
-int host_screen_render(const host_screen *s, const host_font *font, ws_frame *f);
+int host_screen_render(const host_screen *s, const host_font *font, ws_framebuffer *f);
 
 #endif

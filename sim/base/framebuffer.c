@@ -1,11 +1,11 @@
-/* frame: see frame.h. */
+/* framebuffer: see framebuffer.h. */
 #include "base/framebuffer.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-int ws_frame_init(ws_frame *f, int width, int height)
+int ws_framebuffer_init(ws_framebuffer *f, int width, int height)
 {
     memset(f, 0, sizeof *f);
     if (width <= 0 || height <= 0 || width > 8192 || height > 8192)
@@ -18,13 +18,13 @@ int ws_frame_init(ws_frame *f, int width, int height)
     return 0;
 }
 
-void ws_frame_free(ws_frame *f)
+void ws_framebuffer_free(ws_framebuffer *f)
 {
     free(f->bgrx);
     memset(f, 0, sizeof *f);
 }
 
-int ws_frame_write_ppm(const ws_frame *f, const char *path, ws_error *e)
+int ws_framebuffer_write_ppm(const ws_framebuffer *f, const char *path, ws_error *e)
 {
     char head[64];
     int hl = snprintf(head, sizeof head, "P6\n%d %d\n255\n", f->width, f->height);
@@ -68,7 +68,7 @@ static int ppm_number(const uint8_t *d, size_t len, size_t *pos, long *v)
     return digits ? 0 : -1;
 }
 
-int ws_frame_read_ppm(const char *path, ws_frame *f, ws_error *e)
+int ws_framebuffer_read_ppm(const char *path, ws_framebuffer *f, ws_error *e)
 {
     unsigned char *d;
     size_t len, pos = 2;
@@ -77,14 +77,14 @@ int ws_frame_read_ppm(const char *path, ws_frame *f, ws_error *e)
     long w, h, maxval;
     if (len < 2 || d[0] != 'P' || d[1] != '6' || ppm_number(d, len, &pos, &w) != 0 ||
         ppm_number(d, len, &pos, &h) != 0 || ppm_number(d, len, &pos, &maxval) != 0 || maxval != 255 ||
-        pos >= len || ws_frame_init(f, (int)w, (int)h) != 0) {
+        pos >= len || ws_framebuffer_init(f, (int)w, (int)h) != 0) {
         free(d);
         return ws_seterr(e, "%s is not a P6 PPM with maxval 255", path);
     }
     pos++; /* the single whitespace after maxval */
     if (len - pos < (size_t)w * (size_t)h * 3) {
         free(d);
-        ws_frame_free(f);
+        ws_framebuffer_free(f);
         return ws_seterr(e, "%s is truncated", path);
     }
     for (size_t i = 0; i < (size_t)w * (size_t)h; i++) {
@@ -96,7 +96,7 @@ int ws_frame_read_ppm(const char *path, ws_frame *f, ws_error *e)
     return 0;
 }
 
-int ws_frame_equal(const ws_frame *a, const ws_frame *b)
+int ws_framebuffer_equal(const ws_framebuffer *a, const ws_framebuffer *b)
 {
     if (a->width != b->width || a->height != b->height)
         return 0;

@@ -33,7 +33,7 @@ typedef struct console {
     uint16_t user_id;     /* the MCS user channel the host attached */
     uint32_t error_info;  /* the last Set Error Info's code, 0 when none */
     int width, height;    /* pixels of the desktop the host announced */
-    ws_frame frame;       /* the console as drawn so far */
+    ws_framebuffer frame;       /* the console as drawn so far */
     uint8_t *drawn;       /* width * height flags: pixel drawn at least once */
     size_t covered;       /* pixels drawn at least once */
     size_t total;         /* width * height */
@@ -372,7 +372,7 @@ static int console_hold(console *c, int typed, int hold_seconds)
 static int console_screen(console *c, const ws_connect_opts *o)
 {
     ws_connect_result *r = c->r;
-    if (c->width <= 0 || c->height <= 0 || ws_frame_init(&c->frame, c->width, c->height) != 0)
+    if (c->width <= 0 || c->height <= 0 || ws_framebuffer_init(&c->frame, c->width, c->height) != 0)
         return ws_client_fail(r, STAGE, 0, "the host announced a desktop of %dx%d", c->width, c->height);
     if (console_first_frame(c) != 0)
         return -1;
@@ -382,7 +382,7 @@ static int console_screen(console *c, const ws_connect_opts *o)
     if (typed && console_type(c, o->type_text) != 0)
         return -1;
     int ended = console_hold(c, typed, o->hold_seconds);
-    if (o->screenshot && ws_frame_write_ppm(&c->frame, o->screenshot, &c->e) != 0)
+    if (o->screenshot && ws_framebuffer_write_ppm(&c->frame, o->screenshot, &c->e) != 0)
         return ws_client_fail(r, STAGE, 0, "%s", c->e.msg);
     if (ended || c->error_info)
         return ws_client_fail(r, STAGE, c->error_info, "the session ended%s%s", c->error_info ? ": " : "",
@@ -406,7 +406,7 @@ int ws_client_console(hosttls *t, uint32_t selected, const char *domain, const c
         console_demand_active(c) == 0 && console_finalize(c) == 0)
         rc = console_screen(c, o);
     free(c->drawn);
-    ws_frame_free(&c->frame);
+    ws_framebuffer_free(&c->frame);
     free(c);
     return rc;
 }

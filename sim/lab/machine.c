@@ -40,10 +40,9 @@ static void row_to_machine(sqlite3_stmt *s, ws_machine *m)
 
 int ws_machine_get(ws_state *st, const char *name, ws_machine *m, ws_error *e)
 {
-    sqlite3_stmt *s = ws_state_prepare(st, "SELECT " MACHINE_COLUMNS " FROM machines WHERE name = ?", e);
+    sqlite3_stmt *s = ws_state_query(st, e, "SELECT " MACHINE_COLUMNS " FROM machines WHERE name = ?", 1, name);
     if (!s)
         return -1;
-    sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
     int found = sqlite3_step(s) == SQLITE_ROW;
     if (found)
         row_to_machine(s, m);
@@ -73,18 +72,15 @@ int ws_machine_foreach(ws_state *st, int (*fn)(const ws_machine *, void *), void
         if (fn(&m, arg))
             break;
     }
-    sqlite3_finalize(s);
-    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-        return ws_seterr(e, "state file: %s", sqlite3_errmsg(st->db));
-    return 0;
+    return ws_state_finish(st, s, rc, e);
 }
 
 int ws_machine_by_role(ws_state *st, const char *role, ws_machine *m, ws_error *e)
 {
-    sqlite3_stmt *s = ws_state_prepare(st, "SELECT " MACHINE_COLUMNS " FROM machines WHERE role = ? ORDER BY name", e);
+    sqlite3_stmt *s =
+        ws_state_query(st, e, "SELECT " MACHINE_COLUMNS " FROM machines WHERE role = ? ORDER BY name", 1, role);
     if (!s)
         return -1;
-    sqlite3_bind_text(s, 1, role, -1, SQLITE_STATIC);
     int found = sqlite3_step(s) == SQLITE_ROW;
     if (found)
         row_to_machine(s, m);
@@ -100,15 +96,11 @@ int ws_machine_add(ws_state *st, const ws_machine *m, ws_error *e)
 {
     if (!ws_role_find(m->role))
         return ws_seterr(e, "unknown role '%s'", m->role);
-    sqlite3_stmt *s = ws_state_prepare(st, "INSERT INTO machines(" MACHINE_COLUMNS ") VALUES(?,?,?,?,?,?,?)", e);
+    sqlite3_stmt *s = ws_state_query(st, e, "INSERT INTO machines(" MACHINE_COLUMNS ") VALUES(?,?,?,?,?,?,?)", 5,
+                                     m->name, m->fqdn, m->public_fqdn[0] ? m->public_fqdn : NULL, m->address,
+                                     m->role);
     if (!s)
         return -1;
-    sqlite3_bind_text(s, 1, m->name, -1, SQLITE_STATIC);
-    sqlite3_bind_text(s, 2, m->fqdn, -1, SQLITE_STATIC);
-    if (m->public_fqdn[0])
-        sqlite3_bind_text(s, 3, m->public_fqdn, -1, SQLITE_STATIC);
-    sqlite3_bind_text(s, 4, m->address, -1, SQLITE_STATIC);
-    sqlite3_bind_text(s, 5, m->role, -1, SQLITE_STATIC);
     if (m->port)
         sqlite3_bind_int(s, 6, m->port);
     sqlite3_bind_int64(s, 7, m->skew_seconds);

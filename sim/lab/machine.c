@@ -38,20 +38,25 @@ static void row_to_machine(sqlite3_stmt *s, ws_machine *m)
     m->skew_seconds = sqlite3_column_int64(s, 6);
 }
 
-int ws_machine_get(ws_state *st, const char *name, ws_machine *m, ws_error *e)
+/* The first row of s (NULL: prepare failed, -1) into m; finalizes s. 0 or WS_NOT_FOUND. */
+static int first_machine(sqlite3_stmt *s, ws_machine *m)
 {
-    sqlite3_stmt *s = ws_state_query(st, e, "SELECT " MACHINE_COLUMNS " FROM machines WHERE name = ?", 1, name);
     if (!s)
         return -1;
     int found = sqlite3_step(s) == SQLITE_ROW;
     if (found)
         row_to_machine(s, m);
     sqlite3_finalize(s);
-    if (!found) {
+    return found ? 0 : WS_NOT_FOUND;
+}
+
+int ws_machine_get(ws_state *st, const char *name, ws_machine *m, ws_error *e)
+{
+    int rc =
+        first_machine(ws_state_query(st, e, "SELECT " MACHINE_COLUMNS " FROM machines WHERE name = ?", 1, name), m);
+    if (rc == WS_NOT_FOUND)
         ws_seterr(e, "unknown machine '%s'", name ? name : "");
-        return WS_NOT_FOUND;
-    }
-    return 0;
+    return rc;
 }
 
 int ws_machine_exists(ws_state *st, const char *name)
@@ -77,19 +82,11 @@ int ws_machine_foreach(ws_state *st, int (*fn)(const ws_machine *, void *), void
 
 int ws_machine_by_role(ws_state *st, const char *role, ws_machine *m, ws_error *e)
 {
-    sqlite3_stmt *s =
-        ws_state_query(st, e, "SELECT " MACHINE_COLUMNS " FROM machines WHERE role = ? ORDER BY name", 1, role);
-    if (!s)
-        return -1;
-    int found = sqlite3_step(s) == SQLITE_ROW;
-    if (found)
-        row_to_machine(s, m);
-    sqlite3_finalize(s);
-    if (!found) {
+    int rc = first_machine(
+        ws_state_query(st, e, "SELECT " MACHINE_COLUMNS " FROM machines WHERE role = ? ORDER BY name", 1, role), m);
+    if (rc == WS_NOT_FOUND)
         ws_seterr(e, "the lab has no machine with role %s", role);
-        return WS_NOT_FOUND;
-    }
-    return 0;
+    return rc;
 }
 
 int ws_machine_add(ws_state *st, const ws_machine *m, ws_error *e)

@@ -278,25 +278,25 @@ sqlite3_stmt *ws_state_prepare(ws_state *st, const char *sql, ws_error *e)
     return s;
 }
 
-static void bind_texts(sqlite3_stmt *s, int nparams, va_list ap)
+/* Prepare and bind nparams texts from ap (NULL binds NULL). */
+static sqlite3_stmt *vquery(ws_state *st, ws_error *e, const char *sql, int nparams, va_list ap)
 {
-    for (int i = 0; i < nparams; i++) {
+    sqlite3_stmt *s = ws_state_prepare(st, sql, e);
+    for (int i = 0; s && i < nparams; i++) {
         const char *v = va_arg(ap, const char *);
         if (v)
             sqlite3_bind_text(s, i + 1, v, -1, SQLITE_TRANSIENT);
         else
             sqlite3_bind_null(s, i + 1);
     }
+    return s;
 }
 
 sqlite3_stmt *ws_state_query(ws_state *st, ws_error *e, const char *sql, int nparams, ...)
 {
-    sqlite3_stmt *s = ws_state_prepare(st, sql, e);
-    if (!s)
-        return NULL;
     va_list ap;
     va_start(ap, nparams);
-    bind_texts(s, nparams, ap);
+    sqlite3_stmt *s = vquery(st, e, sql, nparams, ap);
     va_end(ap);
     return s;
 }
@@ -311,25 +311,21 @@ int ws_state_finish(ws_state *st, sqlite3_stmt *s, int rc, ws_error *e)
 
 int ws_state_exec(ws_state *st, ws_error *e, const char *sql, int nparams, ...)
 {
-    sqlite3_stmt *s = ws_state_prepare(st, sql, e);
-    if (!s)
-        return -1;
     va_list ap;
     va_start(ap, nparams);
-    bind_texts(s, nparams, ap);
+    sqlite3_stmt *s = vquery(st, e, sql, nparams, ap);
     va_end(ap);
-    return ws_state_finish(st, s, sqlite3_step(s), e);
+    return s ? ws_state_finish(st, s, sqlite3_step(s), e) : -1;
 }
 
 int ws_state_text(ws_state *st, char *out, size_t n, ws_error *e, const char *sql, int nparams, ...)
 {
-    sqlite3_stmt *s = ws_state_prepare(st, sql, e);
-    if (!s)
-        return -1;
     va_list ap;
     va_start(ap, nparams);
-    bind_texts(s, nparams, ap);
+    sqlite3_stmt *s = vquery(st, e, sql, nparams, ap);
     va_end(ap);
+    if (!s)
+        return -1;
     int rc = sqlite3_step(s);
     if (rc == SQLITE_ROW) {
         const char *v = (const char *)sqlite3_column_text(s, 0);

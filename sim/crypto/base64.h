@@ -32,8 +32,8 @@ typedef enum ws_base64_fault {
 
 /* Decode n characters of in into out (WS_BASE64_DECODED_MAX(n) bytes) and set *out_len.
  * On a fault, out is unspecified and *at is the index of the bad character (counted
- * without skipped whitespace) for WS_BASE64_BAD_CHAR and WS_BASE64_MISPLACED, and the
- * number of characters for WS_BASE64_EMPTY and WS_BASE64_LENGTH. */
+ * without skipped whitespace) for WS_BASE64_BAD_CHAR and WS_BASE64_MISPLACED, else the
+ * number of characters (so the one for WS_BASE64_EMPTY and WS_BASE64_LENGTH). */
 ws_base64_fault ws_base64_decode(const char *in, size_t n, int flags, unsigned char *out, size_t *out_len,
                                  size_t *at);
 

@@ -226,17 +226,12 @@ static int on_tunnel_auth(gw_tunnel *t, const uint8_t *p, size_t len)
  * or address, as the gateway's DNS (the lab's machine table) resolves it. */
 static int resolve(const char *resource, ws_machine *m)
 {
-    sqlite3_stmt *s = ws_state_prepare(gw.st,
-                                       "SELECT name FROM machines WHERE name = ?1 COLLATE NOCASE OR fqdn = ?1 COLLATE NOCASE"
-                                       " OR public_fqdn = ?1 COLLATE NOCASE OR address = ?1",
-                                       NULL);
-    if (!s)
-        return -1;
-    sqlite3_bind_text(s, 1, resource, -1, SQLITE_STATIC);
     char name[64] = "";
-    if (sqlite3_step(s) == SQLITE_ROW)
-        snprintf(name, sizeof name, "%s", (const char *)sqlite3_column_text(s, 0));
-    sqlite3_finalize(s);
+    if (ws_state_text(gw.st, name, sizeof name, NULL,
+                      "SELECT name FROM machines WHERE name = ?1 COLLATE NOCASE OR fqdn = ?1 COLLATE NOCASE"
+                      " OR public_fqdn = ?1 COLLATE NOCASE OR address = ?1",
+                      1, resource) != 0)
+        return -1;
     return name[0] ? ws_machine_get(gw.st, name, m, NULL) : -1;
 }
 

@@ -144,22 +144,15 @@ static int host_confirms(ws_state *st, const char *vmm, const ws_machine *host, 
 static int record_token(ws_state *st, const char *kind, const vmm_grant *g, const char *tp, int64_t now,
                         int64_t expires, const char *token)
 {
-    sqlite3_stmt *s = ws_state_prepare(st,
-                                       "INSERT INTO tokens(kind, vm, host, signer_thumbprint, issued_at, expires_on, token)"
-                                       " VALUES(?, ?, ?, ?, ?, ?, ?)",
-                                       NULL);
+    sqlite3_stmt *s = ws_state_query(st, NULL,
+                                     "INSERT INTO tokens(kind, vm, host, signer_thumbprint, token, issued_at, expires_on)"
+                                     " VALUES(?, ?, ?, ?, ?, ?, ?)",
+                                     5, kind, g->vm_id, g->host_machine, tp, token);
     if (!s)
         return -1;
-    sqlite3_bind_text(s, 1, kind, -1, SQLITE_STATIC);
-    sqlite3_bind_text(s, 2, g->vm_id, -1, SQLITE_STATIC);
-    sqlite3_bind_text(s, 3, g->host_machine, -1, SQLITE_STATIC);
-    sqlite3_bind_text(s, 4, tp, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(s, 5, now);
-    sqlite3_bind_int64(s, 6, expires);
-    sqlite3_bind_text(s, 7, token, -1, SQLITE_STATIC);
-    int rc = sqlite3_step(s) == SQLITE_DONE ? 0 : -1;
-    sqlite3_finalize(s);
-    return rc;
+    sqlite3_bind_int64(s, 6, now);
+    sqlite3_bind_int64(s, 7, expires);
+    return ws_state_finish(st, s, sqlite3_step(s), NULL);
 }
 
 /* The gateway's port: the first RD Gateway machine's (443 is left out of the name). */

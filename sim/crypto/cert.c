@@ -13,16 +13,7 @@
 #include <string.h>
 
 #include "base/buf.h"
-
-static int openssl_err(ws_error *e, const char *what)
-{
-    unsigned long code = ERR_peek_last_error();
-    char buf[256] = "";
-    if (code)
-        ERR_error_string_n(code, buf, sizeof buf);
-    ERR_clear_error();
-    return ws_seterr(e, "%s%s%s", what, buf[0] ? ": " : "", buf);
-}
+#include "crypto/sslerr.h"
 
 /* "CN=a, O=b": Windows writes the most specific name first; DER holds it last. */
 static X509_NAME *parse_subject(const char *text, ws_error *e)
@@ -87,7 +78,7 @@ static int add_ext(X509 *cert, X509V3_CTX *ctx, int nid, const char *value, ws_e
     }
     int ok = X509_add_ext(cert, ext, -1);
     X509_EXTENSION_free(ext);
-    return ok ? 0 : openssl_err(e, "cannot add extension");
+    return ok ? 0 : ws_ssl_error(e, "cannot add extension");
 }
 
 int ws_cert_create(const ws_cert_spec *spec, X509 *issuer, EVP_PKEY *issuer_key, X509 **cert_out,
@@ -107,13 +98,13 @@ int ws_cert_create(const ws_cert_spec *spec, X509 *issuer, EVP_PKEY *issuer_key,
     X509 *cert = X509_new();
     BIGNUM *serial = BN_new();
     if (!key || !cert || !serial) {
-        openssl_err(e, "cannot create key");
+        ws_ssl_error(e, "cannot create key");
         goto fail;
     }
     X509_set_version(cert, X509_VERSION_3);
     if (!BN_rand(serial, 127, BN_RAND_TOP_ANY, BN_RAND_BOTTOM_ANY) ||
         !BN_to_ASN1_INTEGER(serial, X509_get_serialNumber(cert))) {
-        openssl_err(e, "cannot make a serial number");
+        ws_ssl_error(e, "cannot make a serial number");
         goto fail;
     }
     if (!ASN1_TIME_set(X509_getm_notBefore(cert), (time_t)spec->not_before) ||
@@ -154,7 +145,7 @@ int ws_cert_create(const ws_cert_spec *spec, X509 *issuer, EVP_PKEY *issuer_key,
     if (add_ext(cert, &ctx, NID_authority_key_identifier, "keyid:always", e) != 0)
         goto fail;
     if (!X509_sign(cert, issuer ? issuer_key : key, EVP_sha256())) {
-        openssl_err(e, "cannot sign the certificate");
+        ws_ssl_error(e, "cannot sign the certificate");
         goto fail;
     }
     BN_free(serial);
@@ -456,7 +447,7 @@ int ws_pfx_export(X509 *cert, EVP_PKEY *key, const char *csp, const char *passwo
     rc = 0;
 out:
     if (rc != 0)
-        openssl_err(e, "cannot build the PFX");
+        ws_ssl_error(e, "cannot build the PFX");
     sk_PKCS12_SAFEBAG_pop_free(bags, PKCS12_SAFEBAG_free);
     sk_PKCS7_pop_free(safes, PKCS7_free);
     PKCS12_free(p12);
@@ -561,7 +552,7 @@ int ws_cert_read(const unsigned char *data, size_t len, const char *password, X5
         PKCS12_free(p12);
         sk_X509_pop_free(ca, X509_free);
         EVP_PKEY_free(k);
-        return openssl_err(e, "cannot read the PFX");
+        return ws_ssl_error(e, "cannot read the PFX");
     }
     sk_X509_pop_free(ca, X509_free);
     if (csp)
@@ -581,13 +572,13 @@ int ws_cert_verify_chain(X509 *leaf, STACK_OF(X509) *untrusted, STACK_OF(X509) *
     X509_STORE_CTX *ctx = X509_STORE_CTX_new();
     int rc = -1;
     if (!store || !ctx) {
-        openssl_err(e, "out of memory");
+        ws_ssl_error(e, "out of memory");
         goto out;
     }
     for (int i = 0; i < sk_X509_num(roots); i++)
         X509_STORE_add_cert(store, sk_X509_value(roots, i));
     if (!X509_STORE_CTX_init(ctx, store, leaf, untrusted)) {
-        openssl_err(e, "cannot build a chain");
+        ws_ssl_error(e, "cannot build a chain");
         goto out;
     }
     X509_VERIFY_PARAM_set_time(X509_STORE_CTX_get0_param(ctx), (time_t)at);

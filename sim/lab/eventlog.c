@@ -10,22 +10,15 @@
 static int insert(ws_state *st, const char *machine, const char *channel, const char *source, int event_id,
                   const char *level, const char *text)
 {
-    sqlite3_stmt *s = ws_state_prepare(st,
-                                       "INSERT INTO events(time_ms, machine, channel, source, event_id, level, text)"
-                                       " VALUES(?, ?, ?, ?, ?, ?, ?)",
-                                       NULL);
+    sqlite3_stmt *s = ws_state_query(st, NULL,
+                                     "INSERT INTO events(machine, channel, source, level, text, time_ms, event_id)"
+                                     " VALUES(?, ?, ?, ?, ?, ?, ?)",
+                                     5, machine, channel, source, level, text);
     if (!s)
         return -1;
-    sqlite3_bind_int64(s, 1, ws_clock_now_ms(st, machine));
-    sqlite3_bind_text(s, 2, machine, -1, SQLITE_STATIC);
-    sqlite3_bind_text(s, 3, channel, -1, SQLITE_STATIC);
-    sqlite3_bind_text(s, 4, source, -1, SQLITE_STATIC);
-    sqlite3_bind_int(s, 5, event_id);
-    sqlite3_bind_text(s, 6, level, -1, SQLITE_STATIC);
-    sqlite3_bind_text(s, 7, text, -1, SQLITE_STATIC);
-    int rc = sqlite3_step(s);
-    sqlite3_finalize(s);
-    return rc == SQLITE_DONE ? 0 : -1;
+    sqlite3_bind_int64(s, 6, ws_clock_now_ms(st, machine));
+    sqlite3_bind_int(s, 7, event_id);
+    return ws_state_finish(st, s, sqlite3_step(s), NULL);
 }
 
 int ws_eventv(ws_state *st, const char *machine, const char *channel, const char *source, int event_id,
@@ -57,18 +50,14 @@ int ws_trace(ws_state *st, const char *machine, const char *source, const char *
 int ws_event_foreach(ws_state *st, const ws_event_filter *f, int (*fn)(const ws_event_rec *, void *), void *arg,
                      ws_error *e)
 {
-    sqlite3_stmt *s = ws_state_prepare(st,
-                                       "SELECT id, time_ms, machine, channel, source, event_id, level, text"
-                                       " FROM events WHERE (?1 IS NULL OR machine = ?1)"
-                                       " AND (?2 IS NULL OR channel = ?2) AND (?3 = 0 OR time_ms >= ?3) AND id > ?4"
-                                       " ORDER BY id",
-                                       e);
+    sqlite3_stmt *s = ws_state_query(st, e,
+                                     "SELECT id, time_ms, machine, channel, source, event_id, level, text"
+                                     " FROM events WHERE (?1 IS NULL OR machine = ?1)"
+                                     " AND (?2 IS NULL OR channel = ?2) AND (?3 = 0 OR time_ms >= ?3) AND id > ?4"
+                                     " ORDER BY id",
+                                     2, f->machine, f->channel);
     if (!s)
         return -1;
-    if (f->machine)
-        sqlite3_bind_text(s, 1, f->machine, -1, SQLITE_STATIC);
-    if (f->channel)
-        sqlite3_bind_text(s, 2, f->channel, -1, SQLITE_STATIC);
     sqlite3_bind_int64(s, 3, f->since_ms);
     sqlite3_bind_int64(s, 4, f->after_id);
     int rc;
@@ -86,8 +75,5 @@ int ws_event_foreach(ws_state *st, const ws_event_filter *f, int (*fn)(const ws_
         if (fn(&r, arg))
             break;
     }
-    sqlite3_finalize(s);
-    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-        return ws_seterr(e, "state file: %s", sqlite3_errmsg(st->db));
-    return 0;
+    return ws_state_finish(st, s, rc, e);
 }

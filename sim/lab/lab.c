@@ -186,15 +186,11 @@ static int certs_from_template(ws_state *st, const char *template_path)
     if (!ok)
         return -1;
     /* ATTACH is not allowed inside a transaction: copy before the world's. */
-    sqlite3_stmt *s = ws_state_prepare(st, "ATTACH DATABASE ? AS template", NULL);
-    if (!s)
+    if (ws_state_exec(st, NULL, "ATTACH DATABASE ? AS template", 1, template_path) != 0)
         return -1;
-    sqlite3_bind_text(s, 1, template_path, -1, SQLITE_STATIC);
-    int rc = sqlite3_step(s) == SQLITE_DONE ? 0 : -1;
-    sqlite3_finalize(s);
-    if (rc != 0)
-        return -1;
-    s = ws_state_prepare(st, "INSERT INTO certificates SELECT * FROM template.certificates WHERE name = ?", NULL);
+    int rc = 0;
+    sqlite3_stmt *s =
+        ws_state_prepare(st, "INSERT INTO certificates SELECT * FROM template.certificates WHERE name = ?", NULL);
     for (size_t i = 0; s && rc == 0 && i < N_CERTS; i++) {
         sqlite3_reset(s);
         sqlite3_bind_text(s, 1, default_certs[i].name, -1, SQLITE_STATIC);
@@ -253,12 +249,7 @@ static int save_template(ws_state *st, const char *template_path)
     char tmp[4200];
     snprintf(tmp, sizeof tmp, "%s.tmp.%d", template_path, (int)getpid());
     unlink(tmp);
-    sqlite3_stmt *s = ws_state_prepare(st, "VACUUM INTO ?", NULL);
-    if (!s)
-        return -1;
-    sqlite3_bind_text(s, 1, tmp, -1, SQLITE_STATIC);
-    int rc = sqlite3_step(s) == SQLITE_DONE ? 0 : -1;
-    sqlite3_finalize(s);
+    int rc = ws_state_exec(st, NULL, "VACUUM INTO ?", 1, tmp);
     if (rc == 0 && (chmod(tmp, 0600) != 0 || rename(tmp, template_path) != 0))
         rc = -1;
     if (rc != 0)

@@ -38,21 +38,25 @@ static void row_to_machine(sqlite3_stmt *s, ws_machine *m)
     m->skew_seconds = sqlite3_column_int64(s, 6);
 }
 
-int ws_machine_get(ws_state *st, const char *name, ws_machine *m, ws_error *e)
+/* The first row of s (NULL: prepare failed, -1) into m; finalizes s. 0 or WS_NOT_FOUND. */
+static int first_machine(sqlite3_stmt *s, ws_machine *m)
 {
-    sqlite3_stmt *s = ws_state_prepare(st, "SELECT " MACHINE_COLUMNS " FROM machines WHERE name = ?", e);
     if (!s)
         return -1;
-    sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
     int found = sqlite3_step(s) == SQLITE_ROW;
     if (found)
         row_to_machine(s, m);
     sqlite3_finalize(s);
-    if (!found) {
+    return found ? 0 : WS_NOT_FOUND;
+}
+
+int ws_machine_get(ws_state *st, const char *name, ws_machine *m, ws_error *e)
+{
+    int rc =
+        first_machine(ws_state_query(st, e, "SELECT " MACHINE_COLUMNS " FROM machines WHERE name = ?", 1, name), m);
+    if (rc == WS_NOT_FOUND)
         ws_seterr(e, "unknown machine '%s'", name ? name : "");
-        return WS_NOT_FOUND;
-    }
-    return 0;
+    return rc;
 }
 
 int ws_machine_exists(ws_state *st, const char *name)
@@ -73,42 +77,27 @@ int ws_machine_foreach(ws_state *st, int (*fn)(const ws_machine *, void *), void
         if (fn(&m, arg))
             break;
     }
-    sqlite3_finalize(s);
-    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-        return ws_seterr(e, "state file: %s", sqlite3_errmsg(st->db));
-    return 0;
+    return ws_state_finish(st, s, rc, e);
 }
 
 int ws_machine_by_role(ws_state *st, const char *role, ws_machine *m, ws_error *e)
 {
-    sqlite3_stmt *s = ws_state_prepare(st, "SELECT " MACHINE_COLUMNS " FROM machines WHERE role = ? ORDER BY name", e);
-    if (!s)
-        return -1;
-    sqlite3_bind_text(s, 1, role, -1, SQLITE_STATIC);
-    int found = sqlite3_step(s) == SQLITE_ROW;
-    if (found)
-        row_to_machine(s, m);
-    sqlite3_finalize(s);
-    if (!found) {
+    int rc = first_machine(
+        ws_state_query(st, e, "SELECT " MACHINE_COLUMNS " FROM machines WHERE role = ? ORDER BY name", 1, role), m);
+    if (rc == WS_NOT_FOUND)
         ws_seterr(e, "the lab has no machine with role %s", role);
-        return WS_NOT_FOUND;
-    }
-    return 0;
+    return rc;
 }
 
 int ws_machine_add(ws_state *st, const ws_machine *m, ws_error *e)
 {
     if (!ws_role_find(m->role))
         return ws_seterr(e, "unknown role '%s'", m->role);
-    sqlite3_stmt *s = ws_state_prepare(st, "INSERT INTO machines(" MACHINE_COLUMNS ") VALUES(?,?,?,?,?,?,?)", e);
+    sqlite3_stmt *s = ws_state_query(st, e, "INSERT INTO machines(" MACHINE_COLUMNS ") VALUES(?,?,?,?,?,?,?)", 5,
+                                     m->name, m->fqdn, m->public_fqdn[0] ? m->public_fqdn : NULL, m->address,
+                                     m->role);
     if (!s)
         return -1;
-    sqlite3_bind_text(s, 1, m->name, -1, SQLITE_STATIC);
-    sqlite3_bind_text(s, 2, m->fqdn, -1, SQLITE_STATIC);
-    if (m->public_fqdn[0])
-        sqlite3_bind_text(s, 3, m->public_fqdn, -1, SQLITE_STATIC);
-    sqlite3_bind_text(s, 4, m->address, -1, SQLITE_STATIC);
-    sqlite3_bind_text(s, 5, m->role, -1, SQLITE_STATIC);
     if (m->port)
         sqlite3_bind_int(s, 6, m->port);
     sqlite3_bind_int64(s, 7, m->skew_seconds);

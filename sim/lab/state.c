@@ -278,39 +278,67 @@ sqlite3_stmt *ws_state_prepare(ws_state *st, const char *sql, ws_error *e)
     return s;
 }
 
-int ws_state_exec(ws_state *st, ws_error *e, const char *sql, int nparams, ...)
+/* Prepare and bind nparams texts from ap (NULL binds NULL). */
+static sqlite3_stmt *vquery(ws_state *st, ws_error *e, const char *sql, int nparams, va_list ap)
 {
     sqlite3_stmt *s = ws_state_prepare(st, sql, e);
-    if (!s)
-        return -1;
-    va_list ap;
-    va_start(ap, nparams);
-    for (int i = 0; i < nparams; i++) {
+    for (int i = 0; s && i < nparams; i++) {
         const char *v = va_arg(ap, const char *);
         if (v)
             sqlite3_bind_text(s, i + 1, v, -1, SQLITE_TRANSIENT);
         else
             sqlite3_bind_null(s, i + 1);
     }
+    return s;
+}
+
+sqlite3_stmt *ws_state_query(ws_state *st, ws_error *e, const char *sql, int nparams, ...)
+{
+    va_list ap;
+    va_start(ap, nparams);
+    sqlite3_stmt *s = vquery(st, e, sql, nparams, ap);
     va_end(ap);
-    int rc = sqlite3_step(s);
-    sqlite3_finalize(s);
+    return s;
+}
+
+int ws_state_finish(ws_state *st, sqlite3_stmt *s, int rc, ws_error *e)
+{
     if (rc != SQLITE_DONE && rc != SQLITE_ROW)
-        return ws_seterr(e, "state file: %s", sqlite3_errmsg(st->db));
-    return 0;
+        ws_seterr(e, "state file: %s", sqlite3_errmsg(st->db));
+    sqlite3_finalize(s);
+    return rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 : -1;
+}
+
+int ws_state_exec(ws_state *st, ws_error *e, const char *sql, int nparams, ...)
+{
+    va_list ap;
+    va_start(ap, nparams);
+    sqlite3_stmt *s = vquery(st, e, sql, nparams, ap);
+    va_end(ap);
+    return s ? ws_state_finish(st, s, sqlite3_step(s), e) : -1;
+}
+
+int ws_state_text(ws_state *st, char *out, size_t n, ws_error *e, const char *sql, int nparams, ...)
+{
+    va_list ap;
+    va_start(ap, nparams);
+    sqlite3_stmt *s = vquery(st, e, sql, nparams, ap);
+    va_end(ap);
+    if (!s)
+        return -1;
+    int rc = sqlite3_step(s);
+    if (rc == SQLITE_ROW) {
+        const char *v = (const char *)sqlite3_column_text(s, 0);
+        snprintf(out, n, "%s", v ? v : "");
+    }
+    if (ws_state_finish(st, s, rc, e) != 0)
+        return -1;
+    return rc == SQLITE_ROW ? 0 : WS_NOT_FOUND;
 }
 
 int ws_meta_get(ws_state *st, const char *key, char *out, size_t n)
 {
-    sqlite3_stmt *s = ws_state_prepare(st, "SELECT value FROM lab_meta WHERE key = ?", NULL);
-    if (!s)
-        return -1;
-    sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC);
-    int found = sqlite3_step(s) == SQLITE_ROW;
-    if (found)
-        snprintf(out, n, "%s", (const char *)sqlite3_column_text(s, 0));
-    sqlite3_finalize(s);
-    return found ? 0 : -1;
+    return ws_state_text(st, out, n, NULL, "SELECT value FROM lab_meta WHERE key = ?", 1, key) == 0 ? 0 : -1;
 }
 
 int ws_meta_set(ws_state *st, const char *key, const char *value, ws_error *e)

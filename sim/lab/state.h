@@ -15,6 +15,8 @@
 
 #define WS_APPLICATION_ID 0x57415053 /* "WAPS" */
 #define WS_BUSY_TIMEOUT_MS 10000
+/* A lookup found no such row (lookups return 0, this, or -1). */
+#define WS_NOT_FOUND (-2)
 
 typedef struct ws_state {
     sqlite3 *db;
@@ -43,8 +45,17 @@ void ws_state_rollback(ws_state *st);
 
 /* Prepare or report: returns NULL with e set. */
 sqlite3_stmt *ws_state_prepare(ws_state *st, const char *sql, ws_error *e);
+/* Prepare and bind nparams texts (const char *; NULL binds NULL) to parameters 1..nparams;
+ * the caller binds any others, steps, and finalizes (ws_state_finish). NULL with e set. */
+sqlite3_stmt *ws_state_query(ws_state *st, ws_error *e, const char *sql, int nparams, ...);
+/* Finalize s after its last sqlite3_step returned rc: 0 when rc is SQLITE_DONE or
+ * SQLITE_ROW (a row loop the caller left early), else -1 with "state file: ..." in e. */
+int ws_state_finish(ws_state *st, sqlite3_stmt *s, int rc, ws_error *e);
 /* Run one statement with text bindings (NULL pointers bind NULL); for simple writes. */
 int ws_state_exec(ws_state *st, ws_error *e, const char *sql, int nparams, ...);
+/* The text in column 0 of a query's first row, into out (n bytes): 0, or WS_NOT_FOUND
+ * with no row (out untouched), or -1 with e set. Texts bind as for ws_state_exec. */
+int ws_state_text(ws_state *st, char *out, size_t n, ws_error *e, const char *sql, int nparams, ...);
 
 /* lab_meta key/value pairs: the lab's name, subnet, clock offset. */
 int ws_meta_get(ws_state *st, const char *key, char *out, size_t n);

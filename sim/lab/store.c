@@ -40,20 +40,15 @@ int ws_store_add(ws_state *st, const char *machine, const char *store, const cha
     if (with_private_key && !key)
         return ws_seterr(e, "certificate '%s' has no private key to import", cert_name);
     EVP_PKEY_free(key);
-    sqlite3_stmt *s = ws_state_prepare(st,
-                                       "INSERT INTO store_entries(machine, store, certificate, has_private_key)"
-                                       " VALUES(?, ?, ?, ?) ON CONFLICT(machine, store, certificate)"
-                                       " DO UPDATE SET has_private_key = excluded.has_private_key",
-                                       e);
+    sqlite3_stmt *s = ws_state_query(st, e,
+                                     "INSERT INTO store_entries(machine, store, certificate, has_private_key)"
+                                     " VALUES(?, ?, ?, ?) ON CONFLICT(machine, store, certificate)"
+                                     " DO UPDATE SET has_private_key = excluded.has_private_key",
+                                     3, machine, store, cert_name);
     if (!s)
         return -1;
-    sqlite3_bind_text(s, 1, machine, -1, SQLITE_STATIC);
-    sqlite3_bind_text(s, 2, store, -1, SQLITE_STATIC);
-    sqlite3_bind_text(s, 3, cert_name, -1, SQLITE_STATIC);
     sqlite3_bind_int(s, 4, with_private_key ? 1 : 0);
-    rc = sqlite3_step(s) == SQLITE_DONE ? 0 : ws_seterr(e, "state file: %s", sqlite3_errmsg(st->db));
-    sqlite3_finalize(s);
-    return rc;
+    return ws_state_finish(st, s, sqlite3_step(s), e);
 }
 
 int ws_store_install(ws_state *st, const char *machine, const char *store, const char *cert_name,
@@ -73,17 +68,9 @@ int ws_store_remove(ws_state *st, const char *machine, const char *store, const 
 {
     if (check_names(st, machine, store, e) != 0)
         return -1;
-    sqlite3_stmt *s = ws_state_prepare(
-        st, "DELETE FROM store_entries WHERE machine = ? AND store = ? AND certificate = ?", e);
-    if (!s)
+    if (ws_state_exec(st, e, "DELETE FROM store_entries WHERE machine = ? AND store = ? AND certificate = ?", 3,
+                      machine, store, cert_name) != 0)
         return -1;
-    sqlite3_bind_text(s, 1, machine, -1, SQLITE_STATIC);
-    sqlite3_bind_text(s, 2, store, -1, SQLITE_STATIC);
-    sqlite3_bind_text(s, 3, cert_name, -1, SQLITE_STATIC);
-    int rc = sqlite3_step(s);
-    sqlite3_finalize(s);
-    if (rc != SQLITE_DONE)
-        return ws_seterr(e, "state file: %s", sqlite3_errmsg(st->db));
     if (sqlite3_changes(st->db) == 0) {
         ws_seterr(e, "certificate '%s' is not in %s\\%s", cert_name, machine, store);
         return WS_NOT_FOUND;
@@ -93,15 +80,12 @@ int ws_store_remove(ws_state *st, const char *machine, const char *store, const 
 
 int ws_store_contains(ws_state *st, const char *machine, const char *store, const char *cert_name, int *has_key)
 {
-    sqlite3_stmt *s = ws_state_prepare(st,
-                                       "SELECT has_private_key FROM store_entries"
-                                       " WHERE machine = ? AND store = ? AND certificate = ?",
-                                       NULL);
+    sqlite3_stmt *s = ws_state_query(st, NULL,
+                                     "SELECT has_private_key FROM store_entries"
+                                     " WHERE machine = ? AND store = ? AND certificate = ?",
+                                     3, machine, store, cert_name);
     if (!s)
         return 0;
-    sqlite3_bind_text(s, 1, machine, -1, SQLITE_STATIC);
-    sqlite3_bind_text(s, 2, store, -1, SQLITE_STATIC);
-    sqlite3_bind_text(s, 3, cert_name, -1, SQLITE_STATIC);
     int found = sqlite3_step(s) == SQLITE_ROW;
     if (found && has_key)
         *has_key = sqlite3_column_int(s, 0);
@@ -111,15 +95,13 @@ int ws_store_contains(ws_state *st, const char *machine, const char *store, cons
 
 STACK_OF(X509) *ws_store_certs(ws_state *st, const char *machine, const char *store, ws_error *e)
 {
-    sqlite3_stmt *s = ws_state_prepare(st,
-                                       "SELECT c.name, c.der FROM store_entries se"
-                                       " JOIN certificates c ON c.name = se.certificate"
-                                       " WHERE se.machine = ? AND se.store = ? ORDER BY c.name",
-                                       e);
+    sqlite3_stmt *s = ws_state_query(st, e,
+                                     "SELECT c.name, c.der FROM store_entries se"
+                                     " JOIN certificates c ON c.name = se.certificate"
+                                     " WHERE se.machine = ? AND se.store = ? ORDER BY c.name",
+                                     2, machine, store);
     if (!s)
         return NULL;
-    sqlite3_bind_text(s, 1, machine, -1, SQLITE_STATIC);
-    sqlite3_bind_text(s, 2, store, -1, SQLITE_STATIC);
     STACK_OF(X509) *certs = sk_X509_new_null();
     while (sqlite3_step(s) == SQLITE_ROW) {
         X509 *c = ws_cert_from_der(sqlite3_column_blob(s, 1), (size_t)sqlite3_column_bytes(s, 1));
@@ -133,16 +115,13 @@ STACK_OF(X509) *ws_store_certs(ws_state *st, const char *machine, const char *st
 int ws_store_find(ws_state *st, const char *machine, const char *store, const char *thumbprint, X509 **cert,
                   ws_error *e)
 {
-    sqlite3_stmt *s = ws_state_prepare(st,
-                                       "SELECT c.der FROM store_entries se"
-                                       " JOIN certificates c ON c.name = se.certificate"
-                                       " WHERE se.machine = ? AND se.store = ? AND c.thumbprint = ?",
-                                       e);
+    sqlite3_stmt *s = ws_state_query(st, e,
+                                     "SELECT c.der FROM store_entries se"
+                                     " JOIN certificates c ON c.name = se.certificate"
+                                     " WHERE se.machine = ? AND se.store = ? AND c.thumbprint = ?",
+                                     3, machine, store, thumbprint);
     if (!s)
         return -1;
-    sqlite3_bind_text(s, 1, machine, -1, SQLITE_STATIC);
-    sqlite3_bind_text(s, 2, store, -1, SQLITE_STATIC);
-    sqlite3_bind_text(s, 3, thumbprint, -1, SQLITE_STATIC);
     int rc = WS_NOT_FOUND;
     if (sqlite3_step(s) == SQLITE_ROW) {
         *cert = ws_cert_from_der(sqlite3_column_blob(s, 0), (size_t)sqlite3_column_bytes(s, 0));
@@ -170,20 +149,15 @@ int ws_store_foreach(ws_state *st, const char *machine, const char *store,
                      int (*fn)(const ws_store_entry *, void *), void *arg, ws_error *e)
 {
     int unfiltered = !machine && !store;
-    sqlite3_stmt *s = ws_state_prepare(
-        st,
-        "SELECT machine, store, certificate, has_private_key FROM store_entries"
-        " WHERE (?1 IS NULL OR machine = ?1) AND (?2 IS NULL OR store = ?2)"
-        " UNION ALL SELECT NULL, NULL, name, 0 FROM certificates WHERE ?3"
-        " AND name NOT IN (SELECT certificate FROM store_entries)"
-        " ORDER BY 1 NULLS LAST, 2, 3",
-        e);
+    sqlite3_stmt *s = ws_state_query(st, e,
+                                     "SELECT machine, store, certificate, has_private_key FROM store_entries"
+                                     " WHERE (?1 IS NULL OR machine = ?1) AND (?2 IS NULL OR store = ?2)"
+                                     " UNION ALL SELECT NULL, NULL, name, 0 FROM certificates WHERE ?3"
+                                     " AND name NOT IN (SELECT certificate FROM store_entries)"
+                                     " ORDER BY 1 NULLS LAST, 2, 3",
+                                     2, machine, store);
     if (!s)
         return -1;
-    if (machine)
-        sqlite3_bind_text(s, 1, machine, -1, SQLITE_STATIC);
-    if (store)
-        sqlite3_bind_text(s, 2, store, -1, SQLITE_STATIC);
     sqlite3_bind_int(s, 3, unfiltered);
     int rc;
     while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
@@ -196,8 +170,5 @@ int ws_store_foreach(ws_state *st, const char *machine, const char *store,
         if (fn(&ent, arg))
             break;
     }
-    sqlite3_finalize(s);
-    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-        return ws_seterr(e, "state file: %s", sqlite3_errmsg(st->db));
-    return 0;
+    return ws_state_finish(st, s, rc, e);
 }

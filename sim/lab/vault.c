@@ -23,18 +23,14 @@ int ws_vault_put(ws_state *st, const char *name, X509 *cert, EVP_PKEY *key, cons
     }
     ws_cert_thumbprint(cert, tp);
     int rc = -1;
-    sqlite3_stmt *s = ws_state_prepare(st,
-                                       "INSERT INTO certificates(name, thumbprint, der, key_der, csp, created_at)"
-                                       " VALUES(?, ?, ?, ?, ?, ?)",
-                                       e);
+    sqlite3_stmt *s = ws_state_query(st, e,
+                                     "INSERT INTO certificates(name, thumbprint, csp, der, key_der, created_at)"
+                                     " VALUES(?, ?, ?, ?, ?, ?)",
+                                     3, name, tp, csp);
     if (s) {
-        sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
-        sqlite3_bind_text(s, 2, tp, -1, SQLITE_STATIC);
-        sqlite3_bind_blob(s, 3, der, (int)dlen, SQLITE_STATIC);
+        sqlite3_bind_blob(s, 4, der, (int)dlen, SQLITE_STATIC);
         if (kder)
-            sqlite3_bind_blob(s, 4, kder, (int)klen, SQLITE_STATIC);
-        if (csp)
-            sqlite3_bind_text(s, 5, csp, -1, SQLITE_STATIC);
+            sqlite3_bind_blob(s, 5, kder, (int)klen, SQLITE_STATIC);
         sqlite3_bind_int64(s, 6, ws_clock_now(st, NULL));
         if (sqlite3_step(s) == SQLITE_DONE)
             rc = 0;
@@ -52,10 +48,9 @@ int ws_vault_put(ws_state *st, const char *name, X509 *cert, EVP_PKEY *key, cons
 
 int ws_vault_get(ws_state *st, const char *name, X509 **cert, EVP_PKEY **key, char **csp, ws_error *e)
 {
-    sqlite3_stmt *s = ws_state_prepare(st, "SELECT der, key_der, csp FROM certificates WHERE name = ?", e);
+    sqlite3_stmt *s = ws_state_query(st, e, "SELECT der, key_der, csp FROM certificates WHERE name = ?", 1, name);
     if (!s)
         return -1;
-    sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
     int rc = sqlite3_step(s);
     if (rc != SQLITE_ROW) {
         sqlite3_finalize(s);
@@ -94,19 +89,11 @@ int ws_vault_get(ws_state *st, const char *name, X509 **cert, EVP_PKEY **key, ch
 
 int ws_vault_name_by_thumbprint(ws_state *st, const char *thumbprint, char *name, size_t n, ws_error *e)
 {
-    sqlite3_stmt *s = ws_state_prepare(st, "SELECT name FROM certificates WHERE thumbprint = ? ORDER BY name", e);
-    if (!s)
-        return -1;
-    sqlite3_bind_text(s, 1, thumbprint, -1, SQLITE_STATIC);
-    int found = sqlite3_step(s) == SQLITE_ROW;
-    if (found)
-        snprintf(name, n, "%s", (const char *)sqlite3_column_text(s, 0));
-    sqlite3_finalize(s);
-    if (!found) {
+    int rc = ws_state_text(st, name, n, e, "SELECT name FROM certificates WHERE thumbprint = ? ORDER BY name", 1,
+                           thumbprint);
+    if (rc == WS_NOT_FOUND)
         ws_seterr(e, "no certificate with thumbprint %s", thumbprint);
-        return WS_NOT_FOUND;
-    }
-    return 0;
+    return rc;
 }
 
 int ws_vault_exists(ws_state *st, const char *name)
@@ -117,13 +104,5 @@ int ws_vault_exists(ws_state *st, const char *name)
 
 int ws_vault_thumbprint(ws_state *st, const char *name, char out[41])
 {
-    sqlite3_stmt *s = ws_state_prepare(st, "SELECT thumbprint FROM certificates WHERE name = ?", NULL);
-    if (!s)
-        return -1;
-    sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
-    int found = sqlite3_step(s) == SQLITE_ROW;
-    if (found)
-        snprintf(out, 41, "%s", (const char *)sqlite3_column_text(s, 0));
-    sqlite3_finalize(s);
-    return found ? 0 : WS_NOT_FOUND;
+    return ws_state_text(st, out, 41, NULL, "SELECT thumbprint FROM certificates WHERE name = ?", 1, name);
 }

@@ -9,8 +9,6 @@
 
 #include "lab/state.h"
 
-#define WS_NOT_FOUND (-2)
-
 /* Add a certificate under a new name; refuses a name already taken. */
 int ws_vault_put(ws_state *st, const char *name, X509 *cert, EVP_PKEY *key, const char *csp, ws_error *e);
 /* Load by name. cert, key and csp may each be NULL when not wanted; *key is NULL

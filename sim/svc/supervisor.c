@@ -798,10 +798,9 @@ static int send_request(ws_state *st, pid_t sup, const char *machine, const char
 static int newest_event_id(ws_state *st, const char *machine, int64_t *id)
 {
     *id = 0;
-    sqlite3_stmt *s = ws_state_prepare(st, "SELECT coalesce(max(id), 0) FROM events WHERE machine = ?", NULL);
+    sqlite3_stmt *s = ws_state_query(st, NULL, "SELECT coalesce(max(id), 0) FROM events WHERE machine = ?", 1, machine);
     if (!s)
         return -1;
-    sqlite3_bind_text(s, 1, machine, -1, SQLITE_STATIC);
     if (sqlite3_step(s) == SQLITE_ROW)
         *id = sqlite3_column_int64(s, 0);
     sqlite3_finalize(s);
@@ -811,15 +810,13 @@ static int newest_event_id(ws_state *st, const char *machine, int64_t *id)
 /* The component's own "entered the running state" after event id `after`. */
 static int running_event_since(ws_state *st, const char *machine, int64_t after)
 {
-    sqlite3_stmt *s = ws_state_prepare(st,
-                                       "SELECT 1 FROM events WHERE machine = ? AND id > ? AND channel = ? AND"
-                                       " event_id = 7036 AND text LIKE '%entered the running state.' LIMIT 1",
-                                       NULL);
+    sqlite3_stmt *s = ws_state_query(st, NULL,
+                                     "SELECT 1 FROM events WHERE machine = ?1 AND id > ?3 AND channel = ?2 AND"
+                                     " event_id = 7036 AND text LIKE '%entered the running state.' LIMIT 1",
+                                     2, machine, WS_CHANNEL_SYSTEM);
     if (!s)
         return 0;
-    sqlite3_bind_text(s, 1, machine, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(s, 2, after);
-    sqlite3_bind_text(s, 3, WS_CHANNEL_SYSTEM, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 3, after);
     int found = sqlite3_step(s) == SQLITE_ROW;
     sqlite3_finalize(s);
     return found;

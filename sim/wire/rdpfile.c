@@ -14,7 +14,9 @@
 
 #include "base/buf.h"
 #include "base/bytes.h"
+#include "crypto/base64.h"
 #include "crypto/cert.h"
+#include "crypto/sslerr.h"
 
 /* REFERENCE.md section 4 step 2: the secure settings, in the fixed order rdpsign.exe
  * signs them, spelled as they appear in signscope. A file key is the name in lower
@@ -563,16 +565,6 @@ int ws_rdp_signed_text(const ws_rdp_file *f, const char *scope, unsigned char **
 
 /* ---- sign (REFERENCE.md section 4 steps 1-6) ------------------------------------ */
 
-static int openssl_err(ws_error *e, const char *what)
-{
-    unsigned long code = ERR_peek_last_error();
-    char buf[256] = "";
-    if (code)
-        ERR_error_string_n(code, buf, sizeof buf);
-    ERR_clear_error();
-    return ws_seterr(e, "%s%s%s", what, buf[0] ? ": " : "", buf);
-}
-
 /* Step 4: detached CMS SignedData over content, SHA-256, no signed attributes, the
  * signer certificate included; returned with its 12-byte header. */
 static int make_blob(const unsigned char *content, size_t clen, X509 *cert, EVP_PKEY *key, unsigned char **blob,
@@ -586,12 +578,12 @@ static int make_blob(const unsigned char *content, size_t clen, X509 *cert, EVP_
      * rely on the key type's default digest. */
     CMS_ContentInfo *cms = CMS_sign(NULL, NULL, NULL, NULL, flags | CMS_PARTIAL);
     if (!in || !cms || !CMS_add1_signer(cms, cert, key, EVP_sha256(), flags) || !CMS_final(cms, in, NULL, flags)) {
-        openssl_err(e, "cannot sign");
+        ws_ssl_error(e, "cannot sign");
         goto out;
     }
     int dlen = i2d_CMS_ContentInfo(cms, &der);
     if (dlen <= 0) {
-        openssl_err(e, "cannot encode the signature");
+        ws_ssl_error(e, "cannot encode the signature");
         goto out;
     }
     *blen = SIG_HEADER + (size_t)dlen;
@@ -656,14 +648,14 @@ int ws_rdp_sign(ws_rdp_file *f, X509 *cert, EVP_PKEY *key, ws_error *e)
     if (make_blob(text, tlen, cert, key, &blob, &blen, e) != 0)
         goto out;
     /* Step 5: base64 without line breaks. */
-    if (blen > (size_t)INT_MAX / 2 || 4 * ((blen + 2) / 3) + 12 > WS_RDP_LINE_MAX) {
+    if (blen > (size_t)INT_MAX / 2 || WS_BASE64_LEN(blen) + 12 > WS_RDP_LINE_MAX) {
         ws_seterr(e, "the signature (%zu bytes) would not fit on one line; is the certificate that large?", blen);
         goto out;
     }
-    b64 = malloc(4 * ((blen + 2) / 3) + 1);
+    b64 = malloc(WS_BASE64_LEN(blen) + 1);
     if (!b64)
         abort();
-    EVP_EncodeBlock((unsigned char *)b64, blob, (int)blen);
+    ws_base64_encode(blob, blen, b64);
     /* signscope then signature, at the end of the file. */
     if (t.n + 2 > WS_RDP_SETTINGS_MAX) {
         ws_seterr(e, "too many settings to add signscope and signature (at most %d)", WS_RDP_SETTINGS_MAX);
@@ -688,62 +680,22 @@ out:
 
 /* ---- verify --------------------------------------------------------------------- */
 
-static int b64_value(unsigned char c)
-{
-    if (c >= 'A' && c <= 'Z')
-        return c - 'A';
-    if (c >= 'a' && c <= 'z')
-        return c - 'a' + 26;
-    if (c >= '0' && c <= '9')
-        return c - '0' + 52;
-    if (c == '+')
-        return 62;
-    if (c == '/')
-        return 63;
-    return -1;
-}
-
 /* Step 5 reversed: whitespace removed, then strict base64 with '=' padding only at the end. */
 static int b64_decode(const char *s, unsigned char **out, size_t *outlen, ws_error *e)
 {
-    size_t n = strlen(s), m = 0;
-    char *c = malloc(n + 1);
-    if (!c)
-        abort();
-    for (size_t i = 0; i < n; i++)
-        if (!strchr(" \t\r\n\v\f", s[i]))
-            c[m++] = s[i];
-    if (m == 0 || m % 4) {
-        free(c);
-        return ws_seterr(e, "signature is not base64: %zu characters, not a multiple of 4", m);
-    }
-    unsigned char *o = malloc(m / 4 * 3);
+    size_t n = strlen(s), at;
+    unsigned char *o = malloc(WS_BASE64_DECODED_MAX(n) + 1);
     if (!o)
         abort();
-    size_t k = 0;
-    for (size_t i = 0; i < m; i += 4) {
-        int v[4], pad = 0, last = i + 4 == m;
-        for (int j = 0; j < 4; j++) {
-            if (c[i + j] == '=' && last && j >= 2 && (j == 3 || c[i + 3] == '=')) {
-                v[j] = 0;
-                pad++;
-            } else if ((v[j] = b64_value((unsigned char)c[i + j])) < 0) {
-                free(c);
-                free(o);
-                return ws_seterr(e, "signature is not base64: bad character at %zu", i + (size_t)j);
-            }
-        }
-        uint32_t w = (uint32_t)v[0] << 18 | (uint32_t)v[1] << 12 | (uint32_t)v[2] << 6 | (uint32_t)v[3];
-        o[k++] = (unsigned char)(w >> 16);
-        if (pad < 2)
-            o[k++] = (unsigned char)(w >> 8);
-        if (pad < 1)
-            o[k++] = (unsigned char)w;
+    ws_base64_fault f = ws_base64_decode(s, n, WS_BASE64_SPACE, o, outlen, &at);
+    if (f == WS_BASE64_OK) {
+        *out = o;
+        return 0;
     }
-    free(c);
-    *out = o;
-    *outlen = k;
-    return 0;
+    free(o);
+    if (f == WS_BASE64_EMPTY || f == WS_BASE64_LENGTH)
+        return ws_seterr(e, "signature is not base64: %zu characters, not a multiple of 4", at);
+    return ws_seterr(e, "signature is not base64: bad character at %zu", at);
 }
 
 /* Whether the CMS error queue says the signature does not match the content. */
@@ -865,7 +817,7 @@ int ws_rdp_verify(const ws_rdp_file *f, STACK_OF(X509) *roots, int64_t at, ws_rd
     const unsigned char *p = blob + SIG_HEADER;
     cms = d2i_CMS_ContentInfo(NULL, &p, (long)want);
     if (!cms) {
-        openssl_err(e, "signature is not a DER CMS structure");
+        ws_ssl_error(e, "signature is not a DER CMS structure");
         goto out;
     }
     if (p != blob + blen) {
@@ -889,7 +841,7 @@ int ws_rdp_verify(const ws_rdp_file *f, STACK_OF(X509) *roots, int64_t at, ws_rd
     /* The signature itself; the signer's chain is judged separately below, at time at. */
     content = BIO_new_mem_buf(text, (int)tlen);
     if (!content) {
-        openssl_err(e, "out of memory");
+        ws_ssl_error(e, "out of memory");
         goto out;
     }
     if (CMS_verify(cms, NULL, NULL, content, NULL, CMS_BINARY | CMS_NO_SIGNER_CERT_VERIFY) != 1) {
@@ -900,13 +852,13 @@ int ws_rdp_verify(const ws_rdp_file *f, STACK_OF(X509) *roots, int64_t at, ws_rd
         } else if (cms_mismatch()) {
             ws_seterr(e, "signature does not match the signed settings (%s)", scope);
         } else {
-            openssl_err(e, "cannot verify the signature");
+            ws_ssl_error(e, "cannot verify the signature");
         }
         goto out;
     }
     signers = CMS_get0_signers(cms);
     if (sk_X509_num(signers) != 1) {
-        openssl_err(e, "cannot find the signer certificate");
+        ws_ssl_error(e, "cannot find the signer certificate");
         goto out;
     }
     sig->signer = sk_X509_value(signers, 0);

@@ -3,6 +3,7 @@
  * bounded because the text comes from whoever holds the .rdp file. */
 #include "wire/token.h"
 
+#include "crypto/base64.h"
 #include "crypto/cert.h"
 #include "crypto/csp.h"
 
@@ -16,7 +17,7 @@
 #include <string.h>
 
 #define SIG_MAX 1024    /* longest decoded signature: an RSA-8192 key's */
-#define SIG_B64_MAX 1368 /* base64 of SIG_MAX bytes */
+#define SIG_B64_MAX WS_BASE64_LEN(SIG_MAX)
 #define HOST_MAX 255
 #define HASH_MAX 15
 #define SHOW_MAX 64 /* characters of a bad value quoted in a message */
@@ -140,7 +141,7 @@ char *ws_token_format(const char *payload, const char *hash_alg, const char *thu
         return NULL;
     char b64[SIG_B64_MAX + 1];
     char escaped[3 * SIG_B64_MAX + 1];
-    EVP_EncodeBlock((unsigned char *)b64, sig, (int)sig_len);
+    ws_base64_encode(sig, sig_len, b64);
     url_escape(b64, escaped);
     char *token = ws_printf("%s%s1|%s|%s|%s", payload, SIG_SEP, hash_alg, thumbprint, escaped);
     if (strlen(token) > WS_TOKEN_MAX) { /* the parser would refuse it */
@@ -233,56 +234,14 @@ static int hexval(char c)
     return -1;
 }
 
-static int b64val(char c)
-{
-    if (c >= 'A' && c <= 'Z')
-        return c - 'A';
-    if (c >= 'a' && c <= 'z')
-        return c - 'a' + 26;
-    if (c >= '0' && c <= '9')
-        return c - '0' + 52;
-    if (c == '+')
-        return 62;
-    if (c == '/')
-        return 63;
-    return -1;
-}
-
-/* Strict base64: length a multiple of 4, '=' only as the last one or two characters,
- * unused bits zero (so one signature has one spelling). out holds n / 4 * 3 bytes. */
-static const char *b64_decode(const char *in, size_t n, unsigned char *out, size_t *out_len)
-{
-    if (n == 0)
-        return "is empty";
-    if (n % 4 != 0)
-        return "is not base64 (length not a multiple of 4)";
-    size_t pad = 0;
-    if (in[n - 1] == '=')
-        pad = in[n - 2] == '=' ? 2 : 1;
-    size_t o = 0;
-    for (size_t i = 0; i < n; i += 4) {
-        int v[4];
-        for (int j = 0; j < 4; j++) {
-            if (i + (size_t)j >= n - pad) {
-                v[j] = 0;
-                continue;
-            }
-            v[j] = b64val(in[i + (size_t)j]);
-            if (v[j] < 0)
-                return in[i + (size_t)j] == '=' ? "is not base64 (misplaced '=')" : "is not base64 (invalid character)";
-        }
-        uint32_t w = (uint32_t)v[0] << 18 | (uint32_t)v[1] << 12 | (uint32_t)v[2] << 6 | (uint32_t)v[3];
-        out[o++] = (unsigned char)(w >> 16);
-        if (i + 4 < n || pad < 2)
-            out[o++] = (unsigned char)(w >> 8);
-        if (i + 4 < n || pad < 1)
-            out[o++] = (unsigned char)w;
-        if (i + 4 == n && ((pad == 1 && (w & 0xff)) || (pad == 2 && (w & 0xffff))))
-            return "is not base64 (non-zero padding bits)";
-    }
-    *out_len = o;
-    return NULL;
-}
+/* The signature is strict base64 with zero padding bits, so one signature has one spelling. */
+static const char *const b64_why[] = {
+    [WS_BASE64_EMPTY] = "is empty",
+    [WS_BASE64_LENGTH] = "is not base64 (length not a multiple of 4)",
+    [WS_BASE64_BAD_CHAR] = "is not base64 (invalid character)",
+    [WS_BASE64_MISPLACED] = "is not base64 (misplaced '=')",
+    [WS_BASE64_PAD_BITS] = "is not base64 (non-zero padding bits)",
+};
 
 /* The Signature value: version '|' hash '|' thumbprint '|' escaped base64. */
 static int parse_signature(const char *kind, span v, ws_token *out, ws_error *e)
@@ -340,11 +299,11 @@ static int parse_signature(const char *kind, span v, ws_token *out, ws_error *e)
             return ws_seterr(e, "%s: Signature value is longer than %d bytes", kind, SIG_MAX);
         b64[b64_len++] = c;
     }
-    unsigned char sig[SIG_B64_MAX / 4 * 3];
-    size_t sig_len = 0;
-    const char *why = b64_decode(b64, b64_len, sig, &sig_len);
-    if (why)
-        return ws_seterr(e, "%s: Signature value %s", kind, why);
+    unsigned char sig[WS_BASE64_DECODED_MAX(SIG_B64_MAX)];
+    size_t sig_len = 0, at;
+    ws_base64_fault f = ws_base64_decode(b64, b64_len, WS_BASE64_CANONICAL, sig, &sig_len, &at);
+    if (f != WS_BASE64_OK)
+        return ws_seterr(e, "%s: Signature value %s", kind, b64_why[f]);
     if (sig_len > SIG_MAX)
         return ws_seterr(e, "%s: Signature value is longer than %d bytes", kind, SIG_MAX);
     out->signature = malloc(sig_len);

@@ -45,6 +45,10 @@ int ws_cmd_parse_open(int argc, char **argv, const ws_opt *opts, unsigned flags,
 int ws_cmd_parse_arg(int argc, char **argv, const ws_opt *opts, unsigned flags, const char *missing, ws_cli *cli);
 /* A command's result: o as JSON (--json), or text(o) for a person; frees o. Returns 0. */
 int ws_cmd_output(int json, cJSON *o, void (*text)(const cJSON *o));
+/* A member of the object o for a text printer: its number (0 when missing) or its
+ * string (NULL when missing). */
+double ws_cmd_json_num(const cJSON *o, const char *key);
+const char *ws_cmd_json_str(const cJSON *o, const char *key);
 /* NAME must be a machine of the lab, and of role (NULL: any role): 0 with *m filled
  * (m may be NULL), or one line ("unknown machine 'hv09'", "'rdgw01' is not a Hyper-V
  * host (its role is gateway)") and exit 2. The lab stays open either way. */

@@ -95,7 +95,7 @@ static int add_row(const ws_store_entry *ent, void *arg)
 
 static const char *str(const cJSON *o, const char *key)
 {
-    const char *v = cJSON_GetStringValue(cJSON_GetObjectItem(o, key));
+    const char *v = ws_cmd_json_str(o, key);
     return v ? v : "-";
 }
 

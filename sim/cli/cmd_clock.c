@@ -186,19 +186,17 @@ static int add_machine(const ws_machine *m, void *arg)
 static void print_show(const cJSON *o)
 {
     char d[32];
-    int64_t offset = (int64_t)cJSON_GetNumberValue(cJSON_GetObjectItem(o, "offset_seconds"));
+    int64_t offset = (int64_t)ws_cmd_json_num(o, "offset_seconds");
     format_duration(offset, d, sizeof d);
-    printf("Lab time  %s (wall clock %s, offset %s = %" PRId64 " s)\n",
-           cJSON_GetStringValue(cJSON_GetObjectItem(o, "lab_time")),
-           cJSON_GetStringValue(cJSON_GetObjectItem(o, "wall_time")), d, offset);
+    printf("Lab time  %s (wall clock %s, offset %s = %" PRId64 " s)\n", ws_cmd_json_str(o, "lab_time"),
+           ws_cmd_json_str(o, "wall_time"), d, offset);
     printf("%-8s %-12s %s\n", "MACHINE", "SKEW", "NOW");
     cJSON *m;
     cJSON_ArrayForEach(m, cJSON_GetObjectItem(o, "machines"))
     {
         char skew[32];
-        format_duration((int64_t)cJSON_GetNumberValue(cJSON_GetObjectItem(m, "skew_seconds")), skew, sizeof skew);
-        printf("%-8s %-12s %s\n", cJSON_GetStringValue(cJSON_GetObjectItem(m, "name")), skew,
-               cJSON_GetStringValue(cJSON_GetObjectItem(m, "now")));
+        format_duration((int64_t)ws_cmd_json_num(m, "skew_seconds"), skew, sizeof skew);
+        printf("%-8s %-12s %s\n", ws_cmd_json_str(m, "name"), skew, ws_cmd_json_str(m, "now"));
     }
 }
 

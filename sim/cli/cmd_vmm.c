@@ -358,7 +358,7 @@ static int cmd_vmm_fedauth(int argc, char **argv)
     cJSON *o = cJSON_ParseWithLength((const char *)rs.body, rs.body_len);
     rc = 0;
     if (rs.status != 200 || !cJSON_IsObject(o)) {
-        const char *msg = cJSON_GetStringValue(cJSON_GetObjectItem(o, "error"));
+        const char *msg = ws_cmd_json_str(o, "error");
         ws_warn("New-SCVMConnectFedAuth failed: %s", msg ? msg : (const char *)rs.body);
         cJSON_Delete(o);
         rc = WS_EXIT_FAIL;

@@ -80,6 +80,16 @@ int ws_cmd_output(int json, cJSON *o, void (*text)(const cJSON *o))
     return 0;
 }
 
+double ws_cmd_json_num(const cJSON *o, const char *key)
+{
+    return cJSON_GetNumberValue(cJSON_GetObjectItem(o, key));
+}
+
+const char *ws_cmd_json_str(const cJSON *o, const char *key)
+{
+    return cJSON_GetStringValue(cJSON_GetObjectItem(o, key));
+}
+
 /* How an error names a machine that should have had a role. */
 static const char *role_noun(const char *role)
 {

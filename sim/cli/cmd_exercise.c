@@ -82,15 +82,12 @@ static int find_attempt(ws_state *st, ws_attempt *a)
     ws_attempt_status s = ws_exercise_current(st, a);
     if (s == WS_ATTEMPT_ACTIVE)
         return 0;
-    if (s == WS_ATTEMPT_NONE) {
-        ws_state_close(st);
-        return ws_cmd_usage_error("no exercise in progress (wapsim exercise start)");
-    }
+    if (s == WS_ATTEMPT_NONE)
+        return ws_cmd_close(st, ws_cmd_usage_error("no exercise in progress (wapsim exercise start)"));
     ws_exercise_void(st, a);
     printf("The exercise is void: the lab was re-created or its lab.db replaced since the exercise started,\n"
            "so it was not repaired. Start a new one with 'wapsim exercise start'.\n");
-    ws_state_close(st);
-    return WS_EXIT_FAIL;
+    return ws_cmd_close(st, WS_EXIT_FAIL);
 }
 
 /* parse_opts, then the lab, and with a the attempt in progress (find_attempt): 0
@@ -219,8 +216,7 @@ static int ex_start(int argc, char **argv)
         }
     }
     ws_exercise_clear(&x);
-    ws_state_close(st);
-    return rc;
+    return ws_cmd_close(st, rc);
 }
 
 /* ---- the attempt in progress ---- */
@@ -284,8 +280,8 @@ static void hint_findings(ws_state *st, int h)
             printf("  On %s: look at %s.\n", f->machine, ws_exercise_hint_area(f->id));
         } else {
             printf("  %s on %s: %s\n", f->id, f->machine, f->summary);
-            for (int k = 0; k < f->nfix; k++)
-                printf("    %s\n", f->fix[k]);
+            for (int k = 0; k < f->fix.n; k++)
+                printf("    %s\n", f->fix.v[k]);
         }
     }
     if (!shown)
@@ -312,8 +308,7 @@ static int ex_hint(int argc, char **argv)
         else
             hint_findings(st, h);
     }
-    ws_state_close(st);
-    return rc;
+    return ws_cmd_close(st, rc);
 }
 
 /* ---- status ---- */
@@ -377,8 +372,7 @@ static int ex_check(int argc, char **argv)
         reveal(o.catalogue, a.hash, 0);
     }
     free(v);
-    ws_state_close(st);
-    return rc;
+    return ws_cmd_close(st, rc);
 }
 
 /* ---- give-up ---- */
@@ -395,8 +389,7 @@ static int ex_give_up(int argc, char **argv)
     printf("Given up (score 0).\n");
     if (reveal(o.catalogue, a.hash, 1) != 0)
         printf("(the exercise's file is no longer in the catalogue or the cache)\n");
-    ws_state_close(st);
-    return 0;
+    return ws_cmd_close(st, 0);
 }
 
 /* ---- history ---- */

@@ -122,6 +122,23 @@ int ws_cmd_role_machine(ws_state *st, const char *role, ws_machine *m)
     return 0;
 }
 
+int ws_cmd_commit(ws_state *st, int ok, ws_error *e)
+{
+    /* A failed commit has rolled back already; a rollback without a transaction is harmless. */
+    if (ok && ws_state_commit(st, e) == 0)
+        return 0;
+    if (ok == 0)
+        ws_state_rollback(st);
+    ws_warn("%s", e->msg);
+    return WS_EXIT_FAIL;
+}
+
+int ws_cmd_close(ws_state *st, int status)
+{
+    ws_state_close(st);
+    return status;
+}
+
 void ws_cmd_print_json(cJSON *json)
 {
     char *text = cJSON_Print(json);

@@ -191,30 +191,30 @@ static void evidence(ws_finding *f, const char *fmt, ...)
     }
 }
 
+/* Appends the text of fmt to l. */
+static void vadd(ws_strv *l, const char *fmt, va_list ap)
+{
+    char *s = vformat(fmt, ap);
+    if (ws_strv_add(l, s) != 0)
+        abort();
+    free(s);
+}
+
 static void fix(ws_finding *f, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void fix(ws_finding *f, const char *fmt, ...)
 {
-    char **grown = realloc(f->fix, (size_t)(f->nfix + 1) * sizeof *grown);
-    if (!grown)
-        abort();
-    f->fix = grown;
     va_list ap;
     va_start(ap, fmt);
-    f->fix[f->nfix++] = vformat(fmt, ap);
+    vadd(&f->fix, fmt, ap);
     va_end(ap);
 }
 
 static void checked(diag *g, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void checked(diag *g, const char *fmt, ...)
 {
-    ws_diagnosis *d = g->d;
-    char **grown = realloc(d->checks, (size_t)(d->nchecks + 1) * sizeof *grown);
-    if (!grown)
-        abort();
-    d->checks = grown;
     va_list ap;
     va_start(ap, fmt);
-    d->checks[d->nchecks++] = vformat(fmt, ap);
+    vadd(&g->d->checks, fmt, ap);
     va_end(ap);
 }
 
@@ -224,14 +224,10 @@ void ws_diagnosis_free(ws_diagnosis *d)
         ws_finding *f = &d->findings[i];
         free(f->summary);
         free(f->evidence);
-        for (int j = 0; j < f->nfix; j++)
-            free(f->fix[j]);
-        free(f->fix);
+        ws_strv_free(&f->fix);
     }
     free(d->findings);
-    for (int i = 0; i < d->nchecks; i++)
-        free(d->checks[i]);
-    free(d->checks);
+    ws_strv_free(&d->checks);
     memset(d, 0, sizeof *d);
 }
 
@@ -248,13 +244,13 @@ cJSON *ws_diagnosis_json(const ws_diagnosis *d)
         cJSON_AddStringToObject(j, "summary", f->summary);
         cJSON_AddStringToObject(j, "evidence", f->evidence);
         cJSON *fx = cJSON_AddArrayToObject(j, "fix");
-        for (int k = 0; k < f->nfix; k++)
-            cJSON_AddItemToArray(fx, cJSON_CreateString(f->fix[k]));
+        for (int k = 0; k < f->fix.n; k++)
+            cJSON_AddItemToArray(fx, cJSON_CreateString(f->fix.v[k]));
         cJSON_AddItemToArray(arr, j);
     }
     cJSON *checks = cJSON_AddArrayToObject(o, "checks");
-    for (int i = 0; i < d->nchecks; i++)
-        cJSON_AddItemToArray(checks, cJSON_CreateString(d->checks[i]));
+    for (int i = 0; i < d->checks.n; i++)
+        cJSON_AddItemToArray(checks, cJSON_CreateString(d->checks.v[i]));
     return o;
 }
 
@@ -972,6 +968,23 @@ static void fix_gateway_reissue(diag *g, ws_finding *f, X509 *bound, const char 
         fqdn, fqdn, g->gw.fqdn);
 }
 
+/* Each problem ws_certreq_check finds in the gateway's certificate as a finding: its id,
+ * what the summary says of the certificate, and whether it is about the validity period. */
+static const struct {
+    const char *problem, *id, *what;
+    int validity;
+} gateway_problems[] = {
+    {WS_CERTREQ_ID_EXPIRED, WS_DIAG_GATEWAY_CERT_EXPIRED, "has expired", 1},
+    {WS_CERTREQ_ID_NOT_YET_VALID, WS_DIAG_GATEWAY_CERT_NOT_YET_VALID, "is not valid yet", 1},
+    {WS_CERTREQ_ID_EXPIRES_SOON, WS_DIAG_GATEWAY_CERT_EXPIRES_SOON, "expires within 30 days", 0},
+    {WS_CERTREQ_ID_EKU, WS_DIAG_GATEWAY_CERT_EKU, "lacks the Server Authentication EKU", 0},
+    {WS_CERTREQ_ID_NAME_MISMATCH, WS_DIAG_GATEWAY_FQDN_MISMATCH, "does not match the cloud's RD Gateway FQDN", 0},
+    {WS_CERTREQ_ID_NO_DNS_SAN, WS_DIAG_GATEWAY_CERT_NO_DNS_SAN, "has no DNS Subject Alternative Name", 0},
+    {WS_CERTREQ_ID_WILDCARD, WS_DIAG_GATEWAY_CERT_WILDCARD, "is a wildcard certificate", 0},
+    {WS_CERTREQ_ID_KEY_SIZE, WS_DIAG_GATEWAY_CERT_KEY_SIZE, "has an RSA key shorter than 2048 bits", 0},
+    {WS_CERTREQ_ID_SIGNATURE_ALGORITHM, WS_DIAG_GATEWAY_CERT_SIGNATURE_ALGORITHM, "is signed with a weak hash", 0},
+};
+
 static void check_bound_cert(diag *g, X509 *bound, const char *bound_name, const char *fqdn)
 {
     const char *gw = g->gw.name;
@@ -985,24 +998,12 @@ static void check_bound_cert(diag *g, X509 *bound, const char *bound_name, const
     for (int i = 0; i < n; i++) {
         const ws_certreq_problem *p = &probs[i];
         const char *id = NULL, *what = NULL;
-        if (strcmp(p->id, WS_CERTREQ_ID_EXPIRED) == 0)
-            id = WS_DIAG_GATEWAY_CERT_EXPIRED, what = "has expired", validity = 1;
-        else if (strcmp(p->id, WS_CERTREQ_ID_NOT_YET_VALID) == 0)
-            id = WS_DIAG_GATEWAY_CERT_NOT_YET_VALID, what = "is not valid yet", validity = 1;
-        else if (strcmp(p->id, WS_CERTREQ_ID_EXPIRES_SOON) == 0)
-            id = WS_DIAG_GATEWAY_CERT_EXPIRES_SOON, what = "expires within 30 days";
-        else if (strcmp(p->id, WS_CERTREQ_ID_EKU) == 0)
-            id = WS_DIAG_GATEWAY_CERT_EKU, what = "lacks the Server Authentication EKU";
-        else if (strcmp(p->id, WS_CERTREQ_ID_NAME_MISMATCH) == 0)
-            id = WS_DIAG_GATEWAY_FQDN_MISMATCH, what = "does not match the cloud's RD Gateway FQDN";
-        else if (strcmp(p->id, WS_CERTREQ_ID_NO_DNS_SAN) == 0)
-            id = WS_DIAG_GATEWAY_CERT_NO_DNS_SAN, what = "has no DNS Subject Alternative Name";
-        else if (strcmp(p->id, WS_CERTREQ_ID_WILDCARD) == 0)
-            id = WS_DIAG_GATEWAY_CERT_WILDCARD, what = "is a wildcard certificate";
-        else if (strcmp(p->id, WS_CERTREQ_ID_KEY_SIZE) == 0)
-            id = WS_DIAG_GATEWAY_CERT_KEY_SIZE, what = "has an RSA key shorter than 2048 bits";
-        else if (strcmp(p->id, WS_CERTREQ_ID_SIGNATURE_ALGORITHM) == 0)
-            id = WS_DIAG_GATEWAY_CERT_SIGNATURE_ALGORITHM, what = "is signed with a weak hash";
+        for (size_t k = 0; !id && k < sizeof gateway_problems / sizeof gateway_problems[0]; k++)
+            if (strcmp(p->id, gateway_problems[k].problem) == 0) {
+                id = gateway_problems[k].id;
+                what = gateway_problems[k].what;
+                validity |= gateway_problems[k].validity;
+            }
         if (!id)
             continue; /* self-signed-root: the PC's Root store is checked below */
         ws_diag_severity sev = p->severity == WS_CERTREQ_WARNING ? WS_DIAG_WARNING : WS_DIAG_ERROR;

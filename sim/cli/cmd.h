@@ -45,6 +45,10 @@ int ws_cmd_parse_open(int argc, char **argv, const ws_opt *opts, unsigned flags,
 int ws_cmd_parse_arg(int argc, char **argv, const ws_opt *opts, unsigned flags, const char *missing, ws_cli *cli);
 /* A command's result: o as JSON (--json), or text(o) for a person; frees o. Returns 0. */
 int ws_cmd_output(int json, cJSON *o, void (*text)(const cJSON *o));
+/* A member of the object o for a text printer: its number (0 when missing) or its
+ * string (NULL when missing). */
+double ws_cmd_json_num(const cJSON *o, const char *key);
+const char *ws_cmd_json_str(const cJSON *o, const char *key);
 /* NAME must be a machine of the lab, and of role (NULL: any role): 0 with *m filled
  * (m may be NULL), or one line ("unknown machine 'hv09'", "'rdgw01' is not a Hyper-V
  * host (its role is gateway)") and exit 2. The lab stays open either way. */
@@ -52,6 +56,12 @@ int ws_cmd_machine(ws_state *st, const char *name, const char *role, ws_machine 
 /* "The" machine of a role (the VMM server, the gateway, the portal): 0 with *m
  * filled, or one line and exit 2. The lab stays open either way. */
 int ws_cmd_role_machine(ws_state *st, const char *role, ws_machine *m);
+/* The end of a change of the lab begun with ws_state_begin: ok says whether the begin
+ * and every write succeeded (e, what failed). Commits it then, else rolls it back;
+ * 0, or e's one line on stderr and WS_EXIT_FAIL. The lab stays open either way. */
+int ws_cmd_commit(ws_state *st, int ok, ws_error *e);
+/* Closes the lab and returns status: a command's last word, "return ws_cmd_close(st, rc);". */
+int ws_cmd_close(ws_state *st, int status);
 /* Prints a JSON value on stdout followed by a newline, and frees it. */
 void ws_cmd_print_json(cJSON *json);
 /* One-line usage error naming the bad value: prints it and returns 2. */

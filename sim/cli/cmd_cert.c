@@ -95,7 +95,7 @@ static int add_row(const ws_store_entry *ent, void *arg)
 
 static const char *str(const cJSON *o, const char *key)
 {
-    const char *v = cJSON_GetStringValue(cJSON_GetObjectItem(o, key));
+    const char *v = ws_cmd_json_str(o, key);
     return v ? v : "-";
 }
 
@@ -130,19 +130,15 @@ static int cert_list(int argc, char **argv)
     int rc = ws_cmd_parse_open(argc, argv, opts, WS_OPT_JSON, 0, 0, &cli, &st);
     if (rc)
         return rc;
-    if (machine && (rc = ws_cmd_machine(st, machine, NULL, NULL))) {
-        ws_state_close(st);
-        return rc;
-    }
+    if (machine && (rc = ws_cmd_machine(st, machine, NULL, NULL)))
+        return ws_cmd_close(st, rc);
     list_ctx ctx = {.st = st, .rows = cJSON_CreateArray()};
     if (ws_store_foreach(st, machine, store, add_row, &ctx, &ctx.e) != 0 || ctx.failed) {
         ws_warn("%s", ctx.e.msg);
         cJSON_Delete(ctx.rows);
-        ws_state_close(st);
-        return WS_EXIT_FAIL;
+        return ws_cmd_close(st, WS_EXIT_FAIL);
     }
-    ws_state_close(st);
-    return ws_cmd_output(cli.json, ctx.rows, print_list);
+    return ws_cmd_close(st, ws_cmd_output(cli.json, ctx.rows, print_list));
 }
 
 static int add_location(const ws_store_entry *ent, void *arg)
@@ -200,8 +196,7 @@ static int cert_show(int argc, char **argv)
     cJSON *where = cJSON_AddArrayToObject(o, "stores");
     void *args[2] = {(void *)name, where};
     ws_store_foreach(st, NULL, NULL, add_location, args, NULL);
-    ws_state_close(st);
-    return ws_cmd_output(cli.json, o, print_cert);
+    return ws_cmd_close(st, ws_cmd_output(cli.json, o, print_cert));
 }
 
 static int cert_export(int argc, char **argv)
@@ -452,8 +447,7 @@ out:
     EVP_PKEY_free(issuer_key);
     X509_free(cert);
     EVP_PKEY_free(key);
-    ws_state_close(st);
-    return rc;
+    return ws_cmd_close(st, rc);
 }
 
 /* Shared by import and remove: NAME --machine M --store My|Root. */
@@ -521,21 +515,14 @@ static int cert_import(int argc, char **argv)
         goto out;
     }
     char *subject = ws_cert_subject(c);
-    rc = WS_EXIT_FAIL;
-    if (ws_state_begin(st, &e) == 0) {
-        if (ws_store_add(st, a.machine, a.store, a.name, with_key, &e) == 0 &&
-            ws_event_write(st, a.machine, WS_EV_CERT_1006, a.store, subject, tp,
-                           with_key ? "with its private key" : "public key only") == 0 &&
-            ws_state_commit(st, &e) == 0)
-            rc = 0;
-        else
-            ws_state_rollback(st);
-    }
+    rc = ws_cmd_commit(st,
+                       ws_state_begin(st, &e) == 0 && ws_store_add(st, a.machine, a.store, a.name, with_key, &e) == 0 &&
+                           ws_event_write(st, a.machine, WS_EV_CERT_1006, a.store, subject, tp,
+                                          with_key ? "with its private key" : "public key only") == 0,
+                       &e);
     free(subject);
-    if (rc != 0) {
-        ws_warn("%s", e.msg);
+    if (rc != 0)
         goto out;
-    }
     printf("Installed %s (%s) in %s\\LocalMachine\\%s%s.\n", a.name, tp, a.machine, a.store,
            with_key ? " with its private key"
            : k      ? " (public key only)"
@@ -543,8 +530,7 @@ static int cert_import(int argc, char **argv)
 out:
     X509_free(c);
     EVP_PKEY_free(k);
-    ws_state_close(st);
-    return rc;
+    return ws_cmd_close(st, rc);
 }
 
 static int cert_remove(int argc, char **argv)
@@ -564,25 +550,17 @@ static int cert_remove(int argc, char **argv)
     char tp[41];
     ws_cert_thumbprint(c, tp);
     char *subject = ws_cert_subject(c);
-    rc = WS_EXIT_FAIL;
-    if (ws_state_begin(st, &e) == 0) {
-        if (ws_store_remove(st, a.machine, a.store, a.name, &e) == 0 &&
-            ws_event_write(st, a.machine, WS_EV_CERT_1004, a.store, subject, tp) == 0 &&
-            ws_state_commit(st, &e) == 0)
-            rc = 0;
-        else
-            ws_state_rollback(st);
-    }
+    rc = ws_cmd_commit(st,
+                       ws_state_begin(st, &e) == 0 && ws_store_remove(st, a.machine, a.store, a.name, &e) == 0 &&
+                           ws_event_write(st, a.machine, WS_EV_CERT_1004, a.store, subject, tp) == 0,
+                       &e);
     free(subject);
-    if (rc != 0) {
-        ws_warn("%s", e.msg);
+    if (rc != 0)
         goto out;
-    }
     printf("Removed %s (%s) from %s\\LocalMachine\\%s.\n", a.name, tp, a.machine, a.store);
 out:
     X509_free(c);
-    ws_state_close(st);
-    return rc;
+    return ws_cmd_close(st, rc);
 }
 
 /* Whether the file is a PFX: neither PEM text nor a DER certificate (ws_cert_read's
@@ -672,8 +650,7 @@ out:
     X509_free(c);
     EVP_PKEY_free(k);
     free(csp);
-    ws_state_close(st);
-    return rc;
+    return ws_cmd_close(st, rc);
 }
 
 static int cert_check(int argc, char **argv)

@@ -65,68 +65,49 @@ static int apply(const char *lab, const char *machine, int64_t seconds, int rela
         return rc;
     ws_machine m;
     ws_error e;
-    if (machine && (rc = ws_cmd_machine(st, machine, NULL, &m))) {
-        ws_state_close(st);
-        return rc;
-    }
+    if (machine && (rc = ws_cmd_machine(st, machine, NULL, &m)))
+        return ws_cmd_close(st, rc);
     names *all = calloc(1, sizeof *all);
     if (!all)
         abort();
     int64_t old = 0, now_value = 0, delta = 0;
-    rc = WS_EXIT_FAIL;
-    if (ws_state_begin(st, &e) != 0)
-        goto fail;
-    if (machine) {
-        old = m.skew_seconds;
-        now_value = relative ? old + seconds : seconds;
+    int ok = ws_state_begin(st, &e) == 0;
+    if (ok) {
+        old = machine ? m.skew_seconds : ws_clock_offset(st);
+        now_value = machine && !relative ? seconds : old + seconds;
         delta = now_value - old;
         if (now_value > 100LL * 366 * 86400 || now_value < -100LL * 366 * 86400) {
             ws_state_rollback(st);
             ws_state_close(st);
             free(all);
-            return ws_cmd_usage_error("%s's skew would be beyond 100 years", m.name);
-        }
-        if (ws_clock_set_skew(st, m.name, now_value, &e) != 0 || log_change(st, m.name, delta) != 0)
-            goto rollback;
-    } else {
-        old = ws_clock_offset(st);
-        now_value = old + seconds;
-        delta = seconds;
-        if (now_value > 100LL * 366 * 86400 || now_value < -100LL * 366 * 86400) {
-            ws_state_rollback(st);
-            ws_state_close(st);
-            free(all);
+            if (machine)
+                return ws_cmd_usage_error("%s's skew would be beyond 100 years", m.name);
             return ws_cmd_usage_error("the lab's offset would be beyond 100 years");
         }
-        if (ws_clock_set_offset(st, now_value, &e) != 0 || ws_machine_foreach(st, collect, all, &e) != 0)
-            goto rollback;
-        for (int i = 0; i < all->n; i++)
+    }
+    if (ok && machine) {
+        ok = ws_clock_set_skew(st, m.name, now_value, &e) == 0 && log_change(st, m.name, delta) == 0;
+    } else if (ok) {
+        ok = ws_clock_set_offset(st, now_value, &e) == 0 && ws_machine_foreach(st, collect, all, &e) == 0;
+        for (int i = 0; ok && i < all->n; i++)
             if (log_change(st, all->name[i], delta) != 0) {
                 ws_seterr(&e, "cannot write the event log");
-                goto rollback;
+                ok = 0;
             }
     }
-    if (ws_state_commit(st, &e) != 0)
-        goto fail;
-    char d[32], was[32], is[32], t[32];
-    format_duration(delta, d, sizeof d);
-    format_duration(old, was, sizeof was);
-    format_duration(now_value, is, sizeof is);
-    ws_time_format(ws_clock_now(st, machine), t, sizeof t);
-    if (machine)
-        printf("%s: clock moved %s: skew %s (was %s); its time is now %s.\n", m.name, d, is, was, t);
-    else
-        printf("Lab clock moved %s: offset %s (was %s); lab time is now %s.\n", d, is, was, t);
-    rc = 0;
-    goto out;
-rollback:
-    ws_state_rollback(st);
-fail:
-    ws_warn("%s", e.msg);
-out:
+    if ((rc = ws_cmd_commit(st, ok, &e)) == 0) {
+        char d[32], was[32], is[32], t[32];
+        format_duration(delta, d, sizeof d);
+        format_duration(old, was, sizeof was);
+        format_duration(now_value, is, sizeof is);
+        ws_time_format(ws_clock_now(st, machine), t, sizeof t);
+        if (machine)
+            printf("%s: clock moved %s: skew %s (was %s); its time is now %s.\n", m.name, d, is, was, t);
+        else
+            printf("Lab clock moved %s: offset %s (was %s); lab time is now %s.\n", d, is, was, t);
+    }
     free(all);
-    ws_state_close(st);
-    return rc;
+    return ws_cmd_close(st, rc);
 }
 
 static int cmd_clock_advance(int argc, char **argv)
@@ -186,19 +167,17 @@ static int add_machine(const ws_machine *m, void *arg)
 static void print_show(const cJSON *o)
 {
     char d[32];
-    int64_t offset = (int64_t)cJSON_GetNumberValue(cJSON_GetObjectItem(o, "offset_seconds"));
+    int64_t offset = (int64_t)ws_cmd_json_num(o, "offset_seconds");
     format_duration(offset, d, sizeof d);
-    printf("Lab time  %s (wall clock %s, offset %s = %" PRId64 " s)\n",
-           cJSON_GetStringValue(cJSON_GetObjectItem(o, "lab_time")),
-           cJSON_GetStringValue(cJSON_GetObjectItem(o, "wall_time")), d, offset);
+    printf("Lab time  %s (wall clock %s, offset %s = %" PRId64 " s)\n", ws_cmd_json_str(o, "lab_time"),
+           ws_cmd_json_str(o, "wall_time"), d, offset);
     printf("%-8s %-12s %s\n", "MACHINE", "SKEW", "NOW");
     cJSON *m;
     cJSON_ArrayForEach(m, cJSON_GetObjectItem(o, "machines"))
     {
         char skew[32];
-        format_duration((int64_t)cJSON_GetNumberValue(cJSON_GetObjectItem(m, "skew_seconds")), skew, sizeof skew);
-        printf("%-8s %-12s %s\n", cJSON_GetStringValue(cJSON_GetObjectItem(m, "name")), skew,
-               cJSON_GetStringValue(cJSON_GetObjectItem(m, "now")));
+        format_duration((int64_t)ws_cmd_json_num(m, "skew_seconds"), skew, sizeof skew);
+        printf("%-8s %-12s %s\n", ws_cmd_json_str(m, "name"), skew, ws_cmd_json_str(m, "now"));
     }
 }
 
@@ -215,8 +194,7 @@ static int cmd_clock_show(int argc, char **argv)
     if (ws_machine_foreach(st, add_machine, &c, &e) != 0) {
         ws_warn("%s", e.msg);
         cJSON_Delete(c.rows);
-        ws_state_close(st);
-        return WS_EXIT_FAIL;
+        return ws_cmd_close(st, WS_EXIT_FAIL);
     }
     ws_state_close(st);
     char t[32], w[32];

@@ -57,10 +57,8 @@ static int cmd_connect(int argc, char **argv)
     if (admin) {
         /* The lab's fabric administrator, as VMConnect asks for it. */
         o.admin_user = "CONTOSO\\hvadmin";
-        if (ws_lab_password(st, o.admin_user, admin_pw, sizeof admin_pw) != 0) {
-            ws_state_close(st);
-            return ws_cmd_usage_error("the lab has no account %s", o.admin_user);
-        }
+        if (ws_lab_password(st, o.admin_user, admin_pw, sizeof admin_pw) != 0)
+            return ws_cmd_close(st, ws_cmd_usage_error("the lab has no account %s", o.admin_user));
         o.admin_password = o.password ? o.password : admin_pw;
         o.no_rdstls = 1;
     }

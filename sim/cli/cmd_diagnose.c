@@ -62,27 +62,21 @@ static void print_text(const ws_diagnosis *d, const char *lab, const char *vm)
             wrapped("  ", line, 100);
             free(line);
         }
-        if (f->nfix) {
+        if (f->fix.n) {
             printf("  Fix:\n");
-            for (int k = 0; k < f->nfix; k++)
-                printf("    %s\n", f->fix[k]);
+            for (int k = 0; k < f->fix.n; k++)
+                printf("    %s\n", f->fix.v[k]);
         }
     }
-    if (d->nchecks) {
-        size_t len = 0;
-        for (int i = 0; i < d->nchecks; i++)
-            len += strlen(d->checks[i]) + 2;
-        char *all = calloc(1, len + 16);
-        if (!all)
-            abort();
-        strcat(all, "Checked: ");
-        for (int i = 0; i < d->nchecks; i++) {
-            strcat(all, d->checks[i]);
-            strcat(all, i + 1 < d->nchecks ? "; " : ".");
-        }
+    if (d->checks.n) {
+        ws_buf all;
+        ws_buf_init(&all, WS_BUF_MAX_REPORT);
+        ws_buf_adds(&all, "Checked: ");
+        for (int i = 0; i < d->checks.n; i++)
+            ws_buf_addf(&all, "%s%s", d->checks.v[i], i + 1 < d->checks.n ? "; " : ".");
         putchar('\n');
-        wrapped("", all, 100);
-        free(all);
+        wrapped("", ws_buf_str(&all), 100);
+        ws_buf_free(&all);
     }
 }
 
@@ -108,18 +102,15 @@ static int cmd_diagnose(int argc, char **argv)
     ws_diag_opts o = {.vm = vm};
     ws_diagnosis d;
     ws_error e;
-    if (ws_diagnose(st, &o, &d, &e) != 0) {
-        ws_state_close(st);
-        return ws_cmd_usage_error("%s", e.msg);
-    }
+    if (ws_diagnose(st, &o, &d, &e) != 0)
+        return ws_cmd_close(st, ws_cmd_usage_error("%s", e.msg));
     if (cli.json)
         ws_cmd_print_json(ws_diagnosis_json(&d));
     else
         print_text(&d, st->lab_dir, vm);
     rc = d.n ? WS_EXIT_FAIL : WS_EXIT_OK;
     ws_diagnosis_free(&d);
-    ws_state_close(st);
-    return rc;
+    return ws_cmd_close(st, rc);
 }
 
 const ws_cmd ws_cmds_diagnose[] = {

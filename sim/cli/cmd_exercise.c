@@ -75,6 +75,33 @@ static int parse_opts(int argc, char **argv, const char *allowed, xopts *o)
     return 0;
 }
 
+/* Finds the attempt in the open lab; prints the error, closes the lab and returns
+ * non-zero when there is none (2) or it is void (1, after marking it so). */
+static int find_attempt(ws_state *st, ws_attempt *a)
+{
+    ws_attempt_status s = ws_exercise_current(st, a);
+    if (s == WS_ATTEMPT_ACTIVE)
+        return 0;
+    if (s == WS_ATTEMPT_NONE)
+        return ws_cmd_close(st, ws_cmd_usage_error("no exercise in progress (wapsim exercise start)"));
+    ws_exercise_void(st, a);
+    printf("The exercise is void: the lab was re-created or its lab.db replaced since the exercise started,\n"
+           "so it was not repaired. Start a new one with 'wapsim exercise start'.\n");
+    return ws_cmd_close(st, WS_EXIT_FAIL);
+}
+
+/* parse_opts, then the lab, and with a the attempt in progress (find_attempt): 0
+ * with *st open (the caller closes it), or the exit status with nothing open. */
+static int open_for(int argc, char **argv, const char *allowed, xopts *o, ws_state **st, ws_attempt *a)
+{
+    int rc = parse_opts(argc, argv, allowed, o);
+    if (rc == 0)
+        rc = ws_cmd_open_lab(o->lab, st);
+    if (rc == 0 && a)
+        rc = find_attempt(*st, a);
+    return rc;
+}
+
 static void print_indented(const char *text)
 {
     const char *p = text;
@@ -162,11 +189,9 @@ static int choose(const xopts *o, ws_exercise *x)
 static int ex_start(int argc, char **argv)
 {
     xopts o;
-    int rc = parse_opts(argc, argv, "cLsSa", &o);
-    if (rc)
-        return rc;
     ws_state *st;
-    if ((rc = ws_cmd_open_lab(o.lab, &st)) != 0)
+    int rc = open_for(argc, argv, "cLsSa", &o, &st, NULL);
+    if (rc)
         return rc;
     ws_attempt a;
     ws_exercise x;
@@ -191,45 +216,30 @@ static int ex_start(int argc, char **argv)
         }
     }
     ws_exercise_clear(&x);
-    ws_state_close(st);
-    return rc;
+    return ws_cmd_close(st, rc);
 }
 
 /* ---- the attempt in progress ---- */
 
-/* Opens the lab and finds the attempt; prints the error and returns non-zero when
- * there is none (2) or it is void (1, after marking it so). */
-static int open_attempt(const char *lab, ws_state **st, ws_attempt *a)
+/* Names the attempt's fault (the exercise of hash, in the catalogue or the cache) and
+ * with_repair its repair; -1 when the exercise is not found. */
+static int reveal(const char *catalogue, const char *hash, int with_repair)
 {
-    int rc = ws_cmd_open_lab(lab, st);
-    if (rc)
-        return rc;
-    ws_attempt_status s = ws_exercise_current(*st, a);
-    if (s == WS_ATTEMPT_ACTIVE)
-        return 0;
-    if (s == WS_ATTEMPT_NONE) {
-        ws_state_close(*st);
-        return ws_cmd_usage_error("no exercise in progress (wapsim exercise start)");
+    ws_exercise x;
+    if (ws_exercise_find(catalogue, hash, &x) != 0)
+        return -1;
+    printf("The fault: %s\n", x.sc->title ? x.sc->title : x.id);
+    if (x.sc->doc)
+        print_indented(x.sc->doc);
+    if (with_repair) {
+        printf("The repair:\n");
+        int end = ws_exercise_break_end(x.sc);
+        for (int i = end; i < x.sc->nlines; i++)
+            if (x.sc->lines[i].kind == WS_SCN_STEP)
+                printf("  wapsim %s\n", x.sc->lines[i].text + (x.sc->lines[i].u.step.expect_failure ? 6 : 5));
     }
-    ws_exercise_void(*st, a);
-    printf("The exercise is void: the lab was re-created or its lab.db replaced since the exercise started,\n"
-           "so it was not repaired. Start a new one with 'wapsim exercise start'.\n");
-    ws_state_close(*st);
-    return WS_EXIT_FAIL;
-}
-
-static void reveal(const ws_exercise *x, int with_repair)
-{
-    printf("The fault: %s\n", x->sc->title ? x->sc->title : x->id);
-    if (x->sc->doc)
-        print_indented(x->sc->doc);
-    if (!with_repair)
-        return;
-    printf("The repair:\n");
-    int end = ws_exercise_break_end(x->sc);
-    for (int i = end; i < x->sc->nlines; i++)
-        if (x->sc->lines[i].kind == WS_SCN_STEP)
-            printf("  wapsim %s\n", x->sc->lines[i].text + (x->sc->lines[i].u.step.expect_failure ? 6 : 5));
+    ws_exercise_clear(&x);
+    return 0;
 }
 
 /* ---- hint ---- */
@@ -270,8 +280,8 @@ static void hint_findings(ws_state *st, int h)
             printf("  On %s: look at %s.\n", f->machine, ws_exercise_hint_area(f->id));
         } else {
             printf("  %s on %s: %s\n", f->id, f->machine, f->summary);
-            for (int k = 0; k < f->nfix; k++)
-                printf("    %s\n", f->fix[k]);
+            for (int k = 0; k < f->fix.n; k++)
+                printf("    %s\n", f->fix.v[k]);
         }
     }
     if (!shown)
@@ -282,57 +292,53 @@ static void hint_findings(ws_state *st, int h)
 static int ex_hint(int argc, char **argv)
 {
     xopts o;
-    int rc = parse_opts(argc, argv, "", &o);
-    if (rc)
-        return rc;
     ws_state *st;
     ws_attempt a;
-    if ((rc = open_attempt(o.lab, &st, &a)) != 0)
+    int rc = open_for(argc, argv, "", &o, &st, &a);
+    if (rc)
         return rc;
     if (a.hints >= WS_EXERCISE_HINTS) {
         printf("No more hints: all %d are used. 'wapsim exercise give-up' reveals the fault.\n", WS_EXERCISE_HINTS);
-        ws_state_close(st);
-        return WS_EXIT_FAIL;
+        rc = WS_EXIT_FAIL;
+    } else {
+        int h = ws_exercise_take_hint(st, &a);
+        printf("Hint %d of %d (the score is now %d):\n", h, WS_EXERCISE_HINTS, ws_exercise_score(h));
+        if (h == 1)
+            hint_consoles(st);
+        else
+            hint_findings(st, h);
     }
-    int h = ws_exercise_take_hint(st, &a);
-    printf("Hint %d of %d (the score is now %d):\n", h, WS_EXERCISE_HINTS, ws_exercise_score(h));
-    if (h == 1)
-        hint_consoles(st);
-    else
-        hint_findings(st, h);
-    ws_state_close(st);
-    return 0;
+    return ws_cmd_close(st, rc);
 }
 
 /* ---- status ---- */
 
+static void print_status(const cJSON *j)
+{
+    long long secs = (long long)ws_cmd_json_num(j, "seconds");
+    printf("Exercise in progress: level %d, started %lld min %lld s ago, %d of %d hints used, "
+           "score if solved now %d%s.\n",
+           (int)ws_cmd_json_num(j, "level"), secs / 60, secs % 60, (int)ws_cmd_json_num(j, "hints"),
+           WS_EXERCISE_HINTS, (int)ws_cmd_json_num(j, "score"),
+           cJSON_IsTrue(cJSON_GetObjectItem(j, "allow_diagnose")) ? ", diagnose allowed" : "");
+}
+
 static int ex_status(int argc, char **argv)
 {
     xopts o;
-    int rc = parse_opts(argc, argv, "j", &o);
-    if (rc)
-        return rc;
     ws_state *st;
     ws_attempt a;
-    if ((rc = open_attempt(o.lab, &st, &a)) != 0)
+    int rc = open_for(argc, argv, "j", &o, &st, &a);
+    if (rc)
         return rc;
-    long long secs = ws_wall_ms() / 1000 - a.started_at;
-    if (o.json) {
-        cJSON *j = cJSON_CreateObject();
-        cJSON_AddNumberToObject(j, "level", a.level);
-        cJSON_AddNumberToObject(j, "seconds", (double)secs);
-        cJSON_AddNumberToObject(j, "hints", a.hints);
-        cJSON_AddNumberToObject(j, "score", ws_exercise_score(a.hints));
-        cJSON_AddBoolToObject(j, "allow_diagnose", a.allow_diagnose);
-        ws_cmd_print_json(j);
-    } else {
-        printf("Exercise in progress: level %d, started %lld min %lld s ago, %d of %d hints used, "
-               "score if solved now %d%s.\n",
-               a.level, secs / 60, secs % 60, a.hints, WS_EXERCISE_HINTS, ws_exercise_score(a.hints),
-               a.allow_diagnose ? ", diagnose allowed" : "");
-    }
     ws_state_close(st);
-    return 0;
+    cJSON *j = cJSON_CreateObject();
+    cJSON_AddNumberToObject(j, "level", a.level);
+    cJSON_AddNumberToObject(j, "seconds", (double)(ws_wall_ms() / 1000 - a.started_at));
+    cJSON_AddNumberToObject(j, "hints", a.hints);
+    cJSON_AddNumberToObject(j, "score", ws_exercise_score(a.hints));
+    cJSON_AddBoolToObject(j, "allow_diagnose", a.allow_diagnose);
+    return ws_cmd_output(o.json, j, print_status);
 }
 
 /* ---- check ---- */
@@ -340,12 +346,10 @@ static int ex_status(int argc, char **argv)
 static int ex_check(int argc, char **argv)
 {
     xopts o;
-    int rc = parse_opts(argc, argv, "c", &o);
-    if (rc)
-        return rc;
     ws_state *st;
     ws_attempt a;
-    if ((rc = open_attempt(o.lab, &st, &a)) != 0)
+    int rc = open_for(argc, argv, "c", &o, &st, &a);
+    if (rc)
         return rc;
     ws_exercise_vm *v;
     int n, failing = 0;
@@ -358,23 +362,17 @@ static int ex_check(int argc, char **argv)
         for (int i = 0; i < n; i++)
             if (!v[i].r.ok)
                 printf("  %s (%s): stops at %s: %s\n", v[i].vm, v[i].tenant, v[i].r.stage, v[i].r.message);
-        free(v);
-        ws_state_close(st);
-        return WS_EXIT_FAIL;
+        rc = WS_EXIT_FAIL;
+    } else {
+        int score = ws_exercise_score(a.hints);
+        long long secs = ws_wall_ms() / 1000 - a.started_at;
+        ws_exercise_end(st, &a, "solved", score);
+        printf("Solved: every console opens (%d VMs). Level %d, %d hint%s, %lld min %lld s. Score: %d.\n", n,
+               a.level, a.hints, a.hints == 1 ? "" : "s", secs / 60, secs % 60, score);
+        reveal(o.catalogue, a.hash, 0);
     }
     free(v);
-    int score = ws_exercise_score(a.hints);
-    long long secs = ws_wall_ms() / 1000 - a.started_at;
-    ws_exercise_end(st, &a, "solved", score);
-    printf("Solved: every console opens (%d VMs). Level %d, %d hint%s, %lld min %lld s. Score: %d.\n", n, a.level,
-           a.hints, a.hints == 1 ? "" : "s", secs / 60, secs % 60, score);
-    ws_exercise x;
-    if (ws_exercise_find(o.catalogue, a.hash, &x) == 0) {
-        reveal(&x, 0);
-        ws_exercise_clear(&x);
-    }
-    ws_state_close(st);
-    return 0;
+    return ws_cmd_close(st, rc);
 }
 
 /* ---- give-up ---- */
@@ -382,24 +380,16 @@ static int ex_check(int argc, char **argv)
 static int ex_give_up(int argc, char **argv)
 {
     xopts o;
-    int rc = parse_opts(argc, argv, "c", &o);
-    if (rc)
-        return rc;
     ws_state *st;
     ws_attempt a;
-    if ((rc = open_attempt(o.lab, &st, &a)) != 0)
+    int rc = open_for(argc, argv, "c", &o, &st, &a);
+    if (rc)
         return rc;
     ws_exercise_end(st, &a, "given-up", 0);
     printf("Given up (score 0).\n");
-    ws_exercise x;
-    if (ws_exercise_find(o.catalogue, a.hash, &x) == 0) {
-        reveal(&x, 1);
-        ws_exercise_clear(&x);
-    } else {
+    if (reveal(o.catalogue, a.hash, 1) != 0)
         printf("(the exercise's file is no longer in the catalogue or the cache)\n");
-    }
-    ws_state_close(st);
-    return 0;
+    return ws_cmd_close(st, 0);
 }
 
 /* ---- history ---- */
@@ -426,54 +416,53 @@ static cJSON *attempt_json(const ws_attempt *a)
     return x;
 }
 
-static void print_attempt(const ws_attempt *a)
+/* The table of attempt_json rows. */
+static void print_history(const cJSON *arr)
 {
-    char when[32];
-    time_t t = (time_t)a->started_at;
-    struct tm tm;
-    gmtime_r(&t, &tm);
-    strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S", &tm);
-    char m[16] = "-", s[16] = "-";
-    long long mins = a->has_ended ? (long long)((a->ended_at - a->started_at) / 60) : -1;
-    if (mins >= 0)
-        snprintf(m, sizeof m, "%lld", mins);
-    if (a->has_score)
-        snprintf(s, sizeof s, "%d", a->score);
-    printf("%-4lld %-14.12s %-6d %-20s %-9s %-6d %-9s %s\n", (long long)a->id, a->hash, a->level, when, m, a->hints,
-           a->state, s);
+    printf("%-4s %-14s %-6s %-20s %-9s %-6s %-9s %s\n", "#", "EXERCISE", "LEVEL", "STARTED (UTC)", "MINUTES",
+           "HINTS", "OUTCOME", "SCORE");
+    const cJSON *x;
+    cJSON_ArrayForEach(x, arr)
+    {
+        char when[32];
+        time_t t = (time_t)ws_cmd_json_num(x, "started_at");
+        struct tm tm;
+        gmtime_r(&t, &tm);
+        strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S", &tm);
+        char m[16] = "-", s[16] = "-";
+        const cJSON *ended = cJSON_GetObjectItem(x, "ended_at"), *score = cJSON_GetObjectItem(x, "score");
+        long long mins = cJSON_IsNumber(ended) ? ((long long)ended->valuedouble - (long long)t) / 60 : -1;
+        if (mins >= 0)
+            snprintf(m, sizeof m, "%lld", mins);
+        if (cJSON_IsNumber(score))
+            snprintf(s, sizeof s, "%d", score->valueint);
+        printf("%-4lld %-14.12s %-6d %-20s %-9s %-6d %-9s %s\n", (long long)ws_cmd_json_num(x, "attempt"),
+               ws_cmd_json_str(x, "exercise"), (int)ws_cmd_json_num(x, "level"), when, m,
+               (int)ws_cmd_json_num(x, "hints"), ws_cmd_json_str(x, "outcome"), s);
+    }
+    int n = cJSON_GetArraySize(arr);
+    printf("%d attempt%s\n", n, n == 1 ? "" : "s");
 }
 
 static int ex_history(int argc, char **argv)
 {
     xopts o;
-    int rc = parse_opts(argc, argv, "j", &o);
-    if (rc)
-        return rc;
     ws_state *st;
-    if ((rc = ws_cmd_open_lab(o.lab, &st)) != 0)
+    int rc = open_for(argc, argv, "j", &o, &st, NULL);
+    if (rc)
         return rc;
     ws_error e;
     ws_attempt *h;
     int n;
-    if (ws_exercise_history(st, &h, &n, &e) != 0) {
-        ws_state_close(st);
-        return ws_cmd_usage_error("%s", e.msg);
-    }
-    if (o.json) {
-        cJSON *arr = cJSON_CreateArray();
-        for (int i = 0; i < n; i++)
-            cJSON_AddItemToArray(arr, attempt_json(&h[i]));
-        ws_cmd_print_json(arr);
-    } else {
-        printf("%-4s %-14s %-6s %-20s %-9s %-6s %-9s %s\n", "#", "EXERCISE", "LEVEL", "STARTED (UTC)", "MINUTES",
-               "HINTS", "OUTCOME", "SCORE");
-        for (int i = 0; i < n; i++)
-            print_attempt(&h[i]);
-        printf("%d attempt%s\n", n, n == 1 ? "" : "s");
-    }
-    free(h);
+    rc = ws_exercise_history(st, &h, &n, &e);
     ws_state_close(st);
-    return 0;
+    if (rc != 0)
+        return ws_cmd_usage_error("%s", e.msg);
+    cJSON *arr = cJSON_CreateArray();
+    for (int i = 0; i < n; i++)
+        cJSON_AddItemToArray(arr, attempt_json(&h[i]));
+    free(h);
+    return ws_cmd_output(o.json, arr, print_history);
 }
 
 const ws_cmd ws_cmds_exercise[] = {

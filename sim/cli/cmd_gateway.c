@@ -172,21 +172,13 @@ static int cmd_gateway_set(int argc, char **argv)
     tp_join(&next, new_text, sizeof new_text);
     int list_changes = (replace_text || add.n || del.n) && !same_list(&cur, &next);
 
-    rc = WS_EXIT_FAIL;
-    if (ws_state_begin(st, &e) != 0)
-        goto fail;
-    if (ssl) {
-        if (ws_setting_set(st, gw.name, WS_SET_SSL_CERT, ssl, &e) != 0)
-            goto rollback;
+    int ok = ws_state_begin(st, &e) == 0;
+    if (ok && ssl && (ok = ws_setting_set(st, gw.name, WS_SET_SSL_CERT, ssl, &e) == 0))
         ws_event_write(st, gw.name, WS_EV_GATEWAY_ADMIN_1010, ssl, tp, old_ssl);
-    }
-    if (list_changes) {
-        if (ws_trusted_issuer_replace(st, gw.name, &next, &e) != 0)
-            goto rollback;
+    if (ok && list_changes && (ok = ws_trusted_issuer_replace(st, gw.name, &next, &e) == 0))
         ws_event_write(st, gw.name, WS_EV_GATEWAY_ADMIN_1011, new_text, old_text);
-    }
-    if (ws_state_commit(st, &e) != 0)
-        goto fail;
+    if ((rc = ws_cmd_commit(st, ok, &e)) != 0)
+        goto out;
     if (ssl)
         printf("%s: SSL certificate = %s (%s), was %s. It takes effect when the gateway restarts (wapsim service "
                "restart %s); until then the running service keeps the certificate it bound at start.\n",
@@ -194,12 +186,6 @@ static int cmd_gateway_set(int argc, char **argv)
     if (replace_text || add.n || del.n)
         printf("%s: FedAuthSettings.TrustedIssuerCertificates = {%s}%s%s%s.\n", gw.name, new_text,
                list_changes ? ", was {" : " (unchanged)", list_changes ? old_text : "", list_changes ? "}" : "");
-    rc = 0;
-    goto out;
-rollback:
-    ws_state_rollback(st);
-fail:
-    ws_warn("%s", e.msg);
 out:
     if (st)
         ws_state_close(st);
@@ -251,26 +237,18 @@ static int cmd_cloud_set(int argc, char **argv)
     ws_machine portal;
     ws_error e;
     char old[256];
-    if ((rc = ws_cmd_role_machine(st, "portal", &portal))) {
-        ws_state_close(st);
-        return rc;
-    }
+    if ((rc = ws_cmd_role_machine(st, "portal", &portal)))
+        return ws_cmd_close(st, rc);
     if (ws_setting_get(st, WS_SCOPE_CLOUD, WS_SET_CLOUD_RD_GATEWAY_FQDN, old, sizeof old) != 0)
         snprintf(old, sizeof old, "(none)");
-    rc = WS_EXIT_FAIL;
-    if (ws_state_begin(st, &e) == 0) {
-        if (ws_setting_set(st, WS_SCOPE_CLOUD, WS_SET_CLOUD_RD_GATEWAY_FQDN, fqdn, &e) == 0 &&
-            ws_event_write(st, portal.name, WS_EV_ADMINAPI_1100, fqdn, old) == 0 &&
-            ws_state_commit(st, &e) == 0)
-            rc = 0;
-        else
-            ws_state_rollback(st);
-    }
+    rc = ws_cmd_commit(st,
+                       ws_state_begin(st, &e) == 0 &&
+                           ws_setting_set(st, WS_SCOPE_CLOUD, WS_SET_CLOUD_RD_GATEWAY_FQDN, fqdn, &e) == 0 &&
+                           ws_event_write(st, portal.name, WS_EV_ADMINAPI_1100, fqdn, old) == 0,
+                       &e);
     ws_state_close(st);
-    if (rc != 0) {
-        ws_warn("%s", e.msg);
+    if (rc != 0)
         return rc;
-    }
     printf("Cloud: Remote Desktop Gateway FQDN = %s, was %s. New .rdp files name it as gatewayhostname.\n", fqdn,
            old);
     return 0;

@@ -29,10 +29,8 @@ static int cmd_host_set(int argc, char **argv)
         return rc;
     ws_machine m;
     ws_error e;
-    if ((rc = ws_cmd_machine(st, host, "host", &m))) {
-        ws_state_close(st);
-        return rc;
-    }
+    if ((rc = ws_cmd_machine(st, host, "host", &m)))
+        return ws_cmd_close(st, rc);
     char old[32] = "";
     if (ws_setting_get(st, m.name, WS_SET_RDSTLS_REPLY_VERSION, old, sizeof old) != 0)
         snprintf(old, sizeof old, "1");
@@ -46,8 +44,7 @@ static int cmd_host_set(int argc, char **argv)
            m.name, version, old,
            strcmp(version, "echo") == 0 ? ": the request's Version, as FreeRDP 3.30 and later need"
                                         : ": Version 1, as FreeRDP 3.29 needs");
-    ws_state_close(st);
-    return 0;
+    return ws_cmd_close(st, 0);
 }
 
 const ws_cmd ws_cmds_host[] = {

@@ -59,9 +59,8 @@ static void print_accounts(const cJSON *arr)
     cJSON *a;
     cJSON_ArrayForEach(a, arr)
     {
-        printf("%-18s %-13s %s\n", cJSON_GetStringValue(cJSON_GetObjectItem(a, "account")),
-               cJSON_GetStringValue(cJSON_GetObjectItem(a, "role")),
-               cJSON_GetStringValue(cJSON_GetObjectItem(a, "password")));
+        printf("%-18s %-13s %s\n", ws_cmd_json_str(a, "account"), ws_cmd_json_str(a, "role"),
+               ws_cmd_json_str(a, "password"));
     }
 }
 

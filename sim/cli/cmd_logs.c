@@ -68,16 +68,13 @@ static int cmd_logs(int argc, char **argv)
         return rc;
     int json = cli.json;
     ws_error e;
-    if (f.machine && (rc = ws_cmd_machine(st, f.machine, NULL, NULL))) {
-        ws_state_close(st);
-        return rc;
-    }
+    if (f.machine && (rc = ws_cmd_machine(st, f.machine, NULL, NULL)))
+        return ws_cmd_close(st, rc);
     if (since) {
         /* A duration means "this long ago on the lab clock"; otherwise a time. */
         int64_t secs, t;
         if (ws_time_parse(since, &t, NULL) == 0 && (t < 0 || t > 32503680000LL)) { /* beyond year 3000 */
-            ws_state_close(st);
-            return ws_cmd_usage_error("bad --since '%s': out of range", since);
+            return ws_cmd_close(st, ws_cmd_usage_error("bad --since '%s': out of range", since));
         }
         if (ws_duration_parse(since, &secs, NULL) == 0)
             f.since_ms = (ws_clock_now(st, NULL) - (secs < 0 ? -secs : secs)) * 1000;

@@ -48,10 +48,8 @@ static int cmd_rdp_file(int argc, char **argv)
         return rc;
     char pw[128];
     if (!password) {
-        if (ws_lab_password(st, tenant, pw, sizeof pw) != 0) {
-            ws_state_close(st);
-            return ws_cmd_usage_error("unknown tenant '%s' (see wapsim lab accounts)", tenant);
-        }
+        if (ws_lab_password(st, tenant, pw, sizeof pw) != 0)
+            return ws_cmd_close(st, ws_cmd_usage_error("unknown tenant '%s' (see wapsim lab accounts)", tenant));
         password = pw;
     }
     ws_error e;
@@ -95,8 +93,7 @@ transport:
     }
 done:
     ws_http_response_free(&rs);
-    ws_state_close(st);
-    return rc;
+    return ws_cmd_close(st, rc);
 }
 
 static int cmd_rdp_verify(int argc, char **argv)

@@ -104,8 +104,7 @@ static int run(ws_service_action action, int argc, char **argv)
                                         m.role, verb);
             if (rc) {
                 free(names);
-                ws_state_close(st);
-                return rc;
+                return ws_cmd_close(st, rc);
             }
             int dup = 0;
             for (int k = 0; k < n; k++)
@@ -184,8 +183,7 @@ static int run(ws_service_action action, int argc, char **argv)
     free(errs);
     free(res);
     free(names);
-    ws_state_close(st);
-    return failures ? WS_EXIT_FAIL : 0;
+    return ws_cmd_close(st, failures ? WS_EXIT_FAIL : 0);
 }
 
 static int cmd_restart(int argc, char **argv)

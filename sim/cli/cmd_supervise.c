@@ -58,8 +58,7 @@ static int cmd_status(int argc, char **argv)
     ws_error e;
     if (ws_lab_status(st, &list, &n, &e) != 0) {
         ws_warn("%s", e.msg);
-        ws_state_close(st);
-        return WS_EXIT_FAIL;
+        return ws_cmd_close(st, WS_EXIT_FAIL);
     }
     pid_t sup = ws_supervisor_pid(st);
     if (cli.json) {
@@ -97,8 +96,7 @@ static int cmd_status(int argc, char **argv)
         }
     }
     free(list);
-    ws_state_close(st);
-    return 0;
+    return ws_cmd_close(st, 0);
 }
 
 static int cmd_supervise(int argc, char **argv)

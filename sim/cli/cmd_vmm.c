@@ -134,45 +134,37 @@ static int cmd_vmm_set(int argc, char **argv)
     ws_machine vmm;
     ws_error e;
     char tps[2][41] = {"", ""};
-    if ((rc = ws_cmd_role_machine(st, "vmm", &vmm))) {
-        ws_state_close(st);
-        return rc;
-    }
+    if ((rc = ws_cmd_role_machine(st, "vmm", &vmm)))
+        return ws_cmd_close(st, rc);
     /* Everything is checked before anything changes. */
     if ((ch_[0].value && (rc = check_vmm_cert(st, "--gateway-cert", ch_[0].value, tps[0]))) ||
-        (ch_[1].value && (rc = check_vmm_cert(st, "--hyperv-cert", ch_[1].value, tps[1])))) {
-        ws_state_close(st);
-        return rc;
-    }
+        (ch_[1].value && (rc = check_vmm_cert(st, "--hyperv-cert", ch_[1].value, tps[1]))))
+        return ws_cmd_close(st, rc);
     for (int i = 0; i < 5; i++)
         if (ws_setting_get(st, vmm.name, ch_[i].key, ch_[i].old, sizeof ch_[i].old) != 0)
             snprintf(ch_[i].old, sizeof ch_[i].old, "(not set)");
     char summary[1024] = "";
     size_t len = 0;
     int installed[2] = {0, 0};
-    rc = WS_EXIT_FAIL;
-    if (ws_state_begin(st, &e) != 0)
-        goto fail;
-    for (int i = 0; i < 5; i++) {
+    int ok = ws_state_begin(st, &e) == 0;
+    for (int i = 0; ok && i < 5; i++) {
         if (!ch_[i].value)
             continue;
-        if (ws_setting_set(st, vmm.name, ch_[i].key, ch_[i].value, &e) != 0)
-            goto rollback;
         /* The VMM server holds the certificates it signs with, with their keys. */
-        if (i < 2 && install(st, vmm.name, "My", ch_[i].value, 1, &installed[i], &e) != 0)
-            goto rollback;
+        ok = ws_setting_set(st, vmm.name, ch_[i].key, ch_[i].value, &e) == 0 &&
+             (i >= 2 || install(st, vmm.name, "My", ch_[i].value, 1, &installed[i], &e) == 0);
         len += (size_t)snprintf(summary + len, sizeof summary - len, "%s-%s %s%s%s%s (was %s)",
                                 len ? "; " : "", ch_[i].param, ch_[i].value, i < 2 ? " (" : "", i < 2 ? tps[i] : "",
                                 i < 2 ? ")" : "", ch_[i].old);
         if (len >= sizeof summary)
             len = sizeof summary - 1;
     }
-    if (ws_event_write(st, vmm.name, WS_EV_VMM_12020, summary) != 0) {
+    if (ok && ws_event_write(st, vmm.name, WS_EV_VMM_12020, summary) != 0) {
         ws_seterr(&e, "cannot write the event log");
-        goto rollback;
+        ok = 0;
     }
-    if (ws_state_commit(st, &e) != 0)
-        goto fail;
+    if ((rc = ws_cmd_commit(st, ok, &e)) != 0)
+        return ws_cmd_close(st, rc);
     for (int i = 0; i < 5; i++) {
         if (!ch_[i].value)
             continue;
@@ -189,14 +181,7 @@ static int cmd_vmm_set(int argc, char **argv)
         printf("The RD Gateway admits HostTokens only from the thumbprints it trusts "
                "(wapsim gateway set --add-trusted-issuer %s).\n",
                tps[0]);
-    ws_state_close(st);
-    return 0;
-rollback:
-    ws_state_rollback(st);
-fail:
-    ws_warn("%s", e.msg);
-    ws_state_close(st);
-    return rc;
+    return ws_cmd_close(st, 0);
 }
 
 typedef struct host_list {
@@ -310,8 +295,7 @@ static int cmd_vmm_refresh_host(int argc, char **argv)
             rc = WS_EXIT_FAIL;
 out:
     free(hosts);
-    ws_state_close(st);
-    return rc;
+    return ws_cmd_close(st, rc);
 }
 
 static int cmd_vmm_fedauth(int argc, char **argv)
@@ -332,17 +316,13 @@ static int cmd_vmm_fedauth(int argc, char **argv)
     ws_vm found;
     if (ws_vm_find(st, vm, &found, NULL) == 0)
         snprintf(id, sizeof id, "%s", found.id);
-    if (!id[0]) {
-        ws_state_close(st);
-        return ws_cmd_usage_error("unknown VM '%s'", vm);
-    }
+    if (!id[0])
+        return ws_cmd_close(st, ws_cmd_usage_error("unknown VM '%s'", vm));
     /* The cmdlet runs on the VMM server: the request leaves from its address. */
     ws_machine vmm;
     ws_error e;
-    if ((rc = ws_cmd_role_machine(st, "vmm", &vmm))) {
-        ws_state_close(st);
-        return rc;
-    }
+    if ((rc = ws_cmd_role_machine(st, "vmm", &vmm)))
+        return ws_cmd_close(st, rc);
     char url[300], body[100];
     snprintf(url, sizeof url, "http://%s:%d/fedauth", vmm.address, vmm.port);
     snprintf(body, sizeof body, "{\"vm\":\"%s\"}", id);
@@ -358,7 +338,7 @@ static int cmd_vmm_fedauth(int argc, char **argv)
     cJSON *o = cJSON_ParseWithLength((const char *)rs.body, rs.body_len);
     rc = 0;
     if (rs.status != 200 || !cJSON_IsObject(o)) {
-        const char *msg = cJSON_GetStringValue(cJSON_GetObjectItem(o, "error"));
+        const char *msg = ws_cmd_json_str(o, "error");
         ws_warn("New-SCVMConnectFedAuth failed: %s", msg ? msg : (const char *)rs.body);
         cJSON_Delete(o);
         rc = WS_EXIT_FAIL;
@@ -376,8 +356,7 @@ static int cmd_vmm_fedauth(int argc, char **argv)
         cJSON_Delete(o);
     }
     ws_http_response_free(&rs);
-    ws_state_close(st);
-    return rc;
+    return ws_cmd_close(st, rc);
 }
 
 const ws_cmd ws_cmds_vmm[] = {

@@ -80,6 +80,16 @@ int ws_cmd_output(int json, cJSON *o, void (*text)(const cJSON *o))
     return 0;
 }
 
+double ws_cmd_json_num(const cJSON *o, const char *key)
+{
+    return cJSON_GetNumberValue(cJSON_GetObjectItem(o, key));
+}
+
+const char *ws_cmd_json_str(const cJSON *o, const char *key)
+{
+    return cJSON_GetStringValue(cJSON_GetObjectItem(o, key));
+}
+
 /* How an error names a machine that should have had a role. */
 static const char *role_noun(const char *role)
 {
@@ -110,6 +120,23 @@ int ws_cmd_role_machine(ws_state *st, const char *role, ws_machine *m)
     if (ws_machine_by_role(st, role, m, &e) != 0)
         return ws_cmd_usage_error("%s", e.msg);
     return 0;
+}
+
+int ws_cmd_commit(ws_state *st, int ok, ws_error *e)
+{
+    /* A failed commit has rolled back already; a rollback without a transaction is harmless. */
+    if (ok && ws_state_commit(st, e) == 0)
+        return 0;
+    if (ok == 0)
+        ws_state_rollback(st);
+    ws_warn("%s", e->msg);
+    return WS_EXIT_FAIL;
+}
+
+int ws_cmd_close(ws_state *st, int status)
+{
+    ws_state_close(st);
+    return status;
 }
 
 void ws_cmd_print_json(cJSON *json)

@@ -186,30 +186,30 @@ static void evidence(ws_finding *f, const char *fmt, ...)
     }
 }
 
+/* Appends the text of fmt to l. */
+static void vadd(ws_strv *l, const char *fmt, va_list ap)
+{
+    char *s = vformat(fmt, ap);
+    if (ws_strv_add(l, s) != 0)
+        abort();
+    free(s);
+}
+
 static void fix(ws_finding *f, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void fix(ws_finding *f, const char *fmt, ...)
 {
-    char **grown = realloc(f->fix, (size_t)(f->nfix + 1) * sizeof *grown);
-    if (!grown)
-        abort();
-    f->fix = grown;
     va_list ap;
     va_start(ap, fmt);
-    f->fix[f->nfix++] = vformat(fmt, ap);
+    vadd(&f->fix, fmt, ap);
     va_end(ap);
 }
 
 static void checked(diag *g, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void checked(diag *g, const char *fmt, ...)
 {
-    ws_diagnosis *d = g->d;
-    char **grown = realloc(d->checks, (size_t)(d->nchecks + 1) * sizeof *grown);
-    if (!grown)
-        abort();
-    d->checks = grown;
     va_list ap;
     va_start(ap, fmt);
-    d->checks[d->nchecks++] = vformat(fmt, ap);
+    vadd(&g->d->checks, fmt, ap);
     va_end(ap);
 }
 
@@ -219,14 +219,10 @@ void ws_diagnosis_free(ws_diagnosis *d)
         ws_finding *f = &d->findings[i];
         free(f->summary);
         free(f->evidence);
-        for (int j = 0; j < f->nfix; j++)
-            free(f->fix[j]);
-        free(f->fix);
+        ws_strv_free(&f->fix);
     }
     free(d->findings);
-    for (int i = 0; i < d->nchecks; i++)
-        free(d->checks[i]);
-    free(d->checks);
+    ws_strv_free(&d->checks);
     memset(d, 0, sizeof *d);
 }
 
@@ -243,13 +239,13 @@ cJSON *ws_diagnosis_json(const ws_diagnosis *d)
         cJSON_AddStringToObject(j, "summary", f->summary);
         cJSON_AddStringToObject(j, "evidence", f->evidence);
         cJSON *fx = cJSON_AddArrayToObject(j, "fix");
-        for (int k = 0; k < f->nfix; k++)
-            cJSON_AddItemToArray(fx, cJSON_CreateString(f->fix[k]));
+        for (int k = 0; k < f->fix.n; k++)
+            cJSON_AddItemToArray(fx, cJSON_CreateString(f->fix.v[k]));
         cJSON_AddItemToArray(arr, j);
     }
     cJSON *checks = cJSON_AddArrayToObject(o, "checks");
-    for (int i = 0; i < d->nchecks; i++)
-        cJSON_AddItemToArray(checks, cJSON_CreateString(d->checks[i]));
+    for (int i = 0; i < d->checks.n; i++)
+        cJSON_AddItemToArray(checks, cJSON_CreateString(d->checks.v[i]));
     return o;
 }
 
@@ -486,6 +482,59 @@ static void check_clocks(diag *g)
     }
 }
 
+/* ---- certificate problems ---- */
+
+/* A problem ws_certreq_check finds, as a finding: its id and what the summary says of
+ * the certificate; validity: it is about the validity period; keep: a new certificate
+ * does not repair it. */
+typedef struct cert_problem {
+    const char *problem, *id, *what;
+    int validity, keep;
+} cert_problem;
+
+static const cert_problem vmm_problems[] = {
+    {WS_CERTREQ_ID_EXPIRED, WS_DIAG_VMM_CERT_EXPIRED, "has expired", 1, 0},
+    {WS_CERTREQ_ID_NOT_YET_VALID, WS_DIAG_VMM_CERT_NOT_YET_VALID, "is not valid yet", 1, 0},
+    {WS_CERTREQ_ID_EXPIRES_SOON, WS_DIAG_VMM_CERT_EXPIRES_SOON, "expires within 30 days", 0, 0},
+    {WS_CERTREQ_ID_KEY_USAGE, WS_DIAG_VMM_CERT_KEY_USAGE, "lacks the Digital Signature key usage", 0, 0},
+    {WS_CERTREQ_ID_EKU, WS_DIAG_VMM_CERT_EKU, "lacks the Client Authentication EKU", 0, 0},
+    {WS_CERTREQ_ID_CSP, WS_DIAG_VMM_CERT_CSP, "has its key in a provider that cannot hash SHA-256", 0, 0},
+    {WS_CERTREQ_ID_NO_PRIVATE_KEY, WS_DIAG_VMM_CERT_NO_KEY, "has no private key in the VMM database", 0, 1},
+    {WS_CERTREQ_ID_KEY_SIZE, WS_DIAG_VMM_CERT_KEY_SIZE, "has an RSA key shorter than 2048 bits", 0, 0},
+    {WS_CERTREQ_ID_SIGNATURE_ALGORITHM, WS_DIAG_VMM_CERT_SIGNATURE_ALGORITHM, "is signed with a weak hash", 0, 0},
+    {NULL, NULL, NULL, 0, 0},
+};
+
+static const cert_problem gateway_problems[] = {
+    {WS_CERTREQ_ID_EXPIRED, WS_DIAG_GATEWAY_CERT_EXPIRED, "has expired", 1, 0},
+    {WS_CERTREQ_ID_NOT_YET_VALID, WS_DIAG_GATEWAY_CERT_NOT_YET_VALID, "is not valid yet", 1, 0},
+    {WS_CERTREQ_ID_EXPIRES_SOON, WS_DIAG_GATEWAY_CERT_EXPIRES_SOON, "expires within 30 days", 0, 0},
+    {WS_CERTREQ_ID_EKU, WS_DIAG_GATEWAY_CERT_EKU, "lacks the Server Authentication EKU", 0, 0},
+    {WS_CERTREQ_ID_NAME_MISMATCH, WS_DIAG_GATEWAY_FQDN_MISMATCH, "does not match the cloud's RD Gateway FQDN", 0, 0},
+    {WS_CERTREQ_ID_NO_DNS_SAN, WS_DIAG_GATEWAY_CERT_NO_DNS_SAN, "has no DNS Subject Alternative Name", 0, 0},
+    {WS_CERTREQ_ID_WILDCARD, WS_DIAG_GATEWAY_CERT_WILDCARD, "is a wildcard certificate", 0, 0},
+    {WS_CERTREQ_ID_KEY_SIZE, WS_DIAG_GATEWAY_CERT_KEY_SIZE, "has an RSA key shorter than 2048 bits", 0, 0},
+    {WS_CERTREQ_ID_SIGNATURE_ALGORITHM, WS_DIAG_GATEWAY_CERT_SIGNATURE_ALGORITHM, "is signed with a weak hash", 0, 0},
+    {NULL, NULL, NULL, 0, 0},
+};
+
+/* The host's console certificate: one finding for either end of its validity. */
+static const cert_problem host_problems[] = {
+    {WS_CERTREQ_ID_EXPIRED, WS_DIAG_HOST_CERT_EXPIRED, "has expired", 1, 0},
+    {WS_CERTREQ_ID_NOT_YET_VALID, WS_DIAG_HOST_CERT_EXPIRED, "is not valid yet", 1, 0},
+    {WS_CERTREQ_ID_EKU, WS_DIAG_HOST_CERT_EKU, "lacks the Server Authentication EKU", 0, 0},
+    {NULL, NULL, NULL, 0, 0},
+};
+
+/* The row of table (ending in a NULL problem) for problem, or NULL. */
+static const cert_problem *cert_problem_find(const cert_problem *table, const char *problem)
+{
+    for (; table->problem; table++)
+        if (strcmp(table->problem, problem) == 0)
+            return table;
+    return NULL;
+}
+
 /* ---- 3. the VMM server's certificates ---- */
 
 static void load_signer(diag *g, signer *s)
@@ -602,28 +651,11 @@ static void check_one_signer(diag *g, signer *s)
         n = WS_CERTREQ_MAX_PROBLEMS;
     for (int i = 0; i < n; i++) {
         const ws_certreq_problem *p = &probs[i];
-        const char *id = NULL, *what = NULL;
-        int reissue = 1;
-        if (strcmp(p->id, WS_CERTREQ_ID_EXPIRED) == 0)
-            id = WS_DIAG_VMM_CERT_EXPIRED, what = "has expired";
-        else if (strcmp(p->id, WS_CERTREQ_ID_NOT_YET_VALID) == 0)
-            id = WS_DIAG_VMM_CERT_NOT_YET_VALID, what = "is not valid yet";
-        else if (strcmp(p->id, WS_CERTREQ_ID_EXPIRES_SOON) == 0)
-            id = WS_DIAG_VMM_CERT_EXPIRES_SOON, what = "expires within 30 days";
-        else if (strcmp(p->id, WS_CERTREQ_ID_KEY_USAGE) == 0)
-            id = WS_DIAG_VMM_CERT_KEY_USAGE, what = "lacks the Digital Signature key usage";
-        else if (strcmp(p->id, WS_CERTREQ_ID_EKU) == 0)
-            id = WS_DIAG_VMM_CERT_EKU, what = "lacks the Client Authentication EKU";
-        else if (strcmp(p->id, WS_CERTREQ_ID_CSP) == 0)
-            id = WS_DIAG_VMM_CERT_CSP, what = "has its key in a provider that cannot hash SHA-256";
-        else if (strcmp(p->id, WS_CERTREQ_ID_NO_PRIVATE_KEY) == 0)
-            id = WS_DIAG_VMM_CERT_NO_KEY, what = "has no private key in the VMM database", reissue = 0;
-        else if (strcmp(p->id, WS_CERTREQ_ID_KEY_SIZE) == 0)
-            id = WS_DIAG_VMM_CERT_KEY_SIZE, what = "has an RSA key shorter than 2048 bits";
-        else if (strcmp(p->id, WS_CERTREQ_ID_SIGNATURE_ALGORITHM) == 0)
-            id = WS_DIAG_VMM_CERT_SIGNATURE_ALGORITHM, what = "is signed with a weak hash";
-        if (!id)
+        const cert_problem *cp = cert_problem_find(vmm_problems, p->id);
+        if (!cp)
             continue; /* self-signed-root: the hosts' and gateway's Root stores are checked one by one */
+        const char *id = cp->id, *what = cp->what;
+        int reissue = !cp->keep;
         ws_finding *f = add(g, id, vmm, p->severity == WS_CERTREQ_WARNING ? WS_DIAG_WARNING : WS_DIAG_ERROR,
                             "VMM's %s %s %s.", roles, s->name, what);
         evidence(f, "%s: %s.", desc, p->text);
@@ -938,27 +970,11 @@ static void check_bound_cert(diag *g, X509 *bound, const char *bound_name, const
     char *sans = ws_cert_sans(bound);
     for (int i = 0; i < n; i++) {
         const ws_certreq_problem *p = &probs[i];
-        const char *id = NULL, *what = NULL;
-        if (strcmp(p->id, WS_CERTREQ_ID_EXPIRED) == 0)
-            id = WS_DIAG_GATEWAY_CERT_EXPIRED, what = "has expired", validity = 1;
-        else if (strcmp(p->id, WS_CERTREQ_ID_NOT_YET_VALID) == 0)
-            id = WS_DIAG_GATEWAY_CERT_NOT_YET_VALID, what = "is not valid yet", validity = 1;
-        else if (strcmp(p->id, WS_CERTREQ_ID_EXPIRES_SOON) == 0)
-            id = WS_DIAG_GATEWAY_CERT_EXPIRES_SOON, what = "expires within 30 days";
-        else if (strcmp(p->id, WS_CERTREQ_ID_EKU) == 0)
-            id = WS_DIAG_GATEWAY_CERT_EKU, what = "lacks the Server Authentication EKU";
-        else if (strcmp(p->id, WS_CERTREQ_ID_NAME_MISMATCH) == 0)
-            id = WS_DIAG_GATEWAY_FQDN_MISMATCH, what = "does not match the cloud's RD Gateway FQDN";
-        else if (strcmp(p->id, WS_CERTREQ_ID_NO_DNS_SAN) == 0)
-            id = WS_DIAG_GATEWAY_CERT_NO_DNS_SAN, what = "has no DNS Subject Alternative Name";
-        else if (strcmp(p->id, WS_CERTREQ_ID_WILDCARD) == 0)
-            id = WS_DIAG_GATEWAY_CERT_WILDCARD, what = "is a wildcard certificate";
-        else if (strcmp(p->id, WS_CERTREQ_ID_KEY_SIZE) == 0)
-            id = WS_DIAG_GATEWAY_CERT_KEY_SIZE, what = "has an RSA key shorter than 2048 bits";
-        else if (strcmp(p->id, WS_CERTREQ_ID_SIGNATURE_ALGORITHM) == 0)
-            id = WS_DIAG_GATEWAY_CERT_SIGNATURE_ALGORITHM, what = "is signed with a weak hash";
-        if (!id)
+        const cert_problem *cp = cert_problem_find(gateway_problems, p->id);
+        if (!cp)
             continue; /* self-signed-root: the PC's Root store is checked below */
+        const char *id = cp->id, *what = cp->what;
+        validity |= cp->validity;
         ws_diag_severity sev = p->severity == WS_CERTREQ_WARNING ? WS_DIAG_WARNING : WS_DIAG_ERROR;
         ws_finding *f;
         if (strcmp(id, WS_DIAG_GATEWAY_FQDN_MISMATCH) == 0) {
@@ -1187,14 +1203,12 @@ static void check_host_certs(diag *g)
                 }
                 continue;
             }
-            const char *id = NULL;
-            if (strcmp(p->id, WS_CERTREQ_ID_EXPIRED) == 0 || strcmp(p->id, WS_CERTREQ_ID_NOT_YET_VALID) == 0)
-                id = WS_DIAG_HOST_CERT_EXPIRED, validity = 1;
-            else if (strcmp(p->id, WS_CERTREQ_ID_EKU) == 0)
-                id = WS_DIAG_HOST_CERT_EKU;
-            if (!id || p->severity != WS_CERTREQ_ERROR)
+            const cert_problem *cp = cert_problem_find(host_problems, p->id);
+            if (cp)
+                validity |= cp->validity;
+            if (!cp || p->severity != WS_CERTREQ_ERROR)
                 continue;
-            ws_finding *f = add(g, id, h->name, WS_DIAG_ERROR, "%s's console certificate %s is not usable for TLS.",
+            ws_finding *f = add(g, cp->id, h->name, WS_DIAG_ERROR, "%s's console certificate %s is not usable for TLS.",
                                 h->name, cname);
             evidence(f, "%s: %s. Remote Desktop Connection stops at the host (0x607).", desc, p->text);
             fix(f, "PowerShell: a new certificate for %s in Cert:\\LocalMachine\\My, set as AuthCertificateHash "

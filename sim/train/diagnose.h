@@ -18,6 +18,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "base/buf.h"
 #include "lab/state.h"
 
 /* Finding ids: a contract (add more, never rename). */
@@ -83,15 +84,13 @@ typedef struct ws_finding {
     ws_diag_severity severity;
     char *summary;       /* one line */
     char *evidence;      /* the values seen */
-    char **fix;          /* "wapsim ...", "PowerShell: ...", "Portal: ..." */
-    int nfix;
+    ws_strv fix;         /* "wapsim ...", "PowerShell: ...", "Portal: ..." */
 } ws_finding;
 
 typedef struct ws_diagnosis {
     ws_finding *findings;
     int n;
-    char **checks; /* what was checked, in order ("processes", "clocks", ...) */
-    int nchecks;
+    ws_strv checks; /* what was checked, in order ("processes", "clocks", ...) */
 } ws_diagnosis;
 
 typedef struct ws_diag_opts {

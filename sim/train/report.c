@@ -7,20 +7,6 @@
 #include <time.h>
 #include <unistd.h>
 
-/* Each line of text, prefixed. */
-static void add_indented(ws_buf *b, const char *prefix, const char *text)
-{
-    const char *p = text;
-    while (*p) {
-        const char *nl = strchr(p, '\n');
-        size_t n = nl ? (size_t)(nl - p) : strlen(p);
-        ws_buf_adds(b, prefix);
-        ws_buf_add(b, p, n);
-        ws_buf_adds(b, "\n");
-        p += n + (nl ? 1 : 0);
-    }
-}
-
 void ws_report_plan(ws_buf *out, const ws_report_opts *o, int n)
 {
     if (o->tap)
@@ -38,7 +24,7 @@ void ws_report_result(ws_buf *b, const ws_report_opts *o, int number, const ws_s
         else
             ws_buf_addf(b, "not ok %d - %s: %s\n", number, sc->name, res->message ? res->message : "failed");
         if (!res->passed || o->verbose)
-            add_indented(b, "# ", transcript);
+            ws_runner_indent(b, "# ", transcript);
         if (res->lab)
             ws_buf_addf(b, "# lab kept: %s\n", res->lab);
     } else {
@@ -48,7 +34,7 @@ void ws_report_result(ws_buf *b, const ws_report_opts *o, int number, const ws_s
         else
             ws_buf_addf(b, "FAIL %s: %s\n", sc->name, res->message ? res->message : "failed");
         if (!res->passed || o->verbose)
-            add_indented(b, "    ", transcript);
+            ws_runner_indent(b, "    ", transcript);
         if (res->lab)
             ws_buf_addf(b, "     lab kept: %s (wapsim --lab %s up)\n", res->lab, res->lab);
     }

@@ -28,8 +28,7 @@
 
 /* ---- text ---- */
 
-/* Each line of text, prefixed. */
-static void add_indented(ws_buf *b, const char *prefix, const char *text)
+void ws_runner_indent(ws_buf *b, const char *prefix, const char *text)
 {
     const char *p = text;
     while (*p) {
@@ -228,7 +227,7 @@ static int do_step(ws_scn_run *r, const ws_scn_line *l)
     int status = run_command(r, args.v, args.n, 1, &res);
     save_output(r, l, "out", &res.out);
     const char *text = ws_buf_str(&res.out);
-    add_indented(&r->log, "  | ", text);
+    ws_runner_indent(&r->log, "  | ", text);
     if (status >= WS_SUBPROCESS_SIGNAL)
         ws_buf_addf(&r->log, "  killed by signal %d\n", status - WS_SUBPROCESS_SIGNAL);
     else
@@ -386,7 +385,7 @@ static int do_connect(ws_scn_run *r, const ws_scn_line *l)
     save_output(r, l, "json", &res.out);
     save_output(r, l, "err", &res.err);
     const char *text = ws_buf_str(&res.out), *etext = ws_buf_str(&res.err);
-    add_indented(&r->log, "  ! ", etext);
+    ws_runner_indent(&r->log, "  ! ", etext);
     cJSON *j = cJSON_Parse(text);
     if (!cJSON_IsString(cJSON_GetObjectItem(j, "stage"))) {
         char last[300];
@@ -576,7 +575,7 @@ static int do_expect_diagnose(ws_scn_run *r, const ws_scn_line *l)
     save_output(r, l, "diagnose.json", &res.out);
     save_output(r, l, "diagnose.err", &res.err);
     const char *text = ws_buf_str(&res.out), *etext = ws_buf_str(&res.err);
-    add_indented(&r->log, "  ! ", etext);
+    ws_runner_indent(&r->log, "  ! ", etext);
     cJSON *j = cJSON_Parse(text);
     const cJSON *findings = cJSON_GetObjectItem(j, "findings");
     int rc = 0;
@@ -619,6 +618,16 @@ out:
     return rc;
 }
 
+/* A number the last connect may lack, as text: v, or null without it. */
+static const char *number_or_null(int has, long long v, char *num, size_t n)
+{
+    if (has)
+        snprintf(num, n, "%lld", v);
+    else
+        snprintf(num, n, "null");
+    return num;
+}
+
 /* The last connect's value for a connect.* or portal.* target; num is room for a number. */
 static const char *connect_value(const ws_scn_last *lc, ws_scn_target t, char *num, size_t n, int *numeric)
 {
@@ -628,19 +637,11 @@ static const char *connect_value(const ws_scn_last *lc, ws_scn_target t, char *n
     case WS_SCN_CONNECT_STAGE: return lc->stage;
     case WS_SCN_CONNECT_CODE:
         *numeric = 1;
-        if (lc->has_code)
-            snprintf(num, n, "%llu", lc->code);
-        else
-            snprintf(num, n, "null");
-        return num;
+        return number_or_null(lc->has_code, (long long)lc->code, num, n);
     case WS_SCN_CONNECT_MESSAGE: return lc->message ? lc->message : "";
     case WS_SCN_PORTAL_STATUS:
         *numeric = 1;
-        if (lc->portal_has_status)
-            snprintf(num, n, "%ld", lc->portal_status);
-        else
-            snprintf(num, n, "null");
-        return num;
+        return number_or_null(lc->portal_has_status, lc->portal_status, num, n);
     case WS_SCN_PORTAL_CONTENT_TYPE: return lc->portal_content_type ? lc->portal_content_type : "";
     case WS_SCN_PORTAL_BODY: return lc->portal_body ? lc->portal_body : "";
     default: return "";

@@ -86,6 +86,8 @@ void ws_runner_run(const ws_scenario *sc, const ws_runner_opts *o, ws_scn_result
 
 /* The directory temporary labs go in: $TMPDIR, else /tmp. */
 const char *ws_runner_tmp_dir(void);
+/* Appends each line of text to b, after prefix: how a transcript quotes output. */
+void ws_runner_indent(ws_buf *b, const char *prefix, const char *text);
 /* Removes a directory and everything in it (best effort). */
 void ws_runner_rm_rf(const char *dir);
 /* Makes the key template when it is missing or old, so parallel labs copy it

@@ -589,6 +589,20 @@ static int read_op(const char **s, ws_scn_op *op)
     return 0;
 }
 
+/* The value after an expect's operator (read_op): unquoted, or -1 (and the error)
+ * when more operator characters follow ("==", "=~"). */
+static int read_value(parser *p, const char *s, ws_scn_expect *x)
+{
+    if (*s == '=' || *s == '~' || *s == '!') {
+        ERR(p, "unknown operator '%s%c' (=, !=, ~, !~)", ws_scn_op_name(x->op), *s);
+        return -1;
+    }
+    char *v = ws_strdup(s);
+    x->value = unquote(trim(v));
+    free(v);
+    return 0;
+}
+
 static int is_number_or_null(const char *v)
 {
     if (strcmp(v, "null") == 0)
@@ -619,13 +633,8 @@ static int parse_expect_diagnose(parser *p, const char *s, ws_scn_expect *x)
         }
         return 0;
     }
-    if (*s == '=' || *s == '~' || *s == '!') {
-        ERR(p, "unknown operator '%s%c' (=, !=, ~, !~)", ws_scn_op_name(x->op), *s);
+    if (read_value(p, s, x) != 0)
         return -1;
-    }
-    char *v = ws_strdup(s);
-    x->value = unquote(trim(v));
-    free(v);
     int eqne = x->op == WS_SCN_OP_EQ || x->op == WS_SCN_OP_NE, n = 0, none = 0, rc = 0;
     char *copy = ws_strdup(x->value);
     for (char *save = NULL, *id = strtok_r(copy, ", \t", &save); id; id = strtok_r(NULL, ", \t", &save)) {
@@ -748,13 +757,8 @@ static int parse_expect(parser *p, const char *rest, ws_scn_expect *x)
         ERR(p, "expect no event takes no operator (use 'expect event M ID !~ TEXT' for a text)");
         return -1;
     }
-    if (*s == '=' || *s == '~' || *s == '!') {
-        ERR(p, "unknown operator '%s%c' (=, !=, ~, !~)", ws_scn_op_name(x->op), *s);
+    if (read_value(p, s, x) != 0)
         return -1;
-    }
-    char *v = ws_strdup(s);
-    x->value = unquote(trim(v));
-    free(v);
     if (check_facts(p, x->value) != 0)
         rc = -1;
     int eqne = x->op == WS_SCN_OP_EQ || x->op == WS_SCN_OP_NE;

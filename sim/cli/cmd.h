@@ -20,10 +20,10 @@ typedef struct ws_cmd {
     const char *help;    /* the rest of --help, or NULL */
 } ws_cmd;
 
-extern const ws_cmd ws_cmds_lab[], ws_cmds_run[], ws_cmds_cert[], ws_cmds_logs[], ws_cmds_console[], ws_cmds_host[],
+extern const ws_cmd ws_cmds_lab[], ws_cmds_supervise[], ws_cmds_cert[], ws_cmds_logs[], ws_cmds_rdpfile[], ws_cmds_host[],
     ws_cmds_connect[], ws_cmds_service[];
 
-extern const ws_cmd ws_cmds_vmm[], ws_cmds_fabric[], ws_cmds_clock[];
+extern const ws_cmd ws_cmds_vmm[], ws_cmds_gateway[], ws_cmds_clock[];
 extern const ws_cmd ws_cmds_scenario[];
 extern const ws_cmd ws_cmds_diagnose[];
 extern const ws_cmd ws_cmds_exercise[];

@@ -254,7 +254,7 @@ static int cmd_cloud_set(int argc, char **argv)
     return 0;
 }
 
-const ws_cmd ws_cmds_fabric[] = {
+const ws_cmd ws_cmds_gateway[] = {
     {"gateway", "set", cmd_gateway_set,
      "[--ssl-cert NAME] [--trusted-issuers TP,...] [--add-trusted-issuer TP] [--remove-trusted-issuer TP]",
      "RD Gateway Manager's SSL certificate and FedAuthSettings.TrustedIssuerCertificates.",

@@ -158,7 +158,7 @@ static int cmd_rdp_verify(int argc, char **argv)
     return valid ? 0 : WS_EXIT_FAIL;
 }
 
-const ws_cmd ws_cmds_console[] = {
+const ws_cmd ws_cmds_rdpfile[] = {
     {NULL, "rdp-file", cmd_rdp_file, "--tenant T --vm V --out FILE [--password P] [--json]",
      "Do what the tenant's browser does: sign in, ask for a VM's console, save the file.",
      "Resolves names through the lab's hosts file and trusts the client machine's Root store.\n"

@@ -108,7 +108,7 @@ static int cmd_supervise(int argc, char **argv)
     return ws_supervisor_run(ws_lab_dir(cli.lab ? cli.lab : ws_cli_lab));
 }
 
-const ws_cmd ws_cmds_run[] = {
+const ws_cmd ws_cmds_supervise[] = {
     {NULL, "up", cmd_up, "[--timeout SECONDS]", "Start the lab: one process per machine, supervised.",
      "Returns when every machine answers its health probe (default timeout 20 s), or\n"
      "fails naming the machine that did not, with its last log line.\n"},

@@ -14,9 +14,9 @@
 
 const char *ws_cli_lab;
 
-static const ws_cmd *const tables[] = {ws_cmds_lab, ws_cmds_run, ws_cmds_logs, ws_cmds_cert, ws_cmds_console, ws_cmds_connect,
+static const ws_cmd *const tables[] = {ws_cmds_lab, ws_cmds_supervise, ws_cmds_logs, ws_cmds_cert, ws_cmds_rdpfile, ws_cmds_connect,
                                        ws_cmds_host, ws_cmds_service,
-                                       ws_cmds_vmm, ws_cmds_fabric, ws_cmds_clock,
+                                       ws_cmds_vmm, ws_cmds_gateway, ws_cmds_clock,
                                        ws_cmds_scenario, ws_cmds_diagnose, ws_cmds_exercise};
 
 static void print_usage(FILE *out)

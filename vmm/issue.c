@@ -158,12 +158,8 @@ static int record_token(ws_state *st, const char *kind, const vmm_grant *g, cons
 /* The gateway's port: the first RD Gateway machine's (443 is left out of the name). */
 static int gateway_port(ws_state *st)
 {
-    sqlite3_stmt *s = ws_state_prepare(st, "SELECT port FROM machines WHERE role = 'gateway' ORDER BY name", NULL);
-    int port = 443;
-    if (s && sqlite3_step(s) == SQLITE_ROW)
-        port = sqlite3_column_int(s, 0);
-    sqlite3_finalize(s);
-    return port;
+    ws_machine m;
+    return ws_machine_by_role(st, "gateway", &m, NULL) == 0 ? m.port : 443;
 }
 
 /* Step 6: the .rdp file with the key set of the real WAP file (REFERENCE.md section 4). */

@@ -163,6 +163,14 @@ int ws_strv_addf(ws_strv *l, const char *fmt, ...)
     return rc;
 }
 
+int ws_strv_has(const ws_strv *l, const char *s)
+{
+    for (int i = 0; i < l->n; i++)
+        if (strcmp(l->v[i], s) == 0)
+            return 1;
+    return 0;
+}
+
 void ws_strv_free(ws_strv *l)
 {
     for (int i = 0; i < l->n; i++)

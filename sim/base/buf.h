@@ -59,6 +59,8 @@ typedef struct ws_strv {
 /* Append a copy of s; 0, or -1 when out of memory. */
 int ws_strv_add(ws_strv *l, const char *s);
 int ws_strv_addf(ws_strv *l, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* 1 when l holds a string equal to s. */
+int ws_strv_has(const ws_strv *l, const char *s);
 void ws_strv_free(ws_strv *l);
 
 #endif

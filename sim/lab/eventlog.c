@@ -77,3 +77,16 @@ int ws_event_foreach(ws_state *st, const ws_event_filter *f, int (*fn)(const ws_
     }
     return ws_state_finish(st, s, rc, e);
 }
+
+int64_t ws_event_newest_id(ws_state *st, const char *machine)
+{
+    sqlite3_stmt *s = machine
+                          ? ws_state_query(st, NULL, "SELECT coalesce(max(id), 0) FROM events WHERE machine = ?", 1,
+                                           machine)
+                          : ws_state_query(st, NULL, "SELECT coalesce(max(id), 0) FROM events", 0);
+    int64_t id = 0;
+    if (s && sqlite3_step(s) == SQLITE_ROW)
+        id = sqlite3_column_int64(s, 0);
+    sqlite3_finalize(s);
+    return id;
+}

@@ -52,6 +52,9 @@ typedef struct ws_event_filter {
 } ws_event_filter;
 
 /* Calls fn for each matching record in order; fn returns non-zero to stop. */
+/* The id of the newest event written on machine (NULL: on any machine), 0 when there
+ * is none or the state file cannot say; events after it are newer than "now". */
+int64_t ws_event_newest_id(ws_state *st, const char *machine);
 int ws_event_foreach(ws_state *st, const ws_event_filter *f, int (*fn)(const ws_event_rec *, void *), void *arg,
                      ws_error *e);
 

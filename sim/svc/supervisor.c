@@ -797,13 +797,7 @@ static int send_request(ws_state *st, pid_t sup, const char *machine, const char
 
 static int newest_event_id(ws_state *st, const char *machine, int64_t *id)
 {
-    *id = 0;
-    sqlite3_stmt *s = ws_state_query(st, NULL, "SELECT coalesce(max(id), 0) FROM events WHERE machine = ?", 1, machine);
-    if (!s)
-        return -1;
-    if (sqlite3_step(s) == SQLITE_ROW)
-        *id = sqlite3_column_int64(s, 0);
-    sqlite3_finalize(s);
+    *id = ws_event_newest_id(st, machine);
     return 0;
 }
 

@@ -17,6 +17,7 @@
 #include <cjson/cJSON.h>
 
 #include "base/util.h"
+#include "lab/eventlog.h"
 #include "lab/lab.h"
 #include "svc/supervisor.h"
 #include "train/subnet.h"
@@ -191,12 +192,7 @@ static int run_command(ws_scn_run *r, char **args, int n, int merge, ws_subproce
 
 static int64_t max_event_id(ws_state *st)
 {
-    sqlite3_stmt *s = ws_state_prepare(st, "SELECT coalesce(max(id), 0) FROM events", NULL);
-    int64_t v = 0;
-    if (s && sqlite3_step(s) == SQLITE_ROW)
-        v = sqlite3_column_int64(s, 0);
-    sqlite3_finalize(s);
-    return v;
+    return ws_event_newest_id(st, NULL);
 }
 
 /* ---- step ---- */
@@ -525,14 +521,6 @@ static int do_expect_events(ws_scn_run *r, const ws_scn_line *l, const char *val
     return rc;
 }
 
-static int has(const ws_strv *l, const char *s)
-{
-    for (int i = 0; i < l->n; i++)
-        if (strcmp(l->v[i], s) == 0)
-            return 1;
-    return 0;
-}
-
 /* Whether the set of finding ids found holds against x: a set for = and !=, one id
  * for ~ and !~. */
 static int diagnosis_holds(const ws_scn_expect *x, const ws_strv *ids)
@@ -545,7 +533,7 @@ static int diagnosis_holds(const ws_scn_expect *x, const ws_strv *ids)
             continue;
         }
         nwant++;
-        if (!has(ids, id))
+        if (!ws_strv_has(ids, id))
             all_found = 0, any_missing = 1;
     }
     free(want);
@@ -602,7 +590,7 @@ static int do_expect_diagnose(ws_scn_run *r, const ws_scn_line *l)
             continue;
         ws_buf_addf(&r->log, "  %-30s %-8s %s\n", id, machine ? machine : "?", summary ? summary : "");
         ws_buf_addf(&found, "%s%s on %s", ws_buf_len(&found) ? ", " : "", id, machine ? machine : "?");
-        if (!has(&ids, id) && ws_strv_add(&ids, id) != 0)
+        if (!ws_strv_has(&ids, id) && ws_strv_add(&ids, id) != 0)
             abort();
     }
     const char *found_text = ws_buf_len(&found) ? ws_buf_str(&found) : "nothing";

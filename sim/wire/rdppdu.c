@@ -7,107 +7,67 @@
 #include <string.h>
 
 #include "base/bytes.h"
+#include "base/names.h"
 #include "base/utf16.h"
 
 /* Reading and writing go through base/bytes: a reader named after the PDU, a writer
  * that refuses past its capacity (the encoder then returns 0). */
 
+static const ws_code_name type2_names[] = {
+    {WS_PDU2_UPDATE, "UPDATE"},
+    {WS_PDU2_CONTROL, "CONTROL"},
+    {WS_PDU2_POINTER, "POINTER"},
+    {WS_PDU2_INPUT, "INPUT"},
+    {WS_PDU2_SYNCHRONIZE, "SYNCHRONIZE"},
+    {WS_PDU2_REFRESH_RECT, "REFRESH_RECT"},
+    {WS_PDU2_PLAY_SOUND, "PLAY_SOUND"},
+    {WS_PDU2_SUPPRESS_OUTPUT, "SUPPRESS_OUTPUT"},
+    {WS_PDU2_SHUTDOWN_REQUEST, "SHUTDOWN_REQUEST"},
+    {WS_PDU2_SHUTDOWN_DENIED, "SHUTDOWN_DENIED"},
+    {WS_PDU2_SAVE_SESSION_INFO, "SAVE_SESSION_INFO"},
+    {WS_PDU2_FONTLIST, "FONTLIST"},
+    {WS_PDU2_FONTMAP, "FONTMAP"},
+    {WS_PDU2_SET_KEYBOARD_INDICATORS, "SET_KEYBOARD_INDICATORS"},
+    {WS_PDU2_BITMAPCACHE_PERSISTENT_LIST, "BITMAPCACHE_PERSISTENT_LIST"},
+    {WS_PDU2_BITMAPCACHE_ERROR_PDU, "BITMAPCACHE_ERROR_PDU"},
+    {WS_PDU2_SET_KEYBOARD_IME_STATUS, "SET_KEYBOARD_IME_STATUS"},
+    {WS_PDU2_OFFSCRCACHE_ERROR_PDU, "OFFSCRCACHE_ERROR_PDU"},
+    {WS_PDU2_SET_ERROR_INFO, "SET_ERROR_INFO"},
+    {WS_PDU2_DRAWNINEGRID_ERROR_PDU, "DRAWNINEGRID_ERROR_PDU"},
+    {WS_PDU2_DRAWGDIPLUS_ERROR_PDU, "DRAWGDIPLUS_ERROR_PDU"},
+    {WS_PDU2_ARC_STATUS_PDU, "ARC_STATUS_PDU"},
+    {WS_PDU2_STATUS_INFO_PDU, "STATUS_INFO_PDU"},
+    {WS_PDU2_MONITOR_LAYOUT_PDU, "MONITOR_LAYOUT_PDU"},
+    {WS_PDU2_FRAME_ACKNOWLEDGE, "FRAME_ACKNOWLEDGE"},
+};
+
 const char *ws_pdu_type2_name(uint8_t t)
 {
-    switch (t) {
-    case WS_PDU2_UPDATE:
-        return "UPDATE";
-    case WS_PDU2_CONTROL:
-        return "CONTROL";
-    case WS_PDU2_POINTER:
-        return "POINTER";
-    case WS_PDU2_INPUT:
-        return "INPUT";
-    case WS_PDU2_SYNCHRONIZE:
-        return "SYNCHRONIZE";
-    case WS_PDU2_REFRESH_RECT:
-        return "REFRESH_RECT";
-    case WS_PDU2_PLAY_SOUND:
-        return "PLAY_SOUND";
-    case WS_PDU2_SUPPRESS_OUTPUT:
-        return "SUPPRESS_OUTPUT";
-    case WS_PDU2_SHUTDOWN_REQUEST:
-        return "SHUTDOWN_REQUEST";
-    case WS_PDU2_SHUTDOWN_DENIED:
-        return "SHUTDOWN_DENIED";
-    case WS_PDU2_SAVE_SESSION_INFO:
-        return "SAVE_SESSION_INFO";
-    case WS_PDU2_FONTLIST:
-        return "FONTLIST";
-    case WS_PDU2_FONTMAP:
-        return "FONTMAP";
-    case WS_PDU2_SET_KEYBOARD_INDICATORS:
-        return "SET_KEYBOARD_INDICATORS";
-    case WS_PDU2_BITMAPCACHE_PERSISTENT_LIST:
-        return "BITMAPCACHE_PERSISTENT_LIST";
-    case WS_PDU2_BITMAPCACHE_ERROR_PDU:
-        return "BITMAPCACHE_ERROR_PDU";
-    case WS_PDU2_SET_KEYBOARD_IME_STATUS:
-        return "SET_KEYBOARD_IME_STATUS";
-    case WS_PDU2_OFFSCRCACHE_ERROR_PDU:
-        return "OFFSCRCACHE_ERROR_PDU";
-    case WS_PDU2_SET_ERROR_INFO:
-        return "SET_ERROR_INFO";
-    case WS_PDU2_DRAWNINEGRID_ERROR_PDU:
-        return "DRAWNINEGRID_ERROR_PDU";
-    case WS_PDU2_DRAWGDIPLUS_ERROR_PDU:
-        return "DRAWGDIPLUS_ERROR_PDU";
-    case WS_PDU2_ARC_STATUS_PDU:
-        return "ARC_STATUS_PDU";
-    case WS_PDU2_STATUS_INFO_PDU:
-        return "STATUS_INFO_PDU";
-    case WS_PDU2_MONITOR_LAYOUT_PDU:
-        return "MONITOR_LAYOUT_PDU";
-    case WS_PDU2_FRAME_ACKNOWLEDGE:
-        return "FRAME_ACKNOWLEDGE";
-    default:
-        return "unknown";
-    }
+    return WS_CODE_NAME(type2_names, t, "unknown");
 }
+
+static const ws_code_name errinfo_names[] = {
+    {WS_PDU_ERRINFO_NONE, "NONE"},
+    {WS_PDU_ERRINFO_RPC_INITIATED_DISCONNECT, "RPC_INITIATED_DISCONNECT"},
+    {WS_PDU_ERRINFO_RPC_INITIATED_LOGOFF, "RPC_INITIATED_LOGOFF"},
+    {WS_PDU_ERRINFO_IDLE_TIMEOUT, "IDLE_TIMEOUT"},
+    {WS_PDU_ERRINFO_LOGON_TIMEOUT, "LOGON_TIMEOUT"},
+    {WS_PDU_ERRINFO_DISCONNECTED_BY_OTHERCONNECTION, "DISCONNECTED_BY_OTHERCONNECTION"},
+    {WS_PDU_ERRINFO_OUT_OF_MEMORY, "OUT_OF_MEMORY"},
+    {WS_PDU_ERRINFO_SERVER_DENIED_CONNECTION, "SERVER_DENIED_CONNECTION"},
+    {WS_PDU_ERRINFO_SERVER_INSUFFICIENT_PRIVILEGES, "SERVER_INSUFFICIENT_PRIVILEGES"},
+    {WS_PDU_ERRINFO_SERVER_FRESH_CREDENTIALS_REQUIRED, "SERVER_FRESH_CREDENTIALS_REQUIRED"},
+    {WS_PDU_ERRINFO_RPC_INITIATED_DISCONNECT_BYUSER, "RPC_INITIATED_DISCONNECT_BYUSER"},
+    {WS_PDU_ERRINFO_LOGOFF_BY_USER, "LOGOFF_BY_USER"},
+    {WS_PDU_ERRINFO_CLOSE_STACK_ON_DRIVER_NOT_READY, "CLOSE_STACK_ON_DRIVER_NOT_READY"},
+    {WS_PDU_ERRINFO_SERVER_DWM_CRASH, "SERVER_DWM_CRASH"},
+    {WS_PDU_ERRINFO_CB_CONNECTION_CANCELLED, "CB_CONNECTION_CANCELLED"},
+    {WS_PDU_ERRINFO_BAD_CAPABILITIES, "BAD_CAPABILITIES"},
+};
 
 const char *ws_pdu_errinfo_name(uint32_t code)
 {
-    switch (code) {
-    case WS_PDU_ERRINFO_NONE:
-        return "NONE";
-    case WS_PDU_ERRINFO_RPC_INITIATED_DISCONNECT:
-        return "RPC_INITIATED_DISCONNECT";
-    case WS_PDU_ERRINFO_RPC_INITIATED_LOGOFF:
-        return "RPC_INITIATED_LOGOFF";
-    case WS_PDU_ERRINFO_IDLE_TIMEOUT:
-        return "IDLE_TIMEOUT";
-    case WS_PDU_ERRINFO_LOGON_TIMEOUT:
-        return "LOGON_TIMEOUT";
-    case WS_PDU_ERRINFO_DISCONNECTED_BY_OTHERCONNECTION:
-        return "DISCONNECTED_BY_OTHERCONNECTION";
-    case WS_PDU_ERRINFO_OUT_OF_MEMORY:
-        return "OUT_OF_MEMORY";
-    case WS_PDU_ERRINFO_SERVER_DENIED_CONNECTION:
-        return "SERVER_DENIED_CONNECTION";
-    case WS_PDU_ERRINFO_SERVER_INSUFFICIENT_PRIVILEGES:
-        return "SERVER_INSUFFICIENT_PRIVILEGES";
-    case WS_PDU_ERRINFO_SERVER_FRESH_CREDENTIALS_REQUIRED:
-        return "SERVER_FRESH_CREDENTIALS_REQUIRED";
-    case WS_PDU_ERRINFO_RPC_INITIATED_DISCONNECT_BYUSER:
-        return "RPC_INITIATED_DISCONNECT_BYUSER";
-    case WS_PDU_ERRINFO_LOGOFF_BY_USER:
-        return "LOGOFF_BY_USER";
-    case WS_PDU_ERRINFO_CLOSE_STACK_ON_DRIVER_NOT_READY:
-        return "CLOSE_STACK_ON_DRIVER_NOT_READY";
-    case WS_PDU_ERRINFO_SERVER_DWM_CRASH:
-        return "SERVER_DWM_CRASH";
-    case WS_PDU_ERRINFO_CB_CONNECTION_CANCELLED:
-        return "CB_CONNECTION_CANCELLED";
-    case WS_PDU_ERRINFO_BAD_CAPABILITIES:
-        return "BAD_CAPABILITIES";
-    default:
-        return "unknown";
-    }
+    return WS_CODE_NAME(errinfo_names, code, "unknown");
 }
 
 /* ---- Client Info PDU (2.2.1.11.1.1, with the basic security header 2.2.8.1.1.2.1) ---- */
@@ -667,49 +627,39 @@ static unsigned write_capsets(ws_wr *w, const ws_pdu_caps *c)
     return n;
 }
 
+/* The sets read_capset reads, with the length of each one's fixed part (lengthCapability - 4);
+ * any other set is skipped. */
+static const struct capset_min {
+    uint16_t type;
+    uint16_t min;
+    const char *name;
+} capset_mins[] = {
+    {WS_PDU_CAPSET_GENERAL, 20, "General"}, /* 2.2.7.1.1 */
+    {WS_PDU_CAPSET_BITMAP, 24, "Bitmap"}, /* 2.2.7.1.2 */
+    {WS_PDU_CAPSET_ORDER, 84, "Order"}, /* 2.2.7.1.3 */
+    {WS_PDU_CAPSET_POINTER, 4, "Pointer"}, /* 2.2.7.1.5 */
+    {WS_PDU_CAPSET_INPUT, 84, "Input"}, /* 2.2.7.1.6 */
+    {WS_PDU_CAPSET_VIRTUALCHANNEL, 4, "VirtualChannel"}, /* 2.2.7.1.10 */
+    {WS_PDU_CAPSET_SHARE, 4, "Share"}, /* 2.2.7.2.3 */
+    {WS_PDU_CAPSET_FONT, 0, "Font"}, /* 2.2.7.2.5 */
+    {WS_PDU_CAPSET_MULTIFRAGMENTUPDATE, 4, "MultifragmentUpdate"}, /* 2.2.7.2.6 */
+    {WS_PDU_CAPSET_LARGE_POINTER, 2, "LargePointer"}, /* 2.2.7.2.7 */
+};
+
 /* Reads one known set's fields from its body b (lengthCapability - 4 bytes), after
  * checking the set's fixed part once; optional trailing fields are read when present. */
 static int read_capset(ws_rd *b, ws_pdu_caps *c, uint16_t type, unsigned index)
 {
-    size_t min, n = ws_rd_remaining(b);
-    const char *name;
-    switch (type) {
-    case WS_PDU_CAPSET_GENERAL:
-        min = 20, name = "General"; /* 2.2.7.1.1 */
-        break;
-    case WS_PDU_CAPSET_BITMAP:
-        min = 24, name = "Bitmap"; /* 2.2.7.1.2 */
-        break;
-    case WS_PDU_CAPSET_ORDER:
-        min = 84, name = "Order"; /* 2.2.7.1.3 */
-        break;
-    case WS_PDU_CAPSET_POINTER:
-        min = 4, name = "Pointer"; /* 2.2.7.1.5 */
-        break;
-    case WS_PDU_CAPSET_INPUT:
-        min = 84, name = "Input"; /* 2.2.7.1.6 */
-        break;
-    case WS_PDU_CAPSET_VIRTUALCHANNEL:
-        min = 4, name = "VirtualChannel"; /* 2.2.7.1.10 */
-        break;
-    case WS_PDU_CAPSET_SHARE:
-        min = 4, name = "Share"; /* 2.2.7.2.3 */
-        break;
-    case WS_PDU_CAPSET_FONT:
-        min = 0, name = "Font"; /* 2.2.7.2.5 */
-        break;
-    case WS_PDU_CAPSET_MULTIFRAGMENTUPDATE:
-        min = 4, name = "MultifragmentUpdate"; /* 2.2.7.2.6 */
-        break;
-    case WS_PDU_CAPSET_LARGE_POINTER:
-        min = 2, name = "LargePointer"; /* 2.2.7.2.7 */
-        break;
-    default:
+    const struct capset_min *m = NULL;
+    for (size_t i = 0; i < sizeof capset_mins / sizeof capset_mins[0]; i++)
+        if (capset_mins[i].type == type)
+            m = &capset_mins[i];
+    if (!m)
         return 0; /* skipped */
-    }
-    if (n < min)
-        return ws_seterr(b->e, "%s: %s capability set (set %u) lengthCapability %zu, at least %zu", b->name, name,
-                         index, n + 4, min + 4);
+    size_t n = ws_rd_remaining(b);
+    if (n < m->min)
+        return ws_seterr(b->e, "%s: %s capability set (set %u) lengthCapability %zu, at least %u", b->name, m->name,
+                         index, n + 4, m->min + 4u);
     /* The fixed part is there: the reads below cannot fail. */
     uint8_t u8;
     switch (type) {

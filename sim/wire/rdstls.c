@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "base/bytes.h"
+#include "base/names.h"
 #include "base/utf16.h"
 
 #define HEADER (2 + 2 + 2)                      /* Version, PduType, DataType */
@@ -16,28 +17,20 @@
 #define AUTORECONNECT_LEN (HEADER + 4 + 2 + ARC_COOKIE_LEN) /* 2.2.17.3: SessionId, cookie length, cookie */
 #define FEDAUTH_MIN (HEADER + 2)                 /* the token's u16 byte length */
 
+static const ws_code_name result_names[] = {
+    {WS_RDSTLS_SUCCESS, "SUCCESS"},
+    {WS_RDSTLS_ACCESS_DENIED, "ACCESS_DENIED"},
+    {WS_RDSTLS_LOGON_FAILURE, "LOGON_FAILURE"},
+    {WS_RDSTLS_INVALID_LOGON_HOURS, "INVALID_LOGON_HOURS"},
+    {WS_RDSTLS_PASSWORD_EXPIRED, "PASSWORD_EXPIRED"},
+    {WS_RDSTLS_ACCOUNT_DISABLED, "ACCOUNT_DISABLED"},
+    {WS_RDSTLS_PASSWORD_MUST_CHANGE, "PASSWORD_MUST_CHANGE"},
+    {WS_RDSTLS_ACCOUNT_LOCKED_OUT, "ACCOUNT_LOCKED_OUT"},
+};
+
 const char *ws_rdstls_result_name(uint32_t code)
 {
-    switch (code) {
-    case WS_RDSTLS_SUCCESS:
-        return "SUCCESS";
-    case WS_RDSTLS_ACCESS_DENIED:
-        return "ACCESS_DENIED";
-    case WS_RDSTLS_LOGON_FAILURE:
-        return "LOGON_FAILURE";
-    case WS_RDSTLS_INVALID_LOGON_HOURS:
-        return "INVALID_LOGON_HOURS";
-    case WS_RDSTLS_PASSWORD_EXPIRED:
-        return "PASSWORD_EXPIRED";
-    case WS_RDSTLS_ACCOUNT_DISABLED:
-        return "ACCOUNT_DISABLED";
-    case WS_RDSTLS_PASSWORD_MUST_CHANGE:
-        return "PASSWORD_MUST_CHANGE";
-    case WS_RDSTLS_ACCOUNT_LOCKED_OUT:
-        return "ACCOUNT_LOCKED_OUT";
-    default:
-        return "unknown";
-    }
+    return WS_CODE_NAME(result_names, code, "unknown");
 }
 
 /* The password credentials request (2.2.17.2) is four length-prefixed fields after

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "base/bytes.h"
+#include "base/names.h"
 #include "base/utf16.h"
 
 /* Optional-field flags that only this file needs (MS-TSGU 2.2.5.3). */
@@ -31,26 +32,27 @@
 #define CHANNEL_RESPONSE_UDP_PORT 0x0004     /* HTTP_CHANNEL_RESPONSE_FIELD_UDPPORT */
 #define CHANNEL_RESPONSE_KNOWN 0x0007
 
+static const ws_code_name type_names[] = {
+    {WS_TSGU_HANDSHAKE_REQUEST, "HANDSHAKE_REQUEST"},
+    {WS_TSGU_HANDSHAKE_RESPONSE, "HANDSHAKE_RESPONSE"},
+    {WS_TSGU_EXTENDED_AUTH, "EXTENDED_AUTH"},
+    {WS_TSGU_TUNNEL_CREATE, "TUNNEL_CREATE"},
+    {WS_TSGU_TUNNEL_RESPONSE, "TUNNEL_RESPONSE"},
+    {WS_TSGU_TUNNEL_AUTH, "TUNNEL_AUTH"},
+    {WS_TSGU_TUNNEL_AUTH_RESPONSE, "TUNNEL_AUTH_RESPONSE"},
+    {WS_TSGU_CHANNEL_CREATE, "CHANNEL_CREATE"},
+    {WS_TSGU_CHANNEL_RESPONSE, "CHANNEL_RESPONSE"},
+    {WS_TSGU_DATA, "DATA"},
+    {WS_TSGU_SERVICE_MESSAGE, "SERVICE_MESSAGE"},
+    {WS_TSGU_REAUTH_MESSAGE, "REAUTH_MESSAGE"},
+    {WS_TSGU_KEEPALIVE, "KEEPALIVE"},
+    {WS_TSGU_CLOSE_CHANNEL, "CLOSE_CHANNEL"},
+    {WS_TSGU_CLOSE_CHANNEL_RESPONSE, "CLOSE_CHANNEL_RESPONSE"},
+};
+
 const char *ws_tsgu_type_name(uint16_t type)
 {
-    switch (type) {
-    case WS_TSGU_HANDSHAKE_REQUEST: return "HANDSHAKE_REQUEST";
-    case WS_TSGU_HANDSHAKE_RESPONSE: return "HANDSHAKE_RESPONSE";
-    case WS_TSGU_EXTENDED_AUTH: return "EXTENDED_AUTH";
-    case WS_TSGU_TUNNEL_CREATE: return "TUNNEL_CREATE";
-    case WS_TSGU_TUNNEL_RESPONSE: return "TUNNEL_RESPONSE";
-    case WS_TSGU_TUNNEL_AUTH: return "TUNNEL_AUTH";
-    case WS_TSGU_TUNNEL_AUTH_RESPONSE: return "TUNNEL_AUTH_RESPONSE";
-    case WS_TSGU_CHANNEL_CREATE: return "CHANNEL_CREATE";
-    case WS_TSGU_CHANNEL_RESPONSE: return "CHANNEL_RESPONSE";
-    case WS_TSGU_DATA: return "DATA";
-    case WS_TSGU_SERVICE_MESSAGE: return "SERVICE_MESSAGE";
-    case WS_TSGU_REAUTH_MESSAGE: return "REAUTH_MESSAGE";
-    case WS_TSGU_KEEPALIVE: return "KEEPALIVE";
-    case WS_TSGU_CLOSE_CHANNEL: return "CLOSE_CHANNEL";
-    case WS_TSGU_CLOSE_CHANNEL_RESPONSE: return "CLOSE_CHANNEL_RESPONSE";
-    default: return "unknown";
-    }
+    return WS_CODE_NAME(type_names, type, "unknown");
 }
 
 /* ---- reading ---- */

@@ -308,18 +308,6 @@ static void polite_close(conn *k, int drain_ms)
 
 /* ---- the VM named by the pcb ------------------------------------------------------ */
 
-/* The pcb as the log shows it: printable ASCII, anything else (control characters,
- * quotes, non-ASCII from a hostile client) as '?'. */
-static void sanitize(const char *in, char *out, size_t n)
-{
-    size_t i = 0;
-    for (; in[i] && i + 1 < n; i++) {
-        unsigned char ch = (unsigned char)in[i];
-        out[i] = (ch < 0x20 || ch >= 0x7F || ch == '\'') ? '?' : (char)ch;
-    }
-    out[i] = '\0';
-}
-
 static void lookup_vm(conn *k)
 {
     ws_vm vm;
@@ -364,7 +352,7 @@ static int read_pcb(conn *k, int *silent, ws_error *e)
         if (r != 0 || used != cb)
             return ws_seterr(e, "pre-connection PDU: cbSize %u bytes do not make a whole PDU", cb);
     }
-    sanitize(pdu.pcb, k->pcb, sizeof k->pcb);
+    host_printable(pdu.pcb, k->pcb, sizeof k->pcb);
     if (pdu.version != 2 || !pdu.pcb[0])
         return ws_seterr(e,
                          "pre-connection PDU: version %u with no pcb (Hyper-V needs the VM's id in a version 2 "

@@ -366,17 +366,18 @@ static int begin(ws_rd *r, const uint8_t *p, size_t len, ws_pdu_hdr *hdr, uint16
     return 0;
 }
 
-/* Share Control Header; totalLength is patched by finish(). */
-static void share_control(ws_wr *w, uint16_t type, uint16_t source)
+/* A writer on out (cap bytes) starting with the Share Control Header; totalLength is patched by finish(). */
+static void share_control(ws_wr *w, uint8_t *out, size_t cap, uint16_t type, uint16_t source)
 {
+    ws_wr_init(w, out, cap);
     ws_wr_u16(w, 0);
     ws_wr_u16(w, type | WS_PDU_PROTOCOL_VERSION);
     ws_wr_u16(w, source);
 }
 
-static void share_data(ws_wr *w, const ws_pdu_share *sh, uint8_t type2)
+static void share_data(ws_wr *w, uint8_t *out, size_t cap, const ws_pdu_share *sh, uint8_t type2)
 {
-    share_control(w, WS_PDU_TYPE_DATA, sh->pdu_source);
+    share_control(w, out, cap, WS_PDU_TYPE_DATA, sh->pdu_source);
     ws_wr_u32(w, sh->share_id);
     ws_wr_u8(w, 0);
     ws_wr_u8(w, WS_PDU_STREAM_LOW);
@@ -400,10 +401,9 @@ size_t ws_pdu_encode_data(const ws_pdu_share *sh, uint8_t pdu_type2, const uint8
                           uint8_t *out, size_t cap)
 {
     ws_wr w;
-    ws_wr_init(&w, out, cap);
     if (body_len > WS_PDU_SLOWPATH_MAX)
         return 0;
-    share_data(&w, sh, pdu_type2);
+    share_data(&w, out, cap, sh, pdu_type2);
     ws_wr_bytes(&w, body, body_len);
     return finish(&w, 1);
 }
@@ -758,30 +758,42 @@ static int read_capsets(ws_rd *r, uint16_t combined, ws_pdu_caps *c)
     return 0;
 }
 
-static void copy_descriptor(char *dst, size_t cap, const uint8_t *src, size_t n)
+/* lengthSourceDescriptor, lengthCombinedCapabilities, sourceDescriptor (printable ASCII into desc, cap bytes
+ * with the NUL) and the capability sets: the common tail of Demand Active and Confirm Active. */
+static int read_descriptor_caps(ws_rd *r, char *desc, size_t cap, ws_pdu_caps *c)
 {
+    uint16_t sd_len, combined;
+    const uint8_t *sd;
+    if (ws_rd_u16(r, "lengthSourceDescriptor", &sd_len) < 0 || ws_rd_u16(r, "lengthCombinedCapabilities",
+                  &combined) < 0 || ws_rd_bytes(r, sd_len, "sourceDescriptor", &sd) < 0)
+        return -1;
     size_t o = 0;
-    for (size_t i = 0; i < n && src[i] && o + 1 < cap; i++)
-        dst[o++] = (src[i] >= 0x20 && src[i] < 0x7F) ? (char)src[i] : '?';
-    dst[o] = '\0';
+    for (size_t i = 0; i < sd_len && sd[i] && o + 1 < cap; i++)
+        desc[o++] = (sd[i] >= 0x20 && sd[i] < 0x7F) ? (char)sd[i] : '?';
+    desc[o] = '\0';
+    return read_capsets(r, combined, c);
+}
+
+static void write_descriptor_caps(ws_wr *w, const char *desc, size_t cap, const ws_pdu_caps *c)
+{
+    size_t sd = strnlen(desc, cap - 1) + 1;
+    ws_wr_u16(w, (unsigned)sd);
+    size_t combined_at = ws_wr_len(w);
+    ws_wr_u16(w, 0);
+    ws_wr_bytes(w, desc, sd - 1);
+    ws_wr_u8(w, 0);
+    size_t sets_at = ws_wr_len(w);
+    write_capsets(w, c);
+    ws_wr_u16_at(w, combined_at, (unsigned)(ws_wr_len(w) - sets_at));
 }
 
 /* Demand Active PDU (2.2.1.13.1.1 TS_DEMAND_ACTIVE_PDU). */
 size_t ws_pdu_encode_demand_active(uint16_t pdu_source, const ws_pdu_demand_active *in, uint8_t *out, size_t cap)
 {
     ws_wr w;
-    size_t sd = strnlen(in->source_descriptor, sizeof in->source_descriptor - 1) + 1;
-    ws_wr_init(&w, out, cap);
-    share_control(&w, WS_PDU_TYPE_DEMANDACTIVE, pdu_source);
+    share_control(&w, out, cap, WS_PDU_TYPE_DEMANDACTIVE, pdu_source);
     ws_wr_u32(&w, in->share_id);
-    ws_wr_u16(&w, (unsigned)sd);
-    size_t combined_at = ws_wr_len(&w);
-    ws_wr_u16(&w, 0);
-    ws_wr_bytes(&w, in->source_descriptor, sd - 1);
-    ws_wr_u8(&w, 0);
-    size_t sets_at = ws_wr_len(&w);
-    write_capsets(&w, &in->caps);
-    ws_wr_u16_at(&w, combined_at, (unsigned)(ws_wr_len(&w) - sets_at));
+    write_descriptor_caps(&w, in->source_descriptor, sizeof in->source_descriptor, &in->caps);
     ws_wr_u32(&w, in->session_id);
     return finish(&w, 0);
 }
@@ -790,17 +802,11 @@ int ws_pdu_decode_demand_active(const uint8_t *p, size_t len, ws_pdu_hdr *hdr, w
                                 ws_error *e)
 {
     ws_rd r;
-    uint16_t sd_len, combined;
-    const uint8_t *sd;
     memset(out, 0, sizeof *out);
     if (begin(&r, p, len, hdr, WS_PDU_TYPE_DEMANDACTIVE, -1, "Demand Active PDU", e) < 0)
         return -1;
-    if (ws_rd_u32(&r, "shareId", &out->share_id) < 0 || ws_rd_u16(&r, "lengthSourceDescriptor", &sd_len) < 0 ||
-        ws_rd_u16(&r, "lengthCombinedCapabilities", &combined) < 0 || ws_rd_bytes(&r, sd_len, "sourceDescriptor",
-                  &sd) < 0)
-        return -1;
-    copy_descriptor(out->source_descriptor, sizeof out->source_descriptor, sd, sd_len);
-    if (read_capsets(&r, combined, &out->caps) < 0)
+    if (ws_rd_u32(&r, "shareId", &out->share_id) < 0 ||
+        read_descriptor_caps(&r, out->source_descriptor, sizeof out->source_descriptor, &out->caps) < 0)
         return -1;
     if (ws_rd_remaining(&r) >= 4)
         ws_rd_u32(&r, "sessionId", &out->session_id);
@@ -811,19 +817,10 @@ int ws_pdu_decode_demand_active(const uint8_t *p, size_t len, ws_pdu_hdr *hdr, w
 size_t ws_pdu_encode_confirm_active(uint16_t pdu_source, const ws_pdu_confirm_active *in, uint8_t *out, size_t cap)
 {
     ws_wr w;
-    size_t sd = strnlen(in->source_descriptor, sizeof in->source_descriptor - 1) + 1;
-    ws_wr_init(&w, out, cap);
-    share_control(&w, WS_PDU_TYPE_CONFIRMACTIVE, pdu_source);
+    share_control(&w, out, cap, WS_PDU_TYPE_CONFIRMACTIVE, pdu_source);
     ws_wr_u32(&w, in->share_id);
     ws_wr_u16(&w, in->originator_id);
-    ws_wr_u16(&w, (unsigned)sd);
-    size_t combined_at = ws_wr_len(&w);
-    ws_wr_u16(&w, 0);
-    ws_wr_bytes(&w, in->source_descriptor, sd - 1);
-    ws_wr_u8(&w, 0);
-    size_t sets_at = ws_wr_len(&w);
-    write_capsets(&w, &in->caps);
-    ws_wr_u16_at(&w, combined_at, (unsigned)(ws_wr_len(&w) - sets_at));
+    write_descriptor_caps(&w, in->source_descriptor, sizeof in->source_descriptor, &in->caps);
     return finish(&w, 0);
 }
 
@@ -831,18 +828,12 @@ int ws_pdu_decode_confirm_active(const uint8_t *p, size_t len, ws_pdu_hdr *hdr, 
                                  ws_error *e)
 {
     ws_rd r;
-    uint16_t sd_len, combined;
-    const uint8_t *sd;
     memset(out, 0, sizeof *out);
     if (begin(&r, p, len, hdr, WS_PDU_TYPE_CONFIRMACTIVE, -1, "Confirm Active PDU", e) < 0)
         return -1;
-    if (ws_rd_u32(&r, "shareId", &out->share_id) < 0 || ws_rd_u16(&r, "originatorId", &out->originator_id) < 0 ||
-        ws_rd_u16(&r, "lengthSourceDescriptor", &sd_len) < 0 || ws_rd_u16(&r, "lengthCombinedCapabilities",
-                  &combined) < 0 ||
-        ws_rd_bytes(&r, sd_len, "sourceDescriptor", &sd) < 0)
+    if (ws_rd_u32(&r, "shareId", &out->share_id) < 0 || ws_rd_u16(&r, "originatorId", &out->originator_id) < 0)
         return -1;
-    copy_descriptor(out->source_descriptor, sizeof out->source_descriptor, sd, sd_len);
-    return read_capsets(&r, combined, &out->caps);
+    return read_descriptor_caps(&r, out->source_descriptor, sizeof out->source_descriptor, &out->caps);
 }
 
 /* ---- Finalization and other data PDUs ---- */
@@ -851,8 +842,7 @@ int ws_pdu_decode_confirm_active(const uint8_t *p, size_t len, ws_pdu_hdr *hdr, 
 size_t ws_pdu_encode_synchronize(const ws_pdu_share *sh, const ws_pdu_synchronize *in, uint8_t *out, size_t cap)
 {
     ws_wr w;
-    ws_wr_init(&w, out, cap);
-    share_data(&w, sh, WS_PDU2_SYNCHRONIZE);
+    share_data(&w, out, cap, sh, WS_PDU2_SYNCHRONIZE);
     ws_wr_u16(&w, in->message_type);
     ws_wr_u16(&w, in->target_user);
     return finish(&w, 1);
@@ -875,8 +865,7 @@ int ws_pdu_decode_synchronize(const uint8_t *p, size_t len, ws_pdu_hdr *hdr, ws_
 size_t ws_pdu_encode_control(const ws_pdu_share *sh, const ws_pdu_control *in, uint8_t *out, size_t cap)
 {
     ws_wr w;
-    ws_wr_init(&w, out, cap);
-    share_data(&w, sh, WS_PDU2_CONTROL);
+    share_data(&w, out, cap, sh, WS_PDU2_CONTROL);
     ws_wr_u16(&w, in->action);
     ws_wr_u16(&w, in->grant_id);
     ws_wr_u32(&w, in->control_id);
@@ -901,8 +890,7 @@ int ws_pdu_decode_control(const uint8_t *p, size_t len, ws_pdu_hdr *hdr, ws_pdu_
 static size_t encode_font(const ws_pdu_share *sh, uint8_t type2, const ws_pdu_font *in, uint8_t *out, size_t cap)
 {
     ws_wr w;
-    ws_wr_init(&w, out, cap);
-    share_data(&w, sh, type2);
+    share_data(&w, out, cap, sh, type2);
     ws_wr_u16(&w, in->number);
     ws_wr_u16(&w, in->total_number);
     ws_wr_u16(&w, in->flags);
@@ -947,8 +935,7 @@ int ws_pdu_decode_font_map(const uint8_t *p, size_t len, ws_pdu_hdr *hdr, ws_pdu
 size_t ws_pdu_encode_set_error_info(const ws_pdu_share *sh, uint32_t error_info, uint8_t *out, size_t cap)
 {
     ws_wr w;
-    ws_wr_init(&w, out, cap);
-    share_data(&w, sh, WS_PDU2_SET_ERROR_INFO);
+    share_data(&w, out, cap, sh, WS_PDU2_SET_ERROR_INFO);
     ws_wr_u32(&w, error_info);
     return finish(&w, 1);
 }
@@ -985,8 +972,7 @@ static void write_rect16(ws_wr *w, const ws_pdu_rect16 *a)
 size_t ws_pdu_encode_refresh_rect(const ws_pdu_share *sh, const ws_pdu_refresh_rect *in, uint8_t *out, size_t cap)
 {
     ws_wr w;
-    ws_wr_init(&w, out, cap);
-    share_data(&w, sh, WS_PDU2_REFRESH_RECT);
+    share_data(&w, out, cap, sh, WS_PDU2_REFRESH_RECT);
     ws_wr_u8(&w, in->count);
     ws_wr_zero(&w, 3);
     for (unsigned i = 0; i < in->count; i++)
@@ -1015,8 +1001,7 @@ size_t ws_pdu_encode_suppress_output(const ws_pdu_share *sh, const ws_pdu_suppre
                                      size_t cap)
 {
     ws_wr w;
-    ws_wr_init(&w, out, cap);
-    share_data(&w, sh, WS_PDU2_SUPPRESS_OUTPUT);
+    share_data(&w, out, cap, sh, WS_PDU2_SUPPRESS_OUTPUT);
     ws_wr_u8(&w, in->allow_display_updates);
     ws_wr_zero(&w, 3);
     if (in->allow_display_updates)
@@ -1071,8 +1056,7 @@ size_t ws_pdu_encode_input(const ws_pdu_share *sh, const ws_pdu_input *in, uint8
     ws_wr w;
     if (in->count > WS_PDU_INPUT_MAX)
         return 0;
-    ws_wr_init(&w, out, cap);
-    share_data(&w, sh, WS_PDU2_INPUT);
+    share_data(&w, out, cap, sh, WS_PDU2_INPUT);
     ws_wr_u16(&w, in->count);
     ws_wr_u16(&w, 0);
     for (unsigned i = 0; i < in->count; i++) {
@@ -1449,8 +1433,7 @@ size_t ws_pdu_encode_update_bitmap(const ws_pdu_share *sh, const ws_pdu_bitmap_u
     ws_wr w;
     if (in->count > WS_PDU_RECTS_MAX || bitmap_update_size(in) > WS_PDU_SLOWPATH_MAX)
         return 0;
-    ws_wr_init(&w, out, cap);
-    share_data(&w, sh, WS_PDU2_UPDATE);
+    share_data(&w, out, cap, sh, WS_PDU2_UPDATE);
     if (!write_bitmap_update(&w, in))
         return 0;
     return finish(&w, 1);

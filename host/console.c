@@ -46,6 +46,7 @@
 #include "lab/vm.h"
 #include "base/framebuffer.h"
 #include "wire/mcs.h"
+#include "log.h"
 #include "rdp.h"
 #include "wire/rdpneg.h"
 #include "wire/rdppdu.h"
@@ -152,14 +153,10 @@ struct sess {
 /* Log ev, its template's arguments following ev, on stderr and in the event log. */
 static void say(sess *s, ws_ev ev, ...)
 {
-    char msg[3072];
     va_list ap;
     va_start(ap, ev);
-    ws_event_vformat(ev, msg, sizeof msg, ap);
+    host_log_v(s->l->c, s->l->host, s->l->st, ev, ap);
     va_end(ap);
-    fprintf(stderr, "%s: %s: %s\n", s->l->c->program, s->l->host, msg);
-    if (s->l->st)
-        ws_event_put(s->l->st, s->l->host, ev, NULL, msg);
 }
 
 /* Zeroed heap memory for the session and the decoded PDUs too large for a thread's
@@ -170,16 +167,6 @@ static void *zalloc(size_t n)
     if (!p)
         abort();
     return p;
-}
-
-void host_printable(const char *in, char *out, size_t n)
-{
-    size_t i = 0;
-    for (; in[i] && i + 1 < n; i++) {
-        unsigned char ch = (unsigned char)in[i];
-        out[i] = (ch < 0x20 || ch >= 0x7F || ch == '\'') ? '?' : (char)ch;
-    }
-    out[i] = '\0';
 }
 
 /* ---- the sessions table ------------------------------------------------------------ */

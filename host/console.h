@@ -59,11 +59,6 @@ typedef struct host_console_link {
  * copied). Refuses a font whose 80x25 screen would not fit a bitmap update. */
 int host_console_init(const host_font *font, ws_error *e);
 
-/* A name a client chose (a pcb, a clientName, a channel name) as the log shows it, into
- * out (n bytes with the NUL): printable ASCII, anything else (control characters, quotes,
- * non-ASCII from a hostile client) as '?'. */
-void host_printable(const char *in, char *out, size_t n);
-
 /* Runs the RDP session on l to its end (the client leaves, is refused, is taken over,
  * sends something malformed, or the host stops), logs how it ended and closes TLS
  * politely. Sets the socket non-blocking. */

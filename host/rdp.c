@@ -37,6 +37,7 @@
 
 #include "lab/clock.h"
 #include "console.h"
+#include "log.h"
 #include "lab/events.h"
 #include "wire/rdpneg.h"
 #include "wire/rdstls.h"
@@ -83,14 +84,10 @@ typedef struct conn {
 /* Log ev, its template's arguments following ev, on stderr and in the event log. */
 static void say(conn *k, ws_ev ev, ...)
 {
-    char msg[3072];
     va_list ap;
     va_start(ap, ev);
-    ws_event_vformat(ev, msg, sizeof msg, ap);
+    host_log_v(k->c, k->host, k->st, ev, ap);
     va_end(ap);
-    fprintf(stderr, "%s: %s: %s\n", k->c->program, k->host, msg); /* msg names the client */
-    if (k->st)
-        ws_event_put(k->st, k->host, ev, NULL, msg);
 }
 
 /* A connection closed for what the client sent (or did not send). */

@@ -3,6 +3,16 @@
 
 #include <string.h>
 
+/* The fixed-width integers read and written (ws_rd_<sfx>, ws_wr_<sfx>): suffix, type,
+ * bytes, big-endian. */
+#define UINTS(X)                                                                                                      \
+    X(u16, uint16_t, 2, 0)                                                                                            \
+    X(u32, uint32_t, 4, 0)                                                                                            \
+    X(u64, uint64_t, 8, 0)                                                                                            \
+    X(u16_be, uint16_t, 2, 1)                                                                                         \
+    X(u32_be, uint32_t, 4, 1)                                                                                         \
+    X(u64_be, uint64_t, 8, 1)
+
 const char *ws_bytes_err(int code)
 {
     switch (code) {
@@ -82,8 +92,8 @@ int ws_rd_u8(ws_rd *r, const char *field, uint8_t *v)
     return 0;
 }
 
-#define GETTER(fn, type, n, be)                                                                                       \
-    int fn(ws_rd *r, const char *field, type *v)                                                                      \
+#define GETTER(sfx, type, n, be)                                                                                      \
+    int ws_rd_##sfx(ws_rd *r, const char *field, type *v)                                                             \
     {                                                                                                                 \
         uint64_t x;                                                                                                   \
         if (get_uint(r, field, n, be, &x))                                                                            \
@@ -92,12 +102,7 @@ int ws_rd_u8(ws_rd *r, const char *field, uint8_t *v)
         return 0;                                                                                                     \
     }
 
-GETTER(ws_rd_u16, uint16_t, 2, 0)
-GETTER(ws_rd_u32, uint32_t, 4, 0)
-GETTER(ws_rd_u64, uint64_t, 8, 0)
-GETTER(ws_rd_u16_be, uint16_t, 2, 1)
-GETTER(ws_rd_u32_be, uint32_t, 4, 1)
-GETTER(ws_rd_u64_be, uint64_t, 8, 1)
+UINTS(GETTER)
 
 int ws_rd_bytes(ws_rd *r, size_t n, const char *field, const uint8_t **out)
 {
@@ -230,18 +235,13 @@ int ws_wr_u8(ws_wr *w, uint8_t v)
     return ws_wr_bytes(w, &v, 1);
 }
 
-#define PUTTER(fn, type, n, be)                                                                                       \
-    int fn(ws_wr *w, type v)                                                                                          \
+#define PUTTER(sfx, type, n, be)                                                                                      \
+    int ws_wr_##sfx(ws_wr *w, type v)                                                                                 \
     {                                                                                                                 \
         return put_uint(w, v, n, be);                                                                                 \
     }
 
-PUTTER(ws_wr_u16, uint16_t, 2, 0)
-PUTTER(ws_wr_u32, uint32_t, 4, 0)
-PUTTER(ws_wr_u64, uint64_t, 8, 0)
-PUTTER(ws_wr_u16_be, uint16_t, 2, 1)
-PUTTER(ws_wr_u32_be, uint32_t, 4, 1)
-PUTTER(ws_wr_u64_be, uint64_t, 8, 1)
+UINTS(PUTTER)
 
 /* Overwrite n bytes already written at offset at with v, little- or big-endian. */
 static int put_at(ws_wr *w, size_t at, uint64_t v, size_t n, int be)

@@ -1231,6 +1231,26 @@ static int domain_first(ws_rd *r, int type, uint8_t *opts)
     return 0;
 }
 
+/* A Confirm's first two bytes: the type, option bit 0x02 (an optional field is present:
+ * *has) and the 4-bit result straddling them (the first byte's bit 0, the second's top 3). */
+static int confirm_first(ws_rd *r, int type, int *has, uint8_t *result)
+{
+    uint8_t o, b;
+    if (domain_first(r, type, &o) || ws_rd_u8(r, "result", &b))
+        return -1;
+    *result = (uint8_t)((o & 1) << 3 | b >> 5);
+    *has = (o & 2) != 0;
+    return 0;
+}
+
+static void confirm_wfirst(ws_wr *w, int type, int has, uint8_t result)
+{
+    if (result > 15)
+        ws_wr_fail(w);
+    ws_wr_u8(w, (uint8_t)(type << 2 | (has ? 2 : 0) | result >> 3));
+    ws_wr_u8(w, (uint8_t)((result & 7) << 5));
+}
+
 /* Erect Domain Request (2.2.1.5): subHeight and subInterval, unconstrained INTEGERs. */
 int ws_mcs_erect_domain_decode(const uint8_t *buf, size_t len, ws_mcs_erect_domain *out, ws_error *e)
 {
@@ -1300,11 +1320,8 @@ int ws_mcs_attach_user_confirm_decode(const uint8_t *buf, size_t len, ws_mcs_att
 {
     memset(out, 0, sizeof *out);
     ws_rd r = ws_rd_new(buf, len, "Attach User Confirm", e);
-    uint8_t o, b;
-    if (domain_first(&r, WS_MCS_ATTACH_USER_CONFIRM, &o) || ws_rd_u8(&r, "result", &b))
+    if (confirm_first(&r, WS_MCS_ATTACH_USER_CONFIRM, &out->has_initiator, &out->result))
         return -1;
-    out->result = (uint8_t)((o & 1) << 3 | b >> 5);
-    out->has_initiator = (o & 2) != 0;
     if (out->has_initiator && per_user_id(&r, "initiator", &out->initiator))
         return -1;
     return ws_rd_end(&r, out->has_initiator ? "initiator" : "result");
@@ -1312,11 +1329,8 @@ int ws_mcs_attach_user_confirm_decode(const uint8_t *buf, size_t len, ws_mcs_att
 
 size_t ws_mcs_attach_user_confirm_encode(const ws_mcs_attach_user_confirm *in, uint8_t *out, size_t cap)
 {
-    if (in->result > 15)
-        return 0;
     ws_wr w = ws_wr_new(out, cap);
-    ws_wr_u8(&w, (uint8_t)(WS_MCS_ATTACH_USER_CONFIRM << 2 | (in->has_initiator ? 2 : 0) | in->result >> 3));
-    ws_wr_u8(&w, (uint8_t)((in->result & 7) << 5));
+    confirm_wfirst(&w, WS_MCS_ATTACH_USER_CONFIRM, in->has_initiator, in->result);
     if (in->has_initiator)
         per_wuser_id(&w, in->initiator);
     return ws_wr_done(&w);
@@ -1351,11 +1365,8 @@ int ws_mcs_channel_join_confirm_decode(const uint8_t *buf, size_t len, ws_mcs_ch
 {
     memset(out, 0, sizeof *out);
     ws_rd r = ws_rd_new(buf, len, "Channel Join Confirm", e);
-    uint8_t o, b;
-    if (domain_first(&r, WS_MCS_CHANNEL_JOIN_CONFIRM, &o) || ws_rd_u8(&r, "result", &b))
+    if (confirm_first(&r, WS_MCS_CHANNEL_JOIN_CONFIRM, &out->has_channel_id, &out->result))
         return -1;
-    out->result = (uint8_t)((o & 1) << 3 | b >> 5);
-    out->has_channel_id = (o & 2) != 0;
     if (per_user_id(&r, "initiator", &out->initiator) || ws_rd_u16_be(&r, "requested", &out->requested))
         return -1;
     if (out->has_channel_id && ws_rd_u16_be(&r, "channelId", &out->channel_id))
@@ -1365,11 +1376,8 @@ int ws_mcs_channel_join_confirm_decode(const uint8_t *buf, size_t len, ws_mcs_ch
 
 size_t ws_mcs_channel_join_confirm_encode(const ws_mcs_channel_join_confirm *in, uint8_t *out, size_t cap)
 {
-    if (in->result > 15)
-        return 0;
     ws_wr w = ws_wr_new(out, cap);
-    ws_wr_u8(&w, (uint8_t)(WS_MCS_CHANNEL_JOIN_CONFIRM << 2 | (in->has_channel_id ? 2 : 0) | in->result >> 3));
-    ws_wr_u8(&w, (uint8_t)((in->result & 7) << 5));
+    confirm_wfirst(&w, WS_MCS_CHANNEL_JOIN_CONFIRM, in->has_channel_id, in->result);
     per_wuser_id(&w, in->initiator);
     ws_wr_u16_be(&w, in->requested);
     if (in->has_channel_id)

@@ -3,6 +3,8 @@
 
 #include <string.h>
 
+#include "base/utf16.h"
+
 /* The fixed-width integers read and written (ws_rd_<sfx>, ws_wr_<sfx>): suffix, type,
  * bytes, big-endian. */
 #define UINTS(X)                                                                                                      \
@@ -242,6 +244,20 @@ int ws_wr_u8(ws_wr *w, uint8_t v)
     }
 
 UINTS(PUTTER)
+
+int ws_wr_utf16_counted(ws_wr *w, const char *s, size_t max_utf8)
+{
+    uint8_t u16[2 * WS_WR_UTF16_MAX + 2]; /* a UTF-8 byte is at most 2 UTF-16 bytes */
+    long n;
+    if (!s || max_utf8 > WS_WR_UTF16_MAX || strnlen(s, max_utf8 + 1) > max_utf8 ||
+        (n = ws_utf8_to_utf16le(s, u16, sizeof u16 - 2)) < 0) {
+        ws_wr_fail(w);
+        return WS_BYTES_FULL;
+    }
+    u16[n] = u16[n + 1] = 0;
+    ws_wr_u16(w, (uint16_t)(n + 2));
+    return ws_wr_bytes(w, u16, (size_t)n + 2);
+}
 
 /* Overwrite n bytes already written at offset at with v, little- or big-endian. */
 static int put_at(ws_wr *w, size_t at, uint64_t v, size_t n, int be)

@@ -232,20 +232,6 @@ int ws_rdstls_decode_auth_request(const uint8_t *p, size_t len, ws_rdstls_auth_r
     }
 }
 
-/* Length-prefixed UTF-16LE with its NUL, as FreeRDP's rdstls_write_string writes it. */
-static void write_string(ws_wr *w, const char *s, size_t max_utf8)
-{
-    uint8_t u16[2 * sizeof ((ws_rdstls_auth_request *)0)->token]; /* a UTF-8 byte is at most 2 UTF-16 bytes */
-    long n;
-    if (strnlen(s, max_utf8 + 1) > max_utf8 || (n = ws_utf8_to_utf16le(s, u16, sizeof u16 - 2)) < 0) {
-        ws_wr_fail(w);
-        return;
-    }
-    u16[n] = u16[n + 1] = 0;
-    ws_wr_u16(w, (uint16_t)(n + 2));
-    ws_wr_bytes(w, u16, (size_t)n + 2);
-}
-
 size_t ws_rdstls_encode_auth_request(const ws_rdstls_auth_request *in, uint8_t *out, size_t cap)
 {
     ws_wr w;
@@ -256,9 +242,9 @@ size_t ws_rdstls_encode_auth_request(const ws_rdstls_auth_request *in, uint8_t *
             return 0;
         ws_wr_u16(&w, in->redirection_guid_len);
         ws_wr_bytes(&w, in->redirection_guid, in->redirection_guid_len);
-        write_string(&w, in->user, sizeof in->user - 1);
-        write_string(&w, in->domain, sizeof in->user - 1);
-        write_string(&w, in->password, sizeof in->user - 1);
+        ws_wr_utf16_counted(&w, in->user, sizeof in->user - 1);
+        ws_wr_utf16_counted(&w, in->domain, sizeof in->user - 1);
+        ws_wr_utf16_counted(&w, in->password, sizeof in->user - 1);
         break;
     case WS_RDSTLS_DATA_AUTORECONNECT_COOKIE:
         ws_wr_u32(&w, in->session_id);
@@ -266,8 +252,8 @@ size_t ws_rdstls_encode_auth_request(const ws_rdstls_auth_request *in, uint8_t *
         ws_wr_bytes(&w, in->arc_cookie, ARC_COOKIE_LEN);
         break;
     case WS_RDSTLS_DATA_FEDAUTH_TOKEN:
-        /* write_string's u16 prefix is the FedAuth length field at offset 6. */
-        write_string(&w, in->token, sizeof in->token - 1);
+        /* ws_wr_utf16_counted's u16 prefix is the FedAuth length field at offset 6. */
+        ws_wr_utf16_counted(&w, in->token, sizeof in->token - 1);
         break;
     default:
         return 0;

@@ -634,27 +634,26 @@ static const struct capset_min {
     uint16_t min;
     const char *name;
 } capset_mins[] = {
-    {WS_PDU_CAPSET_GENERAL, 20, "General"}, /* 2.2.7.1.1 */
-    {WS_PDU_CAPSET_BITMAP, 24, "Bitmap"}, /* 2.2.7.1.2 */
-    {WS_PDU_CAPSET_ORDER, 84, "Order"}, /* 2.2.7.1.3 */
-    {WS_PDU_CAPSET_POINTER, 4, "Pointer"}, /* 2.2.7.1.5 */
-    {WS_PDU_CAPSET_INPUT, 84, "Input"}, /* 2.2.7.1.6 */
-    {WS_PDU_CAPSET_VIRTUALCHANNEL, 4, "VirtualChannel"}, /* 2.2.7.1.10 */
-    {WS_PDU_CAPSET_SHARE, 4, "Share"}, /* 2.2.7.2.3 */
-    {WS_PDU_CAPSET_FONT, 0, "Font"}, /* 2.2.7.2.5 */
+    {WS_PDU_CAPSET_GENERAL, 20, "General"},                   /* 2.2.7.1.1 */
+    {WS_PDU_CAPSET_BITMAP, 24, "Bitmap"},                     /* 2.2.7.1.2 */
+    {WS_PDU_CAPSET_ORDER, 84, "Order"},                       /* 2.2.7.1.3 */
+    {WS_PDU_CAPSET_POINTER, 4, "Pointer"},                    /* 2.2.7.1.5 */
+    {WS_PDU_CAPSET_INPUT, 84, "Input"},                       /* 2.2.7.1.6 */
+    {WS_PDU_CAPSET_VIRTUALCHANNEL, 4, "VirtualChannel"},      /* 2.2.7.1.10 */
+    {WS_PDU_CAPSET_SHARE, 4, "Share"},                        /* 2.2.7.2.3 */
+    {WS_PDU_CAPSET_FONT, 0, "Font"},                          /* 2.2.7.2.5 */
     {WS_PDU_CAPSET_MULTIFRAGMENTUPDATE, 4, "MultifragmentUpdate"}, /* 2.2.7.2.6 */
-    {WS_PDU_CAPSET_LARGE_POINTER, 2, "LargePointer"}, /* 2.2.7.2.7 */
+    {WS_PDU_CAPSET_LARGE_POINTER, 2, "LargePointer"},         /* 2.2.7.2.7 */
 };
 
 /* Reads one known set's fields from its body b (lengthCapability - 4 bytes), after
  * checking the set's fixed part once; optional trailing fields are read when present. */
 static int read_capset(ws_rd *b, ws_pdu_caps *c, uint16_t type, unsigned index)
 {
-    const struct capset_min *m = NULL;
-    for (size_t i = 0; i < sizeof capset_mins / sizeof capset_mins[0]; i++)
-        if (capset_mins[i].type == type)
-            m = &capset_mins[i];
-    if (!m)
+    const struct capset_min *m = capset_mins, *end = capset_mins + sizeof capset_mins / sizeof capset_mins[0];
+    while (m < end && m->type != type)
+        m++;
+    if (m == end)
         return 0; /* skipped */
     size_t n = ws_rd_remaining(b);
     if (n < m->min)

@@ -46,6 +46,7 @@
 #include "lab/vm.h"
 #include "base/framebuffer.h"
 #include "wire/mcs.h"
+#include "log.h"
 #include "rdp.h"
 #include "wire/rdpneg.h"
 #include "wire/rdppdu.h"
@@ -152,25 +153,20 @@ struct sess {
 /* Log ev, its template's arguments following ev, on stderr and in the event log. */
 static void say(sess *s, ws_ev ev, ...)
 {
-    char msg[3072];
     va_list ap;
     va_start(ap, ev);
-    ws_event_vformat(ev, msg, sizeof msg, ap);
+    host_log_v(s->l->c, s->l->host, s->l->st, ev, ap);
     va_end(ap);
-    fprintf(stderr, "%s: %s: %s\n", s->l->c->program, s->l->host, msg);
-    if (s->l->st)
-        ws_event_put(s->l->st, s->l->host, ev, NULL, msg);
 }
 
-/* Printable ASCII only, for names a client chose. */
-static void sanitize(const char *in, char *out, size_t n)
+/* Zeroed heap memory for the session and the decoded PDUs too large for a thread's
+ * stack; running out of memory aborts. */
+static void *zalloc(size_t n)
 {
-    size_t i = 0;
-    for (; in[i] && i + 1 < n; i++) {
-        unsigned char ch = (unsigned char)in[i];
-        out[i] = (ch < 0x20 || ch >= 0x7F || ch == '\'') ? '?' : (char)ch;
-    }
-    out[i] = '\0';
+    void *p = calloc(1, n);
+    if (!p)
+        abort();
+    return p;
 }
 
 /* ---- the sessions table ------------------------------------------------------------ */
@@ -622,11 +618,15 @@ static int apply_input(sess *s, const ws_pdu_input *in)
     return changed;
 }
 
-static int on_input(sess *s, const ws_pdu_input *in, ws_error *e)
+/* A slow-path (Share Data) or fast-path Input PDU at p, applied to the VM's screen. */
+static enum outcome on_input(sess *s, const uint8_t *p, size_t n, int fastpath, ws_error *e)
 {
-    if (!apply_input(s, in) || s->step != ACTIVE)
-        return 0;
-    return send_frame(s, 0, e);
+    ws_pdu_input *in = zalloc(sizeof *in);
+    int rc = fastpath ? ws_pdu_decode_fastpath_input(p, n, in, e) : ws_pdu_decode_input(p, n, NULL, in, e);
+    if (rc == 0 && apply_input(s, in) && s->step == ACTIVE)
+        rc = send_frame(s, 0, e);
+    free(in);
+    return rc == 0 ? GO_ON : END_ERROR;
 }
 
 /* ---- the connection sequence, step by step ------------------------------------------- */
@@ -643,9 +643,7 @@ static enum outcome fail(ws_error *e, const char *fmt, ...)
 
 static enum outcome on_connect_initial(sess *s, const uint8_t *p, size_t n, ws_error *e)
 {
-    ws_mcs_connect_initial *ci = calloc(1, sizeof *ci);
-    if (!ci)
-        abort();
+    ws_mcs_connect_initial *ci = zalloc(sizeof *ci);
     enum outcome rc = END_ERROR;
     if (ws_mcs_connect_initial_decode(p, n, ci, e) != 0)
         goto done;
@@ -658,7 +656,7 @@ static enum outcome on_connect_initial(sess *s, const uint8_t *p, size_t n, ws_e
                   core->server_selected_protocol, s->l->selected_protocol);
         goto done;
     }
-    sanitize(core->client_name, s->client_name, sizeof s->client_name);
+    host_printable(core->client_name, s->client_name, sizeof s->client_name);
     s->client_build = core->client_build;
 
     ws_gcc_server_data sd;
@@ -674,7 +672,7 @@ static enum outcome on_connect_initial(sess *s, const uint8_t *p, size_t n, ws_e
     s->nchannels = 2;
     for (unsigned i = 0; i < sd.net.channel_count && i < WS_MCS_CHANNELS_MAX; i++) {
         s->channels[s->nchannels] = sd.net.channel_ids[i];
-        sanitize(ci->data.net.channels[i].name, s->channel_names[s->nchannels], sizeof s->channel_names[0]);
+        host_printable(ci->data.net.channels[i].name, s->channel_names[s->nchannels], sizeof s->channel_names[0]);
         s->nchannels++;
     }
     ws_mcs_connect_response cr;
@@ -763,9 +761,7 @@ static void vm_os(sess *s, char *os, size_t n)
 
 static enum outcome on_client_info(sess *s, const uint8_t *data, size_t n, ws_error *e)
 {
-    ws_pdu_client_info *ci = calloc(1, sizeof *ci);
-    if (!ci)
-        abort();
+    ws_pdu_client_info *ci = zalloc(sizeof *ci);
     enum outcome rc = END_ERROR;
     if (n < WS_PDU_SEC_HEADER_LEN || !((data[0] | data[1] << 8) & WS_PDU_SEC_INFO_PKT)) {
         rc = fail(e, "Client Info PDU: expected, got userData without SEC_INFO_PKT in its security header "
@@ -779,7 +775,7 @@ static enum outcome on_client_info(sess *s, const uint8_t *data, size_t n, ws_er
     if (!s->l->tenant) {
         char name[300], shown[300], role[32] = "";
         account_name(ci, name, sizeof name);
-        sanitize(name, shown, sizeof shown);
+        host_printable(name, shown, sizeof shown);
         int valid = name[0] && ci->password[0] && ws_account_check(s->l->st, name, ci->password, role, sizeof role);
         OPENSSL_cleanse(ci->password, sizeof ci->password);
         if (!valid || strcmp(role, HOST_CONSOLE_ADMIN_ROLE) != 0) {
@@ -859,9 +855,7 @@ done:
 
 static enum outcome on_confirm_active(sess *s, const uint8_t *p, size_t n, ws_error *e)
 {
-    ws_pdu_confirm_active *ca = calloc(1, sizeof *ca);
-    if (!ca)
-        abort();
+    ws_pdu_confirm_active *ca = zalloc(sizeof *ca);
     enum outcome rc = END_ERROR;
     if (ws_pdu_decode_confirm_active(p, n, NULL, ca, e) != 0)
         goto done;
@@ -978,20 +972,10 @@ static enum outcome on_share_pdu(sess *s, const uint8_t *p, size_t n, const ws_p
         if (s->step != FINALIZE)
             return fail(e, "a Font List PDU after the finalization");
         return on_font_list(s, p, n, e);
-    case WS_PDU2_INPUT: {
-        ws_pdu_input *in = calloc(1, sizeof *in);
-        if (!in)
-            abort();
-        int rc = ws_pdu_decode_input(p, n, NULL, in, e);
-        if (rc == 0)
-            rc = on_input(s, in, e);
-        free(in);
-        return rc == 0 ? GO_ON : END_ERROR;
-    }
+    case WS_PDU2_INPUT:
+        return on_input(s, p, n, 0, e);
     case WS_PDU2_REFRESH_RECT: {
-        ws_pdu_refresh_rect *rr = calloc(1, sizeof *rr);
-        if (!rr)
-            abort();
+        ws_pdu_refresh_rect *rr = zalloc(sizeof *rr);
         int rc = ws_pdu_decode_refresh_rect(p, n, NULL, rr, e);
         free(rr);
         if (rc != 0)
@@ -1154,14 +1138,7 @@ static enum outcome on_fastpath(sess *s, const uint8_t *p, size_t len, ws_error 
     if (s->step != FINALIZE && s->step != ACTIVE)
         return fail(e, "a fast-path PDU during the %s (fast-path input is for an activated session)",
                     step_names[s->step]);
-    ws_pdu_input *in = calloc(1, sizeof *in);
-    if (!in)
-        abort();
-    int rc = ws_pdu_decode_fastpath_input(p, len, in, e);
-    if (rc == 0)
-        rc = on_input(s, in, e);
-    free(in);
-    return rc == 0 ? GO_ON : END_ERROR;
+    return on_input(s, p, len, 1, e);
 }
 
 /* ---- one session --------------------------------------------------------------------- */
@@ -1241,9 +1218,7 @@ static void finish(sess *s, enum outcome how, const ws_error *e)
 
 void host_console_run(const host_console_link *l)
 {
-    sess *s = calloc(1, sizeof *s);
-    if (!s)
-        abort();
+    sess *s = zalloc(sizeof *s);
     s->l = l;
     s->slot = -1;
     s->wake_fd = -1;

@@ -37,6 +37,7 @@
 
 #include "lab/clock.h"
 #include "console.h"
+#include "log.h"
 #include "lab/events.h"
 #include "wire/rdpneg.h"
 #include "wire/rdstls.h"
@@ -83,14 +84,10 @@ typedef struct conn {
 /* Log ev, its template's arguments following ev, on stderr and in the event log. */
 static void say(conn *k, ws_ev ev, ...)
 {
-    char msg[3072];
     va_list ap;
     va_start(ap, ev);
-    ws_event_vformat(ev, msg, sizeof msg, ap);
+    host_log_v(k->c, k->host, k->st, ev, ap);
     va_end(ap);
-    fprintf(stderr, "%s: %s: %s\n", k->c->program, k->host, msg); /* msg names the client */
-    if (k->st)
-        ws_event_put(k->st, k->host, ev, NULL, msg);
 }
 
 /* A connection closed for what the client sent (or did not send). */
@@ -308,18 +305,6 @@ static void polite_close(conn *k, int drain_ms)
 
 /* ---- the VM named by the pcb ------------------------------------------------------ */
 
-/* The pcb as the log shows it: printable ASCII, anything else (control characters,
- * quotes, non-ASCII from a hostile client) as '?'. */
-static void sanitize(const char *in, char *out, size_t n)
-{
-    size_t i = 0;
-    for (; in[i] && i + 1 < n; i++) {
-        unsigned char ch = (unsigned char)in[i];
-        out[i] = (ch < 0x20 || ch >= 0x7F || ch == '\'') ? '?' : (char)ch;
-    }
-    out[i] = '\0';
-}
-
 static void lookup_vm(conn *k)
 {
     ws_vm vm;
@@ -364,7 +349,7 @@ static int read_pcb(conn *k, int *silent, ws_error *e)
         if (r != 0 || used != cb)
             return ws_seterr(e, "pre-connection PDU: cbSize %u bytes do not make a whole PDU", cb);
     }
-    sanitize(pdu.pcb, k->pcb, sizeof k->pcb);
+    host_printable(pdu.pcb, k->pcb, sizeof k->pcb);
     if (pdu.version != 2 || !pdu.pcb[0])
         return ws_seterr(e,
                          "pre-connection PDU: version %u with no pcb (Hyper-V needs the VM's id in a version 2 "

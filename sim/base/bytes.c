@@ -3,6 +3,18 @@
 
 #include <string.h>
 
+#include "base/utf16.h"
+
+/* The fixed-width integers read and written (ws_rd_<sfx>, ws_wr_<sfx>): suffix, type,
+ * bytes, big-endian. */
+#define UINTS(X)                                                                                                      \
+    X(u16, uint16_t, 2, 0)                                                                                            \
+    X(u32, uint32_t, 4, 0)                                                                                            \
+    X(u64, uint64_t, 8, 0)                                                                                            \
+    X(u16_be, uint16_t, 2, 1)                                                                                         \
+    X(u32_be, uint32_t, 4, 1)                                                                                         \
+    X(u64_be, uint64_t, 8, 1)
+
 const char *ws_bytes_err(int code)
 {
     switch (code) {
@@ -82,8 +94,8 @@ int ws_rd_u8(ws_rd *r, const char *field, uint8_t *v)
     return 0;
 }
 
-#define GETTER(fn, type, n, be)                                                                                       \
-    int fn(ws_rd *r, const char *field, type *v)                                                                      \
+#define GETTER(sfx, type, n, be)                                                                                      \
+    int ws_rd_##sfx(ws_rd *r, const char *field, type *v)                                                             \
     {                                                                                                                 \
         uint64_t x;                                                                                                   \
         if (get_uint(r, field, n, be, &x))                                                                            \
@@ -92,12 +104,7 @@ int ws_rd_u8(ws_rd *r, const char *field, uint8_t *v)
         return 0;                                                                                                     \
     }
 
-GETTER(ws_rd_u16, uint16_t, 2, 0)
-GETTER(ws_rd_u32, uint32_t, 4, 0)
-GETTER(ws_rd_u64, uint64_t, 8, 0)
-GETTER(ws_rd_u16_be, uint16_t, 2, 1)
-GETTER(ws_rd_u32_be, uint32_t, 4, 1)
-GETTER(ws_rd_u64_be, uint64_t, 8, 1)
+UINTS(GETTER)
 
 int ws_rd_bytes(ws_rd *r, size_t n, const char *field, const uint8_t **out)
 {
@@ -230,18 +237,27 @@ int ws_wr_u8(ws_wr *w, uint8_t v)
     return ws_wr_bytes(w, &v, 1);
 }
 
-#define PUTTER(fn, type, n, be)                                                                                       \
-    int fn(ws_wr *w, type v)                                                                                          \
+#define PUTTER(sfx, type, n, be)                                                                                      \
+    int ws_wr_##sfx(ws_wr *w, type v)                                                                                 \
     {                                                                                                                 \
         return put_uint(w, v, n, be);                                                                                 \
     }
 
-PUTTER(ws_wr_u16, uint16_t, 2, 0)
-PUTTER(ws_wr_u32, uint32_t, 4, 0)
-PUTTER(ws_wr_u64, uint64_t, 8, 0)
-PUTTER(ws_wr_u16_be, uint16_t, 2, 1)
-PUTTER(ws_wr_u32_be, uint32_t, 4, 1)
-PUTTER(ws_wr_u64_be, uint64_t, 8, 1)
+UINTS(PUTTER)
+
+int ws_wr_utf16_counted(ws_wr *w, const char *s, size_t max_utf8)
+{
+    uint8_t u16[2 * WS_WR_UTF16_MAX + 2]; /* a UTF-8 byte is at most 2 UTF-16 bytes */
+    long n;
+    if (!s || max_utf8 > WS_WR_UTF16_MAX || strnlen(s, max_utf8 + 1) > max_utf8 ||
+        (n = ws_utf8_to_utf16le(s, u16, sizeof u16 - 2)) < 0) {
+        ws_wr_fail(w);
+        return WS_BYTES_FULL;
+    }
+    u16[n] = u16[n + 1] = 0;
+    ws_wr_u16(w, (uint16_t)(n + 2));
+    return ws_wr_bytes(w, u16, (size_t)n + 2);
+}
 
 /* Overwrite n bytes already written at offset at with v, little- or big-endian. */
 static int put_at(ws_wr *w, size_t at, uint64_t v, size_t n, int be)

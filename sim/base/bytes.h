@@ -96,6 +96,12 @@ int ws_wr_u64_be(ws_wr *w, uint64_t v);
 /* src may overlap the writer's array (a payload moved into place behind a header). */
 int ws_wr_bytes(ws_wr *w, const void *src, size_t n);
 int ws_wr_zero(ws_wr *w, size_t n);
+/* A u16 byte count, then s as UTF-16LE with its NUL (MS-TSGU HTTP_UNICODE_STRING, the
+ * RDSTLS strings as FreeRDP's rdstls_write_string writes them). The writer fails when s
+ * is NULL, not valid UTF-8, or over max_utf8 bytes, or when max_utf8 is over
+ * WS_WR_UTF16_MAX. */
+#define WS_WR_UTF16_MAX 8192
+int ws_wr_utf16_counted(ws_wr *w, const char *s, size_t max_utf8);
 /* Overwrite 2 bytes already written at offset at (a length known only at the end). */
 int ws_wr_u16_at(ws_wr *w, size_t at, uint16_t v);
 int ws_wr_u32_at(ws_wr *w, size_t at, uint32_t v);

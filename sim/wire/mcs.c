@@ -10,6 +10,7 @@
 
 #include "wire/rdpneg.h"
 #include "base/bytes.h"
+#include "base/names.h"
 #include "base/utf16.h"
 
 #define X224_DATA_LI 2
@@ -433,31 +434,33 @@ void ws_mcs_domain_params_server(ws_mcs_domain_params *p)
 
 /* ---- client data blocks (MS-RDPBCGR 2.2.1.3.1 TS_UD_HEADER, 2.2.1.3.2-2.2.1.3.8) ----- */
 
+static const ws_code_name client_block_names[] = {
+    {WS_GCC_CS_CORE, "CS_CORE"},
+    {WS_GCC_CS_SECURITY, "CS_SECURITY"},
+    {WS_GCC_CS_NET, "CS_NET"},
+    {WS_GCC_CS_CLUSTER, "CS_CLUSTER"},
+    {WS_GCC_CS_MONITOR, "CS_MONITOR"},
+    {WS_GCC_CS_MCS_MSGCHANNEL, "CS_MCS_MSGCHANNEL"},
+    {WS_GCC_CS_MONITOR_EX, "CS_MONITOR_EX"},
+    {WS_GCC_CS_MULTITRANSPORT, "CS_MULTITRANSPORT"},
+};
+
 static const char *client_block_name(uint16_t type)
 {
-    switch (type) {
-    case WS_GCC_CS_CORE: return "CS_CORE";
-    case WS_GCC_CS_SECURITY: return "CS_SECURITY";
-    case WS_GCC_CS_NET: return "CS_NET";
-    case WS_GCC_CS_CLUSTER: return "CS_CLUSTER";
-    case WS_GCC_CS_MONITOR: return "CS_MONITOR";
-    case WS_GCC_CS_MCS_MSGCHANNEL: return "CS_MCS_MSGCHANNEL";
-    case WS_GCC_CS_MONITOR_EX: return "CS_MONITOR_EX";
-    case WS_GCC_CS_MULTITRANSPORT: return "CS_MULTITRANSPORT";
-    default: return "client data block";
-    }
+    return WS_CODE_NAME(client_block_names, type, "client data block");
 }
+
+static const ws_code_name server_block_names[] = {
+    {WS_GCC_SC_CORE, "SC_CORE"},
+    {WS_GCC_SC_SECURITY, "SC_SECURITY"},
+    {WS_GCC_SC_NET, "SC_NET"},
+    {WS_GCC_SC_MCS_MSGCHANNEL, "SC_MCS_MSGCHANNEL"},
+    {WS_GCC_SC_MULTITRANSPORT, "SC_MULTITRANSPORT"},
+};
 
 static const char *server_block_name(uint16_t type)
 {
-    switch (type) {
-    case WS_GCC_SC_CORE: return "SC_CORE";
-    case WS_GCC_SC_SECURITY: return "SC_SECURITY";
-    case WS_GCC_SC_NET: return "SC_NET";
-    case WS_GCC_SC_MCS_MSGCHANNEL: return "SC_MCS_MSGCHANNEL";
-    case WS_GCC_SC_MULTITRANSPORT: return "SC_MULTITRANSPORT";
-    default: return "server data block";
-    }
+    return WS_CODE_NAME(server_block_names, type, "server data block");
 }
 
 /* A fixed-size UTF-16LE field into UTF-8; strict when the field matters (clientName),
@@ -940,6 +943,52 @@ void ws_gcc_server_data_for(ws_gcc_server_data *d, const ws_gcc_client_data *cli
     }
 }
 
+/* ---- T.124 ConnectData around the GCC Conference Create PDUs (both directions) ---- */
+
+/* The ConnectData head: the object key choice (0) and the T.124 object identifier. */
+static int gcc_connect_data(ws_rd *r)
+{
+    return rd_expect(r, "GCC ConnectData key choice", 0) ||
+           rd_expect_bytes(r, "GCC object identifier (expected 0.0.20.124.0.1)", t124_oid, sizeof t124_oid);
+}
+
+static void gcc_wconnect_data(ws_wr *g)
+{
+    ws_wr_u8(g, 0);
+    ws_wr_bytes(g, t124_oid, sizeof t124_oid);
+}
+
+/* The one UserData set: count 1, the h221NonStandard choice, the 4-byte H.221 key
+ * (key_what names it in errors), then the data blocks with their PER length, into *blocks. */
+static int gcc_user_data(ws_rd *r, const uint8_t key[4], const char *key_what, ws_rd *blocks)
+{
+    size_t n;
+    return rd_expect(r, "GCC UserData set count", 1) || rd_expect(r, "GCC UserData choice", GCC_USERDATA_CHOICE) ||
+           rd_expect(r, "GCC h221NonStandard length", 0) || rd_expect_bytes(r, key_what, key, 4) ||
+           per_len(r, "GCC userData", &n, 1) || ws_rd_sub(r, n, "GCC userData", NULL, blocks);
+}
+
+static void gcc_wuser_data(ws_wr *g, const uint8_t key[4], const uint8_t *blocks, size_t nb)
+{
+    ws_wr_u8(g, 1);
+    ws_wr_u8(g, GCC_USERDATA_CHOICE);
+    ws_wr_u8(g, 0);
+    ws_wr_bytes(g, key, 4);
+    per_wlen(g, nb);
+    ws_wr_bytes(g, blocks, nb);
+}
+
+/* The BER [APPLICATION app] wrapper around the n bytes of body, into out. */
+static size_t ber_wapplication(uint8_t app, const uint8_t *body, size_t n, uint8_t *out, size_t cap)
+{
+    ws_wr w = ws_wr_new(out, cap);
+    ws_wr_u8(&w, BER_APPLICATION);
+    ws_wr_u8(&w, app);
+    ber_wlen(&w, n);
+    ws_wr_bytes(&w, body, n);
+    return ws_wr_done(&w);
+}
+
 /* ---- MCS Connect-Initial with GCC Conference Create Request (2.2.1.3) ---------------
  * BER: 7F 65 len { 04 callingDomainSelector, 04 calledDomainSelector, 01 upwardFlag,
  * 30 target, 30 minimum, 30 maximum, 04 userData }. userData is T.124 PER: ConnectData
@@ -952,19 +1001,13 @@ static int gcc_request_decode(ws_rd *r, ws_gcc_client_data *d)
     ws_rd blocks;
     uint8_t v;
     size_t n;
-    if (rd_expect(r, "GCC ConnectData key choice", 0) ||
-        rd_expect_bytes(r, "GCC object identifier (expected 0.0.20.124.0.1)", t124_oid, sizeof t124_oid) ||
-        per_len(r, "GCC connectPDU", &n, 1) ||
+    if (gcc_connect_data(r) || per_len(r, "GCC connectPDU", &n, 1) ||
         rd_expect(r, "GCC ConnectGCCPDU choice (conferenceCreateRequest)", GCC_CREATE_REQUEST_CHOICE) ||
         rd_expect(r, "GCC ConferenceCreateRequest optional-field selection", GCC_REQUEST_SELECTION) ||
         ws_rd_u8(r, "GCC conferenceName length", &v) ||
         ws_rd_skip(r, ((size_t)v + 2) / 2, "GCC conferenceName") || /* v + 1 digits, two a byte */
         ws_rd_skip(r, 1, "GCC ConferenceCreateRequest flags") ||
-        rd_expect(r, "GCC UserData set count", 1) ||
-        rd_expect(r, "GCC UserData choice", GCC_USERDATA_CHOICE) ||
-        rd_expect(r, "GCC h221NonStandard length", 0) ||
-        rd_expect_bytes(r, "GCC H.221 key (expected \"Duca\")", h221_cs_key, sizeof h221_cs_key) ||
-        per_len(r, "GCC userData", &n, 1) || ws_rd_sub(r, n, "GCC userData", NULL, &blocks))
+        gcc_user_data(r, h221_cs_key, "GCC H.221 key (expected \"Duca\")", &blocks))
         return -1;
     if (client_blocks_decode(&blocks, d))
         return -1;
@@ -1017,20 +1060,14 @@ size_t ws_mcs_connect_initial_encode(const ws_mcs_connect_initial *in, uint8_t *
     /* The GCC request as FreeRDP's gcc_write_conference_create_request: the connectPDU
      * length counts the 12 fixed bytes and a 2-byte userData length (so + 14). */
     ws_wr g = ws_wr_new(gcc, sizeof gcc);
-    ws_wr_u8(&g, 0);
-    ws_wr_bytes(&g, t124_oid, sizeof t124_oid);
+    gcc_wconnect_data(&g);
     per_wlen(&g, nb + 14);
     ws_wr_u8(&g, GCC_CREATE_REQUEST_CHOICE);
     ws_wr_u8(&g, GCC_REQUEST_SELECTION);
     ws_wr_u8(&g, 0);    /* conferenceName: 1 digit */
     ws_wr_u8(&g, 0x10); /* "1" */
     ws_wr_u8(&g, 0);
-    ws_wr_u8(&g, 1);
-    ws_wr_u8(&g, GCC_USERDATA_CHOICE);
-    ws_wr_u8(&g, 0);
-    ws_wr_bytes(&g, h221_cs_key, sizeof h221_cs_key);
-    per_wlen(&g, nb);
-    ws_wr_bytes(&g, blocks, nb);
+    gcc_wuser_data(&g, h221_cs_key, blocks, nb);
     if (g.failed)
         return 0;
 
@@ -1047,12 +1084,7 @@ size_t ws_mcs_connect_initial_encode(const ws_mcs_connect_initial *in, uint8_t *
     if (b.failed)
         return 0;
 
-    ws_wr w = ws_wr_new(out, cap);
-    ws_wr_u8(&w, BER_APPLICATION);
-    ws_wr_u8(&w, MCS_CONNECT_INITIAL);
-    ber_wlen(&w, ws_wr_len(&b));
-    ws_wr_bytes(&w, body, ws_wr_len(&b));
-    return ws_wr_done(&w);
+    return ber_wapplication(MCS_CONNECT_INITIAL, body, ws_wr_len(&b), out, cap);
 }
 
 size_t ws_mcs_connect_initial_encode_tpkt(const ws_mcs_connect_initial *in, uint8_t *out, size_t cap)
@@ -1074,9 +1106,7 @@ static int gcc_response_decode(ws_rd *r, ws_mcs_connect_response *cr)
     ws_rd blocks;
     size_t n;
     uint8_t res;
-    if (rd_expect(r, "GCC ConnectData key choice", 0) ||
-        rd_expect_bytes(r, "GCC object identifier (expected 0.0.20.124.0.1)", t124_oid, sizeof t124_oid) ||
-        per_len(r, "GCC connectPDU", &n, 0) ||
+    if (gcc_connect_data(r) || per_len(r, "GCC connectPDU", &n, 0) ||
         rd_expect(r, "GCC ConnectGCCPDU choice (conferenceCreateResponse)", GCC_CREATE_RESPONSE_CHOICE) ||
         per_user_id(r, "GCC nodeID", &cr->node_id) || per_uint(r, "GCC tag", &cr->tag) ||
         ws_rd_u8(r, "GCC result", &res))
@@ -1084,10 +1114,7 @@ static int gcc_response_decode(ws_rd *r, ws_mcs_connect_response *cr)
     if (res >= GCC_RESULT_COUNT)
         return ws_seterr(r->e, "%s: GCC result %u at offset %zu out of range", r->name, res, ws_rd_offset(r) - 1);
     cr->gcc_result = res;
-    if (rd_expect(r, "GCC UserData set count", 1) || rd_expect(r, "GCC UserData choice", GCC_USERDATA_CHOICE) ||
-        rd_expect(r, "GCC h221NonStandard length", 0) ||
-        rd_expect_bytes(r, "GCC H.221 key (expected \"McDn\")", h221_sc_key, sizeof h221_sc_key) ||
-        per_len(r, "GCC userData", &n, 1) || ws_rd_sub(r, n, "GCC userData", NULL, &blocks))
+    if (gcc_user_data(r, h221_sc_key, "GCC H.221 key (expected \"McDn\")", &blocks))
         return -1;
     if (server_blocks_decode(&blocks, &cr->data))
         return -1;
@@ -1137,19 +1164,13 @@ size_t ws_mcs_connect_response_encode(const ws_mcs_connect_response *in, uint8_t
         if (nb == 0)
             return 0;
         ws_wr g = ws_wr_new(gcc, sizeof gcc);
-        ws_wr_u8(&g, 0);
-        ws_wr_bytes(&g, t124_oid, sizeof t124_oid);
+        gcc_wconnect_data(&g);
         ws_wr_u8(&g, GCC_RESPONSE_CONNECT_PDU_LEN);
         ws_wr_u8(&g, GCC_CREATE_RESPONSE_CHOICE);
         per_wuser_id(&g, in->node_id);
         per_wuint(&g, in->tag);
         ws_wr_u8(&g, in->gcc_result);
-        ws_wr_u8(&g, 1);
-        ws_wr_u8(&g, GCC_USERDATA_CHOICE);
-        ws_wr_u8(&g, 0);
-        ws_wr_bytes(&g, h221_sc_key, sizeof h221_sc_key);
-        per_wlen(&g, nb);
-        ws_wr_bytes(&g, blocks, nb);
+        gcc_wuser_data(&g, h221_sc_key, blocks, nb);
         if (g.failed)
             return 0;
         ber_wuint(&b, in->called_connect_id);
@@ -1158,12 +1179,7 @@ size_t ws_mcs_connect_response_encode(const ws_mcs_connect_response *in, uint8_t
         if (b.failed)
             return 0;
     }
-    ws_wr w = ws_wr_new(out, cap);
-    ws_wr_u8(&w, BER_APPLICATION);
-    ws_wr_u8(&w, MCS_CONNECT_RESPONSE);
-    ber_wlen(&w, ws_wr_len(&b));
-    ws_wr_bytes(&w, body, ws_wr_len(&b));
-    return ws_wr_done(&w);
+    return ber_wapplication(MCS_CONNECT_RESPONSE, body, ws_wr_len(&b), out, cap);
 }
 
 size_t ws_mcs_connect_response_encode_tpkt(const ws_mcs_connect_response *in, uint8_t *out, size_t cap)
@@ -1186,19 +1202,20 @@ int ws_mcs_domain_pdu_type(const uint8_t *buf, size_t len)
     return buf[0] >> 2;
 }
 
+static const ws_code_name domain_pdu_names[] = {
+    {WS_MCS_ERECT_DOMAIN_REQUEST, "Erect Domain Request"},
+    {WS_MCS_DISCONNECT_PROVIDER_ULTIMATUM, "Disconnect Provider Ultimatum"},
+    {WS_MCS_ATTACH_USER_REQUEST, "Attach User Request"},
+    {WS_MCS_ATTACH_USER_CONFIRM, "Attach User Confirm"},
+    {WS_MCS_CHANNEL_JOIN_REQUEST, "Channel Join Request"},
+    {WS_MCS_CHANNEL_JOIN_CONFIRM, "Channel Join Confirm"},
+    {WS_MCS_SEND_DATA_REQUEST, "Send Data Request"},
+    {WS_MCS_SEND_DATA_INDICATION, "Send Data Indication"},
+};
+
 const char *ws_mcs_domain_pdu_name(int type)
 {
-    switch (type) {
-    case WS_MCS_ERECT_DOMAIN_REQUEST: return "Erect Domain Request";
-    case WS_MCS_DISCONNECT_PROVIDER_ULTIMATUM: return "Disconnect Provider Ultimatum";
-    case WS_MCS_ATTACH_USER_REQUEST: return "Attach User Request";
-    case WS_MCS_ATTACH_USER_CONFIRM: return "Attach User Confirm";
-    case WS_MCS_CHANNEL_JOIN_REQUEST: return "Channel Join Request";
-    case WS_MCS_CHANNEL_JOIN_CONFIRM: return "Channel Join Confirm";
-    case WS_MCS_SEND_DATA_REQUEST: return "Send Data Request";
-    case WS_MCS_SEND_DATA_INDICATION: return "Send Data Indication";
-    default: return "unknown";
-    }
+    return WS_CODE_NAME(domain_pdu_names, type, "unknown");
 }
 
 /* The first byte: checks the type, returns its option bits. */
@@ -1212,6 +1229,26 @@ static int domain_first(ws_rd *r, int type, uint8_t *opts)
                          ws_mcs_domain_pdu_name(b >> 2), type);
     *opts = b & 3;
     return 0;
+}
+
+/* A Confirm's first two bytes: the type, option bit 0x02 (an optional field is present:
+ * *has) and the 4-bit result straddling them (the first byte's bit 0, the second's top 3). */
+static int confirm_first(ws_rd *r, int type, int *has, uint8_t *result)
+{
+    uint8_t o, b;
+    if (domain_first(r, type, &o) || ws_rd_u8(r, "result", &b))
+        return -1;
+    *result = (uint8_t)((o & 1) << 3 | b >> 5);
+    *has = (o & 2) != 0;
+    return 0;
+}
+
+static void confirm_wfirst(ws_wr *w, int type, int has, uint8_t result)
+{
+    if (result > 15)
+        ws_wr_fail(w);
+    ws_wr_u8(w, (uint8_t)(type << 2 | (has ? 2 : 0) | result >> 3));
+    ws_wr_u8(w, (uint8_t)((result & 7) << 5));
 }
 
 /* Erect Domain Request (2.2.1.5): subHeight and subInterval, unconstrained INTEGERs. */
@@ -1283,11 +1320,8 @@ int ws_mcs_attach_user_confirm_decode(const uint8_t *buf, size_t len, ws_mcs_att
 {
     memset(out, 0, sizeof *out);
     ws_rd r = ws_rd_new(buf, len, "Attach User Confirm", e);
-    uint8_t o, b;
-    if (domain_first(&r, WS_MCS_ATTACH_USER_CONFIRM, &o) || ws_rd_u8(&r, "result", &b))
+    if (confirm_first(&r, WS_MCS_ATTACH_USER_CONFIRM, &out->has_initiator, &out->result))
         return -1;
-    out->result = (uint8_t)((o & 1) << 3 | b >> 5);
-    out->has_initiator = (o & 2) != 0;
     if (out->has_initiator && per_user_id(&r, "initiator", &out->initiator))
         return -1;
     return ws_rd_end(&r, out->has_initiator ? "initiator" : "result");
@@ -1295,11 +1329,8 @@ int ws_mcs_attach_user_confirm_decode(const uint8_t *buf, size_t len, ws_mcs_att
 
 size_t ws_mcs_attach_user_confirm_encode(const ws_mcs_attach_user_confirm *in, uint8_t *out, size_t cap)
 {
-    if (in->result > 15)
-        return 0;
     ws_wr w = ws_wr_new(out, cap);
-    ws_wr_u8(&w, (uint8_t)(WS_MCS_ATTACH_USER_CONFIRM << 2 | (in->has_initiator ? 2 : 0) | in->result >> 3));
-    ws_wr_u8(&w, (uint8_t)((in->result & 7) << 5));
+    confirm_wfirst(&w, WS_MCS_ATTACH_USER_CONFIRM, in->has_initiator, in->result);
     if (in->has_initiator)
         per_wuser_id(&w, in->initiator);
     return ws_wr_done(&w);
@@ -1334,11 +1365,8 @@ int ws_mcs_channel_join_confirm_decode(const uint8_t *buf, size_t len, ws_mcs_ch
 {
     memset(out, 0, sizeof *out);
     ws_rd r = ws_rd_new(buf, len, "Channel Join Confirm", e);
-    uint8_t o, b;
-    if (domain_first(&r, WS_MCS_CHANNEL_JOIN_CONFIRM, &o) || ws_rd_u8(&r, "result", &b))
+    if (confirm_first(&r, WS_MCS_CHANNEL_JOIN_CONFIRM, &out->has_channel_id, &out->result))
         return -1;
-    out->result = (uint8_t)((o & 1) << 3 | b >> 5);
-    out->has_channel_id = (o & 2) != 0;
     if (per_user_id(&r, "initiator", &out->initiator) || ws_rd_u16_be(&r, "requested", &out->requested))
         return -1;
     if (out->has_channel_id && ws_rd_u16_be(&r, "channelId", &out->channel_id))
@@ -1348,11 +1376,8 @@ int ws_mcs_channel_join_confirm_decode(const uint8_t *buf, size_t len, ws_mcs_ch
 
 size_t ws_mcs_channel_join_confirm_encode(const ws_mcs_channel_join_confirm *in, uint8_t *out, size_t cap)
 {
-    if (in->result > 15)
-        return 0;
     ws_wr w = ws_wr_new(out, cap);
-    ws_wr_u8(&w, (uint8_t)(WS_MCS_CHANNEL_JOIN_CONFIRM << 2 | (in->has_channel_id ? 2 : 0) | in->result >> 3));
-    ws_wr_u8(&w, (uint8_t)((in->result & 7) << 5));
+    confirm_wfirst(&w, WS_MCS_CHANNEL_JOIN_CONFIRM, in->has_channel_id, in->result);
     per_wuser_id(&w, in->initiator);
     ws_wr_u16_be(&w, in->requested);
     if (in->has_channel_id)

@@ -7,107 +7,67 @@
 #include <string.h>
 
 #include "base/bytes.h"
+#include "base/names.h"
 #include "base/utf16.h"
 
 /* Reading and writing go through base/bytes: a reader named after the PDU, a writer
  * that refuses past its capacity (the encoder then returns 0). */
 
+static const ws_code_name type2_names[] = {
+    {WS_PDU2_UPDATE, "UPDATE"},
+    {WS_PDU2_CONTROL, "CONTROL"},
+    {WS_PDU2_POINTER, "POINTER"},
+    {WS_PDU2_INPUT, "INPUT"},
+    {WS_PDU2_SYNCHRONIZE, "SYNCHRONIZE"},
+    {WS_PDU2_REFRESH_RECT, "REFRESH_RECT"},
+    {WS_PDU2_PLAY_SOUND, "PLAY_SOUND"},
+    {WS_PDU2_SUPPRESS_OUTPUT, "SUPPRESS_OUTPUT"},
+    {WS_PDU2_SHUTDOWN_REQUEST, "SHUTDOWN_REQUEST"},
+    {WS_PDU2_SHUTDOWN_DENIED, "SHUTDOWN_DENIED"},
+    {WS_PDU2_SAVE_SESSION_INFO, "SAVE_SESSION_INFO"},
+    {WS_PDU2_FONTLIST, "FONTLIST"},
+    {WS_PDU2_FONTMAP, "FONTMAP"},
+    {WS_PDU2_SET_KEYBOARD_INDICATORS, "SET_KEYBOARD_INDICATORS"},
+    {WS_PDU2_BITMAPCACHE_PERSISTENT_LIST, "BITMAPCACHE_PERSISTENT_LIST"},
+    {WS_PDU2_BITMAPCACHE_ERROR_PDU, "BITMAPCACHE_ERROR_PDU"},
+    {WS_PDU2_SET_KEYBOARD_IME_STATUS, "SET_KEYBOARD_IME_STATUS"},
+    {WS_PDU2_OFFSCRCACHE_ERROR_PDU, "OFFSCRCACHE_ERROR_PDU"},
+    {WS_PDU2_SET_ERROR_INFO, "SET_ERROR_INFO"},
+    {WS_PDU2_DRAWNINEGRID_ERROR_PDU, "DRAWNINEGRID_ERROR_PDU"},
+    {WS_PDU2_DRAWGDIPLUS_ERROR_PDU, "DRAWGDIPLUS_ERROR_PDU"},
+    {WS_PDU2_ARC_STATUS_PDU, "ARC_STATUS_PDU"},
+    {WS_PDU2_STATUS_INFO_PDU, "STATUS_INFO_PDU"},
+    {WS_PDU2_MONITOR_LAYOUT_PDU, "MONITOR_LAYOUT_PDU"},
+    {WS_PDU2_FRAME_ACKNOWLEDGE, "FRAME_ACKNOWLEDGE"},
+};
+
 const char *ws_pdu_type2_name(uint8_t t)
 {
-    switch (t) {
-    case WS_PDU2_UPDATE:
-        return "UPDATE";
-    case WS_PDU2_CONTROL:
-        return "CONTROL";
-    case WS_PDU2_POINTER:
-        return "POINTER";
-    case WS_PDU2_INPUT:
-        return "INPUT";
-    case WS_PDU2_SYNCHRONIZE:
-        return "SYNCHRONIZE";
-    case WS_PDU2_REFRESH_RECT:
-        return "REFRESH_RECT";
-    case WS_PDU2_PLAY_SOUND:
-        return "PLAY_SOUND";
-    case WS_PDU2_SUPPRESS_OUTPUT:
-        return "SUPPRESS_OUTPUT";
-    case WS_PDU2_SHUTDOWN_REQUEST:
-        return "SHUTDOWN_REQUEST";
-    case WS_PDU2_SHUTDOWN_DENIED:
-        return "SHUTDOWN_DENIED";
-    case WS_PDU2_SAVE_SESSION_INFO:
-        return "SAVE_SESSION_INFO";
-    case WS_PDU2_FONTLIST:
-        return "FONTLIST";
-    case WS_PDU2_FONTMAP:
-        return "FONTMAP";
-    case WS_PDU2_SET_KEYBOARD_INDICATORS:
-        return "SET_KEYBOARD_INDICATORS";
-    case WS_PDU2_BITMAPCACHE_PERSISTENT_LIST:
-        return "BITMAPCACHE_PERSISTENT_LIST";
-    case WS_PDU2_BITMAPCACHE_ERROR_PDU:
-        return "BITMAPCACHE_ERROR_PDU";
-    case WS_PDU2_SET_KEYBOARD_IME_STATUS:
-        return "SET_KEYBOARD_IME_STATUS";
-    case WS_PDU2_OFFSCRCACHE_ERROR_PDU:
-        return "OFFSCRCACHE_ERROR_PDU";
-    case WS_PDU2_SET_ERROR_INFO:
-        return "SET_ERROR_INFO";
-    case WS_PDU2_DRAWNINEGRID_ERROR_PDU:
-        return "DRAWNINEGRID_ERROR_PDU";
-    case WS_PDU2_DRAWGDIPLUS_ERROR_PDU:
-        return "DRAWGDIPLUS_ERROR_PDU";
-    case WS_PDU2_ARC_STATUS_PDU:
-        return "ARC_STATUS_PDU";
-    case WS_PDU2_STATUS_INFO_PDU:
-        return "STATUS_INFO_PDU";
-    case WS_PDU2_MONITOR_LAYOUT_PDU:
-        return "MONITOR_LAYOUT_PDU";
-    case WS_PDU2_FRAME_ACKNOWLEDGE:
-        return "FRAME_ACKNOWLEDGE";
-    default:
-        return "unknown";
-    }
+    return WS_CODE_NAME(type2_names, t, "unknown");
 }
+
+static const ws_code_name errinfo_names[] = {
+    {WS_PDU_ERRINFO_NONE, "NONE"},
+    {WS_PDU_ERRINFO_RPC_INITIATED_DISCONNECT, "RPC_INITIATED_DISCONNECT"},
+    {WS_PDU_ERRINFO_RPC_INITIATED_LOGOFF, "RPC_INITIATED_LOGOFF"},
+    {WS_PDU_ERRINFO_IDLE_TIMEOUT, "IDLE_TIMEOUT"},
+    {WS_PDU_ERRINFO_LOGON_TIMEOUT, "LOGON_TIMEOUT"},
+    {WS_PDU_ERRINFO_DISCONNECTED_BY_OTHERCONNECTION, "DISCONNECTED_BY_OTHERCONNECTION"},
+    {WS_PDU_ERRINFO_OUT_OF_MEMORY, "OUT_OF_MEMORY"},
+    {WS_PDU_ERRINFO_SERVER_DENIED_CONNECTION, "SERVER_DENIED_CONNECTION"},
+    {WS_PDU_ERRINFO_SERVER_INSUFFICIENT_PRIVILEGES, "SERVER_INSUFFICIENT_PRIVILEGES"},
+    {WS_PDU_ERRINFO_SERVER_FRESH_CREDENTIALS_REQUIRED, "SERVER_FRESH_CREDENTIALS_REQUIRED"},
+    {WS_PDU_ERRINFO_RPC_INITIATED_DISCONNECT_BYUSER, "RPC_INITIATED_DISCONNECT_BYUSER"},
+    {WS_PDU_ERRINFO_LOGOFF_BY_USER, "LOGOFF_BY_USER"},
+    {WS_PDU_ERRINFO_CLOSE_STACK_ON_DRIVER_NOT_READY, "CLOSE_STACK_ON_DRIVER_NOT_READY"},
+    {WS_PDU_ERRINFO_SERVER_DWM_CRASH, "SERVER_DWM_CRASH"},
+    {WS_PDU_ERRINFO_CB_CONNECTION_CANCELLED, "CB_CONNECTION_CANCELLED"},
+    {WS_PDU_ERRINFO_BAD_CAPABILITIES, "BAD_CAPABILITIES"},
+};
 
 const char *ws_pdu_errinfo_name(uint32_t code)
 {
-    switch (code) {
-    case WS_PDU_ERRINFO_NONE:
-        return "NONE";
-    case WS_PDU_ERRINFO_RPC_INITIATED_DISCONNECT:
-        return "RPC_INITIATED_DISCONNECT";
-    case WS_PDU_ERRINFO_RPC_INITIATED_LOGOFF:
-        return "RPC_INITIATED_LOGOFF";
-    case WS_PDU_ERRINFO_IDLE_TIMEOUT:
-        return "IDLE_TIMEOUT";
-    case WS_PDU_ERRINFO_LOGON_TIMEOUT:
-        return "LOGON_TIMEOUT";
-    case WS_PDU_ERRINFO_DISCONNECTED_BY_OTHERCONNECTION:
-        return "DISCONNECTED_BY_OTHERCONNECTION";
-    case WS_PDU_ERRINFO_OUT_OF_MEMORY:
-        return "OUT_OF_MEMORY";
-    case WS_PDU_ERRINFO_SERVER_DENIED_CONNECTION:
-        return "SERVER_DENIED_CONNECTION";
-    case WS_PDU_ERRINFO_SERVER_INSUFFICIENT_PRIVILEGES:
-        return "SERVER_INSUFFICIENT_PRIVILEGES";
-    case WS_PDU_ERRINFO_SERVER_FRESH_CREDENTIALS_REQUIRED:
-        return "SERVER_FRESH_CREDENTIALS_REQUIRED";
-    case WS_PDU_ERRINFO_RPC_INITIATED_DISCONNECT_BYUSER:
-        return "RPC_INITIATED_DISCONNECT_BYUSER";
-    case WS_PDU_ERRINFO_LOGOFF_BY_USER:
-        return "LOGOFF_BY_USER";
-    case WS_PDU_ERRINFO_CLOSE_STACK_ON_DRIVER_NOT_READY:
-        return "CLOSE_STACK_ON_DRIVER_NOT_READY";
-    case WS_PDU_ERRINFO_SERVER_DWM_CRASH:
-        return "SERVER_DWM_CRASH";
-    case WS_PDU_ERRINFO_CB_CONNECTION_CANCELLED:
-        return "CB_CONNECTION_CANCELLED";
-    case WS_PDU_ERRINFO_BAD_CAPABILITIES:
-        return "BAD_CAPABILITIES";
-    default:
-        return "unknown";
-    }
+    return WS_CODE_NAME(errinfo_names, code, "unknown");
 }
 
 /* ---- Client Info PDU (2.2.1.11.1.1, with the basic security header 2.2.8.1.1.2.1) ---- */
@@ -406,17 +366,18 @@ static int begin(ws_rd *r, const uint8_t *p, size_t len, ws_pdu_hdr *hdr, uint16
     return 0;
 }
 
-/* Share Control Header; totalLength is patched by finish(). */
-static void share_control(ws_wr *w, uint16_t type, uint16_t source)
+/* A writer on out (cap bytes) starting with the Share Control Header; totalLength is patched by finish(). */
+static void share_control(ws_wr *w, uint8_t *out, size_t cap, uint16_t type, uint16_t source)
 {
+    ws_wr_init(w, out, cap);
     ws_wr_u16(w, 0);
     ws_wr_u16(w, type | WS_PDU_PROTOCOL_VERSION);
     ws_wr_u16(w, source);
 }
 
-static void share_data(ws_wr *w, const ws_pdu_share *sh, uint8_t type2)
+static void share_data(ws_wr *w, uint8_t *out, size_t cap, const ws_pdu_share *sh, uint8_t type2)
 {
-    share_control(w, WS_PDU_TYPE_DATA, sh->pdu_source);
+    share_control(w, out, cap, WS_PDU_TYPE_DATA, sh->pdu_source);
     ws_wr_u32(w, sh->share_id);
     ws_wr_u8(w, 0);
     ws_wr_u8(w, WS_PDU_STREAM_LOW);
@@ -440,10 +401,9 @@ size_t ws_pdu_encode_data(const ws_pdu_share *sh, uint8_t pdu_type2, const uint8
                           uint8_t *out, size_t cap)
 {
     ws_wr w;
-    ws_wr_init(&w, out, cap);
     if (body_len > WS_PDU_SLOWPATH_MAX)
         return 0;
-    share_data(&w, sh, pdu_type2);
+    share_data(&w, out, cap, sh, pdu_type2);
     ws_wr_bytes(&w, body, body_len);
     return finish(&w, 1);
 }
@@ -667,49 +627,38 @@ static unsigned write_capsets(ws_wr *w, const ws_pdu_caps *c)
     return n;
 }
 
+/* The sets read_capset reads, with the length of each one's fixed part (lengthCapability - 4);
+ * any other set is skipped. */
+static const struct capset_min {
+    uint16_t type;
+    uint16_t min;
+    const char *name;
+} capset_mins[] = {
+    {WS_PDU_CAPSET_GENERAL, 20, "General"},                   /* 2.2.7.1.1 */
+    {WS_PDU_CAPSET_BITMAP, 24, "Bitmap"},                     /* 2.2.7.1.2 */
+    {WS_PDU_CAPSET_ORDER, 84, "Order"},                       /* 2.2.7.1.3 */
+    {WS_PDU_CAPSET_POINTER, 4, "Pointer"},                    /* 2.2.7.1.5 */
+    {WS_PDU_CAPSET_INPUT, 84, "Input"},                       /* 2.2.7.1.6 */
+    {WS_PDU_CAPSET_VIRTUALCHANNEL, 4, "VirtualChannel"},      /* 2.2.7.1.10 */
+    {WS_PDU_CAPSET_SHARE, 4, "Share"},                        /* 2.2.7.2.3 */
+    {WS_PDU_CAPSET_FONT, 0, "Font"},                          /* 2.2.7.2.5 */
+    {WS_PDU_CAPSET_MULTIFRAGMENTUPDATE, 4, "MultifragmentUpdate"}, /* 2.2.7.2.6 */
+    {WS_PDU_CAPSET_LARGE_POINTER, 2, "LargePointer"},         /* 2.2.7.2.7 */
+};
+
 /* Reads one known set's fields from its body b (lengthCapability - 4 bytes), after
  * checking the set's fixed part once; optional trailing fields are read when present. */
 static int read_capset(ws_rd *b, ws_pdu_caps *c, uint16_t type, unsigned index)
 {
-    size_t min, n = ws_rd_remaining(b);
-    const char *name;
-    switch (type) {
-    case WS_PDU_CAPSET_GENERAL:
-        min = 20, name = "General"; /* 2.2.7.1.1 */
-        break;
-    case WS_PDU_CAPSET_BITMAP:
-        min = 24, name = "Bitmap"; /* 2.2.7.1.2 */
-        break;
-    case WS_PDU_CAPSET_ORDER:
-        min = 84, name = "Order"; /* 2.2.7.1.3 */
-        break;
-    case WS_PDU_CAPSET_POINTER:
-        min = 4, name = "Pointer"; /* 2.2.7.1.5 */
-        break;
-    case WS_PDU_CAPSET_INPUT:
-        min = 84, name = "Input"; /* 2.2.7.1.6 */
-        break;
-    case WS_PDU_CAPSET_VIRTUALCHANNEL:
-        min = 4, name = "VirtualChannel"; /* 2.2.7.1.10 */
-        break;
-    case WS_PDU_CAPSET_SHARE:
-        min = 4, name = "Share"; /* 2.2.7.2.3 */
-        break;
-    case WS_PDU_CAPSET_FONT:
-        min = 0, name = "Font"; /* 2.2.7.2.5 */
-        break;
-    case WS_PDU_CAPSET_MULTIFRAGMENTUPDATE:
-        min = 4, name = "MultifragmentUpdate"; /* 2.2.7.2.6 */
-        break;
-    case WS_PDU_CAPSET_LARGE_POINTER:
-        min = 2, name = "LargePointer"; /* 2.2.7.2.7 */
-        break;
-    default:
+    const struct capset_min *m = capset_mins, *end = capset_mins + sizeof capset_mins / sizeof capset_mins[0];
+    while (m < end && m->type != type)
+        m++;
+    if (m == end)
         return 0; /* skipped */
-    }
-    if (n < min)
-        return ws_seterr(b->e, "%s: %s capability set (set %u) lengthCapability %zu, at least %zu", b->name, name,
-                         index, n + 4, min + 4);
+    size_t n = ws_rd_remaining(b);
+    if (n < m->min)
+        return ws_seterr(b->e, "%s: %s capability set (set %u) lengthCapability %zu, at least %u", b->name, m->name,
+                         index, n + 4, m->min + 4u);
     /* The fixed part is there: the reads below cannot fail. */
     uint8_t u8;
     switch (type) {
@@ -808,30 +757,42 @@ static int read_capsets(ws_rd *r, uint16_t combined, ws_pdu_caps *c)
     return 0;
 }
 
-static void copy_descriptor(char *dst, size_t cap, const uint8_t *src, size_t n)
+/* lengthSourceDescriptor, lengthCombinedCapabilities, sourceDescriptor (printable ASCII into desc, cap bytes
+ * with the NUL) and the capability sets: the common tail of Demand Active and Confirm Active. */
+static int read_descriptor_caps(ws_rd *r, char *desc, size_t cap, ws_pdu_caps *c)
 {
+    uint16_t sd_len, combined;
+    const uint8_t *sd;
+    if (ws_rd_u16(r, "lengthSourceDescriptor", &sd_len) < 0 || ws_rd_u16(r, "lengthCombinedCapabilities",
+                  &combined) < 0 || ws_rd_bytes(r, sd_len, "sourceDescriptor", &sd) < 0)
+        return -1;
     size_t o = 0;
-    for (size_t i = 0; i < n && src[i] && o + 1 < cap; i++)
-        dst[o++] = (src[i] >= 0x20 && src[i] < 0x7F) ? (char)src[i] : '?';
-    dst[o] = '\0';
+    for (size_t i = 0; i < sd_len && sd[i] && o + 1 < cap; i++)
+        desc[o++] = (sd[i] >= 0x20 && sd[i] < 0x7F) ? (char)sd[i] : '?';
+    desc[o] = '\0';
+    return read_capsets(r, combined, c);
+}
+
+static void write_descriptor_caps(ws_wr *w, const char *desc, size_t cap, const ws_pdu_caps *c)
+{
+    size_t sd = strnlen(desc, cap - 1) + 1;
+    ws_wr_u16(w, (unsigned)sd);
+    size_t combined_at = ws_wr_len(w);
+    ws_wr_u16(w, 0);
+    ws_wr_bytes(w, desc, sd - 1);
+    ws_wr_u8(w, 0);
+    size_t sets_at = ws_wr_len(w);
+    write_capsets(w, c);
+    ws_wr_u16_at(w, combined_at, (unsigned)(ws_wr_len(w) - sets_at));
 }
 
 /* Demand Active PDU (2.2.1.13.1.1 TS_DEMAND_ACTIVE_PDU). */
 size_t ws_pdu_encode_demand_active(uint16_t pdu_source, const ws_pdu_demand_active *in, uint8_t *out, size_t cap)
 {
     ws_wr w;
-    size_t sd = strnlen(in->source_descriptor, sizeof in->source_descriptor - 1) + 1;
-    ws_wr_init(&w, out, cap);
-    share_control(&w, WS_PDU_TYPE_DEMANDACTIVE, pdu_source);
+    share_control(&w, out, cap, WS_PDU_TYPE_DEMANDACTIVE, pdu_source);
     ws_wr_u32(&w, in->share_id);
-    ws_wr_u16(&w, (unsigned)sd);
-    size_t combined_at = ws_wr_len(&w);
-    ws_wr_u16(&w, 0);
-    ws_wr_bytes(&w, in->source_descriptor, sd - 1);
-    ws_wr_u8(&w, 0);
-    size_t sets_at = ws_wr_len(&w);
-    write_capsets(&w, &in->caps);
-    ws_wr_u16_at(&w, combined_at, (unsigned)(ws_wr_len(&w) - sets_at));
+    write_descriptor_caps(&w, in->source_descriptor, sizeof in->source_descriptor, &in->caps);
     ws_wr_u32(&w, in->session_id);
     return finish(&w, 0);
 }
@@ -840,17 +801,11 @@ int ws_pdu_decode_demand_active(const uint8_t *p, size_t len, ws_pdu_hdr *hdr, w
                                 ws_error *e)
 {
     ws_rd r;
-    uint16_t sd_len, combined;
-    const uint8_t *sd;
     memset(out, 0, sizeof *out);
     if (begin(&r, p, len, hdr, WS_PDU_TYPE_DEMANDACTIVE, -1, "Demand Active PDU", e) < 0)
         return -1;
-    if (ws_rd_u32(&r, "shareId", &out->share_id) < 0 || ws_rd_u16(&r, "lengthSourceDescriptor", &sd_len) < 0 ||
-        ws_rd_u16(&r, "lengthCombinedCapabilities", &combined) < 0 || ws_rd_bytes(&r, sd_len, "sourceDescriptor",
-                  &sd) < 0)
-        return -1;
-    copy_descriptor(out->source_descriptor, sizeof out->source_descriptor, sd, sd_len);
-    if (read_capsets(&r, combined, &out->caps) < 0)
+    if (ws_rd_u32(&r, "shareId", &out->share_id) < 0 ||
+        read_descriptor_caps(&r, out->source_descriptor, sizeof out->source_descriptor, &out->caps) < 0)
         return -1;
     if (ws_rd_remaining(&r) >= 4)
         ws_rd_u32(&r, "sessionId", &out->session_id);
@@ -861,19 +816,10 @@ int ws_pdu_decode_demand_active(const uint8_t *p, size_t len, ws_pdu_hdr *hdr, w
 size_t ws_pdu_encode_confirm_active(uint16_t pdu_source, const ws_pdu_confirm_active *in, uint8_t *out, size_t cap)
 {
     ws_wr w;
-    size_t sd = strnlen(in->source_descriptor, sizeof in->source_descriptor - 1) + 1;
-    ws_wr_init(&w, out, cap);
-    share_control(&w, WS_PDU_TYPE_CONFIRMACTIVE, pdu_source);
+    share_control(&w, out, cap, WS_PDU_TYPE_CONFIRMACTIVE, pdu_source);
     ws_wr_u32(&w, in->share_id);
     ws_wr_u16(&w, in->originator_id);
-    ws_wr_u16(&w, (unsigned)sd);
-    size_t combined_at = ws_wr_len(&w);
-    ws_wr_u16(&w, 0);
-    ws_wr_bytes(&w, in->source_descriptor, sd - 1);
-    ws_wr_u8(&w, 0);
-    size_t sets_at = ws_wr_len(&w);
-    write_capsets(&w, &in->caps);
-    ws_wr_u16_at(&w, combined_at, (unsigned)(ws_wr_len(&w) - sets_at));
+    write_descriptor_caps(&w, in->source_descriptor, sizeof in->source_descriptor, &in->caps);
     return finish(&w, 0);
 }
 
@@ -881,18 +827,12 @@ int ws_pdu_decode_confirm_active(const uint8_t *p, size_t len, ws_pdu_hdr *hdr, 
                                  ws_error *e)
 {
     ws_rd r;
-    uint16_t sd_len, combined;
-    const uint8_t *sd;
     memset(out, 0, sizeof *out);
     if (begin(&r, p, len, hdr, WS_PDU_TYPE_CONFIRMACTIVE, -1, "Confirm Active PDU", e) < 0)
         return -1;
-    if (ws_rd_u32(&r, "shareId", &out->share_id) < 0 || ws_rd_u16(&r, "originatorId", &out->originator_id) < 0 ||
-        ws_rd_u16(&r, "lengthSourceDescriptor", &sd_len) < 0 || ws_rd_u16(&r, "lengthCombinedCapabilities",
-                  &combined) < 0 ||
-        ws_rd_bytes(&r, sd_len, "sourceDescriptor", &sd) < 0)
+    if (ws_rd_u32(&r, "shareId", &out->share_id) < 0 || ws_rd_u16(&r, "originatorId", &out->originator_id) < 0)
         return -1;
-    copy_descriptor(out->source_descriptor, sizeof out->source_descriptor, sd, sd_len);
-    return read_capsets(&r, combined, &out->caps);
+    return read_descriptor_caps(&r, out->source_descriptor, sizeof out->source_descriptor, &out->caps);
 }
 
 /* ---- Finalization and other data PDUs ---- */
@@ -901,8 +841,7 @@ int ws_pdu_decode_confirm_active(const uint8_t *p, size_t len, ws_pdu_hdr *hdr, 
 size_t ws_pdu_encode_synchronize(const ws_pdu_share *sh, const ws_pdu_synchronize *in, uint8_t *out, size_t cap)
 {
     ws_wr w;
-    ws_wr_init(&w, out, cap);
-    share_data(&w, sh, WS_PDU2_SYNCHRONIZE);
+    share_data(&w, out, cap, sh, WS_PDU2_SYNCHRONIZE);
     ws_wr_u16(&w, in->message_type);
     ws_wr_u16(&w, in->target_user);
     return finish(&w, 1);
@@ -925,8 +864,7 @@ int ws_pdu_decode_synchronize(const uint8_t *p, size_t len, ws_pdu_hdr *hdr, ws_
 size_t ws_pdu_encode_control(const ws_pdu_share *sh, const ws_pdu_control *in, uint8_t *out, size_t cap)
 {
     ws_wr w;
-    ws_wr_init(&w, out, cap);
-    share_data(&w, sh, WS_PDU2_CONTROL);
+    share_data(&w, out, cap, sh, WS_PDU2_CONTROL);
     ws_wr_u16(&w, in->action);
     ws_wr_u16(&w, in->grant_id);
     ws_wr_u32(&w, in->control_id);
@@ -951,8 +889,7 @@ int ws_pdu_decode_control(const uint8_t *p, size_t len, ws_pdu_hdr *hdr, ws_pdu_
 static size_t encode_font(const ws_pdu_share *sh, uint8_t type2, const ws_pdu_font *in, uint8_t *out, size_t cap)
 {
     ws_wr w;
-    ws_wr_init(&w, out, cap);
-    share_data(&w, sh, type2);
+    share_data(&w, out, cap, sh, type2);
     ws_wr_u16(&w, in->number);
     ws_wr_u16(&w, in->total_number);
     ws_wr_u16(&w, in->flags);
@@ -997,8 +934,7 @@ int ws_pdu_decode_font_map(const uint8_t *p, size_t len, ws_pdu_hdr *hdr, ws_pdu
 size_t ws_pdu_encode_set_error_info(const ws_pdu_share *sh, uint32_t error_info, uint8_t *out, size_t cap)
 {
     ws_wr w;
-    ws_wr_init(&w, out, cap);
-    share_data(&w, sh, WS_PDU2_SET_ERROR_INFO);
+    share_data(&w, out, cap, sh, WS_PDU2_SET_ERROR_INFO);
     ws_wr_u32(&w, error_info);
     return finish(&w, 1);
 }
@@ -1035,8 +971,7 @@ static void write_rect16(ws_wr *w, const ws_pdu_rect16 *a)
 size_t ws_pdu_encode_refresh_rect(const ws_pdu_share *sh, const ws_pdu_refresh_rect *in, uint8_t *out, size_t cap)
 {
     ws_wr w;
-    ws_wr_init(&w, out, cap);
-    share_data(&w, sh, WS_PDU2_REFRESH_RECT);
+    share_data(&w, out, cap, sh, WS_PDU2_REFRESH_RECT);
     ws_wr_u8(&w, in->count);
     ws_wr_zero(&w, 3);
     for (unsigned i = 0; i < in->count; i++)
@@ -1065,8 +1000,7 @@ size_t ws_pdu_encode_suppress_output(const ws_pdu_share *sh, const ws_pdu_suppre
                                      size_t cap)
 {
     ws_wr w;
-    ws_wr_init(&w, out, cap);
-    share_data(&w, sh, WS_PDU2_SUPPRESS_OUTPUT);
+    share_data(&w, out, cap, sh, WS_PDU2_SUPPRESS_OUTPUT);
     ws_wr_u8(&w, in->allow_display_updates);
     ws_wr_zero(&w, 3);
     if (in->allow_display_updates)
@@ -1121,8 +1055,7 @@ size_t ws_pdu_encode_input(const ws_pdu_share *sh, const ws_pdu_input *in, uint8
     ws_wr w;
     if (in->count > WS_PDU_INPUT_MAX)
         return 0;
-    ws_wr_init(&w, out, cap);
-    share_data(&w, sh, WS_PDU2_INPUT);
+    share_data(&w, out, cap, sh, WS_PDU2_INPUT);
     ws_wr_u16(&w, in->count);
     ws_wr_u16(&w, 0);
     for (unsigned i = 0; i < in->count; i++) {
@@ -1499,8 +1432,7 @@ size_t ws_pdu_encode_update_bitmap(const ws_pdu_share *sh, const ws_pdu_bitmap_u
     ws_wr w;
     if (in->count > WS_PDU_RECTS_MAX || bitmap_update_size(in) > WS_PDU_SLOWPATH_MAX)
         return 0;
-    ws_wr_init(&w, out, cap);
-    share_data(&w, sh, WS_PDU2_UPDATE);
+    share_data(&w, out, cap, sh, WS_PDU2_UPDATE);
     if (!write_bitmap_update(&w, in))
         return 0;
     return finish(&w, 1);

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "base/bytes.h"
+#include "base/names.h"
 #include "base/utf16.h"
 
 #define HEADER (2 + 2 + 2)                      /* Version, PduType, DataType */
@@ -16,28 +17,20 @@
 #define AUTORECONNECT_LEN (HEADER + 4 + 2 + ARC_COOKIE_LEN) /* 2.2.17.3: SessionId, cookie length, cookie */
 #define FEDAUTH_MIN (HEADER + 2)                 /* the token's u16 byte length */
 
+static const ws_code_name result_names[] = {
+    {WS_RDSTLS_SUCCESS, "SUCCESS"},
+    {WS_RDSTLS_ACCESS_DENIED, "ACCESS_DENIED"},
+    {WS_RDSTLS_LOGON_FAILURE, "LOGON_FAILURE"},
+    {WS_RDSTLS_INVALID_LOGON_HOURS, "INVALID_LOGON_HOURS"},
+    {WS_RDSTLS_PASSWORD_EXPIRED, "PASSWORD_EXPIRED"},
+    {WS_RDSTLS_ACCOUNT_DISABLED, "ACCOUNT_DISABLED"},
+    {WS_RDSTLS_PASSWORD_MUST_CHANGE, "PASSWORD_MUST_CHANGE"},
+    {WS_RDSTLS_ACCOUNT_LOCKED_OUT, "ACCOUNT_LOCKED_OUT"},
+};
+
 const char *ws_rdstls_result_name(uint32_t code)
 {
-    switch (code) {
-    case WS_RDSTLS_SUCCESS:
-        return "SUCCESS";
-    case WS_RDSTLS_ACCESS_DENIED:
-        return "ACCESS_DENIED";
-    case WS_RDSTLS_LOGON_FAILURE:
-        return "LOGON_FAILURE";
-    case WS_RDSTLS_INVALID_LOGON_HOURS:
-        return "INVALID_LOGON_HOURS";
-    case WS_RDSTLS_PASSWORD_EXPIRED:
-        return "PASSWORD_EXPIRED";
-    case WS_RDSTLS_ACCOUNT_DISABLED:
-        return "ACCOUNT_DISABLED";
-    case WS_RDSTLS_PASSWORD_MUST_CHANGE:
-        return "PASSWORD_MUST_CHANGE";
-    case WS_RDSTLS_ACCOUNT_LOCKED_OUT:
-        return "ACCOUNT_LOCKED_OUT";
-    default:
-        return "unknown";
-    }
+    return WS_CODE_NAME(result_names, code, "unknown");
 }
 
 /* The password credentials request (2.2.17.2) is four length-prefixed fields after
@@ -239,20 +232,6 @@ int ws_rdstls_decode_auth_request(const uint8_t *p, size_t len, ws_rdstls_auth_r
     }
 }
 
-/* Length-prefixed UTF-16LE with its NUL, as FreeRDP's rdstls_write_string writes it. */
-static void write_string(ws_wr *w, const char *s, size_t max_utf8)
-{
-    uint8_t u16[2 * sizeof ((ws_rdstls_auth_request *)0)->token]; /* a UTF-8 byte is at most 2 UTF-16 bytes */
-    long n;
-    if (strnlen(s, max_utf8 + 1) > max_utf8 || (n = ws_utf8_to_utf16le(s, u16, sizeof u16 - 2)) < 0) {
-        ws_wr_fail(w);
-        return;
-    }
-    u16[n] = u16[n + 1] = 0;
-    ws_wr_u16(w, (uint16_t)(n + 2));
-    ws_wr_bytes(w, u16, (size_t)n + 2);
-}
-
 size_t ws_rdstls_encode_auth_request(const ws_rdstls_auth_request *in, uint8_t *out, size_t cap)
 {
     ws_wr w;
@@ -263,9 +242,9 @@ size_t ws_rdstls_encode_auth_request(const ws_rdstls_auth_request *in, uint8_t *
             return 0;
         ws_wr_u16(&w, in->redirection_guid_len);
         ws_wr_bytes(&w, in->redirection_guid, in->redirection_guid_len);
-        write_string(&w, in->user, sizeof in->user - 1);
-        write_string(&w, in->domain, sizeof in->user - 1);
-        write_string(&w, in->password, sizeof in->user - 1);
+        ws_wr_utf16_counted(&w, in->user, sizeof in->user - 1);
+        ws_wr_utf16_counted(&w, in->domain, sizeof in->user - 1);
+        ws_wr_utf16_counted(&w, in->password, sizeof in->user - 1);
         break;
     case WS_RDSTLS_DATA_AUTORECONNECT_COOKIE:
         ws_wr_u32(&w, in->session_id);
@@ -273,8 +252,8 @@ size_t ws_rdstls_encode_auth_request(const ws_rdstls_auth_request *in, uint8_t *
         ws_wr_bytes(&w, in->arc_cookie, ARC_COOKIE_LEN);
         break;
     case WS_RDSTLS_DATA_FEDAUTH_TOKEN:
-        /* write_string's u16 prefix is the FedAuth length field at offset 6. */
-        write_string(&w, in->token, sizeof in->token - 1);
+        /* ws_wr_utf16_counted's u16 prefix is the FedAuth length field at offset 6. */
+        ws_wr_utf16_counted(&w, in->token, sizeof in->token - 1);
         break;
     default:
         return 0;

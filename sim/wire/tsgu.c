@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "base/bytes.h"
+#include "base/names.h"
 #include "base/utf16.h"
 
 /* Optional-field flags that only this file needs (MS-TSGU 2.2.5.3). */
@@ -31,26 +32,27 @@
 #define CHANNEL_RESPONSE_UDP_PORT 0x0004     /* HTTP_CHANNEL_RESPONSE_FIELD_UDPPORT */
 #define CHANNEL_RESPONSE_KNOWN 0x0007
 
+static const ws_code_name type_names[] = {
+    {WS_TSGU_HANDSHAKE_REQUEST, "HANDSHAKE_REQUEST"},
+    {WS_TSGU_HANDSHAKE_RESPONSE, "HANDSHAKE_RESPONSE"},
+    {WS_TSGU_EXTENDED_AUTH, "EXTENDED_AUTH"},
+    {WS_TSGU_TUNNEL_CREATE, "TUNNEL_CREATE"},
+    {WS_TSGU_TUNNEL_RESPONSE, "TUNNEL_RESPONSE"},
+    {WS_TSGU_TUNNEL_AUTH, "TUNNEL_AUTH"},
+    {WS_TSGU_TUNNEL_AUTH_RESPONSE, "TUNNEL_AUTH_RESPONSE"},
+    {WS_TSGU_CHANNEL_CREATE, "CHANNEL_CREATE"},
+    {WS_TSGU_CHANNEL_RESPONSE, "CHANNEL_RESPONSE"},
+    {WS_TSGU_DATA, "DATA"},
+    {WS_TSGU_SERVICE_MESSAGE, "SERVICE_MESSAGE"},
+    {WS_TSGU_REAUTH_MESSAGE, "REAUTH_MESSAGE"},
+    {WS_TSGU_KEEPALIVE, "KEEPALIVE"},
+    {WS_TSGU_CLOSE_CHANNEL, "CLOSE_CHANNEL"},
+    {WS_TSGU_CLOSE_CHANNEL_RESPONSE, "CLOSE_CHANNEL_RESPONSE"},
+};
+
 const char *ws_tsgu_type_name(uint16_t type)
 {
-    switch (type) {
-    case WS_TSGU_HANDSHAKE_REQUEST: return "HANDSHAKE_REQUEST";
-    case WS_TSGU_HANDSHAKE_RESPONSE: return "HANDSHAKE_RESPONSE";
-    case WS_TSGU_EXTENDED_AUTH: return "EXTENDED_AUTH";
-    case WS_TSGU_TUNNEL_CREATE: return "TUNNEL_CREATE";
-    case WS_TSGU_TUNNEL_RESPONSE: return "TUNNEL_RESPONSE";
-    case WS_TSGU_TUNNEL_AUTH: return "TUNNEL_AUTH";
-    case WS_TSGU_TUNNEL_AUTH_RESPONSE: return "TUNNEL_AUTH_RESPONSE";
-    case WS_TSGU_CHANNEL_CREATE: return "CHANNEL_CREATE";
-    case WS_TSGU_CHANNEL_RESPONSE: return "CHANNEL_RESPONSE";
-    case WS_TSGU_DATA: return "DATA";
-    case WS_TSGU_SERVICE_MESSAGE: return "SERVICE_MESSAGE";
-    case WS_TSGU_REAUTH_MESSAGE: return "REAUTH_MESSAGE";
-    case WS_TSGU_KEEPALIVE: return "KEEPALIVE";
-    case WS_TSGU_CLOSE_CHANNEL: return "CLOSE_CHANNEL";
-    case WS_TSGU_CLOSE_CHANNEL_RESPONSE: return "CLOSE_CHANNEL_RESPONSE";
-    default: return "unknown";
-    }
+    return WS_CODE_NAME(type_names, type, "unknown");
 }
 
 /* ---- reading ---- */
@@ -169,22 +171,6 @@ static size_t end(ws_wr *w)
     return ws_wr_done(w);
 }
 
-/* u16 cb + UTF-16LE of s + NUL; the writer fails when s is NULL, invalid, over max_utf8
- * bytes of UTF-8, or does not fit. */
-static void put_string(ws_wr *w, const char *s, size_t max_utf8)
-{
-    uint8_t u16[2 * WS_TSGU_COOKIE_MAX + 2]; /* a UTF-8 byte is at most 2 UTF-16 bytes */
-    long n;
-    if (!s || strlen(s) > max_utf8 || max_utf8 > WS_TSGU_COOKIE_MAX ||
-        (n = ws_utf8_to_utf16le(s, u16, sizeof u16 - 2)) < 0 || n + 2 > 0xFFFF) {
-        ws_wr_fail(w);
-        return;
-    }
-    u16[n] = u16[n + 1] = 0;
-    ws_wr_u16(w, (uint16_t)(n + 2));
-    ws_wr_bytes(w, u16, (size_t)n + 2);
-}
-
 /* HANDSHAKE_REQUEST: MS-TSGU 2.2.10.10 HTTP_HANDSHAKE_REQUEST_PACKET, REFERENCE.md section 7:
  * u8 verMajor, u8 verMinor, u16 clientVersion, u16 extendedAuth. */
 
@@ -260,7 +246,7 @@ size_t ws_tsgu_encode_tunnel_create(const ws_tsgu_tunnel_create *in, uint8_t *ou
     ws_wr_u16(&w, fields);
     ws_wr_u16(&w, 0);
     if (fields)
-        put_string(&w, in->cookie, WS_TSGU_COOKIE_MAX);
+        ws_wr_utf16_counted(&w, in->cookie, WS_TSGU_COOKIE_MAX);
     return end(&w);
 }
 
@@ -324,7 +310,7 @@ size_t ws_tsgu_encode_tunnel_auth(const ws_tsgu_tunnel_auth *in, uint8_t *out, s
     ws_wr w;
     start(&w, WS_TSGU_TUNNEL_AUTH, out, cap);
     ws_wr_u16(&w, 0); /* no statement of health written */
-    put_string(&w, in->client_name, WS_TSGU_NAME_MAX);
+    ws_wr_utf16_counted(&w, in->client_name, WS_TSGU_NAME_MAX);
     return end(&w);
 }
 
@@ -390,7 +376,7 @@ size_t ws_tsgu_encode_channel_create(const ws_tsgu_channel_create *in, uint8_t *
     ws_wr_u8(&w, 0);
     ws_wr_u16(&w, in->port);
     ws_wr_u16(&w, in->protocol);
-    put_string(&w, in->resource, WS_TSGU_NAME_MAX);
+    ws_wr_utf16_counted(&w, in->resource, WS_TSGU_NAME_MAX);
     return end(&w);
 }
 

@@ -11,6 +11,10 @@ typedef struct ws_code_name {
     const char *name;
 } ws_code_name;
 
+/* A row whose name is its constant's, less the prefix: WS_CODE_ROW(WS_TSGU_, DATA) is
+ * {WS_TSGU_DATA, "DATA"}, so a name is spelled once. */
+#define WS_CODE_ROW(prefix, name) {prefix##name, #name}
+
 /* The name of code in the n entries of t, or fallback when none has it. */
 const char *ws_code_name_find(const ws_code_name *t, size_t n, uint32_t code, const char *fallback);
 

@@ -4,6 +4,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "base/names.h"
+
 static const struct {
     uint32_t code;
     const char *text;
@@ -39,27 +41,21 @@ const char *ws_disconnect_text(uint32_t code, const char *gateway, char *buf, si
     return NULL;
 }
 
-static const struct {
-    uint32_t code;
-    const char *name;
-} names[] = {
-    {WS_E_PROXY_INTERNALERROR, "E_PROXY_INTERNALERROR"},
-    {WS_E_PROXY_RAP_ACCESSDENIED, "E_PROXY_RAP_ACCESSDENIED"},
-    {WS_E_PROXY_NAP_ACCESSDENIED, "E_PROXY_NAP_ACCESSDENIED"},
-    {WS_E_PROXY_TS_CONNECTFAILED, "E_PROXY_TS_CONNECTFAILED"},
-    {WS_E_PROXY_MAXCONNECTIONSREACHED, "E_PROXY_MAXCONNECTIONSREACHED"},
-    {WS_E_PROXY_SESSIONTIMEOUT, "E_PROXY_SESSIONTIMEOUT"},
-    {WS_E_PROXY_CONNECTIONABORTED, "E_PROXY_CONNECTIONABORTED"},
-    {WS_E_PROXY_CAPABILITYMISMATCH, "E_PROXY_CAPABILITYMISMATCH"},
-    {WS_E_PROXY_COOKIE_BADPACKET, "E_PROXY_COOKIE_BADPACKET"},
-    {WS_E_PROXY_COOKIE_AUTHENTICATION_ACCESS_DENIED, "E_PROXY_COOKIE_AUTHENTICATION_ACCESS_DENIED"},
-    {WS_E_PROXY_UNSUPPORTED_AUTHENTICATION_METHOD, "E_PROXY_UNSUPPORTED_AUTHENTICATION_METHOD"},
+static const ws_code_name names[] = {
+    WS_CODE_ROW(WS_, E_PROXY_INTERNALERROR),
+    WS_CODE_ROW(WS_, E_PROXY_RAP_ACCESSDENIED),
+    WS_CODE_ROW(WS_, E_PROXY_NAP_ACCESSDENIED),
+    WS_CODE_ROW(WS_, E_PROXY_TS_CONNECTFAILED),
+    WS_CODE_ROW(WS_, E_PROXY_MAXCONNECTIONSREACHED),
+    WS_CODE_ROW(WS_, E_PROXY_SESSIONTIMEOUT),
+    WS_CODE_ROW(WS_, E_PROXY_CONNECTIONABORTED),
+    WS_CODE_ROW(WS_, E_PROXY_CAPABILITYMISMATCH),
+    WS_CODE_ROW(WS_, E_PROXY_COOKIE_BADPACKET),
+    WS_CODE_ROW(WS_, E_PROXY_COOKIE_AUTHENTICATION_ACCESS_DENIED),
+    WS_CODE_ROW(WS_, E_PROXY_UNSUPPORTED_AUTHENTICATION_METHOD),
 };
 
 const char *ws_hresult_name(uint32_t hresult)
 {
-    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
-        if (names[i].code == hresult)
-            return names[i].name;
-    return NULL;
+    return WS_CODE_NAME(names, hresult, NULL);
 }

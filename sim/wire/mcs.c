@@ -435,14 +435,14 @@ void ws_mcs_domain_params_server(ws_mcs_domain_params *p)
 /* ---- client data blocks (MS-RDPBCGR 2.2.1.3.1 TS_UD_HEADER, 2.2.1.3.2-2.2.1.3.8) ----- */
 
 static const ws_code_name client_block_names[] = {
-    {WS_GCC_CS_CORE, "CS_CORE"},
-    {WS_GCC_CS_SECURITY, "CS_SECURITY"},
-    {WS_GCC_CS_NET, "CS_NET"},
-    {WS_GCC_CS_CLUSTER, "CS_CLUSTER"},
-    {WS_GCC_CS_MONITOR, "CS_MONITOR"},
-    {WS_GCC_CS_MCS_MSGCHANNEL, "CS_MCS_MSGCHANNEL"},
-    {WS_GCC_CS_MONITOR_EX, "CS_MONITOR_EX"},
-    {WS_GCC_CS_MULTITRANSPORT, "CS_MULTITRANSPORT"},
+    WS_CODE_ROW(WS_GCC_, CS_CORE),
+    WS_CODE_ROW(WS_GCC_, CS_SECURITY),
+    WS_CODE_ROW(WS_GCC_, CS_NET),
+    WS_CODE_ROW(WS_GCC_, CS_CLUSTER),
+    WS_CODE_ROW(WS_GCC_, CS_MONITOR),
+    WS_CODE_ROW(WS_GCC_, CS_MCS_MSGCHANNEL),
+    WS_CODE_ROW(WS_GCC_, CS_MONITOR_EX),
+    WS_CODE_ROW(WS_GCC_, CS_MULTITRANSPORT),
 };
 
 static const char *client_block_name(uint16_t type)
@@ -451,11 +451,11 @@ static const char *client_block_name(uint16_t type)
 }
 
 static const ws_code_name server_block_names[] = {
-    {WS_GCC_SC_CORE, "SC_CORE"},
-    {WS_GCC_SC_SECURITY, "SC_SECURITY"},
-    {WS_GCC_SC_NET, "SC_NET"},
-    {WS_GCC_SC_MCS_MSGCHANNEL, "SC_MCS_MSGCHANNEL"},
-    {WS_GCC_SC_MULTITRANSPORT, "SC_MULTITRANSPORT"},
+    WS_CODE_ROW(WS_GCC_, SC_CORE),
+    WS_CODE_ROW(WS_GCC_, SC_SECURITY),
+    WS_CODE_ROW(WS_GCC_, SC_NET),
+    WS_CODE_ROW(WS_GCC_, SC_MCS_MSGCHANNEL),
+    WS_CODE_ROW(WS_GCC_, SC_MULTITRANSPORT),
 };
 
 static const char *server_block_name(uint16_t type)

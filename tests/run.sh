@@ -58,7 +58,8 @@ if [ "$only" = all ]; then
             failures="$failures integration/$name"
         else
             echo "ok   integration $name ($p$( [ "$s" -gt 0 ] && echo ", $s skipped"))"
-            grep '^ok [0-9]* *# *SKIP' "$log" | sed 's/^ok [0-9]* *# *SKIP */    skipped: /'
+            # Each skipped check's reason, after its TAP "# SKIP".
+            grep '^ok [0-9]* *# *SKIP' "$log" | cut -d'#' -f2- | sed 's/^ *SKIP */    skipped: /'
         fi
     done
 fi

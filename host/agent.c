@@ -7,7 +7,9 @@
  *   GET /wsman/console-trust-settings?thumbprint=<40 hex>
  *     ->  {"host","thumbprint","trusted_issuer_certificate_hashes":[...],"in_trusted_issuers",
  *          "in_my","in_root","trusted","reason","time"}
- * Only vmm01's address may ask [model: WinRM's Kerberos authentication]. */
+ * Only a VMM server may ask: from its address, presenting its service account
+ * (lab/accounts.h), HTTP basic authentication [model: WinRM's Kerberos authentication].
+ * A caller from elsewhere gets 403, one without the right credentials 401. */
 #include "agent.h"
 
 #include <cjson/cJSON.h>
@@ -15,22 +17,55 @@
 #include <string.h>
 
 #include "crypto/cert.h"
+#include "lab/accounts.h"
 #include "lab/clock.h"
 #include "lab/events.h"
 #include "lab/fedauth.h"
 #include "lab/machine.h"
 #include "trust.h"
 
-/* The caller must be a VMM server: a machine of role vmm at that address. */
-static int caller_is_vmm(ws_httpd_req *rq)
+/* The VMM servers at the caller's address. */
+static int caller_vmms(ws_httpd_req *rq, ws_strv *names)
 {
-    sqlite3_stmt *s = ws_state_prepare(rq->st, "SELECT 1 FROM machines WHERE role = 'vmm' AND address = ?", NULL);
+    sqlite3_stmt *s =
+        ws_state_prepare(rq->st, "SELECT name FROM machines WHERE role = 'vmm' AND address = ? ORDER BY name", NULL);
     if (!s)
         return 0;
     sqlite3_bind_text(s, 1, rq->peer, -1, SQLITE_STATIC);
-    int ok = sqlite3_step(s) == SQLITE_ROW;
+    while (sqlite3_step(s) == SQLITE_ROW)
+        ws_strv_add(names, (const char *)sqlite3_column_text(s, 0));
     sqlite3_finalize(s);
-    return ok;
+    return names->n;
+}
+
+/* The caller must be a VMM server: a machine of role vmm at that address, presenting its
+ * service account (the address alone can be had by anyone on the computer). 0 and
+ * *refusal queued (403 or 401, logged) when it is not. */
+static int caller_is_vmm(ws_httpd_req *rq, enum MHD_Result *refusal)
+{
+    const char *host = rq->c->machine.name;
+    ws_strv names = {0};
+    if (!caller_vmms(rq, &names)) {
+        ws_event_write(rq->st, host, WS_EV_HYPERV_14090, rq->peer);
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddStringToObject(o, "error", "access denied");
+        *refusal = ws_httpd_reply_json(rq->conn, 403, o);
+        return 0;
+    }
+    ws_error why;
+    int ok = ws_service_credential_check(rq->st, ws_httpd_header(rq, "Authorization"), &names, &why);
+    ws_strv_free(&names);
+    if (ok)
+        return 1;
+    ws_event_write(rq->st, host, WS_EV_HYPERV_14090_CREDENTIALS, rq->peer, why.msg);
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "error", "access denied");
+    char *text = cJSON_PrintUnformatted(o);
+    cJSON_Delete(o);
+    const char *extra[] = {"WWW-Authenticate", "Basic realm=\"WSMAN\"", NULL};
+    *refusal = ws_httpd_reply_ex(rq->conn, 401, "application/json; charset=utf-8", text, strlen(text), extra);
+    cJSON_free(text);
+    return 0;
 }
 
 /* What the host holds for a signer: its TrustedIssuerCertificateHashes, whether the
@@ -67,12 +102,9 @@ static cJSON *trust_settings(ws_state *st, const char *host, const char *tp)
 static enum MHD_Result handle(ws_httpd_req *rq)
 {
     const char *host = rq->c->machine.name;
-    if (!caller_is_vmm(rq)) {
-        ws_event_write(rq->st, host, WS_EV_HYPERV_14090, rq->peer);
-        cJSON *o = cJSON_CreateObject();
-        cJSON_AddStringToObject(o, "error", "access denied");
-        return ws_httpd_reply_json(rq->conn, 403, o);
-    }
+    enum MHD_Result refusal;
+    if (!caller_is_vmm(rq, &refusal))
+        return refusal;
     int settings = strcmp(rq->url, "/wsman/console-trust-settings") == 0;
     if (strcmp(rq->method, "GET") != 0 || (!settings && strcmp(rq->url, "/wsman/console-trust") != 0)) {
         cJSON *o = cJSON_CreateObject();

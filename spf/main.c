@@ -7,8 +7,6 @@
  * Errors are OData JSON error bodies (REFERENCE.md section 1 [model]); the underlying
  * VMM error goes to SPF's own log. */
 #include <cjson/cJSON.h>
-#include <ctype.h>
-#include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,23 +44,9 @@ static enum MHD_Result odata_error(ws_httpd_req *rq, unsigned status, const char
 /* Basic authentication of a service account (role "service"). */
 static int authenticated(ws_httpd_req *rq, char *user, size_t n)
 {
-    const char *h = ws_httpd_header(rq, "Authorization");
-    user[0] = '\0';
-    if (!h || strncmp(h, "Basic ", 6) != 0 || strlen(h + 6) > 512)
-        return 0;
-    unsigned char decoded[400];
-    int len = EVP_DecodeBlock(decoded, (const unsigned char *)h + 6, (int)strlen(h + 6));
-    if (len <= 0)
-        return 0;
-    decoded[len] = '\0';
-    char *colon = strchr((char *)decoded, ':');
-    if (!colon)
-        return 0;
-    *colon = '\0';
-    snprintf(user, n, "%s", (char *)decoded);
     char role[32];
-    /* EVP_DecodeBlock counts padding as zero bytes: strlen stops at them. */
-    return ws_account_check(rq->st, user, colon + 1, role, sizeof role) && strcmp(role, "service") == 0;
+    return ws_account_check_basic(rq->st, ws_httpd_header(rq, "Authorization"), user, n, role, sizeof role) &&
+           strcmp(role, "service") == 0;
 }
 
 static int is_tenant(ws_state *st, const char *name)
@@ -145,6 +129,7 @@ static enum MHD_Result vm_connection(ws_httpd_req *rq, const char *tenant, const
     snprintf(url, sizeof url, "http://%s:%d/console", vmm.fqdn, vmm.port);
     snprintf(resolve, sizeof resolve, "%s:%d:%s", vmm.fqdn, vmm.port, vmm.address);
     snprintf(body, sizeof body, "{\"vm\":\"%s\"}", vm_id);
+    /* The request carries SPF's service account, its machine's logon (svc/httpc.h). */
     ws_http_request hrq = {.method = "POST", .url = url, .body = body, .body_len = strlen(body),
                            .content_type = "application/json", .resolve = resolve, .st = rq->st,
                            .from_machine = spf, .timeout_ms = 20000};
@@ -211,6 +196,13 @@ int main(int argc, char **argv)
 {
     ws_component c;
     ws_component_init(&c, "wapsim-spf", "spf", "Service Provider Foundation (HTTPS, OData).", argc, argv);
+    ws_error e;
+    /* A lab made before SPF had its logon gets it now, from the owner's accounts.json. */
+    int logon = ws_service_logon_ensure(c.st, c.machine.name, WS_SERVICE_ACCOUNT_SPF, &e);
+    if (logon < 0)
+        ws_component_fail(&c, "cannot give the SPF service its account: %s", e.msg);
+    if (logon > 0)
+        fprintf(stderr, "wapsim-spf: %s: the SPF service now runs as %s\n", c.machine.name, WS_SERVICE_ACCOUNT_SPF);
     ws_httpd_opts o = {.max_body = 16 * 1024, .handler = handle};
     return ws_httpd_serve(&c, &o, 1);
 }

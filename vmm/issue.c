@@ -118,7 +118,9 @@ static char *sign_token(ws_state *st, const char *vmm, const signer *s, const ws
     return NULL;
 }
 
-/* Step 4: ask the host's agent whether it can validate tokens from this signer. */
+/* Step 4: ask the host's agent whether it can validate tokens from this signer. The
+ * request carries VMM's service account, its machine's logon (svc/httpc.h), which the
+ * agent checks. */
 static int host_confirms(ws_state *st, const char *vmm, const ws_machine *host, const signer *s, ws_error *e)
 {
     char url[512], resolve[512];

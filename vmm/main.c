@@ -2,12 +2,15 @@
  *   POST /console  {"vm":"<id>"}  ->  200 application/x-rdp (the signed .rdp file)
  *   POST /fedauth  {"vm":"<id>"}  ->  200 {"Host","VMRCPort","HostToken","VMID","VMToken"}
  * and answers a refusal with {"error":"<VMM's message>"} and 4xx/500.
- * Only SPF and the VMM server itself (an administrator's cmdlets) may call
- * [model: the real service authenticates callers with Windows authentication]. */
+ * Only SPF and the VMM server itself (an administrator's cmdlets) may call: from their
+ * machine's address, presenting that machine's service account (lab/accounts.h), HTTP
+ * basic authentication [model: the real service uses Windows authentication]. A caller
+ * from elsewhere gets 403, one without the right credentials 401. */
 #include <cjson/cJSON.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "lab/accounts.h"
 #include "lab/events.h"
 #include "svc/httpd.h"
 #include "issue.h"
@@ -19,28 +22,56 @@ static enum MHD_Result error_json(ws_httpd_req *rq, unsigned status, const char 
     return ws_httpd_reply_json(rq->conn, status, o);
 }
 
-/* SPF's machine or this VMM server. */
-static int caller_allowed(ws_httpd_req *rq)
+/* The machines at the caller's address that may call: SPF's or this VMM server. */
+static int caller_machines(ws_httpd_req *rq, ws_strv *names)
 {
     sqlite3_stmt *s = ws_state_prepare(
-        rq->st, "SELECT 1 FROM machines WHERE address = ? AND (role = 'spf' OR name = ?)", NULL);
+        rq->st, "SELECT name FROM machines WHERE address = ? AND (role = 'spf' OR name = ?) ORDER BY name", NULL);
     if (!s)
         return 0;
     sqlite3_bind_text(s, 1, rq->peer, -1, SQLITE_STATIC);
     sqlite3_bind_text(s, 2, rq->c->machine.name, -1, SQLITE_STATIC);
-    int ok = sqlite3_step(s) == SQLITE_ROW;
+    while (sqlite3_step(s) == SQLITE_ROW)
+        ws_strv_add(names, (const char *)sqlite3_column_text(s, 0));
     sqlite3_finalize(s);
-    return ok;
+    return names->n;
+}
+
+/* From an allowed machine, with its service account's credentials: the address alone
+ * is not enough, as anyone on the computer can bind a socket to any 127/8 address.
+ * 0 and *refusal queued (403 or 401, logged) when the caller may not call. */
+static int caller_allowed(ws_httpd_req *rq, enum MHD_Result *refusal)
+{
+    const char *vmm = rq->c->machine.name;
+    ws_strv names = {0};
+    if (!caller_machines(rq, &names)) {
+        ws_event_write(rq->st, vmm, WS_EV_VMM_1604, rq->peer);
+        *refusal = error_json(rq, 403, "access denied");
+        return 0;
+    }
+    ws_error why;
+    int ok = ws_service_credential_check(rq->st, ws_httpd_header(rq, "Authorization"), &names, &why);
+    ws_strv_free(&names);
+    if (ok)
+        return 1;
+    ws_event_write(rq->st, vmm, WS_EV_VMM_1604_CREDENTIALS, rq->peer, why.msg);
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "error", "access denied");
+    char *text = cJSON_PrintUnformatted(o);
+    cJSON_Delete(o);
+    const char *extra[] = {"WWW-Authenticate", "Basic realm=\"VMM\"", NULL};
+    *refusal = ws_httpd_reply_ex(rq->conn, 401, "application/json; charset=utf-8", text, strlen(text), extra);
+    cJSON_free(text);
+    return 0;
 }
 
 static enum MHD_Result handle(ws_httpd_req *rq)
 {
     const char *vmm = rq->c->machine.name;
     int console = strcmp(rq->url, "/console") == 0, fedauth = strcmp(rq->url, "/fedauth") == 0;
-    if (!caller_allowed(rq)) {
-        ws_event_write(rq->st, vmm, WS_EV_VMM_1604, rq->peer);
-        return error_json(rq, 403, "access denied");
-    }
+    enum MHD_Result refusal;
+    if (!caller_allowed(rq, &refusal))
+        return refusal;
     if (!console && !fedauth)
         return error_json(rq, 404, "no such resource");
     if (strcmp(rq->method, "POST") != 0)
@@ -81,6 +112,13 @@ int main(int argc, char **argv)
 {
     ws_component c;
     ws_component_init(&c, "wapsim-vmm", "vmm", "The SCVMM server: console tokens and .rdp files.", argc, argv);
+    ws_error e;
+    /* A lab made before VMM had a service account gets one now. */
+    int logon = ws_service_logon_ensure(c.st, c.machine.name, WS_SERVICE_ACCOUNT_VMM, &e);
+    if (logon < 0)
+        ws_component_fail(&c, "cannot give the VMM service its account: %s", e.msg);
+    if (logon > 0)
+        fprintf(stderr, "wapsim-vmm: %s: the VMM service now runs as %s\n", c.machine.name, WS_SERVICE_ACCOUNT_VMM);
     ws_httpd_opts o = {.max_body = 4096, .handler = handle};
     return ws_httpd_serve(&c, &o, 0);
 }

@@ -1,11 +1,15 @@
 /* accounts: see accounts.h. */
 #include "lab/accounts.h"
 
+#include <cjson/cJSON.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+
+#include "lab/settings.h"
 
 #define PBKDF2_ITERATIONS 20000
 
@@ -78,4 +82,179 @@ int ws_account_check(ws_state *st, const char *name, const char *password, char 
     }
     sqlite3_finalize(s);
     return ok;
+}
+
+int ws_account_check_basic(ws_state *st, const char *authorization, char *user, size_t user_n, char *role,
+                           size_t role_n)
+{
+    const char *h = authorization;
+    user[0] = '\0';
+    if (!h || strncmp(h, "Basic ", 6) != 0 || strlen(h + 6) > 512)
+        return 0;
+    unsigned char decoded[400];
+    int len = EVP_DecodeBlock(decoded, (const unsigned char *)h + 6, (int)strlen(h + 6));
+    if (len <= 0)
+        return 0;
+    decoded[len] = '\0';
+    char *colon = strchr((char *)decoded, ':');
+    if (!colon)
+        return 0;
+    *colon = '\0';
+    snprintf(user, user_n, "%s", (char *)decoded);
+    /* EVP_DecodeBlock counts padding as zero bytes: strlen stops at them. */
+    return ws_account_check(st, user, colon + 1, role, role_n);
+}
+
+int ws_service_logon_get(ws_state *st, const char *machine, char *user, size_t user_n, char *password,
+                         size_t password_n)
+{
+    if (ws_setting_get(st, machine, WS_SET_SERVICE_ACCOUNT, user, user_n) != 0 ||
+        ws_setting_get(st, machine, WS_SET_SERVICE_PASSWORD, password, password_n) != 0 || !user[0])
+        return WS_NOT_FOUND;
+    return 0;
+}
+
+/* The owner's copy, <lab>/accounts.json: an array of {"account","role","password"}. */
+static cJSON *owner_copy_read(ws_state *st, char *path, size_t n)
+{
+    if (!st->lab_dir)
+        return NULL;
+    snprintf(path, n, "%s/accounts.json", st->lab_dir);
+    unsigned char *data;
+    size_t len;
+    if (ws_read_file(path, 1 << 20, &data, &len, NULL) != 0)
+        return NULL;
+    cJSON *arr = cJSON_ParseWithLength((const char *)data, len);
+    free(data);
+    if (!cJSON_IsArray(arr)) {
+        cJSON_Delete(arr);
+        return NULL;
+    }
+    return arr;
+}
+
+/* The owner's password for account, when it matches the account's hash. */
+static int owner_copy_password(ws_state *st, const char *account, const char *hash, char *out, size_t n)
+{
+    char path[4200];
+    cJSON *arr = owner_copy_read(st, path, sizeof path), *a;
+    int found = -1;
+    cJSON_ArrayForEach(a, arr)
+    {
+        const char *name = cJSON_GetStringValue(cJSON_GetObjectItem(a, "account"));
+        const char *pw = cJSON_GetStringValue(cJSON_GetObjectItem(a, "password"));
+        if (name && pw && strcasecmp(name, account) == 0 && strlen(pw) < n && ws_password_verify(pw, hash)) {
+            snprintf(out, n, "%s", pw);
+            found = 0;
+            break;
+        }
+    }
+    cJSON_Delete(arr);
+    return found;
+}
+
+static int owner_copy_add(ws_state *st, const char *account, const char *role, const char *password, ws_error *e)
+{
+    char path[4200];
+    cJSON *arr = owner_copy_read(st, path, sizeof path);
+    if (!arr)
+        return ws_seterr(e, "cannot read %s", st->lab_dir ? path : "the owner's accounts.json");
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "account", account);
+    cJSON_AddStringToObject(o, "role", role);
+    cJSON_AddStringToObject(o, "password", password);
+    cJSON_AddItemToArray(arr, o);
+    char *text = cJSON_Print(arr);
+    cJSON_Delete(arr);
+    char *body = ws_printf("%s\n", text);
+    int rc = ws_write_file(path, body, strlen(body), 0600, e);
+    free(body);
+    cJSON_free(text);
+    return rc;
+}
+
+/* Inside the transaction: the logon's password, from a new account or the owner's copy. */
+static int logon_password(ws_state *st, const char *machine, const char *account, char *password, size_t n,
+                          int *created, ws_error *e)
+{
+    sqlite3_stmt *s =
+        ws_state_prepare(st, "SELECT role, password_hash FROM accounts WHERE name = ? COLLATE NOCASE", e);
+    if (!s)
+        return -1;
+    sqlite3_bind_text(s, 1, account, -1, SQLITE_STATIC);
+    char role[32] = "", hash[WS_PASSWORD_HASH_MAX] = "";
+    int exists = sqlite3_step(s) == SQLITE_ROW;
+    if (exists) {
+        snprintf(role, sizeof role, "%s", (const char *)sqlite3_column_text(s, 0));
+        snprintf(hash, sizeof hash, "%s", (const char *)sqlite3_column_text(s, 1));
+    }
+    sqlite3_finalize(s);
+    *created = !exists;
+    if (!exists) {
+        /* 16 characters, as lab init gives every account. */
+        if (n < 17 || ws_password_new(password, 17) != 0)
+            return ws_seterr(e, "cannot make a password for %s", account);
+        return ws_account_add(st, account, "service", password, e);
+    }
+    if (strcmp(role, "service") != 0)
+        return ws_seterr(e, "%s cannot run %s's services: it is a %s account, not a service account", account,
+                         machine, role);
+    if (owner_copy_password(st, account, hash, password, n) != 0)
+        return ws_seterr(e, "%s cannot run %s's services: its password is not in the lab's accounts.json", account,
+                         machine);
+    return 0;
+}
+
+int ws_service_logon_ensure(ws_state *st, const char *machine, const char *account, ws_error *e)
+{
+    char user[128], password[128];
+    if (ws_service_logon_get(st, machine, user, sizeof user, password, sizeof password) == 0)
+        return 0;
+    if (ws_state_begin(st, e) != 0)
+        return -1;
+    /* Another process may have given it one while this one waited for the lock. */
+    if (ws_service_logon_get(st, machine, user, sizeof user, password, sizeof password) == 0) {
+        ws_state_rollback(st);
+        return 0;
+    }
+    int created = 0;
+    if (logon_password(st, machine, account, password, sizeof password, &created, e) != 0 ||
+        ws_setting_set(st, machine, WS_SET_SERVICE_ACCOUNT, account, e) != 0 ||
+        ws_setting_set(st, machine, WS_SET_SERVICE_PASSWORD, password, e) != 0) {
+        ws_state_rollback(st);
+        return -1;
+    }
+    if (ws_state_commit(st, e) != 0)
+        return -1;
+    /* The lab works without the owner's copy of a new password; the owner just cannot read it. */
+    if (created)
+        owner_copy_add(st, account, "service", password, NULL);
+    return 1;
+}
+
+int ws_service_credential_check(ws_state *st, const char *authorization, const ws_strv *machines, ws_error *why)
+{
+    char user[256], role[32];
+    if (!authorization || strncmp(authorization, "Basic ", 6) != 0) {
+        ws_seterr(why, "no credentials");
+        return 0;
+    }
+    if (!ws_account_check_basic(st, authorization, user, sizeof user, role, sizeof role)) {
+        ws_seterr(why, "bad credentials for '%.64s'", user);
+        return 0;
+    }
+    if (strcmp(role, "service") != 0) {
+        ws_seterr(why, "'%.64s' is not a service account", user);
+        return 0;
+    }
+    for (int i = 0; i < machines->n; i++) {
+        char account[128], password[128];
+        int mine = ws_service_logon_get(st, machines->v[i], account, sizeof account, password, sizeof password) == 0 &&
+                   strcasecmp(account, user) == 0;
+        OPENSSL_cleanse(password, sizeof password);
+        if (mine)
+            return 1;
+    }
+    ws_seterr(why, "'%.64s' is not the service account of %s", user, machines->n ? machines->v[0] : "the caller");
+    return 0;
 }

@@ -55,6 +55,8 @@ static const ws_event_def catalogue[WS_EV_COUNT] = {
     ROW(WS_EV_VMM_801_NOT_FOUND, 801, WS_CHANNEL_VMM, VMM, ERROR, "VMM cannot find the virtual machine %s."),
     ROW(WS_EV_VMM_1604, 1604, WS_CHANNEL_VMM, VMM, WARNING,
         "Refused a request from %s: the caller is not Service Provider Foundation."),
+    ROW(WS_EV_VMM_1604_CREDENTIALS, 1604, WS_CHANNEL_VMM, VMM, WARNING,
+        "Refused a request from %s: %s."),
     ROW(WS_EV_VMM_12001_NOT_SET, 12001, WS_CHANNEL_VMM, VMM, ERROR, "No %s is configured (Set-SCVMMServer -%sPath)."),
     ROW(WS_EV_VMM_12001_NOT_LOADED, 12001, WS_CHANNEL_VMM, VMM, ERROR, "The %s '%s' cannot be loaded: %s."),
     ROW(WS_EV_VMM_12001_NO_KEY, 12001, WS_CHANNEL_VMM, VMM, ERROR,
@@ -145,6 +147,8 @@ static const ws_event_def catalogue[WS_EV_COUNT] = {
      * the console's settings changed. */
     ROW(WS_EV_HYPERV_14090, 14090, WS_CHANNEL_HYPERV, VMMS, WARNING,
         "Refused a management request from %s: not a VMM server."),
+    ROW(WS_EV_HYPERV_14090_CREDENTIALS, 14090, WS_CHANNEL_HYPERV, VMMS, WARNING,
+        "Refused a management request from %s: %s."),
     ROW(WS_EV_HYPERV_14100, 14100, WS_CHANNEL_HYPERV, VMMS, ERROR,
         "Console connections signed by %s cannot be validated: %s."),
     ROW(WS_EV_HYPERV_14160, 14160, WS_CHANNEL_HYPERV, VMMS, INFO, "Console connection from %s for VM %s%s%s (pcb '%s')."),

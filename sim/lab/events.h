@@ -38,6 +38,7 @@ typedef enum ws_ev {
     WS_EV_VMM_801_BAD_ID,          /* the ID asked for (printed to 64 chars) */
     WS_EV_VMM_801_NOT_FOUND,       /* VM id */
     WS_EV_VMM_1604,                /* peer address */
+    WS_EV_VMM_1604_CREDENTIALS,    /* peer address, why the credentials are refused */
     WS_EV_VMM_12001_NOT_SET,       /* parameter, parameter */
     WS_EV_VMM_12001_NOT_LOADED,    /* parameter, certificate, error */
     WS_EV_VMM_12001_NO_KEY,        /* parameter, certificate, thumbprint */
@@ -76,6 +77,7 @@ typedef enum ws_ev {
     WS_EV_CERT_1006, /* store, subject, thumbprint, "with its private key"/"public key only" */
     /* Hyper-V VMMS */
     WS_EV_HYPERV_14090,                    /* peer address */
+    WS_EV_HYPERV_14090_CREDENTIALS,        /* peer address, why the credentials are refused */
     WS_EV_HYPERV_14100,                    /* thumbprint, error */
     WS_EV_HYPERV_14160,                    /* peer, VM label, " on "/": no such VM", host or "", pcb */
     WS_EV_HYPERV_14161,                    /* VM label, peer, signer, until, pcb, version, request version

@@ -327,8 +327,11 @@ static int make_world(ws_state *st, const char *prefix, ws_lab_init_result *res,
             return -1;
 
     /* Accounts. Passwords are new for every lab; services keep hashes only. */
-    static const char *const accounts[WS_LAB_ACCOUNTS][2] = {
-        {"alice", "tenant"}, {"bob", "tenant"}, {"CONTOSO\\hvadmin", "fabric-admin"}, {"CONTOSO\\svc-spf", "service"}};
+    static const char *const accounts[WS_LAB_ACCOUNTS][2] = {{"alice", "tenant"},
+                                                             {"bob", "tenant"},
+                                                             {"CONTOSO\\hvadmin", "fabric-admin"},
+                                                             {WS_SERVICE_ACCOUNT_SPF, "service"},
+                                                             {WS_SERVICE_ACCOUNT_VMM, "service"}};
     for (int i = 0; i < WS_LAB_ACCOUNTS; i++) {
         ws_lab_account *a = &res->accounts[i];
         snprintf(a->name, sizeof a->name, "%s", accounts[i][0]);
@@ -341,6 +344,17 @@ static int make_world(ws_state *st, const char *prefix, ws_lab_init_result *res,
     if (ws_setting_set(st, "portal", "spf_user", res->accounts[3].name, e) != 0 ||
         ws_setting_set(st, "portal", "spf_password", res->accounts[3].password, e) != 0)
         return -1;
+    /* The services' logons (accounts.h): SPF runs as svc-spf, VMM as svc-vmm. */
+    static const struct {
+        const char *machine;
+        int account;
+    } logons[] = {{"spf01", 3}, {"vmm01", 4}};
+    for (size_t i = 0; i < 2; i++)
+        if (ws_setting_set(st, logons[i].machine, WS_SET_SERVICE_ACCOUNT, res->accounts[logons[i].account].name, e) !=
+                0 ||
+            ws_setting_set(st, logons[i].machine, WS_SET_SERVICE_PASSWORD,
+                           res->accounts[logons[i].account].password, e) != 0)
+            return -1;
 
     /* Tenants' subscriptions and VMs. */
     static const struct {

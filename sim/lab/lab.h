@@ -26,7 +26,7 @@ typedef struct ws_lab_account {
     char password[32];
 } ws_lab_account;
 
-#define WS_LAB_ACCOUNTS 4
+#define WS_LAB_ACCOUNTS 5
 
 typedef struct ws_lab_init_result {
     char subnet[32];

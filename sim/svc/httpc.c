@@ -3,12 +3,14 @@
 
 #include <ctype.h>
 #include <curl/curl.h>
+#include <openssl/crypto.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 #include "base/buf.h"
+#include "lab/accounts.h"
 #include "lab/machine.h"
 #include "svc/machine_tls.h"
 
@@ -116,10 +118,18 @@ int ws_http(const ws_http_request *rq, ws_http_response *rs, ws_error *e)
     for (const char *const *h = rq->headers; h && *h; h++)
         headers = curl_slist_append(headers, *h);
     curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
-    if (rq->user) {
+    char logon_user[128], logon_password[128] = "";
+    const char *user = rq->user, *password = rq->password;
+    if (!user && rq->st && rq->from_machine &&
+        ws_service_logon_get(rq->st, rq->from_machine, logon_user, sizeof logon_user, logon_password,
+                             sizeof logon_password) == 0) {
+        user = logon_user;
+        password = logon_password;
+    }
+    if (user) {
         curl_easy_setopt(curl, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
-        curl_easy_setopt(curl, CURLOPT_USERNAME, rq->user);
-        curl_easy_setopt(curl, CURLOPT_PASSWORD, rq->password ? rq->password : "");
+        curl_easy_setopt(curl, CURLOPT_USERNAME, user);
+        curl_easy_setopt(curl, CURLOPT_PASSWORD, password ? password : "");
     }
     if (rq->cookie)
         curl_easy_setopt(curl, CURLOPT_COOKIE, rq->cookie);
@@ -163,6 +173,7 @@ int ws_http(const ws_http_request *rq, ws_http_response *rs, ws_error *e)
     curl_slist_free_all(headers);
     curl_slist_free_all(resolve);
     curl_easy_cleanup(curl);
+    OPENSSL_cleanse(logon_password, sizeof logon_password);
     return ret;
 }
 

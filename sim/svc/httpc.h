@@ -1,7 +1,10 @@
 /* httpc: HTTP(S) requests between lab machines and from the tenant's PC, on libcurl.
  * A request goes out from the calling machine's address, names resolve as that
  * machine resolves them (given as curl resolve entries), and HTTPS trusts only the
- * calling machine's Root store on its lab clock (tls.h). */
+ * calling machine's Root store on its lab clock (tls.h). A request from a machine whose
+ * services run under a service account carries that account's credential (its logon,
+ * lab/accounts.h) unless it names a user [model: Windows integrated authentication
+ * presents the calling service's account; here as HTTP basic authentication]. */
 #ifndef WAPSIM_HTTPC_H
 #define WAPSIM_HTTPC_H
 
@@ -17,7 +20,7 @@ typedef struct ws_http_request {
     const void *body;
     size_t body_len;
     const char *content_type;
-    const char *user, *password;  /* basic authentication when user is set */
+    const char *user, *password;  /* basic authentication when user is set (else the logon's) */
     const char *const *headers;   /* extra "Name: value" lines, NULL-terminated, or NULL */
     const char *resolve;          /* "host:port:address", or NULL */
     const char *cookie;           /* "name=value", or NULL */

@@ -133,7 +133,8 @@ check_eq "SPF with the service account: 200" 200 "$(curl $S -u "CONTOSO\\svc-spf
 check_eq "SPF with a malformed resource path: 400" 400 "$(curl $S -u "CONTOSO\\svc-spf:$spfpw" -H 'x-ms-principal-id: alice' "$SPFURL(ID=guid'x',StampId=guid'y')/VMConnection")"
 check_eq "SPF for a tenant that does not exist: 403" 403 "$(curl $S -u "CONTOSO\\svc-spf:$spfpw" -H 'x-ms-principal-id: mallory' "$SPFURL")"
 check_eq "VMM refuses a caller that is not SPF: 403" 403 "$(curl -s -o /dev/null -w '%{http_code}' -d '{"vm":"x"}' "http://$vmm:8100/console")"
-check_eq "VMM refuses garbage from itself: 400" 400 "$(curl -s -o /dev/null -w '%{http_code}' --interface "$vmm" -d 'garbage' "http://$vmm:8100/console")"
+vmmpw=$(db "SELECT value FROM settings WHERE scope='vmm01' AND key='service_password'")
+check_eq "VMM refuses garbage from itself: 400" 400 "$(curl -s -o /dev/null -w '%{http_code}' --interface "$vmm" -u "CONTOSO\\svc-vmm:$vmmpw" -d 'garbage' "http://$vmm:8100/console")"
 W status --json >"$T_TMP/status.json"
 check_eq "every process stayed up (healthy, no restarts)" "6|0" \
     "$(json_sql "$T_TMP/status.json" "SELECT sum(json_extract(value,'$.healthy')=1)||'|'||sum(json_extract(value,'$.restarts')) FROM doc, json_each(doc.j,'$.machines')")"

@@ -72,11 +72,13 @@ check_eq "m1a in text: exit 1, one ERROR line naming the id and hv01" "1:1" \
 events() { sqlite3 "$L/lab.db" ".timeout 5000" "SELECT count(*) FROM events"; }
 before=$(events); diag; after=$(events)
 check_eq "a diagnosis writes nothing to the event log (it asks; it does not connect as a tenant)" "$before" "$after"
-# The host's agent answers VMM's question about its trust list, and only from a VMM server's address.
+# The host's agent answers VMM's question about its trust list, and only from a VMM server's
+# address with its service account.
 if command -v curl >/dev/null 2>&1; then
     addr() { sqlite3 "$L/lab.db" ".timeout 5000" "SELECT address FROM machines WHERE name='$1'"; }
     url="http://$(addr hv01):5985/wsman/console-trust-settings?thumbprint=$(tp vmm-console)"
-    curl -s --interface "$(addr vmm01)" "$url" >"$T_TMP/agent.json"
+    vmmpw=$(sqlite3 "$L/lab.db" ".timeout 5000" "SELECT value FROM settings WHERE scope='vmm01' AND key='service_password'")
+    curl -s --interface "$(addr vmm01)" -u "CONTOSO\\svc-vmm:$vmmpw" "$url" >"$T_TMP/agent.json"
     check_eq "hv01's agent, asked from vmm01: in TrustedIssuerCertificateHashes, not in My, in Root" "1|0|1|0" \
         "$(json_sql "$T_TMP/agent.json" "SELECT json_extract(j,'$.in_trusted_issuers') || '|' || json_extract(j,'$.in_my')
               || '|' || json_extract(j,'$.in_root') || '|' || json_extract(j,'$.trusted') FROM doc")"

@@ -13,7 +13,7 @@ check "hosts file names the public portal" grep -q 'portal.contoso.com' "$L1/hos
 check "hosts file names the public gateway" grep -q 'rdgw.contoso.com' "$L1/hosts"
 check "hosts file keeps the fabric's names out (but the DMZ gateway's)" sh -c "! grep -v '^#' '$L1/hosts' | grep -v rdgw01.fabric | grep -q fabric"
 "$WAPSIM" --lab "$L1" lab accounts --json >"$T_TMP/accounts.json"
-check_eq "lab accounts lists four accounts" 4 "$(json_sql "$T_TMP/accounts.json" "SELECT count(*) FROM doc, json_each(doc.j)")"
+check_eq "lab accounts lists five accounts" 5 "$(json_sql "$T_TMP/accounts.json" "SELECT count(*) FROM doc, json_each(doc.j)")"
 check_eq "alice is a tenant with a password" 1 "$(json_sql "$T_TMP/accounts.json" "SELECT count(*) FROM doc, json_each(doc.j) WHERE json_extract(value,'$.account')='alice' AND json_extract(value,'$.role')='tenant' AND length(json_extract(value,'$.password'))>=12")"
 check_eq "the fabric administrator is CONTOSO\\hvadmin" 1 "$(json_sql "$T_TMP/accounts.json" "SELECT count(*) FROM doc, json_each(doc.j) WHERE json_extract(value,'$.account')='CONTOSO\\hvadmin'")"
 check_eq "services store password hashes only" 0 "$(sqlite3 "$L1/lab.db" "SELECT count(*) FROM accounts WHERE password_hash NOT LIKE 'pbkdf2-sha256\$%'")"

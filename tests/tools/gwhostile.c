@@ -6,7 +6,9 @@
  *            E_PROXY_UNSUPPORTED_AUTHENTICATION_METHOD, then the gateway closes
  *   cookie   a valid handshake, then TUNNEL_CREATE with a garbage PAA cookie:
  *            TUNNEL_RESPONSE with E_PROXY_COOKIE_AUTHENTICATION_ACCESS_DENIED, then close
- *   usage: gwhostile LAB SEQUENCE N
+ *   channel  the HostToken of RDPFILE, then CHANNEL_CREATE to a host it does not grant:
+ *            CHANNEL_RESPONSE with E_PROXY_RAP_ACCESSDENIED, then close
+ *   usage: gwhostile LAB SEQUENCE N [RDPFILE]
  * Prints "SEQUENCE: N rounds as expected", or "SEQUENCE: round I: what differed" and
  * exits 1 (the gateway died, or answered otherwise). */
 #include <openssl/err.h>
@@ -21,12 +23,14 @@
 #include "base/net.h"
 #include "lab/machine.h"
 #include "wire/disconnect.h"
+#include "wire/rdpfile.h"
 #include "wire/tsgu.h"
 #include "wire/websocket.h"
 
 #define IO_TIMEOUT_MS 5000
 
 static uint8_t pkt[WS_TSGU_PACKET_MAX];
+static const char *host_token = "not a HostToken: garbage"; /* channel: the file's */
 
 static int write_all(SSL *ssl, const void *p, size_t n)
 {
@@ -145,6 +149,28 @@ static size_t handshake_request(uint8_t ver_major)
     return ws_tsgu_encode_handshake_request(&hs, pkt, sizeof pkt);
 }
 
+/* After an accepted TUNNEL_CREATE: TUNNEL_AUTH, then a channel the cookie does not grant. */
+static const char *refused_channel(SSL *ssl)
+{
+    ws_error e;
+    long n;
+    ws_tsgu_tunnel_auth ta = {.fields_present = 0};
+    ws_tsgu_tunnel_auth_response ar;
+    ws_tsgu_channel_create cc = {.num_resources = 1, .port = 3389, .protocol = 3};
+    ws_tsgu_channel_response cr;
+    snprintf(ta.client_name, sizeof ta.client_name, "HOSTILE");
+    snprintf(cc.resource, sizeof cc.resource, "elsewhere.fabric.contoso.local");
+    if (send_packet(ssl, ws_tsgu_encode_tunnel_auth(&ta, pkt, sizeof pkt)) != 0 || (n = recv_packet(ssl)) < 0 ||
+        ws_tsgu_decode_tunnel_auth_response(pkt, (size_t)n, &ar, &e) != 0 || ar.error_code != 0)
+        return "no TUNNEL_AUTH_RESPONSE accepting the client";
+    if (send_packet(ssl, ws_tsgu_encode_channel_create(&cc, pkt, sizeof pkt)) != 0 || (n = recv_packet(ssl)) < 0 ||
+        ws_tsgu_decode_channel_response(pkt, (size_t)n, &cr, &e) != 0)
+        return "no CHANNEL_RESPONSE";
+    if (cr.error_code != WS_E_PROXY_RAP_ACCESSDENIED)
+        return "CHANNEL_RESPONSE without E_PROXY_RAP_ACCESSDENIED";
+    return NULL;
+}
+
 /* One round of the sequence: NULL when it went as expected, else what differed. */
 static const char *round_of(SSL_CTX *ctx, const ws_machine *gw, const char *seq)
 {
@@ -180,7 +206,7 @@ static const char *round_of(SSL_CTX *ctx, const ws_machine *gw, const char *seq)
         ws_tsgu_tunnel_response tr;
         tc.caps = 0x0D;
         tc.fields_present = WS_TSGU_TUNNEL_CREATE_PAA_COOKIE;
-        snprintf(tc.cookie, sizeof tc.cookie, "not a HostToken: garbage");
+        snprintf(tc.cookie, sizeof tc.cookie, "%s", host_token);
         if (send_packet(ssl, handshake_request(1)) != 0)
             why = "cannot send HANDSHAKE_REQUEST";
         else if ((n = recv_packet(ssl)) < 0 || ws_tsgu_decode_handshake_response(pkt, (size_t)n, &hr, &e) != 0 ||
@@ -190,9 +216,14 @@ static const char *round_of(SSL_CTX *ctx, const ws_machine *gw, const char *seq)
             why = "cannot send TUNNEL_CREATE";
         else if ((n = recv_packet(ssl)) < 0 || ws_tsgu_decode_tunnel_response(pkt, (size_t)n, &tr, &e) != 0)
             why = "no TUNNEL_RESPONSE";
-        else if (tr.status_code != WS_E_PROXY_COOKIE_AUTHENTICATION_ACCESS_DENIED)
-            why = "TUNNEL_RESPONSE without E_PROXY_COOKIE_AUTHENTICATION_ACCESS_DENIED";
-        else if (closed_by_gateway(ssl) != 0)
+        else if (strcmp(seq, "cookie") == 0) {
+            if (tr.status_code != WS_E_PROXY_COOKIE_AUTHENTICATION_ACCESS_DENIED)
+                why = "TUNNEL_RESPONSE without E_PROXY_COOKIE_AUTHENTICATION_ACCESS_DENIED";
+        } else if (tr.status_code != 0)
+            why = "the gateway refused the file's HostToken";
+        else
+            why = refused_channel(ssl);
+        if (!why && closed_by_gateway(ssl) != 0)
             why = "the gateway kept the connection open";
     }
     ERR_clear_error();
@@ -203,9 +234,10 @@ static const char *round_of(SSL_CTX *ctx, const ws_machine *gw, const char *seq)
 
 int main(int argc, char **argv)
 {
-    if (argc != 4 || (strcmp(argv[2], "reset") != 0 && strcmp(argv[2], "version") != 0 &&
-                      strcmp(argv[2], "cookie") != 0)) {
-        fprintf(stderr, "usage: gwhostile LAB reset|version|cookie N\n");
+    int channel = argc == 5 && strcmp(argv[2], "channel") == 0;
+    if (!channel && (argc != 4 || (strcmp(argv[2], "reset") != 0 && strcmp(argv[2], "version") != 0 &&
+                                   strcmp(argv[2], "cookie") != 0))) {
+        fprintf(stderr, "usage: gwhostile LAB reset|version|cookie N, or gwhostile LAB channel N RDPFILE\n");
         return 2;
     }
     int rounds = atoi(argv[3]);
@@ -213,6 +245,21 @@ int main(int argc, char **argv)
     ws_state *st;
     ws_error e;
     ws_machine gw;
+    ws_rdp_file f;
+    if (channel) {
+        unsigned char *data;
+        size_t len;
+        if (ws_read_file(argv[4], WS_RDP_FILE_MAX, &data, &len, &e) != 0 || ws_rdp_parse(data, len, &f, &e) != 0) {
+            fprintf(stderr, "gwhostile: %s\n", e.msg);
+            return 2;
+        }
+        free(data);
+        host_token = ws_rdp_get(&f, "gatewayaccesstoken");
+        if (!host_token) {
+            fprintf(stderr, "gwhostile: %s has no gatewayaccesstoken\n", argv[4]);
+            return 2;
+        }
+    }
     if (ws_state_open(argv[1], 0, &st, &e) != 0 || ws_machine_by_role(st, "gateway", &gw, &e) != 0) {
         fprintf(stderr, "gwhostile: %s\n", e.msg);
         return 2;
@@ -230,5 +277,7 @@ int main(int argc, char **argv)
     }
     printf("%s: %d rounds as expected\n", argv[2], rounds);
     SSL_CTX_free(ctx);
+    if (channel)
+        ws_rdp_free(&f);
     return 0;
 }

@@ -83,9 +83,23 @@ $(BUILD)/san/tests/%: tests/unit/%.c $(LIB_SRC:%.c=$(BUILD)/san/obj/%.o) | deps
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -O1 $(SAN_FLAGS) $$(pkg-config --cflags cmocka) -o $@ $(filter %.c %.o,$^) $(LDLIBS) $$(pkg-config --libs cmocka)
 
+# The programs under the same sanitizers, for the hostile-client test: the san wapsim
+# starts the components beside it (ws_program_path), so its labs run these.
+SAN_LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/san/obj/%.o)
+SAN_PROGRAMS := $(BUILD)/san/bin/wapsim $(COMPONENTS:%=$(BUILD)/san/bin/wapsim-%)
+$(BUILD)/san/bin/wapsim: $(CMD_SRC:%.c=$(BUILD)/san/obj/%.o) $(SAN_LIB_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -O1 $(SAN_FLAGS) -o $@ $^ $(LDLIBS)
+define san_component_rule
+$(BUILD)/san/bin/wapsim-$(1): $(patsubst %.c,$(BUILD)/san/obj/%.o,$(wildcard $(1)/*.c)) $(SAN_LIB_OBJ)
+	@mkdir -p $$(dir $$@)
+	$$(CC) $$(CFLAGS) -O1 $$(SAN_FLAGS) -o $$@ $$^ $$(LDLIBS)
+endef
+$(foreach c,$(COMPONENTS),$(eval $(call san_component_rule,$(c))))
+
 # make test: unit tests, the same under sanitizers, then integration tests; ends with
 # one summary line "N passed, N failed".
-test: check-layers all $(UNIT_BIN) $(SAN_BIN) $(TOOL_BIN)
+test: check-layers all $(UNIT_BIN) $(SAN_BIN) $(TOOL_BIN) $(SAN_PROGRAMS)
 	@sh tests/run.sh $(BUILD)
 
 # The include rules of README "Layout": each layer sees only the layers before it.

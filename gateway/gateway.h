@@ -70,6 +70,7 @@ typedef struct gw_tunnel {
     gw_conn *out;  /* packets to the client go here */
     gw_conn *in;   /* packets from the client come from here (== out with websocket) */
     char connection_id[64]; /* RDG-Connection-Id, pairs legacy IN and OUT */
+    char peer[64];          /* the client's address, for messages after both connections left */
     ws_token cookie;        /* the accepted HostToken */
     char client_name[64];
     char resource[256];
@@ -109,8 +110,12 @@ gw_tunnel *tunnel_find_legacy(const char *connection_id);
 int tunnel_on_packets(gw_tunnel *t, gw_conn *c);
 void tunnel_on_upstream(gw_tunnel *t, uint32_t events);
 void tunnel_resume_upstream(gw_tunnel *t);
-/* A transport connection went away: the tunnel ends with it. */
+/* A transport connection went away: the tunnel ends with it (T_CLOSED at once, freed
+ * by tunnel_reap). */
 void tunnel_detach(gw_tunnel *t, gw_conn *c);
+/* Free the tunnels ended during this loop round; called after it, when no caller
+ * holds one. */
+void tunnel_reap(void);
 int tunnel_count(void);
 
 #endif

@@ -40,7 +40,8 @@ static SSL_CTX *tls_ctx;
 static int listen_fd = -1;
 static int listener_kind = GW_KIND_LISTENER;
 
-/* Every connection, for timeouts; and those closed during this round, freed after it. */
+/* Every connection, for timeouts; and those closed during this round, freed after it
+ * (bury), with the tunnels ended in it: a handler up the stack may still hold either. */
 typedef struct conn_node {
     gw_conn *c;
     struct conn_node *next;
@@ -144,6 +145,7 @@ static void bury(void)
         free(graveyard[i]);
     }
     graveyard_n = 0;
+    tunnel_reap();
 }
 
 /* Write what is pending; a broken connection is closed. */

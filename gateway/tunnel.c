@@ -25,6 +25,9 @@
 #define GW_USER "FedAuth"
 
 static gw_tunnel *tunnels;
+/* Tunnels ended during this loop round: their callers up the stack may still hold
+ * them, so they are freed by tunnel_reap after the round, as connections are. */
+static gw_tunnel *ended;
 static uint32_t next_id = 1;
 static uint8_t packet[WS_TSGU_PACKET_MAX];
 
@@ -47,6 +50,7 @@ gw_tunnel *tunnel_new(gw_conn *c, const char *connection_id)
     t->out = c;
     t->in = c->mode == MODE_WEBSOCKET ? c : NULL;
     snprintf(t->connection_id, sizeof t->connection_id, "%s", connection_id);
+    snprintf(t->peer, sizeof t->peer, "%s", c->peer);
     t->id = next_id++;
     t->up_fd = -1;
     t->opened_ms = ws_wall_ms();
@@ -65,7 +69,7 @@ gw_tunnel *tunnel_find_legacy(const char *connection_id)
 
 static const char *peer(const gw_tunnel *t)
 {
-    return t->out ? t->out->peer : t->in ? t->in->peer : "?";
+    return t->out ? t->out->peer : t->in ? t->in->peer : t->peer;
 }
 
 /* Log ev with its text, formatted by ws_event_format. */
@@ -76,7 +80,9 @@ static void event(gw_tunnel *t, ws_ev ev, const char *text)
             text);
 }
 
-/* End the tunnel: the host connection, both transport connections, its memory. */
+/* End the tunnel: the host connection and both transport connections now; its memory
+ * after this loop round (tunnel_reap), so that every caller may still look at it and
+ * see T_CLOSED. */
 static void tunnel_end(gw_tunnel *t)
 {
     if (t->state == T_CLOSED)
@@ -118,8 +124,25 @@ static void tunnel_end(gw_tunnel *t)
             break;
         }
     }
-    ws_token_free(&t->cookie);
-    free(t);
+    t->next = ended;
+    ended = t;
+}
+
+void tunnel_reap(void)
+{
+    while (ended) {
+        gw_tunnel *t = ended;
+        ended = t->next;
+        ws_token_free(&t->cookie);
+        free(t);
+    }
+}
+
+/* One packet to the client: -1 when sending it ended the tunnel (the client is gone). */
+static int send_packet(gw_tunnel *t, size_t len)
+{
+    gw_send(t, packet, len);
+    return t->state == T_CLOSED ? -1 : 0;
 }
 
 void tunnel_detach(gw_tunnel *t, gw_conn *c)
@@ -162,7 +185,8 @@ static int on_handshake(gw_tunnel *t, const uint8_t *p, size_t len)
         return refuse(t, "the client does not offer PAA cookie authentication");
     }
     size_t n = ws_tsgu_encode_handshake_response(&rs, packet, sizeof packet);
-    gw_send(t, packet, n);
+    if (send_packet(t, n) != 0)
+        return -1;
     t->state = T_CREATE;
     return 0;
 }
@@ -200,7 +224,8 @@ static int on_tunnel_create(gw_tunnel *t, const uint8_t *p, size_t len)
     rs.tunnel_id = t->id;
     rs.caps = rq.caps & 0x3; /* no consent or service messages: they would prompt the user */
     size_t n = ws_tsgu_encode_tunnel_response(&rs, packet, sizeof packet);
-    gw_send(t, packet, n);
+    if (send_packet(t, n) != 0)
+        return -1;
     t->state = T_AUTH;
     return 0;
 }
@@ -217,7 +242,8 @@ static int on_tunnel_auth(gw_tunnel *t, const uint8_t *p, size_t len)
     event(t, WS_EV_GATEWAY_200, text);
     ws_tsgu_tunnel_auth_response rs = {.error_code = 0};
     size_t n = ws_tsgu_encode_tunnel_auth_response(&rs, packet, sizeof packet);
-    gw_send(t, packet, n);
+    if (send_packet(t, n) != 0)
+        return -1;
     t->state = T_CHANNEL;
     return 0;
 }
@@ -369,11 +395,11 @@ int tunnel_on_packets(gw_tunnel *t, gw_conn *c)
         }
         case WS_TSGU_CLOSE_CHANNEL:
         case WS_TSGU_CLOSE_CHANNEL_RESPONSE: {
+            gw_queue_consume(&c->pkt, h.length);
             if (h.type == WS_TSGU_CLOSE_CHANNEL) {
                 size_t n = ws_tsgu_encode_close_channel(WS_TSGU_CLOSE_CHANNEL_RESPONSE, 0, packet, sizeof packet);
                 gw_send(t, packet, n);
             }
-            gw_queue_consume(&c->pkt, h.length);
             close_after_send(t);
             return -1;
         }
@@ -385,7 +411,8 @@ int tunnel_on_packets(gw_tunnel *t, gw_conn *c)
         }
         if (rc < 0)
             return -1;
-        if (t->state == T_CLOSED || !t->in)
+        /* Ended, or refused with its last packet queued: take nothing more from it. */
+        if (t->state == T_CLOSED || !t->in || c->closing || (t->out && t->out->closing))
             return -1;
         gw_queue_consume(&c->pkt, h.length);
     }
@@ -419,7 +446,8 @@ void tunnel_on_upstream(gw_tunnel *t, uint32_t events)
         ws_tsgu_channel_response rs = {.error_code = 0, .fields_present = WS_TSGU_CHANNEL_RESPONSE_CHANNEL_ID,
                                        .channel_id = t->id};
         size_t n = ws_tsgu_encode_channel_response(&rs, packet, sizeof packet);
-        gw_send(t, packet, n);
+        if (send_packet(t, n) != 0)
+            return;
         upstream_events(t);
         return;
     }
@@ -441,8 +469,7 @@ void tunnel_on_upstream(gw_tunnel *t, uint32_t events)
             if (n > 0) {
                 size_t total = ws_tsgu_encode_data(chunk, (size_t)n, packet, sizeof packet);
                 t->bytes_to_client += (uint64_t)n;
-                gw_send(t, packet, total);
-                if (t->state != T_OPEN)
+                if (send_packet(t, total) != 0)
                     return;
                 continue;
             }
@@ -450,7 +477,8 @@ void tunnel_on_upstream(gw_tunnel *t, uint32_t events)
                 break;
             /* The host closed: tell the client, as MS-TSGU 3.3.5.x does with CLOSE_CHANNEL. */
             size_t m = ws_tsgu_encode_close_channel(WS_TSGU_CLOSE_CHANNEL, 0, packet, sizeof packet);
-            gw_send(t, packet, m);
+            if (send_packet(t, m) != 0)
+                return;
             gw_unwatch(t->up_fd);
             close(t->up_fd);
             t->up_fd = -1;

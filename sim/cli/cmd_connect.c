@@ -53,6 +53,12 @@ static int cmd_connect(int argc, char **argv)
     rc = ws_cmd_open_lab(lab, &st);
     if (rc)
         return rc;
+    char role[32];
+    ws_error e;
+    if (!admin && !o.rdp_file &&
+        ws_state_text(st, role, sizeof role, &e, "SELECT role FROM accounts WHERE name = ?", 1, o.tenant) ==
+            WS_NOT_FOUND)
+        return ws_cmd_close(st, ws_cmd_usage_error("unknown tenant '%s' (see wapsim lab accounts)", o.tenant));
     char admin_pw[128];
     if (admin) {
         /* The lab's fabric administrator, as VMConnect asks for it. */

@@ -18,23 +18,64 @@ static void format_ms(int64_t ms, char *out, size_t n)
     snprintf(out, n, "%s.%03dZ", base, (int)(ms % 1000));
 }
 
+/* n bytes of s with control characters escaped (\n, \r, \t, \xNN): a text that came
+ * from outside (a user name at sign-in) cannot start a line of its own or move the
+ * terminal's cursor. The lab keeps the texts as they were written. */
+static void put_escaped(const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        unsigned char ch = (unsigned char)s[i];
+        if (ch == '\n')
+            fputs("\\n", stdout);
+        else if (ch == '\r')
+            fputs("\\r", stdout);
+        else if (ch == '\t')
+            fputs("\\t", stdout);
+        else if (ch < 0x20 || ch == 0x7f)
+            printf("\\x%02x", ch);
+        else
+            putchar(ch);
+    }
+}
+
+static void put_field(const char *s, int width)
+{
+    put_escaped(s, strlen(s));
+    for (int k = (int)strlen(s); k < width; k++)
+        putchar(' ');
+}
+
 static int print_text(const ws_event_rec *r, void *arg)
 {
     (void)arg;
     char when[48];
     format_ms(r->time_ms, when, sizeof when);
+    printf("%s ", when);
+    put_field(r->machine, 7);
+    putchar(' ');
     if (strcmp(r->channel, WS_CHANNEL_TRACE) == 0) {
-        printf("%s %-7s %s trace block:\n", when, r->machine, r->source);
+        /* A trace block spans lines: each is indented, so none passes for a record. */
+        put_field(r->source, 0);
+        printf(" trace block:\n");
         const char *p = r->text;
         while (*p) {
             const char *nl = strchr(p, '\n');
-            int len = nl ? (int)(nl - p) : (int)strlen(p);
-            printf("    %.*s\n", len, p);
+            size_t len = nl ? (size_t)(nl - p) : strlen(p);
+            printf("    ");
+            put_escaped(p, len);
+            putchar('\n');
             p += len + (nl ? 1 : 0);
         }
         return 0;
     }
-    printf("%s %-7s %s %d %s [%s] %s\n", when, r->machine, r->channel, r->event_id, r->level, r->source, r->text);
+    put_field(r->channel, 0);
+    printf(" %d ", r->event_id);
+    put_field(r->level, 0);
+    printf(" [");
+    put_field(r->source, 0);
+    printf("] ");
+    put_field(r->text, 0);
+    putchar('\n');
     return 0;
 }
 
@@ -92,7 +133,7 @@ static int cmd_logs(int argc, char **argv)
     if (rc != 0) {
         cJSON_Delete(arr);
         ws_warn("%s", e.msg);
-        return WS_EXIT_FAIL;
+        return rc == WS_EVENTLOG_DAMAGED ? WS_EXIT_USAGE : WS_EXIT_FAIL;
     }
     if (json)
         ws_cmd_print_json(arr);

@@ -96,7 +96,17 @@ static int cmd_status(int argc, char **argv)
         }
     }
     free(list);
-    return ws_cmd_close(st, 0);
+    if (sup)
+        return ws_cmd_close(st, 0);
+    /* A lab whose supervisor is gone runs nothing: its machines died with it. */
+    pid_t dead = ws_supervisor_died(st);
+    if (dead)
+        ws_warn("the supervisor is not running: it died (pid %ld), and the lab's machines with it; "
+                "wapsim up starts the lab again",
+                (long)dead);
+    else
+        ws_warn("the supervisor is not running: the lab is down (wapsim up starts it)");
+    return ws_cmd_close(st, WS_EXIT_FAIL);
 }
 
 static int cmd_supervise(int argc, char **argv)
@@ -114,6 +124,8 @@ const ws_cmd ws_cmds_supervise[] = {
      "fails naming the machine that did not, with its last log line.\n"},
     {NULL, "down", cmd_down, "", "Stop every process of the lab.", NULL},
     {NULL, "status", cmd_status, "[--json]", "Each machine's program, pid, address, health and restarts.",
+     "Exit 0 while the lab's supervisor runs; 1, with a line saying so, when it does not\n"
+     "(the lab is down, or the supervisor died and its machines with it).\n"
      "  --json   {\"machines\":[{\"name\",\"program\",\"pid\",\"address\",\"port\",\"healthy\",\"restarts\"}]}\n"},
     {NULL, "__supervise", cmd_supervise, "", "(internal) the supervisor daemon that `up` starts.", NULL},
     {0},

@@ -1,10 +1,14 @@
 /* wapsim: the operator's console. Creates and runs labs, changes their
  * configuration as the real cmdlets do, and reads what the lab shows. Each
  * subcommand lives in a cmd_*.c file; this file is the dispatch table. */
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli/cmd.h"
 #include "lab/lab.h"
@@ -177,10 +181,35 @@ static int is_group(const char *word)
     return 0;
 }
 
+/* A command's output that could not be written (a reader that went away: EPIPE) is one
+ * line on stderr and a failed command, never a silent success. */
+static int check_output(int rc)
+{
+    int err = fflush(stdout) != 0 ? errno : 0;
+    if (!ferror(stdout))
+        return rc;
+    /* The failed write's errno is gone by now; a pipe without a reader says so itself. */
+    struct pollfd p = {.fd = STDOUT_FILENO, .events = 0};
+    if (!err && poll(&p, 1, 0) == 1 && (p.revents & POLLERR))
+        err = EPIPE;
+    ws_warn("cannot write the output: %s", err ? strerror(err) : "write error");
+    return rc ? rc : WS_EXIT_FAIL;
+}
+
+static int run(int argc, char **argv);
+
 int main(int argc, char **argv)
 {
     ws_progname = "wapsim";
+    /* A peer (the gateway, a host, a pipe's reader) that closes is an error to report,
+     * not a signal that ends the command without a word. */
+    signal(SIGPIPE, SIG_IGN);
     setvbuf(stdout, NULL, _IOLBF, 0);
+    return check_output(run(argc, argv));
+}
+
+static int run(int argc, char **argv)
+{
     int i = 1;
     /* Global options before the command. */
     while (i < argc && argv[i][0] == '-') {

@@ -62,6 +62,14 @@ int ws_event_foreach(ws_state *st, const ws_event_filter *f, int (*fn)(const ws_
     sqlite3_bind_int64(s, 4, f->after_id);
     int rc;
     while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        /* The schema says NOT NULL; a file edited or damaged by hand may not. */
+        for (int c = 2; c <= 7; c++)
+            if (c != 5 && sqlite3_column_type(s, c) == SQLITE_NULL) {
+                ws_seterr(e, "the state file is damaged: event %lld has no %s", (long long)sqlite3_column_int64(s, 0),
+                          sqlite3_column_name(s, c));
+                sqlite3_finalize(s);
+                return WS_EVENTLOG_DAMAGED;
+            }
         ws_event_rec r = {
             .id = sqlite3_column_int64(s, 0),
             .time_ms = sqlite3_column_int64(s, 1),
@@ -74,6 +82,11 @@ int ws_event_foreach(ws_state *st, const ws_event_filter *f, int (*fn)(const ws_
         };
         if (fn(&r, arg))
             break;
+    }
+    if ((rc & 0xff) == SQLITE_CORRUPT || (rc & 0xff) == SQLITE_NOTADB) {
+        ws_seterr(e, "the state file is damaged: %s", sqlite3_errmsg(st->db));
+        sqlite3_finalize(s);
+        return WS_EVENTLOG_DAMAGED;
     }
     return ws_state_finish(st, s, rc, e);
 }

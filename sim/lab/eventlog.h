@@ -51,10 +51,13 @@ typedef struct ws_event_filter {
     int64_t after_id;    /* 0: all */
 } ws_event_filter;
 
-/* Calls fn for each matching record in order; fn returns non-zero to stop. */
 /* The id of the newest event written on machine (NULL: on any machine), 0 when there
  * is none or the state file cannot say; events after it are newer than "now". */
 int64_t ws_event_newest_id(ws_state *st, const char *machine);
+/* Calls fn for each matching record in order; fn returns non-zero to stop. Every text
+ * of a record fn sees is non-NULL. 0; WS_EVENTLOG_DAMAGED when a record is damaged
+ * (a NULL column) or the file is corrupt; -1 on another error of the state file. */
+#define WS_EVENTLOG_DAMAGED (-3)
 int ws_event_foreach(ws_state *st, const ws_event_filter *f, int (*fn)(const ws_event_rec *, void *), void *arg,
                      ws_error *e);
 

@@ -138,6 +138,21 @@ int ws_state_migrate(sqlite3 *db, int target, ws_error *e)
     }
 }
 
+/* The state file holds private keys and password hashes: its owner alone reads it,
+ * and its -wal and -shm files, which SQLite creates with the main file's mode. An
+ * older lab's 0644 file is tightened when its owner opens it; others leave it be. */
+static void make_private(const char *path)
+{
+    static const char *const suffixes[] = {"", "-wal", "-shm"};
+    for (size_t i = 0; i < sizeof suffixes / sizeof suffixes[0]; i++) {
+        char p[4200];
+        struct stat sb;
+        snprintf(p, sizeof p, "%s%s", path, suffixes[i]);
+        if (stat(p, &sb) == 0 && S_ISREG(sb.st_mode) && sb.st_uid == geteuid() && (sb.st_mode & 077))
+            chmod(p, sb.st_mode & 0600);
+    }
+}
+
 int ws_state_open_file(const char *path, int create, int target, ws_state **out, ws_error *e)
 {
     sqlite3 *db = NULL;
@@ -147,6 +162,7 @@ int ws_state_open_file(const char *path, int create, int target, ws_state **out,
         sqlite3_close(db);
         return -1;
     }
+    make_private(path);
     sqlite3_busy_timeout(db, WS_BUSY_TIMEOUT_MS);
     sqlite3_extended_result_codes(db, 1);
     int app_id, version, tables;

@@ -456,6 +456,14 @@ pid_t ws_supervisor_pid(ws_state *st)
     return pid_is_ours(pid, st->lab_dir) ? pid : 0;
 }
 
+pid_t ws_supervisor_died(ws_state *st)
+{
+    char path[4200];
+    run_path(st->lab_dir, "supervisor", path, sizeof path);
+    pid_t pid = read_pid(path);
+    return pid && !pid_is_ours(pid, st->lab_dir) ? pid : 0;
+}
+
 static int start_supervisor(ws_state *st, ws_error *e)
 {
     char self[4200], log[4200];
@@ -616,10 +624,31 @@ static void release_holds(ws_state *st, int quiet)
     free(list);
 }
 
+/* A supervisor that died (kill -9) left its pid file, and machines that may still be
+ * on their way out (PDEATHSIG) or alive: clear them away before a new one starts. */
+static void clear_leftovers(ws_state *st, int quiet)
+{
+    pid_t dead = ws_supervisor_died(st);
+    ws_proc_status *list = NULL;
+    int n = 0, alive = 0;
+    if (ws_lab_status(st, &list, &n, NULL) == 0)
+        for (int i = 0; i < n; i++)
+            alive += list[i].pid != 0;
+    free(list);
+    if (!dead && !alive)
+        return;
+    if (!quiet && dead)
+        fprintf(stderr, "up: the supervisor (pid %ld) had died: clearing what is left of the lab\n", (long)dead);
+    int stopped;
+    ws_error ignored;
+    lab_down_locked(st, &stopped, &ignored);
+}
+
 static int lab_up_locked(ws_state *st, int timeout_ms, int quiet, ws_error *e)
 {
     int started = 0;
     if (!ws_supervisor_pid(st)) {
+        clear_leftovers(st, quiet);
         e->msg[0] = '\0';
         ws_error ferr;
         if (ws_machine_foreach(st, check_ports, e, &ferr) != 0)

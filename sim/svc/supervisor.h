@@ -45,6 +45,9 @@ typedef struct ws_proc_status {
 int ws_lab_status(ws_state *st, ws_proc_status **out, int *n, ws_error *e);
 /* The supervisor's pid when it is running for this lab, else 0. */
 pid_t ws_supervisor_pid(ws_state *st);
+/* The pid the supervisor had when it died without stopping the lab (its pid file is
+ * left and names no live supervisor of this lab), else 0. */
+pid_t ws_supervisor_died(ws_state *st);
 
 /* Serializes up, down and service of one lab (run/lifecycle.lock): returns the locked
  * fd (close it to unlock), or -1. */

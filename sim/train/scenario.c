@@ -28,7 +28,8 @@ const char ws_scenario_format_help[] =
     "  ticket TEXT            the customer's report of the symptom (indented lines continue\n"
     "                         it): a scenario with a ticket is an exercise (wapsim exercise)\n"
     "  step ARGS...           run `wapsim --lab <the scenario's lab> ARGS...`: a non-zero\n"
-    "                         exit fails the scenario\n"
+    "                         exit fails the scenario. A step runs against that lab only:\n"
+    "                         --lab (in any spelling) and lab init are syntax errors\n"
     "  step! ARGS...          the same, expected to fail: a zero exit fails the scenario\n"
     "  connect tenant=T vm=V [client=8.1|10|8.0|7|6.1] [password=P] [legacy-gateway=1]\n"
     "  connect admin=1 vm=V   the administrator's path (VMConnect)\n"
@@ -440,6 +441,18 @@ static int check_facts(parser *p, const char *s)
     return 0;
 }
 
+/* Whether word is wapsim's --lab option in any spelling getopt accepts: --lab, --lab=DIR,
+ * or a prefix of it (--la, --l=DIR). An option name made of a fact counts too, as it
+ * could expand to one. */
+static int names_lab_option(const char *word)
+{
+    if (strncmp(word, "--", 2) != 0)
+        return 0;
+    const char *name = word + 2;
+    size_t n = strcspn(name, "=");
+    return (n > 0 && n <= 3 && strncmp(name, "lab", n) == 0) || memmem(name, n, "${", 2) != NULL;
+}
+
 static int parse_step(parser *p, const char *rest, ws_scn_step *st)
 {
     ws_error e;
@@ -456,6 +469,19 @@ static int parse_step(parser *p, const char *rest, ws_scn_step *st)
         return -1;
     }
     int rc = 0;
+    /* Scenario files are shared: a step runs against its scenario's lab and no other. */
+    for (int i = 0; i < st->argc; i++)
+        if (names_lab_option(st->argv[i])) {
+            ERR(p, "a step runs against its scenario's lab: '%s' is not allowed", st->argv[i]);
+            rc = -1;
+        }
+    int cmd = 0; /* the command's first word, after any global option */
+    while (cmd < st->argc && st->argv[cmd][0] == '-')
+        cmd++;
+    if (cmd + 1 < st->argc && strcmp(st->argv[cmd], "lab") == 0 && strcmp(st->argv[cmd + 1], "init") == 0) {
+        ERR(p, "a step cannot create a lab (lab init): it runs against its scenario's lab");
+        rc = -1;
+    }
     for (int i = 0; i < st->argc; i++)
         if (check_facts(p, st->argv[i]) != 0)
             rc = -1;

@@ -838,12 +838,18 @@ int ws_rdp_verify(const ws_rdp_file *f, STACK_OF(X509) *roots, int64_t at, ws_rd
         ws_seterr(e, "signature has %d signers, want exactly one", nsi);
         goto out;
     }
-    /* The signature itself; the signer's chain is judged separately below, at time at. */
-    content = BIO_new_mem_buf(text, (int)tlen);
+    /* The signature itself; the signer's chain is judged separately below, at time at.
+     * The content goes in behind a pass-through filter: given a memory BIO, OpenSSL 3.0's
+     * CMS_verify reads a copy of it, and leaks that copy when the CMS names a digest it
+     * cannot set up (CMS_dataInit fails); given any other BIO it reads that one. */
+    BIO *mem = BIO_new_mem_buf(text, (int)tlen);
+    content = mem ? BIO_new(BIO_f_null()) : NULL;
     if (!content) {
+        BIO_free(mem);
         ws_ssl_error(e, "out of memory");
         goto out;
     }
+    BIO_push(content, mem);
     if (CMS_verify(cms, NULL, NULL, content, NULL, CMS_BINARY | CMS_NO_SIGNER_CERT_VERIFY) != 1) {
         unsigned long code = ERR_peek_last_error();
         if (ERR_GET_LIB(code) == ERR_LIB_CMS && ERR_GET_REASON(code) == CMS_R_SIGNER_CERTIFICATE_NOT_FOUND) {
@@ -871,7 +877,7 @@ out:
     ERR_clear_error();
     sk_X509_free(signers);
     sk_X509_pop_free(certs, X509_free);
-    BIO_free(content);
+    BIO_free_all(content);
     CMS_ContentInfo_free(cms);
     free(text);
     free(blob);

@@ -115,6 +115,19 @@ check_eq "an unknown target: exit 2" 2 "$rc"
 check "... unknown-target.scn:4: unknown target 'conect.ok'" grep -qF "$S/syntax/unknown-target.scn:4: unknown target 'conect.ok'" "$T_TMP/err"
 R check "$S/syntax/many.scn"; rc=$?
 check_eq "scenario check names every error of a file (12 in many.scn), exit 2" "12:2" "$(grep -c "^$S/syntax/many.scn:[0-9]*: " "$T_TMP/err"):$rc"
+R check "$S/syntax/other-lab.scn"; rc=$?
+check_eq "steps that reach another lab (--lab, --lab=, --la, --l=, lab init): 6 errors, exit 2" "6:2" \
+    "$(grep -c "^$S/syntax/other-lab.scn:[0-9]*: " "$T_TMP/err"):$rc"
+check "... other-lab.scn:3: --lab before the command" grep -qF \
+    "$S/syntax/other-lab.scn:3: a step runs against its scenario's lab: '--lab' is not allowed" "$T_TMP/err"
+check "... other-lab.scn:4: --lab=DIR after it" grep -qF \
+    "$S/syntax/other-lab.scn:4: a step runs against its scenario's lab: '--lab=/tmp/wapsim-other-lab' is not allowed" "$T_TMP/err"
+check "... other-lab.scn:5 and 6: abbreviations (--la, --l=)" sh -c "grep -qF '$S/syntax/other-lab.scn:5: ' '$T_TMP/err' && grep -qF '$S/syntax/other-lab.scn:6: ' '$T_TMP/err'"
+check "... other-lab.scn:7 and 8: lab init, with and without a path" sh -c \
+    "grep -qF \"$S/syntax/other-lab.scn:7: a step cannot create a lab (lab init)\" '$T_TMP/err' && grep -qF '$S/syntax/other-lab.scn:8: a step cannot create a lab' '$T_TMP/err'"
+check "... and the ordinary step on line 9 is no error" sh -c "! grep -qF '$S/syntax/other-lab.scn:9:' '$T_TMP/err'"
+R run "$S/syntax/other-lab.scn"; rc=$?
+check_eq "scenario run refuses it too, before anything runs: exit 2, no lab made" "2:" "$rc:$(ls -d /tmp/wapsim-other-lab 2>/dev/null)"
 R run "$S/ok" "$S/syntax"; rc=$?
 check_eq "a run with one bad file runs nothing: exit 2, no summary" "2:" "$rc:$(cat "$T_TMP/out")"
 R check "$S/ok"; rc=$?

@@ -1132,6 +1132,53 @@ static void test_cms_variants_refused(void **state)
     ws_rdp_free(&f);
 }
 
+/* Malformed signatures that OpenSSL parses but cannot verify: an unknown digest
+ * algorithm (in the SignedData's set, or everywhere) or signature algorithm. Each is
+ * refused with a message; ASan's leak checker (make test) watches that the failing
+ * CMS_verify path frees what it took (its copy of the content when CMS_dataInit fails). */
+static void test_malformed_cms_refused(void **state)
+{
+    (void)state;
+    ws_rdp_file f;
+    load_signed(wap_file, signer_cert, signer_key, &f);
+    size_t n;
+    unsigned char *blob = blob_of(&f, &n);
+    unsigned char *copy = malloc(n);
+    assert_non_null(copy);
+    /* SHA-256 is 2.16.840.1.101.3.4.2.1; rsaEncryption 1.2.840.113549.1.1.1. */
+    static const unsigned char sha256[] = {0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x01};
+    static const unsigned char rsa[] = {0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x01};
+    struct {
+        const unsigned char *oid;
+        int which; /* 0: the first occurrence (the SignedData's set), -1: every one */
+    } cases[] = {{sha256, 0}, {sha256, -1}, {rsa, -1}};
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        memcpy(copy, blob, n);
+        int seen = 0, changed = 0;
+        for (size_t i = 12; i + 11 <= n; i++)
+            if (memcmp(copy + i, cases[c].oid, 11) == 0) {
+                if (cases[c].which < 0 || cases[c].which == seen) {
+                    copy[i + 10] = 0x7f; /* an arc no algorithm has */
+                    changed++;
+                }
+                seen++;
+            }
+        assert_true(changed > 0);
+        set_blob(&f, copy, n);
+        ws_rdp_signature sig;
+        ws_error e = {""};
+        for (int round = 0; round < 3; round++) {
+            assert_int_equal(ws_rdp_verify(&f, roots, NOW, &sig, &e), -1);
+            assert_null(sig.signer);
+            assert_true(e.msg[0] != '\0');
+        }
+        assert_int_equal(ERR_peek_error(), 0);
+    }
+    free(copy);
+    free(blob);
+    ws_rdp_free(&f);
+}
+
 static void test_sign_refusals(void **state)
 {
     (void)state;
@@ -1435,6 +1482,7 @@ int main(void)
         cmocka_unit_test(test_expired_signer),
         cmocka_unit_test(test_bad_signatures),
         cmocka_unit_test(test_cms_variants_refused),
+        cmocka_unit_test(test_malformed_cms_refused),
         cmocka_unit_test(test_sign_refusals),
         cmocka_unit_test(test_openssl_cli_verifies),
         cmocka_unit_test(test_openssl_cli_signature_verifies_here),

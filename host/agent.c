@@ -58,13 +58,7 @@ static int caller_is_vmm(ws_httpd_req *rq, enum MHD_Result *refusal)
     if (ok)
         return 1;
     ws_event_write(rq->st, host, WS_EV_HYPERV_14090_CREDENTIALS, rq->peer, why.msg);
-    cJSON *o = cJSON_CreateObject();
-    cJSON_AddStringToObject(o, "error", "access denied");
-    char *text = cJSON_PrintUnformatted(o);
-    cJSON_Delete(o);
-    const char *extra[] = {"WWW-Authenticate", "Basic realm=\"WSMAN\"", NULL};
-    *refusal = ws_httpd_reply_ex(rq->conn, 401, "application/json; charset=utf-8", text, strlen(text), extra);
-    cJSON_free(text);
+    *refusal = ws_httpd_reply_unauthorized(rq->conn, "WSMAN");
     return 0;
 }
 

@@ -55,13 +55,7 @@ static int caller_allowed(ws_httpd_req *rq, enum MHD_Result *refusal)
     if (ok)
         return 1;
     ws_event_write(rq->st, vmm, WS_EV_VMM_1604_CREDENTIALS, rq->peer, why.msg);
-    cJSON *o = cJSON_CreateObject();
-    cJSON_AddStringToObject(o, "error", "access denied");
-    char *text = cJSON_PrintUnformatted(o);
-    cJSON_Delete(o);
-    const char *extra[] = {"WWW-Authenticate", "Basic realm=\"VMM\"", NULL};
-    *refusal = ws_httpd_reply_ex(rq->conn, 401, "application/json; charset=utf-8", text, strlen(text), extra);
-    cJSON_free(text);
+    *refusal = ws_httpd_reply_unauthorized(rq->conn, "VMM");
     return 0;
 }
 

@@ -6,6 +6,7 @@
 #include <netinet/in.h>
 #include <pthread.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "crypto/cert.h"
@@ -258,4 +259,18 @@ int ws_httpd_serve(ws_component *c, ws_httpd_opts *o, int https)
     MHD_stop_daemon(d);
     ws_component_close(c);
     return 0;
+}
+
+enum MHD_Result ws_httpd_reply_unauthorized(struct MHD_Connection *conn, const char *realm)
+{
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "error", "access denied");
+    char *text = cJSON_PrintUnformatted(o);
+    cJSON_Delete(o);
+    char challenge[128];
+    snprintf(challenge, sizeof challenge, "Basic realm=\"%s\"", realm);
+    const char *extra[] = {"WWW-Authenticate", challenge, NULL};
+    enum MHD_Result r = ws_httpd_reply_ex(conn, 401, "application/json; charset=utf-8", text, strlen(text), extra);
+    cJSON_free(text);
+    return r;
 }

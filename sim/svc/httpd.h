@@ -55,6 +55,9 @@ enum MHD_Result ws_httpd_reply(struct MHD_Connection *conn, unsigned status, con
 /* Queue a JSON response (application/json) of o, and free o. */
 struct cJSON;
 enum MHD_Result ws_httpd_reply_json(struct MHD_Connection *conn, unsigned status, struct cJSON *o);
+/* 401 with {"error":"access denied"} and WWW-Authenticate: Basic realm="realm": a
+ * caller that did not prove who it is. */
+enum MHD_Result ws_httpd_reply_unauthorized(struct MHD_Connection *conn, const char *realm);
 enum MHD_Result ws_httpd_reply_ex(struct MHD_Connection *conn, unsigned status, const char *content_type,
                                   const void *body, size_t len, const char *const *extra);
 

@@ -24,20 +24,6 @@
 #include "lab/machine.h"
 #include "trust.h"
 
-/* The VMM servers at the caller's address. */
-static int caller_vmms(ws_httpd_req *rq, ws_strv *names)
-{
-    sqlite3_stmt *s =
-        ws_state_prepare(rq->st, "SELECT name FROM machines WHERE role = 'vmm' AND address = ? ORDER BY name", NULL);
-    if (!s)
-        return 0;
-    sqlite3_bind_text(s, 1, rq->peer, -1, SQLITE_STATIC);
-    while (sqlite3_step(s) == SQLITE_ROW)
-        ws_strv_add(names, (const char *)sqlite3_column_text(s, 0));
-    sqlite3_finalize(s);
-    return names->n;
-}
-
 /* The caller must be a VMM server: a machine of role vmm at that address, presenting its
  * service account (the address alone can be had by anyone on the computer). 0 and
  * *refusal queued (403 or 401, logged) when it is not. */
@@ -45,7 +31,7 @@ static int caller_is_vmm(ws_httpd_req *rq, enum MHD_Result *refusal)
 {
     const char *host = rq->c->machine.name;
     ws_strv names = {0};
-    if (!caller_vmms(rq, &names)) {
+    if (!ws_machine_names_at(rq->st, rq->peer, "vmm", NULL, &names)) {
         ws_event_write(rq->st, host, WS_EV_HYPERV_14090, rq->peer);
         cJSON *o = cJSON_CreateObject();
         cJSON_AddStringToObject(o, "error", "access denied");

@@ -22,21 +22,6 @@ static enum MHD_Result error_json(ws_httpd_req *rq, unsigned status, const char 
     return ws_httpd_reply_json(rq->conn, status, o);
 }
 
-/* The machines at the caller's address that may call: SPF's or this VMM server. */
-static int caller_machines(ws_httpd_req *rq, ws_strv *names)
-{
-    sqlite3_stmt *s = ws_state_prepare(
-        rq->st, "SELECT name FROM machines WHERE address = ? AND (role = 'spf' OR name = ?) ORDER BY name", NULL);
-    if (!s)
-        return 0;
-    sqlite3_bind_text(s, 1, rq->peer, -1, SQLITE_STATIC);
-    sqlite3_bind_text(s, 2, rq->c->machine.name, -1, SQLITE_STATIC);
-    while (sqlite3_step(s) == SQLITE_ROW)
-        ws_strv_add(names, (const char *)sqlite3_column_text(s, 0));
-    sqlite3_finalize(s);
-    return names->n;
-}
-
 /* From an allowed machine, with its service account's credentials: the address alone
  * is not enough, as anyone on the computer can bind a socket to any 127/8 address.
  * 0 and *refusal queued (403 or 401, logged) when the caller may not call. */
@@ -44,7 +29,8 @@ static int caller_allowed(ws_httpd_req *rq, enum MHD_Result *refusal)
 {
     const char *vmm = rq->c->machine.name;
     ws_strv names = {0};
-    if (!caller_machines(rq, &names)) {
+    /* SPF's machine, or this VMM server's own (its commands run there). */
+    if (!ws_machine_names_at(rq->st, rq->peer, "spf", vmm, &names)) {
         ws_event_write(rq->st, vmm, WS_EV_VMM_1604, rq->peer);
         *refusal = error_json(rq, 403, "access denied");
         return 0;

@@ -106,3 +106,17 @@ int ws_machine_add(ws_state *st, const ws_machine *m, ws_error *e)
     sqlite3_finalize(s);
     return rc;
 }
+
+int ws_machine_names_at(ws_state *st, const char *address, const char *role, const char *also_name, ws_strv *names)
+{
+    sqlite3_stmt *s = ws_state_query(st, NULL,
+                                     "SELECT name FROM machines WHERE address = ? AND (role = ? OR name = ?)"
+                                     " ORDER BY name",
+                                     3, address, role, also_name);
+    int n = 0;
+    while (s && sqlite3_step(s) == SQLITE_ROW)
+        if (ws_strv_add(names, (const char *)sqlite3_column_text(s, 0)) == 0)
+            n++;
+    sqlite3_finalize(s);
+    return n;
+}

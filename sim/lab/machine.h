@@ -8,6 +8,7 @@
 
 #include <stdint.h>
 
+#include "base/buf.h"
 #include "lab/state.h"
 
 typedef struct ws_machine {
@@ -37,5 +38,9 @@ int ws_machine_foreach(ws_state *st, int (*fn)(const ws_machine *, void *), void
 /* The first machine (by name) of a role: "the" VMM server, SPF, gateway. */
 int ws_machine_by_role(ws_state *st, const char *role, ws_machine *m, ws_error *e);
 int ws_machine_add(ws_state *st, const ws_machine *m, ws_error *e);
+/* Adds to names the machines at address that have role, or are named also_name
+ * (NULL: none), sorted by name; returns how many it added (0 when the state file
+ * cannot say). Who may call a service is decided from this list. */
+int ws_machine_names_at(ws_state *st, const char *address, const char *role, const char *also_name, ws_strv *names);
 
 #endif

@@ -29,23 +29,11 @@
  * *refusal queued (403 or 401, logged) when it is not. */
 static int caller_is_vmm(ws_httpd_req *rq, enum MHD_Result *refusal)
 {
-    const char *host = rq->c->machine.name;
-    ws_strv names = {0};
-    if (!ws_machine_names_at(rq->st, rq->peer, "vmm", NULL, &names)) {
-        ws_event_write(rq->st, host, WS_EV_HYPERV_14090, rq->peer);
-        cJSON *o = cJSON_CreateObject();
-        cJSON_AddStringToObject(o, "error", "access denied");
-        *refusal = ws_httpd_reply_json(rq->conn, 403, o);
-        return 0;
-    }
-    ws_error why;
-    int ok = ws_service_credential_check(rq->st, ws_httpd_header(rq, "Authorization"), &names, &why);
-    ws_strv_free(&names);
-    if (ok)
-        return 1;
-    ws_event_write(rq->st, host, WS_EV_HYPERV_14090_CREDENTIALS, rq->peer, why.msg);
-    *refusal = ws_httpd_reply_unauthorized(rq->conn, "WSMAN");
-    return 0;
+    ws_strv vmms = {0};
+    ws_machine_names_at(rq->st, rq->peer, "vmm", NULL, &vmms);
+    int ok = ws_httpd_caller_check(rq, &vmms, WS_EV_HYPERV_14090, WS_EV_HYPERV_14090_CREDENTIALS, "WSMAN", refusal);
+    ws_strv_free(&vmms);
+    return ok;
 }
 
 /* What the host holds for a signer: its TrustedIssuerCertificateHashes, whether the

@@ -27,22 +27,12 @@ static enum MHD_Result error_json(ws_httpd_req *rq, unsigned status, const char 
  * 0 and *refusal queued (403 or 401, logged) when the caller may not call. */
 static int caller_allowed(ws_httpd_req *rq, enum MHD_Result *refusal)
 {
-    const char *vmm = rq->c->machine.name;
-    ws_strv names = {0};
+    ws_strv callers = {0};
     /* SPF's machine, or this VMM server's own (its commands run there). */
-    if (!ws_machine_names_at(rq->st, rq->peer, "spf", vmm, &names)) {
-        ws_event_write(rq->st, vmm, WS_EV_VMM_1604, rq->peer);
-        *refusal = error_json(rq, 403, "access denied");
-        return 0;
-    }
-    ws_error why;
-    int ok = ws_service_credential_check(rq->st, ws_httpd_header(rq, "Authorization"), &names, &why);
-    ws_strv_free(&names);
-    if (ok)
-        return 1;
-    ws_event_write(rq->st, vmm, WS_EV_VMM_1604_CREDENTIALS, rq->peer, why.msg);
-    *refusal = ws_httpd_reply_unauthorized(rq->conn, "VMM");
-    return 0;
+    ws_machine_names_at(rq->st, rq->peer, "spf", rq->c->machine.name, &callers);
+    int ok = ws_httpd_caller_check(rq, &callers, WS_EV_VMM_1604, WS_EV_VMM_1604_CREDENTIALS, "VMM", refusal);
+    ws_strv_free(&callers);
+    return ok;
 }
 
 static enum MHD_Result handle(ws_httpd_req *rq)

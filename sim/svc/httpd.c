@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "crypto/cert.h"
+#include "lab/accounts.h"
 #include "lab/settings.h"
 #include "lab/store.h"
 #include "lab/vault.h"
@@ -273,4 +274,23 @@ enum MHD_Result ws_httpd_reply_unauthorized(struct MHD_Connection *conn, const c
     enum MHD_Result r = ws_httpd_reply_ex(conn, 401, "application/json; charset=utf-8", text, strlen(text), extra);
     cJSON_free(text);
     return r;
+}
+
+int ws_httpd_caller_check(ws_httpd_req *rq, const ws_strv *callers, ws_ev ev_address, ws_ev ev_credentials,
+                          const char *realm, enum MHD_Result *refusal)
+{
+    const char *me = rq->c->machine.name;
+    if (callers->n == 0) {
+        ws_event_write(rq->st, me, ev_address, rq->peer);
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddStringToObject(o, "error", "access denied");
+        *refusal = ws_httpd_reply_json(rq->conn, 403, o);
+        return 0;
+    }
+    ws_error why;
+    if (ws_service_credential_check(rq->st, ws_httpd_header(rq, "Authorization"), callers, &why))
+        return 1;
+    ws_event_write(rq->st, me, ev_credentials, rq->peer, why.msg);
+    *refusal = ws_httpd_reply_unauthorized(rq->conn, realm);
+    return 0;
 }

@@ -11,6 +11,8 @@
 
 #include <microhttpd.h>
 
+#include "base/buf.h"
+#include "lab/events.h"
 #include "svc/component.h"
 
 typedef struct ws_httpd_req {
@@ -55,6 +57,14 @@ enum MHD_Result ws_httpd_reply(struct MHD_Connection *conn, unsigned status, con
 /* Queue a JSON response (application/json) of o, and free o. */
 struct cJSON;
 enum MHD_Result ws_httpd_reply_json(struct MHD_Connection *conn, unsigned status, struct cJSON *o);
+/* A service call's two factors: the caller is at the address of one of the machines in
+ * callers (its service's lab address; anyone on the computer can bind any 127/8
+ * address, so this alone proves nothing) and presents one of their service accounts
+ * (ws_service_credential_check). 1 when both hold; else 0 with *refusal queued: 403
+ * and ev_address logged (no such machine there), or 401 and ev_credentials logged with
+ * the reason. Both events take the caller's address, ev_credentials then the reason. */
+int ws_httpd_caller_check(ws_httpd_req *rq, const ws_strv *callers, ws_ev ev_address, ws_ev ev_credentials,
+                          const char *realm, enum MHD_Result *refusal);
 /* 401 with {"error":"access denied"} and WWW-Authenticate: Basic realm="realm": a
  * caller that did not prove who it is. */
 enum MHD_Result ws_httpd_reply_unauthorized(struct MHD_Connection *conn, const char *realm);

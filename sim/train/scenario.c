@@ -29,7 +29,10 @@ const char ws_scenario_format_help[] =
     "                         it): a scenario with a ticket is an exercise (wapsim exercise)\n"
     "  step ARGS...           run `wapsim --lab <the scenario's lab> ARGS...`: a non-zero\n"
     "                         exit fails the scenario. A step runs against that lab only:\n"
-    "                         --lab (in any spelling) and lab init are syntax errors\n"
+    "                         --lab (in any spelling) and lab init are syntax errors; so are wapsim's\n"
+    "                         internal commands (__NAME) and a file option (--out, --save-rdp,\n"
+    "                         --screenshot) whose path is absolute or climbs out with '..': a step\n"
+    "                         runs in its lab's folder and writes only there\n"
     "  step! ARGS...          the same, expected to fail: a zero exit fails the scenario\n"
     "  connect tenant=T vm=V [client=8.1|10|8.0|7|6.1] [password=P] [legacy-gateway=1]\n"
     "  connect admin=1 vm=V   the administrator's path (VMConnect)\n"
@@ -453,6 +456,42 @@ static int names_lab_option(const char *word)
     return (n > 0 && n <= 3 && strncmp(name, "lab", n) == 0) || memmem(name, n, "${", 2) != NULL;
 }
 
+/* Whether word is an option that names a file wapsim writes (--out, --save-rdp,
+ * --screenshot, or a prefix getopt accepts), with its value in *path ("" when missing). */
+static int writes_file_option(const char *word, const char *next, const char **path)
+{
+    static const char *const options[] = {"out", "save-rdp", "screenshot"};
+    if (strncmp(word, "--", 2) != 0)
+        return 0;
+    const char *name = word + 2, *eq = strchr(name, '=');
+    size_t n = eq ? (size_t)(eq - name) : strlen(name);
+    for (size_t k = 0; k < sizeof options / sizeof options[0]; k++)
+        if (n >= 1 && n <= strlen(options[k]) && strncmp(name, options[k], n) == 0) {
+            *path = eq ? eq + 1 : next ? next : "";
+            return 1;
+        }
+    return 0;
+}
+
+/* A path that stays in the folder it is resolved from: relative, with no ".." part
+ * ("-", standard output, too). A fact in it expands to a name or a number, never "/". */
+static int inside_lab(const char *path)
+{
+    if (strcmp(path, "-") == 0)
+        return 1;
+    if (!*path || path[0] == '/')
+        return 0;
+    for (const char *s = path; *s;) {
+        size_t n = strcspn(s, "/");
+        if (n == 2 && s[0] == '.' && s[1] == '.')
+            return 0;
+        s += n;
+        while (*s == '/')
+            s++;
+    }
+    return 1;
+}
+
 static int parse_step(parser *p, const char *rest, ws_scn_step *st)
 {
     ws_error e;
@@ -478,6 +517,18 @@ static int parse_step(parser *p, const char *rest, ws_scn_step *st)
     int cmd = 0; /* the command's first word, after any global option */
     while (cmd < st->argc && st->argv[cmd][0] == '-')
         cmd++;
+    if (cmd < st->argc && strncmp(st->argv[cmd], "__", 2) == 0) {
+        ERR(p, "a step cannot run wapsim's internal command '%s'", st->argv[cmd]);
+        rc = -1;
+    }
+    for (int i = 0; i < st->argc; i++) {
+        const char *path = NULL;
+        if (writes_file_option(st->argv[i], i + 1 < st->argc ? st->argv[i + 1] : NULL, &path) && !inside_lab(path)) {
+            ERR(p, "a step writes only inside its scenario's lab: '%s' needs a relative path without '..'",
+                st->argv[i]);
+            rc = -1;
+        }
+    }
     if (cmd + 1 < st->argc && strcmp(st->argv[cmd], "lab") == 0 && strcmp(st->argv[cmd + 1], "init") == 0) {
         ERR(p, "a step cannot create a lab (lab init): it runs against its scenario's lab");
         rc = -1;

@@ -54,6 +54,12 @@ static int drain(int fd, ws_buf *b, int *truncated)
 static void child(const ws_subprocess *p, char **argv, int out_fd, int err_fd)
 {
     setpgid(0, 0);
+    /* The command runs in its lab's folder, so the files a step writes by relative
+     * path (--out, --screenshot) stay in that lab; the lab is named absolutely. */
+    static char abs[PATH_MAX];
+    if (!realpath(p->lab, abs) || chdir(abs) != 0)
+        _exit(WS_SUBPROCESS_NO_EXEC);
+    argv[2] = abs;
     int in = open("/dev/null", O_RDONLY);
     if (in < 0)
         _exit(WS_SUBPROCESS_NO_EXEC);

@@ -18,7 +18,7 @@
 #define WS_SUBPROCESS_NO_EXEC 127   /* the child could not run the program */
 
 typedef struct ws_subprocess {
-    const char *lab;              /* the lab, given as --lab before the command */
+    const char *lab;              /* the lab, given as --lab before the command; also its working folder */
     char **args;                  /* the command and its arguments */
     int nargs;
     int timeout_s;                /* seconds, at least 1 */

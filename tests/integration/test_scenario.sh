@@ -128,6 +128,14 @@ check "... other-lab.scn:7 and 8: lab init, with and without a path" sh -c \
 check "... and the ordinary step on line 9 is no error" sh -c "! grep -qF '$S/syntax/other-lab.scn:9:' '$T_TMP/err'"
 R run "$S/syntax/other-lab.scn"; rc=$?
 check_eq "scenario run refuses it too, before anything runs: exit 2, no lab made" "2:" "$rc:$(ls -d /tmp/wapsim-other-lab 2>/dev/null)"
+R check "$S/syntax/outside-files.scn"; rc=$?
+check_eq "steps that write outside their lab (absolute, .., a fact) or run __supervise: 5 errors, exit 2" "5:2" \
+    "$(grep -c "^$S/syntax/outside-files.scn:[0-9]*: " "$T_TMP/err"):$rc"
+check "... outside-files.scn:4: an absolute --out" grep -qF \
+    "$S/syntax/outside-files.scn:4: a step writes only inside its scenario's lab: '--out' needs a relative path without '..'" "$T_TMP/err"
+check "... outside-files.scn:8: wapsim's internal command" grep -qF \
+    "$S/syntax/outside-files.scn:8: a step cannot run wapsim's internal command '__supervise'" "$T_TMP/err"
+check "... and a relative --out on line 9 is no error" sh -c "! grep -qF '$S/syntax/outside-files.scn:9:' '$T_TMP/err'"
 R run "$S/ok" "$S/syntax"; rc=$?
 check_eq "a run with one bad file runs nothing: exit 2, no summary" "2:" "$rc:$(cat "$T_TMP/out")"
 R check "$S/ok"; rc=$?

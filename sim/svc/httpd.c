@@ -6,7 +6,6 @@
 #include <netinet/in.h>
 #include <pthread.h>
 #include <stdlib.h>
-#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -113,23 +112,6 @@ const char *ws_httpd_arg(ws_httpd_req *rq, const char *name)
     return MHD_lookup_connection_value(rq->conn, MHD_GET_ARGUMENT_KIND, name);
 }
 
-/* 1 when a Content-Length value is not a plain number or is over max. */
-static int announced_over(const char *value, size_t max)
-{
-    char *end;
-    errno = 0;
-    unsigned long long n = strtoull(value, &end, 10);
-    return errno || end == value || *end || n > max;
-}
-
-static enum MHD_Result refuse_too_large(const server *srv, struct MHD_Connection *conn, const char *method,
-                                        const char *url)
-{
-    static const char msg[] = "{\"error\":\"request body too large\"}";
-    fprintf(stderr, "%s: refused a request body over the limit on %s %s\n", srv->c->program, method, url);
-    return ws_httpd_reply(conn, 413, "application/json", msg, sizeof msg - 1);
-}
-
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
                                   const char *version, const char *upload_data, size_t *upload_size, void **con_cls)
 {
@@ -141,14 +123,6 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         if (!p)
             return MHD_NO;
         *con_cls = p;
-        /* A body announced over the limit is refused from its Content-Length, before a
-         * byte of it is read (libmicrohttpd then closes the connection). */
-        const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
-        size_t max = srv->o.max_body ? srv->o.max_body : DEFAULT_MAX_BODY;
-        if (cl && announced_over(cl, max)) {
-            p->too_large = 1;
-            return refuse_too_large(srv, conn, method, url);
-        }
         return MHD_YES;
     }
     if (*upload_size) {
@@ -167,8 +141,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         *upload_size = 0;
         return MHD_YES;
     }
-    if (p->too_large)
-        return refuse_too_large(srv, conn, method, url);
+    if (p->too_large) {
+        static const char msg[] = "{\"error\":\"request body too large\"}";
+        fprintf(stderr, "%s: refused a request body over the limit on %s %s\n", srv->c->program, method, url);
+        return ws_httpd_reply(conn, 413, "application/json", msg, sizeof msg - 1);
+    }
     ws_httpd_req rq = {
         .conn = conn,
         .method = method,

@@ -55,11 +55,11 @@ static void child(const ws_subprocess *p, char **argv, int out_fd, int err_fd)
 {
     setpgid(0, 0);
     /* The command runs in its lab's folder, so the files a step writes by relative
-     * path (--out, --screenshot) stay in that lab; the lab is named absolutely. */
+     * path (--out, --screenshot) stay in that lab; the lab is then named absolutely.
+     * A lab that is not a folder is left to the command to refuse. */
     static char abs[PATH_MAX];
-    if (!realpath(p->lab, abs) || chdir(abs) != 0)
-        _exit(WS_SUBPROCESS_NO_EXEC);
-    argv[2] = abs;
+    if (realpath(p->lab, abs) && chdir(abs) == 0)
+        argv[2] = abs;
     int in = open("/dev/null", O_RDONLY);
     if (in < 0)
         _exit(WS_SUBPROCESS_NO_EXEC);

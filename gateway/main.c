@@ -31,14 +31,27 @@
 #include "lab/vault.h"
 
 #define HEAD_MAX 8192
-#define HTTP_TIMEOUT_MS 30000
 #define SEED_LEN 10
+/* Deadlines for each phase before the client has authenticated, from the
+ * connection's accept: [model] lab values, short so that a test sees them pass
+ * (the real gateway's idle and session timeouts apply after authorization). */
+#define TLS_TIMEOUT_MS 5000      /* [model] TLS handshake done */
+#define HTTP_TIMEOUT_MS 10000    /* [model] RDG_OUT_DATA / RDG_IN_DATA head read */
+#define PREAUTH_TIMEOUT_MS 15000 /* [model] MS-TSGU handshake through TUNNEL_AUTH */
+/* [model] Connections one source address may hold before it authenticates; an
+ * authorized tunnel does not count, so many tenants behind one address still fit. */
+#define PREAUTH_PER_SOURCE 64
 
 ws_component gw;
 static int epfd = -1;
 static SSL_CTX *tls_ctx;
 static int listen_fd = -1;
 static int listener_kind = GW_KIND_LISTENER;
+/* A descriptor held in reserve: out of descriptors, it is closed to accept and close
+ * the pending connection, so the ready listener is drained instead of spun on. */
+static int spare_fd = -1;
+static int overloaded;      /* accept failed for want of descriptors; health says so */
+static int listener_paused; /* out of the epoll set until the next sweep */
 
 /* Every connection, for timeouts; and those closed during this round, freed after it
  * (bury), with the tunnels ended in it: a handler up the stack may still hold either. */
@@ -562,14 +575,78 @@ static void conn_io(gw_conn *c)
     flush(c);
 }
 
+/* Before TUNNEL_AUTH is answered: the client has not authenticated yet. */
+static int preauth(const gw_conn *c)
+{
+    return !c->tunnel || c->tunnel->state < T_CHANNEL;
+}
+
+static int preauth_from(const char *peer)
+{
+    int n = 0;
+    for (conn_node *node = conns; node; node = node->next)
+        if (node->c->fd >= 0 && preauth(node->c) && strcmp(node->c->peer, peer) == 0)
+            n++;
+    return n;
+}
+
+static void set_overloaded(int on, const char *why)
+{
+    if (on == overloaded)
+        return;
+    overloaded = on;
+    if (on)
+        fprintf(stderr, "wapsim-gateway: cannot accept connections: %s; refusing them until descriptors free up\n",
+                why);
+    else
+        fprintf(stderr, "wapsim-gateway: accepting connections again\n");
+    ws_component_overloaded(&gw, on, why);
+}
+
+/* Out of descriptors: give up the spare to accept and close one pending connection.
+ * 0 when one was taken off the backlog, -1 when even that failed (the listener then
+ * leaves the epoll set until the next sweep, so the loop cannot spin). */
+static int shed_one(int err)
+{
+    if (spare_fd >= 0) {
+        close(spare_fd);
+        spare_fd = -1;
+    }
+    set_overloaded(1, strerror(err)); /* its file takes the spare's slot for a moment */
+    int fd = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC);
+    if (fd >= 0)
+        close(fd);
+    spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+    if (fd >= 0 && spare_fd >= 0)
+        return 0;
+    gw_unwatch(listen_fd);
+    listener_paused = 1;
+    return -1;
+}
+
 static void accept_all(void)
 {
     for (;;) {
         struct sockaddr_in sa;
         socklen_t sl = sizeof sa;
         int fd = accept4(listen_fd, (struct sockaddr *)&sa, &sl, SOCK_NONBLOCK | SOCK_CLOEXEC);
-        if (fd < 0)
-            return;
+        if (fd < 0) {
+            if (errno == EINTR || errno == ECONNABORTED)
+                continue;
+            if (errno == EAGAIN || errno == EWOULDBLOCK)
+                return;
+            if (shed_one(errno) != 0)
+                return;
+            continue;
+        }
+        char peer[64];
+        inet_ntop(AF_INET, &sa.sin_addr, peer, sizeof peer);
+        if (preauth_from(peer) >= PREAUTH_PER_SOURCE) {
+            fprintf(stderr, "wapsim-gateway: refused %s: %d connections from it have not authenticated yet\n", peer,
+                    PREAUTH_PER_SOURCE);
+            close(fd);
+            continue;
+        }
         gw_conn *c = calloc(1, sizeof *c);
         conn_node *node = calloc(1, sizeof *node);
         SSL *ssl = SSL_new(tls_ctx);
@@ -590,7 +667,7 @@ static void accept_all(void)
         c->ssl = ssl;
         c->mode = MODE_HTTP;
         c->opened_ms = ws_wall_ms();
-        inet_ntop(AF_INET, &sa.sin_addr, c->peer, sizeof c->peer);
+        snprintf(c->peer, sizeof c->peer, "%s", peer);
         SSL_set_fd(ssl, fd);
         SSL_set_accept_state(ssl);
         node->c = c;
@@ -601,14 +678,47 @@ static void accept_all(void)
     }
 }
 
-/* A connection that never finished its request head in time is closed. */
+/* Overload ends when a descriptor beside the spare can be had again. */
+static void check_overload(void)
+{
+    if (spare_fd < 0)
+        spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+    if (overloaded) {
+        int probe = spare_fd >= 0 ? dup(spare_fd) : -1;
+        if (probe >= 0) {
+            close(probe);
+            set_overloaded(0, NULL);
+        }
+    }
+    if (listener_paused && spare_fd >= 0) {
+        listener_paused = 0;
+        gw_watch(listen_fd, EPOLLIN, &listener_kind);
+    }
+}
+
+/* Which pre-authentication deadline c has passed (what it waited for, and *ms), or NULL. */
+static const char *past_deadline(const gw_conn *c, int64_t now, int *ms)
+{
+    int64_t age = now - c->opened_ms;
+    if (!c->tls_done && age > (*ms = TLS_TIMEOUT_MS))
+        return "no TLS handshake";
+    if ((c->mode == MODE_HTTP || c->mode == MODE_LEGACY_IN) && age > (*ms = HTTP_TIMEOUT_MS))
+        return "no request head";
+    if (preauth(c) && age > (*ms = PREAUTH_TIMEOUT_MS))
+        return "no authentication (TUNNEL_AUTH)";
+    return NULL;
+}
+
+/* A connection past a deadline before authenticating is closed. */
 static void expire_idle(void)
 {
     int64_t now = ws_wall_ms();
     for (conn_node *n = conns; n; n = n->next) {
         gw_conn *c = n->c;
-        if (c->fd >= 0 && c->mode == MODE_HTTP && now - c->opened_ms > HTTP_TIMEOUT_MS) {
-            fprintf(stderr, "wapsim-gateway: closing %s: no request within %d s\n", c->peer, HTTP_TIMEOUT_MS / 1000);
+        int ms = 0;
+        const char *why = c->fd >= 0 ? past_deadline(c, now, &ms) : NULL;
+        if (why) {
+            fprintf(stderr, "wapsim-gateway: closing %s: %s within %d s\n", c->peer, why, ms / 1000);
             gw_close_conn(c);
         }
     }
@@ -635,6 +745,8 @@ int main(int argc, char **argv)
         ws_component_fail(&gw, "%s", e.msg);
     fcntl(listen_fd, F_SETFL, fcntl(listen_fd, F_GETFL) | O_NONBLOCK);
     epfd = epoll_create1(EPOLL_CLOEXEC);
+    spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+    ws_component_overloaded(&gw, 0, NULL); /* a previous process's, if it died overloaded */
     gw_watch(listen_fd, EPOLLIN, &listener_kind);
     snprintf(detail, sizeof detail, "SSL certificate %s (%s) bound", cert, tp);
     ws_component_running(&gw, detail);
@@ -658,6 +770,7 @@ int main(int argc, char **argv)
         if (ws_wall_ms() - last_sweep > 1000) {
             expire_idle();
             bury();
+            check_overload();
             last_sweep = ws_wall_ms();
         }
     }

@@ -132,6 +132,21 @@ void ws_component_idle_loop(ws_component *c, const int *fds, int nfds)
     }
 }
 
+void ws_component_overloaded(ws_component *c, int on, const char *why)
+{
+    char path[4200];
+    snprintf(path, sizeof path, "%s/run/%s.overload", c->lab_dir, c->machine.name);
+    if (!on) {
+        unlink(path);
+        return;
+    }
+    FILE *f = fopen(path, "w");
+    if (f) {
+        fprintf(f, "%s\n", why ? why : "overloaded");
+        fclose(f);
+    }
+}
+
 void ws_component_close(ws_component *c)
 {
     ws_state_close(c->st);

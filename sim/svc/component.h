@@ -32,6 +32,10 @@ void ws_component_fail(ws_component *c, const char *fmt, ...) __attribute__((for
 void ws_component_wait(void);
 /* Accept and close connections on the given listeners until SIGTERM. */
 void ws_component_idle_loop(ws_component *c, const int *fds, int nfds);
+/* The component cannot take new connections (out of descriptors) while on is set:
+ * run/<machine>.overload holds why, and the supervisor's health probe reports the
+ * machine unhealthy while the file exists. Cleared with on = 0. */
+void ws_component_overloaded(ws_component *c, int on, const char *why);
 void ws_component_close(ws_component *c);
 
 #endif

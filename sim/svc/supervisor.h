@@ -3,7 +3,8 @@
  * (pids in <lab>/run/<machine>.pid, output in <lab>/log/<machine>.log), restarts a
  * process that dies with backoff, and writes the Service Control Manager's event for
  * it. `wapsim down` stops them all by pid. A machine is healthy when its process is
- * alive and accepts a TCP connection on its address and port.
+ * alive and accepts a TCP connection on its address and port, and no
+ * run/<machine>.overload says it cannot take more (ws_component_overloaded).
  *
  * `wapsim service stop|start|restart` asks the running supervisor to stop a machine's
  * process and keep it stopped, to start it, or to stop and start it at once: it writes

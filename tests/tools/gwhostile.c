@@ -10,8 +10,16 @@
  *            CHANNEL_RESPONSE with E_PROXY_RAP_ACCESSDENIED, then close
  *   usage: gwhostile LAB SEQUENCE N [RDPFILE]
  * Prints "SEQUENCE: N rounds as expected", or "SEQUENCE: round I: what differed" and
- * exits 1 (the gateway died, or answered otherwise). */
+ * exits 1 (the gateway died, or answered otherwise).
+ *
+ * Starvation: gwhostile LAB idle|tcp N SOURCES SECONDS opens N connections from
+ * 127.0.66.1 .. 127.0.66.SOURCES in turn and never authenticates. idle: one in three
+ * stops after TCP, one after TLS, one after the websocket upgrade; tcp: every one
+ * stops after TCP. Prints "opened K, refused R" once they are open, then waits (at
+ * most SECONDS) for the gateway to close them and prints "closed C of K after S s". */
+#include <errno.h>
 #include <openssl/err.h>
+#include <poll.h>
 #include <openssl/ssl.h>
 #include <signal.h>
 #include <stdio.h>
@@ -101,10 +109,10 @@ static int closed_by_gateway(SSL *ssl)
 }
 
 /* TLS and the websocket upgrade; the connection in *fd and the TLS in the return. */
-static SSL *upgrade(SSL_CTX *ctx, const ws_machine *gw, int *fd, const char **why)
+static SSL *upgrade_from(const char *src, SSL_CTX *ctx, const ws_machine *gw, int *fd, const char **why)
 {
     ws_error e;
-    *fd = ws_tcp_connect_from(NULL, gw->address, gw->port, IO_TIMEOUT_MS, WS_TCP_IO_TIMEOUT | WS_TCP_NODELAY, &e);
+    *fd = ws_tcp_connect_from(src, gw->address, gw->port, IO_TIMEOUT_MS, WS_TCP_IO_TIMEOUT | WS_TCP_NODELAY, &e);
     if (*fd < 0) {
         *why = "cannot connect to the gateway";
         return NULL;
@@ -141,6 +149,90 @@ fail:
     SSL_free(ssl);
     close(*fd);
     return NULL;
+}
+
+static SSL *upgrade(SSL_CTX *ctx, const ws_machine *gw, int *fd, const char **why)
+{
+    return upgrade_from(NULL, ctx, gw, fd, why);
+}
+
+/* One connection that stops after stage 0 (TCP), 1 (TLS) or 2 (the upgrade): its
+ * socket, or -1 when the gateway refused it. */
+static int idle_one(SSL_CTX *ctx, const ws_machine *gw, const char *src, int stage)
+{
+    const char *why;
+    int fd = -1;
+    if (stage == 2) {
+        SSL *ssl = upgrade_from(src, ctx, gw, &fd, &why);
+        if (!ssl)
+            return -1;
+        SSL_free(ssl); /* the socket stays open, silent */
+        return fd;
+    }
+    fd = ws_tcp_connect_from(src, gw->address, gw->port, IO_TIMEOUT_MS, WS_TCP_IO_TIMEOUT, NULL);
+    if (fd < 0 || stage == 0)
+        return fd;
+    SSL *ssl = SSL_new(ctx);
+    SSL_set_fd(ssl, fd);
+    int ok = SSL_connect(ssl) == 1;
+    ERR_clear_error();
+    SSL_free(ssl);
+    if (!ok) {
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+/* A socket the gateway closed reads end of stream (after any TLS alert). */
+static int peer_closed(int fd)
+{
+    char b[512];
+    for (;;) {
+        ssize_t m = recv(fd, b, sizeof b, MSG_DONTWAIT);
+        if (m > 0)
+            continue;
+        return m == 0 || (errno != EAGAIN && errno != EWOULDBLOCK);
+    }
+}
+
+static int idle_run(SSL_CTX *ctx, const ws_machine *gw, int tcp_only, int n, int sources, int seconds)
+{
+    if (n < 1 || n > 2000)
+        return 2;
+    int *fds = calloc((size_t)n, sizeof *fds);
+    int opened = 0, refused = 0;
+    if (!fds)
+        return 2;
+    for (int i = 0; i < n; i++) {
+        char src[32];
+        snprintf(src, sizeof src, "127.0.66.%d", 1 + i % sources);
+        int fd = idle_one(ctx, gw, src, tcp_only ? 0 : i % 3);
+        if (fd < 0)
+            refused++;
+        else
+            fds[opened++] = fd;
+    }
+    printf("opened %d, refused %d\n", opened, refused);
+    fflush(stdout);
+    int64_t t0 = ws_wall_ms();
+    int closed = 0;
+    while (closed < opened && ws_wall_ms() - t0 < (int64_t)seconds * 1000) {
+        ws_sleep_ms(200);
+        for (int i = 0; i < opened; i++) {
+            if (fds[i] >= 0 && peer_closed(fds[i])) {
+                close(fds[i]);
+                fds[i] = -1;
+                closed++;
+            }
+        }
+    }
+    printf("closed %d of %d after %lld s\n", closed, opened, (long long)((ws_wall_ms() - t0) / 1000));
+    for (int i = 0; i < opened; i++)
+        if (fds[i] >= 0)
+            close(fds[i]);
+    free(fds);
+    return 0;
 }
 
 static size_t handshake_request(uint8_t ver_major)
@@ -235,9 +327,11 @@ static const char *round_of(SSL_CTX *ctx, const ws_machine *gw, const char *seq)
 int main(int argc, char **argv)
 {
     int channel = argc == 5 && strcmp(argv[2], "channel") == 0;
-    if (!channel && (argc != 4 || (strcmp(argv[2], "reset") != 0 && strcmp(argv[2], "version") != 0 &&
+    int idle = argc == 6 && (strcmp(argv[2], "idle") == 0 || strcmp(argv[2], "tcp") == 0);
+    if (!channel && !idle && (argc != 4 || (strcmp(argv[2], "reset") != 0 && strcmp(argv[2], "version") != 0 &&
                                    strcmp(argv[2], "cookie") != 0))) {
-        fprintf(stderr, "usage: gwhostile LAB reset|version|cookie N, or gwhostile LAB channel N RDPFILE\n");
+        fprintf(stderr, "usage: gwhostile LAB reset|version|cookie N, gwhostile LAB channel N RDPFILE,\n"
+                        "       or gwhostile LAB idle|tcp N SOURCES SECONDS\n");
         return 2;
     }
     int rounds = atoi(argv[3]);
@@ -267,6 +361,13 @@ int main(int argc, char **argv)
     ws_state_close(st);
     SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
     SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, NULL);
+    if (idle) {
+        int sources = atoi(argv[4]);
+        int rc = idle_run(ctx, &gw, strcmp(argv[2], "tcp") == 0, rounds, sources < 1 ? 1 : sources > 250 ? 250 : sources,
+                          atoi(argv[5]));
+        SSL_CTX_free(ctx);
+        return rc;
+    }
     for (int i = 0; i < rounds; i++) {
         const char *why = round_of(ctx, &gw, argv[2]);
         if (why) {

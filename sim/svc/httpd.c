@@ -17,6 +17,12 @@
 #include "lab/vault.h"
 
 #define DEFAULT_MAX_BODY (64 * 1024)
+/* Connection handling: a few threads poll every connection (an idle socket costs a
+ * descriptor, not a thread), each with its own connection to the state file. */
+#define POOL_THREADS 16        /* [model] handlers block (calls to the next service, the sign-in delay) */
+#define CONNECTION_TIMEOUT_S 10 /* [model] IIS waits 120 s (connectionTimeout); a lab need not */
+#define MAX_CONNECTIONS 256    /* [model] */
+#define MAX_PER_SOURCE 32      /* [model] connections open at once from one client address */
 
 typedef struct server {
     ws_component *c;
@@ -227,7 +233,7 @@ struct MHD_Daemon *ws_httpd_start(ws_component *c, const ws_httpd_opts *o, ws_er
         free(srv);
         return NULL;
     }
-    unsigned flags = MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG;
+    unsigned flags = MHD_USE_AUTO_INTERNAL_THREAD | MHD_USE_ERROR_LOG;
     if (o->ssl_cert) {
         X509 *cert = NULL;
         EVP_PKEY *key = NULL;
@@ -250,13 +256,17 @@ struct MHD_Daemon *ws_httpd_start(ws_component *c, const ws_httpd_opts *o, ws_er
     struct MHD_Daemon *d;
     if (o->ssl_cert)
         d = MHD_start_daemon(flags, (uint16_t)port, NULL, NULL, on_request, srv, MHD_OPTION_EXTERNAL_LOGGER,
-                             on_mhd_error, srv, MHD_OPTION_SOCK_ADDR, &sa, MHD_OPTION_HTTPS_MEM_CERT, srv->cert_pem, MHD_OPTION_HTTPS_MEM_KEY, srv->key_pem,
-                             MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30,
-                             MHD_OPTION_CONNECTION_LIMIT, (unsigned)256, MHD_OPTION_END);
+                             on_mhd_error, srv, MHD_OPTION_SOCK_ADDR, &sa, MHD_OPTION_HTTPS_MEM_CERT, srv->cert_pem,
+                             MHD_OPTION_HTTPS_MEM_KEY, srv->key_pem, MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
+                             MHD_OPTION_THREAD_POOL_SIZE, (unsigned)POOL_THREADS, MHD_OPTION_CONNECTION_TIMEOUT,
+                             (unsigned)CONNECTION_TIMEOUT_S, MHD_OPTION_CONNECTION_LIMIT, (unsigned)MAX_CONNECTIONS,
+                             MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)MAX_PER_SOURCE, MHD_OPTION_END);
     else
         d = MHD_start_daemon(flags, (uint16_t)port, NULL, NULL, on_request, srv, MHD_OPTION_EXTERNAL_LOGGER,
-                             on_mhd_error, srv, MHD_OPTION_SOCK_ADDR, &sa, MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30,
-                             MHD_OPTION_CONNECTION_LIMIT, (unsigned)256, MHD_OPTION_END);
+                             on_mhd_error, srv, MHD_OPTION_SOCK_ADDR, &sa, MHD_OPTION_NOTIFY_COMPLETED, on_completed,
+                             srv, MHD_OPTION_THREAD_POOL_SIZE, (unsigned)POOL_THREADS, MHD_OPTION_CONNECTION_TIMEOUT,
+                             (unsigned)CONNECTION_TIMEOUT_S, MHD_OPTION_CONNECTION_LIMIT, (unsigned)MAX_CONNECTIONS,
+                             MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)MAX_PER_SOURCE, MHD_OPTION_END);
     if (!d) {
         ws_seterr(e, "cannot listen on %s:%d", c->machine.address, port);
         free(srv->cert_pem);

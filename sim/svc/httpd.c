@@ -17,6 +17,7 @@
 #include "lab/vault.h"
 
 #define DEFAULT_MAX_BODY (64 * 1024)
+#define DRAIN_MAX (1024 * 1024) /* [model] an oversize body up to this is read (and dropped) before the 413 */
 /* Connection handling: a few threads poll every connection (an idle socket costs a
  * descriptor, not a thread), each with its own connection to the state file. */
 #define POOL_THREADS 16        /* [model] handlers block (calls to the next service, the sign-in delay) */
@@ -147,13 +148,16 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         if (!p)
             return MHD_NO;
         *con_cls = p;
-        /* A body announced over the limit is refused from its Content-Length, before a
-         * byte of it is read (libmicrohttpd then closes the connection). */
+        /* A body announced over the limit is refused from its Content-Length. One
+         * under DRAIN_MAX is read and dropped first: closing with unread bytes resets
+         * the connection, and the client may lose the 413 it was sent. A larger one is
+         * refused before a byte of it is read (libmicrohttpd then closes). */
         const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
         size_t max = srv->o.max_body ? srv->o.max_body : DEFAULT_MAX_BODY;
         if (cl && announced_over(cl, max)) {
             p->too_large = 1;
-            return refuse_too_large(srv, conn, method, url);
+            if (announced_over(cl, DRAIN_MAX))
+                return refuse_too_large(srv, conn, method, url);
         }
         return MHD_YES;
     }

@@ -2,13 +2,15 @@
  * Opens N TCP connections to ADDRESS:PORT that never send a byte, prints
  * "idleconns: N of N connected" once the connects are done (a server that refuses
  * some closes them at once; they still count as opened), then holds them until
- * SECONDS have passed or it is sent SIGTERM.
+ * SECONDS have passed or it is sent SIGTERM, and prints "idleconns: K of N still
+ * open": those the server has not closed.
  *   usage: idleconns ADDRESS PORT N SECONDS */
 #include <errno.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "base/net.h"
@@ -55,8 +57,17 @@ int main(int argc, char **argv)
     fflush(stdout);
     for (int t = 0; t < seconds * 10 && !stop; t++)
         usleep(100 * 1000);
-    for (int i = 0; i < n; i++)
-        if (fds[i] >= 0)
-            close(fds[i]);
+    int open_now = 0;
+    for (int i = 0; i < n; i++) {
+        if (fds[i] < 0)
+            continue;
+        /* Readable with nothing to read (end of stream) or an error: the server closed it. */
+        char c;
+        struct pollfd p = {.fd = fds[i], .events = POLLIN};
+        if (poll(&p, 1, 0) == 0 || (recv(fds[i], &c, 1, MSG_PEEK | MSG_DONTWAIT) < 0 && errno == EAGAIN))
+            open_now++;
+        close(fds[i]);
+    }
+    printf("idleconns: %d of %d still open\n", open_now, n);
     return 0;
 }

@@ -3,8 +3,8 @@
 # through: 300 TCP connections that never send a byte to the portal (30081), to SPF
 # (8090) and to web01's host hv01 (the console port 2179), one target at a time. With
 # each held open, a tenant's connect still succeeds, within 5 s; and 13 s after they
-# were opened the server has closed every one (its deadline for a silent client is
-# 10 s, a [model] value).
+# were opened the server has closed them (its deadline for a silent client is 10 s, a
+# [model] value), all but a few late ones.
 BUILD=${BUILD:-build}
 . "$(dirname "$0")/lib.sh"
 tool=$BUILD/tools/idleconns
@@ -34,7 +34,10 @@ connect_under() {
     check "... within 5 s (took $ms ms)" test "$ms" -lt 5000
     # The tool ends by itself after its 13 s.
     wait "$idle"
-    check_eq "... 13 s later $1 has closed them all" "idleconns: 0 of 300 still open" "$(tail -n 1 "$T_TMP/idle.out")"
+    # A connect whose SYN overflowed the backlog is retried (1, 3, 7 s) and may reach the
+    # server late, with a fresh deadline: at most twice the servers' per-address cap.
+    left=$(tail -n 1 "$T_TMP/idle.out" | sed -n 's/^idleconns: \([0-9]*\) of 300 still open$/\1/p')
+    check "... 13 s later $1 has closed all but a few (${left:-?} of 300 still open)" test "${left:-999}" -le 64
 }
 connect_under portal "$(db "SELECT address FROM machines WHERE name='portal'")" 30081
 connect_under SPF "$(db "SELECT address FROM machines WHERE name='spf01'")" 8090

@@ -49,12 +49,26 @@
 #include "trust.h"
 
 #define IDLE_TIMEOUT_MS 30000     /* a client silent this long is dropped */
-#define HANDSHAKE_BUDGET_MS 60000 /* accept to Auth response, however slowly the bytes drip */
+#define HANDSHAKE_BUDGET_MS 10000 /* [model] accept to Auth response, however slowly the bytes drip */
+/* Connections not yet authenticated hold a thread each; these caps keep one client
+ * address's half-open sockets from taking the slots a tenant's gateway needs. */
+#define PREAUTH_PER_SOURCE 16 /* [model] */
+#define PREAUTH_MAX 128       /* [model] of HOST_RDP_MAX_CONN */
 #define GOODBYE_MS 2000           /* after a refusing Auth response: time for the client to hang up first */
 #define DRAIN_MS 500              /* lingering close: read what the client still sends */
 #define THREAD_STACK (1024 * 1024)
 
 static atomic_int active; /* connection threads running */
+
+/* Connections before authentication, counted by client address (accept loop and
+ * connection threads; under preauth_lock). */
+typedef struct preauth_source {
+    char addr[INET6_ADDRSTRLEN];
+    int n;
+} preauth_source;
+static pthread_mutex_t preauth_lock = PTHREAD_MUTEX_INITIALIZER;
+static preauth_source preauth[PREAUTH_MAX];
+static int preauth_total;
 
 typedef struct conn {
     const ws_component *c;
@@ -63,6 +77,8 @@ typedef struct conn {
     const char *tls_error;
     int fd;
     char peer[64];
+    char source[INET6_ADDRSTRLEN]; /* the peer's address, without the port */
+    int preauth;                   /* 1 while counted in preauth[] */
     ws_state *st; /* this thread's own connection to the state file */
     SSL *ssl;
     int64_t deadline_ms; /* wall clock: the end of the handshake budget */
@@ -105,6 +121,55 @@ static void errno_text(int err, char *out, size_t n)
     const char *s = strerror_r(err, out, n);
     if (s != out)
         snprintf(out, n, "%s", s);
+}
+
+/* ---- connections before authentication ----------------------------------------- */
+
+/* Count a new connection from addr: 0, or the cap it would pass (PREAUTH_PER_SOURCE
+ * or PREAUTH_MAX). */
+static int preauth_take(const char *addr)
+{
+    pthread_mutex_lock(&preauth_lock);
+    int refused = 0, free_slot = -1, i;
+    for (i = 0; i < PREAUTH_MAX; i++) {
+        if (preauth[i].n > 0 && strcmp(preauth[i].addr, addr) == 0)
+            break;
+        if (preauth[i].n == 0 && free_slot < 0)
+            free_slot = i;
+    }
+    if (preauth_total >= PREAUTH_MAX) {
+        refused = PREAUTH_MAX;
+    } else if (i < PREAUTH_MAX) {
+        if (preauth[i].n >= PREAUTH_PER_SOURCE)
+            refused = PREAUTH_PER_SOURCE;
+        else
+            preauth[i].n++;
+    } else {
+        /* Fewer than PREAUTH_MAX connections are counted, so a free entry exists. */
+        snprintf(preauth[free_slot].addr, sizeof preauth[free_slot].addr, "%s", addr);
+        preauth[free_slot].n = 1;
+    }
+    if (!refused)
+        preauth_total++;
+    pthread_mutex_unlock(&preauth_lock);
+    return refused;
+}
+
+/* The connection authenticated, or ended: it no longer counts. */
+static void preauth_release(conn *k)
+{
+    if (!k->preauth)
+        return;
+    k->preauth = 0;
+    pthread_mutex_lock(&preauth_lock);
+    for (int i = 0; i < PREAUTH_MAX; i++) {
+        if (preauth[i].n > 0 && strcmp(preauth[i].addr, k->source) == 0) {
+            preauth[i].n--;
+            preauth_total--;
+            break;
+        }
+    }
+    pthread_mutex_unlock(&preauth_lock);
 }
 
 /* ---- plain reads and writes, before TLS ------------------------------------------ */
@@ -473,6 +538,7 @@ static uint16_t reply_version(conn *k, uint16_t request_version)
  * connection itself. */
 static void run_console(conn *k, int tenant)
 {
+    preauth_release(k);
     host_console_link l = {.c = k->c,
                            .host = k->host,
                            .st = k->st,
@@ -657,6 +723,7 @@ static void *conn_main(void *arg)
     } else {
         serve(k);
     }
+    preauth_release(k);
     if (k->ssl)
         SSL_free(k->ssl);
     ERR_clear_error();
@@ -680,17 +747,18 @@ SSL_CTX *host_rdp_tls_ctx(ws_component *c, ws_error *e)
     return ws_tls_server_ctx(c->st, c->machine.name, name, e);
 }
 
-static void peer_text(const struct sockaddr_storage *ss, char *out, size_t n)
+/* The peer as "address:port" in out, and its address alone in a. */
+static void peer_text(const struct sockaddr_storage *ss, char *out, size_t n, char a[INET6_ADDRSTRLEN])
 {
-    char a[INET6_ADDRSTRLEN] = "?";
+    snprintf(a, INET6_ADDRSTRLEN, "?");
     int port = 0;
     if (ss->ss_family == AF_INET) {
         const struct sockaddr_in *in = (const struct sockaddr_in *)ss;
-        inet_ntop(AF_INET, &in->sin_addr, a, sizeof a);
+        inet_ntop(AF_INET, &in->sin_addr, a, INET6_ADDRSTRLEN);
         port = ntohs(in->sin_port);
     } else if (ss->ss_family == AF_INET6) {
         const struct sockaddr_in6 *in = (const struct sockaddr_in6 *)ss;
-        inet_ntop(AF_INET6, &in->sin6_addr, a, sizeof a);
+        inet_ntop(AF_INET6, &in->sin6_addr, a, INET6_ADDRSTRLEN);
         port = ntohs(in->sin6_port);
     }
     snprintf(out, n, "%s:%d", a, port);
@@ -724,21 +792,25 @@ void host_rdp_serve(ws_component *c, int fd, SSL_CTX *tls, const char *tls_error
         /* Small PDUs go out at once: no waiting on the peer's delayed acknowledgements. */
         int one = 1;
         setsockopt(cfd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-        char peer[64];
-        peer_text(&ss, peer, sizeof peer);
-        if (atomic_load(&active) >= HOST_RDP_MAX_CONN) {
+        char peer[64], source[INET6_ADDRSTRLEN];
+        peer_text(&ss, peer, sizeof peer, source);
+        int cap = atomic_load(&active) >= HOST_RDP_MAX_CONN ? HOST_RDP_MAX_CONN : preauth_take(source);
+        if (cap) {
             close(cfd);
-            fprintf(stderr, "%s: %s: console %s: refused: %d console connections are open\n", c->program,
-                    c->machine.name, peer, HOST_RDP_MAX_CONN);
-            /* One event a second at most: a flood must not flood the log. */
+            /* One line and event a second at most: a flood must not flood the log. */
             if (ws_wall_ms() - last_busy_event >= 1000) {
                 last_busy_event = ws_wall_ms();
-                ws_event_write(c->st, c->machine.name, WS_EV_HYPERV_14166, peer, HOST_RDP_MAX_CONN);
+                fprintf(stderr, "%s: %s: console %s: refused: %d console connections are open%s\n", c->program,
+                        c->machine.name, peer, cap, cap == PREAUTH_PER_SOURCE ? " from its address" : "");
+                ws_event_write(c->st, c->machine.name, WS_EV_HYPERV_14166, peer, cap);
             }
             continue;
         }
         conn *k = calloc(1, sizeof *k);
         if (!k) {
+            conn counted = {.preauth = 1};
+            snprintf(counted.source, sizeof counted.source, "%s", source);
+            preauth_release(&counted);
             close(cfd);
             continue;
         }
@@ -748,6 +820,8 @@ void host_rdp_serve(ws_component *c, int fd, SSL_CTX *tls, const char *tls_error
         k->tls_error = tls_error;
         k->fd = cfd;
         snprintf(k->peer, sizeof k->peer, "%s", peer);
+        snprintf(k->source, sizeof k->source, "%s", source);
+        k->preauth = 1;
         k->deadline_ms = ws_wall_ms() + HANDSHAKE_BUDGET_MS;
         set_timeouts(cfd, IDLE_TIMEOUT_MS);
         atomic_fetch_add(&active, 1);
@@ -757,6 +831,7 @@ void host_rdp_serve(ws_component *c, int fd, SSL_CTX *tls, const char *tls_error
         pthread_sigmask(SIG_SETMASK, &old, NULL);
         if (rc != 0) {
             atomic_fetch_sub(&active, 1);
+            preauth_release(k);
             fprintf(stderr, "%s: %s: console %s: refused: cannot start a thread (error %d)\n", c->program,
                     c->machine.name, peer, rc);
             close(cfd);

@@ -6,6 +6,7 @@
 #include <netinet/in.h>
 #include <pthread.h>
 #include <stdlib.h>
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -16,6 +17,13 @@
 #include "lab/vault.h"
 
 #define DEFAULT_MAX_BODY (64 * 1024)
+#define DRAIN_MAX (1024 * 1024) /* [model] an oversize body up to this is read (and dropped) before the 413 */
+/* Connection handling: a few threads poll every connection (an idle socket costs a
+ * descriptor, not a thread), each with its own connection to the state file. */
+#define POOL_THREADS 16        /* [model] handlers block (calls to the next service, the sign-in delay) */
+#define CONNECTION_TIMEOUT_S 10 /* [model] IIS waits 120 s (connectionTimeout); a lab need not */
+#define MAX_CONNECTIONS 256    /* [model] */
+#define MAX_PER_SOURCE 32      /* [model] connections open at once from one client address */
 
 typedef struct server {
     ws_component *c;
@@ -112,6 +120,23 @@ const char *ws_httpd_arg(ws_httpd_req *rq, const char *name)
     return MHD_lookup_connection_value(rq->conn, MHD_GET_ARGUMENT_KIND, name);
 }
 
+/* 1 when a Content-Length value is not a plain number or is over max. */
+static int announced_over(const char *value, size_t max)
+{
+    char *end;
+    errno = 0;
+    unsigned long long n = strtoull(value, &end, 10);
+    return errno || end == value || *end || n > max;
+}
+
+static enum MHD_Result refuse_too_large(const server *srv, struct MHD_Connection *conn, const char *method,
+                                        const char *url)
+{
+    static const char msg[] = "{\"error\":\"request body too large\"}";
+    fprintf(stderr, "%s: refused a request body over the limit on %s %s\n", srv->c->program, method, url);
+    return ws_httpd_reply(conn, 413, "application/json", msg, sizeof msg - 1);
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
                                   const char *version, const char *upload_data, size_t *upload_size, void **con_cls)
 {
@@ -123,6 +148,17 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         if (!p)
             return MHD_NO;
         *con_cls = p;
+        /* A body announced over the limit is refused from its Content-Length. One
+         * under DRAIN_MAX is read and dropped first: closing with unread bytes resets
+         * the connection, and the client may lose the 413 it was sent. A larger one is
+         * refused before a byte of it is read (libmicrohttpd then closes). */
+        const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+        size_t max = srv->o.max_body ? srv->o.max_body : DEFAULT_MAX_BODY;
+        if (cl && announced_over(cl, max)) {
+            p->too_large = 1;
+            if (announced_over(cl, DRAIN_MAX))
+                return refuse_too_large(srv, conn, method, url);
+        }
         return MHD_YES;
     }
     if (*upload_size) {
@@ -141,11 +177,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         *upload_size = 0;
         return MHD_YES;
     }
-    if (p->too_large) {
-        static const char msg[] = "{\"error\":\"request body too large\"}";
-        fprintf(stderr, "%s: refused a request body over the limit on %s %s\n", srv->c->program, method, url);
-        return ws_httpd_reply(conn, 413, "application/json", msg, sizeof msg - 1);
-    }
+    if (p->too_large)
+        return refuse_too_large(srv, conn, method, url);
     ws_httpd_req rq = {
         .conn = conn,
         .method = method,
@@ -204,7 +237,7 @@ struct MHD_Daemon *ws_httpd_start(ws_component *c, const ws_httpd_opts *o, ws_er
         free(srv);
         return NULL;
     }
-    unsigned flags = MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG;
+    unsigned flags = MHD_USE_AUTO_INTERNAL_THREAD | MHD_USE_ERROR_LOG;
     if (o->ssl_cert) {
         X509 *cert = NULL;
         EVP_PKEY *key = NULL;
@@ -227,13 +260,17 @@ struct MHD_Daemon *ws_httpd_start(ws_component *c, const ws_httpd_opts *o, ws_er
     struct MHD_Daemon *d;
     if (o->ssl_cert)
         d = MHD_start_daemon(flags, (uint16_t)port, NULL, NULL, on_request, srv, MHD_OPTION_EXTERNAL_LOGGER,
-                             on_mhd_error, srv, MHD_OPTION_SOCK_ADDR, &sa, MHD_OPTION_HTTPS_MEM_CERT, srv->cert_pem, MHD_OPTION_HTTPS_MEM_KEY, srv->key_pem,
-                             MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30,
-                             MHD_OPTION_CONNECTION_LIMIT, (unsigned)256, MHD_OPTION_END);
+                             on_mhd_error, srv, MHD_OPTION_SOCK_ADDR, &sa, MHD_OPTION_HTTPS_MEM_CERT, srv->cert_pem,
+                             MHD_OPTION_HTTPS_MEM_KEY, srv->key_pem, MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
+                             MHD_OPTION_THREAD_POOL_SIZE, (unsigned)POOL_THREADS, MHD_OPTION_CONNECTION_TIMEOUT,
+                             (unsigned)CONNECTION_TIMEOUT_S, MHD_OPTION_CONNECTION_LIMIT, (unsigned)MAX_CONNECTIONS,
+                             MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)MAX_PER_SOURCE, MHD_OPTION_END);
     else
         d = MHD_start_daemon(flags, (uint16_t)port, NULL, NULL, on_request, srv, MHD_OPTION_EXTERNAL_LOGGER,
-                             on_mhd_error, srv, MHD_OPTION_SOCK_ADDR, &sa, MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30,
-                             MHD_OPTION_CONNECTION_LIMIT, (unsigned)256, MHD_OPTION_END);
+                             on_mhd_error, srv, MHD_OPTION_SOCK_ADDR, &sa, MHD_OPTION_NOTIFY_COMPLETED, on_completed,
+                             srv, MHD_OPTION_THREAD_POOL_SIZE, (unsigned)POOL_THREADS, MHD_OPTION_CONNECTION_TIMEOUT,
+                             (unsigned)CONNECTION_TIMEOUT_S, MHD_OPTION_CONNECTION_LIMIT, (unsigned)MAX_CONNECTIONS,
+                             MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)MAX_PER_SOURCE, MHD_OPTION_END);
     if (!d) {
         ws_seterr(e, "cannot listen on %s:%d", c->machine.address, port);
         free(srv->cert_pem);

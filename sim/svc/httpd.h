@@ -3,9 +3,11 @@
  * LocalMachine\My with its private key, and is read once, at start (libmicrohttpd's
  * TLS is GnuTLS, so it is handed PEM: DESIGN.md "The state file").
  *
- * Each connection runs in its own thread with its own connection to the state file
- * (SQLite transactions do not share a connection across threads); a request body is
- * collected up to a limit (beyond it: 413) before the handler sees the request. */
+ * A small pool of threads polls all connections; each thread has its own connection to
+ * the state file (SQLite transactions do not share a connection across threads), and a
+ * handler runs on one of them. A connection silent for some seconds is closed, and one
+ * client address may hold only so many connections (httpd.c's [model] values). A request body is collected up to a limit (beyond it:
+ * 413) before the handler sees the request. */
 #ifndef WAPSIM_HTTPD_H
 #define WAPSIM_HTTPD_H
 

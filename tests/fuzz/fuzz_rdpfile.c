@@ -4,6 +4,8 @@
 #include <stdint.h>
 #include <stdlib.h>
 
+#include <openssl/x509.h>
+
 #include "wire/rdpfile.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -23,8 +25,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         out = NULL;
         if (scope && ws_rdp_signed_text(&f, scope, &out, &len, &e) == 0)
             free(out);
-        ws_rdp_signature sig;
+        ws_rdp_signature sig = {0};
         (void)ws_rdp_verify(&f, NULL, 0, &sig, &e);
+        X509_free(sig.signer); /* the caller's, whether or not the signature held */
     }
     ws_rdp_free(&f);
     return 0;

@@ -1,4 +1,4 @@
-# wapsim: make | make test | make demo | make deps | make install PREFIX=... | make bench
+# wapsim: make | make test | make demo | make deps | make install PREFIX=... | make bench | make fuzz
 # Every target that compiles depends on deps, which installs missing Debian packages when run as root.
 
 PREFIX  ?= /usr/local
@@ -30,7 +30,7 @@ SAN_BIN  := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/san/tests/%)
 SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
 .SECONDARY:
-.PHONY: all deps test unit unit-san integration demo install clean bench check-layers
+.PHONY: all deps deps-fuzz test unit unit-san integration demo install clean bench check-layers fuzz
 .DEFAULT_GOAL := all
 
 all: $(PROGRAMS)
@@ -110,6 +110,32 @@ check-layers:
 # one Markdown table on standard output, the same figures in $(BUILD)/bench.json.
 bench: all $(BUILD)/tools/tunnels $(BENCH_BIN)
 	@sh tests/bench/bench.sh $(BUILD)
+
+# make fuzz: one libFuzzer program per tests/fuzz/fuzz_*.c, built with clang against the library
+# compiled apart under ASan and UBSan (clang has no -Wformat-truncation: hence -Wno-unknown-warning-option); each runs FUZZ_SECONDS (default 60), then one table (mk/fuzz.sh).
+FUZZ_CC      ?= clang
+FUZZ_SECONDS ?= 60
+FUZZ_FLAGS   := -Wno-unknown-warning-option -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
+FUZZ_SRC     := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_BIN     := $(FUZZ_SRC:tests/fuzz/%.c=$(BUILD)/fuzz/bin/%)
+FUZZ_LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/fuzz/obj/%.o)
+
+deps-fuzz: deps
+	@sh mk/deps-fuzz.sh
+
+$(BUILD)/fuzz/obj/%.o: %.c | deps-fuzz
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(ALL_CFLAGS) $(FUZZ_FLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
+# libmicrohttpd's error callback hands over its own format: clang's -Wformat-nonliteral
+# (gcc's skips va_list functions) cannot be told so without an attribute in httpd.c.
+$(BUILD)/fuzz/obj/sim/svc/httpd.o: FUZZ_FLAGS += -Wno-format-nonliteral
+
+$(BUILD)/fuzz/bin/%: tests/fuzz/%.c $(FUZZ_LIB_OBJ) | deps-fuzz
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(ALL_CFLAGS) $(FUZZ_FLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_LIB_OBJ) $(LDLIBS)
+
+fuzz: $(FUZZ_BIN)
+	@sh mk/fuzz.sh $(BUILD) $(FUZZ_SECONDS)
 
 unit: $(UNIT_BIN)
 	@sh tests/run.sh $(BUILD) unit

@@ -36,7 +36,7 @@ void ws_buf_init(ws_buf *b, size_t max);
 int ws_buf_add(ws_buf *b, const void *data, size_t n);
 int ws_buf_adds(ws_buf *b, const char *s);
 int ws_buf_addf(ws_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-int ws_buf_vaddf(ws_buf *b, const char *fmt, va_list ap);
+int ws_buf_vaddf(ws_buf *b, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
 /* The unread bytes, NUL-terminated (a valid empty string before the first add). */
 unsigned char *ws_buf_data(const ws_buf *b);
 const char *ws_buf_str(const ws_buf *b);

@@ -108,7 +108,7 @@ const char *ws_diag_severity_name(ws_diag_severity s)
 
 /* ---- findings ---- */
 
-static char *vformat(const char *fmt, va_list ap)
+__attribute__((format(printf, 1, 0))) static char *vformat(const char *fmt, va_list ap)
 {
     char *out = NULL;
     if (vasprintf(&out, fmt, ap) < 0)
@@ -187,7 +187,7 @@ static void evidence(ws_finding *f, const char *fmt, ...)
 }
 
 /* Appends the text of fmt to l. */
-static void vadd(ws_strv *l, const char *fmt, va_list ap)
+__attribute__((format(printf, 2, 0))) static void vadd(ws_strv *l, const char *fmt, va_list ap)
 {
     char *s = vformat(fmt, ap);
     if (ws_strv_add(l, s) != 0)

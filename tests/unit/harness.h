@@ -16,6 +16,8 @@
 
 #include <cmocka.h>
 
+#include "lab/state.h"
+
 /* haystack contains needle (a NULL haystack fails). */
 #define assert_contains(haystack, needle)                                                                   \
     do {                                                                                                    \
@@ -60,6 +62,24 @@ static inline int ws_test_rm_entry(const char *path, const struct stat *sb, int 
 static inline void ws_test_rm_rf(const char *path)
 {
     nftw(path, ws_test_rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+/* A new lab state file in a scratch directory /tmp/wapsim-test-NAME-XXXXXX, whose path
+ * goes into dir (n bytes; "" when none was made). 0, or -1 with the reason on stderr.
+ * The caller closes *st and removes dir with ws_test_rm_rf. */
+static inline int ws_test_lab_open(char *dir, size_t n, const char *name, ws_state **st)
+{
+    snprintf(dir, n, "/tmp/wapsim-test-%s-XXXXXX", name);
+    if (!mkdtemp(dir)) {
+        dir[0] = '\0';
+        return -1;
+    }
+    ws_error e = {""};
+    if (ws_state_open(dir, 1, st, &e) != 0) {
+        fprintf(stderr, "setup: %s\n", e.msg);
+        return -1;
+    }
+    return 0;
 }
 
 #endif

@@ -168,16 +168,8 @@ static int setup(void **state)
     if (!f)
         return -1;
     *state = f;
-    snprintf(f->dir, sizeof f->dir, "/tmp/wapsim-test-events-XXXXXX");
-    if (!mkdtemp(f->dir)) {
-        f->dir[0] = '\0';
+    if (ws_test_lab_open(f->dir, sizeof f->dir, "events", &f->st) != 0)
         return -1;
-    }
-    ws_error e = {""};
-    if (ws_state_open(f->dir, 1, &f->st, &e) != 0) {
-        fprintf(stderr, "setup: %s\n", e.msg);
-        return -1;
-    }
     return 0;
 }
 

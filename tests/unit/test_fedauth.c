@@ -122,16 +122,9 @@ static int setup(void **state)
     if (!f)
         return -1;
     *state = f;
-    snprintf(f->dir, sizeof f->dir, "/tmp/wapsim-test-fedauth-XXXXXX");
-    if (!mkdtemp(f->dir)) {
-        f->dir[0] = '\0';
+    if (ws_test_lab_open(f->dir, sizeof f->dir, "fedauth", &f->st) != 0)
         return -1;
-    }
     ws_error e = {""};
-    if (ws_state_open(f->dir, 1, &f->st, &e) != 0) {
-        fprintf(stderr, "setup: %s\n", e.msg);
-        return -1;
-    }
     for (int i = 0; i < N_CERTS; i++)
         if (ws_vault_put(f->st, cert_names[i], certs[i], keys[i], WS_CSP_ENHANCED_RSA_AES, &e) != 0) {
             fprintf(stderr, "setup: %s\n", e.msg);

@@ -130,16 +130,9 @@ static int setup(void **state)
     if (!f)
         return -1;
     *state = f;
-    snprintf(f->dir, sizeof f->dir, "/tmp/wapsim-test-store-XXXXXX");
-    if (!mkdtemp(f->dir)) {
-        f->dir[0] = '\0';
+    if (ws_test_lab_open(f->dir, sizeof f->dir, "store", &f->st) != 0)
         return -1;
-    }
     ws_error e = {""};
-    if (ws_state_open(f->dir, 1, &f->st, &e) != 0) {
-        fprintf(stderr, "setup: %s\n", e.msg);
-        return -1;
-    }
     if (add_machine(f->st, "vmm01", NULL, "127.77.0.12", "vmm", 8100) ||
         add_machine(f->st, "rdgw01", "rdgw.contoso.com", "127.77.0.13", "gateway", 443) ||
         add_machine(f->st, "hv01", NULL, "127.77.0.21", "host", 2179) ||

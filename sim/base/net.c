@@ -160,3 +160,9 @@ int ws_tcp_port_free(const char *address, int port)
     close(fd);
     return ok;
 }
+
+int ws_is_ip_literal(const char *s)
+{
+    unsigned char buf[sizeof(struct in6_addr)];
+    return s && (inet_pton(AF_INET, s, buf) == 1 || inet_pton(AF_INET6, s, buf) == 1);
+}

@@ -27,5 +27,7 @@ int ws_tcp_connect_from(const char *src, const char *address, int port, int time
 int ws_tcp_connect(const char *address, int port, int timeout_ms, ws_error *e);
 /* 1 when nothing listens on address:port and it can be bound. */
 int ws_tcp_port_free(const char *address, int port);
+/* 1 when s is an IPv4 or IPv6 address literal (a tenant's PC connects to it without a lookup). */
+int ws_is_ip_literal(const char *s);
 
 #endif

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "crypto/tls.h"
 #include "lab/lab.h"
 #include "lab/machine.h"
 #include "svc/machine_tls.h"
@@ -212,8 +213,7 @@ static SSL *tls_to(SSL_CTX *ctx, int fd, const char *name, long *verify, ws_erro
         return NULL;
     }
     SSL_set_fd(ssl, fd);
-    SSL_set_tlsext_host_name(ssl, name);
-    SSL_set1_host(ssl, name);
+    ws_tls_expect_peer(ssl, name);
     if (SSL_connect(ssl) != 1) {
         *verify = SSL_get_verify_result(ssl);
         unsigned long code = ERR_get_error();

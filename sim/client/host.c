@@ -15,6 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "crypto/tls.h"
 #include "svc/machine_tls.h"
 #include "wire/disconnect.h"
 #include "wire/mcs.h"
@@ -206,11 +207,7 @@ static int host_tls(ws_state *st, hosttls *t, const char *full_address, ws_conne
     t->wbio = BIO_new(BIO_s_mem());
     SSL_set_bio(t->ssl, t->rbio, t->wbio);
     SSL_set_connect_state(t->ssl);
-    struct in_addr ip4;
-    if (inet_pton(AF_INET, full_address, &ip4) == 1)
-        X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(t->ssl), full_address);
-    else
-        SSL_set1_host(t->ssl, full_address);
+    ws_tls_expect_peer(t->ssl, full_address);
     for (;;) {
         int hr = SSL_do_handshake(t->ssl);
         if (hr == 1)

@@ -49,3 +49,12 @@ SSL_CTX *ws_tls_server_ctx_new(X509 *cert, EVP_PKEY *key, STACK_OF(X509) *candid
     ERR_clear_error();
     return ctx;
 }
+
+
+int ws_tls_expect_peer(SSL *ssl, const char *name)
+{
+    if (ws_is_ip_literal(name))
+        return X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), name) == 1 ? 0 : -1;
+    SSL_set_tlsext_host_name(ssl, name);
+    return SSL_set1_host(ssl, name) == 1 ? 0 : -1;
+}

@@ -10,6 +10,7 @@
 
 #include <openssl/ssl.h>
 
+#include "base/net.h"
 #include "base/util.h"
 
 /* Replace ctx's trust with roots (copied; the caller keeps its stack) and verify
@@ -21,5 +22,9 @@ SSL_CTX *ws_tls_client_ctx_new(ws_error *e);
  * candidates that issued cert is sent as its chain. name is for the error. */
 SSL_CTX *ws_tls_server_ctx_new(X509 *cert, EVP_PKEY *key, STACK_OF(X509) *candidates, const char *name,
                                ws_error *e);
+/* The name a client expects its peer's certificate to carry: an IP address literal
+ * (IPv4 or IPv6) matches only an IP SAN, anything else a DNS SAN or the CN (RFC 6125,
+ * X509_check_host); SNI is sent only for a name (RFC 6066 s3: no literal addresses). */
+int ws_tls_expect_peer(SSL *ssl, const char *name);
 
 #endif

@@ -108,6 +108,10 @@ int ws_subnet_in_use(const char *subnet)
 int ws_lab_hosts_lookup(const char *lab_dir, const char *name, char *address, size_t n)
 {
     char path[4200], line[1024];
+    if (ws_is_ip_literal(name)) { /* an address is not looked up: it is where to connect */
+        snprintf(address, n, "%s", name);
+        return 0;
+    }
     snprintf(path, sizeof path, "%s/hosts", lab_dir);
     FILE *f = fopen(path, "r");
     if (!f)

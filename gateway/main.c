@@ -9,6 +9,7 @@
  * and no buffers; a slow client only ever waits on its own socket. The tunnel itself
  * (handshake, FedAuth, channel, relay) is tunnel.c. */
 #include "gateway.h"
+#include "httphead.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -30,7 +31,6 @@
 #include "wire/tsgu.h"
 #include "lab/vault.h"
 
-#define HEAD_MAX 8192
 #define SEED_LEN 10
 /* Deadlines for each phase before the client has authenticated, from the
  * connection's accept: [model] lab values, short so that a test sees them pass
@@ -225,151 +225,57 @@ static void refuse_http(gw_conn *c, const char *status, const char *why)
     c->closing = 1;
 }
 
-/* One header's value from a request head (NUL-terminated lines), case-insensitive. */
-static const char *header(char *const *lines, int n, const char *name)
-{
-    size_t nl = strlen(name);
-    for (int i = 1; i < n; i++) {
-        if (strncasecmp(lines[i], name, nl) == 0 && lines[i][nl] == ':') {
-            const char *v = lines[i] + nl + 1;
-            while (*v == ' ' || *v == '\t')
-                v++;
-            return v;
-        }
-    }
-    return NULL;
-}
-
-static int has_token(const char *list, const char *token)
-{
-    if (!list)
-        return 0;
-    size_t tl = strlen(token);
-    for (const char *p = list; *p;) {
-        while (*p == ' ' || *p == ',')
-            p++;
-        if (strncasecmp(p, token, tl) == 0 && (p[tl] == '\0' || p[tl] == ',' || p[tl] == ' '))
-            return 1;
-        while (*p && *p != ',')
-            p++;
-    }
-    return 0;
-}
-
-/* A request head (RDG_OUT_DATA, RDG_IN_DATA): 1 when handled, 0 when incomplete, -1
- * when refused. */
+/* A request head (RDG_OUT_DATA, RDG_IN_DATA), read by httphead.c: 1 when handled, 0
+ * when incomplete, -1 when refused. */
 static int http_head(gw_conn *c)
 {
-    size_t pending = ws_buf_len(&c->in);
-    const uint8_t *p = ws_buf_data(&c->in);
-    const uint8_t *end = pending >= 4 ? memmem(p, pending < HEAD_MAX ? pending : HEAD_MAX, "\r\n\r\n", 4) : NULL;
-    if (!end) {
-        if (pending >= HEAD_MAX) {
-            refuse_http(c, "400 Bad Request", "request head over 8 KiB");
-            return -1;
-        }
-        return 0;
-    }
-    size_t head_len = (size_t)(end - p) + 4;
-    char *text = malloc(head_len + 1);
-    if (!text)
-        abort();
-    memcpy(text, p, head_len);
-    text[head_len] = '\0';
-    gw_queue_consume(&c->in, head_len);
-    char *lines[48];
-    int n = 0;
-    for (char *save = NULL, *l = strtok_r(text, "\r\n", &save); l && n < 48; l = strtok_r(NULL, "\r\n", &save))
-        lines[n++] = l;
-    int rc = -1;
-    char method[32], target[256], version[16];
-    if (n == 0 || sscanf(lines[0], "%31s %255s %15s", method, target, version) != 3 ||
-        strncmp(version, "HTTP/1.", 7) != 0) {
-        refuse_http(c, "400 Bad Request", "not an HTTP request line");
-        goto out;
-    }
-    for (int i = 1; i < n; i++) {
-        if (!strchr(lines[i], ':')) {
-            refuse_http(c, "400 Bad Request", "a header line without ':'");
-            goto out;
-        }
-    }
-    int out_data = strcmp(method, "RDG_OUT_DATA") == 0, in_data = strcmp(method, "RDG_IN_DATA") == 0;
-    if (c->mode == MODE_LEGACY_IN) {
-        /* The client re-sends the IN request's head, then its chunked body. */
-        if (!in_data) {
-            refuse_http(c, "400 Bad Request", "expected the RDG_IN_DATA head again");
-            goto out;
-        }
-        c->mode = MODE_LEGACY_IN_BODY;
-        rc = 1;
-        goto out;
-    }
-    if (!out_data && !in_data) {
-        char why[300];
-        snprintf(why, sizeof why, "unknown method '%.40s'", method);
-        refuse_http(c, "405 Method Not Allowed", why);
-        goto out;
-    }
-    if (strcasecmp(target, "/remoteDesktopGateway/") != 0) {
-        refuse_http(c, "404 Not Found", "not /remoteDesktopGateway/");
-        goto out;
-    }
-    /* After the FedAuth plug-in is installed the gateway serves console connections
-     * only: PAA cookies, no NTLM or Basic (REFERENCE.md section 2). */
-    const char *scheme = header(lines, n, "RDG-Auth-Scheme");
-    if (!scheme || strcasecmp(scheme, "PAA") != 0) {
-        refuse_http(c, "401 Unauthorized", "no RDG-Auth-Scheme: PAA (this gateway accepts console cookies only)");
-        goto out;
-    }
-    const char *conn_id = header(lines, n, "RDG-Connection-Id");
-    if (!conn_id || strlen(conn_id) > 60) {
-        refuse_http(c, "400 Bad Request", "no usable RDG-Connection-Id");
-        goto out;
-    }
-    const char *key = header(lines, n, "Sec-WebSocket-Key");
-    if (out_data && has_token(header(lines, n, "Upgrade"), "websocket") &&
-        has_token(header(lines, n, "Connection"), "Upgrade") && key) {
-        char accept[29], extra[200];
-        if (ws_websocket_accept_key(key, accept) != 0) {
-            refuse_http(c, "400 Bad Request", "bad Sec-WebSocket-Key");
-            goto out;
-        }
-        int len = snprintf(extra, sizeof extra,
+    gw_http_head h;
+    size_t used;
+    int r = gw_http_head_read(ws_buf_data(&c->in), ws_buf_len(&c->in), c->mode == MODE_LEGACY_IN, &h, &used);
+    if (used)
+        gw_queue_consume(&c->in, used);
+    if (r < 0)
+        refuse_http(c, h.status, h.why);
+    if (r <= 0)
+        return r;
+    switch (h.kind) {
+    case GW_REQ_LEGACY_IN_BODY: c->mode = MODE_LEGACY_IN_BODY; return 1;
+    case GW_REQ_WEBSOCKET: {
+        char head[200];
+        int len = snprintf(head, sizeof head,
                            "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
                            "Sec-WebSocket-Accept: %s\r\n\r\n",
-                           accept);
-        if (gw_queue_add(&c->out, extra, (size_t)len) != 0)
-            goto out;
+                           h.accept);
+        if (gw_queue_add(&c->out, head, (size_t)len) != 0)
+            return -1;
         c->mode = MODE_WEBSOCKET;
-        c->tunnel = tunnel_new(c, conn_id);
-        rc = 1;
-    } else if (out_data) {
+        c->tunnel = tunnel_new(c, h.connection_id);
+        return 1;
+    }
+    case GW_REQ_LEGACY_OUT: {
         /* Legacy: 200, then the 10-byte seed MS-TSGU 3.3.5.1 describes, then raw packets. */
         static const char ok[] = "HTTP/1.1 200 OK\r\nServer: Microsoft-HTTPAPI/2.0\r\n"
                                  "Content-Type: application/octet-stream\r\n\r\n";
         uint8_t seed[SEED_LEN];
         ws_random(seed, sizeof seed);
         if (gw_queue_add(&c->out, ok, sizeof ok - 1) != 0 || gw_queue_add(&c->out, seed, sizeof seed) != 0)
-            goto out;
+            return -1;
         c->mode = MODE_LEGACY_OUT;
-        c->tunnel = tunnel_new(c, conn_id);
-        rc = 1;
-    } else {
-        gw_tunnel *t = tunnel_find_legacy(conn_id);
-        if (!t) {
-            refuse_http(c, "400 Bad Request", "RDG_IN_DATA for no RDG_OUT_DATA connection");
-            goto out;
-        }
-        http_reply(c, "200 OK", NULL);
-        t->in = c;
-        c->tunnel = t;
-        c->mode = MODE_LEGACY_IN;
-        rc = 1;
+        c->tunnel = tunnel_new(c, h.connection_id);
+        return 1;
     }
-out:
-    free(text);
-    return rc;
+    case GW_REQ_LEGACY_IN: break;
+    }
+    gw_tunnel *t = tunnel_find_legacy(h.connection_id);
+    if (!t) {
+        refuse_http(c, "400 Bad Request", "RDG_IN_DATA for no RDG_OUT_DATA connection");
+        return -1;
+    }
+    http_reply(c, "200 OK", NULL);
+    t->in = c;
+    c->tunnel = t;
+    c->mode = MODE_LEGACY_IN;
+    return 1;
 }
 
 /* Websocket frames from the client: masked; binary payloads carry the packet stream. */

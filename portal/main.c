@@ -19,6 +19,7 @@
 #include "svc/httpc.h"
 #include "svc/httpd.h"
 #include "lab/machine.h"
+#include "request.h"
 #include "session.h"
 #include "lab/settings.h"
 
@@ -66,35 +67,6 @@ static char *html(const char *s)
     }
     *o = '\0';
     return out;
-}
-
-/* One field of an application/x-www-form-urlencoded body, decoded; -1 if absent or bad. */
-static int form_field(const char *body, const char *name, char *out, size_t n)
-{
-    size_t nl = strlen(name);
-    for (const char *p = body; p && *p; p = strchr(p, '&') ? strchr(p, '&') + 1 : NULL) {
-        if (strncmp(p, name, nl) != 0 || p[nl] != '=')
-            continue;
-        size_t o = 0;
-        for (const char *q = p + nl + 1; *q && *q != '&'; q++) {
-            if (o + 1 >= n)
-                return -1;
-            if (*q == '+') {
-                out[o++] = ' ';
-            } else if (*q == '%') {
-                if (!isxdigit((unsigned char)q[1]) || !isxdigit((unsigned char)q[2]))
-                    return -1;
-                char hex[3] = {q[1], q[2], 0};
-                out[o++] = (char)strtol(hex, NULL, 16);
-                q += 2;
-            } else {
-                out[o++] = *q;
-            }
-        }
-        out[o] = '\0';
-        return strlen(out) == o ? 0 : -1; /* no NUL inside */
-    }
-    return -1;
 }
 
 static int signed_in(ws_httpd_req *rq, char *tenant, size_t n)
@@ -332,11 +304,14 @@ static enum MHD_Result handle(ws_httpd_req *rq)
     if (get && strcmp(rq->url, "/") == 0)
         return page(rq, in ? tenant : NULL, NULL);
     if (post && strcmp(rq->url, "/login") == 0) {
-        char user[128], password[256], id[65];
-        if (form_field((const char *)rq->body, "user", user, sizeof user) != 0 ||
-            form_field((const char *)rq->body, "password", password, sizeof password) != 0)
+        portal_login l;
+        char id[65];
+        ws_error e;
+        if (portal_login_form(rq->body, rq->body_len, &l, &e) != 0) {
+            fprintf(stderr, "wapsim-portal: refused a sign-in form from %s: %s\n", rq->peer, e.msg);
             return reply_error(rq, 400, "the form needs user and password");
-        if (sign_in(rq, user, password, id) != 0)
+        }
+        if (sign_in(rq, l.user, l.password, id) != 0)
             return page(rq, NULL, "The user name or password is incorrect.");
         return set_session(rq, 303, id, "/", NULL);
     }
@@ -345,18 +320,15 @@ static enum MHD_Result handle(ws_httpd_req *rq)
         return set_session(rq, 303, NULL, "/", NULL);
     }
     if (post && strcmp(rq->url, "/api/login") == 0) {
-        cJSON *o = cJSON_ParseWithLength((const char *)rq->body, rq->body_len);
-        const char *user = cJSON_GetStringValue(cJSON_GetObjectItem(o, "user"));
-        const char *password = cJSON_GetStringValue(cJSON_GetObjectItem(o, "password"));
-        if (!cJSON_IsObject(o) || !user || !password) {
-            cJSON_Delete(o);
-            fprintf(stderr, "wapsim-portal: refused a sign-in body from %s: not {\"user\",\"password\"}\n", rq->peer);
+        portal_login l;
+        ws_error e;
+        if (portal_login_json(rq->body, rq->body_len, &l, &e) != 0) {
+            fprintf(stderr, "wapsim-portal: refused a sign-in body from %s: %s\n", rq->peer, e.msg);
             return reply_error(rq, 400, "the body must be {\"user\":\"...\",\"password\":\"...\"}");
         }
         char id[65], body[160];
-        int ok = sign_in(rq, user, password, id) == 0;
-        snprintf(body, sizeof body, "{\"user\":\"%s\"}", ok ? user : "");
-        cJSON_Delete(o);
+        int ok = sign_in(rq, l.user, l.password, id) == 0;
+        snprintf(body, sizeof body, "{\"user\":\"%s\"}", ok ? l.user : "");
         if (!ok)
             return reply_error(rq, 401, "The user name or password is incorrect.");
         return set_session(rq, 200, id, NULL, body);
@@ -366,15 +338,9 @@ static enum MHD_Result handle(ws_httpd_req *rq)
             return reply_error(rq, 401, "sign in first (POST /api/login)");
         if (get && strcmp(rq->url, "/api/vms") == 0)
             return api_vms(rq, tenant);
-        const char *p = rq->url + 5;
-        if (post && strncmp(p, "vms/", 4) == 0) {
-            const char *id = p + 4, *slash = strchr(id, '/');
-            if (slash && strcmp(slash, "/console") == 0 && slash - id < 64) {
-                char vm_id[64];
-                snprintf(vm_id, sizeof vm_id, "%.*s", (int)(slash - id), id);
-                return api_console(rq, tenant, vm_id);
-            }
-        }
+        char vm_id[PORTAL_VM_ID_MAX + 1];
+        if (post && portal_console_path(rq->url + 5, vm_id))
+            return api_console(rq, tenant, vm_id);
     }
     return reply_error(rq, 404, "no such page");
 }

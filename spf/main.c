@@ -18,8 +18,9 @@
 #include "lab/machine.h"
 #include "lab/settings.h"
 #include "lab/vm.h"
+#include "request.h"
 
-#define ROOT "/SC2012R2/VMM/Microsoft.Management.Odata.svc"
+#define ROOT SPF_ROOT
 
 static enum MHD_Result odata_error(ws_httpd_req *rq, unsigned status, const char *value)
 {
@@ -89,21 +90,6 @@ static enum MHD_Result list_vms(ws_httpd_req *rq, const char *tenant, const char
     return r;
 }
 
-/* "VirtualMachines(ID=guid'<36>',StampId=guid'<36>')/VMConnection" */
-static int parse_connection_path(const char *path, char id[37], char stamp[37])
-{
-    static const char a[] = "/VirtualMachines(ID=guid'", b[] = "',StampId=guid'", c[] = "')/VMConnection";
-    size_t la = sizeof a - 1, lb = sizeof b - 1, lc = sizeof c - 1;
-    if (strlen(path) != la + 36 + lb + 36 + lc || strncmp(path, a, la) != 0 ||
-        strncmp(path + la + 36, b, lb) != 0 || strcmp(path + la + 36 + lb + 36, c) != 0)
-        return -1;
-    memcpy(id, path + la, 36);
-    id[36] = '\0';
-    memcpy(stamp, path + la + 36 + lb, 36);
-    stamp[36] = '\0';
-    return ws_guid_valid(id) && ws_guid_valid(stamp) ? 0 : -1;
-}
-
 static int tenant_owns(ws_state *st, const char *tenant, const char *vm_id)
 {
     ws_vm vm;
@@ -143,11 +129,10 @@ static enum MHD_Result vm_connection(ws_httpd_req *rq, const char *tenant, const
     if (hrs.status == 200 && strcmp(hrs.content_type, "application/x-rdp") == 0) {
         r = ws_httpd_reply(rq->conn, 200, "application/x-rdp", hrs.body, hrs.body_len);
     } else {
-        cJSON *o = cJSON_ParseWithLength((const char *)hrs.body, hrs.body_len);
-        const char *msg = cJSON_GetStringValue(cJSON_GetObjectItem(o, "error"));
+        char msg[1024];
+        spf_vmm_error(hrs.body, hrs.body_len, msg, sizeof msg, &e);
         /* SPF's own text, "messsage" (sic) as the real one writes it (REFERENCE.md section 6). */
-        ws_event_write(rq->st, spf, WS_EV_SPF_1_VMM_ERROR, msg ? msg : "unknown error");
-        cJSON_Delete(o);
+        ws_event_write(rq->st, spf, WS_EV_SPF_1_VMM_ERROR, msg);
         if (hrs.status == 404)
             r = odata_error(rq, 404, "Resource not found for the segment 'VirtualMachines'.");
         else if (hrs.status == 400)
@@ -172,24 +157,21 @@ static enum MHD_Result handle(ws_httpd_req *rq)
         return odata_error(rq, 403, "The caller is not a tenant of this service.");
     if (strcmp(rq->method, "GET") != 0)
         return odata_error(rq, 405, "The method is not allowed on this resource.");
-    if (strncmp(rq->url, ROOT, sizeof ROOT - 1) != 0)
-        return odata_error(rq, 404, "Resource not found.");
-    const char *path = rq->url + sizeof ROOT - 1;
+    spf_request req;
+    ws_error e;
+    if (spf_request_parse(rq->url, strlen(rq->url), &req, &e) != 0) {
+        if (req.status == 404)
+            return odata_error(rq, 404, "Resource not found.");
+        fprintf(stderr, "wapsim-spf: refused a malformed resource path from %s: %s\n", rq->peer, e.msg);
+        return odata_error(rq, 400, "Bad Request - Error in query syntax.");
+    }
     char stamp[64] = "";
     ws_setting_get(rq->st, spf, "stamp_id", stamp, sizeof stamp);
-    if (strcmp(path, "/VirtualMachines") == 0)
+    if (req.resource == SPF_RES_VMS)
         return list_vms(rq, tenant, stamp);
-    char id[37], stamp_arg[37];
-    if (strncmp(path, "/VirtualMachines(", 17) == 0) {
-        if (parse_connection_path(path, id, stamp_arg) != 0) {
-            fprintf(stderr, "wapsim-spf: refused a malformed resource path from %s\n", rq->peer);
-            return odata_error(rq, 400, "Bad Request - Error in query syntax.");
-        }
-        if (strcasecmp(stamp_arg, stamp) != 0)
-            return odata_error(rq, 404, "Resource not found for the segment 'VirtualMachines'.");
-        return vm_connection(rq, tenant, id);
-    }
-    return odata_error(rq, 404, "Resource not found.");
+    if (strcasecmp(req.stamp, stamp) != 0)
+        return odata_error(rq, 404, "Resource not found for the segment 'VirtualMachines'.");
+    return vm_connection(rq, tenant, req.vm_id);
 }
 
 int main(int argc, char **argv)

@@ -59,7 +59,17 @@ $(foreach c,$(COMPONENTS),$(eval $(call component_rule,$(c))))
 # Unit tests: cmocka, one binary per file, linked against the library objects.
 $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libwapsim.a | deps
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $$(pkg-config --cflags cmocka) -o $@ $< $(BUILD)/libwapsim.a $(LDLIBS) $$(pkg-config --libs cmocka)
+	$(CC) $(ALL_CFLAGS) $$(pkg-config --cflags cmocka) -o $@ $< $(filter %.o,$^) $(BUILD)/libwapsim.a $(LDLIBS) $$(pkg-config --libs cmocka)
+
+# A component's parser split out of its request handler is linked into its unit test
+# (tests/unit/test_NAME.c) and its fuzz target (tests/fuzz/fuzz_NAME.c): NAME, then the file.
+COMPONENT_PARSERS := httphead:gateway/httphead portal:portal/request spf:spf/request
+define component_parser_rule
+$(BUILD)/tests/test_$(1): $(BUILD)/obj/$(2).o
+$(BUILD)/san/tests/test_$(1): $(BUILD)/san/obj/$(2).o
+$(BUILD)/fuzz/bin/fuzz_$(1): $(BUILD)/fuzz/obj/$(2).o
+endef
+$(foreach p,$(COMPONENT_PARSERS),$(eval $(call component_parser_rule,$(word 1,$(subst :, ,$(p))),$(word 2,$(subst :, ,$(p))))))
 
 # Tools the integration tests drive (load generators), linked with the library.
 $(BUILD)/tools/%: tests/tools/%.c $(BUILD)/libwapsim.a | deps
@@ -132,7 +142,7 @@ $(BUILD)/fuzz/obj/sim/svc/httpd.o: FUZZ_FLAGS += -Wno-format-nonliteral
 
 $(BUILD)/fuzz/bin/%: tests/fuzz/%.c $(FUZZ_LIB_OBJ) | deps-fuzz
 	@mkdir -p $(dir $@)
-	$(FUZZ_CC) $(ALL_CFLAGS) $(FUZZ_FLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_LIB_OBJ) $(LDLIBS)
+	$(FUZZ_CC) $(ALL_CFLAGS) $(FUZZ_FLAGS) -fsanitize=fuzzer -o $@ $< $(filter %.o,$^) $(LDLIBS)
 
 fuzz: $(FUZZ_BIN)
 	@sh mk/fuzz.sh $(BUILD) $(FUZZ_SECONDS)

@@ -66,7 +66,28 @@ for f in scenarios/*.scn scenarios/exercises/*.scn; do
     rm -rf "$L"
 done
 
-# ---- refused during an exercise without --allow-diagnose; --json; a failing fix line
+# ---- the same lines pasted into a shell: m2's repair (a new certificate, then used by name)
+fresh || not_ok "lab init and up"
+mkdir -p "$T_TMP/bin"
+printf '#!/bin/sh\nexec "%s" --lab "%s" "$@"\n' "$WAPSIM" "$L" >"$T_TMP/bin/wapsim"
+chmod +x "$T_TMP/bin/wapsim"
+"$WAPSIM" --lab "$L" exercise start --scenario scenarios/m2-wrong-csp.scn --allow-diagnose >/dev/null 2>&1 </dev/null
+"$WAPSIM" --lab "$L" diagnose >"$T_TMP/d.txt" 2>&1 </dev/null
+sed -n 's/^    \(wapsim .*\)/\1/p' "$T_TMP/d.txt" >"$T_TMP/fix.sh"
+check "m2: diagnose prints wapsim fix lines (cert new, gateway set --add-trusted-issuer NAME, vmm set)" sh -c "
+    grep -q '^wapsim cert new ' '$T_TMP/fix.sh' && grep -q '^wapsim gateway set --add-trusted-issuer [a-z]' '$T_TMP/fix.sh' &&
+    grep -q '^wapsim vmm set ' '$T_TMP/fix.sh'"
+PATH="$T_TMP/bin:$PATH" sh -e "$T_TMP/fix.sh" >"$T_TMP/sh.out" 2>&1 </dev/null; rc=$?
+check_eq "m2: the fix lines, pasted into sh as printed, all succeed ($(tail -n 1 "$T_TMP/sh.out"))" 0 "$rc"
+check "... gateway set printed the thumbprint it used for the name" grep -q 'add-trusted-issuer [a-z].*: thumbprint [0-9A-F]\{40\}' "$T_TMP/sh.out"
+"$WAPSIM" --lab "$L" diagnose >/dev/null 2>&1 </dev/null; rc=$?
+check_eq "... and diagnose then finds nothing" 0 "$rc"
+consoles=$(every_console)
+check "... and every VM's console opens ($consoles)" all_ok "$consoles"
+done_with
+rm -rf "$L"
+
+# ---- refused during an exercise without --allow-diagnose; --json
 fresh || not_ok "lab init and up"
 "$WAPSIM" --lab "$L" exercise start --scenario scenarios/m3a-thumbprint-not-registered-on-gateway.scn \
     >/dev/null 2>&1 </dev/null

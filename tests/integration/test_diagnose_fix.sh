@@ -118,4 +118,26 @@ W service stop rdgw01
 check_eq "two faults (rdgw01 stopped, hv01's Root): diagnose --fix repairs both, exit 0" 0 "$rc"
 check "... printing each line it runs" sh -c "grep -q '^wapsim service start rdgw01' '$T_TMP/out' &&
     grep -q '^wapsim cert import vmm-console --machine hv01 --store Root --public-only' '$T_TMP/out'"
+
+# ---- a warning is repaired too; a new certificate takes a name the lab does not hold yet;
+# certificate options take a name where a thumbprint goes, and a thumbprint where a name goes
+W cert new console7 --subject "CN=Remote Console Connect" --self-signed --eku clientAuth --key-usage digitalSignature \
+    --csp "Microsoft Enhanced RSA and AES Cryptographic Provider" --days 7
+for m in hv01 hv02 rdgw01; do W cert import "$(tp console7)" --machine $m --store Root --public-only; done
+W cert import console7 --machine rdgw01 --store My --public-only
+"$WAPSIM" --lab "$L" gateway set --add-trusted-issuer console7 >"$T_TMP/out" 2>&1 </dev/null
+check "gateway set --add-trusted-issuer NAME prints and registers its thumbprint" \
+    sh -c "grep -q 'console7: thumbprint $(tp console7)' '$T_TMP/out' && grep -q 'TrustedIssuerCertificates = {.*$(tp console7)' '$T_TMP/out'"
+"$WAPSIM" --lab "$L" vmm set --gateway-cert "$(tp console7)" --hyperv-cert console7 >"$T_TMP/out" 2>&1 </dev/null
+check "vmm set --gateway-cert THUMBPRINT sets the certificate by its name" \
+    grep -q "VMConnectGatewayCertificate = console7 ($(tp console7))" "$T_TMP/out"
+W vmm refresh-host --all
+W cert new console7-new --subject CN=unrelated --self-signed
+"$WAPSIM" --lab "$L" diagnose --fix >"$T_TMP/out" 2>&1 </dev/null; rc=$?
+check_eq "a VMM certificate that expires in 7 days (a warning): diagnose --fix exits 0" 0 "$rc"
+check "... making console7-new2 (console7-new is taken) and using it by name" sh -c "
+    grep -q '^wapsim cert new console7-new2 ' '$T_TMP/out' &&
+    grep -q '^wapsim vmm set --gateway-cert console7-new2 --hyperv-cert console7-new2' '$T_TMP/out'"
+consoles=$(every_console)
+check "... and every VM's console opens ($consoles)" all_ok "$consoles"
 W down

@@ -690,11 +690,16 @@ static void check_one_signer(diag *g, signer *s)
         const char *use = signer_usable(g, other->name) ? other->name
                           : signer_usable(g, "vmm-console") ? "vmm-console"
                                                             : NULL;
-        if (use)
+        int both = !other->name[0]; /* neither is configured: this finding stands for both */
+        if (use && both)
+            fix(f, "wapsim vmm set --gateway-cert %s --hyperv-cert %s", use, use);
+        else if (use)
             fix(f, "wapsim vmm set --%s %s",
                 strcmp(s->setting, WS_SET_VMM_GATEWAY_CERT) == 0 ? "gateway-cert" : "hyperv-cert", use);
         else
             fix_reissue(g, f, s);
+        if (use && (both || s == &g->hvc))
+            fix(f, "wapsim vmm refresh-host --all"); /* the hosts learn a VMConnectHyperVCertificate only so */
         fix(f, "PowerShell: Set-SCVMMServer -%sPath C:\\certs\\console.pfx -%sPassword $pw", s->param, s->param);
         return;
     }

@@ -213,6 +213,7 @@ const ws_cmd ws_cmds_diagnose[] = {
      "            with --fix: {\"ok\",\"before\":{...},\"steps\":[{\"finding\",\"machine\",\"line\",\n"
      "            \"status\",\"repeat\",\"output\"}],\"failed\":\"LINE\"|null,\"unfixable\":[\"id@machine\"],\n"
      "            \"after\":{...}}\n"
-     "Exit 0 with no findings, 1 with any, 2 for an unknown VM or an unusable lab.\n"},
+     "Exit 0 with no findings, 1 with any, 2 for an unknown VM or an unusable lab (or an exercise\n"
+     "in progress). With --fix: 0 when nothing is left, 1 when a line failed or findings remain.\n"},
     {0},
 };

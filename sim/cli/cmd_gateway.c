@@ -278,11 +278,10 @@ const ws_cmd ws_cmds_gateway[] = {
      "                              accepts (\"\" for none)\n"
      "  --add-trusted-issuer TP     add one (may be repeated)\n"
      "  --remove-trusted-issuer TP  remove one (may be repeated); refused when it is not there\n"
-     "Thumbprints are 40 hexadecimal digits (spaces and colons are ignored), or the name of a\n"
-     "certificate of the lab (wapsim cert list), whose thumbprint is printed and used; NAME\n"
-     "may be a thumbprint too. The plug-in reads\n"
-     "the list at each connection. Logs events 1010 and 1011 [model] on the gateway\n"
-     "(Microsoft-Windows-TerminalServices-Gateway/Admin).\n"},
+     "TP is 40 hexadecimal digits (spaces and colons are ignored) or the name of a certificate\n"
+     "of the lab (wapsim cert list), whose thumbprint is printed and used; NAME may be a\n"
+     "thumbprint too. The plug-in reads the list at each connection. Logs events 1010 and\n"
+     "1011 [model] on the gateway (Microsoft-Windows-TerminalServices-Gateway/Admin).\n"},
     {"cloud", "set", cmd_cloud_set, "--rd-gateway-fqdn FQDN",
      "WAP admin portal, VM Clouds: the cloud's Remote Desktop Gateway FQDN.",
      "  --rd-gateway-fqdn FQDN  the name .rdp files give as gatewayhostname (the lab appends the\n"

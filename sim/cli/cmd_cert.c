@@ -29,6 +29,14 @@
 
 #define CERT_FILE_MAX (1024 * 1024)
 
+/* A certificate named on the command line by its name or its thumbprint
+ * (ws_vault_resolve): 0 with name (128 bytes) the vault's name, or -1 with e. */
+static int resolve(ws_state *st, const char *text, char name[128], ws_error *e)
+{
+    char tp[41];
+    return ws_vault_resolve(st, text, name, 128, tp, e) == 0 ? 0 : -1;
+}
+
 /* One certificate's description, shared by list and show. */
 static cJSON *describe(ws_state *st, const char *name, ws_error *e)
 {
@@ -182,12 +190,12 @@ static int cert_show(int argc, char **argv)
     int rc = ws_cmd_parse_arg(argc, argv, NULL, WS_OPT_JSON, "which certificate? (wapsim cert show NAME)", &cli);
     if (rc)
         return rc;
-    const char *name = cli.argv[0];
+    char name[128];
     ws_state *st;
     if ((rc = ws_cmd_open_lab(cli.lab, &st)))
         return rc;
     ws_error e;
-    cJSON *o = describe(st, name, &e);
+    cJSON *o = resolve(st, cli.argv[0], name, &e) == 0 ? describe(st, name, &e) : NULL;
     if (!o) {
         ws_state_close(st);
         ws_warn("%s", e.msg);
@@ -219,7 +227,7 @@ static int cert_export(int argc, char **argv)
         return ws_cmd_usage_error("--password goes with --pfx only");
     if (!out)
         return ws_cmd_usage_error("--out FILE is required");
-    const char *name = cli.argv[0];
+    char name[128];
     ws_state *st;
     if ((rc = ws_cmd_open_lab(cli.lab, &st)))
         return rc;
@@ -227,7 +235,9 @@ static int cert_export(int argc, char **argv)
     EVP_PKEY *k = NULL;
     char *csp = NULL;
     ws_error e;
-    rc = ws_vault_get(st, name, &c, format == 'x' ? &k : NULL, &csp, &e);
+    rc = resolve(st, cli.argv[0], name, &e);
+    if (rc == 0)
+        rc = ws_vault_get(st, name, &c, format == 'x' ? &k : NULL, &csp, &e);
     ws_state_close(st);
     if (rc != 0) {
         ws_warn("%s", e.msg);
@@ -406,8 +416,10 @@ static int cert_new(int argc, char **argv)
         ws_warn("a certificate named '%s' already exists", name);
         goto out;
     }
+    char issuer_found[128];
     if (issuer_name) {
-        if (ws_vault_get(st, issuer_name, &issuer, &issuer_key, NULL, &e) != 0) {
+        if (resolve(st, issuer_name, issuer_found, &e) != 0 ||
+            ws_vault_get(st, issuer_found, &issuer, &issuer_key, NULL, &e) != 0) {
             ws_warn("--issuer: %s", e.msg);
             goto out;
         }
@@ -454,6 +466,7 @@ out:
 typedef struct store_args {
     const char *lab, *name, *machine, *store;
     int public_only;
+    char found[128]; /* name as the vault knows it (NAME may be a thumbprint) */
 } store_args;
 
 static int parse_store_args(int argc, char **argv, int allow_public_only, const char *verb, store_args *a)
@@ -481,14 +494,17 @@ static int parse_store_args(int argc, char **argv, int allow_public_only, const 
 /* Opens the lab for import or remove: the machine must exist and the certificate be
  * in the vault (its key in *k when k is not NULL). 0, or the exit status with
  * nothing left open. */
-static int open_store_cert(const store_args *a, ws_state **st, X509 **c, EVP_PKEY **k)
+static int open_store_cert(store_args *a, ws_state **st, X509 **c, EVP_PKEY **k)
 {
     ws_error e;
     int rc = ws_cmd_open_lab(a->lab, st);
     if (rc)
         return rc;
-    if ((rc = ws_cmd_machine(*st, a->machine, NULL, NULL)) == 0 && ws_vault_get(*st, a->name, c, k, NULL, &e) != 0)
+    if ((rc = ws_cmd_machine(*st, a->machine, NULL, NULL)) == 0 &&
+        (resolve(*st, a->name, a->found, &e) != 0 || ws_vault_get(*st, a->found, c, k, NULL, &e) != 0))
         rc = ws_cmd_usage_error("%s", e.msg);
+    if (rc == 0)
+        a->name = a->found;
     if (rc)
         ws_state_close(*st);
     return rc;
@@ -729,9 +745,11 @@ const ws_cmd ws_cmds_cert[] = {
      "Without filters, vault certificates that are in no store are listed too.\n"
      "  --json   [{\"name\",\"thumbprint\",\"subject\",\"sans\",\"ekus\",\"key_usage\",\"csp\",\"not_before\",\n"
      "             \"not_after\",\"issuer\",\"self_signed\",\"machine\",\"store\",\"has_private_key\"}]\n"},
-    {"cert", "show", cert_show, "NAME [--json]", "One certificate: its fields and the stores that hold it.", NULL},
+    {"cert", "show", cert_show, "NAME [--json]", "One certificate: its fields and the stores that hold it.",
+     "NAME is the certificate's name in the lab, or its thumbprint.\n"},
     {"cert", "export", cert_export, "NAME (--pem | --der | --pfx --password P) --out FILE",
      "Export a certificate (a PFX carries the key and its CSP attribute).",
+     "NAME is the certificate's name in the lab, or its thumbprint.\n"
      "  --pem, --der   the certificate alone\n"
      "  --pfx          PKCS#12 with the private key (when the vault has it), whose bag\n"
      "                 carries the CSP as \"Microsoft CSP Name\"; written with mode 0600\n"},
@@ -754,7 +772,7 @@ const ws_cmd ws_cmds_cert[] = {
      "                    (makecert -sy 24). Default [model]: \"Microsoft Software Key Storage\n"
      "                    Provider\", as New-SelfSignedCertificate and certreq use\n"
      "  --self-signed     signed by its own key; or --issuer CERTNAME: signed by that vault\n"
-     "                    certificate's key\n"
+     "                    certificate's key (CERTNAME may be its thumbprint)\n"
      "  --days N          validity from --not-before (default 365)\n"
      "  --not-before TIME 2026-11-25T18:00:00Z, 2026-11-25 or @unix; default: now on the lab clock\n"
      "  --key-bits N      RSA key size, 1024..8192 (default 2048)\n"
@@ -765,11 +783,13 @@ const ws_cmd ws_cmds_cert[] = {
      "--public-only the certificate alone (Import-Certificate). Stores: My (Personal) or\n"
      "Root (Trusted Root Certification Authorities) of LocalMachine. Logs event 1006 [model]\n"
      "on the machine (Microsoft-Windows-CertificateServicesClient-Lifecycle-System/Operational).\n"
-     "A running service that read the certificate at start keeps what it read.\n"},
+     "A running service that read the certificate at start keeps what it read. NAME is the\n"
+     "certificate's name in the lab, or its thumbprint; the thumbprint is printed.\n"},
     {"cert", "remove", cert_remove, "NAME --machine M --store My|Root",
      "Remove-Item Cert:\\LocalMachine\\<store>\\<thumbprint>: take a certificate out of a store.",
      "Refuses a certificate that is not in that store. Logs event 1004 [model] on the\n"
-     "machine. The certificate stays in the vault.\n"},
+     "machine. The certificate stays in the vault. NAME is the certificate's name in the\n"
+     "lab, or its thumbprint; the thumbprint is printed.\n"},
     {"cert", "import-file", cert_import_file, "FILE --name NAME [--password P] [--json]",
      "Bring a certificate made elsewhere into the vault (PEM, DER or PFX).",
      "PEM may hold the certificate followed by its key; a PFX holds the key and its CSP as\n"

@@ -1,6 +1,7 @@
 /* wapsim diagnose: what is wrong with the lab's Console Connect deployment, and how
  * to repair it (diagnose.h does the checks). Exit 0 with no findings, 1 with any,
- * 2 for a bad value (an unknown VM, no lab). */
+ * 2 for a bad value (an unknown VM, no lab). --fix runs the repairs (repair.h): exit 0
+ * when nothing is left after them, 1 otherwise. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,6 +10,7 @@
 #include "cli/opt.h"
 #include "train/diagnose.h"
 #include "train/exercise.h"
+#include "train/repair.h"
 
 /* Text wrapped at width columns, each line indented. */
 static void wrapped(const char *indent, const char *text, int width)
@@ -80,10 +82,67 @@ static void print_text(const ws_diagnosis *d, const char *lab, const char *vm)
     }
 }
 
+/* diagnose --fix, as it goes: each line before it runs, its output after. */
+static void fix_progress(void *arg, const ws_fix_step *s, int done)
+{
+    (void)arg;
+    if (!done) {
+        printf("%s\n", s->line);
+        fflush(stdout);
+        return;
+    }
+    if (s->status < 0) {
+        printf("%s   (already run for an earlier finding)\n", s->line);
+        return;
+    }
+    const char *p = s->output;
+    while (*p) {
+        size_t k = strcspn(p, "\n");
+        printf("  %.*s\n", (int)k, p);
+        p += k;
+        if (*p)
+            p++;
+    }
+    if (s->status != 0)
+        printf("  (exit %d)\n", s->status);
+    fflush(stdout);
+}
+
+/* diagnose --fix: 0 when nothing is left, 1 otherwise (the failing line named on stderr). */
+static int run_fix(ws_state *st, const ws_diag_opts *o, int json, const char *vm)
+{
+    ws_fix_report r;
+    ws_error e;
+    if (!json)
+        printf("Diagnosing %s, then running each finding's wapsim fix lines in order.\n", st->lab_dir);
+    if (ws_diagnose_fix(st, st->lab_dir, o, json ? NULL : fix_progress, NULL, &r, &e) != 0)
+        return ws_cmd_usage_error("%s", e.msg);
+    if (json) {
+        ws_cmd_print_json(ws_fix_report_json(&r));
+    } else if (r.before.n == 0) {
+        printf("Nothing to repair: no findings.\n");
+    } else {
+        for (int i = 0; i < r.unfixable.n; i++)
+            printf("%s has no wapsim fix line that can run: repair it by hand (wapsim diagnose shows how).\n",
+                   r.unfixable.v[i]);
+        if (r.failed < 0 && r.have_after) {
+            printf("\nAfter the repair:\n");
+            print_text(&r.after, st->lab_dir, vm);
+        }
+    }
+    if (r.failed >= 0)
+        ws_warn("diagnose --fix: stopped at a fix line that failed (exit %d): %s", r.steps[r.failed].status,
+                r.steps[r.failed].line);
+    int rc = r.ok ? WS_EXIT_OK : WS_EXIT_FAIL;
+    ws_fix_report_free(&r);
+    return rc;
+}
+
 static int cmd_diagnose(int argc, char **argv)
 {
     const char *vm = NULL;
-    const ws_opt opts[] = {WS_OPT_STR("vm", &vm), WS_OPT_END};
+    int fix = 0;
+    const ws_opt opts[] = {WS_OPT_STR("vm", &vm), WS_OPT_FLAG("fix", &fix), WS_OPT_END};
     ws_cli cli;
     int rc = ws_opt_parse(argc, argv, opts, WS_OPT_JSON, 0, 0, &cli);
     if (rc)
@@ -96,10 +155,13 @@ static int cmd_diagnose(int argc, char **argv)
     ws_attempt att;
     if (ws_exercise_current(st, &att) == WS_ATTEMPT_ACTIVE && !att.allow_diagnose) {
         ws_state_close(st);
-        return ws_cmd_usage_error("diagnose is not available during an exercise (the trainer did not start it "
-                                  "with --allow-diagnose)");
+        return ws_cmd_usage_error("diagnose%s is not available during an exercise (the trainer did not start it "
+                                  "with --allow-diagnose)",
+                                  fix ? " --fix" : "");
     }
     ws_diag_opts o = {.vm = vm};
+    if (fix)
+        return ws_cmd_close(st, run_fix(st, &o, cli.json, vm));
     ws_diagnosis d;
     ws_error e;
     if (ws_diagnose(st, &o, &d, &e) != 0)
@@ -114,7 +176,7 @@ static int cmd_diagnose(int argc, char **argv)
 }
 
 const ws_cmd ws_cmds_diagnose[] = {
-    {NULL, "diagnose", cmd_diagnose, "[--vm V] [--json]",
+    {NULL, "diagnose", cmd_diagnose, "[--vm V] [--fix] [--json]",
      "What is wrong with Console Connect in this lab, and how to repair it.",
      "Checks every requirement of the field note by reading the lab's configuration and\n"
      "probing the running lab, in this order:\n"
@@ -137,9 +199,21 @@ const ws_cmd ws_cmds_diagnose[] = {
      "                   gives it (host-cert-name-mismatch, vmm-host-id-mode)\n"
      "Each finding names one cause, once, at its machine, with the values seen and the repair\n"
      "as wapsim commands and as the real PowerShell or portal step.\n"
+     "Every wapsim fix line runs as printed (a new certificate is made under a name the lab\n"
+     "does not hold yet, then used by that name).\n"
      "  --vm V    host checks only for V's host (the other checks still run)\n"
+     "  --fix     repair: run each finding's wapsim fix lines in order, as `wapsim --lab LAB ...`\n"
+     "            subprocesses, printing each line and its output; stop at the first that\n"
+     "            fails; a line already run for an earlier finding is not run again. Then\n"
+     "            diagnose again. Exit 0 only when no finding (error or warning) is left; a\n"
+     "            finding without a wapsim line (a step outside the lab) is named and left.\n"
+     "            Refused while an exercise runs, unless it was started with --allow-diagnose\n"
      "  --json    {\"findings\":[{\"id\",\"machine\",\"severity\":\"error|warning\",\"summary\",\n"
      "            \"evidence\",\"fix\":[\"wapsim ...\",\"PowerShell: ...\"]}],\"checks\":[...]}\n"
-     "Exit 0 with no findings, 1 with any, 2 for an unknown VM or an unusable lab.\n"},
+     "            with --fix: {\"ok\",\"before\":{...},\"steps\":[{\"finding\",\"machine\",\"line\",\n"
+     "            \"status\",\"repeat\",\"output\"}],\"failed\":\"LINE\"|null,\"unfixable\":[\"id@machine\"],\n"
+     "            \"after\":{...}}\n"
+     "Exit 0 with no findings, 1 with any, 2 for an unknown VM or an unusable lab (or an exercise\n"
+     "in progress). With --fix: 0 when nothing is left, 1 when a line failed or findings remain.\n"},
     {0},
 };

@@ -31,12 +31,20 @@ static int tp_index(const ws_strv *l, const char *tp)
     return -1;
 }
 
-/* Adds a thumbprint an operator typed, once, or a usage error naming it. */
-static int tp_add(ws_strv *l, const char *option, const char *text)
+/* Adds a certificate an operator typed, by thumbprint or by its vault name
+ * (ws_vault_resolve), once, or a usage error naming it. A name is reported with the
+ * thumbprint it stands for. */
+static int tp_add(ws_state *st, ws_strv *l, const char *option, const char *text)
 {
-    char tp[41];
-    if (ws_thumbprint_normalize(text, tp) != 0)
-        return ws_cmd_usage_error("bad thumbprint '%s' in %s (40 hexadecimal digits)", text, option);
+    char tp[41], name[128];
+    ws_error e;
+    int found = ws_vault_resolve(st, text, name, sizeof name, tp, &e);
+    if (found != 0 && !tp[0])
+        return ws_cmd_usage_error("bad %s '%s': neither a certificate's name nor a thumbprint (40 hexadecimal "
+                                  "digits)",
+                                  option, text);
+    if (found == 0 && strcmp(name, text) == 0)
+        printf("%s %s: thumbprint %s\n", option, name, tp);
     if (tp_index(l, tp) >= 0)
         return 0;
     if (l->n == MAX_THUMBPRINTS)
@@ -47,24 +55,24 @@ static int tp_add(ws_strv *l, const char *option, const char *text)
 }
 
 /* Each thumbprint of a repeated option, normalized. */
-static int tp_add_all(ws_strv *l, const char *option, const ws_strv *texts)
+static int tp_add_all(ws_state *st, ws_strv *l, const char *option, const ws_strv *texts)
 {
     int rc = 0;
     for (int i = 0; i < texts->n && rc == 0; i++)
-        rc = tp_add(l, option, texts->v[i]);
+        rc = tp_add(st, l, option, texts->v[i]);
     return rc;
 }
 
 /* --trusted-issuers TP,...: the whole list ("" for none: the gateway then trusts no signer). */
-static int tp_parse_list(ws_strv *l, const char *text)
+static int tp_parse_list(ws_state *st, ws_strv *l, const char *text)
 {
     int rc = 0;
+    size_t n = strlen(text);
+    if (n && (text[0] == ',' || text[n - 1] == ',' || strstr(text, ",,")))
+        return ws_cmd_usage_error("empty thumbprint in --trusted-issuers '%s'", text);
     char *copy = ws_strdup(text);
     for (char *save = NULL, *tok = strtok_r(copy, ",", &save); tok && rc == 0; tok = strtok_r(NULL, ",", &save))
-        rc = tp_add(l, "--trusted-issuers", tok);
-    size_t n = strlen(text);
-    if (rc == 0 && n && (text[0] == ',' || text[n - 1] == ',' || strstr(text, ",,")))
-        rc = ws_cmd_usage_error("empty thumbprint in --trusted-issuers '%s'", text);
+        rc = tp_add(st, l, "--trusted-issuers", tok);
     free(copy);
     return rc;
 }
@@ -133,25 +141,29 @@ static int cmd_gateway_set(int argc, char **argv)
     ws_machine gw;
     ws_error e;
     char old_ssl[128] = "", tp[41] = "", old_text[MAX_THUMBPRINTS * 41 + 1], new_text[MAX_THUMBPRINTS * 41 + 1];
+    char ssl_name[128] = "";
     int rc = ws_opt_parse(argc, argv, opts, 0, 0, 0, &cli);
-    if (rc || (replace_text && (rc = tp_parse_list(&replace, replace_text))) ||
-        (rc = tp_add_all(&add, "--add-trusted-issuer", &add_text)) ||
-        (rc = tp_add_all(&del, "--remove-trusted-issuer", &del_text)))
+    if (rc)
         goto out;
-    if (!ssl && !replace_text && !add.n && !del.n) {
+    if (!ssl && !replace_text && !add_text.n && !del_text.n) {
         rc = ws_cmd_usage_error("nothing to set (give --ssl-cert, --trusted-issuers, --add-trusted-issuer or "
                                 "--remove-trusted-issuer)");
         goto out;
     }
     if ((rc = ws_cmd_open_lab(cli.lab, &st)) || (rc = ws_cmd_role_machine(st, "gateway", &gw)))
         goto out;
+    if ((replace_text && (rc = tp_parse_list(st, &replace, replace_text))) ||
+        (rc = tp_add_all(st, &add, "--add-trusted-issuer", &add_text)) ||
+        (rc = tp_add_all(st, &del, "--remove-trusted-issuer", &del_text)))
+        goto out;
     rc = WS_EXIT_USAGE;
     if (ssl) {
         int has_key = 0;
-        if (ws_vault_thumbprint(st, ssl, tp) != 0) {
-            ws_warn("--ssl-cert: unknown certificate '%s'", ssl);
+        if (ws_vault_resolve(st, ssl, ssl_name, sizeof ssl_name, tp, &e) != 0) {
+            ws_warn("--ssl-cert: %s", e.msg);
             goto out;
         }
+        ssl = ssl_name;
         if (!ws_store_contains(st, gw.name, "My", ssl, &has_key) || !has_key) {
             ws_warn("--ssl-cert: certificate '%s' is not in %s's LocalMachine\\My with its private key: RD Gateway "
                     "Manager lists only those (wapsim cert import %s --machine %s --store My)",
@@ -266,9 +278,10 @@ const ws_cmd ws_cmds_gateway[] = {
      "                              accepts (\"\" for none)\n"
      "  --add-trusted-issuer TP     add one (may be repeated)\n"
      "  --remove-trusted-issuer TP  remove one (may be repeated); refused when it is not there\n"
-     "Thumbprints are 40 hexadecimal digits (spaces and colons are ignored). The plug-in reads\n"
-     "the list at each connection. Logs events 1010 and 1011 [model] on the gateway\n"
-     "(Microsoft-Windows-TerminalServices-Gateway/Admin).\n"},
+     "TP is 40 hexadecimal digits (spaces and colons are ignored) or the name of a certificate\n"
+     "of the lab (wapsim cert list), whose thumbprint is printed and used; NAME may be a\n"
+     "thumbprint too. The plug-in reads the list at each connection. Logs events 1010 and\n"
+     "1011 [model] on the gateway (Microsoft-Windows-TerminalServices-Gateway/Admin).\n"},
     {"cloud", "set", cmd_cloud_set, "--rd-gateway-fqdn FQDN",
      "WAP admin portal, VM Clouds: the cloud's Remote Desktop Gateway FQDN.",
      "  --rd-gateway-fqdn FQDN  the name .rdp files give as gatewayhostname (the lab appends the\n"

@@ -67,16 +67,16 @@ static int take_host_id_mode(void *dest, const char *value)
     return ws_cmd_usage_error("bad --host-id-mode '%s' (FQDN, IPv4, IPv6 or HostName)", value);
 }
 
-/* A certificate Set-SCVMMServer accepts: in the vault, with its private key (VMM
- * imports the PFX's key into its database). */
-static int check_vmm_cert(ws_state *st, const char *option, const char *name, char tp[41])
+/* A certificate Set-SCVMMServer accepts: in the vault (named or by thumbprint,
+ * ws_vault_resolve; name gets the vault's name), with its private key (VMM imports the
+ * PFX's key into its database). */
+static int check_vmm_cert(ws_state *st, const char *option, const char *text, char name[128], char tp[41])
 {
     EVP_PKEY *k = NULL;
     X509 *c = NULL;
     ws_error e;
-    if (ws_vault_get(st, name, &c, &k, NULL, &e) != 0)
+    if (ws_vault_resolve(st, text, name, 128, tp, &e) != 0 || ws_vault_get(st, name, &c, &k, NULL, &e) != 0)
         return ws_cmd_usage_error("%s: %s", option, e.msg);
-    ws_cert_thumbprint(c, tp);
     X509_free(c);
     if (!k)
         return ws_cmd_usage_error("%s: certificate '%s' (%s) has no private key in the vault: the certificate's "
@@ -133,13 +133,16 @@ static int cmd_vmm_set(int argc, char **argv)
         return rc;
     ws_machine vmm;
     ws_error e;
-    char tps[2][41] = {"", ""};
+    char tps[2][41] = {"", ""}, names[2][128] = {"", ""};
     if ((rc = ws_cmd_role_machine(st, "vmm", &vmm)))
         return ws_cmd_close(st, rc);
     /* Everything is checked before anything changes. */
-    if ((ch_[0].value && (rc = check_vmm_cert(st, "--gateway-cert", ch_[0].value, tps[0]))) ||
-        (ch_[1].value && (rc = check_vmm_cert(st, "--hyperv-cert", ch_[1].value, tps[1]))))
+    if ((ch_[0].value && (rc = check_vmm_cert(st, "--gateway-cert", ch_[0].value, names[0], tps[0]))) ||
+        (ch_[1].value && (rc = check_vmm_cert(st, "--hyperv-cert", ch_[1].value, names[1], tps[1]))))
         return ws_cmd_close(st, rc);
+    for (int i = 0; i < 2; i++)
+        if (ch_[i].value)
+            ch_[i].value = names[i];
     for (int i = 0; i < 5; i++)
         if (ws_setting_get(st, vmm.name, ch_[i].key, ch_[i].old, sizeof ch_[i].old) != 0)
             snprintf(ch_[i].old, sizeof ch_[i].old, "(not set)");
@@ -368,7 +371,8 @@ const ws_cmd ws_cmds_vmm[] = {
      "  --hyperv-cert NAME   -VMConnectHyperVCertificatePath: signs the VMToken\n"
      "                       Both need the certificate's private key (VMM imports it into its\n"
      "                       database); the lab installs it with its key in the VMM server's\n"
-     "                       LocalMachine\\My.\n"
+     "                       LocalMachine\\My. NAME may also be the certificate's thumbprint;\n"
+     "                       the thumbprint used is printed.\n"
      "  --host-id-mode MODE  -VMConnectHostIdentificationMode: what the .rdp file's full address\n"
      "                       names: FQDN, IPv4, IPv6 or HostName\n"
      "  --ttl-minutes N      -VMConnectTimeToLiveInMinutes: token life, 1..60\n"

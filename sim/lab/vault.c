@@ -1,6 +1,7 @@
 /* vault: see vault.h. */
 #include "lab/vault.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -105,4 +106,29 @@ int ws_vault_exists(ws_state *st, const char *name)
 int ws_vault_thumbprint(ws_state *st, const char *name, char out[41])
 {
     return ws_state_text(st, out, 41, NULL, "SELECT thumbprint FROM certificates WHERE name = ?", 1, name);
+}
+
+int ws_vault_resolve(ws_state *st, const char *text, char *name, size_t n, char tp[41], ws_error *e)
+{
+    name[0] = '\0';
+    tp[0] = '\0';
+    if (!text || !*text)
+        return ws_seterr(e, "empty certificate name or thumbprint");
+    if (ws_vault_thumbprint(st, text, tp) == 0) {
+        snprintf(name, n, "%s", text);
+        return 0;
+    }
+    tp[0] = '\0';
+    if (ws_thumbprint_normalize(text, tp) != 0) {
+        tp[0] = '\0';
+        ws_seterr(e, "unknown certificate '%s' (neither a certificate's name nor a thumbprint: wapsim cert list)",
+                  text);
+        return WS_NOT_FOUND;
+    }
+    int rc = ws_vault_name_by_thumbprint(st, tp, name, n, NULL);
+    if (rc == WS_NOT_FOUND)
+        ws_seterr(e, "no certificate with thumbprint %s in the vault", tp);
+    else if (rc != 0)
+        ws_seterr(e, "state file: cannot look up thumbprint %s", tp);
+    return rc;
 }

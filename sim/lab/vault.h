@@ -18,5 +18,13 @@ int ws_vault_get(ws_state *st, const char *name, X509 **cert, EVP_PKEY **key, ch
 int ws_vault_name_by_thumbprint(ws_state *st, const char *thumbprint, char *name, size_t n, ws_error *e);
 int ws_vault_exists(ws_state *st, const char *name);
 int ws_vault_thumbprint(ws_state *st, const char *name, char out[41]);
+/* A certificate as an operator names it on a command line: by its vault name or by its
+ * thumbprint (40 hexadecimal digits; spaces, colons and case ignored, as certlm.msc
+ * shows them). A name is tried first (a name could look like a thumbprint). 0 with
+ * name (the vault's, n bytes) and tp filled. WS_NOT_FOUND with e naming text when the
+ * vault has neither; then tp still holds the normalized thumbprint when text is one
+ * (a trusted-issuer list may name a certificate the vault does not hold), else "".
+ * Every command option that takes a certificate or a thumbprint resolves it here. */
+int ws_vault_resolve(ws_state *st, const char *text, char *name, size_t n, char tp[41], ws_error *e);
 
 #endif

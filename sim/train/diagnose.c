@@ -276,7 +276,7 @@ static void duration(int64_t s, char *out, size_t n)
         out[len - 2] = '\0';
 }
 
-/* A command-line word: quoted when it holds spaces. */
+/* A PowerShell word: quoted when it holds spaces. */
 static char *q(const char *s, char *buf, size_t n)
 {
     if (strpbrk(s, " \t'\\,") == NULL && *s)
@@ -284,6 +284,44 @@ static char *q(const char *s, char *buf, size_t n)
     else
         snprintf(buf, n, "\"%s\"", s);
     return buf;
+}
+
+/* A word of a wapsim fix line, quoted so that a POSIX shell and `diagnose --fix`
+ * (train/repair.h) both read it back as s: bare when plain, in double quotes when only
+ * spaces and commas need it ("CN=Remote Console Connect"), else in single quotes. */
+static char *shq(const char *s, char *buf, size_t n)
+{
+    if (*s && strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_@%+=:,./-") == strlen(s))
+        snprintf(buf, n, "%s", s);
+    else if (!strpbrk(s, "\"$`\\!"))
+        snprintf(buf, n, "\"%s\"", s);
+    else {
+        size_t k = 0;
+        buf[k++] = '\'';
+        for (const char *p = s; *p && k + 6 < n; p++) {
+            if (*p == '\'') {
+                memcpy(buf + k, "'\\''", 4);
+                k += 4;
+            } else {
+                buf[k++] = *p;
+            }
+        }
+        buf[k++] = '\'';
+        buf[k] = '\0';
+    }
+    return buf;
+}
+
+/* A certificate name for a fix line that makes a new certificate: base-new, or base-new2,
+ * base-new3, ... when the vault has that already (a fix line runs as printed, so the
+ * name must be free). At most 64 characters, the vault's limit. */
+static void new_cert_name(diag *g, const char *base, char *out, size_t n)
+{
+    char stem[56];
+    snprintf(stem, sizeof stem, "%s", base);
+    snprintf(out, n, "%s-new", stem);
+    for (int i = 2; i < 100 && ws_vault_exists(g->st, out); i++)
+        snprintf(out, n, "%s-new%d", stem, i);
 }
 
 static int machine_down(const diag *g, const char *name)
@@ -485,8 +523,9 @@ static void check_clocks(diag *g)
 /* ---- certificate problems ---- */
 
 /* A problem ws_certreq_check finds, as a finding: its id and what the summary says of
- * the certificate; validity: it is about the validity period; keep: a new certificate
- * does not repair it. */
+ * the certificate; validity: it is about the validity period; keep: the certificate's
+ * fields are right, what it lacks is elsewhere (its private key). diagnose's repair of a
+ * VMM certificate is a new one either way (fix_reissue). */
 typedef struct cert_problem {
     const char *problem, *id, *what;
     int validity, keep;
@@ -562,16 +601,24 @@ static void free_signer(signer *s)
     s->csp = NULL;
 }
 
-/* The repair of a certificate VMM cannot sign with: a new one made right, set up where the
- * old one was (REFERENCE.md section 2, the makecert recipe), for the roles it has. */
+/* [model] What the lab's own VMM certificate is made as (lab init's vmm-console; the
+ * REFERENCE.md section 2 makecert recipe): the subject of a new one when there is no
+ * old one to copy. */
+#define VMM_CERT_DEFAULT_SUBJECT "CN=Remote Console Connect"
+
+/* The repair of a certificate VMM cannot sign with (or cannot load, or has none of): a
+ * new one made right, under a name the vault does not hold yet, set up where the old one
+ * was (REFERENCE.md section 2, the makecert recipe), for the roles it has. Every wapsim
+ * line runs as printed, in this order (diagnose --fix). */
 static void fix_reissue(diag *g, ws_finding *f, const signer *s)
 {
     int as_gateway = strcmp(s->name, g->gwc.name) == 0, as_hyperv = strcmp(s->name, g->hvc.name) == 0;
-    char *subject = ws_cert_subject(s->cert);
-    char root[128], newname[160], qs[400];
-    snprintf(newname, sizeof newname, "%s-new", s->name);
-    int self = ws_cert_self_signed(s->cert);
-    vault_root_of(g->st, s->cert, root, sizeof root);
+    char *subject = s->cert ? ws_cert_subject(s->cert) : ws_strdup(VMM_CERT_DEFAULT_SUBJECT);
+    char root[128] = "", newname[80], qs[400], ps[400];
+    new_cert_name(g, s->name[0] ? s->name : "vmm-console", newname, sizeof newname);
+    int self = !s->cert || ws_cert_self_signed(s->cert);
+    if (s->cert)
+        vault_root_of(g->st, s->cert, root, sizeof root);
     if (!self && !root[0])
         self = 1; /* no issuer in the vault: a self-signed one is what the administrator can make */
     char issuer[200];
@@ -581,7 +628,7 @@ static void fix_reissue(diag *g, ws_finding *f, const signer *s)
         snprintf(issuer, sizeof issuer, "--issuer %s", root);
     fix(f,
         "wapsim cert new %s --subject %s %s --eku clientAuth --key-usage digitalSignature --csp \"%s\" --days 365",
-        newname, q(subject, qs, sizeof qs), issuer, WS_CSP_ENHANCED_RSA_AES);
+        newname, shq(subject, qs, sizeof qs), issuer, WS_CSP_ENHANCED_RSA_AES);
     if (as_hyperv) {
         for (int i = 0; i < g->nmachines; i++)
             if (strcmp(g->machines[i].role, "host") == 0 && self)
@@ -592,7 +639,7 @@ static void fix_reissue(diag *g, ws_finding *f, const signer *s)
         fix(f, "wapsim cert import %s --machine %s --store My --public-only", newname, g->gw.name);
         if (self)
             fix(f, "wapsim cert import %s --machine %s --store Root --public-only", newname, g->gw.name);
-        fix(f, "wapsim gateway set --add-trusted-issuer <the thumbprint cert new printed>");
+        fix(f, "wapsim gateway set --add-trusted-issuer %s", newname); /* by name: its thumbprint is printed */
     }
     fix(f, "wapsim vmm set%s%s%s%s", as_gateway ? " --gateway-cert " : "", as_gateway ? newname : "",
         as_hyperv ? " --hyperv-cert " : "", as_hyperv ? newname : "");
@@ -602,7 +649,7 @@ static void fix_reissue(diag *g, ws_finding *f, const signer *s)
         "PowerShell: makecert -n %s %s-pe -a sha256 -len 2048 -sky signature -eku 1.3.6.1.5.5.7.3.2 -ss My -sr "
         "LocalMachine -sy 24   # PROV_RSA_AES: \"%s\"; or New-SelfSignedCertificate -Provider \"%s\" -KeyUsage "
         "DigitalSignature",
-        q(subject, qs, sizeof qs), self ? "-r " : "", WS_CSP_ENHANCED_RSA_AES, WS_CSP_ENHANCED_RSA_AES);
+        q(subject, ps, sizeof ps), self ? "-r " : "", WS_CSP_ENHANCED_RSA_AES, WS_CSP_ENHANCED_RSA_AES);
     fix(f, "PowerShell: Set-SCVMMServer%s%s; Get-SCVMHost | Read-SCVMHost%s",
         as_gateway ? " -VMConnectGatewayCertificatePath C:\\certs\\new.pfx -VMConnectGatewayCertificatePassword $pw"
                    : "",
@@ -611,6 +658,16 @@ static void fix_reissue(diag *g, ws_finding *f, const signer *s)
         as_gateway ? ", and register the new thumbprint on the RD Gateway (FedAuthSettings.TrustedIssuerCertificates)"
                    : "");
     free(subject);
+}
+
+/* A certificate VMM can sign with as it stands: in the vault with its private key. */
+static int signer_usable(diag *g, const char *name)
+{
+    EVP_PKEY *k = NULL;
+    if (!name[0] || ws_vault_get(g->st, name, NULL, &k, NULL, NULL) != 0)
+        return 0;
+    EVP_PKEY_free(k);
+    return k != NULL;
 }
 
 static const char *role_words(diag *g, const signer *s)
@@ -628,8 +685,21 @@ static void check_one_signer(diag *g, signer *s)
         ws_finding *f = add(g, WS_DIAG_VMM_CERT_MISSING, vmm, WS_DIAG_ERROR, "VMM has no %s configured.", s->param);
         evidence(f, "%s has no %s setting (Set-SCVMMServer -%sPath was never run): VMM cannot sign console tokens.",
                  vmm, s->setting, s->param);
-        fix(f, "wapsim vmm set --%s vmm-console", strcmp(s->setting, WS_SET_VMM_GATEWAY_CERT) == 0 ? "gateway-cert"
-                                                                                                : "hyperv-cert");
+        /* The other certificate VMM signs with, or the lab's own, when usable; else a new one. */
+        const signer *other = s == &g->gwc ? &g->hvc : &g->gwc;
+        const char *use = signer_usable(g, other->name) ? other->name
+                          : signer_usable(g, "vmm-console") ? "vmm-console"
+                                                            : NULL;
+        int both = !other->name[0]; /* neither is configured: this finding stands for both */
+        if (use && both)
+            fix(f, "wapsim vmm set --gateway-cert %s --hyperv-cert %s", use, use);
+        else if (use)
+            fix(f, "wapsim vmm set --%s %s",
+                strcmp(s->setting, WS_SET_VMM_GATEWAY_CERT) == 0 ? "gateway-cert" : "hyperv-cert", use);
+        else
+            fix_reissue(g, f, s);
+        if (use && (both || s == &g->hvc))
+            fix(f, "wapsim vmm refresh-host --all"); /* the hosts learn a VMConnectHyperVCertificate only so */
         fix(f, "PowerShell: Set-SCVMMServer -%sPath C:\\certs\\console.pfx -%sPassword $pw", s->param, s->param);
         return;
     }
@@ -638,8 +708,7 @@ static void check_one_signer(diag *g, signer *s)
         ws_finding *f = add(g, WS_DIAG_VMM_CERT_MISSING, vmm, WS_DIAG_ERROR,
                             "VMM's %s '%s' cannot be loaded.", roles, s->name);
         evidence(f, "%s's %s names '%s', which is not in the certificate vault.", vmm, s->setting, s->name);
-        fix(f, "wapsim vmm set --%s NAME   # a certificate with its private key (wapsim cert list)",
-            strcmp(s->setting, WS_SET_VMM_GATEWAY_CERT) == 0 ? "gateway-cert" : "hyperv-cert");
+        fix_reissue(g, f, s);
         fix(f, "PowerShell: Set-SCVMMServer -%sPath C:\\certs\\console.pfx -%sPassword $pw", s->param, s->param);
         return;
     }
@@ -655,7 +724,6 @@ static void check_one_signer(diag *g, signer *s)
         if (!cp)
             continue; /* self-signed-root: the hosts' and gateway's Root stores are checked one by one */
         const char *id = cp->id, *what = cp->what;
-        int reissue = !cp->keep;
         ws_finding *f = add(g, id, vmm, p->severity == WS_CERTREQ_WARNING ? WS_DIAG_WARNING : WS_DIAG_ERROR,
                             "VMM's %s %s %s.", roles, s->name, what);
         evidence(f, "%s: %s.", desc, p->text);
@@ -664,15 +732,9 @@ static void check_one_signer(diag *g, signer *s)
                         "\"Exception Message=%s\": the browser gets JSON instead of an .rdp file.",
                      WS_NTE_BAD_ALGID, ws_hresult_message(WS_NTE_BAD_ALGID));
         }
-        if (reissue)
-            fix_reissue(g, f, s);
-        else {
-            fix(f, "wapsim vmm set --%s NAME   # a certificate whose private key the vault holds",
-                strcmp(s->setting, WS_SET_VMM_GATEWAY_CERT) == 0 ? "gateway-cert" : "hyperv-cert");
-            fix(f, "PowerShell: Set-SCVMMServer -%sPath C:\\certs\\console.pfx -%sPassword $pw   # a .pfx with "
-                   "its private key",
-                s->param, s->param);
-        }
+        /* A new certificate repairs each problem, a missing private key too (VMM gets the
+         * new one's key with it). */
+        fix_reissue(g, f, s);
     }
     free(desc);
 }
@@ -804,8 +866,7 @@ static void check_host_trust(diag *g, const ws_machine *h)
                    "   # on %s",
                 to_import, h->fqdn);
         } else {
-            fix(f, "wapsim cert import ROOT --machine %s --store Root --public-only   # the root that issued %s",
-                h->name, s->name);
+            /* The issuing root is not in the vault: no wapsim command can install it. */
             fix(f, "PowerShell: Import-Certificate -FilePath .\\root.cer -CertStoreLocation Cert:\\LocalMachine\\Root"
                    "   # on %s",
                 h->fqdn);
@@ -938,13 +999,16 @@ static X509 *served_certificate(diag *g, const char *sni, ws_error *e)
     return cert;
 }
 
-/* The repair of a gateway certificate: a new one for the FQDN, bound, the service restarted. */
+/* The repair of a gateway certificate: a new one for the FQDN (under a name the vault
+ * does not hold yet, issued by bound's root, else the lab's), bound, the service
+ * restarted. bound may be NULL (none is bound). */
 static void fix_gateway_reissue(diag *g, ws_finding *f, X509 *bound, const char *bound_name, const char *fqdn)
 {
     const char *gw = g->gw.name;
-    char root[128], newname[160];
-    vault_root_of(g->st, bound, root, sizeof root);
-    snprintf(newname, sizeof newname, "%s-new", bound_name);
+    char root[128] = "", newname[80];
+    if (bound)
+        vault_root_of(g->st, bound, root, sizeof root);
+    new_cert_name(g, bound_name, newname, sizeof newname);
     fix(f,
         "wapsim cert new %s --subject CN=%s --san DNS:%s --eku serverAuth --key-usage "
         "digitalSignature,keyEncipherment --issuer %s --days 365",
@@ -1034,6 +1098,23 @@ static void check_bound_cert(diag *g, X509 *bound, const char *bound_name, const
     free(desc);
 }
 
+/* The repair of a gateway with no usable binding: the lab's rdgw-ssl when the vault has
+ * it with its key (installed in My first: gateway set requires it there), else a new
+ * certificate for the FQDN. */
+static void fix_gateway_bind(diag *g, ws_finding *f, const char *fqdn)
+{
+    EVP_PKEY *k = NULL;
+    if (ws_vault_get(g->st, "rdgw-ssl", NULL, &k, NULL, NULL) == 0 && k) {
+        fix(f, "wapsim cert import rdgw-ssl --machine %s --store My", g->gw.name);
+        fix(f, "wapsim gateway set --ssl-cert rdgw-ssl");
+        fix(f, "wapsim service restart %s", g->gw.name);
+    } else {
+        fix_gateway_reissue(g, f, NULL, "rdgw-ssl", fqdn[0] ? fqdn : g->gw.public_fqdn[0] ? g->gw.public_fqdn
+                                                                                        : g->gw.fqdn);
+    }
+    EVP_PKEY_free(k);
+}
+
 static void check_gateway_tls(diag *g)
 {
     if (!g->have_gw)
@@ -1073,8 +1154,7 @@ static void check_gateway_tls(diag *g)
         ws_finding *f = add(g, WS_DIAG_GATEWAY_CERT_MISSING, gw, WS_DIAG_ERROR,
                             "No SSL certificate is bound on the RD Gateway.");
         evidence(f, "%s has no ssl_cert setting (RD Gateway Manager: SSL Certificate): the service cannot start.", gw);
-        fix(f, "wapsim gateway set --ssl-cert rdgw-ssl");
-        fix(f, "wapsim service restart %s", gw);
+        fix_gateway_bind(g, f, fqdn);
         fix(f, "PowerShell: RD Gateway Manager > Properties > SSL Certificate > Import; Restart-Service TSGateway");
         return;
     }
@@ -1084,8 +1164,7 @@ static void check_gateway_tls(diag *g)
         ws_finding *f = add(g, WS_DIAG_GATEWAY_CERT_MISSING, gw, WS_DIAG_ERROR,
                             "The RD Gateway's bound SSL certificate '%s' does not exist.", bound_name);
         evidence(f, "%s", e.msg);
-        fix(f, "wapsim gateway set --ssl-cert rdgw-ssl");
-        fix(f, "wapsim service restart %s", gw);
+        fix_gateway_bind(g, f, fqdn);
         return;
     }
     char bound_tp[41];

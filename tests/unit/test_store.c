@@ -2,6 +2,7 @@
  * lab-like state: machines, a vault of certificates, and each machine's My and Root
  * stores with Windows-like chain building. */
 
+#include <ctype.h>
 #include <openssl/err.h>
 #include <openssl/x509.h>
 
@@ -532,6 +533,38 @@ static void test_vault_put_get(void **state)
     assert_false(ws_vault_exists(f->st, "missing"));
 }
 
+/* A certificate named by name or thumbprint (every command option's rule). */
+static void test_vault_resolve(void **state)
+{
+    fixture *f = *state;
+    ws_error e = {""};
+    char name[128], tp[41];
+    assert_int_equal(ws_vault_resolve(f->st, "vmm-console", name, sizeof name, tp, &e), 0);
+    assert_string_equal(name, "vmm-console");
+    assert_string_equal(tp, thumbprints[VMM]);
+    /* By thumbprint: lower case with colons and spaces, as certlm.msc shows it. */
+    char typed[80];
+    size_t k = 0;
+    for (int i = 0; i < 40; i++) {
+        typed[k++] = (char)tolower((unsigned char)thumbprints[VMM][i]);
+        if (i % 2 && i < 39)
+            typed[k++] = i % 4 == 1 ? ':' : ' ';
+    }
+    typed[k] = '\0';
+    assert_int_equal(ws_vault_resolve(f->st, typed, name, sizeof name, tp, &e), 0);
+    assert_string_equal(name, "vmm-console");
+    assert_string_equal(tp, thumbprints[VMM]);
+    /* A thumbprint the vault does not hold: not found, but tp says what it was. */
+    assert_int_equal(ws_vault_resolve(f->st, "0123456789012345678901234567890123456789", name, sizeof name, tp, &e),
+                     WS_NOT_FOUND);
+    assert_string_equal(tp, "0123456789012345678901234567890123456789");
+    assert_contains(e.msg, "no certificate with thumbprint");
+    /* Neither. */
+    assert_int_equal(ws_vault_resolve(f->st, "nosuch", name, sizeof name, tp, &e), WS_NOT_FOUND);
+    assert_string_equal(tp, "");
+    assert_contains(e.msg, "'nosuch'");
+}
+
 static void test_vault_refusals(void **state)
 {
     fixture *f = *state;
@@ -784,6 +817,7 @@ int main(void)
         T(test_store_find_and_certs),
         T(test_store_foreach),
         T(test_vault_put_get),
+        T(test_vault_resolve),
         T(test_vault_refusals),
         T(test_vault_name_by_thumbprint),
         T(test_machines),

@@ -13,6 +13,7 @@
 #include "base/util.h"
 #include "train/report.h"
 #include "train/scenario.h"
+#include "train/repair.h"
 #include "train/subprocess.h"
 
 /* ---- the child's modes ---- */
@@ -238,6 +239,42 @@ static void test_parse_tags_doc_ticket(void **state)
     ws_scn_errors_free(&errs);
 }
 
+/* ---- diagnose --fix: a fix line into words ---- */
+
+static void test_fix_line_argv(void **state)
+{
+    (void)state;
+    ws_strv v;
+    ws_error e = {""};
+    assert_int_equal(ws_fix_line_argv("wapsim cert new a-new --subject \"CN=Remote Console Connect\" --csp "
+                                      "\"Microsoft Enhanced RSA and AES Cryptographic Provider\" --self-signed",
+                                      &v, &e),
+                     0);
+    assert_int_equal(v.n, 8);
+    assert_string_equal(v.v[0], "cert");
+    assert_string_equal(v.v[4], "CN=Remote Console Connect");
+    assert_string_equal(v.v[6], "Microsoft Enhanced RSA and AES Cryptographic Provider");
+    ws_strv_free(&v);
+    /* A comment ends the command, as in sh; quoted words keep what sh keeps. */
+    assert_int_equal(ws_fix_line_argv("wapsim vmm refresh-host hv01   # on vmm01", &v, &e), 0);
+    assert_int_equal(v.n, 3);
+    ws_strv_free(&v);
+    assert_int_equal(ws_fix_line_argv("wapsim cert new x --subject 'CN=a; b'", &v, &e), 0);
+    assert_string_equal(v.v[4], "CN=a; b");
+    ws_strv_free(&v);
+    /* Not runnable: not wapsim, a shell operator or expansion, an open quote, nothing. */
+    const char *bad[] = {"PowerShell: Restart-Service TSGateway", "wapsim up; rm -rf x", "wapsim cert show $(id)",
+                         "wapsim cert show \"$HOME\"", "wapsim cert show <NAME>", "wapsim cert show \"x",
+                         "wapsim ", "wapsim # nothing"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        e.msg[0] = '\0';
+        if (ws_fix_line_argv(bad[i], &v, &e) == 0)
+            fail_msg("'%s' was taken as runnable", bad[i]);
+        assert_true(e.msg[0] != '\0');
+        ws_strv_free(&v);
+    }
+}
+
 int main(int argc, char **argv)
 {
     if (argc > 3 && strcmp(argv[1], "--lab") == 0)
@@ -247,6 +284,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_output_is_bounded),     cmocka_unit_test(test_timeout_kills_the_group),
         cmocka_unit_test(test_stop_flag_kills),       cmocka_unit_test(test_report_lines),
         cmocka_unit_test(test_junit_escapes),         cmocka_unit_test(test_parse_tags_doc_ticket),
+        cmocka_unit_test(test_fix_line_argv),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

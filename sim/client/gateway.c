@@ -206,10 +206,20 @@ static uint32_t gateway_tls_code(long verify)
     }
 }
 
-/* Why the peer's certificate does not carry name, as the client checked it (tls.h). */
-static void name_mismatch(SSL *ssl, const char *name, long verify, ws_error *e)
+/* Keep the certificate being verified as the SSL's app data (one reference), to say
+ * after a failed handshake what it carries: OpenSSL keeps no peer certificate then. */
+static int keep_leaf(int ok, X509_STORE_CTX *x)
 {
-    X509 *peer = SSL_get0_peer_certificate(ssl);
+    SSL *ssl = X509_STORE_CTX_get_ex_data(x, SSL_get_ex_data_X509_STORE_CTX_idx());
+    X509 *leaf = X509_STORE_CTX_get0_cert(x);
+    if (ssl && leaf && !SSL_get_app_data(ssl) && X509_up_ref(leaf) == 1)
+        SSL_set_app_data(ssl, leaf);
+    return ok;
+}
+
+/* Why the peer's certificate does not carry name, as the client checked it (tls.h). */
+static void name_mismatch(X509 *peer, const char *name, long verify, ws_error *e)
+{
     char *sans = peer ? ws_cert_sans(peer) : NULL;
     const char *what = X509_verify_cert_error_string(verify);
     if (!sans)
@@ -237,19 +247,25 @@ static SSL *tls_to(SSL_CTX *ctx, int fd, const char *name, long *verify, ws_erro
     }
     SSL_set_fd(ssl, fd);
     ws_tls_expect_peer_flags(ssl, name, WS_PEER_RDGATEWAY);
-    if (SSL_connect(ssl) != 1) {
+    SSL_set_verify(ssl, SSL_get_verify_mode(ssl), keep_leaf);
+    int connected = SSL_connect(ssl) == 1;
+    X509 *leaf = SSL_get_app_data(ssl);
+    SSL_set_app_data(ssl, NULL);
+    if (!connected) {
         *verify = SSL_get_verify_result(ssl);
         unsigned long code = ERR_get_error();
         char reason[200] = "";
         ERR_error_string_n(code, reason, sizeof reason);
         ERR_clear_error();
         if (*verify == X509_V_ERR_HOSTNAME_MISMATCH || *verify == X509_V_ERR_IP_ADDRESS_MISMATCH)
-            name_mismatch(ssl, name, *verify, e);
+            name_mismatch(leaf, name, *verify, e);
         else
             ws_seterr(e, "%s", *verify != X509_V_OK ? X509_verify_cert_error_string(*verify) : reason);
+        X509_free(leaf);
         SSL_free(ssl);
         return NULL;
     }
+    X509_free(leaf);
     *verify = X509_V_OK;
     return ssl;
 }

@@ -74,7 +74,7 @@ typedef struct gw_tunnel {
     ws_token cookie;        /* the accepted HostToken */
     char client_name[64];
     char resource[256];
-    char host_machine[64];
+    char host_address[64]; /* where the channel goes: the resource, resolved by the fabric */
     int port;
     uint32_t id;
     int up_fd;

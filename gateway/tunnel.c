@@ -18,6 +18,7 @@
 #include "base/net.h"
 #include "wire/disconnect.h"
 #include "lab/events.h"
+#include "lab/lab.h"
 #include "fedauth.h"
 #include "lab/machine.h"
 #include "wire/tsgu.h"
@@ -248,19 +249,6 @@ static int on_tunnel_auth(gw_tunnel *t, const uint8_t *p, size_t len)
     return 0;
 }
 
-/* The machine a resource name means inside the fabric: its name, FQDN, public name
- * or address, as the gateway's DNS (the lab's machine table) resolves it. */
-static int resolve(const char *resource, ws_machine *m)
-{
-    char name[64] = "";
-    if (ws_state_text(gw.st, name, sizeof name, NULL,
-                      "SELECT name FROM machines WHERE name = ?1 COLLATE NOCASE OR fqdn = ?1 COLLATE NOCASE"
-                      " OR public_fqdn = ?1 COLLATE NOCASE OR address = ?1",
-                      1, resource) != 0)
-        return -1;
-    return name[0] ? ws_machine_get(gw.st, name, m, NULL) : -1;
-}
-
 static void channel_refused(gw_tunnel *t, int event_id, uint32_t code, const char *why)
 {
     char text[900];
@@ -289,16 +277,18 @@ static int on_channel_create(gw_tunnel *t, const uint8_t *p, size_t len)
         channel_refused(t, 301, WS_E_PROXY_RAP_ACCESSDENIED, why);
         return 0;
     }
-    ws_machine m;
-    if (resolve(rq.resource, &m) != 0) {
-        channel_refused(t, 304, WS_E_PROXY_TS_CONNECTFAILED, "the name does not resolve");
+    /* The resource as the fabric's DNS resolves a name; an address (IPv4 identification
+     * mode) is connected to as is (sim/lab: ws_lab_resolve). */
+    char address[64];
+    ws_error ce;
+    if (ws_lab_resolve(gw.st, WS_RESOLVE_FABRIC, rq.resource, address, sizeof address, &ce) != 0) {
+        channel_refused(t, 304, WS_E_PROXY_TS_CONNECTFAILED, ce.msg);
         return 0;
     }
-    snprintf(t->host_machine, sizeof t->host_machine, "%s", m.name);
+    snprintf(t->host_address, sizeof t->host_address, "%s", address);
     /* Leave from the gateway's own address, as the real gateway's traffic does; the event
      * loop sees the connect finish (T_CONNECTING). */
-    ws_error ce;
-    int fd = ws_tcp_connect_from(gw.machine.address, m.address, rq.port, 0, WS_TCP_NONBLOCK | WS_TCP_NODELAY, &ce);
+    int fd = ws_tcp_connect_from(gw.machine.address, address, rq.port, 0, WS_TCP_NONBLOCK | WS_TCP_NODELAY, &ce);
     if (fd < 0) {
         channel_refused(t, 304, WS_E_PROXY_TS_CONNECTFAILED, ce.msg);
         return 0;

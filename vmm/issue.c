@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/net.h"
 #include "crypto/cert.h"
 #include "lab/clock.h"
 #include "crypto/csp.h"
@@ -167,12 +168,11 @@ static int gateway_port(ws_state *st)
 /* Step 6: the .rdp file with the key set of the real WAP file (REFERENCE.md section 4). */
 static int build_rdp(ws_state *st, vmm_grant *g, const signer *gw, ws_error *e)
 {
-    char gateway[300], port[16], pcb[40];
-    if (ws_setting_get(st, WS_SCOPE_CLOUD, WS_SET_CLOUD_RD_GATEWAY_FQDN, gateway, 256) != 0)
+    char fqdn[256], gateway[300], port[16], pcb[40];
+    if (ws_setting_get(st, WS_SCOPE_CLOUD, WS_SET_CLOUD_RD_GATEWAY_FQDN, fqdn, sizeof fqdn) != 0)
         return ws_seterr(e, "the cloud has no Remote Desktop Gateway FQDN");
-    int gw_port = gateway_port(st);
-    if (gw_port != 443)
-        snprintf(gateway + strlen(gateway), sizeof gateway - strlen(gateway), ":%d", gw_port);
+    /* host:port unless 443; an IPv6 address in brackets before the port (base/net.h). */
+    ws_hostport_format(fqdn, gateway_port(st), 443, gateway, sizeof gateway);
     snprintf(port, sizeof port, "%d", g->port);
     snprintf(pcb, sizeof pcb, "%s", g->vm_id);
     ws_rdp_file f;

@@ -166,3 +166,90 @@ int ws_is_ip_literal(const char *s)
     unsigned char buf[sizeof(struct in6_addr)];
     return s && (inet_pton(AF_INET, s, buf) == 1 || inet_pton(AF_INET6, s, buf) == 1);
 }
+
+/* A port as text: 1..65535, digits only. */
+static int parse_port(const char *s, int *port)
+{
+    long v = 0;
+    if (!*s || strlen(s) > 5)
+        return -1;
+    for (const char *p = s; *p; p++) {
+        if (*p < '0' || *p > '9')
+            return -1;
+        v = v * 10 + (*p - '0');
+    }
+    if (v < 1 || v > 65535)
+        return -1;
+    *port = (int)v;
+    return 0;
+}
+
+/* The span [s, s+len) into host (WS_HOSTPORT_HOST_MAX bytes); -1 when too long. */
+static int take_host(char *host, const char *s, size_t len)
+{
+    if (len >= WS_HOSTPORT_HOST_MAX)
+        return -1;
+    memcpy(host, s, len);
+    host[len] = '\0';
+    return 0;
+}
+
+int ws_hostport_parse(const char *text, int default_port, ws_hostport *out, ws_error *e)
+{
+    ws_hostport hp = {.port = default_port};
+    unsigned char a6[16];
+    if (!text || !*text)
+        return ws_seterr(e, "an empty server name");
+    size_t len = strlen(text);
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)text[i];
+        if (c <= ' ' || c == 0x7f || c == '/' || c == '\\' || c == '@')
+            return ws_seterr(e, "'%.80s': character 0x%02X at offset %zu is not allowed in a server name", text, c,
+                             i);
+    }
+    const char *port_text = NULL, *colon = strchr(text, ':');
+    int toolong;
+    if (text[0] == '[') { /* "[v6]" or "[v6]:port" */
+        const char *close = strchr(text, ']');
+        if (!close)
+            return ws_seterr(e, "'%.80s': '[' without ']'", text);
+        if (close[1] && close[1] != ':')
+            return ws_seterr(e, "'%.80s': only ':port' may follow ']'", text);
+        toolong = take_host(hp.host, text + 1, (size_t)(close - text - 1));
+        if (!toolong && inet_pton(AF_INET6, hp.host, a6) != 1)
+            return ws_seterr(e, "'%.80s': brackets hold an IPv6 address, not '%s'", text, hp.host);
+        port_text = close[1] ? close + 2 : NULL;
+    } else if (strchr(text, ']')) {
+        return ws_seterr(e, "'%.80s': ']' without '['", text);
+    } else if (colon && strchr(colon + 1, ':')) { /* two or more: a bare IPv6 address, no port */
+        toolong = take_host(hp.host, text, len);
+        if (!toolong && inet_pton(AF_INET6, hp.host, a6) != 1)
+            return ws_seterr(e, "'%.80s' is neither name:port nor an IPv6 address (an IPv6 address goes in "
+                                "brackets before a port: [address]:port)",
+                             text);
+    } else {
+        toolong = take_host(hp.host, text, colon ? (size_t)(colon - text) : len);
+        port_text = colon ? colon + 1 : NULL;
+    }
+    if (toolong)
+        return ws_seterr(e, "'%.80s...': a server name of at most %d characters", text, WS_HOSTPORT_HOST_MAX - 1);
+    if (!hp.host[0])
+        return ws_seterr(e, "'%.80s' names no server before the port", text);
+    if (port_text && parse_port(port_text, &hp.port) != 0)
+        return ws_seterr(e, "'%.80s': bad port '%.16s' (1..65535)", text, port_text);
+    hp.is_address = ws_is_ip_literal(hp.host);
+    *out = hp;
+    return 0;
+}
+
+size_t ws_hostport_format(const char *host, int port, int default_port, char *out, size_t n)
+{
+    unsigned char a6[16];
+    int v6 = inet_pton(AF_INET6, host, a6) == 1;
+    int r;
+    if (port == default_port)
+        r = snprintf(out, n, "%s", host);
+    else
+        r = snprintf(out, n, v6 ? "[%s]:%d" : "%s:%d", host, port);
+    return r < 0 ? 0 : (size_t)r;
+}

@@ -30,4 +30,24 @@ int ws_tcp_port_free(const char *address, int port);
 /* 1 when s is an IPv4 or IPv6 address literal (a tenant's PC connects to it without a lookup). */
 int ws_is_ip_literal(const char *s);
 
+/* A server as a client is told to reach it (an .rdp file's gatewayhostname or full
+ * address, the cloud's RD Gateway FQDN): "name", "name:port", "192.0.2.7",
+ * "192.0.2.7:443", "[2001:db8::7]", "[2001:db8::7]:443", or a bare "2001:db8::7"
+ * (no port: its colons are the address's). The usual URL authority spelling
+ * (RFC 3986 s3.2.2: an IPv6 address in brackets before a port). */
+#define WS_HOSTPORT_HOST_MAX 256
+typedef struct ws_hostport {
+    char host[WS_HOSTPORT_HOST_MAX]; /* the name, or the address without brackets */
+    int port;                        /* 1..65535: the one given, else the default */
+    int is_address;                  /* 1: an address literal: where to connect, never looked up; a
+                                        certificate names it only by an IP SAN (ws_tls_expect_peer) */
+} ws_hostport;
+/* Parse text into *out (left untouched on failure): 0, or -1 with e naming the bad value
+ * and why (empty, too long, spaces or control characters, a bad port, an unclosed or
+ * misplaced bracket, brackets around something that is not an IPv6 address). */
+int ws_hostport_parse(const char *text, int default_port, ws_hostport *out, ws_error *e);
+/* The reverse: host, then ":port" unless port is default_port; an IPv6 address is put
+ * in brackets when a port follows. Writes at most n bytes; returns the length it needed. */
+size_t ws_hostport_format(const char *host, int port, int default_port, char *out, size_t n);
+
 #endif

@@ -13,6 +13,7 @@
 
 #include "crypto/cert.h"
 #include "base/buf.h"
+#include "base/net.h"
 #include "cli/cmd.h"
 #include "cli/opt.h"
 #include "lab/events.h"
@@ -239,9 +240,9 @@ static int cmd_cloud_set(int argc, char **argv)
         return rc;
     if (!fqdn)
         return ws_cmd_usage_error("nothing to set (give --rd-gateway-fqdn FQDN)");
-    if (!fqdn_ok(fqdn))
+    if (!fqdn_ok(fqdn) && !ws_is_ip_literal(fqdn)) /* the portal takes an address too */
         return ws_cmd_usage_error("bad --rd-gateway-fqdn '%s' (a DNS name such as rdgw.contoso.com: letters, "
-                                  "digits, '-' and dots; no port)",
+                                  "digits, '-' and dots; or an IPv4 or IPv6 address; no port)",
                                   fqdn);
     ws_state *st;
     if ((rc = ws_cmd_open_lab(cli.lab, &st)))
@@ -286,7 +287,9 @@ const ws_cmd ws_cmds_gateway[] = {
      "WAP admin portal, VM Clouds: the cloud's Remote Desktop Gateway FQDN.",
      "  --rd-gateway-fqdn FQDN  the name .rdp files give as gatewayhostname (the lab appends the\n"
      "                          gateway's port when it is not 443); the gateway's certificate\n"
-     "                          must match it\n"
+     "                          must match it. An IPv4 or IPv6 address is taken too: the\n"
+     "                          tenant's PC then connects to it without a lookup, and the\n"
+     "                          certificate must carry it as an IP SAN (--san IP:...)\n"
      "Logs event 1100 [model] on the portal machine.\n"},
     {0},
 };

@@ -56,8 +56,8 @@ static int browser_open(browser *b, ws_state *st, ws_error *e)
         return -1;
     const char *name = portal.public_fqdn[0] ? portal.public_fqdn : portal.fqdn;
     char address[64];
-    if (ws_lab_hosts_lookup(st->lab_dir, name, address, sizeof address) != 0)
-        return ws_seterr(e, "the tenant's PC cannot resolve %s", name);
+    if (ws_lab_resolve(st, WS_RESOLVE_TENANT_PC, name, address, sizeof address, e) != 0)
+        return -1;
     snprintf(b->base, sizeof b->base, "https://%s:%d", name, portal.port);
     snprintf(b->resolve, sizeof b->resolve, "%s:%d:%s", name, portal.port, address);
     return 0;

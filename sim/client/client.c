@@ -103,9 +103,10 @@ static int direct_hop(ws_state *st, const ws_rdp_file *f, ws_connect_result *r)
     if (!full_address || !gw_host || !ws_rdp_get(f, "gatewayaccesstoken"))
         return ws_client_fail(r, "direct", 0, "the .rdp file lacks full address, gatewayhostname or gatewayaccesstoken");
     char direct_addr[64];
-    struct in_addr ip4;
-    int resolvable = inet_pton(AF_INET, full_address, &ip4) == 1 ||
-                     ws_lab_hosts_lookup(st->lab_dir, full_address, direct_addr, sizeof direct_addr) == 0;
+    ws_hostport hp;
+    ws_error e;
+    int resolvable = ws_hostport_parse(full_address, 3389, &hp, &e) == 0 &&
+                     ws_lab_resolve(st, WS_RESOLVE_TENANT_PC, hp.host, direct_addr, sizeof direct_addr, &e) == 0;
     if (resolvable || (usage && atoi(usage) == 0)) {
         /* [model] A tenant's PC has no route into the fabric. */
         ws_client_hop(r, "direct", 1, "%s is not reachable from the tenant's PC: using the RD Gateway", full_address);

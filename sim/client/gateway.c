@@ -12,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "crypto/cert.h"
 #include "crypto/tls.h"
 #include "lab/lab.h"
 #include "lab/machine.h"
@@ -205,6 +206,38 @@ static uint32_t gateway_tls_code(long verify)
     }
 }
 
+/* Keep the certificate being verified as the SSL's app data (one reference), to say
+ * after a failed handshake what it carries: OpenSSL keeps no peer certificate then. */
+static int keep_leaf(int ok, X509_STORE_CTX *x)
+{
+    SSL *ssl = X509_STORE_CTX_get_ex_data(x, SSL_get_ex_data_X509_STORE_CTX_idx());
+    X509 *leaf = X509_STORE_CTX_get0_cert(x);
+    if (ssl && leaf && !SSL_get_app_data(ssl) && X509_up_ref(leaf) == 1)
+        SSL_set_app_data(ssl, leaf);
+    return ok;
+}
+
+/* Why the peer's certificate does not carry name, as the client checked it (tls.h). */
+static void name_mismatch(X509 *peer, const char *name, long verify, ws_error *e)
+{
+    char *sans = peer ? ws_cert_sans(peer) : NULL;
+    const char *what = X509_verify_cert_error_string(verify);
+    if (!sans)
+        ws_seterr(e, "%s: the certificate does not carry %s", what, name);
+    else if (ws_is_ip_literal(name))
+        ws_seterr(e, "%s: %s is an address, which matches only an IP SAN; the certificate's SAN is %s", what, name,
+                  *sans ? sans : "empty");
+    else if (ws_cert_matches_peer(peer, name, 0))
+        ws_seterr(e, "%s: %s matches only a wildcard name of the certificate (SAN %s), which Remote Desktop "
+                     "Connection does not accept for an RD Gateway",
+                  what, name, sans);
+    else
+        ws_seterr(e, "%s: %s is not a name of the certificate (SAN %s)", what, name, *sans ? sans : "empty");
+    free(sans);
+}
+
+/* TLS to the gateway over fd, expecting name (a DNS name or an address) as Remote
+ * Desktop Connection checks an RD Gateway's certificate (WS_PEER_RDGATEWAY). */
 static SSL *tls_to(SSL_CTX *ctx, int fd, const char *name, long *verify, ws_error *e)
 {
     SSL *ssl = SSL_new(ctx);
@@ -213,31 +246,48 @@ static SSL *tls_to(SSL_CTX *ctx, int fd, const char *name, long *verify, ws_erro
         return NULL;
     }
     SSL_set_fd(ssl, fd);
-    ws_tls_expect_peer(ssl, name);
-    if (SSL_connect(ssl) != 1) {
+    ws_tls_expect_peer_flags(ssl, name, WS_PEER_RDGATEWAY);
+    SSL_set_verify(ssl, SSL_get_verify_mode(ssl), keep_leaf);
+    int connected = SSL_connect(ssl) == 1;
+    X509 *leaf = SSL_get_app_data(ssl);
+    SSL_set_app_data(ssl, NULL);
+    if (!connected) {
         *verify = SSL_get_verify_result(ssl);
         unsigned long code = ERR_get_error();
         char reason[200] = "";
         ERR_error_string_n(code, reason, sizeof reason);
         ERR_clear_error();
-        ws_seterr(e, "%s", *verify != X509_V_OK ? X509_verify_cert_error_string(*verify) : reason);
+        if (*verify == X509_V_ERR_HOSTNAME_MISMATCH || *verify == X509_V_ERR_IP_ADDRESS_MISMATCH)
+            name_mismatch(leaf, name, *verify, e);
+        else
+            ws_seterr(e, "%s", *verify != X509_V_OK ? X509_verify_cert_error_string(*verify) : reason);
+        X509_free(leaf);
         SSL_free(ssl);
         return NULL;
     }
+    X509_free(leaf);
     *verify = X509_V_OK;
     return ssl;
+}
+
+/* The Host header's value: the gateway's name without the port, as FreeRDP sends it; an
+ * IPv6 address in brackets (RFC 7230 s5.4, RFC 3986 s3.2.2). */
+static void http_host(const char *gw_name, char *out, size_t n)
+{
+    snprintf(out, n, strchr(gw_name, ':') ? "[%s]" : "%s", gw_name);
 }
 
 /* RDG_OUT_DATA, as FreeRDP sends it: with the websocket upgrade, its key written before
  * the connection id, unless legacy. */
 static void rdg_out_data(char *out, size_t n, const char *gw_name, const char *conn_id, const char *key, int legacy)
 {
-    char head[2048];
+    char head[2048], host[WS_HOSTPORT_HOST_MAX + 2];
+    http_host(gw_name, host, sizeof host);
     snprintf(head, sizeof head,
              "RDG_OUT_DATA /remoteDesktopGateway/ HTTP/1.1\r\nCache-Control: no-cache\r\nPragma: no-cache\r\n"
              "Accept: */*\r\nUser-Agent: MS-RDGateway/1.0\r\nHost: %s\r\n%sRDG-Connection-Id: {%s}\r\n"
              "RDG-Auth-Scheme: PAA\r\nContent-Length: 0\r\n\r\n",
-             gw_name, legacy ? "" : "Connection: Upgrade\r\nUpgrade: websocket\r\nSec-Websocket-Version: 13\r\n",
+             host, legacy ? "" : "Connection: Upgrade\r\nUpgrade: websocket\r\nSec-Websocket-Version: 13\r\n",
              conn_id);
     if (legacy) {
         snprintf(out, n, "%s", head);
@@ -253,9 +303,10 @@ static int legacy_in_open(gwlink *g, SSL_CTX *ctx, const char *gw_name, const ch
                           const char *client_addr, const char *conn_id, ws_connect_result *r)
 {
     ws_error e;
-    char head[2048], full[2300];
+    char head[2048], full[2300], host[WS_HOSTPORT_HOST_MAX + 2];
     long verify;
     uint8_t seed[10];
+    http_host(gw_name, host, sizeof host);
     for (size_t got = 0; got < sizeof seed;) {
         int m = SSL_read(g->out, seed + got, (int)(sizeof seed - got));
         if (m <= 0)
@@ -272,14 +323,14 @@ static int legacy_in_open(gwlink *g, SSL_CTX *ctx, const char *gw_name, const ch
              "RDG_IN_DATA /remoteDesktopGateway/ HTTP/1.1\r\nCache-Control: no-cache\r\nPragma: no-cache\r\n"
              "Accept: */*\r\nUser-Agent: MS-RDGateway/1.0\r\nHost: %s\r\nRDG-Connection-Id: {%s}\r\n"
              "RDG-Auth-Scheme: PAA\r\nContent-Length: 0\r\n\r\n",
-             gw_name, conn_id);
+             host, conn_id);
     if (ssl_write_all(g->in, full, strlen(full)) != 0 || read_head(g->in, head, sizeof head, &e) != 200)
         return ws_client_fail(r, "gateway-auth", 0, "the gateway refused RDG_IN_DATA");
     snprintf(full, sizeof full,
              "RDG_IN_DATA /remoteDesktopGateway/ HTTP/1.1\r\nCache-Control: no-cache\r\nPragma: no-cache\r\n"
              "Accept: */*\r\nUser-Agent: MS-RDGateway/1.0\r\nHost: %s\r\nRDG-Connection-Id: {%s}\r\n"
              "RDG-Auth-Scheme: PAA\r\nTransfer-Encoding: chunked\r\n\r\n",
-             gw_name, conn_id);
+             host, conn_id);
     if (ssl_write_all(g->in, full, strlen(full)) != 0)
         return ws_client_fail(r, "gateway-auth", 0, "cannot send RDG_IN_DATA");
     return 0;
@@ -294,9 +345,11 @@ int ws_client_gateway_open(gwlink *g, SSL_CTX *ctx, const char *gw_name, const c
     g->legacy = legacy;
     if (!g->pkt && !(g->pkt = malloc(WS_TSGU_PACKET_MAX)))
         return ws_client_fail(r, "gateway-tls", 0, "out of memory");
+    char where[WS_HOSTPORT_HOST_MAX + 16];
+    ws_hostport_format(gw_name, gw_port, 0, where, sizeof where);
     g->out_fd = ws_client_tcp(client_addr, gw_addr, gw_port, &e);
     if (g->out_fd < 0)
-        return ws_client_fail(r, "gateway-tls", 0, "%s", e.msg);
+        return ws_client_fail(r, "gateway-tls", 0, "cannot reach the RD Gateway %s: %s", where, e.msg);
     g->out = tls_to(ctx, g->out_fd, gw_name, &verify, &e);
     if (!g->out) {
         uint32_t code = verify != X509_V_OK ? gateway_tls_code(verify) : 0;
@@ -305,7 +358,7 @@ int ws_client_gateway_open(gwlink *g, SSL_CTX *ctx, const char *gw_name, const c
             ws_disconnect_text(code, gw_name, text, sizeof text);
         return ws_client_fail(r, "gateway-tls", code, "%s%s(%s)", text, text[0] ? " " : "", e.msg);
     }
-    ws_client_hop(r, "gateway-tls", 1, "TLS with %s:%d, certificate trusted and named %s", gw_name, gw_port, gw_name);
+    ws_client_hop(r, "gateway-tls", 1, "TLS with %s, certificate trusted and named %s", where, gw_name);
 
     char conn_id[40], key[17], full[2300];
     ws_guid_new(conn_id);
@@ -437,16 +490,13 @@ int ws_client_gateway_of(ws_state *st, const ws_rdp_file *f, char *name, size_t 
     const char *gw_host = ws_rdp_get(f, "gatewayhostname");
     if (!gw_host)
         return ws_seterr(e, "the .rdp file names no gateway");
-    snprintf(name, n, "%s", gw_host);
-    *port = 443;
-    char *colon = strrchr(name, ':');
-    if (colon) {
-        *port = atoi(colon + 1);
-        *colon = '\0';
-    }
-    if (ws_lab_hosts_lookup(st->lab_dir, name, addr, an) != 0)
-        return ws_seterr(e, "the tenant's PC cannot resolve the RD Gateway %s", name);
-    return 0;
+    ws_hostport hp;
+    ws_error pe;
+    if (ws_hostport_parse(gw_host, 443, &hp, &pe) != 0) /* port 443 unless host:port (REFERENCE.md section 7) */
+        return ws_seterr(e, "the .rdp file's gatewayhostname is unusable: %s", pe.msg);
+    snprintf(name, n, "%s", hp.host);
+    *port = hp.port;
+    return ws_lab_resolve(st, WS_RESOLVE_TENANT_PC, hp.host, addr, an, e);
 }
 
 ws_gw_tunnel *ws_gateway_tunnel_open(ws_state *st, const ws_rdp_file *f, int legacy, ws_connect_result *r)

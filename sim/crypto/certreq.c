@@ -13,6 +13,8 @@
 #include "crypto/cert.h"
 #include "base/time.h"
 #include "crypto/csp.h"
+#include "crypto/tls.h"
+#include "base/net.h"
 #include "base/util.h"
 
 #define OID_CLIENT_AUTH "1.3.6.1.5.5.7.3.2"
@@ -204,6 +206,9 @@ static void check_key(collect *c, X509 *cert, EVP_PKEY *key, const char *csp, in
     ERR_clear_error();
 }
 
+/* The name checks use the client's own rule (tls.h: ws_cert_matches_peer): an address
+ * matches only an IP SAN; a name a DNS SAN, or the CN without DNS SAN; the gateway's
+ * name never through a wildcard. */
 static void check_name(collect *c, X509 *cert, ws_certreq_role role, const char *fqdn)
 {
     if (role == WS_CERTREQ_VMM)
@@ -215,10 +220,17 @@ static void check_name(collect *c, X509 *cert, ws_certreq_role role, const char 
         wild = 1;
     int exact = 0, any = 0;
     if (fqdn) {
-        exact = X509_check_host(cert, fqdn, 0, X509_CHECK_FLAG_NO_WILDCARDS, NULL) == 1;
-        any = exact || X509_check_host(cert, fqdn, 0, 0, NULL) == 1;
-        ERR_clear_error();
-        if (!any && nsans > 0)
+        exact = ws_cert_matches_peer(cert, fqdn, WS_PEER_NO_WILDCARDS);
+        any = exact || ws_cert_matches_peer(cert, fqdn, 0);
+        if (!any && ws_is_ip_literal(fqdn)) {
+            char *all = ws_cert_sans(cert);
+            add(c, WS_CERTREQ_ID_NAME_MISMATCH, WS_CERTREQ_ERROR,
+                "%s is an IP address, which matches only an IP SAN: the certificate %s (SAN %s; CN=%s); reissue "
+                "with IP:%s or name the server by a DNS name it carries",
+                fqdn, strstr(all, "IP:") ? "does not carry it as one" : "has no IP SAN", *all ? all : "none",
+                cn[0] ? cn : "none", fqdn);
+            free(all);
+        } else if (!any && nsans > 0)
             add(c, WS_CERTREQ_ID_NAME_MISMATCH, WS_CERTREQ_ERROR,
                 "%s does not match the certificate's DNS names (%s; CN=%s)", fqdn, sans, cn[0] ? cn : "none");
         else if (!any && role == WS_CERTREQ_GATEWAY)
@@ -228,6 +240,8 @@ static void check_name(collect *c, X509 *cert, ws_certreq_role role, const char 
             add(c, WS_CERTREQ_ID_NAME_MISMATCH, WS_CERTREQ_ERROR,
                 "%s does not match the certificate's CN \"%s\" (no DNS subject alternative name)", fqdn, cn);
     }
+    /* Wildcards and the gateway: tls.h, WS_PEER_RDGATEWAY (Microsoft: "Wild-card TLS/SSL
+     * certificates don't work"; the client refuses the name, 50331654). */
     if (role == WS_CERTREQ_GATEWAY && wild) {
         const char *names = nsans ? sans : cn;
         if (fqdn && exact)
@@ -236,8 +250,8 @@ static void check_name(collect *c, X509 *cert, ws_certreq_role role, const char 
                 names, fqdn);
         else if (fqdn && any)
             add(c, WS_CERTREQ_ID_WILDCARD, WS_CERTREQ_ERROR,
-                "%s matches only the wildcard name (%s); wildcard certificates do not work on the gateway: "
-                "reissue with DNS:%s",
+                "%s matches only the wildcard name (%s); wildcard certificates do not work on the gateway "
+                "(Remote Desktop Connection: name mismatch, 50331654): reissue with DNS:%s",
                 fqdn, names, fqdn);
         else
             add(c, WS_CERTREQ_ID_WILDCARD, WS_CERTREQ_ERROR,

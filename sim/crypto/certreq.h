@@ -12,7 +12,9 @@
  *   Hyper-V host and on the gateway (a warning, not a fault).
  * - gateway (the RD Gateway's TLS certificate): EKU Server Authentication
  *   1.3.6.1.5.5.7.3.1; the gateway FQDN matches a DNS SAN, or the CN when there is
- *   no SAN (X509_check_host, RFC 6125); wildcard names do not work.
+ *   no SAN (X509_check_host, RFC 6125), an address only an IP SAN: the client's own
+ *   rule, ws_cert_matches_peer in tls.h; wildcard names do not work (tls.h,
+ *   WS_PEER_RDGATEWAY, for the source).
  * - host (a Hyper-V host's TLS certificate on 2179): EKU Server Authentication;
  *   CN or SAN = the host FQDN (checked when an FQDN is given).
  * - every role: valid now (not expired, not yet valid), not expiring within 30
@@ -47,7 +49,9 @@ typedef enum ws_certreq_severity {
 #define WS_CERTREQ_ID_NO_PRIVATE_KEY "no-private-key" /* error: vmm from a PFX without its key */
 #define WS_CERTREQ_ID_NAME_MISMATCH "name-mismatch" /* error: the FQDN matches no DNS SAN, nor the CN
                                                        when there is no DNS SAN (X509_check_host);
-                                                       gateway without DNS SAN: no-dns-san instead */
+                                                       gateway without DNS SAN: no-dns-san instead;
+                                                       an address that is no IP SAN (whatever the
+                                                       DNS SANs and CN say) */
 #define WS_CERTREQ_ID_NO_DNS_SAN "no-dns-san"       /* error: gateway without any DNS SAN whose CN is not
                                                        the FQDN (CN=RDGW01 for rdgw.contoso.com); a CN
                                                        that matches is fine. Exclusive with

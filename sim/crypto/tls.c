@@ -51,10 +51,30 @@ SSL_CTX *ws_tls_server_ctx_new(X509 *cert, EVP_PKEY *key, STACK_OF(X509) *candid
 }
 
 
-int ws_tls_expect_peer(SSL *ssl, const char *name)
+/* X509_check_host's flags for ours. */
+static unsigned int host_flags(unsigned flags)
+{
+    return flags & WS_PEER_NO_WILDCARDS ? X509_CHECK_FLAG_NO_WILDCARDS : 0;
+}
+
+int ws_tls_expect_peer_flags(SSL *ssl, const char *name, unsigned flags)
 {
     if (ws_is_ip_literal(name))
         return X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), name) == 1 ? 0 : -1;
     SSL_set_tlsext_host_name(ssl, name);
+    SSL_set_hostflags(ssl, host_flags(flags));
     return SSL_set1_host(ssl, name) == 1 ? 0 : -1;
+}
+
+int ws_tls_expect_peer(SSL *ssl, const char *name)
+{
+    return ws_tls_expect_peer_flags(ssl, name, 0);
+}
+
+int ws_cert_matches_peer(X509 *cert, const char *name, unsigned flags)
+{
+    int r = ws_is_ip_literal(name) ? X509_check_ip_asc(cert, name, 0)
+                                   : X509_check_host(cert, name, 0, host_flags(flags), NULL);
+    ERR_clear_error();
+    return r == 1;
 }

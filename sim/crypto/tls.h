@@ -22,9 +22,28 @@ SSL_CTX *ws_tls_client_ctx_new(ws_error *e);
  * candidates that issued cert is sent as its chain. name is for the error. */
 SSL_CTX *ws_tls_server_ctx_new(X509 *cert, EVP_PKEY *key, STACK_OF(X509) *candidates, const char *name,
                                ws_error *e);
-/* The name a client expects its peer's certificate to carry: an IP address literal
- * (IPv4 or IPv6) matches only an IP SAN, anything else a DNS SAN or the CN (RFC 6125,
- * X509_check_host); SNI is sent only for a name (RFC 6066 s3: no literal addresses). */
+/* How a client compares its peer's certificate with the name it was given: one rule,
+ * for a live handshake (ws_tls_expect_peer*) and for a certificate in hand
+ * (ws_cert_matches_peer, which certreq and diagnose use):
+ * - an IP address literal (IPv4 or IPv6, what ws_is_ip_literal says) matches only an
+ *   IP SAN: never a DNS SAN or a CN that spells it (RFC 6125 s1.7.2; OpenSSL
+ *   X509_check_ip_asc); no SNI is sent for it (RFC 6066 s3: no literal addresses);
+ * - a name matches a DNS SAN, or the CN when there is no DNS SAN (RFC 6125,
+ *   X509_check_host), and is sent as SNI. */
+#define WS_PEER_NO_WILDCARDS 0x1 /* a wildcard DNS name (*.contoso.com) does not stand for the name */
+/* What Remote Desktop Connection accepts as the RD Gateway's name: no wildcard. Microsoft's
+ * guide to the token-authenticated RD Gateway (the RDGatewayFedAuth plug-in that VMM ships):
+ * "Wild-card TLS/SSL certificates don't work" (learn.microsoft.com, Azure DevTest Labs,
+ * "Configure and use a remote desktop gateway", Gateway machine requirements; REFERENCE.md
+ * section 2 says the same of the load-balanced gateway). [model] Where it fails is not
+ * published: the lab fails it at the client's name check, 50331654, like any other name
+ * the certificate does not carry; an exact DNS name beside the wildcard still matches. */
+#define WS_PEER_RDGATEWAY WS_PEER_NO_WILDCARDS
+/* Expect name (flags WS_PEER_*) on ssl's peer certificate; 0 or -1. */
+int ws_tls_expect_peer_flags(SSL *ssl, const char *name, unsigned flags);
+/* ws_tls_expect_peer_flags(ssl, name, 0). */
 int ws_tls_expect_peer(SSL *ssl, const char *name);
+/* 1 when cert carries name as a client with these flags accepts it, else 0. */
+int ws_cert_matches_peer(X509 *cert, const char *name, unsigned flags);
 
 #endif

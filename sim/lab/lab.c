@@ -108,10 +108,6 @@ int ws_subnet_in_use(const char *subnet)
 int ws_lab_hosts_lookup(const char *lab_dir, const char *name, char *address, size_t n)
 {
     char path[4200], line[1024];
-    if (ws_is_ip_literal(name)) { /* an address is not looked up: it is where to connect */
-        snprintf(address, n, "%s", name);
-        return 0;
-    }
     snprintf(path, sizeof path, "%s/hosts", lab_dir);
     FILE *f = fopen(path, "r");
     if (!f)
@@ -132,6 +128,28 @@ int ws_lab_hosts_lookup(const char *lab_dir, const char *name, char *address, si
     }
     fclose(f);
     return found;
+}
+
+int ws_lab_resolve(ws_state *st, ws_resolver who, const char *host, char *address, size_t n, ws_error *e)
+{
+    if (ws_is_ip_literal(host)) { /* an address is where to connect: no lookup */
+        snprintf(address, n, "%s", host);
+        return 0;
+    }
+    if (who == WS_RESOLVE_TENANT_PC) {
+        if (ws_lab_hosts_lookup(st->lab_dir, host, address, n) != 0)
+            return ws_seterr(e, "the tenant's PC cannot resolve %s", host);
+        return 0;
+    }
+    char found[64] = "";
+    if (ws_state_text(st, found, sizeof found, NULL,
+                      "SELECT address FROM machines WHERE name = ?1 COLLATE NOCASE OR fqdn = ?1 COLLATE NOCASE"
+                      " OR public_fqdn = ?1 COLLATE NOCASE ORDER BY name LIMIT 1",
+                      1, host) != 0 ||
+        !found[0])
+        return ws_seterr(e, "the fabric's DNS cannot resolve %s", host);
+    snprintf(address, n, "%s", found);
+    return 0;
 }
 
 void ws_template_path(char *out, size_t n)

@@ -33,6 +33,7 @@
 #include "base/net.h"
 #include "crypto/cert.h"
 #include "crypto/certreq.h"
+#include "crypto/tls.h"
 #include "lab/clock.h"
 #include "lab/fedauth.h"
 #include "crypto/csp.h"
@@ -977,8 +978,8 @@ static X509 *served_certificate(diag *g, const char *sni, ws_error *e)
     } else {
         SSL_set_verify(ssl, SSL_VERIFY_NONE, NULL);
         SSL_set_fd(ssl, fd);
-        if (sni && *sni)
-            SSL_set_tlsext_host_name(ssl, sni);
+        if (sni && *sni) /* as the tenant's PC: SNI for a name, none for an address */
+            ws_tls_expect_peer_flags(ssl, sni, WS_PEER_RDGATEWAY);
         if (SSL_connect(ssl) == 1) {
             cert = SSL_get1_peer_certificate(ssl);
             if (!cert)
@@ -1005,21 +1006,27 @@ static X509 *served_certificate(diag *g, const char *sni, ws_error *e)
 static void fix_gateway_reissue(diag *g, ws_finding *f, X509 *bound, const char *bound_name, const char *fqdn)
 {
     const char *gw = g->gw.name;
-    char root[128] = "", newname[80];
+    char root[128] = "", newname[160];
     if (bound)
         vault_root_of(g->st, bound, root, sizeof root);
     new_cert_name(g, bound_name, newname, sizeof newname);
+    int addr = ws_is_ip_literal(fqdn); /* an address is matched only by an IP SAN (crypto/tls.h) */
     fix(f,
-        "wapsim cert new %s --subject CN=%s --san DNS:%s --eku serverAuth --key-usage "
+        "wapsim cert new %s --subject CN=%s --san %s:%s --eku serverAuth --key-usage "
         "digitalSignature,keyEncipherment --issuer %s --days 365",
-        newname, fqdn, fqdn, root[0] ? root : "lab-root-ca");
+        newname, fqdn, addr ? "IP" : "DNS", fqdn, root[0] ? root : "lab-root-ca");
     fix(f, "wapsim cert import %s --machine %s --store My", newname, gw);
     fix(f, "wapsim gateway set --ssl-cert %s", newname);
     fix(f, "wapsim service restart %s", gw);
-    fix(f, "PowerShell: Get-Certificate -Template WebServer -SubjectName CN=%s -DnsName %s -CertStoreLocation "
-           "Cert:\\LocalMachine\\My   # on %s; bind it in RD Gateway Manager (SSL Certificate), then "
-           "Restart-Service TSGateway",
-        fqdn, fqdn, g->gw.fqdn);
+    if (addr)
+        fix(f, "PowerShell: certreq -new with SubjectName CN=%s and the extension 2.5.29.17 \"{text}IPAddress=%s\"   # "
+               "on %s; bind it in RD Gateway Manager (SSL Certificate), then Restart-Service TSGateway",
+            fqdn, fqdn, g->gw.fqdn);
+    else
+        fix(f, "PowerShell: Get-Certificate -Template WebServer -SubjectName CN=%s -DnsName %s -CertStoreLocation "
+               "Cert:\\LocalMachine\\My   # on %s; bind it in RD Gateway Manager (SSL Certificate), then "
+               "Restart-Service TSGateway",
+            fqdn, fqdn, g->gw.fqdn);
 }
 
 static void check_bound_cert(diag *g, X509 *bound, const char *bound_name, const char *fqdn)
@@ -1043,9 +1050,14 @@ static void check_bound_cert(diag *g, X509 *bound, const char *bound_name, const
         ws_finding *f;
         if (strcmp(id, WS_DIAG_GATEWAY_FQDN_MISMATCH) == 0) {
             /* The cloud's setting is the usual culprit: the certificate names a DNS name users use. */
-            f = add(g, id, gw, sev, "The cloud's RD Gateway FQDN %s matches neither the SAN nor the CN of the "
-                                    "gateway's certificate.",
-                    fqdn);
+            if (ws_is_ip_literal(fqdn))
+                f = add(g, id, gw, sev, "The cloud's RD Gateway FQDN %s is an IP address, and the gateway's "
+                                        "certificate does not carry it as an IP SAN.",
+                        fqdn);
+            else
+                f = add(g, id, gw, sev, "The cloud's RD Gateway FQDN %s matches neither the SAN nor the CN of the "
+                                        "gateway's certificate.",
+                        fqdn);
             evidence(f, "The .rdp files name gatewayhostname %s; the gateway's certificate is %s, SAN %s; %s. "
                         "Remote Desktop Connection stops with 50331654 (name mismatch).",
                      fqdn, desc, sans[0] ? sans : "(none)", p->text);
@@ -1067,7 +1079,11 @@ static void check_bound_cert(diag *g, X509 *bound, const char *bound_name, const
         } else {
             f = add(g, id, gw, sev, "The RD Gateway's certificate %s %s.", bound_name, what);
             evidence(f, "%s: %s.", desc, p->text);
-            if (strcmp(id, WS_DIAG_GATEWAY_CERT_NO_DNS_SAN) == 0)
+            /* A wildcard name the FQDN matches only through: the client refuses it as it does any
+             * name the certificate does not carry (crypto/tls.h, WS_PEER_RDGATEWAY: Microsoft,
+             * "Wild-card TLS/SSL certificates don't work"); beside an exact name, a warning. */
+            if (strcmp(id, WS_DIAG_GATEWAY_CERT_NO_DNS_SAN) == 0 ||
+                (strcmp(id, WS_DIAG_GATEWAY_CERT_WILDCARD) == 0 && sev == WS_DIAG_ERROR))
                 evidence(f, "The cloud's RD Gateway FQDN (the .rdp files' gatewayhostname) is %s. Remote Desktop "
                             "Connection stops with 50331654 (name mismatch).",
                          fqdn);
@@ -1132,11 +1148,16 @@ static void check_gateway_tls(diag *g)
         fqdn[0] = '\0';
     } else {
         char addr[64];
-        if (ws_lab_hosts_lookup(g->st->lab_dir, fqdn, addr, sizeof addr) != 0 || strcmp(addr, g->gw.address) != 0) {
-            int resolves = ws_lab_hosts_lookup(g->st->lab_dir, fqdn, addr, sizeof addr) == 0;
+        ws_error re;
+        int resolves = ws_lab_resolve(g->st, WS_RESOLVE_TENANT_PC, fqdn, addr, sizeof addr, &re) == 0;
+        if (!resolves || strcmp(addr, g->gw.address) != 0) {
             ws_finding *f = add(g, WS_DIAG_GATEWAY_FQDN_DNS, g->have_portal ? g->portal.name : "portal", WS_DIAG_ERROR,
                                 "The tenant's PC cannot reach the RD Gateway by the cloud's FQDN %s.", fqdn);
-            if (resolves)
+            if (ws_is_ip_literal(fqdn))
+                evidence(f, "%s is an address: the tenant's PC connects to it as is, without a lookup, and it is "
+                            "not %s's address %s.",
+                         fqdn, gw, g->gw.address);
+            else if (resolves)
                 evidence(f, "%s resolves to %s on the tenant's PC (the lab's hosts file), not to %s's address %s.",
                          fqdn, addr, gw, g->gw.address);
             else

@@ -53,6 +53,7 @@
 
 #include "lab/accounts.h"
 #include "client/client.h"
+#include "crypto/tls.h"
 #include "lab/eventlog.h"
 #include "lab/lab.h"
 #include "lab/machine.h"
@@ -1050,19 +1051,17 @@ static int tun_open(tunnel *t, ws_state *st, const ws_rdp_file *f, char *cipher,
         say("relay: the .rdp file lacks gatewayhostname, gatewayaccesstoken or full address");
         return -1;
     }
-    char name[256], addr[64];
-    snprintf(name, sizeof name, "%s", gw);
-    int port = 443;
-    char *colon = strrchr(name, ':');
-    if (colon) {
-        port = atoi(colon + 1);
-        *colon = '\0';
-    }
+    char addr[64];
+    ws_hostport hp;
     ws_machine client;
-    if (ws_lab_hosts_lookup(st->lab_dir, name, addr, sizeof addr) != 0 || ws_machine_get(st, "client", &client, &e) != 0) {
-        say("relay: cannot resolve %s", name);
+    if (ws_hostport_parse(gw, 443, &hp, &e) != 0 ||
+        ws_lab_resolve(st, WS_RESOLVE_TENANT_PC, hp.host, addr, sizeof addr, &e) != 0 ||
+        ws_machine_get(st, "client", &client, &e) != 0) {
+        say("relay: %s", e.msg);
         return -1;
     }
+    const char *name = hp.host;
+    int port = hp.port;
     SSL_CTX *ctx = ws_tls_client_ctx(st, "client", &e);
     t->fd = tcp_connect(client.address, addr, port);
     if (!ctx || t->fd < 0) {
@@ -1072,8 +1071,7 @@ static int tun_open(tunnel *t, ws_state *st, const ws_rdp_file *f, char *cipher,
     t->ssl = SSL_new(ctx);
     SSL_CTX_free(ctx);
     SSL_set_fd(t->ssl, t->fd);
-    SSL_set_tlsext_host_name(t->ssl, name);
-    SSL_set1_host(t->ssl, name);
+    ws_tls_expect_peer_flags(t->ssl, name, WS_PEER_RDGATEWAY);
     if (SSL_connect(t->ssl) != 1) {
         say("relay: TLS with the gateway failed");
         return -1;

@@ -11,6 +11,7 @@
 #include "crypto/cert.h"
 #include "crypto/certreq.h"
 #include "crypto/csp.h"
+#include "crypto/tls.h"
 #include "base/util.h"
 
 #define NOW 1750000000LL /* 2025-06-15 */
@@ -412,6 +413,62 @@ static void test_gateway_wildcard(void **state)
     done(&m);
 }
 
+/* An address is matched only by an IP SAN: not by a DNS SAN or a CN that spells it
+ * (the client's own rule, crypto/tls.h), for the gateway and for a host in IPv4 mode. */
+static void test_an_address_matches_only_an_ip_san(void **state)
+{
+    (void)state;
+    ws_certreq_problem p[WS_CERTREQ_MAX_PROBLEMS];
+    char ids[512];
+    made m = gw_cert("CN=rdgw.contoso.com", "DNS:rdgw.contoso.com");
+    run(&m, 1, NULL, 0, WS_CERTREQ_GATEWAY, "127.64.0.13", NOW, p, ids, sizeof ids);
+    assert_string_equal(ids, "name-mismatch");
+    assert_contains(p[0].text, "127.64.0.13 is an IP address, which matches only an IP SAN: the certificate has no "
+                               "IP SAN (SAN DNS:rdgw.contoso.com; CN=rdgw.contoso.com)");
+    assert_false(ws_cert_matches_peer(m.cert, "127.64.0.13", 0));
+    done(&m);
+
+    m = gw_cert("CN=127.64.0.13", "DNS:127.64.0.13");
+    run(&m, 1, NULL, 0, WS_CERTREQ_GATEWAY, "127.64.0.13", NOW, p, ids, sizeof ids);
+    assert_string_equal(ids, "name-mismatch");
+    done(&m);
+    m = gw_cert("CN=127.64.0.13", NULL); /* no SAN at all: the CN is not consulted for an address */
+    run(&m, 1, NULL, 0, WS_CERTREQ_GATEWAY, "127.64.0.13", NOW, p, ids, sizeof ids);
+    assert_string_equal(ids, "name-mismatch");
+    run(&m, 1, NULL, 0, WS_CERTREQ_HOST, "127.64.0.13", NOW, p, ids, sizeof ids);
+    assert_string_equal(ids, "name-mismatch");
+    done(&m);
+
+    m = gw_cert("CN=rdgw.contoso.com", "DNS:rdgw.contoso.com,IP:127.64.0.14");
+    run(&m, 1, NULL, 0, WS_CERTREQ_GATEWAY, "127.64.0.13", NOW, p, ids, sizeof ids);
+    assert_string_equal(ids, "name-mismatch");
+    assert_contains(p[0].text, "does not carry it as one");
+    done(&m);
+
+    m = gw_cert("CN=rdgw.contoso.com", "DNS:rdgw.contoso.com,IP:127.64.0.13,IP:2001:db8::7");
+    assert_int_equal(run(&m, 1, NULL, 0, WS_CERTREQ_GATEWAY, "127.64.0.13", NOW, p, ids, sizeof ids), 0);
+    assert_int_equal(run(&m, 1, NULL, 0, WS_CERTREQ_GATEWAY, "rdgw.contoso.com", NOW, p, ids, sizeof ids), 0);
+    assert_int_equal(run(&m, 1, NULL, 0, WS_CERTREQ_GATEWAY, "2001:db8:0::7", NOW, p, ids, sizeof ids), 0);
+    assert_true(ws_cert_matches_peer(m.cert, "2001:DB8::7", 0));
+    assert_false(ws_cert_matches_peer(m.cert, "2001:db8::8", 0));
+    done(&m);
+}
+
+/* The gateway's name never matches through a wildcard; other peers may. */
+static void test_wildcards_and_the_peer_rule(void **state)
+{
+    (void)state;
+    made m = gw_cert("CN=*.contoso.com", "DNS:*.contoso.com");
+    assert_true(ws_cert_matches_peer(m.cert, "rdgw.contoso.com", 0));
+    assert_false(ws_cert_matches_peer(m.cert, "rdgw.contoso.com", WS_PEER_RDGATEWAY));
+    done(&m);
+    m = gw_cert("CN=rdgw.contoso.com", "DNS:rdgw.contoso.com,DNS:*.contoso.com");
+    assert_true(ws_cert_matches_peer(m.cert, "rdgw.contoso.com", WS_PEER_RDGATEWAY));
+    assert_false(ws_cert_matches_peer(m.cert, "portal.contoso.com", WS_PEER_RDGATEWAY));
+    done(&m);
+    assert_int_equal(ERR_peek_error(), 0);
+}
+
 static void test_gateway_eku_and_self_signed(void **state)
 {
     (void)state;
@@ -531,6 +588,8 @@ int main(void)
         cmocka_unit_test(test_signature_algorithm),
         cmocka_unit_test(test_gateway_names),
         cmocka_unit_test(test_gateway_wildcard),
+        cmocka_unit_test(test_an_address_matches_only_an_ip_san),
+        cmocka_unit_test(test_wildcards_and_the_peer_rule),
         cmocka_unit_test(test_gateway_eku_and_self_signed),
         cmocka_unit_test(test_host),
         cmocka_unit_test(test_order_and_max),

@@ -155,6 +155,100 @@ static void test_bad_addresses_are_named(void **state)
     assert_int_equal(ws_tcp_connect_from(NULL, "nowhere", 1, 100, 0, NULL), -1);
 }
 
+/* One parse that must succeed: host, port and whether it is an address. */
+static void parses(const char *text, int dflt, const char *host, int port, int is_address)
+{
+    ws_hostport hp;
+    ws_error e = {""};
+    if (ws_hostport_parse(text, dflt, &hp, &e) != 0)
+        fail_msg("'%s' refused: %s", text, e.msg);
+    assert_string_equal(hp.host, host);
+    assert_int_equal(hp.port, port);
+    assert_int_equal(hp.is_address, is_address);
+}
+
+/* One parse that must fail, with e naming what is wrong; out stays untouched. */
+static void refuses(const char *text, const char *why)
+{
+    ws_hostport hp = {.host = "untouched", .port = 7};
+    ws_error e = {""};
+    assert_int_equal(ws_hostport_parse(text, 443, &hp, &e), -1);
+    assert_contains(e.msg, why);
+    assert_string_equal(hp.host, "untouched");
+    assert_int_equal(hp.port, 7);
+}
+
+static void test_hostport_names_addresses_and_ports(void **state)
+{
+    (void)state;
+    parses("rdgw.contoso.com", 443, "rdgw.contoso.com", 443, 0);
+    parses("rdgw.contoso.com:8443", 443, "rdgw.contoso.com", 8443, 0);
+    parses("127.64.0.13", 443, "127.64.0.13", 443, 1);
+    parses("127.64.0.13:8443", 443, "127.64.0.13", 8443, 1);
+    parses("[2001:db8::7]", 443, "2001:db8::7", 443, 1);
+    parses("[2001:db8::7]:8443", 443, "2001:db8::7", 8443, 1);
+    parses("2001:db8::7", 443, "2001:db8::7", 443, 1); /* bare: the colons are the address's */
+    parses("::1", 3389, "::1", 3389, 1);
+    parses("hv01", 2179, "hv01", 2179, 0);
+    parses("127.1", 443, "127.1", 443, 0); /* not a literal inet_pton takes: a name, looked up */
+}
+
+static void test_hostport_refuses_garbage_naming_it(void **state)
+{
+    (void)state;
+    refuses("", "empty");
+    refuses(NULL, "empty");
+    refuses("[::1", "'[::1': '[' without ']'");
+    refuses("::1]", "']' without '['");
+    refuses("[::1]x", "only ':port' may follow ']'");
+    refuses("[rdgw.contoso.com]:443", "brackets hold an IPv6 address, not 'rdgw.contoso.com'");
+    refuses("rdgw.contoso.com:0", "bad port '0'");
+    refuses("rdgw.contoso.com:65536", "bad port '65536'");
+    refuses("rdgw.contoso.com:", "bad port ''");
+    refuses("rdgw.contoso.com:44x", "bad port '44x'");
+    refuses("[::1]:", "bad port ''");
+    refuses(":443", "names no server");
+    refuses("a:b:c", "neither name:port nor an IPv6 address");
+    refuses("rdgw contoso", "character 0x20 at offset 4");
+    refuses("rdgw\x01", "character 0x01 at offset 4");
+    refuses("user@rdgw", "character 0x40");
+    char name[400], host[256];
+    memset(name, 'a', sizeof name - 1);
+    name[sizeof name - 1] = '\0';
+    refuses(name, "at most 255 characters");
+    memcpy(name + 255, ":443", 5); /* 255 characters and a port: the longest that fits */
+    memset(host, 'a', 255);
+    host[255] = '\0';
+    parses(name, 1, host, 443, 0);
+    memcpy(name + 256, ":443", 5);
+    refuses(name, "at most 255 characters");
+}
+
+static void test_hostport_format_brackets_ipv6_before_a_port(void **state)
+{
+    (void)state;
+    char out[300];
+    ws_hostport_format("rdgw.contoso.com", 443, 443, out, sizeof out);
+    assert_string_equal(out, "rdgw.contoso.com");
+    ws_hostport_format("rdgw.contoso.com", 8443, 443, out, sizeof out);
+    assert_string_equal(out, "rdgw.contoso.com:8443");
+    ws_hostport_format("127.64.0.13", 8443, 443, out, sizeof out);
+    assert_string_equal(out, "127.64.0.13:8443");
+    ws_hostport_format("::1", 8443, 443, out, sizeof out);
+    assert_string_equal(out, "[::1]:8443");
+    ws_hostport_format("::1", 443, 443, out, sizeof out);
+    assert_string_equal(out, "::1");
+    /* What it writes, parse reads back. */
+    ws_hostport hp;
+    ws_hostport_format("2001:db8::7", 3389, 443, out, sizeof out);
+    assert_int_equal(ws_hostport_parse(out, 443, &hp, NULL), 0);
+    assert_string_equal(hp.host, "2001:db8::7");
+    assert_int_equal(hp.port, 3389);
+    /* Too small a buffer: cut, and the length it needed. */
+    assert_int_equal(ws_hostport_format("rdgw.contoso.com", 8443, 443, out, 5), 21);
+    assert_string_equal(out, "rdgw");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -164,6 +258,9 @@ int main(void)
         cmocka_unit_test(test_a_bind_failure_names_bind),
         cmocka_unit_test(test_a_refused_connect_names_connect),
         cmocka_unit_test(test_bad_addresses_are_named),
+        cmocka_unit_test(test_hostport_names_addresses_and_ports),
+        cmocka_unit_test(test_hostport_refuses_garbage_naming_it),
+        cmocka_unit_test(test_hostport_format_brackets_ipv6_before_a_port),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -147,6 +147,7 @@ fixed=1
 while IFS= read -r line; do
     eval "\"\$WAPSIM\" --lab \"\$L\" ${line#wapsim }" >/dev/null 2>&1 </dev/null || fixed=0
 done <"$T_TMP/fix.mismatch"
+[ -s "$T_TMP/fix.mismatch" ] || fixed=0
 check_eq "... each fix line runs as printed" 1 "$fixed"
 conn ipsan --tenant alice --vm web01 --strict
 check_eq "IPv4 mode with a certificate carrying the IP SAN: web01 connects, --strict, no warning" "0:console:0" \

@@ -14,8 +14,9 @@
  *                     the bound one (stale), then the bound one (certreq.h, role gateway,
  *                     with the cloud's RD Gateway FQDN), its name in the PC's hosts file,
  *                     and its chain to the PC's Root
- *   7. host TLS       each host's console certificate against the name VMM puts in the
- *                     .rdp file (VMConnectHostIdentificationMode) and the PC's Root
+ *   7. host TLS       each host's console certificate as the tenant's PC judges it (the
+ *                     client's rule, wire/rdpfile.h ws_rdp_server_auth) for the name VMM puts
+ *                     in the .rdp file (VMConnectHostIdentificationMode), with the PC's Root
  * Validity is judged on the lab's clock (the reference time); a machine whose own clock
  * is off is a clock-skew finding, and what only its clock breaks is left to that one. */
 #include "train/diagnose.h"

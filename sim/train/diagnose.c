@@ -1218,8 +1218,8 @@ static void fix_host_cert(diag *g, ws_finding *f, const ws_machine *h, const cha
         int have_root = client_root_with_key(g, root, sizeof root) == 0;
         fix(f,
             "wapsim cert new %s --subject CN=%s --san DNS:%s%s%s --eku serverAuth --key-usage "
-            "digitalSignature,keyEncipherment --csp \"%s\" %s%s --days 365",
-            fresh, h->fqdn, h->fqdn, ip ? ",IP:" : "", ip ? name : "", WS_CSP_SCHANNEL,
+            "digitalSignature,keyEncipherment %s%s --days 365",
+            fresh, h->fqdn, h->fqdn, ip ? ",IP:" : "", ip ? name : "",
             have_root ? "--issuer " : "--self-signed", have_root ? root : "");
         fix(f, "wapsim cert import %s --machine %s --store My", fresh, h->name);
         if (!have_root && g->have_client)

@@ -32,6 +32,7 @@ static int cmd_connect(int argc, char **argv)
                            WS_OPT_STR("password", &o.password),
                            WS_OPT_CALL("client", &o.no_rdstls, take_client),
                            WS_OPT_FLAG("legacy-gateway", &o.legacy_gateway),
+                           WS_OPT_FLAG("strict", &o.strict),
                            WS_OPT_FLAG("admin", &admin),
                            WS_OPT_STR("screenshot", &o.screenshot),
                            WS_OPT_STR("type", &o.type_text),
@@ -80,6 +81,13 @@ static int cmd_connect(int argc, char **argv)
         else
             cJSON_AddNullToObject(out, "code");
         cJSON_AddStringToObject(out, "message", rc == 0 ? "connected" : r.message);
+        /* The certificate warnings the tenant accepted (hop details carry them too). */
+        cJSON *warnings = cJSON_AddArrayToObject(out, "warnings");
+        for (int i = 0; i < r.nhops; i++) {
+            const char *w = r.hops[i].ok ? strstr(r.hops[i].detail, "warning: ") : NULL;
+            if (w)
+                cJSON_AddItemToArray(warnings, cJSON_CreateString(w + 9));
+        }
         cJSON *hops = cJSON_AddArrayToObject(out, "hops");
         for (int i = 0; i < r.nhops; i++) {
             cJSON *h = cJSON_CreateObject();
@@ -105,7 +113,7 @@ static int cmd_connect(int argc, char **argv)
 const ws_cmd ws_cmds_connect[] = {
     {NULL, "connect", cmd_connect,
      "(--tenant T --vm V | --rdp FILE | --admin --vm V) [--screenshot FILE] [--save-rdp FILE] [--client 8.1|8.0]\n"
-     "       [--legacy-gateway] [--json]",
+     "       [--legacy-gateway] [--strict] [--json]",
      "Connect to a VM's console as the tenant's Remote Desktop Connection would.",
      "Hops: portal, rdp-signature, direct, gateway-tls, gateway-auth, channel, host-tls, host-auth, console.\n"
      "  --admin            the administrator's path (VMConnect): straight to the VM's host, TLS without\n"
@@ -117,7 +125,13 @@ const ws_cmd ws_cmds_connect[] = {
      "  --rdp FILE         use this .rdp file instead of asking the portal\n"
      "  --client 8.0       a client before 8.1: no RDSTLS, so no way to present the VMToken\n"
      "  --legacy-gateway   RDG_OUT_DATA + RDG_IN_DATA (chunked) instead of a websocket\n"
-     "  --json             {\"ok\",\"stage\",\"code\",\"message\",\"hops\":[{\"stage\",\"ok\",\"detail\"}]}\n"
+     "  --strict           refuse every certificate warning (as the file's authentication level:i:1):\n"
+     "                     a host certificate the PC cannot verify stops at host-tls with 0x607. Without\n"
+     "                     it the tenant clicks Connect at the identity warning, shown on the hop\n"
+     "                     (\"ok ... warning: ...\"); a name the certificate does not carry is 0x607\n"
+     "                     unless the file says authentication level:i:0\n"
+     "  --json             {\"ok\",\"stage\",\"code\",\"message\",\"warnings\":[...],\n"
+     "                     \"hops\":[{\"stage\",\"ok\",\"detail\"}]}\n"
      "Exit 0 only when the last hop succeeds.\n"},
     {0},
 };

@@ -7,7 +7,8 @@
  *   gateway-tls   TLS to gatewayhostname: chain, name, validity (50331653/4/5)
  *   gateway-auth  MS-TSGU handshake and TUNNEL_CREATE with the HostToken (50331701)
  *   channel       CHANNEL_CREATE to full address:server port
- *   host-tls      pre-connection PDU, X.224 (RDSTLS|SSL), TLS with the host (0x607)
+ *   host-tls      pre-connection PDU, X.224 (RDSTLS|SSL), TLS with the host: its certificate
+ *                 under the file's authentication level (a warning accepted, or 0x607)
  *   host-auth     RDSTLS with the VMToken: the host's result code
  *   console       the RDP connection sequence up to the first whole frame of the VM console
  * Used by `wapsim connect` and, in-process, by the benchmarks. */
@@ -41,6 +42,7 @@ typedef struct ws_connect_opts {
     const char *admin_user;     /* the administrator's path: Client Info credentials ("CONTOSO\\hvadmin") */
     const char *admin_password;
     int direct_fd;              /* internal: a connection straight to the host (the administrator's path) */
+    int strict;                 /* answer No to every certificate warning (as authentication level 1) */
 } ws_connect_opts;
 
 #define WS_MAX_HOPS 12

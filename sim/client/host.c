@@ -1,7 +1,8 @@
 /* host: Remote Desktop Connection and the Hyper-V host, through the gateway's channel
  * (or straight to the host on the administrator's path): the pre-connection PDU with
  * the VM's id and the X.224 Connection Request in one DATA packet, TLS with the host
- * (0x607 when its certificate is not trusted), then RDSTLS with the VMToken
+ * (its certificate judged by the .rdp file's authentication level: a warning the tenant
+ * accepts, or 0x607), then RDSTLS with the VMToken
  * (REFERENCE.md section 8). See client_int.h. */
 #include "client/client_int.h"
 
@@ -15,6 +16,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "crypto/cert.h"
 #include "crypto/tls.h"
 #include "svc/machine_tls.h"
 #include "wire/disconnect.h"
@@ -193,11 +195,16 @@ static int host_negotiate(hostlink *h, const char *pcb, const ws_connect_opts *o
     return 0;
 }
 
-/* TLS with the host, its certificate checked against full_address (a name or an IP
- * address) with the client's trust. t->ssl is set when made (the caller frees it). */
-static int host_tls(ws_state *st, hosttls *t, const char *full_address, ws_connect_result *r)
+/* TLS with the host, then its certificate judged as Remote Desktop Connection does:
+ * against full_address (a name or an IP address), with the client's trust, under the
+ * file's authentication level (wire/rdpfile.h ws_rdp_server_auth). A warning the tenant
+ * accepts goes into *warning (n bytes; "" when none). t->ssl is set when made (the
+ * caller frees it). */
+static int host_tls(ws_state *st, hosttls *t, const char *full_address, int auth_level, int strict, char *warning,
+                    size_t n, ws_connect_result *r)
 {
     ws_error e;
+    warning[0] = '\0';
     SSL_CTX *ctx = ws_tls_client_ctx(st, "client", &e);
     if (!ctx)
         return ws_client_fail(r, "host-tls", 0, "%s", e.msg);
@@ -207,36 +214,55 @@ static int host_tls(ws_state *st, hosttls *t, const char *full_address, ws_conne
     t->wbio = BIO_new(BIO_s_mem());
     SSL_set_bio(t->ssl, t->rbio, t->wbio);
     SSL_set_connect_state(t->ssl);
-    ws_tls_expect_peer(t->ssl, full_address);
+    ws_peer_check peer;
+    ws_tls_record_peer(t->ssl, full_address, &peer);
     for (;;) {
         int hr = SSL_do_handshake(t->ssl);
         if (hr == 1)
-            return 0;
+            break;
         int err = SSL_get_error(t->ssl, hr);
         if (err == SSL_ERROR_WANT_READ) {
             if (ht_pump_out(t) != 0 || ht_pump_in(t, &e) != 0)
                 return ws_client_fail(r, "host-tls", 0, "TLS with the host: %s", e.msg);
             continue;
         }
-        long verify = SSL_get_verify_result(t->ssl);
         ERR_clear_error();
         ht_pump_out(t);
-        if (verify != X509_V_OK)
-            return ws_client_fail(r, "host-tls", WS_DISC_HOST_AUTH, "%s (%s: the host's certificate, for '%s')",
-                                  ws_disconnect_text(WS_DISC_HOST_AUTH, NULL, NULL, 0),
-                                  X509_verify_cert_error_string(verify), full_address);
         return ws_client_fail(r, "host-tls", 0, "the TLS handshake with the host failed");
     }
+    ht_pump_out(t);
+    char why[600];
+    ws_tls_peer_text(&peer, why, sizeof why);
+    X509 *cert = SSL_get0_peer_certificate(t->ssl);
+    char *subject = cert ? ws_cert_subject(cert) : NULL;
+    ws_srvauth verdict = ws_rdp_server_auth(auth_level, peer.problems, strict);
+    int rc = 0;
+    if (verdict == WS_SRVAUTH_FAIL) {
+        /* [field] 0x607 for a name the certificate does not carry; [model] the same
+         * code when server authentication is required (level 1, --strict). */
+        rc = ws_client_fail(r, "host-tls", WS_DISC_HOST_AUTH, "%s (the host's certificate %s, for '%s': %s%s)",
+                            ws_disconnect_text(WS_DISC_HOST_AUTH, NULL, NULL, 0), subject ? subject : "?",
+                            full_address, why,
+                            auth_level == 1 || strict ? "; server authentication is required" : "");
+    } else if (verdict == WS_SRVAUTH_WARN) {
+        snprintf(warning, n, "warning: %s: %s (the host's certificate %s)",
+                 auth_level == 0 ? "accepted without a prompt (authentication level 0)"
+                                 : "The identity of the remote computer cannot be verified; the tenant connects anyway",
+                 why, subject ? subject : "?");
+    }
+    free(subject);
+    return rc;
 }
 
 /* ---- host-auth ---- */
 
 /* The host chose TLS without RDSTLS: there is no VMToken to hand over, only credentials
  * in the Client Info (the administrator's path); the host decides. */
-static int host_without_rdstls(hosttls *t, uint32_t selected, const char *full_address, const ws_connect_opts *o,
-                               ws_connect_result *r)
+static int host_without_rdstls(hosttls *t, uint32_t selected, const char *full_address, const char *warning,
+                               const ws_connect_opts *o, ws_connect_result *r)
 {
-    ws_client_hop(r, "host-tls", 1, "TLS with %s (the host selected TLS without RDSTLS)", full_address);
+    ws_client_hop(r, "host-tls", 1, "TLS with %s (the host selected TLS without RDSTLS)%s%s", full_address,
+                  warning[0] ? "; " : "", warning);
     char domain[128] = "", user[128] = "";
     if (o->admin_user) {
         const char *slash = strchr(o->admin_user, '\\');
@@ -297,12 +323,14 @@ static int host_session(ws_state *st, hostlink *h, hosttls *t, const ws_rdp_file
     const char *full_address = ws_rdp_get(f, "full address");
     const char *pcb = ws_rdp_get(f, "pcb");
     ws_x224_cc cc;
-    if (host_negotiate(h, pcb, o, &cc, r) != 0 || host_tls(st, t, full_address, r) != 0)
+    char warning[900];
+    if (host_negotiate(h, pcb, o, &cc, r) != 0 ||
+        host_tls(st, t, full_address, ws_rdp_auth_level(f), o->strict, warning, sizeof warning, r) != 0)
         return -1;
     if (cc.value != WS_PROTOCOL_RDSTLS)
-        return host_without_rdstls(t, cc.value, full_address, o, r);
-    ws_client_hop(r, "host-tls", 1, "pre-connection PDU for %s, RDSTLS selected, TLS with %s", pcb ? pcb : "",
-                  full_address);
+        return host_without_rdstls(t, cc.value, full_address, warning, o, r);
+    ws_client_hop(r, "host-tls", 1, "pre-connection PDU for %s, RDSTLS selected, TLS with %s%s%s", pcb ? pcb : "",
+                  full_address, warning[0] ? "; " : "", warning);
     if (host_rdstls(t, ws_rdp_get(f, "endpointfedauth"), r) != 0 ||
         ws_client_console(t, cc.value, NULL, NULL, NULL, o, r) != 0)
         return -1;

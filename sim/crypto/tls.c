@@ -2,6 +2,9 @@
 #include "crypto/tls.h"
 
 #include <openssl/err.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
 #include <openssl/x509v3.h>
 
 int ws_tls_trust(SSL_CTX *ctx, STACK_OF(X509) *roots, int64_t now, ws_error *e)
@@ -51,19 +54,140 @@ SSL_CTX *ws_tls_server_ctx_new(X509 *cert, EVP_PKEY *key, STACK_OF(X509) *candid
 }
 
 
+/* The expected name on a verification's parameters: one rule for a connection and
+ * for a check without one. */
 /* X509_check_host's flags for ours. */
 static unsigned int host_flags(unsigned flags)
 {
     return flags & WS_PEER_NO_WILDCARDS ? X509_CHECK_FLAG_NO_WILDCARDS : 0;
 }
 
-int ws_tls_expect_peer_flags(SSL *ssl, const char *name, unsigned flags)
+static int expect_param(X509_VERIFY_PARAM *p, const char *name, unsigned flags)
 {
     if (ws_is_ip_literal(name))
-        return X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), name) == 1 ? 0 : -1;
-    SSL_set_tlsext_host_name(ssl, name);
-    SSL_set_hostflags(ssl, host_flags(flags));
-    return SSL_set1_host(ssl, name) == 1 ? 0 : -1;
+        return X509_VERIFY_PARAM_set1_ip_asc(p, name) == 1 ? 0 : -1;
+    X509_VERIFY_PARAM_set_hostflags(p, host_flags(flags));
+    return X509_VERIFY_PARAM_set1_host(p, name, 0) == 1 ? 0 : -1;
+}
+
+int ws_tls_expect_peer_flags(SSL *ssl, const char *name, unsigned flags)
+{
+    if (!ws_is_ip_literal(name))
+        SSL_set_tlsext_host_name(ssl, name);
+    return expect_param(SSL_get0_param(ssl), name, flags);
+}
+
+/* ---- the peer's certificate, judged after the handshake ---- */
+
+static unsigned peer_problem_of(int err)
+{
+    switch (err) {
+    case X509_V_OK: return 0;
+    case X509_V_ERR_HOSTNAME_MISMATCH:
+    case X509_V_ERR_IP_ADDRESS_MISMATCH: return WS_PEER_NAME;
+    case X509_V_ERR_CERT_HAS_EXPIRED:
+    case X509_V_ERR_CERT_NOT_YET_VALID: return WS_PEER_VALIDITY;
+    case X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT:
+    case X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN:
+    case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT:
+    case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY:
+    case X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE:
+    case X509_V_ERR_CERT_UNTRUSTED: return WS_PEER_UNTRUSTED;
+    default: return WS_PEER_OTHER;
+    }
+}
+
+static int peer_index = -1;
+static pthread_once_t peer_once = PTHREAD_ONCE_INIT;
+static void peer_index_new(void)
+{
+    peer_index = SSL_get_ex_new_index(0, "ws_peer_check", NULL, NULL, NULL);
+}
+
+/* Record the problem and go on: the client judges the whole certificate afterwards. */
+static int record_cb(int ok, X509_STORE_CTX *x)
+{
+    SSL *ssl = X509_STORE_CTX_get_ex_data(x, SSL_get_ex_data_X509_STORE_CTX_idx());
+    ws_peer_check *c = ssl ? SSL_get_ex_data(ssl, peer_index) : X509_STORE_CTX_get_app_data(x);
+    if (!ok && c) {
+        int err = X509_STORE_CTX_get_error(x);
+        c->problems |= peer_problem_of(err);
+        if (!c->first_error)
+            c->first_error = err;
+    }
+    return 1;
+}
+
+int ws_tls_record_peer(SSL *ssl, const char *name, ws_peer_check *out)
+{
+    memset(out, 0, sizeof *out);
+    snprintf(out->name, sizeof out->name, "%s", name ? name : "");
+    pthread_once(&peer_once, peer_index_new);
+    if (peer_index < 0 || SSL_set_ex_data(ssl, peer_index, out) != 1)
+        return -1;
+    SSL_set_verify(ssl, SSL_VERIFY_PEER, record_cb);
+    return name ? ws_tls_expect_peer(ssl, name) : 0;
+}
+
+unsigned ws_tls_check_peer(X509 *leaf, STACK_OF(X509) *chain, STACK_OF(X509) *roots, int64_t now,
+                           const char *name, ws_peer_check *out)
+{
+    memset(out, 0, sizeof *out);
+    snprintf(out->name, sizeof out->name, "%s", name ? name : "");
+    X509_STORE *store = X509_STORE_new();
+    X509_STORE_CTX *x = X509_STORE_CTX_new();
+    if (!store || !x || X509_STORE_CTX_init(x, store, leaf, chain) != 1) {
+        out->problems = WS_PEER_OTHER;
+        goto end;
+    }
+    for (int i = 0; i < sk_X509_num(roots); i++)
+        X509_STORE_add_cert(store, sk_X509_value(roots, i));
+    /* As libssl verifies a server for a client. */
+    X509_STORE_CTX_set_default(x, "ssl_server");
+    X509_VERIFY_PARAM_set_time(X509_STORE_CTX_get0_param(x), (time_t)now);
+    if (name)
+        expect_param(X509_STORE_CTX_get0_param(x), name, 0);
+    X509_STORE_CTX_set_app_data(x, out);
+    X509_STORE_CTX_set_verify_cb(x, record_cb);
+    if (X509_verify_cert(x) != 1 && !out->problems)
+        out->problems = WS_PEER_OTHER;
+end:
+    X509_STORE_CTX_free(x);
+    X509_STORE_free(store);
+    ERR_clear_error();
+    return out->problems;
+}
+
+const char *ws_tls_peer_text(const ws_peer_check *c, char *buf, size_t n)
+{
+    /* The errors the identity dialog lists (Microsoft, "Remote Desktop Connection (RDP) -
+     * Certificate Warnings", 2017); the exact wording is [model]. */
+    static const struct {
+        unsigned bit;
+        const char *text;
+    } rows[] = {
+        {WS_PEER_UNTRUSTED, "the certificate is not from a trusted certifying authority"},
+        {WS_PEER_VALIDITY, "the certificate has expired or is not yet valid"},
+        {WS_PEER_NAME, "the name in the certificate does not match"},
+        {WS_PEER_OTHER, "the certificate is not valid"},
+    };
+    size_t used = 0;
+    buf[0] = '\0';
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+        if (!(c->problems & rows[i].bit) || used >= n)
+            continue;
+        int w;
+        if (rows[i].bit == WS_PEER_NAME)
+            w = snprintf(buf + used, n - used, "%s%s '%s'", used ? "; " : "", rows[i].text, c->name);
+        else if (rows[i].bit == WS_PEER_OTHER)
+            w = snprintf(buf + used, n - used, "%s%s (%s)", used ? "; " : "", rows[i].text,
+                         X509_verify_cert_error_string(c->first_error));
+        else
+            w = snprintf(buf + used, n - used, "%s%s", used ? "; " : "", rows[i].text);
+        if (w > 0)
+            used += (size_t)w;
+    }
+    return buf;
 }
 
 int ws_tls_expect_peer(SSL *ssl, const char *name)

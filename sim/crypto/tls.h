@@ -46,4 +46,31 @@ int ws_tls_expect_peer(SSL *ssl, const char *name);
 /* 1 when cert carries name as a client with these flags accepts it, else 0. */
 int ws_cert_matches_peer(X509 *cert, const char *name, unsigned flags);
 
+/* What a client finds wrong with its peer's certificate, as bits. Remote Desktop
+ * Connection completes TLS, then judges the certificate and, by the .rdp file's
+ * "authentication level", warns or stops (wire/rdpfile.h ws_rdp_server_auth). */
+#define WS_PEER_UNTRUSTED 0x1u /* no chain to a root the client trusts (self-signed, unknown issuer) */
+#define WS_PEER_VALIDITY 0x2u  /* expired or not yet valid on the client's clock */
+#define WS_PEER_NAME 0x4u      /* does not name what the client asked for (ws_tls_expect_peer) */
+#define WS_PEER_OTHER 0x8u     /* anything else (wrong purpose, bad signature) */
+
+typedef struct ws_peer_check {
+    unsigned problems; /* WS_PEER_* bits; 0: the certificate is fine */
+    int first_error;   /* the first X509_V_ERR_* seen (0: none) */
+    char name[256];    /* the name expected, for the text */
+} ws_peer_check;
+
+/* Let ssl's handshake complete whatever is wrong with the peer's certificate (the
+ * client decides afterwards), recording each problem in *out, which must outlive the
+ * handshake. name: what the client asked for (ws_tls_expect_peer is called with it). */
+int ws_tls_record_peer(SSL *ssl, const char *name, ws_peer_check *out);
+/* The same judgement without a connection: leaf (chain: intermediates, may be NULL)
+ * against roots at time now for name, as a TLS client would (purpose ssl_server).
+ * Returns out->problems. */
+unsigned ws_tls_check_peer(X509 *leaf, STACK_OF(X509) *chain, STACK_OF(X509) *roots, int64_t now,
+                           const char *name, ws_peer_check *out);
+/* One line, the certificate errors as Remote Desktop Connection lists them: "the
+ * certificate is not from a trusted certifying authority; ..." ([model] wording). */
+const char *ws_tls_peer_text(const ws_peer_check *c, char *buf, size_t n);
+
 #endif

@@ -196,6 +196,9 @@ static const ws_event_def catalogue[WS_EV_COUNT] = {
         "Msvm_TerminalServiceSettingData changed: RDSTLS Auth response Version = %s (was %s)."),
     ROW(WS_EV_HYPERV_14170_TRUSTED_ISSUERS, 14170, WS_CHANNEL_HYPERV, VMMS, INFO,
         "Msvm_TerminalServiceSettingData changed by %s: TrustedIssuerCertificateHashes = {%s} (was {%s})."),
+    ROW(WS_EV_HYPERV_14170_AUTH_CERT, 14170, WS_CHANNEL_HYPERV, VMMS, INFO,
+        "Msvm_TerminalServiceSettingData changed: AuthCertificateHash = %s (%s), was %s (%s). It takes effect when "
+        "the Hyper-V Virtual Machine Management service restarts."),
 };
 
 const ws_event_def *ws_event_def_get(ws_ev ev)

@@ -104,6 +104,7 @@ typedef enum ws_ev {
                                             * build (unsigned), " It took ..." or "" */
     WS_EV_HYPERV_14170_RDSTLS_VERSION,     /* new version, old version */
     WS_EV_HYPERV_14170_TRUSTED_ISSUERS,    /* VMM machine, new thumbprints, old thumbprints */
+    WS_EV_HYPERV_14170_AUTH_CERT,          /* new name, new thumbprint, old name, old thumbprint */
     WS_EV_COUNT
 } ws_ev;
 

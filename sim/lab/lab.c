@@ -59,6 +59,16 @@ static const struct {
      "digitalSignature,keyEncipherment", WS_CSP_SCHANNEL, "lab-root-ca", 0, 365},
     {"hv02-rdp", "CN=hv02.fabric.contoso.local", "DNS:hv02.fabric.contoso.local", "serverAuth",
      "digitalSignature,keyEncipherment", WS_CSP_SCHANNEL, "lab-root-ca", 0, 365},
+    /* What each Hyper-V host presents on 2179 unless told otherwise: a certificate it made
+     * itself, CN = its FQDN (REFERENCE.md section 2; marcvaneijk 2014: "The Hyper-V host
+     * will present a self-signed certificate that contains the FQDN"). [model] the rest,
+     * which is not published: no SAN, EKU Server Authentication and key usage Key and
+     * Data Encipherment (0x30), the extensions the field's replacement for it needed,
+     * RSA 2048 in the SChannel provider, valid one year. */
+    {"hv01-selfsigned", "CN=hv01.fabric.contoso.local", NULL, "serverAuth", "keyEncipherment,dataEncipherment",
+     WS_CSP_SCHANNEL, NULL, 0, 365},
+    {"hv02-selfsigned", "CN=hv02.fabric.contoso.local", NULL, "serverAuth", "keyEncipherment,dataEncipherment",
+     WS_CSP_SCHANNEL, NULL, 0, 365},
 };
 #define N_CERTS (sizeof default_certs / sizeof default_certs[0])
 
@@ -166,8 +176,9 @@ void ws_template_path(char *out, size_t n)
         dir = buf;
     }
     /* The schema version and the certificates' format (2: self-signed ones carry an authority
-     * key identifier): a template of another format is not reused. */
-    snprintf(out, n, "%s/template-v%d-c2.db", dir, ws_state_schema_version());
+     * key identifier; 3: the hosts' self-signed console certificates): a template of another
+     * format is not reused. */
+    snprintf(out, n, "%s/template-v%d-c3.db", dir, ws_state_schema_version());
 }
 
 /* FNV-1a of the lab's path picks its default subnet, so labs in different
@@ -314,9 +325,13 @@ static int make_world(ws_state *st, const char *prefix, ws_lab_init_result *res,
     for (size_t i = 0; i < N_MACHINES; i++)
         if (add_store(st, default_machines[i].name, "Root", "lab-root-ca", 0, e) != 0)
             return -1;
-    static const char *const tls[][2] = {{"portal", "portal-ssl"}, {"spf01", "spf-ssl"}, {"rdgw01", "rdgw-ssl"},
-                                         {"hv01", "hv01-rdp"},     {"hv02", "hv02-rdp"}};
-    for (size_t i = 0; i < 5; i++)
+    /* Each host holds its own self-signed certificate (bound) and one issued by the lab
+     * root (there to bind: wapsim host set HOST --rdp-cert hvNN-rdp). */
+    static const char *const tls[][2] = {{"portal", "portal-ssl"},   {"spf01", "spf-ssl"},
+                                         {"rdgw01", "rdgw-ssl"},     {"hv01", "hv01-rdp"},
+                                         {"hv02", "hv02-rdp"},       {"hv01", "hv01-selfsigned"},
+                                         {"hv02", "hv02-selfsigned"}};
+    for (size_t i = 0; i < sizeof tls / sizeof tls[0]; i++)
         if (add_store(st, tls[i][0], "My", tls[i][1], 1, e) != 0)
             return -1;
 
@@ -333,8 +348,8 @@ static int make_world(ws_state *st, const char *prefix, ws_lab_init_result *res,
         {"rdgw01", WS_SET_SSL_CERT, "rdgw-ssl"},
         {"portal", WS_SET_SSL_CERT, "portal-ssl"},
         {"spf01", WS_SET_SSL_CERT, "spf-ssl"},
-        {"hv01", WS_SET_AUTH_CERT, "hv01-rdp"},
-        {"hv02", WS_SET_AUTH_CERT, "hv02-rdp"},
+        {"hv01", WS_SET_AUTH_CERT, "hv01-selfsigned"}, /* Msvm_TerminalServiceSettingData.AuthCertificateHash */
+        {"hv02", WS_SET_AUTH_CERT, "hv02-selfsigned"},
         {WS_SCOPE_CLOUD, WS_SET_CLOUD_RD_GATEWAY_FQDN, "rdgw.contoso.com"},
     };
     for (size_t i = 0; i < sizeof settings / sizeof settings[0]; i++)

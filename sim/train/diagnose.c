@@ -14,8 +14,9 @@
  *                     the bound one (stale), then the bound one (certreq.h, role gateway,
  *                     with the cloud's RD Gateway FQDN), its name in the PC's hosts file,
  *                     and its chain to the PC's Root
- *   7. host TLS       each host's console certificate against the name VMM puts in the
- *                     .rdp file (VMConnectHostIdentificationMode) and the PC's Root
+ *   7. host TLS       each host's console certificate as the tenant's PC judges it (the
+ *                     client's rule, wire/rdpfile.h ws_rdp_server_auth) for the name VMM puts
+ *                     in the .rdp file (VMConnectHostIdentificationMode), with the PC's Root
  * Validity is judged on the lab's clock (the reference time); a machine whose own clock
  * is off is a clock-skew finding, and what only its clock breaks is left to that one. */
 #include "train/diagnose.h"
@@ -37,6 +38,8 @@
 #include "lab/clock.h"
 #include "lab/fedauth.h"
 #include "crypto/csp.h"
+#include "crypto/tls.h"
+#include "wire/rdpfile.h"
 #include "svc/httpc.h"
 #include "lab/lab.h"
 #include "lab/machine.h"
@@ -1234,13 +1237,188 @@ static void check_gateway_tls(diag *g)
 
 /* ---- 7. the hosts' console certificates ---- */
 
-typedef struct host_name_check {
-    char host[64];
-    char name[256];  /* what the .rdp file names */
-    int fqdn_would_match;
-    char *text;      /* certreq's words */
-    char *desc;
-} host_name_check;
+/* Candidates for a host's console: its My store's certificates with their keys. */
+typedef struct host_candidates {
+    char names[32][128];
+    int n;
+    int any; /* every entry, with its key in the store or not */
+} host_candidates;
+
+static int collect_candidate(const ws_store_entry *en, void *arg)
+{
+    host_candidates *hc = arg;
+    if ((hc->any || en->has_private_key) && hc->n < 32)
+        snprintf(hc->names[hc->n++], sizeof hc->names[0], "%s", en->cert_name);
+    return 0;
+}
+
+/* The tenant's PC's judgement of cert for name: the client's rule (crypto/tls.h). */
+static unsigned host_peer_check(diag *g, const ws_machine *h, X509 *cert, const char *name, ws_peer_check *pc)
+{
+    STACK_OF(X509) *roots = g->have_client ? ws_store_certs(g->st, g->client.name, "Root", NULL) : NULL;
+    STACK_OF(X509) *chain = ws_store_certs(g->st, h->name, "My", NULL);
+    unsigned p = ws_tls_check_peer(cert, chain, roots, g->now, name, pc);
+    sk_X509_pop_free(roots, X509_free);
+    sk_X509_pop_free(chain, X509_free);
+    return p;
+}
+
+/* A root of the tenant's PC whose key the lab holds: the issuer for a new certificate. */
+static int client_root_with_key(diag *g, char *out, size_t n)
+{
+    out[0] = '\0';
+    host_candidates roots = {.any = 1};
+    ws_error e;
+    if (!g->have_client || ws_store_foreach(g->st, g->client.name, "Root", collect_candidate, &roots, &e) != 0)
+        return -1;
+    for (int i = 0; i < roots.n; i++) {
+        X509 *c = NULL;
+        EVP_PKEY *k = NULL;
+        if (ws_vault_get(g->st, roots.names[i], &c, &k, NULL, &e) == 0 && k && ws_cert_self_signed(c))
+            snprintf(out, n, "%s", roots.names[i]);
+        X509_free(c);
+        EVP_PKEY_free(k);
+        if (out[0])
+            return 0;
+    }
+    return -1;
+}
+
+/* The repair of a host's console certificate, as commands that run as printed: bind a
+ * certificate the host already holds that the tenant's PC accepts for name, else make
+ * one (issued by a root the PC trusts, naming the FQDN and, for an address, an IP SAN),
+ * put it in the host's My store and bind it; the host binds it when its service
+ * restarts (REFERENCE.md section 2). */
+static void fix_host_cert(diag *g, ws_finding *f, const ws_machine *h, const char *bound, const char *name)
+{
+    host_candidates hc = {0};
+    ws_error e;
+    ws_store_foreach(g->st, h->name, "My", collect_candidate, &hc, &e);
+    const char *use = NULL;
+    for (int i = 0; !use && i < hc.n; i++) {
+        X509 *c = NULL;
+        ws_peer_check pc;
+        ws_certreq_problem probs[WS_CERTREQ_MAX_PROBLEMS];
+        int n = 0;
+        if (strcmp(hc.names[i], bound) != 0 && ws_vault_get(g->st, hc.names[i], &c, NULL, NULL, &e) == 0 &&
+            (n = ws_certreq_check(c, NULL, NULL, 0, WS_CERTREQ_HOST, NULL, g->now, probs, WS_CERTREQ_MAX_PROBLEMS)) >=
+                0 &&
+            !ws_certreq_has_error(probs, n < WS_CERTREQ_MAX_PROBLEMS ? n : WS_CERTREQ_MAX_PROBLEMS) &&
+            host_peer_check(g, h, c, name, &pc) == 0)
+            use = hc.names[i];
+        X509_free(c);
+    }
+    char fresh[160], root[128];
+    if (!use) {
+        snprintf(fresh, sizeof fresh, "%s-console", h->name);
+        char tp[41];
+        for (int i = 2; i < 100 && ws_vault_thumbprint(g->st, fresh, tp) == 0; i++)
+            snprintf(fresh, sizeof fresh, "%s-console-%d", h->name, i);
+        int ip = ws_is_ip_literal(name);
+        int have_root = client_root_with_key(g, root, sizeof root) == 0;
+        fix(f,
+            "wapsim cert new %s --subject CN=%s --san DNS:%s%s%s --eku serverAuth --key-usage "
+            "digitalSignature,keyEncipherment %s%s --days 365",
+            fresh, h->fqdn, h->fqdn, ip ? ",IP:" : "", ip ? name : "",
+            have_root ? "--issuer " : "--self-signed", have_root ? root : "");
+        fix(f, "wapsim cert import %s --machine %s --store My", fresh, h->name);
+        if (!have_root && g->have_client)
+            fix(f, "wapsim cert import %s --machine %s --store Root --public-only", fresh, g->client.name);
+        use = fresh;
+    }
+    fix(f, "wapsim host set %s --rdp-cert %s", h->name, use);
+    fix(f, "wapsim service restart %s", h->name);
+    fix(f, "PowerShell: on %s, a certificate for %s%s%s in Cert:\\LocalMachine\\My, its thumbprint set as "
+           "AuthCertificateHash (Msvm_TerminalService.ModifyServiceSettings); Restart-Service vmms",
+        h->fqdn, h->fqdn, ws_is_ip_literal(name) ? " and " : "", ws_is_ip_literal(name) ? name : "");
+}
+
+/* The name VMM's .rdp files give host (vmm/issue.c): by VMConnectHostIdentificationMode. */
+static void host_name_in_file(const ws_machine *h, const char *mode, char *name, size_t n)
+{
+    if (strcmp(mode, "IPv4") == 0)
+        snprintf(name, n, "%s", h->address);
+    else if (strcmp(mode, "HostName") == 0)
+        snprintf(name, n, "%s", h->name);
+    else
+        snprintf(name, n, "%s", h->fqdn);
+}
+
+/* One host: its bound certificate as the tenant's PC judges it (the client's rule,
+ * ws_rdp_server_auth, for a file without an authentication level, as VMM writes
+ * them): a name the certificate does not carry is an error (0x607), anything else
+ * the PC cannot verify a warning the tenant clicks through. One finding per host: one
+ * certificate, one repair. */
+static void check_host_cert(diag *g, const ws_machine *h, const char *mode)
+{
+    checked(g, "%s's console certificate", h->name);
+    char cname[128] = "";
+    X509 *c = NULL;
+    ws_error e;
+    if (ws_setting_get(g->st, h->name, WS_SET_AUTH_CERT, cname, sizeof cname) != 0 ||
+        ws_vault_get(g->st, cname, &c, NULL, NULL, &e) != 0) {
+        ws_finding *f = add(g, WS_DIAG_HOST_CERT_MISSING, h->name, WS_DIAG_ERROR,
+                            "%s has no usable certificate for console connections (port 2179).", h->name);
+        evidence(f, "%s's AuthCertificateHash (auth_cert) %s%s%s.", h->name, cname[0] ? "names '" : "is not set",
+                 cname, cname[0] ? "', which is not in the vault" : "");
+        char name[256];
+        host_name_in_file(h, mode, name, sizeof name);
+        fix_host_cert(g, f, h, cname, name);
+        return;
+    }
+    char name[256];
+    host_name_in_file(h, mode, name, sizeof name);
+    ws_peer_check pc;
+    unsigned p = host_peer_check(g, h, c, name, &pc);
+    ws_certreq_problem probs[WS_CERTREQ_MAX_PROBLEMS];
+    int n = ws_certreq_check(c, NULL, NULL, 0, WS_CERTREQ_HOST, NULL, g->now, probs, WS_CERTREQ_MAX_PROBLEMS);
+    const cert_problem *cp = NULL;
+    for (int k = 0; k < n && k < WS_CERTREQ_MAX_PROBLEMS && !cp; k++)
+        if (probs[k].severity == WS_CERTREQ_ERROR)
+            cp = cert_problem_find(host_problems, probs[k].id);
+    ws_srvauth verdict = ws_rdp_server_auth(WS_RDP_AUTH_LEVEL_DEFAULT, p, 0);
+    if (verdict == WS_SRVAUTH_OK && !cp) {
+        X509_free(c);
+        return;
+    }
+    char *desc = describe(g->st, c, cname), why[600];
+    ws_tls_peer_text(&pc, why, sizeof why);
+    ws_diag_severity sev = verdict == WS_SRVAUTH_FAIL ? WS_DIAG_ERROR : WS_DIAG_WARNING;
+    ws_finding *f;
+    if (p & WS_PEER_NAME) {
+        f = add(g, WS_DIAG_HOST_CERT_NAME_MISMATCH, h->name, sev,
+                "%s's console certificate does not carry the name the .rdp file gives the host (%s).", h->name, name);
+        evidence(f, "VMConnectHostIdentificationMode %s names %s as %s in full address; its certificate is %s: %s. "
+                    "Remote Desktop Connection stops at the host: \"An authentication error occurred\" (0x607), "
+                    "whatever the PC trusts [field: marcvaneijk 2014].",
+                 mode, h->name, name, desc, why);
+    } else if (cp && cp->validity) {
+        f = add(g, cp->id, h->name, sev, "%s's console certificate %s %s.", h->name, cname, cp->what);
+        evidence(f, "%s: %s. The tenant sees the identity warning and may connect anyway.", desc, why);
+    } else if (cp) {
+        f = add(g, cp->id, h->name, sev, "%s's console certificate %s %s.", h->name, cname, cp->what);
+        evidence(f, "%s%s%s.", desc, p ? ": " : "", why);
+    } else {
+        f = add(g, WS_DIAG_HOST_CERT_UNTRUSTED, h->name, sev,
+                "The tenant's PC cannot verify %s's console certificate %s: tenants see a warning.", h->name, cname);
+        char *roots = g->have_client ? store_names(g->st, g->client.name, "Root") : ws_strdup("?");
+        evidence(f, "%s: %s (the PC's Root store holds %s). Remote Desktop Connection warns \"The identity of the "
+                    "remote computer cannot be verified\"; the tenant may connect anyway (a file with "
+                    "authentication level:i:1, or connect --strict, stops with 0x607).",
+                 desc, why, roots);
+        free(roots);
+    }
+    fix_host_cert(g, f, h, cname, name);
+    if (p & WS_PEER_NAME) {
+        fix(f, "PowerShell: Set-SCVMMServer -VMConnectHostIdentificationMode FQDN   # on %s, when the gateway can "
+               "resolve the hosts' FQDNs",
+            g->vmm.fqdn);
+        fix(f, "PowerShell: on the SPF server, an IIS URL Rewrite outbound rule adding \"authentication level:i:0\" "
+               "to the /VMConnection answers (the field's repair, marcvaneijk 2014)");
+    }
+    free(desc);
+    X509_free(c);
+}
 
 static void check_host_certs(diag *g)
 {
@@ -1248,127 +1426,10 @@ static void check_host_certs(diag *g)
         return;
     char mode[16] = "FQDN";
     ws_setting_get(g->st, g->vmm.name, WS_SET_VMM_HOST_ID_MODE, mode, sizeof mode);
-    host_name_check mism[MAX_MACHINES];
-    int nmism = 0, nhosts = 0;
     for (int i = 0; i < g->nmachines; i++) {
         const ws_machine *h = &g->machines[i];
-        if (strcmp(h->role, "host") != 0 || !host_selected(g, h->name))
-            continue;
-        nhosts++;
-        checked(g, "%s's console certificate", h->name);
-        char cname[128] = "";
-        X509 *c = NULL;
-        ws_error e;
-        if (ws_setting_get(g->st, h->name, WS_SET_AUTH_CERT, cname, sizeof cname) != 0 ||
-            ws_vault_get(g->st, cname, &c, NULL, NULL, &e) != 0) {
-            ws_finding *f = add(g, WS_DIAG_HOST_CERT_MISSING, h->name, WS_DIAG_ERROR,
-                                "%s has no usable certificate for console connections (port 2179).", h->name);
-            evidence(f, "%s's AuthCertificateHash (auth_cert) %s%s%s.", h->name, cname[0] ? "names '" : "is not set",
-                     cname, cname[0] ? "', which is not in the vault" : "");
-            fix(f, "PowerShell: a certificate for %s in Cert:\\LocalMachine\\My, its thumbprint set as "
-                   "AuthCertificateHash (Msvm_TerminalService.ModifyServiceSettings); Restart-Service vmms   # on %s",
-                h->fqdn, h->fqdn);
-            continue;
-        }
-        char name[256];
-        if (strcmp(mode, "IPv4") == 0)
-            snprintf(name, sizeof name, "%s", h->address);
-        else if (strcmp(mode, "HostName") == 0)
-            snprintf(name, sizeof name, "%s", h->name);
-        else
-            snprintf(name, sizeof name, "%s", h->fqdn);
-        char *desc = describe(g->st, c, cname);
-        ws_certreq_problem probs[WS_CERTREQ_MAX_PROBLEMS];
-        int n = ws_certreq_check(c, NULL, NULL, 0, WS_CERTREQ_HOST, name, g->now, probs, WS_CERTREQ_MAX_PROBLEMS);
-        if (n > WS_CERTREQ_MAX_PROBLEMS)
-            n = WS_CERTREQ_MAX_PROBLEMS;
-        int validity = 0;
-        for (int k = 0; k < n; k++) {
-            const ws_certreq_problem *p = &probs[k];
-            if (strcmp(p->id, WS_CERTREQ_ID_NAME_MISMATCH) == 0 || strcmp(p->id, WS_CERTREQ_ID_NO_DNS_SAN) == 0) {
-                if (nmism < MAX_MACHINES) {
-                    host_name_check *m = &mism[nmism++];
-                    snprintf(m->host, sizeof m->host, "%s", h->name);
-                    snprintf(m->name, sizeof m->name, "%s", name);
-                    ws_certreq_problem again[WS_CERTREQ_MAX_PROBLEMS];
-                    int n2 = ws_certreq_check(c, NULL, NULL, 0, WS_CERTREQ_HOST, h->fqdn, g->now, again,
-                                              WS_CERTREQ_MAX_PROBLEMS);
-                    m->fqdn_would_match = 1;
-                    for (int j = 0; j < n2 && j < WS_CERTREQ_MAX_PROBLEMS; j++)
-                        if (strcmp(again[j].id, WS_CERTREQ_ID_NAME_MISMATCH) == 0 ||
-                            strcmp(again[j].id, WS_CERTREQ_ID_NO_DNS_SAN) == 0)
-                            m->fqdn_would_match = 0;
-                    m->text = ws_strdup(p->text);
-                    m->desc = ws_strdup(desc);
-                }
-                continue;
-            }
-            const cert_problem *cp = cert_problem_find(host_problems, p->id);
-            if (cp)
-                validity |= cp->validity;
-            if (!cp || p->severity != WS_CERTREQ_ERROR)
-                continue;
-            ws_finding *f = add(g, cp->id, h->name, WS_DIAG_ERROR, "%s's console certificate %s is not usable for TLS.",
-                                h->name, cname);
-            evidence(f, "%s: %s. Remote Desktop Connection stops at the host (0x607).", desc, p->text);
-            fix(f, "PowerShell: a new certificate for %s in Cert:\\LocalMachine\\My, set as AuthCertificateHash "
-                   "(Msvm_TerminalService.ModifyServiceSettings); Restart-Service vmms",
-                h->fqdn);
-        }
-        if (!validity && g->have_client && ws_store_verify_chain(g->st, g->client.name, c, g->now, &e) != 0) {
-            char root[128];
-            vault_root_of(g->st, c, root, sizeof root);
-            ws_finding *f = add(g, WS_DIAG_HOST_CERT_UNTRUSTED, h->name, WS_DIAG_ERROR,
-                                "The tenant's PC does not trust %s's console certificate %s.", h->name, cname);
-            evidence(f, "%s does not chain to the Root store of %s: %s. Remote Desktop Connection stops at the host "
-                        "(0x607).",
-                     desc, g->client.name, e.msg);
-            if (root[0] || ws_cert_self_signed(c))
-                fix(f, "wapsim cert import %s --machine %s --store Root --public-only", root[0] ? root : cname,
-                    g->client.name);
-            fix(f, "PowerShell: Import-Certificate -FilePath .\\root.cer -CertStoreLocation Cert:\\LocalMachine\\Root"
-                   "   # on the tenant's PC");
-        }
-        free(desc);
-        X509_free(c);
-    }
-    if (nmism == 0)
-        return;
-    /* One cause, once: when every host fails on the name only because of the
-     * identification mode, the mode is the finding (on the VMM server). */
-    int all_mode = strcmp(mode, "FQDN") != 0 && nmism == nhosts;
-    for (int i = 0; all_mode && i < nmism; i++)
-        all_mode = mism[i].fqdn_would_match;
-    if (all_mode) {
-        ws_finding *f = add(g, WS_DIAG_VMM_HOST_ID_MODE, g->vmm.name, WS_DIAG_ERROR,
-                            "VMM names the hosts by %s in the .rdp files, but their certificates name their FQDNs.",
-                            strcmp(mode, "IPv4") == 0 ? "IP address" : "host name");
-        evidence(f, "VMConnectHostIdentificationMode is %s:", mode);
-        for (int i = 0; i < nmism; i++)
-            evidence(f, "%s is named %s, and %s (%s)%s", mism[i].host, mism[i].name, mism[i].desc, mism[i].text,
-                     i + 1 < nmism ? ";" : ".");
-        evidence(f, "Remote Desktop Connection stops at the host with 0x607.");
-        fix(f, "wapsim vmm set --host-id-mode FQDN");
-        fix(f, "PowerShell: Set-SCVMMServer -VMConnectHostIdentificationMode FQDN   # on %s", g->vmm.fqdn);
-    } else {
-        for (int i = 0; i < nmism; i++) {
-            const ws_machine *h = machine_named(g, mism[i].host);
-            ws_finding *f = add(g, WS_DIAG_HOST_CERT_NAME_MISMATCH, mism[i].host, WS_DIAG_ERROR,
-                                "%s's console certificate does not match the name the .rdp file gives it (%s).",
-                                mism[i].host, mism[i].name);
-            evidence(f, "VMConnectHostIdentificationMode %s names %s as %s; %s: %s. Remote Desktop Connection stops "
-                        "at the host with 0x607.",
-                     mode, mism[i].host, mism[i].name, mism[i].desc, mism[i].text);
-            if (strcmp(mode, "FQDN") != 0 && mism[i].fqdn_would_match)
-                fix(f, "wapsim vmm set --host-id-mode FQDN");
-            fix(f, "PowerShell: Set-SCVMMServer -VMConnectHostIdentificationMode FQDN, or on %s a certificate naming "
-                   "%s set as AuthCertificateHash (Msvm_TerminalService.ModifyServiceSettings)",
-                h ? h->fqdn : mism[i].host, mism[i].name);
-        }
-    }
-    for (int i = 0; i < nmism; i++) {
-        free(mism[i].text);
-        free(mism[i].desc);
+        if (strcmp(h->role, "host") == 0 && host_selected(g, h->name))
+            check_host_cert(g, h, mode);
     }
 }
 

@@ -35,8 +35,9 @@
 #define WS_DIAG_VMM_CERT_CSP "vmm-cert-csp"
 #define WS_DIAG_VMM_CERT_KEY_SIZE "vmm-cert-key-size"
 #define WS_DIAG_VMM_CERT_SIGNATURE_ALGORITHM "vmm-cert-signature-algorithm"
-#define WS_DIAG_VMM_HOST_ID_MODE "vmm-host-id-mode"       /* the identification mode names hosts as their
-                                                             certificates do not */
+#define WS_DIAG_VMM_HOST_ID_MODE "vmm-host-id-mode"       /* no longer reported: a name the certificate
+                                                             lacks is each host's host-cert-name-mismatch,
+                                                             whose repair names the mode too */
 #define WS_DIAG_HOST_AGENT_UNREACHABLE "host-agent-unreachable" /* the host runs but does not answer VMM */
 #define WS_DIAG_HOST_TRUST_LIST_STALE "host-trust-list-stale"   /* TrustedIssuerCertificateHashes lacks the
                                                                    VMM certificate: not refreshed */
@@ -64,7 +65,8 @@
 #define WS_DIAG_HOST_CERT_EXPIRED "host-cert-expired"
 #define WS_DIAG_HOST_CERT_EKU "host-cert-eku"
 #define WS_DIAG_HOST_CERT_NAME_MISMATCH "host-cert-name-mismatch" /* 0x607 */
-#define WS_DIAG_HOST_CERT_UNTRUSTED "host-cert-untrusted"
+#define WS_DIAG_HOST_CERT_UNTRUSTED "host-cert-untrusted" /* warning: the tenant's PC cannot verify it (the
+                                                             default lab's self-signed host certificates) */
 
 /* Every id above, NULL-terminated, in the order the checks run. */
 extern const char *const ws_diag_ids[];

@@ -521,25 +521,34 @@ static int do_expect_events(ws_scn_run *r, const ws_scn_line *l, const char *val
     return rc;
 }
 
-/* Whether the set of finding ids found holds against x: a set for = and !=, one id
- * for ~ and !~. */
-static int diagnosis_holds(const ws_scn_expect *x, const ws_strv *ids)
+/* Whether the findings hold against x: a set for = and !=, one id for ~ and !~. ids:
+ * every id found; errors: the ids of error findings. A warning (it does not stop a
+ * console) counts for = and != only when named: "= none" means no error, so the default
+ * lab's host certificate warnings do not hide what a scenario asserts. */
+static int diagnosis_holds(const ws_scn_expect *x, const ws_strv *ids, const ws_strv *errors)
 {
     char *want = ws_strdup(x->value);
-    int nwant = 0, all_found = 1, any_missing = 0, none = 0;
+    ws_strv named = {0};
+    int all_found = 1, any_missing = 0, none = 0;
     for (char *save = NULL, *id = strtok_r(want, ", \t", &save); id; id = strtok_r(NULL, ", \t", &save)) {
         if (strcmp(id, "none") == 0) {
             none = 1;
             continue;
         }
-        nwant++;
+        if (ws_strv_add(&named, id) != 0)
+            abort();
         if (!ws_strv_has(ids, id))
             all_found = 0, any_missing = 1;
     }
     free(want);
+    int unnamed_errors = 0;
+    for (int i = 0; i < errors->n; i++)
+        unnamed_errors += !ws_strv_has(&named, errors->v[i]);
+    ws_strv_free(&named);
+    int exact = (none || all_found) && unnamed_errors == 0;
     switch (x->op) {
-    case WS_SCN_OP_EQ: return none ? ids->n == 0 : all_found && ids->n == nwant;
-    case WS_SCN_OP_NE: return !(none ? ids->n == 0 : all_found && ids->n == nwant);
+    case WS_SCN_OP_EQ: return exact;
+    case WS_SCN_OP_NE: return !exact;
     case WS_SCN_OP_CONTAINS: return !any_missing;
     default: return any_missing; /* !~ */
     }
@@ -577,7 +586,7 @@ static int do_expect_diagnose(ws_scn_run *r, const ws_scn_line *l)
         goto out;
     }
     /* The set of ids found, and "id on machine" for the messages. */
-    ws_strv ids = {0};
+    ws_strv ids = {0}, errors = {0};
     ws_buf found;
     ws_buf_init(&found, WS_BUF_MAX_REPORT);
     const cJSON *f;
@@ -586,19 +595,24 @@ static int do_expect_diagnose(ws_scn_run *r, const ws_scn_line *l)
         const char *id = cJSON_GetStringValue(cJSON_GetObjectItem(f, "id"));
         const char *machine = cJSON_GetStringValue(cJSON_GetObjectItem(f, "machine"));
         const char *summary = cJSON_GetStringValue(cJSON_GetObjectItem(f, "summary"));
+        const char *severity = cJSON_GetStringValue(cJSON_GetObjectItem(f, "severity"));
         if (!id)
             continue;
+        if ((!severity || strcmp(severity, "warning") != 0) && !ws_strv_has(&errors, id) &&
+            ws_strv_add(&errors, id) != 0)
+            abort();
         ws_buf_addf(&r->log, "  %-30s %-8s %s\n", id, machine ? machine : "?", summary ? summary : "");
         ws_buf_addf(&found, "%s%s on %s", ws_buf_len(&found) ? ", " : "", id, machine ? machine : "?");
         if (!ws_strv_has(&ids, id) && ws_strv_add(&ids, id) != 0)
             abort();
     }
     const char *found_text = ws_buf_len(&found) ? ws_buf_str(&found) : "nothing";
-    if (diagnosis_holds(x, &ids))
+    if (diagnosis_holds(x, &ids, &errors))
         ws_buf_addf(&r->log, "ok   [%d] %s (found: %s)\n", l->lineno, l->text, found_text);
     else
         rc = fail_at(r, l, "diagnose found %s", found_text);
     ws_strv_free(&ids);
+    ws_strv_free(&errors);
     ws_buf_free(&found);
 out:
     cJSON_Delete(j);

@@ -17,6 +17,7 @@
 #include "crypto/base64.h"
 #include "crypto/cert.h"
 #include "crypto/sslerr.h"
+#include "crypto/tls.h"
 
 /* REFERENCE.md section 4 step 2: the secure settings, in the fixed order rdpsign.exe
  * signs them, spelled as they appear in signscope. A file key is the name in lower
@@ -884,4 +885,25 @@ out:
     if (sig == &local)
         X509_free(local.signer);
     return rc;
+}
+
+int ws_rdp_auth_level(const ws_rdp_file *f)
+{
+    const char *v = ws_rdp_get(f, "authentication level");
+    if (!v || v[0] < '0' || v[0] > '3' || v[1])
+        return WS_RDP_AUTH_LEVEL_DEFAULT;
+    return v[0] - '0';
+}
+
+ws_srvauth ws_rdp_server_auth(int level, unsigned problems, int strict)
+{
+    if (!problems)
+        return WS_SRVAUTH_OK;
+    if (level == 0)
+        return WS_SRVAUTH_WARN; /* "connect and don't warn me": on, whatever is wrong */
+    if (level == 1 || strict)
+        return WS_SRVAUTH_FAIL;
+    if (problems & WS_PEER_NAME)
+        return WS_SRVAUTH_FAIL;
+    return WS_SRVAUTH_WARN;
 }

@@ -62,4 +62,27 @@ typedef struct ws_rdp_signature {
  * the signer chains to them at time at. */
 int ws_rdp_verify(const ws_rdp_file *f, STACK_OF(X509) *roots, int64_t at, ws_rdp_signature *sig, ws_error *e);
 
+/* ---- "authentication level": what the client does when the server's certificate
+ * has problems (wire/crypto tls.h WS_PEER_*). Values as Microsoft documents them (RDP
+ * file settings; IMsRdpClientAdvancedSettings4::AuthenticationLevel): 0 connect without
+ * warning, 1 do not connect, 2 warn, 3 no requirement specified (the default; a
+ * console .rdp file from VMM has no such line, marcvaneijk 2014). */
+#define WS_RDP_AUTH_LEVEL_DEFAULT 3
+
+typedef enum ws_srvauth {
+    WS_SRVAUTH_OK = 0,   /* nothing wrong */
+    WS_SRVAUTH_WARN = 1, /* the tenant is warned and may go on (or goes on unwarned, level 0) */
+    WS_SRVAUTH_FAIL = 2, /* Remote Desktop Connection stops: 0x607 */
+} ws_srvauth;
+
+/* The file's authentication level (0..3), or WS_RDP_AUTH_LEVEL_DEFAULT when absent or
+ * out of range. */
+int ws_rdp_auth_level(const ws_rdp_file *f);
+/* The one rule: problems (WS_PEER_* bits) under level. A name mismatch stops the client
+ * with 0x607 unless level is 0 [field: marcvaneijk 2014, "An authentication error
+ * occurred (0x607)" in IPv4 mode, fixed by authentication level:i:0]; level 1 stops at
+ * any problem; otherwise the tenant is warned and may connect (the identity dialog).
+ * strict: a tenant who answers No to every warning (as level 1) [model]. */
+ws_srvauth ws_rdp_server_auth(int level, unsigned problems, int strict);
+
 #endif

@@ -11,8 +11,10 @@
 #
 # As in test_xfreerdp_gateway.sh: the client's view of names is the lab's hosts file bound
 # over /etc/hosts in a private mount namespace (unshare --mount); the lab root CA is in a
-# temporary HOME's .config/freerdp/certs/<openssl hash>.0, never /cert:ignore; stdin is
-# /dev/null, so any prompt reads EOF instead of waiting.
+# temporary HOME's .config/freerdp/certs/<openssl hash>.0, never /cert:ignore; hv01's own
+# self-signed certificate is a known host of that HOME (known_hosts.sh), as for a tenant who
+# accepted the identity warning once; stdin is /dev/null, so any prompt reads EOF instead of
+# waiting.
 # The console area is found by comparing the host's frame with the screenshot at the
 # top-left corner of each window as large as the console (xwininfo -root -tree, when
 # x11-utils is there) and at (0,0), where xfreerdp's window lands under a bare Xvfb.
@@ -60,6 +62,10 @@ VMTOKEN=$(iconv -f UTF-16LE -t UTF-8 "$RDP" | tr -d '\r' | sed -n 's/^endpointfe
 HOME_CA=$T_TMP/home-ca
 mkdir -p "$HOME_CA/.config/freerdp/certs"
 cp "$T_TMP/root.pem" "$HOME_CA/.config/freerdp/certs/$(openssl x509 -hash -noout -in "$T_TMP/root.pem").0"
+# hv01 presents its own self-signed certificate (lab init): the tenant accepted it once, so
+# it is a known host of this HOME (known_hosts.sh), not a switch that turns checks off.
+. "$(dirname "$0")/known_hosts.sh"
+known_lab_host "$HOME_CA" "$L" hv01 || { not_ok "hv01's certificate is a known host of the client's HOME"; exit 1; }
 FRAME=$L/console/web01.ppm
 
 # ---- Xvfb on a display it picks itself (-displayfd)

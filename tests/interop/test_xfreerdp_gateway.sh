@@ -7,7 +7,8 @@
 #
 # The client's view of names is the lab's hosts file, bound over /etc/hosts in a private
 # mount namespace (unshare --mount); the lab root CA is in a temporary HOME's
-# .config/freerdp/certs/<openssl hash>.0, never /cert:ignore. stdin is /dev/null, so any
+# .config/freerdp/certs/<openssl hash>.0, never /cert:ignore; hv01's own self-signed certificate
+# is a known host of that HOME (known_hosts.sh). stdin is /dev/null, so any
 # certificate prompt FreeRDP would show reads EOF and aborts instead of waiting.
 # Needs root (mount namespace), Xvfb, xfreerdp and unshare: otherwise a TAP "# SKIP <reason>".
 . "$(dirname "$0")/../integration/lib.sh"
@@ -52,6 +53,10 @@ HOME_CA=$T_TMP/home-ca
 HOME_NOCA=$T_TMP/home-noca
 mkdir -p "$HOME_CA/.config/freerdp/certs" "$HOME_NOCA"
 cp "$T_TMP/root.pem" "$HOME_CA/.config/freerdp/certs/$(openssl x509 -hash -noout -in "$T_TMP/root.pem").0"
+# hv01 presents its own self-signed certificate (lab init): the tenant accepted it once, so
+# it is a known host of this HOME (known_hosts.sh), not a switch that turns checks off.
+. "$(dirname "$0")/known_hosts.sh"
+known_lab_host "$HOME_CA" "$L" hv01 || { not_ok "hv01's certificate is a known host of the client's HOME"; exit 1; }
 
 # ---- Xvfb on a display it picks itself (-displayfd)
 Xvfb -displayfd 5 -screen 0 1024x768x24 -nolisten tcp 5>"$T_TMP/display" >"$T_TMP/xvfb.log" 2>&1 &

@@ -13,6 +13,7 @@
 #include "harness.h"
 
 #include "crypto/cert.h"
+#include "crypto/tls.h"
 #include "wire/rdpfile.h"
 #include "base/util.h"
 
@@ -1448,6 +1449,57 @@ static void test_mutations_do_not_crash(void **state)
     assert_int_equal(ERR_peek_error(), 0);
 }
 
+/* The authentication level rule (wire/rdpfile.h): a name mismatch is 0x607 unless level
+ * 0; an untrusted certificate is a warning unless level 1 or strict. */
+static void test_server_auth_levels(void **state)
+{
+    (void)state;
+    assert_int_equal(ws_rdp_server_auth(3, 0, 1), WS_SRVAUTH_OK);
+    assert_int_equal(ws_rdp_server_auth(3, WS_PEER_UNTRUSTED, 0), WS_SRVAUTH_WARN);
+    assert_int_equal(ws_rdp_server_auth(2, WS_PEER_VALIDITY, 0), WS_SRVAUTH_WARN);
+    assert_int_equal(ws_rdp_server_auth(3, WS_PEER_UNTRUSTED, 1), WS_SRVAUTH_FAIL);
+    assert_int_equal(ws_rdp_server_auth(1, WS_PEER_UNTRUSTED, 0), WS_SRVAUTH_FAIL);
+    assert_int_equal(ws_rdp_server_auth(3, WS_PEER_NAME, 0), WS_SRVAUTH_FAIL);
+    assert_int_equal(ws_rdp_server_auth(2, WS_PEER_NAME | WS_PEER_UNTRUSTED, 0), WS_SRVAUTH_FAIL);
+    assert_int_equal(ws_rdp_server_auth(0, WS_PEER_NAME | WS_PEER_UNTRUSTED, 0), WS_SRVAUTH_WARN);
+    ws_rdp_file f;
+    ws_rdp_init(&f);
+    assert_int_equal(ws_rdp_auth_level(&f), WS_RDP_AUTH_LEVEL_DEFAULT);
+    ws_rdp_set(&f, "authentication level", 'i', "0");
+    assert_int_equal(ws_rdp_auth_level(&f), 0);
+    ws_rdp_set(&f, "authentication level", 'i', "7");
+    assert_int_equal(ws_rdp_auth_level(&f), WS_RDP_AUTH_LEVEL_DEFAULT);
+    ws_rdp_free(&f);
+}
+
+/* The client's judgement of a certificate without a connection (crypto/tls.h): a
+ * self-signed one is untrusted; an address matches only an IP SAN. */
+static void test_check_peer(void **state)
+{
+    (void)state;
+    ws_error e;
+    X509 *c = NULL;
+    EVP_PKEY *k = NULL;
+    ws_cert_spec spec = {.subject = "CN=hv01.fabric.contoso.local", .san = "DNS:hv01.fabric.contoso.local,IP:127.1.2.15",
+                         .eku = "serverAuth", .key_usage = "digitalSignature,keyEncipherment", .key_bits = 2048,
+                         .not_before = time(NULL) - 60, .not_after = time(NULL) + 86400};
+    assert_int_equal(ws_cert_create(&spec, NULL, NULL, &c, &k, &e), 0);
+    STACK_OF(X509) *trust = sk_X509_new_null();
+    ws_peer_check pc;
+    assert_int_equal(ws_tls_check_peer(c, NULL, trust, time(NULL), "hv01.fabric.contoso.local", &pc), WS_PEER_UNTRUSTED);
+    sk_X509_push(trust, c);
+    assert_int_equal(ws_tls_check_peer(c, NULL, trust, time(NULL), "hv01.fabric.contoso.local", &pc), 0);
+    assert_int_equal(ws_tls_check_peer(c, NULL, trust, time(NULL), "127.1.2.15", &pc), 0);
+    assert_int_equal(ws_tls_check_peer(c, NULL, trust, time(NULL), "127.1.2.16", &pc), WS_PEER_NAME);
+    assert_int_equal(ws_tls_check_peer(c, NULL, trust, time(NULL) + 2 * 86400, "127.1.2.15", &pc), WS_PEER_VALIDITY);
+    char buf[300];
+    ws_tls_check_peer(c, NULL, trust, time(NULL), "hv02.fabric.contoso.local", &pc);
+    assert_non_null(strstr(ws_tls_peer_text(&pc, buf, sizeof buf), "does not match 'hv02.fabric.contoso.local'"));
+    sk_X509_free(trust);
+    X509_free(c);
+    EVP_PKEY_free(k);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1487,6 +1539,8 @@ int main(void)
         cmocka_unit_test(test_openssl_cli_verifies),
         cmocka_unit_test(test_openssl_cli_signature_verifies_here),
         cmocka_unit_test(test_mutations_do_not_crash),
+        cmocka_unit_test(test_server_auth_levels),
+        cmocka_unit_test(test_check_peer),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

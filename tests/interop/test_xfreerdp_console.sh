@@ -354,6 +354,7 @@ fr3_shows() {
     fi
     check "... hv01 started a console session for the tenant over RDSTLS (event 14168)" \
         test "$(events hv01 14168 "$before" 'for the tenant (VMToken over RDSTLS)')" -ge 1
+    SHOT_MAXVAL=""
     if wait_shows 5; then
         ok "... FreeRDP 3's window shows web01's console, pixel-equal to the host's frame (at $AT; xwdtopnm maxval $SHOT_MAXVAL)"
     else

@@ -20,8 +20,8 @@
 # Both pictures are compared at 8 bits a sample (pamdepth 255): under some X visuals xwd
 # writes a DirectColor dump with a colormap of 16-bit values and xwdtopnm then gives maxval
 # 65535, which differs from the host's 8-bit frame in most bytes although the screen is
-# right. Observed: a bare Xvfb -cc 5; this Xvfb while FreeRDP 3.29's or 3.30's window is up (xwd's
-# header: visual class 5, 256 colormap entries).
+# right. Observed: a bare Xvfb -cc 5; this Xvfb while FreeRDP 3.29's or 3.30's window is
+# up (xwd's header: visual class 5, 256 colormap entries).
 # Keys are typed with xdotool when it is installed, else with a small XTest program built
 # here (needs cc, Xlib's headers and libXtst), else that check is skipped.
 # Needs root, Xvfb, xfreerdp, unshare, xwd and netpbm: otherwise a TAP "# SKIP <reason>".

@@ -7,7 +7,8 @@
 # key appears in the next frame. A tenant's xfreerdp 2.11 without credentials is refused at
 # the host after its Client Info ("RDP client 8.1 or later required", event 14162).
 # With WAPSIM_FREERDP3 naming a FreeRDP 3.29+ client, the tenant's path with
-# /endpointfedauth:<VMToken> (RDSTLS) must show the console the same way.
+# /endpointfedauth:<VMToken> (RDSTLS) must show the console the same way at the RDSTLS
+# reply version that client needs, and fail at the other one (section 5).
 #
 # As in test_xfreerdp_gateway.sh: the client's view of names is the lab's hosts file bound
 # over /etc/hosts in a private mount namespace (unshare --mount); the lab root CA is in a
@@ -18,13 +19,18 @@
 # The console area is found by comparing the host's frame with the screenshot at the
 # top-left corner of each window as large as the console (xwininfo -root -tree, when
 # x11-utils is there) and at (0,0), where xfreerdp's window lands under a bare Xvfb.
+# Both pictures are compared at 8 bits a sample (pamdepth 255): under some X visuals xwd
+# writes a DirectColor dump with a colormap of 16-bit values and xwdtopnm then gives maxval
+# 65535, which differs from the host's 8-bit frame in most bytes although the screen is
+# right. Observed: a bare Xvfb -cc 5; this Xvfb while FreeRDP 3.29's or 3.30's window is
+# up (xwd's header: visual class 5, 256 colormap entries).
 # Keys are typed with xdotool when it is installed, else with a small XTest program built
 # here (needs cc, Xlib's headers and libXtst), else that check is skipped.
 # Needs root, Xvfb, xfreerdp, unshare, xwd and netpbm: otherwise a TAP "# SKIP <reason>".
 . "$(dirname "$0")/../integration/lib.sh"
 
 [ "$(id -u)" = 0 ] || skip_all "not root (a private mount namespace is needed to bind the lab's hosts file over /etc/hosts)"
-for p in Xvfb xfreerdp unshare xwd xwdtopnm pamcut pamtopnm mount openssl sqlite3 iconv timeout cmp; do
+for p in Xvfb xfreerdp unshare xwd xwdtopnm pamcut pamtopnm pamdepth pnminvert pnmpaste mount openssl sqlite3 iconv timeout cmp; do
     command -v "$p" >/dev/null 2>&1 || skip_all "$p is missing"
 done
 : >"$T_TMP/probe"
@@ -120,10 +126,14 @@ window_up() {
     command -v xwininfo >/dev/null 2>&1 || return 0
     xwininfo -root -tree -display "$DISP" 2>/dev/null | grep -qi 'freerdp'
 }
-# frame_now OUT: the host's frame for web01, normalised (pamtopnm); sets CW, CH.
+# to8: stdin's picture as a PPM of 8 bits a sample (maxval 255), on stdout. pamdepth
+# rescales each sample (65535 -> 255: v*255/65535, rounded; X's 16-bit colormap entries are
+# 8-bit values times 257, so this is exact); a picture already at 255 passes unchanged.
+to8() { pamdepth 255 2>/dev/null | pamtopnm 2>/dev/null; }
+# frame_now OUT: the host's frame for web01, normalised (to8); sets CW, CH.
 frame_now() {
     [ -s "$FRAME" ] || return 1
-    pamtopnm <"$FRAME" >"$1" 2>/dev/null || return 1
+    to8 <"$FRAME" >"$1" || return 1
     # shellcheck disable=SC2046 # the header's fields, split on purpose
     set -- $(head -c 32 "$1" | tr -c '0-9A-Za-z' ' ')
     CW=$2 CH=$3
@@ -142,20 +152,55 @@ candidates() {
         fi
     } | awk '!seen[$0]++'
 }
-# shows FRAME: a screenshot (xwd | xwdtopnm) holds FRAME, pixel for pixel, at one of the
-# candidates; AT is where, or why not.
+# maxval FILE: the maxval in a PPM's header (P6 W H MAXVAL).
+maxval() { head -c 32 "$1" | tr -c '0-9' ' ' | awk '{print $4}'; }
+# shows FRAME: a screenshot (xwd | xwdtopnm, at 8 bits) holds FRAME, pixel for pixel, at one
+# of the candidates; AT is where, or why not; SHOT_MAXVAL the screenshot's own maxval.
 shows() {
-    xwd -root -display "$DISP" 2>/dev/null | xwdtopnm 2>/dev/null | pamtopnm >"$T_TMP/shot.ppm" 2>/dev/null ||
-        { AT="no screenshot"; return 1; }
+    xwd -root -display "$DISP" 2>/dev/null | xwdtopnm >"$T_TMP/shot-raw.ppm" 2>/dev/null &&
+        to8 <"$T_TMP/shot-raw.ppm" >"$T_TMP/shot.ppm" || { AT="no screenshot"; return 1; }
+    SHOT_MAXVAL=$(maxval "$T_TMP/shot-raw.ppm")
+    holds "$T_TMP/shot.ppm" "$1"
+}
+# holds SHOT FRAME: the 8-bit picture SHOT holds FRAME, pixel for pixel, at one of the
+# candidates; AT is where, or why not.
+holds() {
     AT=""
     for xy in $(candidates | tr ' ' ,); do
         x=${xy%,*} y=${xy#*,}
-        pamcut -left "$x" -top "$y" -width "$CW" -height "$CH" "$T_TMP/shot.ppm" 2>/dev/null |
+        pamcut -left "$x" -top "$y" -width "$CW" -height "$CH" "$1" 2>/dev/null |
             pamtopnm >"$T_TMP/cut.ppm" 2>/dev/null || continue
-        if cmp -s "$T_TMP/cut.ppm" "$1"; then AT="$x,$y"; return 0; fi
-        AT="$AT ($x,$y): $(cmp -l "$T_TMP/cut.ppm" "$1" 2>/dev/null | wc -l) bytes differ;"
+        if cmp -s "$T_TMP/cut.ppm" "$2"; then AT="$x,$y"; return 0; fi
+        AT="$AT ($x,$y): $(cmp -l "$T_TMP/cut.ppm" "$2" 2>/dev/null | wc -l) bytes differ;"
     done
     return 1
+}
+# comparison_checks: the comparison itself, on the last screenshot that showed the host's
+# frame (shot.ppm, host.ppm from wait_shows): the same screen read at 16 bits a sample (what
+# xwdtopnm writes under a DirectColor visual: every 8-bit value times 257) still matches, and
+# a picture one pixel off (inverted at the console's centre) does not.
+comparison_checks() {
+    AT0=$AT
+    pamdepth 65535 "$T_TMP/shot.ppm" >"$T_TMP/shot16.ppm" 2>/dev/null
+    check "the 16-bit screenshot really is 16-bit (maxval 65535)" \
+        test "$(maxval "$T_TMP/shot16.ppm")" = 65535
+    to8 <"$T_TMP/shot16.ppm" >"$T_TMP/shot16to8.ppm"
+    if holds "$T_TMP/shot16to8.ppm" "$T_TMP/host.ppm"; then
+        ok "the comparison sees the same console in that screenshot at 16 bits a sample (at $AT)"
+    else
+        not_ok "the comparison sees the same console in that screenshot at 16 bits a sample ($AT)"
+    fi
+    cx=$((CW / 2)) cy=$((CH / 2))
+    pamcut -left "$cx" -top "$cy" -width 1 -height 1 "$T_TMP/host.ppm" 2>/dev/null | pnminvert 2>/dev/null |
+        pnmpaste - "$cx" "$cy" "$T_TMP/host.ppm" 2>/dev/null | pamtopnm >"$T_TMP/wrong.ppm" 2>/dev/null
+    if [ ! -s "$T_TMP/wrong.ppm" ] || cmp -s "$T_TMP/wrong.ppm" "$T_TMP/host.ppm"; then
+        not_ok "a picture one pixel off the host's frame could be made (pamcut, pnminvert, pnmpaste)"
+    elif holds "$T_TMP/shot16to8.ppm" "$T_TMP/wrong.ppm"; then
+        not_ok "the comparison fails on a picture one pixel off the host's frame (it matched at $AT)"
+    else
+        ok "the comparison fails on a picture one pixel off the host's frame:$AT"
+    fi
+    AT=$AT0
 }
 # wait_console SECONDS: the host's frame file exists and the client's window is up.
 wait_console() {
@@ -246,6 +291,11 @@ if wait_shows 5; then
 else
     not_ok "xfreerdp's window shows web01's console, pixel-equal to the host's frame (${CW:-?}x${CH:-?};$AT)"
 fi
+# ---- 1b. the frame comparison, on that screenshot
+case $AT in
+*[!0-9,]* | "") not_ok "the frame comparison can be checked (no screenshot showed the console)" ;;
+*) comparison_checks ;;
+esac
 
 # ---- 2. a typed key appears in the next frame
 if [ -z "$TYPER" ]; then
@@ -290,36 +340,70 @@ check "... after its Client Info: xfreerdp got Set Error Info SERVER_INSUFFICIEN
 check_eq "... and hv01 started no console session for it (no event 14168)" 0 "$(events hv01 14168 "$before")"
 
 # ---- 5. FreeRDP 3.29+: the tenant's path over RDSTLS with /endpointfedauth:<VMToken>
+# 3.29 accepts only Version 1 Auth responses; 3.30 and later want the request's Version (2)
+# echoed (REFERENCE.md section 8): hv01's setting (--rdstls-reply-version) an operator makes
+# for that client. At the value the client needs it shows the console; at the other one it
+# must fail as designed: the host accepts the token, the client drops the connection at the
+# Auth response and no console session starts.
+# fr3_set VALUE: hv01 answers RDSTLS Auth requests with that Version setting.
+fr3_set() { W host set hv01 --rdstls-reply-version "$1" >/dev/null 2>&1; }
+# fr3_shows VALUE: at that setting FreeRDP 3 shows web01's console, pixel for pixel.
+fr3_shows() {
+    fr3_set "$1" || { not_ok "wapsim host set hv01 --rdstls-reply-version $1"; return; }
+    rm -f "$FRAME"
+    before=$(last_record)
+    xf_start "$T_TMP/xf3-$1.out" "$WAPSIM_FREERDP3" "$RDP" "/endpointfedauth:$VMTOKEN" /log-level:DEBUG
+    if wait_console 20; then
+        ok "FreeRDP $fr3_version, reply Version $1: up (tenant's path, /endpointfedauth) and hv01 wrote web01's frame"
+    else
+        not_ok "FreeRDP $fr3_version, reply Version $1: up (tenant's path, /endpointfedauth) and hv01 wrote web01's frame (frame file: $([ -s "$FRAME" ] && echo yes || echo no); client: $(xf_alive && echo running || echo exited): $(show "$T_TMP/xf3-$1.out"); hv01: $(hv01_log))"
+    fi
+    check "... hv01 started a console session for the tenant over RDSTLS (event 14168)" \
+        test "$(events hv01 14168 "$before" 'for the tenant (VMToken over RDSTLS)')" -ge 1
+    SHOT_MAXVAL=""
+    if wait_shows 5; then
+        ok "... FreeRDP 3's window shows web01's console, pixel-equal to the host's frame (at $AT; xwdtopnm maxval $SHOT_MAXVAL)"
+    else
+        not_ok "... FreeRDP 3's window shows web01's console, pixel-equal to the host's frame (${CW:-?}x${CH:-?};$AT xwdtopnm maxval ${SHOT_MAXVAL:-?})"
+    fi
+    xf_stop
+}
+# fr3_refused VALUE: at that setting the client ends at the Auth response, by design.
+fr3_refused() {
+    fr3_set "$1" || { not_ok "wapsim host set hv01 --rdstls-reply-version $1"; return; }
+    before=$(last_record)
+    xf_start "$T_TMP/xf3-$1.out" "$WAPSIM_FREERDP3" "$RDP" "/endpointfedauth:$VMTOKEN" /log-level:DEBUG
+    i=0
+    while xf_alive && [ $i -lt 200 ]; do sleep 0.1; i=$((i + 1)); done
+    alive=$(xf_alive && echo yes || echo no)
+    xf_stop
+    check_eq "FreeRDP $fr3_version, reply Version $1 (not what it needs): the client gives up by itself" no "$alive"
+    check "... hv01 accepted its VMToken and answered Version $(fr3_reply "$1") (event 14161)" \
+        test "$(events hv01 14161 "$before" "Auth response Version $(fr3_reply "$1") (request Version 2)")" -ge 1
+    # FreeRDP 3.29 and 3.30, libfreerdp/core/transport.c transport_connect_rdstls: a failed
+    # RDSTLS exchange logs this and sets FREERDP_ERROR_AUTHENTICATION_FAILED.
+    check "... the client says: RDSTLS authentication failed, ERRCONNECT_AUTHENTICATION_FAILED" sh -c \
+        "grep -q 'transport_connect_rdstls.*RDSTLS authentication failed' '$T_TMP/xf3-$1.out' &&
+         grep -q 'ERRCONNECT_AUTHENTICATION_FAILED' '$T_TMP/xf3-$1.out'"
+    check_eq "... and hv01 started no console session for it (no event 14168)" 0 "$(events hv01 14168 "$before")"
+}
+# fr3_reply VALUE: the Version hv01 sends for FreeRDP's Version 2 FedAuth request.
+fr3_reply() { if [ "$1" = echo ]; then echo 2; else echo "$1"; fi; }
+
 if [ -z "${WAPSIM_FREERDP3:-}" ]; then
-    skip "WAPSIM_FREERDP3 not set"
+    skip "WAPSIM_FREERDP3 not set (a FreeRDP 3.29+ client: mk/build-freerdp3.sh builds one)"
 elif [ ! -f "$WAPSIM_FREERDP3" ] || [ ! -x "$WAPSIM_FREERDP3" ]; then
     skip "WAPSIM_FREERDP3 ($WAPSIM_FREERDP3) is not an executable file"
 else
     fr3_version=$(DISPLAY=$DISP timeout 10 "$WAPSIM_FREERDP3" /version 2>&1 | sed -n 's/.*FreeRDP version \([0-9][0-9.]*\).*/\1/p' | head -n 1)
-    echo "# FreeRDP $fr3_version"
-    # 3.29 accepts only Version 1 Auth responses; 3.30 and later want the request's Version
-    # echoed (REFERENCE.md section 8): the host setting an operator would make for that client.
-    case "$fr3_version" in
-        3.29|3.29.*) "$WAPSIM" --lab "$L" host set hv01 --rdstls-reply-version 1 >/dev/null ;;
-        *) "$WAPSIM" --lab "$L" host set hv01 --rdstls-reply-version echo >/dev/null ;;
-    esac
+    echo "# FreeRDP $fr3_version ($WAPSIM_FREERDP3)"
     check "the .rdp file carries a VMToken (endpointfedauth)" test -n "$VMTOKEN"
-    rm -f "$FRAME"
-    before=$(last_record)
-    xf_start "$T_TMP/xf3.out" "$WAPSIM_FREERDP3" "$RDP" "/endpointfedauth:$VMTOKEN" /log-level:DEBUG
-    if wait_console 20; then
-        ok "FreeRDP 3 (tenant's path, /endpointfedauth) is up and hv01 wrote web01's frame"
-    else
-        not_ok "FreeRDP 3 (tenant's path, /endpointfedauth) is up and hv01 wrote web01's frame (frame file: $([ -s "$FRAME" ] && echo yes || echo no); client: $(xf_alive && echo running || echo exited): $(show "$T_TMP/xf3.out"); hv01: $(hv01_log))"
-    fi
-    check "hv01 started a console session for the tenant over RDSTLS (event 14168)" \
-        test "$(events hv01 14168 "$before" 'for the tenant (VMToken over RDSTLS)')" -ge 1
-    if wait_shows 5; then
-        ok "FreeRDP 3's window shows web01's console, pixel-equal to the host's frame (at $AT)"
-    else
-        not_ok "FreeRDP 3's window shows web01's console, pixel-equal to the host's frame (${CW:-?}x${CH:-?};$AT)"
-    fi
-    xf_stop
+    case "$fr3_version" in
+    3.29 | 3.29.*) fr3_shows 1; fr3_refused echo ;;
+    3.[3-9][0-9]* | 3.[1-9][0-9][0-9]* | [4-9].*) fr3_shows echo; fr3_refused 1 ;;
+    *) skip "WAPSIM_FREERDP3 is FreeRDP '${fr3_version:-unknown}', not 3.29 or later (no RDSTLS FedAuth)" ;;
+    esac
+    fr3_set 1
 fi
 
 kill "$XVFB_PID" 2>/dev/null

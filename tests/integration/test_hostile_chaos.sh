@@ -5,6 +5,9 @@
 # workers connect side by side, one per VM (alice web01 on hv01, alice db01 and bob
 # app01 on hv02), so no connect takes over another's console. Each kill's window runs
 # from just before the kill until `status` shows a new process of that machine healthy.
+# The components and the connects before and after the chaos are ASan builds; the 100
+# connects themselves run the release wapsim when there is one (the client is not what
+# is under test here).
 # Then: every failed connect overlaps a window (1 s of slack, below) and exited 1 with
 # its JSON answer; some connects succeed outside every window; lab.db passes
 # pragma integrity_check; every event row read before or during the kills is still
@@ -13,6 +16,10 @@
 # succeeds within 5 s.
 BUILD=${BUILD:-build}
 san=$BUILD/san/bin/wapsim
+# The release wapsim for the 100 connects and the health polls: the ASan client costs a
+# third more CPU per connect.
+client=${WAPSIM:-$san}
+[ -x "$client" ] || client=$san
 [ -x "$san" ] || { WAPSIM=${WAPSIM:-wapsim}; . "$(dirname "$0")/lib.sh"; skip_all "no sanitizer build at $san (make test builds it)"; }
 WAPSIM=$san
 . "$(dirname "$0")/lib.sh"
@@ -37,6 +44,7 @@ R=$T_TMP/runs
 mkdir -p "$R"
 new_lab "$L" || { not_ok "lab init"; exit 1; }
 W() { "$WAPSIM" --lab "$L" "$@"; }
+C() { "$client" --lab "$L" "$@"; }
 now_ms() { date +%s%3N; }
 db() { sqlite3 -batch -noheader "$L/lab.db" ".timeout 5000" "$@"; }
 # One line per event row, its text in hex so a line is a row.
@@ -44,9 +52,9 @@ events() {
     db "SELECT id||'|'||time_ms||'|'||machine||'|'||channel||'|'||source||'|'||event_id||'|'||level||'|'||hex(text)
         FROM events ORDER BY id" >"$1"
 }
-# pid_of MACHINE: its pid in `status --json`, when it is healthy.
+# healthy_pid MACHINE: its pid in `status --json`, when it is healthy.
 healthy_pid() {
-    W status --json >"$T_TMP/st.json" 2>/dev/null
+    C status --json >"$T_TMP/st.json" 2>/dev/null
     json_sql "$T_TMP/st.json" "SELECT json_extract(value,'\$.pid') FROM doc, json_each(json_extract(j,'\$.machines'))
         WHERE json_extract(value,'\$.name') = '$1' AND json_extract(value,'\$.healthy')"
 }
@@ -65,13 +73,13 @@ worker() {
     i=$1
     while [ "$i" -lt $N ]; do
         s=$(now_ms)
-        W connect --json --tenant "$2" --vm "$3" >"$R/$i.json" 2>"$R/$i.err"
+        C connect --json --tenant "$2" --vm "$3" >"$R/$i.json" 2>"$R/$i.err"
         rc=$?
         echo "$i $3 $s $(now_ms) $rc" >"$R/$i.rec"
         i=$((i + 3))
     done
 }
-done_count() { ls "$R" | grep -c '\.rec$'; }
+done_count() { set -- "$R"/*.rec; [ -e "$1" ] && echo $# || echo 0; }
 
 # killer: kill k waits for k/8 of the connects to be done, so the kills fall among
 # running connects whatever the machine's speed; each leaves "machine old_pid kill_ms
@@ -81,8 +89,9 @@ killer() {
     for m in $KILLS; do
         k=$((k + 1))
         t=0
-        while [ "$(done_count)" -lt $((k * N / 8)) ] && [ $t -lt 1500 ]; do sleep 0.1; t=$((t + 1)); done
-        old=$(cat "$L/run/$m.pid")
+        while [ "$(done_count)" -lt $((k * N / 8)) ] && [ $t -lt 750 ]; do sleep 0.2; t=$((t + 1)); done
+        old=$(cat "$L/run/$m.pid" 2>/dev/null)
+        [ -n "$old" ] || { echo "$m none $(now_ms) never" >>"$T_TMP/windows"; continue; }
         events "$T_TMP/snap.$k.before"
         t0=$(now_ms)
         kill -9 "$old"
@@ -117,7 +126,7 @@ cat "$R"/*.rec | sort -n >"$T_TMP/recs"
 check_eq "all $N connects ran" "$N" "$(wc -l <"$T_TMP/recs")"
 # Each record with its verdict: ok-out (succeeded outside every window), ok-in,
 # fail-in (failed, overlapping a window with the slack), fail-out (failed elsewhere).
-awk -v slack=$SLACK_MS 'NR == FNR { ks[NR] = $3; ke[NR] = $4; n = NR; next }
+awk -v slack=$SLACK_MS 'NR == FNR { ks[NR] = $3; ke[NR] = $4 == "never" ? 9e18 : $4; n = NR; next }
     { inw = 0; near = 0
       for (w = 1; w <= n; w++) {
           if ($3 <= ke[w] && $4 >= ks[w]) inw = 1
@@ -164,9 +173,9 @@ check_eq "the supervisor logged each kill as event 7031" "hv01=2 portal=2 rdgw01
 t0=$(now_ms)
 W connect --json --tenant alice --vm web01 >"$T_TMP/final.json" 2>"$T_TMP/final.err"
 ms=$(($(now_ms) - t0))
-check_eq "a tenant connects afterwards" "1|console" \
-    "$(json_sql "$T_TMP/final.json" "SELECT json_extract(j,'\$.ok') || '|' || json_extract(j,'\$.stage') FROM doc")"
-check "... within 5 s ($ms ms)" test "$ms" -lt 5000
+final=$(json_sql "$T_TMP/final.json" "SELECT json_extract(j,'\$.ok') || '|' || json_extract(j,'\$.stage') FROM doc")
+check_eq "a tenant connects afterwards" "1|console" "$final"
+check "... within 5 s ($ms ms)" test "$final" = "1|console" -a "$ms" -lt 5000
 
 bad=$(grep -l -e 'AddressSanitizer' -e 'runtime error' "$L"/log/*.log "$R"/*.err "$T_TMP/final.err" 2>/dev/null | tr '\n' ' ')
 check_eq "no sanitizer report in a component's log or a client's stderr" "" "$bad"

@@ -13,7 +13,8 @@
 # pragma integrity_check; every event row read before or during the kills is still
 # there, unchanged; no sanitizer report in any component's log or client's stderr;
 # only the killed machines restarted, and once each kill; a connect afterwards
-# succeeds within 5 s.
+# succeeds within 5 s. Besides, hv01 is killed once more under a console held open:
+# once back, it has ended that console's sessions row.
 BUILD=${BUILD:-build}
 san=$BUILD/san/bin/wapsim
 # The release wapsim for the 100 connects and the health polls: the ASan client costs a
@@ -152,12 +153,33 @@ for i in $(awk '$5 == 1 { print $1 }' "$T_TMP/recs"); do
 done
 check_eq "... with its JSON answer" "" "$no_json"
 
+# ---- a console open when its host is killed: the host, restarted, ends its row (the
+# sessions table says which consoles are open; the connection died with the process)
+open_sessions() { db "SELECT count(*) FROM sessions WHERE host = 'hv01' AND ended_at IS NULL"; }
+C connect --tenant alice --vm web01 --hold 30 >"$T_TMP/hold.out" 2>&1 &
+hold=$! helpers=$!
+t=0
+while [ "$(open_sessions)" = 0 ] && [ $t -lt 150 ]; do sleep 0.1; t=$((t + 1)); done
+open=$(open_sessions)
+old=$(cat "$L/run/hv01.pid")
+kill -9 "$old"
+wait "$hold"
+helpers=""
+t=0 new=""
+while [ $t -lt 300 ]; do
+    new=$(healthy_pid hv01)
+    [ -n "$new" ] && [ "$new" != "$old" ] && break
+    sleep 0.1; t=$((t + 1))
+done
+check_eq "a console open on hv01 when it was killed is ended once hv01 is back (open before: $open)" \
+    "1 0" "$open $(open_sessions)"
+
 # ---- the processes
 W status --json >"$T_TMP/end.json" 2>/dev/null
 restarts=$(json_sql "$T_TMP/end.json" "SELECT group_concat(json_extract(value,'\$.name') || '=' ||
     json_extract(value,'\$.restarts'), ' ') FROM doc, json_each(json_extract(j,'\$.machines'))")
 check_eq "only the killed machines restarted, once per kill" \
-    "portal=2 spf01=0 vmm01=0 rdgw01=2 hv01=2 hv02=0" "$restarts"
+    "portal=2 spf01=0 vmm01=0 rdgw01=2 hv01=3 hv02=0" "$restarts"
 same=""
 for m in spf01 vmm01 hv02; do
     eval "p=\$pid0_$m"
@@ -165,7 +187,7 @@ for m in spf01 vmm01 hv02; do
 done
 check_eq "... spf01, vmm01 and hv02 are the processes they were" "" "$same"
 check_eq "... and so is the supervisor" "$sup0" "$(cat "$L/run/supervisor.pid")"
-check_eq "the supervisor logged each kill as event 7031" "hv01=2 portal=2 rdgw01=2" \
+check_eq "the supervisor logged each kill as event 7031" "hv01=3 portal=2 rdgw01=2" \
     "$(db "SELECT group_concat(machine || '=' || n, ' ') FROM (SELECT machine, count(*) AS n FROM events
            WHERE event_id = 7031 GROUP BY machine ORDER BY machine)")"
 

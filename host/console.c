@@ -215,6 +215,21 @@ static void session_end(sess *s, const char *state, const char *reason)
     sqlite3_finalize(q);
 }
 
+void host_console_sessions_lost(ws_state *st, const char *host)
+{
+    sqlite3_stmt *q = ws_state_prepare(st,
+                                       "UPDATE sessions SET state = 'ended', ended_at = ?, reason ="
+                                       " 'the host restarted: the connection was lost'"
+                                       " WHERE host = ? AND ended_at IS NULL",
+                                       NULL);
+    if (!q)
+        return;
+    sqlite3_bind_int64(q, 1, ws_clock_now(st, host));
+    sqlite3_bind_text(q, 2, host, -1, SQLITE_STATIC);
+    sqlite3_step(q);
+    sqlite3_finalize(q);
+}
+
 /* ---- TLS, non-blocking ------------------------------------------------------------- */
 
 static int64_t now_ms(void)

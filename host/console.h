@@ -19,7 +19,7 @@
  *
  * Every frame sent is also written to <lab>/console/<vm name>.ppm. Each session is
  * recorded in the sessions table (state 'authenticated' -> 'active' -> 'ended' or
- * 'taken-over', with the reason). */
+ * 'taken-over', with the reason; rows a killed host left open end when it starts again). */
 #ifndef WAPSIM_HOST_CONSOLE_H
 #define WAPSIM_HOST_CONSOLE_H
 
@@ -58,6 +58,10 @@ typedef struct host_console_link {
 /* Once at start, before any connection: the font every console is drawn in (kept, not
  * copied). Refuses a font whose 80x25 screen would not fit a bitmap update. */
 int host_console_init(const host_font *font, ws_error *e);
+
+/* Once at start: end the sessions rows a previous process of this host left open (it
+ * died, kill -9, without ending them): their connections died with it. */
+void host_console_sessions_lost(ws_state *st, const char *host);
 
 /* Runs the RDP session on l to its end (the client leaves, is refused, is taken over,
  * sends something malformed, or the host stops), logs how it ended and closes TLS

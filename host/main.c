@@ -26,6 +26,7 @@ int main(int argc, char **argv)
         ws_component_fail(&c, "console font: %s", e.msg);
     if (host_console_init(&font, &e) != 0)
         ws_component_fail(&c, "console font %s: %s", HOST_FONT_DEFAULT, e.msg);
+    host_console_sessions_lost(c.st, c.machine.name);
     int fd = ws_tcp_listen(c.machine.address, c.machine.port, 128, &e);
     if (fd < 0)
         ws_component_fail(&c, "%s", e.msg);

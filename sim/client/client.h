@@ -48,15 +48,19 @@ typedef struct ws_connect_opts {
 typedef struct ws_hop {
     char stage[24];
     int ok;
-    char detail[700];
+    char detail[1200];
 } ws_hop;
 
 typedef struct ws_connect_result {
     int ok;
     char stage[24];  /* where it stopped, or the last hop reached */
     int has_code;
-    uint32_t code;   /* the disconnect code, HRESULT or RDSTLS result */
-    char message[800];
+    uint32_t code;   /* what Remote Desktop Connection reports: a disconnect reason, the authentication
+                      * error's code (0x607, the RDSTLS result) or the Set Error Info code; the portal's
+                      * HTTP status when the browser got no .rdp file */
+    char message[1200]; /* that code's full text (wire/disconnect.h), the code, then [the lab's why] */
+    char gateway[256];  /* the names those texts fill in: the RD Gateway, */
+    char computer[256]; /* and the remote computer (full address) */
     ws_hop hops[WS_MAX_HOPS];
     int nhops;
 } ws_connect_result;

@@ -222,8 +222,7 @@ static int host_tls(ws_state *st, hosttls *t, const char *full_address, ws_conne
         ERR_clear_error();
         ht_pump_out(t);
         if (verify != X509_V_OK)
-            return ws_client_fail(r, "host-tls", WS_DISC_HOST_AUTH, "%s (%s: the host's certificate, for '%s')",
-                                  ws_disconnect_text(WS_DISC_HOST_AUTH, NULL, NULL, 0),
+            return ws_client_fail(r, "host-tls", WS_DISC_HOST_AUTH, "%s: the host's certificate, for '%s'",
                                   X509_verify_cert_error_string(verify), full_address);
         return ws_client_fail(r, "host-tls", 0, "the TLS handshake with the host failed");
     }

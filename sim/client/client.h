@@ -24,6 +24,10 @@
  * error body); -1 when it could not be reached (e says why). */
 int ws_browser_get_console(ws_state *st, const char *tenant, const char *password, const char *vm,
                            ws_http_response *rs, ws_error *e);
+/* The name a browser saves an answer under, into out (n bytes): the file name its
+ * Content-Disposition gives (RFC 6266 filename, quoted or not; only its last path element,
+ * as browsers keep it), else fallback. */
+void ws_browser_file_name(const ws_http_response *rs, const char *fallback, char *out, size_t n);
 /* The lab password of an account, from the lab owner's accounts.json. */
 int ws_lab_password(ws_state *st, const char *account, char *out, size_t n);
 

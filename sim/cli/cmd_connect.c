@@ -118,6 +118,8 @@ const ws_cmd ws_cmds_connect[] = {
      "  --client 8.0       a client before 8.1: no RDSTLS, so no way to present the VMToken\n"
      "  --legacy-gateway   RDG_OUT_DATA + RDG_IN_DATA (chunked) instead of a websocket\n"
      "  --json             {\"ok\",\"stage\",\"code\",\"message\",\"hops\":[{\"stage\",\"ok\",\"detail\"}]}\n"
+     "Where it stops, the message is Remote Desktop Connection's full text for the code, the code, then\n"
+     "the lab's why in brackets (wapsim symptoms lists every code, its text and its source).\n"
      "Exit 0 only when the last hop succeeds.\n"},
     {0},
 };

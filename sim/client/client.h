@@ -10,6 +10,9 @@
  *   host-tls      pre-connection PDU, X.224 (RDSTLS|SSL), TLS with the host (0x607)
  *   host-auth     RDSTLS with the VMToken: the host's result code
  *   console       the RDP connection sequence up to the first whole frame of the VM console
+ * A hop that fails with a code opens its message with what Remote Desktop Connection shows
+ * for it (wire/disconnect.h: the full text and the code, each row with its source or
+ * [model]); the rest of every hop's detail is the lab's own account of the hop [model].
  * Used by `wapsim connect` and, in-process, by the benchmarks. */
 #ifndef WAPSIM_CLIENT_H
 #define WAPSIM_CLIENT_H

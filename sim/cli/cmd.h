@@ -27,6 +27,7 @@ extern const ws_cmd ws_cmds_vmm[], ws_cmds_gateway[], ws_cmds_clock[];
 extern const ws_cmd ws_cmds_scenario[];
 extern const ws_cmd ws_cmds_diagnose[];
 extern const ws_cmd ws_cmds_exercise[];
+extern const ws_cmd ws_cmds_symptoms[];
 
 /* --lab given before the command, if any. */
 extern const char *ws_cli_lab;

@@ -132,6 +132,8 @@ const ws_cmd ws_cmds_connect[] = {
      "                     unless the file says authentication level:i:0\n"
      "  --json             {\"ok\",\"stage\",\"code\",\"message\",\"warnings\":[...],\n"
      "                     \"hops\":[{\"stage\",\"ok\",\"detail\"}]}\n"
+     "Where it stops, the message is Remote Desktop Connection's full text for the code, the code, then\n"
+     "the lab's why in brackets (wapsim symptoms lists every code, its text and its source).\n"
      "Exit 0 only when the last hop succeeds.\n"},
     {0},
 };

@@ -2,6 +2,7 @@
  * and checking an .rdp file's signature as Remote Desktop Connection does.
  * (vmm fedauth, New-SCVMConnectFedAuth, is in cmd_vmm.c with the other VMM commands.) */
 #include <cjson/cJSON.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,18 +18,43 @@
 #include "wire/rdpfile.h"
 #include "lab/store.h"
 
-static void print_failure_json(const ws_http_response *rs)
+static void print_failure_json(const ws_http_response *rs, const char *saved)
 {
     cJSON *o = cJSON_CreateObject();
     cJSON_AddBoolToObject(o, "ok", 0);
     cJSON_AddNumberToObject(o, "http_status", (double)rs->status);
     cJSON_AddStringToObject(o, "content_type", rs->content_type);
+    cJSON_AddStringToObject(o, "content_disposition", rs->content_disposition);
+    if (saved)
+        cJSON_AddStringToObject(o, "file", saved);
+    else
+        cJSON_AddNullToObject(o, "file");
     cJSON *body = cJSON_ParseWithLength((const char *)rs->body, rs->body_len);
     if (body)
         cJSON_AddItemToObject(o, "body", body);
     else
         cJSON_AddStringToObject(o, "body", (const char *)rs->body);
     ws_cmd_print_json(o);
+}
+
+/* Where the browser's answer goes: --out FILE, or as a browser saves a download, under the
+ * name its Content-Disposition gives (else fallback) in --out DIR or the current
+ * directory. 1 when path was set, 0 when --out names a file and this is not the .rdp. */
+static int save_path(const char *out, const ws_http_response *rs, const char *fallback, int rdp, char *path,
+                     size_t n)
+{
+    struct stat sb;
+    int is_dir = !out || (stat(out, &sb) == 0 && S_ISDIR(sb.st_mode));
+    if (!is_dir) {
+        snprintf(path, n, "%s", out);
+        return rdp;
+    }
+    char name[256];
+    ws_browser_file_name(rs, fallback, name, sizeof name);
+    if (!rdp && !strchr(rs->content_disposition, '=')) /* not a download: the browser shows it */
+        return 0;
+    snprintf(path, n, "%s/%s", out ? out : ".", name);
+    return 1;
 }
 
 static int cmd_rdp_file(int argc, char **argv)
@@ -41,8 +67,8 @@ static int cmd_rdp_file(int argc, char **argv)
     if (rc)
         return rc;
     int json = cli.json;
-    if (!tenant || !vm || !out)
-        return ws_cmd_usage_error("rdp-file needs --tenant, --vm and --out");
+    if (!tenant || !vm)
+        return ws_cmd_usage_error("rdp-file needs --tenant and --vm");
     ws_state *st;
     if ((rc = ws_cmd_open_lab(cli.lab, &st)))
         return rc;
@@ -54,32 +80,38 @@ static int cmd_rdp_file(int argc, char **argv)
     }
     ws_error e;
     ws_http_response rs = {0};
+    char path[4200], fallback[300];
     rc = WS_EXIT_FAIL;
     if (ws_browser_get_console(st, tenant, password, vm, &rs, &e) != 0)
         goto transport;
-    if (rs.status != 200 || strcmp(rs.content_type, "application/x-rdp") != 0)
-        goto refused;
-    if (ws_write_file(out, rs.body, rs.body_len, 0600, &e) != 0) {
+    int rdp = rs.status == 200 && strcmp(rs.content_type, "application/x-rdp") == 0;
+    snprintf(fallback, sizeof fallback, "%s.%s", vm, rdp ? "rdp" : "json");
+    int save = save_path(out, &rs, fallback, rdp, path, sizeof path);
+    if (save && ws_write_file(path, rs.body, rs.body_len, 0600, &e) != 0) {
         ws_warn("%s", e.msg);
         goto done;
     }
+    if (!rdp)
+        goto refused;
     if (json) {
         cJSON *o = cJSON_CreateObject();
         cJSON_AddBoolToObject(o, "ok", 1);
-        cJSON_AddStringToObject(o, "file", out);
+        cJSON_AddStringToObject(o, "file", path);
         cJSON_AddNumberToObject(o, "bytes", (double)rs.body_len);
+        cJSON_AddStringToObject(o, "content_disposition", rs.content_disposition);
         ws_cmd_print_json(o);
     } else {
-        printf("Saved %s (%zu bytes, %s)\n", out, rs.body_len, rs.content_type);
+        printf("Saved %s (%zu bytes, %s)\n", path, rs.body_len, rs.content_type);
     }
     rc = 0;
     goto done;
 refused:
     if (json)
-        print_failure_json(&rs);
+        print_failure_json(&rs, save ? path : NULL);
     else
-        printf("The browser received HTTP %ld (%s) instead of an .rdp file:\n%s\n", rs.status,
-               rs.content_type[0] ? rs.content_type : "no content type", (const char *)rs.body);
+        printf("The browser %s%s%s HTTP %ld (%s) instead of an .rdp file:\n%s\n", save ? "saved " : "received",
+               save ? path : "", save ? ":" : "", rs.status, rs.content_type[0] ? rs.content_type : "no content type",
+               (const char *)rs.body);
     goto done;
 transport:
     if (json) {
@@ -159,11 +191,14 @@ static int cmd_rdp_verify(int argc, char **argv)
 }
 
 const ws_cmd ws_cmds_rdpfile[] = {
-    {NULL, "rdp-file", cmd_rdp_file, "--tenant T --vm V --out FILE [--password P] [--json]",
+    {NULL, "rdp-file", cmd_rdp_file, "--tenant T --vm V [--out FILE|DIR] [--password P] [--json]",
      "Do what the tenant's browser does: sign in, ask for a VM's console, save the file.",
      "Resolves names through the lab's hosts file and trusts the client machine's Root store.\n"
-     "The password defaults to the lab's (wapsim lab accounts). On failure prints what the\n"
-     "browser received instead of an .rdp file and exits 1.\n"
+     "The password defaults to the lab's (wapsim lab accounts). Without --out, or with --out DIR,\n"
+     "the file is saved as a browser saves a download: under the name the portal's\n"
+     "Content-Disposition gives (web01.rdp), in DIR or the current directory. On failure prints\n"
+     "what the browser received instead of an .rdp file (saving it too, as web01.json, unless\n"
+     "--out names a file) and exits 1.\n"
      "  --json   {\"ok\":true,\"file\":...} or {\"ok\":false,\"http_status\":500,\"content_type\":...,\"body\":{...}}\n"},
     {NULL, "rdp-verify", cmd_rdp_verify, "FILE [--json]",
      "Check an .rdp file's signature and whether the client trusts its publisher.", NULL},

@@ -21,7 +21,8 @@ const char *ws_cli_lab;
 static const ws_cmd *const tables[] = {ws_cmds_lab, ws_cmds_supervise, ws_cmds_logs, ws_cmds_cert, ws_cmds_rdpfile, ws_cmds_connect,
                                        ws_cmds_host, ws_cmds_service,
                                        ws_cmds_vmm, ws_cmds_gateway, ws_cmds_clock,
-                                       ws_cmds_scenario, ws_cmds_diagnose, ws_cmds_exercise};
+                                       ws_cmds_scenario, ws_cmds_diagnose, ws_cmds_exercise,
+                                       ws_cmds_symptoms};
 
 static void print_usage(FILE *out)
 {

@@ -114,6 +114,33 @@ int ws_browser_get_console(ws_state *st, const char *tenant, const char *passwor
     return browser_do(&b, "POST", path, NULL, rs, e);
 }
 
+void ws_browser_file_name(const ws_http_response *rs, const char *fallback, char *out, size_t n)
+{
+    snprintf(out, n, "%s", fallback);
+    const char *cd = rs->content_disposition, *p = strcasestr(cd, "filename=");
+    if (!p || strncasecmp(cd, "attachment", 10) != 0)
+        return;
+    p += 9;
+    char name[256];
+    size_t len = 0;
+    char end = *p == '"' ? '"' : ';';
+    if (*p == '"')
+        p++;
+    for (; *p && *p != end && len + 1 < sizeof name; p++)
+        if ((unsigned char)*p >= 0x20 && *p != 0x7F)
+            name[len++] = *p;
+    name[len] = '\0';
+    /* Only the last path element: a server does not choose the folder. */
+    const char *base = name;
+    for (const char *q = name; *q; q++)
+        if (*q == '/' || *q == '\\')
+            base = q + 1;
+    while (*base == ' ' || *base == '.')
+        base++;
+    if (*base)
+        snprintf(out, n, "%s", base);
+}
+
 /* ---- the portal hop ---- */
 
 /* The console's .rdp file from the portal, signed in as o->tenant. */
@@ -131,20 +158,28 @@ static int portal_fetch(ws_state *st, const ws_connect_opts *o, ws_connect_resul
     ws_http_response rs;
     if (ws_browser_get_console(st, o->tenant, password, o->vm, &rs, &e) != 0)
         return ws_client_fail(r, "portal", 0, "the browser could not reach the portal: %s", e.msg);
+    char saved[256];
     if (rs.status != 200 || strcmp(rs.content_type, "application/x-rdp") != 0) {
+        /* REFERENCE.md section 1 [seed]: the browser gets a JSON file instead of an .rdp file. */
+        ws_browser_file_name(&rs, "", saved, sizeof saved);
         r->has_code = 1;
         r->code = (uint32_t)rs.status;
-        ws_client_fail(r, "portal", 0, "the browser received HTTP %ld (%s) instead of an .rdp file: %.400s",
-                       rs.status, rs.content_type, (const char *)rs.body);
+        ws_client_fail(r, "portal", 0, "the browser %s%s%sHTTP %ld (%s) instead of an .rdp file: %.400s",
+                       saved[0] ? "saved " : "received ", saved, saved[0] ? ", " : "", rs.status, rs.content_type,
+                       (const char *)rs.body);
         ws_http_response_free(&rs);
         return -1;
     }
+    char fallback[80];
+    snprintf(fallback, sizeof fallback, "%s.rdp", o->vm);
+    ws_browser_file_name(&rs, fallback, saved, sizeof saved);
     *bytes = rs.body;
     *len = rs.body_len;
     rs.body = NULL;
     if (o->save_rdp)
         ws_write_file(o->save_rdp, *bytes, *len, 0600, NULL);
-    ws_client_hop(r, "portal", 1, "received %s.rdp (%zu bytes, application/x-rdp)", o->vm, *len);
+    ws_client_hop(r, "portal", 1, "received %s (%zu bytes, application/x-rdp%s)", saved, *len,
+                  rs.content_disposition[0] ? ", as Content-Disposition names it" : "");
     return 0;
 }
 

@@ -17,15 +17,14 @@
 #include "lab/machine.h"
 #include "lab/vm.h"
 #include "svc/machine_tls.h"
+#include "wire/disconnect.h"
 #include "wire/tsgu.h"
 
 /* ---- hops ---- */
 
 void ws_client_hop(ws_connect_result *r, const char *stage, int ok, const char *fmt, ...)
 {
-    if (r->nhops >= WS_MAX_HOPS)
-        return;
-    ws_hop *h = &r->hops[r->nhops++];
+    ws_hop spare, *h = r->nhops < WS_MAX_HOPS ? &r->hops[r->nhops++] : &spare;
     snprintf(h->stage, sizeof h->stage, "%s", stage);
     h->ok = ok;
     va_list ap;
@@ -38,14 +37,45 @@ void ws_client_hop(ws_connect_result *r, const char *stage, int ok, const char *
         snprintf(r->message, sizeof r->message, "%s", h->detail);
 }
 
+/* Which of Remote Desktop Connection's tables (wire/disconnect.h) a failed hop's code is
+ * in, by the hop: the gateway's hops end with a disconnect reason (a gateway status code
+ * becomes one), host-tls and host-auth with an authentication error (0x607, the RDSTLS
+ * result), the console with the host's Set Error Info code. -1: no such code (the portal's
+ * HTTP status is the browser's, not the client's). */
+static int code_kind(const char *stage)
+{
+    if (strncmp(stage, "gateway-", 8) == 0 || strcmp(stage, "channel") == 0 || strcmp(stage, "direct") == 0)
+        return WS_DISC_KIND_REASON;
+    if (strncmp(stage, "host-", 5) == 0)
+        return WS_DISC_KIND_AUTH;
+    if (strcmp(stage, "console") == 0)
+        return WS_DISC_KIND_ERRINFO;
+    return -1;
+}
+
 int ws_client_fail(ws_connect_result *r, const char *stage, uint32_t code, const char *fmt, ...)
 {
-    char detail[700];
+    char why[700], text[1000];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(detail, sizeof detail, fmt, ap);
+    vsnprintf(why, sizeof why, fmt, ap);
     va_end(ap);
-    ws_client_hop(r, stage, 0, "%s", detail);
+    int kind = code ? code_kind(stage) : -1;
+    if (kind < 0) {
+        ws_client_hop(r, stage, 0, "%s", why);
+    } else {
+        /* A gateway status code is reported as the disconnect reason it becomes; the
+         * HRESULT stays in the lab's why. */
+        uint32_t reason = kind == WS_DISC_KIND_REASON ? ws_disconnect_of_hresult(code) : 0;
+        if (reason)
+            code = reason;
+        ws_disconnect_format((ws_disc_kind)kind, code, r->gateway, r->computer, text, sizeof text);
+        const ws_disconnect_def *d = ws_disconnect_find((ws_disc_kind)kind, code);
+        if (d && strstr(why, d->text)) /* the caller quoted the text already */
+            ws_client_hop(r, stage, 0, "%s", why);
+        else
+            ws_client_hop(r, stage, 0, "%s%s%s%s", text, why[0] ? " [" : "", why, why[0] ? "]" : "");
+    }
     if (code) {
         r->has_code = 1;
         r->code = code;
@@ -124,8 +154,12 @@ static int gateway_hops(ws_state *st, gwlink *g, const ws_rdp_file *f, const ws_
     ws_error e;
     char gw_name[256], gw_addr[64];
     int gw_port;
+    const char *gw_host = ws_rdp_get(f, "gatewayhostname");
+    snprintf(r->gateway, sizeof r->gateway, "%s", gw_host ? gw_host : "");
+    snprintf(r->computer, sizeof r->computer, "%s", ws_rdp_get(f, "full address") ? ws_rdp_get(f, "full address") : "");
+    /* [model] A name the PC cannot resolve is "unreachable or incorrect" (50331660). */
     if (ws_client_gateway_of(st, f, gw_name, sizeof gw_name, &gw_port, gw_addr, sizeof gw_addr, &e) != 0)
-        return ws_client_fail(r, "gateway-tls", 0, "%s", e.msg);
+        return ws_client_fail(r, "gateway-tls", WS_DISC_GATEWAY_UNREACHABLE, "%s", e.msg);
     SSL_CTX *ctx = ws_tls_client_ctx(st, "client", &e);
     ws_machine client;
     if (!ctx || ws_machine_get(st, "client", &client, &e) != 0) {

@@ -11,6 +11,9 @@
  *                 under the file's authentication level (a warning accepted, or 0x607)
  *   host-auth     RDSTLS with the VMToken: the host's result code
  *   console       the RDP connection sequence up to the first whole frame of the VM console
+ * A hop that fails with a code opens its message with what Remote Desktop Connection shows
+ * for it (wire/disconnect.h: the full text and the code, each row with its source or
+ * [model]); the rest of every hop's detail is the lab's own account of the hop [model].
  * Used by `wapsim connect` and, in-process, by the benchmarks. */
 #ifndef WAPSIM_CLIENT_H
 #define WAPSIM_CLIENT_H
@@ -25,6 +28,10 @@
  * error body); -1 when it could not be reached (e says why). */
 int ws_browser_get_console(ws_state *st, const char *tenant, const char *password, const char *vm,
                            ws_http_response *rs, ws_error *e);
+/* The name a browser saves an answer under, into out (n bytes): the file name its
+ * Content-Disposition gives (RFC 6266 filename, quoted or not; only its last path element,
+ * as browsers keep it), else fallback. */
+void ws_browser_file_name(const ws_http_response *rs, const char *fallback, char *out, size_t n);
 /* The lab password of an account, from the lab owner's accounts.json. */
 int ws_lab_password(ws_state *st, const char *account, char *out, size_t n);
 
@@ -50,15 +57,19 @@ typedef struct ws_connect_opts {
 typedef struct ws_hop {
     char stage[24];
     int ok;
-    char detail[700];
+    char detail[1200];
 } ws_hop;
 
 typedef struct ws_connect_result {
     int ok;
     char stage[24];  /* where it stopped, or the last hop reached */
     int has_code;
-    uint32_t code;   /* the disconnect code, HRESULT or RDSTLS result */
-    char message[800];
+    uint32_t code;   /* what Remote Desktop Connection reports: a disconnect reason, the authentication
+                      * error's code (0x607, the RDSTLS result) or the Set Error Info code; the portal's
+                      * HTTP status when the browser got no .rdp file */
+    char message[1200]; /* that code's full text (wire/disconnect.h), the code, then [the lab's why] */
+    char gateway[256];  /* the names those texts fill in: the RD Gateway, */
+    char computer[256]; /* and the remote computer (full address) */
     ws_hop hops[WS_MAX_HOPS];
     int nhops;
 } ws_connect_result;

@@ -141,7 +141,7 @@ static int console_mcs(console *c, uint32_t selected)
         ws_mcs_connect_response_decode(payload, plen, &c->cr, &c->e) != 0)
         return ws_client_fail(r, STAGE, 0, "MCS connect: %s", c->fastpath ? "a fast-path PDU too early" : c->e.msg);
     if (c->cr.result != WS_MCS_RESULT_SUCCESSFUL)
-        return ws_client_fail(r, STAGE, c->cr.result, "the host refused the MCS connection (result %u)", c->cr.result);
+        return ws_client_fail(r, STAGE, 0, "the host refused the MCS connection (result %u)", c->cr.result);
 
     ws_mcs_erect_domain ed = {0, 0};
     uint8_t dom[64];
@@ -163,7 +163,8 @@ static int console_mcs(console *c, uint32_t selected)
             ws_mcs_channel_join_confirm_decode(payload, plen, &jc, &c->e) != 0)
             return ws_client_fail(r, STAGE, 0, "MCS channel join %u: %s", channels[i], c->e.msg);
         if (jc.result != 0)
-            return ws_client_fail(r, STAGE, jc.result, "the host refused to join channel %u", channels[i]);
+            return ws_client_fail(r, STAGE, 0, "the host refused to join channel %u (result %u)", channels[i],
+                                      jc.result);
     }
     return 0;
 }

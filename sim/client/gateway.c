@@ -348,16 +348,12 @@ int ws_client_gateway_open(gwlink *g, SSL_CTX *ctx, const char *gw_name, const c
     char where[WS_HOSTPORT_HOST_MAX + 16];
     ws_hostport_format(gw_name, gw_port, 0, where, sizeof where);
     g->out_fd = ws_client_tcp(client_addr, gw_addr, gw_port, &e);
-    if (g->out_fd < 0)
-        return ws_client_fail(r, "gateway-tls", 0, "cannot reach the RD Gateway %s: %s", where, e.msg);
+    if (g->out_fd < 0) /* [model] a gateway that does not answer is "unreachable" (50331660) */
+        return ws_client_fail(r, "gateway-tls", WS_DISC_GATEWAY_UNREACHABLE, "cannot reach the RD Gateway %s: %s",
+                              where, e.msg);
     g->out = tls_to(ctx, g->out_fd, gw_name, &verify, &e);
-    if (!g->out) {
-        uint32_t code = verify != X509_V_OK ? gateway_tls_code(verify) : 0;
-        char text[400] = "";
-        if (code)
-            ws_disconnect_text(code, gw_name, text, sizeof text);
-        return ws_client_fail(r, "gateway-tls", code, "%s%s(%s)", text, text[0] ? " " : "", e.msg);
-    }
+    if (!g->out) /* the client's text for the code, then OpenSSL's reason (ws_client_fail) */
+        return ws_client_fail(r, "gateway-tls", verify != X509_V_OK ? gateway_tls_code(verify) : 0, "%s", e.msg);
     ws_client_hop(r, "gateway-tls", 1, "TLS with %s, certificate trusted and named %s", where, gw_name);
 
     char conn_id[40], key[17], full[2300];
@@ -412,8 +408,8 @@ static int tunnel_create(gwlink *g, const char *cookie, uint32_t *tunnel_id, ws_
     tc->fields_present = WS_TSGU_TUNNEL_CREATE_PAA_COOKIE;
     if (strlen(cookie) > WS_TSGU_COOKIE_MAX) {
         free(tc);
-        return ws_client_fail(r, "gateway-auth", WS_DISC_COOKIE_TOO_LARGE, "%s",
-                              ws_disconnect_text(WS_DISC_COOKIE_TOO_LARGE, NULL, NULL, 0));
+        return ws_client_fail(r, "gateway-auth", WS_DISC_COOKIE_TOO_LARGE, "the cookie has %zu characters, at most %d",
+                              strlen(cookie), (int)WS_TSGU_COOKIE_MAX);
     }
     snprintf(tc->cookie, sizeof tc->cookie, "%s", cookie);
     size_t n = ws_tsgu_encode_tunnel_create(tc, g->pkt, WS_TSGU_PACKET_MAX);
@@ -422,10 +418,10 @@ static int tunnel_create(gwlink *g, const char *cookie, uint32_t *tunnel_id, ws_
     if (gl_exchange(g, n, &len, &e) != 0 || ws_tsgu_decode_tunnel_response(g->pkt, len, &tr, &e) != 0)
         return ws_client_fail(r, "gateway-auth", 0, "tunnel: %s", e.msg);
     if (tr.status_code) {
+        /* The status becomes its disconnect reason in ws_client_fail (50331700/50331701). */
         const char *name = ws_hresult_name(tr.status_code);
-        uint32_t code = tr.status_code == WS_E_PROXY_COOKIE_BADPACKET ? WS_DISC_COOKIE_INVALID : WS_DISC_COOKIE_REJECTED;
-        return ws_client_fail(r, "gateway-auth", code, "%s (Tunnel creation error %s, 0x%08X)",
-                              ws_disconnect_text(code, NULL, NULL, 0), name ? name : "?", tr.status_code);
+        return ws_client_fail(r, "gateway-auth", tr.status_code, "Tunnel creation error %s, 0x%08X", name ? name : "?",
+                              tr.status_code);
     }
     *tunnel_id = tr.tunnel_id;
     return 0;

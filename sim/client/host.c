@@ -240,9 +240,8 @@ static int host_tls(ws_state *st, hosttls *t, const char *full_address, int auth
     if (verdict == WS_SRVAUTH_FAIL) {
         /* [field] 0x607 for a name the certificate does not carry; [model] the same
          * code when server authentication is required (level 1, --strict). */
-        rc = ws_client_fail(r, "host-tls", WS_DISC_HOST_AUTH, "%s (the host's certificate %s, for '%s': %s%s)",
-                            ws_disconnect_text(WS_DISC_HOST_AUTH, NULL, NULL, 0), subject ? subject : "?",
-                            full_address, why,
+        rc = ws_client_fail(r, "host-tls", WS_DISC_HOST_AUTH, "the host's certificate %s, for '%s': %s%s",
+                            subject ? subject : "?", full_address, why,
                             auth_level == 1 || strict ? "; server authentication is required" : "");
     } else if (verdict == WS_SRVAUTH_WARN) {
         snprintf(warning, n, "warning: %s: %s (the host's certificate %s)",

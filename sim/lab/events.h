@@ -116,6 +116,8 @@ typedef struct ws_event_def {
     const char *source;  /* the provider; NULL: the writing program, named by the writer */
     const char *level;   /* WS_LEVEL_* */
     const char *text;    /* printf template; arguments as listed in ws_ev */
+    const char *origin;  /* where id, source and text come from: "REFERENCE.md section N ..." and/or
+                          * "[model] ..." (what is the lab's own choice) */
 } ws_event_def;
 
 /* The row of ev, or NULL when ev is not a catalogue name. Static: never freed. */

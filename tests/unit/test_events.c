@@ -35,6 +35,22 @@ static void test_every_name_has_its_row(void **state)
     assert_null(ws_event_def_get((ws_ev)-1));
 }
 
+/* Issue 13 item 7: every event's id, source and text cite REFERENCE.md or say they are
+ * the lab's [model], beside the row. */
+static void test_every_row_has_a_source_label(void **state)
+{
+    (void)state;
+    for (int i = 0; i < WS_EV_COUNT; i++) {
+        const ws_event_def *d = ws_event_def_get((ws_ev)i);
+        if (!d->origin || !(strstr(d->origin, "REFERENCE.md section") || strstr(d->origin, "[model]")))
+            fail_msg("%s has no source label (REFERENCE.md section N or [model]): '%s'", d->name,
+                     d->origin ? d->origin : "(none)");
+        /* An id or text that REFERENCE.md does not give is the lab's: say so. */
+        if (!strstr(d->origin, "[model]") && !strstr(d->origin, "REFERENCE.md section 6"))
+            fail_msg("%s cites only %s, which quotes no event: label the id and text [model]", d->name, d->origin);
+    }
+}
+
 static void test_names_are_unique(void **state)
 {
     (void)state;
@@ -292,6 +308,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_every_name_has_its_row),
+        cmocka_unit_test(test_every_row_has_a_source_label),
         cmocka_unit_test(test_names_are_unique),
         cmocka_unit_test(test_ids_are_unique_per_log),
         cmocka_unit_test(test_every_template_formats),

@@ -14,6 +14,7 @@
 #define ADMINAPI "MgmtSvc-AdminAPI"
 #define LIFECYCLE "Microsoft-Windows-CertificateServicesClient-Lifecycle-System"
 #define VMMS "Hyper-V-VMMS"
+#define SECURITY_AUDITING "Microsoft-Windows-Security-Auditing"
 
 #define INFO WS_LEVEL_INFO
 #define WARNING WS_LEVEL_WARNING
@@ -36,6 +37,14 @@ static const ws_event_def catalogue[WS_EV_COUNT] = {
     ROW(WS_EV_APP_1_FAILED, 1, WS_CHANNEL_APPLICATION, NULL, ERROR, "%s"),
     ROW(WS_EV_PORTAL_100, 100, WS_CHANNEL_APPLICATION, TENANT_SITE, INFO, "Tenant '%s' signed in from %s."),
     ROW(WS_EV_PORTAL_101, 101, WS_CHANNEL_APPLICATION, TENANT_SITE, WARNING, "Sign-in failed for '%.64s' from %s."),
+    ROW(WS_EV_PORTAL_101_LOCKED, 101, WS_CHANNEL_APPLICATION, TENANT_SITE, WARNING,
+        "Sign-in failed for '%.64s' from %s: the referenced account is currently locked out and may not be logged on "
+        "to."),
+    /* [model] the portal's per-source sign-in throttle (portal/throttle.h); logged once as
+     * an address becomes throttled. */
+    ROW(WS_EV_PORTAL_429, 429, WS_CHANNEL_APPLICATION, TENANT_SITE, WARNING,
+        "Sign-in attempts from %s are refused for now (429): %d failed sign-ins from that address within %d "
+        "seconds."),
     ROW(WS_EV_PORTAL_403, 403, WS_CHANNEL_APPLICATION, TENANT_SITE, WARNING,
         "Tenant '%s' asked for the console of '%.64s', which is not one of its virtual machines."),
 
@@ -46,6 +55,8 @@ static const ws_event_def catalogue[WS_EV_COUNT] = {
         "Operation manager plugin method 'GetReadStream' for resource name 'VMM.VirtualMachine' failed with error "
         "messsage '%s'"),
     ROW(WS_EV_SPF_401, 401, WS_CHANNEL_SPF, SPF, WARNING, "Refused a request from %s: bad credentials for '%.64s'."),
+    ROW(WS_EV_SPF_401_LOCKED, 401, WS_CHANNEL_SPF, SPF, WARNING,
+        "Refused a request from %s: the account '%.64s' is locked out."),
     ROW(WS_EV_SPF_403, 403, WS_CHANNEL_SPF, SPF, WARNING,
         "Tenant '%s' asked for a console of virtual machine %s, which is not in its subscriptions."),
 
@@ -196,6 +207,15 @@ static const ws_event_def catalogue[WS_EV_COUNT] = {
         "Msvm_TerminalServiceSettingData changed: RDSTLS Auth response Version = %s (was %s)."),
     ROW(WS_EV_HYPERV_14170_TRUSTED_ISSUERS, 14170, WS_CHANNEL_HYPERV, VMMS, INFO,
         "Msvm_TerminalServiceSettingData changed by %s: TrustedIssuerCertificateHashes = {%s} (was {%s})."),
+
+    /* Account lockout (lab/accounts.h). A domain controller writes these; the lab has
+     * none, so [model] they go to the Security log of the machine that checked the
+     * password. The texts are the events' own, their fields on one line. */
+    ROW(WS_EV_SECURITY_4740, 4740, WS_CHANNEL_SECURITY, SECURITY_AUDITING, INFO,
+        "A user account was locked out. Subject: Security ID: SYSTEM; Account Name: %s$. Account That Was Locked "
+        "Out: Account Name: %s. Additional Information: Caller Computer Name: %s."),
+    ROW(WS_EV_SECURITY_4767, 4767, WS_CHANNEL_SECURITY, SECURITY_AUDITING, INFO,
+        "A user account was unlocked. Subject: Account Name: %s. Target Account: Account Name: %s."),
 };
 
 const ws_event_def *ws_event_def_get(ws_ev ev)

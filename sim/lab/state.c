@@ -69,6 +69,17 @@ static const char *const migrations[] = {
     "  state TEXT NOT NULL CHECK(state IN ('active','solved','given-up','void')),"
     "  score INTEGER, allow_diagnose INTEGER NOT NULL DEFAULT 0,"
     "  lab_instance TEXT NOT NULL, nonce TEXT NOT NULL);",
+
+    /* 4: account lockout, as AD keeps it on each account [model: accounts.h]: the bad
+     * passwords counted (badPwdCount), the last one's time (badPasswordTime), when the
+     * account was locked out (lockoutTime, 0: it is not), and where: the machine that
+     * logged 4740 and the caller's address (its "Caller Computer Name"). Times are the
+     * lab clock's, in seconds. One ALTER per column, in the migration's transaction. */
+    "ALTER TABLE accounts ADD COLUMN bad_pwd_count INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE accounts ADD COLUMN bad_pwd_time INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE accounts ADD COLUMN lockout_time INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE accounts ADD COLUMN lockout_machine TEXT;"
+    "ALTER TABLE accounts ADD COLUMN lockout_caller TEXT;",
 };
 
 #define N_MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))

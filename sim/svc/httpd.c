@@ -210,6 +210,8 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     }
 }
 
+/* libmicrohttpd's error callback: fmt is libmicrohttpd's own printf format for ap. */
+static void on_mhd_error(void *cls, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
 static void on_mhd_error(void *cls, const char *fmt, va_list ap)
 {
     server *srv = cls;

@@ -136,9 +136,6 @@ deps-fuzz: deps
 $(BUILD)/fuzz/obj/%.o: %.c | deps-fuzz
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(ALL_CFLAGS) $(FUZZ_FLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
-# libmicrohttpd's error callback hands over its own format: clang's -Wformat-nonliteral
-# (gcc's skips va_list functions) cannot be told so without an attribute in httpd.c.
-$(BUILD)/fuzz/obj/sim/svc/httpd.o: FUZZ_FLAGS += -Wno-format-nonliteral
 
 $(BUILD)/fuzz/bin/%: tests/fuzz/%.c $(FUZZ_LIB_OBJ) | deps-fuzz
 	@mkdir -p $(dir $@)

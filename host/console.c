@@ -791,12 +791,20 @@ static enum outcome on_client_info(sess *s, const uint8_t *data, size_t n, ws_er
         char name[300], shown[300], role[32] = "";
         account_name(ci, name, sizeof name);
         host_printable(name, shown, sizeof shown);
-        int valid = name[0] && ci->password[0] && ws_account_check(s->l->st, name, ci->password, role, sizeof role);
+        char caller[64];
+        snprintf(caller, sizeof caller, "%.*s", (int)strcspn(s->l->peer, ":"), s->l->peer);
+        ws_logon_site site = {s->l->host, caller};
+        ws_logon logon = name[0] && ci->password[0]
+                             ? ws_account_logon(s->l->st, &site, name, ci->password, role, sizeof role)
+                             : WS_LOGON_BAD;
+        int valid = logon == WS_LOGON_OK;
         OPENSSL_cleanse(ci->password, sizeof ci->password);
         if (!valid || strcmp(role, HOST_CONSOLE_ADMIN_ROLE) != 0) {
             char why[400];
             if (!name[0])
                 snprintf(why, sizeof why, "its Client Info carries no credentials");
+            else if (logon == WS_LOGON_LOCKED_OUT)
+                snprintf(why, sizeof why, "the account '%s' is locked out", shown);
             else if (!valid)
                 snprintf(why, sizeof why, "the Client Info's credentials for '%s' are not valid", shown);
             else

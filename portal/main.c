@@ -5,7 +5,7 @@
  * portal passed through "instead of an RDP file" (REFERENCE.md section 1).
  *   GET  /                         HTML: sign-in form, or the tenant's VMs with Connect buttons
  *   POST /login, /logout           the HTML form's sign-in and sign-out
- *   POST /api/login                {"user","password"} -> session cookie
+ *   POST /api/login                {"user","password"} -> session cookie (401; 429 when throttled)
  *   GET  /api/vms                  [{"name","id","os","state"}]
  *   POST /api/vms/{id}/console     application/x-rdp attachment "<vm>.rdp", or SPF's status and body
  *                                  as an attachment "<vm>.json" [model] */
@@ -23,9 +23,9 @@
 #include "request.h"
 #include "session.h"
 #include "lab/settings.h"
+#include "throttle.h"
 
 #define SPF_ROOT "/SC2012R2/VMM/Microsoft.Management.Odata.svc"
-#define FAILED_SIGN_IN_DELAY_MS 1000
 
 typedef struct vm_entry {
     char id[37], stamp[37], name[64], os[64], state[32];
@@ -75,18 +75,52 @@ static int signed_in(ws_httpd_req *rq, char *tenant, size_t n)
     return session_tenant(ws_httpd_cookie(rq, SESSION_COOKIE), tenant, n) == 0;
 }
 
-/* Sign-in: a tenant account and its password; a failure is logged and slowed. */
-static int sign_in(ws_httpd_req *rq, const char *user, const char *password, char id[65])
+enum sign_in { SIGN_IN_OK, SIGN_IN_BAD, SIGN_IN_LOCKED_OUT, SIGN_IN_THROTTLED };
+
+/* Sign-in: a tenant account and its password, under the lab's account lockout policy
+ * (lab/accounts.h), from an address the throttle lets through (throttle.h: answered at
+ * once, no thread waits). SIGN_IN_OK with id, or why not (*retry_after: the seconds a
+ * throttled address waits). A failure is logged. */
+static enum sign_in sign_in(ws_httpd_req *rq, const char *user, const char *password, char id[65], int *retry_after)
 {
-    char role[32];
-    if (strlen(user) < 64 && strlen(password) < 256 && ws_account_check(rq->st, user, password, role, sizeof role) &&
-        strcmp(role, "tenant") == 0 && session_new(user, id) == 0) {
-        ws_event_write(rq->st, rq->c->machine.name, WS_EV_PORTAL_100, user, rq->peer);
-        return 0;
+    const char *me = rq->c->machine.name;
+    *retry_after = throttle_wait(rq->peer);
+    if (*retry_after)
+        return SIGN_IN_THROTTLED;
+    char role[32] = "";
+    ws_logon_site site = {me, rq->peer};
+    ws_logon r = strlen(user) < 64 && strlen(password) < 256
+                     ? ws_account_logon(rq->st, &site, user, password, role, sizeof role)
+                     : WS_LOGON_BAD;
+    if (r == WS_LOGON_OK && strcmp(role, "tenant") == 0 && session_new(user, id) == 0) {
+        ws_event_write(rq->st, me, WS_EV_PORTAL_100, user, rq->peer);
+        return SIGN_IN_OK;
     }
-    ws_event_write(rq->st, rq->c->machine.name, WS_EV_PORTAL_101, user, rq->peer);
-    ws_sleep_ms(FAILED_SIGN_IN_DELAY_MS);
-    return -1;
+    ws_event_write(rq->st, me, r == WS_LOGON_LOCKED_OUT ? WS_EV_PORTAL_101_LOCKED : WS_EV_PORTAL_101, user, rq->peer);
+    if (throttle_failed(rq->peer))
+        ws_event_write(rq->st, me, WS_EV_PORTAL_429, rq->peer, THROTTLE_FAILURES, THROTTLE_WINDOW_S);
+    return r == WS_LOGON_LOCKED_OUT ? SIGN_IN_LOCKED_OUT : SIGN_IN_BAD;
+}
+
+static enum MHD_Result page(ws_httpd_req *rq, const char *tenant, const char *notice);
+
+/* The answer to a refused sign-in: the form's page with a notice, or the API's 401;
+ * a throttled address gets 429 with Retry-After (RFC 6585) either way. */
+static enum MHD_Result refuse_sign_in(ws_httpd_req *rq, enum sign_in why, int retry_after, int form)
+{
+    if (why == SIGN_IN_THROTTLED) {
+        char seconds[16], text[120], msg[160];
+        snprintf(seconds, sizeof seconds, "%d", retry_after);
+        snprintf(text, sizeof text, "Too many failed sign-ins from this address. Try again in %d seconds.", retry_after);
+        snprintf(msg, sizeof msg, form ? "%s\n" : "{\"error\":\"%s\"}", text);
+        const char *extra[] = {"Retry-After", seconds, NULL};
+        return ws_httpd_reply_ex(rq->conn, 429, form ? "text/plain; charset=utf-8" : "application/json; charset=utf-8",
+                                 msg, strlen(msg), extra);
+    }
+    const char *msg = why == SIGN_IN_LOCKED_OUT
+                          ? "The referenced account is currently locked out and may not be logged on to."
+                          : "The user name or password is incorrect.";
+    return form ? page(rq, NULL, msg) : reply_error(rq, 401, msg);
 }
 
 /* A request to SPF for a tenant, as the portal's registered service account. */
@@ -316,8 +350,10 @@ static enum MHD_Result handle(ws_httpd_req *rq)
             fprintf(stderr, "wapsim-portal: refused a sign-in form from %s: %s\n", rq->peer, e.msg);
             return reply_error(rq, 400, "the form needs user and password");
         }
-        if (sign_in(rq, l.user, l.password, id) != 0)
-            return page(rq, NULL, "The user name or password is incorrect.");
+        int retry_after;
+        enum sign_in r = sign_in(rq, l.user, l.password, id, &retry_after);
+        if (r != SIGN_IN_OK)
+            return refuse_sign_in(rq, r, retry_after, 1);
         return set_session(rq, 303, id, "/", NULL);
     }
     if (post && strcmp(rq->url, "/logout") == 0) {
@@ -332,10 +368,11 @@ static enum MHD_Result handle(ws_httpd_req *rq)
             return reply_error(rq, 400, "the body must be {\"user\":\"...\",\"password\":\"...\"}");
         }
         char id[65], body[160];
-        int ok = sign_in(rq, l.user, l.password, id) == 0;
-        snprintf(body, sizeof body, "{\"user\":\"%s\"}", ok ? l.user : "");
-        if (!ok)
-            return reply_error(rq, 401, "The user name or password is incorrect.");
+        int retry_after;
+        enum sign_in r = sign_in(rq, l.user, l.password, id, &retry_after);
+        snprintf(body, sizeof body, "{\"user\":\"%s\"}", r == SIGN_IN_OK ? l.user : "");
+        if (r != SIGN_IN_OK)
+            return refuse_sign_in(rq, r, retry_after, 0);
         return set_session(rq, 200, id, NULL, body);
     }
     if (strncmp(rq->url, "/api/", 5) == 0) {

@@ -42,12 +42,15 @@ static enum MHD_Result odata_error(ws_httpd_req *rq, unsigned status, const char
     return r;
 }
 
-/* Basic authentication of a service account (role "service"). */
-static int authenticated(ws_httpd_req *rq, char *user, size_t n)
+/* Basic authentication of a service account (role "service"), under the lockout
+ * policy: WS_LOGON_OK, or why not. */
+static ws_logon authenticated(ws_httpd_req *rq, char *user, size_t n)
 {
     char role[32];
-    return ws_account_check_basic(rq->st, ws_httpd_header(rq, "Authorization"), user, n, role, sizeof role) &&
-           strcmp(role, "service") == 0;
+    ws_logon_site site = {rq->c->machine.name, rq->peer};
+    ws_logon r =
+        ws_account_check_basic(rq->st, &site, ws_httpd_header(rq, "Authorization"), user, n, role, sizeof role);
+    return r == WS_LOGON_OK && strcmp(role, "service") != 0 ? WS_LOGON_BAD : r;
 }
 
 static int is_tenant(ws_state *st, const char *name)
@@ -148,8 +151,10 @@ static enum MHD_Result handle(ws_httpd_req *rq)
 {
     const char *spf = rq->c->machine.name;
     char user[256];
-    if (!authenticated(rq, user, sizeof user)) {
-        ws_event_write(rq->st, spf, WS_EV_SPF_401, rq->peer, user[0] ? user : "(none)");
+    ws_logon logon = authenticated(rq, user, sizeof user);
+    if (logon != WS_LOGON_OK) {
+        ws_event_write(rq->st, spf, logon == WS_LOGON_LOCKED_OUT ? WS_EV_SPF_401_LOCKED : WS_EV_SPF_401, rq->peer,
+                       user[0] ? user : "(none)");
         return odata_error(rq, 401, "Unauthorized");
     }
     const char *tenant = ws_httpd_header(rq, "x-ms-principal-id");

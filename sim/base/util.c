@@ -26,14 +26,24 @@ int ws_seterr(ws_error *e, const char *fmt, ...)
     return -1;
 }
 
+static char last_warning[512];
+
 void ws_warn(const char *fmt, ...)
 {
     va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(last_warning, sizeof last_warning, fmt, ap);
+    va_end(ap);
     fprintf(stderr, "%s: ", ws_progname);
     va_start(ap, fmt);
     vfprintf(stderr, fmt, ap);
     va_end(ap);
     fputc('\n', stderr);
+}
+
+const char *ws_warn_last(void)
+{
+    return last_warning;
 }
 
 char *ws_strdup(const char *s)

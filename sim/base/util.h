@@ -22,6 +22,9 @@ int ws_seterr(ws_error *e, const char *fmt, ...) __attribute__((format(printf, 2
 /* Name this program uses in its messages ("wapsim", "wapsim-gateway"). */
 extern const char *ws_progname;
 void ws_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* The text of the latest ws_warn of this process ("" before the first; cut to 511
+ * bytes): a last word need not repeat it. */
+const char *ws_warn_last(void);
 
 char *ws_strdup(const char *s);
 char *ws_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -1,10 +1,14 @@
-/* wapsim lab init | lab accounts: creating a lab and listing its accounts. */
+/* wapsim lab init | lab accounts: creating a lab, listing its accounts and their
+ * lockouts, unlocking one. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "cli/cmd.h"
 #include "cli/opt.h"
+#include "base/time.h"
+#include "lab/accounts.h"
 #include "lab/lab.h"
 
 static int lab_init(int argc, char **argv)
@@ -55,39 +59,112 @@ static int lab_init(int argc, char **argv)
 
 static void print_accounts(const cJSON *arr)
 {
-    printf("%-18s %-13s %s\n", "ACCOUNT", "ROLE", "PASSWORD");
+    printf("%-18s %-13s %-16s %s\n", "ACCOUNT", "ROLE", "PASSWORD", "STATE");
     cJSON *a;
     cJSON_ArrayForEach(a, arr)
     {
-        printf("%-18s %-13s %s\n", ws_cmd_json_str(a, "account"), ws_cmd_json_str(a, "role"),
-               ws_cmd_json_str(a, "password"));
+        char state[200];
+        const char *until = ws_cmd_json_str(a, "locked_until");
+        int bad = (int)ws_cmd_json_num(a, "bad_password_count");
+        if (cJSON_IsTrue(cJSON_GetObjectItem(a, "locked_out")))
+            snprintf(state, sizeof state, "locked out until %s (on %s, from %s)", until ? until : "?",
+                     ws_cmd_json_str(a, "locked_out_on") ? ws_cmd_json_str(a, "locked_out_on") : "?",
+                     ws_cmd_json_str(a, "locked_out_by") ? ws_cmd_json_str(a, "locked_out_by") : "?");
+        else if (bad > 0)
+            snprintf(state, sizeof state, "%d bad password%s", bad, bad == 1 ? "" : "s");
+        else
+            snprintf(state, sizeof state, "ok");
+        printf("%-18s %-13s %-16s %s\n", ws_cmd_json_str(a, "account"), ws_cmd_json_str(a, "role"),
+               ws_cmd_json_str(a, "password"), state);
     }
+}
+
+/* The lockout state of each account of the owner's copy, added to its object. */
+static int add_lockouts(ws_state *st, cJSON *arr, ws_error *e)
+{
+    ws_account_lockout *locks;
+    size_t n;
+    if (ws_account_lockouts(st, &locks, &n, e) != 0)
+        return -1;
+    cJSON *a;
+    cJSON_ArrayForEach(a, arr)
+    {
+        const char *name = ws_cmd_json_str(a, "account");
+        const ws_account_lockout *l = NULL;
+        for (size_t i = 0; name && i < n; i++)
+            if (strcasecmp(locks[i].name, name) == 0)
+                l = &locks[i];
+        cJSON_AddBoolToObject(a, "locked_out", l && l->locked_out);
+        cJSON_AddNumberToObject(a, "bad_password_count", l ? l->bad_pwd_count : 0);
+        if (l && l->locked_out) {
+            char until[40];
+            ws_time_format(l->locked_until, until, sizeof until);
+            cJSON_AddStringToObject(a, "locked_until", until);
+            cJSON_AddStringToObject(a, "locked_out_on", l->machine);
+            cJSON_AddStringToObject(a, "locked_out_by", l->caller);
+        } else {
+            cJSON_AddNullToObject(a, "locked_until");
+        }
+    }
+    free(locks);
+    return 0;
+}
+
+/* Unlock-ADAccount NAME. */
+static int unlock_account(ws_state *st, const char *name, int json)
+{
+    ws_error e = {""};
+    int rc = ws_account_unlock(st, name, "wapsim lab accounts --unlock", &e);
+    if (rc == WS_NOT_FOUND)
+        return ws_cmd_usage_error("unknown account '%s' (see wapsim lab accounts)", name);
+    if (rc < 0) {
+        ws_warn("%s", e.msg);
+        return WS_EXIT_FAIL;
+    }
+    if (json) {
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddStringToObject(o, "account", name);
+        cJSON_AddBoolToObject(o, "was_locked_out", rc == 1);
+        ws_cmd_print_json(o);
+    } else {
+        printf(rc == 1 ? "Unlocked %s.\n" : "%s was not locked out; its bad-password count is cleared.\n", name);
+    }
+    return 0;
 }
 
 static int lab_accounts(int argc, char **argv)
 {
+    const char *unlock = NULL;
+    const ws_opt opts[] = {WS_OPT_STR("unlock", &unlock), WS_OPT_END};
     ws_cli cli;
     ws_state *st;
-    int rc = ws_cmd_parse_open(argc, argv, NULL, WS_OPT_JSON, 0, 0, &cli, &st);
+    int rc = ws_cmd_parse_open(argc, argv, opts, WS_OPT_JSON, 0, 0, &cli, &st);
     if (rc)
         return rc;
+    if (unlock)
+        return ws_cmd_close(st, unlock_account(st, unlock, cli.json));
     char path[4200];
     snprintf(path, sizeof path, "%s/accounts.json", st->lab_dir);
-    ws_state_close(st);
     unsigned char *data;
     size_t len;
     ws_error e;
     if (ws_read_file(path, 1 << 20, &data, &len, &e) != 0) {
         ws_warn("%s", e.msg);
-        return WS_EXIT_USAGE;
+        return ws_cmd_close(st, WS_EXIT_USAGE);
     }
     cJSON *arr = cJSON_ParseWithLength((const char *)data, len);
     free(data);
     if (!cJSON_IsArray(arr)) {
         cJSON_Delete(arr);
         ws_warn("%s is damaged", path);
-        return WS_EXIT_USAGE;
+        return ws_cmd_close(st, WS_EXIT_USAGE);
     }
+    if (add_lockouts(st, arr, &e) != 0) {
+        cJSON_Delete(arr);
+        ws_warn("%s", e.msg);
+        return ws_cmd_close(st, WS_EXIT_USAGE);
+    }
+    ws_state_close(st);
     return ws_cmd_output(cli.json, arr, print_accounts);
 }
 
@@ -99,7 +176,15 @@ const ws_cmd ws_cmds_lab[] = {
      "                 subnets a running lab uses; a subnet in use is refused)\n"
      "  --fresh-keys   generate new keys instead of copying the key template\n"
      "  --json         print {\"lab\",\"subnet\",\"keys_from_template\",\"accounts\":[...]}\n"},
-    {"lab", "accounts", lab_accounts, "[--json]", "List the lab's accounts and their passwords.",
-     "  --json   print [{\"account\":...,\"role\":...,\"password\":...}]\n"},
+    {"lab", "accounts", lab_accounts, "[--unlock NAME] [--json]",
+     "List the lab's accounts, their passwords and lockouts; unlock one.",
+     "Accounts are locked out as an AD account lockout policy does [model]: 10 bad\n"
+     "passwords within 15 minutes lock an account for 15 minutes of the lab clock\n"
+     "(wapsim clock advance ends it sooner); a locked-out account is refused even with\n"
+     "its right password. Event 4740 is in the Security log of the machine that checked.\n"
+     "  --unlock NAME   Unlock-ADAccount: end NAME's lockout and clear its count (4767)\n"
+     "  --json          print [{\"account\",\"role\",\"password\",\"locked_out\",\n"
+     "                  \"bad_password_count\",\"locked_until\",\"locked_out_on\",\"locked_out_by\"}];\n"
+     "                  with --unlock, {\"account\",\"was_locked_out\"}\n"},
     {0},
 };

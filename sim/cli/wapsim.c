@@ -199,6 +199,22 @@ static int check_output(int rc)
 
 static int run(int argc, char **argv);
 
+/* A command that met a damaged state file is a usage error (exit 2), whatever it made
+ * of the failed read. Its last line names the file: the command's own (ws_state_error
+ * words it so), or, when it went on without saying so (a lookup that read "no such
+ * row", a probe that counted a finding), this one. */
+static int damage_status(int rc)
+{
+    const char *damaged = ws_state_damaged();
+    if (!damaged)
+        return rc;
+    char said[4300];
+    snprintf(said, sizeof said, "%s is damaged", damaged);
+    if (strncmp(ws_warn_last(), said, strlen(said)) != 0)
+        ws_warn("%s is damaged: database disk image is malformed", damaged);
+    return WS_EXIT_USAGE;
+}
+
 int main(int argc, char **argv)
 {
     ws_progname = "wapsim";
@@ -206,7 +222,8 @@ int main(int argc, char **argv)
      * not a signal that ends the command without a word. */
     signal(SIGPIPE, SIG_IGN);
     setvbuf(stdout, NULL, _IOLBF, 0);
-    return check_output(run(argc, argv));
+    ws_state_watch_damage();
+    return check_output(damage_status(run(argc, argv)));
 }
 
 static int run(int argc, char **argv)

@@ -9,6 +9,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "lab/clock.h"
+#include "lab/events.h"
 #include "lab/settings.h"
 
 #define PBKDF2_ITERATIONS 20000
@@ -67,42 +69,235 @@ int ws_account_add(ws_state *st, const char *name, const char *role, const char 
                          hash);
 }
 
-int ws_account_check(ws_state *st, const char *name, const char *password, char *role, size_t role_n)
+#define STR_(x) #x
+#define STR(x) STR_(x)
+/* SQL for "locked out at now (?1)": a lockout whose duration has not run out. */
+#define LOCKED_SQL "(lockout_time > 0 AND ?1 < lockout_time + " STR(WS_LOCKOUT_DURATION_S) ")"
+/* The count with one more bad password at now (?1), the window being ?2: it starts
+ * again after the window, and after a lockout (which has run out, or the row would
+ * not be updated). */
+#define NEW_COUNT_SQL "(CASE WHEN lockout_time > 0 OR ?1 - bad_pwd_time >= ?2 THEN 1 ELSE bad_pwd_count + 1 END)"
+/* Whether that count locks the account, the threshold being ?3. */
+#define LOCKS_SQL "(?3 > 0 AND " NEW_COUNT_SQL " >= ?3)"
+
+static int locked_at(int64_t lockout_time, int64_t now)
 {
-    sqlite3_stmt *s =
-        ws_state_prepare(st, "SELECT role, password_hash FROM accounts WHERE name = ? COLLATE NOCASE", NULL);
-    if (!s)
-        return 0;
-    sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
-    int ok = 0;
-    if (sqlite3_step(s) == SQLITE_ROW) {
-        ok = ws_password_verify(password, (const char *)sqlite3_column_text(s, 1));
-        if (ok && role)
-            snprintf(role, role_n, "%s", (const char *)sqlite3_column_text(s, 0));
-    }
-    sqlite3_finalize(s);
-    return ok;
+    return lockout_time > 0 && now < lockout_time + WS_LOCKOUT_DURATION_S;
 }
 
-int ws_account_check_basic(ws_state *st, const char *authorization, char *user, size_t user_n, char *role,
-                           size_t role_n)
+/* A bad password of account (its name as stored), at now: counted, and the account
+ * locked out at the threshold, with 4740, in one transaction (a process killed midway
+ * leaves the count as it was). The count starts again after the window and after a
+ * lockout; a locked-out account's row is left alone. WS_LOGON_LOCKED_OUT when it is
+ * locked out now (by this password or meanwhile by another), else WS_LOGON_BAD. */
+static ws_logon count_bad_password(ws_state *st, const ws_logon_site *site, const char *account, int64_t now)
+{
+    if (ws_state_begin(st, NULL) != 0)
+        return WS_LOGON_BAD;
+    sqlite3_stmt *s = ws_state_prepare(
+        st,
+        /* Every right-hand side reads the row as it was. */
+        "UPDATE accounts SET bad_pwd_count = " NEW_COUNT_SQL ","
+        " lockout_time = CASE WHEN " LOCKS_SQL " THEN ?1 ELSE 0 END,"
+        " lockout_machine = CASE WHEN " LOCKS_SQL " THEN ?5 END,"
+        " lockout_caller = CASE WHEN " LOCKS_SQL " THEN ?6 END, bad_pwd_time = ?1"
+        " WHERE name = ?4 AND NOT " LOCKED_SQL " RETURNING lockout_time",
+        NULL);
+    int changed = 0, locked_now = 0;
+    if (s) {
+        sqlite3_bind_int64(s, 1, now);
+        sqlite3_bind_int64(s, 2, WS_LOCKOUT_WINDOW_S);
+        sqlite3_bind_int(s, 3, WS_LOCKOUT_THRESHOLD);
+        sqlite3_bind_text(s, 4, account, -1, SQLITE_STATIC);
+        sqlite3_bind_text(s, 5, site ? site->machine : NULL, -1, SQLITE_STATIC);
+        sqlite3_bind_text(s, 6, site ? site->caller : NULL, -1, SQLITE_STATIC);
+        if (sqlite3_step(s) == SQLITE_ROW) {
+            changed = 1;
+            locked_now = sqlite3_column_int64(s, 0) != 0;
+        }
+        /* RETURNING: the change is made when the statement is finished. */
+        while (sqlite3_step(s) == SQLITE_ROW)
+            ;
+        sqlite3_finalize(s);
+    }
+    if (locked_now && site && site->machine)
+        ws_event_write(st, site->machine, WS_EV_SECURITY_4740, site->machine, account,
+                       site->caller && site->caller[0] ? site->caller : "-");
+    ws_state_commit(st, NULL);
+    return changed && !locked_now ? WS_LOGON_BAD : WS_LOGON_LOCKED_OUT;
+}
+
+/* A good password: the count is reset, unless the account was locked out meanwhile. */
+static ws_logon good_password(ws_state *st, const char *account, int64_t now)
+{
+    sqlite3_stmt *s = ws_state_prepare(st,
+                                       "UPDATE accounts SET bad_pwd_count = 0, lockout_time = 0, lockout_machine = NULL,"
+                                       " lockout_caller = NULL WHERE name = ?2 AND NOT " LOCKED_SQL
+                                       " AND (bad_pwd_count != 0 OR lockout_time != 0)",
+                                       NULL);
+    if (s) {
+        sqlite3_bind_int64(s, 1, now);
+        sqlite3_bind_text(s, 2, account, -1, SQLITE_STATIC);
+        sqlite3_step(s);
+        sqlite3_finalize(s);
+    }
+    s = ws_state_prepare(st, "SELECT " LOCKED_SQL " FROM accounts WHERE name = ?2", NULL);
+    int locked = 1; /* a state file that cannot say refuses */
+    if (s) {
+        sqlite3_bind_int64(s, 1, now);
+        sqlite3_bind_text(s, 2, account, -1, SQLITE_STATIC);
+        if (sqlite3_step(s) == SQLITE_ROW)
+            locked = sqlite3_column_int(s, 0);
+        sqlite3_finalize(s);
+    }
+    return locked ? WS_LOGON_LOCKED_OUT : WS_LOGON_OK;
+}
+
+ws_logon ws_account_logon(ws_state *st, const ws_logon_site *site, const char *name, const char *password,
+                          char *role, size_t role_n)
+{
+    sqlite3_stmt *s = ws_state_prepare(
+        st, "SELECT name, role, password_hash, lockout_time FROM accounts WHERE name = ? COLLATE NOCASE", NULL);
+    if (!s)
+        return WS_LOGON_BAD;
+    sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
+    char account[256] = "", found_role[32] = "", hash[WS_PASSWORD_HASH_MAX] = "";
+    int64_t lockout_time = 0;
+    int exists = sqlite3_step(s) == SQLITE_ROW && sqlite3_column_text(s, 0) && sqlite3_column_text(s, 1) &&
+                 sqlite3_column_text(s, 2);
+    if (exists) {
+        snprintf(account, sizeof account, "%s", (const char *)sqlite3_column_text(s, 0));
+        snprintf(found_role, sizeof found_role, "%s", (const char *)sqlite3_column_text(s, 1));
+        snprintf(hash, sizeof hash, "%s", (const char *)sqlite3_column_text(s, 2));
+        lockout_time = sqlite3_column_int64(s, 3);
+    }
+    sqlite3_finalize(s);
+    /* An unknown name counts nothing: AD has no account to count on. */
+    if (!exists)
+        return WS_LOGON_BAD;
+    int64_t now = ws_clock_now(st, NULL);
+    if (locked_at(lockout_time, now))
+        return WS_LOGON_LOCKED_OUT;
+    if (!ws_password_verify(password, hash))
+        return count_bad_password(st, site, account, now);
+    ws_logon r = good_password(st, account, now);
+    if (r == WS_LOGON_OK && role)
+        snprintf(role, role_n, "%s", found_role);
+    return r;
+}
+
+int ws_account_check(ws_state *st, const char *name, const char *password, char *role, size_t role_n)
+{
+    return ws_account_logon(st, NULL, name, password, role, role_n) == WS_LOGON_OK;
+}
+
+ws_logon ws_account_check_basic(ws_state *st, const ws_logon_site *site, const char *authorization, char *user,
+                                size_t user_n, char *role, size_t role_n)
 {
     const char *h = authorization;
     user[0] = '\0';
     if (!h || strncmp(h, "Basic ", 6) != 0 || strlen(h + 6) > 512)
-        return 0;
+        return WS_LOGON_BAD;
     unsigned char decoded[400];
     int len = EVP_DecodeBlock(decoded, (const unsigned char *)h + 6, (int)strlen(h + 6));
     if (len <= 0)
-        return 0;
+        return WS_LOGON_BAD;
     decoded[len] = '\0';
     char *colon = strchr((char *)decoded, ':');
     if (!colon)
-        return 0;
+        return WS_LOGON_BAD;
     *colon = '\0';
     snprintf(user, user_n, "%s", (char *)decoded);
     /* EVP_DecodeBlock counts padding as zero bytes: strlen stops at them. */
-    return ws_account_check(st, user, colon + 1, role, role_n);
+    ws_logon r = ws_account_logon(st, site, user, colon + 1, role, role_n);
+    OPENSSL_cleanse(decoded, sizeof decoded);
+    return r;
+}
+
+int ws_account_lockouts(ws_state *st, ws_account_lockout **out, size_t *n, ws_error *e)
+{
+    *out = NULL;
+    *n = 0;
+    int64_t now = ws_clock_now(st, NULL);
+    sqlite3_stmt *s = ws_state_prepare(st,
+                                       "SELECT name, role, CASE WHEN ?1 - bad_pwd_time >= ?2 AND NOT " LOCKED_SQL
+                                       " THEN 0 ELSE bad_pwd_count END, " LOCKED_SQL ", lockout_time,"
+                                       " lockout_machine, lockout_caller FROM accounts ORDER BY name",
+                                       e);
+    if (!s)
+        return -1;
+    sqlite3_bind_int64(s, 1, now);
+    sqlite3_bind_int64(s, 2, WS_LOCKOUT_WINDOW_S);
+    size_t cap = 0;
+    int rc;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        if (*n == cap) {
+            cap = cap ? 2 * cap : 16;
+            ws_account_lockout *grown = realloc(*out, cap * sizeof **out);
+            if (!grown)
+                abort();
+            *out = grown;
+        }
+        ws_account_lockout *a = &(*out)[(*n)++];
+        memset(a, 0, sizeof *a);
+        const char *t;
+        snprintf(a->name, sizeof a->name, "%s", (t = (const char *)sqlite3_column_text(s, 0)) ? t : "");
+        snprintf(a->role, sizeof a->role, "%s", (t = (const char *)sqlite3_column_text(s, 1)) ? t : "");
+        a->bad_pwd_count = sqlite3_column_int(s, 2);
+        a->locked_out = sqlite3_column_int(s, 3);
+        if (a->locked_out) {
+            a->locked_until = sqlite3_column_int64(s, 4) + WS_LOCKOUT_DURATION_S;
+            snprintf(a->machine, sizeof a->machine, "%s", (t = (const char *)sqlite3_column_text(s, 5)) ? t : "");
+            snprintf(a->caller, sizeof a->caller, "%s", (t = (const char *)sqlite3_column_text(s, 6)) ? t : "");
+        }
+    }
+    if (ws_state_finish(st, s, rc, e) != 0) {
+        free(*out);
+        *out = NULL;
+        *n = 0;
+        return -1;
+    }
+    return 0;
+}
+
+int ws_account_unlock(ws_state *st, const char *name, const char *by, ws_error *e)
+{
+    if (ws_state_begin(st, e) != 0)
+        return -1;
+    int64_t now = ws_clock_now(st, NULL);
+    sqlite3_stmt *s = ws_state_prepare(
+        st, "SELECT name, " LOCKED_SQL ", lockout_machine FROM accounts WHERE name = ?2 COLLATE NOCASE", e);
+    if (!s) {
+        ws_state_rollback(st);
+        return -1;
+    }
+    sqlite3_bind_int64(s, 1, now);
+    sqlite3_bind_text(s, 2, name, -1, SQLITE_STATIC);
+    char account[256] = "", machine[64] = "";
+    int locked = 0, rc = sqlite3_step(s);
+    if (rc == SQLITE_ROW) {
+        const char *t;
+        snprintf(account, sizeof account, "%s", (t = (const char *)sqlite3_column_text(s, 0)) ? t : "");
+        locked = sqlite3_column_int(s, 1);
+        snprintf(machine, sizeof machine, "%s", (t = (const char *)sqlite3_column_text(s, 2)) ? t : "");
+    }
+    if (ws_state_finish(st, s, rc, e) != 0 || rc != SQLITE_ROW) {
+        ws_state_rollback(st);
+        return rc == SQLITE_DONE ? WS_NOT_FOUND : -1;
+    }
+    if (ws_state_exec(st, e,
+                      "UPDATE accounts SET bad_pwd_count = 0, bad_pwd_time = 0, lockout_time = 0,"
+                      " lockout_machine = NULL, lockout_caller = NULL WHERE name = ?",
+                      1, account) != 0 ||
+        (locked && machine[0] && ws_event_write(st, machine, WS_EV_SECURITY_4767, by, account) != 0)) {
+        if (!e->msg[0])
+            ws_seterr(e, "cannot write 4767 on %s", machine);
+        ws_state_rollback(st);
+        return -1;
+    }
+    if (ws_state_commit(st, e) != 0)
+        return -1;
+    return locked;
 }
 
 int ws_service_logon_get(ws_state *st, const char *machine, char *user, size_t user_n, char *password,
@@ -232,14 +427,20 @@ int ws_service_logon_ensure(ws_state *st, const char *machine, const char *accou
     return 1;
 }
 
-int ws_service_credential_check(ws_state *st, const char *authorization, const ws_strv *machines, ws_error *why)
+int ws_service_credential_check(ws_state *st, const ws_logon_site *site, const char *authorization,
+                                const ws_strv *machines, ws_error *why)
 {
     char user[256], role[32];
     if (!authorization || strncmp(authorization, "Basic ", 6) != 0) {
         ws_seterr(why, "no credentials");
         return 0;
     }
-    if (!ws_account_check_basic(st, authorization, user, sizeof user, role, sizeof role)) {
+    ws_logon r = ws_account_check_basic(st, site, authorization, user, sizeof user, role, sizeof role);
+    if (r == WS_LOGON_LOCKED_OUT) {
+        ws_seterr(why, "'%.64s' is locked out", user);
+        return 0;
+    }
+    if (r != WS_LOGON_OK) {
         ws_seterr(why, "bad credentials for '%.64s'", user);
         return 0;
     }

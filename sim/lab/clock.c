@@ -58,7 +58,7 @@ int ws_clock_set_skew(ws_state *st, const char *machine, int64_t seconds, ws_err
     int rc = sqlite3_step(s);
     sqlite3_finalize(s);
     if (rc != SQLITE_DONE)
-        return ws_seterr(e, "state file: %s", sqlite3_errmsg(st->db));
+        return ws_state_error(st, e);
     if (sqlite3_changes(st->db) == 0)
         return ws_seterr(e, "unknown machine '%s'", machine);
     return 0;

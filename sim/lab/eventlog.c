@@ -84,7 +84,7 @@ int ws_event_foreach(ws_state *st, const ws_event_filter *f, int (*fn)(const ws_
             break;
     }
     if ((rc & 0xff) == SQLITE_CORRUPT || (rc & 0xff) == SQLITE_NOTADB) {
-        ws_seterr(e, "the state file is damaged: %s", sqlite3_errmsg(st->db));
+        ws_state_error(st, e); /* "<lab.db> is damaged: ..." */
         sqlite3_finalize(s);
         return WS_EVENTLOG_DAMAGED;
     }

@@ -14,6 +14,7 @@
 #define ADMINAPI "MgmtSvc-AdminAPI"
 #define LIFECYCLE "Microsoft-Windows-CertificateServicesClient-Lifecycle-System"
 #define VMMS "Hyper-V-VMMS"
+#define SECURITY_AUDITING "Microsoft-Windows-Security-Auditing"
 
 #define INFO WS_LEVEL_INFO
 #define WARNING WS_LEVEL_WARNING
@@ -51,6 +52,17 @@ static const ws_event_def catalogue[WS_EV_COUNT] = {
         "[model] id and text: the tenant site's sign-in logging is not public"),
     ROW(WS_EV_PORTAL_101, 101, WS_CHANNEL_APPLICATION, TENANT_SITE, WARNING, "Sign-in failed for '%.64s' from %s.",
         "[model] id and text: the tenant site's sign-in logging is not public"),
+    ROW(WS_EV_PORTAL_101_LOCKED, 101, WS_CHANNEL_APPLICATION, TENANT_SITE, WARNING,
+        "Sign-in failed for '%.64s' from %s: the referenced account is currently locked out and may not be logged on "
+        "to.",
+        "[model] id and text (the tenant site's logging is not public); the reason is Windows' text for "
+        "ERROR_ACCOUNT_LOCKED_OUT (1909)"),
+    /* [model] the portal's per-source sign-in throttle (portal/throttle.h); logged once as
+     * an address becomes throttled. */
+    ROW(WS_EV_PORTAL_429, 429, WS_CHANNEL_APPLICATION, TENANT_SITE, WARNING,
+        "Sign-in attempts from %s are refused for now (429): %d failed sign-ins from that address within %d "
+        "seconds.",
+        "[model] the lab's per-source sign-in throttle (HTTP 429, RFC 6585)"),
     ROW(WS_EV_PORTAL_403, 403, WS_CHANNEL_APPLICATION, TENANT_SITE, WARNING,
         "Tenant '%s' asked for the console of '%.64s', which is not one of its virtual machines.",
         "[model] id and text: the tenant site's logging is not public"),
@@ -64,6 +76,9 @@ static const ws_event_def catalogue[WS_EV_COUNT] = {
         "messsage '%s'",
         "REFERENCE.md section 6 (SPF's GetReadStream wording, [field]); [model] id and channel"),
     ROW(WS_EV_SPF_401, 401, WS_CHANNEL_SPF, SPF, WARNING, "Refused a request from %s: bad credentials for '%.64s'.",
+        "[model] id and text"),
+    ROW(WS_EV_SPF_401_LOCKED, 401, WS_CHANNEL_SPF, SPF, WARNING,
+        "Refused a request from %s: the account '%.64s' is locked out.",
         "[model] id and text"),
     ROW(WS_EV_SPF_403, 403, WS_CHANNEL_SPF, SPF, WARNING,
         "Tenant '%s' asked for a console of virtual machine %s, which is not in its subscriptions.",
@@ -279,6 +294,19 @@ static const ws_event_def catalogue[WS_EV_COUNT] = {
         "the Hyper-V Virtual Machine Management service restarts.",
         "[doc: Msvm_TerminalServiceSettingData.AuthCertificateHash, set by ModifyServiceSettings]; REFERENCE.md "
         "section 2 (a new certificate needs the service restarted); [model] id and text"),
+
+    /* Account lockout (lab/accounts.h). A domain controller writes these; the lab has
+     * none, so [model] they go to the Security log of the machine that checked the
+     * password. The texts are the events' own, their fields on one line. */
+    ROW(WS_EV_SECURITY_4740, 4740, WS_CHANNEL_SECURITY, SECURITY_AUDITING, INFO,
+        "A user account was locked out. Subject: Security ID: SYSTEM; Account Name: %s$. Account That Was Locked "
+        "Out: Account Name: %s. Additional Information: Caller Computer Name: %s.",
+        "[doc: Microsoft Learn, event 4740 \"A user account was locked out.\"]; [model] written by the machine that "
+        "checked the password (the lab has no domain controller)"),
+    ROW(WS_EV_SECURITY_4767, 4767, WS_CHANNEL_SECURITY, SECURITY_AUDITING, INFO,
+        "A user account was unlocked. Subject: Account Name: %s. Target Account: Account Name: %s.",
+        "[doc: Microsoft Learn, event 4767 \"A user account was unlocked.\"]; [model] written by the machine that "
+        "checked the password (the lab has no domain controller)"),
 };
 
 const ws_event_def *ws_event_def_get(ws_ev ev)

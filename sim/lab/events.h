@@ -28,11 +28,14 @@ typedef enum ws_ev {
     WS_EV_APP_1_FAILED,      /* the component's message; source: the program, given by the writer */
     WS_EV_PORTAL_100,        /* tenant, peer address */
     WS_EV_PORTAL_101,        /* user (printed to 64 chars), peer address */
+    WS_EV_PORTAL_101_LOCKED, /* user (printed to 64 chars), peer address */
+    WS_EV_PORTAL_429,        /* peer address, failed sign-ins (int), seconds (int) */
     WS_EV_PORTAL_403,        /* tenant, VM id (printed to 64 chars) */
     /* Service Provider Foundation */
     WS_EV_SPF_1_VMM_UNREACHABLE, /* VMM machine, error */
     WS_EV_SPF_1_VMM_ERROR,       /* VMM's message */
     WS_EV_SPF_401,               /* peer address, user (printed to 64 chars) */
+    WS_EV_SPF_401_LOCKED,        /* peer address, user (printed to 64 chars) */
     WS_EV_SPF_403,               /* tenant, VM id */
     /* VMM */
     WS_EV_VMM_801_BAD_ID,          /* the ID asked for (printed to 64 chars) */
@@ -105,6 +108,9 @@ typedef enum ws_ev {
     WS_EV_HYPERV_14170_RDSTLS_VERSION,     /* new version, old version */
     WS_EV_HYPERV_14170_TRUSTED_ISSUERS,    /* VMM machine, new thumbprints, old thumbprints */
     WS_EV_HYPERV_14170_AUTH_CERT,          /* new name, new thumbprint, old name, old thumbprint */
+    /* Security */
+    WS_EV_SECURITY_4740, /* machine (the subject, "NAME$"), account, caller computer */
+    WS_EV_SECURITY_4767, /* who unlocked it, account */
     WS_EV_COUNT
 } ws_ev;
 

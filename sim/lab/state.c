@@ -8,6 +8,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+/* Damage SQLite reported, for ws_state_damaged: the file when known, else the latest
+ * opened. Written by the thread that meets it; the wapsim command has one. */
+static int damage_seen;
+static char damage_path[4200], last_opened[4200];
+
 /* Migration N takes a file from user_version N-1 to N. Never edit a shipped
  * migration: add a new one. */
 static const char *const migrations[] = {
@@ -69,6 +74,17 @@ static const char *const migrations[] = {
     "  state TEXT NOT NULL CHECK(state IN ('active','solved','given-up','void')),"
     "  score INTEGER, allow_diagnose INTEGER NOT NULL DEFAULT 0,"
     "  lab_instance TEXT NOT NULL, nonce TEXT NOT NULL);",
+
+    /* 4: account lockout, as AD keeps it on each account [model: accounts.h]: the bad
+     * passwords counted (badPwdCount), the last one's time (badPasswordTime), when the
+     * account was locked out (lockoutTime, 0: it is not), and where: the machine that
+     * logged 4740 and the caller's address (its "Caller Computer Name"). Times are the
+     * lab clock's, in seconds. One ALTER per column, in the migration's transaction. */
+    "ALTER TABLE accounts ADD COLUMN bad_pwd_count INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE accounts ADD COLUMN bad_pwd_time INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE accounts ADD COLUMN lockout_time INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE accounts ADD COLUMN lockout_machine TEXT;"
+    "ALTER TABLE accounts ADD COLUMN lockout_caller TEXT;",
 };
 
 #define N_MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
@@ -163,6 +179,7 @@ int ws_state_open_file(const char *path, int create, int target, ws_state **out,
         return -1;
     }
     make_private(path);
+    snprintf(last_opened, sizeof last_opened, "%s", path);
     sqlite3_busy_timeout(db, WS_BUSY_TIMEOUT_MS);
     sqlite3_extended_result_codes(db, 1);
     int app_id, version, tables;
@@ -284,11 +301,46 @@ void ws_state_rollback(ws_state *st)
     sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
 }
 
+static int is_damage(int code)
+{
+    return (code & 0xff) == SQLITE_CORRUPT || (code & 0xff) == SQLITE_NOTADB;
+}
+
+static void on_sqlite_log(void *arg, int code, const char *msg)
+{
+    (void)arg, (void)msg;
+    if (is_damage(code))
+        damage_seen = 1;
+}
+
+void ws_state_watch_damage(void)
+{
+    sqlite3_config(SQLITE_CONFIG_LOG, on_sqlite_log, NULL);
+}
+
+const char *ws_state_damaged(void)
+{
+    if (!damage_seen)
+        return NULL;
+    return damage_path[0] ? damage_path : last_opened[0] ? last_opened : "the state file";
+}
+
+int ws_state_error(ws_state *st, ws_error *e)
+{
+    const char *path = sqlite3_db_filename(st->db, "main");
+    if (is_damage(sqlite3_extended_errcode(st->db)) && path && path[0]) {
+        damage_seen = 1;
+        snprintf(damage_path, sizeof damage_path, "%s", path);
+        return ws_seterr(e, "%s is damaged: %s", path, sqlite3_errmsg(st->db));
+    }
+    return ws_seterr(e, "state file: %s", sqlite3_errmsg(st->db));
+}
+
 sqlite3_stmt *ws_state_prepare(ws_state *st, const char *sql, ws_error *e)
 {
     sqlite3_stmt *s = NULL;
     if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) != SQLITE_OK) {
-        ws_seterr(e, "state file: %s", sqlite3_errmsg(st->db));
+        ws_state_error(st, e);
         return NULL;
     }
     return s;
@@ -320,7 +372,7 @@ sqlite3_stmt *ws_state_query(ws_state *st, ws_error *e, const char *sql, int npa
 int ws_state_finish(ws_state *st, sqlite3_stmt *s, int rc, ws_error *e)
 {
     if (rc != SQLITE_DONE && rc != SQLITE_ROW)
-        ws_seterr(e, "state file: %s", sqlite3_errmsg(st->db));
+        ws_state_error(st, e);
     sqlite3_finalize(s);
     return rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 : -1;
 }

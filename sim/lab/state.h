@@ -43,6 +43,18 @@ int ws_state_begin(ws_state *st, ws_error *e);
 int ws_state_commit(ws_state *st, ws_error *e);
 void ws_state_rollback(ws_state *st);
 
+/* The one line a failed call of st's gives, into e: "<path> is damaged: <SQLite's
+ * message>" when SQLite found the file corrupt or not a database, else "state file:
+ * <SQLite's message>". Returns -1. */
+int ws_state_error(ws_state *st, ws_error *e);
+/* A process that must say when a state file it read is damaged (the wapsim command)
+ * calls this first, before any SQLite call: SQLite's error log then records every
+ * corruption it meets, even where a caller ignores the error. */
+void ws_state_watch_damage(void);
+/* NULL, or the state file SQLite found damaged since ws_state_watch_damage (the
+ * latest opened when SQLite did not say which). */
+const char *ws_state_damaged(void);
+
 /* Prepare or report: returns NULL with e set. */
 sqlite3_stmt *ws_state_prepare(ws_state *st, const char *sql, ws_error *e);
 /* Prepare and bind nparams texts (const char *; NULL binds NULL) to parameters 1..nparams;

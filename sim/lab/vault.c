@@ -59,7 +59,7 @@ int ws_vault_get(ws_state *st, const char *name, X509 **cert, EVP_PKEY **key, ch
             ws_seterr(e, "unknown certificate '%s'", name);
             return WS_NOT_FOUND;
         }
-        return ws_seterr(e, "state file: %s", sqlite3_errmsg(st->db));
+        return ws_state_error(st, e);
     }
     if (cert) {
         *cert = ws_cert_from_der(sqlite3_column_blob(s, 0), (size_t)sqlite3_column_bytes(s, 0));

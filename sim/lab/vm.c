@@ -45,7 +45,7 @@ static int find_one(ws_state *st, const char *where, const char *key, ws_vm *vm,
     if (rc == SQLITE_ROW)
         return 0;
     if (rc != SQLITE_DONE)
-        return ws_seterr(e, "state file: %s", sqlite3_errmsg(st->db));
+        return ws_state_error(st, e);
     ws_seterr(e, "unknown VM '%s'", key ? key : "");
     return WS_NOT_FOUND;
 }
@@ -83,7 +83,7 @@ int ws_vm_list(ws_state *st, const char *tenant, ws_vm **vms, size_t *n, ws_erro
     sqlite3_finalize(s);
     if (rc != SQLITE_DONE) {
         ws_buf_free(&b);
-        return ws_seterr(e, "state file: %s", sqlite3_errmsg(st->db));
+        return ws_state_error(st, e);
     }
     size_t len = ws_buf_len(&b);
     if (len == 0) {

@@ -20,7 +20,7 @@
 #define DRAIN_MAX (1024 * 1024) /* [model] an oversize body up to this is read (and dropped) before the 413 */
 /* Connection handling: a few threads poll every connection (an idle socket costs a
  * descriptor, not a thread), each with its own connection to the state file. */
-#define POOL_THREADS 16        /* [model] handlers block (calls to the next service, the sign-in delay) */
+#define POOL_THREADS 16        /* [model] handlers block (calls to the next service, password hashes) */
 #define CONNECTION_TIMEOUT_S 10 /* [model] IIS waits 120 s (connectionTimeout); a lab need not */
 #define MAX_CONNECTIONS 256    /* [model] */
 #define MAX_PER_SOURCE 32      /* [model] connections open at once from one client address */
@@ -210,6 +210,8 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     }
 }
 
+/* libmicrohttpd's error callback: fmt is libmicrohttpd's own printf format for ap. */
+static void on_mhd_error(void *cls, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
 static void on_mhd_error(void *cls, const char *fmt, va_list ap)
 {
     server *srv = cls;
@@ -325,7 +327,8 @@ int ws_httpd_caller_check(ws_httpd_req *rq, const ws_strv *callers, ws_ev ev_add
         return 0;
     }
     ws_error why;
-    if (ws_service_credential_check(rq->st, ws_httpd_header(rq, "Authorization"), callers, &why))
+    ws_logon_site site = {me, rq->peer};
+    if (ws_service_credential_check(rq->st, &site, ws_httpd_header(rq, "Authorization"), callers, &why))
         return 1;
     ws_event_write(rq->st, me, ev_credentials, rq->peer, why.msg);
     *refusal = ws_httpd_reply_unauthorized(rq->conn, realm);

@@ -1,6 +1,7 @@
 /* Unit tests for the services' logons in sim/lab/accounts.c: a temporary lab with SPF's
  * service account, the fabric administrator and a tenant; what a caller's basic
- * credentials prove, and how a lab made before services had logons gets them. */
+ * credentials prove, how a lab made before services had logons gets them, and the
+ * account lockout. */
 
 #include "harness.h"
 
@@ -8,6 +9,7 @@
 
 #include "base/util.h"
 #include "lab/accounts.h"
+#include "lab/clock.h"
 #include "lab/settings.h"
 #include "lab/state.h"
 
@@ -76,7 +78,7 @@ static int caller_check(fixture *f, const char *authorization, const char *machi
 {
     ws_strv machines = {0};
     ws_strv_add(&machines, machine);
-    int ok = ws_service_credential_check(f->st, authorization, &machines, why);
+    int ok = ws_service_credential_check(f->st, NULL, authorization, &machines, why);
     ws_strv_free(&machines);
     return ok;
 }
@@ -160,6 +162,58 @@ static void test_an_account_the_service_cannot_use_is_refused(void **state)
                      WS_NOT_FOUND);
 }
 
+/* The account lockout (accounts.h): the threshold locks, the right password is then
+ * refused, the lab clock or an unlock ends it, and the window restarts the count. */
+static void test_bad_passwords_lock_an_account_out(void **state)
+{
+    fixture *f = *state;
+    ws_error e = {""};
+    ws_logon_site site = {"portal", "127.0.0.9"};
+    for (int i = 0; i < WS_LOCKOUT_THRESHOLD - 1; i++)
+        assert_int_equal(ws_account_logon(f->st, &site, "alice", "wrong", NULL, 0), WS_LOGON_BAD);
+    assert_int_equal(ws_account_logon(f->st, &site, "ALICE", "wrong", NULL, 0), WS_LOGON_LOCKED_OUT);
+    assert_int_equal(ws_account_logon(f->st, &site, "alice", "Pa55word!", NULL, 0), WS_LOGON_LOCKED_OUT);
+    assert_int_equal(ws_account_check(f->st, "alice", "Pa55word!", NULL, 0), 0);
+    /* An unknown name has nothing to lock. */
+    assert_int_equal(ws_account_logon(f->st, &site, "nobody", "x", NULL, 0), WS_LOGON_BAD);
+
+    ws_account_lockout *locks;
+    size_t n;
+    assert_int_equal(ws_account_lockouts(f->st, &locks, &n, &e), 0);
+    int seen = 0;
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(locks[i].name, "alice") == 0) {
+            seen = 1;
+            assert_int_equal(locks[i].locked_out, 1);
+            assert_string_equal(locks[i].machine, "portal");
+            assert_string_equal(locks[i].caller, "127.0.0.9");
+        } else {
+            assert_int_equal(locks[i].locked_out, 0);
+        }
+    free(locks);
+    assert_true(seen);
+
+    /* The lab clock past the duration ends it. */
+    assert_int_equal(ws_clock_set_offset(f->st, WS_LOCKOUT_DURATION_S + 1, &e), 0);
+    char role[32] = "";
+    assert_int_equal(ws_account_logon(f->st, &site, "alice", "Pa55word!", role, sizeof role), WS_LOGON_OK);
+    assert_string_equal(role, "tenant");
+
+    /* Bad passwords more than the window apart never add up. */
+    for (int i = 0; i < WS_LOCKOUT_THRESHOLD - 1; i++)
+        assert_int_equal(ws_account_logon(f->st, &site, "alice", "wrong", NULL, 0), WS_LOGON_BAD);
+    assert_int_equal(ws_clock_set_offset(f->st, WS_LOCKOUT_DURATION_S + 2 + WS_LOCKOUT_WINDOW_S, &e), 0);
+    assert_int_equal(ws_account_logon(f->st, &site, "alice", "wrong", NULL, 0), WS_LOGON_BAD);
+
+    /* The operator unlocks: 1 when it was locked out, 0 when not, WS_NOT_FOUND. */
+    for (int i = 0; i < WS_LOCKOUT_THRESHOLD; i++)
+        ws_account_logon(f->st, &site, "alice", "wrong", NULL, 0);
+    assert_int_equal(ws_account_unlock(f->st, "Alice", "test", &e), 1);
+    assert_int_equal(ws_account_logon(f->st, &site, "alice", "Pa55word!", NULL, 0), WS_LOGON_OK);
+    assert_int_equal(ws_account_unlock(f->st, "alice", "test", &e), 0);
+    assert_int_equal(ws_account_unlock(f->st, "mallory", "test", &e), WS_NOT_FOUND);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int main(void)
@@ -169,6 +223,7 @@ int main(void)
         T(test_an_existing_account_takes_the_owners_password),
         T(test_a_missing_account_is_created_and_listed_for_the_owner),
         T(test_an_account_the_service_cannot_use_is_refused),
+        T(test_bad_passwords_lock_an_account_out),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -18,6 +18,11 @@ static int cmd_up(int argc, char **argv)
     if (rc)
         return rc;
     ws_error e;
+    /* Processes would each meet the damage later, one page at a time: refuse at once. */
+    if (ws_state_check(st, &e) != 0) {
+        ws_warn("%s", e.msg);
+        return ws_cmd_close(st, WS_EXIT_USAGE);
+    }
     rc = ws_lab_up(st, timeout_s * 1000, 0, &e);
     ws_state_close(st);
     if (rc != 0) {

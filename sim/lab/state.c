@@ -336,6 +336,31 @@ int ws_state_error(ws_state *st, ws_error *e)
     return ws_seterr(e, "state file: %s", sqlite3_errmsg(st->db));
 }
 
+int ws_state_check(ws_state *st, ws_error *e)
+{
+    sqlite3_stmt *s = ws_state_prepare(st, "PRAGMA quick_check(1)", e);
+    if (!s)
+        return -1;
+    int rc = sqlite3_step(s);
+    char first[256] = "";
+    if (rc == SQLITE_ROW && sqlite3_column_text(s, 0))
+        snprintf(first, sizeof first, "%s", (const char *)sqlite3_column_text(s, 0));
+    else if (rc != SQLITE_DONE)
+        ws_state_error(st, e);
+    sqlite3_finalize(s);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        return -1;
+    if (rc == SQLITE_ROW && strcmp(first, "ok") == 0)
+        return 0;
+    for (char *c = first; *c; c++) /* its report is lines ("*** in database main ***\nPage 4: ...") */
+        if (*c == '\n' || *c == '\r')
+            *c = ' ';
+    const char *path = sqlite3_db_filename(st->db, "main");
+    damage_seen = 1;
+    snprintf(damage_path, sizeof damage_path, "%s", path ? path : "");
+    return ws_seterr(e, "%s is damaged: quick_check: %s", path ? path : "the state file", first);
+}
+
 sqlite3_stmt *ws_state_prepare(ws_state *st, const char *sql, ws_error *e)
 {
     sqlite3_stmt *s = NULL;

@@ -55,6 +55,11 @@ void ws_state_watch_damage(void);
  * latest opened when SQLite did not say which). */
 const char *ws_state_damaged(void);
 
+/* SQLite's quick_check of the whole file (every page, not only those a command
+ * reads): 0, or -1 with e "<path> is damaged: ..." and the damage recorded for
+ * ws_state_damaged. For what starts processes on the file (wapsim up). */
+int ws_state_check(ws_state *st, ws_error *e);
+
 /* Prepare or report: returns NULL with e set. */
 sqlite3_stmt *ws_state_prepare(ws_state *st, const char *sql, ws_error *e);
 /* Prepare and bind nparams texts (const char *; NULL binds NULL) to parameters 1..nparams;

@@ -42,6 +42,38 @@ new_lab() { # new_lab DIR [lab init options...]
     "$WAPSIM" lab init "$dir" "$@" >"$T_TMP/init.out" 2>&1
 }
 
+# rdp_signed_text PLAIN SCOPE OUT: what an .rdp signature covers (REFERENCE.md section 4 step 3):
+# of PLAIN (the file's lines in UTF-8, no CR) each line SCOPE (comma-separated names) names,
+# + CRLF, then the signscope line + CRLF and U+0000, all in UTF-16LE.
+rdp_signed_text() {
+    : >"$T_TMP/signed.utf8"
+    old_ifs=$IFS; IFS=,
+    for name in $2; do
+        key=$(printf '%s' "$name" | tr 'A-Z' 'a-z')
+        grep -i "^$key:[sib]:" "$1" | head -n 1 | tr -d '\n' >>"$T_TMP/signed.utf8"
+        printf '\r\n' >>"$T_TMP/signed.utf8"
+    done
+    IFS=$old_ifs
+    printf 'signscope:s:%s\r\n\000' "$2" >>"$T_TMP/signed.utf8"
+    iconv -f UTF-8 -t UTF-16LE "$T_TMP/signed.utf8" >"$3"
+}
+
+# rdp_sign PLAIN SCOPE PEM OUT: PLAIN (an .rdp's lines in UTF-8, without signscope and
+# signature) signed over SCOPE as rdpsign.exe does (REFERENCE.md section 4: detached CMS, no
+# attributes, behind its 12-byte header), written to OUT as a real file is (UTF-16LE, BOM,
+# CRLF); PEM holds the signer's certificate and key.
+rdp_sign() {
+    rdp_signed_text "$1" "$2" "$T_TMP/signed.bin"
+    openssl cms -sign -binary -noattr -nosmimecap -md sha256 -signer "$3" -in "$T_TMP/signed.bin" -outform DER \
+        -out "$T_TMP/sig.der" 2>/dev/null || return 1
+    len=$(wc -c <"$T_TMP/sig.der")
+    { printf '\001\000\001\000\001\000\000\000'
+      printf "$(printf '\\%03o\\%03o\\%03o\\%03o' $((len & 255)) $(((len >> 8) & 255)) $(((len >> 16) & 255)) $((len >> 24)))"
+      cat "$T_TMP/sig.der"; } >"$T_TMP/blob.bin"
+    { cat "$1"; printf 'signscope:s:%s\n' "$2"; printf 'signature:s:%s\n' "$(base64 -w0 "$T_TMP/blob.bin")"; } |
+        sed 's/$/\r/' | { printf '\377\376'; iconv -f UTF-8 -t UTF-16LE; } >"$4"
+}
+
 # Processes (not zombies) whose command line names the lab directory.
 lab_pids() {
     abs=$(cd "$1" 2>/dev/null && pwd -P) || return 0

@@ -95,26 +95,8 @@ W cert export vmm-console --pfx --password P --out "$T_TMP/vmm.pfx" >/dev/null
 openssl pkcs12 -in "$T_TMP/vmm.pfx" -passin pass:P -nodes -out "$T_TMP/vmm.all.pem" 2>/dev/null
 # resign IN OUT: rdpsign.exe's signature over the file's own signscope (REFERENCE.md section 4).
 resign() {
-    grep -v '^signature:' "$1" >"$T_TMP/body.txt"
-    scope=$(sed -n 's/^signscope:s://p' "$T_TMP/body.txt")
-    : >"$T_TMP/signed.utf8"
-    old_ifs=$IFS; IFS=,
-    for name in $scope; do
-        key=$(printf '%s' "$name" | tr 'A-Z' 'a-z')
-        grep -i "^$key:[sib]:" "$T_TMP/body.txt" | head -n 1 | tr -d '\n' >>"$T_TMP/signed.utf8"
-        printf '\r\n' >>"$T_TMP/signed.utf8"
-    done
-    IFS=$old_ifs
-    printf 'signscope:s:%s\r\n\000' "$scope" >>"$T_TMP/signed.utf8"
-    iconv -f UTF-8 -t UTF-16LE "$T_TMP/signed.utf8" >"$T_TMP/signed.bin"
-    openssl cms -sign -binary -noattr -nosmimecap -outform DER -in "$T_TMP/signed.bin" -signer "$T_TMP/vmm.all.pem" \
-        -out "$T_TMP/sig.der" 2>/dev/null || return 1
-    len=$(wc -c <"$T_TMP/sig.der")
-    { printf '\001\000\001\000\001\000\000\000'
-      printf "$(printf '\\%03o\\%03o\\%03o\\%03o' $((len & 255)) $(((len >> 8) & 255)) $(((len >> 16) & 255)) $((len >> 24)))"
-      cat "$T_TMP/sig.der"; } >"$T_TMP/blob.bin"
-    { cat "$T_TMP/body.txt"; printf 'signature:s:%s\n' "$(base64 -w0 "$T_TMP/blob.bin")"; } |
-        sed 's/$/\r/' | { printf '\377\376'; iconv -f UTF-8 -t UTF-16LE; } >"$2"
+    grep -v -e '^signature:' -e '^signscope:' "$1" >"$T_TMP/body.txt"
+    rdp_sign "$T_TMP/body.txt" "$(sed -n 's/^signscope:s://p' "$1")" "$T_TMP/vmm.all.pem" "$2"
 }
 # edited VALUE OUT: web01.rdp with gatewayhostname:s:VALUE, re-signed.
 edited() {

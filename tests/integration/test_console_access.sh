@@ -17,17 +17,7 @@ rdp_field() { iconv -f UTF-16LE -t UTF-8 "$1" | tr -d '\r' | sed '1s/^\xef\xbb\x
 # (REFERENCE.md section 4 step 3): each scoped line + CRLF, the signscope line + CRLF, U+0000, UTF-16LE.
 signed_text() {
     iconv -f UTF-16LE -t UTF-8 "$1" | tr -d '\r' | sed '1s/^\xef\xbb\xbf//' >"$T_TMP/plain.txt"
-    scope=$(sed -n 's/^signscope:s://p' "$T_TMP/plain.txt")
-    : >"$T_TMP/signed.utf8"
-    old_ifs=$IFS; IFS=,
-    for name in $scope; do
-        key=$(printf '%s' "$name" | tr 'A-Z' 'a-z')
-        grep -i "^$key:[sib]:" "$T_TMP/plain.txt" | head -n 1 | tr -d '\n' >>"$T_TMP/signed.utf8"
-        printf '\r\n' >>"$T_TMP/signed.utf8"
-    done
-    IFS=$old_ifs
-    printf 'signscope:s:%s\r\n\000' "$scope" >>"$T_TMP/signed.utf8"
-    iconv -f UTF-8 -t UTF-16LE "$T_TMP/signed.utf8" >"$2"
+    rdp_signed_text "$T_TMP/plain.txt" "$(sed -n 's/^signscope:s://p' "$T_TMP/plain.txt")" "$2"
 }
 # token_check TOKEN PUBKEY: verify a token's signature with openssl dgst alone.
 token_check() {

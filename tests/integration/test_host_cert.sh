@@ -105,26 +105,8 @@ openssl pkcs12 -in "$T_TMP/vmm.pfx" -passin pass:P -nodes -out "$T_TMP/vmm-all.p
 with_level() {
     iconv -f UTF-16 -t UTF-8 "$1" | tr -d '\r' | grep -v -e '^signature:' -e '^signscope:' >"$T_TMP/plain.txt"
     printf 'authentication level:i:%s\n' "$2" >>"$T_TMP/plain.txt"
-    scope=$(iconv -f UTF-16 -t UTF-8 "$1" | tr -d '\r' | sed -n 's/^signscope:s://p'),"Authentication Level"
-    : >"$T_TMP/signed.utf8"
-    old_ifs=$IFS; IFS=,
-    for name in $scope; do
-        key=$(printf '%s' "$name" | tr 'A-Z' 'a-z')
-        grep -i "^$key:[sib]:" "$T_TMP/plain.txt" | head -n 1 | tr -d '\n' >>"$T_TMP/signed.utf8"
-        printf '\r\n' >>"$T_TMP/signed.utf8"
-    done
-    IFS=$old_ifs
-    printf 'signscope:s:%s\r\n\000' "$scope" >>"$T_TMP/signed.utf8"
-    iconv -f UTF-8 -t UTF-16LE "$T_TMP/signed.utf8" >"$T_TMP/signed.bin"
-    openssl cms -sign -binary -noattr -nosmimecap -md sha256 -signer "$T_TMP/vmm-all.pem" \
-        -in "$T_TMP/signed.bin" -outform DER -out "$T_TMP/sig.der" 2>/dev/null
-    len=$(wc -c <"$T_TMP/sig.der")
-    { printf '\001\000\001\000\001\000\000\000'
-      printf "\\$(printf %03o $((len & 255)))\\$(printf %03o $((len >> 8 & 255)))\\$(printf %03o $((len >> 16 & 255)))\\000"
-      cat "$T_TMP/sig.der"; } | base64 -w 0 >"$T_TMP/sig.b64"
-    { cat "$T_TMP/plain.txt"; printf 'signscope:s:%s\n' "$scope"; printf 'signature:s:%s\n' "$(cat "$T_TMP/sig.b64")"; } |
-        sed 's/$/\r/' >"$T_TMP/out.utf8"
-    { printf '\377\376'; iconv -f UTF-8 -t UTF-16LE "$T_TMP/out.utf8"; } >"$3"
+    rdp_sign "$T_TMP/plain.txt" "$(iconv -f UTF-16 -t UTF-8 "$1" | tr -d '\r' | sed -n 's/^signscope:s://p'),Authentication Level" \
+        "$T_TMP/vmm-all.pem" "$3"
 }
 with_level "$T_TMP/web01.rdp" 0 "$T_TMP/web01-level0.rdp"
 conn level0 --rdp "$T_TMP/web01-level0.rdp"

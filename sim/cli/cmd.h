@@ -65,6 +65,8 @@ int ws_cmd_commit(ws_state *st, int ok, ws_error *e);
 int ws_cmd_close(ws_state *st, int status);
 /* Prints a JSON value on stdout followed by a newline, and frees it. */
 void ws_cmd_print_json(cJSON *json);
+/* text on stdout, each of its lines indented by two spaces. */
+void ws_cmd_print_indented(const char *text);
 /* One-line usage error naming the bad value: prints it and returns 2. */
 int ws_cmd_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

@@ -95,14 +95,7 @@ static void fix_progress(void *arg, const ws_fix_step *s, int done)
         printf("%s   (already run for an earlier finding)\n", s->line);
         return;
     }
-    const char *p = s->output;
-    while (*p) {
-        size_t k = strcspn(p, "\n");
-        printf("  %.*s\n", (int)k, p);
-        p += k;
-        if (*p)
-            p++;
-    }
+    ws_cmd_print_indented(s->output);
     if (s->status != 0)
         printf("  (exit %d)\n", s->status);
     fflush(stdout);

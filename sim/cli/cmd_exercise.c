@@ -102,18 +102,6 @@ static int open_for(int argc, char **argv, const char *allowed, xopts *o, ws_sta
     return rc;
 }
 
-static void print_indented(const char *text)
-{
-    const char *p = text;
-    while (*p) {
-        size_t k = strcspn(p, "\n");
-        printf("  %.*s\n", (int)k, p);
-        p += k;
-        if (*p)
-            p++;
-    }
-}
-
 /* ---- list ---- */
 
 static int ex_list(int argc, char **argv)
@@ -158,7 +146,7 @@ static int ex_list(int argc, char **argv)
 static void print_ticket(const ws_exercise *x)
 {
     printf("Ticket (level %d, exercise %s):\n\n", x->level, x->id);
-    print_indented(x->sc->ticket);
+    ws_cmd_print_indented(x->sc->ticket);
     printf("\nRepair the lab with operator commands, then run 'wapsim exercise check'.\n");
 }
 
@@ -230,7 +218,7 @@ static int reveal(const char *catalogue, const char *hash, int with_repair)
         return -1;
     printf("The fault: %s\n", x.sc->title ? x.sc->title : x.id);
     if (x.sc->doc)
-        print_indented(x.sc->doc);
+        ws_cmd_print_indented(x.sc->doc);
     if (with_repair) {
         printf("The repair:\n");
         int end = ws_exercise_break_end(x.sc);

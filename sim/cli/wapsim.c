@@ -152,6 +152,18 @@ void ws_cmd_print_json(cJSON *json)
     cJSON_Delete(json);
 }
 
+void ws_cmd_print_indented(const char *text)
+{
+    const char *p = text;
+    while (*p) {
+        size_t k = strcspn(p, "\n");
+        printf("  %.*s\n", (int)k, p);
+        p += k;
+        if (*p)
+            p++;
+    }
+}
+
 int ws_cmd_usage_error(const char *fmt, ...)
 {
     va_list ap;

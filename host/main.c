@@ -27,9 +27,6 @@ int main(int argc, char **argv)
     if (host_console_init(&font, &e) != 0)
         ws_component_fail(&c, "console font %s: %s", HOST_FONT_DEFAULT, e.msg);
     host_console_sessions_lost(c.st, c.machine.name);
-    int fd = ws_tcp_listen(c.machine.address, c.machine.port, 128, &e);
-    if (fd < 0)
-        ws_component_fail(&c, "%s", e.msg);
     /* The console's certificate is bound when the service starts, as Hyper-V does: a
      * change takes effect at the next restart. Without a usable one the host still
      * runs (VMM needs its agent) and each console connection fails at TLS. */
@@ -42,6 +39,11 @@ int main(int argc, char **argv)
     struct MHD_Daemon *agent = host_agent_start(&c, &e);
     if (!agent)
         ws_component_fail(&c, "VMM agent: %s", e.msg);
+    /* 2179 last: the supervisor calls the host healthy once it accepts there, so by then
+     * its TLS and its VMM agent must be ready too. */
+    int fd = ws_tcp_listen(c.machine.address, c.machine.port, 128, &e);
+    if (fd < 0)
+        ws_component_fail(&c, "%s", e.msg);
     ws_component_running(&c, tls ? "VMM agent on 5985; console TLS ready" : "VMM agent on 5985; console TLS unusable");
     host_rdp_serve(&c, fd, tls, tls ? NULL : tls_e.msg);
     MHD_stop_daemon(agent);

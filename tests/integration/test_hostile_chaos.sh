@@ -35,10 +35,10 @@ command -v sqlite3 >/dev/null 2>&1 || skip_all "no sqlite3 command (make deps in
 N=100           # connects
 KILLS="rdgw01 hv01 portal rdgw01 hv01 portal"
 # A failed connect may end up to SLACK_MS before a kill or start up to SLACK_MS after
-# the machine was seen healthy again. `healthy` is a TCP accept on the service port,
-# and a component listens a moment before it has finished starting: the host accepts
-# on 2179 some 40-60 ms (strace, loaded machine) before its VMM agent listens on 5985,
-# which a connect reaches a second or more after it starts. The other errors only widen
+# the machine was seen healthy again. `healthy` is a TCP accept on the service port; a
+# component listens there last (the host after its VMM agent on 5985 and its console TLS),
+# but the supervisor's and the poll's views of it lag by up to a poll interval, and a
+# loaded machine delays the rest of a start. The other errors only widen
 # a window: its start is read before the kill, its end after the poll that saw the
 # machine healthy, a connect's start before it runs and its end after it exits.
 SLACK_MS=1000

@@ -1193,6 +1193,29 @@ static void check_gateway_tls(diag *g)
     }
     char bound_tp[41];
     ws_cert_thumbprint(bound, bound_tp);
+    /* The service binds it from its My store, with its key, when it starts (REFERENCE.md
+     * section 2): without that it does not start, whatever else is right. */
+    int has_key = 0;
+    if (!ws_store_contains(g->st, gw, "My", bound_name, &has_key) || !has_key) {
+        EVP_PKEY *k = NULL;
+        int vault_key = ws_vault_get(g->st, bound_name, NULL, &k, NULL, NULL) == 0 && k;
+        EVP_PKEY_free(k);
+        ws_finding *f = add(g, WS_DIAG_GATEWAY_CERT_MISSING, gw, WS_DIAG_ERROR,
+                            "The RD Gateway's bound SSL certificate %s is not in %s's LocalMachine\\My with its "
+                            "private key.",
+                            bound_name, gw);
+        evidence(f, "The service binds its certificate when it starts: without it the RD Gateway does not start "
+                    "(its log: \"cannot bind the SSL certificate\").");
+        if (vault_key) {
+            fix(f, "wapsim cert import %s --machine %s --store My", bound_name, gw);
+            fix(f, "wapsim service restart %s", gw);
+        } else {
+            fix_gateway_bind(g, f, fqdn);
+        }
+        fix(f, "PowerShell: Import-PfxCertificate -FilePath .\\%s.pfx -CertStoreLocation Cert:\\LocalMachine\\My   # on "
+               "%s; then Restart-Service TSGateway",
+            bound_name, g->gw.fqdn);
+    }
     /* What the running gateway really serves. */
     if (!machine_down(g, gw)) {
         X509 *served = served_certificate(g, fqdn, &e);

@@ -118,6 +118,27 @@ static int run_line(ws_fix_report *r, const ws_finding *f, const char *line, con
     return s->status == 0 ? 0 : -1;
 }
 
+/* Run the wapsim fix lines of r->before's findings, those of stopped services
+ * (process-down) or all the others, until one fails. */
+static void run_findings(ws_fix_report *r, const char *lab, int services, ws_strv *ran, ws_fix_progress progress,
+                         void *arg)
+{
+    for (int i = 0; i < r->before.n && r->failed < 0; i++) {
+        const ws_finding *f = &r->before.findings[i];
+        if ((strcmp(f->id, WS_DIAG_PROCESS_DOWN) == 0) != services)
+            continue;
+        if (!runnable(f)) {
+            if (ws_strv_addf(&r->unfixable, "%s@%s", f->id, f->machine) != 0)
+                abort();
+            continue;
+        }
+        for (int k = 0; k < f->fix.n && r->failed < 0; k++)
+            if (strncmp(f->fix.v[k], WAPSIM_PREFIX, strlen(WAPSIM_PREFIX)) == 0 &&
+                run_line(r, f, f->fix.v[k], lab, ran, progress, arg) != 0)
+                r->failed = r->nsteps - 1;
+    }
+}
+
 int ws_diagnose_fix(ws_state *st, const char *lab, const ws_diag_opts *o, ws_fix_progress progress, void *arg,
                     ws_fix_report *r, ws_error *e)
 {
@@ -126,18 +147,12 @@ int ws_diagnose_fix(ws_state *st, const char *lab, const ws_diag_opts *o, ws_fix
     if (ws_diagnose(st, o, &r->before, e) != 0)
         return -1;
     ws_strv ran = {0};
-    for (int i = 0; i < r->before.n && r->failed < 0; i++) {
-        const ws_finding *f = &r->before.findings[i];
-        if (!runnable(f)) {
-            if (ws_strv_addf(&r->unfixable, "%s@%s", f->id, f->machine) != 0)
-                abort();
-            continue;
-        }
-        for (int k = 0; k < f->fix.n && r->failed < 0; k++)
-            if (strncmp(f->fix.v[k], WAPSIM_PREFIX, strlen(WAPSIM_PREFIX)) == 0 &&
-                run_line(r, f, f->fix.v[k], lab, &ran, progress, arg) != 0)
-                r->failed = r->nsteps - 1;
-    }
+    /* Configuration first, then the services: a service reads its configuration when it
+     * starts, so starting it before the repair that lets it start would fail (and stop
+     * --fix); a service a repair restarted is running by then, and `service start` of a
+     * running service succeeds. */
+    run_findings(r, lab, 0, &ran, progress, arg);
+    run_findings(r, lab, 1, &ran, progress, arg);
     ws_strv_free(&ran);
     ws_error again;
     r->have_after = ws_diagnose(st, o, &r->after, &again) == 0;

@@ -118,6 +118,20 @@ W service stop rdgw01
 check_eq "two faults (rdgw01 stopped, hv01's Root): diagnose --fix repairs both, exit 0" 0 "$rc"
 check "... printing each line it runs" sh -c "grep -q '^wapsim service start rdgw01' '$T_TMP/out' &&
     grep -q '^wapsim cert import vmm-console --machine hv01 --store Root --public-only' '$T_TMP/out'"
+# A gateway that cannot start: its bound certificate left its My store. Diagnose names the
+# cause beside process-down, and --fix repairs the configuration before starting services.
+W cert remove rdgw-ssl --machine rdgw01 --store My
+W service restart rdgw01
+"$WAPSIM" --lab "$L" diagnose --json >"$T_TMP/d.json" 2>/dev/null </dev/null
+check_eq "rdgw-ssl out of rdgw01's My: diagnose names it beside process-down" "gateway-cert-missing@rdgw01 process-down@rdgw01" \
+    "$(json_sql "$T_TMP/d.json" "SELECT group_concat(x, ' ') FROM (SELECT json_extract(value,'$.id') || '@' ||
+       json_extract(value,'$.machine') AS x FROM doc, json_each(json_extract(j,'$.findings'))
+       WHERE json_extract(value,'$.severity') = 'error' ORDER BY x)")"
+"$WAPSIM" --lab "$L" diagnose --fix >"$T_TMP/out" 2>&1 </dev/null; rc=$?
+check_eq "... diagnose --fix imports it, restarts rdgw01, then starts nothing twice: exit 0" 0 "$rc"
+check "... the import runs before the service start" sh -c "grep -n '^wapsim ' '$T_TMP/out' | grep -B100 '^[0-9]*:wapsim service start rdgw01' | grep -q 'cert import rdgw-ssl --machine rdgw01 --store My'"
+c=$(every_console)
+check "... and every console opens ($c)" all_ok "$c"
 
 # ---- a warning is repaired too; a new certificate takes a name the lab does not hold yet;
 # certificate options take a name where a thumbprint goes, and a thumbprint where a name goes

@@ -21,19 +21,8 @@ esac
 PKGS="cmake ninja-build pkg-config libssl-dev zlib1g-dev libcjson-dev uuid-dev libicu-dev libusb-1.0-0-dev
       libx11-dev libxext-dev libxkbfile-dev libxrandr-dev libxi-dev libxrender-dev libxcursor-dev
       libxinerama-dev libxdamage-dev libxfixes-dev libxtst-dev libxv-dev libxkbcommon-dev"
-missing=""
-for p in $PKGS; do
-    dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q '^install ok installed$' || missing="$missing $p"
-done
-if [ -n "$missing" ]; then
-    if [ "$(id -u)" -ne 0 ] || ! command -v apt-get >/dev/null 2>&1; then
-        echo "build-freerdp3: missing Debian packages. As root: apt-get install -y$missing" >&2
-        exit 1
-    fi
-    # shellcheck disable=SC2086 # the package list, split on purpose
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends$missing >/dev/null ||
-        { echo "build-freerdp3: apt-get install -y$missing failed" >&2; exit 1; }
-fi
+# shellcheck disable=SC2086 # the package list, split on purpose
+sh "$(dirname "$0")/deps.sh" build-freerdp3 $PKGS || exit 1
 
 # A version tag in the tree, so an archive without .git still reports its release.
 [ -f "$SRC/.source_tag" ] || printf '%s\n' "$VER" >"$SRC/.source_tag"

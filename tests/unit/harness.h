@@ -66,7 +66,7 @@ static inline void ws_test_rm_rf(const char *path)
 
 /* A new lab state file in a scratch directory /tmp/wapsim-test-NAME-XXXXXX, whose path
  * goes into dir (n bytes; "" when none was made). 0, or -1 with the reason on stderr.
- * The caller closes *st and removes dir with ws_test_rm_rf. */
+ * The caller closes it with ws_test_lab_close. */
 static inline int ws_test_lab_open(char *dir, size_t n, const char *name, ws_state **st)
 {
     snprintf(dir, n, "/tmp/wapsim-test-%s-XXXXXX", name);
@@ -80,6 +80,14 @@ static inline int ws_test_lab_open(char *dir, size_t n, const char *name, ws_sta
         return -1;
     }
     return 0;
+}
+
+/* Close what ws_test_lab_open made (st may be NULL, dir ""). */
+static inline void ws_test_lab_close(ws_state *st, const char *dir)
+{
+    ws_state_close(st);
+    if (dir[0])
+        ws_test_rm_rf(dir);
 }
 
 #endif

@@ -77,11 +77,8 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     fixture *f = *state;
-    if (!f)
-        return 0;
-    ws_state_close(f->st);
-    if (f->dir[0])
-        ws_test_rm_rf(f->dir);
+    if (f)
+        ws_test_lab_close(f->st, f->dir);
     free(f);
     return 0;
 }

@@ -12,6 +12,7 @@ static const ws_role roles[] = {
     {"vmm", "wapsim-vmm", "System Center Virtual Machine Manager"},
     {"gateway", "wapsim-gateway", "Remote Desktop Gateway"},
     {"host", "wapsim-host", "Hyper-V Virtual Machine Management"},
+    {"balancer", "wapsim-balancer", "[model] Load balancer"},
     {"client", NULL, NULL},
 };
 

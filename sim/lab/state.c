@@ -85,6 +85,24 @@ static const char *const migrations[] = {
     "ALTER TABLE accounts ADD COLUMN lockout_time INTEGER NOT NULL DEFAULT 0;"
     "ALTER TABLE accounts ADD COLUMN lockout_machine TEXT;"
     "ALTER TABLE accounts ADD COLUMN lockout_caller TEXT;",
+
+    /* 5: highly available layouts and key access. A machine may be a load balancer: the
+     * role list of machines' CHECK grows, by SQLite's documented way of loosening a CHECK
+     * constraint in place (sqlite.org/lang_altertable.html, "Making Other Kinds Of Table
+     * Schema Changes"; ws_state_migrate bumps the schema version after it), since a
+     * rebuild would cascade deletes into every table naming a machine. key_access is a
+     * private key's access list on a machine, as certutil -store -v My and "Manage
+     * Private Keys" show it: who may read it (lab/store.h). */
+    "PRAGMA writable_schema = ON;"
+    "UPDATE sqlite_schema SET sql = replace(sql, '''host'',''client'')', '''host'',''client'',''balancer'')')"
+    "  WHERE type = 'table' AND name = 'machines';"
+    "PRAGMA writable_schema = OFF;"
+    "CREATE TABLE key_access(machine TEXT NOT NULL, store TEXT NOT NULL DEFAULT 'My',"
+    "  certificate TEXT NOT NULL, account TEXT NOT NULL COLLATE NOCASE,"
+    "  rights TEXT NOT NULL CHECK(rights IN ('Read','Full Control')),"
+    "  PRIMARY KEY(machine, store, certificate, account),"
+    "  FOREIGN KEY(machine, store, certificate) REFERENCES store_entries(machine, store, certificate)"
+    "  ON DELETE CASCADE);",
 };
 
 #define N_MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
@@ -138,9 +156,14 @@ int ws_state_migrate(sqlite3 *db, int target, ws_error *e)
             sqlite3_free(errmsg);
             goto fail;
         }
-        char sql[80];
-        snprintf(sql, sizeof sql, "PRAGMA user_version = %d; PRAGMA application_id = %d", version + 1,
-                 WS_APPLICATION_ID);
+        /* A migration that edited the schema's text tells other connections by the
+         * schema version, as the documented procedure says. */
+        int edits_schema = strstr(migrations[version], "writable_schema") != NULL, schema = 0;
+        if (edits_schema && pragma_int(db, "PRAGMA schema_version", &schema, e) != 0)
+            goto fail;
+        char sql[160];
+        snprintf(sql, sizeof sql, "%s%d; PRAGMA user_version = %d; PRAGMA application_id = %d",
+                 edits_schema ? "PRAGMA schema_version = " : "SELECT ", schema + 1, version + 1, WS_APPLICATION_ID);
         if (sqlite3_exec(db, sql, NULL, NULL, &errmsg) != SQLITE_OK ||
             sqlite3_exec(db, "COMMIT", NULL, NULL, &errmsg) != SQLITE_OK) {
             ws_seterr(e, "migration %d failed: %s", version + 1, errmsg ? errmsg : "?");

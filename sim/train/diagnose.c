@@ -20,6 +20,7 @@
  * Validity is judged on the lab's clock (the reference time); a machine whose own clock
  * is off is a clock-skew finding, and what only its clock breaks is left to that one. */
 #include "train/diagnose.h"
+#include "train/diagnose_int.h"
 
 #include <inttypes.h>
 #include <openssl/err.h>
@@ -51,7 +52,6 @@
 
 #define AGENT_PORT 5985 /* the host's VMM agent (WinRM in the product) */
 #define DEFAULT_TIMEOUT_MS 3000
-#define MAX_MACHINES 64
 
 const char *const ws_diag_ids[] = {
     WS_DIAG_LAB_DOWN,
@@ -112,7 +112,7 @@ const char *ws_diag_severity_name(ws_diag_severity s)
 
 /* ---- findings ---- */
 
-__attribute__((format(printf, 1, 0))) static char *vformat(const char *fmt, va_list ap)
+char *ws_diag_vformat(const char *fmt, va_list ap)
 {
     char *out = NULL;
     if (vasprintf(&out, fmt, ap) < 0)
@@ -120,39 +120,7 @@ __attribute__((format(printf, 1, 0))) static char *vformat(const char *fmt, va_l
     return out;
 }
 
-/* One of the VMM's signing certificates, as VMM holds it. */
-typedef struct signer {
-    const char *param;   /* "VMConnectGatewayCertificate" */
-    const char *setting; /* WS_SET_VMM_GATEWAY_CERT */
-    char name[128];      /* "" when not configured */
-    char tp[41];
-    X509 *cert;          /* NULL when it cannot be loaded */
-    EVP_PKEY *key;
-    char *csp;
-    int expired;         /* not valid on the lab's clock: chain checks elsewhere leave it to vmm-cert-expired */
-} signer;
-
-typedef struct diag {
-    ws_state *st;
-    ws_diagnosis *d;
-    int timeout_ms;
-    int64_t now; /* the lab's clock, without any machine's skew */
-    int ttl_minutes;
-    char host_mode[16];
-    ws_machine machines[MAX_MACHINES];
-    int nmachines;
-    int have_vmm, have_gw, have_client, have_portal;
-    ws_machine vmm, gw, client, portal; /* portal: where the WAP cloud's settings live */
-    const char *only_host; /* --vm: the VM's host */
-    int lab_running;
-    char down[MAX_MACHINES][64]; /* machines whose process is not running or not healthy */
-    int ndown;
-    signer gwc, hvc; /* the two certificates VMM signs with (often the same) */
-} diag;
-
-static ws_finding *add(diag *g, const char *id, const char *machine, ws_diag_severity sev, const char *fmt, ...)
-    __attribute__((format(printf, 5, 6)));
-static ws_finding *add(diag *g, const char *id, const char *machine, ws_diag_severity sev, const char *fmt, ...)
+ws_finding *ws_diag_add(diag *g, const char *id, const char *machine, ws_diag_severity sev, const char *fmt, ...)
 {
     ws_diagnosis *d = g->d;
     ws_finding *grown = realloc(d->findings, (size_t)(d->n + 1) * sizeof *grown);
@@ -166,18 +134,17 @@ static ws_finding *add(diag *g, const char *id, const char *machine, ws_diag_sev
     f->severity = sev;
     va_list ap;
     va_start(ap, fmt);
-    f->summary = vformat(fmt, ap);
+    f->summary = ws_diag_vformat(fmt, ap);
     va_end(ap);
     f->evidence = ws_strdup("");
     return f;
 }
 
-static void evidence(ws_finding *f, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void evidence(ws_finding *f, const char *fmt, ...)
+void ws_diag_evidence(ws_finding *f, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    char *more = vformat(fmt, ap);
+    char *more = ws_diag_vformat(fmt, ap);
     va_end(ap);
     if (f->evidence[0]) {
         char *joined = ws_printf("%s %s", f->evidence, more);
@@ -193,14 +160,13 @@ static void evidence(ws_finding *f, const char *fmt, ...)
 /* Appends the text of fmt to l. */
 __attribute__((format(printf, 2, 0))) static void vadd(ws_strv *l, const char *fmt, va_list ap)
 {
-    char *s = vformat(fmt, ap);
+    char *s = ws_diag_vformat(fmt, ap);
     if (ws_strv_add(l, s) != 0)
         abort();
     free(s);
 }
 
-static void fix(ws_finding *f, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void fix(ws_finding *f, const char *fmt, ...)
+void ws_diag_fix(ws_finding *f, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -208,8 +174,7 @@ static void fix(ws_finding *f, const char *fmt, ...)
     va_end(ap);
 }
 
-static void checked(diag *g, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void checked(diag *g, const char *fmt, ...)
+void ws_diag_checked(diag *g, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -255,14 +220,14 @@ cJSON *ws_diagnosis_json(const ws_diagnosis *d)
 
 /* ---- small helpers ---- */
 
-static const char *when(int64_t t, char buf[32])
+const char *ws_diag_when(int64_t t, char buf[32])
 {
     ws_time_format(t, buf, 32);
     return buf;
 }
 
 /* "1h", "31d2h", "1m30s", "45s" */
-static void duration(int64_t s, char *out, size_t n)
+void ws_diag_duration(int64_t s, char *out, size_t n)
 {
     if (s < 0)
         s = -s;
@@ -281,7 +246,7 @@ static void duration(int64_t s, char *out, size_t n)
 }
 
 /* A PowerShell word: quoted when it holds spaces. */
-static char *q(const char *s, char *buf, size_t n)
+char *ws_diag_q(const char *s, char *buf, size_t n)
 {
     if (strpbrk(s, " \t'\\,") == NULL && *s)
         snprintf(buf, n, "%s", s);
@@ -293,7 +258,7 @@ static char *q(const char *s, char *buf, size_t n)
 /* A word of a wapsim fix line, quoted so that a POSIX shell and `diagnose --fix`
  * (train/repair.h) both read it back as s: bare when plain, in double quotes when only
  * spaces and commas need it ("CN=Remote Console Connect"), else in single quotes. */
-static char *shq(const char *s, char *buf, size_t n)
+char *ws_diag_shq(const char *s, char *buf, size_t n)
 {
     if (*s && strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_@%+=:,./-") == strlen(s))
         snprintf(buf, n, "%s", s);
@@ -319,7 +284,7 @@ static char *shq(const char *s, char *buf, size_t n)
 /* A certificate name for a fix line that makes a new certificate: base-new, or base-new2,
  * base-new3, ... when the vault has that already (a fix line runs as printed, so the
  * name must be free). At most 64 characters, the vault's limit. */
-static void new_cert_name(diag *g, const char *base, char *out, size_t n)
+void ws_diag_new_cert_name(diag *g, const char *base, char *out, size_t n)
 {
     char stem[56];
     snprintf(stem, sizeof stem, "%s", base);
@@ -328,7 +293,7 @@ static void new_cert_name(diag *g, const char *base, char *out, size_t n)
         snprintf(out, n, "%s-new%d", stem, i);
 }
 
-static int machine_down(const diag *g, const char *name)
+int ws_diag_machine_down(const diag *g, const char *name)
 {
     for (int i = 0; i < g->ndown; i++)
         if (strcmp(g->down[i], name) == 0)
@@ -336,13 +301,13 @@ static int machine_down(const diag *g, const char *name)
     return 0;
 }
 
-static int host_selected(const diag *g, const char *name)
+int ws_diag_host_selected(const diag *g, const char *name)
 {
     return !g->only_host || strcmp(g->only_host, name) == 0;
 }
 
 /* Short description of a certificate: "vmm-console (CN=..., thumbprint ..., valid until ...)". */
-static char *describe(ws_state *st, X509 *c, const char *name)
+char *ws_diag_describe(ws_state *st, X509 *c, const char *name)
 {
     char tp[41], nb[32], na[32], vname[128] = "";
     ws_cert_thumbprint(c, tp);
@@ -350,7 +315,7 @@ static char *describe(ws_state *st, X509 *c, const char *name)
         name = vname;
     char *subject = ws_cert_subject(c);
     char *out = ws_printf("%s%s(%s, thumbprint %s, valid %s to %s)", name ? name : "", name ? " " : "", subject, tp,
-                          when(ws_cert_not_before(c), nb), when(ws_cert_not_after(c), na));
+                          ws_diag_when(ws_cert_not_before(c), nb), ws_diag_when(ws_cert_not_after(c), na));
     free(subject);
     return out;
 }
@@ -385,7 +350,7 @@ static void vault_root_of(ws_state *st, X509 *c, char *out, size_t n)
 }
 
 /* The certificate names of one store, "a, b, c" (or "(empty)"). */
-static char *store_names(ws_state *st, const char *machine, const char *store)
+char *ws_diag_store_names(ws_state *st, const char *machine, const char *store)
 {
     sqlite3_stmt *s = ws_state_prepare(
         st, "SELECT group_concat(certificate, ', ') FROM (SELECT certificate FROM store_entries WHERE machine = ? AND"
@@ -405,12 +370,12 @@ static char *store_names(ws_state *st, const char *machine, const char *store)
 static int collect_machine(const ws_machine *m, void *arg)
 {
     diag *g = arg;
-    if (g->nmachines < MAX_MACHINES)
+    if (g->nmachines < WS_DIAG_MAX_MACHINES)
         g->machines[g->nmachines++] = *m;
     return 0;
 }
 
-static const ws_machine *machine_named(const diag *g, const char *name)
+const ws_machine *ws_diag_machine_named(const diag *g, const char *name)
 {
     for (int i = 0; i < g->nmachines; i++)
         if (strcmp(g->machines[i].name, name) == 0)
@@ -437,54 +402,54 @@ static void check_processes(diag *g)
     ws_proc_status *list = NULL;
     int n = 0;
     ws_error e;
-    checked(g, "processes");
+    ws_diag_checked(g, "processes");
     g->lab_running = ws_supervisor_pid(g->st) != 0;
     if (ws_lab_status(g->st, &list, &n, &e) != 0) {
         free(list);
         return;
     }
     if (!g->lab_running) {
-        ws_finding *f = add(g, WS_DIAG_LAB_DOWN, "all", WS_DIAG_ERROR,
+        ws_finding *f = ws_diag_add(g, WS_DIAG_LAB_DOWN, "all", WS_DIAG_ERROR,
                             "The lab is not running: no machine's service runs.");
-        evidence(f, "No supervisor runs for %s (run/supervisor.pid), so none of its %d services (portal, SPF, VMM, "
+        ws_diag_evidence(f, "No supervisor runs for %s (run/supervisor.pid), so none of its %d services (portal, SPF, VMM, "
                     "RD Gateway, hosts) answers; the other checks read the configuration only.",
                  g->st->lab_dir, n);
-        fix(f, "wapsim up");
-        for (int i = 0; i < n && g->ndown < MAX_MACHINES; i++)
+        ws_diag_fix(f, "wapsim up");
+        for (int i = 0; i < n && g->ndown < WS_DIAG_MAX_MACHINES; i++)
             snprintf(g->down[g->ndown++], 64, "%s", list[i].machine);
         free(list);
         return;
     }
     for (int i = 0; i < n; i++) {
         const ws_proc_status *p = &list[i];
-        const ws_machine *m = machine_named(g, p->machine);
+        const ws_machine *m = ws_diag_machine_named(g, p->machine);
         if (!m || p->healthy)
             continue;
-        if (strcmp(m->role, "host") == 0 && !host_selected(g, m->name))
+        if (strcmp(m->role, "host") == 0 && !ws_diag_host_selected(g, m->name))
             continue;
-        if (g->ndown < MAX_MACHINES)
+        if (g->ndown < WS_DIAG_MAX_MACHINES)
             snprintf(g->down[g->ndown++], 64, "%s", p->machine);
         const ws_role *r = ws_role_find(m->role);
         const char *service = r && r->service_name ? r->service_name : m->role;
-        ws_finding *f = add(g, WS_DIAG_PROCESS_DOWN, m->name, WS_DIAG_ERROR, "%s's %s service is not running.",
+        ws_finding *f = ws_diag_add(g, WS_DIAG_PROCESS_DOWN, m->name, WS_DIAG_ERROR, "%s's %s service is not running.",
                             m->name, service);
         char logpath[4300], last[300];
         snprintf(logpath, sizeof logpath, "%s/log/%s.log", g->st->lab_dir, m->name);
         ws_last_line(logpath, last, sizeof last);
         if (p->stopped)
-            evidence(f, "%s (%s) was stopped by the operator (wapsim service stop, as Stop-Service) and is kept "
+            ws_diag_evidence(f, "%s (%s) was stopped by the operator (wapsim service stop, as Stop-Service) and is kept "
                         "stopped: nothing answers on %s:%d.",
                      p->program, service, p->address, p->port);
         else if (p->pid)
-            evidence(f, "%s (%s) runs as pid %ld but does not accept connections on %s:%d.", p->program, service,
+            ws_diag_evidence(f, "%s (%s) runs as pid %ld but does not accept connections on %s:%d.", p->program, service,
                      (long)p->pid, p->address, p->port);
         else
-            evidence(f, "%s (%s) is not running (%d restart%s so far); nothing answers on %s:%d.", p->program,
+            ws_diag_evidence(f, "%s (%s) is not running (%d restart%s so far); nothing answers on %s:%d.", p->program,
                      service, p->restarts, p->restarts == 1 ? "" : "s", p->address, p->port);
         if (last[0])
-            evidence(f, "Its last log line: \"%s\".", last);
-        fix(f, "wapsim service %s %s", p->stopped || !p->pid ? "start" : "restart", m->name);
-        fix(f, "PowerShell: %s   # on %s", start_service_ps(m->role), m->fqdn);
+            ws_diag_evidence(f, "Its last log line: \"%s\".", last);
+        ws_diag_fix(f, "wapsim service %s %s", p->stopped || !p->pid ? "start" : "restart", m->name);
+        ws_diag_fix(f, "PowerShell: %s   # on %s", start_service_ps(m->role), m->fqdn);
     }
     free(list);
 }
@@ -494,10 +459,10 @@ static void check_processes(diag *g)
 static void check_clocks(diag *g)
 {
     int64_t bound = (int64_t)g->ttl_minutes * 60;
-    checked(g, "clocks (token time to live %d min)", g->ttl_minutes);
+    ws_diag_checked(g, "clocks (token time to live %d min)", g->ttl_minutes);
     for (int i = 0; i < g->nmachines; i++) {
         const ws_machine *m = &g->machines[i];
-        if (strcmp(m->role, "host") == 0 && !host_selected(g, m->name))
+        if (strcmp(m->role, "host") == 0 && !ws_diag_host_selected(g, m->name))
             continue;
         int64_t skew = m->skew_seconds;
         if (skew <= bound && skew >= -bound)
@@ -505,22 +470,22 @@ static void check_clocks(diag *g)
         int token_path = strcmp(m->role, "vmm") == 0 || strcmp(m->role, "gateway") == 0 ||
                          strcmp(m->role, "host") == 0;
         char d[48], at[32], lab[32];
-        duration(skew, d, sizeof d);
-        ws_finding *f = add(g, WS_DIAG_CLOCK_SKEW, m->name, token_path ? WS_DIAG_ERROR : WS_DIAG_WARNING,
+        ws_diag_duration(skew, d, sizeof d);
+        ws_finding *f = ws_diag_add(g, WS_DIAG_CLOCK_SKEW, m->name, token_path ? WS_DIAG_ERROR : WS_DIAG_WARNING,
                             "%s's clock is %s %s the lab's time, more than the console token's time to live.",
                             m->name, d, skew > 0 ? "ahead of" : "behind");
-        evidence(f, "%s says %s while the lab's time is %s (skew %+" PRId64 " s); tokens live %d min "
+        ws_diag_evidence(f, "%s says %s while the lab's time is %s (skew %+" PRId64 " s); tokens live %d min "
                     "(VMConnectTimeToLiveInMinutes %d).",
-                 m->name, when(g->now + skew, at), when(g->now, lab), skew, g->ttl_minutes, g->ttl_minutes);
+                 m->name, ws_diag_when(g->now + skew, at), ws_diag_when(g->now, lab), skew, g->ttl_minutes, g->ttl_minutes);
         if (strcmp(m->role, "vmm") == 0)
-            evidence(f, "%s", skew < 0 ? "The tokens VMM signs have expired by the gateway's and the hosts' clocks "
+            ws_diag_evidence(f, "%s", skew < 0 ? "The tokens VMM signs have expired by the gateway's and the hosts' clocks "
                                          "when they arrive."
                                        : "The tokens VMM signs stay valid longer than they should.");
         else if (token_path)
-            evidence(f, "%s", skew > 0 ? "Tokens VMM signs look expired to this machine the moment they arrive."
+            ws_diag_evidence(f, "%s", skew > 0 ? "Tokens VMM signs look expired to this machine the moment they arrive."
                                        : "This machine accepts tokens that have already expired.");
-        fix(f, "wapsim clock skew %s 0", m->name);
-        fix(f, "PowerShell: w32tm /resync /force   # on %s (or Set-Date; check its time source)", m->fqdn);
+        ws_diag_fix(f, "wapsim clock skew %s 0", m->name);
+        ws_diag_fix(f, "PowerShell: w32tm /resync /force   # on %s (or Set-Date; check its time source)", m->fqdn);
     }
 }
 
@@ -619,7 +584,7 @@ static void fix_reissue(diag *g, ws_finding *f, const signer *s)
     int as_gateway = strcmp(s->name, g->gwc.name) == 0, as_hyperv = strcmp(s->name, g->hvc.name) == 0;
     char *subject = s->cert ? ws_cert_subject(s->cert) : ws_strdup(VMM_CERT_DEFAULT_SUBJECT);
     char root[128] = "", newname[80], qs[400], ps[400];
-    new_cert_name(g, s->name[0] ? s->name : "vmm-console", newname, sizeof newname);
+    ws_diag_new_cert_name(g, s->name[0] ? s->name : "vmm-console", newname, sizeof newname);
     int self = !s->cert || ws_cert_self_signed(s->cert);
     if (s->cert)
         vault_root_of(g->st, s->cert, root, sizeof root);
@@ -630,31 +595,31 @@ static void fix_reissue(diag *g, ws_finding *f, const signer *s)
         snprintf(issuer, sizeof issuer, "--self-signed");
     else
         snprintf(issuer, sizeof issuer, "--issuer %s", root);
-    fix(f,
+    ws_diag_fix(f,
         "wapsim cert new %s --subject %s %s --eku clientAuth --key-usage digitalSignature --csp \"%s\" --days 365",
-        newname, shq(subject, qs, sizeof qs), issuer, WS_CSP_ENHANCED_RSA_AES);
+        newname, ws_diag_shq(subject, qs, sizeof qs), issuer, WS_CSP_ENHANCED_RSA_AES);
     if (as_hyperv) {
         for (int i = 0; i < g->nmachines; i++)
             if (strcmp(g->machines[i].role, "host") == 0 && self)
-                fix(f, "wapsim cert import %s --machine %s --store Root --public-only", newname,
+                ws_diag_fix(f, "wapsim cert import %s --machine %s --store Root --public-only", newname,
                     g->machines[i].name);
     }
     if (as_gateway && g->have_gw) {
-        fix(f, "wapsim cert import %s --machine %s --store My --public-only", newname, g->gw.name);
+        ws_diag_fix(f, "wapsim cert import %s --machine %s --store My --public-only", newname, g->gw.name);
         if (self)
-            fix(f, "wapsim cert import %s --machine %s --store Root --public-only", newname, g->gw.name);
-        fix(f, "wapsim gateway set --add-trusted-issuer %s", newname); /* by name: its thumbprint is printed */
+            ws_diag_fix(f, "wapsim cert import %s --machine %s --store Root --public-only", newname, g->gw.name);
+        ws_diag_fix(f, "wapsim gateway set --add-trusted-issuer %s", newname); /* by name: its thumbprint is printed */
     }
-    fix(f, "wapsim vmm set%s%s%s%s", as_gateway ? " --gateway-cert " : "", as_gateway ? newname : "",
+    ws_diag_fix(f, "wapsim vmm set%s%s%s%s", as_gateway ? " --gateway-cert " : "", as_gateway ? newname : "",
         as_hyperv ? " --hyperv-cert " : "", as_hyperv ? newname : "");
     if (as_hyperv)
-        fix(f, "wapsim vmm refresh-host --all");
-    fix(f,
+        ws_diag_fix(f, "wapsim vmm refresh-host --all");
+    ws_diag_fix(f,
         "PowerShell: makecert -n %s %s-pe -a sha256 -len 2048 -sky signature -eku 1.3.6.1.5.5.7.3.2 -ss My -sr "
         "LocalMachine -sy 24   # PROV_RSA_AES: \"%s\"; or New-SelfSignedCertificate -Provider \"%s\" -KeyUsage "
         "DigitalSignature",
-        q(subject, ps, sizeof ps), self ? "-r " : "", WS_CSP_ENHANCED_RSA_AES, WS_CSP_ENHANCED_RSA_AES);
-    fix(f, "PowerShell: Set-SCVMMServer%s%s; Get-SCVMHost | Read-SCVMHost%s",
+        ws_diag_q(subject, ps, sizeof ps), self ? "-r " : "", WS_CSP_ENHANCED_RSA_AES, WS_CSP_ENHANCED_RSA_AES);
+    ws_diag_fix(f, "PowerShell: Set-SCVMMServer%s%s; Get-SCVMHost | Read-SCVMHost%s",
         as_gateway ? " -VMConnectGatewayCertificatePath C:\\certs\\new.pfx -VMConnectGatewayCertificatePassword $pw"
                    : "",
         as_hyperv ? " -VMConnectHyperVCertificatePath C:\\certs\\new.pfx -VMConnectHyperVCertificatePassword $pw"
@@ -686,8 +651,8 @@ static void check_one_signer(diag *g, signer *s)
 {
     const char *vmm = g->vmm.name;
     if (!s->name[0]) {
-        ws_finding *f = add(g, WS_DIAG_VMM_CERT_MISSING, vmm, WS_DIAG_ERROR, "VMM has no %s configured.", s->param);
-        evidence(f, "%s has no %s setting (Set-SCVMMServer -%sPath was never run): VMM cannot sign console tokens.",
+        ws_finding *f = ws_diag_add(g, WS_DIAG_VMM_CERT_MISSING, vmm, WS_DIAG_ERROR, "VMM has no %s configured.", s->param);
+        ws_diag_evidence(f, "%s has no %s setting (Set-SCVMMServer -%sPath was never run): VMM cannot sign console tokens.",
                  vmm, s->setting, s->param);
         /* The other certificate VMM signs with, or the lab's own, when usable; else a new one. */
         const signer *other = s == &g->gwc ? &g->hvc : &g->gwc;
@@ -696,27 +661,27 @@ static void check_one_signer(diag *g, signer *s)
                                                             : NULL;
         int both = !other->name[0]; /* neither is configured: this finding stands for both */
         if (use && both)
-            fix(f, "wapsim vmm set --gateway-cert %s --hyperv-cert %s", use, use);
+            ws_diag_fix(f, "wapsim vmm set --gateway-cert %s --hyperv-cert %s", use, use);
         else if (use)
-            fix(f, "wapsim vmm set --%s %s",
+            ws_diag_fix(f, "wapsim vmm set --%s %s",
                 strcmp(s->setting, WS_SET_VMM_GATEWAY_CERT) == 0 ? "gateway-cert" : "hyperv-cert", use);
         else
             fix_reissue(g, f, s);
         if (use && (both || s == &g->hvc))
-            fix(f, "wapsim vmm refresh-host --all"); /* the hosts learn a VMConnectHyperVCertificate only so */
-        fix(f, "PowerShell: Set-SCVMMServer -%sPath C:\\certs\\console.pfx -%sPassword $pw", s->param, s->param);
+            ws_diag_fix(f, "wapsim vmm refresh-host --all"); /* the hosts learn a VMConnectHyperVCertificate only so */
+        ws_diag_fix(f, "PowerShell: Set-SCVMMServer -%sPath C:\\certs\\console.pfx -%sPassword $pw", s->param, s->param);
         return;
     }
     const char *roles = role_words(g, s);
     if (!s->cert) {
-        ws_finding *f = add(g, WS_DIAG_VMM_CERT_MISSING, vmm, WS_DIAG_ERROR,
+        ws_finding *f = ws_diag_add(g, WS_DIAG_VMM_CERT_MISSING, vmm, WS_DIAG_ERROR,
                             "VMM's %s '%s' cannot be loaded.", roles, s->name);
-        evidence(f, "%s's %s names '%s', which is not in the certificate vault.", vmm, s->setting, s->name);
+        ws_diag_evidence(f, "%s's %s names '%s', which is not in the certificate vault.", vmm, s->setting, s->name);
         fix_reissue(g, f, s);
-        fix(f, "PowerShell: Set-SCVMMServer -%sPath C:\\certs\\console.pfx -%sPassword $pw", s->param, s->param);
+        ws_diag_fix(f, "PowerShell: Set-SCVMMServer -%sPath C:\\certs\\console.pfx -%sPassword $pw", s->param, s->param);
         return;
     }
-    char *desc = describe(g->st, s->cert, s->name);
+    char *desc = ws_diag_describe(g->st, s->cert, s->name);
     ws_certreq_problem probs[WS_CERTREQ_MAX_PROBLEMS];
     int n = ws_certreq_check(s->cert, s->key, s->csp, 1, WS_CERTREQ_VMM, NULL, g->now, probs,
                              WS_CERTREQ_MAX_PROBLEMS);
@@ -728,11 +693,11 @@ static void check_one_signer(diag *g, signer *s)
         if (!cp)
             continue; /* self-signed-root: the hosts' and gateway's Root stores are checked one by one */
         const char *id = cp->id, *what = cp->what;
-        ws_finding *f = add(g, id, vmm, p->severity == WS_CERTREQ_WARNING ? WS_DIAG_WARNING : WS_DIAG_ERROR,
+        ws_finding *f = ws_diag_add(g, id, vmm, p->severity == WS_CERTREQ_WARNING ? WS_DIAG_WARNING : WS_DIAG_ERROR,
                             "VMM's %s %s %s.", roles, s->name, what);
-        evidence(f, "%s: %s.", desc, p->text);
+        ws_diag_evidence(f, "%s: %s.", desc, p->text);
         if (strcmp(id, WS_DIAG_VMM_CERT_CSP) == 0) {
-            evidence(f, "Signing the SHA-256 console tokens fails with 0x%08X, and VMM's trace ends with "
+            ws_diag_evidence(f, "Signing the SHA-256 console tokens fails with 0x%08X, and VMM's trace ends with "
                         "\"Exception Message=%s\": the browser gets JSON instead of an .rdp file.",
                      WS_NTE_BAD_ALGID, ws_hresult_message(WS_NTE_BAD_ALGID));
         }
@@ -747,7 +712,7 @@ static void check_vmm(diag *g)
 {
     if (!g->have_vmm)
         return;
-    checked(g, "VMM certificates on %s", g->vmm.name);
+    ws_diag_checked(g, "VMM certificates on %s", g->vmm.name);
     load_signer(g, &g->gwc);
     load_signer(g, &g->hvc);
     check_one_signer(g, &g->gwc);
@@ -785,15 +750,15 @@ static void check_host_trust(diag *g, const ws_machine *h)
     cJSON *o = NULL;
     ws_error e;
     char hb[32];
-    if (!machine_down(g, h->name)) {
+    if (!ws_diag_machine_down(g, h->name)) {
         o = ask_host(g, h, s->tp, &e);
         if (!o) {
-            ws_finding *f = add(g, WS_DIAG_HOST_AGENT_UNREACHABLE, h->name, WS_DIAG_ERROR,
+            ws_finding *f = ws_diag_add(g, WS_DIAG_HOST_AGENT_UNREACHABLE, h->name, WS_DIAG_ERROR,
                                 "%s does not answer VMM's questions (WinRM, port %d).", h->name, AGENT_PORT);
-            evidence(f, "From %s (%s) to %s:%d: %s. VMM asks the host before it issues each console token.",
+            ws_diag_evidence(f, "From %s (%s) to %s:%d: %s. VMM asks the host before it issues each console token.",
                      g->vmm.name, g->vmm.address, h->address, AGENT_PORT, e.msg);
-            fix(f, "wapsim service restart %s", h->name);
-            fix(f, "PowerShell: Restart-Service WinRM; Test-WSMan %s   # on %s", h->fqdn, h->fqdn);
+            ws_diag_fix(f, "wapsim service restart %s", h->name);
+            ws_diag_fix(f, "PowerShell: Restart-Service WinRM; Test-WSMan %s   # on %s", h->fqdn, h->fqdn);
         }
     }
     int64_t host_now = g->now + h->skew_seconds;
@@ -822,28 +787,28 @@ static void check_host_trust(diag *g, const ws_machine *h)
         if (cJSON_IsNumber(t))
             host_now = (int64_t)t->valuedouble;
     }
-    char *desc = describe(g->st, s->cert, s->name);
+    char *desc = ws_diag_describe(g->st, s->cert, s->name);
     if (in_list == 0) {
-        ws_finding *f = add(g, WS_DIAG_HOST_TRUST_LIST_STALE, h->name, WS_DIAG_ERROR,
+        ws_finding *f = ws_diag_add(g, WS_DIAG_HOST_TRUST_LIST_STALE, h->name, WS_DIAG_ERROR,
                             "%s does not trust the current VMM certificate: it was not refreshed (Read-SCVMHost).",
                             h->name);
-        evidence(f, "VMM signs VMTokens with %s; %s's TrustedIssuerCertificateHashes holds {%s}%s.", desc, h->name,
+        ws_diag_evidence(f, "VMM signs VMTokens with %s; %s's TrustedIssuerCertificateHashes holds {%s}%s.", desc, h->name,
                  list_text && list_text[0] ? list_text : "", in_my ? "" : ", and the certificate is not in its "
                                                                          "LocalMachine\\My");
-        fix(f, "wapsim vmm refresh-host %s", h->name);
-        fix(f, "PowerShell: Get-SCVMHost -ComputerName %s | Read-SCVMHost   # on %s", h->fqdn, g->vmm.fqdn);
+        ws_diag_fix(f, "wapsim vmm refresh-host %s", h->name);
+        ws_diag_fix(f, "PowerShell: Get-SCVMHost -ComputerName %s | Read-SCVMHost   # on %s", h->fqdn, g->vmm.fqdn);
     } else if (in_list == 1 && in_my == 0) {
-        ws_finding *f = add(g, WS_DIAG_VMM_CERT_NOT_IN_HOST_MY, h->name, WS_DIAG_ERROR,
+        ws_finding *f = ws_diag_add(g, WS_DIAG_VMM_CERT_NOT_IN_HOST_MY, h->name, WS_DIAG_ERROR,
                             "The VMM certificate is not in %s's LocalMachine\\My store.", h->name);
-        char *mine = store_names(g->st, h->name, "My");
-        evidence(f, "%s is in %s's TrustedIssuerCertificateHashes, but its LocalMachine\\My holds only %s: the host "
+        char *mine = ws_diag_store_names(g->st, h->name, "My");
+        ws_diag_evidence(f, "%s is in %s's TrustedIssuerCertificateHashes, but its LocalMachine\\My holds only %s: the host "
                     "cannot check the VMTokens' signature, so VMM refuses to issue them (the browser gets JSON "
                     "instead of an .rdp file).",
                  desc, h->name, mine);
         free(mine);
-        fix(f, "wapsim cert import %s --machine %s --store My --public-only", s->name, h->name);
-        fix(f, "wapsim vmm refresh-host %s", h->name);
-        fix(f, "PowerShell: Import-Certificate -FilePath .\\%s.cer -CertStoreLocation Cert:\\LocalMachine\\My   # on "
+        ws_diag_fix(f, "wapsim cert import %s --machine %s --store My --public-only", s->name, h->name);
+        ws_diag_fix(f, "wapsim vmm refresh-host %s", h->name);
+        ws_diag_fix(f, "PowerShell: Import-Certificate -FilePath .\\%s.cer -CertStoreLocation Cert:\\LocalMachine\\My   # on "
                "%s; or Get-SCVMHost -ComputerName %s | Read-SCVMHost",
             s->name, h->fqdn, h->fqdn);
     }
@@ -856,22 +821,22 @@ static void check_host_trust(diag *g, const ws_machine *h)
         char root[128];
         vault_root_of(g->st, s->cert, root, sizeof root);
         const char *to_import = self ? s->name : root[0] ? root : NULL;
-        char *roots = store_names(g->st, h->name, "Root");
-        ws_finding *f = add(g, WS_DIAG_VMM_CERT_NOT_TRUSTED_ON_HOST, h->name, WS_DIAG_ERROR,
+        char *roots = ws_diag_store_names(g->st, h->name, "Root");
+        ws_finding *f = ws_diag_add(g, WS_DIAG_VMM_CERT_NOT_TRUSTED_ON_HOST, h->name, WS_DIAG_ERROR,
                             "%s does not trust the VMM certificate: no chain to its LocalMachine\\Root store.",
                             h->name);
-        evidence(f, "%s does not chain on %s at %s: %s. %s's LocalMachine\\Root holds %s.%s", desc, h->name,
-                 when(host_now, hb), e.msg, h->name, roots,
+        ws_diag_evidence(f, "%s does not chain on %s at %s: %s. %s's LocalMachine\\Root holds %s.%s", desc, h->name,
+                 ws_diag_when(host_now, hb), e.msg, h->name, roots,
                  self ? " A self-signed certificate is its own root: it must itself be in Root." : "");
         free(roots);
         if (to_import) {
-            fix(f, "wapsim cert import %s --machine %s --store Root --public-only", to_import, h->name);
-            fix(f, "PowerShell: Import-Certificate -FilePath .\\%s.cer -CertStoreLocation Cert:\\LocalMachine\\Root"
+            ws_diag_fix(f, "wapsim cert import %s --machine %s --store Root --public-only", to_import, h->name);
+            ws_diag_fix(f, "PowerShell: Import-Certificate -FilePath .\\%s.cer -CertStoreLocation Cert:\\LocalMachine\\Root"
                    "   # on %s",
                 to_import, h->fqdn);
         } else {
             /* The issuing root is not in the vault: no wapsim command can install it. */
-            fix(f, "PowerShell: Import-Certificate -FilePath .\\root.cer -CertStoreLocation Cert:\\LocalMachine\\Root"
+            ws_diag_fix(f, "PowerShell: Import-Certificate -FilePath .\\root.cer -CertStoreLocation Cert:\\LocalMachine\\Root"
                    "   # on %s",
                 h->fqdn);
         }
@@ -887,10 +852,10 @@ static void check_hosts(diag *g)
         return;
     for (int i = 0; i < g->nmachines; i++) {
         const ws_machine *h = &g->machines[i];
-        if (strcmp(h->role, "host") != 0 || !host_selected(g, h->name))
+        if (strcmp(h->role, "host") != 0 || !ws_diag_host_selected(g, h->name))
             continue;
-        checked(g, "%s trusts the VMM certificate %s%s", h->name, g->hvc.name,
-                machine_down(g, h->name) ? " (its stores only: the host does not answer)" : "");
+        ws_diag_checked(g, "%s trusts the VMM certificate %s%s", h->name, g->hvc.name,
+                ws_diag_machine_down(g, h->name) ? " (its stores only: the host does not answer)" : "");
         check_host_trust(g, h);
     }
 }
@@ -903,8 +868,8 @@ static void check_gateway_trust(diag *g)
     if (!g->have_gw || !g->have_vmm || !s->cert)
         return;
     const char *gw = g->gw.name;
-    checked(g, "%s trusts the VMM certificate %s", gw, s->name);
-    char *desc = describe(g->st, s->cert, s->name);
+    ws_diag_checked(g, "%s trusts the VMM certificate %s", gw, s->name);
+    char *desc = ws_diag_describe(g->st, s->cert, s->name);
     if (!ws_fedauth_signer_listed(g->st, gw, s->tp, NULL)) {
         sqlite3_stmt *st = ws_state_prepare(
             g->st, "SELECT t.thumbprint, c.name FROM trusted_issuers t LEFT JOIN certificates c ON c.thumbprint ="
@@ -922,14 +887,14 @@ static void check_gateway_trust(diag *g)
             }
             sqlite3_finalize(st);
         }
-        ws_finding *f = add(g, WS_DIAG_GATEWAY_ISSUER_NOT_TRUSTED, gw, WS_DIAG_ERROR,
+        ws_finding *f = ws_diag_add(g, WS_DIAG_GATEWAY_ISSUER_NOT_TRUSTED, gw, WS_DIAG_ERROR,
                             "The RD Gateway does not accept HostTokens signed by the VMM certificate: its thumbprint "
                             "is not registered.");
-        evidence(f, "VMM signs HostTokens with %s; %s's FedAuthSettings.TrustedIssuerCertificates is {%s}. The "
+        ws_diag_evidence(f, "VMM signs HostTokens with %s; %s's FedAuthSettings.TrustedIssuerCertificates is {%s}. The "
                     "gateway rejects the cookie (50331701, event 201).",
                  desc, gw, list);
-        fix(f, "wapsim gateway set --add-trusted-issuer %s", s->tp);
-        fix(f, "PowerShell: $s = Get-WmiObject -Namespace root\\TSGatewayFedAuth2 -Class FedAuthSettings; "
+        ws_diag_fix(f, "wapsim gateway set --add-trusted-issuer %s", s->tp);
+        ws_diag_fix(f, "PowerShell: $s = Get-WmiObject -Namespace root\\TSGatewayFedAuth2 -Class FedAuthSettings; "
                "$s.TrustedIssuerCertificates = \"%s\"; $s.Put()   # on %s",
             s->tp, g->gw.fqdn);
     }
@@ -946,17 +911,17 @@ static void check_gateway_trust(diag *g)
         int self = ws_cert_self_signed(s->cert);
         char root[128];
         vault_root_of(g->st, s->cert, root, sizeof root);
-        ws_finding *f = add(g, WS_DIAG_VMM_CERT_NOT_TRUSTED_ON_GATEWAY, gw, WS_DIAG_ERROR,
+        ws_finding *f = ws_diag_add(g, WS_DIAG_VMM_CERT_NOT_TRUSTED_ON_GATEWAY, gw, WS_DIAG_ERROR,
                             "The RD Gateway cannot validate the VMM certificate that signs HostTokens.");
         if (!in_store)
-            evidence(f, "%s is in neither LocalMachine\\My nor LocalMachine\\Root of %s.", desc, gw);
+            ws_diag_evidence(f, "%s is in neither LocalMachine\\My nor LocalMachine\\Root of %s.", desc, gw);
         if (!chains)
-            evidence(f, "%s does not chain to a root %s trusts: %s.", in_store ? desc : "It", gw, e.msg);
+            ws_diag_evidence(f, "%s does not chain to a root %s trusts: %s.", in_store ? desc : "It", gw, e.msg);
         if (!in_store)
-            fix(f, "wapsim cert import %s --machine %s --store My --public-only", s->name, gw);
+            ws_diag_fix(f, "wapsim cert import %s --machine %s --store My --public-only", s->name, gw);
         if (!chains && (self || root[0]))
-            fix(f, "wapsim cert import %s --machine %s --store Root --public-only", self ? s->name : root, gw);
-        fix(f, "PowerShell: Import-Certificate -FilePath .\\%s.cer -CertStoreLocation Cert:\\LocalMachine\\%s   # on "
+            ws_diag_fix(f, "wapsim cert import %s --machine %s --store Root --public-only", self ? s->name : root, gw);
+        ws_diag_fix(f, "PowerShell: Import-Certificate -FilePath .\\%s.cer -CertStoreLocation Cert:\\LocalMachine\\%s   # on "
                "%s",
             !chains && !self && root[0] ? root : s->name, !chains ? "Root" : "My", g->gw.fqdn);
     }
@@ -1012,21 +977,21 @@ static void fix_gateway_reissue(diag *g, ws_finding *f, X509 *bound, const char 
     char root[128] = "", newname[160];
     if (bound)
         vault_root_of(g->st, bound, root, sizeof root);
-    new_cert_name(g, bound_name, newname, sizeof newname);
+    ws_diag_new_cert_name(g, bound_name, newname, sizeof newname);
     int addr = ws_is_ip_literal(fqdn); /* an address is matched only by an IP SAN (crypto/tls.h) */
-    fix(f,
+    ws_diag_fix(f,
         "wapsim cert new %s --subject CN=%s --san %s:%s --eku serverAuth --key-usage "
         "digitalSignature,keyEncipherment --issuer %s --days 365",
         newname, fqdn, addr ? "IP" : "DNS", fqdn, root[0] ? root : "lab-root-ca");
-    fix(f, "wapsim cert import %s --machine %s --store My", newname, gw);
-    fix(f, "wapsim gateway set --ssl-cert %s", newname);
-    fix(f, "wapsim service restart %s", gw);
+    ws_diag_fix(f, "wapsim cert import %s --machine %s --store My", newname, gw);
+    ws_diag_fix(f, "wapsim gateway set --ssl-cert %s", newname);
+    ws_diag_fix(f, "wapsim service restart %s", gw);
     if (addr)
-        fix(f, "PowerShell: certreq -new with SubjectName CN=%s and the extension 2.5.29.17 \"{text}IPAddress=%s\"   # "
+        ws_diag_fix(f, "PowerShell: certreq -new with SubjectName CN=%s and the extension 2.5.29.17 \"{text}IPAddress=%s\"   # "
                "on %s; bind it in RD Gateway Manager (SSL Certificate), then Restart-Service TSGateway",
             fqdn, fqdn, g->gw.fqdn);
     else
-        fix(f, "PowerShell: Get-Certificate -Template WebServer -SubjectName CN=%s -DnsName %s -CertStoreLocation "
+        ws_diag_fix(f, "PowerShell: Get-Certificate -Template WebServer -SubjectName CN=%s -DnsName %s -CertStoreLocation "
                "Cert:\\LocalMachine\\My   # on %s; bind it in RD Gateway Manager (SSL Certificate), then "
                "Restart-Service TSGateway",
             fqdn, fqdn, g->gw.fqdn);
@@ -1035,7 +1000,7 @@ static void fix_gateway_reissue(diag *g, ws_finding *f, X509 *bound, const char 
 static void check_bound_cert(diag *g, X509 *bound, const char *bound_name, const char *fqdn)
 {
     const char *gw = g->gw.name;
-    char *desc = describe(g->st, bound, bound_name);
+    char *desc = ws_diag_describe(g->st, bound, bound_name);
     ws_certreq_problem probs[WS_CERTREQ_MAX_PROBLEMS];
     int n = ws_certreq_check(bound, NULL, NULL, 0, WS_CERTREQ_GATEWAY, fqdn, g->now, probs, WS_CERTREQ_MAX_PROBLEMS);
     if (n > WS_CERTREQ_MAX_PROBLEMS)
@@ -1054,14 +1019,14 @@ static void check_bound_cert(diag *g, X509 *bound, const char *bound_name, const
         if (strcmp(id, WS_DIAG_GATEWAY_FQDN_MISMATCH) == 0) {
             /* The cloud's setting is the usual culprit: the certificate names a DNS name users use. */
             if (ws_is_ip_literal(fqdn))
-                f = add(g, id, gw, sev, "The cloud's RD Gateway FQDN %s is an IP address, and the gateway's "
+                f = ws_diag_add(g, id, gw, sev, "The cloud's RD Gateway FQDN %s is an IP address, and the gateway's "
                                         "certificate does not carry it as an IP SAN.",
                         fqdn);
             else
-                f = add(g, id, gw, sev, "The cloud's RD Gateway FQDN %s matches neither the SAN nor the CN of the "
+                f = ws_diag_add(g, id, gw, sev, "The cloud's RD Gateway FQDN %s matches neither the SAN nor the CN of the "
                                         "gateway's certificate.",
                         fqdn);
-            evidence(f, "The .rdp files name gatewayhostname %s; the gateway's certificate is %s, SAN %s; %s. "
+            ws_diag_evidence(f, "The .rdp files name gatewayhostname %s; the gateway's certificate is %s, SAN %s; %s. "
                         "Remote Desktop Connection stops with 50331654 (name mismatch).",
                      fqdn, desc, sans[0] ? sans : "(none)", p->text);
             char first[256] = "";
@@ -1070,24 +1035,24 @@ static void check_bound_cert(diag *g, X509 *bound, const char *bound_name, const
                 first[strcspn(first, ",")] = '\0';
             }
             if (first[0]) {
-                evidence(f, "Either the cloud names the gateway by a name its certificate does not carry (set it to "
+                ws_diag_evidence(f, "Either the cloud names the gateway by a name its certificate does not carry (set it to "
                             "%s), or the certificate must be reissued for %s.",
                          first, fqdn);
-                fix(f, "wapsim cloud set --rd-gateway-fqdn %s", first);
-                fix(f, "Portal: WAP admin portal > VM Clouds > Clouds > %s > Edit > Remote Desktop Gateway FQDN = %s",
+                ws_diag_fix(f, "wapsim cloud set --rd-gateway-fqdn %s", first);
+                ws_diag_fix(f, "Portal: WAP admin portal > VM Clouds > Clouds > %s > Edit > Remote Desktop Gateway FQDN = %s",
                     g->have_vmm ? g->vmm.name : "the VMM server", first);
             } else {
                 fix_gateway_reissue(g, f, bound, bound_name, fqdn);
             }
         } else {
-            f = add(g, id, gw, sev, "The RD Gateway's certificate %s %s.", bound_name, what);
-            evidence(f, "%s: %s.", desc, p->text);
+            f = ws_diag_add(g, id, gw, sev, "The RD Gateway's certificate %s %s.", bound_name, what);
+            ws_diag_evidence(f, "%s: %s.", desc, p->text);
             /* A wildcard name the FQDN matches only through: the client refuses it as it does any
              * name the certificate does not carry (crypto/tls.h, WS_PEER_RDGATEWAY: Microsoft,
              * "Wild-card TLS/SSL certificates don't work"); beside an exact name, a warning. */
             if (strcmp(id, WS_DIAG_GATEWAY_CERT_NO_DNS_SAN) == 0 ||
                 (strcmp(id, WS_DIAG_GATEWAY_CERT_WILDCARD) == 0 && sev == WS_DIAG_ERROR))
-                evidence(f, "The cloud's RD Gateway FQDN (the .rdp files' gatewayhostname) is %s. Remote Desktop "
+                ws_diag_evidence(f, "The cloud's RD Gateway FQDN (the .rdp files' gatewayhostname) is %s. Remote Desktop "
                             "Connection stops with 50331654 (name mismatch).",
                          fqdn);
             fix_gateway_reissue(g, f, bound, bound_name, fqdn);
@@ -1099,17 +1064,17 @@ static void check_bound_cert(diag *g, X509 *bound, const char *bound_name, const
         char root[128];
         vault_root_of(g->st, bound, root, sizeof root);
         int self = ws_cert_self_signed(bound);
-        char *roots = store_names(g->st, g->client.name, "Root");
-        ws_finding *f = add(g, WS_DIAG_GATEWAY_CERT_UNTRUSTED, g->client.name, WS_DIAG_ERROR,
+        char *roots = ws_diag_store_names(g->st, g->client.name, "Root");
+        ws_finding *f = ws_diag_add(g, WS_DIAG_GATEWAY_CERT_UNTRUSTED, g->client.name, WS_DIAG_ERROR,
                             "The tenant's PC does not trust the RD Gateway's certificate %s.", bound_name);
-        evidence(f, "%s does not chain to the Root store of %s: %s (it holds %s). Remote Desktop Connection stops "
+        ws_diag_evidence(f, "%s does not chain to the Root store of %s: %s (it holds %s). Remote Desktop Connection stops "
                     "with 50331653.",
                  desc, g->client.name, e.msg, roots);
         free(roots);
         if (self || root[0])
-            fix(f, "wapsim cert import %s --machine %s --store Root --public-only", self ? bound_name : root,
+            ws_diag_fix(f, "wapsim cert import %s --machine %s --store Root --public-only", self ? bound_name : root,
                 g->client.name);
-        fix(f, "PowerShell: Import-Certificate -FilePath .\\%s.cer -CertStoreLocation Cert:\\LocalMachine\\Root   # "
+        ws_diag_fix(f, "PowerShell: Import-Certificate -FilePath .\\%s.cer -CertStoreLocation Cert:\\LocalMachine\\Root   # "
                "on the tenant's PC (or use a certificate from a CA the PCs trust)",
             self || !root[0] ? bound_name : root);
     }
@@ -1124,9 +1089,9 @@ static void fix_gateway_bind(diag *g, ws_finding *f, const char *fqdn)
 {
     EVP_PKEY *k = NULL;
     if (ws_vault_get(g->st, "rdgw-ssl", NULL, &k, NULL, NULL) == 0 && k) {
-        fix(f, "wapsim cert import rdgw-ssl --machine %s --store My", g->gw.name);
-        fix(f, "wapsim gateway set --ssl-cert rdgw-ssl");
-        fix(f, "wapsim service restart %s", g->gw.name);
+        ws_diag_fix(f, "wapsim cert import rdgw-ssl --machine %s --store My", g->gw.name);
+        ws_diag_fix(f, "wapsim gateway set --ssl-cert rdgw-ssl");
+        ws_diag_fix(f, "wapsim service restart %s", g->gw.name);
     } else {
         fix_gateway_reissue(g, f, NULL, "rdgw-ssl", fqdn[0] ? fqdn : g->gw.public_fqdn[0] ? g->gw.public_fqdn
                                                                                         : g->gw.fqdn);
@@ -1140,13 +1105,13 @@ static void check_gateway_tls(diag *g)
         return;
     const char *gw = g->gw.name;
     char fqdn[256] = "", bound_name[128] = "";
-    checked(g, "%s's TLS certificate", gw);
+    ws_diag_checked(g, "%s's TLS certificate", gw);
     if (ws_setting_get(g->st, WS_SCOPE_CLOUD, WS_SET_CLOUD_RD_GATEWAY_FQDN, fqdn, sizeof fqdn) != 0 || !fqdn[0]) {
-        ws_finding *f = add(g, WS_DIAG_GATEWAY_FQDN_MISSING, g->have_portal ? g->portal.name : "portal", WS_DIAG_ERROR,
+        ws_finding *f = ws_diag_add(g, WS_DIAG_GATEWAY_FQDN_MISSING, g->have_portal ? g->portal.name : "portal", WS_DIAG_ERROR,
                             "The cloud has no Remote Desktop Gateway FQDN.");
-        evidence(f, "The .rdp files VMM issues name no gatewayhostname.");
-        fix(f, "wapsim cloud set --rd-gateway-fqdn %s", g->gw.public_fqdn[0] ? g->gw.public_fqdn : g->gw.fqdn);
-        fix(f, "Portal: WAP admin portal > VM Clouds > Clouds > %s > Edit > Remote Desktop Gateway FQDN",
+        ws_diag_evidence(f, "The .rdp files VMM issues name no gatewayhostname.");
+        ws_diag_fix(f, "wapsim cloud set --rd-gateway-fqdn %s", g->gw.public_fqdn[0] ? g->gw.public_fqdn : g->gw.fqdn);
+        ws_diag_fix(f, "Portal: WAP admin portal > VM Clouds > Clouds > %s > Edit > Remote Desktop Gateway FQDN",
             g->have_vmm ? g->vmm.name : "the VMM server");
         fqdn[0] = '\0';
     } else {
@@ -1154,40 +1119,40 @@ static void check_gateway_tls(diag *g)
         ws_error re;
         int resolves = ws_lab_resolve(g->st, WS_RESOLVE_TENANT_PC, fqdn, addr, sizeof addr, &re) == 0;
         if (!resolves || strcmp(addr, g->gw.address) != 0) {
-            ws_finding *f = add(g, WS_DIAG_GATEWAY_FQDN_DNS, g->have_portal ? g->portal.name : "portal", WS_DIAG_ERROR,
+            ws_finding *f = ws_diag_add(g, WS_DIAG_GATEWAY_FQDN_DNS, g->have_portal ? g->portal.name : "portal", WS_DIAG_ERROR,
                                 "The tenant's PC cannot reach the RD Gateway by the cloud's FQDN %s.", fqdn);
             if (ws_is_ip_literal(fqdn))
-                evidence(f, "%s is an address: the tenant's PC connects to it as is, without a lookup, and it is "
+                ws_diag_evidence(f, "%s is an address: the tenant's PC connects to it as is, without a lookup, and it is "
                             "not %s's address %s.",
                          fqdn, gw, g->gw.address);
             else if (resolves)
-                evidence(f, "%s resolves to %s on the tenant's PC (the lab's hosts file), not to %s's address %s.",
+                ws_diag_evidence(f, "%s resolves to %s on the tenant's PC (the lab's hosts file), not to %s's address %s.",
                          fqdn, addr, gw, g->gw.address);
             else
-                evidence(f, "%s does not resolve on the tenant's PC (the lab's hosts file names the public names "
+                ws_diag_evidence(f, "%s does not resolve on the tenant's PC (the lab's hosts file names the public names "
                             "only).",
                          fqdn);
             if (g->gw.public_fqdn[0] && strcmp(g->gw.public_fqdn, fqdn) != 0)
-                fix(f, "wapsim cloud set --rd-gateway-fqdn %s", g->gw.public_fqdn);
-            fix(f, "Portal: WAP admin portal > VM Clouds > Clouds > %s > Edit > Remote Desktop Gateway FQDN = the "
+                ws_diag_fix(f, "wapsim cloud set --rd-gateway-fqdn %s", g->gw.public_fqdn);
+            ws_diag_fix(f, "Portal: WAP admin portal > VM Clouds > Clouds > %s > Edit > Remote Desktop Gateway FQDN = the "
                    "gateway's public name (or publish %s in DNS)",
                 g->have_vmm ? g->vmm.name : "the VMM server", fqdn);
         }
     }
     if (ws_setting_get(g->st, gw, WS_SET_SSL_CERT, bound_name, sizeof bound_name) != 0 || !bound_name[0]) {
-        ws_finding *f = add(g, WS_DIAG_GATEWAY_CERT_MISSING, gw, WS_DIAG_ERROR,
+        ws_finding *f = ws_diag_add(g, WS_DIAG_GATEWAY_CERT_MISSING, gw, WS_DIAG_ERROR,
                             "No SSL certificate is bound on the RD Gateway.");
-        evidence(f, "%s has no ssl_cert setting (RD Gateway Manager: SSL Certificate): the service cannot start.", gw);
+        ws_diag_evidence(f, "%s has no ssl_cert setting (RD Gateway Manager: SSL Certificate): the service cannot start.", gw);
         fix_gateway_bind(g, f, fqdn);
-        fix(f, "PowerShell: RD Gateway Manager > Properties > SSL Certificate > Import; Restart-Service TSGateway");
+        ws_diag_fix(f, "PowerShell: RD Gateway Manager > Properties > SSL Certificate > Import; Restart-Service TSGateway");
         return;
     }
     X509 *bound = NULL;
     ws_error e;
     if (ws_vault_get(g->st, bound_name, &bound, NULL, NULL, &e) != 0) {
-        ws_finding *f = add(g, WS_DIAG_GATEWAY_CERT_MISSING, gw, WS_DIAG_ERROR,
+        ws_finding *f = ws_diag_add(g, WS_DIAG_GATEWAY_CERT_MISSING, gw, WS_DIAG_ERROR,
                             "The RD Gateway's bound SSL certificate '%s' does not exist.", bound_name);
-        evidence(f, "%s", e.msg);
+        ws_diag_evidence(f, "%s", e.msg);
         fix_gateway_bind(g, f, fqdn);
         return;
     }
@@ -1200,52 +1165,52 @@ static void check_gateway_tls(diag *g)
         EVP_PKEY *k = NULL;
         int vault_key = ws_vault_get(g->st, bound_name, NULL, &k, NULL, NULL) == 0 && k;
         EVP_PKEY_free(k);
-        ws_finding *f = add(g, WS_DIAG_GATEWAY_CERT_MISSING, gw, WS_DIAG_ERROR,
+        ws_finding *f = ws_diag_add(g, WS_DIAG_GATEWAY_CERT_MISSING, gw, WS_DIAG_ERROR,
                             "The RD Gateway's bound SSL certificate %s is not in %s's LocalMachine\\My with its "
                             "private key.",
                             bound_name, gw);
-        evidence(f, "The service binds its certificate when it starts: without it the RD Gateway does not start "
+        ws_diag_evidence(f, "The service binds its certificate when it starts: without it the RD Gateway does not start "
                     "(its log: \"cannot bind the SSL certificate\").");
         if (vault_key) {
-            fix(f, "wapsim cert import %s --machine %s --store My", bound_name, gw);
-            fix(f, "wapsim service restart %s", gw);
+            ws_diag_fix(f, "wapsim cert import %s --machine %s --store My", bound_name, gw);
+            ws_diag_fix(f, "wapsim service restart %s", gw);
         } else {
             fix_gateway_bind(g, f, fqdn);
         }
-        fix(f, "PowerShell: Import-PfxCertificate -FilePath .\\%s.pfx -CertStoreLocation Cert:\\LocalMachine\\My   # on "
+        ws_diag_fix(f, "PowerShell: Import-PfxCertificate -FilePath .\\%s.pfx -CertStoreLocation Cert:\\LocalMachine\\My   # on "
                "%s; then Restart-Service TSGateway",
             bound_name, g->gw.fqdn);
     }
     /* What the running gateway really serves. */
-    if (!machine_down(g, gw)) {
+    if (!ws_diag_machine_down(g, gw)) {
         X509 *served = served_certificate(g, fqdn, &e);
         if (!served) {
-            ws_finding *f = add(g, WS_DIAG_GATEWAY_TLS_FAILED, gw, WS_DIAG_ERROR,
+            ws_finding *f = ws_diag_add(g, WS_DIAG_GATEWAY_TLS_FAILED, gw, WS_DIAG_ERROR,
                                 "No TLS handshake with the RD Gateway completes.");
-            evidence(f, "From the tenant's PC (%s) to %s:%d: %s.", g->have_client ? g->client.address : "?",
+            ws_diag_evidence(f, "From the tenant's PC (%s) to %s:%d: %s.", g->have_client ? g->client.address : "?",
                      g->gw.address, g->gw.port, e.msg);
-            fix(f, "wapsim service restart %s", gw);
-            fix(f, "PowerShell: Restart-Service TSGateway   # on %s", g->gw.fqdn);
+            ws_diag_fix(f, "wapsim service restart %s", gw);
+            ws_diag_fix(f, "PowerShell: Restart-Service TSGateway   # on %s", g->gw.fqdn);
         } else {
             char served_tp[41];
             ws_cert_thumbprint(served, served_tp);
             if (strcmp(served_tp, bound_tp) != 0) {
-                char *sd = describe(g->st, served, NULL), *bd = describe(g->st, bound, bound_name);
+                char *sd = ws_diag_describe(g->st, served, NULL), *bd = ws_diag_describe(g->st, bound, bound_name);
                 char t[32];
                 int64_t na = ws_cert_not_after(served);
-                ws_finding *f = add(g, WS_DIAG_GATEWAY_CERT_STALE, gw, WS_DIAG_ERROR,
+                ws_finding *f = ws_diag_add(g, WS_DIAG_GATEWAY_CERT_STALE, gw, WS_DIAG_ERROR,
                                     "The RD Gateway still serves its old certificate: the bound one takes effect "
                                     "only when the service restarts.");
-                evidence(f, "A TLS handshake from the tenant's PC gets %s; the binding (RD Gateway Manager) is %s.",
+                ws_diag_evidence(f, "A TLS handshake from the tenant's PC gets %s; the binding (RD Gateway Manager) is %s.",
                          sd, bd);
                 if (na <= g->now)
-                    evidence(f, "The served certificate expired on %s, so Remote Desktop Connection stops with "
+                    ws_diag_evidence(f, "The served certificate expired on %s, so Remote Desktop Connection stops with "
                                 "50331655; that expiry is this same cause.",
-                             when(na, t));
+                             ws_diag_when(na, t));
                 else if (ws_cert_not_before(served) > g->now)
-                    evidence(f, "The served certificate is not valid before %s.", when(ws_cert_not_before(served), t));
-                fix(f, "wapsim service restart %s", gw);
-                fix(f, "PowerShell: Restart-Service TSGateway   # on %s", g->gw.fqdn);
+                    ws_diag_evidence(f, "The served certificate is not valid before %s.", ws_diag_when(ws_cert_not_before(served), t));
+                ws_diag_fix(f, "wapsim service restart %s", gw);
+                ws_diag_fix(f, "PowerShell: Restart-Service TSGateway   # on %s", g->gw.fqdn);
                 free(sd);
                 free(bd);
             }
@@ -1339,19 +1304,19 @@ static void fix_host_cert(diag *g, ws_finding *f, const ws_machine *h, const cha
             snprintf(fresh, sizeof fresh, "%s-console-%d", h->name, i);
         int ip = ws_is_ip_literal(name);
         int have_root = client_root_with_key(g, root, sizeof root) == 0;
-        fix(f,
+        ws_diag_fix(f,
             "wapsim cert new %s --subject CN=%s --san DNS:%s%s%s --eku serverAuth --key-usage "
             "digitalSignature,keyEncipherment %s%s --days 365",
             fresh, h->fqdn, h->fqdn, ip ? ",IP:" : "", ip ? name : "",
             have_root ? "--issuer " : "--self-signed", have_root ? root : "");
-        fix(f, "wapsim cert import %s --machine %s --store My", fresh, h->name);
+        ws_diag_fix(f, "wapsim cert import %s --machine %s --store My", fresh, h->name);
         if (!have_root && g->have_client)
-            fix(f, "wapsim cert import %s --machine %s --store Root --public-only", fresh, g->client.name);
+            ws_diag_fix(f, "wapsim cert import %s --machine %s --store Root --public-only", fresh, g->client.name);
         use = fresh;
     }
-    fix(f, "wapsim host set %s --rdp-cert %s", h->name, use);
-    fix(f, "wapsim service restart %s", h->name);
-    fix(f, "PowerShell: on %s, a certificate for %s%s%s in Cert:\\LocalMachine\\My, its thumbprint set as "
+    ws_diag_fix(f, "wapsim host set %s --rdp-cert %s", h->name, use);
+    ws_diag_fix(f, "wapsim service restart %s", h->name);
+    ws_diag_fix(f, "PowerShell: on %s, a certificate for %s%s%s in Cert:\\LocalMachine\\My, its thumbprint set as "
            "AuthCertificateHash (Msvm_TerminalService.ModifyServiceSettings); Restart-Service vmms",
         h->fqdn, h->fqdn, ws_is_ip_literal(name) ? " and " : "", ws_is_ip_literal(name) ? name : "");
 }
@@ -1374,15 +1339,15 @@ static void host_name_in_file(const ws_machine *h, const char *mode, char *name,
  * certificate, one repair. */
 static void check_host_cert(diag *g, const ws_machine *h, const char *mode)
 {
-    checked(g, "%s's console certificate", h->name);
+    ws_diag_checked(g, "%s's console certificate", h->name);
     char cname[128] = "";
     X509 *c = NULL;
     ws_error e;
     if (ws_setting_get(g->st, h->name, WS_SET_AUTH_CERT, cname, sizeof cname) != 0 ||
         ws_vault_get(g->st, cname, &c, NULL, NULL, &e) != 0) {
-        ws_finding *f = add(g, WS_DIAG_HOST_CERT_MISSING, h->name, WS_DIAG_ERROR,
+        ws_finding *f = ws_diag_add(g, WS_DIAG_HOST_CERT_MISSING, h->name, WS_DIAG_ERROR,
                             "%s has no usable certificate for console connections (port 2179).", h->name);
-        evidence(f, "%s's AuthCertificateHash (auth_cert) %s%s%s.", h->name, cname[0] ? "names '" : "is not set",
+        ws_diag_evidence(f, "%s's AuthCertificateHash (auth_cert) %s%s%s.", h->name, cname[0] ? "names '" : "is not set",
                  cname, cname[0] ? "', which is not in the vault" : "");
         char name[256];
         host_name_in_file(h, mode, name, sizeof name);
@@ -1404,28 +1369,28 @@ static void check_host_cert(diag *g, const ws_machine *h, const char *mode)
         X509_free(c);
         return;
     }
-    char *desc = describe(g->st, c, cname), why[600];
+    char *desc = ws_diag_describe(g->st, c, cname), why[600];
     ws_tls_peer_text(&pc, why, sizeof why);
     ws_diag_severity sev = verdict == WS_SRVAUTH_FAIL ? WS_DIAG_ERROR : WS_DIAG_WARNING;
     ws_finding *f;
     if (p & WS_PEER_NAME) {
-        f = add(g, WS_DIAG_HOST_CERT_NAME_MISMATCH, h->name, sev,
+        f = ws_diag_add(g, WS_DIAG_HOST_CERT_NAME_MISMATCH, h->name, sev,
                 "%s's console certificate does not carry the name the .rdp file gives the host (%s).", h->name, name);
-        evidence(f, "VMConnectHostIdentificationMode %s names %s as %s in full address; its certificate is %s: %s. "
+        ws_diag_evidence(f, "VMConnectHostIdentificationMode %s names %s as %s in full address; its certificate is %s: %s. "
                     "Remote Desktop Connection stops at the host: \"An authentication error occurred\" (0x607), "
                     "whatever the PC trusts [field: marcvaneijk 2014].",
                  mode, h->name, name, desc, why);
     } else if (cp && cp->validity) {
-        f = add(g, cp->id, h->name, sev, "%s's console certificate %s %s.", h->name, cname, cp->what);
-        evidence(f, "%s: %s. The tenant sees the identity warning and may connect anyway.", desc, why);
+        f = ws_diag_add(g, cp->id, h->name, sev, "%s's console certificate %s %s.", h->name, cname, cp->what);
+        ws_diag_evidence(f, "%s: %s. The tenant sees the identity warning and may connect anyway.", desc, why);
     } else if (cp) {
-        f = add(g, cp->id, h->name, sev, "%s's console certificate %s %s.", h->name, cname, cp->what);
-        evidence(f, "%s%s%s.", desc, p ? ": " : "", why);
+        f = ws_diag_add(g, cp->id, h->name, sev, "%s's console certificate %s %s.", h->name, cname, cp->what);
+        ws_diag_evidence(f, "%s%s%s.", desc, p ? ": " : "", why);
     } else {
-        f = add(g, WS_DIAG_HOST_CERT_UNTRUSTED, h->name, sev,
+        f = ws_diag_add(g, WS_DIAG_HOST_CERT_UNTRUSTED, h->name, sev,
                 "The tenant's PC cannot verify %s's console certificate %s: tenants see a warning.", h->name, cname);
-        char *roots = g->have_client ? store_names(g->st, g->client.name, "Root") : ws_strdup("?");
-        evidence(f, "%s: %s (the PC's Root store holds %s). Remote Desktop Connection warns \"The identity of the "
+        char *roots = g->have_client ? ws_diag_store_names(g->st, g->client.name, "Root") : ws_strdup("?");
+        ws_diag_evidence(f, "%s: %s (the PC's Root store holds %s). Remote Desktop Connection warns \"The identity of the "
                     "remote computer cannot be verified\"; the tenant may connect anyway (a file with "
                     "authentication level:i:1, or connect --strict, stops with 0x607).",
                  desc, why, roots);
@@ -1433,10 +1398,10 @@ static void check_host_cert(diag *g, const ws_machine *h, const char *mode)
     }
     fix_host_cert(g, f, h, cname, name);
     if (p & WS_PEER_NAME) {
-        fix(f, "PowerShell: Set-SCVMMServer -VMConnectHostIdentificationMode FQDN   # on %s, when the gateway can "
+        ws_diag_fix(f, "PowerShell: Set-SCVMMServer -VMConnectHostIdentificationMode FQDN   # on %s, when the gateway can "
                "resolve the hosts' FQDNs",
             g->vmm.fqdn);
-        fix(f, "PowerShell: on the SPF server, an IIS URL Rewrite outbound rule adding \"authentication level:i:0\" "
+        ws_diag_fix(f, "PowerShell: on the SPF server, an IIS URL Rewrite outbound rule adding \"authentication level:i:0\" "
                "to the /VMConnection answers (the field's repair, marcvaneijk 2014)");
     }
     free(desc);
@@ -1451,7 +1416,7 @@ static void check_host_certs(diag *g)
     ws_setting_get(g->st, g->vmm.name, WS_SET_VMM_HOST_ID_MODE, mode, sizeof mode);
     for (int i = 0; i < g->nmachines; i++) {
         const ws_machine *h = &g->machines[i];
-        if (strcmp(h->role, "host") == 0 && host_selected(g, h->name))
+        if (strcmp(h->role, "host") == 0 && ws_diag_host_selected(g, h->name))
             check_host_cert(g, h, mode);
     }
 }

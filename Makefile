@@ -19,7 +19,7 @@ CMD_SRC  := $(wildcard sim/cli/*.c)
 LIB_SRC  := $(foreach l,$(LAYERS),$(wildcard sim/$(l)/*.c))
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
 CMD_OBJ  := $(CMD_SRC:%.c=$(BUILD)/obj/%.o)
-COMPONENTS := portal spf vmm gateway host
+COMPONENTS := portal spf vmm gateway host balancer
 PROGRAMS := $(BUILD)/wapsim $(COMPONENTS:%=$(BUILD)/wapsim-%)
 
 UNIT_SRC := $(wildcard tests/unit/test_*.c)

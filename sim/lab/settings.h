@@ -19,6 +19,11 @@
 #define WS_SET_AUTH_CERT "auth_cert"                /* a host's AuthCertificateHash, by name */
 #define WS_SET_RDSTLS_REPLY_VERSION "rdstls_reply_version" /* a host's Auth response Version: "1" or "echo" [model] */
 #define WS_SET_CLOUD_RD_GATEWAY_FQDN "rd_gateway_fqdn"
+/* A load balancer's (scope: its machine, e.g. lb01) [model: an appliance's virtual server]. */
+#define WS_SET_BALANCER_MEMBERS "members"           /* "rdgw01,rdgw02": machine names, in order */
+#define WS_SET_BALANCER_MODE "mode"                 /* "tcp" or "tls-offload" */
+#define WS_SET_BALANCER_AFFINITY "affinity"         /* "none" or "source-ip" */
+#define WS_SET_BALANCER_REENCRYPT "reencrypt"       /* "1": tls-offload opens TLS to the member */
 #define WS_SCOPE_CLOUD "cloud"
 
 /* 0 and the value in out, or WS_NOT_FOUND. */

@@ -189,6 +189,52 @@ static void test_migrate_from_version_1_keeps_rows(void **state)
     assert_int_equal(query_int(db, "PRAGMA user_version"), ws_state_schema_version());
 }
 
+/* Migration 5 loosens machines' role CHECK in place: a version 4 file keeps its rows (and
+ * the stores that name them: a table rebuild would have cascaded deletes), another
+ * connection opened before the change sees it, and a balancer can be added. */
+static void test_migrate_to_5_allows_a_balancer(void **state)
+{
+    fixture *f = *state;
+    ws_error e = {""};
+    assert_int_equal(ws_state_open_file(f->db, 1, 4, &f->st, &e), 0);
+    assert_int_equal(ws_state_exec(f->st, &e,
+                                   "INSERT INTO machines(name, fqdn, address, role, port) VALUES(?, ?, ?, ?, ?)", 5,
+                                   "rdgw01", "rdgw01.fabric.contoso.local", "127.77.0.13", "gateway", "8443"),
+                     0);
+    assert_int_equal(ws_state_exec(f->st, &e,
+                                   "INSERT INTO certificates(name, thumbprint, der, created_at) VALUES(?, ?, x'00', 0)",
+                                   2, "root", "0123456789ABCDEF0123456789ABCDEF01234567"),
+                     0);
+    assert_int_equal(ws_state_exec(f->st, &e, "INSERT INTO store_entries(machine, store, certificate) VALUES(?, ?, ?)",
+                                   3, "rdgw01", "Root", "root"),
+                     0);
+    assert_int_equal(ws_state_exec(f->st, &e,
+                                   "INSERT INTO machines(name, fqdn, address, role, port) VALUES(?, ?, ?, ?, ?)", 5,
+                                   "lb01", "lb01.contoso.com", "127.77.0.20", "balancer", "8443"),
+                     -1);
+    ws_state *old = f->st; /* stays open across the migration */
+
+    ws_state *st = NULL;
+    assert_int_equal(ws_state_open_file(f->db, 0, 0, &st, &e), 0);
+    assert_int_equal(query_int(st->db, "PRAGMA user_version"), ws_state_schema_version());
+    assert_int_equal(query_int(st->db, "SELECT count(*) FROM store_entries WHERE machine = 'rdgw01'"), 1);
+    assert_int_equal(query_int(st->db, "SELECT count(*) FROM pragma_foreign_key_check"), 0);
+    char text[16];
+    query_text(st->db, "PRAGMA integrity_check", text, sizeof text);
+    assert_string_equal(text, "ok");
+    assert_true(table_exists(st->db, "key_access"));
+    ws_state_close(st);
+
+    assert_int_equal(ws_state_exec(old, &e,
+                                   "INSERT INTO machines(name, fqdn, address, role, port) VALUES(?, ?, ?, ?, ?)", 5,
+                                   "lb01", "lb01.contoso.com", "127.77.0.20", "balancer", "8443"),
+                     0);
+    assert_int_equal(ws_state_exec(old, &e,
+                                   "INSERT INTO machines(name, fqdn, address, role, port) VALUES(?, ?, ?, ?, ?)", 5,
+                                   "x01", "x01.contoso.com", "127.77.0.21", "router", "1"),
+                     -1);
+}
+
 static void test_newer_schema_refused(void **state)
 {
     fixture *f = *state;
@@ -580,6 +626,7 @@ int main(void)
         cmocka_unit_test(test_schema_version_counts_migrations),
         cmocka_unit_test_setup_teardown(test_new_file_is_latest_wal_with_foreign_keys, setup, teardown),
         cmocka_unit_test_setup_teardown(test_migrate_from_version_1_keeps_rows, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_migrate_to_5_allows_a_balancer, setup, teardown),
         cmocka_unit_test_setup_teardown(test_newer_schema_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_foreign_sqlite_file_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_garbage_file_refused_as_damaged, setup, teardown),

@@ -16,6 +16,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <openssl/err.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -552,16 +553,25 @@ static int key_readable(const char *cert)
     return 1;
 }
 
-/* [model] A connection to a gateway that could not acquire its TLS credential: the TLS
- * layer cannot open the server key, writes Schannel 36870 with SEC_E_UNKNOWN_CREDENTIALS
- * 0x8009030D and internal state 10001 as the field's IIS case shows it (the
- * Microsoft IIS support blog, "Error HRESULT: 0x80070520 when adding SSL binding in
- * IIS"), and drops the connection before any handshake answer. */
+/* [model] A connection to a gateway that could not acquire its TLS credential: when the
+ * client's ClientHello arrives, the TLS layer cannot open the server key, writes Schannel
+ * 36870 with SEC_E_UNKNOWN_CREDENTIALS 0x8009030D and internal state 10001 as the
+ * field's IIS case shows it (the Microsoft IIS support blog, "Error HRESULT: 0x80070520
+ * when adding SSL binding in IIS"), and resets the connection without answering. A
+ * connection that sends nothing within NO_KEY_WAIT_MS (a health probe) is closed
+ * quietly. The wait holds the loop, which has nothing else to serve: no connection to
+ * this gateway can succeed. */
+#define NO_KEY_WAIT_MS 500
+
 static void refuse_without_key(int fd)
 {
-    ws_event_write(gw.st, gw.machine.name, WS_EV_SCHANNEL_36870, (uint32_t)0x8009030Du, 10001, "SYSTEM", 4);
-    struct linger lg = {.l_onoff = 1, .l_linger = 0}; /* reset, as a dropped handshake */
-    setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
+    struct pollfd p = {.fd = fd, .events = POLLIN};
+    char hello[5];
+    if (poll(&p, 1, NO_KEY_WAIT_MS) == 1 && recv(fd, hello, sizeof hello, MSG_PEEK) > 0) {
+        ws_event_write(gw.st, gw.machine.name, WS_EV_SCHANNEL_36870, (uint32_t)0x8009030Du, 10001, "SYSTEM", 4);
+        struct linger lg = {.l_onoff = 1, .l_linger = 0}; /* reset, as a dropped handshake */
+        setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
+    }
     close(fd);
 }
 

@@ -907,7 +907,9 @@ const ws_cmd ws_cmds_cert[] = {
     {"cert", "import", cert_import, "NAME --machine M --store My|Root [--public-only]",
      "Import-PfxCertificate / Import-Certificate: install a vault certificate on a machine.",
      "With its private key when the vault has one (Import-PfxCertificate), else or with\n"
-     "--public-only the certificate alone (Import-Certificate). Stores: My (Personal) or\n"
+     "--public-only the certificate alone (Import-Certificate); an imported key's access list\n"
+     "is what Windows gives it: SYSTEM and Administrators, Full Control (see cert grant).\n"
+     "Stores: My (Personal) or\n"
      "Root (Trusted Root Certification Authorities) of LocalMachine. Logs event 1006 [model]\n"
      "on the machine (Microsoft-Windows-CertificateServicesClient-Lifecycle-System/Operational).\n"
      "A running service that read the certificate at start keeps what it read. NAME is the\n"

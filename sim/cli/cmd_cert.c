@@ -873,7 +873,11 @@ const ws_cmd ws_cmds_cert[] = {
      "  --json   [{\"name\",\"thumbprint\",\"subject\",\"sans\",\"ekus\",\"key_usage\",\"csp\",\"not_before\",\n"
      "             \"not_after\",\"issuer\",\"self_signed\",\"machine\",\"store\",\"has_private_key\"}]\n"},
     {"cert", "show", cert_show, "NAME [--json]", "One certificate: its fields and the stores that hold it.",
-     "NAME is the certificate's name in the lab, or its thumbprint.\n"},
+     "NAME is the certificate's name in the lab, or its thumbprint. Where a store holds its\n"
+     "private key, the key's access list as certutil -store -v and Manage Private Keys show\n"
+     "it (\"not recorded\": every service of that machine may use it; see cert grant).\n"
+     "  --json   {...the fields, \"stores\":[{\"machine\",\"store\",\"has_private_key\",\n"
+     "            \"key_access\":[{\"account\",\"rights\"}] or null}]}\n"},
     {"cert", "export", cert_export, "NAME (--pem | --der | --pfx --password P) --out FILE",
      "Export a certificate (a PFX carries the key and its CSP attribute).",
      "NAME is the certificate's name in the lab, or its thumbprint.\n"

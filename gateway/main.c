@@ -16,6 +16,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <openssl/err.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,6 +27,8 @@
 #include <unistd.h>
 
 #include "base/net.h"
+#include "lab/events.h"
+#include "lab/keyacl.h"
 #include "lab/settings.h"
 #include "svc/machine_tls.h"
 #include "wire/tsgu.h"
@@ -530,6 +533,48 @@ static int shed_one(int err)
     return -1;
 }
 
+/* The service's TLS key, read as the service's account when it binds the certificate
+ * (lab/keyacl.h): without access TSGateway starts without a usable certificate and
+ * logs event 103, AAG_EVENT_STARTED_NOCERT_ACLS (technet ee907376). */
+static int key_denied;
+
+static int key_readable(const char *cert)
+{
+    char account[WS_KEYACL_ACCOUNT_MAX];
+    ws_error why;
+    if (ws_keyacl_service_account(gw.st, gw.machine.name, account, &why) != 0 ||
+        !ws_keyacl_can_use(gw.st, gw.machine.name, "My", cert, account, &why)) {
+        char err[700];
+        snprintf(err, sizeof err, "Keyset does not exist (0x80090016): %s", why.msg);
+        ws_event_write(gw.st, gw.machine.name, WS_EV_GATEWAY_103, err);
+        fprintf(stderr, "wapsim-gateway: %s\n", err);
+        return 0;
+    }
+    return 1;
+}
+
+/* [model] A connection to a gateway that could not acquire its TLS credential: when the
+ * client's ClientHello arrives, the TLS layer cannot open the server key, writes Schannel
+ * 36870 with SEC_E_UNKNOWN_CREDENTIALS 0x8009030D and internal state 10001 as the
+ * field's IIS case shows it (the Microsoft IIS support blog, "Error HRESULT: 0x80070520
+ * when adding SSL binding in IIS"), and resets the connection without answering. A
+ * connection that sends nothing within NO_KEY_WAIT_MS (a health probe) is closed
+ * quietly. The wait holds the loop, which has nothing else to serve: no connection to
+ * this gateway can succeed. */
+#define NO_KEY_WAIT_MS 500
+
+static void refuse_without_key(int fd)
+{
+    struct pollfd p = {.fd = fd, .events = POLLIN};
+    char hello[5];
+    if (poll(&p, 1, NO_KEY_WAIT_MS) == 1 && recv(fd, hello, sizeof hello, MSG_PEEK) > 0) {
+        ws_event_write(gw.st, gw.machine.name, WS_EV_SCHANNEL_36870, (uint32_t)0x8009030Du, 10001, "SYSTEM", 4);
+        struct linger lg = {.l_onoff = 1, .l_linger = 0}; /* reset, as a dropped handshake */
+        setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
+    }
+    close(fd);
+}
+
 static void accept_all(void)
 {
     for (;;) {
@@ -551,6 +596,10 @@ static void accept_all(void)
             fprintf(stderr, "wapsim-gateway: refused %s: %d connections from it have not authenticated yet\n", peer,
                     PREAUTH_PER_SOURCE);
             close(fd);
+            continue;
+        }
+        if (key_denied) {
+            refuse_without_key(fd);
             continue;
         }
         gw_conn *c = calloc(1, sizeof *c);
@@ -646,6 +695,7 @@ int main(int argc, char **argv)
     SSL_CTX_set_mode(tls_ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER |
                                   SSL_MODE_RELEASE_BUFFERS);
     ws_vault_thumbprint(gw.st, cert, tp);
+    key_denied = !key_readable(cert);
     listen_fd = ws_tcp_listen(gw.machine.address, gw.machine.port, 1024, &e);
     if (listen_fd < 0)
         ws_component_fail(&gw, "%s", e.msg);
@@ -654,7 +704,8 @@ int main(int argc, char **argv)
     spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
     ws_component_overloaded(&gw, 0, NULL); /* a previous process's, if it died overloaded */
     gw_watch(listen_fd, EPOLLIN, &listener_kind);
-    snprintf(detail, sizeof detail, "SSL certificate %s (%s) bound", cert, tp);
+    snprintf(detail, sizeof detail, "SSL certificate %s (%s) bound%s", cert, tp,
+             key_denied ? ", but its private key cannot be used: no TLS connection is accepted (event 103)" : "");
     ws_component_running(&gw, detail);
 
     struct epoll_event evs[256];

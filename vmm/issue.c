@@ -19,6 +19,8 @@
 #include "lab/clock.h"
 #include "crypto/csp.h"
 #include "lab/events.h"
+#include "lab/keyacl.h"
+#include "lab/store.h"
 #include "svc/httpc.h"
 #include "lab/machine.h"
 #include "wire/rdpfile.h"
@@ -57,6 +59,29 @@ static int refuse(ws_state *st, const char *vmm, ws_ev ev, ws_error *e, ...)
     return ws_seterr(e, "%s", msg);
 }
 
+/* Step 2's last check: VMM opens the key as its service account. A certificate in the
+ * VMM server's LocalMachine\My with its key is used from there, so the key's access
+ * list must let the account in (lab/keyacl.h); one only in VMM's database is used from
+ * the database [model]. CryptoAPI answers a key container it may not open with
+ * NTE_BAD_KEYSET, "Keyset does not exist": VMM's trace says so, and the error VMM returns
+ * is that text alone, which SPF then logs in the field's very line (REFERENCE.md
+ * sections 6 and 9). */
+static int key_usable(ws_state *st, const char *vmm, const char *param, const signer *s, ws_error *e)
+{
+    int has_key = 0;
+    if (!ws_store_contains(st, vmm, "My", s->name, &has_key) || !has_key)
+        return 0;
+    char account[WS_KEYACL_ACCOUNT_MAX];
+    ws_error why;
+    if (ws_keyacl_service_account(st, vmm, account, &why) != 0)
+        return ws_seterr(e, "%s", why.msg);
+    if (ws_keyacl_can_use(st, vmm, "My", s->name, account, &why))
+        return 0;
+    ws_event_write(st, vmm, WS_EV_VMM_TRACE_CRYPTO, "Keyset does not exist");
+    ws_event_write(st, vmm, WS_EV_VMM_12001_KEY_ACCESS, param, s->name, s->thumbprint, "My", account, why.msg);
+    return ws_seterr(e, "Keyset does not exist");
+}
+
 /* Step 2: the configured certificate, as VMM holds it (key imported into its database). */
 static int load_signer(ws_state *st, const char *vmm, const char *setting, signer *s, ws_error *e)
 {
@@ -85,7 +110,7 @@ static int load_signer(ws_state *st, const char *vmm, const char *setting, signe
         return refuse(st, vmm, WS_EV_VMM_12001_KEY_USAGE, e, param, s->name, s->thumbprint);
     if ((X509_get_extension_flags(s->cert) & EXFLAG_XKUSAGE) && !(X509_get_extended_key_usage(s->cert) & XKU_SSL_CLIENT))
         return refuse(st, vmm, WS_EV_VMM_12001_EKU, e, param, s->name, s->thumbprint);
-    return 0;
+    return key_usable(st, vmm, param, s, e);
 }
 
 /* Step 3: one token signed through the key's provider, which decides what it can hash

@@ -1,9 +1,10 @@
-/* wapsim cert list | show | export | new | import | remove | import-file | check: the
+/* wapsim cert list | show | export | new | import | remove | import-file | check | grant: the
  * lab's certificates as an administrator sees them in certlm.msc, makes them
  * (New-SelfSignedCertificate, certreq), installs and removes them in a machine's
  * stores (Import-PfxCertificate, Import-Certificate, Remove-Item Cert:\...), brings
- * in files made elsewhere, and lints a real deployment's certificate file against
- * what its role requires (certreq.h), without a lab. */
+ * in files made elsewhere, lints a real deployment's certificate file against
+ * what its role requires (certreq.h), without a lab, and changes who may use a
+ * private key on a machine as certlm.msc's "Manage Private Keys" does (lab/keyacl.h). */
 #include <arpa/inet.h>
 #include <inttypes.h>
 #include <openssl/objects.h>
@@ -19,6 +20,7 @@
 #include "cli/opt.h"
 #include "crypto/csp.h"
 #include "lab/events.h"
+#include "lab/keyacl.h"
 #include "lab/machine.h"
 #include "lab/store.h"
 #include "lab/vault.h"
@@ -149,6 +151,28 @@ static int cert_list(int argc, char **argv)
     return ws_cmd_close(st, ws_cmd_output(cli.json, ctx.rows, print_list));
 }
 
+/* A key's access list, as certutil -store -v My prints it under the key's container
+ * ("Allow Full Control NT AUTHORITY\SYSTEM"): "key_access" [{"account","rights"}], or
+ * null when the lab never recorded one (keyacl.h). */
+static void add_key_access(ws_state *st, cJSON *loc, const ws_store_entry *ent)
+{
+    ws_keyacl_entry *list = NULL;
+    size_t n = 0;
+    if (ws_keyacl_list(st, ent->machine, ent->store, ent->cert_name, &list, &n, NULL) != 0 || n == 0) {
+        cJSON_AddNullToObject(loc, "key_access");
+        free(list);
+        return;
+    }
+    cJSON *arr = cJSON_AddArrayToObject(loc, "key_access");
+    for (size_t i = 0; i < n; i++) {
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddStringToObject(o, "account", list[i].account);
+        cJSON_AddStringToObject(o, "rights", list[i].rights);
+        cJSON_AddItemToArray(arr, o);
+    }
+    free(list);
+}
+
 static int add_location(const ws_store_entry *ent, void *arg)
 {
     void **a = arg;
@@ -157,9 +181,25 @@ static int add_location(const ws_store_entry *ent, void *arg)
         cJSON_AddStringToObject(loc, "machine", ent->machine);
         cJSON_AddStringToObject(loc, "store", ent->store);
         cJSON_AddBoolToObject(loc, "has_private_key", ent->has_private_key);
+        if (ent->has_private_key)
+            add_key_access(a[2], loc, ent);
         cJSON_AddItemToArray(a[1], loc);
     }
     return 0;
+}
+
+/* The key's access list under its store line, in certutil's words. */
+static void print_key_access(const cJSON *loc)
+{
+    if (!cJSON_IsTrue(cJSON_GetObjectItem(loc, "has_private_key")))
+        return;
+    const cJSON *acl = cJSON_GetObjectItem(loc, "key_access"), *en;
+    if (!cJSON_IsArray(acl)) {
+        printf("    Private key access: not recorded (every service of %s may use it)\n", str(loc, "machine"));
+        return;
+    }
+    printf("    Private key access (Manage Private Keys):\n");
+    cJSON_ArrayForEach(en, acl) printf("      Allow %-13s %s\n", str(en, "rights"), str(en, "account"));
 }
 
 static void print_cert(const cJSON *o)
@@ -181,6 +221,7 @@ static void print_cert(const cJSON *o)
     {
         printf("  %s\\LocalMachine\\%s%s\n", str(loc, "machine"), str(loc, "store"),
                cJSON_IsTrue(cJSON_GetObjectItem(loc, "has_private_key")) ? " (with private key)" : "");
+        print_key_access(loc);
     }
 }
 
@@ -202,7 +243,7 @@ static int cert_show(int argc, char **argv)
         return WS_EXIT_USAGE;
     }
     cJSON *where = cJSON_AddArrayToObject(o, "stores");
-    void *args[2] = {(void *)name, where};
+    void *args[3] = {(void *)name, where, st};
     ws_store_foreach(st, NULL, NULL, add_location, args, NULL);
     return ws_cmd_close(st, ws_cmd_output(cli.json, o, print_cert));
 }
@@ -533,6 +574,7 @@ static int cert_import(int argc, char **argv)
     char *subject = ws_cert_subject(c);
     rc = ws_cmd_commit(st,
                        ws_state_begin(st, &e) == 0 && ws_store_add(st, a.machine, a.store, a.name, with_key, &e) == 0 &&
+                           (!with_key || ws_keyacl_set_import_default(st, a.machine, a.store, a.name, &e) == 0) &&
                            ws_event_write(st, a.machine, WS_EV_CERT_1006, a.store, subject, tp,
                                           with_key ? "with its private key" : "public key only") == 0,
                        &e);
@@ -577,6 +619,91 @@ static int cert_remove(int argc, char **argv)
 out:
     X509_free(c);
     return ws_cmd_close(st, rc);
+}
+
+/* --rights read|full, by its canonical name. */
+static int take_rights(void *dest, const char *value)
+{
+    const char **rights = dest;
+    if (!(*rights = ws_keyacl_rights_name(value)))
+        return ws_cmd_usage_error("unknown rights '%s' (use read or full)", value);
+    return 0;
+}
+
+static void print_grant(const cJSON *o)
+{
+    const char *verb = cJSON_IsTrue(cJSON_GetObjectItem(o, "changed")) ? "" : " (unchanged)";
+    printf("%s\\LocalMachine\\%s: private key of %s (%s)%s: {%s}, was {%s}.\n", str(o, "machine"), str(o, "store"),
+           str(o, "name"), str(o, "thumbprint"), verb, str(o, "key_access"), str(o, "was"));
+}
+
+/* Manage Private Keys: change one account's entry, log 4670 [model], print both lists. */
+static int cert_grant(int argc, char **argv)
+{
+    const char *machine = NULL, *account_text = NULL, *rights = WS_KEYACL_READ, *store = "My";
+    int revoke = 0;
+    const ws_opt opts[] = {WS_OPT_STR("machine", &machine), WS_OPT_STR("account", &account_text),
+                           WS_OPT_CALL("rights", &rights, take_rights), WS_OPT_CALL("store", &store, take_store),
+                           WS_OPT_FLAG("revoke", &revoke), WS_OPT_END};
+    ws_cli cli;
+    int rc = ws_cmd_parse_arg(argc, argv, opts, WS_OPT_JSON,
+                              "which certificate? (wapsim cert grant NAME --machine M --account ACCOUNT)", &cli);
+    if (rc)
+        return rc;
+    char account[WS_KEYACL_ACCOUNT_MAX], name[128], was[1024], now[1024], tp[41];
+    ws_error e;
+    if (!machine)
+        return ws_cmd_usage_error("--machine M is required");
+    if (!account_text)
+        return ws_cmd_usage_error("--account ACCOUNT is required (e.g. \"NT AUTHORITY\\NETWORK SERVICE\")");
+    if (ws_keyacl_account_canon(account_text, account, &e) != 0)
+        return ws_cmd_usage_error("--account: %s", e.msg);
+    ws_state *st;
+    if ((rc = ws_cmd_open_lab(cli.lab, &st)))
+        return rc;
+    if ((rc = ws_cmd_machine(st, machine, NULL, NULL)))
+        return ws_cmd_close(st, rc);
+    if (resolve(st, cli.argv[0], name, &e) != 0 || ws_vault_thumbprint(st, name, tp) != 0) {
+        ws_warn("%s", e.msg);
+        return ws_cmd_close(st, WS_EXIT_USAGE);
+    }
+    int has_key = 0;
+    if (!ws_store_contains(st, machine, store, name, &has_key) || !has_key) {
+        ws_warn("certificate '%s' is not in %s\\LocalMachine\\%s with its private key: no key to grant access to",
+                name, machine, store);
+        return ws_cmd_close(st, WS_EXIT_USAGE);
+    }
+    ws_keyacl_describe(st, machine, store, name, was, sizeof was);
+    int changed = 1, ok = ws_state_begin(st, &e) == 0, r = 0;
+    if (ok && revoke)
+        ok = (r = ws_keyacl_revoke(st, machine, store, name, account, &e)) == 0;
+    else if (ok)
+        ok = ws_keyacl_grant(st, machine, store, name, account, rights, &changed, &e) == 0;
+    ws_keyacl_describe(st, machine, store, name, now, sizeof now);
+    if (ok && changed) {
+        char change[300];
+        snprintf(change, sizeof change, revoke ? "removed %s" : "%s given %s", account, rights);
+        ok = ws_event_write(st, machine, WS_EV_SECURITY_4670, "CONTOSO\\hvadmin", name, tp, store, change, was,
+                            now) == 0;
+    }
+    if (!ok && (r == WS_NOT_FOUND || strstr(e.msg, "last entry"))) {
+        ws_state_rollback(st);
+        ws_warn("%s", e.msg);
+        return ws_cmd_close(st, WS_EXIT_USAGE);
+    }
+    if ((rc = ws_cmd_commit(st, ok, &e)) != 0)
+        return ws_cmd_close(st, rc);
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "name", name);
+    cJSON_AddStringToObject(o, "thumbprint", tp);
+    cJSON_AddStringToObject(o, "machine", machine);
+    cJSON_AddStringToObject(o, "store", store);
+    cJSON_AddStringToObject(o, "account", account);
+    cJSON_AddStringToObject(o, "rights", revoke ? "none" : rights);
+    cJSON_AddBoolToObject(o, "changed", changed);
+    cJSON_AddStringToObject(o, "key_access", now);
+    cJSON_AddStringToObject(o, "was", was);
+    return ws_cmd_close(st, ws_cmd_output(cli.json, o, print_grant));
 }
 
 /* Whether the file is a PFX: neither PEM text nor a DER certificate (ws_cert_read's
@@ -746,7 +873,11 @@ const ws_cmd ws_cmds_cert[] = {
      "  --json   [{\"name\",\"thumbprint\",\"subject\",\"sans\",\"ekus\",\"key_usage\",\"csp\",\"not_before\",\n"
      "             \"not_after\",\"issuer\",\"self_signed\",\"machine\",\"store\",\"has_private_key\"}]\n"},
     {"cert", "show", cert_show, "NAME [--json]", "One certificate: its fields and the stores that hold it.",
-     "NAME is the certificate's name in the lab, or its thumbprint.\n"},
+     "NAME is the certificate's name in the lab, or its thumbprint. Where a store holds its\n"
+     "private key, the key's access list as certutil -store -v and Manage Private Keys show\n"
+     "it (\"not recorded\": every service of that machine may use it; see cert grant).\n"
+     "  --json   {...the fields, \"stores\":[{\"machine\",\"store\",\"has_private_key\",\n"
+     "            \"key_access\":[{\"account\",\"rights\"}] or null}]}\n"},
     {"cert", "export", cert_export, "NAME (--pem | --der | --pfx --password P) --out FILE",
      "Export a certificate (a PFX carries the key and its CSP attribute).",
      "NAME is the certificate's name in the lab, or its thumbprint.\n"
@@ -780,7 +911,9 @@ const ws_cmd ws_cmds_cert[] = {
     {"cert", "import", cert_import, "NAME --machine M --store My|Root [--public-only]",
      "Import-PfxCertificate / Import-Certificate: install a vault certificate on a machine.",
      "With its private key when the vault has one (Import-PfxCertificate), else or with\n"
-     "--public-only the certificate alone (Import-Certificate). Stores: My (Personal) or\n"
+     "--public-only the certificate alone (Import-Certificate); an imported key's access list\n"
+     "is what Windows gives it: SYSTEM and Administrators, Full Control (see cert grant).\n"
+     "Stores: My (Personal) or\n"
      "Root (Trusted Root Certification Authorities) of LocalMachine. Logs event 1006 [model]\n"
      "on the machine (Microsoft-Windows-CertificateServicesClient-Lifecycle-System/Operational).\n"
      "A running service that read the certificate at start keeps what it read. NAME is the\n"
@@ -821,5 +954,23 @@ const ws_cmd ws_cmds_cert[] = {
      "  --password P    the PFX's password (or an encrypted PEM key's)\n"
      "  --json          {\"file\",\"role\",\"thumbprint\",\"subject\",\"fit\",\n"
      "                   \"problems\":[{\"id\",\"severity\",\"text\"}]}\n"},
+    {"cert", "grant", cert_grant,
+     "NAME --machine M --account ACCOUNT [--rights read|full] [--revoke] [--store My|Root] [--json]",
+     "Manage Private Keys: let an account use (or stop it using) a certificate's private key on a machine.",
+     "As certlm.msc > Personal > Certificates > the certificate > All Tasks > Manage Private Keys,\n"
+     "or icacls on the key's file under C:\\ProgramData\\Microsoft\\Crypto (MachineKeys or Keys).\n"
+     "The certificate must be in that store (default My) with its private key. A service uses\n"
+     "a key only if its logon account may: directly, through Administrators when it is a\n"
+     "local administrator, or through Everyone / Authenticated Users. An import gives SYSTEM\n"
+     "and Administrators Full Control; RD Gateway Manager's binding (wapsim gateway set\n"
+     "--ssl-cert) gives NETWORK SERVICE Read. A running service keeps the key it opened: the\n"
+     "gateway reads it when it starts (wapsim service restart). Logs event 4670 [model] in the\n"
+     "machine's Security log. Prints the list before and after; `cert show` lists it.\n"
+     "  --account A   DOMAIN\\name, or NETWORK SERVICE, SYSTEM, Administrators, Everyone,\n"
+     "                Authenticated Users\n"
+     "  --rights R    read (default) or full (Full Control)\n"
+     "  --revoke      remove the account's entry (not the last one)\n"
+     "  --json        {\"name\",\"thumbprint\",\"machine\",\"store\",\"account\",\"rights\",\"changed\",\n"
+     "                 \"key_access\",\"was\"}\n"},
     {0},
 };

@@ -17,6 +17,7 @@
 #include "cli/cmd.h"
 #include "cli/opt.h"
 #include "lab/events.h"
+#include "lab/keyacl.h"
 #include "lab/machine.h"
 #include "lab/settings.h"
 #include "lab/store.h"
@@ -130,6 +131,20 @@ static int next_list(const ws_strv *cur, const ws_strv *replace, const ws_strv *
     return 0;
 }
 
+/* The service's account gets Read on the mapped certificate's key unless it can use it
+ * already, as RD Gateway Manager does when it maps a certificate [inference: event 103's
+ * advice, lab/keyacl.h]. */
+static int gateway_key_grant(ws_state *st, const char *gw, const char *cert, ws_error *e)
+{
+    char account[WS_KEYACL_ACCOUNT_MAX];
+    int changed = 0;
+    if (ws_keyacl_service_account(st, gw, account, e) != 0)
+        return -1;
+    if (ws_keyacl_can_use(st, gw, "My", cert, account, NULL))
+        return 0;
+    return ws_keyacl_grant(st, gw, "My", cert, account, WS_KEYACL_READ, &changed, e);
+}
+
 static int cmd_gateway_set(int argc, char **argv)
 {
     const char *ssl = NULL, *replace_text = NULL;
@@ -188,6 +203,9 @@ static int cmd_gateway_set(int argc, char **argv)
     int ok = ws_state_begin(st, &e) == 0;
     if (ok && ssl && (ok = ws_setting_set(st, gw.name, WS_SET_SSL_CERT, ssl, &e) == 0))
         ws_event_write(st, gw.name, WS_EV_GATEWAY_ADMIN_1010, ssl, tp, old_ssl);
+    /* Mapping the certificate in RD Gateway Manager lets the service read its key (lab/keyacl.h). */
+    if (ok && ssl)
+        ok = gateway_key_grant(st, gw.name, ssl, &e) == 0;
     if (ok && list_changes && (ok = ws_trusted_issuer_replace(st, gw.name, &next, &e) == 0))
         ws_event_write(st, gw.name, WS_EV_GATEWAY_ADMIN_1011, new_text, old_text);
     if ((rc = ws_cmd_commit(st, ok, &e)) != 0)

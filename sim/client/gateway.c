@@ -255,7 +255,10 @@ static SSL *tls_to(SSL_CTX *ctx, int fd, const char *name, long *verify, ws_erro
         *verify = SSL_get_verify_result(ssl);
         unsigned long code = ERR_get_error();
         char reason[200] = "";
-        ERR_error_string_n(code, reason, sizeof reason);
+        if (code)
+            ERR_error_string_n(code, reason, sizeof reason);
+        else /* no TLS alert: the gateway closed or reset the connection mid-handshake */
+            snprintf(reason, sizeof reason, "the RD Gateway closed the connection during the TLS handshake");
         ERR_clear_error();
         if (*verify == X509_V_ERR_HOSTNAME_MISMATCH || *verify == X509_V_ERR_IP_ADDRESS_MISMATCH)
             name_mismatch(leaf, name, *verify, e);

@@ -15,6 +15,7 @@
 #define LIFECYCLE "Microsoft-Windows-CertificateServicesClient-Lifecycle-System"
 #define VMMS "Hyper-V-VMMS"
 #define SECURITY_AUDITING "Microsoft-Windows-Security-Auditing"
+#define SCHANNEL "Schannel"
 
 #define INFO WS_LEVEL_INFO
 #define WARNING WS_LEVEL_WARNING
@@ -121,6 +122,13 @@ static const ws_event_def catalogue[WS_EV_COUNT] = {
         "[model] id and text"),
     ROW(WS_EV_VMM_12001_RDP_FILE, 12001, WS_CHANNEL_VMM, VMM, ERROR, "Cannot sign the RDP file for %s: %s",
         "REFERENCE.md section 4 (the signed file); [model] id and text"),
+    /* The service account cannot open the key container (keyacl.h): CryptoAPI's
+     * NTE_BAD_KEYSET, "Keyset does not exist", the field's words (REFERENCE.md sections
+     * 6 and 9). */
+    ROW(WS_EV_VMM_12001_KEY_ACCESS, 12001, WS_CHANNEL_VMM, VMM, ERROR,
+        "The %s %s (%s) cannot be used: the VMM service account cannot open its private key in LocalMachine\\%s "
+        "(%s; %s): Keyset does not exist.",
+        "REFERENCE.md sections 6 and 9 (\"Keyset does not exist\", [field]); [model] id and the rest of the text"),
     ROW(WS_EV_VMM_12002_KEYSET, 12002, WS_CHANNEL_VMM, VMM, ERROR, "Signing the console token with %s (%s) failed: %s",
         "REFERENCE.md section 6 (\"Keyset does not exist\", [field]); [model] id"),
     ROW(WS_EV_VMM_12002_CSP, 12002, WS_CHANNEL_VMM, VMM, ERROR,
@@ -187,6 +195,13 @@ static const ws_event_def catalogue[WS_EV_COUNT] = {
         "policy requirements, but could not connect to resource \"%s\". The following error occurred: \"0x%08X: "
         "%s\".",
         "REFERENCE.md section 6 (id and text, [doc]); [model] the error's wording \"0x...: reason\""),
+    ROW(WS_EV_GATEWAY_103, 103, WS_CHANNEL_GATEWAY, GATEWAY, ERROR,
+        "The Remote Desktop Gateway service does not have sufficient permissions to access the Secure Sockets Layer "
+        "(SSL) certificate that is required to accept connections. To resolve this issue, bind (map) a valid SSL "
+        "certificate by using RD Gateway Manager. For more information, see \"Obtain a certificate for the RD "
+        "Gateway server\" in the RD Gateway Help. The following error occurred: \"%s\".",
+        "[doc: technet ee907376, event 103 AAG_EVENT_STARTED_NOCERT_ACLS, id, source and text]; [model] the channel "
+        "(Operational) and the error's wording"),
     ROW(WS_EV_GATEWAY_ADMIN_1010, 1010, WS_CHANNEL_GATEWAY_ADMIN, GATEWAY, INFO,
         "The SSL certificate of the RD Gateway server was changed to %s (thumbprint %s; was %s). The change takes "
         "effect when the Remote Desktop Gateway service restarts.",
@@ -307,6 +322,18 @@ static const ws_event_def catalogue[WS_EV_COUNT] = {
         "A user account was unlocked. Subject: Account Name: %s. Target Account: Account Name: %s.",
         "[doc: Microsoft Learn, event 4767 \"A user account was unlocked.\"]; [model] written by the machine that "
         "checked the password (the lab has no domain controller)"),
+    ROW(WS_EV_SECURITY_4670, 4670, WS_CHANNEL_SECURITY, SECURITY_AUDITING, INFO,
+        "Permissions on an object were changed. Subject: Account Name: %s. Object: Object Server: Security; Object "
+        "Type: Key; Object Name: the private key of %s (%s) in LocalMachine\\%s. Change: %s. Original Security "
+        "Descriptor: {%s}. New Security Descriptor: {%s}.",
+        "[model] Windows' event 4670 \"Permissions on an object were changed.\" (written only where object access "
+        "auditing is on; the lab always writes it), with the lists in words instead of SDDL"),
+    ROW(WS_EV_SCHANNEL_36870, 36870, WS_CHANNEL_SYSTEM, SCHANNEL, ERROR,
+        "A fatal error occurred when attempting to access the TLS server credential private key. The error code "
+        "returned from the cryptographic module is 0x%08" PRIX32 ". The internal error state is %d.\n The SSPI "
+        "client process is %s (PID: %d).",
+        "[field: Microsoft IIS support blog, \"Error HRESULT: 0x80070520 when adding SSL binding in IIS\" "
+        "(2019), id, source and text]; [model] that the gateway's handshakes write it"),
 };
 
 const ws_event_def *ws_event_def_get(ws_ev ev)

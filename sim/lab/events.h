@@ -52,6 +52,7 @@ typedef enum ws_ev {
     WS_EV_VMM_12001_NO_ADDRESS,    /* host, identification mode */
     WS_EV_VMM_12001_NO_TOKENS,     /* host identifier, port (int) */
     WS_EV_VMM_12001_RDP_FILE,      /* VM name, error */
+    WS_EV_VMM_12001_KEY_ACCESS,    /* parameter, certificate, thumbprint, store, service account, why */
     WS_EV_VMM_12002_KEYSET,        /* certificate, thumbprint, provider's message */
     WS_EV_VMM_12002_CSP,           /* certificate, thumbprint, CSP, provider's message, HRESULT (uint32_t) */
     WS_EV_VMM_12002_FORMAT,        /* certificate, thumbprint */
@@ -70,6 +71,7 @@ typedef enum ws_ev {
     WS_EV_GATEWAY_303, /* user, client computer, resource, bytes sent and received (unsigned long long),
                         * seconds (long long) */
     WS_EV_GATEWAY_304, /* user, client computer, resource, code (uint32_t), reason */
+    WS_EV_GATEWAY_103, /* the error: "Keyset does not exist" and who may not read which key */
     /* RD Gateway, Admin */
     WS_EV_GATEWAY_ADMIN_1010, /* certificate, thumbprint, old certificate */
     WS_EV_GATEWAY_ADMIN_1011, /* new thumbprints, old thumbprints */
@@ -111,6 +113,9 @@ typedef enum ws_ev {
     /* Security */
     WS_EV_SECURITY_4740, /* machine (the subject, "NAME$"), account, caller computer */
     WS_EV_SECURITY_4767, /* who unlocked it, account */
+    WS_EV_SECURITY_4670, /* who (subject), certificate, thumbprint, store, the change, old list, new list */
+    /* Schannel (System) */
+    WS_EV_SCHANNEL_36870, /* error code (uint32_t), internal error state (int), SSPI client process, pid (int) */
     WS_EV_COUNT
 } ws_ev;
 

@@ -16,6 +16,7 @@
 #include "crypto/cert.h"
 #include "lab/clock.h"
 #include "lab/events.h"
+#include "lab/keyacl.h"
 #include "lab/machine.h"
 #include "base/net.h"
 #include "lab/settings.h"
@@ -295,6 +296,36 @@ static int add_store(ws_state *st, const char *machine, const char *store, const
     return ws_store_add(st, machine, store, cert, key, e);
 }
 
+/* Private keys' access lists as a healthy deployment has them (lab/keyacl.h): each key
+ * as its import left it (SYSTEM and Administrators); the RD Gateway's TLS key readable by
+ * its service, as RD Gateway Manager leaves it when it maps the certificate; VMM's service
+ * account a local administrator of the VMM server, so it opens its signing key [model]. */
+typedef struct acl_ctx {
+    ws_state *st;
+    ws_error *e;
+    int failed;
+} acl_ctx;
+
+static int key_acl(const ws_store_entry *en, void *arg)
+{
+    acl_ctx *a = arg;
+    if (en->machine && en->has_private_key &&
+        ws_keyacl_set_import_default(a->st, en->machine, en->store, en->cert_name, a->e) != 0)
+        a->failed = 1;
+    return a->failed;
+}
+
+static int record_key_access(ws_state *st, ws_error *e)
+{
+    acl_ctx a = {.st = st, .e = e};
+    int changed;
+    if (ws_store_foreach(st, NULL, "My", key_acl, &a, e) != 0 || a.failed)
+        return -1;
+    if (ws_keyacl_grant(st, "rdgw01", "My", "rdgw-ssl", WS_ACCOUNT_NETWORK_SERVICE, WS_KEYACL_READ, &changed, e) != 0)
+        return -1;
+    return ws_setting_set(st, "vmm01", WS_SET_LOCAL_ADMINS, WS_SERVICE_ACCOUNT_VMM, e);
+}
+
 static int make_world(ws_state *st, const char *prefix, ws_lab_init_result *res, ws_error *e)
 {
     for (size_t i = 0; i < N_MACHINES; i++) {
@@ -392,6 +423,9 @@ static int make_world(ws_state *st, const char *prefix, ws_lab_init_result *res,
             ws_setting_set(st, logons[i].machine, WS_SET_SERVICE_PASSWORD,
                            res->accounts[logons[i].account].password, e) != 0)
             return -1;
+
+    if (record_key_access(st, e) != 0)
+        return -1;
 
     /* Tenants' subscriptions and VMs. */
     static const struct {

@@ -94,6 +94,8 @@ const char *const ws_diag_ids[] = {
     WS_DIAG_HOST_CERT_EKU,
     WS_DIAG_HOST_CERT_NAME_MISMATCH,
     WS_DIAG_HOST_CERT_UNTRUSTED,
+    WS_DIAG_VMM_CERT_KEY_ACCESS,
+    WS_DIAG_GATEWAY_CERT_KEY_ACCESS,
     NULL,
 };
 
@@ -180,6 +182,22 @@ void ws_diag_checked(diag *g, const char *fmt, ...)
     va_start(ap, fmt);
     vadd(&g->d->checks, fmt, ap);
     va_end(ap);
+}
+
+void ws_diag_drop(diag *g, const char *id, const char *machine)
+{
+    ws_diagnosis *d = g->d;
+    for (int i = 0; i < d->n; i++) {
+        ws_finding *f = &d->findings[i];
+        if (strcmp(f->id, id) != 0 || strcmp(f->machine, machine) != 0)
+            continue;
+        free(f->summary);
+        free(f->evidence);
+        ws_strv_free(&f->fix);
+        memmove(f, f + 1, (size_t)(d->n - i - 1) * sizeof *f);
+        d->n--;
+        i--;
+    }
 }
 
 void ws_diagnosis_free(ws_diagnosis *d)
@@ -1472,6 +1490,7 @@ int ws_diagnose(ws_state *st, const ws_diag_opts *o, ws_diagnosis *d, ws_error *
     check_gateway_trust(g);
     check_gateway_tls(g);
     check_host_certs(g);
+    ws_diag_check_keys(g);
 
     free_signer(&g->gwc);
     free_signer(&g->hvc);

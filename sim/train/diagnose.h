@@ -67,6 +67,8 @@
 #define WS_DIAG_HOST_CERT_NAME_MISMATCH "host-cert-name-mismatch" /* 0x607 */
 #define WS_DIAG_HOST_CERT_UNTRUSTED "host-cert-untrusted" /* warning: the tenant's PC cannot verify it (the
                                                              default lab's self-signed host certificates) */
+#define WS_DIAG_VMM_CERT_KEY_ACCESS "vmm-cert-key-access" /* VMM's service account cannot use its key */
+#define WS_DIAG_GATEWAY_CERT_KEY_ACCESS "gateway-cert-key-access" /* the gateway's account cannot use its TLS key */
 
 /* Every id above, NULL-terminated, in the order the checks run. */
 extern const char *const ws_diag_ids[];

@@ -39,6 +39,7 @@ cert new t1 --subject CN=t1 --self-signed
 cert import vmm-console --machine hv01 --store My
 cert remove vmm-console --machine hv01 --store My
 cert import-file $T_TMP/root.pem --name imported
+cert grant vmm-console --machine vmm01 --account Everyone
 rdp-file --tenant alice --vm web01 --out $T_TMP/out.rdp
 rdp-verify $T_TMP/web01.rdp
 connect --tenant alice --vm web01

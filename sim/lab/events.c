@@ -15,6 +15,7 @@
 #define LIFECYCLE "Microsoft-Windows-CertificateServicesClient-Lifecycle-System"
 #define VMMS "Hyper-V-VMMS"
 #define SECURITY_AUDITING "Microsoft-Windows-Security-Auditing"
+#define DNS_CLIENT "Microsoft-Windows-DNS-Client"
 
 #define INFO WS_LEVEL_INFO
 #define WARNING WS_LEVEL_WARNING
@@ -206,6 +207,11 @@ static const ws_event_def catalogue[WS_EV_COUNT] = {
     ROW(WS_EV_CERT_1006, 1006, WS_CHANNEL_CERT_LIFECYCLE, LIFECYCLE, INFO,
         "A certificate has been installed in LocalMachine\\%s. Subject: %s; Thumbprint: %s; %s.",
         "[model] id and text (see above)"),
+    /* A machine's name resolution changed (wapsim dns set; lab/dns.h). */
+    ROW(WS_EV_DNS_1000, 1000, WS_CHANNEL_DNS_CLIENT, DNS_CLIENT, INFO,
+        "Name resolution changed: %s (was: %s).",
+        "[model] id and text: the lab's record of a change to the machine's DNS server, its conditional forwarders "
+        "and its hosts file (the channel is Windows' DNS Client log)"),
 
     /* Hyper-V's console events [model: the ids Hyper-V uses for console connections are
      * not public]: 14160 a client named a VM in its pre-connection PDU; 14161 the VMToken

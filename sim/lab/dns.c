@@ -110,6 +110,17 @@ void ws_dns_qualify(const char *name, const char *suffix, char *out, size_t n)
         snprintf(out, n, "%s.%s", name, suffix);
 }
 
+int ws_dns_host_identifier(const char *mode, const char *name, const char *fqdn, const char *address, char *out,
+                           size_t n)
+{
+    const char *v = strcmp(mode, "FQDN") == 0 ? fqdn : strcmp(mode, "IPv4") == 0 ? address
+                                                   : strcmp(mode, "HostName") == 0 ? name : NULL;
+    if (!v)
+        return -1;
+    snprintf(out, n, "%s", v);
+    return 0;
+}
+
 /* ---- a machine's view ---- */
 
 static int list_setting(ws_state *st, const char *machine, const char *key, ws_strv *out, ws_error *e)

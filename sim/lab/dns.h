@@ -73,6 +73,13 @@ int ws_dns_list_parse(const char *text, ws_strv *out);
  * given when suffix is empty). */
 void ws_dns_qualify(const char *name, const char *suffix, char *out, size_t n);
 
+/* The name VMM's .rdp files give a host in full address (vmm/issue.c), by
+ * VMConnectHostIdentificationMode (REFERENCE.md section 2): FQDN its fqdn, IPv4 its
+ * address, HostName its name; 0, or -1 for another mode (IPv6: the lab's machines have
+ * no IPv6 address). What a gateway must resolve, and what the host's certificate must name. */
+int ws_dns_host_identifier(const char *mode, const char *name, const char *fqdn, const char *address, char *out,
+                           size_t n);
+
 /* ---- a machine's view ---- */
 
 /* machine's view (the default when it has no settings): 0, or -1 with e naming an

@@ -37,6 +37,7 @@
 #include "crypto/certreq.h"
 #include "crypto/tls.h"
 #include "lab/clock.h"
+#include "lab/dns.h"
 #include "lab/fedauth.h"
 #include "crypto/csp.h"
 #include "crypto/tls.h"
@@ -94,6 +95,7 @@ const char *const ws_diag_ids[] = {
     WS_DIAG_HOST_CERT_EKU,
     WS_DIAG_HOST_CERT_NAME_MISMATCH,
     WS_DIAG_HOST_CERT_UNTRUSTED,
+    WS_DIAG_GATEWAY_CANNOT_RESOLVE_HOST,
     NULL,
 };
 
@@ -1324,11 +1326,7 @@ static void fix_host_cert(diag *g, ws_finding *f, const ws_machine *h, const cha
 /* The name VMM's .rdp files give host (vmm/issue.c): by VMConnectHostIdentificationMode. */
 static void host_name_in_file(const ws_machine *h, const char *mode, char *name, size_t n)
 {
-    if (strcmp(mode, "IPv4") == 0)
-        snprintf(name, n, "%s", h->address);
-    else if (strcmp(mode, "HostName") == 0)
-        snprintf(name, n, "%s", h->name);
-    else
+    if (ws_dns_host_identifier(mode, h->name, h->fqdn, h->address, name, n) != 0)
         snprintf(name, n, "%s", h->fqdn);
 }
 
@@ -1472,6 +1470,7 @@ int ws_diagnose(ws_state *st, const ws_diag_opts *o, ws_diagnosis *d, ws_error *
     check_gateway_trust(g);
     check_gateway_tls(g);
     check_host_certs(g);
+    ws_diag_check_dns(g);
 
     free_signer(&g->gwc);
     free_signer(&g->hvc);

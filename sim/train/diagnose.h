@@ -67,6 +67,8 @@
 #define WS_DIAG_HOST_CERT_NAME_MISMATCH "host-cert-name-mismatch" /* 0x607 */
 #define WS_DIAG_HOST_CERT_UNTRUSTED "host-cert-untrusted" /* warning: the tenant's PC cannot verify it (the
                                                              default lab's self-signed host certificates) */
+#define WS_DIAG_GATEWAY_CANNOT_RESOLVE_HOST "gateway-cannot-resolve-host" /* a gateway's view (its DNS, hosts
+                                                             file) does not give a host's name its address */
 
 /* Every id above, NULL-terminated, in the order the checks run. */
 extern const char *const ws_diag_ids[];

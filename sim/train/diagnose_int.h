@@ -67,4 +67,7 @@ char *ws_diag_describe(ws_state *st, X509 *c, const char *name);
 char *ws_diag_store_names(ws_state *st, const char *machine, const char *store);
 const ws_machine *ws_diag_machine_named(const diag *g, const char *name);
 
+/* diag_dns.c: each gateway resolves the hosts' names (gateway-cannot-resolve-host). */
+void ws_diag_check_dns(diag *g);
+
 #endif

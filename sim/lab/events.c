@@ -187,7 +187,8 @@ static const ws_event_def catalogue[WS_EV_COUNT] = {
         "The user \"%s\", on client computer \"%s\", met connection authorization policy and resource authorization "
         "policy requirements, but could not connect to resource \"%s\". The following error occurred: \"0x%08X: "
         "%s\".",
-        "REFERENCE.md section 6 (id and text, [doc]); [model] the error's wording \"0x...: reason\""),
+        "REFERENCE.md section 6 (id and text, [doc]; AAG_EVENT_CHANNEL_CONNECT_FAILED, TechNet cc727375); [model] the "
+        "error's wording \"0x...: reason\", for a name the gateway cannot resolve WSAHOST_NOT_FOUND's text"),
     ROW(WS_EV_GATEWAY_ADMIN_1010, 1010, WS_CHANNEL_GATEWAY_ADMIN, GATEWAY, INFO,
         "The SSL certificate of the RD Gateway server was changed to %s (thumbprint %s; was %s). The change takes "
         "effect when the Remote Desktop Gateway service restarts.",

@@ -79,7 +79,11 @@ static void check_gateway(diag *g, const ws_machine *gw, const char *mode)
         } else if (strcmp(address, h->address) != 0) {
             ws_strv_addf(&lines, "%s (%s) resolves to %s, but %s is at %s: the connection goes elsewhere.", name,
                          h->name, address, h->name, h->address);
-            ws_strv_addf(&stale, "%s=%s", q, h->address);
+            /* The entry that answered (the name as given is read first), at the host's address. */
+            char ignored[64];
+            int as_given = ws_dns_hosts_find(&v.hosts, name, ignored, sizeof ignored) == 0;
+            if (as_given || ws_dns_hosts_find(&v.hosts, q, ignored, sizeof ignored) == 0)
+                ws_strv_addf(&stale, "%s=%s", as_given ? name : q, h->address);
         }
     }
     if (lines.n) {

@@ -94,4 +94,16 @@ check_eq "then the console opens" "true|console" \
 W diagnose --json >"$T_TMP/d.json"
 check_eq "... and diagnose finds no error" 0 \
     "$(json_sql "$T_TMP/d.json" "SELECT count(*) FROM doc, json_each(json_extract(doc.j,'\$.findings')) WHERE json_extract(value,'\$.severity') = 'error'")"
+
+# ---- 5. a hosts entry that sends a host's name elsewhere: the same failure, the entry's repair
+check_exit "a stale hosts entry for hv02 on rdgw01" 0 W dns set rdgw01 --add-host hv02.fabric.contoso.local=127.1.2.3
+W connect --tenant bob --vm app01 --json >"$T_TMP/c.json" 2>/dev/null
+check_eq "app01's channel fails (50331656)" "channel|50331656" \
+    "$(json_sql "$T_TMP/c.json" "SELECT json_extract(j,'\$.stage') || '|' || json_extract(j,'\$.code') FROM doc")"
+W diagnose --json >"$T_TMP/d.json"
+check "diagnose names the entry and its repair at hv02's address" \
+    grep -q "\"wapsim dns set rdgw01 --add-host hv02.fabric.contoso.local=$hv02_addr\"" "$T_TMP/d.json"
+check_exit "diagnose --fix repairs it" 0 W diagnose --fix
+W connect --tenant bob --vm app01 --json >"$T_TMP/c.json" 2>/dev/null
+check_eq "then app01's console opens" "console" "$(json_sql "$T_TMP/c.json" "SELECT json_extract(j,'\$.stage') FROM doc")"
 W down >/dev/null 2>&1

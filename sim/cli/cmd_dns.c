@@ -241,7 +241,7 @@ static int set_view(ws_state *st, const char *machine, const dns_change *c)
                                   "a DNS view",
                                   machine);
     }
-    char before[4096], after[4096];
+    char before[WS_DNS_SUMMARY_MAX], after[WS_DNS_SUMMARY_MAX];
     ws_dns_view_summary(&v, before, sizeof before);
     int rc = apply(&v, c);
     if (rc == 0) {

@@ -125,7 +125,7 @@ int ws_dns_host_identifier(const char *mode, const char *name, const char *fqdn,
 
 static int list_setting(ws_state *st, const char *machine, const char *key, ws_strv *out, ws_error *e)
 {
-    char text[4096] = "";
+    char text[WS_DNS_LIST_TEXT_MAX] = "";
     if (ws_setting_get(st, machine, key, text, sizeof text) != 0)
         return 0;
     if (ws_dns_list_parse(text, out) != 0)
@@ -167,7 +167,7 @@ int ws_dns_view_save(ws_state *st, const ws_dns_view *v, ws_error *e)
 {
     if (v->tenant_pc)
         return ws_seterr(e, "%s is the tenant's PC: it resolves through the lab's hosts file", v->machine);
-    char fw[4096], hosts[4096];
+    char fw[WS_DNS_LIST_TEXT_MAX], hosts[WS_DNS_LIST_TEXT_MAX];
     join(&v->forwarders, fw, sizeof fw);
     join(&v->hosts, hosts, sizeof hosts);
     if (ws_setting_set(st, v->machine, WS_SET_DNS_SERVER, v->server, e) != 0 ||
@@ -185,7 +185,7 @@ void ws_dns_view_free(ws_dns_view *v)
 
 void ws_dns_view_summary(const ws_dns_view *v, char *out, size_t n)
 {
-    char fw[1024], hosts[2048];
+    char fw[WS_DNS_LIST_TEXT_MAX], hosts[WS_DNS_LIST_TEXT_MAX];
     join(&v->forwarders, fw, sizeof fw);
     join(&v->hosts, hosts, sizeof hosts);
     snprintf(out, n, "server %s; forwarders %s; hosts %s", v->server, fw[0] ? fw : "none",

@@ -38,6 +38,9 @@
 #define WS_SET_DNS_HOSTS "dns_hosts"           /* "name=address,name=address": its hosts file */
 
 #define WS_DNS_MAX_ENTRIES 32 /* forwarders, and hosts entries, per machine */
+/* A list as one text (32 entries of a 253-character name and an address fit), and a summary of a view. */
+#define WS_DNS_LIST_TEXT_MAX 10240
+#define WS_DNS_SUMMARY_MAX (2 * WS_DNS_LIST_TEXT_MAX + 64)
 
 /* WSAHOST_NOT_FOUND (Windows Sockets error codes): what a lookup that finds nothing
  * returns on Windows, and its text. */

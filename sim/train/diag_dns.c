@@ -87,7 +87,7 @@ static void check_gateway(diag *g, const ws_machine *gw, const char *mode)
         }
     }
     if (lines.n) {
-        char summary[4096];
+        char summary[WS_DNS_SUMMARY_MAX];
         ws_dns_view_summary(&v, summary, sizeof summary);
         ws_finding *f = ws_diag_add(g, WS_DIAG_GATEWAY_CANNOT_RESOLVE_HOST, gw->name, WS_DIAG_ERROR,
                                     "%s cannot reach %d host%s by the name%s the .rdp files give %s.", gw->name,

@@ -71,6 +71,18 @@ check_eq "... leave the DMZ's view bare" "dmz|0|0" \
     "$(view "json_extract(j,'\$.server') || '|' || json_array_length(j,'\$.forwarders') || '|' || json_array_length(j,'\$.hosts')")"
 check_exit "the tenant's PC cannot resolve the fabric's names" 1 W dns show client --resolve hv01.fabric.contoso.local
 
+# The most a hosts file holds (32 entries), with long names, is kept whole; one more is refused.
+long=$(printf '%063d' 0 | tr 0 a).$(printf '%063d' 0 | tr 0 b).$(printf '%063d' 0 | tr 0 c)
+set --
+for i in $(seq 1 32); do set -- "$@" --add-host "h$i.$long=127.1.2.$i"; done
+check_exit "32 hosts entries of 200-character names" 0 W dns set rdgw01 "$@"
+check_eq "... all kept, the last one whole" "32|127.1.2.32" \
+    "$(view "json_array_length(j,'\$.hosts') || '|' || json_extract(j,'\$.hosts[31].address')")"
+check_exit "a 33rd is refused" 2 W dns set rdgw01 --add-host "h33.$long=127.1.2.33"
+set --
+for i in $(seq 1 32); do set -- "$@" --remove-host "h$i.$long"; done
+check_exit "... and all removed again" 0 W dns set rdgw01 "$@"
+
 # ---- 4. the running lab: the gateway resolves as itself
 if ! W up >"$T_TMP/up.out" 2>&1; then
     not_ok "wapsim up ($(tail -n 2 "$T_TMP/up.out" | tr '\n' ' '))"

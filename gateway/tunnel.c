@@ -277,11 +277,14 @@ static int on_channel_create(gw_tunnel *t, const uint8_t *p, size_t len)
         channel_refused(t, 301, WS_E_PROXY_RAP_ACCESSDENIED, why);
         return 0;
     }
-    /* The resource as the fabric's DNS resolves a name; an address (IPv4 identification
-     * mode) is connected to as is (sim/lab: ws_lab_resolve). */
+    /* The resource as this gateway's machine resolves a name, through its own view (its
+     * hosts file, its DNS server: sim/lab/dns.h); an address (IPv4 identification mode) is
+     * connected to as is (ws_lab_resolve). A name it cannot resolve is event 304 with
+     * E_PROXY_TS_CONNECTFAILED, the channel's status (REFERENCE.md section 6: 304 "could
+     * not connect to resource"; [model] the error's text, WSAHOST_NOT_FOUND's). */
     char address[64];
     ws_error ce;
-    if (ws_lab_resolve(gw.st, WS_RESOLVE_FABRIC, rq.resource, address, sizeof address, &ce) != 0) {
+    if (ws_lab_resolve(gw.st, gw.machine.name, rq.resource, address, sizeof address, &ce) != 0) {
         channel_refused(t, 304, WS_E_PROXY_TS_CONNECTFAILED, ce.msg);
         return 0;
     }

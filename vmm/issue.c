@@ -17,6 +17,7 @@
 #include "base/net.h"
 #include "crypto/cert.h"
 #include "lab/clock.h"
+#include "lab/dns.h"
 #include "crypto/csp.h"
 #include "lab/events.h"
 #include "lab/keyacl.h"
@@ -251,13 +252,7 @@ int vmm_issue(ws_state *st, const char *vmm, const char *vm_id, int with_rdp, vm
 
     char mode[16] = "FQDN", value[32];
     ws_setting_get(st, vmm, WS_SET_VMM_HOST_ID_MODE, mode, sizeof mode);
-    if (strcmp(mode, "FQDN") == 0)
-        snprintf(g->host, sizeof g->host, "%s", host.fqdn);
-    else if (strcmp(mode, "IPv4") == 0)
-        snprintf(g->host, sizeof g->host, "%s", host.address);
-    else if (strcmp(mode, "HostName") == 0)
-        snprintf(g->host, sizeof g->host, "%s", host.name);
-    else
+    if (ws_dns_host_identifier(mode, host.name, host.fqdn, host.address, g->host, sizeof g->host) != 0)
         return refuse(st, vmm, WS_EV_VMM_12001_NO_ADDRESS, e, host.name, mode);
     g->port = 2179;
     if (ws_setting_get(st, vmm, WS_SET_VMM_DEFAULT_PORT, value, sizeof value) == 0)

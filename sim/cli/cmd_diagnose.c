@@ -191,6 +191,8 @@ const ws_cmd ws_cmds_diagnose[] = {
      "  7. host TLS      each host's console certificate as the tenant's PC judges it, for the\n"
      "                   name the .rdp file gives the host (host-cert-name-mismatch: 0x607;\n"
      "                   host-cert-untrusted, a warning: tenants click through the identity warning)\n"
+     "  8. gateway DNS   each gateway resolves each host's .rdp name through its own view\n"
+     "                   (wapsim dns show): gateway-cannot-resolve-host\n"
      "Each finding names one cause, once, at its machine, with the values seen and the repair\n"
      "as wapsim commands and as the real PowerShell or portal step.\n"
      "Every wapsim fix line runs as printed (a new certificate is made under a name the lab\n"

@@ -23,6 +23,7 @@
 #define WS_CHANNEL_ADMINAPI "Microsoft-WindowsAzurePack-MgmtSvc-AdminAPI/Operational"
 #define WS_CHANNEL_SECURITY "Security"
 #define WS_CHANNEL_CERT_LIFECYCLE "Microsoft-Windows-CertificateServicesClient-Lifecycle-System/Operational"
+#define WS_CHANNEL_DNS_CLIENT "Microsoft-Windows-DNS-Client/Operational"
 
 #define WS_LEVEL_INFO "Information"
 #define WS_LEVEL_WARNING "Warning"

@@ -16,6 +16,7 @@
 #define VMMS "Hyper-V-VMMS"
 #define SECURITY_AUDITING "Microsoft-Windows-Security-Auditing"
 #define SCHANNEL "Schannel"
+#define DNS_CLIENT "Microsoft-Windows-DNS-Client"
 
 #define INFO WS_LEVEL_INFO
 #define WARNING WS_LEVEL_WARNING
@@ -194,7 +195,8 @@ static const ws_event_def catalogue[WS_EV_COUNT] = {
         "The user \"%s\", on client computer \"%s\", met connection authorization policy and resource authorization "
         "policy requirements, but could not connect to resource \"%s\". The following error occurred: \"0x%08X: "
         "%s\".",
-        "REFERENCE.md section 6 (id and text, [doc]); [model] the error's wording \"0x...: reason\""),
+        "REFERENCE.md section 6 (id and text, [doc]; AAG_EVENT_CHANNEL_CONNECT_FAILED, TechNet cc727375); [model] the "
+        "error's wording \"0x...: reason\", for a name the gateway cannot resolve WSAHOST_NOT_FOUND's text"),
     ROW(WS_EV_GATEWAY_103, 103, WS_CHANNEL_GATEWAY, GATEWAY, ERROR,
         "The Remote Desktop Gateway service does not have sufficient permissions to access the Secure Sockets Layer "
         "(SSL) certificate that is required to accept connections. To resolve this issue, bind (map) a valid SSL "
@@ -221,6 +223,11 @@ static const ws_event_def catalogue[WS_EV_COUNT] = {
     ROW(WS_EV_CERT_1006, 1006, WS_CHANNEL_CERT_LIFECYCLE, LIFECYCLE, INFO,
         "A certificate has been installed in LocalMachine\\%s. Subject: %s; Thumbprint: %s; %s.",
         "[model] id and text (see above)"),
+    /* A machine's name resolution changed (wapsim dns set; lab/dns.h). */
+    ROW(WS_EV_DNS_1000, 1000, WS_CHANNEL_DNS_CLIENT, DNS_CLIENT, INFO,
+        "Name resolution changed: %s (was: %s).",
+        "[model] id and text: the lab's record of a change to the machine's DNS server, its conditional forwarders "
+        "and its hosts file (the channel is Windows' DNS Client log)"),
 
     /* Hyper-V's console events [model: the ids Hyper-V uses for console connections are
      * not public]: 14160 a client named a VM in its pre-connection PDU; 14161 the VMToken

@@ -80,6 +80,8 @@ typedef enum ws_ev {
     /* Certificate lifecycle */
     WS_EV_CERT_1004, /* store, subject, thumbprint */
     WS_EV_CERT_1006, /* store, subject, thumbprint, "with its private key"/"public key only" */
+    /* DNS Client */
+    WS_EV_DNS_1000, /* the view now, the view before (ws_dns_view_summary) */
     /* Hyper-V VMMS */
     WS_EV_HYPERV_14090,                    /* peer address */
     WS_EV_HYPERV_14090_CREDENTIALS,        /* peer address, why the credentials are refused */

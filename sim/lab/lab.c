@@ -15,6 +15,7 @@
 #include "lab/accounts.h"
 #include "crypto/cert.h"
 #include "lab/clock.h"
+#include "lab/dns.h"
 #include "lab/events.h"
 #include "lab/keyacl.h"
 #include "lab/machine.h"
@@ -141,26 +142,23 @@ int ws_lab_hosts_lookup(const char *lab_dir, const char *name, char *address, si
     return found;
 }
 
-int ws_lab_resolve(ws_state *st, ws_resolver who, const char *host, char *address, size_t n, ws_error *e)
+int ws_lab_resolve(ws_state *st, const char *as, const char *host, char *address, size_t n, ws_error *e)
 {
     if (ws_is_ip_literal(host)) { /* an address is where to connect: no lookup */
         snprintf(address, n, "%s", host);
         return 0;
     }
-    if (who == WS_RESOLVE_TENANT_PC) {
+    ws_dns_view v;
+    if (as && ws_dns_view_get(st, as, &v, e) != 0)
+        return -1;
+    if (!as || v.tenant_pc) {
         if (ws_lab_hosts_lookup(st->lab_dir, host, address, n) != 0)
             return ws_seterr(e, "the tenant's PC cannot resolve %s", host);
         return 0;
     }
-    char found[64] = "";
-    if (ws_state_text(st, found, sizeof found, NULL,
-                      "SELECT address FROM machines WHERE name = ?1 COLLATE NOCASE OR fqdn = ?1 COLLATE NOCASE"
-                      " OR public_fqdn = ?1 COLLATE NOCASE ORDER BY name LIMIT 1",
-                      1, host) != 0 ||
-        !found[0])
-        return ws_seterr(e, "the fabric's DNS cannot resolve %s", host);
-    snprintf(address, n, "%s", found);
-    return 0;
+    int rc = ws_dns_resolve(st, &v, host, address, n, NULL, 0, e);
+    ws_dns_view_free(&v);
+    return rc;
 }
 
 void ws_template_path(char *out, size_t n)

@@ -47,19 +47,18 @@ int ws_subnet_in_use(const char *subnet);
  * ws_lab_resolve, which never looks an address up. */
 int ws_lab_hosts_lookup(const char *lab_dir, const char *name, char *address, size_t n);
 
-/* Who looks a name up. */
-typedef enum ws_resolver {
-    WS_RESOLVE_TENANT_PC = 0, /* the tenant's PC: the lab's hosts file, the public names only */
-    WS_RESOLVE_FABRIC = 1,    /* a machine of the fabric (the gateway's channel to a host): the machine
-                                 table's names, FQDNs and public names, as the fabric's DNS */
-} ws_resolver;
-/* Where who connects for host (a name or an address literal, no port: ws_hostport_parse
- * splits one off), into address (n bytes). The one rule every client of the lab follows:
- * an address literal (IPv4 or IPv6) is where to connect and is never looked up (a PC
- * given an IP address connects to it; its certificate check then wants that address as
- * an IP SAN: ws_tls_expect_peer); a name is looked up as who resolves it. 0, or -1 with
- * e saying who cannot resolve which name. */
-int ws_lab_resolve(ws_state *st, ws_resolver who, const char *host, char *address, size_t n, ws_error *e);
+/* Who looks a name up: a machine's name (its view, lab/dns.h), or the tenant's PC. */
+#define WS_RESOLVE_TENANT_PC NULL /* the tenant's PC: the lab's hosts file, the public names only */
+/* Where the machine `as` connects for host (a name or an address literal, no port:
+ * ws_hostport_parse splits one off), into address (n bytes). The one rule every client of
+ * the lab follows: an address literal (IPv4 or IPv6) is where to connect and is never
+ * looked up (a PC given an IP address connects to it; its certificate check then wants
+ * that address as an IP SAN: ws_tls_expect_peer); a name is looked up as `as` resolves
+ * it: the tenant's PC (as NULL, WS_RESOLVE_TENANT_PC, or the machine of role client)
+ * through the lab's hosts file, any other machine through its own view (its hosts
+ * entries, its DNS server and conditional forwarders: ws_dns_resolve). 0, or -1 with e
+ * saying who cannot resolve which name and why. */
+int ws_lab_resolve(ws_state *st, const char *as, const char *host, char *address, size_t n, ws_error *e);
 
 /* Where lab init keeps its key template ($WAPSIM_CACHE, else $XDG_CACHE_HOME/wapsim,
  * else ~/.cache/wapsim). */

@@ -37,6 +37,7 @@
 #include "crypto/certreq.h"
 #include "crypto/tls.h"
 #include "lab/clock.h"
+#include "lab/dns.h"
 #include "lab/fedauth.h"
 #include "crypto/csp.h"
 #include "crypto/tls.h"
@@ -96,6 +97,7 @@ const char *const ws_diag_ids[] = {
     WS_DIAG_HOST_CERT_UNTRUSTED,
     WS_DIAG_VMM_CERT_KEY_ACCESS,
     WS_DIAG_GATEWAY_CERT_KEY_ACCESS,
+    WS_DIAG_GATEWAY_CANNOT_RESOLVE_HOST,
     NULL,
 };
 
@@ -1342,11 +1344,7 @@ static void fix_host_cert(diag *g, ws_finding *f, const ws_machine *h, const cha
 /* The name VMM's .rdp files give host (vmm/issue.c): by VMConnectHostIdentificationMode. */
 static void host_name_in_file(const ws_machine *h, const char *mode, char *name, size_t n)
 {
-    if (strcmp(mode, "IPv4") == 0)
-        snprintf(name, n, "%s", h->address);
-    else if (strcmp(mode, "HostName") == 0)
-        snprintf(name, n, "%s", h->name);
-    else
+    if (ws_dns_host_identifier(mode, h->name, h->fqdn, h->address, name, n) != 0)
         snprintf(name, n, "%s", h->fqdn);
 }
 
@@ -1491,6 +1489,7 @@ int ws_diagnose(ws_state *st, const ws_diag_opts *o, ws_diagnosis *d, ws_error *
     check_gateway_tls(g);
     check_host_certs(g);
     ws_diag_check_keys(g);
+    ws_diag_check_dns(g);
 
     free_signer(&g->gwc);
     free_signer(&g->hvc);

@@ -69,6 +69,8 @@
                                                              default lab's self-signed host certificates) */
 #define WS_DIAG_VMM_CERT_KEY_ACCESS "vmm-cert-key-access" /* VMM's service account cannot use its key */
 #define WS_DIAG_GATEWAY_CERT_KEY_ACCESS "gateway-cert-key-access" /* the gateway's account cannot use its TLS key */
+#define WS_DIAG_GATEWAY_CANNOT_RESOLVE_HOST "gateway-cannot-resolve-host" /* a gateway's view (its DNS, hosts
+                                                             file) does not give a host's name its address */
 
 /* Every id above, NULL-terminated, in the order the checks run. */
 extern const char *const ws_diag_ids[];

@@ -72,4 +72,7 @@ void ws_diag_drop(diag *g, const char *id, const char *machine);
 /* The checks in files of their own. */
 void ws_diag_check_keys(diag *g); /* diag_keys.c: private keys' access lists */
 
+/* diag_dns.c: each gateway resolves the hosts' names (gateway-cannot-resolve-host). */
+void ws_diag_check_dns(diag *g);
+
 #endif

@@ -43,7 +43,8 @@ static const ws_disconnect_def rows[] = {
       WS_DISC_NAMES_NONE, TECHNET_REF),
     R(WS_DISC_REMOTE_ERROR, "REMOTE_ERROR",
       CANT "an error occurred on the remote computer that you want to connect to." CONTACT, WS_DISC_NAMES_NONE,
-      TECHNET "; [model] for E_PROXY_TS_CONNECTFAILED"),
+      TECHNET "; [model] for E_PROXY_TS_CONNECTFAILED (the gateway could not connect to the resource: event 304; "
+              "FreeRDP logs \"channel response errorCode=E_PROXY_TS_CONNECTFAILED\", rdg.c)"),
     R(WS_DISC_GATEWAY_UNREACHABLE, "GATEWAY_UNREACHABLE",
       CANT "the Remote Desktop Gateway server address is unreachable or incorrect. Type a valid Remote Desktop "
            "Gateway server address.",

@@ -2,7 +2,8 @@
  * PDU, X.224, TLS with the host's certificate, RDSTLS with the tenant's VMToken or an
  * administrator's credentials; console.c: the RDP session drawing the VM's screen in
  * the console font, loaded once at start); port 5985 is the VMM agent (agent.c), which
- * answers VMM's questions from this host's own stores and trust list (trust.c). */
+ * answers VMM's questions from this host's own stores and configured trust list
+ * (trust.c); a token is checked against the list the service loaded as it started. */
 #include <stdio.h>
 #include <unistd.h>
 
@@ -13,6 +14,7 @@
 #include "font.h"
 #include "base/net.h"
 #include "rdp.h"
+#include "trust.h"
 
 int main(int argc, char **argv)
 {
@@ -27,6 +29,10 @@ int main(int argc, char **argv)
     if (host_console_init(&font, &e) != 0)
         ws_component_fail(&c, "console font %s: %s", HOST_FONT_DEFAULT, e.msg);
     host_console_sessions_lost(c.st, c.machine.name);
+    /* The trusted issuers' thumbprints are read when the service starts and kept until it
+     * restarts (trust.h): a Read-SCVMHost after this waits for `service restart`. */
+    if (host_trust_load(c.st, c.machine.name, &e) != 0)
+        ws_component_fail(&c, "TrustedIssuerCertificateHashes: %s", e.msg);
     /* The console's certificate is bound when the service starts, as Hyper-V does: a
      * change takes effect at the next restart. Without a usable one the host still
      * runs (VMM needs its agent) and each console connection fails at TLS. */

@@ -67,4 +67,7 @@ char *ws_diag_describe(ws_state *st, X509 *c, const char *name);
 char *ws_diag_store_names(ws_state *st, const char *machine, const char *store);
 const ws_machine *ws_diag_machine_named(const diag *g, const char *name);
 
+/* Checks in files of their own, each called once from ws_diagnose. */
+void ws_diag_check_trust(diag *g); /* diag_trust.c: a host's VMMS not restarted after its trust list changed */
+
 #endif

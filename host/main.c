@@ -29,10 +29,6 @@ int main(int argc, char **argv)
     if (host_console_init(&font, &e) != 0)
         ws_component_fail(&c, "console font %s: %s", HOST_FONT_DEFAULT, e.msg);
     host_console_sessions_lost(c.st, c.machine.name);
-    /* The trusted issuers' thumbprints are read when the service starts and kept until it
-     * restarts (trust.h): a Read-SCVMHost after this waits for `service restart`. */
-    if (host_trust_load(c.st, c.machine.name, &e) != 0)
-        ws_component_fail(&c, "TrustedIssuerCertificateHashes: %s", e.msg);
     /* The console's certificate is bound when the service starts, as Hyper-V does: a
      * change takes effect at the next restart. Without a usable one the host still
      * runs (VMM needs its agent) and each console connection fails at TLS. */
@@ -50,6 +46,12 @@ int main(int argc, char **argv)
     int fd = ws_tcp_listen(c.machine.address, c.machine.port, 128, &e);
     if (fd < 0)
         ws_component_fail(&c, "%s", e.msg);
+    /* The trusted issuers' thumbprints are read as the service starts and kept until it
+     * restarts (trust.h): a Read-SCVMHost after this waits for `service restart`. Read
+     * right before the start is logged (7036), the record diagnose dates the list by, and
+     * before the first console connection is served. */
+    if (host_trust_load(c.st, c.machine.name, &e) != 0)
+        ws_component_fail(&c, "TrustedIssuerCertificateHashes: %s", e.msg);
     ws_component_running(&c, tls ? "VMM agent on 5985; console TLS ready" : "VMM agent on 5985; console TLS unusable");
     host_rdp_serve(&c, fd, tls, tls ? NULL : tls_e.msg);
     MHD_stop_daemon(agent);

@@ -137,6 +137,10 @@ done
 check_eq "hv02 killed and started again by the supervisor: db01 opens with console-2" "1|console|0" "$(conn db01 alice)"
 diag
 check_eq "... diagnose: hv01 only (not restarted)" "host-trust-list-stale@hv01" "$got"
+"$WAPSIM" --lab "$L" diagnose --fix >"$T_TMP/fix.out" 2>&1 </dev/null; rc=$?
+check_eq "diagnose --fix repairs it (restarts hv01's service): exit 0" 0 "$rc"
+check "... running wapsim service restart hv01" grep -q '^wapsim service restart hv01' "$T_TMP/fix.out"
+check_eq "... web01 opens" "1|console|0" "$(conn web01 alice)"
 
 W down
 echo "1..$T_N"

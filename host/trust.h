@@ -27,7 +27,8 @@
 #include "lab/state.h"
 
 /* Loads host's configured TrustedIssuerCertificateHashes as the running service's list;
- * called once, as the service starts (main.c), before any connection. 0, or -1 with e. */
+ * called once, as the service starts (main.c), before any console connection. 0, or -1
+ * with e. */
 int host_trust_load(ws_state *st, const char *host, ws_error *e);
 /* The list the running service checks every VMToken against: the one it loaded at
  * start. Read-only after host_trust_load, so any thread may read it. */

@@ -9,7 +9,12 @@
  *          "in_my","in_root","trusted","reason","time"}
  * Only a VMM server may ask: from its address, presenting its service account
  * (lab/accounts.h), HTTP basic authentication [model: WinRM's Kerberos authentication].
- * A caller from elsewhere gets 403, one without the right credentials 401. */
+ * A caller from elsewhere gets 403, one without the right credentials 401.
+ * Both answer from the configured TrustedIssuerCertificateHashes, as WMI
+ * (Msvm_TerminalServiceSettingData) shows it, not from the list the running service
+ * loaded at its start (trust.h): after a Read-SCVMHost without a restart of the
+ * service, VMM sees the new thumbprint here and issues tokens the service still
+ * refuses [model]. When the service last started is the System log's (event 7036). */
 #include "agent.h"
 
 #include <cjson/cJSON.h>

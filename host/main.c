@@ -2,7 +2,8 @@
  * PDU, X.224, TLS with the host's certificate, RDSTLS with the tenant's VMToken or an
  * administrator's credentials; console.c: the RDP session drawing the VM's screen in
  * the console font, loaded once at start); port 5985 is the VMM agent (agent.c), which
- * answers VMM's questions from this host's own stores and trust list (trust.c). */
+ * answers VMM's questions from this host's own stores and configured trust list
+ * (trust.c); a token is checked against the list the service loaded as it started. */
 #include <stdio.h>
 #include <unistd.h>
 
@@ -13,6 +14,7 @@
 #include "font.h"
 #include "base/net.h"
 #include "rdp.h"
+#include "trust.h"
 
 int main(int argc, char **argv)
 {
@@ -44,6 +46,12 @@ int main(int argc, char **argv)
     int fd = ws_tcp_listen(c.machine.address, c.machine.port, 128, &e);
     if (fd < 0)
         ws_component_fail(&c, "%s", e.msg);
+    /* The trusted issuers' thumbprints are read as the service starts and kept until it
+     * restarts (trust.h): a Read-SCVMHost after this waits for `service restart`. Read
+     * right before the start is logged (7036), the record diagnose dates the list by, and
+     * before the first console connection is served. */
+    if (host_trust_load(c.st, c.machine.name, &e) != 0)
+        ws_component_fail(&c, "TrustedIssuerCertificateHashes: %s", e.msg);
     ws_component_running(&c, tls ? "VMM agent on 5985; console TLS ready" : "VMM agent on 5985; console TLS unusable");
     host_rdp_serve(&c, fd, tls, tls ? NULL : tls_e.msg);
     MHD_stop_daemon(agent);

@@ -453,7 +453,8 @@ static int read_cr(conn *k, ws_x224_cr *cr, ws_error *e)
 /* The check of the tenant's VMToken with this host's own trust list, stores, clock
  * and VMs, in order; the first failure is the reason. The token steps are the lab's
  * token rule (lab/fedauth.h), with the signer looked for in My only
- * (WS_FEDAUTH_STORES_HOST); the VM steps are the host's own. Result codes [model: which
+ * (WS_FEDAUTH_STORES_HOST) and its thumbprint in the list the service loaded at start
+ * (host_trust_loaded, trust.h); the VM steps are the host's own. Result codes [model: which
  * RDSTLS result Hyper-V returns for each reason is not public]: a token that cannot be
  * read as a VMToken, or has expired, is LOGON_FAILURE (the credential itself is no
  * good); a well-formed token this host does not accept (signer not trusted, bad
@@ -461,7 +462,8 @@ static int read_cr(conn *k, ws_x224_cr *cr, ws_error *e)
 static uint32_t check_vmtoken(conn *k, const char *text, char *signer, int64_t *expires, char *reason, size_t n)
 {
     ws_fedauth_result r;
-    ws_fedauth_step failed = ws_fedauth_check(k->st, k->host, text, WS_TOKEN_VM, WS_FEDAUTH_STORES_HOST, &r);
+    ws_fedauth_step failed =
+        ws_fedauth_check_with(k->st, k->host, text, WS_TOKEN_VM, WS_FEDAUTH_STORES_HOST, host_trust_loaded(), &r);
     const ws_token *tok = &r.token;
     uint32_t code = WS_RDSTLS_ACCESS_DENIED;
     if (failed != WS_FEDAUTH_PARSE) {
@@ -482,7 +484,7 @@ static uint32_t check_vmtoken(conn *k, const char *text, char *signer, int64_t *
     case WS_FEDAUTH_UNTRUSTED:
     case WS_FEDAUTH_NO_CERT:
     case WS_FEDAUTH_CHAIN:
-        host_signer_refusal(&r, k->host, &e);
+        host_token_signer_refusal(&r, k->host, &e);
         snprintf(reason, n, "the VMToken's signer is not trusted: %s", e.msg);
         goto done;
     case WS_FEDAUTH_SIGNATURE:

@@ -1,7 +1,36 @@
 /* trust: see trust.h. */
 #include "trust.h"
 
+#include <stdio.h>
+#include <string.h>
+
+#include "base/time.h"
 #include "lab/clock.h"
+#include "lab/settings.h"
+
+/* The running service's list and when it read it: written once by host_trust_load, in
+ * main before any thread starts, then only read. */
+static ws_strv loaded;
+static int64_t loaded_at;
+
+int host_trust_load(ws_state *st, const char *host, ws_error *e)
+{
+    ws_strv_free(&loaded);
+    if (ws_trusted_issuer_list(st, host, &loaded, e) != 0)
+        return -1;
+    loaded_at = ws_clock_now(st, host);
+    return 0;
+}
+
+const ws_strv *host_trust_loaded(void)
+{
+    return &loaded;
+}
+
+int64_t host_trust_loaded_at(void)
+{
+    return loaded_at;
+}
 
 void host_signer_refusal(const ws_fedauth_result *r, const char *host, ws_error *e)
 {
@@ -22,6 +51,25 @@ void host_signer_refusal(const ws_fedauth_result *r, const char *host, ws_error 
         ws_seterr(e, "%s", r->error.msg);
         break;
     }
+}
+
+void host_token_signer_refusal(const ws_fedauth_result *r, const char *host, ws_error *e)
+{
+    if (r->failed != WS_FEDAUTH_UNTRUSTED) {
+        host_signer_refusal(r, host, e);
+        return;
+    }
+    /* [model] the wording: what Hyper-V logs for an untrusted issuer is not public. */
+    char when[32];
+    ws_time_format(loaded_at, when, sizeof when);
+    char list[512] = "";
+    size_t len = 0;
+    for (int i = 0; i < r->trusted.n && len < sizeof list; i++)
+        len += (size_t)snprintf(list + len, sizeof list - len, "%s%s", i ? "," : "", r->trusted.v[i]);
+    ws_seterr(e,
+              "thumbprint %s is not among the trusted issuers {%s} the Hyper-V Virtual Machine Management service "
+              "on %s loaded when it started (%s)",
+              r->thumbprint, list, host, when);
 }
 
 int host_trusts_signer(ws_state *st, const char *host, const char *thumbprint, X509 **signer, ws_error *e)

@@ -16,7 +16,7 @@
 
 typedef struct xopts {
     const char *lab, *catalogue, *scenario;
-    int json, trainer, level, allow_diagnose, has_seed;
+    int json, trainer, reveal, level, allow_diagnose, has_seed;
     unsigned long long seed;
 } xopts;
 
@@ -41,11 +41,12 @@ static int take_seed(void *dest, const char *value)
 }
 
 /* Every subcommand knows every option, so one that does not apply is named as such.
- * allowed: the letters of the options this subcommand takes (j t c L s S a, as below). */
+ * allowed: the letters of the options this subcommand takes (j t r c L s S a, as below). */
 static int parse_opts(int argc, char **argv, const char *allowed, xopts *o)
 {
     memset(o, 0, sizeof *o);
     const ws_opt opts[] = {WS_OPT_FLAG("trainer", &o->trainer),
+                           WS_OPT_FLAG("reveal", &o->reveal),
                            WS_OPT_STR("catalogue", &o->catalogue),
                            WS_OPT_CALL("level", o, take_level),
                            WS_OPT_CALL("seed", o, take_seed),
@@ -64,6 +65,7 @@ static int parse_opts(int argc, char **argv, const char *allowed, xopts *o)
         int given;
     } given[] = {{'j', "--json", o->json},
                  {'t', "--trainer", o->trainer},
+                 {'r', "--reveal", o->reveal},
                  {'c', "--catalogue", o->catalogue != NULL},
                  {'L', "--level", o->level != 0},
                  {'s', "--seed", o->has_seed},
@@ -107,36 +109,41 @@ static int open_for(int argc, char **argv, const char *allowed, xopts *o, ws_sta
 static int ex_list(int argc, char **argv)
 {
     xopts o;
-    int rc = parse_opts(argc, argv, "jtc", &o);
+    int rc = parse_opts(argc, argv, "jtrcL", &o);
     if (rc)
         return rc;
+    /* The title names the fault: shown only to a trainer who asks (--reveal). */
+    int reveal = o.reveal || o.trainer;
     ws_exercise *c;
-    int n;
+    int n, shown = 0;
     ws_exercise_catalogue(o.catalogue, &c, &n, NULL);
-    if (o.json) {
-        cJSON *arr = cJSON_CreateArray();
-        for (int i = 0; i < n; i++) {
+    cJSON *arr = o.json ? cJSON_CreateArray() : NULL;
+    if (!o.json)
+        printf("%-14s %-6s%s\n", "ID", "LEVEL", reveal ? "TITLE (FILE)" : "");
+    for (int i = 0; i < n; i++) {
+        if (o.level && c[i].level != o.level)
+            continue;
+        shown++;
+        const char *title = c[i].sc->title ? c[i].sc->title : "";
+        if (o.json) {
             cJSON *x = cJSON_CreateObject();
             cJSON_AddStringToObject(x, "id", c[i].id);
             cJSON_AddNumberToObject(x, "level", c[i].level);
-            if (o.trainer) {
-                cJSON_AddStringToObject(x, "title", c[i].sc->title ? c[i].sc->title : "");
+            if (reveal) {
+                cJSON_AddStringToObject(x, "title", title);
                 cJSON_AddStringToObject(x, "file", c[i].path);
             }
             cJSON_AddItemToArray(arr, x);
+        } else if (reveal) {
+            printf("%-14s %-6d%s (%s)\n", c[i].id, c[i].level, title, c[i].path);
+        } else {
+            printf("%-14s %d\n", c[i].id, c[i].level);
         }
-        ws_cmd_print_json(arr);
-    } else {
-        printf("%-14s %-6s%s\n", "ID", "LEVEL", o.trainer ? "TITLE (FILE)" : "");
-        for (int i = 0; i < n; i++) {
-            if (o.trainer)
-                printf("%-14s %-6d%s (%s)\n", c[i].id, c[i].level, c[i].sc->title ? c[i].sc->title : "",
-                       c[i].path);
-            else
-                printf("%-14s %d\n", c[i].id, c[i].level);
-        }
-        printf("%d exercise%s\n", n, n == 1 ? "" : "s");
     }
+    if (o.json)
+        ws_cmd_print_json(arr);
+    else
+        printf("%d exercise%s\n", shown, shown == 1 ? "" : "s");
     ws_exercise_catalogue_free(c, n);
     return 0;
 }
@@ -454,11 +461,17 @@ static int ex_history(int argc, char **argv)
 }
 
 const ws_cmd ws_cmds_exercise[] = {
-    {"exercise", "list", ex_list, "[--json] [--trainer] [--catalogue DIR]",
-     "The exercises: id and level (--trainer: title and file too).",
+    {"exercise", "list", ex_list, "[--json] [--reveal] [--level 1|2|3] [--catalogue DIR]",
+     "The exercises: id and level (--reveal, for a trainer: title and file too).",
      "The catalogue is every scenario with a ticket line in DIR and DIR/exercises (DIR:\n"
      "--catalogue, else $WAPSIM_SCENARIOS, else the shipped scenarios/). Its level is its\n"
-     "tag level-1, level-2 or level-3 (1 without one).\n"},
+     "tag level-1, level-2 or level-3; without one, 2 or 3 for a file named l2-... or\n"
+     "l3-... (level 2: one gateway member or one host; level 3: combined with a documented\n"
+     "mistake), else 1.\n"
+     "  --reveal       for a trainer: each exercise's title (which names the fault) and file\n"
+     "                 (--trainer is the same)\n"
+     "  --level N      only the exercises of level N\n"
+     "  --json         [{\"id\",\"level\"[,\"title\",\"file\"]}]\n"},
     {"exercise", "start", ex_start,
      "[--level 1|2|3] [--seed N] [--scenario FILE] [--allow-diagnose] [--catalogue DIR]",
      "Break the running lab as an exercise, and print the customer's ticket.",

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "base/time.h"
+#include "crypto/cert.h"
 #include "lab/clock.h"
 #include "lab/settings.h"
 #include "lab/store.h"
@@ -87,12 +88,28 @@ int ws_fedauth_signer_chains(ws_state *st, const char *machine, X509 *cert, int6
     return ws_store_verify_chain(st, machine, cert, now, e) == 0 ? 0 : -1;
 }
 
-/* Steps 3 to 5 into r, which the caller has initialised. */
+/* Step 3 against a list the caller holds: 1 when thumbprint is in it (a copy of it
+ * appended to *list). */
+static int listed_in(const ws_strv *trusted, const char *thumbprint, ws_strv *list)
+{
+    char tp[41];
+    int found = 0, normal = ws_thumbprint_normalize(thumbprint, tp) == 0;
+    for (int i = 0; i < trusted->n; i++) {
+        ws_strv_add(list, trusted->v[i]);
+        if (normal && strcmp(trusted->v[i], tp) == 0)
+            found = 1;
+    }
+    return found;
+}
+
+/* Steps 3 to 5 into r, which the caller has initialised; step 3 against trusted, or
+ * the machine's configured list when NULL. */
 static ws_fedauth_step signer_steps(ws_state *st, const char *machine, const char *thumbprint, unsigned stores,
-                                    X509 **signer, ws_fedauth_result *r)
+                                    const ws_strv *trusted, X509 **signer, ws_fedauth_result *r)
 {
     snprintf(r->thumbprint, sizeof r->thumbprint, "%.40s", thumbprint ? thumbprint : "");
-    if (!ws_fedauth_signer_listed(st, machine, r->thumbprint, &r->trusted)) {
+    if (!(trusted ? listed_in(trusted, r->thumbprint, &r->trusted)
+                  : ws_fedauth_signer_listed(st, machine, r->thumbprint, &r->trusted))) {
         ws_seterr(&r->error, "signer %s is not in %s's trusted issuers", r->thumbprint, machine);
         return r->failed = WS_FEDAUTH_UNTRUSTED;
     }
@@ -125,13 +142,19 @@ ws_fedauth_step ws_fedauth_check_signer(ws_state *st, const char *machine, const
     r->now = now;
     if (signer)
         *signer = NULL;
-    return signer_steps(st, machine, thumbprint, stores, signer, r);
+    return signer_steps(st, machine, thumbprint, stores, NULL, signer, r);
 }
 
 /* ---- the whole check --------------------------------------------------------------- */
 
 ws_fedauth_step ws_fedauth_check(ws_state *st, const char *machine, const char *text, ws_token_kind kind,
                                  unsigned stores, ws_fedauth_result *r)
+{
+    return ws_fedauth_check_with(st, machine, text, kind, stores, NULL, r);
+}
+
+ws_fedauth_step ws_fedauth_check_with(ws_state *st, const char *machine, const char *text, ws_token_kind kind,
+                                      unsigned stores, const ws_strv *trusted, ws_fedauth_result *r)
 {
     memset(r, 0, sizeof *r);
     r->now = ws_clock_now(st, machine);
@@ -146,7 +169,7 @@ ws_fedauth_step ws_fedauth_check(ws_state *st, const char *machine, const char *
         return r->failed = WS_FEDAUTH_KIND;
     }
     X509 *signer = NULL;
-    if (signer_steps(st, machine, r->token.thumbprint, stores, &signer, r) != WS_FEDAUTH_OK)
+    if (signer_steps(st, machine, r->token.thumbprint, stores, trusted, &signer, r) != WS_FEDAUTH_OK)
         return r->failed;
     int bad = ws_token_verify_signature(&r->token, signer, &inner);
     X509_free(signer);

@@ -71,6 +71,12 @@ typedef struct ws_fedauth_result {
  * filled either way; the caller frees it with ws_fedauth_result_free. */
 ws_fedauth_step ws_fedauth_check(ws_state *st, const char *machine, const char *text, ws_token_kind kind,
                                  unsigned stores, ws_fedauth_result *r);
+/* The same check with step 3 against trusted, the list the checking service holds in
+ * memory, instead of the machine's configured list in the state file (a Hyper-V host's
+ * VMMS checks against the TrustedIssuerCertificateHashes it loaded when it started:
+ * host/trust.h). trusted NULL: the configured list, as ws_fedauth_check. */
+ws_fedauth_step ws_fedauth_check_with(ws_state *st, const char *machine, const char *text, ws_token_kind kind,
+                                      unsigned stores, const ws_strv *trusted, ws_fedauth_result *r);
 
 /* Steps 3 to 5 for a signer's thumbprint alone, at now (the machine's clock time).
  * Returns r->failed; when OK and signer is not NULL, *signer is the certificate found

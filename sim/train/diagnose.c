@@ -632,14 +632,19 @@ static void fix_reissue(diag *g, ws_finding *f, const signer *s)
     }
     ws_diag_fix(f, "wapsim vmm set%s%s%s%s", as_gateway ? " --gateway-cert " : "", as_gateway ? newname : "",
         as_hyperv ? " --hyperv-cert " : "", as_hyperv ? newname : "");
-    if (as_hyperv)
+    if (as_hyperv) {
         ws_diag_fix(f, "wapsim vmm refresh-host --all");
+        /* Each host's service reads its new trust list when it restarts (host/trust.h). */
+        for (int i = 0; i < g->nmachines; i++)
+            if (strcmp(g->machines[i].role, "host") == 0)
+                ws_diag_fix(f, "wapsim service restart %s", g->machines[i].name);
+    }
     ws_diag_fix(f,
         "PowerShell: makecert -n %s %s-pe -a sha256 -len 2048 -sky signature -eku 1.3.6.1.5.5.7.3.2 -ss My -sr "
         "LocalMachine -sy 24   # PROV_RSA_AES: \"%s\"; or New-SelfSignedCertificate -Provider \"%s\" -KeyUsage "
         "DigitalSignature",
         ws_diag_q(subject, ps, sizeof ps), self ? "-r " : "", WS_CSP_ENHANCED_RSA_AES, WS_CSP_ENHANCED_RSA_AES);
-    ws_diag_fix(f, "PowerShell: Set-SCVMMServer%s%s; Get-SCVMHost | Read-SCVMHost%s",
+    ws_diag_fix(f, "PowerShell: Set-SCVMMServer%s%s; Get-SCVMHost | Read-SCVMHost; Restart-Service vmms on each host%s",
         as_gateway ? " -VMConnectGatewayCertificatePath C:\\certs\\new.pfx -VMConnectGatewayCertificatePassword $pw"
                    : "",
         as_hyperv ? " -VMConnectHyperVCertificatePath C:\\certs\\new.pfx -VMConnectHyperVCertificatePassword $pw"
@@ -815,8 +820,12 @@ static void check_host_trust(diag *g, const ws_machine *h)
         ws_diag_evidence(f, "VMM signs VMTokens with %s; %s's TrustedIssuerCertificateHashes holds {%s}%s.", desc, h->name,
                  list_text && list_text[0] ? list_text : "", in_my ? "" : ", and the certificate is not in its "
                                                                          "LocalMachine\\My");
+        /* The refresh changes the list; the running service reads it at its start
+         * (host/trust.h, diag_trust.c): the restart belongs to the repair. */
         ws_diag_fix(f, "wapsim vmm refresh-host %s", h->name);
+        ws_diag_fix(f, "wapsim service restart %s", h->name);
         ws_diag_fix(f, "PowerShell: Get-SCVMHost -ComputerName %s | Read-SCVMHost   # on %s", h->fqdn, g->vmm.fqdn);
+        ws_diag_fix(f, "PowerShell: Restart-Service vmms   # on %s", h->fqdn);
     } else if (in_list == 1 && in_my == 0) {
         ws_finding *f = ws_diag_add(g, WS_DIAG_VMM_CERT_NOT_IN_HOST_MY, h->name, WS_DIAG_ERROR,
                             "The VMM certificate is not in %s's LocalMachine\\My store.", h->name);
@@ -1485,6 +1494,7 @@ int ws_diagnose(ws_state *st, const ws_diag_opts *o, ws_diagnosis *d, ws_error *
     check_clocks(g);
     check_vmm(g);
     check_hosts(g);
+    ws_diag_check_trust(g);
     check_gateway_trust(g);
     check_gateway_tls(g);
     check_host_certs(g);

@@ -40,7 +40,9 @@
                                                              whose repair names the mode too */
 #define WS_DIAG_HOST_AGENT_UNREACHABLE "host-agent-unreachable" /* the host runs but does not answer VMM */
 #define WS_DIAG_HOST_TRUST_LIST_STALE "host-trust-list-stale"   /* TrustedIssuerCertificateHashes lacks the
-                                                                   VMM certificate: not refreshed */
+                                                                   VMM certificate: not refreshed; or has it,
+                                                                   but the host's VMMS was not restarted since
+                                                                   (diag_trust.c) */
 #define WS_DIAG_VMM_CERT_NOT_IN_HOST_MY "vmm-cert-not-in-host-my"
 #define WS_DIAG_VMM_CERT_NOT_TRUSTED_ON_HOST "vmm-cert-not-trusted-on-host"
 #define WS_DIAG_GATEWAY_ISSUER_NOT_TRUSTED "gateway-issuer-not-trusted" /* thumbprint not registered */

@@ -75,4 +75,7 @@ void ws_diag_check_keys(diag *g); /* diag_keys.c: private keys' access lists */
 /* diag_dns.c: each gateway resolves the hosts' names (gateway-cannot-resolve-host). */
 void ws_diag_check_dns(diag *g);
 
+/* Checks in files of their own, each called once from ws_diagnose. */
+void ws_diag_check_trust(diag *g); /* diag_trust.c: a host's VMMS not restarted after its trust list changed */
+
 #endif

@@ -62,6 +62,11 @@ int ws_exercise_level(const ws_scenario *sc)
         return 3;
     if (ws_scenario_has_tag(sc, "level-2"))
         return 2;
+    if (ws_scenario_has_tag(sc, "level-1"))
+        return 1;
+    /* Untagged: the catalogue's file names, exercises/l2-... and l3-... */
+    if (sc->name && (strncmp(sc->name, "l3-", 3) == 0 || strncmp(sc->name, "l2-", 3) == 0))
+        return sc->name[1] - '0';
     return 1;
 }
 
@@ -454,6 +459,8 @@ const char *ws_exercise_hint_area(const char *id)
         return "which certificate thumbprints the gateway trusts";
     if (strstr(id, "gateway-cert") || strstr(id, "gateway-tls"))
         return "the certificate the gateway serves";
+    if (strcmp(id, "host-trust-list-stale") == 0)
+        return "that host's trusted issuers, and when its service last started";
     if (strstr(id, "host"))
         return "the certificate stores and trust on that host";
     if (strstr(id, "vmm-cert"))

@@ -7,8 +7,9 @@
  *
  * The catalogue is the .scn files of DIR and of DIR/exercises (DIR: --catalogue, else
  * $WAPSIM_SCENARIOS, else the scenarios/ directory next to the build directory, else
- * ./scenarios). An exercise's level is its tag level-1, level-2 or level-3 (1 when it
- * has none).
+ * ./scenarios). An exercise's level is its tag level-1, level-2 or level-3; without
+ * one, 2 or 3 for a file named l2-... or l3-... (scenarios/exercises' convention: level 2
+ * one member or one host, level 3 combined with a documented mistake), else 1.
  *
  * An attempt is a row of the exercises table (schema 3) that names the scenario only
  * by the SHA-256 of its text, plus <lab>/exercise.active holding the attempt's nonce.

@@ -149,8 +149,16 @@ expect_diag "new VMM certificate, hosts not refreshed: host-trust-list-stale on 
     "host-trust-list-stale@hv01 host-trust-list-stale@hv02"
 check "... the evidence names the thumbprint the hosts still trust" sh -c \
     "grep -q '$(tp vmm-console)' '$T_TMP/d.json'"
+check "... the fix refreshes each host, then restarts its service (it reads the list at start)" sh -c "
+    grep -q 'wapsim vmm refresh-host hv01' '$T_TMP/d.json' && grep -q 'wapsim service restart hv01' '$T_TMP/d.json' &&
+    grep -q 'Restart-Service vmms' '$T_TMP/d.json'"
 W vmm refresh-host --all
-expect_diag "hosts refreshed: no findings" ""
+expect_diag "hosts refreshed, their service not restarted: host-trust-list-stale on each host (pitfall p7)" \
+    "host-trust-list-stale@hv01 host-trust-list-stale@hv02"
+# Each host's Hyper-V Virtual Machine Management service reads its trust list when it starts
+# (host/trust.h; marcvaneijk.com 2013-09-10): test_trust_stale.sh covers the rest.
+W service restart hv01 hv02
+expect_diag "hosts refreshed and restarted: no findings" ""
 
 # ---- a VMM certificate that expires next week: a warning
 W cert new console7 --subject "CN=Remote Console Connect" --self-signed --eku clientAuth --key-usage digitalSignature \
@@ -160,6 +168,7 @@ W cert import console7 --machine rdgw01 --store My --public-only
 W gateway set --add-trusted-issuer "$(tp console7)"
 W vmm set --gateway-cert console7 --hyperv-cert console7
 W vmm refresh-host --all
+W service restart hv01 hv02
 expect_diag "a VMM certificate valid 7 more days: vmm-cert-expires-soon on vmm01" "vmm-cert-expires-soon@vmm01"
 check_eq "... as a warning" warning "$(field vmm-cert-expires-soon severity)"
 W clock advance 8d
@@ -168,6 +177,7 @@ expect_diag "8 days later: vmm-cert-expired on vmm01 (not also on every host tha
 W clock advance -8d
 W vmm set --gateway-cert vmm-console --hyperv-cert vmm-console
 W vmm refresh-host --all
+W service restart hv01 hv02
 expect_diag "back to vmm-console: no findings" ""
 
 # ---- the JSON shape, on a lab with four faults at once
@@ -200,6 +210,7 @@ W cert import console-strong --machine rdgw01 --store My --public-only
 W gateway set --add-trusted-issuer "$(tp console-strong)"
 W vmm set --gateway-cert console-strong --hyperv-cert console-strong
 W vmm refresh-host --all
+W service restart hv01 hv02
 expect_diag "m2: vmm-cert-csp on vmm01, and nothing else" "vmm-cert-csp@vmm01"
 check "m2: the evidence names the CSP and the provider's failure" sh -c \
     "grep -q 'Microsoft Strong Cryptographic Provider' '$T_TMP/d.json' && grep -q 'Invalid algorithm specified' '$T_TMP/d.json'"
@@ -212,6 +223,7 @@ W cert import console-aes --machine rdgw01 --store My --public-only
 W gateway set --add-trusted-issuer "$(tp console-aes)"
 W vmm set --gateway-cert console-aes --hyperv-cert console-aes
 W vmm refresh-host --all
+W service restart hv01 hv02
 expect_diag "m2 repaired: no findings" ""
 
 # ---- the (healthy) lab stopped

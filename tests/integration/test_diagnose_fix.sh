@@ -146,6 +146,8 @@ check "gateway set --add-trusted-issuer NAME prints and registers its thumbprint
 check "vmm set --gateway-cert THUMBPRINT sets the certificate by its name" \
     grep -q "VMConnectGatewayCertificate = console7 ($(tp console7))" "$T_TMP/out"
 W vmm refresh-host --all
+# Each host's service reads its new trust list when it restarts (host/trust.h).
+W service restart hv01 hv02
 W cert new console7-new --subject CN=unrelated --self-signed
 "$WAPSIM" --lab "$L" diagnose --fix >"$T_TMP/out" 2>&1 </dev/null; rc=$?
 check_eq "a VMM certificate that expires in 7 days (a warning): diagnose --fix exits 0" 0 "$rc"

@@ -30,6 +30,31 @@ check "... with levels 1, 2 and 3" sh -c "grep -Eq ' 1\$' '$T_TMP/out' && grep -
 check "... and no titles without --trainer" sh -c "! grep -q 'gateway' '$T_TMP/out'"
 X list --trainer
 check "exercise list --trainer shows titles" grep -q 'not trusted on hv02' "$T_TMP/out"
+X list --reveal
+check "exercise list --reveal (for a trainer) shows titles" grep -q 'not trusted on hv02' "$T_TMP/out"
+check "... and files" grep -q 'exercises/l2-vmm-cert-not-trusted-on-hv02.scn' "$T_TMP/out"
+"$WAPSIM" exercise list --json >"$T_TMP/list.json" 2>/dev/null </dev/null
+check_eq "list --json: every exercise has a level 1..3 and no title" "0|0" \
+    "$(json_sql "$T_TMP/list.json" "SELECT sum(json_extract(value,'$.level') NOT BETWEEN 1 AND 3) || '|' ||
+        sum(json_type(value,'$.title') IS NOT NULL) FROM doc, json_each(doc.j)")"
+"$WAPSIM" exercise list --json --reveal >"$T_TMP/list.json" 2>/dev/null </dev/null
+check_eq "list --json --reveal: the titles (the pitfall 7 exercises' at levels 2 and 3)" "2|3" \
+    "$(json_sql "$T_TMP/list.json" "SELECT group_concat(json_extract(value,'$.level'), '|') FROM doc, json_each(doc.j)
+        WHERE json_extract(value,'$.title') LIKE '%VMMS not restarted%'")"
+X list --level 3
+check "list --level 3: only level 3 exercises" sh -c "grep -q ' 3\$' '$T_TMP/out' && ! grep -Eq ' [12]\$' '$T_TMP/out'"
+X start --reveal
+check_eq "--reveal is list's: exercise start --reveal exits 2" 2 "$?"
+check "... naming the option" grep -q "'--reveal' does not apply to exercise start" "$T_TMP/err"
+# An exercise without a level tag takes its level from its file name (exercises/l2-..., l3-...).
+mkdir -p "$T_TMP/cat/exercises"
+sed '/^tags/d' scenarios/exercises/l2-vmm-cert-not-trusted-on-hv02.scn >"$T_TMP/cat/exercises/l3-untagged.scn"
+sed '/^tags/d' scenarios/exercises/l2-vmm-cert-not-trusted-on-hv02.scn >"$T_TMP/cat/exercises/other.scn"
+"$WAPSIM" exercise list --json --reveal --catalogue "$T_TMP/cat" >"$T_TMP/list.json" 2>/dev/null </dev/null
+check_eq "untagged: l3-untagged.scn is level 3, other.scn level 1" "l3-untagged.scn=3|other.scn=1" \
+    "$(json_sql "$T_TMP/list.json" "SELECT group_concat(replace(json_extract(value,'$.file'), '$T_TMP/cat/exercises/', '')
+        || '=' || json_extract(value,'$.level'), '|') FROM (SELECT value FROM doc, json_each(doc.j)
+        ORDER BY json_extract(value,'$.file'))")"
 
 # no_names FILE TITLE: nothing the trainee sees or lab.db holds names the fault.
 no_names() {
@@ -157,5 +182,24 @@ check "... with outcomes solved and given-up and scores" sh -c "grep -q 'solved.
 "$WAPSIM" --lab "$L" exercise history --json >"$T_TMP/h.json" 2>/dev/null
 check_eq "history --json: levels of the attempts" "1,2,3,1,1" "$(json_sql "$T_TMP/h.json" "SELECT group_concat(json_extract(value,'\$.level')) FROM doc, json_each(doc.j)")"
 
+W down
+
+# ---- level 2, pitfall 7: hv02 refreshed, its service not restarted (a lab of its own: the break
+# makes a certificate)
+L=$T_TMP/lab-p7
+new_lab "$L" && W up
+p7=scenarios/exercises/l2-new-console-cert-hv02-vmms-not-restarted.scn
+X start --scenario "$p7"; rc=$?
+check_eq "pitfall 7 at level 2: exercise start exits 0" 0 "$rc"
+check "... nothing names the fault" no_names "$p7" "VMMS not restarted"
+X check; rc=$?
+check_eq "... check fails before the repair" 1 "$rc"
+check "... db01 and app01 fail, web01 not" sh -c "grep -q '^  db01' '$T_TMP/out' && grep -q '^  app01' '$T_TMP/out' && ! grep -q '^  web01' '$T_TMP/out'"
+W vmm refresh-host hv02
+X check; rc=$?
+check_eq "... refreshing hv02 again is not the repair" 1 "$rc"
+W service restart hv02
+X check; rc=$?
+check_eq "... restarting hv02's service is: check passes" 0 "$rc"
 W down
 echo "1..$T_N"

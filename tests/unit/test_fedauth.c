@@ -478,6 +478,38 @@ static void test_signer_steps_one_by_one(void **state)
     assert_true(e.msg[0] != '\0');
 }
 
+/* Step 3 against a list the caller holds (a host's VMMS: the list it loaded at start),
+ * whatever the machine's configured list now says; the other steps as always. */
+static void test_check_with_a_held_list(void **state)
+{
+    fixture *f = *state;
+    const role *r = &host_like;
+    char *text = good_token(f, r);
+    ws_fedauth_result res;
+    ws_strv held = {0};
+    ws_strv_add(&held, thumbprints[OTHER]);
+    /* Configured: OTHER and VMM; held: OTHER only (loaded before VMM was added). */
+    assert_int_equal(ws_fedauth_check_with(f->st, r->machine, text, r->kind, r->stores, &held, &res),
+                     WS_FEDAUTH_UNTRUSTED);
+    assert_int_equal(res.trusted.n, 1);
+    assert_string_equal(res.trusted.v[0], thumbprints[OTHER]);
+    assert_contains(res.error.msg, thumbprints[VMM]);
+    ws_fedauth_result_free(&res);
+    /* Held: VMM; configured: VMM removed since. */
+    ws_strv_free(&held);
+    ws_strv_add(&held, thumbprints[VMM]);
+    ws_error e = {""};
+    assert_int_equal(ws_trusted_issuer_remove(f->st, r->machine, thumbprints[VMM], &e), 0);
+    assert_int_equal(ws_fedauth_check_with(f->st, r->machine, text, r->kind, r->stores, &held, &res), WS_FEDAUTH_OK);
+    ws_fedauth_result_free(&res);
+    /* NULL: the configured list, as ws_fedauth_check. */
+    assert_int_equal(ws_fedauth_check_with(f->st, r->machine, text, r->kind, r->stores, NULL, &res),
+                     WS_FEDAUTH_UNTRUSTED);
+    ws_fedauth_result_free(&res);
+    ws_strv_free(&held);
+    free(text);
+}
+
 static void test_step_names(void **state)
 {
     (void)state;
@@ -505,6 +537,7 @@ int main(void)
         T(test_steps_run_in_order),
         T(test_check_signer),
         T(test_signer_steps_one_by_one),
+        T(test_check_with_a_held_list),
         cmocka_unit_test(test_step_names),
     };
 #undef T

@@ -60,7 +60,8 @@ i=0
 while [ $i -lt 50 ] && ! { grep -q listening "$T_TMP/rdgw01.out" && grep -q listening "$T_TMP/rdgw02.out"; } 2>/dev/null; do
     sleep 0.1; i=$((i + 1))
 done
-check "the member tools listen on rdgw01's and rdgw02's addresses" grep -q listening "$T_TMP/rdgw01.out" "$T_TMP/rdgw02.out"
+check "the member tools listen on rdgw01's and rdgw02's addresses" \
+    sh -c 'grep -q listening "$1" && grep -q listening "$2"' _ "$T_TMP/rdgw01.out" "$T_TMP/rdgw02.out"
 # A fresh balancer: the gateways' stop may have marked members down meanwhile.
 W service restart lb01 >"$T_TMP/restart.out" 2>&1
 

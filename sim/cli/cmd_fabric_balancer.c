@@ -163,7 +163,7 @@ static int cmd_remove(int argc, char **argv)
     "                        the member, plain, or TLS with --reencrypt\n"                                           \
     "  --affinity none|source-ip\n"                                                                                \
     "                        none: round robin; source-ip: one client address always reaches one\n"                \
-    "                        member (a stable hash of the address over the members that are up)\n"                 \
+    "                        member (a stable hash of the address; the next member while it is down)\n"           \
     "  --fqdn NAME           the public name it answers for (default: the first member's,\n"                       \
     "                        rdgw.contoso.com); it moves off the members, which keep their own FQDNs,\n"           \
     "                        and the tenant's PC (the lab's hosts file) resolves it to the balancer\n"             \

@@ -105,11 +105,12 @@ say "3. connect throughput: $LEVELS concurrent clients, $RUNS runs each"
 
 # ---- 8. the load balancer: TLS connects to the gateway through lb01 vs straight to rdgw01
 LB_CONNECTS=${BENCH_LB_CONNECTS:-200}
-say "8. load balancer: $LB_CONNECTS TLS connects straight to rdgw01 and through lb01, alternated"
+LB_FLOWS=${BENCH_LB_FLOWS:-50}
+say "8. load balancer: $LB_FLOWS full flows and $LB_CONNECTS TLS connects, straight to rdgw01 and through lb01, alternated"
 if "$W" --lab "$L" fabric add-balancer lb01 --members rdgw01 --mode tcp --json >"$T/lb.json" 2>"$T/lb.err"; then
     lbaddr=$(sed -n 's/^[[:space:]]*"address":[[:space:]]*"\([^"]*\)".*/\1/p' "$T/lb.json")
     gwaddr=$(awk '$2 == "rdgw01.fabric.contoso.local" { print $1 }' "$L/hosts")
-    "$X" lbconnect "$L" "$LB_CONNECTS" "$gwaddr" "$lbaddr" 8443 >>"$R" || broken "the load balancer row failed"
+    "$X" lbconnect "$L" "$LB_CONNECTS" "$gwaddr" "$lbaddr" 8443 "$LB_FLOWS" >>"$R" || broken "the load balancer row failed"
     # The gateway's public name goes back to rdgw01 for the rows after this one.
     "$W" --lab "$L" fabric remove-balancer lb01 >/dev/null 2>&1 || broken "fabric remove-balancer lb01 failed"
 else

@@ -89,7 +89,7 @@ W fabric set-balancer lb01 --affinity none >"$T_TMP/set.out" 2>&1 || not_ok "set
 "$client" idle "$lb" "$port" 1000 5 >"$T_TMP/idle.out" 2>&1 &
 idle=$!
 i=0
-while [ $i -lt 600 ] && ! grep -q "^idle: opened [0-9]* greeted [0-9]*$" "$T_TMP/idle.out"; do sleep 0.1; i=$((i + 1)); done
+while [ $i -lt 600 ] && ! grep -q "^idle: opened [0-9]* greeted [0-9]*$" "$T_TMP/idle.out" 2>/dev/null; do sleep 0.1; i=$((i + 1)); done
 sleep 1.2 # the counters are written at most once a second
 W status --json >"$T_TMP/status.json" 2>/dev/null
 held=$(json_sql "$T_TMP/status.json" \

@@ -242,9 +242,10 @@ void ws_lb_config_text(const ws_lb_config *c, char *out, size_t n)
 {
     char members[WS_LB_MAX_MEMBERS * 65];
     ws_lb_members_join(c, members, sizeof members);
+    int offload = c->mode == WS_LB_MODE_TLS_OFFLOAD;
     snprintf(out, n, "members %s, mode %s%s, persistence %s%s%s", members, ws_lb_mode_name(c->mode),
-             c->mode == WS_LB_MODE_TLS_OFFLOAD ? (c->reencrypt ? " (re-encrypt)" : " (plain to members)") : "",
-             ws_lb_affinity_name(c->affinity), c->cert[0] ? ", certificate " : "", c->cert);
+             offload ? (c->reencrypt ? " (re-encrypt)" : " (plain to members)") : "", ws_lb_affinity_name(c->affinity),
+             offload && c->cert[0] ? ", certificate " : "", offload ? c->cert : "");
 }
 
 int ws_fabric_add_balancer(ws_state *st, const ws_lb_request *rq, ws_lb_result *r, ws_error *e)

@@ -73,6 +73,9 @@ typedef enum ws_ev {
     /* RD Gateway, Admin */
     WS_EV_GATEWAY_ADMIN_1010, /* certificate, thumbprint, old certificate */
     WS_EV_GATEWAY_ADMIN_1011, /* new thumbprints, old thumbprints */
+    WS_EV_GATEWAY_ADMIN_210,  /* RDG-Connection-Id, client computer */
+    /* Schannel (System) */
+    WS_EV_SCHANNEL_36888, /* TLS alert (int), internal error state (int), peer address, what arrived */
     /* Windows Azure Pack admin API */
     WS_EV_ADMINAPI_1100, /* gateway FQDN, old FQDN */
     /* Certificate lifecycle */

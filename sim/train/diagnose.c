@@ -94,6 +94,8 @@ const char *const ws_diag_ids[] = {
     WS_DIAG_HOST_CERT_EKU,
     WS_DIAG_HOST_CERT_NAME_MISMATCH,
     WS_DIAG_HOST_CERT_UNTRUSTED,
+    WS_DIAG_BALANCER_TLS_OFFLOAD,
+    WS_DIAG_BALANCER_NO_AFFINITY,
     NULL,
 };
 
@@ -1472,6 +1474,7 @@ int ws_diagnose(ws_state *st, const ws_diag_opts *o, ws_diagnosis *d, ws_error *
     check_gateway_trust(g);
     check_gateway_tls(g);
     check_host_certs(g);
+    ws_diag_check_balancer(g);
 
     free_signer(&g->gwc);
     free_signer(&g->hvc);

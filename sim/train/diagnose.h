@@ -67,6 +67,9 @@
 #define WS_DIAG_HOST_CERT_NAME_MISMATCH "host-cert-name-mismatch" /* 0x607 */
 #define WS_DIAG_HOST_CERT_UNTRUSTED "host-cert-untrusted" /* warning: the tenant's PC cannot verify it (the
                                                              default lab's self-signed host certificates) */
+#define WS_DIAG_BALANCER_TLS_OFFLOAD "balancer-tls-offload" /* terminates TLS, sends plain HTTP to TLS ports */
+#define WS_DIAG_BALANCER_NO_AFFINITY "balancer-no-affinity" /* no affinity: legacy transport pairs split (an
+                                                               error once a member logged event 210) */
 
 /* Every id above, NULL-terminated, in the order the checks run. */
 extern const char *const ws_diag_ids[];

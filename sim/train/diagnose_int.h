@@ -67,4 +67,8 @@ char *ws_diag_describe(ws_state *st, X509 *c, const char *name);
 char *ws_diag_store_names(ws_state *st, const char *machine, const char *store);
 const ws_machine *ws_diag_machine_named(const diag *g, const char *name);
 
+/* diag_balancer.c: each balancer's TLS offload and affinity (balancer-tls-offload,
+ * balancer-no-affinity). */
+void ws_diag_check_balancer(diag *g);
+
 #endif

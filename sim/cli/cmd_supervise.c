@@ -51,6 +51,25 @@ static int cmd_down(int argc, char **argv)
     return 0;
 }
 
+/* A component's counters, when it keeps them (the balancer writes run/<machine>.counters,
+ * a JSON object, at most once a second): parsed, or NULL. */
+static cJSON *read_counters(ws_state *st, const char *machine)
+{
+    char path[4200];
+    unsigned char *data = NULL;
+    size_t len = 0;
+    snprintf(path, sizeof path, "%s/run/%s.counters", st->lab_dir, machine);
+    if (ws_read_file(path, 1 << 16, &data, &len, NULL) != 0)
+        return NULL;
+    cJSON *o = cJSON_ParseWithLength((const char *)data, len);
+    free(data);
+    if (o && !cJSON_IsObject(o)) {
+        cJSON_Delete(o);
+        o = NULL;
+    }
+    return o;
+}
+
 static int cmd_status(int argc, char **argv)
 {
     ws_cli cli;
@@ -83,6 +102,9 @@ static int cmd_status(int argc, char **argv)
             cJSON_AddNumberToObject(m, "restarts", list[i].restarts);
             if (list[i].stopped)
                 cJSON_AddBoolToObject(m, "stopped", 1); /* by `wapsim service stop` */
+            cJSON *counters = list[i].pid ? read_counters(st, list[i].machine) : NULL;
+            if (counters)
+                cJSON_AddItemToObject(m, "counters", counters);
             cJSON_AddItemToArray(machines, m);
         }
         ws_cmd_print_json(out);
@@ -98,6 +120,11 @@ static int cmd_status(int argc, char **argv)
                 snprintf(pid, sizeof pid, "%ld", (long)list[i].pid);
             printf("%-8s %-15s %-8s %-22s %-8s %d\n", list[i].machine, list[i].program, pid, addr,
                    list[i].stopped ? "stopped" : list[i].healthy ? "yes" : "no", list[i].restarts);
+            cJSON *counters = list[i].pid ? read_counters(st, list[i].machine) : NULL;
+            const char *summary = cJSON_GetStringValue(cJSON_GetObjectItem(counters, "summary"));
+            if (summary)
+                printf("         %s\n", summary);
+            cJSON_Delete(counters);
         }
     }
     free(list);
@@ -131,7 +158,9 @@ const ws_cmd ws_cmds_supervise[] = {
     {NULL, "status", cmd_status, "[--json]", "Each machine's program, pid, address, health and restarts.",
      "Exit 0 while the lab's supervisor runs; 1, with a line saying so, when it does not\n"
      "(the lab is down, or the supervisor died and its machines with it).\n"
-     "  --json   {\"machines\":[{\"name\",\"program\",\"pid\",\"address\",\"port\",\"healthy\",\"restarts\"}]}\n"},
+     "  --json   {\"machines\":[{\"name\",\"program\",\"pid\",\"address\",\"port\",\"healthy\",\"restarts\"}]}\n"
+     "           a balancer adds \"counters\": {\"connections_total\",\"connections_active\",\"refused\",\n"
+     "           \"members\":[{\"name\",\"up\",\"connections_total\",\"connections_active\"}],\"summary\"}\n"},
     {NULL, "__supervise", cmd_supervise, "", "(internal) the supervisor daemon that `up` starts.", NULL},
     {0},
 };

@@ -21,6 +21,7 @@
 #define WS_CHANNEL_HYPERV "Microsoft-Windows-Hyper-V-VMMS-Admin"
 #define WS_CHANNEL_SPF "Microsoft-ServiceProviderFoundation/Admin" /* [model] */
 #define WS_CHANNEL_ADMINAPI "Microsoft-WindowsAzurePack-MgmtSvc-AdminAPI/Operational"
+#define WS_CHANNEL_BALANCER "LoadBalancer" /* [model] the appliance's log (lb01) */
 #define WS_CHANNEL_SECURITY "Security"
 #define WS_CHANNEL_CERT_LIFECYCLE "Microsoft-Windows-CertificateServicesClient-Lifecycle-System/Operational"
 

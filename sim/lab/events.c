@@ -14,6 +14,7 @@
 #define ADMINAPI "MgmtSvc-AdminAPI"
 #define LIFECYCLE "Microsoft-Windows-CertificateServicesClient-Lifecycle-System"
 #define VMMS "Hyper-V-VMMS"
+#define BALANCER "Load Balancer" /* [model] an appliance's log, kept as a Windows-style channel */
 #define SECURITY_AUDITING "Microsoft-Windows-Security-Auditing"
 
 #define INFO WS_LEVEL_INFO
@@ -199,6 +200,25 @@ static const ws_event_def catalogue[WS_EV_COUNT] = {
     ROW(WS_EV_ADMINAPI_1100, 1100, WS_CHANNEL_ADMINAPI, ADMINAPI, INFO,
         "VM Cloud updated: Remote Desktop Gateway FQDN = %s (was %s).",
         "REFERENCE.md section 2 (Remote Desktop Gateway FQDN); [model] id and text"),
+    /* The load balancer (lb01): an appliance's own log [model]. The member lines follow the
+     * shape of F5 BIG-IP's /var/log/ltm health messages ("Pool ... member ... monitor status
+     * down"); ids and wording are the lab's. */
+    ROW(WS_EV_LB_100, 100, WS_CHANNEL_BALANCER, BALANCER, INFO, "Virtual server %s (%s:%d) is serving: %s.",
+        "[model] id and text: the balancer's start with its configuration"),
+    ROW(WS_EV_LB_101, 101, WS_CHANNEL_BALANCER, BALANCER, INFO,
+        "Configuration %s by the operator: virtual server %s on %s:%d, %s. It takes effect when the balancer "
+        "service (re)starts.",
+        "[model] id and text: wapsim fabric add-balancer, set-balancer, remove-balancer"),
+    ROW(WS_EV_LB_110, 110, WS_CHANNEL_BALANCER, BALANCER, WARNING,
+        "Pool member %s (%s:%d) monitor status down: %s. New connections go to the other members for %d s.",
+        "[model] id and text, shaped after F5 BIG-IP's \"Pool ... member ... monitor status down\" log line"),
+    ROW(WS_EV_LB_111, 111, WS_CHANNEL_BALANCER, BALANCER, INFO, "Pool member %s (%s:%d) monitor status up.",
+        "[model] id and text, shaped after F5 BIG-IP's \"Pool ... member ... monitor status up\" log line"),
+    ROW(WS_EV_LB_120, 120, WS_CHANNEL_BALANCER, BALANCER, WARNING, "Connection from %s refused: %s (limit %d).",
+        "[model] id and text: a connection limit of the virtual server (README Load balancer)"),
+    ROW(WS_EV_LB_121, 121, WS_CHANNEL_BALANCER, BALANCER, ERROR,
+        "Connection from %s closed: no pool member is available (last error: %s).",
+        "[model] id and text: every member refused or did not answer"),
     /* Where Windows logs certificates installed in and removed from the machine's stores.
      * [model] The ids are the lab's: 1006 "installed", 1004 "removed"; the gateway's and
      * the WAP admin API's ids above are not public either. */

@@ -76,6 +76,13 @@ typedef enum ws_ev {
     WS_EV_GATEWAY_ADMIN_1011, /* new thumbprints, old thumbprints */
     /* Windows Azure Pack admin API */
     WS_EV_ADMINAPI_1100, /* gateway FQDN, old FQDN */
+    /* Load balancer (lb01, wapsim-balancer) [model] */
+    WS_EV_LB_100, /* public name, address, port (int), configuration text */
+    WS_EV_LB_101, /* "added"/"changed"/"removed", public name, address, port (int), configuration text */
+    WS_EV_LB_110, /* member, address, port (int), reason, seconds marked down (int) */
+    WS_EV_LB_111, /* member, address, port (int) */
+    WS_EV_LB_120, /* peer address, which limit, the limit (int) */
+    WS_EV_LB_121, /* peer address, the last member's error */
     /* Certificate lifecycle */
     WS_EV_CERT_1004, /* store, subject, thumbprint */
     WS_EV_CERT_1006, /* store, subject, thumbprint, "with its private key"/"public key only" */

@@ -141,6 +141,49 @@ int ws_lab_hosts_lookup(const char *lab_dir, const char *name, char *address, si
     return found;
 }
 
+int ws_lab_hosts_set(const char *lab_dir, const char *name, const char *address, ws_error *e)
+{
+    char path[4200], line[1024];
+    snprintf(path, sizeof path, "%s/hosts", lab_dir);
+    ws_buf out;
+    ws_buf_init(&out, WS_BUF_MAX_TEXT_FILE);
+    FILE *f = fopen(path, "r");
+    while (f && fgets(line, sizeof line, f)) {
+        char copy[1024], kept[1024] = "";
+        snprintf(copy, sizeof copy, "%s", line);
+        char *hash = strchr(copy, '#');
+        if (hash)
+            *hash = '\0';
+        char *save = NULL, *addr = strtok_r(copy, " \t\r\n", &save);
+        int had = 0, names = 0;
+        for (char *h = addr ? strtok_r(NULL, " \t\r\n", &save) : NULL; h; h = strtok_r(NULL, " \t\r\n", &save)) {
+            if (strcasecmp(h, name) == 0) {
+                had = 1;
+                continue;
+            }
+            size_t k = strlen(kept);
+            snprintf(kept + k, sizeof kept - k, "\t%s", h);
+            names++;
+        }
+        if (!had)
+            ws_buf_adds(&out, line); /* comments and other names as they were */
+        else if (names)
+            ws_buf_addf(&out, "%s%s\n", addr, kept);
+    }
+    if (f)
+        fclose(f);
+    ws_buf_addf(&out, "%s\t%s\n", address, name);
+    char tmp[4300];
+    snprintf(tmp, sizeof tmp, "%s.new.%d", path, (int)getpid());
+    int rc = ws_write_file(tmp, ws_buf_data(&out), ws_buf_len(&out), 0644, e);
+    if (rc == 0 && rename(tmp, path) != 0) {
+        unlink(tmp);
+        rc = ws_seterr(e, "cannot replace %s: %s", path, strerror(errno));
+    }
+    ws_buf_free(&out);
+    return rc;
+}
+
 int ws_lab_resolve(ws_state *st, ws_resolver who, const char *host, char *address, size_t n, ws_error *e)
 {
     if (ws_is_ip_literal(host)) { /* an address is where to connect: no lookup */

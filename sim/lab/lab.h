@@ -48,6 +48,12 @@ int ws_subnet_in_use(const char *subnet);
  * ws_lab_resolve, which never looks an address up. */
 int ws_lab_hosts_lookup(const char *lab_dir, const char *name, char *address, size_t n);
 
+/* Make the lab's hosts file resolve name to address for the tenant's PC: the name is
+ * taken off any line that has it (a line left with no name goes) and a line
+ * "address<TAB>name" is added; the file is replaced whole (rename), so a reader never
+ * sees half of it. 0, or -1 with e naming the file. */
+int ws_lab_hosts_set(const char *lab_dir, const char *name, const char *address, ws_error *e);
+
 /* Who looks a name up. */
 typedef enum ws_resolver {
     WS_RESOLVE_TENANT_PC = 0, /* the tenant's PC: the lab's hosts file, the public names only */

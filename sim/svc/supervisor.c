@@ -237,7 +237,8 @@ static int collect_child(const ws_machine *m, void *arg)
 /* SIGTERM a child on the operator's behalf; its exit is then no crash. */
 static void stop_child(child *ch);
 
-/* Machines that joined the lab since we started (wapsim fabric add-*) become children,
+/* Machines that joined the lab since we started (wapsim fabric add-gateway,
+ * add-balancer) become children,
  * started at once; a child whose machine left is stopped and kept out. A state file
  * that cannot be read changes nothing. */
 static void adopt_machines(ws_state *st, child **kids, int *n)

@@ -50,6 +50,8 @@ static const ws_event_def catalogue[WS_EV_COUNT] = {
         "[model] the lab's own event"),
     ROW(WS_EV_APP_1_FAILED, 1, WS_CHANNEL_APPLICATION, NULL, ERROR, "%s",
         "[model] the lab's own event: a component that cannot start"),
+    ROW(WS_EV_APP_1_FABRIC, 1, WS_CHANNEL_APPLICATION, "wapsim", INFO, "%s",
+        "[model] the lab's own event: a machine joined or left the fabric (wapsim fabric)"),
     ROW(WS_EV_PORTAL_100, 100, WS_CHANNEL_APPLICATION, TENANT_SITE, INFO, "Tenant '%s' signed in from %s.",
         "[model] id and text: the tenant site's sign-in logging is not public"),
     ROW(WS_EV_PORTAL_101, 101, WS_CHANNEL_APPLICATION, TENANT_SITE, WARNING, "Sign-in failed for '%.64s' from %s.",

@@ -26,6 +26,7 @@ typedef enum ws_ev {
     /* Application */
     WS_EV_APP_1_LAB_CREATED, /* subnet prefix, where the keys came from */
     WS_EV_APP_1_FAILED,      /* the component's message; source: the program, given by the writer */
+    WS_EV_APP_1_FABRIC,      /* what joined or left the fabric (one sentence) */
     WS_EV_PORTAL_100,        /* tenant, peer address */
     WS_EV_PORTAL_101,        /* user (printed to 64 chars), peer address */
     WS_EV_PORTAL_101_LOCKED, /* user (printed to 64 chars), peer address */

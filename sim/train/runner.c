@@ -330,6 +330,8 @@ static int read_connect(ws_scn_run *r, const cJSON *j)
     return portal_ok;
 }
 
+static int connect_once(ws_scn_run *r, const ws_scn_line *l, char **args, int n, int *portal_ok);
+
 static int do_connect(ws_scn_run *r, const ws_scn_line *l)
 {
     const ws_scn_connect *c = &l->u.connect;
@@ -371,8 +373,45 @@ static int do_connect(ws_scn_run *r, const ws_scn_line *l)
     }
     if (c->legacy_gateway)
         args[n++] = "--legacy-gateway";
-    clear_last(&r->lc);
     r->mark = max_event_id(r->st);
+    r->connects_total = r->connects_failed = 0;
+    int portal_ok = 0;
+    for (int i = 0; i < c->repeat && rc == 0; i++) {
+        if (c->repeat > 1)
+            ws_buf_addf(&r->log, "  (%d of %d)\n", i + 1, c->repeat);
+        rc = connect_once(r, l, args, n, &portal_ok);
+    }
+    if (rc != 0)
+        goto out;
+    if (c->repeat > 1)
+        ws_buf_addf(&r->log, "  %d of %d connections failed\n", r->connects_failed, r->connects_total);
+    ws_scn_last *lc = &r->lc;
+    if (c->admin) {
+        lc->portal_content_type = ws_strdup("");
+        lc->portal_body = ws_strdup("");
+    } else if (portal_ok) {
+        lc->portal_has_status = 1;
+        lc->portal_status = 200;
+        lc->portal_content_type = ws_strdup("application/x-rdp");
+        lc->portal_body = ws_strdup("");
+    } else {
+        /* The connect's own message holds only the start of the body: ask as the browser does. */
+        read_portal(r, l, tenant, vm, password);
+    }
+out:
+    free(tenant);
+    free(vm);
+    free(client);
+    free(password);
+    return rc;
+}
+
+/* One `wapsim connect` of a connect line into r->lc, counted in r->connects_*; 0, or
+ * the line's failure when it gave no result. *portal_ok: its portal hop passed. */
+static int connect_once(ws_scn_run *r, const ws_scn_line *l, char **args, int n, int *portal_ok)
+{
+    int rc = 0;
+    clear_last(&r->lc);
     ws_buf_adds(&r->log, "$ wapsim");
     add_quoted(&r->log, args, n);
     ws_buf_adds(&r->log, "\n");
@@ -393,30 +432,14 @@ static int do_connect(ws_scn_run *r, const ws_scn_line *l)
                  : fail_at(r, l, "wapsim connect exited %d without a result%s%s", status, last[0] ? ": " : "", last);
         cJSON_Delete(j);
         ws_subprocess_result_free(&res);
-        goto out;
+        return rc;
     }
-    int portal_ok = read_connect(r, j);
+    *portal_ok = read_connect(r, j);
     cJSON_Delete(j);
     ws_subprocess_result_free(&res);
-    ws_scn_last *lc = &r->lc;
-    if (c->admin) {
-        lc->portal_content_type = ws_strdup("");
-        lc->portal_body = ws_strdup("");
-    } else if (portal_ok) {
-        lc->portal_has_status = 1;
-        lc->portal_status = 200;
-        lc->portal_content_type = ws_strdup("application/x-rdp");
-        lc->portal_body = ws_strdup("");
-    } else {
-        /* The connect's own message holds only the start of the body: ask as the browser does. */
-        read_portal(r, l, tenant, vm, password);
-    }
-out:
-    free(tenant);
-    free(vm);
-    free(client);
-    free(password);
-    return rc;
+    r->connects_total++;
+    r->connects_failed += !r->lc.ok;
+    return 0;
 }
 
 /* ---- expect ---- */
@@ -650,11 +673,35 @@ static const char *connect_value(const ws_scn_last *lc, ws_scn_target t, char *n
     }
 }
 
+/* expect connects.failed|connects.ok OP N|N%: the last connect line's tally. */
+static int do_expect_connects(ws_scn_run *r, const ws_scn_line *l)
+{
+    const ws_scn_expect *x = &l->u.expect;
+    int total = r->connects_total;
+    if (!r->lc.have || total == 0)
+        return fail_at(r, l, "the last connect gave no result");
+    long count = x->target == WS_SCN_CONNECTS_OK ? total - r->connects_failed : r->connects_failed;
+    /* A share compares count/total with number/100 exactly: count * 100 against number * total. */
+    long a = x->percent ? count * 100 : count, b = x->percent ? x->number * total : x->number;
+    int ok = x->op == WS_SCN_OP_EQ ? a == b
+             : x->op == WS_SCN_OP_NE ? a != b
+             : x->op == WS_SCN_OP_LT ? a < b
+             : x->op == WS_SCN_OP_LE ? a <= b
+             : x->op == WS_SCN_OP_GT ? a > b
+                                     : a >= b;
+    if (!ok)
+        return fail_at(r, l, "got %ld of %d (%ld%%)", count, total, count * 100 / total);
+    ws_buf_addf(&r->log, "ok   [%d] %s (%ld of %d)\n", l->lineno, l->text, count, total);
+    return 0;
+}
+
 static int do_expect(ws_scn_run *r, const ws_scn_line *l)
 {
     const ws_scn_expect *x = &l->u.expect;
     if (x->target == WS_SCN_DIAGNOSE)
         return do_expect_diagnose(r, l);
+    if (x->target == WS_SCN_CONNECTS_FAILED || x->target == WS_SCN_CONNECTS_OK)
+        return do_expect_connects(r, l);
     char *value;
     ws_error e;
     if (ws_scn_expand(r->st, x->value, &value, &e) != 0)

@@ -392,8 +392,10 @@ int ws_client_gateway_open(gwlink *g, SSL_CTX *ctx, const char *gw_name, const c
     if (ssl_write_all(g->out, full, strlen(full)) != 0)
         return ws_client_fail(r, "gateway-auth", 0, "cannot send RDG_OUT_DATA");
     int status = read_head(g->out, head, sizeof head, &e);
+    /* [model] The receiving channel closed before any answer: "an error occurred while
+     * receiving data" (50331658); a balancer does so when its member refused it. */
     if (status < 0)
-        return ws_client_fail(r, "gateway-auth", 0, "%s", e.msg);
+        return ws_client_fail(r, "gateway-auth", WS_DISC_GATEWAY_RECV_ERROR, "RDG_OUT_DATA: %s", e.msg);
     /* [model] A server error (a balancer's 502 or 503 when its member did not answer) is
      * "the Remote Desktop Gateway server is temporarily unavailable" (50331661). */
     char who[96];

@@ -72,7 +72,8 @@ static void read_balancer(diag *g, const ws_machine *m, balancer *b)
 
 /* A plain HTTP request from the balancer's address to member's port, as `curl
  * http://member:port/remoteDesktopGateway/` run on the balancer: 1 when an HTTP answer
- * came (the port serves plain HTTP), 0 when not, with what came instead in what. */
+ * came (the port serves plain HTTP), 0 when not, with what happened instead in what
+ * ("the connection was reset", "a TLS record 15 03 03 00 02 02 46"). */
 static int plain_http_answers(diag *g, const balancer *b, const ws_machine *member, char *what, size_t n)
 {
     ws_error e;
@@ -97,11 +98,10 @@ static int plain_http_answers(diag *g, const balancer *b, const ws_machine *memb
     }
     char bytes[120];
     if (r > 0)
-        snprintf(what, n, "%s %s instead of an HTTP answer",
-                 ws_tls_is_record(got, (size_t)r) ? "a TLS record" : "bytes",
+        snprintf(what, n, "%s %s", ws_tls_is_record(got, (size_t)r) ? "a TLS record" : "bytes",
                  ws_tls_bytes_text(got, (size_t)r, bytes, sizeof bytes));
     else
-        snprintf(what, n, "the connection %s without an HTTP answer", r == 0 ? "closed" : "was reset");
+        snprintf(what, n, "the connection %s", r == 0 ? "closed" : "was reset");
     return 0;
 }
 
@@ -154,7 +154,8 @@ static void check_offload(diag *g, const balancer *b)
                              lb, b->cert[0] ? b->cert : "(none bound)", b->members_text);
         }
         ws_diag_evidence(f,
-                         "A plain HTTP request from %s (%s) to %s's port %s:%d got %s: that port speaks TLS only. "
+                         "A plain HTTP request from %s (%s) to %s's port %s:%d got no HTTP answer (%s): that port "
+                         "speaks TLS only. "
                          "%s's System log holds %d Schannel event%s 36888 (a fatal alert for bytes that are not "
                          "TLS) from %s.",
                          lb, b->m->address, mm->name, mm->address, mm->port, what, mm->name, seen, seen == 1 ? "" : "s",

@@ -51,6 +51,13 @@ static const ws_disconnect_def rows[] = {
       WS_DISC_NAMES_NONE,
       TECHNET "; [model] for an RDG_IN_DATA (the client's sending channel) the gateway refused: the legacy pair "
               "split across balanced members"),
+    R(WS_DISC_GATEWAY_RECV_ERROR, "GATEWAY_RECV_ERROR",
+      "An error occurred while receiving data from the Remote Desktop Gateway server. Either the server is "
+      "temporarily unavailable or a network connection is down. Try again later, or contact your network "
+      "administrator for assistance.",
+      WS_DISC_NAMES_NONE,
+      TECHNET "; [model] for an RDG_OUT_DATA (the client's receiving channel) closed before its HTTP answer: "
+              "e.g. a balancer that drops the client when its member refused the connection"),
     R(WS_DISC_GATEWAY_UNREACHABLE, "GATEWAY_UNREACHABLE",
       CANT "the Remote Desktop Gateway server address is unreachable or incorrect. Type a valid Remote Desktop "
            "Gateway server address.",

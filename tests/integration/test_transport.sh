@@ -11,8 +11,9 @@
 #      re-encrypting) fails the handshake and is Schannel event 36888 on the gateway.
 #   5. With a balancer (lab init --ha, fabric set-balancer): the legacy transport through
 #      lb01 without affinity fails with 50331657 and event 210 on a member while websocket
-#      connects; diagnose says balancer-no-affinity; tls-offload without re-encryption is
-#      balancer-tls-offload, found by its plain HTTP probe, and --reencrypt repairs it.
+#      connects; diagnose says balancer-no-affinity; tls-offload without re-encryption fails
+#      at gateway-auth (50331658, no answer) with Schannel 36888 on a member, and is
+#      balancer-tls-offload, found by its plain HTTP probe; --reencrypt repairs it.
 . "$(dirname "$0")/lib.sh"
 
 L=$T_TMP/lab
@@ -22,8 +23,10 @@ W up >"$T_TMP/up.out" 2>&1 || { not_ok "up ($(head -c 300 "$T_TMP/up.out"))"; ex
 W status --json >"$T_TMP/status.json" 2>/dev/null
 gw=$(json_sql "$T_TMP/status.json" "SELECT json_extract(value,'\$.address') FROM doc, json_each(json_extract(doc.j,'\$.machines')) WHERE json_extract(value,'\$.name')='rdgw01'")
 
-# connect_json NAME ARGS...: the JSON of `wapsim connect --json ARGS`, kept as $T_TMP/NAME.json.
-connect_json() { name=$1; shift; W connect --json "$@" >"$T_TMP/$name.json" 2>"$T_TMP/$name.err"; }
+# connect_json NAME ARGS...: the JSON of `wapsim connect --json ARGS` on the lab $CUR, kept as
+# $T_TMP/NAME.json.
+CUR=$L
+connect_json() { name=$1; shift; "$WAPSIM" --lab "$CUR" connect --json "$@" >"$T_TMP/$name.json" 2>"$T_TMP/$name.err"; }
 field() { json_sql "$T_TMP/$1.json" "SELECT json_extract(j,'\$.$2') FROM doc"; }
 
 # ---- 1. --transport
@@ -77,6 +80,7 @@ if ! "$WAPSIM" lab init --help 2>&1 | grep -q -- '--ha' || ! "$WAPSIM" fabric --
 fi
 new_lab "$H" --ha || { not_ok "lab init --ha ($(head -c 300 "$T_TMP/init.out"))"; exit 1; }
 WH() { "$WAPSIM" --lab "$H" "$@"; }
+CUR=$H
 WH up >"$T_TMP/up2.out" 2>&1 || { not_ok "up --ha ($(head -c 300 "$T_TMP/up2.out"))"; exit 1; }
 WH fabric set-balancer lb01 --affinity none >/dev/null 2>&1
 connect_json ha_ws --tenant alice --vm web01 --transport websocket
@@ -107,8 +111,13 @@ check_eq "... and diagnose finds no error" "0" \
 WH fabric set-balancer lb01 --mode tls-offload >"$T_TMP/off.out" 2>&1 ||
     { not_ok "fabric set-balancer lb01 --mode tls-offload ($(head -c 300 "$T_TMP/off.out"))"; exit 1; }
 connect_json off --tenant alice --vm web01
-check_eq "lb01 offloading TLS without re-encrypting: the connect fails at gateway-auth with 50331661" \
-    "0|gateway-auth|50331661" "$(field off ok)|$(field off stage)|$(field off code)"
+# The client's RDG_OUT_DATA gets no answer (lb01 closes it: 50331658) or lb01's own 5xx
+# (50331661), as the balancer answers when its member refused the plain connection.
+got=$(field off ok)/$(field off stage)/$(field off code)
+case "$got" in
+    0/gateway-auth/50331658 | 0/gateway-auth/50331661) ok "lb01 offloading TLS without re-encrypting: the connect fails at gateway-auth ($got)" ;;
+    *) not_ok "lb01 offloading TLS without re-encrypting: the connect fails at gateway-auth with 50331658 or 50331661 (got $got)" ;;
+esac
 c=0
 for m in rdgw01 rdgw02; do c=$((c + $(WH logs --machine "$m" 2>/dev/null | grep -c "System 36888 Error"))); done
 check "... and a member logged Schannel 36888 for lb01's plain HTTP ($c)" test "$c" -ge 1

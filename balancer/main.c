@@ -298,7 +298,7 @@ static void on_event(lb_side *s, uint32_t events)
     case LB_ST_CLIENT_TLS: {
         int r = s->kind == LB_KIND_CLIENT ? lb_tls_step(&c->client, 1, why, sizeof why) : 0;
         if (r < 0)
-            conn_close(c, why);
+            conn_close(c, r == -1 ? why : NULL);
         else if (r > 0) {
             watch(&c->client, 0);
             try_member(c);

@@ -1053,8 +1053,9 @@ static void binding_for_name(diag *g, const char *fqdn, char *out, size_t n, cha
 
 /* The repair of one gateway among several whose certificate lacks the name the tenants
  * use, when another gateway's binding carries it: the same certificate, bound here too.
- * Behind a balancer every member answers for the one public name (tech-coffee.net, RD
- * Gateway high availability: the same certificate on each gateway of the farm). */
+ * Behind a balancer every member answers for the one public name: it must be in the CN
+ * or SAN of the certificate on each RD Gateway (AWS, "How to generate TLS certificates
+ * for a highly available Remote Desktop Gateway Farm"; notes/fabric-README.md). */
 static void fix_member_binding(diag *g, ws_finding *f, const char *good)
 {
     const char *gw = g->gw.name;

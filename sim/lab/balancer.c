@@ -237,7 +237,7 @@ static void fill_result(ws_state *st, const char *name, const ws_lb_config *c, w
     r->config = *c;
 }
 
-static void config_text(const ws_lb_config *c, char *out, size_t n)
+void ws_lb_config_text(const ws_lb_config *c, char *out, size_t n)
 {
     char members[WS_LB_MAX_MEMBERS * 65];
     ws_lb_members_join(c, members, sizeof members);
@@ -273,7 +273,7 @@ int ws_fabric_add_balancer(ws_state *st, const ws_lb_request *rq, ws_lb_result *
     if (free_address(st, m.address, sizeof m.address, e) != 0)
         return -1;
     char text[1024];
-    config_text(&c, text, sizeof text);
+    ws_lb_config_text(&c, text, sizeof text);
     if (ws_state_begin(st, e) != 0)
         return -1;
     if (ws_machine_add(st, &m, e) != 0 || ws_store_add(st, name, "Root", "lab-root-ca", 0, e) != 0 ||
@@ -311,7 +311,7 @@ int ws_fabric_set_balancer(ws_state *st, const ws_lb_request *rq, ws_lb_result *
     if (rq->fqdn && check_fqdn(rq->fqdn, e) != 0)
         return -1;
     char text[1024];
-    config_text(&c, text, sizeof text);
+    ws_lb_config_text(&c, text, sizeof text);
     const char *fqdn = rq->fqdn ? rq->fqdn : m.public_fqdn;
     if (ws_state_begin(st, e) != 0)
         return -1;

@@ -43,6 +43,9 @@ int ws_lb_members_parse(const char *text, ws_lb_config *c, ws_error *e);
 /* The members joined by commas into out (n bytes). */
 void ws_lb_members_join(const ws_lb_config *c, char *out, size_t n);
 
+/* One line for logs and events: "members rdgw01,rdgw02, mode tcp, persistence none". */
+void ws_lb_config_text(const ws_lb_config *c, char *out, size_t n);
+
 /* machine's configuration from its settings: 0, or -1 with e saying which setting is
  * missing or bad. */
 int ws_lb_config_load(ws_state *st, const char *machine, ws_lb_config *c, ws_error *e);

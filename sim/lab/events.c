@@ -206,8 +206,7 @@ static const ws_event_def catalogue[WS_EV_COUNT] = {
     ROW(WS_EV_LB_100, 100, WS_CHANNEL_BALANCER, BALANCER, INFO, "Virtual server %s (%s:%d) is serving: %s.",
         "[model] id and text: the balancer's start with its configuration"),
     ROW(WS_EV_LB_101, 101, WS_CHANNEL_BALANCER, BALANCER, INFO,
-        "Configuration %s by the operator: virtual server %s on %s:%d, %s. It takes effect when the balancer "
-        "service (re)starts.",
+        "Configuration %s by the operator: virtual server %s on %s:%d, %s.",
         "[model] id and text: wapsim fabric add-balancer, set-balancer, remove-balancer"),
     ROW(WS_EV_LB_110, 110, WS_CHANNEL_BALANCER, BALANCER, WARNING,
         "Pool member %s (%s:%d) monitor status down: %s. New connections go to the other members for %d s.",

@@ -1,0 +1,36 @@
+/* offload: TLS on a side of a relayed connection (balancer.h), for tls-offload mode.
+ * The client's TLS ends here with the balancer's own certificate (its SSL certificate
+ * setting, from its My store, as the gateway binds its own); with reencrypt a new TLS
+ * connection goes to the member. [model] The member's certificate is not verified: an
+ * appliance's server-side TLS profile authenticates the server only when told to (F5
+ * BIG-IP's server SSL profile: "Server Certificate: ignore" unless set to require). */
+#include "balancer.h"
+
+#include <openssl/err.h>
+#include <stdio.h>
+#include <sys/epoll.h>
+
+int lb_tls_step(lb_side *s, int server, char *why, size_t n)
+{
+    ERR_clear_error();
+    int r = server ? SSL_accept(s->ssl) : SSL_connect(s->ssl);
+    if (r == 1) {
+        s->events = EPOLLIN;
+        return 1;
+    }
+    int err = SSL_get_error(s->ssl, r);
+    if (err == SSL_ERROR_WANT_READ) {
+        s->events = EPOLLIN;
+        return 0;
+    }
+    if (err == SSL_ERROR_WANT_WRITE) {
+        s->events = EPOLLOUT;
+        return 0;
+    }
+    unsigned long e = ERR_peek_error();
+    snprintf(why, n, "TLS handshake %s: %s", server ? "with the client" : "with the member",
+             e ? ERR_reason_error_string(e) : err == SSL_ERROR_SYSCALL ? "connection closed" : "failed");
+    if (!e && err == SSL_ERROR_SYSCALL)
+        snprintf(why, n, "TLS handshake %s: the peer closed the connection", server ? "with the client" : "with the member");
+    return -1;
+}

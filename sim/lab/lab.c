@@ -471,8 +471,9 @@ static int make_world(ws_state *st, const char *prefix, ws_lab_init_result *res,
 /* The highly available layout (lab init --ha, issue 14): rdgw02 joins as a new server
  * (ws_fabric_add_gateway) and is set up as rdgw01 is: rdgw-ssl with its key in its My
  * store and bound, the VMM certificate in its My and Root and its thumbprint registered
- * (REFERENCE.md section 2; tech-coffee.net's RD Gateway HA guide: every gateway of the
- * farm carries the same certificate for the public name). Runs inside the world's
+ * (REFERENCE.md section 2; AWS, "How to generate TLS certificates for a highly available
+ * Remote Desktop Gateway Farm": the load balancer's DNS name must be in the CN or SAN of
+ * the certificate installed on each RD Gateway). Runs inside the world's
  * transaction; lb01 comes after the lab is published (ha_balancer). */
 static int make_ha(ws_state *st, ws_error *e)
 {

@@ -396,6 +396,16 @@ static const char *gw_opt(const diag *g, char *buf, size_t n)
     return buf;
 }
 
+/* A finding id at machine already reported (several gateways bound to one certificate
+ * are one finding at the tenant's PC). */
+static int has_finding(const diag *g, const char *id, const char *machine)
+{
+    for (int i = 0; i < g->d->n; i++)
+        if (strcmp(g->d->findings[i].id, id) == 0 && strcmp(g->d->findings[i].machine, machine) == 0)
+            return 1;
+    return 0;
+}
+
 /* How many gateway machines the lab has. */
 static int gateway_count(const diag *g)
 {
@@ -1055,8 +1065,9 @@ static void binding_for_name(diag *g, const char *fqdn, char *out, size_t n, cha
 
 /* The repair of one gateway among several whose certificate lacks the name the tenants
  * use, when another gateway's binding carries it: the same certificate, bound here too.
- * Behind a balancer every member answers for the one public name (tech-coffee.net, RD
- * Gateway high availability: the same certificate on each gateway of the farm). */
+ * Behind a balancer every member answers for the one public name: it must be in the CN
+ * or SAN of the certificate on each RD Gateway (AWS, "How to generate TLS certificates
+ * for a highly available Remote Desktop Gateway Farm"; notes/fabric-README.md). */
 static void fix_member_binding(diag *g, ws_finding *f, const char *good)
 {
     const char *gw = g->gw.name;
@@ -1145,7 +1156,8 @@ static void check_bound_cert(diag *g, X509 *bound, const char *bound_name, const
     }
     /* The tenant's PC must trust it: a chain to the client's Root (50331653 otherwise). */
     ws_error e;
-    if (!validity && g->have_client && ws_store_verify_chain(g->st, g->client.name, bound, g->now, &e) != 0) {
+    if (!validity && g->have_client && !has_finding(g, WS_DIAG_GATEWAY_CERT_UNTRUSTED, g->client.name) &&
+        ws_store_verify_chain(g->st, g->client.name, bound, g->now, &e) != 0) {
         char root[128];
         vault_root_of(g->st, bound, root, sizeof root);
         int self = ws_cert_self_signed(bound);

@@ -374,7 +374,7 @@ static int do_connect(ws_scn_run *r, const ws_scn_line *l)
     if (c->legacy_gateway)
         args[n++] = "--legacy-gateway";
     r->mark = max_event_id(r->st);
-    r->connects_total = r->connects_failed = 0;
+    r->connects_total = r->connects_failed = r->ncodes = 0;
     int portal_ok = 0;
     for (int i = 0; i < c->repeat && rc == 0; i++) {
         if (c->repeat > 1)
@@ -439,6 +439,16 @@ static int connect_once(ws_scn_run *r, const ws_scn_line *l, char **args, int n,
     ws_subprocess_result_free(&res);
     r->connects_total++;
     r->connects_failed += !r->lc.ok;
+    if (!r->lc.ok && r->lc.has_code) { /* kept sorted, each once */
+        int at = 0;
+        while (at < r->ncodes && r->codes[at] < r->lc.code)
+            at++;
+        if ((at == r->ncodes || r->codes[at] != r->lc.code) && r->ncodes < 16) {
+            memmove(&r->codes[at + 1], &r->codes[at], (size_t)(r->ncodes - at) * sizeof r->codes[0]);
+            r->codes[at] = r->lc.code;
+            r->ncodes++;
+        }
+    }
     return 0;
 }
 
@@ -681,14 +691,15 @@ static int do_expect_connects(ws_scn_run *r, const ws_scn_line *l)
     if (!r->lc.have || total == 0)
         return fail_at(r, l, "the last connect gave no result");
     long count = x->target == WS_SCN_CONNECTS_OK ? total - r->connects_failed : r->connects_failed;
-    /* A share compares count/total with number/100 exactly: count * 100 against number * total. */
-    long a = x->percent ? count * 100 : count, b = x->percent ? x->number * total : x->number;
-    int ok = x->op == WS_SCN_OP_EQ ? a == b
-             : x->op == WS_SCN_OP_NE ? a != b
-             : x->op == WS_SCN_OP_LT ? a < b
-             : x->op == WS_SCN_OP_LE ? a <= b
-             : x->op == WS_SCN_OP_GT ? a > b
-                                     : a >= b;
+    int any_equal = 0, ok = 0;
+    for (int i = 0; i < x->nnumbers; i++) {
+        /* A share compares count/total with number/100 exactly: count * 100 against number * total. */
+        long a = x->percent[i] ? count * 100 : count, b = x->percent[i] ? x->numbers[i] * total : x->numbers[i];
+        any_equal |= a == b;
+        ok = x->op == WS_SCN_OP_LT ? a < b : x->op == WS_SCN_OP_LE ? a <= b : x->op == WS_SCN_OP_GT ? a > b : a >= b;
+    }
+    if (x->op == WS_SCN_OP_EQ || x->op == WS_SCN_OP_NE)
+        ok = x->op == WS_SCN_OP_EQ ? any_equal : !any_equal;
     if (!ok)
         return fail_at(r, l, "got %ld of %d (%ld%%)", count, total, count * 100 / total);
     ws_buf_addf(&r->log, "ok   [%d] %s (%ld of %d)\n", l->lineno, l->text, count, total);
@@ -716,9 +727,15 @@ static int do_expect(ws_scn_run *r, const ws_scn_line *l)
         free(value);
         return fail_at(r, l, "the last connect gave no result");
     }
-    char num[32];
+    char num[32], codes[16 * 21 + 1] = "";
     int numeric;
     const char *actual = connect_value(&r->lc, x->target, num, sizeof num, &numeric);
+    if (x->target == WS_SCN_CONNECTS_CODES) {
+        size_t len = 0;
+        for (int i = 0; i < r->ncodes; i++)
+            len += (size_t)snprintf(codes + len, sizeof codes - len, "%s%llu", i ? "," : "", r->codes[i]);
+        actual = codes;
+    }
     int expanded = strcmp(value, x->value) != 0;
     if (holds(x->op, actual, value, numeric)) {
         ws_buf_addf(&r->log, "ok   [%d] %s%s%s%s\n", l->lineno, l->text, expanded ? " (value: " : "",

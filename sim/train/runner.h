@@ -53,6 +53,8 @@ typedef struct ws_scn_run {
     ws_scn_last lc;
     int connects_total;           /* the last connect line's connections (its repeat=) */
     int connects_failed;          /* ... of which did not reach the console */
+    int ncodes;                   /* distinct codes of the failed ones, ascending */
+    unsigned long long codes[16];
 } ws_scn_run;
 
 void ws_scn_run_init(ws_scn_run *r, const ws_scenario *sc, ws_state *st, const char *work, int timeout_s,

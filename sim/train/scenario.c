@@ -76,7 +76,10 @@ const char ws_scenario_format_help[] =
     "  connects.failed        how many connections of the last connect line failed (did\n"
     "                         not reach the console): a count, or N% of its repeats;\n"
     "                         = != < <= > >= (expect connects.failed >= 25%)\n"
-    "  connects.ok            how many reached the console, likewise\n"
+    "  connects.ok            how many reached the console, likewise. = and != take\n"
+    "                         alternatives: connects.failed = 0%,100% holds for either\n"
+    "  connects.codes         the codes the failed ones reported, each once, ascending,\n"
+    "                         joined by commas (50331654,50331701), \"\" with no failure\n"
     "  portal.status          the portal's HTTP status (200 with an .rdp file), or null\n"
     "                         when the browser got no answer or there was no portal (admin=1)\n"
     "  portal.content-type    application/x-rdp, application/json, ...\n"
@@ -141,6 +144,7 @@ static const char *const target_names[] = {
     [WS_SCN_NO_EVENT] = "no event",           [WS_SCN_TRACE] = "trace",
     [WS_SCN_DIAGNOSE] = "diagnose",
     [WS_SCN_CONNECTS_FAILED] = "connects.failed", [WS_SCN_CONNECTS_OK] = "connects.ok",
+    [WS_SCN_CONNECTS_CODES] = "connects.codes",
 };
 #define N_TARGETS ((int)(sizeof target_names / sizeof target_names[0]))
 
@@ -744,7 +748,7 @@ static int is_number_or_null(const char *v)
 static const char *const expect_targets[] = {
     "connect.ok",  "connect.stage", "connect.code", "connect.message", "portal.status",   "portal.content-type",
     "portal.body", "event",         "no event",     "trace",           "diagnose",        "connects.failed",
-    "connects.ok"};
+    "connects.ok", "connects.codes"};
 
 /* A numeric comparison (<, <=, >, >=). */
 static int op_numeric(ws_scn_op op)
@@ -767,17 +771,33 @@ static int parse_expect_connects(parser *p, const char *s, ws_scn_expect *x)
     }
     if (read_value(p, s, x) != 0)
         return -1;
-    char *end;
-    size_t len = strlen(x->value);
-    x->percent = len > 0 && x->value[len - 1] == '%';
-    long n = strtol(x->value, &end, 10);
-    if (!len || x->value[0] == '-' || x->value[0] == '+' || end != x->value + len - (size_t)x->percent ||
-        end == x->value || n < 0 || (x->percent && n > 100) || n > 100000) {
-        ERR(p, "expect %s takes a count or a percentage (5, 25%%), not '%s'", name, x->value);
-        return -1;
+    int eqne = x->op == WS_SCN_OP_EQ || x->op == WS_SCN_OP_NE;
+    char *copy = ws_strdup(x->value);
+    int rc = 0;
+    x->nnumbers = 0;
+    for (char *save = NULL, *tok = strtok_r(copy, ", \t", &save); tok && rc == 0; tok = strtok_r(NULL, ", \t", &save)) {
+        char *end;
+        size_t len = strlen(tok);
+        int pct = tok[len - 1] == '%';
+        long n = strtol(tok, &end, 10);
+        if (tok[0] == '-' || tok[0] == '+' || end != tok + len - (size_t)pct || end == tok || n < 0 ||
+            (pct && n > 100) || n > 100000) {
+            ERR(p, "expect %s takes a count or a percentage (5, 25%%), not '%s'", name, tok);
+            rc = -1;
+        } else if (x->nnumbers == 4 || (x->nnumbers == 1 && !eqne)) {
+            ERR(p, "expect %s: only = and != take several values (at most 4): '%s'", name, x->value);
+            rc = -1;
+        } else {
+            x->numbers[x->nnumbers] = n;
+            x->percent[x->nnumbers++] = pct;
+        }
     }
-    x->number = n;
-    return 0;
+    free(copy);
+    if (rc == 0 && x->nnumbers == 0) {
+        ERR(p, "expect %s needs a count or a percentage (expect %s >= 25%%)", name, name);
+        rc = -1;
+    }
+    return rc;
 }
 
 /* `expect diagnose OP IDS`: = and != take a comma-separated set of finding ids or
@@ -860,7 +880,9 @@ static int parse_expect(parser *p, const char *rest, ws_scn_expect *x)
     for (int i = 0; i < WS_SCN_EVENT; i++)
         if (strcmp(what, target_names[i]) == 0)
             t = i;
-    if (strcmp(what, "event") == 0)
+    if (strcmp(what, "connects.codes") == 0)
+        t = WS_SCN_CONNECTS_CODES;
+    else if (strcmp(what, "event") == 0)
         t = WS_SCN_EVENT;
     else if (strcmp(what, "trace") == 0)
         t = WS_SCN_TRACE;

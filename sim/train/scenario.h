@@ -44,6 +44,7 @@ typedef enum ws_scn_target {
     WS_SCN_DIAGNOSE, /* expect diagnose OP ID[,ID...]: the finding ids of `wapsim diagnose` */
     WS_SCN_CONNECTS_FAILED, /* expect connects.failed OP N|N%: of the last connect line's repeats */
     WS_SCN_CONNECTS_OK,     /* expect connects.ok OP N|N% */
+    WS_SCN_CONNECTS_CODES,  /* expect connects.codes OP TEXT: the failures' codes, "50331654,50331701" */
 } ws_scn_target;
 
 typedef enum ws_scn_op {
@@ -65,8 +66,10 @@ typedef struct ws_scn_expect {
     int event_id;  /* event, no event */
     ws_scn_op op;
     char *value; /* "" without operator; ${...} unexpanded; for diagnose the rest of the line */
-    long number; /* connects.*: the count, or the percentage when percent */
-    int percent; /* connects.*: number is a share of the repeats, 0..100 */
+    /* connects.failed, connects.ok: = and != take alternatives ("0%,100%": one of them) */
+    int nnumbers;
+    long numbers[4]; /* each a count, or a percentage (0..100) when percent[i] */
+    int percent[4];
 } ws_scn_expect;
 
 typedef struct ws_scn_line {

@@ -129,6 +129,15 @@ HW up >/dev/null 2>&1 || not_ok "up (HA)"
 at() { json_sql "$1" "SELECT group_concat(json_extract(value,'$.id')||'@'||json_extract(value,'$.machine')) FROM doc, json_each(doc.j,'$.findings') WHERE json_extract(value,'$.severity')='error'"; }
 HW diagnose --json >"$T_TMP/h0.json" 2>/dev/null
 check_eq "the HA layout: diagnose finds no error" "" "$(at "$T_TMP/h0.json")"
+ok_through_lb=0
+for i in 1 2 3 4; do
+    HW connect --tenant alice --vm web01 --json >"$T_TMP/hc.json" 2>/dev/null &&
+        [ "$(json_sql "$T_TMP/hc.json" "SELECT json_extract(j,'$.stage') FROM doc")" = console ] &&
+        ok_through_lb=$((ok_through_lb + 1))
+done
+check_eq "the HA layout: 4 connects through rdgw.contoso.com (lb01, both members) reach the console" 4 "$ok_through_lb"
+check "... lb01 relayed them (its log's connections, or its counters)" sh -c \
+    "'$WAPSIM' --lab '$H' status | grep -A1 '^lb01' | grep -qE 'connections [1-9]'"
 HW gateway set --machine rdgw02 --remove-trusted-issuer vmm-console >/dev/null 2>&1
 HW diagnose --json >"$T_TMP/p1.json" 2>/dev/null
 check_eq "pitfall 1: diagnose --json finds gateway-issuer-not-trusted at rdgw02 only" \

@@ -129,6 +129,9 @@ check "... its evidence is the probe's" test -n "$(json_sql "$T_TMP/d3.json" "SE
 WH fabric set-balancer lb01 --reencrypt >"$T_TMP/re.out" 2>&1
 connect_json re --tenant alice --vm web01
 check_eq "with --reencrypt the tunnel works through the offloading lb01" "1|console" "$(field re ok)|$(field re stage)"
+connect_json re_legacy --tenant alice --vm web01 --transport legacy
+check_eq "... the legacy transport too (RDG_OUT_DATA, RDG_IN_DATA chunked, through lb01's HTTP with affinity)" \
+    "1|console" "$(field re_legacy ok)|$(field re_legacy stage)"
 WH diagnose --json >"$T_TMP/d4.json" 2>/dev/null
 check_eq "... and diagnose finds no error" "0" \
     "$(json_sql "$T_TMP/d4.json" "SELECT count(*) FROM doc, json_each(json_extract(doc.j,'\$.findings')) WHERE json_extract(value,'\$.severity')='error'")"

@@ -38,6 +38,8 @@ typedef struct gw_conn {
     int fd;
     SSL *ssl;
     int tls_done;
+    uint8_t first[32]; /* the client's first bytes, peeked before the TLS handshake reads them */
+    size_t nfirst;
     gw_mode mode;
     char peer[64];
     ws_buf in;  /* plaintext from the client, not yet consumed */

@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "base/net.h"
+#include "crypto/tls.h"
 #include "lab/events.h"
 #include "lab/keyacl.h"
 #include "lab/settings.h"
@@ -41,6 +42,10 @@
 #define TLS_TIMEOUT_MS 5000      /* [model] TLS handshake done */
 #define HTTP_TIMEOUT_MS 10000    /* [model] RDG_OUT_DATA / RDG_IN_DATA head read */
 #define PREAUTH_TIMEOUT_MS 15000 /* [model] MS-TSGU handshake through TUNNEL_AUTH */
+/* [model] A legacy RDG_OUT_DATA answered with 200 and its seed waits this long for the
+ * RDG_IN_DATA of its RDG-Connection-Id, which the client sends at once: an OUT whose IN
+ * went to another member (a balancer without affinity) holds nothing longer. */
+#define IN_CHANNEL_TIMEOUT_MS 5000
 /* [model] Connections one source address may hold before it authenticates; an
  * authorized tunnel does not count, so many tenants behind one address still fit. */
 #define PREAUTH_PER_SOURCE 64
@@ -271,7 +276,13 @@ static int http_head(gw_conn *c)
     }
     gw_tunnel *t = tunnel_find_legacy(h.connection_id);
     if (!t) {
-        refuse_http(c, "400 Bad Request", "RDG_IN_DATA for no RDG_OUT_DATA connection");
+        /* The pair is tied by RDG-Connection-Id inside one gateway (REFERENCE.md section
+         * 7): an IN whose OUT went to another member is event 210 [field], refused
+         * [model: the real status code is not public]. */
+        char text[300];
+        ws_event_format(WS_EV_GATEWAY_ADMIN_210, text, sizeof text, h.connection_id, c->peer);
+        ws_event_put(gw.st, gw.machine.name, WS_EV_GATEWAY_ADMIN_210, NULL, text);
+        refuse_http(c, "400 Bad Request", "RDG_IN_DATA for no RDG_OUT_DATA connection (event 210)");
         return -1;
     }
     http_reply(c, "200 OK", NULL);
@@ -431,9 +442,26 @@ static int process(gw_conn *c)
     }
 }
 
+/* The handshake failed on bytes that are no TLS record (plain HTTP from a balancer that
+ * terminated TLS and did not re-encrypt): Schannel's event 36888 with alert 10 and
+ * state 1203 [model: see the catalogue row], beside OpenSSL's reason. */
+static void not_tls(gw_conn *c, const char *reason)
+{
+    char what[120], text[400];
+    ws_tls_bytes_text(c->first, c->nfirst, what, sizeof what);
+    ws_event_format(WS_EV_SCHANNEL_36888, text, sizeof text, 10, 1203, c->peer, what);
+    ws_event_put(gw.st, gw.machine.name, WS_EV_SCHANNEL_36888, NULL, text);
+    fprintf(stderr, "wapsim-gateway: TLS handshake with %s failed: %s: it sent %s, not a TLS record (event 36888)\n",
+            c->peer, reason, what);
+}
+
 static void conn_io(gw_conn *c)
 {
     if (!c->tls_done) {
+        if (!c->nfirst) {
+            ssize_t n = recv(c->fd, c->first, sizeof c->first, MSG_PEEK | MSG_DONTWAIT);
+            c->nfirst = n > 0 ? (size_t)n : 0;
+        }
         int r = SSL_do_handshake(c->ssl);
         if (r != 1) {
             int err = SSL_get_error(c->ssl, r);
@@ -446,7 +474,10 @@ static void conn_io(gw_conn *c)
             if (code)
                 ERR_error_string_n(code, reason, sizeof reason);
             ERR_clear_error();
-            fprintf(stderr, "wapsim-gateway: TLS handshake with %s failed: %s\n", c->peer, reason);
+            if (c->nfirst >= 2 && !ws_tls_is_record(c->first, c->nfirst))
+                not_tls(c, reason);
+            else
+                fprintf(stderr, "wapsim-gateway: TLS handshake with %s failed: %s\n", c->peer, reason);
             gw_close_conn(c);
             return;
         }
@@ -659,6 +690,8 @@ static const char *past_deadline(const gw_conn *c, int64_t now, int *ms)
         return "no TLS handshake";
     if ((c->mode == MODE_HTTP || c->mode == MODE_LEGACY_IN) && age > (*ms = HTTP_TIMEOUT_MS))
         return "no request head";
+    if (c->mode == MODE_LEGACY_OUT && c->tunnel && !c->tunnel->in && age > (*ms = IN_CHANNEL_TIMEOUT_MS))
+        return "no RDG_IN_DATA for its RDG_OUT_DATA (the legacy pair's IN went elsewhere or never came)";
     if (preauth(c) && age > (*ms = PREAUTH_TIMEOUT_MS))
         return "no authentication (TUNNEL_AUTH)";
     return NULL;

@@ -184,9 +184,20 @@ static int record_token(ws_state *st, const char *kind, const vmm_grant *g, cons
     return ws_state_finish(st, s, sqlite3_step(s), NULL);
 }
 
-/* The gateway's port: the first RD Gateway machine's (443 is left out of the name). */
-static int gateway_port(ws_state *st)
+/* The gateway's port (443 is left out of the name): the port of what the cloud's FQDN
+ * names (a gateway, or the balancer in front of several), else the first RD Gateway
+ * machine's. [model] VMM writes what the admin portal's cloud setting says; the lab's
+ * gateways listen on 8443, so the port comes from the machine. */
+static int gateway_port(ws_state *st, const char *fqdn)
 {
+    char port[16] = "";
+    if (ws_state_text(st, port, sizeof port, NULL,
+                      "SELECT port FROM machines WHERE role IN ('gateway', 'balancer') AND port IS NOT NULL AND"
+                      " (public_fqdn = ?1 COLLATE NOCASE OR fqdn = ?1 COLLATE NOCASE OR address = ?1)"
+                      " ORDER BY role = 'gateway', name LIMIT 1",
+                      1, fqdn) == 0 &&
+        atoi(port) > 0)
+        return atoi(port);
     ws_machine m;
     return ws_machine_by_role(st, "gateway", &m, NULL) == 0 ? m.port : 443;
 }
@@ -198,7 +209,7 @@ static int build_rdp(ws_state *st, vmm_grant *g, const signer *gw, ws_error *e)
     if (ws_setting_get(st, WS_SCOPE_CLOUD, WS_SET_CLOUD_RD_GATEWAY_FQDN, fqdn, sizeof fqdn) != 0)
         return ws_seterr(e, "the cloud has no Remote Desktop Gateway FQDN");
     /* host:port unless 443; an IPv6 address in brackets before the port (base/net.h). */
-    ws_hostport_format(fqdn, gateway_port(st), 443, gateway, sizeof gateway);
+    ws_hostport_format(fqdn, gateway_port(st, fqdn), 443, gateway, sizeof gateway);
     snprintf(port, sizeof port, "%d", g->port);
     snprintf(pcb, sizeof pcb, "%s", g->vm_id);
     ws_rdp_file f;

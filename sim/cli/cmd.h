@@ -58,6 +58,9 @@ int ws_cmd_machine(ws_state *st, const char *name, const char *role, ws_machine 
 /* "The" machine of a role (the VMM server, the gateway, the portal): 0 with *m
  * filled, or one line and exit 2. The lab stays open either way. */
 int ws_cmd_role_machine(ws_state *st, const char *role, ws_machine *m);
+/* The RD Gateway a `gateway` command's --machine names (NULL: the first gateway by
+ * name, rdgw01): 0 with *m filled, or one line and exit 2. */
+int ws_cmd_gateway_machine(ws_state *st, const char *name, ws_machine *m);
 /* The end of a change of the lab begun with ws_state_begin: ok says whether the begin
  * and every write succeeded (e, what failed). Commits it then, else rolls it back;
  * 0, or e's one line on stderr and WS_EXIT_FAIL. The lab stays open either way. */

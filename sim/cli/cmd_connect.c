@@ -21,6 +21,20 @@ static int take_client(void *dest, const char *value)
     return 0;
 }
 
+/* --transport: MS-TSGU's HTTP transport as a websocket (one connection) or legacy (the
+ * RDG_OUT_DATA + RDG_IN_DATA pair, REFERENCE.md section 7). */
+static int take_transport(void *dest, const char *value)
+{
+    int *legacy = dest;
+    if (strcmp(value, "legacy") == 0)
+        *legacy = 1;
+    else if (strcmp(value, "websocket") == 0)
+        *legacy = 0;
+    else
+        return ws_cmd_usage_error("unknown --transport '%s' (legacy or websocket)", value);
+    return 0;
+}
+
 static int cmd_connect(int argc, char **argv)
 {
     ws_connect_opts o = {0};
@@ -31,6 +45,7 @@ static int cmd_connect(int argc, char **argv)
                            WS_OPT_STR("save-rdp", &o.save_rdp),
                            WS_OPT_STR("password", &o.password),
                            WS_OPT_CALL("client", &o.no_rdstls, take_client),
+                           WS_OPT_CALL("transport", &o.legacy_gateway, take_transport),
                            WS_OPT_FLAG("legacy-gateway", &o.legacy_gateway),
                            WS_OPT_FLAG("strict", &o.strict),
                            WS_OPT_FLAG("admin", &admin),
@@ -113,7 +128,7 @@ static int cmd_connect(int argc, char **argv)
 const ws_cmd ws_cmds_connect[] = {
     {NULL, "connect", cmd_connect,
      "(--tenant T --vm V | --rdp FILE | --admin --vm V) [--screenshot FILE] [--save-rdp FILE] [--client 8.1|8.0]\n"
-     "       [--legacy-gateway] [--strict] [--json]",
+     "       [--transport websocket|legacy] [--strict] [--json]",
      "Connect to a VM's console as the tenant's Remote Desktop Connection would.",
      "Hops: portal, rdp-signature, direct, gateway-tls, gateway-auth, channel, host-tls, host-auth, console.\n"
      "  --admin            the administrator's path (VMConnect): straight to the VM's host, TLS without\n"
@@ -124,7 +139,9 @@ const ws_cmd ws_cmds_connect[] = {
      "  --hold SECONDS     keep the console open; reports it if another connection takes it over\n"
      "  --rdp FILE         use this .rdp file instead of asking the portal\n"
      "  --client 8.0       a client before 8.1: no RDSTLS, so no way to present the VMToken\n"
-     "  --legacy-gateway   RDG_OUT_DATA + RDG_IN_DATA (chunked) instead of a websocket\n"
+     "  --transport T      MS-TSGU's HTTP transport: websocket (default: RDG_OUT_DATA upgraded, one\n"
+     "                     connection) or legacy (RDG_OUT_DATA + RDG_IN_DATA chunked: two connections\n"
+     "                     that must reach the same gateway); --legacy-gateway is --transport legacy\n"
      "  --strict           refuse every certificate warning (as the file's authentication level:i:1):\n"
      "                     a host certificate the PC cannot verify stops at host-tls with 0x607. Without\n"
      "                     it the tenant clicks Connect at the identity warning, shown on the hop\n"

@@ -147,11 +147,12 @@ static int gateway_key_grant(ws_state *st, const char *gw, const char *cert, ws_
 
 static int cmd_gateway_set(int argc, char **argv)
 {
-    const char *ssl = NULL, *replace_text = NULL;
+    const char *ssl = NULL, *replace_text = NULL, *machine = NULL;
     ws_strv add_text = {0}, del_text = {0}, replace = {0}, add = {0}, del = {0}, cur = {0}, next = {0};
     const ws_opt opts[] = {WS_OPT_STR("ssl-cert", &ssl), WS_OPT_STR("trusted-issuers", &replace_text),
                            WS_OPT_LIST("add-trusted-issuer", &add_text),
-                           WS_OPT_LIST("remove-trusted-issuer", &del_text), WS_OPT_END};
+                           WS_OPT_LIST("remove-trusted-issuer", &del_text), WS_OPT_STR("machine", &machine),
+                           WS_OPT_END};
     ws_cli cli;
     ws_state *st = NULL;
     ws_machine gw;
@@ -166,7 +167,7 @@ static int cmd_gateway_set(int argc, char **argv)
                                 "--remove-trusted-issuer)");
         goto out;
     }
-    if ((rc = ws_cmd_open_lab(cli.lab, &st)) || (rc = ws_cmd_role_machine(st, "gateway", &gw)))
+    if ((rc = ws_cmd_open_lab(cli.lab, &st)) || (rc = ws_cmd_gateway_machine(st, machine, &gw)))
         goto out;
     if ((replace_text && (rc = tp_parse_list(st, &replace, replace_text))) ||
         (rc = tp_add_all(st, &add, "--add-trusted-issuer", &add_text)) ||
@@ -287,9 +288,11 @@ static int cmd_cloud_set(int argc, char **argv)
 
 const ws_cmd ws_cmds_gateway[] = {
     {"gateway", "set", cmd_gateway_set,
-     "[--ssl-cert NAME] [--trusted-issuers TP,...] [--add-trusted-issuer TP] [--remove-trusted-issuer TP]",
+     "[--machine NAME] [--ssl-cert NAME] [--trusted-issuers TP,...] [--add-trusted-issuer TP]\n"
+     "       [--remove-trusted-issuer TP]",
      "RD Gateway Manager's SSL certificate and FedAuthSettings.TrustedIssuerCertificates.",
-     "The gateway is the machine with role gateway (rdgw01).\n"
+     "  --machine NAME              which RD Gateway (default: the first gateway by name,\n"
+     "                              rdgw01); each gateway has its own binding and list\n"
      "  --ssl-cert NAME             the certificate the gateway binds for TLS; it must be in the\n"
      "                              gateway's LocalMachine\\My with its private key. Takes effect\n"
      "                              when the gateway restarts (wapsim service restart rdgw01)\n"

@@ -14,7 +14,8 @@
 static int lab_init(int argc, char **argv)
 {
     ws_lab_init_opts o = {0};
-    const ws_opt opts[] = {WS_OPT_STR("subnet", &o.subnet), WS_OPT_FLAG("fresh-keys", &o.fresh_keys), WS_OPT_END};
+    const ws_opt opts[] = {WS_OPT_STR("subnet", &o.subnet), WS_OPT_FLAG("fresh-keys", &o.fresh_keys),
+                           WS_OPT_FLAG("ha", &o.ha), WS_OPT_END};
     ws_cli cli;
     int rc = ws_opt_parse(argc, argv, opts, WS_OPT_JSON, 0, 1, &cli);
     if (rc)
@@ -48,7 +49,7 @@ static int lab_init(int argc, char **argv)
         ws_cmd_print_json(out);
         return 0;
     }
-    printf("Created lab %s on subnet %s (keys %s).\n\n", abs, r.subnet,
+    printf("Created %slab %s on subnet %s (keys %s).\n\n", o.ha ? "the highly available " : "", abs, r.subnet,
            r.keys_from_template ? "copied from the template" : "generated");
     printf("Accounts (listed again by 'wapsim lab accounts'):\n");
     for (int i = 0; i < WS_LAB_ACCOUNTS; i++)
@@ -169,12 +170,17 @@ static int lab_accounts(int argc, char **argv)
 }
 
 const ws_cmd ws_cmds_lab[] = {
-    {"lab", "init", lab_init, "[DIR] [--subnet 127.X.Y.0/24] [--fresh-keys] [--json]",
+    {"lab", "init", lab_init, "[DIR] [--subnet 127.X.Y.0/24] [--fresh-keys] [--ha] [--json]",
      "Create a lab with the default, healthy world.",
      "DIR defaults to --lab, $WAPSIM_LAB, or ./lab; it is created with mode 0700.\n"
      "  --subnet S     the lab's /24 in 127.0.0.0/8 (default: chosen from DIR, skipping\n"
      "                 subnets a running lab uses; a subnet in use is refused)\n"
      "  --fresh-keys   generate new keys instead of copying the key template\n"
+     "  --ha           the highly available layout: rdgw02 beside rdgw01, both bound to\n"
+     "                 rdgw-ssl with the VMM thumbprint registered, behind lb01 (tcp mode,\n"
+     "                 no affinity) whose public name rdgw.contoso.com the tenant's PC\n"
+     "                 resolves (README: the HA layout). The same key template serves both\n"
+     "                 layouts: the HA one adds no certificate\n"
      "  --json         print {\"lab\",\"subnet\",\"keys_from_template\",\"accounts\":[...]}\n"},
     {"lab", "accounts", lab_accounts, "[--unlock NAME] [--json]",
      "List the lab's accounts, their passwords and lockouts; unlock one.",

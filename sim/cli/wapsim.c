@@ -128,6 +128,11 @@ int ws_cmd_role_machine(ws_state *st, const char *role, ws_machine *m)
     return 0;
 }
 
+int ws_cmd_gateway_machine(ws_state *st, const char *name, ws_machine *m)
+{
+    return name ? ws_cmd_machine(st, name, "gateway", m) : ws_cmd_role_machine(st, "gateway", m);
+}
+
 int ws_cmd_commit(ws_state *st, int ok, ws_error *e)
 {
     /* A failed commit has rolled back already; a rollback without a transaction is harmless. */

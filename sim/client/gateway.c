@@ -327,8 +327,16 @@ static int legacy_in_open(gwlink *g, SSL_CTX *ctx, const char *gw_name, const ch
              "Accept: */*\r\nUser-Agent: MS-RDGateway/1.0\r\nHost: %s\r\nRDG-Connection-Id: {%s}\r\n"
              "RDG-Auth-Scheme: PAA\r\nContent-Length: 0\r\n\r\n",
              host, conn_id);
-    if (ssl_write_all(g->in, full, strlen(full)) != 0 || read_head(g->in, head, sizeof head, &e) != 200)
-        return ws_client_fail(r, "gateway-auth", 0, "the gateway refused RDG_IN_DATA");
+    int status = ssl_write_all(g->in, full, strlen(full)) != 0 ? -1 : read_head(g->in, head, sizeof head, &e);
+    /* [model] The client's sending channel refused: "an error occurred while sending data"
+     * (50331657). A gateway that holds no RDG_OUT_DATA of this RDG-Connection-Id (the pair
+     * split across balanced members) answers so, with its event 210. */
+    if (status != 200) {
+        char got[64];
+        snprintf(got, sizeof got, status > 0 ? "HTTP %d" : "no answer", status);
+        return ws_client_fail(r, "gateway-auth", WS_DISC_GATEWAY_SEND_ERROR,
+                              "the gateway refused RDG_IN_DATA of RDG-Connection-Id {%s}: %s", conn_id, got);
+    }
     snprintf(full, sizeof full,
              "RDG_IN_DATA /remoteDesktopGateway/ HTTP/1.1\r\nCache-Control: no-cache\r\nPragma: no-cache\r\n"
              "Accept: */*\r\nUser-Agent: MS-RDGateway/1.0\r\nHost: %s\r\nRDG-Connection-Id: {%s}\r\n"
@@ -337,6 +345,22 @@ static int legacy_in_open(gwlink *g, SSL_CTX *ctx, const char *gw_name, const ch
     if (ssl_write_all(g->in, full, strlen(full)) != 0)
         return ws_client_fail(r, "gateway-auth", 0, "cannot send RDG_IN_DATA");
     return 0;
+}
+
+/* " (Server: X)" from a response head into out (n bytes), or "": who answered (a
+ * balancer names itself). Returns out. */
+static const char *server_says(const char *head, char *out, size_t n)
+{
+    const char *p = strcasestr(head, "\r\nServer:");
+    out[0] = '\0';
+    if (p) {
+        p += 9;
+        while (*p == ' ')
+            p++;
+        size_t len = strcspn(p, "\r\n");
+        snprintf(out, n, " (Server: %.*s)", (int)(len > 60 ? 60 : len), p);
+    }
+    return out;
 }
 
 int ws_client_gateway_open(gwlink *g, SSL_CTX *ctx, const char *gw_name, const char *gw_addr, int gw_port,
@@ -371,8 +395,17 @@ int ws_client_gateway_open(gwlink *g, SSL_CTX *ctx, const char *gw_name, const c
     if (ssl_write_all(g->out, full, strlen(full)) != 0)
         return ws_client_fail(r, "gateway-auth", 0, "cannot send RDG_OUT_DATA");
     int status = read_head(g->out, head, sizeof head, &e);
+    /* [model] The receiving channel closed before any answer: "an error occurred while
+     * receiving data" (50331658); a balancer does so when its member refused it. */
     if (status < 0)
-        return ws_client_fail(r, "gateway-auth", 0, "%s", e.msg);
+        return ws_client_fail(r, "gateway-auth", WS_DISC_GATEWAY_RECV_ERROR, "RDG_OUT_DATA: %s", e.msg);
+    /* [model] A server error (a balancer's 502 or 503 when its member did not answer) is
+     * "the Remote Desktop Gateway server is temporarily unavailable" (50331661). */
+    char who[96];
+    if (status >= 500 && status <= 599)
+        return ws_client_fail(r, "gateway-auth", WS_DISC_GATEWAY_UNAVAILABLE,
+                              "the gateway answered HTTP %d to RDG_OUT_DATA%s", status,
+                              server_says(head, who, sizeof who));
     if (legacy) {
         if (status != 200)
             return ws_client_fail(r, "gateway-auth", 0, "the gateway answered HTTP %d to RDG_OUT_DATA", status);

@@ -202,3 +202,26 @@ int ws_cert_matches_peer(X509 *cert, const char *name, unsigned flags)
     ERR_clear_error();
     return r == 1;
 }
+
+int ws_tls_is_record(const uint8_t *p, size_t n)
+{
+    return n >= 2 && p[0] >= 20 && p[0] <= 23 && p[1] == 3;
+}
+
+const char *ws_tls_bytes_text(const uint8_t *p, size_t n, char *buf, size_t cap)
+{
+    size_t shown = n < 24 ? n : 24, printable = 0;
+    while (printable < shown && p[printable] >= 0x20 && p[printable] < 0x7f)
+        printable++;
+    buf[0] = '\0';
+    if (shown && printable == shown) {
+        snprintf(buf, cap, "\"%.*s%s\"", (int)shown, (const char *)p, n > shown ? "..." : "");
+        return buf;
+    }
+    size_t used = 0;
+    for (size_t i = 0; i < shown && used + 4 < cap; i++)
+        used += (size_t)snprintf(buf + used, cap - used, "%s%02x", i ? " " : "", p[i]);
+    if (n > shown && used + 4 < cap)
+        snprintf(buf + used, cap - used, " ...");
+    return buf;
+}

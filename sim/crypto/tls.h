@@ -73,4 +73,12 @@ unsigned ws_tls_check_peer(X509 *leaf, STACK_OF(X509) *chain, STACK_OF(X509) *ro
  * certificate is not from a trusted certifying authority; ..." ([model] wording). */
 const char *ws_tls_peer_text(const ws_peer_check *c, char *buf, size_t n);
 
+/* 1 when the n bytes at p (n >= 2) open a TLS record (RFC 5246 6.2.1: ContentType 20..23,
+ * then ProtocolVersion major 3), 0 when they cannot: plain HTTP where TLS was due, or
+ * an HTTP answer where a TLS peer would have sent an alert. */
+int ws_tls_is_record(const uint8_t *p, size_t n);
+/* The first bytes at p (at most n, cut at 24) as printable text for a message:
+ * "RDG_OUT_DATA /remoteDeskt..." or hex "15 03 03 00 02 ...". Returns buf. */
+const char *ws_tls_bytes_text(const uint8_t *p, size_t n, char *buf, size_t cap);
+
 #endif

@@ -51,6 +51,8 @@ static const ws_event_def catalogue[WS_EV_COUNT] = {
         "[model] the lab's own event"),
     ROW(WS_EV_APP_1_FAILED, 1, WS_CHANNEL_APPLICATION, NULL, ERROR, "%s",
         "[model] the lab's own event: a component that cannot start"),
+    ROW(WS_EV_APP_1_FABRIC, 1, WS_CHANNEL_APPLICATION, "wapsim", INFO, "%s",
+        "[model] the lab's own event: a machine joined or left the fabric (wapsim fabric)"),
     ROW(WS_EV_PORTAL_100, 100, WS_CHANNEL_APPLICATION, TENANT_SITE, INFO, "Tenant '%s' signed in from %s.",
         "[model] id and text: the tenant site's sign-in logging is not public"),
     ROW(WS_EV_PORTAL_101, 101, WS_CHANNEL_APPLICATION, TENANT_SITE, WARNING, "Sign-in failed for '%.64s' from %s.",
@@ -212,6 +214,24 @@ static const ws_event_def catalogue[WS_EV_COUNT] = {
     ROW(WS_EV_GATEWAY_ADMIN_1011, 1011, WS_CHANNEL_GATEWAY_ADMIN, GATEWAY, INFO,
         "FedAuthSettings.TrustedIssuerCertificates = {%s} (was {%s}).",
         "REFERENCE.md section 2 (FedAuthSettings.TrustedIssuerCertificates); [model] id and text"),
+    /* The legacy HTTP transport's IN channel (RDG_IN_DATA) arrived at a gateway that holds
+     * no OUT channel (RDG_OUT_DATA) of its RDG-Connection-Id: behind a balancer without
+     * affinity the pair went to two members (REFERENCE.md sections 7 and 9). */
+    ROW(WS_EV_GATEWAY_ADMIN_210, 210, WS_CHANNEL_GATEWAY_ADMIN, GATEWAY, ERROR,
+        "Http transport: IN channel could not find a corresponding OUT channel. RDG-Connection-Id %s, client computer "
+        "\"%s\".",
+        "[field: sevecek.com, \"RD Gateway error event 210 caused by NLB configured with no affinity\"; the "
+        "provider's event list (detection-wiki, Microsoft-Windows-TerminalServices-Gateway)] id, Admin channel and "
+        "first sentence; [model] the level Error and the second sentence"),
+    /* A TLS listener that read something other than a TLS record (plain HTTP from an
+     * offloading balancer): Schannel's fatal alert, as Windows Server 2012 R2 words 36888. */
+    ROW(WS_EV_SCHANNEL_36888, 36888, WS_CHANNEL_SYSTEM, SCHANNEL, ERROR,
+        "The following fatal alert was generated: %d. The internal error state is %d. (Peer %s sent %s.)",
+        "[doc: Schannel Events, dn786445: 36888 \"A fatal alert was generated\", System log]; [field: Microsoft "
+        "TechNet blog (K. Abluton, 2016) quoting 36888 \"The following fatal alert was generated: 20. The internal "
+        "error state is 960\" on 2008 R2 to 2012 R2]; [model] alert 10 (unexpected_message, RFC 5246) with state "
+        "1203 for bytes that are not a TLS record (field posts pair 10/1203 with non-TLS traffic), and the "
+        "sentence in brackets"),
     ROW(WS_EV_ADMINAPI_1100, 1100, WS_CHANNEL_ADMINAPI, ADMINAPI, INFO,
         "VM Cloud updated: Remote Desktop Gateway FQDN = %s (was %s).",
         "REFERENCE.md section 2 (Remote Desktop Gateway FQDN); [model] id and text"),

@@ -26,6 +26,7 @@ typedef enum ws_ev {
     /* Application */
     WS_EV_APP_1_LAB_CREATED, /* subnet prefix, where the keys came from */
     WS_EV_APP_1_FAILED,      /* the component's message; source: the program, given by the writer */
+    WS_EV_APP_1_FABRIC,      /* what joined or left the fabric (one sentence) */
     WS_EV_PORTAL_100,        /* tenant, peer address */
     WS_EV_PORTAL_101,        /* user (printed to 64 chars), peer address */
     WS_EV_PORTAL_101_LOCKED, /* user (printed to 64 chars), peer address */
@@ -75,6 +76,9 @@ typedef enum ws_ev {
     /* RD Gateway, Admin */
     WS_EV_GATEWAY_ADMIN_1010, /* certificate, thumbprint, old certificate */
     WS_EV_GATEWAY_ADMIN_1011, /* new thumbprints, old thumbprints */
+    WS_EV_GATEWAY_ADMIN_210,  /* RDG-Connection-Id, client computer */
+    /* Schannel (System) */
+    WS_EV_SCHANNEL_36888, /* TLS alert (int), internal error state (int), peer address, what arrived */
     /* Windows Azure Pack admin API */
     WS_EV_ADMINAPI_1100, /* gateway FQDN, old FQDN */
     /* Load balancer (lb01, wapsim-balancer) [model] */

@@ -13,11 +13,13 @@
 #include <unistd.h>
 
 #include "lab/accounts.h"
+#include "lab/balancer.h"
 #include "crypto/cert.h"
 #include "lab/clock.h"
 #include "lab/dns.h"
 #include "lab/events.h"
 #include "lab/keyacl.h"
+#include "lab/fabric.h"
 #include "lab/machine.h"
 #include "base/net.h"
 #include "lab/settings.h"
@@ -498,6 +500,52 @@ static int make_world(ws_state *st, const char *prefix, ws_lab_init_result *res,
     return 0;
 }
 
+/* The highly available layout (lab init --ha, issue 14): rdgw02 joins as a new server
+ * (ws_fabric_add_gateway) and is set up as rdgw01 is: rdgw-ssl with its key in its My
+ * store and bound, the VMM certificate in its My and Root and its thumbprint registered
+ * (REFERENCE.md section 2; AWS, "How to generate TLS certificates for a highly available
+ * Remote Desktop Gateway Farm": the load balancer's DNS name must be in the CN or SAN of
+ * the certificate installed on each RD Gateway). Runs inside the world's
+ * transaction; lb01 comes after the lab is published (ha_balancer). */
+static int make_ha(ws_state *st, ws_error *e)
+{
+    ws_machine gw2;
+    char tp[41];
+    if (ws_vault_thumbprint(st, "vmm-console", tp) != 0)
+        return ws_seterr(e, "vmm-console is missing from the vault");
+    if (ws_fabric_add_gateway(st, "rdgw02", NULL, &gw2, e) != 0 ||
+        add_store(st, gw2.name, "My", "rdgw-ssl", 1, e) != 0 ||
+        ws_setting_set(st, gw2.name, WS_SET_SSL_CERT, "rdgw-ssl", e) != 0 ||
+        add_store(st, gw2.name, "My", "vmm-console", 0, e) != 0 ||
+        add_store(st, gw2.name, "Root", "vmm-console", 0, e) != 0 ||
+        ws_trusted_issuer_add(st, gw2.name, tp, e) != 0)
+        return -1;
+    return 0;
+}
+
+/* lb01 in front of rdgw01 and rdgw02 (lab/balancer.h): tcp mode, no affinity (round
+ * robin, as a plain layer-4 balancer starts), public name rdgw.contoso.com, which moves
+ * to it and which the tenant's PC then resolves to it (hosts file). rdgw02 is registered
+ * in the hosts file under its machine name, as rdgw01 is (it sits in the DMZ too). On a
+ * published lab: ws_fabric_add_balancer makes its own transaction and writes the hosts
+ * file. */
+static int ha_balancer(const char *dir, ws_error *e)
+{
+    ws_state *st = NULL;
+    if (ws_lab_open(dir, &st, e) != 0)
+        return -1;
+    ws_lb_request rq = {.name = "lb01", .members = "rdgw01,rdgw02", .mode = "tcp", .affinity = "none",
+                        .fqdn = "rdgw.contoso.com", .reencrypt = -1};
+    ws_lb_result r;
+    ws_machine gw2;
+    int rc = ws_fabric_add_balancer(st, &rq, &r, e) != 0 || ws_machine_get(st, "rdgw02", &gw2, e) != 0 ||
+                     ws_lab_hosts_set(st->lab_dir, gw2.fqdn, gw2.address, e) != 0
+                 ? -1
+                 : 0;
+    ws_state_close(st);
+    return rc;
+}
+
 static int write_hosts(const char *dir, const char *prefix, ws_error *e)
 {
     char path[4200];
@@ -604,6 +652,7 @@ int ws_lab_init(const ws_lab_init_opts *opts, ws_lab_init_result *res, ws_error 
     if (ws_meta_set(st, "name", lab_name ? lab_name + 1 : abs, e) != 0 ||
         ws_meta_set(st, "subnet", res->subnet, e) != 0 || ws_clock_set_offset(st, 0, e) != 0 ||
         (!res->keys_from_template && make_certs(st, e) != 0) || make_world(st, prefix, res, e) != 0 ||
+        (opts->ha && make_ha(st, e) != 0) ||
         ws_event_write(st, "vmm01", WS_EV_APP_1_LAB_CREATED, res->subnet,
                        res->keys_from_template ? "copied from the template" : "generated") != 0) {
         ws_state_rollback(st);
@@ -631,7 +680,7 @@ int ws_lab_init(const ws_lab_init_opts *opts, ws_lab_init_result *res, ws_error 
     mkdir(sub_dir, 0700);
     snprintf(sub_dir, sizeof sub_dir, "%s/console", abs);
     mkdir(sub_dir, 0700);
-    if (write_hosts(abs, prefix, e) != 0 || write_accounts(abs, res, e) != 0)
+    if (write_hosts(abs, prefix, e) != 0 || write_accounts(abs, res, e) != 0 || (opts->ha && ha_balancer(abs, e) != 0))
         return -1;
     return 0;
 fail:

@@ -18,6 +18,7 @@ typedef struct ws_lab_init_opts {
     const char *dir;
     const char *subnet; /* "127.X.Y.0/24", or NULL to choose one */
     int fresh_keys;     /* ignore the key template */
+    int ha;             /* the highly available layout: rdgw02 beside rdgw01, behind lb01 */
 } ws_lab_init_opts;
 
 typedef struct ws_lab_account {

@@ -138,6 +138,7 @@ typedef struct child {
     int64_t started_ms;
     int64_t next_start_ms;
     int held;           /* the operator stopped it (service stop): not started again */
+    int gone;           /* its machine left the lab (fabric remove-*): stopped, never started */
     int stopping;       /* we sent SIGTERM (service stop or restart): its exit is expected */
     int64_t kill_at_ms; /* SIGKILL then if it has not exited */
 } child;
@@ -233,31 +234,54 @@ static int collect_child(const ws_machine *m, void *arg)
     return 0;
 }
 
-/* Machines added while the lab runs (wapsim fabric add-balancer): supervised from the
- * operator's next request on; a new one starts at once. */
-static void adopt_new(ws_state *st, child **kids, int *n)
+/* SIGTERM a child on the operator's behalf; its exit is then no crash. */
+static void stop_child(child *ch);
+
+/* Machines that joined the lab since we started (wapsim fabric add-gateway,
+ * add-balancer) become children,
+ * started at once; a child whose machine left is stopped and kept out. A state file
+ * that cannot be read changes nothing. */
+static void adopt_machines(ws_state *st, child **kids, int *n)
 {
-    child *all = NULL;
+    child *now = NULL;
     int m = 0;
-    void *args[2] = {&all, &m};
+    void *args[2] = {&now, &m};
     ws_error e;
-    if (ws_machine_foreach(st, collect_child, args, &e) == 0)
-        for (int i = 0; i < m; i++) {
-            int known = 0;
-            for (int k = 0; k < *n && !known; k++)
-                known = strcmp((*kids)[k].machine, all[i].machine) == 0;
-            if (known)
-                continue;
-            *kids = realloc(*kids, (size_t)(*n + 1) * sizeof **kids);
-            if (!*kids)
-                abort();
-            (*kids)[(*n)++] = all[i];
-            fprintf(stderr, "supervisor: supervising %s, added to the lab\n", all[i].machine);
+    if (ws_machine_foreach(st, collect_child, args, &e) != 0) {
+        free(now);
+        return;
+    }
+    for (int i = 0; i < *n; i++) {
+        int present = 0;
+        for (int j = 0; j < m && !present; j++)
+            present = strcmp(now[j].machine, (*kids)[i].machine) == 0;
+        if (!present && !(*kids)[i].gone) {
+            fprintf(stderr, "supervisor: %s left the lab\n", (*kids)[i].machine);
+            (*kids)[i].gone = 1;
+            stop_child(&(*kids)[i]);
+        } else if (present && (*kids)[i].gone) {
+            fprintf(stderr, "supervisor: %s joined the lab again\n", (*kids)[i].machine);
+            (*kids)[i].gone = 0;
+            (*kids)[i].next_start_ms = ws_mono_ms();
         }
-    free(all);
+    }
+    for (int j = 0; j < m; j++) {
+        int known = 0;
+        for (int i = 0; i < *n && !known; i++)
+            known = strcmp(now[j].machine, (*kids)[i].machine) == 0;
+        if (known)
+            continue;
+        child *grown = realloc(*kids, (size_t)(*n + 1) * sizeof *grown);
+        if (!grown)
+            abort();
+        *kids = grown;
+        (*kids)[*n] = now[j];
+        fprintf(stderr, "supervisor: %s joined the lab\n", now[j].machine);
+        (*n)++;
+    }
+    free(now);
 }
 
-/* SIGTERM a child on the operator's behalf; its exit is then no crash. */
 static void stop_child(child *ch)
 {
     if (!ch->pid || ch->stopping)
@@ -275,6 +299,8 @@ static void read_wishes(child *kids, int n, const char *lab_dir)
     int64_t now = ws_mono_ms();
     for (int i = 0; i < n; i++) {
         child *ch = &kids[i];
+        if (ch->gone)
+            continue;
         char path[4200], taken[4300], req[16] = "";
         wish_path(lab_dir, ch->machine, "request", path, sizeof path);
         snprintf(taken, sizeof taken, "%s.taken", path);
@@ -416,7 +442,7 @@ int ws_supervisor_run(const char *lab_dir)
         int64_t now = ws_mono_ms();
         for (int i = 0; i < n; i++) {
             child *ch = &kids[i];
-            if (!ch->pid && !ch->held && now >= ch->next_start_ms)
+            if (!ch->pid && !ch->held && !ch->gone && now >= ch->next_start_ms)
                 spawn(st, ch, st->lab_dir, &oldmask);
             else if (ch->pid && ch->stopping && now >= ch->kill_at_ms) {
                 fprintf(stderr, "supervisor: %s did not stop, killing it\n", ch->machine);
@@ -431,8 +457,7 @@ int ws_supervisor_run(const char *lab_dir)
         reap(st, kids, n, st->lab_dir, stopping);
         /* The operator's wishes: on SIGUSR1 from `service`, and each second besides. */
         if (!stopping && (sig == SIGUSR1 || ws_mono_ms() - wishes_read_ms >= 1000)) {
-            if (sig == SIGUSR1)
-                adopt_new(st, &kids, &n);
+            adopt_machines(st, &kids, &n);
             read_wishes(kids, n, st->lab_dir);
             wishes_read_ms = ws_mono_ms();
         }

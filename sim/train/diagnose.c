@@ -98,6 +98,8 @@ const char *const ws_diag_ids[] = {
     WS_DIAG_VMM_CERT_KEY_ACCESS,
     WS_DIAG_GATEWAY_CERT_KEY_ACCESS,
     WS_DIAG_GATEWAY_CANNOT_RESOLVE_HOST,
+    WS_DIAG_BALANCER_TLS_OFFLOAD,
+    WS_DIAG_BALANCER_NO_AFFINITY,
     NULL,
 };
 
@@ -403,6 +405,36 @@ const ws_machine *ws_diag_machine_named(const diag *g, const char *name)
     return NULL;
 }
 
+/* " --machine NAME" when the gateway being checked is not the one `gateway` commands
+ * default to (the first by name), else "": a repair line for it then runs as printed. */
+static const char *gw_opt(const diag *g, char *buf, size_t n)
+{
+    ws_machine first;
+    buf[0] = '\0';
+    if (ws_machine_by_role(g->st, "gateway", &first, NULL) == 0 && strcmp(first.name, g->gw.name) != 0)
+        snprintf(buf, n, " --machine %s", g->gw.name);
+    return buf;
+}
+
+/* A finding id at machine already reported (several gateways bound to one certificate
+ * are one finding at the tenant's PC). */
+static int has_finding(const diag *g, const char *id, const char *machine)
+{
+    for (int i = 0; i < g->d->n; i++)
+        if (strcmp(g->d->findings[i].id, id) == 0 && strcmp(g->d->findings[i].machine, machine) == 0)
+            return 1;
+    return 0;
+}
+
+/* How many gateway machines the lab has. */
+static int gateway_count(const diag *g)
+{
+    int n = 0;
+    for (int i = 0; i < g->nmachines; i++)
+        n += strcmp(g->machines[i].role, "gateway") == 0;
+    return n;
+}
+
 /* ---- 1. processes ---- */
 
 /* The real service's start command, for a role. */
@@ -624,12 +656,21 @@ static void fix_reissue(diag *g, ws_finding *f, const signer *s)
                 ws_diag_fix(f, "wapsim cert import %s --machine %s --store Root --public-only", newname,
                     g->machines[i].name);
     }
-    if (as_gateway && g->have_gw) {
+    /* Every RD Gateway must know the new signer: a member that does not rejects its share
+     * of the connections (issue 14, pitfall 1). */
+    ws_machine saved = g->gw;
+    for (int i = 0; as_gateway && g->have_gw && i < g->nmachines; i++) {
+        if (strcmp(g->machines[i].role, "gateway") != 0)
+            continue;
+        g->gw = g->machines[i];
+        char mo[96];
         ws_diag_fix(f, "wapsim cert import %s --machine %s --store My --public-only", newname, g->gw.name);
         if (self)
             ws_diag_fix(f, "wapsim cert import %s --machine %s --store Root --public-only", newname, g->gw.name);
-        ws_diag_fix(f, "wapsim gateway set --add-trusted-issuer %s", newname); /* by name: its thumbprint is printed */
+        /* by name: its thumbprint is printed */
+        ws_diag_fix(f, "wapsim gateway set%s --add-trusted-issuer %s", gw_opt(g, mo, sizeof mo), newname);
     }
+    g->gw = saved;
     ws_diag_fix(f, "wapsim vmm set%s%s%s%s", as_gateway ? " --gateway-cert " : "", as_gateway ? newname : "",
         as_hyperv ? " --hyperv-cert " : "", as_hyperv ? newname : "");
     if (as_hyperv) {
@@ -922,7 +963,8 @@ static void check_gateway_trust(diag *g)
         ws_diag_evidence(f, "VMM signs HostTokens with %s; %s's FedAuthSettings.TrustedIssuerCertificates is {%s}. The "
                     "gateway rejects the cookie (50331701, event 201).",
                  desc, gw, list);
-        ws_diag_fix(f, "wapsim gateway set --add-trusted-issuer %s", s->tp);
+        char mo[96];
+        ws_diag_fix(f, "wapsim gateway set%s --add-trusted-issuer %s", gw_opt(g, mo, sizeof mo), s->tp);
         ws_diag_fix(f, "PowerShell: $s = Get-WmiObject -Namespace root\\TSGatewayFedAuth2 -Class FedAuthSettings; "
                "$s.TrustedIssuerCertificates = \"%s\"; $s.Put()   # on %s",
             s->tp, g->gw.fqdn);
@@ -1012,8 +1054,9 @@ static void fix_gateway_reissue(diag *g, ws_finding *f, X509 *bound, const char 
         "wapsim cert new %s --subject CN=%s --san %s:%s --eku serverAuth --key-usage "
         "digitalSignature,keyEncipherment --issuer %s --days 365",
         newname, fqdn, addr ? "IP" : "DNS", fqdn, root[0] ? root : "lab-root-ca");
+    char mo[96];
     ws_diag_fix(f, "wapsim cert import %s --machine %s --store My", newname, gw);
-    ws_diag_fix(f, "wapsim gateway set --ssl-cert %s", newname);
+    ws_diag_fix(f, "wapsim gateway set%s --ssl-cert %s", gw_opt(g, mo, sizeof mo), newname);
     ws_diag_fix(f, "wapsim service restart %s", gw);
     if (addr)
         ws_diag_fix(f, "PowerShell: certreq -new with SubjectName CN=%s and the extension 2.5.29.17 \"{text}IPAddress=%s\"   # "
@@ -1024,6 +1067,48 @@ static void fix_gateway_reissue(diag *g, ws_finding *f, X509 *bound, const char 
                "Cert:\\LocalMachine\\My   # on %s; bind it in RD Gateway Manager (SSL Certificate), then "
                "Restart-Service TSGateway",
             fqdn, fqdn, g->gw.fqdn);
+}
+
+/* Another gateway's binding that carries fqdn with its key in the vault, into out (""
+ * when none): the certificate a member of several should be bound to as well. */
+static void binding_for_name(diag *g, const char *fqdn, char *out, size_t n, char *where, size_t wn)
+{
+    out[0] = '\0';
+    for (int i = 0; i < g->nmachines && !out[0]; i++) {
+        const ws_machine *m = &g->machines[i];
+        char name[128];
+        X509 *c = NULL;
+        EVP_PKEY *k = NULL;
+        if (strcmp(m->role, "gateway") != 0 || strcmp(m->name, g->gw.name) == 0 ||
+            ws_setting_get(g->st, m->name, WS_SET_SSL_CERT, name, sizeof name) != 0 ||
+            ws_vault_get(g->st, name, &c, &k, NULL, NULL) != 0)
+            continue;
+        if (k && ws_cert_matches_peer(c, fqdn, WS_PEER_RDGATEWAY)) {
+            snprintf(out, n, "%s", name);
+            snprintf(where, wn, "%s", m->name);
+        }
+        X509_free(c);
+        EVP_PKEY_free(k);
+    }
+}
+
+/* The repair of one gateway among several whose certificate lacks the name the tenants
+ * use, when another gateway's binding carries it: the same certificate, bound here too.
+ * Behind a balancer every member answers for the one public name: it must be in the CN
+ * or SAN of the certificate on each RD Gateway (AWS, "How to generate TLS certificates
+ * for a highly available Remote Desktop Gateway Farm"; notes/fabric-README.md). */
+static void fix_member_binding(diag *g, ws_finding *f, const char *good)
+{
+    const char *gw = g->gw.name;
+    char mo[96];
+    int has_key = 0;
+    if (!ws_store_contains(g->st, gw, "My", good, &has_key) || !has_key)
+        ws_diag_fix(f, "wapsim cert import %s --machine %s --store My", good, gw);
+    ws_diag_fix(f, "wapsim gateway set%s --ssl-cert %s", gw_opt(g, mo, sizeof mo), good);
+    ws_diag_fix(f, "wapsim service restart %s", gw);
+    ws_diag_fix(f, "PowerShell: Import-PfxCertificate -FilePath .\\%s.pfx -CertStoreLocation Cert:\\LocalMachine\\My   # "
+                   "on %s; bind it in RD Gateway Manager (SSL Certificate), then Restart-Service TSGateway",
+                good, g->gw.fqdn);
 }
 
 static void check_bound_cert(diag *g, X509 *bound, const char *bound_name, const char *fqdn)
@@ -1058,7 +1143,18 @@ static void check_bound_cert(diag *g, X509 *bound, const char *bound_name, const
             ws_diag_evidence(f, "The .rdp files name gatewayhostname %s; the gateway's certificate is %s, SAN %s; %s. "
                         "Remote Desktop Connection stops with 50331654 (name mismatch).",
                      fqdn, desc, sans[0] ? sans : "(none)", p->text);
-            char first[256] = "";
+            char first[256] = "", good[128] = "", other[64] = "";
+            if (gateway_count(g) > 1)
+                binding_for_name(g, fqdn, good, sizeof good, other, sizeof other);
+            if (good[0]) {
+                ws_diag_evidence(f, "The tenants reach the lab's gateways by the one name %s (through a balancer, "
+                                    "each connection to one member), and %s is bound to %s, which carries it: %s "
+                                    "fails the share of connections it receives. Every gateway must be bound to a "
+                                    "certificate for the public name, not its machine name.",
+                                 fqdn, other, good, gw);
+                fix_member_binding(g, f, good);
+                continue;
+            }
             if (strncmp(sans, "DNS:", 4) == 0) {
                 snprintf(first, sizeof first, "%s", sans + 4);
                 first[strcspn(first, ",")] = '\0';
@@ -1089,7 +1185,8 @@ static void check_bound_cert(diag *g, X509 *bound, const char *bound_name, const
     }
     /* The tenant's PC must trust it: a chain to the client's Root (50331653 otherwise). */
     ws_error e;
-    if (!validity && g->have_client && ws_store_verify_chain(g->st, g->client.name, bound, g->now, &e) != 0) {
+    if (!validity && g->have_client && !has_finding(g, WS_DIAG_GATEWAY_CERT_UNTRUSTED, g->client.name) &&
+        ws_store_verify_chain(g->st, g->client.name, bound, g->now, &e) != 0) {
         char root[128];
         vault_root_of(g->st, bound, root, sizeof root);
         int self = ws_cert_self_signed(bound);
@@ -1118,8 +1215,9 @@ static void fix_gateway_bind(diag *g, ws_finding *f, const char *fqdn)
 {
     EVP_PKEY *k = NULL;
     if (ws_vault_get(g->st, "rdgw-ssl", NULL, &k, NULL, NULL) == 0 && k) {
+        char mo[96];
         ws_diag_fix(f, "wapsim cert import rdgw-ssl --machine %s --store My", g->gw.name);
-        ws_diag_fix(f, "wapsim gateway set --ssl-cert rdgw-ssl");
+        ws_diag_fix(f, "wapsim gateway set%s --ssl-cert rdgw-ssl", gw_opt(g, mo, sizeof mo));
         ws_diag_fix(f, "wapsim service restart %s", g->gw.name);
     } else {
         fix_gateway_reissue(g, f, NULL, "rdgw-ssl", fqdn[0] ? fqdn : g->gw.public_fqdn[0] ? g->gw.public_fqdn
@@ -1128,14 +1226,26 @@ static void fix_gateway_bind(diag *g, ws_finding *f, const char *fqdn)
     EVP_PKEY_free(k);
 }
 
-static void check_gateway_tls(diag *g)
+/* The address the tenants' name may resolve to: a gateway's, or a balancer's in front
+ * of gateways (issue 14: the public name resolves to lb01). */
+static int serves_gateway(const diag *g, const char *addr)
 {
+    for (int i = 0; i < g->nmachines; i++)
+        if (strcmp(g->machines[i].address, addr) == 0 &&
+            (strcmp(g->machines[i].role, "gateway") == 0 || strcmp(g->machines[i].role, "balancer") == 0))
+            return 1;
+    return 0;
+}
+
+/* The cloud's RD Gateway FQDN (into fqdn, "" when missing) and that the tenant's PC
+ * reaches a gateway by it: once per diagnosis, whatever the number of gateways. */
+static void check_cloud_fqdn(diag *g, char *fqdn, size_t n)
+{
+    fqdn[0] = '\0';
     if (!g->have_gw)
         return;
-    const char *gw = g->gw.name;
-    char fqdn[256] = "", bound_name[128] = "";
-    ws_diag_checked(g, "%s's TLS certificate", gw);
-    if (ws_setting_get(g->st, WS_SCOPE_CLOUD, WS_SET_CLOUD_RD_GATEWAY_FQDN, fqdn, sizeof fqdn) != 0 || !fqdn[0]) {
+    const char *gw = g->gw.name; /* the first gateway: its public name is the usual repair */
+    if (ws_setting_get(g->st, WS_SCOPE_CLOUD, WS_SET_CLOUD_RD_GATEWAY_FQDN, fqdn, n) != 0 || !fqdn[0]) {
         ws_finding *f = ws_diag_add(g, WS_DIAG_GATEWAY_FQDN_MISSING, g->have_portal ? g->portal.name : "portal", WS_DIAG_ERROR,
                             "The cloud has no Remote Desktop Gateway FQDN.");
         ws_diag_evidence(f, "The .rdp files VMM issues name no gatewayhostname.");
@@ -1147,7 +1257,7 @@ static void check_gateway_tls(diag *g)
         char addr[64];
         ws_error re;
         int resolves = ws_lab_resolve(g->st, WS_RESOLVE_TENANT_PC, fqdn, addr, sizeof addr, &re) == 0;
-        if (!resolves || strcmp(addr, g->gw.address) != 0) {
+        if (!resolves || !serves_gateway(g, addr)) {
             ws_finding *f = ws_diag_add(g, WS_DIAG_GATEWAY_FQDN_DNS, g->have_portal ? g->portal.name : "portal", WS_DIAG_ERROR,
                                 "The tenant's PC cannot reach the RD Gateway by the cloud's FQDN %s.", fqdn);
             if (ws_is_ip_literal(fqdn))
@@ -1168,6 +1278,15 @@ static void check_gateway_tls(diag *g)
                 g->have_vmm ? g->vmm.name : "the VMM server", fqdn);
         }
     }
+}
+
+/* One gateway's TLS certificate (g->gw), for the tenants' name fqdn ("" when the cloud
+ * has none): its binding, what it serves, and the bound certificate's checks. */
+static void check_gateway_tls(diag *g, const char *fqdn)
+{
+    const char *gw = g->gw.name;
+    char bound_name[128] = "";
+    ws_diag_checked(g, "%s's TLS certificate", gw);
     if (ws_setting_get(g->st, gw, WS_SET_SSL_CERT, bound_name, sizeof bound_name) != 0 || !bound_name[0]) {
         ws_finding *f = ws_diag_add(g, WS_DIAG_GATEWAY_CERT_MISSING, gw, WS_DIAG_ERROR,
                             "No SSL certificate is bound on the RD Gateway.");
@@ -1495,11 +1614,28 @@ int ws_diagnose(ws_state *st, const ws_diag_opts *o, ws_diagnosis *d, ws_error *
     check_vmm(g);
     check_hosts(g);
     ws_diag_check_trust(g);
+    /* Every RD Gateway on its own, each finding at its machine: behind a balancer each
+     * member takes its share of the connections (issue 14). The TLS probe goes to the
+     * member's own address with the name the tenants use as SNI, as an administrator's
+     * `openssl s_client -connect rdgw02:8443 -servername rdgw.contoso.com`. */
+    char fqdn[256] = "";
+    ws_machine first = g->gw;
     check_gateway_trust(g);
-    check_gateway_tls(g);
+    check_cloud_fqdn(g, fqdn, sizeof fqdn);
+    if (g->have_gw)
+        check_gateway_tls(g, fqdn);
+    for (int i = 0; g->have_gw && i < g->nmachines; i++) {
+        if (strcmp(g->machines[i].role, "gateway") != 0 || strcmp(g->machines[i].name, first.name) == 0)
+            continue;
+        g->gw = g->machines[i];
+        check_gateway_trust(g);
+        check_gateway_tls(g, fqdn);
+    }
+    g->gw = first;
     check_host_certs(g);
     ws_diag_check_keys(g);
     ws_diag_check_dns(g);
+    ws_diag_check_balancer(g);
 
     free_signer(&g->gwc);
     free_signer(&g->hvc);

@@ -73,6 +73,9 @@
 #define WS_DIAG_GATEWAY_CERT_KEY_ACCESS "gateway-cert-key-access" /* the gateway's account cannot use its TLS key */
 #define WS_DIAG_GATEWAY_CANNOT_RESOLVE_HOST "gateway-cannot-resolve-host" /* a gateway's view (its DNS, hosts
                                                              file) does not give a host's name its address */
+#define WS_DIAG_BALANCER_TLS_OFFLOAD "balancer-tls-offload" /* terminates TLS, sends plain HTTP to TLS ports */
+#define WS_DIAG_BALANCER_NO_AFFINITY "balancer-no-affinity" /* no affinity: legacy transport pairs split (an
+                                                               error once a member logged event 210) */
 
 /* Every id above, NULL-terminated, in the order the checks run. */
 extern const char *const ws_diag_ids[];

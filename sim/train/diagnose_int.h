@@ -78,4 +78,8 @@ void ws_diag_check_dns(diag *g);
 /* Checks in files of their own, each called once from ws_diagnose. */
 void ws_diag_check_trust(diag *g); /* diag_trust.c: a host's VMMS not restarted after its trust list changed */
 
+/* diag_balancer.c: each balancer's TLS offload and affinity (balancer-tls-offload,
+ * balancer-no-affinity). */
+void ws_diag_check_balancer(diag *g);
+
 #endif

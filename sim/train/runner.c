@@ -330,6 +330,8 @@ static int read_connect(ws_scn_run *r, const cJSON *j)
     return portal_ok;
 }
 
+static int connect_once(ws_scn_run *r, const ws_scn_line *l, char **args, int n, int *portal_ok);
+
 static int do_connect(ws_scn_run *r, const ws_scn_line *l)
 {
     const ws_scn_connect *c = &l->u.connect;
@@ -371,8 +373,45 @@ static int do_connect(ws_scn_run *r, const ws_scn_line *l)
     }
     if (c->legacy_gateway)
         args[n++] = "--legacy-gateway";
-    clear_last(&r->lc);
     r->mark = max_event_id(r->st);
+    r->connects_total = r->connects_failed = r->ncodes = 0;
+    int portal_ok = 0;
+    for (int i = 0; i < c->repeat && rc == 0; i++) {
+        if (c->repeat > 1)
+            ws_buf_addf(&r->log, "  (%d of %d)\n", i + 1, c->repeat);
+        rc = connect_once(r, l, args, n, &portal_ok);
+    }
+    if (rc != 0)
+        goto out;
+    if (c->repeat > 1)
+        ws_buf_addf(&r->log, "  %d of %d connections failed\n", r->connects_failed, r->connects_total);
+    ws_scn_last *lc = &r->lc;
+    if (c->admin) {
+        lc->portal_content_type = ws_strdup("");
+        lc->portal_body = ws_strdup("");
+    } else if (portal_ok) {
+        lc->portal_has_status = 1;
+        lc->portal_status = 200;
+        lc->portal_content_type = ws_strdup("application/x-rdp");
+        lc->portal_body = ws_strdup("");
+    } else {
+        /* The connect's own message holds only the start of the body: ask as the browser does. */
+        read_portal(r, l, tenant, vm, password);
+    }
+out:
+    free(tenant);
+    free(vm);
+    free(client);
+    free(password);
+    return rc;
+}
+
+/* One `wapsim connect` of a connect line into r->lc, counted in r->connects_*; 0, or
+ * the line's failure when it gave no result. *portal_ok: its portal hop passed. */
+static int connect_once(ws_scn_run *r, const ws_scn_line *l, char **args, int n, int *portal_ok)
+{
+    int rc = 0;
+    clear_last(&r->lc);
     ws_buf_adds(&r->log, "$ wapsim");
     add_quoted(&r->log, args, n);
     ws_buf_adds(&r->log, "\n");
@@ -393,30 +432,24 @@ static int do_connect(ws_scn_run *r, const ws_scn_line *l)
                  : fail_at(r, l, "wapsim connect exited %d without a result%s%s", status, last[0] ? ": " : "", last);
         cJSON_Delete(j);
         ws_subprocess_result_free(&res);
-        goto out;
+        return rc;
     }
-    int portal_ok = read_connect(r, j);
+    *portal_ok = read_connect(r, j);
     cJSON_Delete(j);
     ws_subprocess_result_free(&res);
-    ws_scn_last *lc = &r->lc;
-    if (c->admin) {
-        lc->portal_content_type = ws_strdup("");
-        lc->portal_body = ws_strdup("");
-    } else if (portal_ok) {
-        lc->portal_has_status = 1;
-        lc->portal_status = 200;
-        lc->portal_content_type = ws_strdup("application/x-rdp");
-        lc->portal_body = ws_strdup("");
-    } else {
-        /* The connect's own message holds only the start of the body: ask as the browser does. */
-        read_portal(r, l, tenant, vm, password);
+    r->connects_total++;
+    r->connects_failed += !r->lc.ok;
+    if (!r->lc.ok && r->lc.has_code) { /* kept sorted, each once */
+        int at = 0;
+        while (at < r->ncodes && r->codes[at] < r->lc.code)
+            at++;
+        if ((at == r->ncodes || r->codes[at] != r->lc.code) && r->ncodes < 16) {
+            memmove(&r->codes[at + 1], &r->codes[at], (size_t)(r->ncodes - at) * sizeof r->codes[0]);
+            r->codes[at] = r->lc.code;
+            r->ncodes++;
+        }
     }
-out:
-    free(tenant);
-    free(vm);
-    free(client);
-    free(password);
-    return rc;
+    return 0;
 }
 
 /* ---- expect ---- */
@@ -650,11 +683,36 @@ static const char *connect_value(const ws_scn_last *lc, ws_scn_target t, char *n
     }
 }
 
+/* expect connects.failed|connects.ok OP N|N%: the last connect line's tally. */
+static int do_expect_connects(ws_scn_run *r, const ws_scn_line *l)
+{
+    const ws_scn_expect *x = &l->u.expect;
+    int total = r->connects_total;
+    if (!r->lc.have || total == 0)
+        return fail_at(r, l, "the last connect gave no result");
+    long count = x->target == WS_SCN_CONNECTS_OK ? total - r->connects_failed : r->connects_failed;
+    int any_equal = 0, ok = 0;
+    for (int i = 0; i < x->nnumbers; i++) {
+        /* A share compares count/total with number/100 exactly: count * 100 against number * total. */
+        long a = x->percent[i] ? count * 100 : count, b = x->percent[i] ? x->numbers[i] * total : x->numbers[i];
+        any_equal |= a == b;
+        ok = x->op == WS_SCN_OP_LT ? a < b : x->op == WS_SCN_OP_LE ? a <= b : x->op == WS_SCN_OP_GT ? a > b : a >= b;
+    }
+    if (x->op == WS_SCN_OP_EQ || x->op == WS_SCN_OP_NE)
+        ok = x->op == WS_SCN_OP_EQ ? any_equal : !any_equal;
+    if (!ok)
+        return fail_at(r, l, "got %ld of %d (%ld%%)", count, total, count * 100 / total);
+    ws_buf_addf(&r->log, "ok   [%d] %s (%ld of %d)\n", l->lineno, l->text, count, total);
+    return 0;
+}
+
 static int do_expect(ws_scn_run *r, const ws_scn_line *l)
 {
     const ws_scn_expect *x = &l->u.expect;
     if (x->target == WS_SCN_DIAGNOSE)
         return do_expect_diagnose(r, l);
+    if (x->target == WS_SCN_CONNECTS_FAILED || x->target == WS_SCN_CONNECTS_OK)
+        return do_expect_connects(r, l);
     char *value;
     ws_error e;
     if (ws_scn_expand(r->st, x->value, &value, &e) != 0)
@@ -669,9 +727,15 @@ static int do_expect(ws_scn_run *r, const ws_scn_line *l)
         free(value);
         return fail_at(r, l, "the last connect gave no result");
     }
-    char num[32];
+    char num[32], codes[16 * 21 + 1] = "";
     int numeric;
     const char *actual = connect_value(&r->lc, x->target, num, sizeof num, &numeric);
+    if (x->target == WS_SCN_CONNECTS_CODES) {
+        size_t len = 0;
+        for (int i = 0; i < r->ncodes; i++)
+            len += (size_t)snprintf(codes + len, sizeof codes - len, "%s%llu", i ? "," : "", r->codes[i]);
+        actual = codes;
+    }
     int expanded = strcmp(value, x->value) != 0;
     if (holds(x->op, actual, value, numeric)) {
         ws_buf_addf(&r->log, "ok   [%d] %s%s%s%s\n", l->lineno, l->text, expanded ? " (value: " : "",

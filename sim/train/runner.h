@@ -51,6 +51,10 @@ typedef struct ws_scn_run {
     int skipped;                  /* expect diagnose lines without an operator */
     int64_t mark;                 /* events after this id are "since the last connect" */
     ws_scn_last lc;
+    int connects_total;           /* the last connect line's connections (its repeat=) */
+    int connects_failed;          /* ... of which did not reach the console */
+    int ncodes;                   /* distinct codes of the failed ones, ascending */
+    unsigned long long codes[16];
 } ws_scn_run;
 
 void ws_scn_run_init(ws_scn_run *r, const ws_scenario *sc, ws_state *st, const char *work, int timeout_s,

@@ -34,9 +34,14 @@ const char ws_scenario_format_help[] =
     "                         --screenshot) whose path is absolute or climbs out with '..': a step\n"
     "                         runs in its lab's folder and writes only there\n"
     "  step! ARGS...          the same, expected to fail: a zero exit fails the scenario\n"
-    "  connect tenant=T vm=V [client=8.1|10|8.0|7|6.1] [password=P] [legacy-gateway=1]\n"
-    "  connect admin=1 vm=V   the administrator's path (VMConnect)\n"
+    "  connect tenant=T vm=V [client=8.1|10|8.0|7|6.1] [password=P] [transport=legacy|websocket]\n"
+    "          [repeat=N]     (legacy-gateway=1 is transport=legacy)\n"
+    "  connect admin=1 vm=V [repeat=N]   the administrator's path (VMConnect)\n"
     "                         runs `wapsim connect --json`; its result is \"the last connect\".\n"
+    "                         repeat=N (1 to 200) runs it N times one after another: the\n"
+    "                         last is \"the last connect\", connects.* count all N, and\n"
+    "                         \"since the last connect\" means since the first of them (a\n"
+    "                         balancer shares them among its members)\n"
     "                         A connection that fails is a result, not a failure: expect\n"
     "                         lines judge it. When it stops at the portal, the portal's\n"
     "                         whole answer is read with `wapsim rdp-file --json`.\n"
@@ -51,6 +56,7 @@ const char ws_scenario_format_help[] =
     "\n"
     "Operators:  =  equals            != does not equal\n"
     "            ~  contains          !~ does not contain\n"
+    "            <  <=  >  >=         numeric comparisons (connects.* only)\n"
     "The value is the rest of the line, trimmed; one pair of enclosing quotes (\"...\" or\n"
     "'...') is removed, so \"\" is the empty string. Comparisons are case-sensitive.\n"
     "\n"
@@ -67,6 +73,13 @@ const char ws_scenario_format_help[] =
     "  connect.message        the client's message: that code's full text, the code, then\n"
     "                         [the lab's why]; the browser's when the portal refused;\n"
     "                         \"connected\" on success\n"
+    "  connects.failed        how many connections of the last connect line failed (did\n"
+    "                         not reach the console): a count, or N% of its repeats;\n"
+    "                         = != < <= > >= (expect connects.failed >= 25%)\n"
+    "  connects.ok            how many reached the console, likewise. = and != take\n"
+    "                         alternatives: connects.failed = 0%,100% holds for either\n"
+    "  connects.codes         the codes the failed ones reported, each once, ascending,\n"
+    "                         joined by commas (50331654,50331701), \"\" with no failure\n"
     "  portal.status          the portal's HTTP status (200 with an .rdp file), or null\n"
     "                         when the browser got no answer or there was no portal (admin=1)\n"
     "  portal.content-type    application/x-rdp, application/json, ...\n"
@@ -130,6 +143,8 @@ static const char *const target_names[] = {
     [WS_SCN_PORTAL_BODY] = "portal.body",     [WS_SCN_EVENT] = "event",
     [WS_SCN_NO_EVENT] = "no event",           [WS_SCN_TRACE] = "trace",
     [WS_SCN_DIAGNOSE] = "diagnose",
+    [WS_SCN_CONNECTS_FAILED] = "connects.failed", [WS_SCN_CONNECTS_OK] = "connects.ok",
+    [WS_SCN_CONNECTS_CODES] = "connects.codes",
 };
 #define N_TARGETS ((int)(sizeof target_names / sizeof target_names[0]))
 
@@ -145,6 +160,10 @@ const char *ws_scn_op_name(ws_scn_op op)
     case WS_SCN_OP_NE: return "!=";
     case WS_SCN_OP_CONTAINS: return "~";
     case WS_SCN_OP_NOT_CONTAINS: return "!~";
+    case WS_SCN_OP_LT: return "<";
+    case WS_SCN_OP_LE: return "<=";
+    case WS_SCN_OP_GT: return ">";
+    case WS_SCN_OP_GE: return ">=";
     default: return "";
     }
 }
@@ -545,7 +564,9 @@ static int parse_step(parser *p, const char *rest, ws_scn_step *st)
     return rc;
 }
 
-static const char *const connect_keys[] = {"tenant", "vm", "client", "password", "admin", "legacy-gateway"};
+static const char *const connect_keys[] = {"tenant", "vm", "client", "password", "admin", "legacy-gateway", "repeat",
+                                           "transport"};
+#define N_CONNECT_KEYS ((int)(sizeof connect_keys / sizeof connect_keys[0]))
 
 static int parse_flag(parser *p, const char *key, const char *v, int *out)
 {
@@ -572,7 +593,8 @@ static int parse_connect(parser *p, const char *rest, ws_scn_connect *c)
     /* Even a connect line with errors is one: later expects are not "before any connect". */
     if (!p->first_connect)
         p->first_connect = p->lineno;
-    int rc = 0, seen[6] = {0};
+    int rc = 0, seen[N_CONNECT_KEYS] = {0};
+    c->repeat = 1;
     for (int i = 0; i < argc; i++) {
         char *eq = strchr(argv[i], '=');
         if (!eq) {
@@ -583,14 +605,14 @@ static int parse_connect(parser *p, const char *rest, ws_scn_connect *c)
         *eq = '\0';
         const char *key = argv[i], *v = eq + 1;
         int k = -1;
-        for (int j = 0; j < 6; j++)
+        for (int j = 0; j < N_CONNECT_KEYS; j++)
             if (strcmp(key, connect_keys[j]) == 0)
                 k = j;
         if (k < 0) {
             char hint[256];
             ERR(p, "unknown connect option '%s' %s", key,
-                suggest(key, connect_keys, 6, "tenant, vm, client, password, admin, legacy-gateway", hint,
-                        sizeof hint));
+                suggest(key, connect_keys, N_CONNECT_KEYS,
+                        "tenant, vm, client, password, admin, legacy-gateway, repeat, transport", hint, sizeof hint));
             rc = -1;
             continue;
         }
@@ -622,6 +644,25 @@ static int parse_connect(parser *p, const char *rest, ws_scn_connect *c)
         case 3: c->password = ws_strdup(v); break;
         case 4: rc |= parse_flag(p, key, v, &c->admin); break;
         case 5: rc |= parse_flag(p, key, v, &c->legacy_gateway); break;
+        case 6: {
+            char *end;
+            long n = strtol(v, &end, 10);
+            if (*end || n < 1 || n > WS_SCN_MAX_REPEAT) {
+                ERR(p, "connect repeat= takes a number from 1 to %d, not '%s'", WS_SCN_MAX_REPEAT, v);
+                rc = -1;
+            } else {
+                c->repeat = (int)n;
+            }
+            break;
+        }
+        case 7:
+            if (strcmp(v, "legacy") == 0 || strcmp(v, "websocket") == 0) {
+                c->legacy_gateway = strcmp(v, "legacy") == 0;
+            } else {
+                ERR(p, "unknown connect transport '%s' (legacy or websocket)", v);
+                rc = -1;
+            }
+            break;
         }
     }
     ws_scn_free_argv(argc, argv);
@@ -645,7 +686,8 @@ static char *next_word(const char **s, int opstop)
     while (*p == ' ' || *p == '\t')
         p++;
     const char *start = p;
-    while (*p && *p != ' ' && *p != '\t' && !(opstop && (*p == '=' || *p == '!' || *p == '~')))
+    while (*p && *p != ' ' && *p != '\t' &&
+           !(opstop && (*p == '=' || *p == '!' || *p == '~' || *p == '<' || *p == '>')))
         p++;
     *s = p;
     return p > start ? strndup(start, (size_t)(p - start)) : NULL;
@@ -666,6 +708,14 @@ static int read_op(const char **s, ws_scn_op *op)
         *op = WS_SCN_OP_EQ, n = 1;
     else if (*p == '~')
         *op = WS_SCN_OP_CONTAINS, n = 1;
+    else if (strncmp(p, "<=", 2) == 0)
+        *op = WS_SCN_OP_LE, n = 2;
+    else if (strncmp(p, ">=", 2) == 0)
+        *op = WS_SCN_OP_GE, n = 2;
+    else if (*p == '<')
+        *op = WS_SCN_OP_LT, n = 1;
+    else if (*p == '>')
+        *op = WS_SCN_OP_GT, n = 1;
     else
         return -1;
     *s = p + n;
@@ -676,8 +726,8 @@ static int read_op(const char **s, ws_scn_op *op)
  * when more operator characters follow ("==", "=~"). */
 static int read_value(parser *p, const char *s, ws_scn_expect *x)
 {
-    if (*s == '=' || *s == '~' || *s == '!') {
-        ERR(p, "unknown operator '%s%c' (=, !=, ~, !~)", ws_scn_op_name(x->op), *s);
+    if (*s == '=' || *s == '~' || *s == '!' || *s == '<' || *s == '>') {
+        ERR(p, "unknown operator '%s%c' (=, !=, ~, !~, <, <=, >, >=)", ws_scn_op_name(x->op), *s);
         return -1;
     }
     char *v = ws_strdup(s);
@@ -696,8 +746,59 @@ static int is_number_or_null(const char *v)
 }
 
 static const char *const expect_targets[] = {
-    "connect.ok",  "connect.stage", "connect.code", "connect.message", "portal.status", "portal.content-type",
-    "portal.body", "event",         "no event",     "trace",           "diagnose"};
+    "connect.ok",  "connect.stage", "connect.code", "connect.message", "portal.status",   "portal.content-type",
+    "portal.body", "event",         "no event",     "trace",           "diagnose",        "connects.failed",
+    "connects.ok", "connects.codes"};
+
+/* A numeric comparison (<, <=, >, >=). */
+static int op_numeric(ws_scn_op op)
+{
+    return op == WS_SCN_OP_LT || op == WS_SCN_OP_LE || op == WS_SCN_OP_GT || op == WS_SCN_OP_GE;
+}
+
+/* `expect connects.failed|connects.ok OP N|N%`: a count of the last connect line's
+ * connections, or a share of them. */
+static int parse_expect_connects(parser *p, const char *s, ws_scn_expect *x)
+{
+    const char *name = target_names[x->target];
+    if (!p->first_connect) {
+        ERR(p, "expect %s comes before any connect line", name);
+        return -1;
+    }
+    if (read_op(&s, &x->op) != 0 || x->op == WS_SCN_OP_CONTAINS || x->op == WS_SCN_OP_NOT_CONTAINS) {
+        ERR(p, "expect %s takes =, !=, <, <=, > or >= and a number (expect %s >= 25%%)", name, name);
+        return -1;
+    }
+    if (read_value(p, s, x) != 0)
+        return -1;
+    int eqne = x->op == WS_SCN_OP_EQ || x->op == WS_SCN_OP_NE;
+    char *copy = ws_strdup(x->value);
+    int rc = 0;
+    x->nnumbers = 0;
+    for (char *save = NULL, *tok = strtok_r(copy, ", \t", &save); tok && rc == 0; tok = strtok_r(NULL, ", \t", &save)) {
+        char *end;
+        size_t len = strlen(tok);
+        int pct = tok[len - 1] == '%';
+        long n = strtol(tok, &end, 10);
+        if (tok[0] == '-' || tok[0] == '+' || end != tok + len - (size_t)pct || end == tok || n < 0 ||
+            (pct && n > 100) || n > 100000) {
+            ERR(p, "expect %s takes a count or a percentage (5, 25%%), not '%s'", name, tok);
+            rc = -1;
+        } else if (x->nnumbers == 4 || (x->nnumbers == 1 && !eqne)) {
+            ERR(p, "expect %s: only = and != take several values (at most 4): '%s'", name, x->value);
+            rc = -1;
+        } else {
+            x->numbers[x->nnumbers] = n;
+            x->percent[x->nnumbers++] = pct;
+        }
+    }
+    free(copy);
+    if (rc == 0 && x->nnumbers == 0) {
+        ERR(p, "expect %s needs a count or a percentage (expect %s >= 25%%)", name, name);
+        rc = -1;
+    }
+    return rc;
+}
 
 /* `expect diagnose OP IDS`: = and != take a comma-separated set of finding ids or
  * none; ~ and !~ one id. Without an operator the line is kept, and skipped when run. */
@@ -715,6 +816,10 @@ static int parse_expect_diagnose(parser *p, const char *s, ws_scn_expect *x)
             return -1;
         }
         return 0;
+    }
+    if (op_numeric(x->op)) {
+        ERR(p, "expect diagnose takes =, !=, ~ or !~, not %s", ws_scn_op_name(x->op));
+        return -1;
     }
     if (read_value(p, s, x) != 0)
         return -1;
@@ -766,11 +871,18 @@ static int parse_expect(parser *p, const char *rest, ws_scn_expect *x)
         free(what);
         return parse_expect_diagnose(p, s, x);
     }
+    if (strcmp(what, "connects.failed") == 0 || strcmp(what, "connects.ok") == 0) {
+        x->target = strcmp(what, "connects.ok") == 0 ? WS_SCN_CONNECTS_OK : WS_SCN_CONNECTS_FAILED;
+        free(what);
+        return parse_expect_connects(p, s, x);
+    }
     int t = -1;
     for (int i = 0; i < WS_SCN_EVENT; i++)
         if (strcmp(what, target_names[i]) == 0)
             t = i;
-    if (strcmp(what, "event") == 0)
+    if (strcmp(what, "connects.codes") == 0)
+        t = WS_SCN_CONNECTS_CODES;
+    else if (strcmp(what, "event") == 0)
         t = WS_SCN_EVENT;
     else if (strcmp(what, "trace") == 0)
         t = WS_SCN_TRACE;
@@ -790,7 +902,7 @@ static int parse_expect(parser *p, const char *rest, ws_scn_expect *x)
         ERR(p, "unknown target '%s' %s", what,
             suggest(what, expect_targets, (int)(sizeof expect_targets / sizeof expect_targets[0]),
                     "connect.ok, connect.stage, connect.code, connect.message, portal.status, portal.content-type, "
-                    "portal.body, event, no event, trace, diagnose",
+                    "portal.body, event, no event, trace, diagnose, connects.failed, connects.ok",
                     hint, sizeof hint));
         free(what);
         return -1;
@@ -834,6 +946,10 @@ static int parse_expect(parser *p, const char *rest, ws_scn_expect *x)
     }
     if (read_op(&s, &x->op) != 0) {
         ERR(p, "expect needs an operator (=, !=, ~, !~) before '%s'", after);
+        return -1;
+    }
+    if (op_numeric(x->op)) {
+        ERR(p, "expect %s takes =, !=, ~ or !~ (<, <=, >, >= are for connects.*)", target_names[t]);
         return -1;
     }
     if (t == WS_SCN_NO_EVENT) {

@@ -19,12 +19,16 @@ typedef struct ws_scn_step {
     char **argv; /* split shell-like; ${...} not yet expanded */
 } ws_scn_step;
 
-/* `connect tenant=T vm=V [client=VERSION] [password=P] [legacy-gateway=1]` or
- * `connect admin=1 vm=V`: the tenant's (or the administrator's) client. */
+/* `connect tenant=T vm=V [client=VERSION] [password=P] [transport=legacy|websocket] [repeat=N]` or
+ * `connect admin=1 vm=V [repeat=N]`: the tenant's (or the administrator's) client, N
+ * times in a row (connects.* count them). */
 typedef struct ws_scn_connect {
     char *tenant, *vm, *client, *password; /* NULL when not given; ${...} unexpanded */
     int admin, legacy_gateway;
+    int repeat; /* 1..WS_SCN_MAX_REPEAT connections, one after another */
 } ws_scn_connect;
+
+#define WS_SCN_MAX_REPEAT 200
 
 typedef enum ws_scn_target {
     WS_SCN_CONNECT_OK,
@@ -38,6 +42,9 @@ typedef enum ws_scn_target {
     WS_SCN_NO_EVENT, /* no event MACHINE ID */
     WS_SCN_TRACE,    /* trace MACHINE [op TEXT] */
     WS_SCN_DIAGNOSE, /* expect diagnose OP ID[,ID...]: the finding ids of `wapsim diagnose` */
+    WS_SCN_CONNECTS_FAILED, /* expect connects.failed OP N|N%: of the last connect line's repeats */
+    WS_SCN_CONNECTS_OK,     /* expect connects.ok OP N|N% */
+    WS_SCN_CONNECTS_CODES,  /* expect connects.codes OP TEXT: the failures' codes, "50331654,50331701" */
 } ws_scn_target;
 
 typedef enum ws_scn_op {
@@ -46,6 +53,10 @@ typedef enum ws_scn_op {
     WS_SCN_OP_NE,
     WS_SCN_OP_CONTAINS,
     WS_SCN_OP_NOT_CONTAINS,
+    WS_SCN_OP_LT, /* <, <=, >, >=: numbers only (connects.*) */
+    WS_SCN_OP_LE,
+    WS_SCN_OP_GT,
+    WS_SCN_OP_GE,
 } ws_scn_op;
 
 /* `expect WHAT OP VALUE`. */
@@ -55,6 +66,10 @@ typedef struct ws_scn_expect {
     int event_id;  /* event, no event */
     ws_scn_op op;
     char *value; /* "" without operator; ${...} unexpanded; for diagnose the rest of the line */
+    /* connects.failed, connects.ok: = and != take alternatives ("0%,100%": one of them) */
+    int nnumbers;
+    long numbers[4]; /* each a count, or a percentage (0..100) when percent[i] */
+    int percent[4];
 } ws_scn_expect;
 
 typedef struct ws_scn_line {

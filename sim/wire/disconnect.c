@@ -45,10 +45,30 @@ static const ws_disconnect_def rows[] = {
       CANT "an error occurred on the remote computer that you want to connect to." CONTACT, WS_DISC_NAMES_NONE,
       TECHNET "; [model] for E_PROXY_TS_CONNECTFAILED (the gateway could not connect to the resource: event 304; "
               "FreeRDP logs \"channel response errorCode=E_PROXY_TS_CONNECTFAILED\", rdg.c)"),
+    R(WS_DISC_GATEWAY_SEND_ERROR, "GATEWAY_SEND_ERROR",
+      "An error occurred while sending data to the Remote Desktop Gateway server. The server is temporarily "
+      "unavailable or a network connection is down. Try again later, or contact your network administrator for "
+      "assistance.",
+      WS_DISC_NAMES_NONE,
+      TECHNET "; [model] for an RDG_IN_DATA (the client's sending channel) the gateway refused: the legacy pair "
+              "split across balanced members"),
+    R(WS_DISC_GATEWAY_RECV_ERROR, "GATEWAY_RECV_ERROR",
+      "An error occurred while receiving data from the Remote Desktop Gateway server. Either the server is "
+      "temporarily unavailable or a network connection is down. Try again later, or contact your network "
+      "administrator for assistance.",
+      WS_DISC_NAMES_NONE,
+      TECHNET "; [model] for an RDG_OUT_DATA (the client's receiving channel) closed before its HTTP answer: "
+              "e.g. a balancer that drops the client when its member refused the connection"),
     R(WS_DISC_GATEWAY_UNREACHABLE, "GATEWAY_UNREACHABLE",
       CANT "the Remote Desktop Gateway server address is unreachable or incorrect. Type a valid Remote Desktop "
            "Gateway server address.",
       WS_DISC_NAMES_NONE, TECHNET "; [model] for a gateway name the PC cannot resolve or reach"),
+    R(WS_DISC_GATEWAY_UNAVAILABLE, "GATEWAY_UNAVAILABLE",
+      CANT "the Remote Desktop Gateway server is temporarily unavailable. Try reconnecting later or contact your "
+           "network administrator for assistance.",
+      WS_DISC_NAMES_NONE,
+      TECHNET "; [model] for an HTTP 5xx answer to RDG_OUT_DATA (a balancer in front of the gateway that got no "
+              "answer from its member)"),
     R(WS_DISC_GATEWAY_ENDED, "GATEWAY_ENDED",
       "The Remote Desktop Gateway server has ended the connection. Try reconnecting later or contact your network "
       "administrator for assistance.",

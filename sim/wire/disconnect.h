@@ -16,7 +16,10 @@
 #define WS_DISC_GATEWAY_NAME_MISMATCH 50331654u /* address and certificate subject name do not match */
 #define WS_DISC_GATEWAY_CERT_EXPIRED 50331655u  /* certificate has expired or has been revoked */
 #define WS_DISC_REMOTE_ERROR 50331656u          /* an error occurred on the remote computer */
+#define WS_DISC_GATEWAY_SEND_ERROR 50331657u    /* an error occurred while sending data to the RD Gateway */
+#define WS_DISC_GATEWAY_RECV_ERROR 50331658u    /* an error occurred while receiving data from the RD Gateway */
 #define WS_DISC_GATEWAY_UNREACHABLE 50331660u   /* the RD Gateway address is unreachable or incorrect */
+#define WS_DISC_GATEWAY_UNAVAILABLE 50331661u   /* the RD Gateway server is temporarily unavailable */
 #define WS_DISC_GATEWAY_ENDED 50331672u         /* the RD Gateway server has ended the connection */
 #define WS_DISC_RESOURCE_DENIED 50331675u       /* not listed in the RD Gateway's permission list (RAP) */
 #define WS_DISC_MAX_CONNECTIONS 50331682u       /* the RD Gateway reached its maximum allowed connections */

@@ -11,6 +11,7 @@
 #include "harness.h"
 
 #include "crypto/cert.h"
+#include "crypto/tls.h"
 #include "base/util.h"
 
 /* ---- shared certificates, made once ------------------------------------------ */
@@ -753,6 +754,28 @@ static void test_verify_chain(void **state)
     assert_int_equal(ERR_peek_error(), 0);
 }
 
+/* The first bytes of a TLS record (RFC 5246 6.2.1) against what an offloading balancer
+ * sends and what a TLS server answers to plain HTTP. */
+static void test_tls_record_or_not(void **state)
+{
+    (void)state;
+    static const uint8_t hello[] = {0x16, 0x03, 0x01, 0x02, 0x00, 0x01}, alert[] = {0x15, 0x03, 0x03, 0x00, 0x02,
+                                                                                     0x02, 0x46};
+    static const uint8_t http[] = "RDG_OUT_DATA /remoteDesktopGateway/ HTTP/1.1\r\n";
+    assert_true(ws_tls_is_record(hello, sizeof hello));
+    assert_true(ws_tls_is_record(alert, sizeof alert));
+    assert_false(ws_tls_is_record(http, sizeof http - 1));
+    assert_false(ws_tls_is_record(hello, 1)); /* one byte cannot tell */
+    assert_false(ws_tls_is_record((const uint8_t *)"HTTP/1.1 200", 12));
+    char buf[120];
+    assert_string_equal(ws_tls_bytes_text(http, sizeof http - 1, buf, sizeof buf), "\"RDG_OUT_DATA /remoteDesk...\"");
+    assert_string_equal(ws_tls_bytes_text(alert, sizeof alert, buf, sizeof buf), "15 03 03 00 02 02 46");
+    assert_string_equal(ws_tls_bytes_text(http, 3, buf, sizeof buf), "\"RDG\"");
+    char small[10]; /* cut, never overrun */
+    ws_tls_bytes_text(alert, sizeof alert, small, sizeof small);
+    assert_true(strlen(small) < sizeof small);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -776,6 +799,7 @@ int main(void)
         cmocka_unit_test(test_bad_spec_refused),
         cmocka_unit_test(test_intermediate_ca),
         cmocka_unit_test(test_verify_chain),
+        cmocka_unit_test(test_tls_record_or_not),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

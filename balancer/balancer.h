@@ -76,7 +76,8 @@ uint32_t lb_side_interest(const lb_side *s, const lb_side *peer);
 void lb_side_close(lb_side *s);
 
 /* offload.c: a step of a TLS handshake on a non-blocking side: 1 done, 0 in progress
- * (s->events says what it waits for), -1 failed (why says why). */
+ * (s->events says what it waits for), -1 failed (why says why), -2 the peer closed the
+ * connection without a word (not worth logging). */
 int lb_tls_step(lb_side *s, int server, char *why, size_t n);
 
 #endif

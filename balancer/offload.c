@@ -8,6 +8,7 @@
 
 #include <openssl/err.h>
 #include <stdio.h>
+#include <string.h>
 #include <sys/epoll.h>
 
 int lb_tls_step(lb_side *s, int server, char *why, size_t n)
@@ -28,9 +29,12 @@ int lb_tls_step(lb_side *s, int server, char *why, size_t n)
         return 0;
     }
     unsigned long e = ERR_peek_error();
+    const char *reason = e ? ERR_reason_error_string(e) : NULL;
     snprintf(why, n, "TLS handshake %s: %s", server ? "with the client" : "with the member",
-             e ? ERR_reason_error_string(e) : err == SSL_ERROR_SYSCALL ? "connection closed" : "failed");
-    if (!e && err == SSL_ERROR_SYSCALL)
-        snprintf(why, n, "TLS handshake %s: the peer closed the connection", server ? "with the client" : "with the member");
+             reason ? reason : "the peer closed the connection");
+    /* A peer that closes before its first byte (a health probe, a port scan) is no failure worth a line. */
+    if ((!e && err == SSL_ERROR_SYSCALL) ||
+        (reason && strstr(reason, "unexpected eof")))
+        return -2;
     return -1;
 }

@@ -68,11 +68,12 @@ static int print(int json, const char *verb, const ws_lb_result *r, const char *
                r->old_public_owner[0] ? r->old_public_owner : "no member", service);
         return 0;
     }
+    int offload = r->config.mode == WS_LB_MODE_TLS_OFFLOAD;
     printf("%s %s: %s (%s:%d), virtual server %s; members %s, mode %s%s, affinity %s%s%s.\n", r->name, verb,
            r->fqdn, r->address, r->port, r->public_fqdn, members, ws_lb_mode_name(r->config.mode),
-           r->config.mode == WS_LB_MODE_TLS_OFFLOAD ? (r->config.reencrypt ? " (re-encrypt)" : " (plain to members)")
-                                                    : "",
-           ws_lb_affinity_name(r->config.affinity), r->config.cert[0] ? ", certificate " : "", r->config.cert);
+           offload ? (r->config.reencrypt ? " (re-encrypt)" : " (plain to members)") : "",
+           ws_lb_affinity_name(r->config.affinity), offload && r->config.cert[0] ? ", certificate " : "",
+           offload ? r->config.cert : "");
     if (r->old_public_owner[0])
         printf("%s moved off %s: the tenant's PC resolves it to %s.\n", r->public_fqdn, r->old_public_owner,
                r->address);
@@ -163,7 +164,7 @@ static int cmd_remove(int argc, char **argv)
     "                        the member, plain, or TLS with --reencrypt\n"                                           \
     "  --affinity none|source-ip\n"                                                                                \
     "                        none: round robin; source-ip: one client address always reaches one\n"                \
-    "                        member (a stable hash of the address over the members that are up)\n"                 \
+    "                        member (a stable hash of the address; the next member while it is down)\n"           \
     "  --fqdn NAME           the public name it answers for (default: the first member's,\n"                       \
     "                        rdgw.contoso.com); it moves off the members, which keep their own FQDNs,\n"           \
     "                        and the tenant's PC (the lab's hosts file) resolves it to the balancer\n"             \

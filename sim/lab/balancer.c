@@ -4,6 +4,7 @@
 #include <ctype.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "base/net.h"
 #include "lab/events.h"
@@ -241,9 +242,10 @@ void ws_lb_config_text(const ws_lb_config *c, char *out, size_t n)
 {
     char members[WS_LB_MAX_MEMBERS * 65];
     ws_lb_members_join(c, members, sizeof members);
+    int offload = c->mode == WS_LB_MODE_TLS_OFFLOAD;
     snprintf(out, n, "members %s, mode %s%s, persistence %s%s%s", members, ws_lb_mode_name(c->mode),
-             c->mode == WS_LB_MODE_TLS_OFFLOAD ? (c->reencrypt ? " (re-encrypt)" : " (plain to members)") : "",
-             ws_lb_affinity_name(c->affinity), c->cert[0] ? ", certificate " : "", c->cert);
+             offload ? (c->reencrypt ? " (re-encrypt)" : " (plain to members)") : "", ws_lb_affinity_name(c->affinity),
+             offload && c->cert[0] ? ", certificate " : "", offload ? c->cert : "");
 }
 
 int ws_fabric_add_balancer(ws_state *st, const ws_lb_request *rq, ws_lb_result *r, ws_error *e)
@@ -321,9 +323,19 @@ int ws_fabric_set_balancer(ws_state *st, const ws_lb_request *rq, ws_lb_result *
         ws_state_rollback(st);
         return -1;
     }
-    if (ws_state_commit(st, e) != 0)
+    /* A name it answered for before goes back to its first member. */
+    ws_machine first;
+    int give_back = rq->fqdn && m.public_fqdn[0] && strcasecmp(m.public_fqdn, rq->fqdn) != 0 &&
+                    ws_machine_get(st, c.members[0], &first, NULL) == 0;
+    if ((give_back && ws_state_exec(st, e, "UPDATE machines SET public_fqdn = ? WHERE name = ?", 2, m.public_fqdn,
+                                    first.name) != 0) ||
+        ws_state_commit(st, e) != 0) {
+        ws_state_rollback(st);
         return -1;
+    }
     fill_result(st, m.name, &c, r);
+    if (give_back && ws_lab_hosts_set(st->lab_dir, m.public_fqdn, first.address, e) != 0)
+        return -1;
     return rq->fqdn ? ws_lab_hosts_set(st->lab_dir, rq->fqdn, m.address, e) : 0;
 }
 

@@ -103,6 +103,20 @@ say "2. connect latency: $FLOWS sequential flows"
 say "3. connect throughput: $LEVELS concurrent clients, $RUNS runs each"
 "$X" throughput "$L" "$LEVELS" "$RUNS" 1 3 >>"$R" || broken "the throughput row failed"
 
+# ---- 8. the load balancer: TLS connects to the gateway through lb01 vs straight to rdgw01
+LB_CONNECTS=${BENCH_LB_CONNECTS:-200}
+LB_FLOWS=${BENCH_LB_FLOWS:-50}
+say "8. load balancer: $LB_FLOWS full flows and $LB_CONNECTS TLS connects, straight to rdgw01 and through lb01, alternated"
+if "$W" --lab "$L" fabric add-balancer lb01 --members rdgw01 --mode tcp --json >"$T/lb.json" 2>"$T/lb.err"; then
+    lbaddr=$(sed -n 's/^[[:space:]]*"address":[[:space:]]*"\([^"]*\)".*/\1/p' "$T/lb.json")
+    gwaddr=$(awk '$2 == "rdgw01.fabric.contoso.local" { print $1 }' "$L/hosts")
+    "$X" lbconnect "$L" "$LB_CONNECTS" "$gwaddr" "$lbaddr" 8443 "$LB_FLOWS" >>"$R" || broken "the load balancer row failed"
+    # The gateway's public name goes back to rdgw01 for the rows after this one.
+    "$W" --lab "$L" fabric remove-balancer lb01 >/dev/null 2>&1 || broken "fabric remove-balancer lb01 failed"
+else
+    broken "fabric add-balancer failed: $(tail -1 "$T/lb.err")"
+fi
+
 # ---- 6. gateway: memory per idle tunnel (build/tools/tunnels), bulk relay
 say "6. gateway: RSS with 0 and $TUNNEL_COUNT idle tunnels, $RUNS runs"
 rss() { sed -n 's/^VmRSS:[[:space:]]*\([0-9]*\).*/\1/p' "/proc/$1/status"; }

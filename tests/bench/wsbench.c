@@ -16,6 +16,9 @@
  *   wsbench lab WAPSIM DIR REPS             `lab init` (from the template), `up`, `down`
  *   wsbench relay LAB RDPFILE MIB REPS      bulk bytes through one tunnel vs direct TLS (hv01 stopped)
  *   wsbench events LAB PROCS SECONDS REPS   ws_event from PROCS processes at once
+ *   wsbench lbconnect LAB N DIRECT LB PORT FLOWS   FLOWS full flows straight to the gateway at DIRECT
+ *                                           and through the balancer LB, alternated (the tenant's PC's
+ *                                           hosts file says which), then N TLS connects each way (issue 14)
  *   wsbench report RESULTS JSON             the table (standard output) and the JSON file
  *
  * The flow's cost floor (what the chain must do, counted from the code; see README
@@ -1490,6 +1493,79 @@ static int cmd_events(int argc, char **argv)
     return 0;
 }
 
+/* ---- 8. the load balancer ---- */
+
+/* One TLS connect to the gateway's public name at address:port as the tenant's PC makes
+ * it (from its address, trusting its Root store, the name checked): ms, or -1. */
+static double tls_connect_ms(SSL_CTX *ctx, const char *from, const char *address, int port)
+{
+    double t0 = now_s();
+    int fd = tcp_connect(from, address, port);
+    if (fd < 0)
+        return -1;
+    SSL *ssl = SSL_new(ctx);
+    SSL_set_fd(ssl, fd);
+    ws_tls_expect_peer_flags(ssl, "rdgw.contoso.com", WS_PEER_RDGATEWAY);
+    int ok = SSL_connect(ssl) == 1;
+    double ms = 1e3 * (now_s() - t0);
+    SSL_free(ssl);
+    close(fd);
+    return ok ? ms : -1;
+}
+
+static int cmd_lbconnect(int argc, char **argv)
+{
+    if (argc < 7)
+        return 2;
+    ws_state *st = open_lab(argv[2]);
+    int n = atoi(argv[3]), port = atoi(argv[6]), failures = 0;
+    ws_error e;
+    ws_machine client;
+    SSL_CTX *ctx = ws_tls_client_ctx(st, "client", &e);
+    if (!ctx || ws_machine_get(st, "client", &client, &e) != 0) {
+        say("lbconnect: %s", e.msg);
+        return 1;
+    }
+    /* Full flows, alternated so that both see the same machine load: the tenant's PC
+     * resolves the gateway's public name to rdgw01 or to lb01 for each. */
+    int flows = argc > 7 ? atoi(argv[7]) : 40;
+    static ws_connect_result r;
+    for (int i = 0; i < flows + 2; i++)
+        for (int k = 0; k < 2; k++) {
+            int through = (i + k) % 2;
+            if (ws_lab_hosts_set(st->lab_dir, "rdgw.contoso.com", argv[through ? 5 : 4], &e) != 0) {
+                say("lbconnect: %s", e.msg);
+                return 1;
+            }
+            double t0 = now_s();
+            int rc = flow(st, "web01", NULL, &r);
+            double ms = 1e3 * (now_s() - t0);
+            if (rc != 0) {
+                failures++;
+                info("lb.error", "a flow %s lb01 stopped at %s: %s", through ? "through" : "without", r.stage,
+                     r.message);
+            } else if (i >= 2) /* two of each to warm up */
+                sample(through ? "lb.flow_through_ms" : "lb.flow_direct_ms", ms);
+        }
+    ws_lab_hosts_set(st->lab_dir, "rdgw.contoso.com", argv[5], NULL);
+    /* TLS connects alone: the balancer's hop without the rest of the flow. */
+    for (int i = 0; i < n; i++)
+        for (int k = 0; k < 2; k++) {
+            int through = (i + k) % 2;
+            double ms = tls_connect_ms(ctx, client.address, argv[through ? 5 : 4], port);
+            if (ms < 0)
+                failures++;
+            else
+                sample(through ? "lb.through_ms" : "lb.direct_ms", ms);
+        }
+    if (failures)
+        info("lb.error", "%d of %d connects failed", failures, 2 * n);
+    say("lbconnect: %d flows and %d connects each way, %d failed", flows, n, failures);
+    SSL_CTX_free(ctx);
+    ws_state_close(st);
+    return failures >= 2 * (n + flows) ? 1 : 0;
+}
+
 /* ---- the report ---- */
 
 typedef struct series {
@@ -1799,6 +1875,21 @@ static int cmd_report(int argc, char **argv)
     srow("7", "state.busy", "... writes failed with SQLITE_BUSY (per run)", "writes", "0", 1, 0);
     srow("7", "state.other_failures", "... writes failed otherwise (per run)", "writes", "0", 1, 0);
 
+    /* 8. the load balancer */
+    srow("8", "lb.flow_direct_ms", "Connect latency, full flows straight to rdgw01 (alternated with the next)", "ms",
+         "", -1, 0);
+    srow("8", "lb.flow_through_ms", "... through lb01 (tcp mode, member rdgw01)", "ms", "", -1, 0);
+    series *lfd = get("lb.flow_direct_ms"), *lft = get("lb.flow_through_ms");
+    double lfr = med(lft) / med(lfd);
+    row("8", "lb.ratio", "Connect latency through lb01 / straight to rdgw01 (medians, same run)", lfr, NAN, NAN,
+        lft ? lft->n : 0, "x", "<= 1.1", lfr <= 1.1);
+    srow("8", "lb.direct_ms", "TLS connect to the gateway alone, straight to rdgw01 (TCP + handshake, name checked)",
+         "ms", "", -1, 0);
+    srow("8", "lb.through_ms", "... through lb01", "ms", "", -1, 0);
+    series *lbd = get("lb.direct_ms"), *lbt = get("lb.through_ms");
+    row("8", "lb.tls_ratio", "... through / straight: the balancer's hop alone (medians)", med(lbt) / med(lbd), NAN,
+        NAN, lbt ? lbt->n : 0, "x", "", -1);
+
     cJSON *doc = cJSON_CreateObject();
     cJSON *mach = cJSON_AddObjectToObject(doc, "machine");
     cJSON_AddNumberToObject(mach, "cores", cores);
@@ -1817,7 +1908,7 @@ static int cmd_report(int argc, char **argv)
     if (rc)
         printf("Relay: %s.\n", rc);
     static const char *notes[] = {"gateway.note", "connect.error", "throughput.error", "lab.error", "scenarios.note",
-                                  "relay.stall", "relay.error", "bench.error"};
+                                  "relay.stall", "relay.error", "lb.error", "bench.error"};
     for (size_t i = 0; i < sizeof notes / sizeof *notes; i++) {
         cJSON *arr = cJSON_GetObjectItem(infos, notes[i]), *it;
         int k = 0;
@@ -1843,7 +1934,7 @@ int main(int argc, char **argv)
 {
     ws_progname = "wsbench";
     if (argc < 2) {
-        fprintf(stderr, "usage: wsbench floor|addvms|latency|flows|throughput|lab|relay|events|report ...\n");
+        fprintf(stderr, "usage: wsbench floor|addvms|latency|flows|throughput|lab|relay|events|lbconnect|report ...\n");
         return 2;
     }
     static const struct {
@@ -1851,7 +1942,7 @@ int main(int argc, char **argv)
         int (*fn)(int, char **);
     } cmds[] = {{"floor", cmd_floor},   {"addvms", cmd_addvms}, {"latency", cmd_latency}, {"flows", cmd_flows},
                 {"throughput", cmd_throughput}, {"lab", cmd_lab}, {"relay", cmd_relay},
-                {"events", cmd_events}, {"report", cmd_report}};
+                {"events", cmd_events}, {"lbconnect", cmd_lbconnect}, {"report", cmd_report}};
     for (size_t i = 0; i < sizeof cmds / sizeof *cmds; i++)
         if (strcmp(argv[1], cmds[i].name) == 0) {
             int rc = cmds[i].fn(argc, argv);

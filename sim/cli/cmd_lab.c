@@ -38,6 +38,7 @@ static int lab_init(int argc, char **argv)
         cJSON_AddStringToObject(out, "lab", abs);
         cJSON_AddStringToObject(out, "subnet", r.subnet);
         cJSON_AddBoolToObject(out, "keys_from_template", r.keys_from_template);
+        cJSON_AddBoolToObject(out, "ha", o.ha);
         cJSON *accounts = cJSON_AddArrayToObject(out, "accounts");
         for (int i = 0; i < WS_LAB_ACCOUNTS; i++) {
             cJSON *a = cJSON_CreateObject();
@@ -181,7 +182,7 @@ const ws_cmd ws_cmds_lab[] = {
      "                 no affinity) whose public name rdgw.contoso.com the tenant's PC\n"
      "                 resolves (README: the HA layout). The same key template serves both\n"
      "                 layouts: the HA one adds no certificate\n"
-     "  --json         print {\"lab\",\"subnet\",\"keys_from_template\",\"accounts\":[...]}\n"},
+     "  --json         print {\"lab\",\"subnet\",\"keys_from_template\",\"ha\",\"accounts\":[...]}\n"},
     {"lab", "accounts", lab_accounts, "[--unlock NAME] [--json]",
      "List the lab's accounts, their passwords and lockouts; unlock one.",
      "Accounts are locked out as an AD account lockout policy does [model]: 10 bad\n"

@@ -94,7 +94,7 @@ check_eq "diagnose over rdgw01 and rdgw02: no error" "" "$(json_sql "$T_TMP/d1.j
 check "diagnose checked both gateways' trust and TLS" sh -c "grep -q \"rdgw02's TLS certificate\" '$T_TMP/d1.json' && grep -q 'rdgw02 trusts the VMM' '$T_TMP/d1.json'"
 pid2=$(db "$L" "SELECT pid FROM processes WHERE machine='rdgw02'")
 W fabric remove-gateway rdgw02 >/dev/null 2>&1
-gone() { i=0; while [ $i -lt 50 ]; do kill -0 "$pid2" 2>/dev/null || return 0; sleep 0.1; i=$((i + 1)); done; return 1; }
+gone() { [ -n "$pid2" ] || return 1; i=0; while [ $i -lt 50 ]; do kill -0 "$pid2" 2>/dev/null || return 0; sleep 0.1; i=$((i + 1)); done; return 1; }
 check "remove-gateway rdgw02: the supervisor stops its process ($pid2)" gone
 W down >/dev/null 2>&1
 

@@ -249,7 +249,7 @@ static const ws_event_def catalogue[WS_EV_COUNT] = {
     ROW(WS_EV_LB_111, 111, WS_CHANNEL_BALANCER, BALANCER, INFO, "Pool member %s (%s:%d) monitor status up.",
         "[model] id and text, shaped after F5 BIG-IP's \"Pool ... member ... monitor status up\" log line"),
     ROW(WS_EV_LB_120, 120, WS_CHANNEL_BALANCER, BALANCER, WARNING, "Connection from %s refused: %s (limit %d).",
-        "[model] id and text: a connection limit of the virtual server (README Load balancer)"),
+        "[model] id and text: a connection limit of the virtual server (README: the HA layout and the load balancer)"),
     ROW(WS_EV_LB_121, 121, WS_CHANNEL_BALANCER, BALANCER, ERROR,
         "Connection from %s closed: no pool member is available (last error: %s).",
         "[model] id and text: every member refused or did not answer"),

@@ -1319,15 +1319,14 @@ static void check_gateway_tls(diag *g, const char *fqdn)
                             bound_name, gw);
         ws_diag_evidence(f, "The service binds its certificate when it starts: without it the RD Gateway does not start "
                     "(its log: \"cannot bind the SSL certificate\").");
-        if (vault_key) {
-            ws_diag_fix(f, "wapsim cert import %s --machine %s --store My", bound_name, gw);
-            ws_diag_fix(f, "wapsim service restart %s", gw);
+        if (vault_key) { /* imported again, mapped again: the mapping grants the service its key (lab/keyacl.h) */
+            fix_member_binding(g, f, bound_name);
         } else {
             fix_gateway_bind(g, f, fqdn);
+            ws_diag_fix(f, "PowerShell: Import-PfxCertificate -FilePath .\\%s.pfx -CertStoreLocation Cert:\\LocalMachine\\My   # on "
+                   "%s; then Restart-Service TSGateway",
+                bound_name, g->gw.fqdn);
         }
-        ws_diag_fix(f, "PowerShell: Import-PfxCertificate -FilePath .\\%s.pfx -CertStoreLocation Cert:\\LocalMachine\\My   # on "
-               "%s; then Restart-Service TSGateway",
-            bound_name, g->gw.fqdn);
     }
     /* What the running gateway really serves. */
     if (!ws_diag_machine_down(g, gw)) {

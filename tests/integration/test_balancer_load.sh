@@ -28,7 +28,9 @@ prefix=$(sqlite3 "$L/lab.db" "SELECT value FROM lab_meta WHERE key = 'subnet'" |
 
 # A second gateway: `fabric add-gateway` where it exists, else the rows it would write.
 if W fabric add-gateway --help >/dev/null 2>&1; then
-    W fabric add-gateway rdgw02 >"$T_TMP/addgw.out" 2>&1 || { not_ok "fabric add-gateway rdgw02"; exit 1; }
+    { W fabric add-gateway rdgw02 && W cert import rdgw-ssl --machine rdgw02 --store My &&
+        W gateway set --machine rdgw02 --ssl-cert rdgw-ssl; } >"$T_TMP/addgw.out" 2>&1 ||
+        { not_ok "fabric add-gateway rdgw02, its certificate bound ($(tail -n 1 "$T_TMP/addgw.out"))"; exit 1; }
 else
     sqlite3 "$L/lab.db" "
         INSERT INTO machines(name, fqdn, address, role, port, skew_seconds)

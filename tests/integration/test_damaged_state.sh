@@ -56,6 +56,13 @@ clock advance 1h
 clock skew hv01 1m
 clock show
 diagnose
+fabric add-gateway rdgw09
+fabric remove-gateway rdgw09
+fabric add-balancer lb01 --members rdgw01 --mode tcp --affinity none --fqdn rdgw.contoso.com
+fabric set-balancer lb01 --affinity source-ip
+fabric remove-balancer lb01
+dns show rdgw01
+dns set rdgw01 --add-host x.contoso.com=127.0.0.9
 exercise start
 exercise hint
 exercise status
@@ -65,7 +72,7 @@ exercise history
 EOF
 # The lab's commands as `wapsim --help` lists them must all be here (or left out above).
 "$WAPSIM" --help | awk '/^Commands:/ { on = 1; next } on && /^$/ { on = 0 } on {
-    if ($1 ~ /^(lab|cert|host|service|vmm|gateway|cloud|clock|scenario|exercise)$/) print $1 " " $2; else print $1 }' \
+    if ($1 ~ /^(lab|cert|host|service|vmm|gateway|cloud|clock|scenario|exercise|fabric|dns)$/) print $1 " " $2; else print $1 }' \
     >"$T_TMP/listed"
 check "wapsim --help lists the commands" grep -q "^exercise give-up$" "$T_TMP/listed"
 missing=""

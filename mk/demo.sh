@@ -1,5 +1,6 @@
 #!/bin/sh
-# make demo: build (done by make), create ./lab unless it exists, start it, show it.
+# make demo: build (done by make), create ./lab unless it exists, start it, show it, then replay
+# the shipped scenarios (each in a lab of its own) with the symptom each shows; exit 1 if one fails.
 set -eu
 build=${1:-build}
 wapsim="$build/wapsim"
@@ -28,6 +29,15 @@ echo
 echo "== the RD Gateway's events"
 "$wapsim" --lab "$lab" logs --machine rdgw01 --channel Microsoft-Windows-TerminalServices-Gateway/Operational | tail -n 3
 echo
+echo "== the shipped scenarios replayed, each in a fresh lab of its own: the symptom each first shows"
+# The whole transcripts (every command, its output, each expect) go to $lab/scenarios.log.
+rc=0
+"$wapsim" scenario run "$(dirname "$0")/../scenarios" -j 2 -v >"$lab/scenarios.log" 2>&1 || rc=$?
+awk '/^(ok|FAIL) / { print; want = 1; next }
+     want && /stopped at / { sub(/^ +/, ""); print "       " substr($0, 1, 150) (length($0) > 150 ? "..." : ""); want = 0 }
+     /^[0-9]+ passed, [0-9]+ failed/ { print }' "$lab/scenarios.log"
+echo "(each scenario's transcript: $lab/scenarios.log; a scenario, by hand: $wapsim scenario run scenarios/FILE -v)"
+echo
 portal_addr=$(sed -n 's/^\([0-9.]*\)[[:space:]]*portal.contoso.com$/\1/p' "$lab/hosts")
 gw_addr=$(sed -n 's/^\([0-9.]*\)[[:space:]]*rdgw.contoso.com$/\1/p' "$lab/hosts")
 token=$(iconv -f UTF-16LE -t UTF-8 "$lab/web01.rdp" | tr -d '\r' | sed -n 's/^endpointfedauth:s://p')
@@ -47,3 +57,4 @@ Open the console with a real client (names as in $lab/hosts, the lab root truste
     xfreerdp3 $lab/web01.rdp /endpointfedauth:$(printf '%.24s' "$token")...   (the whole endpointfedauth value)
   Remote Desktop Connection 8.1 or later: open $lab/web01.rdp (its tokens live 2 minutes by default: fetch a new one with rdp-file)
 EOT
+exit $rc

@@ -45,7 +45,8 @@ typedef struct lb_side {
     int rd_eof;           /* this side sent its end of stream (FIN or close_notify) */
     int wr_shut;          /* we passed the other side's end on to this one */
     int ssl_want_write;   /* the last TLS read needs the socket writable */
-    uint32_t events;      /* what epoll watches now */
+    uint32_t events;      /* what epoll watches now (watch() alone sets it) */
+    uint32_t tls_want;    /* what a TLS handshake step waits for: EPOLLIN or EPOLLOUT */
     int watched;          /* in the epoll set */
 } lb_side;
 
@@ -76,7 +77,7 @@ uint32_t lb_side_interest(const lb_side *s, const lb_side *peer);
 void lb_side_close(lb_side *s);
 
 /* offload.c: a step of a TLS handshake on a non-blocking side: 1 done, 0 in progress
- * (s->events says what it waits for), -1 failed (why says why), -2 the peer closed the
+ * (s->tls_want says what it waits for), -1 failed (why says why), -2 the peer closed the
  * connection without a word (not worth logging). */
 int lb_tls_step(lb_side *s, int server, char *why, size_t n);
 

@@ -191,16 +191,18 @@ static void bury(void)
     }
 }
 
-/* What each side waits for now; a side done both ways (its end received, ours passed
- * on) would report only hang-ups: it leaves the set. */
+/* What each side waits for now. A side that waits for nothing leaves the set: epoll
+ * reports a hang-up even for no events (a side shut both ways, or whose peer's buffer is
+ * full), which would wake the loop for ever; the other side's next event brings it back. */
 static void relay_interest(lb_conn *c)
 {
     lb_side *sides[2] = {&c->client, &c->member};
     for (int i = 0; i < 2; i++) {
-        if (sides[i]->rd_eof && sides[i]->wr_shut)
-            unwatch(sides[i]);
+        uint32_t want = sides[i]->rd_eof && sides[i]->wr_shut ? 0 : lb_side_interest(sides[i], sides[1 - i]);
+        if (want)
+            watch(sides[i], want);
         else
-            watch(sides[i], lb_side_interest(sides[i], sides[1 - i]));
+            unwatch(sides[i]);
     }
 }
 
@@ -298,7 +300,7 @@ static void member_connected(lb_conn *c)
         else if (r > 0)
             start_relay(c);
         else
-            watch(&c->member, c->member.events);
+            watch(&c->member, c->member.tls_want);
         return;
     }
     start_relay(c);
@@ -320,7 +322,7 @@ static void on_event(lb_side *s, uint32_t events)
             watch(&c->client, 0);
             try_member(c);
         } else
-            watch(&c->client, c->client.events);
+            watch(&c->client, c->client.tls_want);
         return;
     }
     case LB_ST_CONNECTING:
@@ -337,7 +339,7 @@ static void on_event(lb_side *s, uint32_t events)
             else if (r > 0)
                 start_relay(c);
             else
-                watch(&c->member, c->member.events);
+                watch(&c->member, c->member.tls_want);
         } else if (events & (EPOLLERR | EPOLLHUP))
             conn_close(c, "the client went away during the TLS handshake with the member");
         return;
@@ -569,6 +571,9 @@ static void load_config(void)
     server_ctx = ws_tls_server_ctx(lb.st, lb.machine.name, cfg.cert, &e);
     if (!server_ctx)
         ws_component_fail(&lb, "tls-offload: cannot use the SSL certificate: %s", e.msg);
+    /* A peer that closes TCP without close_notify (common) ends its stream: what it sent
+     * before is passed on, not dropped as an error. */
+    SSL_CTX_set_options(server_ctx, SSL_OP_IGNORE_UNEXPECTED_EOF);
     SSL_CTX_set_mode(server_ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER |
                                      SSL_MODE_RELEASE_BUFFERS);
     if (cfg.reencrypt) {
@@ -576,6 +581,7 @@ static void load_config(void)
         if (!client_ctx)
             ws_component_fail(&lb, "tls-offload: cannot make a TLS client context");
         SSL_CTX_set_verify(client_ctx, SSL_VERIFY_NONE, NULL); /* [model] offload.c */
+        SSL_CTX_set_options(client_ctx, SSL_OP_IGNORE_UNEXPECTED_EOF);
         SSL_CTX_set_mode(client_ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER |
                                          SSL_MODE_RELEASE_BUFFERS);
     }

@@ -16,16 +16,16 @@ int lb_tls_step(lb_side *s, int server, char *why, size_t n)
     ERR_clear_error();
     int r = server ? SSL_accept(s->ssl) : SSL_connect(s->ssl);
     if (r == 1) {
-        s->events = EPOLLIN;
+        s->tls_want = EPOLLIN;
         return 1;
     }
     int err = SSL_get_error(s->ssl, r);
     if (err == SSL_ERROR_WANT_READ) {
-        s->events = EPOLLIN;
+        s->tls_want = EPOLLIN;
         return 0;
     }
     if (err == SSL_ERROR_WANT_WRITE) {
-        s->events = EPOLLOUT;
+        s->tls_want = EPOLLOUT;
         return 0;
     }
     unsigned long e = ERR_peek_error();
@@ -33,7 +33,7 @@ int lb_tls_step(lb_side *s, int server, char *why, size_t n)
     snprintf(why, n, "TLS handshake %s: %s", server ? "with the client" : "with the member",
              reason ? reason : "the peer closed the connection");
     /* A peer that closes before its first byte (a health probe, a port scan) is no failure worth a line. */
-    if ((!e && err == SSL_ERROR_SYSCALL) ||
+    if ((!e && (err == SSL_ERROR_SYSCALL || err == SSL_ERROR_ZERO_RETURN)) ||
         (reason && strstr(reason, "unexpected eof")))
         return -2;
     return -1;

@@ -690,7 +690,9 @@ static const char *past_deadline(const gw_conn *c, int64_t now, int *ms)
         return "no TLS handshake";
     if ((c->mode == MODE_HTTP || c->mode == MODE_LEGACY_IN) && age > (*ms = HTTP_TIMEOUT_MS))
         return "no request head";
-    if (c->mode == MODE_LEGACY_OUT && c->tunnel && !c->tunnel->in && age > (*ms = IN_CHANNEL_TIMEOUT_MS))
+    /* The wait for the IN counts from the OUT's answer (its tunnel's creation), not from accept. */
+    if (c->mode == MODE_LEGACY_OUT && c->tunnel && !c->tunnel->in &&
+        now - c->tunnel->opened_ms > (*ms = IN_CHANNEL_TIMEOUT_MS))
         return "no RDG_IN_DATA for its RDG_OUT_DATA (the legacy pair's IN went elsewhere or never came)";
     if (preauth(c) && age > (*ms = PREAUTH_TIMEOUT_MS))
         return "no authentication (TUNNEL_AUTH)";

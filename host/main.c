@@ -46,13 +46,15 @@ int main(int argc, char **argv)
     int fd = ws_tcp_listen(c.machine.address, c.machine.port, 128, &e);
     if (fd < 0)
         ws_component_fail(&c, "%s", e.msg);
+    ws_component_running(&c, tls ? "VMM agent on 5985; console TLS ready" : "VMM agent on 5985; console TLS unusable");
     /* The trusted issuers' thumbprints are read as the service starts and kept until it
      * restarts (trust.h): a Read-SCVMHost after this waits for `service restart`. Read
-     * right before the start is logged (7036), the record diagnose dates the list by, and
-     * before the first console connection is served. */
+     * right after the start is logged (7036), the record diagnose dates the list by, so a
+     * change between the two is seen as after the start (at worst a needless restart, never
+     * a missed one), and before the first console connection is served (they wait in the
+     * listener's backlog). */
     if (host_trust_load(c.st, c.machine.name, &e) != 0)
         ws_component_fail(&c, "TrustedIssuerCertificateHashes: %s", e.msg);
-    ws_component_running(&c, tls ? "VMM agent on 5985; console TLS ready" : "VMM agent on 5985; console TLS unusable");
     host_rdp_serve(&c, fd, tls, tls ? NULL : tls_e.msg);
     MHD_stop_daemon(agent);
     close(fd);

@@ -122,13 +122,6 @@ static char *named_list(diag *g, const ws_strv *l)
     return out;
 }
 
-static int has_finding(const diag *g, const char *id, const char *machine)
-{
-    for (int i = 0; i < g->d->n; i++)
-        if (strcmp(g->d->findings[i].id, id) == 0 && strcmp(g->d->findings[i].machine, machine) == 0)
-            return 1;
-    return 0;
-}
 
 static void check_host_loaded(diag *g, const ws_machine *h)
 {
@@ -175,7 +168,7 @@ void ws_diag_check_trust(diag *g)
     for (int i = 0; i < g->nmachines; i++) {
         const ws_machine *h = &g->machines[i];
         if (strcmp(h->role, "host") != 0 || !ws_diag_host_selected(g, h->name) || ws_diag_machine_down(g, h->name) ||
-            has_finding(g, WS_DIAG_HOST_TRUST_LIST_STALE, h->name))
+            ws_diag_has_finding(g, WS_DIAG_HOST_TRUST_LIST_STALE, h->name))
             continue;
         ws_diag_checked(g, "%s's service runs with its current TrustedIssuerCertificateHashes", h->name);
         check_host_loaded(g, h);

@@ -418,7 +418,7 @@ static const char *gw_opt(const diag *g, char *buf, size_t n)
 
 /* A finding id at machine already reported (several gateways bound to one certificate
  * are one finding at the tenant's PC). */
-static int has_finding(const diag *g, const char *id, const char *machine)
+int ws_diag_has_finding(const diag *g, const char *id, const char *machine)
 {
     for (int i = 0; i < g->d->n; i++)
         if (strcmp(g->d->findings[i].id, id) == 0 && strcmp(g->d->findings[i].machine, machine) == 0)
@@ -1185,7 +1185,7 @@ static void check_bound_cert(diag *g, X509 *bound, const char *bound_name, const
     }
     /* The tenant's PC must trust it: a chain to the client's Root (50331653 otherwise). */
     ws_error e;
-    if (!validity && g->have_client && !has_finding(g, WS_DIAG_GATEWAY_CERT_UNTRUSTED, g->client.name) &&
+    if (!validity && g->have_client && !ws_diag_has_finding(g, WS_DIAG_GATEWAY_CERT_UNTRUSTED, g->client.name) &&
         ws_store_verify_chain(g->st, g->client.name, bound, g->now, &e) != 0) {
         char root[128];
         vault_root_of(g->st, bound, root, sizeof root);

@@ -66,6 +66,8 @@ int ws_diag_host_selected(const diag *g, const char *name);
 char *ws_diag_describe(ws_state *st, X509 *c, const char *name);
 char *ws_diag_store_names(ws_state *st, const char *machine, const char *store);
 const ws_machine *ws_diag_machine_named(const diag *g, const char *name);
+/* A finding with this id at this machine is already reported. */
+int ws_diag_has_finding(const diag *g, const char *id, const char *machine);
 /* Removes the findings id at machine: another check found their cause. */
 void ws_diag_drop(diag *g, const char *id, const char *machine);
 

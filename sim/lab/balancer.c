@@ -7,7 +7,9 @@
 #include <strings.h>
 
 #include "base/net.h"
+#include "lab/dns.h"
 #include "lab/events.h"
+#include "lab/fabric.h"
 #include "lab/lab.h"
 #include "lab/machine.h"
 #include "lab/settings.h"
@@ -130,30 +132,9 @@ static int check_members(ws_state *st, const ws_lb_config *c, ws_error *e)
 /* A DNS name, no port, no address: what a virtual server answers for. */
 static int check_fqdn(const char *fqdn, ws_error *e)
 {
-    ws_hostport hp;
-    ws_error ignored;
-    if (!fqdn || !*fqdn || strchr(fqdn, ':') || ws_hostport_parse(fqdn, 443, &hp, &ignored) != 0 ||
-        hp.is_address || strchr(fqdn, '/') || fqdn[0] == '.' || fqdn[0] == '-')
+    if (!fqdn || !ws_dns_name_valid(fqdn) || ws_is_ip_literal(fqdn))
         return ws_seterr(e, "bad fqdn '%s' (a DNS name such as rdgw.contoso.com)", fqdn ? fqdn : "");
     return 0;
-}
-
-/* The first free address of the lab's /24 from .20 into m->address. */
-static int free_address(ws_state *st, char *out, size_t n, ws_error *e)
-{
-    char subnet[32] = "", prefix[32];
-    if (ws_meta_get(st, "subnet", subnet, sizeof subnet) != 0 || ws_subnet_prefix(subnet, prefix, sizeof prefix) != 0)
-        return ws_seterr(e, "the lab has no subnet (state file damaged?)");
-    for (int octet = 20; octet < 255; octet++) {
-        char addr[64], owner[64];
-        snprintf(addr, sizeof addr, "%s%d", prefix, octet);
-        if (ws_state_text(st, owner, sizeof owner, NULL, "SELECT name FROM machines WHERE address = ?", 1, addr) ==
-            WS_NOT_FOUND) {
-            snprintf(out, n, "%s", addr);
-            return 0;
-        }
-    }
-    return ws_seterr(e, "no free address left in %s", subnet);
 }
 
 /* rq over base (a loaded config, or defaults) into c; checks every value. */
@@ -253,8 +234,8 @@ int ws_fabric_add_balancer(ws_state *st, const ws_lb_request *rq, ws_lb_result *
     memset(r, 0, sizeof *r);
     const char *name = rq->name;
     ws_lb_config base = {0}, c;
-    if (!name || !*name || strlen(name) > 63 || strspn(name, "abcdefghijklmnopqrstuvwxyz0123456789-") != strlen(name))
-        return ws_seterr(e, "bad balancer name '%s' (lowercase letters, digits and '-', such as lb01)",
+    if (!ws_fabric_name_ok(name))
+        return ws_seterr(e, "bad balancer name '%s' (a computer name: 1-15 letters, digits and '-', such as lb01)",
                          name ? name : "");
     if (ws_machine_exists(st, name))
         return ws_seterr(e, "machine '%s' exists already", name);
@@ -272,7 +253,7 @@ int ws_fabric_add_balancer(ws_state *st, const ws_lb_request *rq, ws_lb_result *
     snprintf(m.name, sizeof m.name, "%s", name);
     snprintf(m.fqdn, sizeof m.fqdn, "%s.contoso.com", name); /* [model] an appliance in the DMZ, public zone */
     snprintf(m.role, sizeof m.role, "balancer");
-    if (free_address(st, m.address, sizeof m.address, e) != 0)
+    if (ws_fabric_free_address_from(st, 20, m.address, sizeof m.address, e) != 0)
         return -1;
     char text[1024];
     ws_lb_config_text(&c, text, sizeof text);

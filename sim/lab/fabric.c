@@ -8,6 +8,7 @@
 #include <strings.h>
 
 #include "base/net.h"
+#include "lab/balancer.h"
 #include "lab/events.h"
 #include "lab/lab.h"
 #include "lab/settings.h"
@@ -48,10 +49,15 @@ static int address_used(ws_state *st, const char *address)
 
 int ws_fabric_free_address(ws_state *st, char *out, size_t n, ws_error *e)
 {
+    return ws_fabric_free_address_from(st, FIRST_FREE_OCTET, out, n, e);
+}
+
+int ws_fabric_free_address_from(ws_state *st, int first_octet, char *out, size_t n, ws_error *e)
+{
     char prefix[32], addr[64];
     if (lab_prefix(st, prefix, sizeof prefix, e) != 0)
         return -1;
-    for (int octet = FIRST_FREE_OCTET; octet < 255; octet++) {
+    for (int octet = first_octet; octet < 255; octet++) {
         snprintf(addr, sizeof addr, "%s%d", prefix, octet);
         if (!address_used(st, addr)) {
             snprintf(out, n, "%s", addr);
@@ -123,14 +129,15 @@ int ws_fabric_balancer_of(ws_state *st, const char *machine, char *balancer, siz
                                      1, WS_SET_BALANCER_MEMBERS);
     int found = 0;
     while (!found && s && sqlite3_step(s) == SQLITE_ROW) {
-        char *members = ws_strdup((const char *)sqlite3_column_text(s, 1));
-        for (char *save = NULL, *tok = strtok_r(members, ", ", &save); tok && !found;
-             tok = strtok_r(NULL, ", ", &save))
-            if (strcasecmp(tok, machine) == 0) {
+        ws_lb_config c = {0}; /* the members as the balancer reads them (lab/balancer.h) */
+        ws_error ignored;
+        if (ws_lb_members_parse((const char *)sqlite3_column_text(s, 1), &c, &ignored) != 0)
+            continue;
+        for (int i = 0; i < c.n_members && !found; i++)
+            if (strcasecmp(c.members[i], machine) == 0) {
                 snprintf(balancer, n, "%s", (const char *)sqlite3_column_text(s, 0));
                 found = 1;
             }
-        free(members);
     }
     sqlite3_finalize(s);
     return found;

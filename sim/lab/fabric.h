@@ -29,6 +29,8 @@ int ws_fabric_name_ok(const char *name);
 /* The lowest free address in the lab's /24 (from .17 up: .10-.16 are the default
  * world's), into out. 0, or -1 with e set (no subnet, or the /24 is full). */
 int ws_fabric_free_address(ws_state *st, char *out, size_t n, ws_error *e);
+/* The same, from first_octet on (a balancer takes .20 and up). */
+int ws_fabric_free_address_from(ws_state *st, int first_octet, char *out, size_t n, ws_error *e);
 
 /* Checks an address an operator chose for a new machine: an IPv4 address of the lab's
  * /24 other than .0 and .255 that no machine has. 0, or -1 with e naming it. */

@@ -234,7 +234,6 @@ static int collect_child(const ws_machine *m, void *arg)
     return 0;
 }
 
-/* SIGTERM a child on the operator's behalf; its exit is then no crash. */
 static void stop_child(child *ch);
 
 /* Machines that joined the lab since we started (wapsim fabric add-gateway,
@@ -252,8 +251,8 @@ static void adopt_machines(ws_state *st, child **kids, int *n)
         return;
     }
     for (int i = 0; i < *n; i++) {
-        int present = 0;
-        for (int j = 0; j < m && !present; j++)
+        int present = 0, j = 0;
+        for (; j < m && !present; j++)
             present = strcmp(now[j].machine, (*kids)[i].machine) == 0;
         if (!present && !(*kids)[i].gone) {
             fprintf(stderr, "supervisor: %s left the lab\n", (*kids)[i].machine);
@@ -261,8 +260,17 @@ static void adopt_machines(ws_state *st, child **kids, int *n)
             stop_child(&(*kids)[i]);
         } else if (present && (*kids)[i].gone) {
             fprintf(stderr, "supervisor: %s joined the lab again\n", (*kids)[i].machine);
-            (*kids)[i].gone = 0;
-            (*kids)[i].next_start_ms = ws_mono_ms();
+            /* The name may come back with another role (lb01 removed, then added as a
+             * gateway): it runs what its role runs now, from a fresh start. */
+            child *k = &(*kids)[i], *fresh = &now[j - 1];
+            memcpy(k->program, fresh->program, sizeof k->program);
+            memcpy(k->service, fresh->service, sizeof k->service);
+            memcpy(k->path, fresh->path, sizeof k->path);
+            k->backoff_ms = fresh->backoff_ms;
+            k->restarts = 0;
+            k->held = 0;
+            k->gone = 0;
+            k->next_start_ms = ws_mono_ms();
         }
     }
     for (int j = 0; j < m; j++) {
@@ -282,6 +290,7 @@ static void adopt_machines(ws_state *st, child **kids, int *n)
     free(now);
 }
 
+/* SIGTERM a child on the operator's behalf; its exit is then no crash. */
 static void stop_child(child *ch)
 {
     if (!ch->pid || ch->stopping)

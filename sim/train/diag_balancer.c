@@ -33,39 +33,36 @@
 
 #include "base/net.h"
 #include "crypto/tls.h"
+#include "lab/balancer.h"
 #include "lab/eventlog.h"
 #include "lab/settings.h"
 
-#define MAX_MEMBERS 16
+#define MAX_MEMBERS WS_LB_MAX_MEMBERS
 
 typedef struct balancer {
     const ws_machine *m;
-    char mode[32], affinity[32], reencrypt[8], members_text[512], cert[128];
+    char mode[32], affinity[32], reencrypt[8], members_text[WS_LB_MAX_MEMBERS * 65], cert[128];
     char members[MAX_MEMBERS][64];
     int nmembers;
 } balancer;
 
-/* The balancer's settings (lab/settings.h), with the defaults an appliance starts with. */
+/* The balancer's settings as the balancer itself loads them (lab/balancer.h); settings it
+ * could not start with leave an appliance's defaults (tcp, no affinity). */
 static void read_balancer(diag *g, const ws_machine *m, balancer *b)
 {
     memset(b, 0, sizeof *b);
     b->m = m;
-    if (ws_setting_get(g->st, m->name, WS_SET_BALANCER_MODE, b->mode, sizeof b->mode) != 0 || !b->mode[0])
-        snprintf(b->mode, sizeof b->mode, "tcp");
-    if (ws_setting_get(g->st, m->name, WS_SET_BALANCER_AFFINITY, b->affinity, sizeof b->affinity) != 0 ||
-        !b->affinity[0])
-        snprintf(b->affinity, sizeof b->affinity, "none");
-    if (ws_setting_get(g->st, m->name, WS_SET_BALANCER_REENCRYPT, b->reencrypt, sizeof b->reencrypt) != 0)
-        b->reencrypt[0] = '\0';
-    if (ws_setting_get(g->st, m->name, WS_SET_SSL_CERT, b->cert, sizeof b->cert) != 0)
-        b->cert[0] = '\0';
-    if (ws_setting_get(g->st, m->name, WS_SET_BALANCER_MEMBERS, b->members_text, sizeof b->members_text) != 0)
-        b->members_text[0] = '\0';
-    char copy[sizeof b->members_text];
-    snprintf(copy, sizeof copy, "%s", b->members_text);
-    for (char *save = NULL, *w = strtok_r(copy, ", ", &save); w && b->nmembers < MAX_MEMBERS;
-         w = strtok_r(NULL, ", ", &save))
-        snprintf(b->members[b->nmembers++], sizeof b->members[0], "%s", w);
+    ws_lb_config c = {.mode = WS_LB_MODE_TCP, .affinity = WS_LB_AFFINITY_NONE};
+    ws_error e;
+    if (ws_lb_config_load(g->st, m->name, &c, &e) != 0)
+        c = (ws_lb_config){.mode = WS_LB_MODE_TCP, .affinity = WS_LB_AFFINITY_NONE};
+    snprintf(b->mode, sizeof b->mode, "%s", ws_lb_mode_name(c.mode));
+    snprintf(b->affinity, sizeof b->affinity, "%s", ws_lb_affinity_name(c.affinity));
+    snprintf(b->reencrypt, sizeof b->reencrypt, "%s", c.reencrypt ? "1" : "");
+    snprintf(b->cert, sizeof b->cert, "%s", c.cert);
+    ws_lb_members_join(&c, b->members_text, sizeof b->members_text);
+    for (int i = 0; i < c.n_members && b->nmembers < MAX_MEMBERS; i++)
+        snprintf(b->members[b->nmembers++], sizeof b->members[0], "%s", c.members[i]);
 }
 
 /* ---- balancer-tls-offload ---- */

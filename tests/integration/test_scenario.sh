@@ -23,6 +23,10 @@ check "the shipped scenarios all parse (scenario check scenarios/)" sh -c "'$WAP
 shipped=$(ls scenarios/*.scn | wc -l)
 R run scenarios/ -j 2; rc=$?
 check_eq "scenario run scenarios/ -j 2: all $shipped shipped scenarios pass" "0:$shipped passed, 0 failed" "$rc:$(last)"
+# An exercise is a scenario with a ticket: each replays too, its repair reaching the console.
+exercises=$(ls scenarios/exercises/*.scn | wc -l)
+R run scenarios/exercises/ -j 2; rc=$?
+check_eq "scenario run scenarios/exercises/ -j 2: all $exercises shipped exercises pass" "0:$exercises passed, 0 failed" "$rc:$(last)"
 [ "$rc" = 0 ] || grep -E '^FAIL' "$T_TMP/out" | sed 's/^/# /'
 
 # ---- passing scenarios side by side; step!, facts, every target; diagnose is skipped

@@ -18,7 +18,8 @@
 #define LB_IDLE_TIMEOUT_MS 3600000   /* [model] no byte either way for an hour: closed (FortiGate's tcp-idle
                                         default is 3600 s; BIG-IP's tcp profile has its own) */
 #define LB_TLS_TIMEOUT_MS 10000      /* [model] tls-offload: the client's TLS handshake done within this */
-#define LB_MAX_PER_SOURCE 4096       /* [model] connections one client address may hold */
+#define LB_MAX_PER_SOURCE 1024       /* [model] connections one client address may hold (at most
+                                        * half of all: one address never takes every slot) */
 #define LB_MAX_TOTAL 8192            /* [model] connections in all (also bounded by descriptors) */
 #define LB_BUF_SIZE (256u * 1024)    /* one direction's buffer: a side whose peer does not drain it stops
                                         being read when it is full (backpressure) */

@@ -64,7 +64,7 @@ static int listener_kind = LB_KIND_LISTENER;
 static SSL_CTX *server_ctx, *client_ctx;
 static lb_conn *conns, *buried;
 static long long total, active, refused;
-static int max_total;
+static int max_total, max_per_source;
 static unsigned rr;
 static source_count *sources[SOURCE_BUCKETS];
 static int64_t last_limit_event, last_nomember_event;
@@ -441,8 +441,8 @@ static void accept_all(void)
             refuse(fd, peer, "connections in all", max_total);
             continue;
         }
-        if (source_get(sa.sin_addr.s_addr) >= LB_MAX_PER_SOURCE) {
-            refuse(fd, peer, "connections from one address", LB_MAX_PER_SOURCE);
+        if (source_get(sa.sin_addr.s_addr) >= max_per_source) {
+            refuse(fd, peer, "connections from one address", max_per_source);
             continue;
         }
         lb_conn *c = conn_new(fd, &sa);
@@ -548,6 +548,7 @@ static void raise_nofile(void)
     max_total = (int)((fds - 64) / 2 < LB_MAX_TOTAL ? (fds - 64) / 2 : LB_MAX_TOTAL);
     if (max_total < 16)
         max_total = 16;
+    max_per_source = LB_MAX_PER_SOURCE < max_total / 2 ? LB_MAX_PER_SOURCE : max_total / 2;
 }
 
 static void load_config(void)

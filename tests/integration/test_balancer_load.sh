@@ -102,6 +102,23 @@ wait "$idle"
 check_eq "1,000 idle connections through lb01, each answering after a 5 s pause" \
     "idle: opened 1000 greeted 1000 answered 1000" "$(tail -n 1 "$T_TMP/idle.out")"
 
+# ---- one address may hold 1,024 connections: the rest are refused (event 120, the counter)
+refused0=$(json_sql "$T_TMP/status.json" \
+    "SELECT json_extract(value,'\$.counters.refused') FROM doc, json_each(json_extract(j,'\$.machines'))
+     WHERE json_extract(value,'\$.name') = 'lb01'")
+"$client" idle "$lb" "$port" 1100 1 >"$T_TMP/cap.out" 2>&1
+greeted=$(sed -n 's/^idle: opened [0-9]* greeted \([0-9]*\) answered.*/\1/p' "$T_TMP/cap.out")
+check "1,100 connections from one address: at most 1,024 greeted (${greeted:-?})" \
+    test "${greeted:-2000}" -le 1024 -a "${greeted:-0}" -ge 1000
+sleep 1.2
+W status --json >"$T_TMP/status2.json" 2>/dev/null
+refused1=$(json_sql "$T_TMP/status2.json" \
+    "SELECT json_extract(value,'\$.counters.refused') FROM doc, json_each(json_extract(j,'\$.machines'))
+     WHERE json_extract(value,'\$.name') = 'lb01'")
+check "... the others refused and counted (${refused0:-?} -> ${refused1:-?})" \
+    test "${refused1:-0}" -ge "$((${refused0:-0} + 76))"
+check "... event 120 names the limit" sh -c "'$WAPSIM' --lab '$L' logs --machine lb01 | grep -q 'connections from one address (limit 1024)'"
+
 # ---- 64 MiB each way
 t0=$(date +%s%N)
 "$client" xfer "$lb" "$port" 67108864 7 >"$T_TMP/xfer.out" 2>&1

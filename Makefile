@@ -6,7 +6,7 @@ CC      ?= cc
 BUILD   ?= build
 CFLAGS  ?= -O2 -g
 WARN    := -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wformat=2 -Wno-format-truncation
-PKGS    := sqlite3 openssl libmicrohttpd libcjson libcurl zlib
+PKGS    := sqlite3 openssl libmicrohttpd libcjson libcurl zlib libarchive
 # Deferred (=) so pkg-config runs after deps has installed what it needs.
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS))
 PKG_LIBS   = $(shell pkg-config --libs $(PKGS))

@@ -29,6 +29,7 @@ extern const ws_cmd ws_cmds_diagnose[];
 extern const ws_cmd ws_cmds_exercise[];
 extern const ws_cmd ws_cmds_symptoms[];
 extern const ws_cmd ws_cmds_fabric_gateway[], ws_cmds_fabric_balancer[], ws_cmds_dns[];
+extern const ws_cmd ws_cmds_lab_export[];
 
 /* --lab given before the command, if any. */
 extern const char *ws_cli_lab;

@@ -32,6 +32,17 @@ typedef struct ws_cert_spec {
 int ws_cert_create(const ws_cert_spec *spec, X509 *issuer, EVP_PKEY *issuer_key, X509 **cert_out,
                    EVP_PKEY **key_out, ws_error *e);
 
+/* A stand-in for a certificate whose private key did not travel (a customer's, from a
+ * deployment file: lab/deployment.h): the same version, serial, subject, issuer name,
+ * validity and extensions, a new key of the same kind and size (RSA bits, EC curve),
+ * signed with the same digest by issuer_key (issuer's stand-in), or by its own new key
+ * when issuer is NULL (self-signed, or an issuer the deployment lacks: then a stand-in
+ * of that issuer is made by the caller). Key identifiers are made anew from the new
+ * keys (subjectKeyIdentifier, authorityKeyIdentifier: only when the original had them).
+ * 0, or -1 with e naming what could not be copied (a key type the lab cannot make). */
+int ws_cert_standin(X509 *orig, X509 *issuer, EVP_PKEY *issuer_key, X509 **cert_out, EVP_PKEY **key_out,
+                    ws_error *e);
+
 /* Thumbprint: SHA-1 of the DER, upper-case hex, no separators (41 bytes). */
 void ws_cert_thumbprint(X509 *cert, char out[41]);
 int ws_thumbprint_valid(const char *s);

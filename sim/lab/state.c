@@ -103,6 +103,14 @@ static const char *const migrations[] = {
     "  PRIMARY KEY(machine, store, certificate, account),"
     "  FOREIGN KEY(machine, store, certificate) REFERENCES store_entries(machine, store, certificate)"
     "  ON DELETE CASCADE);",
+
+    /* 6: a customer's deployment (lab/deployment.h). Private keys do not travel, so a
+     * certificate loaded from one is a stand-in: the same fields, a new key, signed by its
+     * issuer's stand-in. original_thumbprint is the customer's certificate's thumbprint
+     * (NULL: not a stand-in), so evidence can name both and relations stay by identity. */
+    "ALTER TABLE certificates ADD COLUMN original_thumbprint TEXT"
+    "  CHECK(original_thumbprint IS NULL OR length(original_thumbprint) = 40);"
+    "CREATE INDEX certificates_by_original ON certificates(original_thumbprint);",
 };
 
 #define N_MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))

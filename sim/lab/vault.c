@@ -132,3 +132,45 @@ int ws_vault_resolve(ws_state *st, const char *text, char *name, size_t n, char 
         ws_seterr(e, "state file: cannot look up thumbprint %s", tp);
     return rc;
 }
+
+int ws_vault_set_original(ws_state *st, const char *name, const char original[41], ws_error *e)
+{
+    char tp[41];
+    if (ws_thumbprint_normalize(original, tp) != 0)
+        return ws_seterr(e, "bad original thumbprint '%s' for '%s'", original, name);
+    if (!ws_vault_exists(st, name))
+        return ws_seterr(e, "unknown certificate '%s'", name);
+    return ws_state_exec(st, e, "UPDATE certificates SET original_thumbprint = ? WHERE name = ?", 2, tp, name);
+}
+
+int ws_vault_original(ws_state *st, const char *name, char out[41])
+{
+    out[0] = '\0';
+    int rc = ws_state_text(st, out, 41, NULL,
+                           "SELECT original_thumbprint FROM certificates WHERE name = ?"
+                           " AND original_thumbprint IS NOT NULL",
+                           1, name);
+    return rc == 0 && out[0] ? 0 : WS_NOT_FOUND;
+}
+
+int ws_vault_name_by_original(ws_state *st, const char *original, char *name, size_t n)
+{
+    char tp[41];
+    if (ws_thumbprint_normalize(original, tp) != 0)
+        return WS_NOT_FOUND;
+    int rc = ws_state_text(st, name, n, NULL,
+                           "SELECT name FROM certificates WHERE original_thumbprint = ? ORDER BY name LIMIT 1", 1,
+                           tp);
+    return rc == 0 ? 0 : WS_NOT_FOUND;
+}
+
+void ws_vault_describe_thumbprint(ws_state *st, const char *thumbprint, char *out, size_t n)
+{
+    char name[128], orig[41];
+    if (ws_vault_name_by_thumbprint(st, thumbprint, name, sizeof name, NULL) != 0)
+        snprintf(out, n, "%s (no certificate in the lab has it)", thumbprint);
+    else if (ws_vault_original(st, name, orig) == 0)
+        snprintf(out, n, "%s (stand-in for %s)", thumbprint, orig);
+    else
+        snprintf(out, n, "%s", thumbprint);
+}

@@ -27,4 +27,17 @@ int ws_vault_thumbprint(ws_state *st, const char *name, char out[41]);
  * Every command option that takes a certificate or a thumbprint resolves it here. */
 int ws_vault_resolve(ws_state *st, const char *text, char *name, size_t n, char tp[41], ws_error *e);
 
+/* Stand-ins (state migration 6, lab/deployment.h): a certificate made for a customer's,
+ * whose thumbprint it keeps as original_thumbprint. */
+int ws_vault_set_original(ws_state *st, const char *name, const char original[41], ws_error *e);
+/* 0 with out the customer's thumbprint when name is a stand-in; WS_NOT_FOUND when not. */
+int ws_vault_original(ws_state *st, const char *name, char out[41]);
+/* The vault name of the stand-in for the customer's certificate with thumbprint
+ * original: 0, or WS_NOT_FOUND. */
+int ws_vault_name_by_original(ws_state *st, const char *original, char *name, size_t n);
+/* A thumbprint as evidence names it: "1D99…19 (stand-in for 8F3A…C2)" for a stand-in,
+ * "8F3A…C2 (no certificate in the lab has it)" for one the vault lacks, else the
+ * thumbprint alone. Full thumbprints, never shortened: an operator compares them. */
+void ws_vault_describe_thumbprint(ws_state *st, const char *thumbprint, char *out, size_t n);
+
 #endif

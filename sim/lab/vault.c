@@ -133,7 +133,7 @@ int ws_vault_resolve(ws_state *st, const char *text, char *name, size_t n, char 
     return rc;
 }
 
-int ws_vault_set_original(ws_state *st, const char *name, const char original[41], ws_error *e)
+int ws_vault_set_original(ws_state *st, const char *name, const char *original, ws_error *e)
 {
     char tp[41];
     if (ws_thumbprint_normalize(original, tp) != 0)

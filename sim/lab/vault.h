@@ -29,7 +29,7 @@ int ws_vault_resolve(ws_state *st, const char *text, char *name, size_t n, char 
 
 /* Stand-ins (state migration 6, lab/deployment.h): a certificate made for a customer's,
  * whose thumbprint it keeps as original_thumbprint. */
-int ws_vault_set_original(ws_state *st, const char *name, const char original[41], ws_error *e);
+int ws_vault_set_original(ws_state *st, const char *name, const char *original, ws_error *e);
 /* 0 with out the customer's thumbprint when name is a stand-in; WS_NOT_FOUND when not. */
 int ws_vault_original(ws_state *st, const char *name, char out[41]);
 /* The vault name of the stand-in for the customer's certificate with thumbprint

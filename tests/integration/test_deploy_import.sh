@@ -227,3 +227,29 @@ mkdir "$T_TMP/empty"
 check_eq "a refused import into an empty directory leaves it empty" "" "$(ls -A "$T_TMP/empty")"
 damaged late "d['machines'][4]['vms'][0]['id'] = d['machines'][5]['vms'][0].get('id', '11111111-2222-3333-4444-555555555555'); d['machines'][5]['vms'][0]['id'] = '11111111-2222-3333-4444-555555555555'"
 refused "two VMs with one id" "a second VM named 11111111-2222-3333-4444-555555555555" "$T_TMP/late"
+
+# ---- a binding that names a thumbprint of no certificate: the host cannot find it
+# (as Hyper-V with an AuthCertificateHash of no certificate in its store): the console
+# connection is closed, the rest of the lab works, diagnose names it.
+damaged unbound "d['machines'][5]['rdp_certificate'] = '$UNKNOWN'"
+U=$T_TMP/unbound-lab
+T_LABS="$T_LABS $U"
+"$WAPSIM" lab init "$U" --from "$T_TMP/unbound" --json >"$T_TMP/u.json" 2>/dev/null
+check_eq "hv02's console certificate setting keeps the unknown thumbprint" "$UNKNOWN" \
+    "$(sqlite3 "$U/lab.db" "SELECT value FROM settings WHERE scope='hv02' AND key='auth_cert'")"
+check_eq "... reported as unknown with its path" "machines[5] (hv02).rdp_certificate" \
+    "$(json_sql "$T_TMP/u.json" "SELECT group_concat(json_extract(value, '\$.path')) FROM doc, json_each(doc.j, '\$.unknown_thumbprints') WHERE json_extract(value, '\$.thumbprint') = '$UNKNOWN' AND json_extract(value, '\$.path') LIKE '%rdp%'")"
+if "$WAPSIM" --lab "$U" up >"$T_TMP/up.out" 2>&1; then
+    "$WAPSIM" --lab "$U" connect --tenant alice --vm db01 --json >"$T_TMP/c.json" 2>/dev/null
+    check_eq "a VM on hv02 fails at the host's TLS" "false|host-tls" \
+        "$(json_sql "$T_TMP/c.json" "SELECT CASE json_extract(j,'\$.ok') WHEN 1 THEN 'true' ELSE 'false' END || '|' || json_extract(j,'\$.stage') FROM doc")"
+    "$WAPSIM" --lab "$U" connect --tenant alice --vm web01 --json >"$T_TMP/c.json" 2>/dev/null
+    check_eq "... a VM on hv01 connects" "true|console" \
+        "$(json_sql "$T_TMP/c.json" "SELECT CASE json_extract(j,'\$.ok') WHEN 1 THEN 'true' ELSE 'false' END || '|' || json_extract(j,'\$.stage') FROM doc")"
+    "$WAPSIM" --lab "$U" diagnose --json >"$T_TMP/d.json" 2>/dev/null
+    check_eq "diagnose: host-cert-missing on hv02" 1 \
+        "$(json_sql "$T_TMP/d.json" "SELECT count(*) FROM doc, json_each(json_extract(doc.j,'\$.findings')) WHERE json_extract(value,'\$.id') = 'host-cert-missing' AND json_extract(value,'\$.machine') = 'hv02'")"
+    "$WAPSIM" --lab "$U" down >/dev/null 2>&1
+else
+    not_ok "the lab with an unknown binding comes up ($(tail -n 2 "$T_TMP/up.out" | tr '\n' ' '))"
+fi

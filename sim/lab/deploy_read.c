@@ -166,8 +166,10 @@ static int get_int(rd *r, const cJSON *o, const char *key, const char *path, lon
 static int one_of(rd *r, const cJSON *o, const char *key, const char *path, const char *const *values)
 {
     const char *s;
-    if (get_str(r, o, key, path, 64, &s) != 0 || !s)
-        return s ? 0 : (r->e->msg[0] && cJSON_GetObjectItemCaseSensitive(o, key) ? -1 : 0);
+    if (get_str(r, o, key, path, 64, &s) != 0)
+        return -1;
+    if (!s)
+        return 0;
     for (const char *const *v = values; *v; v++)
         if (strcmp(*v, s) == 0)
             return 0;
@@ -612,8 +614,8 @@ static int read_machines(rd *r, const cJSON *root)
 static int read_tenants(rd *r, const cJSON *root)
 {
     const cJSON *ts;
-    if (get_arr(r, root, "tenants", "", 64, &ts) != 0 || !ts)
-        return ts ? 0 : (cJSON_GetObjectItemCaseSensitive(root, "tenants") ? -1 : 0);
+    if (get_arr(r, root, "tenants", "", 64, &ts) != 0)
+        return -1;
     static const char *const tk[] = {"name", "subscriptions", NULL}, *const sk[] = {"id", "name", NULL};
     int i = 0;
     const cJSON *t;

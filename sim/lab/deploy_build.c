@@ -522,6 +522,7 @@ char *ws_deploy_hosts_text(ws_state *st, const ws_deployment *d, ws_error *e)
     ws_strv_free(&b.dead);
     size_t len;
     char *text = ws_buf_take(&out, &len);
+    ws_buf_free(&out);
     if (!text)
         ws_seterr(e, "out of memory");
     return text;

@@ -129,7 +129,8 @@ int ws_lab_add_account(ws_state *st, ws_lab_init_result *res, const char *name, 
         if (strcasecmp(res->accounts[i].name, name) == 0)
             return 0;
     if (res->n_accounts >= WS_LAB_MAX_ACCOUNTS)
-        return ws_seterr(e, "more than %d accounts", WS_LAB_MAX_ACCOUNTS);
+        return ws_seterr(e, "more than %d accounts in one lab (tenants, services, the fabric administrator)",
+                         WS_LAB_MAX_ACCOUNTS);
     ws_lab_account *a = &res->accounts[res->n_accounts];
     snprintf(a->name, sizeof a->name, "%s", name);
     snprintf(a->role, sizeof a->role, "%s", role);

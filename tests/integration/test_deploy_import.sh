@@ -50,7 +50,9 @@ cat >"$DEP/deployment.json" <<EOF
               "Root": [{"file": "certs/lab-root-ca.cer"}]},
    "vmm": {"gateway_certificate": "$(tp "$DEP/certs/vmm-console.cer")",
            "hyperv_certificate": "$(tp "$DEP/certs/vmm-console.cer")", "time_to_live_minutes": 5}},
-  {"name": "rdgw01", "role": "gateway", "public_fqdn": "rdgw.contoso.com",
+  {"name": "rdgw01", "role": "gateway", "public_fqdn": "rdgw.contoso.com", "address": "10.1.0.13",
+   "dns": {"hosts": [{"name": "hv01.fabric.contoso.local", "address": "10.2.0.15"},
+                     {"name": "old-hv.fabric.contoso.local", "address": "10.2.0.99"}]},
    "stores": {"My": [{"file": "certs/rdgw-ssl.cer", "private_key": {"provider": "$SCHANNEL",
                         "access": [{"account": "NT AUTHORITY\\\\SYSTEM", "rights": "Full Control"},
                                    {"account": "NT AUTHORITY\\\\NETWORK SERVICE", "rights": "Read"}]}},
@@ -58,14 +60,14 @@ cat >"$DEP/deployment.json" <<EOF
               "Root": [{"file": "certs/lab-root-ca.cer"}, {"file": "certs/vmm-console.cer"}]},
    "tls_certificate": "$(tp "$DEP/certs/rdgw-ssl.cer")",
    "trusted_issuers": ["$(tp "$DEP/certs/vmm-console.cer")"]},
-  {"name": "hv01", "role": "host",
+  {"name": "hv01", "role": "host", "address": "10.2.0.15",
    "stores": {"My": [{"file": "certs/hv01-selfsigned.cer", "private_key": {"provider": "$SCHANNEL"}},
                      {"file": "certs/vmm-console.cer"}],
               "Root": [{"file": "certs/lab-root-ca.cer"}, {"file": "certs/vmm-console.cer"}]},
    "rdp_certificate": "$(tp "$DEP/certs/hv01-selfsigned.cer")",
    "trusted_issuers": ["$(tp "$DEP/certs/vmm-console.cer")"],
    "vms": [{"name": "web01", "id": "11111111-2222-3333-4444-555555555555", "tenant": "alice", "subscription": "Contoso Web"}]},
-  {"name": "hv02", "role": "host",
+  {"name": "hv02", "role": "host", "clock_skew_seconds": -600,
    "stores": {"My": [{"file": "certs/vmm-console.cer"}],
               "Root": [{"file": "certs/lab-root-ca.cer"}, {"file": "certs/vmm-console.cer"}]},
    "trusted_issuers": ["$(tp "$DEP/certs/vmm-console.cer")", "$UNKNOWN"],
@@ -95,6 +97,11 @@ check_eq "--json lists a stand-in for each of the 7 certificates" 7 \
 check "--json lists the defaults it took (the VMM's default port)" grep -q 'vmm.default_port: not given: 2179' "$T_TMP/init.json"
 check_eq "the unknown registered thumbprint is reported" "$UNKNOWN" \
     "$(json_sql "$T_TMP/init.json" "SELECT json_extract(value, '\$.thumbprint') FROM doc, json_each(doc.j, '\$.unknown_thumbprints')")"
+
+check_eq "a DNS hosts entry naming a machine's address names its lab address; one of no machine, a dead one" \
+    "hv01.fabric.contoso.local=$(sqlite3 "$L/lab.db" "SELECT address FROM machines WHERE name='hv01'"),old-hv.fabric.contoso.local=$(sqlite3 "$L/lab.db" "SELECT substr(address, 1, length(address) - 2) FROM machines WHERE name='hv01'")254" \
+    "$(sqlite3 "$L/lab.db" "SELECT value FROM settings WHERE scope='rdgw01' AND key='dns_hosts'")"
+check_eq "hv02's clock skew is the file's" -600 "$(sqlite3 "$L/lab.db" "SELECT skew_seconds FROM machines WHERE name='hv02'")"
 
 # Stand-ins keep the fields, with new keys.
 orig=$DEP/certs/rdgw-ssl.cer

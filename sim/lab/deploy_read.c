@@ -8,6 +8,7 @@
  * path, so a customer's collection can be fixed where it is wrong. */
 #include "lab/deployment.h"
 
+#include <ctype.h>
 #include <cjson/cJSON.h>
 #include <openssl/pem.h>
 #include <stdarg.h>
@@ -15,9 +16,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <time.h>
+#include <arpa/inet.h>
 
-#include "base/net.h"
+#include "base/time.h"
 #include "crypto/cert.h"
 #include "crypto/csp.h"
 #include "lab/dns.h"
@@ -110,21 +111,11 @@ static int dns_member(rd *r, const cJSON *o, const char *key, const char *path)
     return 0;
 }
 
+/* The schema's ipv4: four decimal parts (inet_pton's dotted-decimal form). */
 static int is_ipv4(const char *s)
 {
-    unsigned a, b, c, d;
-    char tail;
-    return sscanf(s, "%3u.%3u.%3u.%3u%c", &a, &b, &c, &d, &tail) == 4 && a < 256 && b < 256 && c < 256 && d < 256;
-}
-
-static int is_guid(const char *s)
-{
-    if (strlen(s) != 36)
-        return 0;
-    for (int i = 0; i < 36; i++)
-        if ((i == 8 || i == 13 || i == 18 || i == 23) ? s[i] != '-' : !strchr("0123456789abcdefABCDEF", s[i]))
-            return 0;
-    return 1;
+    struct in_addr a;
+    return inet_pton(AF_INET, s, &a) == 1;
 }
 
 static int is_account(const char *s)
@@ -492,12 +483,12 @@ static int read_vms(rd *r, const cJSON *m, const char *path, ws_strv *vm_names)
             get_str(r, vm, "id", q, 36, &id) != 0 || get_str(r, vm, "os", q, 63, &os) != 0 ||
             get_str(r, vm, "state", q, 31, &state) != 0)
             return -1;
-        if (!name || !ws_fabric_name_ok(name) || strlen(name) > 63)
-            if (!name || strspn(name, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-") !=
-                             strlen(name) || name[0] == '.' || name[0] == '_' || name[0] == '-')
-                return bad(r, q, "a VM needs a name (letters, digits, '.', '_', '-')");
+        /* The schema's pattern: ^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$ */
+        if (!name || !isalnum((unsigned char)name[0]) ||
+            strspn(name, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-") != strlen(name))
+            return bad(r, q, "a VM needs a name (a letter or digit, then letters, digits, '.', '_', '-')");
         snprintf(p, sizeof p, "%s (%s)", q, name);
-        if (id && !is_guid(id))
+        if (id && !ws_guid_valid(id))
             return bad(r, p, "id '%s' is not a GUID", id);
         for (int k = 0; k < vm_names->n; k++)
             if (strcasecmp(vm_names->v[k], name) == 0 || (id && strcasecmp(vm_names->v[k], id) == 0))
@@ -641,7 +632,7 @@ static int read_tenants(rd *r, const cJSON *root)
                 return -1;
             if (!sname)
                 return bad(r, q, "a subscription needs a name");
-            if (id && !is_guid(id))
+            if (id && !ws_guid_valid(id))
                 return bad(r, q, "id '%s' is not a GUID", id);
         }
     }
@@ -656,11 +647,10 @@ static int read_collected_at(rd *r, const cJSON *root)
         return -1;
     if (!s)
         return 0;
-    struct tm tm = {0};
-    char *end = strptime(s, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    if (!end || *end || strlen(s) != 20)
+    /* The schema's form exactly (seconds, Z); ws_time_parse reads it. */
+    ws_error pe;
+    if (strlen(s) != 20 || s[10] != 'T' || s[19] != 'Z' || ws_time_parse(s, &r->d->collected_at, &pe) != 0)
         return bad(r, "collected_at", "'%s' is not a UTC time as 2026-01-31T12:00:00Z", s);
-    r->d->collected_at = (int64_t)timegm(&tm);
     return 0;
 }
 

@@ -45,6 +45,7 @@ typedef struct bld {
     ws_error *e;
     int *made;    /* per certificate: its stand-in is in the vault */
     ws_strv dead; /* DNS entries' addresses of no machine: each a lab address no machine has */
+    ws_strv made_issuers; /* "issuer name\tvault name": stand-ins made from an issuer's name */
     int lab_root; /* the default lab's root was made (for a machine the file lacks) */
 } bld;
 
@@ -72,6 +73,14 @@ static void defaulted(bld *b, const char *fmt, ...)
  * certificate it issued to ten years after it, so it never decides an expiry itself. */
 static int issuer_from_name(bld *b, X509 *orig, char *name, size_t n)
 {
+    char key_text[1024];
+    X509_NAME_oneline(X509_get_issuer_name(orig), key_text, sizeof key_text);
+    size_t k = strlen(key_text);
+    for (int i = 0; i < b->made_issuers.n; i++) /* one stand-in per issuer */
+        if (strncmp(b->made_issuers.v[i], key_text, k) == 0 && b->made_issuers.v[i][k] == '\t') {
+            snprintf(name, n, "%s", b->made_issuers.v[i] + k + 1);
+            return 0;
+        }
     X509 *ca = NULL;
     EVP_PKEY *key = NULL;
     ws_cert_spec spec = {.subject = "CN=issuer",
@@ -92,6 +101,7 @@ static int issuer_from_name(bld *b, X509 *orig, char *name, size_t n)
     if (rc == 0 && !ws_vault_exists(b->st, name))
         rc = ws_vault_put(b->st, name, ca, key, NULL, b->e);
     if (rc == 0) {
+        ws_strv_addf(&b->made_issuers, "%s\t%s", key_text, name);
         char *in = ws_cert_issuer(orig);
         defaulted(b, "issuer \"%s\": not in the deployment: %s, a stand-in made from its name, in no store",
                   in ? in : "?", name);
@@ -314,7 +324,7 @@ static int bind(bld *b, const cJSON *jo, const cJSON *jm, int idx, const char *f
     const char *tp = str(jo, field);
     const char *name = str(jm, "name");
     char value[128], path[300];
-    snprintf(path, sizeof path, "machines[%d] (%s).%s%s%s", idx, name, jo == jm ? "" : "vmm.", field, "");
+    snprintf(path, sizeof path, "machines[%d] (%s).%s%s", idx, name, jo == jm ? "" : "vmm.", field);
     if (tp) {
         map_thumbprint(b, path, tp, value, sizeof value, 1);
     } else {
@@ -855,5 +865,6 @@ int ws_deploy_build(ws_state *st, const ws_deployment *d, const char *prefix, st
     int rc = build(&b);
     free(b.made);
     ws_strv_free(&b.dead);
+    ws_strv_free(&b.made_issuers);
     return rc;
 }

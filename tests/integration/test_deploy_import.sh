@@ -260,3 +260,17 @@ if "$WAPSIM" --lab "$U" up >"$T_TMP/up.out" 2>&1; then
 else
     not_ok "the lab with an unknown binding comes up ($(tail -n 2 "$T_TMP/up.out" | tr '\n' ' '))"
 fi
+
+# ---- an issuer the file lacks: one stand-in made from its name, in no store
+damaged noroot "
+for m in d['machines']:
+    m['stores']['Root'] = [e for e in m['stores'].get('Root', []) if 'lab-root-ca' not in e['file']]"
+N=$T_TMP/noroot-lab
+"$WAPSIM" lab init "$N" --from "$T_TMP/noroot" >/dev/null 2>&1
+check_eq "the three certificates of the missing root share one stand-in issuer" 1 \
+    "$(sqlite3 "$N/lab.db" "SELECT count(*) FROM certificates WHERE name LIKE 'issuer-%'")"
+check_eq "... which no store holds" 0 \
+    "$(sqlite3 "$N/lab.db" "SELECT count(*) FROM store_entries WHERE certificate LIKE 'issuer-%'")"
+issuer=$(sqlite3 "$N/lab.db" "SELECT name FROM certificates WHERE name LIKE 'issuer-%'")
+check "... with the root's name, and it signed rdgw-ssl's stand-in" sh -c \
+    "'$WAPSIM' --lab '$N' cert export '$issuer' --pem --out '$T_TMP/i.pem' && '$WAPSIM' --lab '$N' cert export rdgw-ssl --pem --out '$T_TMP/g.pem' && openssl verify -CAfile '$T_TMP/i.pem' '$T_TMP/g.pem' >/dev/null && [ \"\$(openssl x509 -in '$T_TMP/i.pem' -noout -subject)\" = \"\$(openssl x509 -inform DER -in '$DEP/certs/lab-root-ca.cer' -noout -subject)\" ]"

@@ -46,8 +46,10 @@ typedef struct bld {
     int *made;    /* per certificate: its stand-in is in the vault */
     ws_strv dead; /* DNS entries' addresses of no machine: each a lab address no machine has */
     ws_strv made_issuers; /* "issuer name\tvault name": stand-ins made from an issuer's name */
-    int lab_root; /* the default lab's root was made (for a machine the file lacks) */
+    char lab_root[80]; /* the default lab's root's vault name, once made (for a machine the file lacks) */
 } bld;
+
+static const cJSON *first_of_role(const cJSON *machines, const char *role);
 
 static const char *str(const cJSON *o, const char *key)
 {
@@ -64,6 +66,15 @@ static void defaulted(bld *b, const char *fmt, ...)
     vsnprintf(line, sizeof line, fmt, ap);
     va_end(ap);
     ws_strv_add(&b->rep->defaults, line);
+}
+
+/* A vault name for a certificate the lab makes: base, or base-2, base-3... when the
+ * deployment's certificates took it. */
+static void free_name(bld *b, const char *base, char *out, size_t n)
+{
+    snprintf(out, n, "%s", base);
+    for (int k = 2; ws_vault_exists(b->st, out); k++)
+        snprintf(out, n, "%s-%d", base, k);
 }
 
 /* ---- certificates: stand-ins, issuers first ---- */
@@ -342,12 +353,13 @@ static int bind(bld *b, const cJSON *jo, const cJSON *jm, int idx, const char *f
 static int host_selfsigned(bld *b, const char *name, int idx)
 {
     ws_machine m;
-    char cert[80], subject[300];
-    snprintf(cert, sizeof cert, "%s-selfsigned", name);
+    char base[80], cert[96], subject[300];
+    snprintf(base, sizeof base, "%s-selfsigned", name);
+    free_name(b, base, cert, sizeof cert);
     if (ws_machine_get(b->st, name, &m, b->e) != 0)
         return -1;
     snprintf(subject, sizeof subject, "CN=%s", m.fqdn);
-    if (ws_lab_make_default_cert(b->st, "hv01-selfsigned", cert, subject, NULL, b->e) != 0 ||
+    if (ws_lab_make_default_cert(b->st, "hv01-selfsigned", cert, NULL, subject, NULL, b->e) != 0 ||
         ws_store_add(b->st, name, "My", cert, 1, b->e) != 0 ||
         ws_keyacl_set_import_default(b->st, name, "My", cert, b->e) != 0 ||
         ws_setting_set(b->st, name, WS_SET_AUTH_CERT, cert, b->e) != 0)
@@ -524,9 +536,8 @@ char *ws_deploy_hosts_text(ws_state *st, const ws_deployment *d, ws_error *e)
             if (strcmp(lm.role, "gateway") == 0)
                 ws_buf_addf(&out, "%s\t%s\n", lm.address, lm.fqdn);
         }
-        ws_machine portal; /* a portal the lab added */
-        if (ws_machine_by_role(st, "portal", &portal, NULL) == 0 && !ws_strv_has(&b.dead, portal.name) &&
-            !strstr(ws_buf_str(&out), portal.public_fqdn))
+        ws_machine portal; /* a portal the lab added (the file's are above) */
+        if (ws_machine_by_role(st, "portal", &portal, NULL) == 0 && !first_of_role(machines, "portal"))
             ws_buf_addf(&out, "%s\t%s\n", portal.address, portal.public_fqdn);
     }
     ws_strv_free(&b.dead);
@@ -677,19 +688,26 @@ static const cJSON *first_of_role(const cJSON *machines, const char *role)
  * lab has it): the issuer of the certificates of the machines the lab adds. */
 static int lab_root(bld *b)
 {
-    if (b->lab_root)
+    if (b->lab_root[0])
         return 0;
-    b->lab_root = 1;
-    if (ws_lab_make_default_cert(b->st, "lab-root-ca", NULL, NULL, NULL, b->e) != 0)
+    free_name(b, "lab-root-ca", b->lab_root, sizeof b->lab_root);
+    if (ws_lab_make_default_cert(b->st, "lab-root-ca", b->lab_root, NULL, NULL, NULL, b->e) != 0)
         return -1;
+    defaulted(b, "%s: the default lab's root, in every machine's Root store (it issued the added machines' "
+                 "certificates)", b->lab_root);
+    return 0;
+}
+
+/* Once the machines are all there: the default lab's root, when made, in every Root store. */
+static int spread_lab_root(bld *b)
+{
+    if (!b->lab_root[0])
+        return 0;
     ws_strv names = {0};
-    int rc = strings(b, "SELECT name FROM machines ORDER BY name", &names);
+    int rc = strings(b, "SELECT name FROM machines ORDER BY name", &names), installed;
     for (int i = 0; rc == 0 && i < names.n; i++)
-        rc = ws_store_add(b->st, names.v[i], "Root", "lab-root-ca", 0, b->e);
+        rc = ws_store_install(b->st, names.v[i], "Root", b->lab_root, 0, &installed, b->e);
     ws_strv_free(&names);
-    if (rc == 0)
-        defaulted(b, "lab-root-ca: the default lab's root, in every machine's Root store (it issued the added "
-                     "machines' certificates)");
     return rc;
 }
 
@@ -711,13 +729,13 @@ static int add_default_machine(bld *b, const char *name, const char *role, const
 
 /* The portal or SPF the file lacks: the default lab's, its TLS certificate issued by the
  * default lab's root and bound. */
-static int default_server(bld *b, const char *name, const char *role, const char *cert)
+static int default_server(bld *b, const char *name, const char *role, const char *model)
 {
-    char subject[300], san[300];
-    snprintf(subject, sizeof subject, "CN=%s", role[0] == 'p' ? "portal.contoso.com" : "spf01.fabric.contoso.local");
-    snprintf(san, sizeof san, "DNS:%s", subject + 3);
-    if (add_default_machine(b, name, role, role[0] == 'p' ? subject + 3 : NULL) != 0 || lab_root(b) != 0 ||
-        ws_lab_make_default_cert(b->st, cert, NULL, NULL, NULL, b->e) != 0 ||
+    char cert[96];
+    if (add_default_machine(b, name, role, role[0] == 'p' ? "portal.contoso.com" : NULL) != 0 || lab_root(b) != 0)
+        return -1;
+    free_name(b, model, cert, sizeof cert);
+    if (ws_lab_make_default_cert(b->st, model, cert, b->lab_root, NULL, NULL, b->e) != 0 ||
         ws_store_add(b->st, name, "My", cert, 1, b->e) != 0 ||
         ws_keyacl_set_import_default(b->st, name, "My", cert, b->e) != 0 ||
         ws_setting_set(b->st, name, WS_SET_SSL_CERT, cert, b->e) != 0)
@@ -831,7 +849,7 @@ static int build(bld *b)
     }
     if ((!first_of_role(b->machines, "spf") && default_server(b, "spf01", "spf", "spf-ssl") != 0) ||
         (!first_of_role(b->machines, "portal") && default_server(b, "portal", "portal", "portal-ssl") != 0) ||
-        (!first_of_role(b->machines, "client") && default_client(b) != 0))
+        spread_lab_root(b) != 0 || (!first_of_role(b->machines, "client") && default_client(b) != 0))
         return -1;
     ws_machine spf, portal;
     if (ws_machine_by_role(b->st, "spf", &spf, b->e) != 0 || ws_machine_by_role(b->st, "portal", &portal, b->e) != 0)

@@ -387,8 +387,8 @@ static int default_cert_index(const char *name)
     return -1;
 }
 
-int ws_lab_make_default_cert(ws_state *st, const char *model, const char *name, const char *subject,
-                             const char *san, ws_error *e)
+int ws_lab_make_default_cert(ws_state *st, const char *model, const char *name, const char *issuer_name,
+                             const char *subject, const char *san, ws_error *e)
 {
     int i = default_cert_index(model);
     if (i < 0)
@@ -396,7 +396,8 @@ int ws_lab_make_default_cert(ws_state *st, const char *model, const char *name, 
     int64_t now = ws_clock_now(st, NULL);
     X509 *issuer = NULL, *cert = NULL;
     EVP_PKEY *issuer_key = NULL, *key = NULL;
-    if (default_certs[i].issuer && ws_vault_get(st, default_certs[i].issuer, &issuer, &issuer_key, NULL, e) != 0)
+    if (default_certs[i].issuer &&
+        ws_vault_get(st, issuer_name ? issuer_name : default_certs[i].issuer, &issuer, &issuer_key, NULL, e) != 0)
         return -1;
     /* Back-date by an hour, as CAs do, so small clock skews do not matter. */
     ws_cert_spec spec = {
@@ -422,7 +423,7 @@ int ws_lab_make_default_cert(ws_state *st, const char *model, const char *name, 
 static int make_certs(ws_state *st, ws_error *e)
 {
     for (size_t i = 0; i < N_CERTS; i++)
-        if (ws_lab_make_default_cert(st, default_certs[i].name, NULL, NULL, NULL, e) != 0)
+        if (ws_lab_make_default_cert(st, default_certs[i].name, NULL, NULL, NULL, NULL, e) != 0)
             return -1;
     return 0;
 }

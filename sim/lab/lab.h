@@ -97,10 +97,11 @@ int ws_lab_service_logon(ws_state *st, ws_lab_init_result *res, const char *mach
 int ws_lab_register_spf(ws_state *st, const ws_lab_init_result *res, const char *portal, const char *spf,
                         const char *spf_account, ws_error *e);
 /* A certificate made as the default lab's `model` is (its issuer, extensions, CSP,
- * validity from the lab clock's now), put in the vault as name (NULL: model), with
- * subject and san instead of the model's when subject is not NULL. */
-int ws_lab_make_default_cert(ws_state *st, const char *model, const char *name, const char *subject,
-                             const char *san, ws_error *e);
+ * validity from the lab clock's now), put in the vault as name (NULL: model), issued by
+ * the vault's issuer_name (NULL: the model's issuer), with subject and san instead of
+ * the model's when subject is not NULL. */
+int ws_lab_make_default_cert(ws_state *st, const char *model, const char *name, const char *issuer_name,
+                             const char *subject, const char *san, ws_error *e);
 
 /* Where lab init keeps its key template ($WAPSIM_CACHE, else $XDG_CACHE_HOME/wapsim,
  * else ~/.cache/wapsim). */

@@ -274,3 +274,22 @@ check_eq "... which no store holds" 0 \
 issuer=$(sqlite3 "$N/lab.db" "SELECT name FROM certificates WHERE name LIKE 'issuer-%'")
 check "... with the root's name, and it signed rdgw-ssl's stand-in" sh -c \
     "'$WAPSIM' --lab '$N' cert export '$issuer' --pem --out '$T_TMP/i.pem' && '$WAPSIM' --lab '$N' cert export rdgw-ssl --pem --out '$T_TMP/g.pem' && openssl verify -CAfile '$T_TMP/i.pem' '$T_TMP/g.pem' >/dev/null && [ \"\$(openssl x509 -in '$T_TMP/i.pem' -noout -subject)\" = \"\$(openssl x509 -inform DER -in '$DEP/certs/lab-root-ca.cer' -noout -subject)\" ]"
+
+# ---- a deployment without portal and SPF: the default lab's, with certificates of the
+# default lab's root (named apart from the file's lab-root-ca), trusted everywhere; it works
+damaged noportal "d['machines'] = [m for m in d['machines'] if m['role'] not in ('portal', 'spf')]"
+P=$T_TMP/noportal-lab
+T_LABS="$T_LABS $P"
+"$WAPSIM" lab init "$P" --from "$T_TMP/noportal" --json >"$T_TMP/p.json" 2>/dev/null
+check_eq "the portal and SPF the file lacks are added, and listed as defaults" 2 \
+    "$(json_sql "$T_TMP/p.json" "SELECT count(*) FROM doc, json_each(doc.j, '\$.defaults') WHERE value LIKE 'machines: no portal:%' OR value LIKE 'machines: no spf:%'")"
+check_eq "... the default lab's root, named apart from the file's, is in every Root store" 7 \
+    "$(sqlite3 "$P/lab.db" "SELECT count(*) FROM store_entries WHERE certificate = 'lab-root-ca-2' AND store = 'Root'")"
+if "$WAPSIM" --lab "$P" up >"$T_TMP/up.out" 2>&1; then
+    "$WAPSIM" --lab "$P" connect --tenant alice --vm web01 --json >"$T_TMP/c.json" 2>/dev/null
+    check_eq "... and alice connects through them" "true|console" \
+        "$(json_sql "$T_TMP/c.json" "SELECT CASE json_extract(j,'\$.ok') WHEN 1 THEN 'true' ELSE 'false' END || '|' || json_extract(j,'\$.stage') FROM doc")"
+    "$WAPSIM" --lab "$P" down >/dev/null 2>&1
+else
+    not_ok "the lab without portal and SPF comes up ($(tail -n 2 "$T_TMP/up.out" | tr '\n' ' '))"
+fi

@@ -11,22 +11,86 @@
 #include "lab/accounts.h"
 #include "lab/lab.h"
 
+/* "a\tb\tc" -> its fields (at most n). */
+static int fields(const char *line, char out[][128], int n)
+{
+    int k = 0;
+    for (const char *p = line; k < n; k++) {
+        size_t len = strcspn(p, "\t");
+        snprintf(out[k], 128, "%.*s", (int)len, p);
+        if (!p[len])
+            return k + 1;
+        p += len + 1;
+    }
+    return k;
+}
+
+/* lab init --from's additions: what was defaulted, the stand-ins, unknown thumbprints. */
+static void add_import_json(cJSON *out, const ws_lab_init_result *r)
+{
+    char f[3][128];
+    cJSON *defaults = cJSON_AddArrayToObject(out, "defaults");
+    for (int i = 0; i < r->report.defaults.n; i++)
+        cJSON_AddItemToArray(defaults, cJSON_CreateString(r->report.defaults.v[i]));
+    cJSON *standins = cJSON_AddArrayToObject(out, "standins");
+    for (int i = 0; i < r->report.standins.n; i++) {
+        fields(r->report.standins.v[i], f, 3);
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddStringToObject(o, "name", f[0]);
+        cJSON_AddStringToObject(o, "thumbprint", f[1]);
+        cJSON_AddStringToObject(o, "original_thumbprint", f[2]);
+        cJSON_AddItemToArray(standins, o);
+    }
+    cJSON *unknown = cJSON_AddArrayToObject(out, "unknown_thumbprints");
+    for (int i = 0; i < r->report.unknown.n; i++) {
+        fields(r->report.unknown.v[i], f, 2);
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddStringToObject(o, "path", f[0]);
+        cJSON_AddStringToObject(o, "thumbprint", f[1]);
+        cJSON_AddItemToArray(unknown, o);
+    }
+}
+
+static void print_import(const ws_lab_init_result *r)
+{
+    char f[3][128];
+    printf("Stand-ins (the customer's private keys do not travel: same fields, new keys):\n");
+    for (int i = 0; i < r->report.standins.n; i++) {
+        fields(r->report.standins.v[i], f, 3);
+        printf("  %-20s %s (stand-in for %s)\n", f[0], f[1], f[2]);
+    }
+    if (r->report.unknown.n) {
+        printf("\nRegistered thumbprints no certificate of the deployment has (kept as written):\n");
+        for (int i = 0; i < r->report.unknown.n; i++) {
+            fields(r->report.unknown.v[i], f, 2);
+            printf("  %s: %s\n", f[0], f[1]);
+        }
+    }
+    printf("\nDefaults taken (not in the deployment):\n");
+    for (int i = 0; i < r->report.defaults.n; i++)
+        printf("  %s\n", r->report.defaults.v[i]);
+    printf("\n");
+}
+
 static int lab_init(int argc, char **argv)
 {
     ws_lab_init_opts o = {0};
     const ws_opt opts[] = {WS_OPT_STR("subnet", &o.subnet), WS_OPT_FLAG("fresh-keys", &o.fresh_keys),
-                           WS_OPT_FLAG("ha", &o.ha), WS_OPT_END};
+                           WS_OPT_FLAG("ha", &o.ha), WS_OPT_STR("from", &o.from), WS_OPT_END};
     ws_cli cli;
     int rc = ws_opt_parse(argc, argv, opts, WS_OPT_JSON, 0, 1, &cli);
     if (rc)
         return rc;
     int json = cli.json;
     o.dir = cli.argc ? cli.argv[0] : ws_lab_dir(cli.lab ? cli.lab : ws_cli_lab);
+    if (o.from && o.ha)
+        return ws_cmd_usage_error("--ha with --from: the deployment says whether there is a balancer");
     if (!json)
-        fprintf(stderr, "lab init: creating %s ...\n", o.dir);
-    ws_lab_init_result r;
+        fprintf(stderr, "lab init: creating %s%s%s ...\n", o.dir, o.from ? " from " : "", o.from ? o.from : "");
+    static ws_lab_init_result r; /* large: an imported lab's accounts */
     ws_error e;
     if (ws_lab_init(&o, &r, &e) != 0) {
+        ws_lab_init_result_free(&r);
         ws_warn("%s", e.msg);
         return WS_EXIT_USAGE;
     }
@@ -40,22 +104,31 @@ static int lab_init(int argc, char **argv)
         cJSON_AddBoolToObject(out, "keys_from_template", r.keys_from_template);
         cJSON_AddBoolToObject(out, "ha", o.ha);
         cJSON *accounts = cJSON_AddArrayToObject(out, "accounts");
-        for (int i = 0; i < WS_LAB_ACCOUNTS; i++) {
+        for (int i = 0; i < r.n_accounts; i++) {
             cJSON *a = cJSON_CreateObject();
             cJSON_AddStringToObject(a, "account", r.accounts[i].name);
             cJSON_AddStringToObject(a, "role", r.accounts[i].role);
             cJSON_AddStringToObject(a, "password", r.accounts[i].password);
             cJSON_AddItemToArray(accounts, a);
         }
+        if (o.from)
+            add_import_json(out, &r);
+        ws_lab_init_result_free(&r);
         ws_cmd_print_json(out);
         return 0;
     }
-    printf("Created %slab %s on subnet %s (keys %s).\n\n", o.ha ? "the highly available " : "", abs, r.subnet,
-           r.keys_from_template ? "copied from the template" : "generated");
+    if (o.from)
+        printf("Created lab %s from the deployment %s on subnet %s.\n\n", abs, o.from, r.subnet);
+    else
+        printf("Created %slab %s on subnet %s (keys %s).\n\n", o.ha ? "the highly available " : "", abs, r.subnet,
+               r.keys_from_template ? "copied from the template" : "generated");
+    if (o.from)
+        print_import(&r);
     printf("Accounts (listed again by 'wapsim lab accounts'):\n");
-    for (int i = 0; i < WS_LAB_ACCOUNTS; i++)
+    for (int i = 0; i < r.n_accounts; i++)
         printf("  %-18s %-13s %s\n", r.accounts[i].name, r.accounts[i].role, r.accounts[i].password);
     printf("\nNext: wapsim --lab %s up\n", o.dir);
+    ws_lab_init_result_free(&r);
     return 0;
 }
 
@@ -171,8 +244,8 @@ static int lab_accounts(int argc, char **argv)
 }
 
 const ws_cmd ws_cmds_lab[] = {
-    {"lab", "init", lab_init, "[DIR] [--subnet 127.X.Y.0/24] [--fresh-keys] [--ha] [--json]",
-     "Create a lab with the default, healthy world.",
+    {"lab", "init", lab_init, "[DIR] [--subnet 127.X.Y.0/24] [--fresh-keys] [--ha | --from PATH] [--json]",
+     "Create a lab with the default, healthy world, or one that is a customer's deployment.",
      "DIR defaults to --lab, $WAPSIM_LAB, or ./lab; it is created with mode 0700.\n"
      "  --subnet S     the lab's /24 in 127.0.0.0/8 (default: chosen from DIR, skipping\n"
      "                 subnets a running lab uses; a subnet in use is refused)\n"
@@ -182,7 +255,15 @@ const ws_cmd ws_cmds_lab[] = {
      "                 no affinity) whose public name rdgw.contoso.com the tenant's PC\n"
      "                 resolves (README: the HA layout). The same key template serves both\n"
      "                 layouts: the HA one adds no certificate\n"
-     "  --json         print {\"lab\",\"subnet\",\"keys_from_template\",\"ha\",\"accounts\":[...]}\n"},
+     "  --from PATH    build the lab a deployment describes (deployment.json and its\n"
+     "                 certificate files: a folder, a .zip or a .tar.gz; format:\n"
+     "                 schema/deployment-v1.schema.json): its machines, certificates (each a\n"
+     "                 stand-in: same fields, new key), stores, settings, tenants and VMs; what it\n"
+     "                 leaves out takes the default lab's value and is listed. Bad input is\n"
+     "                 refused in one line naming the JSON path, and nothing is left behind\n"
+     "  --json         print {\"lab\",\"subnet\",\"keys_from_template\",\"ha\",\"accounts\":[...]};\n"
+     "                 with --from also \"defaults\":[...], \"standins\":[{\"name\",\"thumbprint\",\n"
+     "                 \"original_thumbprint\"}], \"unknown_thumbprints\":[{\"path\",\"thumbprint\"}]\n"},
     {"lab", "accounts", lab_accounts, "[--unlock NAME] [--json]",
      "List the lab's accounts, their passwords and lockouts; unlock one.",
      "Accounts are locked out as an AD account lockout policy does [model]: 10 bad\n"

@@ -172,7 +172,7 @@ static int merge_request(ws_state *st, const ws_lb_request *rq, const ws_lb_conf
     return 0;
 }
 
-static int write_config(ws_state *st, const char *name, const ws_lb_config *c, ws_error *e)
+int ws_lb_config_write(ws_state *st, const char *name, const ws_lb_config *c, ws_error *e)
 {
     char members[WS_LB_MAX_MEMBERS * 65];
     ws_lb_members_join(c, members, sizeof members);
@@ -260,7 +260,7 @@ int ws_fabric_add_balancer(ws_state *st, const ws_lb_request *rq, ws_lb_result *
     if (ws_state_begin(st, e) != 0)
         return -1;
     if (ws_machine_add(st, &m, e) != 0 || ws_store_add(st, name, "Root", "lab-root-ca", 0, e) != 0 ||
-        write_config(st, name, &c, e) != 0 ||
+        ws_lb_config_write(st, name, &c, e) != 0 ||
         move_public_name(st, fqdn, name, r->old_public_owner, sizeof r->old_public_owner, e) != 0 ||
         ws_event_write(st, name, WS_EV_LB_101, "added", fqdn, m.address, m.port, text) != 0) {
         ws_state_rollback(st);
@@ -298,7 +298,7 @@ int ws_fabric_set_balancer(ws_state *st, const ws_lb_request *rq, ws_lb_result *
     const char *fqdn = rq->fqdn ? rq->fqdn : m.public_fqdn;
     if (ws_state_begin(st, e) != 0)
         return -1;
-    if (write_config(st, m.name, &c, e) != 0 ||
+    if (ws_lb_config_write(st, m.name, &c, e) != 0 ||
         (rq->fqdn && move_public_name(st, rq->fqdn, m.name, r->old_public_owner, sizeof r->old_public_owner, e) != 0) ||
         ws_event_write(st, m.name, WS_EV_LB_101, "changed", fqdn, m.address, m.port, text) != 0) {
         ws_state_rollback(st);

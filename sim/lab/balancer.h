@@ -49,6 +49,9 @@ void ws_lb_config_text(const ws_lb_config *c, char *out, size_t n);
 /* machine's configuration from its settings: 0, or -1 with e saying which setting is
  * missing or bad. */
 int ws_lb_config_load(ws_state *st, const char *machine, ws_lb_config *c, ws_error *e);
+/* Write c as machine's settings (and its tls-offload certificate into its My store,
+ * bound), inside the caller's transaction. */
+int ws_lb_config_write(ws_state *st, const char *machine, const ws_lb_config *c, ws_error *e);
 
 /* What an operator asks of add-balancer / set-balancer. NULL (or -1) keeps the value
  * (set) or takes the default (add: mode tcp, affinity none, no reencrypt, fqdn the

@@ -27,4 +27,80 @@
 #define WS_DEPLOY_MAX_FILE_BYTES (1 << 20)     /* deployment.json, and each certificate file */
 #define WS_DEPLOY_MAX_TOTAL_BYTES (32 << 20)   /* all of them, unpacked */
 
+
+/* ---- import: reading a deployment and building its lab (lab init --from) ---- */
+#include <openssl/x509.h>
+#include <stdint.h>
+
+#include "base/buf.h"
+
+/* One file of a deployment, read into memory: name relative, '/'-separated. */
+typedef struct ws_deploy_file {
+    char *name;
+    unsigned char *data; /* NUL-terminated for convenience */
+    size_t len;
+} ws_deploy_file;
+
+typedef struct ws_deploy_files {
+    ws_deploy_file *v;
+    size_t n;
+    size_t total;    /* bytes */
+    ws_strv ignored; /* "name: why" for each entry skipped (a directory, a link, a device) */
+} ws_deploy_files;
+
+/* Read a deployment's files from a folder (O_NOFOLLOW: a link is ignored, never
+ * followed), a .zip or a .tar.gz (libarchive), within WS_DEPLOY_MAX_*. An entry whose
+ * name is absolute or has a '..' part, or one too large, is refused: -1 with e naming
+ * it; an entry that is not a regular file is ignored (listed in ignored). */
+int ws_deploy_files_load(const char *path, ws_deploy_files *out, ws_error *e);
+const ws_deploy_file *ws_deploy_files_get(const ws_deploy_files *f, const char *name);
+void ws_deploy_files_free(ws_deploy_files *f);
+
+/* A certificate of the deployment: one per customer thumbprint, however many entries
+ * name it. */
+typedef struct ws_deploy_cert {
+    char thumbprint[41]; /* the customer's */
+    char name[64];       /* vault name: its first file's stem, made unique */
+    char file[256];      /* the first file that held it */
+    ws_strv files;       /* every file that holds it */
+    char csp[129];       /* a private_key's provider, "" when no entry gave one */
+    X509 *cert;
+} ws_deploy_cert;
+
+/* A validated deployment: the JSON (every key checked against the schema's rules,
+ * every certificate parsed, every relation resolved) and its certificates. */
+typedef struct ws_deployment {
+    struct cJSON *json;
+    ws_deploy_cert *certs;
+    size_t n_certs;
+    int64_t collected_at; /* 0: not given */
+} ws_deployment;
+
+/* Validate deployment.json of files: 0, or -1 with e one line naming the file and the
+ * JSON path ("deployment.json: machines[1].trusted_issuers[0]: '8F3A' is not a
+ * thumbprint (40 hexadecimal digits)"). */
+int ws_deploy_read(const ws_deploy_files *files, ws_deployment *d, ws_error *e);
+void ws_deployment_free(ws_deployment *d);
+/* The certificate the customer knew by thumbprint tp (any case), or NULL. */
+const ws_deploy_cert *ws_deploy_cert_by_thumbprint(const ws_deployment *d, const char *tp);
+
+/* What building took, for lab init's output. */
+typedef struct ws_deploy_report {
+    ws_strv defaults;  /* "machines[2] (vmm01).vmm.time_to_live_minutes: not given: 2, the default lab's" */
+    ws_strv standins;  /* "name\tthumbprint\toriginal" */
+    ws_strv unknown;   /* "path\tthumbprint": registered, matching none of the file's certificates */
+} ws_deploy_report;
+void ws_deploy_report_free(ws_deploy_report *r);
+
+struct ws_lab_init_result;
+/* Build the deployment's world in st (inside lab init's transaction; the lab clock's
+ * offset is set already): machines at prefix's addresses, stand-in certificates,
+ * stores, key access, settings, accounts (into res), tenants, VMs, DNS views, the
+ * balancer. What it defaulted and the stand-ins go to rep. 0, or -1 with e. */
+int ws_deploy_build(ws_state *st, const ws_deployment *d, const char *prefix, struct ws_lab_init_result *res,
+                    ws_deploy_report *rep, ws_error *e);
+/* The hosts file's text for the tenant's PC (the client's dns.hosts mapped, or the
+ * public names as lab init writes them). Caller frees. */
+char *ws_deploy_hosts_text(ws_state *st, const ws_deployment *d, ws_error *e);
+
 #endif

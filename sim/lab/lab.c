@@ -10,6 +10,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "lab/accounts.h"
@@ -27,18 +28,19 @@
 #include "lab/vault.h"
 #include "lab/vm.h"
 
-/* The default world. Addresses are the last octet in the lab's /24. */
+/* The default world. Addresses are the last octet in the lab's /24; ports are the
+ * role's (ws_lab_role_port). */
 static const struct {
     const char *name, *fqdn, *public_fqdn, *role;
-    int octet, port;
+    int octet;
 } default_machines[] = {
-    {"portal", "portal.contoso.com", "portal.contoso.com", "portal", 10, 30081},
-    {"spf01", "spf01.fabric.contoso.local", NULL, "spf", 11, 8090},
-    {"vmm01", "vmm01.fabric.contoso.local", NULL, "vmm", 12, 8100},
-    {"rdgw01", "rdgw01.fabric.contoso.local", "rdgw.contoso.com", "gateway", 13, 8443},
-    {"client", "client.contoso.com", NULL, "client", 14, 0},
-    {"hv01", "hv01.fabric.contoso.local", NULL, "host", 15, 2179},
-    {"hv02", "hv02.fabric.contoso.local", NULL, "host", 16, 2179},
+    {"portal", "portal.contoso.com", "portal.contoso.com", "portal", 10},
+    {"spf01", "spf01.fabric.contoso.local", NULL, "spf", 11},
+    {"vmm01", "vmm01.fabric.contoso.local", NULL, "vmm", 12},
+    {"rdgw01", "rdgw01.fabric.contoso.local", "rdgw.contoso.com", "gateway", 13},
+    {"client", "client.contoso.com", NULL, "client", 14},
+    {"hv01", "hv01.fabric.contoso.local", NULL, "host", 15},
+    {"hv02", "hv02.fabric.contoso.local", NULL, "host", 16},
 };
 #define N_MACHINES (sizeof default_machines / sizeof default_machines[0])
 
@@ -80,6 +82,101 @@ static const struct {
  * from expiry. */
 #define TEMPLATE_MAX_AGE DAYS(30)
 
+int ws_lab_role_port(const char *role)
+{
+    static const struct {
+        const char *role;
+        int port;
+    } ports[] = {{"portal", 30081}, {"spf", 8090},  {"vmm", 8100},    {"gateway", 8443},
+                 {"host", 2179},    {"balancer", WS_LB_PORT}, {"client", 0}};
+    for (size_t i = 0; i < sizeof ports / sizeof ports[0]; i++)
+        if (strcmp(ports[i].role, role) == 0)
+            return ports[i].port;
+    return 0;
+}
+
+int ws_lab_default_octet(const char *name)
+{
+    for (size_t i = 0; i < N_MACHINES; i++)
+        if (strcasecmp(default_machines[i].name, name) == 0)
+            return default_machines[i].octet;
+    /* The HA layout's: rdgw02 beside rdgw01 (.17), lb01 (.20). */
+    return strcasecmp(name, "rdgw02") == 0 ? 17 : strcasecmp(name, "lb01") == 0 ? 20 : -1;
+}
+
+void ws_lab_default_fqdn(const char *name, const char *role, char *out, size_t n)
+{
+    for (size_t i = 0; i < N_MACHINES; i++)
+        if (strcasecmp(default_machines[i].name, name) == 0) {
+            snprintf(out, n, "%s", default_machines[i].fqdn);
+            return;
+        }
+    /* [model] the fabric's domain; a balancer and the tenant's PC sit in the public one. */
+    int public = strcmp(role, "balancer") == 0 || strcmp(role, "client") == 0;
+    snprintf(out, n, "%s.%s", name, public ? "contoso.com" : "fabric.contoso.local");
+}
+
+const ws_lab_setting ws_lab_vmm_defaults[] = {
+    {WS_SET_VMM_HOST_ID_MODE, "FQDN", "host_identification_mode"},
+    {WS_SET_VMM_TTL_MINUTES, "2", "time_to_live_minutes"},
+    {WS_SET_VMM_DEFAULT_PORT, "2179", "default_port"},
+    {NULL, NULL, NULL},
+};
+
+int ws_lab_add_account(ws_state *st, ws_lab_init_result *res, const char *name, const char *role, ws_error *e)
+{
+    for (int i = 0; i < res->n_accounts; i++)
+        if (strcasecmp(res->accounts[i].name, name) == 0)
+            return 0;
+    if (res->n_accounts >= WS_LAB_MAX_ACCOUNTS)
+        return ws_seterr(e, "more than %d accounts in one lab (tenants, services, the fabric administrator)",
+                         WS_LAB_MAX_ACCOUNTS);
+    ws_lab_account *a = &res->accounts[res->n_accounts];
+    snprintf(a->name, sizeof a->name, "%s", name);
+    snprintf(a->role, sizeof a->role, "%s", role);
+    if (ws_password_new(a->password, 17) != 0 || ws_account_add(st, a->name, a->role, a->password, e) != 0)
+        return -1;
+    res->n_accounts++;
+    return 0;
+}
+
+static const ws_lab_account *find_account(const ws_lab_init_result *res, const char *name)
+{
+    for (int i = 0; i < res->n_accounts; i++)
+        if (strcasecmp(res->accounts[i].name, name) == 0)
+            return &res->accounts[i];
+    return NULL;
+}
+
+int ws_lab_service_logon(ws_state *st, ws_lab_init_result *res, const char *machine, const char *account,
+                         ws_error *e)
+{
+    if (ws_lab_add_account(st, res, account, "service", e) != 0)
+        return -1;
+    const ws_lab_account *a = find_account(res, account);
+    return ws_setting_set(st, machine, WS_SET_SERVICE_ACCOUNT, a->name, e) != 0 ||
+                   ws_setting_set(st, machine, WS_SET_SERVICE_PASSWORD, a->password, e) != 0
+               ? -1
+               : 0;
+}
+
+int ws_lab_register_spf(ws_state *st, const ws_lab_init_result *res, const char *portal, const char *spf,
+                        const char *spf_account, ws_error *e)
+{
+    const ws_lab_account *a = find_account(res, spf_account);
+    if (!a)
+        return ws_seterr(e, "SPF's account %s was not made", spf_account);
+    char stamp[37];
+    ws_guid_new(stamp);
+    /* The portal's registration of SPF: endpoint credentials, which WAP keeps in its
+     * configuration database [model: encrypted there]. */
+    return ws_setting_set(st, spf, "stamp_id", stamp, e) != 0 ||
+                   ws_setting_set(st, portal, "spf_user", a->name, e) != 0 ||
+                   ws_setting_set(st, portal, "spf_password", a->password, e) != 0
+               ? -1
+               : 0;
+}
+
 const char *ws_lab_dir(const char *from_option)
 {
     if (from_option && *from_option)
@@ -110,10 +207,11 @@ int ws_subnet_in_use(const char *subnet)
     if (ws_subnet_prefix(subnet, prefix, sizeof prefix) != 0)
         return 0;
     for (size_t i = 0; i < N_MACHINES; i++) {
-        if (!default_machines[i].port)
+        int port = ws_lab_role_port(default_machines[i].role);
+        if (!port)
             continue;
         snprintf(addr, sizeof addr, "%s%d", prefix, default_machines[i].octet);
-        if (!ws_tcp_port_free(addr, default_machines[i].port))
+        if (!ws_tcp_port_free(addr, port))
             return 1;
     }
     return 0;
@@ -281,36 +379,52 @@ static int certs_from_template(ws_state *st, const char *template_path)
     return rc;
 }
 
+static int default_cert_index(const char *name)
+{
+    for (size_t i = 0; i < N_CERTS; i++)
+        if (strcmp(default_certs[i].name, name) == 0)
+            return (int)i;
+    return -1;
+}
+
+int ws_lab_make_default_cert(ws_state *st, const char *model, const char *name, const char *issuer_name,
+                             const char *subject, const char *san, ws_error *e)
+{
+    int i = default_cert_index(model);
+    if (i < 0)
+        return ws_seterr(e, "no default certificate %s", model);
+    int64_t now = ws_clock_now(st, NULL);
+    X509 *issuer = NULL, *cert = NULL;
+    EVP_PKEY *issuer_key = NULL, *key = NULL;
+    if (default_certs[i].issuer &&
+        ws_vault_get(st, issuer_name ? issuer_name : default_certs[i].issuer, &issuer, &issuer_key, NULL, e) != 0)
+        return -1;
+    /* Back-date by an hour, as CAs do, so small clock skews do not matter. */
+    ws_cert_spec spec = {
+        .subject = subject ? subject : default_certs[i].subject,
+        .san = subject ? san : default_certs[i].san,
+        .eku = default_certs[i].eku,
+        .key_usage = default_certs[i].key_usage,
+        .is_ca = default_certs[i].is_ca,
+        .key_bits = 2048,
+        .not_before = now - 3600,
+        .not_after = now - 3600 + DAYS(default_certs[i].days),
+    };
+    int rc = ws_cert_create(&spec, issuer, issuer_key, &cert, &key, e);
+    if (rc == 0)
+        rc = ws_vault_put(st, name ? name : model, cert, key, default_certs[i].csp, e);
+    X509_free(issuer);
+    EVP_PKEY_free(issuer_key);
+    X509_free(cert);
+    EVP_PKEY_free(key);
+    return rc;
+}
+
 static int make_certs(ws_state *st, ws_error *e)
 {
-    int64_t now = ws_clock_now(st, NULL);
-    for (size_t i = 0; i < N_CERTS; i++) {
-        X509 *issuer = NULL, *cert = NULL;
-        EVP_PKEY *issuer_key = NULL, *key = NULL;
-        if (default_certs[i].issuer &&
-            ws_vault_get(st, default_certs[i].issuer, &issuer, &issuer_key, NULL, e) != 0)
+    for (size_t i = 0; i < N_CERTS; i++)
+        if (ws_lab_make_default_cert(st, default_certs[i].name, NULL, NULL, NULL, NULL, e) != 0)
             return -1;
-        /* Back-date by an hour, as CAs do, so small clock skews do not matter. */
-        ws_cert_spec spec = {
-            .subject = default_certs[i].subject,
-            .san = default_certs[i].san,
-            .eku = default_certs[i].eku,
-            .key_usage = default_certs[i].key_usage,
-            .is_ca = default_certs[i].is_ca,
-            .key_bits = 2048,
-            .not_before = now - 3600,
-            .not_after = now - 3600 + DAYS(default_certs[i].days),
-        };
-        int rc = ws_cert_create(&spec, issuer, issuer_key, &cert, &key, e);
-        if (rc == 0)
-            rc = ws_vault_put(st, default_certs[i].name, cert, key, default_certs[i].csp, e);
-        X509_free(issuer);
-        EVP_PKEY_free(issuer_key);
-        X509_free(cert);
-        EVP_PKEY_free(key);
-        if (rc != 0)
-            return -1;
-    }
     return 0;
 }
 
@@ -380,7 +494,7 @@ static int make_world(ws_state *st, const char *prefix, ws_lab_init_result *res,
             snprintf(m.public_fqdn, sizeof m.public_fqdn, "%s", default_machines[i].public_fqdn);
         snprintf(m.address, sizeof m.address, "%s%d", prefix, default_machines[i].octet);
         snprintf(m.role, sizeof m.role, "%s", default_machines[i].role);
-        m.port = default_machines[i].port;
+        m.port = ws_lab_role_port(m.role);
         if (ws_machine_add(st, &m, e) != 0)
             return -1;
     }
@@ -416,9 +530,6 @@ static int make_world(ws_state *st, const char *prefix, ws_lab_init_result *res,
     static const char *const settings[][3] = {
         {"vmm01", WS_SET_VMM_GATEWAY_CERT, "vmm-console"},
         {"vmm01", WS_SET_VMM_HYPERV_CERT, "vmm-console"},
-        {"vmm01", WS_SET_VMM_HOST_ID_MODE, "FQDN"},
-        {"vmm01", WS_SET_VMM_TTL_MINUTES, "2"},
-        {"vmm01", WS_SET_VMM_DEFAULT_PORT, "2179"},
         {"rdgw01", WS_SET_SSL_CERT, "rdgw-ssl"},
         {"portal", WS_SET_SSL_CERT, "portal-ssl"},
         {"spf01", WS_SET_SSL_CERT, "spf-ssl"},
@@ -429,43 +540,24 @@ static int make_world(ws_state *st, const char *prefix, ws_lab_init_result *res,
     for (size_t i = 0; i < sizeof settings / sizeof settings[0]; i++)
         if (ws_setting_set(st, settings[i][0], settings[i][1], settings[i][2], e) != 0)
             return -1;
-    char stamp[37];
-    ws_guid_new(stamp);
-    if (ws_setting_set(st, "spf01", "stamp_id", stamp, e) != 0)
-        return -1;
+    for (const ws_lab_setting *d = ws_lab_vmm_defaults; d->key; d++)
+        if (ws_setting_set(st, "vmm01", d->key, d->value, e) != 0)
+            return -1;
     for (size_t i = 0; i < 3; i++)
         if (ws_trusted_issuer_add(st, trusting[i], tp, e) != 0)
             return -1;
 
-    /* Accounts. Passwords are new for every lab; services keep hashes only. */
-    static const char *const accounts[WS_LAB_ACCOUNTS][2] = {{"alice", "tenant"},
-                                                             {"bob", "tenant"},
-                                                             {"CONTOSO\\hvadmin", "fabric-admin"},
-                                                             {WS_SERVICE_ACCOUNT_SPF, "service"},
-                                                             {WS_SERVICE_ACCOUNT_VMM, "service"}};
-    for (int i = 0; i < WS_LAB_ACCOUNTS; i++) {
-        ws_lab_account *a = &res->accounts[i];
-        snprintf(a->name, sizeof a->name, "%s", accounts[i][0]);
-        snprintf(a->role, sizeof a->role, "%s", accounts[i][1]);
-        if (ws_password_new(a->password, 17) != 0 || ws_account_add(st, a->name, a->role, a->password, e) != 0)
+    /* Accounts. Passwords are new for every lab; services keep hashes only. The
+     * services' logons (accounts.h): SPF runs as svc-spf, VMM as svc-vmm; the portal
+     * registers SPF with svc-spf's credentials. */
+    static const char *const accounts[][2] = {{"alice", "tenant"}, {"bob", "tenant"}, {WS_LAB_FABRIC_ADMIN, "fabric-admin"}};
+    for (size_t i = 0; i < 3; i++)
+        if (ws_lab_add_account(st, res, accounts[i][0], accounts[i][1], e) != 0)
             return -1;
-    }
-    /* The portal's registration of SPF: endpoint credentials, which WAP keeps in its
-     * configuration database [model: encrypted there]. */
-    if (ws_setting_set(st, "portal", "spf_user", res->accounts[3].name, e) != 0 ||
-        ws_setting_set(st, "portal", "spf_password", res->accounts[3].password, e) != 0)
+    if (ws_lab_service_logon(st, res, "spf01", WS_SERVICE_ACCOUNT_SPF, e) != 0 ||
+        ws_lab_service_logon(st, res, "vmm01", WS_SERVICE_ACCOUNT_VMM, e) != 0 ||
+        ws_lab_register_spf(st, res, "portal", "spf01", WS_SERVICE_ACCOUNT_SPF, e) != 0)
         return -1;
-    /* The services' logons (accounts.h): SPF runs as svc-spf, VMM as svc-vmm. */
-    static const struct {
-        const char *machine;
-        int account;
-    } logons[] = {{"spf01", 3}, {"vmm01", 4}};
-    for (size_t i = 0; i < 2; i++)
-        if (ws_setting_set(st, logons[i].machine, WS_SET_SERVICE_ACCOUNT, res->accounts[logons[i].account].name, e) !=
-                0 ||
-            ws_setting_set(st, logons[i].machine, WS_SET_SERVICE_PASSWORD,
-                           res->accounts[logons[i].account].password, e) != 0)
-            return -1;
 
     if (record_key_access(st, e) != 0)
         return -1;
@@ -546,6 +638,17 @@ static int ha_balancer(const char *dir, ws_error *e)
     return rc;
 }
 
+/* Application event 1 on the VMM server: the lab was made (where its keys came from). */
+static int lab_created_event(ws_state *st, const ws_deployment *dep, const ws_lab_init_result *res, ws_error *e)
+{
+    ws_machine vmm;
+    if (ws_machine_by_role(st, "vmm", &vmm, e) != 0)
+        return -1;
+    return ws_event_write(st, vmm.name, WS_EV_APP_1_LAB_CREATED, res->subnet,
+                          dep ? "stand-ins for a deployment's"
+                              : res->keys_from_template ? "copied from the template" : "generated");
+}
+
 static int write_hosts(const char *dir, const char *prefix, ws_error *e)
 {
     char path[4200];
@@ -566,7 +669,7 @@ static int write_hosts(const char *dir, const char *prefix, ws_error *e)
 static int write_accounts(const char *dir, const ws_lab_init_result *res, ws_error *e)
 {
     cJSON *arr = cJSON_CreateArray();
-    for (int i = 0; i < WS_LAB_ACCOUNTS; i++) {
+    for (int i = 0; i < res->n_accounts; i++) {
         cJSON *o = cJSON_CreateObject();
         cJSON_AddStringToObject(o, "account", res->accounts[i].name);
         cJSON_AddStringToObject(o, "role", res->accounts[i].role);
@@ -584,9 +687,67 @@ static int write_accounts(const char *dir, const ws_lab_init_result *res, ws_err
     return rc;
 }
 
+static int lab_init(const ws_lab_init_opts *opts, const ws_deployment *dep, ws_lab_init_result *res, ws_error *e);
+
+void ws_lab_init_result_free(ws_lab_init_result *res)
+{
+    ws_deploy_report_free(&res->report);
+}
+
+/* The world inside lab init's transaction: the default one, or the deployment's (its
+ * clock starts at its collection time: certificates expired then are expired in the lab). */
+static int make_chosen_world(ws_state *st, const ws_lab_init_opts *opts, const ws_deployment *dep,
+                             const char *prefix, ws_lab_init_result *res, ws_error *e)
+{
+    if (!dep)
+        return (!res->keys_from_template && make_certs(st, e) != 0) || make_world(st, prefix, res, e) != 0 ||
+                       (opts->ha && make_ha(st, e) != 0)
+                   ? -1
+                   : 0;
+    if (dep->collected_at && ws_clock_set_offset(st, dep->collected_at - (int64_t)time(NULL), e) != 0)
+        return -1;
+    if (!dep->collected_at)
+        ws_strv_add(&res->report.defaults, "collected_at: not given: now, the lab clock's start");
+    return ws_deploy_build(st, dep, prefix, res, &res->report, e);
+}
+
+/* A deployment read and checked before anything is made: bad input leaves nothing. */
+static int read_deployment(const char *from, ws_deployment *dep, ws_error *e)
+{
+    ws_deploy_files files;
+    if (ws_deploy_files_load(from, &files, e) != 0)
+        return -1;
+    int rc = ws_deploy_read(&files, dep, e);
+    ws_deploy_files_free(&files);
+    return rc;
+}
+
+static int write_text(const char *dir, const char *file, const char *text, ws_error *e)
+{
+    char path[4200];
+    snprintf(path, sizeof path, "%s/%s", dir, file);
+    return ws_write_file(path, text, strlen(text), 0644, e);
+}
+
 int ws_lab_init(const ws_lab_init_opts *opts, ws_lab_init_result *res, ws_error *e)
 {
     memset(res, 0, sizeof *res);
+    if (opts->from && opts->ha)
+        return ws_seterr(e, "--ha with --from: the deployment says whether there is a balancer");
+    ws_deployment dep_store, *dep = NULL;
+    if (opts->from) {
+        if (read_deployment(opts->from, &dep_store, e) != 0)
+            return -1;
+        dep = &dep_store;
+    }
+    int rc = lab_init(opts, dep, res, e);
+    if (dep)
+        ws_deployment_free(dep);
+    return rc;
+}
+
+static int lab_init(const ws_lab_init_opts *opts, const ws_deployment *dep, ws_lab_init_result *res, ws_error *e)
+{
     char prefix[32];
     if (opts->subnet && ws_subnet_prefix(opts->subnet, prefix, sizeof prefix) != 0)
         return ws_seterr(e, "bad subnet '%s' (use 127.X.Y.0/24, not 127.0.0.0/24)", opts->subnet);
@@ -641,27 +802,27 @@ int ws_lab_init(const ws_lab_init_opts *opts, ws_lab_init_result *res, ws_error 
     snprintf(sub, sizeof sub, "%s-shm", tmp);
     unlink(sub);
     ws_state *st = NULL;
+    char *hosts_text = NULL;
     if (ws_state_open_file(tmp, 1, 0, &st, e) != 0)
         goto fail;
     char template_path[4200];
     ws_template_path(template_path, sizeof template_path);
-    res->keys_from_template = !opts->fresh_keys && certs_from_template(st, template_path) == 0;
+    res->keys_from_template = !dep && !opts->fresh_keys && certs_from_template(st, template_path) == 0;
     if (ws_state_begin(st, e) != 0)
         goto fail;
     char *lab_name = strrchr(abs, '/');
     if (ws_meta_set(st, "name", lab_name ? lab_name + 1 : abs, e) != 0 ||
         ws_meta_set(st, "subnet", res->subnet, e) != 0 || ws_clock_set_offset(st, 0, e) != 0 ||
-        (!res->keys_from_template && make_certs(st, e) != 0) || make_world(st, prefix, res, e) != 0 ||
-        (opts->ha && make_ha(st, e) != 0) ||
-        ws_event_write(st, "vmm01", WS_EV_APP_1_LAB_CREATED, res->subnet,
-                       res->keys_from_template ? "copied from the template" : "generated") != 0) {
+        make_chosen_world(st, opts, dep, prefix, res, e) != 0 || lab_created_event(st, dep, res, e) != 0) {
         ws_state_rollback(st);
         goto fail;
     }
     if (ws_state_commit(st, e) != 0)
         goto fail;
-    if (!res->keys_from_template)
+    if (!res->keys_from_template && !dep)
         save_template(st, template_path); /* best effort: the lab is fine without it */
+    if (dep && !(hosts_text = ws_deploy_hosts_text(st, dep, e)))
+        goto fail;
     ws_state_close(st);
     st = NULL;
     /* link() publishes the file only if no lab.db exists: two inits of one directory
@@ -680,12 +841,16 @@ int ws_lab_init(const ws_lab_init_opts *opts, ws_lab_init_result *res, ws_error 
     mkdir(sub_dir, 0700);
     snprintf(sub_dir, sizeof sub_dir, "%s/console", abs);
     mkdir(sub_dir, 0700);
-    if (write_hosts(abs, prefix, e) != 0 || write_accounts(abs, res, e) != 0 || (opts->ha && ha_balancer(abs, e) != 0))
-        return -1;
-    return 0;
+    int rc = (dep ? write_text(abs, "hosts", hosts_text, e) : write_hosts(abs, prefix, e)) != 0 ||
+                     write_accounts(abs, res, e) != 0 || (opts->ha && ha_balancer(abs, e) != 0)
+                 ? -1
+                 : 0;
+    free(hosts_text);
+    return rc;
 fail:
     ws_state_close(st);
     unlink(tmp);
+    free(hosts_text);
     if (created)
         rmdir(abs);
     return -1;

@@ -7,6 +7,7 @@
 #ifndef WAPSIM_LAB_H
 #define WAPSIM_LAB_H
 
+#include "lab/deployment.h"
 #include "lab/state.h"
 
 /* The lab directory an operator means: --lab, else $WAPSIM_LAB, else ./lab. */
@@ -19,6 +20,7 @@ typedef struct ws_lab_init_opts {
     const char *subnet; /* "127.X.Y.0/24", or NULL to choose one */
     int fresh_keys;     /* ignore the key template */
     int ha;             /* the highly available layout: rdgw02 beside rdgw01, behind lb01 */
+    const char *from;   /* a deployment (folder, .zip, .tar.gz): the lab is it (deployment.h) */
 } ws_lab_init_opts;
 
 typedef struct ws_lab_account {
@@ -27,13 +29,18 @@ typedef struct ws_lab_account {
     char password[32];
 } ws_lab_account;
 
-#define WS_LAB_ACCOUNTS 5
+#define WS_LAB_ACCOUNTS 5       /* the default lab's */
+#define WS_LAB_MAX_ACCOUNTS 96  /* an imported lab's: 64 tenants, services, the fabric admin */
+#define WS_LAB_FABRIC_ADMIN "CONTOSO\\hvadmin"
 
 typedef struct ws_lab_init_result {
     char subnet[32];
     int keys_from_template;
-    ws_lab_account accounts[WS_LAB_ACCOUNTS];
+    int n_accounts;
+    ws_lab_account accounts[WS_LAB_MAX_ACCOUNTS];
+    ws_deploy_report report; /* with from: defaults taken, stand-ins, unknown thumbprints */
 } ws_lab_init_result;
+void ws_lab_init_result_free(ws_lab_init_result *res);
 
 int ws_lab_init(const ws_lab_init_opts *opts, ws_lab_init_result *res, ws_error *e);
 
@@ -66,6 +73,35 @@ int ws_lab_hosts_set(const char *lab_dir, const char *name, const char *address,
  * entries, its DNS server and conditional forwarders: ws_dns_resolve). 0, or -1 with e
  * saying who cannot resolve which name and why. */
 int ws_lab_resolve(ws_state *st, const char *as, const char *host, char *address, size_t n, ws_error *e);
+
+/* ---- the default world's rules, shared by lab init and an imported deployment ---- */
+/* A role's port (portal 30081, spf 8090, vmm 8100, gateway 8443, host 2179, balancer
+ * 8443, client 0). */
+int ws_lab_role_port(const char *role);
+/* The default lab's last octet for a default machine name (portal 10 ... lb01 20), or -1. */
+int ws_lab_default_octet(const char *name);
+/* The default lab's FQDN for a default name; else NAME.fabric.contoso.local (NAME.contoso.com
+ * for a balancer or the tenant's PC) [model]. */
+void ws_lab_default_fqdn(const char *name, const char *role, char *out, size_t n);
+/* VMM's console settings of a healthy deployment (key, value, the deployment's field). */
+typedef struct ws_lab_setting {
+    const char *key, *value, *field;
+} ws_lab_setting;
+extern const ws_lab_setting ws_lab_vmm_defaults[];
+/* An account with a new password, added to the lab and to res (once per name). */
+int ws_lab_add_account(ws_state *st, ws_lab_init_result *res, const char *name, const char *role, ws_error *e);
+/* machine's services log on as account (made a service account when new). */
+int ws_lab_service_logon(ws_state *st, ws_lab_init_result *res, const char *machine, const char *account,
+                         ws_error *e);
+/* The portal's registration of SPF (its endpoint credentials) and SPF's stamp id. */
+int ws_lab_register_spf(ws_state *st, const ws_lab_init_result *res, const char *portal, const char *spf,
+                        const char *spf_account, ws_error *e);
+/* A certificate made as the default lab's `model` is (its issuer, extensions, CSP,
+ * validity from the lab clock's now), put in the vault as name (NULL: model), issued by
+ * the vault's issuer_name (NULL: the model's issuer), with subject and san instead of
+ * the model's when subject is not NULL. */
+int ws_lab_make_default_cert(ws_state *st, const char *model, const char *name, const char *issuer_name,
+                             const char *subject, const char *san, ws_error *e);
 
 /* Where lab init keeps its key template ($WAPSIM_CACHE, else $XDG_CACHE_HOME/wapsim,
  * else ~/.cache/wapsim). */

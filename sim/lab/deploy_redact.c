@@ -41,12 +41,14 @@ typedef struct redact_map {
     ws_strv word_from, word_to;   /* whole words, matched without case */
     ws_strv whole_from, whole_to; /* whole values (VM and subscription names), exact */
     ws_strv tp_from, tp_to;       /* thumbprints: old -> re-issued */
+    ws_strv file_from;            /* certs/<old name>.cer, by x->certs index */
+    const ws_deploy_export *x;    /* whose certificates' new names the files take */
     int n_domain, n_netbios, n_tenant, n_vm, n_sub;
 } redact_map;
 
 static void map_free(redact_map *m)
 {
-    ws_strv *all[] = {&m->word_from, &m->word_to, &m->whole_from, &m->whole_to, &m->tp_from, &m->tp_to};
+    ws_strv *all[] = {&m->word_from, &m->word_to, &m->whole_from, &m->whole_to, &m->tp_from, &m->tp_to, &m->file_from};
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
         ws_strv_free(all[i]);
 }
@@ -468,16 +470,12 @@ static void redact_tp(const redact_map *m, const char *in, char *out, size_t n)
     snprintf(out, n, "%s", to ? to : in); /* a thumbprint no certificate has stays */
 }
 
-static const ws_deploy_export *file_ctx; /* the export whose files set_file names */
-static ws_strv file_old;                 /* certs/<old name>.cer, by x->certs index */
-
 static void redact_file(const redact_map *m, const char *in, char *out, size_t n)
 {
-    (void)m;
     snprintf(out, n, "%s", in);
-    for (int i = 0; i < file_old.n; i++)
-        if (strcmp(file_old.v[i], in) == 0)
-            snprintf(out, n, WS_DEPLOY_CERTS_DIR "/%s.cer", file_ctx->certs[i].name);
+    for (int i = 0; i < m->file_from.n; i++)
+        if (strcmp(m->file_from.v[i], in) == 0)
+            snprintf(out, n, WS_DEPLOY_CERTS_DIR "/%s.cer", m->x->certs[i].name);
 }
 
 static void redact_entry(const redact_map *m, cJSON *en)
@@ -614,16 +612,12 @@ int ws_deploy_redact(ws_state *st, ws_deploy_export *x, ws_error *e)
     redact_map m;
     memset(&m, 0, sizeof m);
     collect(&m, x);
-    ws_strv_free(&file_old);
+    m.x = x;
     for (size_t i = 0; i < x->n_certs; i++)
-        ws_strv_addf(&file_old, WS_DEPLOY_CERTS_DIR "/%s.cer", x->certs[i].name);
+        ws_strv_addf(&m.file_from, WS_DEPLOY_CERTS_DIR "/%s.cer", x->certs[i].name);
     int rc = reissue_all(st, x, &m, e);
-    if (rc == 0) {
-        file_ctx = x;
+    if (rc == 0)
         redact_doc(&m, x->doc);
-    }
-    file_ctx = NULL;
-    ws_strv_free(&file_old);
     map_free(&m);
     return rc;
 }

@@ -91,7 +91,12 @@ static void add_cert_setting(ws_state *st, ws_deploy_export *x, cJSON *obj, cons
     ws_error e;
     if (ws_setting_get(st, machine, setting, value, sizeof value) != 0 || !value[0])
         return;
-    if (ws_vault_resolve(st, value, name, sizeof name, tp, &e) == 0 || tp[0])
+    int rc = ws_vault_resolve(st, value, name, sizeof name, tp, &e);
+    const ws_deploy_cert *c = rc == 0 ? cert_by_name(x, name) : NULL;
+    if (c && !c->exported)
+        ws_strv_addf(&x->warnings, "%s: %s %s is in no store: its thumbprint is written, which no file has", machine,
+                     key, name);
+    if (rc == 0 || tp[0])
         cJSON_AddStringToObject(obj, key, tp);
     else
         ws_strv_addf(&x->warnings, "%s: %s names '%s', neither a certificate of the lab nor a thumbprint: not written",

@@ -10,8 +10,9 @@
  * - a NetBIOS domain in an account (CONTOSO\svc-vmm) becomes the same customerN when it
  *   is a domain's label, else domainN; the well-known ones (NT AUTHORITY, BUILTIN, NT
  *   SERVICE, IIS APPPOOL) stay;
- * - tenants become tenantN, subscriptions "Subscription N", VMs vmNN; the description
- *   is dropped. Machine names stay (they are the lab's roles' names in the file).
+ * - tenants become tenantN, subscriptions "Subscription N", VMs vmN; the description
+ *   is dropped. A machine name stays unless it holds a mapped word (contoso-gw03 ->
+ *   customer1-gw03; machineN when that is longer than a computer name's 15 characters).
  * A word of any other text (a certificate's subject, a file name) that one of these
  * mapped is replaced too, in the same case shape (Contoso -> Customer1).
  *
@@ -42,13 +43,15 @@ typedef struct redact_map {
     ws_strv whole_from, whole_to; /* whole values (VM and subscription names), exact */
     ws_strv tp_from, tp_to;       /* thumbprints: old -> re-issued */
     ws_strv file_from;            /* certs/<old name>.cer, by x->certs index */
+    ws_strv mach_from, mach_to;   /* machine names that named the customer (contoso-gw01) */
     const ws_deploy_export *x;    /* whose certificates' new names the files take */
     int n_domain, n_netbios, n_tenant, n_vm, n_sub;
 } redact_map;
 
 static void map_free(redact_map *m)
 {
-    ws_strv *all[] = {&m->word_from, &m->word_to, &m->whole_from, &m->whole_to, &m->tp_from, &m->tp_to, &m->file_from};
+    ws_strv *all[] = {&m->word_from, &m->word_to, &m->whole_from, &m->whole_to, &m->tp_from, &m->tp_to, &m->file_from,
+                      &m->mach_from, &m->mach_to};
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
         ws_strv_free(all[i]);
 }
@@ -487,8 +490,16 @@ static void redact_entry(const redact_map *m, cJSON *en)
         set_str(m, a, "account", redact_account);
 }
 
+static void redact_machine_name(const redact_map *m, const char *in, char *out, size_t n)
+{
+    const char *to = lookup(&m->mach_from, &m->mach_to, in, 1);
+    snprintf(out, n, "%s", to ? to : in);
+}
+
 static void redact_machine(const redact_map *m, cJSON *mc)
 {
+    set_str(m, mc, "name", redact_machine_name);
+    set_array(m, cJSON_GetObjectItem(mc, "balancer"), "members", redact_machine_name);
     set_str(m, mc, "fqdn", redact_dns);
     set_str(m, mc, "public_fqdn", redact_dns);
     set_str(m, mc, "service_account", redact_account);
@@ -560,16 +571,40 @@ static const char *str_of(const cJSON *o, const char *key)
     return cJSON_IsString(it) ? it->valuestring : NULL;
 }
 
-static void collect_machine(redact_map *m, const cJSON *mc)
+/* Pass 1: the DNS names, so a domain's label is customerN before a NetBIOS domain of
+ * the same word is met. */
+static void collect_machine_domains(redact_map *m, const cJSON *mc)
 {
     const char *names[] = {str_of(mc, "fqdn"), str_of(mc, "public_fqdn")};
     for (int i = 0; i < 2; i++)
         if (names[i])
             collect_domain(m, names[i]);
-    const cJSON *dns = cJSON_GetObjectItem(mc, "dns"), *it, *store, *en, *a;
+    const cJSON *dns = cJSON_GetObjectItem(mc, "dns"), *it;
     cJSON_ArrayForEach(it, cJSON_GetObjectItem(dns, "forwarders")) collect_domain(m, it->valuestring);
     cJSON_ArrayForEach(it, cJSON_GetObjectItem(dns, "hosts")) if (str_of(it, "name"))
         collect_domain(m, str_of(it, "name"));
+}
+
+/* A machine's new name: its words mapped; one that no longer fits a computer name (15
+ * characters) or is taken becomes machineN. */
+static void collect_machine_name(redact_map *m, const char *name)
+{
+    char to[TEXT_MAX];
+    redact_words(m, name, to, sizeof to);
+    if (strcmp(to, name) == 0 || lookup(&m->mach_from, &m->mach_to, name, 1))
+        return;
+    if (strlen(to) > 15 || lookup(&m->mach_to, &m->mach_from, to, 1))
+        snprintf(to, sizeof to, "machine%d", m->mach_from.n + 1);
+    ws_strv_add(&m->mach_from, name);
+    ws_strv_add(&m->mach_to, to);
+}
+
+/* Pass 2: accounts, VMs, subscriptions, machine names. */
+static void collect_machine(redact_map *m, const cJSON *mc)
+{
+    const cJSON *it, *store, *en, *a;
+    if (str_of(mc, "name"))
+        collect_machine_name(m, str_of(mc, "name"));
     if (str_of(mc, "service_account"))
         collect_account(m, str_of(mc, "service_account"), 0);
     cJSON_ArrayForEach(it, cJSON_GetObjectItem(mc, "local_administrators")) collect_account(m, it->valuestring, 0);
@@ -595,9 +630,10 @@ static void collect(redact_map *m, const ws_deploy_export *x)
     const char *gw = str_of(cJSON_GetObjectItem(doc, "cloud"), "rd_gateway_fqdn");
     if (gw)
         collect_domain(m, gw);
-    cJSON_ArrayForEach(it, cJSON_GetObjectItem(doc, "machines")) collect_machine(m, it);
+    cJSON_ArrayForEach(it, cJSON_GetObjectItem(doc, "machines")) collect_machine_domains(m, it);
     for (size_t i = 0; i < x->n_certs; i++)
         collect_cert_names(m, x->certs[i].cert);
+    cJSON_ArrayForEach(it, cJSON_GetObjectItem(doc, "machines")) collect_machine(m, it);
     cJSON_ArrayForEach(it, cJSON_GetObjectItem(doc, "tenants"))
     {
         if (str_of(it, "name"))

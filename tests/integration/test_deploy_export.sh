@@ -210,6 +210,29 @@ check_eq "its subject is renamed" "CN = vmm01.fabric.customer1.local|O = Custome
 check_eq "and it carries no customer name" "" "$(grep -rliE 'contoso' "$V"; openssl x509 -inform DER -in "$V/certs/customer1-vmm.cer" -noout -text | grep -i contoso)"
 check_eq "redacted with the new VMM certificate: thumbprints match their files" "" "$(chk certs "$V")"
 
+# ---- names of the customer's own: a machine, a DNS view, another domain ----
+HV01=$(mfield "$X" hv01 .address)
+Q fabric add-gateway contoso-gw03
+Q dns set rdgw01 --server dmz --add-forwarder fabric.contoso.local --add-host "hv01.fabric.contoso.local=$HV01"
+Q cert new uk-ssl --subject "CN=gw.fabrikam.co.uk" --san "DNS:gw.fabrikam.co.uk" --eku serverAuth --issuer lab-root-ca
+Q cert import uk-ssl --machine contoso-gw03 --store My
+Q gateway set --machine contoso-gw03 --ssl-cert uk-ssl
+N=$T_TMP/names
+W lab export "$N" >/dev/null 2>&1
+check_eq "a DNS view is exported as dns set left it" "dmz|[\"fabric.contoso.local\"]|hv01.fabric.contoso.local=$HV01" \
+    "$(mfield "$N" rdgw01 .dns.server)|$(mfield "$N" rdgw01 .dns.forwarders)|$(mfield "$N" rdgw01 .dns.hosts[0].name)=$(mfield "$N" rdgw01 .dns.hosts[0].address)"
+NR=$T_TMP/names-red
+W lab export "$NR" --redact >/dev/null 2>&1
+schema_check "redacted with the customer's names: validates" "$NR"
+for f in "$NR"/certs/*.cer; do openssl x509 -inform DER -in "$f" -noout -text; done >"$T_TMP/nr-certs.txt" 2>&1
+check_eq "redacted: no customer name (a machine's, a DNS view's, another domain's) left" "" \
+    "$(cat "$NR/deployment.json" "$T_TMP/nr-certs.txt" | grep -oiE 'contoso|fabrikam' | sort -u | tr '\n' ' ')"
+check_eq "redacted: the machine, the view and the other domain renamed consistently" \
+    "gateway|[\"fabric.customer1.local\"]|hv01.fabric.customer1.local|customer1-gw03.fabric.customer1.local" \
+    "$(mfield "$NR" customer1-gw03 .role)|$(mfield "$NR" rdgw01 .dns.forwarders)|$(mfield "$NR" rdgw01 .dns.hosts[0].name)|$(mfield "$NR" customer1-gw03 .fqdn)"
+check "redacted: gw.fabrikam.co.uk became gw.customer2.example (one public suffix label)" \
+    grep -q "DNS:gw.customer2.example" "$T_TMP/nr-certs.txt"
+
 # ---- a running lab ----
 if Q up; then
     check_exit "a running lab exports" 0 W lab export "$T_TMP/running"

@@ -430,9 +430,22 @@ static int add_tenants(ws_state *st, cJSON *doc, ws_error *e)
     return ws_state_finish(st, s, rc, e);
 }
 
+static int export_build(ws_state *st, ws_deploy_export *x, ws_error *e);
+
+/* One read transaction: a running lab's processes keep writing, and the export is one
+ * moment of it (WAL gives the reader a snapshot). */
 int ws_deploy_export_build(ws_state *st, ws_deploy_export *x, ws_error *e)
 {
     memset(x, 0, sizeof *x);
+    if (sqlite3_exec(st->db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK)
+        return ws_state_error(st, e);
+    int rc = export_build(st, x, e);
+    sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL);
+    return rc;
+}
+
+static int export_build(ws_state *st, ws_deploy_export *x, ws_error *e)
+{
     x->doc = cJSON_CreateObject();
     if (!x->doc)
         return ws_seterr(e, "out of memory");
@@ -488,11 +501,31 @@ static int dir_empty(const char *path)
     return empty;
 }
 
+/* The archive's name says what it is: lab init --from reads a .tar.gz by its name. */
+static int archive_name_ok(const char *out)
+{
+    size_t n = strlen(out);
+    return (n > 7 && strcmp(out + n - 7, ".tar.gz") == 0) || (n > 4 && strcmp(out + n - 4, ".tgz") == 0);
+}
+
+/* OUT/ is OUT: its parent is OUT's, and the temporary folder goes beside it, not inside. */
+static const char *strip_slashes(const char *out, char *path, size_t n)
+{
+    snprintf(path, n, "%s", out);
+    for (size_t len = strlen(path); len > 1 && path[len - 1] == '/'; len--)
+        path[len - 1] = '\0';
+    return path;
+}
+
 int ws_deploy_export_target_ok(const char *out, int archive, ws_error *e)
 {
     struct stat sb;
+    char path[4096];
     if (!out || !*out)
         return ws_seterr(e, "no output path given");
+    out = strip_slashes(out, path, sizeof path);
+    if (archive && !archive_name_ok(out))
+        return ws_seterr(e, "%s: an archive's name ends in .tar.gz (or .tgz)", out);
     if (stat(out, &sb) == 0) {
         if (archive)
             return ws_seterr(e, "%s exists: --archive writes a new file", out);
@@ -642,7 +675,8 @@ int ws_deploy_export_write(const ws_deploy_export *x, const char *out, int archi
 {
     if (ws_deploy_export_target_ok(out, archive, e) != 0)
         return -1;
-    char tmp[4200];
+    char path[4096], tmp[4200];
+    out = strip_slashes(out, path, sizeof path);
     snprintf(tmp, sizeof tmp, "%s.tmp.%d", out, (int)getpid());
     e->msg[0] = '\0';
     if (!archive)

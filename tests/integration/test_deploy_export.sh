@@ -119,6 +119,10 @@ mkdir "$T_TMP/empty"
 check_exit "an empty folder is written into" 0 W lab export "$T_TMP/empty"
 check_exit "--archive onto an existing OUT is refused with exit 2" 2 W lab export "$T_TMP/empty" --archive
 check_exit "OUT in a folder that does not exist is refused with exit 2" 2 W lab export "$T_TMP/no/such/out"
+check_exit "--archive onto a name not ending in .tar.gz or .tgz is refused with exit 2" 2 W lab export "$T_TMP/x.zip" --archive
+check_exit "OUT/ with a slash is OUT" 0 W lab export "$T_TMP/slash/"
+check_eq "OUT/ holds the export, nothing beside it" "deployment.json:0" \
+    "$(ls "$T_TMP/slash" | grep -x deployment.json):$(ls -d "$T_TMP"/slash.tmp.* "$T_TMP"/slash/.tmp* 2>/dev/null | wc -l)"
 check_exit "no OUT: exit 2" 2 W lab export
 check_exit "an unknown option: exit 2" 2 W lab export "$T_TMP/o2" --zip
 

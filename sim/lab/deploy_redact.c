@@ -403,7 +403,7 @@ static int reissue_all(ws_state *st, ws_deploy_export *x, redact_map *m, ws_erro
     for (size_t i = 0; rc == 0 && i < x->n_certs; i++)
         rc = reissue(&r, i);
     for (size_t i = 0; rc == 0 && i < x->n_certs; i++) {
-        ws_deploy_cert *c = &x->certs[i];
+        ws_export_cert *c = &x->certs[i];
         char tp[41], name[sizeof c->name], unique[sizeof c->name];
         ws_cert_thumbprint(r.done[i], tp);
         ws_strv_add(&m->tp_from, c->thumbprint);

@@ -44,13 +44,13 @@ static int load_certs(ws_state *st, ws_deploy_export *x, ws_error *e)
         return -1;
     int rc;
     while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-        ws_deploy_cert *grown = realloc(x->certs, (x->n_certs + 1) * sizeof *grown);
+        ws_export_cert *grown = realloc(x->certs, (x->n_certs + 1) * sizeof *grown);
         if (!grown) {
             sqlite3_finalize(s);
             return ws_seterr(e, "out of memory");
         }
         x->certs = grown;
-        ws_deploy_cert *c = &x->certs[x->n_certs];
+        ws_export_cert *c = &x->certs[x->n_certs];
         memset(c, 0, sizeof *c);
         snprintf(c->name, sizeof c->name, "%s", (const char *)sqlite3_column_text(s, 0));
         c->cert = ws_cert_from_der(sqlite3_column_blob(s, 1), (size_t)sqlite3_column_bytes(s, 1));
@@ -65,7 +65,7 @@ static int load_certs(ws_state *st, ws_deploy_export *x, ws_error *e)
     return ws_state_finish(st, s, rc, e);
 }
 
-static const ws_deploy_cert *cert_by_name(const ws_deploy_export *x, const char *name)
+static const ws_export_cert *cert_by_name(const ws_deploy_export *x, const char *name)
 {
     for (size_t i = 0; i < x->n_certs; i++)
         if (strcmp(x->certs[i].name, name) == 0)
@@ -92,7 +92,7 @@ static void add_cert_setting(ws_state *st, ws_deploy_export *x, cJSON *obj, cons
     if (ws_setting_get(st, machine, setting, value, sizeof value) != 0 || !value[0])
         return;
     int rc = ws_vault_resolve(st, value, name, sizeof name, tp, &e);
-    const ws_deploy_cert *c = rc == 0 ? cert_by_name(x, name) : NULL;
+    const ws_export_cert *c = rc == 0 ? cert_by_name(x, name) : NULL;
     if (c && !c->exported)
         ws_strv_addf(&x->warnings, "%s: %s %s is in no store: its thumbprint is written, which no file has", machine,
                      key, name);
@@ -225,7 +225,7 @@ typedef struct store_ctx {
 static int store_entry(const ws_store_entry *en, void *arg)
 {
     store_ctx *c = arg;
-    const ws_deploy_cert *dc = cert_by_name(c->x, en->cert_name);
+    const ws_export_cert *dc = cert_by_name(c->x, en->cert_name);
     if (!dc) {
         c->failed = ws_seterr(c->e, "%s's %s store names %s, which the vault lacks", en->machine, en->store,
                               en->cert_name);

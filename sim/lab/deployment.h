@@ -41,17 +41,17 @@
 #define WS_DEPLOY_CERTS_DIR "certs"
 
 /* One certificate the export writes (or, for redaction, one the vault holds). */
-typedef struct ws_deploy_cert {
+typedef struct ws_export_cert {
     char name[128];        /* the file's stem: the vault name (renamed by --redact) */
     char thumbprint[41];   /* of cert */
     X509 *cert;            /* owned */
     int exported;          /* 1: in some store, written as certs/<name>.cer */
-} ws_deploy_cert;
+} ws_export_cert;
 
 /* An export in memory: the document and the certificates it names. */
 typedef struct ws_deploy_export {
     cJSON *doc;            /* deployment.json, in the schema's field order */
-    ws_deploy_cert *certs; /* every vault certificate, by name; n_certs of them */
+    ws_export_cert *certs; /* every vault certificate, by name; n_certs of them */
     size_t n_certs;
     int machines;          /* machines written */
     ws_strv warnings;      /* what could not be written as the lab has it, one line each */

@@ -237,10 +237,42 @@ check_eq "redacted: the machine, the view and the other domain renamed consisten
 check "redacted: gw.fabrikam.co.uk became gw.customer2.example (one public suffix label)" \
     grep -q "DNS:gw.customer2.example" "$T_TMP/nr-certs.txt"
 
+# roundtrip EXPORT: lab init --from EXPORT, up; the same connect stage and code for every VM
+# and the same diagnose findings as the running lab L (once lab init --from exists).
+outcomes() { # outcomes LAB: "vm:ok:stage:code ..." then "| id@machine ..."
+    for vm in $(json_sql "$2" "SELECT group_concat(json_extract(v.value,'\$.tenant') || '/' || json_extract(v.value,'\$.name'), ' ')
+            FROM doc, json_each(json_extract(j,'\$.machines')) m, json_each(json_extract(m.value,'\$.vms')) v"); do
+        "$WAPSIM" --lab "$1" connect --tenant "${vm%/*}" --vm "${vm#*/}" --json </dev/null >"$T_TMP/c.json" 2>/dev/null
+        json_sql "$T_TMP/c.json" "SELECT '${vm#*/}:' || coalesce(json_extract(j,'\$.ok'),'') || ':' ||
+            coalesce(json_extract(j,'\$.stage'),'') || ':' || coalesce(json_extract(j,'\$.code'),'') FROM doc"
+    done | sort | tr '\n' ' '
+    "$WAPSIM" --lab "$1" diagnose --json </dev/null >"$T_TMP/d.json" 2>/dev/null
+    echo "| $(json_sql "$T_TMP/d.json" "SELECT coalesce(group_concat(x, ' '), '') FROM (SELECT json_extract(value,'\$.id') || '@' ||
+        json_extract(value,'\$.machine') AS x FROM doc, json_each(json_extract(j,'\$.findings')) ORDER BY x)")"
+}
+roundtrip() {
+    if ! "$WAPSIM" lab init --help 2>&1 | grep -q -- "--from"; then
+        skip "round trip through lab init --from (not in this build)"
+        return
+    fi
+    RT=$T_TMP/rt
+    T_LABS="$T_LABS $RT"
+    if ! "$WAPSIM" lab init "$RT" --from "$1" >"$T_TMP/rt.out" 2>&1 || ! "$WAPSIM" --lab "$RT" up >/dev/null 2>&1; then
+        not_ok "lab init --from the export makes a lab that starts ($(tail -n 2 "$T_TMP/rt.out"))"
+        return
+    fi
+    A_OUT=$(outcomes "$L" "$1/deployment.json")
+    echo "# round trip: $A_OUT"
+    check_eq "round trip: lab init --from the export connects and diagnoses as the lab did" \
+        "$A_OUT" "$(outcomes "$RT" "$1/deployment.json")"
+    "$WAPSIM" --lab "$RT" down >/dev/null 2>&1
+}
+
 # ---- a running lab ----
 if Q up; then
     check_exit "a running lab exports" 0 W lab export "$T_TMP/running"
     schema_check "the running lab's export validates" "$T_TMP/running"
+    roundtrip "$T_TMP/running"
     Q down
 else
     not_ok "the lab starts ($(W up 2>&1 | tail -n 2))"

@@ -117,6 +117,13 @@ static void redact_words(const redact_map *m, const char *in, char *out, size_t 
         while (isalnum((unsigned char)*q))
             q++;
         char word[256], rep[256];
+        if ((size_t)(q - p) >= sizeof word) { /* longer than any name: not one */
+            size_t len = (size_t)(q - p) < n - 1 - o ? (size_t)(q - p) : n - 1 - o;
+            memcpy(out + o, p, len);
+            out[o += len] = '\0';
+            p = q;
+            continue;
+        }
         snprintf(word, sizeof word, "%.*s", (int)(q - p), p);
         const char *to = lookup(&m->word_from, &m->word_to, word, 1);
         if (to)
@@ -225,6 +232,23 @@ static void redact_account(const redact_map *m, const char *in, char *out, size_
     }
 }
 
+/* scheme://host[:port][/path]: the host as a DNS name, the rest word by word. */
+static void redact_uri(const redact_map *m, const char *in, char *out, size_t n)
+{
+    const char *host = strstr(in, "://");
+    if (!host) {
+        redact_words(m, in, out, n);
+        return;
+    }
+    host += 3;
+    size_t hl = strcspn(host, ":/?#");
+    char h[TEXT_MAX], rh[TEXT_MAX], rest[TEXT_MAX];
+    snprintf(h, sizeof h, "%.*s", (int)hl, host);
+    redact_dns(m, h, rh, sizeof rh);
+    redact_words(m, host + hl, rest, sizeof rest);
+    snprintf(out, n, "%.*s%s%s", (int)(host - in), in, rh, rest);
+}
+
 /* ---- certificates ---- */
 
 /* A subject or issuer name with each value rewritten (a DNS name as one, the rest word
@@ -265,6 +289,8 @@ static int redact_san(const redact_map *m, X509 *cert)
         snprintf(text, sizeof text, "%.*s", ASN1_STRING_length(s), (const char *)ASN1_STRING_get0_data(s));
         if (g->type == GEN_EMAIL)
             redact_account(m, text, red, sizeof red);
+        else if (g->type == GEN_URI)
+            redact_uri(m, text, red, sizeof red);
         else
             redact_dns(m, text, red, sizeof red);
         ASN1_STRING_set(s, red, -1);

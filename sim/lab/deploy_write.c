@@ -430,20 +430,6 @@ static int add_tenants(ws_state *st, cJSON *doc, ws_error *e)
     return ws_state_finish(st, s, rc, e);
 }
 
-static int export_build(ws_state *st, ws_deploy_export *x, ws_error *e);
-
-/* One read transaction: a running lab's processes keep writing, and the export is one
- * moment of it (WAL gives the reader a snapshot). */
-int ws_deploy_export_build(ws_state *st, ws_deploy_export *x, ws_error *e)
-{
-    memset(x, 0, sizeof *x);
-    if (sqlite3_exec(st->db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK)
-        return ws_state_error(st, e);
-    int rc = export_build(st, x, e);
-    sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL);
-    return rc;
-}
-
 static int export_build(ws_state *st, ws_deploy_export *x, ws_error *e)
 {
     x->doc = cJSON_CreateObject();
@@ -473,6 +459,18 @@ static int export_build(ws_state *st, ws_deploy_export *x, ws_error *e)
 fail:
     ws_deploy_export_free(x);
     return -1;
+}
+
+/* One read transaction: a running lab's processes keep writing, and the export is one
+ * moment of it (WAL gives the reader a snapshot). */
+int ws_deploy_export_build(ws_state *st, ws_deploy_export *x, ws_error *e)
+{
+    memset(x, 0, sizeof *x);
+    if (sqlite3_exec(st->db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK)
+        return ws_state_error(st, e);
+    int rc = export_build(st, x, e);
+    sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL);
+    return rc;
 }
 
 void ws_deploy_export_free(ws_deploy_export *x)

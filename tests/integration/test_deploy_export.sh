@@ -218,7 +218,7 @@ check_eq "redacted with the new VMM certificate: thumbprints match their files" 
 HV01=$(mfield "$X" hv01 .address)
 Q fabric add-gateway contoso-gw03
 Q dns set rdgw01 --server dmz --add-forwarder fabric.contoso.local --add-host "hv01.fabric.contoso.local=$HV01"
-Q cert new uk-ssl --subject "CN=gw.fabrikam.co.uk" --san "DNS:gw.fabrikam.co.uk" --eku serverAuth --issuer lab-root-ca
+Q cert new uk-ssl --subject "CN=gw.fabrikam.co.uk" --san "DNS:gw.fabrikam.co.uk,URI:http://pki.contoso.com/crl/Contoso.crl,email:ops@contoso.com" --eku serverAuth --issuer lab-root-ca
 Q cert import uk-ssl --machine contoso-gw03 --store My
 Q gateway set --machine contoso-gw03 --ssl-cert uk-ssl
 N=$T_TMP/names
@@ -236,6 +236,8 @@ check_eq "redacted: the machine, the view and the other domain renamed consisten
     "$(mfield "$NR" customer1-gw03 .role)|$(mfield "$NR" rdgw01 .dns.forwarders)|$(mfield "$NR" rdgw01 .dns.hosts[0].name)|$(mfield "$NR" customer1-gw03 .fqdn)"
 check "redacted: gw.fabrikam.co.uk became gw.customer2.example (one public suffix label)" \
     grep -q "DNS:gw.customer2.example" "$T_TMP/nr-certs.txt"
+check "redacted: a URI's host and path and an e-mail's domain in a SAN follow the mapping" \
+    grep -q "URI:http://pki.customer1.example/crl/Customer1.crl, email:ops@customer1.example" "$T_TMP/nr-certs.txt"
 
 # roundtrip EXPORT: lab init --from EXPORT, up; the same connect stage and code for every VM
 # and the same diagnose findings as the running lab L (once lab init --from exists).

@@ -178,12 +178,13 @@ UNK=0123456789ABCDEF0123456789ABCDEF01234567
 Q gateway set --remove-trusted-issuer vmm-console
 Q gateway set --add-trusted-issuer "$UNK"
 Q vmm set --ttl-minutes 7 --host-id-mode IPv4
-Q clock skew hv02 +600 2>/dev/null || Q clock skew hv02 600s
+Q clock skew hv02 +10m
 B=$T_TMP/broken
 W lab export "$B" >/dev/null 2>&1
 check_eq "the gateway's list without VMM's thumbprint, with the unknown one as written" "[\"$UNK\"]" \
     "$(mfield "$B" rdgw01 .trusted_issuers)"
-check_eq "VMM's changed settings" "7|IPv4" "$(mfield "$B" vmm01 .vmm.time_to_live_minutes)|$(mfield "$B" vmm01 .vmm.host_identification_mode)"
+check_eq "VMM's changed settings, hv02's clock skew" "7|IPv4|600" \
+    "$(mfield "$B" vmm01 .vmm.time_to_live_minutes)|$(mfield "$B" vmm01 .vmm.host_identification_mode)|$(mfield "$B" hv02 .clock_skew_seconds)"
 UNKNOWN=$UNK
 check_eq "the unknown thumbprint is the only one no certificate has" "" "$(chk certs "$B")"
 B2=$T_TMP/broken-red

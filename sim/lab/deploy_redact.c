@@ -19,7 +19,8 @@
  * A certificate's names change, so it is re-issued: the same fields and key pair, the new
  * subject, issuer and SAN, signed by its issuer's key from the vault (self-signed by its
  * own), so chains still verify; its thumbprint changes and every thumbprint the file
- * names follows (bindings, trusted issuers, store entries). A thumbprint that matches no
+ * names follows (bindings, trusted issuers, store entries); one with nothing to rename is
+ * kept byte for byte (its signature still holds). A thumbprint that matches no
  * certificate stays. CRL distribution points and authority information access name the
  * customer's PKI and are dropped (the lab fetches neither). */
 #include <ctype.h>
@@ -264,8 +265,15 @@ static X509_NAME *redact_name(const redact_map *m, const X509_NAME *in)
         snprintf(text, sizeof text, "%.*s", len > 0 ? len : 0, len > 0 ? (const char *)utf8 : "");
         OPENSSL_free(utf8);
         redact_dns(m, text, red, sizeof red);
-        if (!X509_NAME_add_entry_by_OBJ(out, X509_NAME_ENTRY_get_object(en), MBSTRING_UTF8,
-                                        (const unsigned char *)red, -1, -1, 0)) {
+        /* Same RDN as the previous entry (multi-valued) or a new one; a value left as it
+         * was keeps its encoding (PrintableString stays one), so an unchanged name is
+         * byte for byte the same. */
+        int set = i > 0 && X509_NAME_ENTRY_set(en) == X509_NAME_ENTRY_set(X509_NAME_get_entry(in, i - 1)) ? -1 : 0;
+        int ok = strcmp(text, red) == 0 ? X509_NAME_add_entry(out, en, -1, set)
+                                        : X509_NAME_add_entry_by_OBJ(out, X509_NAME_ENTRY_get_object(en),
+                                                                     MBSTRING_UTF8, (const unsigned char *)red, -1,
+                                                                     -1, set);
+        if (!ok) {
             X509_NAME_free(out);
             return NULL;
         }
@@ -280,6 +288,7 @@ static int redact_san(const redact_map *m, X509 *cert)
     GENERAL_NAMES *gens = X509_get_ext_d2i(cert, NID_subject_alt_name, &crit, NULL);
     if (!gens)
         return 0;
+    int changed = 0;
     for (int i = 0; i < sk_GENERAL_NAME_num(gens); i++) {
         GENERAL_NAME *g = sk_GENERAL_NAME_value(gens, i);
         if (g->type != GEN_DNS && g->type != GEN_EMAIL && g->type != GEN_URI)
@@ -293,9 +302,12 @@ static int redact_san(const redact_map *m, X509 *cert)
             redact_uri(m, text, red, sizeof red);
         else
             redact_dns(m, text, red, sizeof red);
-        ASN1_STRING_set(s, red, -1);
+        if (strcmp(text, red) != 0) {
+            changed = 1;
+            ASN1_STRING_set(s, red, -1);
+        }
     }
-    int rc = X509_add1_ext_i2d(cert, NID_subject_alt_name, gens, crit, X509V3_ADD_REPLACE) == 1 ? 0 : -1;
+    int rc = !changed || X509_add1_ext_i2d(cert, NID_subject_alt_name, gens, crit, X509V3_ADD_REPLACE) == 1 ? 0 : -1;
     GENERAL_NAMES_free(gens);
     return rc;
 }
@@ -366,58 +378,83 @@ static int issuer_index(const ws_deploy_export *x, size_t i)
     return -1;
 }
 
-static int reissue(reissue_ctx *r, size_t i);
-
-/* The issuer's re-issued certificate and its key (self: cert's own); with neither in the
- * vault, a throw-away key, and a warning: the chain no longer verifies. */
-static int signer_of(reissue_ctx *r, size_t i, X509 **issuer, EVP_PKEY **key)
+/* orig under the new names: subject, issuer's name (issuer's re-issued subject when the
+ * lab holds the issuer), SAN; CRL distribution points and AIA dropped. Not signed yet.
+ * NULL when it cannot be made. */
+static X509 *renamed(const redact_map *m, X509 *orig, X509 *issuer)
 {
-    int j = issuer_index(r->x, i);
-    *issuer = NULL;
-    *key = NULL;
-    if (j >= 0 && (size_t)j != i && reissue(r, (size_t)j) != 0)
+    X509 *c = X509_dup(orig);
+    X509_NAME *subject = redact_name(m, X509_get_subject_name(orig));
+    X509_NAME *iname = issuer ? NULL : redact_name(m, X509_get_issuer_name(orig));
+    static const int dropped[] = {NID_crl_distribution_points, NID_info_access, NID_freshest_crl};
+    for (size_t k = 0; c && k < sizeof dropped / sizeof dropped[0]; k++)
+        for (int at; (at = X509_get_ext_by_NID(c, dropped[k], -1)) >= 0;)
+            X509_EXTENSION_free(X509_delete_ext(c, at));
+    int ok = c && subject && (issuer || iname) && X509_set_subject_name(c, subject) &&
+             X509_set_issuer_name(c, issuer ? X509_get_subject_name(issuer) : iname) && redact_san(m, c) == 0;
+    X509_NAME_free(subject);
+    X509_NAME_free(iname);
+    if (!ok) {
+        X509_free(c);
+        return NULL;
+    }
+    return c;
+}
+
+/* 1 when c's to-be-signed part is orig's: nothing was renamed, so orig's signature (by
+ * the same issuer key) still holds and orig is kept as it is (an ECDSA signature made
+ * again would differ, and so would the thumbprint). */
+static int same_tbs(X509 *c, X509 *orig)
+{
+    X509 *o = X509_dup(orig);
+    unsigned char *a = NULL, *b = NULL;
+    int la = i2d_re_X509_tbs(c, &a), lb = o ? i2d_re_X509_tbs(o, &b) : -1;
+    int same = la > 0 && la == lb && memcmp(a, b, (size_t)la) == 0;
+    OPENSSL_free(a);
+    OPENSSL_free(b);
+    X509_free(o);
+    return same;
+}
+
+/* Signs c as certificate i's issuer j (i itself: self-signed) would, with its key from the
+ * vault; without it, with a throw-away key and a warning: the chain no longer verifies. */
+static int sign_as_issuer(reissue_ctx *r, size_t i, int j, X509 *c)
+{
+    EVP_PKEY *key = NULL;
+    if (j >= 0 && ws_vault_get(r->st, r->x->certs[j].name, NULL, &key, NULL, r->e) != 0)
         return -1;
-    if (j >= 0 && ws_vault_get(r->st, r->x->certs[j].name, NULL, key, NULL, r->e) != 0)
-        return -1;
-    if (j >= 0 && (size_t)j != i)
-        *issuer = r->done[j];
-    if (!*key) {
-        *key = EVP_RSA_gen(2048);
+    if (!key) {
+        key = EVP_RSA_gen(2048);
         ws_strv_addf(&r->x->warnings, "%s: its issuer's key is not in the lab: re-issued with a throw-away key",
                      r->x->certs[i].name);
     }
-    return *key ? 0 : ws_seterr(r->e, "cannot make a key");
+    int ok = key && X509_sign(c, key, digest_of(r->x->certs[i].cert));
+    EVP_PKEY_free(key);
+    return ok ? 0 : ws_seterr(r->e, "%s: cannot sign it under the new names", r->x->certs[i].name);
 }
 
+/* Certificate i under the new names, its issuer first (r->done[i]). */
 static int reissue(reissue_ctx *r, size_t i)
 {
     if (r->done[i])
         return 0;
     if (r->visiting[i]++)
         return ws_seterr(r->e, "%s: its issuers form a loop", r->x->certs[i].name);
-    X509 *orig = r->x->certs[i].cert, *issuer = NULL;
-    EVP_PKEY *key = NULL;
-    if (signer_of(r, i, &issuer, &key) != 0)
+    int j = issuer_index(r->x, i);
+    if (j >= 0 && (size_t)j != i && reissue(r, (size_t)j) != 0)
         return -1;
-    X509 *c = X509_dup(orig);
-    X509_NAME *subject = redact_name(r->m, X509_get_subject_name(orig));
-    X509_NAME *iname = issuer ? NULL : redact_name(r->m, X509_get_issuer_name(orig));
-    static const int dropped[] = {NID_crl_distribution_points, NID_info_access, NID_freshest_crl};
-    for (size_t k = 0; c && k < sizeof dropped / sizeof dropped[0]; k++)
-        for (int at; (at = X509_get_ext_by_NID(c, dropped[k], -1)) >= 0;)
-            X509_EXTENSION_free(X509_delete_ext(c, at));
-    int ok = c && subject && (issuer || iname) && X509_set_subject_name(c, subject) &&
-             X509_set_issuer_name(c, issuer ? X509_get_subject_name(issuer) : iname) && redact_san(r->m, c) == 0 &&
-             X509_sign(c, key, digest_of(orig));
-    X509_NAME_free(subject);
-    X509_NAME_free(iname);
-    EVP_PKEY_free(key);
-    if (!ok) {
-        X509_free(c);
+    X509 *orig = r->x->certs[i].cert, *c = renamed(r->m, orig, j >= 0 && (size_t)j != i ? r->done[j] : NULL);
+    if (!c)
         return ws_seterr(r->e, "%s: cannot re-issue it under the new names", r->x->certs[i].name);
+    if (same_tbs(c, orig)) {
+        X509_free(c);
+        c = X509_dup(orig);
+    } else if (sign_as_issuer(r, i, j, c) != 0) {
+        X509_free(c);
+        return -1;
     }
     r->done[i] = c;
-    return 0;
+    return c ? 0 : ws_seterr(r->e, "out of memory");
 }
 
 /* Every certificate re-issued (issuers first), renamed, its thumbprint mapped. */

@@ -215,6 +215,17 @@ check_eq "its subject is renamed" "CN = vmm01.fabric.customer1.local|O = Custome
 check_eq "and it carries no customer name" "" "$(grep -rliE 'contoso' "$V"; openssl x509 -inform DER -in "$V/certs/customer1-vmm.cer" -noout -text | grep -i contoso)"
 check_eq "redacted with the new VMM certificate: thumbprints match their files" "" "$(chk certs "$V")"
 
+# ---- a certificate with no name to change keeps its bytes (an ECDSA one signed again would not) ----
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -subj "/CN=Console Signing EC" -days 30 \
+    -keyout "$T_TMP/ec.key" -out "$T_TMP/ec.crt" >/dev/null 2>&1 && cat "$T_TMP/ec.crt" "$T_TMP/ec.key" >"$T_TMP/ec.pem"
+Q cert import-file "$T_TMP/ec.pem" --name ec-sign
+Q cert import ec-sign --machine vmm01 --store My --public-only
+EC=$T_TMP/ec-red
+W lab export "$EC" --redact >/dev/null 2>&1
+check_eq "redacted: an ECDSA certificate with nothing to rename is the same file, thumbprint and all" \
+    "$(openssl x509 -in "$T_TMP/ec.crt" -outform DER 2>/dev/null | sha1sum | cut -c1-40)" \
+    "$(sha1sum <"$EC/certs/ec-sign.cer" 2>/dev/null | cut -c1-40)"
+
 # ---- names of the customer's own: a machine, a DNS view, another domain ----
 HV01=$(mfield "$X" hv01 .address)
 Q fabric add-gateway contoso-gw03

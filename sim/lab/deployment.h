@@ -14,6 +14,10 @@
 #ifndef WAPSIM_DEPLOYMENT_H
 #define WAPSIM_DEPLOYMENT_H
 
+#include <cjson/cJSON.h>
+#include <openssl/x509.h>
+
+#include "base/buf.h"
 #include "lab/state.h"
 
 #define WS_DEPLOYMENT_FORMAT "wapsim-deployment"
@@ -102,5 +106,51 @@ int ws_deploy_build(ws_state *st, const ws_deployment *d, const char *prefix, st
 /* The hosts file's text for the tenant's PC (the client's dns.hosts mapped, or the
  * public names as lab init writes them). Caller frees. */
 char *ws_deploy_hosts_text(ws_state *st, const ws_deployment *d, ws_error *e);
+
+/* ---- export: a lab written as a deployment (deploy_write.c, deploy_redact.c) ----
+ * `wapsim lab export OUT`: every field of the schema the lab holds, read from the state
+ * file (a running or a stopped lab), so that `lab init --from` the export is a lab that
+ * behaves the same. Each certificate in a store is written once, certs/<vault name>.cer
+ * (DER, as Export-Certificate writes it); no private key, password or stamp secret
+ * travels. Settings naming a certificate are written as its thumbprint; a thumbprint no
+ * certificate has stays as it is. */
+#define WS_DEPLOY_CERTS_DIR "certs"
+
+/* One certificate the export writes (or, for redaction, one the vault holds). */
+typedef struct ws_export_cert {
+    char name[128];        /* the file's stem: the vault name (renamed by --redact) */
+    char thumbprint[41];   /* of cert */
+    X509 *cert;            /* owned */
+    int exported;          /* 1: in some store, written as certs/<name>.cer */
+} ws_export_cert;
+
+/* An export in memory: the document and the certificates it names. */
+typedef struct ws_deploy_export {
+    cJSON *doc;            /* deployment.json, in the schema's field order */
+    ws_export_cert *certs; /* every vault certificate, by name; n_certs of them */
+    size_t n_certs;
+    int machines;          /* machines written */
+    ws_strv warnings;      /* what could not be written as the lab has it, one line each */
+} ws_deploy_export;
+
+/* The lab as a deployment: 0 with *x filled (the caller frees it with
+ * ws_deploy_export_free), or -1 with e set. Reads only. */
+int ws_deploy_export_build(ws_state *st, ws_deploy_export *x, ws_error *e);
+void ws_deploy_export_free(ws_deploy_export *x);
+/* --redact (deploy_redact.c): replaces the customer's names consistently across the
+ * document and the certificates (domains' labels, NetBIOS domains, tenants,
+ * subscriptions, VMs; the description dropped), re-issues each certificate with the
+ * lab's own keys from the vault under the new names so that every thumbprint the
+ * document names follows, and sets "redacted". 0, or -1 with e set. */
+int ws_deploy_redact(ws_state *st, ws_deploy_export *x, ws_error *e);
+/* Writes x to out: a folder (must not exist, or be empty) or, with archive, one
+ * .tar.gz file (must not exist). Written into out.tmp.<pid> and renamed, so an
+ * interrupted export leaves no half folder. 0, or -1 with e naming the path. */
+int ws_deploy_export_write(const ws_deploy_export *x, const char *out, int archive, ws_error *e);
+/* Whether out may receive an export: 0, or -1 with e naming why not (it exists and is
+ * not an empty folder; with archive, it exists; its folder does not exist). */
+int ws_deploy_export_target_ok(const char *out, int archive, ws_error *e);
+/* The number of certificates x writes. */
+int ws_deploy_export_count(const ws_deploy_export *x);
 
 #endif

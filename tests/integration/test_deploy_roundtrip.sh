@@ -81,10 +81,17 @@ members_up() {
     done
 }
 
-# stop LAB: as lib.sh's cleanup does, then by PID what is left.
+# stop LAB: `down`, then by PID whatever still names the lab on its command line (lib.sh's
+# rule, in one grep: its lab_pids forks per process and takes seconds on a busy machine),
+# then the lab's folder goes, so the exit's cleanup has nothing left to scan for.
 stop() {
     "$WAPSIM" --lab "$1" down >/dev/null 2>&1
-    for pid in $(lab_pids "$1" 2>/dev/null); do kill -9 "$pid" 2>/dev/null; done
+    abs=$(cd "$1" 2>/dev/null && pwd -P) || return 0
+    for f in $(grep -lszxF -- "$abs" /proc/[0-9]*/cmdline); do
+        p=${f#/proc/}
+        kill -9 "${p%/cmdline}" 2>/dev/null
+    done
+    rm -rf "$1"
 }
 
 have_export=0 have_import=0

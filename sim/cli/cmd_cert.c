@@ -69,6 +69,12 @@ static cJSON *describe(ws_state *st, const char *name, ws_error *e)
     cJSON_AddStringToObject(o, "issuer", issuer);
     cJSON_AddBoolToObject(o, "self_signed", ws_cert_self_signed(c));
     cJSON_AddBoolToObject(o, "vault_has_private_key", k != NULL);
+    /* A stand-in (lab init --from) keeps the customer's certificate's thumbprint. */
+    char orig[41];
+    if (ws_vault_original(st, name, orig) == 0)
+        cJSON_AddStringToObject(o, "original_thumbprint", orig);
+    else
+        cJSON_AddNullToObject(o, "original_thumbprint");
     free(subject), free(issuer), free(sans), free(ekus), free(ku), free(csp);
     X509_free(c);
     EVP_PKEY_free(k);
@@ -125,9 +131,14 @@ static void print_list(const cJSON *rows)
     cJSON *o;
     cJSON_ArrayForEach(o, rows)
     {
-        printf("%-8s %-5s %-3s %-14s %-40s %-20s %s\n", str(o, "machine"), str(o, "store"),
+        /* A stand-in is marked after its subject: the columns stay where scripts read them. */
+        const char *orig = ws_cmd_json_str(o, "original_thumbprint");
+        char mark[64] = "";
+        if (orig)
+            snprintf(mark, sizeof mark, "  [stand-in for %s]", orig);
+        printf("%-8s %-5s %-3s %-14s %-40s %-20s %s%s\n", str(o, "machine"), str(o, "store"),
                cJSON_IsTrue(cJSON_GetObjectItem(o, "has_private_key")) ? "yes" : "no", str(o, "name"),
-               str(o, "thumbprint"), str(o, "not_after"), str(o, "subject"));
+               str(o, "thumbprint"), str(o, "not_after"), str(o, "subject"), mark);
     }
 }
 
@@ -212,6 +223,9 @@ static void print_cert(const cJSON *o)
     };
     for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++)
         printf("%-12s %s\n", fields[i][0], str(o, fields[i][1]));
+    if (ws_cmd_json_str(o, "original_thumbprint"))
+        printf("Stand-in for: %s (the customer's certificate: same fields, a new key; lab init --from)\n",
+               ws_cmd_json_str(o, "original_thumbprint"));
     printf("%-12s %s\n", "Self-signed", cJSON_IsTrue(cJSON_GetObjectItem(o, "self_signed")) ? "yes" : "no");
     printf("%-12s %s\n", "Private key",
            cJSON_IsTrue(cJSON_GetObjectItem(o, "vault_has_private_key")) ? "in the vault" : "none");
@@ -869,14 +883,18 @@ static int cert_check(int argc, char **argv)
 const ws_cmd ws_cmds_cert[] = {
     {"cert", "list", cert_list, "[--machine M] [--store My|Root] [--json]",
      "Certificates, one row per certificate and store.",
-     "Without filters, vault certificates that are in no store are listed too.\n"
+     "Without filters, vault certificates that are in no store are listed too. A stand-in\n"
+     "(lab init --from: the customer's certificate remade with a new key) is marked after\n"
+     "its subject: \"[stand-in for <the customer's thumbprint>]\".\n"
      "  --json   [{\"name\",\"thumbprint\",\"subject\",\"sans\",\"ekus\",\"key_usage\",\"csp\",\"not_before\",\n"
-     "             \"not_after\",\"issuer\",\"self_signed\",\"machine\",\"store\",\"has_private_key\"}]\n"},
+     "             \"not_after\",\"issuer\",\"self_signed\",\"original_thumbprint\" (null: not a stand-in),\n"
+     "             \"machine\",\"store\",\"has_private_key\"}]\n"},
     {"cert", "show", cert_show, "NAME [--json]", "One certificate: its fields and the stores that hold it.",
      "NAME is the certificate's name in the lab, or its thumbprint. Where a store holds its\n"
      "private key, the key's access list as certutil -store -v and Manage Private Keys show\n"
      "it (\"not recorded\": every service of that machine may use it; see cert grant).\n"
-     "  --json   {...the fields, \"stores\":[{\"machine\",\"store\",\"has_private_key\",\n"
+     "  --json   {...the fields, \"original_thumbprint\" (a stand-in's: the customer's certificate's,\n"
+     "           else null), \"stores\":[{\"machine\",\"store\",\"has_private_key\",\n"
      "            \"key_access\":[{\"account\",\"rights\"}] or null}]}\n"},
     {"cert", "export", cert_export, "NAME (--pem | --der | --pfx --password P) --out FILE",
      "Export a certificate (a PFX carries the key and its CSP attribute).",

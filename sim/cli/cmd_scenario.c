@@ -1,6 +1,7 @@
-/* wapsim scenario run | check | format: replays scenario files, each in a fresh lab of
+/* wapsim scenario run | check | format | break: replays scenario files, each in a fresh lab of
  * its own (train/schedule.h runs them, train/runner.h replays one, train/report.h
  * writes the results), and prints the results as they come in. */
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,6 +9,7 @@
 #include "cli/cmd.h"
 #include "cli/opt.h"
 #include "train/report.h"
+#include "train/runner.h"
 #include "train/schedule.h"
 #include "train/scenario.h"
 
@@ -258,6 +260,73 @@ static int scenario_format(int argc, char **argv)
     return 0;
 }
 
+/* ---- break ---- */
+
+static volatile sig_atomic_t break_stop;
+
+static void on_break_signal(int sig)
+{
+    break_stop = sig;
+}
+
+static void print_break(const cJSON *o)
+{
+    printf("The lab %s (subnet %s) is up, broken as %s: %d step%s ran.\n", ws_cmd_json_str(o, "lab"),
+           ws_cmd_json_str(o, "subnet"), ws_cmd_json_str(o, "scenario"), cJSON_GetObjectItem(o, "steps")->valueint,
+           cJSON_GetObjectItem(o, "steps")->valueint == 1 ? "" : "s");
+    printf("Its transcript: %s/scenario/transcript.log. Hand it over with\n"
+           "  wapsim --lab %s lab export OUT\n"
+           "and stop it with: wapsim --lab %s down\n",
+           ws_cmd_json_str(o, "lab"), ws_cmd_json_str(o, "lab"), ws_cmd_json_str(o, "lab"));
+}
+
+static int scenario_break(int argc, char **argv)
+{
+    int timeout_s = WS_RUNNER_TIMEOUT_S;
+    const ws_opt opts[] = {WS_OPT_INT("timeout", &timeout_s, 1, 3600, "seconds"), WS_OPT_END};
+    ws_cli cli;
+    int rc = ws_cmd_parse_arg(argc, argv, opts, WS_OPT_JSON, "which scenario? (wapsim scenario break FILE)", &cli);
+    if (rc)
+        return rc;
+    ws_scenario *sc;
+    ws_scn_errors errs = {0};
+    if (ws_scenario_load(cli.argv[0], &sc, &errs) != 0) {
+        print_errors(&errs, 0);
+        ws_scn_errors_free(&errs);
+        return WS_EXIT_USAGE;
+    }
+    ws_scn_errors_free(&errs);
+    struct sigaction sa, old_int, old_term;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_break_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, &old_int);
+    sigaction(SIGTERM, &sa, &old_term);
+    ws_runner_break_opts o = {.dir = cli.lab ? cli.lab : ws_cli_lab, .timeout_s = timeout_s, .stop = &break_stop};
+    ws_runner_break_result res;
+    int r = ws_runner_break(sc, &o, &res);
+    sigaction(SIGINT, &old_int, NULL);
+    sigaction(SIGTERM, &old_term, NULL);
+    if (r == -2) {
+        rc = ws_cmd_usage_error("%s", res.message ? res.message : "no lab was made");
+    } else if (r != 0) {
+        ws_warn("%s", res.message ? res.message : "the scenario's steps failed");
+        ws_warn("the lab is down and kept for inspection: %s (transcript: %s/scenario/transcript.log)", res.lab,
+                res.lab);
+        rc = WS_EXIT_FAIL;
+    } else {
+        cJSON *out = cJSON_CreateObject();
+        cJSON_AddStringToObject(out, "lab", res.lab);
+        cJSON_AddStringToObject(out, "subnet", res.subnet);
+        cJSON_AddStringToObject(out, "scenario", sc->name);
+        cJSON_AddNumberToObject(out, "steps", res.steps);
+        rc = ws_cmd_output(cli.json, out, print_break);
+    }
+    ws_runner_break_result_clear(&res);
+    ws_scenario_free(sc);
+    return rc;
+}
+
 const ws_cmd ws_cmds_scenario[] = {
     {"scenario", "run", scenario_run,
      "[FILE|DIR...] [-j N] [--shard I/N] [--junit FILE] [--tap] [--keep] [--filter TAG] [--timeout S] [-v]",
@@ -289,6 +358,23 @@ const ws_cmd ws_cmds_scenario[] = {
      "Prints \"ok FILE: N steps, N connects, N expects\" for each good file and\n"
      "FILE:LINE: MESSAGE for each error; exit 2 when any file has an error.\n"
      "The file format: wapsim scenario format.\n"},
+    {"scenario", "break", scenario_break, "FILE [--lab DIR] [--timeout S] [--json]",
+     "Make a lab broken as a scenario breaks it, and leave it running to hand over.",
+     "How a trainer makes a broken lab for a colleague or a customer's engineer: the\n"
+     "scenario's own mistake, made as `wapsim scenario run` makes it, in a lab that stays\n"
+     "up; hand it over with `wapsim --lab DIR lab export OUT` (README: handing a broken\n"
+     "lab over). A fresh lab is made as the runner makes one (the default world, keys\n"
+     "from the key template, a subnet of 127.160.0.0-127.191.255.0 no running lab uses)\n"
+     "in DIR (missing or empty), else in a new folder of $TMPDIR; it is brought up and\n"
+     "the scenario's lines run in order up to, not including, its first connect or\n"
+     "expect line. The lab's path is printed; each command's output and the transcript\n"
+     "are in its scenario/ folder. A step that fails stops it: its line and the\n"
+     "runner's message are printed, the lab is taken down and kept for inspection\n"
+     "(its path printed), exit 1. A file that does not parse, or a DIR that is not\n"
+     "empty: one line, exit 2.\n"
+     "  --lab DIR     where the lab goes (also `wapsim --lab DIR scenario break FILE`)\n"
+     "  --timeout S   kill a step after S seconds (default 120)\n"
+     "  --json        {\"lab\",\"subnet\",\"scenario\",\"steps\"}\n"},
     {"scenario", "format", scenario_format, "", "The scenario file format: every line kind, target and operator.",
      NULL},
     {0},

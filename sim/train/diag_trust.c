@@ -107,15 +107,14 @@ static int was_list(const char *text, ws_strv *out)
     return 0;
 }
 
-/* "TP (name), TP": thumbprints with the vault's names. */
+/* "TP (name), TP (no certificate in the lab has it)": thumbprints as evidence names them. */
 static char *named_list(diag *g, const ws_strv *l)
 {
     char *out = ws_strdup("");
     for (int i = 0; i < l->n; i++) {
-        char name[128] = "";
-        ws_vault_name_by_thumbprint(g->st, l->v[i], name, sizeof name, NULL);
-        char *grown = ws_printf("%s%s%s%s%s%s", out, i ? ", " : "", l->v[i], name[0] ? " (" : "", name,
-                                name[0] ? ")" : "");
+        char d[384];
+        ws_diag_thumbprint(g->st, l->v[i], d, sizeof d);
+        char *grown = ws_printf("%s%s%s", out, i ? ", " : "", d);
         free(out);
         out = grown;
     }

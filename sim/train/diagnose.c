@@ -328,18 +328,33 @@ int ws_diag_host_selected(const diag *g, const char *name)
     return !g->only_host || strcmp(g->only_host, name) == 0;
 }
 
-/* Short description of a certificate: "vmm-console (CN=..., thumbprint ..., valid until ...)". */
+/* Short description of a certificate: "vmm-console (CN=..., thumbprint ..., valid until ...)";
+ * a stand-in's thumbprint names the customer's ("... (stand-in for 8F3A...)"). */
 char *ws_diag_describe(ws_state *st, X509 *c, const char *name)
 {
-    char tp[41], nb[32], na[32], vname[128] = "";
+    char tp[41], nb[32], na[32], vname[128] = "", tpd[160];
     ws_cert_thumbprint(c, tp);
     if (!name && ws_vault_name_by_thumbprint(st, tp, vname, sizeof vname, NULL) == 0)
         name = vname;
+    ws_vault_describe_thumbprint(st, tp, tpd, sizeof tpd);
     char *subject = ws_cert_subject(c);
-    char *out = ws_printf("%s%s(%s, thumbprint %s, valid %s to %s)", name ? name : "", name ? " " : "", subject, tp,
+    char *out = ws_printf("%s%s(%s, thumbprint %s, valid %s to %s)", name ? name : "", name ? " " : "", subject, tpd,
                           ws_diag_when(ws_cert_not_before(c), nb), ws_diag_when(ws_cert_not_after(c), na));
     free(subject);
     return out;
+}
+
+void ws_diag_thumbprint(ws_state *st, const char *tp, char *out, size_t n)
+{
+    char name[128], desc[160];
+    size_t len = strlen(tp);
+    ws_vault_describe_thumbprint(st, tp, desc, sizeof desc);
+    if (ws_vault_name_by_thumbprint(st, tp, name, sizeof name, NULL) != 0)
+        snprintf(out, n, "%s", desc);
+    else if (strlen(desc) > len + 2) /* "TP (stand-in for ORIG)" */
+        snprintf(out, n, "%s (%s, %s", tp, name, desc + len + 2);
+    else
+        snprintf(out, n, "%s (%s)", tp, name);
 }
 
 /* The root, in the vault, that issued c (walking up issuers); "" when none. */
@@ -841,10 +856,9 @@ static void check_host_trust(diag *g, const ws_machine *h)
             const char *v = cJSON_GetStringValue(item);
             if (!v)
                 continue;
-            char name[128] = "";
-            ws_vault_name_by_thumbprint(g->st, v, name, sizeof name, NULL);
-            char *grown = ws_printf("%s%s%s%s%s%s", list_text, len ? ", " : "", v, name[0] ? " (" : "", name,
-                                    name[0] ? ")" : "");
+            char d[384];
+            ws_diag_thumbprint(g->st, v, d, sizeof d);
+            char *grown = ws_printf("%s%s%s", list_text, len ? ", " : "", d);
             free(list_text);
             list_text = grown;
             len = strlen(list_text);
@@ -942,18 +956,15 @@ static void check_gateway_trust(diag *g)
     char *desc = ws_diag_describe(g->st, s->cert, s->name);
     if (!ws_fedauth_signer_listed(g->st, gw, s->tp, NULL)) {
         sqlite3_stmt *st = ws_state_prepare(
-            g->st, "SELECT t.thumbprint, c.name FROM trusted_issuers t LEFT JOIN certificates c ON c.thumbprint ="
-                   " t.thumbprint WHERE t.machine = ? ORDER BY t.rowid",
-            NULL);
+            g->st, "SELECT thumbprint FROM trusted_issuers WHERE machine = ? ORDER BY rowid", NULL);
         char list[4096] = "";
         size_t len = 0;
         if (st) {
             sqlite3_bind_text(st, 1, gw, -1, SQLITE_STATIC);
-            while (sqlite3_step(st) == SQLITE_ROW && len + 200 < sizeof list) {
-                const char *name = (const char *)sqlite3_column_text(st, 1);
-                len += (size_t)snprintf(list + len, sizeof list - len, "%s%s%s%s%s", len ? ", " : "",
-                                        (const char *)sqlite3_column_text(st, 0), name ? " (" : "", name ? name : "",
-                                        name ? ")" : "");
+            while (sqlite3_step(st) == SQLITE_ROW && len + 400 < sizeof list) {
+                char d[384];
+                ws_diag_thumbprint(g->st, (const char *)sqlite3_column_text(st, 0), d, sizeof d);
+                len += (size_t)snprintf(list + len, sizeof list - len, "%s%s", len ? ", " : "", d);
             }
             sqlite3_finalize(st);
         }

@@ -64,6 +64,10 @@ void ws_diag_new_cert_name(diag *g, const char *base, char *out, size_t n);
 int ws_diag_machine_down(const diag *g, const char *name);
 int ws_diag_host_selected(const diag *g, const char *name);
 char *ws_diag_describe(ws_state *st, X509 *c, const char *name);
+/* A thumbprint in a list of evidence: "TP (name)", a stand-in's "TP (name, stand-in for
+ * ORIG)", one no certificate has "TP (no certificate in the lab has it)"
+ * (ws_vault_describe_thumbprint); out holds at least 256 bytes. */
+void ws_diag_thumbprint(ws_state *st, const char *tp, char *out, size_t n);
 char *ws_diag_store_names(ws_state *st, const char *machine, const char *store);
 const ws_machine *ws_diag_machine_named(const diag *g, const char *name);
 /* A finding with this id at this machine is already reported. */

@@ -911,3 +911,112 @@ report:
         abort();
     ws_scn_run_clear(r);
 }
+
+/* ---- a broken lab to hand over ---- */
+
+void ws_runner_break_result_clear(ws_runner_break_result *res)
+{
+    free(res->lab);
+    free(res->message);
+    free(res->transcript);
+    memset(res, 0, sizeof *res);
+}
+
+/* The lines before the first connect or expect: the scenario's mistake, made as its
+ * replay makes it. 0, or -1 with the failure in r. */
+static int run_break_lines(ws_scn_run *r, int *n)
+{
+    *n = 0;
+    for (int i = 0; i < r->sc->nlines && r->sc->lines[i].kind == WS_SCN_STEP; i++) {
+        const ws_scn_line *l = &r->sc->lines[i];
+        if (stopped(r))
+            return fail_at(r, l, "interrupted (signal %d) before this line", stopped(r));
+        if (ws_scn_run_line(r, l) != 0)
+            return -1;
+        (*n)++;
+    }
+    return 0;
+}
+
+/* Takes the lab in dir down (best effort), saying so in the transcript. */
+static void break_down(ws_scn_run *r, const char *dir)
+{
+    ws_error e;
+    int n;
+    ws_state *st = r->st;
+    if (!st && ws_lab_open(dir, &st, &e) != 0)
+        return;
+    if (ws_lab_down(st, &n, &e) != 0)
+        ws_buf_addf(&r->log, "down: %s\n", e.msg);
+    else
+        ws_buf_addf(&r->log, "lab taken down (%d processes stopped) and kept\n", n);
+    ws_state_close(st);
+    r->st = NULL;
+}
+
+int ws_runner_break(const ws_scenario *sc, const ws_runner_break_opts *o, ws_runner_break_result *res)
+{
+    memset(res, 0, sizeof *res);
+    ws_scn_run R;
+    ws_scn_run *r = &R;
+    ws_scn_run_init(r, sc, NULL, NULL, o->timeout_s, o->stop);
+    char lab[4200], work[4300], db[4300];
+    struct stat sb;
+    int created, rc;
+    if (o->dir) {
+        created = stat(o->dir, &sb) != 0;
+        snprintf(lab, sizeof lab, "%s", o->dir);
+        snprintf(db, sizeof db, "%s/lab.db", lab);
+        if (access(db, F_OK) == 0) { /* never someone's lab: it is not this run's to take down */
+            fail_at(r, NULL, "a lab already exists at %s", lab);
+            rc = -2;
+            goto out;
+        }
+    } else {
+        snprintf(lab, sizeof lab, "%s/wapsim-break.XXXXXX", ws_runner_tmp_dir());
+        if (!mkdtemp(lab)) {
+            fail_at(r, NULL, "cannot make a lab directory in %s: %s", ws_runner_tmp_dir(), strerror(errno));
+            rc = -2;
+            goto out;
+        }
+        created = 1;
+    }
+    ws_runner_warm_template();
+    ws_runner_opts ro = {.base = ((unsigned)getpid() * 2654435761u) ^ (unsigned)time(NULL)};
+    ws_subnet_lock lock = {.fd = -1};
+    rc = lab_up(r, lab, &ro, &lock);
+    snprintf(db, sizeof db, "%s/lab.db", lab);
+    if (rc != 0 && access(db, F_OK) != 0) { /* lab init refused (DIR not empty, a lab): nothing made */
+        if (created)
+            ws_runner_rm_rf(lab);
+        ws_subnet_lock_release(&lock);
+        rc = -2;
+        goto out;
+    }
+    snprintf(res->subnet, sizeof res->subnet, "%s", lock.subnet);
+    char abs[4096];
+    res->lab = ws_strdup(realpath(lab, abs) ? abs : lab);
+    snprintf(work, sizeof work, "%s/scenario", lab);
+    mkdir(work, 0700);
+    if (rc == 0) {
+        r->work = work;
+        rc = run_break_lines(r, &res->steps);
+    }
+    if (rc != 0)
+        break_down(r, lab);
+    if (r->st)
+        ws_state_close(r->st);
+    r->st = NULL;
+    /* A running lab keeps its subnet: ws_subnet_in_use sees it from now on. */
+    ws_subnet_lock_release(&lock);
+    char path[4400];
+    snprintf(path, sizeof path, "%s/transcript.log", work);
+    ws_write_file(path, ws_buf_data(&r->log), ws_buf_len(&r->log), 0600, NULL);
+out:
+    res->message = r->failure ? ws_strdup(r->failure) : NULL;
+    res->transcript = ws_buf_take(&r->log, NULL);
+    if (!res->transcript)
+        abort();
+    ws_scn_run_clear(r);
+    return rc;
+}

@@ -88,6 +88,31 @@ typedef struct ws_runner_opts {
 /* Runs sc in a lab of its own; *res gets the outcome (never fails otherwise). */
 void ws_runner_run(const ws_scenario *sc, const ws_runner_opts *o, ws_scn_result *res);
 
+/* A broken lab to hand over (`wapsim scenario break`): the scenario's lines before its
+ * first connect or expect line (its steps: the mistake) run in a lab made as
+ * ws_runner_run makes one (the same init, a subnet of the same range), in dir or a new
+ * folder of ws_runner_tmp_dir(); the lab is left running. Each command's output and
+ * the transcript are kept in its scenario/ folder. */
+typedef struct ws_runner_break_opts {
+    const char *dir;              /* the lab's directory (missing or empty), or NULL: a new one */
+    int timeout_s;                /* one step, seconds */
+    volatile sig_atomic_t *stop;  /* the signal number once interrupted, or NULL */
+} ws_runner_break_opts;
+
+typedef struct ws_runner_break_result {
+    char *lab;        /* the lab's absolute path (running, or stopped and kept), or NULL */
+    char subnet[32];  /* its subnet, "" when none was made */
+    int steps;        /* the lines run */
+    char *message;    /* the failure, "file:line: line: what happened" as the runner says it, or NULL */
+    char *transcript;
+} ws_runner_break_result;
+
+/* 0: the lab is up with the steps run. -1: a step (or `up`) failed: the lab is taken
+ * down and kept (res->lab), res->message says why. -2: no lab was made (dir not usable,
+ * res->message). The result is the caller's, freed with ws_runner_break_result_clear. */
+int ws_runner_break(const ws_scenario *sc, const ws_runner_break_opts *o, ws_runner_break_result *res);
+void ws_runner_break_result_clear(ws_runner_break_result *res);
+
 /* The directory temporary labs go in: $TMPDIR, else /tmp. */
 const char *ws_runner_tmp_dir(void);
 /* Appends each line of text to b, after prefix: how a transcript quotes output. */

@@ -658,7 +658,16 @@ static int balancer(bld *b, const cJSON *jm, int idx)
         else
             first_keyed(b, jm, c.cert, sizeof c.cert);
     }
-    return ws_lb_config_write(b->st, str(jm, "name"), &c, b->e);
+    /* A thumbprint of no certificate is bound as written (the balancer then has no
+     * certificate to offer, as the appliance would not); nothing to install. */
+    char unknown[sizeof c.cert] = "";
+    if (c.cert[0] && !ws_vault_exists(b->st, c.cert)) {
+        snprintf(unknown, sizeof unknown, "%s", c.cert);
+        c.cert[0] = '\0';
+    }
+    if (ws_lb_config_write(b->st, str(jm, "name"), &c, b->e) != 0)
+        return -1;
+    return unknown[0] ? ws_setting_set(b->st, str(jm, "name"), WS_SET_SSL_CERT, unknown, b->e) : 0;
 }
 
 /* ---- machines the file lacks ---- */

@@ -293,3 +293,34 @@ if "$WAPSIM" --lab "$P" up >"$T_TMP/up.out" 2>&1; then
 else
     not_ok "the lab without portal and SPF comes up ($(tail -n 2 "$T_TMP/up.out" | tr '\n' ' '))"
 fi
+
+# ---- a customer-like layout: two gateways behind a balancer, three hosts, the VMM
+# certificate's key in the Strong provider (PROV_RSA_FULL: no SHA-256), a gateway that
+# kept the thumbprint of a certificate since renewed, hv02's clock ten minutes behind:
+# diagnose names exactly those.
+damaged customer "
+import copy
+gw2 = copy.deepcopy(d['machines'][3]); gw2['name'] = 'rdgw02'; gw2['trusted_issuers'] = ['$UNKNOWN']
+gw2.pop('dns', None); gw2.pop('address', None)
+h3 = copy.deepcopy(d['machines'][5]); h3['name'] = 'hv03'; h3['vms'] = [{'name': 'web03', 'tenant': 'alice'}]
+h3['trusted_issuers'] = h3['trusted_issuers'][:1]; h3.pop('clock_skew_seconds')
+d['machines'][2]['stores']['My'][0]['private_key'] = {'provider': 'Microsoft Strong Cryptographic Provider', 'provider_type': 1}
+d['machines'] += [gw2, h3, {'name': 'lb01', 'role': 'balancer', 'public_fqdn': 'rdgw.contoso.com',
+                            'balancer': {'members': ['rdgw01', 'rdgw02'], 'affinity': 'source-ip'}}]"
+C=$T_TMP/customer-lab
+T_LABS="$T_LABS $C"
+"$WAPSIM" lab init "$C" --from "$T_TMP/customer" >/dev/null 2>&1
+check_eq "the balancer answers for the public name; its members keep their own names; default octets" \
+    "lb01|rdgw.contoso.com|20 rdgw01||13 rdgw02||17" \
+    "$(sqlite3 "$C/lab.db" "SELECT name||'|'||coalesce(public_fqdn,'')||'|'||replace(address, rtrim(address, '0123456789'), '') FROM machines WHERE name IN ('lb01','rdgw01','rdgw02') ORDER BY name" | tr '\n' ' ' | sed 's/ $//')"
+check_eq "VMM's certificate is in the Strong provider" "Microsoft Strong Cryptographic Provider" \
+    "$(sqlite3 "$C/lab.db" "SELECT csp FROM certificates WHERE name='vmm-console'")"
+if "$WAPSIM" --lab "$C" up >"$T_TMP/up.out" 2>&1; then
+    "$WAPSIM" --lab "$C" diagnose --json >"$T_TMP/d.json" 2>/dev/null
+    check_eq "diagnose names exactly the Strong provider, the renewed thumbprint and hv02's clock skew" \
+        "clock-skew@hv02,gateway-issuer-not-trusted@rdgw02,vmm-cert-csp@vmm01" \
+        "$(json_sql "$T_TMP/d.json" "SELECT group_concat(f, ',') FROM (SELECT json_extract(value,'\$.id') || '@' || json_extract(value,'\$.machine') AS f FROM doc, json_each(json_extract(doc.j,'\$.findings')) WHERE json_extract(value,'\$.severity') = 'error' ORDER BY f)")"
+    "$WAPSIM" --lab "$C" down >/dev/null 2>&1
+else
+    not_ok "the customer-like lab comes up ($(tail -n 2 "$T_TMP/up.out" | tr '\n' ' '))"
+fi

@@ -111,6 +111,7 @@ check_eq "VMs carry their id, tenant and subscription" "web01|alice|Contoso Web"
     "$(mfield "$X" hv01 .vms[0].name)|$(mfield "$X" hv01 .vms[0].tenant)|$(mfield "$X" hv01 .vms[0].subscription)"
 check_eq "collected_at is the lab clock's now (clock advance moves it a year on)" "$(($(date -u +%Y) + 1))" \
     "$(Q clock advance 365d && W lab export "$T_TMP/later" >/dev/null 2>&1; jdoc "$T_TMP/later" "substr(json_extract(j,'\$.collected_at'), 1, 4)")"
+Q clock advance -365d
 
 # ---- output rules ----
 check_exit "OUT that exists and is not empty is refused with exit 2" 2 W lab export "$X"

@@ -727,3 +727,24 @@ void ws_deploy_report_free(ws_deploy_report *r)
     ws_strv_free(&r->standins);
     ws_strv_free(&r->unknown);
 }
+
+void ws_deploy_path_tidy(char *s)
+{
+    /* "machines[3] (rdgw01).trusted_issuers[0]: ..." -> "machines[3].trusted_issuers[0] (rdgw01): ...":
+     * the JSON path stays one piece an operator can paste into jq; the length is unchanged. */
+    for (;;) {
+        char *open = strstr(s, "] (");
+        char *close = open ? strchr(open + 3, ')') : NULL;
+        if (!close || close[1] != '.')
+            return;
+        char name[256];
+        size_t seg = (size_t)(close + 1 - (open + 1)); /* " (name)" */
+        if (seg >= sizeof name)
+            return;
+        memcpy(name, open + 1, seg);
+        memmove(open + 1, close + 1, strlen(close + 1) + 1);
+        char *end = open + 1 + strcspn(open + 1, ": \t");
+        memmove(end + seg, end, strlen(end) + 1);
+        memcpy(end, name, seg);
+    }
+}

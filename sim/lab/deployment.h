@@ -85,6 +85,10 @@ typedef struct ws_deployment {
  * thumbprint (40 hexadecimal digits)"). */
 int ws_deploy_read(const ws_deploy_files *files, ws_deployment *d, ws_error *e);
 void ws_deployment_free(ws_deployment *d);
+/* A message's path made one piece, the machine's (or VM's) name after it:
+ * "machines[3] (rdgw01).trusted_issuers[0]: x" -> "machines[3].trusted_issuers[0] (rdgw01): x".
+ * In place; the length does not change. */
+void ws_deploy_path_tidy(char *s);
 /* The certificate the customer knew by thumbprint tp (any case), or NULL. */
 const ws_deploy_cert *ws_deploy_cert_by_thumbprint(const ws_deployment *d, const char *tp);
 

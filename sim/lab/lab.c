@@ -708,7 +708,13 @@ static int make_chosen_world(ws_state *st, const ws_lab_init_opts *opts, const w
         return -1;
     if (!dep->collected_at)
         ws_strv_add(&res->report.defaults, "collected_at: not given: now, the lab clock's start");
-    return ws_deploy_build(st, dep, prefix, res, &res->report, e);
+    int rc = ws_deploy_build(st, dep, prefix, res, &res->report, e);
+    ws_deploy_path_tidy(e->msg);
+    for (int i = 0; i < res->report.defaults.n; i++)
+        ws_deploy_path_tidy(res->report.defaults.v[i]);
+    for (int i = 0; i < res->report.unknown.n; i++)
+        ws_deploy_path_tidy(res->report.unknown.v[i]);
+    return rc;
 }
 
 /* A deployment read and checked before anything is made: bad input leaves nothing. */
@@ -718,6 +724,7 @@ static int read_deployment(const char *from, ws_deployment *dep, ws_error *e)
     if (ws_deploy_files_load(from, &files, e) != 0)
         return -1;
     int rc = ws_deploy_read(&files, dep, e);
+    ws_deploy_path_tidy(e->msg);
     ws_deploy_files_free(&files);
     return rc;
 }

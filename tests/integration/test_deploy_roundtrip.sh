@@ -8,7 +8,7 @@
 #
 # What cannot travel: a fault that lives only in a running process (a service not
 # restarted after a change) is not configuration, so no deployment file carries it
-# (notes/roundtrip-README.md: what cannot travel). Found by running the broken labs
+# (README: "What cannot travel"). Found by running the broken labs
 # against the same labs restarted: p7 and the two exercises built on it differ (a host
 # whose VMMS still holds the trust list it loaded before the VMM certificate changed:
 # host-auth 5 and host-trust-list-stale, where the restarted host opens the console).

@@ -70,7 +70,7 @@ one_form() { # one_form FORM SOURCE
     check_eq "$form: each stand-in has a thumbprint of its own (a new key)" "" \
         "$(jget "$T_TMP/init.json" '" ".join(s["name"] for s in d["standins"] if s["thumbprint"].upper() == s["original_thumbprint"].upper())')"
     check_eq "$form: the gateways' old thumbprint is the one unknown thumbprint" "$OLD" \
-        "$(jget "$T_TMP/init.json" '" ".join(sorted(set(t.upper() for t in d["unknown_thumbprints"])))')"
+        "$(jget "$T_TMP/init.json" '" ".join(sorted(set(t.upper() for t in [u["thumbprint"] for u in d["unknown_thumbprints"]])))')"
 
     check_exit "$form: up" 0 $W up --timeout 60
 
@@ -93,7 +93,7 @@ one_form() { # one_form FORM SOURCE
     check_eq "$form: both gateways' TLS keys are readable by NETWORK SERVICE" "fabrdgw01 fabrdgw02" \
         "$(jget "$T_TMP/gwcert.json" '" ".join(sorted(s["machine"] for s in d["stores"] if s["has_private_key"] and any(a["account"] == "NT AUTHORITY\\NETWORK SERVICE" and a["rights"] == "Read" for a in (s["key_access"] or []))))')"
     check "$form: cert show names the customer's thumbprint of VMM's certificate" \
-        sh -c "$W cert show console-connect-2025 | grep -qF '$NEW'"
+        sh -c "$W cert show console-connect-2025 | grep -F '$NEW' >/dev/null"
 
     # Each VM as its tenant: VMM cannot sign, so the browser gets JSON (m2's stage and code).
     while read -r tenant vm; do
@@ -103,7 +103,7 @@ one_form() { # one_form FORM SOURCE
             "$(jget "$T_TMP/connect.json" '"%s %s %s %s" % ("true" if d["ok"] is True else "false", d["stage"], d["code"], "JSON" if "instead of an .rdp file" in d["message"] else "-")')"
     done <"$T_TMP/vms"
     check "$form: fabvmm01's trace says Invalid algorithm specified (REFERENCE.md section 6)" \
-        sh -c "$W logs --machine fabvmm01 --channel Trace | grep -qF 'Exception Message=Invalid algorithm specified.'"
+        sh -c "$W logs --machine fabvmm01 --channel Trace | grep -F 'Exception Message=Invalid algorithm specified.' >/dev/null"
 
     # The diagnosis: exactly the two faults, the gateway one at each member.
     $W diagnose --json >"$T_TMP/diag.json" 2>/dev/null

@@ -133,7 +133,7 @@ import_refuses() {
     "$WAPSIM" lab init "$lab" --from "$2" >"$T_TMP/imp.out" 2>"$T_TMP/imp.err"
     rc=$?
     check_eq "lab init --from: $1 exits 2" 2 "$rc"
-    lines=$(grep -c . "$T_TMP/imp.err")
+    lines=$(grep -v "^lab init: creating " "$T_TMP/imp.err" | grep -c .)
     if [ "$lines" = 1 ] && grep -qF -- "$3" "$T_TMP/imp.err" && { [ -z "${4:-}" ] || grep -qF -- "$4" "$T_TMP/imp.err"; }; then
         ok "lab init --from: $1 is refused in one line naming $3${4:+ and $4}"
     else

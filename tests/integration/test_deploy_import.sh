@@ -94,7 +94,7 @@ check_eq "addresses and ports are the lab's by role" "rdgw01|13|8443 hv02|16|217
     "$(sqlite3 "$L/lab.db" "SELECT name||'|'||substr(address, length(address)-1)||'|'||port FROM machines WHERE name IN ('rdgw01','hv02') ORDER BY name DESC" | tr '\n' ' ' | sed 's/ $//')"
 check_eq "--json lists a stand-in for each of the 7 certificates" 7 \
     "$(json_sql "$T_TMP/init.json" "SELECT count(*) FROM doc, json_each(doc.j, '\$.standins')")"
-check "--json lists the defaults it took (the VMM's default port)" grep -q 'vmm.default_port: not given: 2179' "$T_TMP/init.json"
+check "--json lists the defaults it took (the VMM's default port)" grep -q 'vmm.default_port (vmm01): not given: 2179' "$T_TMP/init.json"
 check_eq "the unknown registered thumbprint is reported" "$UNKNOWN" \
     "$(json_sql "$T_TMP/init.json" "SELECT json_extract(value, '\$.thumbprint') FROM doc, json_each(doc.j, '\$.unknown_thumbprints')")"
 
@@ -192,23 +192,23 @@ json.dump(d, open(p, 'w'))"
 }
 cp -r "$DEP" "$T_TMP/notcert" && echo "not a certificate" >"$T_TMP/notcert/certs/spf-ssl.cer"
 refused "a certificate that does not parse" \
-    "deployment.json: machines[1] (spf01).stores.My[0].file certs/spf-ssl.cer: not a certificate (DER or PEM)" "$T_TMP/notcert"
+    "deployment.json: machines[1].stores.My[0].file (spf01) certs/spf-ssl.cer: not a certificate (DER or PEM)" "$T_TMP/notcert"
 damaged short "d['machines'][3]['trusted_issuers'] = ['8F3A']"
 refused "a thumbprint of the wrong length" \
-    "deployment.json: machines[3] (rdgw01).trusted_issuers[0]: '8F3A' is not a thumbprint (40 hexadecimal digits)" "$T_TMP/short"
+    "deployment.json: machines[3].trusted_issuers[0] (rdgw01): '8F3A' is not a thumbprint (40 hexadecimal digits)" "$T_TMP/short"
 damaged tenant "d['tenants'] = [{'name': 'alice', 'subscriptions': [{'name': 'Contoso Web'}]}, {'name': 'bob', 'subscriptions': [{'name': 'Fabrikam Dev'}]}]; d['machines'][5]['vms'][1]['tenant'] = 'mallory'"
-refused "a VM whose tenant is unknown" "deployment.json: machines[5] (hv02).vms[1] (app01): tenant 'mallory' is not in tenants" "$T_TMP/tenant"
+refused "a VM whose tenant is unknown" "deployment.json: machines[5].vms[1] (hv02) (app01): tenant 'mallory' is not in tenants" "$T_TMP/tenant"
 damaged member "d['machines'].append({'name': 'lb01', 'role': 'balancer', 'balancer': {'members': ['rdgw01', 'hv01']}})"
 refused "a balancer member that is not a gateway" \
-    "deployment.json: machines[6] (lb01).balancer.members[1]: 'hv01' is not a gateway (its role is host)" "$T_TMP/member"
+    "deployment.json: machines[6].balancer.members[1] (lb01): 'hv01' is not a gateway (its role is host)" "$T_TMP/member"
 damaged role "d['machines'][0]['rdp_certificate'] = '$UNKNOWN'"
-refused "a host's key on the portal" "deployment.json: machines[0] (portal).rdp_certificate: only a host has it" "$T_TMP/role"
+refused "a host's key on the portal" "deployment.json: machines[0].rdp_certificate (portal): only a host has it" "$T_TMP/role"
 damaged unknownkey "d['machines'][2]['colour'] = 'blue'"
 refused "an unknown key" "deployment.json: machines[2].colour: unknown key" "$T_TMP/unknownkey"
 damaged twice "d['machines'].append({'name': 'HV01', 'role': 'host'})"
 refused "a second machine of one name" "deployment.json: machines[6] (HV01): a second machine named HV01" "$T_TMP/twice"
 damaged mismatch "d['machines'][2]['stores']['My'][0]['thumbprint'] = '$UNKNOWN'"
-refused "an entry's thumbprint its file's certificate lacks" "deployment.json: machines[2] (vmm01).stores.My[0].thumbprint: $UNKNOWN, but" "$T_TMP/mismatch"
+refused "an entry's thumbprint its file's certificate lacks" "deployment.json: machines[2].stores.My[0].thumbprint (vmm01): $UNKNOWN, but" "$T_TMP/mismatch"
 cp -r "$DEP" "$T_TMP/badjson" && printf '{"format": "wapsim-deployment",\n "version": 1,,}' >"$T_TMP/badjson/deployment.json"
 refused "bad JSON" "deployment.json: not JSON (line 2" "$T_TMP/badjson"
 python3 -c "
@@ -244,7 +244,7 @@ T_LABS="$T_LABS $U"
 "$WAPSIM" lab init "$U" --from "$T_TMP/unbound" --json >"$T_TMP/u.json" 2>/dev/null
 check_eq "hv02's console certificate setting keeps the unknown thumbprint" "$UNKNOWN" \
     "$(sqlite3 "$U/lab.db" "SELECT value FROM settings WHERE scope='hv02' AND key='auth_cert'")"
-check_eq "... reported as unknown with its path" "machines[5] (hv02).rdp_certificate" \
+check_eq "... reported as unknown with its path" "machines[5].rdp_certificate (hv02)" \
     "$(json_sql "$T_TMP/u.json" "SELECT group_concat(json_extract(value, '\$.path')) FROM doc, json_each(doc.j, '\$.unknown_thumbprints') WHERE json_extract(value, '\$.thumbprint') = '$UNKNOWN' AND json_extract(value, '\$.path') LIKE '%rdp%'")"
 if "$WAPSIM" --lab "$U" up >"$T_TMP/up.out" 2>&1; then
     "$WAPSIM" --lab "$U" connect --tenant alice --vm db01 --json >"$T_TMP/c.json" 2>/dev/null

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -606,8 +607,15 @@ static void remove_tree(const char *dir)
 
 static int write_folder(const ws_deploy_export *x, const char *out, const char *tmp, ws_error *e)
 {
+    /* mkdir fails on anything already there (a link another user planted included). An
+     * empty OUT the operator made keeps its mode: a folder made private stays private. */
+    struct stat was;
     if (mkdir(tmp, 0755) != 0)
         return ws_seterr(e, "%s: %s", tmp, strerror(errno));
+    if (lstat(out, &was) == 0 && S_ISDIR(was.st_mode) && chmod(tmp, was.st_mode & 07777) != 0) {
+        rmdir(tmp);
+        return ws_seterr(e, "%s: %s", tmp, strerror(errno));
+    }
     /* An empty OUT is replaced whole by the rename (rename(2) replaces an empty directory). */
     int rc = put_all(x, put_file, (void *)tmp, e);
     if (rc == 0 && rename(tmp, out) != 0)
@@ -657,15 +665,23 @@ static int write_archive(const ws_deploy_export *x, const char *path, ws_error *
     tar_ctx t = {.a = archive_write_new()};
     if (!t.a)
         return ws_seterr(e, "out of memory");
+    /* A new file only, never through a link: another local user may have planted one at
+     * the temporary name to make the export overwrite (and chmod) a file of theirs choosing. */
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+    if (fd < 0) {
+        archive_write_free(t.a);
+        return ws_seterr(e, "%s: %s", path, strerror(errno));
+    }
     int rc = -1;
     if (archive_write_add_filter_gzip(t.a) != ARCHIVE_OK || archive_write_set_format_ustar(t.a) != ARCHIVE_OK ||
-        archive_write_open_filename(t.a, path) != ARCHIVE_OK)
+        archive_write_open_fd(t.a, fd) != ARCHIVE_OK)
         ws_seterr(e, "%s: %s", path, archive_error_string(t.a));
     else if (put_all(x, put_tar, &t, e) == 0)
         rc = archive_write_close(t.a) == ARCHIVE_OK ? 0 : ws_seterr(e, "%s: %s", path, archive_error_string(t.a));
     archive_write_free(t.a);
-    if (rc == 0 && chmod(path, 0644) != 0)
+    if (rc == 0 && fchmod(fd, 0644) != 0)
         rc = ws_seterr(e, "%s: %s", path, strerror(errno));
+    close(fd);
     return rc;
 }
 
@@ -679,11 +695,13 @@ int ws_deploy_export_write(const ws_deploy_export *x, const char *out, int archi
     e->msg[0] = '\0';
     if (!archive)
         return write_folder(x, out, tmp, e);
-    if (write_archive(x, tmp, e) != 0 || rename(tmp, out) != 0) {
+    /* link(), not rename(): an OUT that appeared since the check is never replaced. */
+    if (write_archive(x, tmp, e) != 0 || link(tmp, out) != 0) {
         if (!e->msg[0])
             ws_seterr(e, "%s: %s", out, strerror(errno));
         unlink(tmp);
         return -1;
     }
+    unlink(tmp);
     return 0;
 }

@@ -24,7 +24,7 @@ static int lab_export(int argc, char **argv)
     int archive = 0, redact = 0;
     const ws_opt opts[] = {WS_OPT_FLAG("archive", &archive), WS_OPT_FLAG("redact", &redact), WS_OPT_END};
     ws_cli cli;
-    int rc = ws_cmd_parse_arg(argc, argv, opts, WS_OPT_JSON, "where to? (wapsim lab export OUT [--archive])", &cli);
+    int rc = ws_cmd_parse_arg(argc, argv, opts, WS_OPT_JSON, "where to? (wapsim lab export OUT [--archive] [--redact])", &cli);
     if (rc)
         return rc;
     const char *out = cli.argv[0];

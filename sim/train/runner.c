@@ -825,8 +825,9 @@ void ws_runner_warm_template(void)
 
 /* Makes, opens and starts the lab in dir on a free subnet; 0, or -1 with the failure
  * in r. A subnet can be taken between the check and `up` by a lab started by hand:
- * then another one is tried. */
-static int lab_up(ws_scn_run *r, const char *dir, const ws_runner_opts *o, ws_subnet_lock *lock)
+ * then another one is tried. *made (may be NULL) says whether this call made a lab in dir:
+ * only such a lab may be taken down (one that appeared meanwhile is someone else's). */
+static int lab_up(ws_scn_run *r, const char *dir, const ws_runner_opts *o, ws_subnet_lock *lock, int *made)
 {
     ws_error e;
     for (int attempt = 0; attempt < LAB_ATTEMPTS; attempt++) {
@@ -840,6 +841,8 @@ static int lab_up(ws_scn_run *r, const char *dir, const ws_runner_opts *o, ws_su
                 continue;
             return fail_at(r, NULL, "lab init: %s", e.msg);
         }
+        if (made)
+            *made = 1;
         ws_buf_addf(&r->log, "lab %s on subnet %s (keys %s)\n", dir, lock->subnet,
                     ir.keys_from_template ? "copied from the template" : "generated");
         if (ws_lab_open(dir, &r->st, &e) != 0)
@@ -876,7 +879,7 @@ void ws_runner_run(const ws_scenario *sc, const ws_runner_opts *o, ws_scn_result
         goto report;
     }
     made = 1;
-    if (lab_up(r, lab, o, &lock) != 0)
+    if (lab_up(r, lab, o, &lock, NULL) != 0)
         goto report;
     snprintf(work, sizeof work, "%s/scenario", lab);
     mkdir(work, 0700);
@@ -984,9 +987,9 @@ int ws_runner_break(const ws_scenario *sc, const ws_runner_break_opts *o, ws_run
     ws_runner_warm_template();
     ws_runner_opts ro = {.base = ((unsigned)getpid() * 2654435761u) ^ (unsigned)time(NULL)};
     ws_subnet_lock lock = {.fd = -1};
-    rc = lab_up(r, lab, &ro, &lock);
-    snprintf(db, sizeof db, "%s/lab.db", lab);
-    if (rc != 0 && access(db, F_OK) != 0) { /* lab init refused (DIR not empty, a lab): nothing made */
+    int made = 0;
+    rc = lab_up(r, lab, &ro, &lock, &made);
+    if (rc != 0 && !made) { /* lab init refused (DIR not empty, a lab): nothing of ours to take down */
         if (created)
             ws_runner_rm_rf(lab);
         ws_subnet_lock_release(&lock);

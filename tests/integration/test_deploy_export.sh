@@ -400,6 +400,63 @@ else
     not_ok "the lab starts ($(W up 2>&1 | tail -n 2))"
 fi
 
+# ---- a customer's deployment whose tenant is a person (tests/data/deployment-fabrikam) ----
+# The tenant john.smith@fabrikam.net and a local administrator FABRIKAM\john.smith: the tenant
+# becomes tenantN everywhere, the person's name never survives; the customer's thumbprints
+# (a registered one of a renewed certificate included) are gone; the redacted export loads
+# with lab init --from and diagnoses the same faults at the same machines.
+F=$T_TMP/fab
+cp -r "$SRC/tests/data/deployment-fabrikam" "$F"
+python3 - "$F/deployment.json" <<'PY'
+import json, sys
+p = sys.argv[1]; d = json.load(open(p))
+d["tenants"][0]["name"] = "john.smith@fabrikam.net"
+for m in d["machines"]:
+    for v in m.get("vms", []):
+        if v.get("tenant") == "adatum":
+            v["tenant"] = "john.smith@fabrikam.net"
+    if m["name"] == "fabvmm01":
+        m["local_administrators"] = m.get("local_administrators", []) + ["FABRIKAM\\john.smith"]
+json.dump(d, open(p, "w"), indent=2)
+PY
+FL=$T_TMP/fablab
+if ! new_lab "$FL" --from "$F"; then
+    not_ok "the fabrikam deployment with a person as tenant loads ($(tail -n 2 "$T_TMP/init.out"))"
+else
+    FR=$T_TMP/fab-red
+    "$WAPSIM" --lab "$FL" lab export "$FR" --redact --json </dev/null >"$T_TMP/fr.json" 2>&1
+    for f in "$FR"/certs/*.cer; do openssl x509 -inform DER -in "$f" -noout -text; done >"$T_TMP/fr-certs.txt" 2>&1
+    check_eq "fabrikam redacted: no customer, tenant or person's name left (file, certificates, warnings)" "" \
+        "$(cat "$FR/deployment.json" "$T_TMP/fr-certs.txt" "$T_TMP/fr.json" | grep -oiE 'fabrikam|john|smith|adatum|woodgrove|tailspin' | sort -u | tr '\n' ' ')"
+    check_eq "fabrikam redacted: the tenant is tenantN as a whole, the same in tenants[] and on its VMs" "1|1" \
+        "$(json_sql "$FR/deployment.json" "SELECT json_extract(j,'\$.tenants[0].name') GLOB 'tenant[0-9]*' FROM doc")|$(json_sql "$FR/deployment.json" "SELECT count(*) > 0 FROM doc, json_each(json_extract(j,'\$.machines')) m,
+            json_each(json_extract(m.value,'\$.vms')) v WHERE json_extract(v.value,'\$.tenant') = json_extract(j,'\$.tenants[0].name')")"
+    FADM=$(json_sql "$FR/deployment.json" "SELECT count(*) FROM doc, json_each(json_extract(j,'\$.machines')) m,
+        json_each(json_extract(m.value,'\$.local_administrators')) a WHERE json_extract(m.value,'\$.name') = 'fabvmm01'
+        AND a.value GLOB 'CUSTOMER[0-9]*\user[0-9]*'")
+    check_eq "fabrikam redacted: fabvmm01's administrators (FABRIKAM\\Domain Admins, svc-vmm, john.smith) are each CUSTOMERn\\userN" \
+        3 "$FADM"
+    check_eq "fabrikam redacted: no thumbprint of the customer's file is in the export (the registered renewed one neither)" "" \
+        "$(grep -oE '[0-9A-Fa-f]{40}' "$F/deployment.json" | sort -u | while read -r tp; do grep -qi "$tp" "$FR/deployment.json" && echo "$tp"; done)"
+    schema_check "fabrikam redacted: validates" "$FR"
+    diag_ids() { # diag_ids LAB: its findings' id@machine, sorted
+        "$WAPSIM" --lab "$1" up --timeout 60 >/dev/null 2>&1
+        "$WAPSIM" --lab "$1" diagnose --json </dev/null >"$T_TMP/dd.json" 2>/dev/null
+        "$WAPSIM" --lab "$1" down >/dev/null 2>&1
+        json_sql "$T_TMP/dd.json" "SELECT coalesce(group_concat(x, ' '), '') FROM (SELECT json_extract(value,'\$.id') || '@' ||
+            json_extract(value,'\$.machine') AS x FROM doc, json_each(json_extract(j,'\$.findings')) ORDER BY x)"
+    }
+    FRT=$T_TMP/fab-rt
+    if ! new_lab "$FRT" --from "$FR"; then
+        not_ok "round trip: lab init --from the redacted export ($(tail -n 2 "$T_TMP/init.out"))"
+    else
+        FD=$(diag_ids "$FL")
+        echo "# fabrikam findings: $FD"
+        check "round trip: the redacted fabrikam export diagnoses the same findings at the same machines" \
+            sh -c "[ -n '$FD' ] && [ '$FD' = '$(diag_ids "$FRT")' ]"
+    fi
+fi
+
 # ---- the HA layout ----
 if ! new_lab "$H" --ha; then
     not_ok "an HA lab is made ($(tail -n 3 "$T_TMP/init.out"))"

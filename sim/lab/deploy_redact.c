@@ -1,28 +1,37 @@
 /* deploy_redact: `lab export --redact` (lab/deployment.h): a customer's layout shared
- * without their names.
+ * without their names or anything that finds their real certificates.
  *
- * One mapping, applied alike to deployment.json and to the certificates:
- * - a DNS domain's own label (the one before the public suffix: contoso in
- *   portal.contoso.com, fabric.contoso.local, contoso.co.uk) becomes customerN; a public
- *   suffix becomes "example" (RFC 2606 reserves it), an internal one (.local, .lan,
- *   .internal, .corp, .home, .intranet) stays: contoso.com -> customer1.example,
- *   fabric.contoso.local -> fabric.customer1.local. Host labels (portal, rdgw, hv01) stay;
+ * One mapping, applied alike to deployment.json, the certificates and the warnings:
+ * - a DNS name's public suffix (com, co.uk, edu.au, nhs.uk; a hosting one: cloudapp.net,
+ *   cloudapp.azure.com, onmicrosoft.com, azurewebsites.net) becomes "example" (RFC 2606
+ *   reserves it), an internal one (.local, .lan, .internal, .corp, .home, .intranet) stays;
+ *   the domain's own label (the one before the suffix) becomes customerN and every label
+ *   between it and the host label (the first) subN: contoso.com -> customer1.example,
+ *   rdweb.sydney.northwind.edu.au -> rdweb.sub1.customer2.example. Host labels stay;
  * - a NetBIOS domain in an account (CONTOSO\svc-vmm) becomes the same customerN when it
- *   is a domain's label, else domainN; the well-known ones (NT AUTHORITY, BUILTIN, NT
- *   SERVICE, IIS APPPOOL) stay;
- * - tenants become tenantN, subscriptions "Subscription N", VMs vmN; the description
- *   is dropped. A machine name stays unless it holds a mapped word (contoso-gw03 ->
- *   customer1-gw03; machineN when that is longer than a computer name's 15 characters).
+ *   is a domain's label, else domainN; an account's user part becomes userN, the same
+ *   for the same user everywhere (a person's name such as john.smith must not survive);
+ *   the well-known ones (NT AUTHORITY\*, BUILTIN\*, NT SERVICE\*, IIS APPPOOL\*, Everyone)
+ *   stay;
+ * - a tenant's account as a whole becomes tenantN (john.smith@fabrikam.net -> tenant1),
+ *   subscriptions "Subscription N", VMs vmN; the description is dropped. A machine name
+ *   stays unless it holds a mapped word (contoso-gw03 -> customer1-gw03; machineN when
+ *   that is longer than a computer name's 15 characters or taken).
  * A word of any other text (a certificate's subject, a file name) that one of these
  * mapped is replaced too, in the same case shape (Contoso -> Customer1).
  *
- * A certificate's names change, so it is re-issued: the same fields and key pair, the new
- * subject, issuer and SAN, signed by its issuer's key from the vault (self-signed by its
- * own), so chains still verify; its thumbprint changes and every thumbprint the file
- * names follows (bindings, trusted issuers, store entries); one with nothing to rename is
- * kept byte for byte (its signature still holds). A thumbprint that matches no
- * certificate stays. CRL distribution points and authority information access name the
- * customer's PKI and are dropped (the lab fetches neither). */
+ * Every certificate is re-issued, even one with no name to change: in a lab each one is
+ * the lab's own or a stand-in, and a stand-in carries its original's serial
+ * (ws_cert_standin), which with the SHA-1 finds the customer's real certificate (crt.sh).
+ * The re-issue keeps the key pair, validity and signature digest; it takes the new
+ * subject, issuer and SAN, a new random serial, and only the extensions the lab's checks
+ * read (basicConstraints, keyUsage, EKU, SKI, the AKID's key id, SAN: no SCT list,
+ * policies, issuer alternative name, name constraints, CRL/AIA, template names); it is
+ * signed by its issuer's key from the vault (self-signed by its own), so chains still
+ * verify. Every thumbprint the file names follows; one that matches no certificate (the
+ * SHA-1 of the customer's real one) becomes a random one, the same throughout one
+ * export, so it still matches nothing. Vault names are kept within 64 characters and
+ * unique. */
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>

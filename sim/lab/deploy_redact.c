@@ -341,7 +341,10 @@ static X509_NAME *redact_name(const redact_map *m, const X509_NAME *in)
         char text[TEXT_MAX], red[TEXT_MAX];
         snprintf(text, sizeof text, "%.*s", len > 0 ? len : 0, len > 0 ? (const char *)utf8 : "");
         OPENSSL_free(utf8);
-        redact_dns(m, text, red, sizeof red);
+        if (strchr(text, '@') && !strchr(text, ' ')) /* E=john.smith@contoso.com: an account */
+            redact_account(m, text, red, sizeof red);
+        else
+            redact_dns(m, text, red, sizeof red);
         /* Same RDN as the previous entry (multi-valued) or a new one; a value left as it
          * was keeps its encoding (PrintableString stays one), so an unchanged name is
          * byte for byte the same. */
@@ -410,7 +413,13 @@ static void collect_cert_names(redact_map *m, X509 *cert)
             char text[TEXT_MAX];
             snprintf(text, sizeof text, "%.*s", len > 0 ? len : 0, len > 0 ? (const char *)utf8 : "");
             OPENSSL_free(utf8);
-            if (ws_dns_name_valid(text[0] == '*' ? text + 2 : text))
+            const char *at = strchr(text, '@');
+            if (at && !strchr(text, ' ')) { /* E=john.smith@contoso.com */
+                char user[256];
+                snprintf(user, sizeof user, "%.*s", (int)(at - text), text);
+                add_pair(&m->user_from, &m->user_to, user, "user", &m->n_user);
+                collect_domain(m, at + 1);
+            } else if (ws_dns_name_valid(text[0] == '*' ? text + 2 : text))
                 collect_domain(m, text);
         }
     GENERAL_NAMES *gens = X509_get_ext_d2i(cert, NID_subject_alt_name, NULL, NULL);

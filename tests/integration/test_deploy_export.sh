@@ -284,7 +284,7 @@ O = Wingtip
 CNF
 openssl req -x509 -newkey rsa:2048 -nodes -subj "/CN=Proseware Issuing CA" -days 60 -set_serial 0x5EC0DE01 \
     -keyout "$T_TMP/wca.key" -out "$T_TMP/wca.crt" -extensions ca -config "$T_TMP/ext.cnf" >/dev/null 2>&1
-openssl req -new -newkey rsa:2048 -nodes -subj "/CN=rdweb.sydney.northwind.edu.au" -keyout "$T_TMP/wl.key" \
+openssl req -new -newkey rsa:2048 -nodes -subj "/CN=rdweb.sydney.northwind.edu.au/emailAddress=jane.doe@adventure-works.com" -keyout "$T_TMP/wl.key" \
     -out "$T_TMP/wl.csr" -config "$T_TMP/ext.cnf" >/dev/null 2>&1
 openssl x509 -req -in "$T_TMP/wl.csr" -CA "$T_TMP/wca.crt" -CAkey "$T_TMP/wca.key" -set_serial 0x5EC0DE02 -days 30 \
     -extfile "$T_TMP/ext.cnf" -extensions leaf -out "$T_TMP/wl.crt" >/dev/null 2>&1
@@ -309,7 +309,7 @@ else
         openssl x509 -inform DER -in "$f" -noout -text -serial; openssl asn1parse -inform DER -in "$f"
     done >"$T_TMP/xr-certs.txt" 2>&1
     check_eq "redacted: no name from any extension, SAN entry or the domains seen only there" "" \
-        "$(cat "$XR/deployment.json" "$T_TMP/xr-certs.txt" | grep -oiE 'woodgrove|northwind|sydney|tailwind|litware|proseware|fabrikam|john|smith|wingtip|contoso' | sort -u | tr '\n' ' ')"
+        "$(cat "$XR/deployment.json" "$T_TMP/xr-certs.txt" | grep -oiE 'woodgrove|northwind|sydney|tailwind|litware|proseware|fabrikam|john|smith|wingtip|jane|doe|adventure|works|contoso' | sort -u | tr '\n' ' ')"
     check_eq "redacted: only basicConstraints, keyUsage, EKU, SKI, AKI (key id) and SAN remain; no SCT list, no AKID issuer/serial" "" \
         "$(grep -oE 'X509v3 (Certificate Policies|Issuer Alternative Name|Name Constraints|CRL Distribution Points)|CT Precertificate SCTs|1\.3\.6\.1\.4\.1\.311\.20\.2($|[^.0-9])|1\.3\.6\.1\.4\.1\.11129|DirName|othername|serial:[0-9A-F:]+' "$T_TMP/xr-certs.txt" | sort -u | tr '\n' ' ')"
     check_eq "redacted: the original serials (5EC0DE01, 5EC0DE02) are gone" "" "$(grep -oiE '5EC0DE0[12]' "$T_TMP/xr-certs.txt" | sort -u)"

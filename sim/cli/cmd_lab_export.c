@@ -75,7 +75,7 @@ const ws_cmd ws_cmds_lab_export[] = {
      "              .tgz) holding the same files\n"
      "  --redact    replace the names consistently, in the file and the certificates:\n"
      "              domains (contoso.com -> customer1.example, fabric.contoso.local ->\n"
-     "              fabric.customer1.local), NetBIOS domains, tenants, subscriptions, VMs,\n"
+     "              sub1.customer1.local), NetBIOS domains, accounts, tenants, subscriptions, VMs,\n"
      "              machine names holding such a word; the description is dropped;\n"
      "              certificates re-issued under the new names with the lab's own keys, so\n"
      "              thumbprints change and every reference follows (README: lab export)\n"

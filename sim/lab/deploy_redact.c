@@ -1,35 +1,46 @@
 /* deploy_redact: `lab export --redact` (lab/deployment.h): a customer's layout shared
- * without their names.
+ * without their names or anything that finds their real certificates.
  *
- * One mapping, applied alike to deployment.json and to the certificates:
- * - a DNS domain's own label (the one before the public suffix: contoso in
- *   portal.contoso.com, fabric.contoso.local, contoso.co.uk) becomes customerN; a public
- *   suffix becomes "example" (RFC 2606 reserves it), an internal one (.local, .lan,
- *   .internal, .corp, .home, .intranet) stays: contoso.com -> customer1.example,
- *   fabric.contoso.local -> fabric.customer1.local. Host labels (portal, rdgw, hv01) stay;
+ * One mapping, applied alike to deployment.json, the certificates and the warnings:
+ * - a DNS name's public suffix (com, co.uk, edu.au, nhs.uk; a hosting one: cloudapp.net,
+ *   cloudapp.azure.com, onmicrosoft.com, azurewebsites.net) becomes "example" (RFC 2606
+ *   reserves it), an internal one (.local, .lan, .internal, .corp, .home, .intranet) stays;
+ *   the domain's own label (the one before the suffix) becomes customerN and every label
+ *   between it and the host label (the first) subN: contoso.com -> customer1.example,
+ *   rdweb.sydney.northwind.edu.au -> rdweb.sub1.customer2.example. Host labels stay;
  * - a NetBIOS domain in an account (CONTOSO\svc-vmm) becomes the same customerN when it
- *   is a domain's label, else domainN; the well-known ones (NT AUTHORITY, BUILTIN, NT
- *   SERVICE, IIS APPPOOL) stay;
- * - tenants become tenantN, subscriptions "Subscription N", VMs vmN; the description
- *   is dropped. A machine name stays unless it holds a mapped word (contoso-gw03 ->
- *   customer1-gw03; machineN when that is longer than a computer name's 15 characters).
+ *   is a domain's label, else domainN; an account's user part becomes userN, the same
+ *   for the same user everywhere (a person's name such as john.smith must not survive);
+ *   the well-known ones (NT AUTHORITY\*, BUILTIN\*, NT SERVICE\*, IIS APPPOOL\*, Everyone)
+ *   stay;
+ * - a tenant's account as a whole becomes tenantN (john.smith@fabrikam.net -> tenant1),
+ *   subscriptions "Subscription N", VMs vmN; the description is dropped. A machine name
+ *   stays unless it holds a mapped word (contoso-gw03 -> customer1-gw03; machineN when
+ *   that is longer than a computer name's 15 characters or taken).
  * A word of any other text (a certificate's subject, a file name) that one of these
  * mapped is replaced too, in the same case shape (Contoso -> Customer1).
  *
- * A certificate's names change, so it is re-issued: the same fields and key pair, the new
- * subject, issuer and SAN, signed by its issuer's key from the vault (self-signed by its
- * own), so chains still verify; its thumbprint changes and every thumbprint the file
- * names follows (bindings, trusted issuers, store entries); one with nothing to rename is
- * kept byte for byte (its signature still holds). A thumbprint that matches no
- * certificate stays. CRL distribution points and authority information access name the
- * customer's PKI and are dropped (the lab fetches neither). */
+ * Every certificate is re-issued, even one with no name to change: in a lab each one is
+ * the lab's own or a stand-in, and a stand-in carries its original's serial
+ * (ws_cert_standin), which with the SHA-1 finds the customer's real certificate (crt.sh).
+ * The re-issue keeps the key pair, validity and signature digest; it takes the new
+ * subject, issuer and SAN, a new random serial, and only the extensions the lab's checks
+ * read (basicConstraints, keyUsage, EKU, SKI, the AKID's key id, SAN: no SCT list,
+ * policies, issuer alternative name, name constraints, CRL/AIA, template names); it is
+ * signed by its issuer's key from the vault (self-signed by its own), so chains still
+ * verify. Every thumbprint the file names follows; one that matches no certificate (the
+ * SHA-1 of the customer's real one) becomes a random one, the same throughout one
+ * export, so it still matches nothing. Vault names are kept within 64 characters and
+ * unique. */
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
+#include <openssl/bn.h>
 #include <openssl/evp.h>
+#include <openssl/rand.h>
 #include <openssl/x509v3.h>
 
 #include "crypto/cert.h"
@@ -38,6 +49,7 @@
 #include "lab/vault.h"
 
 #define TEXT_MAX 1024
+#define WS_REDACT_NAME_MAX 64 /* a vault certificate's name (vault.c) */
 
 typedef struct redact_map {
     ws_strv word_from, word_to;   /* whole words, matched without case */
@@ -45,14 +57,18 @@ typedef struct redact_map {
     ws_strv tp_from, tp_to;       /* thumbprints: old -> re-issued */
     ws_strv file_from;            /* certs/<old name>.cer, by x->certs index */
     ws_strv mach_from, mach_to;   /* machine names that named the customer (contoso-gw01) */
+    ws_strv tenant_from, tenant_to; /* tenant accounts, whole: john.smith@fabrikam.net -> tenant1 */
+    ws_strv user_from, user_to;   /* other accounts' user parts: svc-vmm -> user1 */
+    ws_strv name_from, name_to;   /* certificates' vault names: old -> new (for warnings) */
     const ws_deploy_export *x;    /* whose certificates' new names the files take */
-    int n_domain, n_netbios, n_tenant, n_vm, n_sub;
+    int n_domain, n_netbios, n_tenant, n_vm, n_sub, n_sublabel, n_user;
 } redact_map;
 
 static void map_free(redact_map *m)
 {
     ws_strv *all[] = {&m->word_from, &m->word_to, &m->whole_from, &m->whole_to, &m->tp_from, &m->tp_to, &m->file_from,
-                      &m->mach_from, &m->mach_to};
+                      &m->mach_from, &m->mach_to, &m->tenant_from, &m->tenant_to, &m->user_from,
+                      &m->user_to, &m->name_from, &m->name_to};
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
         ws_strv_free(all[i]);
 }
@@ -81,6 +97,14 @@ static void add_word(redact_map *m, const char *word, const char *prefix, int *c
     char to[64];
     snprintf(to, sizeof to, "%s%d", prefix, ++*counter);
     add_word_to(m, word, to);
+}
+
+static void add_pair(ws_strv *from, ws_strv *to, const char *value, const char *prefix, int *counter)
+{
+    if (!value || !*value || lookup(from, to, value, 1))
+        return;
+    ws_strv_add(from, value);
+    ws_strv_addf(to, "%s%d", prefix, ++*counter);
 }
 
 /* ---- rewriting text ---- */
@@ -145,18 +169,39 @@ static int internal_suffix(const char *label)
     return 0;
 }
 
+/* How many of n labels are a public suffix: a hosting one (cloudapp.net, onmicrosoft.com:
+ * what is left of them is the customer's), a country's second level (edu.au, co.uk,
+ * nhs.uk), else one (com, local). */
+static int suffix_labels(char **labels, int n)
+{
+    static const char *const hosting[][3] = {
+        {"cloudapp", "net", NULL}, {"cloudapp", "azure", "com"}, {"onmicrosoft", "com", NULL},
+        {"azurewebsites", "net", NULL}, {"trafficmanager", "net", NULL}};
+    for (size_t h = 0; h < sizeof hosting / sizeof hosting[0]; h++) {
+        int k = hosting[h][2] ? 3 : 2, ok = n > k;
+        for (int i = 0; ok && i < k; i++)
+            ok = strcasecmp(labels[n - k + i], hosting[h][i]) == 0;
+        if (ok)
+            return k;
+    }
+    static const char *const second[] = {"co",  "com", "net", "org", "ac",  "gov", "edu", "mil", "ltd", "plc",
+                                         "nhs", "sch", "ne",  "or",  "go",  "gob", "nic", "id",  "me",  "police",
+                                         "gv",  "nsw", "vic", "qld", "wa",  "sa",  "tas", "act", "nt",  "school"};
+    if (n >= 3 && strlen(labels[n - 1]) == 2)
+        for (size_t i = 0; i < sizeof second / sizeof second[0]; i++)
+            if (strcasecmp(labels[n - 2], second[i]) == 0)
+                return 2;
+    return 1;
+}
+
 /* Index of the domain's own label among n labels (contoso in a.contoso.com and in
- * a.contoso.co.uk), or -1 for a single label. */
+ * a.contoso.co.uk), or -1 for a single label or a bare suffix. */
 static int own_label(char **labels, int n)
 {
     if (n < 2)
         return -1;
-    static const char *const second[] = {"co", "com", "net", "org", "ac", "gov", "ne", "or"};
-    if (n >= 3 && strlen(labels[n - 1]) == 2)
-        for (size_t i = 0; i < sizeof second / sizeof second[0]; i++)
-            if (strcasecmp(labels[n - 2], second[i]) == 0)
-                return n - 3;
-    return n - 2;
+    int own = n - suffix_labels(labels, n) - 1;
+    return own >= 0 ? own : -1;
 }
 
 static int split_labels(char *name, char **labels, int max)
@@ -172,8 +217,13 @@ static void collect_domain(redact_map *m, const char *name)
     char copy[TEXT_MAX], *labels[128];
     snprintf(copy, sizeof copy, "%s", name[0] == '*' && name[1] == '.' ? name + 2 : name);
     int n = split_labels(copy, labels, 128), own = own_label(labels, n);
-    if (own >= 0 && !strchr(name, ' ') && !strchr(name, '@'))
-        add_word(m, labels[own], "customer", &m->n_domain);
+    if (own < 0 || strchr(name, ' ') || strchr(name, '@'))
+        return;
+    add_word(m, labels[own], "customer", &m->n_domain);
+    /* Every label between the host's (the first) and the domain's own names the customer
+     * too (rdweb.sydney.northwind.edu.au). */
+    for (int i = 1; i < own; i++)
+        add_word(m, labels[i], "sub", &m->n_sublabel);
 }
 
 /* A DNS name: its domain's label mapped, a public suffix made "example", other labels
@@ -192,7 +242,11 @@ static void redact_dns(const redact_map *m, const char *in, char *out, size_t n)
     size_t o = (size_t)snprintf(out, n, "%s", wild);
     for (int i = 0; i <= own && o < n; i++) {
         char part[256];
-        redact_words(m, labels[i], part, sizeof part);
+        const char *whole = lookup(&m->word_from, &m->word_to, labels[i], 1);
+        if (whole) /* a label mapped as a whole (tailwind-wap) */
+            shaped(labels[i], whole, part, sizeof part);
+        else
+            redact_words(m, labels[i], part, sizeof part);
         o += (size_t)snprintf(out + o, n - o, "%s%s", i ? "." : "", part);
     }
     int internal = internal_suffix(labels[nl - 1]);
@@ -210,26 +264,49 @@ static int well_known_domain(const char *d, size_t len)
     return 0;
 }
 
-/* DOMAIN\user, user@dns.name or a name. */
+/* Accounts every Windows machine has (SYSTEM, Everyone): no customer's name. */
+static int well_known_user(const char *u)
+{
+    static const char *const k[] = {"SYSTEM", "Everyone", "LOCAL SERVICE", "NETWORK SERVICE", "Administrators",
+                                     "Users", "Authenticated Users", "LocalSystem", "Administrator"};
+    for (size_t i = 0; i < sizeof k / sizeof k[0]; i++)
+        if (strcasecmp(u, k[i]) == 0)
+            return 1;
+    return 0;
+}
+
+/* An account's user part: userN (a person's name such as john.smith must not survive),
+ * the same for the same user everywhere; a well-known one stays. */
+static void redact_user(const redact_map *m, const char *in, char *out, size_t n)
+{
+    const char *to = lookup(&m->user_from, &m->user_to, in, 1);
+    snprintf(out, n, "%s", to ? to : in);
+}
+
+/* DOMAIN\user, user@dns.name or a name; a tenant's account as a whole is tenantN. */
 static void redact_account(const redact_map *m, const char *in, char *out, size_t n)
 {
     const char *bs = strchr(in, '\\'), *at = strchr(in, '@');
+    const char *tenant = lookup(&m->tenant_from, &m->tenant_to, in, 1);
     char a[TEXT_MAX], b[TEXT_MAX], part[TEXT_MAX];
-    if (bs) {
+    if (tenant) {
+        snprintf(out, n, "%s", tenant);
+    } else if (bs) {
         snprintf(part, sizeof part, "%.*s", (int)(bs - in), in);
-        if (well_known_domain(in, (size_t)(bs - in)))
-            snprintf(a, sizeof a, "%s", part);
-        else
-            redact_words(m, part, a, sizeof a);
-        redact_words(m, bs + 1, b, sizeof b);
+        if (well_known_domain(in, (size_t)(bs - in))) {
+            snprintf(out, n, "%s", in);
+            return;
+        }
+        redact_words(m, part, a, sizeof a);
+        redact_user(m, bs + 1, b, sizeof b);
         snprintf(out, n, "%s\\%s", a, b);
     } else if (at) {
         snprintf(part, sizeof part, "%.*s", (int)(at - in), in);
-        redact_words(m, part, a, sizeof a);
+        redact_user(m, part, a, sizeof a);
         redact_dns(m, at + 1, b, sizeof b);
         snprintf(out, n, "%s@%s", a, b);
     } else {
-        redact_words(m, in, out, n);
+        redact_user(m, in, out, n);
     }
 }
 
@@ -264,7 +341,10 @@ static X509_NAME *redact_name(const redact_map *m, const X509_NAME *in)
         char text[TEXT_MAX], red[TEXT_MAX];
         snprintf(text, sizeof text, "%.*s", len > 0 ? len : 0, len > 0 ? (const char *)utf8 : "");
         OPENSSL_free(utf8);
-        redact_dns(m, text, red, sizeof red);
+        if (strchr(text, '@') && !strchr(text, ' ')) /* E=john.smith@contoso.com: an account */
+            redact_account(m, text, red, sizeof red);
+        else
+            redact_dns(m, text, red, sizeof red);
         /* Same RDN as the previous entry (multi-valued) or a new one; a value left as it
          * was keeps its encoding (PrintableString stays one), so an unchanged name is
          * byte for byte the same. */
@@ -281,7 +361,9 @@ static X509_NAME *redact_name(const redact_map *m, const X509_NAME *in)
     return out;
 }
 
-/* The SAN's DNS names, e-mail addresses and URIs rewritten; addresses kept. */
+/* The SAN's DNS names, e-mail addresses and URIs rewritten; addresses and registered
+ * ids kept; other names (otherName: a UPN, a directory name) dropped: they name people
+ * and the customer's directory. No entry left: no SAN. */
 static int redact_san(const redact_map *m, X509 *cert)
 {
     int crit = 0;
@@ -291,8 +373,13 @@ static int redact_san(const redact_map *m, X509 *cert)
     int changed = 0;
     for (int i = 0; i < sk_GENERAL_NAME_num(gens); i++) {
         GENERAL_NAME *g = sk_GENERAL_NAME_value(gens, i);
-        if (g->type != GEN_DNS && g->type != GEN_EMAIL && g->type != GEN_URI)
+        if (g->type == GEN_IPADD || g->type == GEN_RID)
             continue;
+        if (g->type != GEN_DNS && g->type != GEN_EMAIL && g->type != GEN_URI) {
+            GENERAL_NAME_free(sk_GENERAL_NAME_delete(gens, i--));
+            changed = 1;
+            continue;
+        }
         ASN1_IA5STRING *s = g->d.ia5;
         char text[TEXT_MAX], red[TEXT_MAX];
         snprintf(text, sizeof text, "%.*s", ASN1_STRING_length(s), (const char *)ASN1_STRING_get0_data(s));
@@ -307,7 +394,11 @@ static int redact_san(const redact_map *m, X509 *cert)
             ASN1_STRING_set(s, red, -1);
         }
     }
-    int rc = !changed || X509_add1_ext_i2d(cert, NID_subject_alt_name, gens, crit, X509V3_ADD_REPLACE) == 1 ? 0 : -1;
+    int rc = 0;
+    if (changed && sk_GENERAL_NAME_num(gens) == 0)
+        X509_EXTENSION_free(X509_delete_ext(cert, X509_get_ext_by_NID(cert, NID_subject_alt_name, -1)));
+    else if (changed)
+        rc = X509_add1_ext_i2d(cert, NID_subject_alt_name, gens, crit, X509V3_ADD_REPLACE) == 1 ? 0 : -1;
     GENERAL_NAMES_free(gens);
     return rc;
 }
@@ -322,18 +413,35 @@ static void collect_cert_names(redact_map *m, X509 *cert)
             char text[TEXT_MAX];
             snprintf(text, sizeof text, "%.*s", len > 0 ? len : 0, len > 0 ? (const char *)utf8 : "");
             OPENSSL_free(utf8);
-            if (ws_dns_name_valid(text[0] == '*' ? text + 2 : text))
+            const char *at = strchr(text, '@');
+            if (at && !strchr(text, ' ')) { /* E=john.smith@contoso.com */
+                char user[256];
+                snprintf(user, sizeof user, "%.*s", (int)(at - text), text);
+                add_pair(&m->user_from, &m->user_to, user, "user", &m->n_user);
+                collect_domain(m, at + 1);
+            } else if (ws_dns_name_valid(text[0] == '*' ? text + 2 : text))
                 collect_domain(m, text);
         }
     GENERAL_NAMES *gens = X509_get_ext_d2i(cert, NID_subject_alt_name, NULL, NULL);
     for (int i = 0; gens && i < sk_GENERAL_NAME_num(gens); i++) {
         GENERAL_NAME *g = sk_GENERAL_NAME_value(gens, i);
-        if (g->type == GEN_DNS) {
-            char text[TEXT_MAX];
-            snprintf(text, sizeof text, "%.*s", ASN1_STRING_length(g->d.ia5),
-                     (const char *)ASN1_STRING_get0_data(g->d.ia5));
-            collect_domain(m, text);
+        if (g->type != GEN_DNS && g->type != GEN_EMAIL && g->type != GEN_URI)
+            continue;
+        char text[TEXT_MAX];
+        snprintf(text, sizeof text, "%.*s", ASN1_STRING_length(g->d.ia5), (const char *)ASN1_STRING_get0_data(g->d.ia5));
+        const char *host = text, *at = strrchr(text, '@'), *sch = strstr(text, "://");
+        if (g->type == GEN_EMAIL && at) { /* john.smith@contoso.com: a user and a domain */
+            host = at + 1;
+            char user[256];
+            snprintf(user, sizeof user, "%.*s", (int)(at - text), text);
+            add_pair(&m->user_from, &m->user_to, user, "user", &m->n_user);
         }
+        else if (g->type == GEN_URI && sch) { /* http://pki.contoso.com/crl: the host */
+            host = sch + 3;
+            text[host - text + strcspn(host, ":/?#")] = '\0';
+        } else if (g->type != GEN_DNS)
+            continue;
+        collect_domain(m, host);
     }
     GENERAL_NAMES_free(gens);
 }
@@ -378,19 +486,61 @@ static int issuer_index(const ws_deploy_export *x, size_t i)
     return -1;
 }
 
+/* Only the extensions the lab's checks read stay: the rest (certificate policies and
+ * their CPS URLs, issuer alternative names, name constraints, CRL distribution points,
+ * AIA, CT's SCT list, Microsoft's template names) name the customer or find their real
+ * certificate (crt.sh) and are dropped. The AKID keeps its key id only: its issuer and
+ * serial are the original issuer's name and serial. */
+static int keep_extensions(X509 *c)
+{
+    static const int kept[] = {NID_basic_constraints, NID_key_usage, NID_ext_key_usage, NID_subject_key_identifier,
+                               NID_authority_key_identifier, NID_subject_alt_name};
+    for (int i = 0; i < X509_get_ext_count(c); i++) {
+        int nid = OBJ_obj2nid(X509_EXTENSION_get_object(X509_get_ext(c, i))), keep = 0;
+        for (size_t k = 0; k < sizeof kept / sizeof kept[0]; k++)
+            keep |= nid == kept[k];
+        if (!keep)
+            X509_EXTENSION_free(X509_delete_ext(c, i--));
+    }
+    int crit = 0, rc = 0;
+    AUTHORITY_KEYID *ak = X509_get_ext_d2i(c, NID_authority_key_identifier, &crit, NULL);
+    if (ak && (ak->issuer || ak->serial)) {
+        GENERAL_NAMES_free(ak->issuer);
+        ASN1_INTEGER_free(ak->serial);
+        ak->issuer = NULL;
+        ak->serial = NULL;
+        if (ak->keyid)
+            rc = X509_add1_ext_i2d(c, NID_authority_key_identifier, ak, crit, X509V3_ADD_REPLACE) == 1 ? 0 : -1;
+        else
+            X509_EXTENSION_free(X509_delete_ext(c, X509_get_ext_by_NID(c, NID_authority_key_identifier, -1)));
+    }
+    AUTHORITY_KEYID_free(ak);
+    return rc;
+}
+
+/* A new random serial (positive, 127 bits, as CAs make them): a serial finds the
+ * customer's real certificate, and a stand-in carries its original's. */
+static int new_serial(X509 *c)
+{
+    BIGNUM *bn = BN_new();
+    ASN1_INTEGER *serial = bn && BN_rand(bn, 127, BN_RAND_TOP_ONE, BN_RAND_BOTTOM_ANY) ? BN_to_ASN1_INTEGER(bn, NULL)
+                                                                                         : NULL;
+    int ok = serial && X509_set_serialNumber(c, serial);
+    ASN1_INTEGER_free(serial);
+    BN_free(bn);
+    return ok ? 0 : -1;
+}
+
 /* orig under the new names: subject, issuer's name (issuer's re-issued subject when the
- * lab holds the issuer), SAN; CRL distribution points and AIA dropped. Not signed yet.
- * NULL when it cannot be made. */
+ * lab holds the issuer), SAN, a new serial, only the extensions keep_extensions keeps.
+ * Not signed yet. NULL when it cannot be made. */
 static X509 *renamed(const redact_map *m, X509 *orig, X509 *issuer)
 {
     X509 *c = X509_dup(orig);
     X509_NAME *subject = redact_name(m, X509_get_subject_name(orig));
     X509_NAME *iname = issuer ? NULL : redact_name(m, X509_get_issuer_name(orig));
-    static const int dropped[] = {NID_crl_distribution_points, NID_info_access, NID_freshest_crl};
-    for (size_t k = 0; c && k < sizeof dropped / sizeof dropped[0]; k++)
-        for (int at; (at = X509_get_ext_by_NID(c, dropped[k], -1)) >= 0;)
-            X509_EXTENSION_free(X509_delete_ext(c, at));
-    int ok = c && subject && (issuer || iname) && X509_set_subject_name(c, subject) &&
+    int ok = c && subject && (issuer || iname) && keep_extensions(c) == 0 && new_serial(c) == 0 &&
+             X509_set_subject_name(c, subject) &&
              X509_set_issuer_name(c, issuer ? X509_get_subject_name(issuer) : iname) && redact_san(m, c) == 0;
     X509_NAME_free(subject);
     X509_NAME_free(iname);
@@ -399,21 +549,6 @@ static X509 *renamed(const redact_map *m, X509 *orig, X509 *issuer)
         return NULL;
     }
     return c;
-}
-
-/* 1 when c's to-be-signed part is orig's: nothing was renamed, so orig's signature (by
- * the same issuer key) still holds and orig is kept as it is (an ECDSA signature made
- * again would differ, and so would the thumbprint). */
-static int same_tbs(X509 *c, X509 *orig)
-{
-    X509 *o = X509_dup(orig);
-    unsigned char *a = NULL, *b = NULL;
-    int la = i2d_re_X509_tbs(c, &a), lb = o ? i2d_re_X509_tbs(o, &b) : -1;
-    int same = la > 0 && la == lb && memcmp(a, b, (size_t)la) == 0;
-    OPENSSL_free(a);
-    OPENSSL_free(b);
-    X509_free(o);
-    return same;
 }
 
 /* Signs c as certificate i's issuer j (i itself: self-signed) would, with its key from the
@@ -446,10 +581,9 @@ static int reissue(reissue_ctx *r, size_t i)
     X509 *orig = r->x->certs[i].cert, *c = renamed(r->m, orig, j >= 0 && (size_t)j != i ? r->done[j] : NULL);
     if (!c)
         return ws_seterr(r->e, "%s: cannot re-issue it under the new names", r->x->certs[i].name);
-    if (same_tbs(c, orig)) {
-        X509_free(c);
-        c = X509_dup(orig);
-    } else if (sign_as_issuer(r, i, j, c) != 0) {
+    /* Every certificate is signed again, even one with no name to change: its serial
+     * and SHA-1 are the customer's (a stand-in keeps its original's serial). */
+    if (sign_as_issuer(r, i, j, c) != 0) {
         X509_free(c);
         return -1;
     }
@@ -476,15 +610,24 @@ static int reissue_all(ws_state *st, ws_deploy_export *x, redact_map *m, ws_erro
         r.done[i] = NULL;
         snprintf(c->thumbprint, sizeof c->thumbprint, "%s", tp);
         redact_words(m, c->name, name, sizeof name);
-        snprintf(unique, sizeof unique, "%s", name);
-        for (int k = 2;; k++) { /* two names may become one: made unique */
+        /* A vault name is up to 64 characters (vault.c) and two names may become one:
+         * cut, then made unique with -2, -3, ... inside the 64. */
+        snprintf(unique, sizeof unique, "%.*s", WS_REDACT_NAME_MAX, name);
+        for (int k = 2; rc == 0; k++) {
             int taken = 0;
             for (size_t j = 0; j < i; j++)
                 taken |= strcmp(x->certs[j].name, unique) == 0;
             if (!taken)
                 break;
-            snprintf(unique, sizeof unique, "%.100s-%d", name, k);
+            if (k > 9999)
+                rc = ws_seterr(e, "%s: no unique certificate name of up to %d characters is left", name,
+                               WS_REDACT_NAME_MAX);
+            char sfx[8];
+            int sl = snprintf(sfx, sizeof sfx, "-%d", k);
+            snprintf(unique, sizeof unique, "%.*s%s", WS_REDACT_NAME_MAX - sl, name, sfx);
         }
+        ws_strv_add(&m->name_from, c->name);
+        ws_strv_add(&m->name_to, unique);
         snprintf(c->name, sizeof c->name, "%s", unique);
     }
     for (size_t i = 0; r.done && i < x->n_certs; i++)
@@ -530,10 +673,52 @@ static void redact_whole(const redact_map *m, const char *in, char *out, size_t 
         redact_words(m, in, out, n);
 }
 
+/* A certificate's thumbprint: its re-issued one's; one no certificate has: a random one
+ * (add_unknown_tp), still matching nothing. */
 static void redact_tp(const redact_map *m, const char *in, char *out, size_t n)
 {
     const char *to = lookup(&m->tp_from, &m->tp_to, in, 1);
-    snprintf(out, n, "%s", to ? to : in); /* a thumbprint no certificate has stays */
+    snprintf(out, n, "%s", to ? to : in);
+}
+
+static int is_thumbprint(const char *s)
+{
+    return strlen(s) == 40 && strspn(s, "0123456789abcdefABCDEF") == 40;
+}
+
+/* A registered thumbprint that matches no certificate is the SHA-1 of the customer's real
+ * one (crt.sh finds it): it becomes a random one, the same wherever the export names it,
+ * so it still matches nothing and the finding survives. */
+static void add_unknown_tp(redact_map *m, const cJSON *value)
+{
+    if (!cJSON_IsString(value) || !is_thumbprint(value->valuestring) ||
+        lookup(&m->tp_from, &m->tp_to, value->valuestring, 1))
+        return;
+    unsigned char r[20];
+    char hex[41];
+    if (RAND_bytes(r, sizeof r) != 1)
+        return;
+    for (int i = 0; i < 20; i++)
+        snprintf(hex + 2 * i, 3, "%02X", r[i]);
+    ws_strv_add(&m->tp_from, value->valuestring);
+    ws_strv_add(&m->tp_to, hex);
+}
+
+static void collect_unknown_tps(redact_map *m, const cJSON *doc)
+{
+    const cJSON *mc, *it, *store;
+    cJSON_ArrayForEach(mc, cJSON_GetObjectItem(doc, "machines"))
+    {
+        const cJSON *vmm = cJSON_GetObjectItem(mc, "vmm");
+        const cJSON *one[] = {cJSON_GetObjectItem(mc, "tls_certificate"), cJSON_GetObjectItem(mc, "rdp_certificate"),
+                              cJSON_GetObjectItem(vmm, "gateway_certificate"),
+                              cJSON_GetObjectItem(vmm, "hyperv_certificate")};
+        for (size_t i = 0; i < sizeof one / sizeof one[0]; i++)
+            add_unknown_tp(m, one[i]);
+        cJSON_ArrayForEach(it, cJSON_GetObjectItem(mc, "trusted_issuers")) add_unknown_tp(m, it);
+        cJSON_ArrayForEach(store, cJSON_GetObjectItem(mc, "stores")) cJSON_ArrayForEach(it, store)
+            add_unknown_tp(m, cJSON_GetObjectItem(it, "thumbprint"));
+    }
 }
 
 static void redact_file(const redact_map *m, const char *in, char *out, size_t n)
@@ -602,22 +787,31 @@ static void redact_doc(const redact_map *m, cJSON *doc)
 
 /* ---- the mapping ---- */
 
+/* An account's domain (NetBIOS or DNS) and user part; a tenant's as a whole. */
 static void collect_account(redact_map *m, const char *account, int tenant)
 {
     const char *bs = strchr(account, '\\'), *at = strchr(account, '@');
-    if (bs && !well_known_domain(account, (size_t)(bs - account))) {
+    if (bs && well_known_domain(account, (size_t)(bs - account)))
+        return;
+    if (bs) {
         char d[256];
         snprintf(d, sizeof d, "%.*s", (int)(bs - account), account);
         add_word(m, d, "domain", &m->n_netbios); /* a domain's label already is customerN */
     }
     if (at)
         collect_domain(m, at + 1);
+    char user[256];
+    const char *u = bs ? bs + 1 : account;
+    snprintf(user, sizeof user, "%.*s", (int)(at && at > u ? at - u : (ptrdiff_t)strlen(u)), u);
     if (tenant) {
-        char user[256];
-        const char *u = bs ? bs + 1 : account;
-        snprintf(user, sizeof user, "%.*s", (int)(at && at > u ? at - u : (ptrdiff_t)strlen(u)), u);
-        add_word(m, user, "tenant", &m->n_tenant);
+        add_pair(&m->tenant_from, &m->tenant_to, account, "tenant", &m->n_tenant);
+        /* A tenant's name as a word of other text (a certificate's) becomes the same. */
+        if (strspn(user, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789") == strlen(user))
+            add_word_to(m, user, lookup(&m->tenant_from, &m->tenant_to, account, 1));
+        return;
     }
+    if (!well_known_user(user))
+        add_pair(&m->user_from, &m->user_to, user, "user", &m->n_user);
 }
 
 static void add_whole(redact_map *m, const char *value, const char *prefix, int *counter)
@@ -648,26 +842,42 @@ static void collect_machine_domains(redact_map *m, const cJSON *mc)
         collect_domain(m, str_of(it, "name"));
 }
 
+/* Whether a machine's new name is taken: by a new name given already, or by a machine's
+ * name in the document (which may stay). */
+static int machine_taken(const redact_map *m, const cJSON *doc, const char *to)
+{
+    const cJSON *mc;
+    if (lookup(&m->mach_to, &m->mach_from, to, 1))
+        return 1;
+    cJSON_ArrayForEach(mc, cJSON_GetObjectItem(doc, "machines"))
+    {
+        const cJSON *n = cJSON_GetObjectItem(mc, "name");
+        if (cJSON_IsString(n) && strcasecmp(n->valuestring, to) == 0)
+            return 1;
+    }
+    return 0;
+}
+
 /* A machine's new name: its words mapped; one that no longer fits a computer name (15
- * characters) or is taken becomes machineN. */
-static void collect_machine_name(redact_map *m, const char *name)
+ * characters, NetBIOS) or is taken becomes machineN, the first N free. */
+static void collect_machine_name(redact_map *m, const cJSON *doc, const char *name)
 {
     char to[TEXT_MAX];
     redact_words(m, name, to, sizeof to);
     if (strcmp(to, name) == 0 || lookup(&m->mach_from, &m->mach_to, name, 1))
         return;
-    if (strlen(to) > 15 || lookup(&m->mach_to, &m->mach_from, to, 1))
-        snprintf(to, sizeof to, "machine%d", m->mach_from.n + 1);
+    for (int k = 1; strlen(to) > 15 || machine_taken(m, doc, to); k++)
+        snprintf(to, sizeof to, "machine%d", k);
     ws_strv_add(&m->mach_from, name);
     ws_strv_add(&m->mach_to, to);
 }
 
 /* Pass 2: accounts, VMs, subscriptions, machine names. */
-static void collect_machine(redact_map *m, const cJSON *mc)
+static void collect_machine(redact_map *m, const cJSON *doc, const cJSON *mc)
 {
     const cJSON *it, *store, *en, *a;
     if (str_of(mc, "name"))
-        collect_machine_name(m, str_of(mc, "name"));
+        collect_machine_name(m, doc, str_of(mc, "name"));
     if (str_of(mc, "service_account"))
         collect_account(m, str_of(mc, "service_account"), 0);
     cJSON_ArrayForEach(it, cJSON_GetObjectItem(mc, "local_administrators")) collect_account(m, it->valuestring, 0);
@@ -696,13 +906,63 @@ static void collect(redact_map *m, const ws_deploy_export *x)
     cJSON_ArrayForEach(it, cJSON_GetObjectItem(doc, "machines")) collect_machine_domains(m, it);
     for (size_t i = 0; i < x->n_certs; i++)
         collect_cert_names(m, x->certs[i].cert);
-    cJSON_ArrayForEach(it, cJSON_GetObjectItem(doc, "machines")) collect_machine(m, it);
+    cJSON_ArrayForEach(it, cJSON_GetObjectItem(doc, "machines")) collect_machine(m, doc, it);
     cJSON_ArrayForEach(it, cJSON_GetObjectItem(doc, "tenants"))
     {
         if (str_of(it, "name"))
             collect_account(m, str_of(it, "name"), 1);
         cJSON_ArrayForEach(s, cJSON_GetObjectItem(it, "subscriptions"))
             add_whole(m, str_of(s, "name"), "Subscription ", &m->n_sub);
+    }
+}
+
+/* A sentence (a warning): each name in it (a run of letters, digits and . - _ @ \\ *)
+ * through the mapping it would take in the document. */
+static void redact_text(const redact_map *m, const char *in, char *out, size_t n)
+{
+    static const char name_chars[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-_@\\*";
+    size_t o = 0;
+    out[0] = '\0';
+    for (const char *p = in; *p && o + 1 < n;) {
+        size_t len = strspn(p, name_chars);
+        if (!len) {
+            out[o++] = *p++;
+            out[o] = '\0';
+            continue;
+        }
+        char tok[TEXT_MAX], red[TEXT_MAX];
+        snprintf(tok, sizeof tok, "%.*s", (int)len, p);
+        const char *to = lookup(&m->tp_from, &m->tp_to, tok, 1);
+        to = to ? to : lookup(&m->name_from, &m->name_to, tok, 0);
+        to = to ? to : lookup(&m->mach_from, &m->mach_to, tok, 1);
+        to = to ? to : lookup(&m->tenant_from, &m->tenant_to, tok, 1);
+        to = to ? to : lookup(&m->whole_from, &m->whole_to, tok, 0);
+        to = to ? to : lookup(&m->user_from, &m->user_to, tok, 1);
+        if (!to && (strchr(tok, '\\') || strchr(tok, '@')))
+            redact_account(m, tok, red, sizeof red);
+        else if (!to && strchr(tok, '.'))
+            redact_dns(m, tok, red, sizeof red);
+        else if (!to)
+            redact_words(m, tok, red, sizeof red);
+        o += (size_t)snprintf(out + o, n - o, "%s", to ? to : red);
+        if (o >= n)
+            o = n - 1;
+        p += len;
+    }
+}
+
+/* Warnings (deploy_write.c's and the re-issue's) are written from the original names:
+ * under --redact they are printed through the mapping too. */
+static void redact_warnings(const redact_map *m, ws_strv *w)
+{
+    for (int i = 0; i < w->n; i++) {
+        char out[TEXT_MAX];
+        redact_text(m, w->v[i], out, sizeof out);
+        char *copy = strdup(out);
+        if (copy) {
+            free(w->v[i]);
+            w->v[i] = copy;
+        }
     }
 }
 
@@ -715,8 +975,11 @@ int ws_deploy_redact(ws_state *st, ws_deploy_export *x, ws_error *e)
     for (size_t i = 0; i < x->n_certs; i++)
         ws_strv_addf(&m.file_from, WS_DEPLOY_CERTS_DIR "/%s.cer", x->certs[i].name);
     int rc = reissue_all(st, x, &m, e);
-    if (rc == 0)
+    if (rc == 0) {
+        collect_unknown_tps(&m, x->doc);
         redact_doc(&m, x->doc);
+        redact_warnings(&m, &x->warnings);
+    }
     map_free(&m);
     return rc;
 }

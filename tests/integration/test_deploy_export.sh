@@ -151,13 +151,27 @@ schema_check "the redacted export validates against the schema" "$R"
 check_eq "redacted: each certificate has the thumbprint its entries name" "" "$(chk certs "$R")"
 secrets_check "redacted: no private key and no password" "$R" "$L"
 RVMM=$(mfield "$R" vmm01 .vmm.gateway_certificate)
-check_eq "redacted: VMM's certificate (CN=Remote Console Connect, no customer name) is unchanged; the gateway's has a new thumbprint" \
-    "$VMM_TP|new" "$RVMM|$([ "$(mfield "$R" rdgw01 .tls_certificate)" != "$(mfield "$X" rdgw01 .tls_certificate)" ] && echo new)"
+check_eq "redacted: VMM's certificate (no customer name in it) and the gateway's both get a new thumbprint" \
+    "new|new" "$([ -n "$RVMM" ] && [ "$RVMM" != "$VMM_TP" ] && echo new)|$([ "$(mfield "$R" rdgw01 .tls_certificate)" != "$(mfield "$X" rdgw01 .tls_certificate)" ] && echo new)"
+# serials_sha1 DIR: each certs/*.cer's serial and SHA-1, one a line.
+serials_sha1() {
+    for f in "$1"/certs/*.cer; do
+        openssl x509 -inform DER -in "$f" -noout -serial 2>/dev/null | cut -d= -f2
+        sha1sum <"$f" | cut -c1-40 | tr a-f A-F
+    done | sort
+}
+check_eq "redacted: no certificate keeps a serial or a SHA-1 of the export's (crt.sh finds a certificate by either)" "" \
+    "$(serials_sha1 "$X" >"$T_TMP/sx"; serials_sha1 "$R" | comm -12 - "$T_TMP/sx" | head -n 3 | tr '\n' ' ')"
 check_eq "redacted: VMM's thumbprint is still the one rdgw01 and the hosts trust" "$RVMM|$RVMM|$RVMM" \
     "$(mfield "$R" rdgw01 .trusted_issuers[0])|$(mfield "$R" hv01 .trusted_issuers[0])|$(mfield "$R" hv02 .trusted_issuers[0])"
-check_eq "redacted: domains renamed consistently (public suffix example, .local kept)" \
-    "rdgw.customer1.example|rdgw01.fabric.customer1.local|CUSTOMER1\\svc-vmm|rdgw.customer1.example" \
-    "$(jdoc "$R" "json_extract(j,'\$.cloud.rd_gateway_fqdn')")|$(mfield "$R" rdgw01 .fqdn)|$(mfield "$R" vmm01 .service_account)|$(mfield "$R" rdgw01 .public_fqdn)"
+check_eq "redacted: domains renamed consistently (public suffix example, .local kept, a sub-domain's label mapped)" \
+    "rdgw.customer1.example|rdgw01.sub1.customer1.local|rdgw.customer1.example" \
+    "$(jdoc "$R" "json_extract(j,'\$.cloud.rd_gateway_fqdn')")|$(mfield "$R" rdgw01 .fqdn)|$(mfield "$R" rdgw01 .public_fqdn)"
+RSVC=$(mfield "$R" vmm01 .service_account)
+check "redacted: the service account is CUSTOMER1\\userN ($RSVC), its user part mapped" \
+    sh -c "echo '$RSVC' | grep -qxE 'CUSTOMER1.user[0-9]+'"
+check_eq "redacted: the same account maps the same everywhere (vmm01's service account and local administrator)" "$RSVC" \
+    "$(mfield "$R" vmm01 .local_administrators[0])"
 RGW=$(json_sql "$R/deployment.json" "SELECT json_extract(e.value,'\$.file') FROM doc, json_each(json_extract(j,'\$.machines')) m,
     json_each(json_extract(m.value,'\$.stores.My')) e WHERE json_extract(m.value,'\$.name') = 'rdgw01'
     AND json_extract(e.value,'\$.thumbprint') = json_extract(m.value,'\$.tls_certificate')")
@@ -190,7 +204,11 @@ UNKNOWN=$UNK
 check_eq "the unknown thumbprint is the only one no certificate has" "" "$(chk certs "$B")"
 B2=$T_TMP/broken-red
 W lab export "$B2" --redact >/dev/null 2>&1
-check_eq "redacted: a thumbprint no certificate has stays as written" "[\"$UNK\"]" "$(mfield "$B2" rdgw01 .trusted_issuers)"
+RUNK=$(mfield "$B2" rdgw01 .trusted_issuers[0])
+check "redacted: a thumbprint no certificate has (the customer's real certificate's SHA-1) becomes another 40-hex one ($RUNK)" \
+    sh -c "[ '$RUNK' != '$UNK' ] && echo '$RUNK' | grep -qxE '[0-9A-F]{40}'"
+UNKNOWN=$RUNK
+check_eq "redacted: and it still matches no certificate, the only one so" "" "$(chk certs "$B2")"
 UNKNOWN=
 
 # ---- a VMM certificate that names the customer: re-issued, and every reference follows ----
@@ -211,21 +229,110 @@ check_eq "its new thumbprint is the one the gateway trusts, in the file customer
     "$(mfield "$V" rdgw01 .trusted_issuers[0])|$(json_sql "$V/deployment.json" "SELECT json_extract(e.value,'\$.thumbprint') || '|' ||
         json_extract(e.value,'\$.file') FROM doc, json_each(json_extract(j,'\$.machines')) m, json_each(json_extract(m.value,'\$.stores.Root')) e
         WHERE json_extract(m.value,'\$.name') = 'rdgw01' AND json_extract(e.value,'\$.thumbprint') = '$VTP'")"
-check_eq "its subject is renamed" "CN = vmm01.fabric.customer1.local|O = Customer1" \
+check_eq "its subject is renamed" "CN = vmm01.sub1.customer1.local|O = Customer1" \
     "$(openssl x509 -inform DER -in "$V/certs/customer1-vmm.cer" -noout -subject -nameopt multiline 2>&1 | sed -n 's/^ *commonName *= /CN = /p')|$(openssl x509 -inform DER -in "$V/certs/customer1-vmm.cer" -noout -subject -nameopt multiline 2>&1 | sed -n 's/^ *organizationName *= /O = /p')"
 check_eq "and it carries no customer name" "" "$(grep -rliE 'contoso' "$V"; openssl x509 -inform DER -in "$V/certs/customer1-vmm.cer" -noout -text | grep -i contoso)"
 check_eq "redacted with the new VMM certificate: thumbprints match their files" "" "$(chk certs "$V")"
 
-# ---- a certificate with no name to change keeps its bytes (an ECDSA one signed again would not) ----
+# ---- a certificate with no name to change is re-issued too: its serial and SHA-1 are the customer's ----
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -subj "/CN=Console Signing EC" -days 30 \
     -keyout "$T_TMP/ec.key" -out "$T_TMP/ec.crt" >/dev/null 2>&1 && cat "$T_TMP/ec.crt" "$T_TMP/ec.key" >"$T_TMP/ec.pem"
 Q cert import-file "$T_TMP/ec.pem" --name ec-sign
 Q cert import ec-sign --machine vmm01 --store My --public-only
 EC=$T_TMP/ec-red
 W lab export "$EC" --redact >/dev/null 2>&1
-check_eq "redacted: an ECDSA certificate with nothing to rename is the same file, thumbprint and all" \
-    "$(openssl x509 -in "$T_TMP/ec.crt" -outform DER 2>/dev/null | sha1sum | cut -c1-40)" \
-    "$(sha1sum <"$EC/certs/ec-sign.cer" 2>/dev/null | cut -c1-40)"
+check "redacted: an ECDSA certificate with nothing to rename gets a new serial and SHA-1" sh -c \
+    "[ '$(openssl x509 -in "$T_TMP/ec.crt" -noout -serial 2>/dev/null)' != '$(openssl x509 -inform DER -in "$EC/certs/ec-sign.cer" -noout -serial 2>/dev/null)' ] &&
+     [ '$(openssl x509 -in "$T_TMP/ec.crt" -outform DER 2>/dev/null | sha1sum | cut -c1-40)' != '$(sha1sum <"$EC/certs/ec-sign.cer" 2>/dev/null | cut -c1-40)' ]"
+openssl x509 -inform DER -in "$EC/certs/ec-sign.cer" -out "$T_TMP/ec-red.pem" 2>/dev/null
+check "redacted: and it still verifies with its own key (re-signed from the vault)" \
+    sh -c "openssl verify -CAfile '$T_TMP/ec-red.pem' '$T_TMP/ec-red.pem' >/dev/null 2>&1"
+
+# ---- what a customer's certificate carries besides its names ----
+# A CA and a server certificate made as a public CA makes them: certificate policies with a
+# CPS URL, an issuer alternative name, name constraints, a Microsoft template name, a CT SCT
+# list, an AKID naming the issuer and its serial; a SAN with a UPN (otherName), a directory
+# name, an e-mail and a URI whose domains appear nowhere else; a host under edu.au and one
+# under cloudapp.net. --redact keeps none of these names, gives new serials, keeps the chain.
+cat >"$T_TMP/ext.cnf" <<'CNF'
+[req]
+distinguished_name = dn
+[dn]
+[ca]
+basicConstraints = critical, CA:true
+keyUsage = keyCertSign, cRLSign
+subjectKeyIdentifier = hash
+certificatePolicies = @pol
+issuerAltName = URI:http://www.woodgrove.com/
+nameConstraints = permitted;DNS:.northwind.edu.au
+[leaf]
+basicConstraints = CA:false
+keyUsage = digitalSignature, keyEncipherment
+extendedKeyUsage = serverAuth
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid:always, issuer:always
+certificatePolicies = @pol
+1.3.6.1.4.1.311.20.2 = ASN1:BMPSTRING:WoodgroveWebServer
+1.3.6.1.4.1.11129.2.4.2 = ASN1:FORMAT:HEX,OCTETSTRING:00020000
+subjectAltName = DNS:rdweb.sydney.northwind.edu.au, DNS:tailwind-wap.cloudapp.net, email:ops@litware.com, URI:https://pki.proseware.com/x, otherName:1.3.6.1.4.1.311.20.2.3;UTF8:john.smith@fabrikam.net, dirName:dir
+[pol]
+policyIdentifier = 1.3.6.1.4.1.99999.1
+CPS.1 = http://cps.woodgrove.com/cps
+[dir]
+CN = John Smith
+O = Wingtip
+CNF
+openssl req -x509 -newkey rsa:2048 -nodes -subj "/CN=Proseware Issuing CA" -days 60 -set_serial 0x5EC0DE01 \
+    -keyout "$T_TMP/wca.key" -out "$T_TMP/wca.crt" -extensions ca -config "$T_TMP/ext.cnf" >/dev/null 2>&1
+openssl req -new -newkey rsa:2048 -nodes -subj "/CN=rdweb.sydney.northwind.edu.au/emailAddress=jane.doe@adventure-works.com" -keyout "$T_TMP/wl.key" \
+    -out "$T_TMP/wl.csr" -config "$T_TMP/ext.cnf" >/dev/null 2>&1
+openssl x509 -req -in "$T_TMP/wl.csr" -CA "$T_TMP/wca.crt" -CAkey "$T_TMP/wca.key" -set_serial 0x5EC0DE02 -days 30 \
+    -extfile "$T_TMP/ext.cnf" -extensions leaf -out "$T_TMP/wl.crt" >/dev/null 2>&1
+cat "$T_TMP/wca.crt" "$T_TMP/wca.key" >"$T_TMP/wca.pem"
+cat "$T_TMP/wl.crt" "$T_TMP/wl.key" >"$T_TMP/wl.pem"
+if ! openssl x509 -in "$T_TMP/wl.crt" -noout -text 2>/dev/null | grep -q "othername"; then
+    skip "a customer's certificate's extensions (openssl cannot make the test certificates)"
+else
+    LONG=contoso-$(printf '%055d' 0)
+    Q cert import-file "$T_TMP/wca.pem" --name proseware-ca
+    Q cert import-file "$T_TMP/wl.pem" --name "${LONG}a"
+    Q cert import-file "$T_TMP/wl.pem" --name "${LONG}b"
+    Q cert import proseware-ca --machine vmm01 --store Root --public-only
+    Q cert import "${LONG}a" --machine vmm01 --store My --public-only
+    Q cert import "${LONG}b" --machine vmm01 --store My --public-only
+    # a certificate whose issuer's key the lab lacks (self-signed, public only): re-issued with
+    # a throw-away key, and a warning naming it
+    Q cert import-file "$T_TMP/ec.crt" --name contoso-ec-public
+    XR=$T_TMP/ext-red
+    W lab export "$XR" --redact --json >"$T_TMP/xr.json" 2>&1
+    for f in "$XR"/certs/*.cer; do
+        openssl x509 -inform DER -in "$f" -noout -text -serial; openssl asn1parse -inform DER -in "$f"
+    done >"$T_TMP/xr-certs.txt" 2>&1
+    check_eq "redacted: no name from any extension, SAN entry or the domains seen only there" "" \
+        "$(cat "$XR/deployment.json" "$T_TMP/xr-certs.txt" | grep -oiE 'woodgrove|northwind|sydney|tailwind|litware|proseware|fabrikam|john|smith|wingtip|jane|doe|adventure|works|contoso' | sort -u | tr '\n' ' ')"
+    check_eq "redacted: only basicConstraints, keyUsage, EKU, SKI, AKI (key id) and SAN remain; no SCT list, no AKID issuer/serial" "" \
+        "$(grep -oE 'X509v3 (Certificate Policies|Issuer Alternative Name|Name Constraints|CRL Distribution Points)|CT Precertificate SCTs|1\.3\.6\.1\.4\.1\.311\.20\.2($|[^.0-9])|1\.3\.6\.1\.4\.1\.11129|DirName|othername|serial:[0-9A-F:]+' "$T_TMP/xr-certs.txt" | sort -u | tr '\n' ' ')"
+    check_eq "redacted: the original serials (5EC0DE01, 5EC0DE02) are gone" "" "$(grep -oiE '5EC0DE0[12]' "$T_TMP/xr-certs.txt" | sort -u)"
+    check "redacted: the edu.au host keeps its host label, every other label is mapped" \
+        grep -qE "DNS:rdweb\.sub[0-9]+\.customer[0-9]+\.example, DNS:customer[0-9]+\.example, email:user[0-9]+@customer[0-9]+\.example" "$T_TMP/xr-certs.txt"
+    FILES=$(ls "$XR/certs" | sed 's/\.cer$//' | awk 'length > 64')
+    check_eq "redacted: vault names that grew past 64 characters are cut and kept unique" "|2" \
+        "$FILES|$(ls "$XR/certs" | grep -c '^customer1-00000')"
+    XL=$(json_sql "$XR/deployment.json" "SELECT json_extract(e.value,'\$.file') FROM doc, json_each(json_extract(j,'\$.machines')) m,
+        json_each(json_extract(m.value,'\$.stores.My')) e WHERE json_extract(m.value,'\$.name') = 'vmm01' AND json_extract(e.value,'\$.file') LIKE '%customer1-0%' LIMIT 1")
+    XC=$(json_sql "$XR/deployment.json" "SELECT group_concat(json_extract(e.value,'\$.file'), ' ') FROM doc, json_each(json_extract(j,'\$.machines')) m,
+        json_each(json_extract(m.value,'\$.stores.Root')) e WHERE json_extract(m.value,'\$.name') = 'vmm01'")
+    for f in $XC; do openssl x509 -inform DER -in "$XR/$f"; done >"$T_TMP/xc.pem" 2>/dev/null
+    openssl x509 -inform DER -in "$XR/$XL" -out "$T_TMP/xl.pem" 2>/dev/null
+    check "redacted: the re-issued server certificate ($XL) still verifies under vmm01's re-issued Root certificates" \
+        sh -c "openssl verify -CAfile '$T_TMP/xc.pem' '$T_TMP/xl.pem' >/dev/null 2>&1"
+    check_eq "redacted: a warning (an issuer's key the lab lacks) names no customer name" "0|" \
+        "$(json_sql "$T_TMP/xr.json" "SELECT json_array_length(json_extract(j,'\$.warnings')) = 0 FROM doc")|$(json_sql "$T_TMP/xr.json" "SELECT group_concat(value, ' ') FROM doc, json_each(json_extract(j,'\$.warnings'))" | grep -oiE 'contoso')"
+    W lab export "$T_TMP/ext-red2" --redact >"$T_TMP/xr2.out" 2>&1
+    check_eq "redacted: and neither does the printed one" "1|" \
+        "$(grep -c 'warning:' "$T_TMP/xr2.out")|$(grep -oiE 'contoso' "$T_TMP/xr2.out" | sort -u)"
+    for c in proseware-ca "${LONG}a" "${LONG}b"; do Q cert remove "$c" --machine vmm01 --store My; Q cert remove "$c" --machine vmm01 --store Root; done
+fi
 
 # ---- names of the customer's own: a machine, a DNS view, another domain ----
 HV01=$(mfield "$X" hv01 .address)
@@ -245,12 +352,12 @@ for f in "$NR"/certs/*.cer; do openssl x509 -inform DER -in "$f" -noout -text; d
 check_eq "redacted: no customer name (a machine's, a DNS view's, another domain's) left" "" \
     "$(cat "$NR/deployment.json" "$T_TMP/nr-certs.txt" | grep -oiE 'contoso|fabrikam' | sort -u | tr '\n' ' ')"
 check_eq "redacted: the machine, the view and the other domain renamed consistently" \
-    "gateway|[\"fabric.customer1.local\"]|hv01.fabric.customer1.local|customer1-gw03.fabric.customer1.local" \
+    "gateway|[\"sub1.customer1.local\"]|hv01.sub1.customer1.local|customer1-gw03.sub1.customer1.local" \
     "$(mfield "$NR" customer1-gw03 .role)|$(mfield "$NR" rdgw01 .dns.forwarders)|$(mfield "$NR" rdgw01 .dns.hosts[0].name)|$(mfield "$NR" customer1-gw03 .fqdn)"
-check "redacted: gw.fabrikam.co.uk became gw.customer2.example (one public suffix label)" \
-    grep -q "DNS:gw.customer2.example" "$T_TMP/nr-certs.txt"
-check "redacted: a URI's host and path and an e-mail's domain in a SAN follow the mapping" \
-    grep -q "URI:http://pki.customer1.example/crl/Customer1.crl, email:ops@customer1.example" "$T_TMP/nr-certs.txt"
+check "redacted: gw.fabrikam.co.uk became gw.customerN.example (one public suffix label)" \
+    grep -qE "DNS:gw\.customer[02-9][0-9]*\.example" "$T_TMP/nr-certs.txt"
+check "redacted: a URI's host and path and an e-mail's domain in a SAN follow the mapping, its user is userN" \
+    grep -qE "URI:http://pki\.customer1\.example/crl/Customer1\.crl, email:user[0-9]+@customer1\.example" "$T_TMP/nr-certs.txt"
 
 # roundtrip EXPORT: lab init --from EXPORT, up; the same connect stage and code for every VM
 # and the same diagnose findings as the running lab L (once lab init --from exists).
@@ -291,6 +398,63 @@ if Q up; then
     Q down
 else
     not_ok "the lab starts ($(W up 2>&1 | tail -n 2))"
+fi
+
+# ---- a customer's deployment whose tenant is a person (tests/data/deployment-fabrikam) ----
+# The tenant john.smith@fabrikam.net and a local administrator FABRIKAM\john.smith: the tenant
+# becomes tenantN everywhere, the person's name never survives; the customer's thumbprints
+# (a registered one of a renewed certificate included) are gone; the redacted export loads
+# with lab init --from and diagnoses the same faults at the same machines.
+F=$T_TMP/fab
+cp -r "$SRC/tests/data/deployment-fabrikam" "$F"
+python3 - "$F/deployment.json" <<'PY'
+import json, sys
+p = sys.argv[1]; d = json.load(open(p))
+d["tenants"][0]["name"] = "john.smith@fabrikam.net"
+for m in d["machines"]:
+    for v in m.get("vms", []):
+        if v.get("tenant") == "adatum":
+            v["tenant"] = "john.smith@fabrikam.net"
+    if m["name"] == "fabvmm01":
+        m["local_administrators"] = m.get("local_administrators", []) + ["FABRIKAM\\john.smith"]
+json.dump(d, open(p, "w"), indent=2)
+PY
+FL=$T_TMP/fablab
+if ! new_lab "$FL" --from "$F"; then
+    not_ok "the fabrikam deployment with a person as tenant loads ($(tail -n 2 "$T_TMP/init.out"))"
+else
+    FR=$T_TMP/fab-red
+    "$WAPSIM" --lab "$FL" lab export "$FR" --redact --json </dev/null >"$T_TMP/fr.json" 2>&1
+    for f in "$FR"/certs/*.cer; do openssl x509 -inform DER -in "$f" -noout -text; done >"$T_TMP/fr-certs.txt" 2>&1
+    check_eq "fabrikam redacted: no customer, tenant or person's name left (file, certificates, warnings)" "" \
+        "$(cat "$FR/deployment.json" "$T_TMP/fr-certs.txt" "$T_TMP/fr.json" | grep -oiE 'fabrikam|john|smith|adatum|woodgrove|tailspin' | sort -u | tr '\n' ' ')"
+    check_eq "fabrikam redacted: the tenant is tenantN as a whole, the same in tenants[] and on its VMs" "1|1" \
+        "$(json_sql "$FR/deployment.json" "SELECT json_extract(j,'\$.tenants[0].name') GLOB 'tenant[0-9]*' FROM doc")|$(json_sql "$FR/deployment.json" "SELECT count(*) > 0 FROM doc, json_each(json_extract(j,'\$.machines')) m,
+            json_each(json_extract(m.value,'\$.vms')) v WHERE json_extract(v.value,'\$.tenant') = json_extract(j,'\$.tenants[0].name')")"
+    FADM=$(json_sql "$FR/deployment.json" "SELECT count(*) FROM doc, json_each(json_extract(j,'\$.machines')) m,
+        json_each(json_extract(m.value,'\$.local_administrators')) a WHERE json_extract(m.value,'\$.name') = 'fabvmm01'
+        AND a.value GLOB 'CUSTOMER[0-9]*\user[0-9]*'")
+    check_eq "fabrikam redacted: fabvmm01's administrators (FABRIKAM\\Domain Admins, svc-vmm, john.smith) are each CUSTOMERn\\userN" \
+        3 "$FADM"
+    check_eq "fabrikam redacted: no thumbprint of the customer's file is in the export (the registered renewed one neither)" "" \
+        "$(grep -oE '[0-9A-Fa-f]{40}' "$F/deployment.json" | sort -u | while read -r tp; do grep -qi "$tp" "$FR/deployment.json" && echo "$tp"; done)"
+    schema_check "fabrikam redacted: validates" "$FR"
+    diag_ids() { # diag_ids LAB: its findings' id@machine, sorted
+        "$WAPSIM" --lab "$1" up --timeout 60 >/dev/null 2>&1
+        "$WAPSIM" --lab "$1" diagnose --json </dev/null >"$T_TMP/dd.json" 2>/dev/null
+        "$WAPSIM" --lab "$1" down >/dev/null 2>&1
+        json_sql "$T_TMP/dd.json" "SELECT coalesce(group_concat(x, ' '), '') FROM (SELECT json_extract(value,'\$.id') || '@' ||
+            json_extract(value,'\$.machine') AS x FROM doc, json_each(json_extract(j,'\$.findings')) ORDER BY x)"
+    }
+    FRT=$T_TMP/fab-rt
+    if ! new_lab "$FRT" --from "$FR"; then
+        not_ok "round trip: lab init --from the redacted export ($(tail -n 2 "$T_TMP/init.out"))"
+    else
+        FD=$(diag_ids "$FL")
+        echo "# fabrikam findings: $FD"
+        check "round trip: the redacted fabrikam export diagnoses the same findings at the same machines" \
+            sh -c "[ -n '$FD' ] && [ '$FD' = '$(diag_ids "$FRT")' ]"
+    fi
 fi
 
 # ---- the HA layout ----

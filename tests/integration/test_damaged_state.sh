@@ -27,6 +27,7 @@ printf 'full address:s:web01\r\n' >"$T_TMP/web01.rdp"
 cat >"$T_TMP/commands" <<EOF
 lab accounts
 lab accounts --unlock alice
+lab export $T_TMP/export-out
 up
 down
 status

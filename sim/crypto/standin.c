@@ -56,6 +56,8 @@ static int copy_extensions(X509 *orig, X509 *cert, int *had_ski, int *had_aki, w
     return 0;
 }
 
+/* The AKI names the signer's key id when the signer has an SKI, else its issuer and serial (RFC 5280
+ * 4.2.1.1): an old CA or a makecert certificate has no SKI, and "keyid:always" would fail on it. */
 static int add_key_ids(X509 *cert, X509 *signer, int had_ski, int had_aki, ws_error *e)
 {
     X509V3_CTX ctx;
@@ -63,7 +65,7 @@ static int add_key_ids(X509 *cert, X509 *signer, int had_ski, int had_aki, ws_er
     static const struct {
         int nid;
         const char *value;
-    } ids[] = {{NID_subject_key_identifier, "hash"}, {NID_authority_key_identifier, "keyid:always"}};
+    } ids[] = {{NID_subject_key_identifier, "hash"}, {NID_authority_key_identifier, "keyid,issuer"}};
     for (int i = 0; i < 2; i++) {
         if (!(i == 0 ? had_ski : had_aki))
             continue;

@@ -163,8 +163,11 @@ static int make_standin(bld *b, size_t i, int depth)
     X509 *issuer = NULL, *cert = NULL;
     EVP_PKEY *issuer_key = NULL, *key = NULL;
     int rc = issuer_name[0] ? ws_vault_get(b->st, issuer_name, &issuer, &issuer_key, NULL, b->e) : 0;
-    if (rc == 0 && ws_cert_standin(c->cert, issuer, issuer_key, &cert, &key, b->e) != 0)
-        rc = ws_seterr(b->e, "%s: %s %s: no stand-in: %s", WS_DEPLOYMENT_JSON, c->file, c->thumbprint, b->e->msg);
+    if (rc == 0 && ws_cert_standin(c->cert, issuer, issuer_key, &cert, &key, b->e) != 0) {
+        char why[sizeof b->e->msg]; /* e->msg cannot be both a source and the destination */
+        snprintf(why, sizeof why, "%s", b->e->msg);
+        rc = ws_seterr(b->e, "%s: %s %s: no stand-in: %s", WS_DEPLOYMENT_JSON, c->file, c->thumbprint, why);
+    }
     if (rc == 0)
         rc = ws_vault_put(b->st, c->name, cert, key, c->csp[0] ? c->csp : NULL, b->e) != 0 ||
                      ws_vault_set_original(b->st, c->name, c->thumbprint, b->e) != 0

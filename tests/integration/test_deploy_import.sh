@@ -225,6 +225,11 @@ mkdir -p "$T_TMP/link" && cp -r "$DEP/certs" "$T_TMP/link/" && ln -s "$DEP/deplo
 refused "a folder whose deployment.json is a link (never followed)" "no deployment.json in it" "$T_TMP/link"
 damaged novmm "d['machines'] = [m for m in d['machines'] if m['role'] != 'vmm']"
 refused "a deployment without VMM" "deployment.json: machines: no machine of role vmm" "$T_TMP/novmm"
+cp -r "$DEP" "$T_TMP/dsa" && openssl dsaparam -out "$T_TMP/dsa.param" 1024 2>/dev/null
+openssl req -x509 -newkey "dsa:$T_TMP/dsa.param" -nodes -keyout "$T_TMP/dsa.key" \
+    -out "$T_TMP/dsa/certs/spf-ssl.cer" -outform DER -days 30 -subj "/CN=spf01.contoso.com" 2>/dev/null
+refused "a certificate whose key the lab cannot make (the reason quoted once, intact)" \
+    "deployment.json: certs/spf-ssl.cer $(tp "$T_TMP/dsa/certs/spf-ssl.cer"): no stand-in: a DSA key: the lab makes RSA and EC keys only" "$T_TMP/dsa"
 check_exit "--ha with --from is refused" 2 "$WAPSIM" lab init "$T_TMP/ha" --ha --from "$DEP"
 check "... leaving nothing" [ ! -e "$T_TMP/ha" ]
 

@@ -458,26 +458,76 @@ static int logons(bld *b, const cJSON *jm, int idx)
 
 /* ---- DNS ---- */
 
-/* A customer's address as the lab has it: that machine's lab address; an address of no
- * machine becomes a lab address no machine has, from .254 down ([model] a dead address:
- * nothing answers there, as nothing would for the customer's stale entry). */
-static void map_address(bld *b, const char *addr, char *out, size_t n)
+/* The file's machine whose address is ADDR, or NULL. */
+static const cJSON *machine_at(const cJSON *machines, const char *addr)
 {
     const cJSON *m;
+    cJSON_ArrayForEach(m, machines)
+    if (str(m, "address") && strcmp(str(m, "address"), addr) == 0)
+        return m;
+    return NULL;
+}
+
+static int dead_index(const ws_strv *l, const char *s)
+{
+    for (int i = 0; i < l->n; i++)
+        if (strcmp(l->v[i], s) == 0)
+            return i;
+    return -1;
+}
+
+static int octet_used(const ws_machine *m, void *arg)
+{
+    const char *dot = strrchr(m->address, '.');
+    int o = dot ? atoi(dot + 1) : -1;
+    if (o > 0 && o < 256)
+        ((char *)arg)[o] = 1;
+    return 0;
+}
+
+/* Every DNS hosts entry's address of no machine, once, in file order (each machine's dns.hosts,
+ * the client's included): the machines' views and the tenant's hosts file share this one list,
+ * so one customer address is one dead address everywhere. */
+static void dead_list(bld *b)
+{
+    const cJSON *m, *it;
     cJSON_ArrayForEach(m, b->machines)
+    cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(m, "dns"), "hosts"))
     {
-        ws_machine lm;
-        if (str(m, "address") && strcmp(str(m, "address"), addr) == 0 && ws_machine_get(b->st, str(m, "name"), &lm, NULL) == 0) {
-            snprintf(out, n, "%s", lm.address);
-            return;
-        }
+        const char *a = str(it, "address");
+        if (a && !machine_at(b->machines, a) && dead_index(&b->dead, a) < 0)
+            ws_strv_add(&b->dead, a);
     }
-    int k = 0;
-    while (k < b->dead.n && strcmp(b->dead.v[k], addr) != 0)
-        k++;
-    if (k == b->dead.n)
-        ws_strv_add(&b->dead, addr);
-    snprintf(out, n, "%s%d", b->prefix, 254 - k);
+}
+
+/* A customer's address as the lab has it: that machine's lab address; an address of no
+ * machine becomes a lab address no machine has (nor a default machine the lab may add, .10 to
+ * .20), from .254 down ([model] a dead address: nothing answers there, as nothing would for the
+ * customer's stale entry). Refused when the subnet has no such address left. */
+static int map_address(bld *b, const char *addr, char *out, size_t n)
+{
+    ws_machine lm;
+    const cJSON *m = machine_at(b->machines, addr);
+    if (m && ws_machine_get(b->st, str(m, "name"), &lm, NULL) == 0) {
+        snprintf(out, n, "%s", lm.address);
+        return 0;
+    }
+    if (b->dead.n == 0)
+        dead_list(b);
+    int k = dead_index(&b->dead, addr);
+    char used[256] = {0};
+    for (int o = 10; o <= 20; o++)
+        used[o] = 1;
+    if (ws_machine_foreach(b->st, octet_used, used, b->e) != 0)
+        return -1;
+    for (int o = 254; o >= 1 && k >= 0; o--)
+        if (!used[o] && k-- == 0) {
+            snprintf(out, n, "%s%d", b->prefix, o);
+            return 0;
+        }
+    return ws_seterr(b->e, "%s: dns.hosts: %s, an address of no machine: the lab's subnet has no unused address left "
+                           "for it (%d such addresses)",
+                     WS_DEPLOYMENT_JSON, addr, b->dead.n);
 }
 
 static int dns_view(bld *b, const cJSON *jm)
@@ -495,7 +545,10 @@ static int dns_view(bld *b, const cJSON *jm)
     cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(dns, "hosts"))
     {
         char addr[64], name[256];
-        map_address(b, str(it, "address"), addr, sizeof addr);
+        if (map_address(b, str(it, "address"), addr, sizeof addr) != 0) {
+            ws_dns_view_free(&v);
+            return -1;
+        }
         snprintf(name, sizeof name, "%s", str(it, "name"));
         for (char *c = name; *c; c++)
             *c = (char)(*c >= 'A' && *c <= 'Z' ? *c + 32 : *c);
@@ -524,7 +577,11 @@ char *ws_deploy_hosts_text(ws_state *st, const ws_deployment *d, ws_error *e)
         cJSON_ArrayForEach(it, client_hosts)
         {
             char addr[64];
-            map_address(&b, str(it, "address"), addr, sizeof addr);
+            if (map_address(&b, str(it, "address"), addr, sizeof addr) != 0) {
+                ws_strv_free(&b.dead);
+                ws_buf_free(&out);
+                return NULL;
+            }
             ws_buf_addf(&out, "%s\t%s\n", addr, str(it, "name"));
         }
     } else { /* as lab init: the public names (a balancer's), and each gateway's FQDN */

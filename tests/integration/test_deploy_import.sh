@@ -230,6 +230,18 @@ openssl req -x509 -newkey "dsa:$T_TMP/dsa.param" -nodes -keyout "$T_TMP/dsa.key"
     -out "$T_TMP/dsa/certs/spf-ssl.cer" -outform DER -days 30 -subj "/CN=spf01.contoso.com" 2>/dev/null
 refused "a certificate whose key the lab cannot make (the reason quoted once, intact)" \
     "deployment.json: certs/spf-ssl.cer $(tp "$T_TMP/dsa/certs/spf-ssl.cer"): no stand-in: a DSA key: the lab makes RSA and EC keys only" "$T_TMP/dsa"
+# DNS hosts entries of no machine: one shared list of dead addresses for the machines' views and
+# the tenant's hosts file, never an address a machine has, refused when the subnet runs out.
+damaged dead "d['machines'].append({'name': 'pc', 'role': 'client', 'dns': {'hosts': [{'name': 'stale.contoso.com', 'address': '10.9.9.9'}]}})"
+"$WAPSIM" lab init "$T_TMP/dead-lab" --from "$T_TMP/dead" >/dev/null 2>&1
+check "the tenant's hosts file and a machine's view give two stale addresses two dead addresses" \
+    [ -n "$(awk '$2 == "stale.contoso.com" {print $1}' "$T_TMP/dead-lab/hosts")" ] && \
+    [ "$(awk '$2 == "stale.contoso.com" {print $1}' "$T_TMP/dead-lab/hosts")" != \
+      "$(sqlite3 "$T_TMP/dead-lab/lab.db" "SELECT value FROM settings WHERE scope='rdgw01' AND key='dns_hosts'" | sed 's/.*old-hv.fabric.contoso.local=//; s/,.*//')" ]
+rm -rf "$T_TMP/dead-lab"
+damaged manydead "d['machines'] += [{'name': 'hvx%d' % i, 'role': 'host', 'dns': {'hosts': [{'name': 'h%d-%d.contoso.local' % (i, j), 'address': '10.8.%d.%d' % (i, j)} for j in range(32)]}} for i in range(8)]"
+refused "more stale DNS addresses than the lab's subnet has free" \
+    "deployment.json: dns.hosts: 10.8.7.10, an address of no machine: the lab's subnet has no unused address left for it" "$T_TMP/manydead"
 check_exit "--ha with --from is refused" 2 "$WAPSIM" lab init "$T_TMP/ha" --ha --from "$DEP"
 check "... leaving nothing" [ ! -e "$T_TMP/ha" ]
 

@@ -44,6 +44,7 @@ typedef struct bld {
     ws_deploy_report *rep;
     ws_error *e;
     int *made;    /* per certificate: its stand-in is in the vault */
+    EVP_PKEY **keys; /* per certificate: its stand-in key, shared by certificates of one public key */
     ws_strv dead; /* DNS entries' addresses of no machine: each a lab address no machine has */
     ws_strv made_issuers; /* "issuer name\tvault name": stand-ins made from an issuer's name */
     char lab_root[80]; /* the default lab's root's vault name, once made (for a machine the file lacks) */
@@ -144,6 +145,26 @@ static int issuer_index(const ws_deployment *d, size_t i)
     return -2;
 }
 
+/* The stand-in key for certificate i: the one an earlier certificate with the same public key
+ * (SPKI) got, as a renewal with the same key keeps sharing it; else a new one (at most
+ * WS_STANDIN_MAX_RSA_BITS, reported). Also a budget: one key generation per distinct key. */
+static EVP_PKEY *standin_key(bld *b, size_t i)
+{
+    X509 *c = b->d->certs[i].cert;
+    for (size_t j = 0; j < b->d->n_certs; j++)
+        if (j != i && b->keys[j] && X509_get0_pubkey(b->d->certs[j].cert) && X509_get0_pubkey(c) &&
+            EVP_PKEY_eq(X509_get0_pubkey(b->d->certs[j].cert), X509_get0_pubkey(c)) == 1) {
+            EVP_PKEY_up_ref(b->keys[j]);
+            return b->keys[i] = b->keys[j];
+        }
+    b->keys[i] = ws_cert_standin_key(c, b->e);
+    int bits = X509_get0_pubkey(c) && EVP_PKEY_is_a(X509_get0_pubkey(c), "RSA") ? EVP_PKEY_get_bits(X509_get0_pubkey(c)) : 0;
+    if (b->keys[i] && bits > WS_STANDIN_MAX_RSA_BITS)
+        defaulted(b, "%s: an RSA key of %d bits: its stand-in's key has %d bits [model]", b->d->certs[i].file, bits,
+                  WS_STANDIN_MAX_RSA_BITS);
+    return b->keys[i];
+}
+
 static int make_standin(bld *b, size_t i, int depth)
 {
     if (b->made[i])
@@ -163,7 +184,8 @@ static int make_standin(bld *b, size_t i, int depth)
     X509 *issuer = NULL, *cert = NULL;
     EVP_PKEY *issuer_key = NULL, *key = NULL;
     int rc = issuer_name[0] ? ws_vault_get(b->st, issuer_name, &issuer, &issuer_key, NULL, b->e) : 0;
-    if (rc == 0 && ws_cert_standin(c->cert, issuer, issuer_key, &cert, &key, b->e) != 0) {
+    if (rc == 0 && (!(key = standin_key(b, i)) ||
+                    ws_cert_standin_with_key(c->cert, issuer, issuer_key, key, &cert, b->e) != 0)) {
         char why[sizeof b->e->msg]; /* e->msg cannot be both a source and the destination */
         snprintf(why, sizeof why, "%s", b->e->msg);
         rc = ws_seterr(b->e, "%s: %s %s: no stand-in: %s", WS_DEPLOYMENT_JSON, c->file, c->thumbprint, why);
@@ -181,8 +203,7 @@ static int make_standin(bld *b, size_t i, int depth)
     }
     X509_free(issuer);
     EVP_PKEY_free(issuer_key);
-    X509_free(cert);
-    EVP_PKEY_free(key);
+    X509_free(cert); /* key: b->keys[i]'s, freed with b */
     return rc;
 }
 
@@ -946,10 +967,17 @@ int ws_deploy_build(ws_state *st, const ws_deployment *d, const char *prefix, st
              .res = res,
              .rep = rep,
              .e = e,
-             .made = calloc(d->n_certs + 1, sizeof(int))};
-    if (!b.made)
+             .made = calloc(d->n_certs + 1, sizeof(int)),
+             .keys = calloc(d->n_certs + 1, sizeof(EVP_PKEY *))};
+    if (!b.made || !b.keys) {
+        free(b.made);
+        free(b.keys);
         return ws_seterr(e, "out of memory");
+    }
     int rc = build(&b);
+    for (size_t i = 0; i < d->n_certs; i++)
+        EVP_PKEY_free(b.keys[i]);
+    free(b.keys);
     free(b.made);
     ws_strv_free(&b.dead);
     ws_strv_free(&b.made_issuers);

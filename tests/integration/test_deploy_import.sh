@@ -167,6 +167,32 @@ tar -C "$T_TMP" -czf "$T_TMP/dep.tar.gz" dep
 check_exit "lab init --from a .tar.gz (one top folder)" 0 "$WAPSIM" lab init "$T_TMP/t" --from "$T_TMP/dep.tar.gz"
 check_eq "... the same certificates" 7 "$(sqlite3 "$T_TMP/t/lab.db" "SELECT count(*) FROM certificates WHERE original_thumbprint IS NOT NULL")"
 
+# A certificate renewed with the same key: its stand-in shares the first one's stand-in key (one
+# key per distinct public key); an RSA key above 4096 bits gets a 4096-bit stand-in key, reported.
+cp -r "$DEP" "$T_TMP/renew"
+openssl req -x509 -key "$T_TMP/old.key" -out "$T_TMP/renew/certs/renewed.pem" -days 30 \
+    -subj "/CN=portal.contoso.com/O=Contoso" 2>/dev/null
+openssl req -x509 -newkey rsa:4160 -nodes -keyout "$T_TMP/big.key" -out "$T_TMP/renew/certs/big.pem" -days 30 \
+    -subj "/CN=Big Root" 2>/dev/null
+python3 -c "
+import json
+p = '$T_TMP/renew/deployment.json'
+d = json.load(open(p))
+d['machines'][0]['stores']['My'].append({'file': 'certs/renewed.pem'})
+d['machines'][0]['stores']['Root'].append({'file': 'certs/big.pem'})
+json.dump(d, open(p, 'w'))"
+"$WAPSIM" lab init "$T_TMP/renew-lab" --from "$T_TMP/renew" --json >"$T_TMP/renew.json" 2>&1
+for c in old-portal renewed big; do
+    "$WAPSIM" --lab "$T_TMP/renew-lab" cert export "$c" --der --out "$T_TMP/renew-$c.cer" 2>/dev/null
+done
+pub() { openssl x509 -inform DER -in "$1" -noout -pubkey 2>/dev/null | md5sum; }
+check "a certificate renewed with the same key: its stand-in shares the first's stand-in key" \
+    [ -s "$T_TMP/renew-renewed.cer" ] && [ "$(pub "$T_TMP/renew-old-portal.cer")" = "$(pub "$T_TMP/renew-renewed.cer")" ]
+check_eq "an RSA key of 4160 bits gets a 4096-bit stand-in key" 1 \
+    "$(openssl x509 -inform DER -in "$T_TMP/renew-big.cer" -noout -text 2>/dev/null | grep -c "Public-Key: (4096 bit)")"
+check "... reported among the defaults" grep -q "certs/big.pem: an RSA key of 4160 bits: its stand-in's key has 4096 bits" "$T_TMP/renew.json"
+rm -rf "$T_TMP/renew-lab"
+
 # ---- refusals: one line naming the path, exit 2, nothing left behind
 # refused NAME EXPECTED-TEXT FROM: lab init into a new directory must fail so.
 refused() {

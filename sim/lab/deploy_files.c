@@ -132,7 +132,8 @@ static int load_archive(const char *path, ws_deploy_files *f, ws_error *e)
             break;
         }
         data[len] = '\0';
-        rc = add_file(f, name, data, len, e);
+        unsigned char *fit = realloc(data, len + 1); /* not the bound's 1 MiB for each entry */
+        rc = add_file(f, name, fit ? fit : data, len, e);
     }
     if (rc == 0 && r != ARCHIVE_EOF)
         rc = ws_seterr(e, "%s: a damaged archive: %s", path, archive_error_string(a));

@@ -2,6 +2,10 @@
  * the schema's way with the JSON path in every refusal, certificates read as DER or PEM
  * once per thumbprint, vault names from file stems, and a folder read without
  * following links. */
+#include <archive.h>
+#include <archive_entry.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "harness.h"
@@ -174,12 +178,78 @@ static void test_folder_skips_links(void **state)
     ws_test_rm_rf(dir);
 }
 
+/* A .tar.gz of deployment.json and N tiny files certs/fNNN.cer (and extra, when not NULL: a
+ * second entry of that name). */
+static void make_tar(const char *path, int n, const char *extra)
+{
+    struct archive *a = archive_write_new();
+    archive_write_add_filter_gzip(a);
+    archive_write_set_format_pax_restricted(a);
+    assert_int_equal(archive_write_open_filename(a, path), ARCHIVE_OK);
+    for (int i = -1; i < n + (extra ? 2 : 0); i++) {
+        char name[64];
+        if (i < 0)
+            snprintf(name, sizeof name, "%s", WS_DEPLOYMENT_JSON);
+        else if (i >= n)
+            snprintf(name, sizeof name, "%s", extra);
+        else
+            snprintf(name, sizeof name, "certs/f%03d.cer", i);
+        struct archive_entry *en = archive_entry_new();
+        archive_entry_set_pathname(en, name);
+        archive_entry_set_size(en, 2);
+        archive_entry_set_filetype(en, AE_IFREG);
+        archive_entry_set_perm(en, 0644);
+        assert_int_equal(archive_write_header(a, en), ARCHIVE_OK);
+        assert_int_equal(archive_write_data(a, "{}", 2), 2);
+        archive_entry_free(en);
+    }
+    archive_write_close(a);
+    archive_write_free(a);
+}
+
+/* Many tiny archive entries take about their size, not the per-file bound each: read in a
+ * child whose address space has 256 MiB more than it uses (300 entries at 1 MiB would not fit). */
+static void test_archive_entries_take_their_size(void **state)
+{
+    (void)state;
+    char path[] = "/tmp/wapsim-test-deploy-XXXXXX.tar.gz";
+    int fd = mkstemps(path, 7);
+    assert_true(fd >= 0);
+    close(fd);
+    make_tar(path, 300, NULL);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        long pages = 0;
+        FILE *fp = fopen("/proc/self/statm", "r");
+        if (!fp || fscanf(fp, "%ld", &pages) != 1)
+            _exit(3);
+        fclose(fp);
+        struct rlimit rl = {.rlim_cur = (rlim_t)pages * (rlim_t)sysconf(_SC_PAGESIZE) + (256u << 20)};
+        rl.rlim_max = rl.rlim_cur;
+        if (setrlimit(RLIMIT_AS, &rl) != 0)
+            _exit(3);
+        ws_deploy_files f;
+        ws_error e = {""};
+        int rc = ws_deploy_files_load(path, &f, &e);
+        if (rc != 0)
+            fprintf(stderr, "child: %s\n", e.msg);
+        _exit(rc == 0 && f.n == 301 ? 0 : 1);
+    }
+    int status = 0;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    unlink(path);
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_valid_reads_certificates_once),
         cmocka_unit_test(test_refusals_name_the_path),
         cmocka_unit_test(test_folder_skips_links),
+        cmocka_unit_test(test_archive_entries_take_their_size),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

@@ -61,6 +61,10 @@ static int add_file(ws_deploy_files *f, const char *name, unsigned char *data, s
         free(data);
         return ws_seterr(e, "%s: refused: more than %d files in the deployment", name, WS_DEPLOY_MAX_FILES);
     }
+    if (ws_deploy_files_get(f, name)) { /* tar x would keep the last, we the first: neither is right */
+        free(data);
+        return ws_seterr(e, "%s: refused: a second entry of that name in the deployment", name);
+    }
     if (f->total + len > WS_DEPLOY_MAX_TOTAL_BYTES) {
         free(data);
         return ws_seterr(e, "%s: refused: the deployment's files exceed %d bytes in all", name,

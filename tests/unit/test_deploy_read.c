@@ -186,7 +186,7 @@ static void make_tar(const char *path, int n, const char *extra)
     archive_write_add_filter_gzip(a);
     archive_write_set_format_pax_restricted(a);
     assert_int_equal(archive_write_open_filename(a, path), ARCHIVE_OK);
-    for (int i = -1; i < n + (extra ? 2 : 0); i++) {
+    for (int i = -1; i < n + (extra ? 1 : 0); i++) {
         char name[64];
         if (i < 0)
             snprintf(name, sizeof name, "%s", WS_DEPLOYMENT_JSON);
@@ -243,6 +243,22 @@ static void test_archive_entries_take_their_size(void **state)
     assert_int_equal(WEXITSTATUS(status), 0);
 }
 
+/* An archive naming one file twice ("certs/a.cer" and "./certs/a.cer"): refused. */
+static void test_archive_duplicate_refused(void **state)
+{
+    (void)state;
+    char path[] = "/tmp/wapsim-test-deploy-XXXXXX.tar.gz";
+    int fd = mkstemps(path, 7);
+    assert_true(fd >= 0);
+    close(fd);
+    make_tar(path, 3, "./certs/f001.cer");
+    ws_deploy_files f;
+    ws_error e = {""};
+    assert_int_equal(ws_deploy_files_load(path, &f, &e), -1);
+    assert_contains(e.msg, "certs/f001.cer: refused: a second entry of that name");
+    unlink(path);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -250,6 +266,7 @@ int main(void)
         cmocka_unit_test(test_refusals_name_the_path),
         cmocka_unit_test(test_folder_skips_links),
         cmocka_unit_test(test_archive_entries_take_their_size),
+        cmocka_unit_test(test_archive_duplicate_refused),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

@@ -85,6 +85,15 @@ static int add_file(ws_deploy_files *f, const char *name, unsigned char *data, s
     return 0;
 }
 
+/* Every entry counts against WS_DEPLOY_MAX_FILES, a skipped one too (its name is kept in
+ * ignored): a million links or folders are refused like a million files. */
+static int count_entry(ws_deploy_files *f, const char *name, ws_error *e)
+{
+    if (++f->entries > WS_DEPLOY_MAX_FILES)
+        return ws_seterr(e, "%s: refused: more than %d entries in the deployment", name, WS_DEPLOY_MAX_FILES);
+    return 0;
+}
+
 static int too_large(const char *name, ws_error *e)
 {
     return ws_seterr(e, "%s: refused: larger than %d bytes (a deployment's file)", name, WS_DEPLOY_MAX_FILE_BYTES);
@@ -106,7 +115,7 @@ static int load_archive(const char *path, ws_deploy_files *f, ws_error *e)
     int rc = 0, r;
     while (rc == 0 && (r = archive_read_next_header(a, &en)) == ARCHIVE_OK) {
         const char *name = archive_entry_pathname(en);
-        if (!name || name_ok(name, e) != 0) {
+        if (!name || name_ok(name, e) != 0 || count_entry(f, name, e) != 0) {
             rc = name ? -1 : ws_seterr(e, "%s: an entry without a name", path);
             break;
         }
@@ -160,6 +169,8 @@ static int load_dir(int dfd, const char *rel, ws_deploy_files *f, int depth, ws_
             continue;
         char name[512];
         snprintf(name, sizeof name, "%s%s%s", rel, rel[0] ? "/" : "", ent->d_name);
+        if ((rc = count_entry(f, name, e)) != 0)
+            break;
         int fd = openat(dirfd(d), ent->d_name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
         struct stat sb;
         if (fd < 0 || fstat(fd, &sb) != 0) {

@@ -259,6 +259,25 @@ static void test_archive_duplicate_refused(void **state)
     unlink(path);
 }
 
+/* Entries that are not files (here links) count against WS_DEPLOY_MAX_FILES too. */
+static void test_every_entry_counted(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/wapsim-test-deploy-XXXXXX", path[256];
+    assert_non_null(mkdtemp(dir));
+    ws_error e = {""};
+    snprintf(path, sizeof path, "%s/" WS_DEPLOYMENT_JSON, dir);
+    assert_int_equal(ws_write_file(path, "{}", 2, 0600, &e), 0);
+    for (int i = 0; i < WS_DEPLOY_MAX_FILES + 5; i++) {
+        snprintf(path, sizeof path, "%s/l%04d", dir, i);
+        assert_int_equal(symlink("/etc/passwd", path), 0);
+    }
+    ws_deploy_files f;
+    assert_int_equal(ws_deploy_files_load(dir, &f, &e), -1);
+    assert_contains(e.msg, "refused: more than 1024 entries");
+    ws_test_rm_rf(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -267,6 +286,7 @@ int main(void)
         cmocka_unit_test(test_folder_skips_links),
         cmocka_unit_test(test_archive_entries_take_their_size),
         cmocka_unit_test(test_archive_duplicate_refused),
+        cmocka_unit_test(test_every_entry_counted),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

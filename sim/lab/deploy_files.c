@@ -171,10 +171,23 @@ static int load_dir(int dfd, const char *rel, ws_deploy_files *f, int depth, ws_
         snprintf(name, sizeof name, "%s%s%s", rel, rel[0] ? "/" : "", ent->d_name);
         if ((rc = count_entry(f, name, e)) != 0)
             break;
-        int fd = openat(dirfd(d), ent->d_name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+        /* The type first, without following or opening: a device node or a FIFO is never opened. */
         struct stat sb;
-        if (fd < 0 || fstat(fd, &sb) != 0) {
-            ws_strv_addf(&f->ignored, "%s: %s", name, errno == ELOOP ? "a link (not followed)" : strerror(errno));
+        if (fstatat(dirfd(d), ent->d_name, &sb, AT_SYMLINK_NOFOLLOW) != 0) {
+            ws_strv_addf(&f->ignored, "%s: %s", name, strerror(errno));
+            continue;
+        }
+        if (S_ISLNK(sb.st_mode) || (!S_ISDIR(sb.st_mode) && !S_ISREG(sb.st_mode))) {
+            ws_strv_addf(&f->ignored, "%s: %s", name, S_ISLNK(sb.st_mode) ? "a link (not followed)" : "not a regular file");
+            continue;
+        }
+        /* O_NOFOLLOW, and the type checked again on what was opened: it may have been swapped. */
+        int fd = openat(dirfd(d), ent->d_name,
+                        O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | (S_ISDIR(sb.st_mode) ? O_DIRECTORY : 0));
+        mode_t was = sb.st_mode & S_IFMT;
+        if (fd < 0 || fstat(fd, &sb) != 0 || (sb.st_mode & S_IFMT) != was) {
+            ws_strv_addf(&f->ignored, "%s: %s", name,
+                         fd < 0 && errno == ELOOP ? "a link (not followed)" : "changed while read (skipped)");
             if (fd >= 0)
                 close(fd);
             continue;
@@ -182,11 +195,6 @@ static int load_dir(int dfd, const char *rel, ws_deploy_files *f, int depth, ws_
         if (S_ISDIR(sb.st_mode)) {
             rc = depth >= 8 ? (close(fd), ws_seterr(e, "%s: refused: folders nested too deep", name))
                             : load_dir(fd, name, f, depth + 1, e);
-            continue;
-        }
-        if (!S_ISREG(sb.st_mode)) {
-            ws_strv_addf(&f->ignored, "%s: not a regular file", name);
-            close(fd);
             continue;
         }
         if (sb.st_size > WS_DEPLOY_MAX_FILE_BYTES) {

@@ -4,7 +4,10 @@
  * following links. */
 #include <archive.h>
 #include <archive_entry.h>
+#include <fcntl.h>
+#include <signal.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -278,6 +281,41 @@ static void test_every_entry_counted(void **state)
     ws_test_rm_rf(dir);
 }
 
+/* A FIFO in the folder is skipped without being opened: a writer blocked in open() on it
+ * stays blocked (opening it for reading would release the writer). */
+static void test_folder_special_not_opened(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/wapsim-test-deploy-XXXXXX", path[256], fifo[256];
+    assert_non_null(mkdtemp(dir));
+    ws_error e = {""};
+    snprintf(path, sizeof path, "%s/" WS_DEPLOYMENT_JSON, dir);
+    assert_int_equal(ws_write_file(path, "{}", 2, 0600, &e), 0);
+    snprintf(fifo, sizeof fifo, "%s/pipe.cer", dir);
+    assert_int_equal(mkfifo(fifo, 0600), 0);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        int fd = open(fifo, O_WRONLY); /* blocks until a reader opens it */
+        _exit(fd >= 0 ? 0 : 1);
+    }
+    usleep(200000);
+    ws_deploy_files f;
+    assert_int_equal(ws_deploy_files_load(dir, &f, &e), 0);
+    assert_int_equal(f.ignored.n, 1);
+    assert_contains(f.ignored.v[0], "pipe.cer: not a regular file");
+    ws_deploy_files_free(&f);
+    usleep(200000);
+    int status = 0;
+    pid_t done = waitpid(pid, &status, WNOHANG);
+    if (done == 0) {
+        kill(pid, SIGKILL);
+        waitpid(pid, &status, 0);
+    }
+    ws_test_rm_rf(dir);
+    assert_int_equal(done, 0); /* the writer was still waiting: the FIFO was never opened */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -287,6 +325,7 @@ int main(void)
         cmocka_unit_test(test_archive_entries_take_their_size),
         cmocka_unit_test(test_archive_duplicate_refused),
         cmocka_unit_test(test_every_entry_counted),
+        cmocka_unit_test(test_folder_special_not_opened),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

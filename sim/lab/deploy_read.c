@@ -447,8 +447,9 @@ static int vm_owner_ok(rd *r, const cJSON *vm, const char *path)
 {
     const cJSON *tenants = cJSON_GetObjectItemCaseSensitive(r->d->json, "tenants"), *t, *s;
     const char *tenant = NULL, *subname = NULL;
-    get_str(r, vm, "tenant", path, 127, &tenant);
-    get_str(r, vm, "subscription", path, 128, &subname);
+    /* The schema's: tenant an account (1..127, no comma or control character), subscription 1..128. */
+    if (get_str(r, vm, "tenant", path, 127, &tenant) != 0 || get_str(r, vm, "subscription", path, 128, &subname) != 0)
+        return -1;
     if (tenant && !is_account(tenant))
         return bad(r, path, "tenant '%s' is not an account name", tenant);
     if (!tenants || !tenant)

@@ -143,6 +143,12 @@ static void test_refusals_name_the_path(void **state)
     refused("{\"format\":\"wapsim-deployment\",\"version\":1,\"tenants\":[{\"name\":\"alice\"}],\"machines\":["
             "{\"name\":\"hv01\",\"role\":\"host\",\"vms\":[{\"name\":\"a\",\"tenant\":\"bob\"}]}]}",
             "machines[0] (hv01).vms[0] (a): tenant 'bob' is not in tenants");
+    refused(HEAD "{\"name\":\"hv01\",\"role\":\"host\",\"vms\":[{\"name\":\"a\",\"tenant\":5}]}]}",
+            "machines[0] (hv01).vms[0] (a).tenant: not a string of 1 to 127 characters");
+    refused(HEAD "{\"name\":\"hv01\",\"role\":\"host\",\"vms\":[{\"name\":\"a\",\"tenant\":\"\"}]}]}",
+            "machines[0] (hv01).vms[0] (a).tenant: not a string of 1 to 127 characters");
+    refused(HEAD "{\"name\":\"hv01\",\"role\":\"host\",\"vms\":[{\"name\":\"a\",\"subscription\":[]}]}]}",
+            "machines[0] (hv01).vms[0] (a).subscription: not a string of 1 to 128 characters");
     refused(HEAD "{\"name\":\"hv01\",\"role\":\"host\",\"address\":\"10.0.0.300\"}]}",
             "machines[0] (hv01): address '10.0.0.300' is not an IPv4 address");
     refused("{\"format\":\"wapsim-deployment\",\"version\":1,\"collected_at\":\"yesterday\",\"machines\":["

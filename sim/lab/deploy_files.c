@@ -39,6 +39,9 @@ const ws_deploy_file *ws_deploy_files_get(const ws_deploy_files *f, const char *
  * (tar's) are dropped. 0, or -1 with e. */
 static int name_ok(const char *name, ws_error *e)
 {
+    for (const unsigned char *c = (const unsigned char *)name; *c; c++)
+        if (*c < 0x20 || *c == 0x7f) /* not quoted: it would break the one-line refusal */
+            return ws_seterr(e, "an entry whose name has a control character (\\x%02X): refused", *c);
     if (!name[0] || name[0] == '/' || strlen(name) > 255)
         return ws_seterr(e, "%s: refused: an absolute or empty name (a deployment's names are relative)", name);
     for (const char *p = name; *p;) {
@@ -169,7 +172,7 @@ static int load_dir(int dfd, const char *rel, ws_deploy_files *f, int depth, ws_
             continue;
         char name[512];
         snprintf(name, sizeof name, "%s%s%s", rel, rel[0] ? "/" : "", ent->d_name);
-        if ((rc = count_entry(f, name, e)) != 0)
+        if ((rc = name_ok(name, e)) != 0 || (rc = count_entry(f, name, e)) != 0)
             break;
         /* The type first, without following or opening: a device node or a FIFO is never opened. */
         struct stat sb;

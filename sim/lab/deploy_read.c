@@ -34,12 +34,21 @@ typedef struct rd {
 static int bad(rd *r, const char *path, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 static int bad(rd *r, const char *path, const char *fmt, ...)
 {
-    char why[400];
+    char why[400], line[1200];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(why, sizeof why, fmt, ap);
     va_end(ap);
-    return ws_seterr(r->e, "%s: %s: %s", WS_DEPLOYMENT_JSON, path, why);
+    snprintf(line, sizeof line, "%s: %s", path, why);
+    /* Values are quoted from untrusted input: a control byte is written \xHH, so the refusal stays
+     * one line and sends no escape sequence to the terminal. */
+    char out[sizeof line * 4 / 3];
+    size_t o = 0;
+    for (const unsigned char *c = (const unsigned char *)line; *c && o + 5 < sizeof out; c++)
+        o += *c < 0x20 || *c == 0x7f ? (size_t)snprintf(out + o, sizeof out - o, "\\x%02X", *c)
+                                     : (size_t)snprintf(out + o, sizeof out - o, "%c", *c);
+    out[o] = '\0';
+    return ws_seterr(r->e, "%s: %s", WS_DEPLOYMENT_JSON, out);
 }
 
 /* additionalProperties false: every key must be one of allowed (NULL-terminated). */
@@ -79,6 +88,9 @@ static int get_str(rd *r, const cJSON *o, const char *key, const char *path, siz
     sub(p, sizeof p, path, key);
     if (!cJSON_IsString(v) || !v->valuestring[0] || strlen(v->valuestring) > max)
         return bad(r, p, "not a string of 1 to %zu characters", max);
+    for (const unsigned char *c = (const unsigned char *)v->valuestring; *c; c++)
+        if (*c < 0x20 || *c == 0x7f)
+            return bad(r, p, "'%s': a control character in it", v->valuestring);
     *out = v->valuestring;
     return 0;
 }

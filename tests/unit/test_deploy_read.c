@@ -149,6 +149,11 @@ static void test_refusals_name_the_path(void **state)
             "machines[0] (hv01).vms[0] (a).tenant: not a string of 1 to 127 characters");
     refused(HEAD "{\"name\":\"hv01\",\"role\":\"host\",\"vms\":[{\"name\":\"a\",\"subscription\":[]}]}]}",
             "machines[0] (hv01).vms[0] (a).subscription: not a string of 1 to 128 characters");
+    /* Control characters: escaped in the refusal (one line, no escape sequence), refused in strings. */
+    refused(HEAD "{\"name\":\"vmm01\",\"role\":\"vmm\",\"col\\u001b[2J\\nour\":1}]}",
+            "deployment.json: machines[0].col\\x1B[2J\\x0Aour: unknown key");
+    refused(HEAD "{\"name\":\"hv01\",\"role\":\"host\",\"vms\":[{\"name\":\"a\",\"os\":\"Win\\r\\ndows\"}]}]}",
+            "machines[0] (hv01).vms[0].os: 'Win\\x0D\\x0Adows': a control character in it");
     refused(HEAD "{\"name\":\"hv01\",\"role\":\"host\",\"address\":\"10.0.0.300\"}]}",
             "machines[0] (hv01): address '10.0.0.300' is not an IPv4 address");
     refused("{\"format\":\"wapsim-deployment\",\"version\":1,\"collected_at\":\"yesterday\",\"machines\":["
@@ -284,6 +289,16 @@ static void test_every_entry_counted(void **state)
     ws_deploy_files f;
     assert_int_equal(ws_deploy_files_load(dir, &f, &e), -1);
     assert_contains(e.msg, "refused: more than 1024 entries");
+    ws_test_rm_rf(dir);
+    /* A name with a control character: refused without quoting it. */
+    assert_non_null(mkdtemp(strcpy(dir, "/tmp/wapsim-test-deploy-XXXXXX")));
+    snprintf(path, sizeof path, "%s/" WS_DEPLOYMENT_JSON, dir);
+    assert_int_equal(ws_write_file(path, "{}", 2, 0600, &e), 0);
+    snprintf(path, sizeof path, "%s/a\033[2J.cer", dir);
+    assert_int_equal(ws_write_file(path, "x", 1, 0600, &e), 0);
+    assert_int_equal(ws_deploy_files_load(dir, &f, &e), -1);
+    assert_contains(e.msg, "a control character (\\x1B)");
+    assert_null(strchr(e.msg, '\033'));
     ws_test_rm_rf(dir);
 }
 

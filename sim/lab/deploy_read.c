@@ -208,8 +208,10 @@ static void stem_name(const ws_deployment *d, const char *file, char *out, size_
     char *dot = strrchr(stem, '.');
     if (dot && dot != stem)
         *dot = '\0';
+    /* Only what a vault name may hold (ws_vault_put refuses , : \ / and control characters):
+     * anything else becomes '-', so the name is known good before the lab is made. */
     for (char *c = stem; *c; c++)
-        if (*c == ' ')
+        if (!isalnum((unsigned char)*c) && *c != '.' && *c != '_' && *c != '-')
             *c = '-';
     snprintf(out, n, "%s", stem);
     for (int k = 2;; k++) {

@@ -69,6 +69,7 @@ static int read_json(const char *json, ws_deployment *d, ws_error *e)
     add(&f, "certs/vmm copy.pem", pem, strlen(pem));
     free(pem);
     add(&f, "certs/junk.cer", "junk", 4);
+    add(&f, "certs/a,b:c\\d é.cer", test_der, test_der_len);
     int rc = ws_deploy_read(&f, d, e);
     ws_deploy_files_free(&f);
     return rc;
@@ -110,6 +111,21 @@ static void test_valid_reads_certificates_once(void **state)
         lower[i] = (char)(test_tp[i] >= 'A' && test_tp[i] <= 'F' ? test_tp[i] + 32 : test_tp[i]);
     assert_non_null(ws_deploy_cert_by_thumbprint(&d, lower));
     assert_null(ws_deploy_cert_by_thumbprint(&d, "0123456789012345678901234567890123456789"));
+    ws_deployment_free(&d);
+}
+
+/* A vault name from a stem holds only [A-Za-z0-9._-]: every other character becomes '-'. */
+static void test_stem_names_are_vault_names(void **state)
+{
+    (void)state;
+    char json[1024];
+    snprintf(json, sizeof json,
+             HEAD "{\"name\":\"vmm01\",\"role\":\"vmm\",\"stores\":{\"My\":[{\"file\":\"certs/a,b:c\\\\d \u00e9.cer\"}]}}]}");
+    ws_deployment d;
+    ws_error e = {""};
+    assert_int_equal(read_json(json, &d, &e), 0);
+    assert_int_equal(d.n_certs, 1);
+    assert_string_equal(d.certs[0].name, "a-b-c-d---");
     ws_deployment_free(&d);
 }
 
@@ -342,6 +358,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_valid_reads_certificates_once),
         cmocka_unit_test(test_refusals_name_the_path),
+        cmocka_unit_test(test_stem_names_are_vault_names),
         cmocka_unit_test(test_folder_skips_links),
         cmocka_unit_test(test_archive_entries_take_their_size),
         cmocka_unit_test(test_archive_duplicate_refused),

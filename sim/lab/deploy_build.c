@@ -850,19 +850,6 @@ static int default_client(bld *b)
     return rc;
 }
 
-/* Console Connect cannot work without VMM (its certificate signs the tokens) or an RD
- * Gateway: the lab does not invent them, it refuses. */
-static int required_roles(bld *b)
-{
-    static const char *const need[][2] = {{"vmm", "the VMM server (its certificate signs the console tokens)"},
-                                          {"gateway", "an RD Gateway (the tenant's console goes through it)"}};
-    for (size_t i = 0; i < 2; i++)
-        if (!first_of_role(b->machines, need[i][0]))
-            return ws_seterr(b->e, "%s: machines: no machine of role %s: Console Connect needs %s", WS_DEPLOYMENT_JSON,
-                             need[i][0], need[i][1]);
-    return 0;
-}
-
 /* ---- the whole ---- */
 
 /* What one machine of the file configures, its role's settings. */
@@ -907,8 +894,7 @@ static int cloud_settings(bld *b)
 static int build(bld *b)
 {
     const cJSON *jm, *vmm = first_of_role(b->machines, "vmm");
-    if (required_roles(b) != 0)
-        return -1;
+    /* VMM and a gateway are there: ws_deploy_read checked it (deploy_read.c, required_roles). */
     for (size_t i = 0; i < b->d->n_certs; i++)
         if (make_standin(b, i, 0) != 0)
             return -1;

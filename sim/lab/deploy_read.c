@@ -599,6 +599,26 @@ static int read_machine(rd *r, const cJSON *m, const char *idx, const cJSON *mac
     return 0;
 }
 
+/* Console Connect cannot work without VMM (its certificate signs the tokens) or an RD
+ * Gateway: the lab does not invent them, it refuses (before anything is made). */
+static int required_roles(rd *r, const cJSON *machines)
+{
+    static const char *const need[][2] = {{"vmm", "the VMM server (its certificate signs the console tokens)"},
+                                          {"gateway", "an RD Gateway (the tenant's console goes through it)"}};
+    for (size_t i = 0; i < 2; i++) {
+        const cJSON *m;
+        int found = 0;
+        cJSON_ArrayForEach(m, machines)
+        {
+            const cJSON *role = cJSON_GetObjectItemCaseSensitive(m, "role");
+            found |= cJSON_IsString(role) && strcmp(role->valuestring, need[i][0]) == 0;
+        }
+        if (!found)
+            return bad(r, "machines", "no machine of role %s: Console Connect needs %s", need[i][0], need[i][1]);
+    }
+    return 0;
+}
+
 static int read_machines(rd *r, const cJSON *root)
 {
     const cJSON *machines = cJSON_GetObjectItemCaseSensitive(root, "machines"), *m;
@@ -614,7 +634,7 @@ static int read_machines(rd *r, const cJSON *root)
             break;
     }
     ws_strv_free(&vm_names);
-    return rc;
+    return rc != 0 ? rc : required_roles(r, machines);
 }
 
 static int read_tenants(rd *r, const cJSON *root)

@@ -268,6 +268,10 @@ rm -rf "$T_TMP/dead-lab"
 damaged manydead "d['machines'] += [{'name': 'hvx%d' % i, 'role': 'host', 'dns': {'hosts': [{'name': 'h%d-%d.contoso.local' % (i, j), 'address': '10.8.%d.%d' % (i, j)} for j in range(32)]}} for i in range(8)]"
 refused "more stale DNS addresses than the lab's subnet has free" \
     "deployment.json: dns.hosts: 10.8.7.10, an address of no machine: the lab's subnet has no unused address left for it" "$T_TMP/manydead"
+"$WAPSIM" lab init "$T_TMP/p1/p2/lab" --from "$T_TMP/novmm" >/dev/null 2>&1
+check "a deployment without VMM is refused before any folder is made" [ ! -e "$T_TMP/p1" ]
+"$WAPSIM" lab init "$T_TMP/p1/p2/lab" --from "$T_TMP/manydead" >/dev/null 2>&1
+check "a refusal while the lab is built removes the parent folders lab init created" [ ! -e "$T_TMP/p1" ]
 check_exit "--ha with --from is refused" 2 "$WAPSIM" lab init "$T_TMP/ha" --ha --from "$DEP"
 check "... leaving nothing" [ ! -e "$T_TMP/ha" ]
 

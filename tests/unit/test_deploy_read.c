@@ -94,7 +94,7 @@ static void test_valid_reads_certificates_once(void **state)
                   "\"thumbprint\":\"%s\",\"private_key\":{\"provider\":\"Microsoft Enhanced RSA and AES Cryptographic "
                   "Provider\"}}]},\"vmm\":{\"gateway_certificate\":\"%s\"}},"
                   "{\"name\":\"hv01\",\"role\":\"host\",\"stores\":{\"Root\":[{\"file\":\"certs/vmm copy.pem\"}]},"
-                  "\"trusted_issuers\":[\"%s\"],\"vms\":[{\"name\":\"web01\"}]}],"
+                  "\"trusted_issuers\":[\"%s\"],\"vms\":[{\"name\":\"web01\"}]},{\"name\":\"gw01\",\"role\":\"gateway\"}],"
                   "\"collected_at\":\"2024-01-02T03:04:05Z\"}",
              test_tp, test_tp, test_tp);
     ws_deployment d;
@@ -120,7 +120,8 @@ static void test_stem_names_are_vault_names(void **state)
     (void)state;
     char json[1024];
     snprintf(json, sizeof json,
-             HEAD "{\"name\":\"vmm01\",\"role\":\"vmm\",\"stores\":{\"My\":[{\"file\":\"certs/a,b:c\\\\d \u00e9.cer\"}]}}]}");
+             HEAD "{\"name\":\"vmm01\",\"role\":\"vmm\",\"stores\":{\"My\":[{\"file\":\"certs/a,b:c\\\\d \u00e9.cer\"}]}},"
+                  "{\"name\":\"gw01\",\"role\":\"gateway\"}]}");
     ws_deployment d;
     ws_error e = {""};
     assert_int_equal(read_json(json, &d, &e), 0);
@@ -165,6 +166,9 @@ static void test_refusals_name_the_path(void **state)
             "machines[0] (hv01).vms[0] (a).tenant: not a string of 1 to 127 characters");
     refused(HEAD "{\"name\":\"hv01\",\"role\":\"host\",\"vms\":[{\"name\":\"a\",\"subscription\":[]}]}]}",
             "machines[0] (hv01).vms[0] (a).subscription: not a string of 1 to 128 characters");
+    /* VMM and a gateway: required, refused at read (before anything is made). */
+    refused(HEAD "{\"name\":\"vmm01\",\"role\":\"vmm\"}]}",
+            "deployment.json: machines: no machine of role gateway: Console Connect needs an RD Gateway");
     /* Control characters: escaped in the refusal (one line, no escape sequence), refused in strings. */
     refused(HEAD "{\"name\":\"vmm01\",\"role\":\"vmm\",\"col\\u001b[2J\\nour\":1}]}",
             "deployment.json: machines[0].col\\x1B[2J\\x0Aour: unknown key");

@@ -765,21 +765,37 @@ void ws_deploy_report_free(ws_deploy_report *r)
 
 void ws_deploy_path_tidy(char *s)
 {
-    /* "machines[3] (rdgw01).trusted_issuers[0]: ..." -> "machines[3].trusted_issuers[0] (rdgw01): ...":
-     * the JSON path stays one piece an operator can paste into jq; the length is unchanged. */
-    for (;;) {
-        char *open = strstr(s, "] (");
-        char *close = open ? strchr(open + 3, ')') : NULL;
-        if (!close || close[1] != '.')
-            return;
-        char name[256];
-        size_t seg = (size_t)(close + 1 - (open + 1)); /* " (name)" */
-        if (seg >= sizeof name)
-            return;
-        memcpy(name, open + 1, seg);
-        memmove(open + 1, close + 1, strlen(close + 1) + 1);
-        char *end = open + 1 + strcspn(open + 1, ": \t");
-        memmove(end + seg, end, strlen(end) + 1);
-        memcpy(end, name, seg);
+    /* "machines[2] (hvx).vms[0] (vm1).tenant: ..." -> "machines[2].vms[0].tenant (hvx, vm1): ...":
+     * the JSON path stays one piece an operator can paste into jq, the names follow it; never
+     * longer. The path is the token holding the first "] (", up to a ':', a tab or a space that
+     * does not open a " (name)". */
+    char *first = strstr(s, "] (");
+    if (!first)
+        return;
+    char *start = first;
+    while (start > s && start[-1] != ' ' && start[-1] != '\t')
+        start--;
+    char path[1024], names[1024] = "", *p = start;
+    size_t pn = 0;
+    while (*p && *p != ':' && pn + 1 < sizeof path) {
+        if (p[0] == ' ' && p[1] == '(') {
+            char *close = strchr(p + 2, ')');
+            if (!close || close - (p + 2) >= 256 || (close[1] && close[1] != '.' && close[1] != ':' && close[1] != ' '))
+                break;
+            snprintf(names + strlen(names), sizeof names - strlen(names), "%s%.*s", names[0] ? ", " : "",
+                     (int)(close - (p + 2)), p + 2);
+            p = close + 1;
+            continue;
+        }
+        if (*p == ' ' || *p == '\t')
+            break;
+        path[pn++] = *p++;
     }
+    path[pn] = '\0';
+    if (!names[0])
+        return;
+    char rest[2048];
+    snprintf(rest, sizeof rest, "%s", p);
+    size_t room = strlen(start) + 1; /* the result is never longer: " (a) (b)" becomes " (a, b)" */
+    snprintf(start, room, "%s (%s)%s", path, names, rest);
 }

@@ -223,7 +223,7 @@ damaged short "d['machines'][3]['trusted_issuers'] = ['8F3A']"
 refused "a thumbprint of the wrong length" \
     "deployment.json: machines[3].trusted_issuers[0] (rdgw01): '8F3A' is not a thumbprint (40 hexadecimal digits)" "$T_TMP/short"
 damaged tenant "d['tenants'] = [{'name': 'alice', 'subscriptions': [{'name': 'Contoso Web'}]}, {'name': 'bob', 'subscriptions': [{'name': 'Fabrikam Dev'}]}]; d['machines'][5]['vms'][1]['tenant'] = 'mallory'"
-refused "a VM whose tenant is unknown" "deployment.json: machines[5].vms[1] (hv02) (app01): tenant 'mallory' is not in tenants" "$T_TMP/tenant"
+refused "a VM whose tenant is unknown" "deployment.json: machines[5].vms[1] (hv02, app01): tenant 'mallory' is not in tenants" "$T_TMP/tenant"
 damaged member "d['machines'].append({'name': 'lb01', 'role': 'balancer', 'balancer': {'members': ['rdgw01', 'hv01']}})"
 refused "a balancer member that is not a gateway" \
     "deployment.json: machines[6].balancer.members[1] (lb01): 'hv01' is not a gateway (its role is host)" "$T_TMP/member"

@@ -357,12 +357,39 @@ static void test_folder_special_not_opened(void **state)
     assert_int_equal(done, 0); /* the writer was still waiting: the FIFO was never opened */
 }
 
+/* Paths come out whole, the names after them. */
+static void test_path_tidy(void **state)
+{
+    (void)state;
+    static const char *const cases[][2] = {
+        {"deployment.json: machines[2] (hvx).vms[0] (vm1).tenant: not a string",
+         "deployment.json: machines[2].vms[0].tenant (hvx, vm1): not a string"},
+        {"deployment.json: machines[5] (hv02).vms[1] (app01): tenant 'mallory' is not in tenants",
+         "deployment.json: machines[5].vms[1] (hv02, app01): tenant 'mallory' is not in tenants"},
+        {"deployment.json: machines[3] (rdgw01).trusted_issuers[0]: '8F3A' is not a thumbprint",
+         "deployment.json: machines[3].trusted_issuers[0] (rdgw01): '8F3A' is not a thumbprint"},
+        {"deployment.json: machines[0] (gw).stores.My[0].file certs/junk.cer: not a certificate",
+         "deployment.json: machines[0].stores.My[0].file (gw) certs/junk.cer: not a certificate"},
+        {"deployment.json: machines[6] (HV01): a second machine named HV01 (the first is machines[0])",
+         "deployment.json: machines[6] (HV01): a second machine named HV01 (the first is machines[0])"},
+        {"deployment.json: machines: no machine of role vmm", "deployment.json: machines: no machine of role vmm"},
+        {"machines[5] (hv02).rdp_certificate\t0123", "machines[5].rdp_certificate (hv02)\t0123"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char buf[300];
+        snprintf(buf, sizeof buf, "%s", cases[i][0]);
+        ws_deploy_path_tidy(buf);
+        assert_string_equal(buf, cases[i][1]);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_valid_reads_certificates_once),
         cmocka_unit_test(test_refusals_name_the_path),
         cmocka_unit_test(test_stem_names_are_vault_names),
+        cmocka_unit_test(test_path_tidy),
         cmocka_unit_test(test_folder_skips_links),
         cmocka_unit_test(test_archive_entries_take_their_size),
         cmocka_unit_test(test_archive_duplicate_refused),

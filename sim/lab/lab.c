@@ -201,18 +201,21 @@ int ws_subnet_prefix(const char *subnet, char *prefix, size_t n)
     return 0;
 }
 
+/* In use when any role's port answers on .10 to .60: the default machines' octets and those an
+ * imported lab's own machine names take from .21 (cheap binds, no connection). */
 int ws_subnet_in_use(const char *subnet)
 {
+    static const char *const roles[] = {"portal", "spf", "vmm", "gateway", "host"};
     char prefix[32], addr[48];
     if (ws_subnet_prefix(subnet, prefix, sizeof prefix) != 0)
         return 0;
-    for (size_t i = 0; i < N_MACHINES; i++) {
-        int port = ws_lab_role_port(default_machines[i].role);
-        if (!port)
-            continue;
-        snprintf(addr, sizeof addr, "%s%d", prefix, default_machines[i].octet);
-        if (!ws_tcp_port_free(addr, port))
-            return 1;
+    for (int octet = 10; octet <= 60; octet++) {
+        snprintf(addr, sizeof addr, "%s%d", prefix, octet);
+        for (size_t i = 0; i < sizeof roles / sizeof roles[0]; i++) {
+            int port = ws_lab_role_port(roles[i]);
+            if (port && !ws_tcp_port_free(addr, port))
+                return 1;
+        }
     }
     return 0;
 }

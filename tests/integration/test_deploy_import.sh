@@ -272,6 +272,25 @@ refused "more stale DNS addresses than the lab's subnet has free" \
 check "a deployment without VMM is refused before any folder is made" [ ! -e "$T_TMP/p1" ]
 "$WAPSIM" lab init "$T_TMP/p1/p2/lab" --from "$T_TMP/manydead" >/dev/null 2>&1
 check "a refusal while the lab is built removes the parent folders lab init created" [ ! -e "$T_TMP/p1" ]
+# A subnet where a lab's machine of its own name (.21 and up) listens is in use: a host's port
+# (2179) held on .21 by a listener this test starts (and stops by its PID).
+S=127.55.201
+python3 -c "
+import socket, sys, time
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(('$S.21', 2179)); s.listen(1); open('$T_TMP/listening', 'w').close(); time.sleep(60)" &
+LPID=$!
+for i in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do [ -e "$T_TMP/listening" ] && break; sleep 0.5; done
+if [ -e "$T_TMP/listening" ]; then
+    "$WAPSIM" lab init "$T_TMP/insubnet" --subnet "$S.0/24" --from "$DEP" >/dev/null 2>"$T_TMP/insubnet.err"
+    check "a subnet where a machine listens on .21 is in use: lab init refuses it" \
+        grep -q "subnet $S.0/24 is in use by another running lab" "$T_TMP/insubnet.err"
+else
+    skip "cannot listen on $S.21:2179"
+fi
+kill "$LPID" 2>/dev/null
+wait "$LPID" 2>/dev/null
+rm -rf "$T_TMP/insubnet"
 check_exit "--ha with --from is refused" 2 "$WAPSIM" lab init "$T_TMP/ha" --ha --from "$DEP"
 check "... leaving nothing" [ ! -e "$T_TMP/ha" ]
 

@@ -186,8 +186,8 @@ for c in old-portal renewed big; do
     "$WAPSIM" --lab "$T_TMP/renew-lab" cert export "$c" --der --out "$T_TMP/renew-$c.cer" 2>/dev/null
 done
 pub() { openssl x509 -inform DER -in "$1" -noout -pubkey 2>/dev/null | md5sum; }
-check "a certificate renewed with the same key: its stand-in shares the first's stand-in key" \
-    [ -s "$T_TMP/renew-renewed.cer" ] && [ "$(pub "$T_TMP/renew-old-portal.cer")" = "$(pub "$T_TMP/renew-renewed.cer")" ]
+check_eq "a certificate renewed with the same key: its stand-in shares the first's stand-in key" \
+    "$(pub "$T_TMP/renew-old-portal.cer")" "$([ -s "$T_TMP/renew-renewed.cer" ] && pub "$T_TMP/renew-renewed.cer")"
 check_eq "an RSA key of 4160 bits gets a 4096-bit stand-in key" 1 \
     "$(openssl x509 -inform DER -in "$T_TMP/renew-big.cer" -noout -text 2>/dev/null | grep -c "Public-Key: (4096 bit)")"
 check "... reported among the defaults" grep -q "certs/big.pem: an RSA key of 4160 bits: its stand-in's key has 4096 bits" "$T_TMP/renew.json"
@@ -260,10 +260,10 @@ refused "a certificate whose key the lab cannot make (the reason quoted once, in
 # the tenant's hosts file, never an address a machine has, refused when the subnet runs out.
 damaged dead "d['machines'].append({'name': 'pc', 'role': 'client', 'dns': {'hosts': [{'name': 'stale.contoso.com', 'address': '10.9.9.9'}]}})"
 "$WAPSIM" lab init "$T_TMP/dead-lab" --from "$T_TMP/dead" >/dev/null 2>&1
-check "the tenant's hosts file and a machine's view give two stale addresses two dead addresses" \
-    [ -n "$(awk '$2 == "stale.contoso.com" {print $1}' "$T_TMP/dead-lab/hosts")" ] && \
-    [ "$(awk '$2 == "stale.contoso.com" {print $1}' "$T_TMP/dead-lab/hosts")" != \
-      "$(sqlite3 "$T_TMP/dead-lab/lab.db" "SELECT value FROM settings WHERE scope='rdgw01' AND key='dns_hosts'" | sed 's/.*old-hv.fabric.contoso.local=//; s/,.*//')" ]
+stale=$(awk '$2 == "stale.contoso.com" {print $1}' "$T_TMP/dead-lab/hosts")
+oldhv=$(sqlite3 "$T_TMP/dead-lab/lab.db" "SELECT value FROM settings WHERE scope='rdgw01' AND key='dns_hosts'" | sed 's/.*old-hv.fabric.contoso.local=//; s/,.*//')
+check "the tenant's hosts file and a machine's view give two stale addresses two dead addresses ($stale, $oldhv)" \
+    [ -n "$stale" -a -n "$oldhv" -a "$stale" != "$oldhv" ]
 rm -rf "$T_TMP/dead-lab"
 damaged manydead "d['machines'] += [{'name': 'hvx%d' % i, 'role': 'host', 'dns': {'hosts': [{'name': 'h%d-%d.contoso.local' % (i, j), 'address': '10.8.%d.%d' % (i, j)} for j in range(32)]}} for i in range(8)]"
 refused "more stale DNS addresses than the lab's subnet has free" \

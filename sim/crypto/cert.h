@@ -42,6 +42,13 @@ int ws_cert_create(const ws_cert_spec *spec, X509 *issuer, EVP_PKEY *issuer_key,
  * 0, or -1 with e naming what could not be copied (a key type the lab cannot make). */
 int ws_cert_standin(X509 *orig, X509 *issuer, EVP_PKEY *issuer_key, X509 **cert_out, EVP_PKEY **key_out,
                     ws_error *e);
+/* The two halves of ws_cert_standin: a new key like orig's (RSA above WS_STANDIN_MAX_RSA_BITS
+ * gets that size, [model]), and the stand-in signed for a key the caller has (and keeps): a
+ * deployment's certificates sharing one public key (a renewal) share one stand-in key. */
+#define WS_STANDIN_MAX_RSA_BITS 4096
+EVP_PKEY *ws_cert_standin_key(X509 *orig, ws_error *e);
+int ws_cert_standin_with_key(X509 *orig, X509 *issuer, EVP_PKEY *issuer_key, EVP_PKEY *key, X509 **cert_out,
+                             ws_error *e);
 
 /* Thumbprint: SHA-1 of the DER, upper-case hex, no separators (41 bytes). */
 void ws_cert_thumbprint(X509 *cert, char out[41]);

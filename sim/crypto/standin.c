@@ -7,8 +7,10 @@
 #include "crypto/cert.h"
 #include "crypto/sslerr.h"
 
-/* A new key like the original's public key: RSA of the same size, EC on the same curve. */
-static EVP_PKEY *key_like(X509 *orig, ws_error *e)
+/* A new key like the original's public key: RSA of the same size, EC on the same curve. [model]
+ * RSA above WS_STANDIN_MAX_RSA_BITS gets a key of that size: an 8192-bit key takes minutes to
+ * make and nothing the lab checks depends on the size (ws_cert_standin_key's callers report it). */
+EVP_PKEY *ws_cert_standin_key(X509 *orig, ws_error *e)
 {
     EVP_PKEY *pub = X509_get0_pubkey(orig);
     if (!pub) {
@@ -18,11 +20,11 @@ static EVP_PKEY *key_like(X509 *orig, ws_error *e)
     EVP_PKEY *key = NULL;
     if (EVP_PKEY_is_a(pub, "RSA")) {
         int bits = EVP_PKEY_get_bits(pub);
-        if (bits < 512 || bits > 8192) {
-            ws_seterr(e, "RSA key of %d bits: the lab makes 512 to 8192", bits);
+        if (bits < 512 || bits > 16384) {
+            ws_seterr(e, "RSA key of %d bits: the lab makes 512 to 16384", bits);
             return NULL;
         }
-        key = EVP_RSA_gen((unsigned)bits);
+        key = EVP_RSA_gen((unsigned)(bits > WS_STANDIN_MAX_RSA_BITS ? WS_STANDIN_MAX_RSA_BITS : bits));
     } else if (EVP_PKEY_is_a(pub, "EC")) {
         char curve[80];
         if (!EVP_PKEY_get_utf8_string_param(pub, OSSL_PKEY_PARAM_GROUP_NAME, curve, sizeof curve, NULL)) {
@@ -56,6 +58,8 @@ static int copy_extensions(X509 *orig, X509 *cert, int *had_ski, int *had_aki, w
     return 0;
 }
 
+/* The AKI names the signer's key id when the signer has an SKI, else its issuer and serial (RFC 5280
+ * 4.2.1.1): an old CA or a makecert certificate has no SKI, and "keyid:always" would fail on it. */
 static int add_key_ids(X509 *cert, X509 *signer, int had_ski, int had_aki, ws_error *e)
 {
     X509V3_CTX ctx;
@@ -63,7 +67,7 @@ static int add_key_ids(X509 *cert, X509 *signer, int had_ski, int had_aki, ws_er
     static const struct {
         int nid;
         const char *value;
-    } ids[] = {{NID_subject_key_identifier, "hash"}, {NID_authority_key_identifier, "keyid:always"}};
+    } ids[] = {{NID_subject_key_identifier, "hash"}, {NID_authority_key_identifier, "keyid,issuer"}};
     for (int i = 0; i < 2; i++) {
         if (!(i == 0 ? had_ski : had_aki))
             continue;
@@ -86,14 +90,11 @@ static const EVP_MD *digest_of(X509 *orig)
     return md ? md : EVP_sha256();
 }
 
-int ws_cert_standin(X509 *orig, X509 *issuer, EVP_PKEY *issuer_key, X509 **cert_out, EVP_PKEY **key_out,
-                    ws_error *e)
+int ws_cert_standin_with_key(X509 *orig, X509 *issuer, EVP_PKEY *issuer_key, EVP_PKEY *key, X509 **cert_out,
+                             ws_error *e)
 {
     if ((issuer == NULL) != (issuer_key == NULL))
         return ws_seterr(e, "an issuer needs both its certificate and its key");
-    EVP_PKEY *key = key_like(orig, e);
-    if (!key)
-        return -1;
     X509 *cert = X509_new();
     int had_ski, had_aki;
     if (!cert || !X509_set_version(cert, X509_get_version(orig)) ||
@@ -112,10 +113,24 @@ int ws_cert_standin(X509 *orig, X509 *issuer, EVP_PKEY *issuer_key, X509 **cert_
         goto fail;
     }
     *cert_out = cert;
-    *key_out = key;
     return 0;
 fail:
     X509_free(cert);
-    EVP_PKEY_free(key);
     return -1;
+}
+
+int ws_cert_standin(X509 *orig, X509 *issuer, EVP_PKEY *issuer_key, X509 **cert_out, EVP_PKEY **key_out,
+                    ws_error *e)
+{
+    if ((issuer == NULL) != (issuer_key == NULL))
+        return ws_seterr(e, "an issuer needs both its certificate and its key");
+    EVP_PKEY *key = ws_cert_standin_key(orig, e);
+    if (!key)
+        return -1;
+    if (ws_cert_standin_with_key(orig, issuer, issuer_key, key, cert_out, e) != 0) {
+        EVP_PKEY_free(key);
+        return -1;
+    }
+    *key_out = key;
+    return 0;
 }

@@ -44,6 +44,7 @@ typedef struct bld {
     ws_deploy_report *rep;
     ws_error *e;
     int *made;    /* per certificate: its stand-in is in the vault */
+    EVP_PKEY **keys; /* per certificate: its stand-in key, shared by certificates of one public key */
     ws_strv dead; /* DNS entries' addresses of no machine: each a lab address no machine has */
     ws_strv made_issuers; /* "issuer name\tvault name": stand-ins made from an issuer's name */
     char lab_root[80]; /* the default lab's root's vault name, once made (for a machine the file lacks) */
@@ -144,6 +145,26 @@ static int issuer_index(const ws_deployment *d, size_t i)
     return -2;
 }
 
+/* The stand-in key for certificate i: the one an earlier certificate with the same public key
+ * (SPKI) got, as a renewal with the same key keeps sharing it; else a new one (at most
+ * WS_STANDIN_MAX_RSA_BITS, reported). Also a budget: one key generation per distinct key. */
+static EVP_PKEY *standin_key(bld *b, size_t i)
+{
+    X509 *c = b->d->certs[i].cert;
+    for (size_t j = 0; j < b->d->n_certs; j++)
+        if (j != i && b->keys[j] && X509_get0_pubkey(b->d->certs[j].cert) && X509_get0_pubkey(c) &&
+            EVP_PKEY_eq(X509_get0_pubkey(b->d->certs[j].cert), X509_get0_pubkey(c)) == 1) {
+            EVP_PKEY_up_ref(b->keys[j]);
+            return b->keys[i] = b->keys[j];
+        }
+    b->keys[i] = ws_cert_standin_key(c, b->e);
+    int bits = X509_get0_pubkey(c) && EVP_PKEY_is_a(X509_get0_pubkey(c), "RSA") ? EVP_PKEY_get_bits(X509_get0_pubkey(c)) : 0;
+    if (b->keys[i] && bits > WS_STANDIN_MAX_RSA_BITS)
+        defaulted(b, "%s: an RSA key of %d bits: its stand-in's key has %d bits [model]", b->d->certs[i].file, bits,
+                  WS_STANDIN_MAX_RSA_BITS);
+    return b->keys[i];
+}
+
 static int make_standin(bld *b, size_t i, int depth)
 {
     if (b->made[i])
@@ -163,8 +184,12 @@ static int make_standin(bld *b, size_t i, int depth)
     X509 *issuer = NULL, *cert = NULL;
     EVP_PKEY *issuer_key = NULL, *key = NULL;
     int rc = issuer_name[0] ? ws_vault_get(b->st, issuer_name, &issuer, &issuer_key, NULL, b->e) : 0;
-    if (rc == 0 && ws_cert_standin(c->cert, issuer, issuer_key, &cert, &key, b->e) != 0)
-        rc = ws_seterr(b->e, "%s: %s %s: no stand-in: %s", WS_DEPLOYMENT_JSON, c->file, c->thumbprint, b->e->msg);
+    if (rc == 0 && (!(key = standin_key(b, i)) ||
+                    ws_cert_standin_with_key(c->cert, issuer, issuer_key, key, &cert, b->e) != 0)) {
+        char why[sizeof b->e->msg]; /* e->msg cannot be both a source and the destination */
+        snprintf(why, sizeof why, "%s", b->e->msg);
+        rc = ws_seterr(b->e, "%s: %s %s: no stand-in: %s", WS_DEPLOYMENT_JSON, c->file, c->thumbprint, why);
+    }
     if (rc == 0)
         rc = ws_vault_put(b->st, c->name, cert, key, c->csp[0] ? c->csp : NULL, b->e) != 0 ||
                      ws_vault_set_original(b->st, c->name, c->thumbprint, b->e) != 0
@@ -178,8 +203,7 @@ static int make_standin(bld *b, size_t i, int depth)
     }
     X509_free(issuer);
     EVP_PKEY_free(issuer_key);
-    X509_free(cert);
-    EVP_PKEY_free(key);
+    X509_free(cert); /* key: b->keys[i]'s, freed with b */
     return rc;
 }
 
@@ -455,26 +479,76 @@ static int logons(bld *b, const cJSON *jm, int idx)
 
 /* ---- DNS ---- */
 
-/* A customer's address as the lab has it: that machine's lab address; an address of no
- * machine becomes a lab address no machine has, from .254 down ([model] a dead address:
- * nothing answers there, as nothing would for the customer's stale entry). */
-static void map_address(bld *b, const char *addr, char *out, size_t n)
+/* The file's machine whose address is ADDR, or NULL. */
+static const cJSON *machine_at(const cJSON *machines, const char *addr)
 {
     const cJSON *m;
+    cJSON_ArrayForEach(m, machines)
+    if (str(m, "address") && strcmp(str(m, "address"), addr) == 0)
+        return m;
+    return NULL;
+}
+
+static int dead_index(const ws_strv *l, const char *s)
+{
+    for (int i = 0; i < l->n; i++)
+        if (strcmp(l->v[i], s) == 0)
+            return i;
+    return -1;
+}
+
+static int octet_used(const ws_machine *m, void *arg)
+{
+    const char *dot = strrchr(m->address, '.');
+    int o = dot ? atoi(dot + 1) : -1;
+    if (o > 0 && o < 256)
+        ((char *)arg)[o] = 1;
+    return 0;
+}
+
+/* Every DNS hosts entry's address of no machine, once, in file order (each machine's dns.hosts,
+ * the client's included): the machines' views and the tenant's hosts file share this one list,
+ * so one customer address is one dead address everywhere. */
+static void dead_list(bld *b)
+{
+    const cJSON *m, *it;
     cJSON_ArrayForEach(m, b->machines)
+    cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(m, "dns"), "hosts"))
     {
-        ws_machine lm;
-        if (str(m, "address") && strcmp(str(m, "address"), addr) == 0 && ws_machine_get(b->st, str(m, "name"), &lm, NULL) == 0) {
-            snprintf(out, n, "%s", lm.address);
-            return;
-        }
+        const char *a = str(it, "address");
+        if (a && !machine_at(b->machines, a) && dead_index(&b->dead, a) < 0)
+            ws_strv_add(&b->dead, a);
     }
-    int k = 0;
-    while (k < b->dead.n && strcmp(b->dead.v[k], addr) != 0)
-        k++;
-    if (k == b->dead.n)
-        ws_strv_add(&b->dead, addr);
-    snprintf(out, n, "%s%d", b->prefix, 254 - k);
+}
+
+/* A customer's address as the lab has it: that machine's lab address; an address of no
+ * machine becomes a lab address no machine has (nor a default machine the lab may add, .10 to
+ * .20), from .254 down ([model] a dead address: nothing answers there, as nothing would for the
+ * customer's stale entry). Refused when the subnet has no such address left. */
+static int map_address(bld *b, const char *addr, char *out, size_t n)
+{
+    ws_machine lm;
+    const cJSON *m = machine_at(b->machines, addr);
+    if (m && ws_machine_get(b->st, str(m, "name"), &lm, NULL) == 0) {
+        snprintf(out, n, "%s", lm.address);
+        return 0;
+    }
+    if (b->dead.n == 0)
+        dead_list(b);
+    int k = dead_index(&b->dead, addr);
+    char used[256] = {0};
+    for (int o = 10; o <= 20; o++)
+        used[o] = 1;
+    if (ws_machine_foreach(b->st, octet_used, used, b->e) != 0)
+        return -1;
+    for (int o = 254; o >= 1 && k >= 0; o--)
+        if (!used[o] && k-- == 0) {
+            snprintf(out, n, "%s%d", b->prefix, o);
+            return 0;
+        }
+    return ws_seterr(b->e, "%s: dns.hosts: %s, an address of no machine: the lab's subnet has no unused address left "
+                           "for it (%d such addresses)",
+                     WS_DEPLOYMENT_JSON, addr, b->dead.n);
 }
 
 static int dns_view(bld *b, const cJSON *jm)
@@ -492,7 +566,10 @@ static int dns_view(bld *b, const cJSON *jm)
     cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(dns, "hosts"))
     {
         char addr[64], name[256];
-        map_address(b, str(it, "address"), addr, sizeof addr);
+        if (map_address(b, str(it, "address"), addr, sizeof addr) != 0) {
+            ws_dns_view_free(&v);
+            return -1;
+        }
         snprintf(name, sizeof name, "%s", str(it, "name"));
         for (char *c = name; *c; c++)
             *c = (char)(*c >= 'A' && *c <= 'Z' ? *c + 32 : *c);
@@ -521,7 +598,11 @@ char *ws_deploy_hosts_text(ws_state *st, const ws_deployment *d, ws_error *e)
         cJSON_ArrayForEach(it, client_hosts)
         {
             char addr[64];
-            map_address(&b, str(it, "address"), addr, sizeof addr);
+            if (map_address(&b, str(it, "address"), addr, sizeof addr) != 0) {
+                ws_strv_free(&b.dead);
+                ws_buf_free(&out);
+                return NULL;
+            }
             ws_buf_addf(&out, "%s\t%s\n", addr, str(it, "name"));
         }
     } else { /* as lab init: the public names (a balancer's), and each gateway's FQDN */
@@ -769,19 +850,6 @@ static int default_client(bld *b)
     return rc;
 }
 
-/* Console Connect cannot work without VMM (its certificate signs the tokens) or an RD
- * Gateway: the lab does not invent them, it refuses. */
-static int required_roles(bld *b)
-{
-    static const char *const need[][2] = {{"vmm", "the VMM server (its certificate signs the console tokens)"},
-                                          {"gateway", "an RD Gateway (the tenant's console goes through it)"}};
-    for (size_t i = 0; i < 2; i++)
-        if (!first_of_role(b->machines, need[i][0]))
-            return ws_seterr(b->e, "%s: machines: no machine of role %s: Console Connect needs %s", WS_DEPLOYMENT_JSON,
-                             need[i][0], need[i][1]);
-    return 0;
-}
-
 /* ---- the whole ---- */
 
 /* What one machine of the file configures, its role's settings. */
@@ -826,8 +894,7 @@ static int cloud_settings(bld *b)
 static int build(bld *b)
 {
     const cJSON *jm, *vmm = first_of_role(b->machines, "vmm");
-    if (required_roles(b) != 0)
-        return -1;
+    /* VMM and a gateway are there: ws_deploy_read checked it (deploy_read.c, required_roles). */
     for (size_t i = 0; i < b->d->n_certs; i++)
         if (make_standin(b, i, 0) != 0)
             return -1;
@@ -886,10 +953,17 @@ int ws_deploy_build(ws_state *st, const ws_deployment *d, const char *prefix, st
              .res = res,
              .rep = rep,
              .e = e,
-             .made = calloc(d->n_certs + 1, sizeof(int))};
-    if (!b.made)
+             .made = calloc(d->n_certs + 1, sizeof(int)),
+             .keys = calloc(d->n_certs + 1, sizeof(EVP_PKEY *))};
+    if (!b.made || !b.keys) {
+        free(b.made);
+        free(b.keys);
         return ws_seterr(e, "out of memory");
+    }
     int rc = build(&b);
+    for (size_t i = 0; i < d->n_certs; i++)
+        EVP_PKEY_free(b.keys[i]);
+    free(b.keys);
     free(b.made);
     ws_strv_free(&b.dead);
     ws_strv_free(&b.made_issuers);

@@ -39,6 +39,9 @@ const ws_deploy_file *ws_deploy_files_get(const ws_deploy_files *f, const char *
  * (tar's) are dropped. 0, or -1 with e. */
 static int name_ok(const char *name, ws_error *e)
 {
+    for (const unsigned char *c = (const unsigned char *)name; *c; c++)
+        if (*c < 0x20 || *c == 0x7f) /* not quoted: it would break the one-line refusal */
+            return ws_seterr(e, "an entry whose name has a control character (\\x%02X): refused", *c);
     if (!name[0] || name[0] == '/' || strlen(name) > 255)
         return ws_seterr(e, "%s: refused: an absolute or empty name (a deployment's names are relative)", name);
     for (const char *p = name; *p;) {
@@ -61,6 +64,10 @@ static int add_file(ws_deploy_files *f, const char *name, unsigned char *data, s
         free(data);
         return ws_seterr(e, "%s: refused: more than %d files in the deployment", name, WS_DEPLOY_MAX_FILES);
     }
+    if (ws_deploy_files_get(f, name)) { /* tar x would keep the last, we the first: neither is right */
+        free(data);
+        return ws_seterr(e, "%s: refused: a second entry of that name in the deployment", name);
+    }
     if (f->total + len > WS_DEPLOY_MAX_TOTAL_BYTES) {
         free(data);
         return ws_seterr(e, "%s: refused: the deployment's files exceed %d bytes in all", name,
@@ -78,6 +85,15 @@ static int add_file(ws_deploy_files *f, const char *name, unsigned char *data, s
     f->v = v;
     f->v[f->n++] = (ws_deploy_file){.name = copy, .data = data, .len = len};
     f->total += len;
+    return 0;
+}
+
+/* Every entry counts against WS_DEPLOY_MAX_FILES, a skipped one too (its name is kept in
+ * ignored): a million links or folders are refused like a million files. */
+static int count_entry(ws_deploy_files *f, const char *name, ws_error *e)
+{
+    if (++f->entries > WS_DEPLOY_MAX_FILES)
+        return ws_seterr(e, "%s: refused: more than %d entries in the deployment", name, WS_DEPLOY_MAX_FILES);
     return 0;
 }
 
@@ -102,7 +118,7 @@ static int load_archive(const char *path, ws_deploy_files *f, ws_error *e)
     int rc = 0, r;
     while (rc == 0 && (r = archive_read_next_header(a, &en)) == ARCHIVE_OK) {
         const char *name = archive_entry_pathname(en);
-        if (!name || name_ok(name, e) != 0) {
+        if (!name || name_ok(name, e) != 0 || count_entry(f, name, e) != 0) {
             rc = name ? -1 : ws_seterr(e, "%s: an entry without a name", path);
             break;
         }
@@ -132,7 +148,8 @@ static int load_archive(const char *path, ws_deploy_files *f, ws_error *e)
             break;
         }
         data[len] = '\0';
-        rc = add_file(f, name, data, len, e);
+        unsigned char *fit = realloc(data, len + 1); /* not the bound's 1 MiB for each entry */
+        rc = add_file(f, name, fit ? fit : data, len, e);
     }
     if (rc == 0 && r != ARCHIVE_EOF)
         rc = ws_seterr(e, "%s: a damaged archive: %s", path, archive_error_string(a));
@@ -155,10 +172,25 @@ static int load_dir(int dfd, const char *rel, ws_deploy_files *f, int depth, ws_
             continue;
         char name[512];
         snprintf(name, sizeof name, "%s%s%s", rel, rel[0] ? "/" : "", ent->d_name);
-        int fd = openat(dirfd(d), ent->d_name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+        if ((rc = name_ok(name, e)) != 0 || (rc = count_entry(f, name, e)) != 0)
+            break;
+        /* The type first, without following or opening: a device node or a FIFO is never opened. */
         struct stat sb;
-        if (fd < 0 || fstat(fd, &sb) != 0) {
-            ws_strv_addf(&f->ignored, "%s: %s", name, errno == ELOOP ? "a link (not followed)" : strerror(errno));
+        if (fstatat(dirfd(d), ent->d_name, &sb, AT_SYMLINK_NOFOLLOW) != 0) {
+            ws_strv_addf(&f->ignored, "%s: %s", name, strerror(errno));
+            continue;
+        }
+        if (S_ISLNK(sb.st_mode) || (!S_ISDIR(sb.st_mode) && !S_ISREG(sb.st_mode))) {
+            ws_strv_addf(&f->ignored, "%s: %s", name, S_ISLNK(sb.st_mode) ? "a link (not followed)" : "not a regular file");
+            continue;
+        }
+        /* O_NOFOLLOW, and the type checked again on what was opened: it may have been swapped. */
+        int fd = openat(dirfd(d), ent->d_name,
+                        O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | (S_ISDIR(sb.st_mode) ? O_DIRECTORY : 0));
+        mode_t was = sb.st_mode & S_IFMT;
+        if (fd < 0 || fstat(fd, &sb) != 0 || (sb.st_mode & S_IFMT) != was) {
+            ws_strv_addf(&f->ignored, "%s: %s", name,
+                         fd < 0 && errno == ELOOP ? "a link (not followed)" : "changed while read (skipped)");
             if (fd >= 0)
                 close(fd);
             continue;
@@ -166,11 +198,6 @@ static int load_dir(int dfd, const char *rel, ws_deploy_files *f, int depth, ws_
         if (S_ISDIR(sb.st_mode)) {
             rc = depth >= 8 ? (close(fd), ws_seterr(e, "%s: refused: folders nested too deep", name))
                             : load_dir(fd, name, f, depth + 1, e);
-            continue;
-        }
-        if (!S_ISREG(sb.st_mode)) {
-            ws_strv_addf(&f->ignored, "%s: not a regular file", name);
-            close(fd);
             continue;
         }
         if (sb.st_size > WS_DEPLOY_MAX_FILE_BYTES) {

@@ -34,12 +34,21 @@ typedef struct rd {
 static int bad(rd *r, const char *path, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 static int bad(rd *r, const char *path, const char *fmt, ...)
 {
-    char why[400];
+    char why[400], line[1200];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(why, sizeof why, fmt, ap);
     va_end(ap);
-    return ws_seterr(r->e, "%s: %s: %s", WS_DEPLOYMENT_JSON, path, why);
+    snprintf(line, sizeof line, "%s: %s", path, why);
+    /* Values are quoted from untrusted input: a control byte is written \xHH, so the refusal stays
+     * one line and sends no escape sequence to the terminal. */
+    char out[sizeof line * 4 / 3];
+    size_t o = 0;
+    for (const unsigned char *c = (const unsigned char *)line; *c && o + 5 < sizeof out; c++)
+        o += *c < 0x20 || *c == 0x7f ? (size_t)snprintf(out + o, sizeof out - o, "\\x%02X", *c)
+                                     : (size_t)snprintf(out + o, sizeof out - o, "%c", *c);
+    out[o] = '\0';
+    return ws_seterr(r->e, "%s: %s", WS_DEPLOYMENT_JSON, out);
 }
 
 /* additionalProperties false: every key must be one of allowed (NULL-terminated). */
@@ -79,6 +88,9 @@ static int get_str(rd *r, const cJSON *o, const char *key, const char *path, siz
     sub(p, sizeof p, path, key);
     if (!cJSON_IsString(v) || !v->valuestring[0] || strlen(v->valuestring) > max)
         return bad(r, p, "not a string of 1 to %zu characters", max);
+    for (const unsigned char *c = (const unsigned char *)v->valuestring; *c; c++)
+        if (*c < 0x20 || *c == 0x7f)
+            return bad(r, p, "'%s': a control character in it", v->valuestring);
     *out = v->valuestring;
     return 0;
 }
@@ -196,8 +208,10 @@ static void stem_name(const ws_deployment *d, const char *file, char *out, size_
     char *dot = strrchr(stem, '.');
     if (dot && dot != stem)
         *dot = '\0';
+    /* Only what a vault name may hold (ws_vault_put refuses , : \ / and control characters):
+     * anything else becomes '-', so the name is known good before the lab is made. */
     for (char *c = stem; *c; c++)
-        if (*c == ' ')
+        if (!isalnum((unsigned char)*c) && *c != '.' && *c != '_' && *c != '-')
             *c = '-';
     snprintf(out, n, "%s", stem);
     for (int k = 2;; k++) {
@@ -447,8 +461,9 @@ static int vm_owner_ok(rd *r, const cJSON *vm, const char *path)
 {
     const cJSON *tenants = cJSON_GetObjectItemCaseSensitive(r->d->json, "tenants"), *t, *s;
     const char *tenant = NULL, *subname = NULL;
-    get_str(r, vm, "tenant", path, 127, &tenant);
-    get_str(r, vm, "subscription", path, 128, &subname);
+    /* The schema's: tenant an account (1..127, no comma or control character), subscription 1..128. */
+    if (get_str(r, vm, "tenant", path, 127, &tenant) != 0 || get_str(r, vm, "subscription", path, 128, &subname) != 0)
+        return -1;
     if (tenant && !is_account(tenant))
         return bad(r, path, "tenant '%s' is not an account name", tenant);
     if (!tenants || !tenant)
@@ -584,6 +599,26 @@ static int read_machine(rd *r, const cJSON *m, const char *idx, const cJSON *mac
     return 0;
 }
 
+/* Console Connect cannot work without VMM (its certificate signs the tokens) or an RD
+ * Gateway: the lab does not invent them, it refuses (before anything is made). */
+static int required_roles(rd *r, const cJSON *machines)
+{
+    static const char *const need[][2] = {{"vmm", "the VMM server (its certificate signs the console tokens)"},
+                                          {"gateway", "an RD Gateway (the tenant's console goes through it)"}};
+    for (size_t i = 0; i < 2; i++) {
+        const cJSON *m;
+        int found = 0;
+        cJSON_ArrayForEach(m, machines)
+        {
+            const cJSON *role = cJSON_GetObjectItemCaseSensitive(m, "role");
+            found |= cJSON_IsString(role) && strcmp(role->valuestring, need[i][0]) == 0;
+        }
+        if (!found)
+            return bad(r, "machines", "no machine of role %s: Console Connect needs %s", need[i][0], need[i][1]);
+    }
+    return 0;
+}
+
 static int read_machines(rd *r, const cJSON *root)
 {
     const cJSON *machines = cJSON_GetObjectItemCaseSensitive(root, "machines"), *m;
@@ -599,7 +634,7 @@ static int read_machines(rd *r, const cJSON *root)
             break;
     }
     ws_strv_free(&vm_names);
-    return rc;
+    return rc != 0 ? rc : required_roles(r, machines);
 }
 
 static int read_tenants(rd *r, const cJSON *root)
@@ -730,21 +765,37 @@ void ws_deploy_report_free(ws_deploy_report *r)
 
 void ws_deploy_path_tidy(char *s)
 {
-    /* "machines[3] (rdgw01).trusted_issuers[0]: ..." -> "machines[3].trusted_issuers[0] (rdgw01): ...":
-     * the JSON path stays one piece an operator can paste into jq; the length is unchanged. */
-    for (;;) {
-        char *open = strstr(s, "] (");
-        char *close = open ? strchr(open + 3, ')') : NULL;
-        if (!close || close[1] != '.')
-            return;
-        char name[256];
-        size_t seg = (size_t)(close + 1 - (open + 1)); /* " (name)" */
-        if (seg >= sizeof name)
-            return;
-        memcpy(name, open + 1, seg);
-        memmove(open + 1, close + 1, strlen(close + 1) + 1);
-        char *end = open + 1 + strcspn(open + 1, ": \t");
-        memmove(end + seg, end, strlen(end) + 1);
-        memcpy(end, name, seg);
+    /* "machines[2] (hvx).vms[0] (vm1).tenant: ..." -> "machines[2].vms[0].tenant (hvx, vm1): ...":
+     * the JSON path stays one piece an operator can paste into jq, the names follow it; never
+     * longer. The path is the token holding the first "] (", up to a ':', a tab or a space that
+     * does not open a " (name)". */
+    char *first = strstr(s, "] (");
+    if (!first)
+        return;
+    char *start = first;
+    while (start > s && start[-1] != ' ' && start[-1] != '\t')
+        start--;
+    char path[1024], names[1024] = "", *p = start;
+    size_t pn = 0;
+    while (*p && *p != ':' && pn + 1 < sizeof path) {
+        if (p[0] == ' ' && p[1] == '(') {
+            char *close = strchr(p + 2, ')');
+            if (!close || close - (p + 2) >= 256 || (close[1] && close[1] != '.' && close[1] != ':' && close[1] != ' '))
+                break;
+            snprintf(names + strlen(names), sizeof names - strlen(names), "%s%.*s", names[0] ? ", " : "",
+                     (int)(close - (p + 2)), p + 2);
+            p = close + 1;
+            continue;
+        }
+        if (*p == ' ' || *p == '\t')
+            break;
+        path[pn++] = *p++;
     }
+    path[pn] = '\0';
+    if (!names[0])
+        return;
+    char rest[2048];
+    snprintf(rest, sizeof rest, "%s", p);
+    size_t room = strlen(start) + 1; /* the result is never longer: " (a) (b)" becomes " (a, b)" */
+    snprintf(start, room, "%s (%s)%s", path, names, rest);
 }

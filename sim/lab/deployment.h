@@ -49,6 +49,7 @@ typedef struct ws_deploy_files {
     ws_deploy_file *v;
     size_t n;
     size_t total;    /* bytes */
+    size_t entries;  /* every entry seen (files, folders, links, devices): bounded by WS_DEPLOY_MAX_FILES */
     ws_strv ignored; /* "name: why" for each entry skipped (a directory, a link, a device) */
 } ws_deploy_files;
 

@@ -201,18 +201,21 @@ int ws_subnet_prefix(const char *subnet, char *prefix, size_t n)
     return 0;
 }
 
+/* In use when any role's port answers on .10 to .60: the default machines' octets and those an
+ * imported lab's own machine names take from .21 (cheap binds, no connection). */
 int ws_subnet_in_use(const char *subnet)
 {
+    static const char *const roles[] = {"portal", "spf", "vmm", "gateway", "host"};
     char prefix[32], addr[48];
     if (ws_subnet_prefix(subnet, prefix, sizeof prefix) != 0)
         return 0;
-    for (size_t i = 0; i < N_MACHINES; i++) {
-        int port = ws_lab_role_port(default_machines[i].role);
-        if (!port)
-            continue;
-        snprintf(addr, sizeof addr, "%s%d", prefix, default_machines[i].octet);
-        if (!ws_tcp_port_free(addr, port))
-            return 1;
+    for (int octet = 10; octet <= 60; octet++) {
+        snprintf(addr, sizeof addr, "%s%d", prefix, octet);
+        for (size_t i = 0; i < sizeof roles / sizeof roles[0]; i++) {
+            int port = ws_lab_role_port(roles[i]);
+            if (port && !ws_tcp_port_free(addr, port))
+                return 1;
+        }
     }
     return 0;
 }
@@ -753,9 +756,44 @@ int ws_lab_init(const ws_lab_init_opts *opts, ws_lab_init_result *res, ws_error 
     return rc;
 }
 
+/* DIR without trailing '/', and the topmost of its folders that does not exist yet (what
+ * ws_mkdir_p will create): a refused lab init removes what it created, its parents too. */
+static void topmost_missing(const char *dir, char *top, size_t n)
+{
+    snprintf(top, n, "%s", dir);
+    for (size_t k = strlen(top); k > 1 && top[k - 1] == '/'; k--)
+        top[k - 1] = '\0';
+    char parent[4200];
+    for (;;) {
+        snprintf(parent, sizeof parent, "%s", top);
+        char *sl = strrchr(parent, '/');
+        if (!sl || sl == parent)
+            return;
+        *sl = '\0';
+        if (access(parent, F_OK) == 0)
+            return;
+        snprintf(top, n, "%s", parent);
+    }
+}
+
+static void remove_created(const char *dir, const char *top)
+{
+    char cur[4200];
+    snprintf(cur, sizeof cur, "%s", dir);
+    for (size_t k = strlen(cur); k > 1 && cur[k - 1] == '/'; k--)
+        cur[k - 1] = '\0';
+    for (;;) {
+        rmdir(cur);
+        char *sl = strrchr(cur, '/');
+        if (strcmp(cur, top) == 0 || !sl || sl == cur)
+            return;
+        *sl = '\0';
+    }
+}
+
 static int lab_init(const ws_lab_init_opts *opts, const ws_deployment *dep, ws_lab_init_result *res, ws_error *e)
 {
-    char prefix[32];
+    char prefix[32], top[4200] = "";
     if (opts->subnet && ws_subnet_prefix(opts->subnet, prefix, sizeof prefix) != 0)
         return ws_seterr(e, "bad subnet '%s' (use 127.X.Y.0/24, not 127.0.0.0/24)", opts->subnet);
     if (opts->subnet && ws_subnet_in_use(opts->subnet))
@@ -770,13 +808,21 @@ static int lab_init(const ws_lab_init_opts *opts, const ws_deployment *dep, ws_l
         if (!S_ISDIR(sb.st_mode))
             return ws_seterr(e, "%s exists and is not a directory", opts->dir);
     } else {
-        if (ws_mkdir_p(opts->dir, 0700) != 0)
-            return ws_seterr(e, "cannot create %s: %s", opts->dir, strerror(errno));
+        topmost_missing(opts->dir, top, sizeof top);
+        if (ws_mkdir_p(opts->dir, 0700) != 0) {
+            int err = errno;
+            remove_created(opts->dir, top);
+            return ws_seterr(e, "cannot create %s: %s", opts->dir, strerror(err));
+        }
         created = 1;
     }
     char abs[4096];
-    if (!realpath(opts->dir, abs) || (created && chmod(abs, 0700) != 0))
-        return ws_seterr(e, "cannot use %s: %s", opts->dir, strerror(errno));
+    if (!realpath(opts->dir, abs) || (created && chmod(abs, 0700) != 0)) {
+        ws_seterr(e, "cannot use %s: %s", opts->dir, strerror(errno));
+        if (created)
+            remove_created(opts->dir, top);
+        return -1;
+    }
     if (!created) {
         /* An existing directory must be empty: lab init never takes over someone's files. */
         DIR *d = opendir(abs);
@@ -858,7 +904,9 @@ fail:
     ws_state_close(st);
     unlink(tmp);
     free(hosts_text);
-    if (created)
+    if (created) {
         rmdir(abs);
+        remove_created(opts->dir, top);
+    }
     return -1;
 }

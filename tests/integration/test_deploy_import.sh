@@ -167,6 +167,32 @@ tar -C "$T_TMP" -czf "$T_TMP/dep.tar.gz" dep
 check_exit "lab init --from a .tar.gz (one top folder)" 0 "$WAPSIM" lab init "$T_TMP/t" --from "$T_TMP/dep.tar.gz"
 check_eq "... the same certificates" 7 "$(sqlite3 "$T_TMP/t/lab.db" "SELECT count(*) FROM certificates WHERE original_thumbprint IS NOT NULL")"
 
+# A certificate renewed with the same key: its stand-in shares the first one's stand-in key (one
+# key per distinct public key); an RSA key above 4096 bits gets a 4096-bit stand-in key, reported.
+cp -r "$DEP" "$T_TMP/renew"
+openssl req -x509 -key "$T_TMP/old.key" -out "$T_TMP/renew/certs/renewed.pem" -days 30 \
+    -subj "/CN=portal.contoso.com/O=Contoso" 2>/dev/null
+openssl req -x509 -newkey rsa:4160 -nodes -keyout "$T_TMP/big.key" -out "$T_TMP/renew/certs/big.pem" -days 30 \
+    -subj "/CN=Big Root" 2>/dev/null
+python3 -c "
+import json
+p = '$T_TMP/renew/deployment.json'
+d = json.load(open(p))
+d['machines'][0]['stores']['My'].append({'file': 'certs/renewed.pem'})
+d['machines'][0]['stores']['Root'].append({'file': 'certs/big.pem'})
+json.dump(d, open(p, 'w'))"
+"$WAPSIM" lab init "$T_TMP/renew-lab" --from "$T_TMP/renew" --json >"$T_TMP/renew.json" 2>&1
+for c in old-portal renewed big; do
+    "$WAPSIM" --lab "$T_TMP/renew-lab" cert export "$c" --der --out "$T_TMP/renew-$c.cer" 2>/dev/null
+done
+pub() { openssl x509 -inform DER -in "$1" -noout -pubkey 2>/dev/null | md5sum; }
+check_eq "a certificate renewed with the same key: its stand-in shares the first's stand-in key" \
+    "$(pub "$T_TMP/renew-old-portal.cer")" "$([ -s "$T_TMP/renew-renewed.cer" ] && pub "$T_TMP/renew-renewed.cer")"
+check_eq "an RSA key of 4160 bits gets a 4096-bit stand-in key" 1 \
+    "$(openssl x509 -inform DER -in "$T_TMP/renew-big.cer" -noout -text 2>/dev/null | grep -c "Public-Key: (4096 bit)")"
+check "... reported among the defaults" grep -q "certs/big.pem: an RSA key of 4160 bits: its stand-in's key has 4096 bits" "$T_TMP/renew.json"
+rm -rf "$T_TMP/renew-lab"
+
 # ---- refusals: one line naming the path, exit 2, nothing left behind
 # refused NAME EXPECTED-TEXT FROM: lab init into a new directory must fail so.
 refused() {
@@ -197,7 +223,7 @@ damaged short "d['machines'][3]['trusted_issuers'] = ['8F3A']"
 refused "a thumbprint of the wrong length" \
     "deployment.json: machines[3].trusted_issuers[0] (rdgw01): '8F3A' is not a thumbprint (40 hexadecimal digits)" "$T_TMP/short"
 damaged tenant "d['tenants'] = [{'name': 'alice', 'subscriptions': [{'name': 'Contoso Web'}]}, {'name': 'bob', 'subscriptions': [{'name': 'Fabrikam Dev'}]}]; d['machines'][5]['vms'][1]['tenant'] = 'mallory'"
-refused "a VM whose tenant is unknown" "deployment.json: machines[5].vms[1] (hv02) (app01): tenant 'mallory' is not in tenants" "$T_TMP/tenant"
+refused "a VM whose tenant is unknown" "deployment.json: machines[5].vms[1] (hv02, app01): tenant 'mallory' is not in tenants" "$T_TMP/tenant"
 damaged member "d['machines'].append({'name': 'lb01', 'role': 'balancer', 'balancer': {'members': ['rdgw01', 'hv01']}})"
 refused "a balancer member that is not a gateway" \
     "deployment.json: machines[6].balancer.members[1] (lb01): 'hv01' is not a gateway (its role is host)" "$T_TMP/member"
@@ -225,6 +251,46 @@ mkdir -p "$T_TMP/link" && cp -r "$DEP/certs" "$T_TMP/link/" && ln -s "$DEP/deplo
 refused "a folder whose deployment.json is a link (never followed)" "no deployment.json in it" "$T_TMP/link"
 damaged novmm "d['machines'] = [m for m in d['machines'] if m['role'] != 'vmm']"
 refused "a deployment without VMM" "deployment.json: machines: no machine of role vmm" "$T_TMP/novmm"
+cp -r "$DEP" "$T_TMP/dsa" && openssl dsaparam -out "$T_TMP/dsa.param" 1024 2>/dev/null
+openssl req -x509 -newkey "dsa:$T_TMP/dsa.param" -nodes -keyout "$T_TMP/dsa.key" \
+    -out "$T_TMP/dsa/certs/spf-ssl.cer" -outform DER -days 30 -subj "/CN=spf01.contoso.com" 2>/dev/null
+refused "a certificate whose key the lab cannot make (the reason quoted once, intact)" \
+    "deployment.json: certs/spf-ssl.cer $(tp "$T_TMP/dsa/certs/spf-ssl.cer"): no stand-in: a DSA key: the lab makes RSA and EC keys only" "$T_TMP/dsa"
+# DNS hosts entries of no machine: one shared list of dead addresses for the machines' views and
+# the tenant's hosts file, never an address a machine has, refused when the subnet runs out.
+damaged dead "d['machines'].append({'name': 'pc', 'role': 'client', 'dns': {'hosts': [{'name': 'stale.contoso.com', 'address': '10.9.9.9'}]}})"
+"$WAPSIM" lab init "$T_TMP/dead-lab" --from "$T_TMP/dead" >/dev/null 2>&1
+stale=$(awk '$2 == "stale.contoso.com" {print $1}' "$T_TMP/dead-lab/hosts")
+oldhv=$(sqlite3 "$T_TMP/dead-lab/lab.db" "SELECT value FROM settings WHERE scope='rdgw01' AND key='dns_hosts'" | sed 's/.*old-hv.fabric.contoso.local=//; s/,.*//')
+check "the tenant's hosts file and a machine's view give two stale addresses two dead addresses ($stale, $oldhv)" \
+    [ -n "$stale" -a -n "$oldhv" -a "$stale" != "$oldhv" ]
+rm -rf "$T_TMP/dead-lab"
+damaged manydead "d['machines'] += [{'name': 'hvx%d' % i, 'role': 'host', 'dns': {'hosts': [{'name': 'h%d-%d.contoso.local' % (i, j), 'address': '10.8.%d.%d' % (i, j)} for j in range(32)]}} for i in range(8)]"
+refused "more stale DNS addresses than the lab's subnet has free" \
+    "deployment.json: dns.hosts: 10.8.7.10, an address of no machine: the lab's subnet has no unused address left for it" "$T_TMP/manydead"
+"$WAPSIM" lab init "$T_TMP/p1/p2/lab" --from "$T_TMP/novmm" >/dev/null 2>&1
+check "a deployment without VMM is refused before any folder is made" [ ! -e "$T_TMP/p1" ]
+"$WAPSIM" lab init "$T_TMP/p1/p2/lab" --from "$T_TMP/manydead" >/dev/null 2>&1
+check "a refusal while the lab is built removes the parent folders lab init created" [ ! -e "$T_TMP/p1" ]
+# A subnet where a lab's machine of its own name (.21 and up) listens is in use: a host's port
+# (2179) held on .21 by a listener this test starts (and stops by its PID).
+S=127.55.201
+python3 -c "
+import socket, sys, time
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(('$S.21', 2179)); s.listen(1); open('$T_TMP/listening', 'w').close(); time.sleep(60)" &
+LPID=$!
+for i in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do [ -e "$T_TMP/listening" ] && break; sleep 0.5; done
+if [ -e "$T_TMP/listening" ]; then
+    "$WAPSIM" lab init "$T_TMP/insubnet" --subnet "$S.0/24" --from "$DEP" >/dev/null 2>"$T_TMP/insubnet.err"
+    check "a subnet where a machine listens on .21 is in use: lab init refuses it" \
+        grep -q "subnet $S.0/24 is in use by another running lab" "$T_TMP/insubnet.err"
+else
+    skip "cannot listen on $S.21:2179"
+fi
+kill "$LPID" 2>/dev/null
+wait "$LPID" 2>/dev/null
+rm -rf "$T_TMP/insubnet"
 check_exit "--ha with --from is refused" 2 "$WAPSIM" lab init "$T_TMP/ha" --ha --from "$DEP"
 check "... leaving nothing" [ ! -e "$T_TMP/ha" ]
 

@@ -2,6 +2,13 @@
  * the schema's way with the JSON path in every refusal, certificates read as DER or PEM
  * once per thumbprint, vault names from file stems, and a folder read without
  * following links. */
+#include <archive.h>
+#include <archive_entry.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "harness.h"
@@ -62,6 +69,7 @@ static int read_json(const char *json, ws_deployment *d, ws_error *e)
     add(&f, "certs/vmm copy.pem", pem, strlen(pem));
     free(pem);
     add(&f, "certs/junk.cer", "junk", 4);
+    add(&f, "certs/a,b:c\\d é.cer", test_der, test_der_len);
     int rc = ws_deploy_read(&f, d, e);
     ws_deploy_files_free(&f);
     return rc;
@@ -86,7 +94,7 @@ static void test_valid_reads_certificates_once(void **state)
                   "\"thumbprint\":\"%s\",\"private_key\":{\"provider\":\"Microsoft Enhanced RSA and AES Cryptographic "
                   "Provider\"}}]},\"vmm\":{\"gateway_certificate\":\"%s\"}},"
                   "{\"name\":\"hv01\",\"role\":\"host\",\"stores\":{\"Root\":[{\"file\":\"certs/vmm copy.pem\"}]},"
-                  "\"trusted_issuers\":[\"%s\"],\"vms\":[{\"name\":\"web01\"}]}],"
+                  "\"trusted_issuers\":[\"%s\"],\"vms\":[{\"name\":\"web01\"}]},{\"name\":\"gw01\",\"role\":\"gateway\"}],"
                   "\"collected_at\":\"2024-01-02T03:04:05Z\"}",
              test_tp, test_tp, test_tp);
     ws_deployment d;
@@ -103,6 +111,22 @@ static void test_valid_reads_certificates_once(void **state)
         lower[i] = (char)(test_tp[i] >= 'A' && test_tp[i] <= 'F' ? test_tp[i] + 32 : test_tp[i]);
     assert_non_null(ws_deploy_cert_by_thumbprint(&d, lower));
     assert_null(ws_deploy_cert_by_thumbprint(&d, "0123456789012345678901234567890123456789"));
+    ws_deployment_free(&d);
+}
+
+/* A vault name from a stem holds only [A-Za-z0-9._-]: every other character becomes '-'. */
+static void test_stem_names_are_vault_names(void **state)
+{
+    (void)state;
+    char json[1024];
+    snprintf(json, sizeof json,
+             HEAD "{\"name\":\"vmm01\",\"role\":\"vmm\",\"stores\":{\"My\":[{\"file\":\"certs/a,b:c\\\\d \u00e9.cer\"}]}},"
+                  "{\"name\":\"gw01\",\"role\":\"gateway\"}]}");
+    ws_deployment d;
+    ws_error e = {""};
+    assert_int_equal(read_json(json, &d, &e), 0);
+    assert_int_equal(d.n_certs, 1);
+    assert_string_equal(d.certs[0].name, "a-b-c-d---");
     ws_deployment_free(&d);
 }
 
@@ -136,6 +160,20 @@ static void test_refusals_name_the_path(void **state)
     refused("{\"format\":\"wapsim-deployment\",\"version\":1,\"tenants\":[{\"name\":\"alice\"}],\"machines\":["
             "{\"name\":\"hv01\",\"role\":\"host\",\"vms\":[{\"name\":\"a\",\"tenant\":\"bob\"}]}]}",
             "machines[0] (hv01).vms[0] (a): tenant 'bob' is not in tenants");
+    refused(HEAD "{\"name\":\"hv01\",\"role\":\"host\",\"vms\":[{\"name\":\"a\",\"tenant\":5}]}]}",
+            "machines[0] (hv01).vms[0] (a).tenant: not a string of 1 to 127 characters");
+    refused(HEAD "{\"name\":\"hv01\",\"role\":\"host\",\"vms\":[{\"name\":\"a\",\"tenant\":\"\"}]}]}",
+            "machines[0] (hv01).vms[0] (a).tenant: not a string of 1 to 127 characters");
+    refused(HEAD "{\"name\":\"hv01\",\"role\":\"host\",\"vms\":[{\"name\":\"a\",\"subscription\":[]}]}]}",
+            "machines[0] (hv01).vms[0] (a).subscription: not a string of 1 to 128 characters");
+    /* VMM and a gateway: required, refused at read (before anything is made). */
+    refused(HEAD "{\"name\":\"vmm01\",\"role\":\"vmm\"}]}",
+            "deployment.json: machines: no machine of role gateway: Console Connect needs an RD Gateway");
+    /* Control characters: escaped in the refusal (one line, no escape sequence), refused in strings. */
+    refused(HEAD "{\"name\":\"vmm01\",\"role\":\"vmm\",\"col\\u001b[2J\\nour\":1}]}",
+            "deployment.json: machines[0].col\\x1B[2J\\x0Aour: unknown key");
+    refused(HEAD "{\"name\":\"hv01\",\"role\":\"host\",\"vms\":[{\"name\":\"a\",\"os\":\"Win\\r\\ndows\"}]}]}",
+            "machines[0] (hv01).vms[0].os: 'Win\\x0D\\x0Adows': a control character in it");
     refused(HEAD "{\"name\":\"hv01\",\"role\":\"host\",\"address\":\"10.0.0.300\"}]}",
             "machines[0] (hv01): address '10.0.0.300' is not an IPv4 address");
     refused("{\"format\":\"wapsim-deployment\",\"version\":1,\"collected_at\":\"yesterday\",\"machines\":["
@@ -174,12 +212,189 @@ static void test_folder_skips_links(void **state)
     ws_test_rm_rf(dir);
 }
 
+/* A .tar.gz of deployment.json and N tiny files certs/fNNN.cer (and extra, when not NULL: a
+ * second entry of that name). */
+static void make_tar(const char *path, int n, const char *extra)
+{
+    struct archive *a = archive_write_new();
+    archive_write_add_filter_gzip(a);
+    archive_write_set_format_pax_restricted(a);
+    assert_int_equal(archive_write_open_filename(a, path), ARCHIVE_OK);
+    for (int i = -1; i < n + (extra ? 1 : 0); i++) {
+        char name[64];
+        if (i < 0)
+            snprintf(name, sizeof name, "%s", WS_DEPLOYMENT_JSON);
+        else if (i >= n)
+            snprintf(name, sizeof name, "%s", extra);
+        else
+            snprintf(name, sizeof name, "certs/f%03d.cer", i);
+        struct archive_entry *en = archive_entry_new();
+        archive_entry_set_pathname(en, name);
+        archive_entry_set_size(en, 2);
+        archive_entry_set_filetype(en, AE_IFREG);
+        archive_entry_set_perm(en, 0644);
+        assert_int_equal(archive_write_header(a, en), ARCHIVE_OK);
+        assert_int_equal(archive_write_data(a, "{}", 2), 2);
+        archive_entry_free(en);
+    }
+    archive_write_close(a);
+    archive_write_free(a);
+}
+
+/* Many tiny archive entries take about their size, not the per-file bound each: read in a
+ * child whose address space has 256 MiB more than it uses (300 entries at 1 MiB would not fit). */
+static void test_archive_entries_take_their_size(void **state)
+{
+    (void)state;
+    char path[] = "/tmp/wapsim-test-deploy-XXXXXX.tar.gz";
+    int fd = mkstemps(path, 7);
+    assert_true(fd >= 0);
+    close(fd);
+    make_tar(path, 300, NULL);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        long pages = 0;
+        FILE *fp = fopen("/proc/self/statm", "r");
+        if (!fp || fscanf(fp, "%ld", &pages) != 1)
+            _exit(3);
+        fclose(fp);
+        struct rlimit rl = {.rlim_cur = (rlim_t)pages * (rlim_t)sysconf(_SC_PAGESIZE) + (256u << 20)};
+        rl.rlim_max = rl.rlim_cur;
+        if (setrlimit(RLIMIT_AS, &rl) != 0)
+            _exit(3);
+        ws_deploy_files f;
+        ws_error e = {""};
+        int rc = ws_deploy_files_load(path, &f, &e);
+        if (rc != 0)
+            fprintf(stderr, "child: %s\n", e.msg);
+        _exit(rc == 0 && f.n == 301 ? 0 : 1);
+    }
+    int status = 0;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    unlink(path);
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 0);
+}
+
+/* An archive naming one file twice ("certs/a.cer" and "./certs/a.cer"): refused. */
+static void test_archive_duplicate_refused(void **state)
+{
+    (void)state;
+    char path[] = "/tmp/wapsim-test-deploy-XXXXXX.tar.gz";
+    int fd = mkstemps(path, 7);
+    assert_true(fd >= 0);
+    close(fd);
+    make_tar(path, 3, "./certs/f001.cer");
+    ws_deploy_files f;
+    ws_error e = {""};
+    assert_int_equal(ws_deploy_files_load(path, &f, &e), -1);
+    assert_contains(e.msg, "certs/f001.cer: refused: a second entry of that name");
+    unlink(path);
+}
+
+/* Entries that are not files (here links) count against WS_DEPLOY_MAX_FILES too. */
+static void test_every_entry_counted(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/wapsim-test-deploy-XXXXXX", path[256];
+    assert_non_null(mkdtemp(dir));
+    ws_error e = {""};
+    snprintf(path, sizeof path, "%s/" WS_DEPLOYMENT_JSON, dir);
+    assert_int_equal(ws_write_file(path, "{}", 2, 0600, &e), 0);
+    for (int i = 0; i < WS_DEPLOY_MAX_FILES + 5; i++) {
+        snprintf(path, sizeof path, "%s/l%04d", dir, i);
+        assert_int_equal(symlink("/etc/passwd", path), 0);
+    }
+    ws_deploy_files f;
+    assert_int_equal(ws_deploy_files_load(dir, &f, &e), -1);
+    assert_contains(e.msg, "refused: more than 1024 entries");
+    ws_test_rm_rf(dir);
+    /* A name with a control character: refused without quoting it. */
+    assert_non_null(mkdtemp(strcpy(dir, "/tmp/wapsim-test-deploy-XXXXXX")));
+    snprintf(path, sizeof path, "%s/" WS_DEPLOYMENT_JSON, dir);
+    assert_int_equal(ws_write_file(path, "{}", 2, 0600, &e), 0);
+    snprintf(path, sizeof path, "%s/a\033[2J.cer", dir);
+    assert_int_equal(ws_write_file(path, "x", 1, 0600, &e), 0);
+    assert_int_equal(ws_deploy_files_load(dir, &f, &e), -1);
+    assert_contains(e.msg, "a control character (\\x1B)");
+    assert_null(strchr(e.msg, '\033'));
+    ws_test_rm_rf(dir);
+}
+
+/* A FIFO in the folder is skipped without being opened: a writer blocked in open() on it
+ * stays blocked (opening it for reading would release the writer). */
+static void test_folder_special_not_opened(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/wapsim-test-deploy-XXXXXX", path[256], fifo[256];
+    assert_non_null(mkdtemp(dir));
+    ws_error e = {""};
+    snprintf(path, sizeof path, "%s/" WS_DEPLOYMENT_JSON, dir);
+    assert_int_equal(ws_write_file(path, "{}", 2, 0600, &e), 0);
+    snprintf(fifo, sizeof fifo, "%s/pipe.cer", dir);
+    assert_int_equal(mkfifo(fifo, 0600), 0);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        int fd = open(fifo, O_WRONLY); /* blocks until a reader opens it */
+        _exit(fd >= 0 ? 0 : 1);
+    }
+    usleep(200000);
+    ws_deploy_files f;
+    assert_int_equal(ws_deploy_files_load(dir, &f, &e), 0);
+    assert_int_equal(f.ignored.n, 1);
+    assert_contains(f.ignored.v[0], "pipe.cer: not a regular file");
+    ws_deploy_files_free(&f);
+    usleep(200000);
+    int status = 0;
+    pid_t done = waitpid(pid, &status, WNOHANG);
+    if (done == 0) {
+        kill(pid, SIGKILL);
+        waitpid(pid, &status, 0);
+    }
+    ws_test_rm_rf(dir);
+    assert_int_equal(done, 0); /* the writer was still waiting: the FIFO was never opened */
+}
+
+/* Paths come out whole, the names after them. */
+static void test_path_tidy(void **state)
+{
+    (void)state;
+    static const char *const cases[][2] = {
+        {"deployment.json: machines[2] (hvx).vms[0] (vm1).tenant: not a string",
+         "deployment.json: machines[2].vms[0].tenant (hvx, vm1): not a string"},
+        {"deployment.json: machines[5] (hv02).vms[1] (app01): tenant 'mallory' is not in tenants",
+         "deployment.json: machines[5].vms[1] (hv02, app01): tenant 'mallory' is not in tenants"},
+        {"deployment.json: machines[3] (rdgw01).trusted_issuers[0]: '8F3A' is not a thumbprint",
+         "deployment.json: machines[3].trusted_issuers[0] (rdgw01): '8F3A' is not a thumbprint"},
+        {"deployment.json: machines[0] (gw).stores.My[0].file certs/junk.cer: not a certificate",
+         "deployment.json: machines[0].stores.My[0].file (gw) certs/junk.cer: not a certificate"},
+        {"deployment.json: machines[6] (HV01): a second machine named HV01 (the first is machines[0])",
+         "deployment.json: machines[6] (HV01): a second machine named HV01 (the first is machines[0])"},
+        {"deployment.json: machines: no machine of role vmm", "deployment.json: machines: no machine of role vmm"},
+        {"machines[5] (hv02).rdp_certificate\t0123", "machines[5].rdp_certificate (hv02)\t0123"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char buf[300];
+        snprintf(buf, sizeof buf, "%s", cases[i][0]);
+        ws_deploy_path_tidy(buf);
+        assert_string_equal(buf, cases[i][1]);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_valid_reads_certificates_once),
         cmocka_unit_test(test_refusals_name_the_path),
+        cmocka_unit_test(test_stem_names_are_vault_names),
+        cmocka_unit_test(test_path_tidy),
         cmocka_unit_test(test_folder_skips_links),
+        cmocka_unit_test(test_archive_entries_take_their_size),
+        cmocka_unit_test(test_archive_duplicate_refused),
+        cmocka_unit_test(test_every_entry_counted),
+        cmocka_unit_test(test_folder_special_not_opened),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

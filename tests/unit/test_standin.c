@@ -158,6 +158,35 @@ static void test_vault_names_both(void **state)
     ws_test_lab_close(st, dir);
 }
 
+/* An issuer without a subject key identifier (an old CA, makecert): the stand-in's authority key
+ * identifier falls back to issuer and serial instead of failing. */
+static void test_issuer_without_ski(void **state)
+{
+    (void)state;
+    ws_error e = {""};
+    X509 *old_ca = X509_dup(ca), *ca2 = NULL, *leaf2 = NULL;
+    EVP_PKEY *ca2_key = NULL, *leaf2_key = NULL;
+    assert_non_null(old_ca);
+    int i = X509_get_ext_by_NID(old_ca, NID_subject_key_identifier, -1);
+    assert_true(i >= 0);
+    X509_EXTENSION_free(X509_delete_ext(old_ca, i));
+    assert_true(X509_sign(old_ca, ca_key, EVP_sha256()) > 0);
+    assert_int_equal(ws_cert_standin(old_ca, NULL, NULL, &ca2, &ca2_key, &e), 0);
+    assert_int_equal(X509_get_ext_by_NID(ca2, NID_subject_key_identifier, -1), -1);
+    assert_true(X509_get_ext_by_NID(leaf, NID_authority_key_identifier, -1) >= 0);
+    assert_int_equal(ws_cert_standin(leaf, ca2, ca2_key, &leaf2, &leaf2_key, &e), 0);
+    assert_true(X509_get_ext_by_NID(leaf2, NID_authority_key_identifier, -1) >= 0);
+    STACK_OF(X509) *roots = sk_X509_new_null();
+    sk_X509_push(roots, ca2);
+    assert_int_equal(ws_cert_verify_chain(leaf2, NULL, roots, 1750000000, &e), 0);
+    sk_X509_free(roots);
+    X509_free(old_ca);
+    X509_free(ca2);
+    X509_free(leaf2);
+    EVP_PKEY_free(ca2_key);
+    EVP_PKEY_free(leaf2_key);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -165,6 +194,7 @@ int main(void)
         cmocka_unit_test(test_digest_kept),
         cmocka_unit_test(test_issuer_needs_key),
         cmocka_unit_test(test_vault_names_both),
+        cmocka_unit_test(test_issuer_without_ski),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -13,7 +13,8 @@ failed=0
 skipped=0
 failures=""
 log=$(mktemp)
-trap 'rm -f "$log"' EXIT
+notok=$(mktemp)
+trap 'rm -f "$log" "$notok"' EXIT
 
 # One cmocka binary: add its counts; a crash without a summary is a failure.
 run_cmocka() {
@@ -56,6 +57,9 @@ if [ "$only" = all ]; then
         if [ "$f" -ne 0 ]; then
             echo "FAIL integration $name"; sed 's/^/    /' "$log" | tail -n 60
             failures="$failures integration/$name"
+            # The failed checks themselves, repeated at the end: a CI page that shows only the
+            # head and tail of the output must still name them.
+            grep -A 3 '^not ok ' "$log" | head -n 40 | sed "s|^|    $name: |" >>"$notok"
         else
             echo "ok   integration $name ($p$( [ "$s" -gt 0 ] && echo ", $s skipped"))"
             # Each skipped check's reason, after its TAP "# SKIP".
@@ -63,6 +67,7 @@ if [ "$only" = all ]; then
         fi
     done
 fi
+[ -s "$notok" ] && { echo "== the failed checks"; cat "$notok"; }
 [ -n "$failures" ] && echo "failed:$failures"
 echo "$passed passed, $failed failed, $skipped skipped"
 [ "$failed" -eq 0 ]

@@ -42,25 +42,32 @@ jf() { json_sql "$1" "SELECT ifnull(json_extract(j, '\$.$2'), '') FROM doc"; }
 
 # measure LAB OUT: for every VM (by name) "vm tenant: stage code, ..." (the distinct results
 # of connects in a row, sorted), then "diagnose: id,id" (sorted, unique). Two connects, as
-# a balancer without affinity alternates its two members; four when the lab has a
-# balancer, since the supervisor's health probes through it take turns in the same
-# rotation and one falling between two connects would send both to one member.
+# a balancer without affinity alternates its two members. With a balancer, up to six, until
+# as many distinct results as the lab has gateways: the supervisor's health probes through
+# the balancer take turns in the same rotation, and on a loaded machine a probe can fall
+# between each pair of a VM's connects, sending all of them to one member.
 measure() {
     sqlite3 -batch -noheader "$1/lab.db" \
         "SELECT v.name, s.tenant FROM vms v JOIN subscriptions s ON s.id = v.subscription ORDER BY v.name" \
         >"$2.vms" 2>"$2.err" || { echo "cannot read the lab's VMs: $(head -n 1 "$2.err")" >"$2"; return 1; }
-    tries="1 2"
+    tries=2 kinds=2
     if [ "$(sqlite3 -batch -noheader "$1/lab.db" "SELECT count(*) FROM machines WHERE role = 'balancer'")" != 0 ]; then
-        tries="1 2 3 4"
+        tries=6
+        kinds=$(sqlite3 -batch -noheader "$1/lab.db" "SELECT count(*) FROM machines WHERE role = 'gateway'")
         members_up "$1" "$2"
     fi
     : >"$2"
     while IFS='|' read -r vm tenant; do
-        for i in $tries; do
+        : >"$2.r"
+        i=0
+        while [ $i -lt $tries ]; do
+            i=$((i + 1))
             "$WAPSIM" --lab "$1" connect --tenant "$tenant" --vm "$vm" --json >"$2.c$i" 2>/dev/null
             code=$(jf "$2.c$i" code)
-            echo "$(jf "$2.c$i" stage) ${code:--}"
-        done | sort -u | { paste -s -d, -; } | sed "s/^/$vm $tenant: /; s/,/, /g" >>"$2"
+            echo "$(jf "$2.c$i" stage) ${code:--}" >>"$2.r"
+            [ $i -ge 2 ] && [ "$(sort -u "$2.r" | wc -l)" -ge "$kinds" ] && break
+        done
+        sort -u "$2.r" | { paste -s -d, -; } | sed "s/^/$vm $tenant: /; s/,/, /g" >>"$2"
     done <"$2.vms"
     "$WAPSIM" --lab "$1" diagnose --json >"$2.diag" 2>/dev/null
     echo "diagnose: $(json_sql "$2.diag" "SELECT ifnull(group_concat(id, ','), 'none') FROM (SELECT DISTINCT

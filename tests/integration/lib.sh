@@ -77,12 +77,10 @@ rdp_sign() {
 # Processes (not zombies) whose command line names the lab directory.
 lab_pids() {
     abs=$(cd "$1" 2>/dev/null && pwd -P) || return 0
-    for p in /proc/[0-9]*; do
-        [ -r "$p/cmdline" ] || continue
-        state=$(sed -n 's/^State:[[:space:]]*\([A-Z]\).*/\1/p' "$p/status" 2>/dev/null)
-        [ "$state" = Z ] && continue
-        if tr '\0' '\n' <"$p/cmdline" 2>/dev/null | grep -qx -- "$abs"; then echo "${p#/proc/}"; fi
-    done
+    # One grep over every command line (NUL-separated arguments; a zombie's is empty), the
+    # pattern from a file so that grep's own command line does not match.
+    printf '%s\n' "$abs" >"$T_TMP/lab_pids.pat"
+    grep -lszxF -f "$T_TMP/lab_pids.pat" /proc/[0-9]*/cmdline | sed 's|^/proc/||; s|/cmdline$||'
 }
 
 cleanup() {

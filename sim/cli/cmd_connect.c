@@ -75,10 +75,14 @@ static int cmd_connect(int argc, char **argv)
         ws_state_text(st, role, sizeof role, &e, "SELECT role FROM accounts WHERE name = ?", 1, o.tenant) ==
             WS_NOT_FOUND)
         return ws_cmd_close(st, ws_cmd_usage_error("unknown tenant '%s' (see wapsim lab accounts)", o.tenant));
-    char admin_pw[128];
+    char admin_pw[128], admin_user[128];
     if (admin) {
-        /* The lab's fabric administrator, as VMConnect asks for it. */
-        o.admin_user = "CONTOSO\\hvadmin";
+        /* The lab's fabric administrator, as VMConnect asks for it: the account of that role
+         * (CONTOSO\hvadmin in a default lab; an imported lab may name another). */
+        if (ws_state_text(st, admin_user, sizeof admin_user, &e,
+                          "SELECT name FROM accounts WHERE role = 'fabric-admin' ORDER BY name LIMIT 1", 0) != 0)
+            return ws_cmd_close(st, ws_cmd_usage_error("the lab has no fabric administrator account"));
+        o.admin_user = admin_user;
         if (ws_lab_password(st, o.admin_user, admin_pw, sizeof admin_pw) != 0)
             return ws_cmd_close(st, ws_cmd_usage_error("the lab has no account %s", o.admin_user));
         o.admin_password = o.password ? o.password : admin_pw;
@@ -132,7 +136,8 @@ const ws_cmd ws_cmds_connect[] = {
      "Connect to a VM's console as the tenant's Remote Desktop Connection would.",
      "Hops: portal, rdp-signature, direct, gateway-tls, gateway-auth, channel, host-tls, host-auth, console.\n"
      "  --admin            the administrator's path (VMConnect): straight to the VM's host, TLS without\n"
-     "                     RDSTLS, CONTOSO\\hvadmin's credentials in the Client Info; with --rdp FILE the\n"
+     "                     RDSTLS, the fabric administrator's credentials (CONTOSO\\hvadmin in a default\n"
+     "                     lab) in the Client Info; with --rdp FILE the\n"
      "                     same credentials through the gateway\n"
      "  --screenshot FILE  write the console frame (PPM), to compare with <lab>/console/<vm>.ppm\n"
      "  --type TEXT        type TEXT once the console is on screen (the screenshot is taken after it)\n"

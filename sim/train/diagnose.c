@@ -100,6 +100,8 @@ const char *const ws_diag_ids[] = {
     WS_DIAG_GATEWAY_CANNOT_RESOLVE_HOST,
     WS_DIAG_BALANCER_TLS_OFFLOAD,
     WS_DIAG_BALANCER_NO_AFFINITY,
+    WS_DIAG_PORTAL_CERT_UNTRUSTED,
+    WS_DIAG_SPF_CERT_UNTRUSTED,
     NULL,
 };
 
@@ -357,8 +359,7 @@ void ws_diag_thumbprint(ws_state *st, const char *tp, char *out, size_t n)
         snprintf(out, n, "%s (%s)", tp, name);
 }
 
-/* The root, in the vault, that issued c (walking up issuers); "" when none. */
-static void vault_root_of(ws_state *st, X509 *c, char *out, size_t n)
+void ws_diag_vault_root_of(ws_state *st, X509 *c, char *out, size_t n)
 {
     out[0] = '\0';
     sqlite3_stmt *s = ws_state_prepare(st, "SELECT name, der FROM certificates ORDER BY name", NULL);
@@ -654,7 +655,7 @@ static void fix_reissue(diag *g, ws_finding *f, const signer *s)
     ws_diag_new_cert_name(g, s->name[0] ? s->name : "vmm-console", newname, sizeof newname);
     int self = !s->cert || ws_cert_self_signed(s->cert);
     if (s->cert)
-        vault_root_of(g->st, s->cert, root, sizeof root);
+        ws_diag_vault_root_of(g->st, s->cert, root, sizeof root);
     if (!self && !root[0])
         self = 1; /* no issuer in the vault: a self-signed one is what the administrator can make */
     char issuer[200];
@@ -903,7 +904,7 @@ static void check_host_trust(diag *g, const ws_machine *h)
     if (valid_there && ws_fedauth_signer_chains(g->st, h->name, s->cert, host_now, &e) != 0) {
         int self = ws_cert_self_signed(s->cert);
         char root[128];
-        vault_root_of(g->st, s->cert, root, sizeof root);
+        ws_diag_vault_root_of(g->st, s->cert, root, sizeof root);
         const char *to_import = self ? s->name : root[0] ? root : NULL;
         char *roots = ws_diag_store_names(g->st, h->name, "Root");
         ws_finding *f = ws_diag_add(g, WS_DIAG_VMM_CERT_NOT_TRUSTED_ON_HOST, h->name, WS_DIAG_ERROR,
@@ -992,7 +993,7 @@ static void check_gateway_trust(diag *g)
     if (!in_store || !chains) {
         int self = ws_cert_self_signed(s->cert);
         char root[128];
-        vault_root_of(g->st, s->cert, root, sizeof root);
+        ws_diag_vault_root_of(g->st, s->cert, root, sizeof root);
         ws_finding *f = ws_diag_add(g, WS_DIAG_VMM_CERT_NOT_TRUSTED_ON_GATEWAY, gw, WS_DIAG_ERROR,
                             "The RD Gateway cannot validate the VMM certificate that signs HostTokens.");
         if (!in_store)
@@ -1058,7 +1059,7 @@ static void fix_gateway_reissue(diag *g, ws_finding *f, X509 *bound, const char 
     const char *gw = g->gw.name;
     char root[128] = "", newname[160];
     if (bound)
-        vault_root_of(g->st, bound, root, sizeof root);
+        ws_diag_vault_root_of(g->st, bound, root, sizeof root);
     ws_diag_new_cert_name(g, bound_name, newname, sizeof newname);
     int addr = ws_is_ip_literal(fqdn); /* an address is matched only by an IP SAN (crypto/tls.h) */
     ws_diag_fix(f,
@@ -1199,7 +1200,7 @@ static void check_bound_cert(diag *g, X509 *bound, const char *bound_name, const
     if (!validity && g->have_client && !ws_diag_has_finding(g, WS_DIAG_GATEWAY_CERT_UNTRUSTED, g->client.name) &&
         ws_store_verify_chain(g->st, g->client.name, bound, g->now, &e) != 0) {
         char root[128];
-        vault_root_of(g->st, bound, root, sizeof root);
+        ws_diag_vault_root_of(g->st, bound, root, sizeof root);
         int self = ws_cert_self_signed(bound);
         char *roots = ws_diag_store_names(g->st, g->client.name, "Root");
         ws_finding *f = ws_diag_add(g, WS_DIAG_GATEWAY_CERT_UNTRUSTED, g->client.name, WS_DIAG_ERROR,
@@ -1646,6 +1647,7 @@ int ws_diagnose(ws_state *st, const ws_diag_opts *o, ws_diagnosis *d, ws_error *
     ws_diag_check_keys(g);
     ws_diag_check_dns(g);
     ws_diag_check_balancer(g);
+    ws_diag_check_https(g);
 
     free_signer(&g->gwc);
     free_signer(&g->hvc);

@@ -76,6 +76,10 @@
 #define WS_DIAG_BALANCER_TLS_OFFLOAD "balancer-tls-offload" /* terminates TLS, sends plain HTTP to TLS ports */
 #define WS_DIAG_BALANCER_NO_AFFINITY "balancer-no-affinity" /* no affinity: legacy transport pairs split (an
                                                                error once a member logged event 210) */
+#define WS_DIAG_PORTAL_CERT_UNTRUSTED "portal-cert-untrusted" /* the tenant's browser refuses the tenant site's
+                                                                 certificate (chain, validity or name) */
+#define WS_DIAG_SPF_CERT_UNTRUSTED "spf-cert-untrusted" /* the portal refuses SPF's (chain, validity or name):
+                                                           HTTP 502 on Connect */
 
 /* Every id above, NULL-terminated, in the order the checks run. */
 extern const char *const ws_diag_ids[];

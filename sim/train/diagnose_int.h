@@ -75,6 +75,9 @@ int ws_diag_has_finding(const diag *g, const char *id, const char *machine);
 /* Removes the findings id at machine: another check found their cause. */
 void ws_diag_drop(diag *g, const char *id, const char *machine);
 
+/* The root, in the vault, that issued c (walking up issuers); "" when none. */
+void ws_diag_vault_root_of(ws_state *st, X509 *c, char *out, size_t n);
+
 /* The checks in files of their own. */
 void ws_diag_check_keys(diag *g); /* diag_keys.c: private keys' access lists */
 
@@ -87,5 +90,9 @@ void ws_diag_check_trust(diag *g); /* diag_trust.c: a host's VMMS not restarted 
 /* diag_balancer.c: each balancer's TLS offload and affinity (balancer-tls-offload,
  * balancer-no-affinity). */
 void ws_diag_check_balancer(diag *g);
+
+/* diag_https.c: the tenant's browser accepts the portal's certificate, the portal SPF's
+ * (portal-cert-untrusted, spf-cert-untrusted). */
+void ws_diag_check_https(diag *g);
 
 #endif

@@ -167,21 +167,11 @@ static int cert_list(int argc, char **argv)
  * null when the lab never recorded one (keyacl.h). */
 static void add_key_access(ws_state *st, cJSON *loc, const ws_store_entry *ent)
 {
-    ws_keyacl_entry *list = NULL;
-    size_t n = 0;
-    if (ws_keyacl_list(st, ent->machine, ent->store, ent->cert_name, &list, &n, NULL) != 0 || n == 0) {
+    cJSON *acl = NULL;
+    if (ws_keyacl_json(st, ent->machine, ent->store, ent->cert_name, &acl, NULL) != 0 || !acl)
         cJSON_AddNullToObject(loc, "key_access");
-        free(list);
-        return;
-    }
-    cJSON *arr = cJSON_AddArrayToObject(loc, "key_access");
-    for (size_t i = 0; i < n; i++) {
-        cJSON *o = cJSON_CreateObject();
-        cJSON_AddStringToObject(o, "account", list[i].account);
-        cJSON_AddStringToObject(o, "rights", list[i].rights);
-        cJSON_AddItemToArray(arr, o);
-    }
-    free(list);
+    else
+        cJSON_AddItemToObject(loc, "key_access", acl);
 }
 
 static int add_location(const ws_store_entry *ent, void *arg)

@@ -198,20 +198,11 @@ static int add_private_key(ws_state *st, cJSON *entry, const ws_store_entry *en,
     if (p)
         cJSON_AddNumberToObject(pk, "provider_type", p->prov_type);
     free(csp);
-    ws_keyacl_entry *acl = NULL;
-    size_t n = 0;
-    if (ws_keyacl_list(st, en->machine, en->store, en->cert_name, &acl, &n, e) != 0)
+    cJSON *access = NULL;
+    if (ws_keyacl_json(st, en->machine, en->store, en->cert_name, &access, e) != 0)
         return -1;
-    if (n) {
-        cJSON *access = cJSON_AddArrayToObject(pk, "access");
-        for (size_t i = 0; i < n; i++) {
-            cJSON *a = cJSON_CreateObject();
-            cJSON_AddStringToObject(a, "account", acl[i].account);
-            cJSON_AddStringToObject(a, "rights", acl[i].rights);
-            cJSON_AddItemToArray(access, a);
-        }
-    }
-    free(acl);
+    if (access)
+        cJSON_AddItemToObject(pk, "access", access);
     return 0;
 }
 

@@ -216,6 +216,26 @@ int ws_keyacl_list(ws_state *st, const char *machine, const char *store, const c
     return 0;
 }
 
+int ws_keyacl_json(ws_state *st, const char *machine, const char *store, const char *cert, cJSON **out,
+                   ws_error *e)
+{
+    ws_keyacl_entry *list = NULL;
+    size_t n = 0;
+    *out = NULL;
+    if (ws_keyacl_list(st, machine, store, cert, &list, &n, e) != 0)
+        return -1;
+    if (n)
+        *out = cJSON_CreateArray();
+    for (size_t i = 0; i < n; i++) {
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddStringToObject(o, "account", list[i].account);
+        cJSON_AddStringToObject(o, "rights", list[i].rights);
+        cJSON_AddItemToArray(*out, o);
+    }
+    free(list);
+    return 0;
+}
+
 void ws_keyacl_describe(ws_state *st, const char *machine, const char *store, const char *cert, char *out, size_t n)
 {
     ws_keyacl_entry *list = NULL;

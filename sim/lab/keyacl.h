@@ -36,6 +36,7 @@
 #ifndef WAPSIM_KEYACL_H
 #define WAPSIM_KEYACL_H
 
+#include <cJSON.h>
 #include <stddef.h>
 
 #include "lab/state.h"
@@ -97,6 +98,12 @@ typedef struct ws_keyacl_entry {
  * name): 0 with *out (caller frees; NULL when *n is 0) and *n; -1 with e. */
 int ws_keyacl_list(ws_state *st, const char *machine, const char *store, const char *cert, ws_keyacl_entry **out,
                    size_t *n, ws_error *e);
+
+/* The recorded list as JSON, [{"account","rights"}] in ws_keyacl_list's order, as
+ * `cert show --json` and a deployment file give it: 0 with *out (caller frees; NULL
+ * when the lab never recorded one); -1 with e. */
+int ws_keyacl_json(ws_state *st, const char *machine, const char *store, const char *cert, cJSON **out,
+                   ws_error *e);
 
 /* One line for logs and evidence: "NT AUTHORITY\SYSTEM: Full Control, ..." or
  * "not recorded". */

@@ -7,16 +7,33 @@
 #include <string.h>
 #include <openssl/x509v3.h>
 
-int ws_tls_trust(SSL_CTX *ctx, STACK_OF(X509) *roots, int64_t now, ws_error *e)
+X509_STORE *ws_tls_store_new(STACK_OF(X509) *roots, ws_error *e)
 {
     X509_STORE *store = X509_STORE_new();
-    if (!store)
-        return ws_seterr(e, "cannot create a certificate store");
+    if (!store) {
+        ws_seterr(e, "cannot create a certificate store");
+        return NULL;
+    }
     for (int i = 0; i < sk_X509_num(roots); i++)
         X509_STORE_add_cert(store, sk_X509_value(roots, i));
-    SSL_CTX_set_cert_store(ctx, store); /* takes ownership, frees the old store */
+    ERR_clear_error(); /* a root listed twice is no error */
+    return store;
+}
+
+void ws_tls_trust_store(SSL_CTX *ctx, X509_STORE *store, int64_t now)
+{
+    SSL_CTX_set1_cert_store(ctx, store); /* takes a reference, frees the old store */
     X509_VERIFY_PARAM_set_time(SSL_CTX_get0_param(ctx), (time_t)now);
     SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
+}
+
+int ws_tls_trust(SSL_CTX *ctx, STACK_OF(X509) *roots, int64_t now, ws_error *e)
+{
+    X509_STORE *store = ws_tls_store_new(roots, e);
+    if (!store)
+        return -1;
+    ws_tls_trust_store(ctx, store, now);
+    X509_STORE_free(store);
     return 0;
 }
 

@@ -16,6 +16,14 @@
 /* Replace ctx's trust with roots (copied; the caller keeps its stack) and verify
  * peers at time now; turns peer verification on. */
 int ws_tls_trust(SSL_CTX *ctx, STACK_OF(X509) *roots, int64_t now, ws_error *e);
+/* A certificate store holding exactly roots (copied), the trust anchors of
+ * ws_tls_trust_store. Filled once and then only read, it may be shared by many
+ * contexts and threads (X509_STORE is reference-counted and locks its lookups).
+ * The caller frees it with X509_STORE_free; NULL with e set. */
+X509_STORE *ws_tls_store_new(STACK_OF(X509) *roots, ws_error *e);
+/* Replace ctx's trust with store (ctx takes its own reference) and verify peers at
+ * time now; turns peer verification on. */
+void ws_tls_trust_store(SSL_CTX *ctx, X509_STORE *store, int64_t now);
 /* A TLS 1.2+ client context, no trust yet (ws_tls_trust gives it). */
 SSL_CTX *ws_tls_client_ctx_new(ws_error *e);
 /* A TLS 1.2+ server context presenting cert with key; each certificate of

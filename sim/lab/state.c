@@ -111,6 +111,63 @@ static const char *const migrations[] = {
     "ALTER TABLE certificates ADD COLUMN original_thumbprint TEXT"
     "  CHECK(original_thumbprint IS NULL OR length(original_thumbprint) = 40);"
     "CREATE INDEX certificates_by_original ON certificates(original_thumbprint);",
+
+    /* 7: a change counter per machine's certificate stores (lab/store.h
+     * ws_store_generation), so a process may keep a TLS context built from them until they
+     * change. Triggers bump it in the writer's own transaction, whoever writes (every
+     * command, old code paths, a foreign-key cascade from a deleted certificate or
+     * machine): a store entry added, removed or changed (has_private_key), a private key's
+     * access list changed, a vault certificate changed under a name the stores hold. A
+     * bump sets the machine's counter past every counter in the file, so a value never
+     * comes back for a machine, even one deleted and added again (rows are never deleted).
+     * The row '' is the file's base, random, so a lab made again at the same path does not
+     * repeat the values a running process may have cached. */
+    "CREATE TABLE store_generations(machine TEXT PRIMARY KEY, generation INTEGER NOT NULL);"
+    "INSERT INTO store_generations(machine, generation) VALUES('', abs(random() >> 24));"
+    "CREATE TRIGGER store_entries_added AFTER INSERT ON store_entries BEGIN"
+    "  INSERT INTO store_generations(machine, generation) SELECT NEW.machine, 0"
+    "    WHERE NOT EXISTS(SELECT 1 FROM store_generations WHERE machine = NEW.machine);"
+    "  UPDATE store_generations SET generation = (SELECT max(generation) FROM store_generations) + 1"
+    "    WHERE machine = NEW.machine;"
+    "END;"
+    "CREATE TRIGGER store_entries_removed AFTER DELETE ON store_entries BEGIN"
+    "  INSERT INTO store_generations(machine, generation) SELECT OLD.machine, 0"
+    "    WHERE NOT EXISTS(SELECT 1 FROM store_generations WHERE machine = OLD.machine);"
+    "  UPDATE store_generations SET generation = (SELECT max(generation) FROM store_generations) + 1"
+    "    WHERE machine = OLD.machine;"
+    "END;"
+    "CREATE TRIGGER store_entries_changed AFTER UPDATE ON store_entries BEGIN"
+    "  INSERT INTO store_generations(machine, generation) SELECT DISTINCT m, 0 FROM"
+    "    (SELECT OLD.machine AS m UNION SELECT NEW.machine)"
+    "    WHERE m NOT IN (SELECT machine FROM store_generations);"
+    "  UPDATE store_generations SET generation = (SELECT max(generation) FROM store_generations) + 1"
+    "    WHERE machine IN (OLD.machine, NEW.machine);"
+    "END;"
+    "CREATE TRIGGER key_access_added AFTER INSERT ON key_access BEGIN"
+    "  INSERT INTO store_generations(machine, generation) SELECT NEW.machine, 0"
+    "    WHERE NOT EXISTS(SELECT 1 FROM store_generations WHERE machine = NEW.machine);"
+    "  UPDATE store_generations SET generation = (SELECT max(generation) FROM store_generations) + 1"
+    "    WHERE machine = NEW.machine;"
+    "END;"
+    "CREATE TRIGGER key_access_removed AFTER DELETE ON key_access BEGIN"
+    "  INSERT INTO store_generations(machine, generation) SELECT OLD.machine, 0"
+    "    WHERE NOT EXISTS(SELECT 1 FROM store_generations WHERE machine = OLD.machine);"
+    "  UPDATE store_generations SET generation = (SELECT max(generation) FROM store_generations) + 1"
+    "    WHERE machine = OLD.machine;"
+    "END;"
+    "CREATE TRIGGER key_access_changed AFTER UPDATE ON key_access BEGIN"
+    "  INSERT INTO store_generations(machine, generation) SELECT DISTINCT m, 0 FROM"
+    "    (SELECT OLD.machine AS m UNION SELECT NEW.machine)"
+    "    WHERE m NOT IN (SELECT machine FROM store_generations);"
+    "  UPDATE store_generations SET generation = (SELECT max(generation) FROM store_generations) + 1"
+    "    WHERE machine IN (OLD.machine, NEW.machine);"
+    "END;"
+    "CREATE TRIGGER certificates_changed AFTER UPDATE ON certificates BEGIN"
+    "  INSERT INTO store_generations(machine, generation) SELECT DISTINCT machine, 0 FROM store_entries"
+    "    WHERE certificate IN (OLD.name, NEW.name) AND machine NOT IN (SELECT machine FROM store_generations);"
+    "  UPDATE store_generations SET generation = (SELECT max(generation) FROM store_generations) + 1"
+    "    WHERE machine IN (SELECT machine FROM store_entries WHERE certificate IN (OLD.name, NEW.name));"
+    "END;",
 };
 
 #define N_MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))

@@ -133,6 +133,24 @@ int ws_store_find(ws_state *st, const char *machine, const char *store, const ch
     return rc;
 }
 
+int64_t ws_store_generation(ws_state *st, const char *machine, ws_error *e)
+{
+    /* A machine no trigger has bumped yet has the file's base value (state.c). */
+    sqlite3_stmt *s = ws_state_query(st, e,
+                                     "SELECT coalesce((SELECT generation FROM store_generations WHERE machine = ?1),"
+                                     " (SELECT generation FROM store_generations WHERE machine = ''))",
+                                     1, machine);
+    if (!s)
+        return -1;
+    int rc = sqlite3_step(s);
+    int64_t g = rc == SQLITE_ROW && sqlite3_column_type(s, 0) != SQLITE_NULL ? sqlite3_column_int64(s, 0) : -1;
+    if (ws_state_finish(st, s, rc, e) != 0)
+        return -1;
+    if (g < 0)
+        ws_seterr(e, "the state file has no store change counter");
+    return g;
+}
+
 int ws_store_verify_chain(ws_state *st, const char *machine, X509 *leaf, int64_t at, ws_error *e)
 {
     STACK_OF(X509) *roots = ws_store_certs(st, machine, "Root", e);

@@ -37,6 +37,14 @@ int ws_store_find(ws_state *st, const char *machine, const char *store, const ch
  * store, intermediates from its My store, at time at (its lab clock). */
 int ws_store_verify_chain(ws_state *st, const char *machine, X509 *leaf, int64_t at, ws_error *e);
 
+/* The change counter of machine's certificate stores (state file migration 7): a value
+ * that changes, in the writer's transaction, whenever what the machine's My or Root
+ * store holds changes (an entry, its private key or the key's access list, or the vault
+ * certificate an entry names), and never comes back for that machine in that file. A
+ * process may keep what it built from the stores while the value is the same. -1 (e
+ * set) when it cannot be read. */
+int64_t ws_store_generation(ws_state *st, const char *machine, ws_error *e);
+
 /* One store entry, for listings. */
 typedef struct ws_store_entry {
     const char *machine; /* NULL for a vault certificate in no store */

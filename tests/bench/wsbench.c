@@ -1336,8 +1336,9 @@ static int cmd_relay(int argc, char **argv)
         goto out;
     }
     /* The direct stream: the same client code, the tunnel's protocol version and cipher. */
-    dctx = ws_tls_client_ctx(st, "client", &e);
-    if (!dctx)
+    /* A context of its own: ws_tls_client_ctx's is shared and must not be changed. */
+    dctx = ws_tls_client_ctx_new(&e);
+    if (!dctx || ws_tls_trust_machine(dctx, st, "client", &e) != 0)
         goto out;
     if (strcmp(version, "TLSv1.3") == 0) {
         SSL_CTX_set_min_proto_version(dctx, TLS1_3_VERSION);

@@ -8,6 +8,7 @@
 
 #include "lab/eventlog.h"
 #include "lab/state.h"
+#include "lab/store.h"
 #include "base/util.h"
 
 /* ---- helpers ------------------------------------------------------------------ */
@@ -233,6 +234,106 @@ static void test_migrate_to_5_allows_a_balancer(void **state)
                                    "INSERT INTO machines(name, fqdn, address, role, port) VALUES(?, ?, ?, ?, ?)", 5,
                                    "x01", "x01.contoso.com", "127.77.0.21", "router", "1"),
                      -1);
+}
+
+/* Run sql on st, which must succeed. */
+static void exec_ok(ws_state *st, const char *sql)
+{
+    char *err = NULL;
+    if (sqlite3_exec(st->db, sql, NULL, NULL, &err) != SQLITE_OK) {
+        char copy[256];
+        snprintf(copy, sizeof copy, "%s", err ? err : "?");
+        sqlite3_free(err);
+        fail_msg("%s: %s", sql, copy);
+    }
+}
+
+static int64_t generation(ws_state *st, const char *machine)
+{
+    ws_error e = {""};
+    int64_t g = ws_store_generation(st, machine, &e);
+    if (g < 0)
+        fail_msg("ws_store_generation(%s): %s", machine, e.msg);
+    return g;
+}
+
+/* Migration 7 adds each machine's store change counter: a version 6 file keeps its rows
+ * and stores, and from then on every change to what a machine's stores hold moves that
+ * machine's counter (whoever writes: plain SQL here, as an old code path would), in the
+ * writer's transaction, and never back; other machines' counters stay. */
+static void test_migrate_to_7_counts_store_changes(void **state)
+{
+    fixture *f = *state;
+    ws_error e = {""};
+    assert_int_equal(ws_state_open_file(f->db, 1, 6, &f->st, &e), 0);
+    exec_ok(f->st, "INSERT INTO machines(name, fqdn, address, role, port) VALUES"
+                   " ('pc01', 'pc01.contoso.com', '127.77.0.50', 'client', 0),"
+                   " ('rdgw01', 'rdgw01.fabric.contoso.local', '127.77.0.13', 'gateway', 8443);"
+                   "INSERT INTO certificates(name, thumbprint, der, created_at) VALUES"
+                   " ('root', '0123456789ABCDEF0123456789ABCDEF01234567', x'00', 0),"
+                   " ('ssl', '1123456789ABCDEF0123456789ABCDEF01234567', x'01', 0);"
+                   "INSERT INTO store_entries(machine, store, certificate, has_private_key) VALUES"
+                   " ('pc01', 'Root', 'root', 0), ('rdgw01', 'My', 'ssl', 1);"
+                   "INSERT INTO key_access(machine, store, certificate, account, rights) VALUES"
+                   " ('rdgw01', 'My', 'ssl', 'NT AUTHORITY\\NETWORK SERVICE', 'Read');");
+    assert_int_equal(ws_store_generation(f->st, "pc01", &e), -1); /* no counter before 7 */
+    ws_state_close(f->st);
+    f->st = NULL;
+
+    assert_int_equal(ws_state_open_file(f->db, 0, 0, &f->st, &e), 0);
+    ws_state *st = f->st;
+    assert_int_equal(query_int(st->db, "PRAGMA user_version"), ws_state_schema_version());
+    assert_true(ws_state_schema_version() >= 7);
+    assert_int_equal(query_int(st->db, "SELECT count(*) FROM store_entries"), 2);
+    assert_int_equal(query_int(st->db, "SELECT count(*) FROM key_access"), 1);
+    assert_int_equal(query_int(st->db, "SELECT has_private_key FROM store_entries WHERE machine = 'rdgw01'"), 1);
+    char text[16];
+    query_text(st->db, "PRAGMA integrity_check", text, sizeof text);
+    assert_string_equal(text, "ok");
+
+    int64_t pc = generation(st, "pc01"), gw = generation(st, "rdgw01");
+    assert_true(pc >= 0);
+    assert_int_equal(generation(st, "pc01"), pc); /* reading does not move it */
+
+    /* Removing a store entry, adding it back, a private key, an access list, the vault. */
+    exec_ok(st, "DELETE FROM store_entries WHERE machine = 'pc01' AND certificate = 'root'");
+    int64_t after = generation(st, "pc01");
+    assert_true(after > pc);
+    assert_int_equal(generation(st, "rdgw01"), gw);
+    exec_ok(st, "INSERT INTO store_entries(machine, store, certificate) VALUES('pc01', 'Root', 'root')");
+    assert_true(generation(st, "pc01") > after);
+    after = generation(st, "pc01");
+    exec_ok(st, "UPDATE store_entries SET has_private_key = 0 WHERE machine = 'rdgw01'");
+    assert_true(generation(st, "rdgw01") > gw);
+    assert_int_equal(generation(st, "pc01"), after);
+    gw = generation(st, "rdgw01");
+    exec_ok(st, "DELETE FROM key_access WHERE machine = 'rdgw01'");
+    assert_true(generation(st, "rdgw01") > gw);
+    gw = generation(st, "rdgw01");
+    exec_ok(st, "UPDATE certificates SET der = x'02' WHERE name = 'root'"); /* replaced under its name */
+    assert_true(generation(st, "pc01") > after);
+    assert_int_equal(generation(st, "rdgw01"), gw);
+    after = generation(st, "pc01");
+
+    /* In the writer's transaction: rolled back, the counter is back too. */
+    exec_ok(st, "BEGIN; DELETE FROM store_entries WHERE machine = 'pc01'");
+    assert_true(generation(st, "pc01") > after);
+    exec_ok(st, "ROLLBACK");
+    assert_int_equal(generation(st, "pc01"), after);
+
+    /* A deleted certificate cascades out of the stores, and a machine deleted and added
+     * again never finds an old value. */
+    exec_ok(st, "DELETE FROM certificates WHERE name = 'root'");
+    assert_true(generation(st, "pc01") > after);
+    after = generation(st, "pc01");
+    exec_ok(st, "DELETE FROM machines WHERE name = 'pc01';"
+                "INSERT INTO machines(name, fqdn, address, role, port) VALUES"
+                " ('pc01', 'pc01.contoso.com', '127.77.0.50', 'client', 0)");
+    assert_int_equal(query_int(st->db, "SELECT count(*) FROM store_entries WHERE machine = 'pc01'"), 0);
+    assert_true(generation(st, "pc01") >= after);
+    exec_ok(st, "INSERT INTO store_entries(machine, store, certificate) VALUES('pc01', 'My', 'ssl')");
+    assert_true(generation(st, "pc01") > after);
+    assert_int_equal(ws_store_generation(st, "nobody", &e) >= 0, 1); /* a machine never changed: the base */
 }
 
 static void test_newer_schema_refused(void **state)
@@ -627,6 +728,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_new_file_is_latest_wal_with_foreign_keys, setup, teardown),
         cmocka_unit_test_setup_teardown(test_migrate_from_version_1_keeps_rows, setup, teardown),
         cmocka_unit_test_setup_teardown(test_migrate_to_5_allows_a_balancer, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_migrate_to_7_counts_store_changes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_newer_schema_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_foreign_sqlite_file_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_garbage_file_refused_as_damaged, setup, teardown),

@@ -1,10 +1,16 @@
 #!/bin/sh
-# relay-only bench: lab init, up, wsbench relay; B=build dir, MIB, REPS
+# relaybench.sh BUILD [MIB] [RUNS]: row 6's relay of `make bench` alone (tests/bench/bench.sh
+# runs the same `wsbench relay`), in a lab of its own (BUILD/relaybench-tmp): hv01 stopped,
+# MIB MiB (64) each way through a fresh tunnel and through a direct TLS stream, RUNS (5)
+# times; prints the table's relay rows and the gateway's CPU time per MiB relayed (utime +
+# stime of its pid over the whole run). RELAYBENCH_WAPSIM=/other/build/wapsim measures that
+# build's programs with this build's client; PERF=1 records the gateway (perf.data beside).
+# Needs `make all build/bench/wsbench`. The lab is taken down on exit.
 set -u
 B=$(cd "${1:-build}" && pwd); MIB=${2:-64}; REPS=${3:-5}
 W=${RELAYBENCH_WAPSIM:-$B/wapsim}; X=$B/bench/wsbench
-T=${RELAYBENCH_DIR:-/tmp/relay-bench/t}
-export WAPSIM_CACHE=/tmp/relay-bench/cache
+T=$B/relaybench-tmp/run
+export WAPSIM_CACHE=$B/relaybench-tmp/cache
 unset WAPSIM_LAB
 [ -d "$T/lab" ] && "$W" --lab "$T/lab" down >/dev/null 2>&1
 rm -rf "$T"; mkdir -p "$T"
@@ -21,6 +27,9 @@ if [ -n "${PERF:-}" ]; then perf record -F 999 -g -o "$T/perf.data" -p $gw 2>/de
 rc=$?
 [ -n "${PERF:-}" ] && { kill -INT $pp; wait $pp; }
 c1=$(awk '{ print $14 + $15 }' /proc/$gw/stat)
-echo "gateway CPU: $((c1 - c0)) ticks for $((MIB * REPS * 2 + 1)) MiB: $(awk -v t=$((c1 - c0)) -v m=$((MIB * REPS * 2 + 1)) 'BEGIN { printf "%.2f", t * 10 / m }') ms per MiB"
-"$X" report "$T/results.tsv" "$T/bench.json" | grep -i "relay\|^| #\|tunnel" 
+# Through the gateway: RUNS x MIB each way, and the 1 MiB warm-up.
+mib=$((MIB * REPS * 2 + 1))
+echo "gateway CPU: $((c1 - c0)) ticks for $mib MiB: $(awk -v t=$((c1 - c0)) -v m=$mib -v hz="$(getconf CLK_TCK)" \
+    'BEGIN { printf "%.2f", t * 1000 / hz / m }') ms per MiB"
+"$X" report "$T/results.tsv" "$T/bench.json" | grep "^| # \|Relay\|tunnel\|direct"
 exit $rc

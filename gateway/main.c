@@ -36,6 +36,10 @@
 #include "lab/vault.h"
 
 #define SEED_LEN 10
+#define GW_READ_MAX 16384 /* a TLS record's plaintext at most (RFC 8446 section 5.1) */
+#define GW_IN_BATCH 65536 /* client bytes read before they are handled (a full DATA packet) */
+/* TLS reads ahead this much from the socket in one read: several records per system call. */
+#define GW_TLS_READ_AHEAD (4 * (16384 + 256))
 /* Deadlines for each phase before the client has authenticated, from the
  * connection's accept: [model] lab values, short so that a test sees them pass
  * (the real gateway's idle and session timeouts apply after authorization). */
@@ -73,21 +77,101 @@ static size_t graveyard_n;
 
 /* ---- buffers ---- */
 
-void gw_queue_init(ws_buf *q)
+void gw_queue_init(gw_queue *q)
 {
-    ws_buf_init(q, WS_BUF_MAX_GATEWAY_QUEUE);
+    memset(q, 0, sizeof *q);
 }
 
-int gw_queue_add(ws_buf *q, const void *data, size_t n)
+void gw_queue_free(gw_queue *q)
 {
-    return ws_buf_add(q, data, n);
+    free(q->p);
+    gw_queue_init(q);
 }
 
-void gw_queue_consume(ws_buf *q, size_t n)
+size_t gw_queue_len(const gw_queue *q)
 {
-    ws_buf_consume(q, n);
-    if (!ws_buf_len(q))
-        ws_buf_free(q);
+    return q->len - q->off;
+}
+
+uint8_t *gw_queue_data(const gw_queue *q)
+{
+    static uint8_t none[1];
+    return q->p ? q->p + q->off : none;
+}
+
+uint8_t *gw_queue_reserve(gw_queue *q, size_t n)
+{
+    size_t unread = q->len - q->off;
+    if (n > WS_BUF_MAX_GATEWAY_QUEUE || unread > WS_BUF_MAX_GATEWAY_QUEUE - n) {
+        gw_queue_free(q);
+        return NULL;
+    }
+    if (q->cap - q->len >= n)
+        return q->p + q->len;
+    /* Slide down only what is no more than was consumed: each byte moves at most once. */
+    if (q->off >= unread && q->cap - unread >= n) {
+        memmove(q->p, q->p + q->off, unread);
+        q->off = 0;
+        q->len = unread;
+        return q->p + q->len;
+    }
+    size_t cap = q->cap ? q->cap : 1024;
+    while (cap - unread < n)
+        cap *= 2;
+    uint8_t *p = malloc(cap); /* the unread bytes alone move over */
+    if (!p)
+        abort();
+    if (unread)
+        memcpy(p, q->p + q->off, unread);
+    free(q->p);
+    q->p = p;
+    q->cap = cap;
+    q->off = 0;
+    q->len = unread;
+    return q->p + q->len;
+}
+
+void gw_queue_commit(gw_queue *q, size_t n)
+{
+    q->len += n;
+}
+
+int gw_queue_add(gw_queue *q, const void *data, size_t n)
+{
+    uint8_t *room = gw_queue_reserve(q, n);
+    if (!room)
+        return -1;
+    if (n)
+        memcpy(room, data, n);
+    gw_queue_commit(q, n);
+    return 0;
+}
+
+void gw_queue_consume(gw_queue *q, size_t n)
+{
+    q->off += n < q->len - q->off ? n : q->len - q->off;
+    if (q->off == q->len)
+        q->off = q->len = 0;
+}
+
+void gw_queue_trim(gw_queue *q, int keep)
+{
+    if (q->p && q->off == q->len && !keep)
+        gw_queue_free(q);
+}
+
+/* A connection whose tunnel relays keeps its emptied buffers until the sweep. */
+static int relaying(const gw_conn *c)
+{
+    return c->tunnel && c->tunnel->state == T_OPEN;
+}
+
+static void trim_conn(gw_conn *c)
+{
+    int keep = relaying(c);
+    gw_queue_trim(&c->in, keep);
+    gw_queue_trim(&c->out, keep);
+    gw_queue_trim(&c->pkt, keep);
 }
 
 /* ---- epoll ---- */
@@ -107,7 +191,7 @@ void gw_unwatch(int fd)
 
 int gw_client_backlogged(const gw_tunnel *t)
 {
-    return t->out && ws_buf_len(&t->out->out) > GW_BACKLOG_MAX;
+    return t->out && gw_queue_len(&t->out->out) > GW_BACKLOG_MAX;
 }
 
 void gw_update_events(gw_conn *c)
@@ -115,10 +199,10 @@ void gw_update_events(gw_conn *c)
     if (c->fd < 0)
         return;
     uint32_t ev = 0;
-    int host_backlogged = c->tunnel && ws_buf_len(&c->tunnel->up_out) > GW_BACKLOG_MAX;
+    int host_backlogged = c->tunnel && gw_queue_len(&c->tunnel->up_out) > GW_BACKLOG_MAX;
     if (!c->closing && !host_backlogged)
         ev |= EPOLLIN;
-    if (ws_buf_len(&c->out) || !c->tls_done)
+    if (gw_queue_len(&c->out) || !c->tls_done)
         ev |= EPOLLOUT;
     if (!c->tls_done)
         ev |= EPOLLIN;
@@ -145,9 +229,9 @@ void gw_close_conn(gw_conn *c)
     if (c->tunnel)
         tunnel_detach(c->tunnel, c);
     c->tunnel = NULL;
-    ws_buf_free(&c->in);
-    ws_buf_free(&c->out);
-    ws_buf_free(&c->pkt);
+    gw_queue_free(&c->in);
+    gw_queue_free(&c->out);
+    gw_queue_free(&c->pkt);
     if (graveyard_n < sizeof graveyard / sizeof graveyard[0])
         graveyard[graveyard_n++] = c;
 }
@@ -172,9 +256,9 @@ static void bury(void)
 /* Write what is pending; a broken connection is closed. */
 static void flush(gw_conn *c)
 {
-    while (c->fd >= 0 && c->tls_done && ws_buf_len(&c->out)) {
-        size_t pending = ws_buf_len(&c->out);
-        int n = SSL_write(c->ssl, ws_buf_data(&c->out), (int)(pending > 65536 ? 65536 : pending));
+    while (c->fd >= 0 && c->tls_done && gw_queue_len(&c->out)) {
+        size_t pending = gw_queue_len(&c->out);
+        int n = SSL_write(c->ssl, gw_queue_data(&c->out), (int)(pending > 65536 ? 65536 : pending));
         if (n > 0) {
             gw_queue_consume(&c->out, (size_t)n);
             continue;
@@ -186,14 +270,16 @@ static void flush(gw_conn *c)
         gw_close_conn(c);
         return;
     }
-    if (c->fd >= 0 && c->closing && !ws_buf_len(&c->out)) {
+    if (c->fd >= 0 && c->closing && !gw_queue_len(&c->out)) {
         gw_close_conn(c);
         return;
     }
-    if (c->fd >= 0)
-        gw_update_events(c);
-    /* The client caught up: read from the host again (it stops past GW_BACKLOG_MAX). */
-    if (c->fd >= 0 && c->tunnel && c->tunnel->out == c && !gw_client_backlogged(c->tunnel))
+    if (c->fd < 0)
+        return;
+    gw_queue_trim(&c->out, relaying(c));
+    gw_update_events(c);
+    /* The client caught up: read from the host again (it stopped past GW_BACKLOG_MAX). */
+    if (c->tunnel && c->tunnel->out == c && c->tunnel->host_paused && gw_queue_len(&c->out) <= GW_RESUME_MARK)
         tunnel_resume_upstream(c->tunnel);
 }
 
@@ -202,19 +288,60 @@ void gw_send(gw_tunnel *t, const uint8_t *pkt, size_t len)
     gw_conn *c = t->out;
     if (!c || c->fd < 0)
         return;
-    if (c->mode == MODE_WEBSOCKET) {
-        uint8_t h[WS_WEBSOCKET_HEADER_MAX];
-        size_t hl = ws_websocket_encode_header(WS_WEBSOCKET_OP_BINARY, len, NULL, h);
-        if (gw_queue_add(&c->out, h, hl) != 0)
-            goto full;
+    uint8_t h[WS_WEBSOCKET_HEADER_MAX];
+    size_t hl = c->mode == MODE_WEBSOCKET ? ws_websocket_encode_header(WS_WEBSOCKET_OP_BINARY, len, NULL, h) : 0;
+    uint8_t *room = gw_queue_reserve(&c->out, hl + len);
+    if (!room) {
+        fprintf(stderr, "wapsim-gateway: closing %s: over %u bytes queued for it\n", c->peer,
+                WS_BUF_MAX_GATEWAY_QUEUE);
+        gw_close_conn(c);
+        return;
     }
-    if (gw_queue_add(&c->out, pkt, len) != 0)
-        goto full;
+    memcpy(room, h, hl);
+    memcpy(room + hl, pkt, len);
+    gw_queue_commit(&c->out, hl + len);
     flush(c);
-    return;
-full:
-    fprintf(stderr, "wapsim-gateway: closing %s: over %u bytes queued for it\n", c->peer, WS_BUF_MAX_GATEWAY_QUEUE);
-    gw_close_conn(c);
+}
+
+/* The frame and DATA heads are written in place in front of the bytes read: a websocket
+ * payload (the 10-byte DATA head and the data) of 126..65535 bytes has a 4-byte frame
+ * header (RFC 6455 section 5.2: the shortest length encoding), so at most 65525 bytes are
+ * read behind 14 bytes of room; a payload under 126 bytes (a read of under 116) has a
+ * 2-byte header and its few bytes move down by 2. The legacy OUT channel carries the
+ * packets bare. */
+int gw_relay_from_host(gw_tunnel *t)
+{
+    gw_conn *c = t->out;
+    if (!c || c->fd < 0)
+        return -2;
+    int ws = c->mode == MODE_WEBSOCKET;
+    size_t room_head = (ws ? 4 : 0) + WS_TSGU_DATA_HEAD_LEN;
+    size_t max = ws ? 65535 - WS_TSGU_DATA_HEAD_LEN : 65535;
+    uint8_t *slot = gw_queue_reserve(&c->out, room_head + max);
+    if (!slot) {
+        fprintf(stderr, "wapsim-gateway: closing %s: over %u bytes queued for it\n", c->peer,
+                WS_BUF_MAX_GATEWAY_QUEUE);
+        gw_close_conn(c);
+        return -2;
+    }
+    ssize_t n = read(t->up_fd, slot + room_head, max);
+    if (n < 0 && (errno == EAGAIN || errno == EINTR))
+        return 0;
+    if (n <= 0)
+        return -1;
+    size_t hl = 0;
+    if (ws) {
+        uint8_t h[WS_WEBSOCKET_HEADER_MAX];
+        hl = ws_websocket_encode_header(WS_WEBSOCKET_OP_BINARY, WS_TSGU_DATA_HEAD_LEN + (size_t)n, NULL, h);
+        if (hl != 4)
+            memmove(slot + hl + WS_TSGU_DATA_HEAD_LEN, slot + room_head, (size_t)n);
+        memcpy(slot, h, hl);
+    }
+    ws_tsgu_encode_data_head((size_t)n, slot + hl);
+    gw_queue_commit(&c->out, hl + WS_TSGU_DATA_HEAD_LEN + (size_t)n);
+    t->bytes_to_client += (uint64_t)n;
+    flush(c);
+    return c->fd >= 0 ? 1 : -2;
 }
 
 static void http_reply(gw_conn *c, const char *status, const char *extra)
@@ -239,7 +366,7 @@ static int http_head(gw_conn *c)
 {
     gw_http_head h;
     size_t used;
-    int r = gw_http_head_read(ws_buf_data(&c->in), ws_buf_len(&c->in), c->mode == MODE_LEGACY_IN, &h, &used);
+    int r = gw_http_head_read(gw_queue_data(&c->in), gw_queue_len(&c->in), c->mode == MODE_LEGACY_IN, &h, &used);
     if (used)
         gw_queue_consume(&c->in, used);
     if (r < 0)
@@ -292,12 +419,14 @@ static int http_head(gw_conn *c)
     return 1;
 }
 
-/* Websocket frames from the client: masked; binary payloads carry the packet stream. */
+/* Websocket frames from the client: masked; binary payloads carry the packet stream,
+ * unmasked in place and passed on as they come (tunnel_feed), a frame split across
+ * reads at its offset. */
 static int websocket_input(gw_conn *c)
 {
     for (;;) {
-        size_t pending = ws_buf_len(&c->in);
-        uint8_t *p = ws_buf_data(&c->in);
+        size_t pending = gw_queue_len(&c->in);
+        uint8_t *p = gw_queue_data(&c->in);
         if (!c->in_frame) {
             ws_error e;
             int r = ws_websocket_decode_header(p, pending, WS_TSGU_PACKET_MAX, &c->frame, &e);
@@ -323,7 +452,7 @@ static int websocket_input(gw_conn *c)
         switch (c->frame.opcode) {
         case WS_WEBSOCKET_OP_BINARY:
         case WS_WEBSOCKET_OP_CONTINUATION:
-            if (gw_queue_add(&c->pkt, p, take) != 0)
+            if (c->tunnel && tunnel_feed(c->tunnel, c, p, take) < 0)
                 return -1;
             break;
         case WS_WEBSOCKET_OP_PING: {
@@ -348,17 +477,10 @@ static int websocket_input(gw_conn *c)
                     c->frame.opcode);
             return -1;
         }
-        if (take)
-            gw_queue_consume(&c->in, take);
+        gw_queue_consume(&c->in, take);
         c->frame_got += take;
         if (c->frame_got == c->frame.payload_len)
             c->in_frame = 0;
-        if (ws_buf_len(&c->pkt) && c->tunnel && tunnel_on_packets(c->tunnel, c) < 0)
-            return -1;
-        if (ws_buf_len(&c->pkt) > 2 * WS_TSGU_PACKET_MAX) {
-            fprintf(stderr, "wapsim-gateway: closing %s: packet stream out of bounds\n", c->peer);
-            return -1;
-        }
     }
 }
 
@@ -366,8 +488,8 @@ static int websocket_input(gw_conn *c)
 static int chunked_input(gw_conn *c)
 {
     for (;;) {
-        size_t pending = ws_buf_len(&c->in);
-        uint8_t *p = ws_buf_data(&c->in);
+        size_t pending = gw_queue_len(&c->in);
+        uint8_t *p = gw_queue_data(&c->in);
         if (c->chunk_crlf) {
             if (pending < 2)
                 return 0;
@@ -407,14 +529,12 @@ static int chunked_input(gw_conn *c)
         if (!pending)
             return 0;
         size_t take = pending < c->chunk_left ? pending : c->chunk_left;
-        if (gw_queue_add(&c->pkt, p, take) != 0)
+        if (c->tunnel && tunnel_feed(c->tunnel, c, p, take) < 0)
             return -1;
         gw_queue_consume(&c->in, take);
         c->chunk_left -= take;
         if (c->chunk_left == 0)
             c->chunk_crlf = 1;
-        if (c->tunnel && tunnel_on_packets(c->tunnel, c) < 0)
-            return -1;
     }
 }
 
@@ -435,8 +555,7 @@ static int process(gw_conn *c)
         case MODE_LEGACY_IN_BODY: return chunked_input(c);
         case MODE_LEGACY_OUT:
             /* Nothing comes from the client on the OUT channel: discard. */
-            if (ws_buf_len(&c->in))
-                gw_queue_consume(&c->in, ws_buf_len(&c->in));
+            gw_queue_consume(&c->in, gw_queue_len(&c->in));
             return 0;
         }
     }
@@ -483,19 +602,25 @@ static void conn_io(gw_conn *c)
         }
         c->tls_done = 1;
     }
+    /* Records are read into the input queue until GW_IN_BATCH bytes or none are ready,
+     * then handled at once: a DATA packet's bytes go to the host in one write. */
     int eof = 0;
     while (c->fd >= 0 && !c->closing) {
-        if (c->tunnel && ws_buf_len(&c->tunnel->up_out) > GW_BACKLOG_MAX)
-            break; /* the host is slow: leave the client's bytes in its socket */
-        if (ws_buf_len(&c->in) > 4 * WS_TSGU_PACKET_MAX)
-            break;
-        uint8_t chunk[16384]; /* a TLS record's plaintext at most */
-        int n = SSL_read(c->ssl, chunk, sizeof chunk);
-        if (n > 0) {
-            if (gw_queue_add(&c->in, chunk, (size_t)n) != 0 || process(c) < 0) {
+        if (c->tunnel && gw_queue_len(&c->tunnel->up_out) > GW_BACKLOG_MAX)
+            break; /* the host is slow: leave the client's bytes in TLS and its socket */
+        if (gw_queue_len(&c->in) >= GW_IN_BATCH) {
+            if (process(c) < 0)
                 c->closing = 1;
-                break;
-            }
+            continue;
+        }
+        uint8_t *room = gw_queue_reserve(&c->in, GW_READ_MAX);
+        if (!room) {
+            c->closing = 1;
+            break;
+        }
+        int n = SSL_read(c->ssl, room, GW_READ_MAX);
+        if (n > 0) {
+            gw_queue_commit(&c->in, (size_t)n);
             continue;
         }
         int err = SSL_get_error(c->ssl, n);
@@ -504,15 +629,26 @@ static void conn_io(gw_conn *c)
             eof = 1;
         break;
     }
-    if (!ws_buf_len(&c->in))
-        ws_buf_free(&c->in);
+    if (c->fd >= 0 && !c->closing && gw_queue_len(&c->in) && process(c) < 0)
+        c->closing = 1;
     if (c->fd < 0)
         return;
-    if (eof && !ws_buf_len(&c->out)) {
+    trim_conn(c);
+    if (eof && !gw_queue_len(&c->out)) {
         gw_close_conn(c);
         return;
     }
     flush(c);
+}
+
+void gw_resume_client(gw_conn *c)
+{
+    if (c->fd < 0)
+        return;
+    gw_update_events(c);
+    /* Records already read ahead wait in TLS, where epoll does not see them. */
+    if (c->tls_done && SSL_has_pending(c->ssl))
+        conn_io(c);
 }
 
 /* Before TUNNEL_AUTH is answered: the client has not authenticated yet. */
@@ -646,9 +782,6 @@ static void accept_all(void)
         int one = 1;
         setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
         c->kind = GW_KIND_CONN;
-        gw_queue_init(&c->in);
-        gw_queue_init(&c->out);
-        gw_queue_init(&c->pkt);
         c->fd = fd;
         c->ssl = ssl;
         c->mode = MODE_HTTP;
@@ -656,6 +789,8 @@ static void accept_all(void)
         snprintf(c->peer, sizeof c->peer, "%s", peer);
         SSL_set_fd(ssl, fd);
         SSL_set_accept_state(ssl);
+        SSL_set_read_ahead(ssl, 1);
+        SSL_set_default_read_buffer_len(ssl, GW_TLS_READ_AHEAD);
         node->c = c;
         node->next = conns;
         conns = node;
@@ -699,7 +834,8 @@ static const char *past_deadline(const gw_conn *c, int64_t now, int *ms)
     return NULL;
 }
 
-/* A connection past a deadline before authenticating is closed. */
+/* A connection past a deadline before authenticating is closed; the others give back
+ * their empty buffers. */
 static void expire_idle(void)
 {
     int64_t now = ws_wall_ms();
@@ -710,6 +846,13 @@ static void expire_idle(void)
         if (why) {
             fprintf(stderr, "wapsim-gateway: closing %s: %s within %d s\n", c->peer, why, ms / 1000);
             gw_close_conn(c);
+        } else if (c->fd >= 0) {
+            /* A relay's emptied buffers, kept between packets, go back once a second. */
+            gw_queue_trim(&c->in, 0);
+            gw_queue_trim(&c->out, 0);
+            gw_queue_trim(&c->pkt, 0);
+            if (c->tunnel)
+                gw_queue_trim(&c->tunnel->up_out, 0);
         }
     }
 }

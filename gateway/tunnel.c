@@ -46,7 +46,6 @@ gw_tunnel *tunnel_new(gw_conn *c, const char *connection_id)
     if (!t)
         abort();
     t->kind = GW_KIND_UPSTREAM;
-    gw_queue_init(&t->up_out);
     t->state = T_HANDSHAKE;
     t->out = c;
     t->in = c->mode == MODE_WEBSOCKET ? c : NULL;
@@ -102,21 +101,21 @@ static void tunnel_end(gw_tunnel *t)
         close(t->up_fd);
         t->up_fd = -1;
     }
-    ws_buf_free(&t->up_out);
+    gw_queue_free(&t->up_out);
     gw_conn *in = t->in, *out = t->out;
     t->in = t->out = NULL;
     if (in) {
         in->tunnel = NULL;
         in->closing = 1;
         gw_update_events(in);
-        if (!ws_buf_len(&in->out))
+        if (!gw_queue_len(&in->out))
             gw_close_conn(in);
     }
     if (out && out != in) {
         out->tunnel = NULL;
         out->closing = 1;
         gw_update_events(out);
-        if (!ws_buf_len(&out->out))
+        if (!gw_queue_len(&out->out))
             gw_close_conn(out);
     }
     for (gw_tunnel **p = &tunnels; *p; p = &(*p)->next) {
@@ -160,7 +159,7 @@ static void close_after_send(gw_tunnel *t)
 {
     if (t->out)
         t->out->closing = 1;
-    if (t->out && !ws_buf_len(&t->out->out))
+    if (t->out && !gw_queue_len(&t->out->out))
         tunnel_end(t);
 }
 
@@ -308,20 +307,25 @@ static void upstream_events(gw_tunnel *t)
     if (t->up_fd < 0)
         return;
     uint32_t ev = 0;
-    if (t->state == T_OPEN && !gw_client_backlogged(t))
+    if (t->state == T_OPEN && !t->host_paused)
         ev |= EPOLLIN;
-    if (ws_buf_len(&t->up_out) || t->state == T_CONNECTING)
+    if (gw_queue_len(&t->up_out) || t->state == T_CONNECTING)
         ev |= EPOLLOUT;
     if (ev != t->up_events) {
         t->up_events = ev;
-        gw_watch(t->up_fd, ev, t);
+        /* Waiting for nothing (paused, nothing to write): out of the epoll set, or a host's
+         * hang-up, always reported, would wake the loop until the client catches up. */
+        if (ev)
+            gw_watch(t->up_fd, ev, t);
+        else
+            gw_unwatch(t->up_fd);
     }
 }
 
 static int flush_upstream(gw_tunnel *t)
 {
-    while (ws_buf_len(&t->up_out)) {
-        ssize_t n = write(t->up_fd, ws_buf_data(&t->up_out), ws_buf_len(&t->up_out));
+    while (gw_queue_len(&t->up_out)) {
+        ssize_t n = write(t->up_fd, gw_queue_data(&t->up_out), gw_queue_len(&t->up_out));
         if (n > 0) {
             gw_queue_consume(&t->up_out, (size_t)n);
             continue;
@@ -334,85 +338,132 @@ static int flush_upstream(gw_tunnel *t)
     return 0;
 }
 
-static int on_data(gw_tunnel *t, const uint8_t *p, size_t len)
+/* Client -> host: n bytes of DATA, written at once while nothing waits before them (no
+ * copy), the rest queued for EPOLLOUT. */
+static int to_host(gw_tunnel *t, const uint8_t *p, size_t n)
 {
-    ws_tsgu_data d;
-    ws_error e;
-    if (ws_tsgu_decode_data(p, len, &d, &e) != 0)
-        return refuse(t, e.msg);
-    if (gw_queue_add(&t->up_out, d.data, d.len) != 0)
-        return refuse(t, "more bytes queued for the host than the gateway holds (4 MiB)");
-    t->bytes_to_host += d.len;
-    if (flush_upstream(t) != 0) {
+    if (t->up_fd < 0) {
         tunnel_end(t);
         return -1;
     }
+    t->bytes_to_host += n;
+    if (!gw_queue_len(&t->up_out)) {
+        ssize_t w = write(t->up_fd, p, n);
+        if (w < 0 && errno != EAGAIN && errno != EINTR) {
+            tunnel_end(t);
+            return -1;
+        }
+        if (w > 0) {
+            p += w;
+            n -= (size_t)w;
+        }
+    }
+    if (!n)
+        return 0;
+    if (gw_queue_add(&t->up_out, p, n) != 0)
+        return refuse(t, "more bytes queued for the host than the gateway holds (4 MiB)");
+    upstream_events(t);
     return 0;
 }
 
-int tunnel_on_packets(gw_tunnel *t, gw_conn *c)
+/* One whole packet other than DATA. */
+static int on_packet(gw_tunnel *t, gw_conn *c, const uint8_t *p, const ws_tsgu_header *h)
+{
+    /* Each state takes only the packet that comes next (MS-TSGU 3.3.5). */
+    switch (h->type) {
+    case WS_TSGU_HANDSHAKE_REQUEST:
+        return t->state == T_HANDSHAKE ? on_handshake(t, p, h->length) : refuse(t, "HANDSHAKE_REQUEST out of order");
+    case WS_TSGU_TUNNEL_CREATE:
+        return t->state == T_CREATE ? on_tunnel_create(t, p, h->length) : refuse(t, "TUNNEL_CREATE out of order");
+    case WS_TSGU_TUNNEL_AUTH:
+        return t->state == T_AUTH ? on_tunnel_auth(t, p, h->length) : refuse(t, "TUNNEL_AUTH out of order");
+    case WS_TSGU_CHANNEL_CREATE:
+        return t->state == T_CHANNEL ? on_channel_create(t, p, h->length) : refuse(t, "CHANNEL_CREATE out of order");
+    case WS_TSGU_KEEPALIVE: {
+        size_t n = ws_tsgu_encode_empty(WS_TSGU_KEEPALIVE, packet, sizeof packet);
+        gw_send(t, packet, n);
+        return 0;
+    }
+    case WS_TSGU_CLOSE_CHANNEL:
+    case WS_TSGU_CLOSE_CHANNEL_RESPONSE: {
+        gw_queue_consume(&c->pkt, h->length);
+        if (h->type == WS_TSGU_CLOSE_CHANNEL) {
+            size_t n = ws_tsgu_encode_close_channel(WS_TSGU_CLOSE_CHANNEL_RESPONSE, 0, packet, sizeof packet);
+            gw_send(t, packet, n);
+        }
+        close_after_send(t);
+        return -1;
+    }
+    default: {
+        char why[80];
+        snprintf(why, sizeof why, "unexpected %s packet", ws_tsgu_type_name(h->type));
+        return refuse(t, why);
+    }
+    }
+}
+
+/* The head of a DATA packet, whole in c->pkt: its data follows. */
+static int on_data_head(gw_tunnel *t, gw_conn *c)
+{
+    uint32_t plen;
+    uint16_t cb;
+    ws_error e;
+    if (t->state != T_OPEN)
+        return refuse(t, "DATA before the channel");
+    if (ws_tsgu_decode_data_head(gw_queue_data(&c->pkt), gw_queue_len(&c->pkt), &plen, &cb, &e) != 0)
+        return refuse(t, e.msg);
+    gw_queue_consume(&c->pkt, gw_queue_len(&c->pkt));
+    c->data_left = cb;
+    return 0;
+}
+
+int tunnel_feed(gw_tunnel *t, gw_conn *c, const uint8_t *p, size_t n)
 {
     for (;;) {
-        size_t pending = ws_buf_len(&c->pkt);
-        const uint8_t *p = ws_buf_data(&c->pkt);
-        ws_tsgu_header h;
-        ws_error e;
-        int r = ws_tsgu_header_decode(p, pending, &h, &e);
-        if (r == 1)
-            return 0;
-        if (r < 0)
-            return refuse(t, e.msg);
-        if (pending < h.length)
-            return 0;
-        int rc;
-        /* Each state takes only the packet that comes next (MS-TSGU 3.3.5). */
-        switch (h.type) {
-        case WS_TSGU_HANDSHAKE_REQUEST:
-            rc = t->state == T_HANDSHAKE ? on_handshake(t, p, h.length) : refuse(t, "HANDSHAKE_REQUEST out of order");
-            break;
-        case WS_TSGU_TUNNEL_CREATE:
-            rc = t->state == T_CREATE ? on_tunnel_create(t, p, h.length) : refuse(t, "TUNNEL_CREATE out of order");
-            break;
-        case WS_TSGU_TUNNEL_AUTH:
-            rc = t->state == T_AUTH ? on_tunnel_auth(t, p, h.length) : refuse(t, "TUNNEL_AUTH out of order");
-            break;
-        case WS_TSGU_CHANNEL_CREATE:
-            rc = t->state == T_CHANNEL ? on_channel_create(t, p, h.length) : refuse(t, "CHANNEL_CREATE out of order");
-            break;
-        case WS_TSGU_DATA: rc = t->state == T_OPEN ? on_data(t, p, h.length) : refuse(t, "DATA before the channel"); break;
-        case WS_TSGU_KEEPALIVE: {
-            size_t n = ws_tsgu_encode_empty(WS_TSGU_KEEPALIVE, packet, sizeof packet);
-            gw_send(t, packet, n);
-            rc = 0;
-            break;
+        if (c->data_left) {
+            if (!n)
+                return 0;
+            size_t k = n < c->data_left ? n : c->data_left;
+            if (to_host(t, p, k) != 0)
+                return -1;
+            p += k;
+            n -= k;
+            c->data_left -= (uint32_t)k;
+            continue;
         }
-        case WS_TSGU_CLOSE_CHANNEL:
-        case WS_TSGU_CLOSE_CHANNEL_RESPONSE: {
-            gw_queue_consume(&c->pkt, h.length);
-            if (h.type == WS_TSGU_CLOSE_CHANNEL) {
-                size_t n = ws_tsgu_encode_close_channel(WS_TSGU_CLOSE_CHANNEL_RESPONSE, 0, packet, sizeof packet);
-                gw_send(t, packet, n);
-            }
-            close_after_send(t);
-            return -1;
+        /* The next packet's header, then its head (DATA) or all of it (any other). */
+        size_t have = gw_queue_len(&c->pkt), need = WS_TSGU_HEADER_LEN;
+        ws_tsgu_header h = {0};
+        if (have >= WS_TSGU_HEADER_LEN) {
+            ws_error e;
+            if (ws_tsgu_header_decode(gw_queue_data(&c->pkt), have, &h, &e) != 0)
+                return refuse(t, e.msg);
+            need = h.type == WS_TSGU_DATA && h.length >= WS_TSGU_DATA_HEAD_LEN ? WS_TSGU_DATA_HEAD_LEN : h.length;
         }
-        default: {
-            char why[80];
-            snprintf(why, sizeof why, "unexpected %s packet", ws_tsgu_type_name(h.type));
-            rc = refuse(t, why);
+        if (have < need) {
+            if (!n)
+                return 0;
+            size_t k = need - have < n ? need - have : n;
+            if (gw_queue_add(&c->pkt, p, k) != 0)
+                return -1;
+            p += k;
+            n -= k;
+            continue;
         }
-        }
+        int rc = h.type == WS_TSGU_DATA ? on_data_head(t, c) : on_packet(t, c, gw_queue_data(&c->pkt), &h);
         if (rc < 0)
             return -1;
         /* Ended, or refused with its last packet queued: take nothing more from it. */
         if (t->state == T_CLOSED || !t->in || c->closing || (t->out && t->out->closing))
             return -1;
-        gw_queue_consume(&c->pkt, h.length);
+        if (h.type != WS_TSGU_DATA)
+            gw_queue_consume(&c->pkt, h.length);
     }
 }
 
 void tunnel_resume_upstream(gw_tunnel *t)
 {
+    t->host_paused = 0;
     upstream_events(t);
 }
 
@@ -451,23 +502,24 @@ void tunnel_on_upstream(gw_tunnel *t, uint32_t events)
             tunnel_end(t);
             return;
         }
-        if (t->in && ws_buf_len(&t->up_out) <= GW_BACKLOG_MAX)
-            gw_update_events(t->in);
+        if (t->in && gw_queue_len(&t->up_out) <= GW_BACKLOG_MAX)
+            gw_resume_client(t->in);
     }
     if (events & (EPOLLIN | EPOLLHUP | EPOLLERR)) {
-        /* Host -> client: each read becomes one DATA packet. */
-        while (t->up_fd >= 0 && !gw_client_backlogged(t)) {
-            static uint8_t chunk[65535];
-            ssize_t n = read(t->up_fd, chunk, sizeof chunk);
-            if (n > 0) {
-                size_t total = ws_tsgu_encode_data(chunk, (size_t)n, packet, sizeof packet);
-                t->bytes_to_client += (uint64_t)n;
-                if (send_packet(t, total) != 0)
-                    return;
-                continue;
-            }
-            if (n < 0 && (errno == EAGAIN || errno == EINTR))
+        /* Host -> client: each read becomes one DATA packet, until the client's queue is
+         * full (then the host waits: flush() resumes it once the client has caught up). */
+        while (t->up_fd >= 0 && t->state == T_OPEN) {
+            if (gw_client_backlogged(t)) {
+                t->host_paused = 1;
                 break;
+            }
+            int r = gw_relay_from_host(t);
+            if (r == 1)
+                continue;
+            if (r == 0)
+                break;
+            if (r == -2 || t->state != T_OPEN)
+                return;
             /* The host closed: tell the client, as MS-TSGU 3.3.5.x does with CLOSE_CHANNEL. */
             size_t m = ws_tsgu_encode_close_channel(WS_TSGU_CLOSE_CHANNEL, 0, packet, sizeof packet);
             if (send_packet(t, m) != 0)

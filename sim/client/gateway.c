@@ -96,31 +96,46 @@ static int read_head(SSL *ssl, char *head, size_t n, ws_error *e)
     return status;
 }
 
+/* One packet as the gateway reads it: head (a frame header, or a chunk's size line), the
+ * packet (masked while it is copied when mask is given), tail (a chunk's CRLF), staged
+ * through one TLS record's worth of memory: no allocation and no second pass, and the
+ * records are as full as one write of the whole would make them. */
+static int write_framed(SSL *ssl, const uint8_t *head, size_t hl, const uint8_t *pkt, size_t n,
+                        const uint8_t *mask, const char *tail)
+{
+    uint8_t stage[16384]; /* a TLS record's plaintext at most (RFC 8446 section 5.1) */
+    size_t tl = strlen(tail), fill = hl, off = 0;
+    memcpy(stage, head, hl);
+    for (;;) {
+        size_t k = n - off < sizeof stage - fill ? n - off : sizeof stage - fill;
+        if (mask)
+            ws_websocket_mask_copy(stage + fill, pkt + off, k, mask, off);
+        else
+            memcpy(stage + fill, pkt + off, k);
+        fill += k;
+        off += k;
+        if (off == n && fill + tl <= sizeof stage) {
+            memcpy(stage + fill, tail, tl);
+            return ssl_write_all(ssl, stage, fill + tl);
+        }
+        if (ssl_write_all(ssl, stage, fill) != 0)
+            return -1;
+        fill = 0;
+    }
+}
+
 int ws_gwlink_send(gwlink *g, const uint8_t *pkt, size_t n)
 {
-    if (g->legacy) {
-        uint8_t *chunk = malloc(n + 24);
-        if (!chunk)
-            return -1;
-        int sl = snprintf((char *)chunk, 24, "%zX\r\n", n);
-        memcpy(chunk + sl, pkt, n);
-        memcpy(chunk + sl + n, "\r\n", 2);
-        int rc = ssl_write_all(g->in, chunk, (size_t)sl + n + 2);
-        free(chunk);
-        return rc;
+    if (g->legacy) { /* one HTTP chunk */
+        char line[24];
+        int sl = snprintf(line, sizeof line, "%zX\r\n", n);
+        return write_framed(g->in, (const uint8_t *)line, (size_t)sl, pkt, n, NULL, "\r\n");
     }
-    /* One frame, one TLS record: header and masked payload written together. */
-    uint8_t mask[4];
+    /* One masked binary frame (RFC 6455 section 5.3: a client masks every frame). */
+    uint8_t mask[4], h[WS_WEBSOCKET_HEADER_MAX];
     ws_random(mask, sizeof mask);
-    uint8_t *frame = malloc(WS_WEBSOCKET_HEADER_MAX + n);
-    if (!frame)
-        return -1;
-    size_t hl = ws_websocket_encode_header(WS_WEBSOCKET_OP_BINARY, n, mask, frame);
-    memcpy(frame + hl, pkt, n);
-    ws_websocket_unmask(frame + hl, n, mask, 0);
-    int rc = ssl_write_all(g->out, frame, hl + n);
-    free(frame);
-    return rc;
+    size_t hl = ws_websocket_encode_header(WS_WEBSOCKET_OP_BINARY, n, mask, h);
+    return write_framed(g->out, h, hl, pkt, n, mask, "");
 }
 
 /* Move what the OUT connection brought into the MS-TSGU stream: raw packets (legacy),
@@ -159,9 +174,33 @@ static int gl_pull(gwlink *g, ws_error *e)
     return 0;
 }
 
+/* The gateway sends one packet per frame: when nothing waits in the stream and a whole
+ * binary frame holding exactly one packet is in, the packet is taken from the frame
+ * itself (one copy fewer); 1 when taken. Anything else goes the general way (gl_pull). */
+static int whole_frame_packet(gwlink *g, uint8_t *pkt, size_t cap, size_t *len)
+{
+    ws_websocket_frame f;
+    ws_tsgu_header h;
+    ws_error e;
+    const uint8_t *b = ws_buf_data(&g->buf);
+    size_t blen = ws_buf_len(&g->buf);
+    if (g->legacy || ws_buf_len(&g->stream) ||
+        ws_websocket_decode_header(b, blen, WS_TSGU_PACKET_MAX, &f, &e) != 0 || f.masked ||
+        f.opcode != WS_WEBSOCKET_OP_BINARY || blen - f.header_len < f.payload_len ||
+        ws_tsgu_header_decode(b + f.header_len, (size_t)f.payload_len, &h, &e) != 0 || h.length != f.payload_len ||
+        h.length > cap)
+        return 0;
+    memcpy(pkt, b + f.header_len, h.length);
+    *len = h.length;
+    ws_buf_consume(&g->buf, f.header_len + h.length);
+    return 1;
+}
+
 int ws_gwlink_recv(gwlink *g, uint8_t *pkt, size_t cap, size_t *len, ws_error *e)
 {
     for (;;) {
+        if (whole_frame_packet(g, pkt, cap, len))
+            return 0;
         ws_tsgu_header h;
         const uint8_t *s = ws_buf_data(&g->stream);
         size_t slen = ws_buf_len(&g->stream);

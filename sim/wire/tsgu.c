@@ -413,17 +413,53 @@ size_t ws_tsgu_encode_channel_response(const ws_tsgu_channel_response *in, uint8
     return end(&w);
 }
 
-/* DATA: MS-TSGU 2.2.10.6 HTTP_DATA_PACKET (u16 cbDataLen, data). */
+/* DATA: MS-TSGU 2.2.10.6 HTTP_DATA_PACKET (u16 cbDataLen, data): cbDataLen is all the
+ * packet carries after its 10-byte head. */
+static int data_len_check(uint16_t cb, size_t carried, ws_error *e)
+{
+    if (cb != carried)
+        return ws_seterr(e, "DATA: cbDataLen %u but the packet carries %zu bytes of data", cb, carried);
+    return 0;
+}
+
 int ws_tsgu_decode_data(const uint8_t *p, size_t len, ws_tsgu_data *out, ws_error *e)
 {
     ws_rd r;
     if (begin(&r, p, len, WS_TSGU_DATA, e) || ws_rd_u16(&r, "cbDataLen", &out->len))
         return -1;
-    if (out->len != ws_rd_remaining(&r))
-        return ws_seterr(e, "DATA: cbDataLen %u but the packet carries %zu bytes of data", out->len,
-                         ws_rd_remaining(&r));
+    if (data_len_check(out->len, ws_rd_remaining(&r), e) != 0)
+        return -1;
     out->data = ws_rd_ptr(&r);
     return 0;
+}
+
+int ws_tsgu_decode_data_head(const uint8_t *p, size_t len, uint32_t *packet_len, uint16_t *cb, ws_error *e)
+{
+    ws_tsgu_header h;
+    if (len < WS_TSGU_DATA_HEAD_LEN)
+        return ws_seterr(e, "DATA: %zu bytes is shorter than its %d-byte head", len, WS_TSGU_DATA_HEAD_LEN);
+    if (ws_tsgu_header_decode(p, len, &h, e) != 0)
+        return -1;
+    if (h.type != WS_TSGU_DATA)
+        return ws_seterr(e, "DATA: packet type 0x%04x (%s), expected 0x%04x", h.type, ws_tsgu_type_name(h.type),
+                         WS_TSGU_DATA);
+    *cb = (uint16_t)(p[8] | p[9] << 8);
+    if (h.length < WS_TSGU_DATA_HEAD_LEN)
+        return ws_seterr(e, "DATA: packetLength %" PRIu32 " is shorter than its %d-byte head", h.length,
+                         WS_TSGU_DATA_HEAD_LEN);
+    if (data_len_check(*cb, h.length - WS_TSGU_DATA_HEAD_LEN, e) != 0)
+        return -1;
+    *packet_len = h.length;
+    return 0;
+}
+
+void ws_tsgu_encode_data_head(size_t n, uint8_t out[WS_TSGU_DATA_HEAD_LEN])
+{
+    ws_wr w;
+    start(&w, WS_TSGU_DATA, out, WS_TSGU_DATA_HEAD_LEN);
+    ws_wr_u16(&w, (uint16_t)n);
+    ws_wr_u32_at(&w, 4, (uint32_t)(WS_TSGU_DATA_HEAD_LEN + n)); /* the head and the n bytes after it */
+    ws_wr_done(&w);
 }
 
 /* data may already sit at out + 10 (wrapped in place). */

@@ -131,6 +131,13 @@ int ws_tsgu_decode_channel_response(const uint8_t *p, size_t len, ws_tsgu_channe
 size_t ws_tsgu_encode_channel_response(const ws_tsgu_channel_response *in, uint8_t *out, size_t cap);
 int ws_tsgu_decode_data(const uint8_t *p, size_t len, ws_tsgu_data *out, ws_error *e);
 size_t ws_tsgu_encode_data(const uint8_t *data, size_t n, uint8_t *out, size_t cap); /* n <= 65535 */
+/* A relay's view of DATA, its data passed on as it arrives: the 10-byte head (header and
+ * cbDataLen) alone. decode: p holds at least the head; *packet_len and *cb, or -1 with
+ * e set (not DATA, a bad packetLength, cbDataLen not packetLength - 10). encode: the
+ * head of a packet whose n bytes (n <= 65535) follow it. */
+#define WS_TSGU_DATA_HEAD_LEN 10
+int ws_tsgu_decode_data_head(const uint8_t *p, size_t len, uint32_t *packet_len, uint16_t *cb, ws_error *e);
+void ws_tsgu_encode_data_head(size_t n, uint8_t out[WS_TSGU_DATA_HEAD_LEN]);
 int ws_tsgu_decode_close_channel(const uint8_t *p, size_t len, uint16_t type, ws_tsgu_close_channel *out,
                                  ws_error *e);
 size_t ws_tsgu_encode_close_channel(uint16_t type, uint32_t status, uint8_t *out, size_t cap);

@@ -97,11 +97,48 @@ int ws_websocket_decode_header(const uint8_t *buf, size_t len, uint64_t max_payl
     return 0;
 }
 
-/* Masking: RFC 6455 section 5.3, octet i of the payload XOR mask[i % 4]. */
+/* Masking: RFC 6455 section 5.3, octet i of the payload XOR mask[i % 4]. The mask,
+ * turned to start at payload octet `offset`, is repeated into a 64-bit word and applied
+ * 32 then 8 bytes at a time; loads and stores go through memcpy (any alignment, no
+ * aliasing: one instruction each), and the word is made from bytes in memory order, so
+ * the byte order of the machine does not matter. The tail is done a byte at a time. */
+static uint64_t mask_word(const uint8_t mask[4], uint64_t offset)
+{
+    uint8_t m[8];
+    for (int i = 0; i < 8; i++)
+        m[i] = mask[(offset + (uint64_t)i) & 3];
+    uint64_t w;
+    memcpy(&w, m, sizeof w);
+    return w;
+}
+
+static inline void xor8(uint8_t *dst, const uint8_t *src, uint64_t w)
+{
+    uint64_t v;
+    memcpy(&v, src, sizeof v);
+    v ^= w;
+    memcpy(dst, &v, sizeof v);
+}
+
+void ws_websocket_mask_copy(uint8_t *dst, const uint8_t *src, size_t len, const uint8_t mask[4], uint64_t offset)
+{
+    uint64_t w = mask_word(mask, offset);
+    size_t i = 0;
+    for (; i + 32 <= len; i += 32) {
+        xor8(dst + i, src + i, w);
+        xor8(dst + i + 8, src + i + 8, w);
+        xor8(dst + i + 16, src + i + 16, w);
+        xor8(dst + i + 24, src + i + 24, w);
+    }
+    for (; i + 8 <= len; i += 8)
+        xor8(dst + i, src + i, w);
+    for (; i < len; i++) /* a multiple of 8 done: the mask's phase is offset's again */
+        dst[i] = src[i] ^ mask[(offset + i) & 3];
+}
+
 void ws_websocket_unmask(uint8_t *buf, size_t len, const uint8_t mask[4], uint64_t offset)
 {
-    for (size_t i = 0; i < len; i++)
-        buf[i] ^= mask[(offset + i) & 3];
+    ws_websocket_mask_copy(buf, buf, len, mask, offset);
 }
 
 /* Frame header with FIN set: RFC 6455 section 5.2, the shortest length encoding. */

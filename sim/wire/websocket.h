@@ -35,8 +35,12 @@ typedef struct ws_websocket_frame {
  * payload over max_payload). */
 int ws_websocket_decode_header(const uint8_t *buf, size_t len, uint64_t max_payload, ws_websocket_frame *f,
                                ws_error *e);
-/* XOR payload bytes with the mask, offset being the position of buf[0] in the payload. */
+/* XOR payload bytes with the mask, offset being the position of buf[0] in the payload
+ * (a frame whose payload arrives in pieces). A word at a time: any alignment. */
 void ws_websocket_unmask(uint8_t *buf, size_t len, const uint8_t mask[4], uint64_t offset);
+/* The same while copying: dst = src XOR mask (the client masking its payload into the
+ * frame it sends). dst and src are the same buffer or do not overlap. */
+void ws_websocket_mask_copy(uint8_t *dst, const uint8_t *src, size_t len, const uint8_t mask[4], uint64_t offset);
 /* Write a frame header (fin set) into out (WS_WEBSOCKET_HEADER_MAX bytes); mask NULL for an
  * unmasked (server) frame. Returns its length. The caller masks the payload itself. */
 size_t ws_websocket_encode_header(int opcode, uint64_t payload_len, const uint8_t *mask, uint8_t *out);

@@ -1439,6 +1439,47 @@ static void test_fuzz(void **state)
     assert_true(accepted > 0);
 }
 
+/* A relay's view of DATA: the 10-byte head alone, as the gateway passes data on. */
+static void test_data_head(void **state)
+{
+    (void)state;
+    static uint8_t full[WS_TSGU_PACKET_MAX];
+    uint8_t head[WS_TSGU_DATA_HEAD_LEN];
+    uint32_t plen;
+    uint16_t cb;
+    ws_error e;
+    /* The head of n bytes is the whole packet's first 10 bytes, for every n up to the largest. */
+    static const size_t sizes[] = {0, 1, 300, 65535};
+    static uint8_t big[65535];
+    for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
+        size_t n = sizes[i];
+        size_t m = ws_tsgu_encode_data(n ? big : NULL, n, full, sizeof full);
+        assert_int_equal(m, n + 10);
+        ws_tsgu_encode_data_head(n, head);
+        assert_memory_equal(head, full, sizeof head);
+        assert_int_equal(ws_tsgu_decode_data_head(full, m, &plen, &cb, &e), 0);
+        assert_int_equal(plen, m);
+        assert_int_equal(cb, n);
+        assert_int_equal(ws_tsgu_decode_data_head(head, sizeof head, &plen, &cb, &e), 0); /* the head alone */
+    }
+    /* Refused: shorter than the head, another type, cbDataLen not packetLength - 10, a
+     * packetLength below the head. */
+    ws_tsgu_encode_data_head(300, head);
+    assert_int_equal(ws_tsgu_decode_data_head(head, 9, &plen, &cb, &e), -1);
+    assert_non_null(strstr(e.msg, "shorter than its 10-byte head"));
+    head[0] = WS_TSGU_KEEPALIVE;
+    assert_int_equal(ws_tsgu_decode_data_head(head, sizeof head, &plen, &cb, &e), -1);
+    assert_non_null(strstr(e.msg, "expected 0x000a"));
+    ws_tsgu_encode_data_head(300, head);
+    head[8] = 0x2D; /* cbDataLen 301 */
+    assert_int_equal(ws_tsgu_decode_data_head(head, sizeof head, &plen, &cb, &e), -1);
+    assert_non_null(strstr(e.msg, "cbDataLen 301 but the packet carries 300 bytes"));
+    ws_tsgu_encode_data_head(0, head);
+    head[4] = 9; /* packetLength 9 */
+    assert_int_equal(ws_tsgu_decode_data_head(head, sizeof head, &plen, &cb, &e), -1);
+    assert_non_null(strstr(e.msg, "packetLength 9 is shorter"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1462,6 +1503,7 @@ int main(void)
         cmocka_unit_test(test_tunnel_auth_errors),
         cmocka_unit_test(test_response_optional_fields),
         cmocka_unit_test(test_data_and_fixed_errors),
+        cmocka_unit_test(test_data_head),
         cmocka_unit_test(test_fuzz),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

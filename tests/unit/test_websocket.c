@@ -292,12 +292,51 @@ static void test_unmask_offsets(void **state)
     assert_memory_equal(pieces, plain + 3, 100);
 }
 
+/* The byte-wise rule of RFC 6455 section 5.3, the reference the word-wise code must match. */
+static void reference_mask(uint8_t *dst, const uint8_t *src, size_t len, const uint8_t mask[4], uint64_t offset)
+{
+    for (size_t i = 0; i < len; i++)
+        dst[i] = src[i] ^ mask[(offset + i) % 4];
+}
+
+/* Every length 0..64 at every start offset 0..15 of an unaligned buffer, at every phase
+ * of the mask (a frame split across reads), in place and copying: the same bytes as the
+ * reference, and not one byte outside the range touched. */
+static void test_unmask_wordwise(void **state)
+{
+    (void)state;
+    static const uint8_t mask[4] = {0xa5, 0x3c, 0x0f, 0xf1};
+    uint8_t plain[128], want[128], got[128], src[128];
+    uint32_t x = 777;
+    for (size_t i = 0; i < sizeof plain; i++) {
+        x = x * 1103515245u + 12345u;
+        plain[i] = (uint8_t)(x >> 16);
+    }
+    for (size_t len = 0; len <= 64; len++) {
+        for (size_t start = 0; start < 16; start++) {
+            for (uint64_t phase = 0; phase < 8; phase++) {
+                uint64_t offset = phase + (phase >= 4 ? 0xfffffffcull : 0); /* and beyond 32 bits */
+                memcpy(want, plain, sizeof want);
+                reference_mask(want + start, plain + start, len, mask, offset);
+                memcpy(got, plain, sizeof got);
+                ws_websocket_unmask(got + start, len, mask, offset);
+                assert_memory_equal(got, want, sizeof want);
+                /* Copying from another buffer, itself at another alignment. */
+                memcpy(got, plain, sizeof got);
+                memcpy(src + 1 + start % 7, plain + start, len);
+                ws_websocket_mask_copy(got + start, src + 1 + start % 7, len, mask, offset);
+                assert_memory_equal(got, want, sizeof want);
+            }
+        }
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_accept_key),       cmocka_unit_test(test_rfc_examples),
         cmocka_unit_test(test_header_roundtrip), cmocka_unit_test(test_header_errors),
-        cmocka_unit_test(test_unmask_offsets),
+        cmocka_unit_test(test_unmask_offsets),   cmocka_unit_test(test_unmask_wordwise),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -46,6 +46,7 @@
 #include "lab/vm.h"
 #include "base/framebuffer.h"
 #include "wire/mcs.h"
+#include "flight.h"
 #include "log.h"
 #include "rdp.h"
 #include "wire/rdpneg.h"
@@ -431,6 +432,7 @@ static void polite_close(sess *s)
 {
     ERR_clear_error();
     SSL_shutdown(s->l->ssl);
+    host_flight_flush(s->l->ssl); /* the last flight and the close_notify (flight.h) */
     ERR_clear_error();
     shutdown(s->l->fd, SHUT_WR);
     int64_t end = now_ms() + DRAIN_MS;

@@ -46,9 +46,11 @@
 #include "lab/vm.h"
 #include "base/framebuffer.h"
 #include "wire/mcs.h"
+#include "flight.h"
 #include "log.h"
 #include "rdp.h"
 #include "wire/rdpneg.h"
+#include "wire/planar.h"
 #include "wire/rdppdu.h"
 #include "screen.h"
 
@@ -63,6 +65,8 @@
  * (FreeRDP reads up to 0x7FFF; 0x3FFF is safe for every reader). */
 #define SLOWPATH_USERDATA_MAX 0x3FFF
 #define BITMAP_PDU_OVERHEAD 64 /* headers of an Update PDU with one rectangle, rounded up */
+#define TILE_W 64 /* tiles of 64 x 64, as Windows servers send them (and FreeRDP's Planar decoder expects at least) */
+#define PLANAR_MAX WS_PLANAR_MAX_SIZE(TILE_W, TILE_W)
 
 /* The ERRINFO codes the host sends [model: which codes Hyper-V sends for these refusals
  * is not public]. */
@@ -110,7 +114,9 @@ struct sess {
     size_t in_len;
     uint8_t *out; /* a whole TPKT to send */
     uint8_t *pdu; /* a PDU before its MCS wrapping */
-    uint8_t *bits;
+    uint8_t *bits;   /* the data of the update's rectangles */
+    uint8_t *tile;   /* one tile's pixels, bottom-up */
+    uint8_t *planar; /* one tile compressed */
     ws_pdu_bitmap_update *upd;
     int tls_failed; /* e came from TLS, not from what the client sent */
     char end_reason[256];
@@ -133,7 +139,11 @@ struct sess {
     int got_sync, got_cooperate, got_request;
     int fastpath_output;
     uint32_t multifrag_max;
-    int rows_per_update;
+    int tile_h;            /* tiles are TILE_W x tile_h: as tall as one raw tile fits an update */
+    size_t update_limit;   /* bytes of rectangles one update may carry */
+    int cd_header;         /* the client did not announce NO_BITMAP_COMPRESSION_HDR */
+    size_t upd_bytes;      /* of the update being gathered */
+    size_t arena_used;     /* bytes of s->bits its rectangles' data use */
 
     /* the console */
     int slot; /* index in slots, -1 until the console is taken */
@@ -431,6 +441,7 @@ static void polite_close(sess *s)
 {
     ERR_clear_error();
     SSL_shutdown(s->l->ssl);
+    host_flight_flush(s->l->ssl); /* the last flight and the close_notify (flight.h) */
     ERR_clear_error();
     shutdown(s->l->fd, SHUT_WR);
     int64_t end = now_ms() + DRAIN_MS;
@@ -542,49 +553,102 @@ static void write_ppm(sess *s)
     }
 }
 
-/* Draws the screen and sends what changed since the last frame sent (everything when
- * full), in stripes of rows_per_update rows, one rectangle per update. */
+/* The rectangles gathered in s->upd as one bitmap update (fast-path, or a slow-path Update
+ * PDU); then s->upd is empty again. */
+static int send_update(sess *s, ws_error *e)
+{
+    if (!s->upd->count)
+        return 0;
+    int rc;
+    if (s->fastpath_output) {
+        size_t n = ws_pdu_encode_fastpath_bitmap(s->upd, s->out, OUT_MAX);
+        rc = n ? tls_send(s, s->out, n, "a fast-path bitmap update", e)
+               : ws_seterr(e, "cannot encode a fast-path bitmap update of %u rectangles", s->upd->count);
+    } else {
+        size_t n = ws_pdu_encode_update_bitmap(&s->share, s->upd, s->pdu, OUT_MAX);
+        rc = send_io(s, s->pdu, n, "a bitmap Update PDU", e);
+    }
+    s->upd->count = 0;
+    s->upd->other_updates = 0;
+    s->upd_bytes = 0;
+    s->arena_used = 0;
+    if (rc == 0)
+        s->updates++;
+    return rc;
+}
+
+/* The w x h tile of the frame at (x, y) into s->upd, Planar-compressed (MS-RDPEGDI 2.2.2.5.1) when
+ * that is smaller than its raw pixels (a noisy tile may not be); the update goes first when the
+ * tile would not fit in it. */
+static int add_tile(sess *s, int x, int y, int w, int h, ws_error *e)
+{
+    const size_t stride = (size_t)screen_w * 4, raw = (size_t)w * (size_t)h * 4;
+    ws_pdu_bitmap_rows(s->frame.bgrx, stride, (unsigned)x, (unsigned)y, (unsigned)w, (unsigned)h, s->tile);
+    size_t n = ws_planar_encode(s->tile, (unsigned)w, (unsigned)h, s->planar, PLANAR_MAX);
+    int compressed = n > 0 && n < raw;
+    size_t len = compressed ? n : raw;
+    uint16_t flags = compressed ? (uint16_t)(WS_PDU_BITMAP_COMPRESSION | (s->cd_header ? 0 : WS_PDU_NO_BITMAP_COMPRESSION_HDR)) : 0;
+    size_t cost = 18 + (compressed && s->cd_header ? 8 : 0) + len; /* TS_BITMAP_DATA's fields, then its data */
+    if (s->upd->count && (s->upd_bytes + cost > s->update_limit || s->upd->count >= WS_PDU_RECTS_MAX) &&
+        send_update(s, e) != 0)
+        return -1;
+    uint8_t *dst = s->bits + s->arena_used;
+    s->arena_used += len;
+    memcpy(dst, compressed ? s->planar : s->tile, len);
+    s->upd->rects[s->upd->count++] = (ws_pdu_bitmap_rect){.left = (uint16_t)x,
+                                                          .top = (uint16_t)y,
+                                                          .right = (uint16_t)(x + w - 1),
+                                                          .bottom = (uint16_t)(y + h - 1),
+                                                          .width = (uint16_t)w,
+                                                          .height = (uint16_t)h,
+                                                          .bpp = 32,
+                                                          .flags = flags,
+                                                          .length = (uint16_t)len,
+                                                          .data = dst};
+    s->upd_bytes += cost;
+    return 0;
+}
+
+/* A tile of the frame differs from the frame last sent. */
+static int tile_changed(const sess *s, int x, int y, int w, int h)
+{
+    const size_t stride = (size_t)screen_w * 4;
+    for (int r = y; r < y + h; r++) {
+        size_t off = (size_t)r * stride + (size_t)x * 4;
+        if (memcmp(s->frame.bgrx + off, s->sent.bgrx + off, (size_t)w * 4) != 0)
+            return 1;
+    }
+    return 0;
+}
+
+/* Draws the screen and sends what changed since the last frame sent (everything when full):
+ * the changed tiles of TILE_W x tile_h pixels, as real servers tile their bitmap updates,
+ * gathered into as few updates as their size allows. A typed character changes one cell,
+ * so one or two tiles go. */
 static int send_frame(sess *s, int full, ws_error *e)
 {
     if (host_screen_render(&s->screen, console_font, &s->frame) != 0)
         return ws_seterr(e, "cannot draw the console of %s", s->l->vm_label);
-    const size_t stride = (size_t)screen_w * 4;
-    for (int y = 0; y < screen_h; y += s->rows_per_update) {
-        int rows = screen_h - y < s->rows_per_update ? screen_h - y : s->rows_per_update;
-        const uint8_t *now = s->frame.bgrx + (size_t)y * stride;
-        if (!full && s->sent_valid && memcmp(now, s->sent.bgrx + (size_t)y * stride, (size_t)rows * stride) == 0)
-            continue;
-        if (atomic_load(&s->taken)) {
-            s->sent_valid = 0;
-            return 0; /* the caller sees the takeover next */
+    s->upd->count = 0;
+    s->upd_bytes = 0;
+    s->arena_used = 0;
+    for (int y = 0; y < screen_h; y += s->tile_h) {
+        int h = screen_h - y < s->tile_h ? screen_h - y : s->tile_h;
+        for (int x = 0; x < screen_w; x += TILE_W) {
+            int w = screen_w - x < TILE_W ? screen_w - x : TILE_W;
+            if (!full && s->sent_valid && !tile_changed(s, x, y, w, h))
+                continue;
+            if (atomic_load(&s->taken)) {
+                s->sent_valid = 0;
+                return 0; /* the caller sees the takeover next */
+            }
+            if (add_tile(s, x, y, w, h, e) != 0)
+                return -1;
         }
-        ws_pdu_bitmap_rows(s->frame.bgrx, stride, 0, (unsigned)y, (unsigned)screen_w, (unsigned)rows, s->bits);
-        s->upd->count = 1;
-        s->upd->other_updates = 0;
-        s->upd->rects[0] = (ws_pdu_bitmap_rect){.left = 0,
-                                                .top = (uint16_t)y,
-                                                .right = (uint16_t)(screen_w - 1),
-                                                .bottom = (uint16_t)(y + rows - 1),
-                                                .width = (uint16_t)screen_w,
-                                                .height = (uint16_t)rows,
-                                                .bpp = 32,
-                                                .flags = 0,
-                                                .length = (uint16_t)((size_t)rows * stride),
-                                                .data = s->bits};
-        int rc;
-        if (s->fastpath_output) {
-            size_t n = ws_pdu_encode_fastpath_bitmap(s->upd, s->out, OUT_MAX);
-            rc = n ? tls_send(s, s->out, n, "a fast-path bitmap update", e)
-                   : ws_seterr(e, "cannot encode a fast-path bitmap update of %d rows", rows);
-        } else {
-            size_t n = ws_pdu_encode_update_bitmap(&s->share, s->upd, s->pdu, OUT_MAX);
-            rc = send_io(s, s->pdu, n, "a bitmap Update PDU", e);
-        }
-        if (rc != 0)
-            return -1;
-        s->updates++;
     }
-    memcpy(s->sent.bgrx, s->frame.bgrx, (size_t)screen_h * stride);
+    if (send_update(s, e) != 0)
+        return -1;
+    memcpy(s->sent.bgrx, s->frame.bgrx, (size_t)screen_h * (size_t)screen_w * 4);
     s->sent_valid = 1;
     s->frames++;
     write_ppm(s);
@@ -892,15 +956,21 @@ static enum outcome on_confirm_active(sess *s, const uint8_t *p, size_t n, ws_er
     s->multifrag_max = (ca->caps.present & WS_PDU_CAPSET_BIT(WS_PDU_CAPSET_MULTIFRAGMENTUPDATE))
                            ? ca->caps.multifrag_max_request_size
                            : 0;
-    /* Stripes as tall as one update may carry: a fast-path PDU (and the client's
-     * MultifragmentUpdate MaxRequestSize), or a Send Data userData. */
+    /* Updates as large as one may be: a fast-path PDU (and the client's MultifragmentUpdate
+     * MaxRequestSize), or a Send Data userData; tiles as tall as a raw one (the fallback
+     * for a tile that does not compress) fits. */
     size_t limit = s->fastpath_output ? WS_PDU_FASTPATH_MAX : SLOWPATH_USERDATA_MAX;
     if (s->fastpath_output && s->multifrag_max && s->multifrag_max < limit)
         limit = s->multifrag_max;
-    size_t row = (size_t)screen_w * 4;
-    s->rows_per_update = limit > BITMAP_PDU_OVERHEAD + row ? (int)((limit - BITMAP_PDU_OVERHEAD) / row) : 1;
-    if (s->rows_per_update > screen_h)
-        s->rows_per_update = screen_h;
+    s->update_limit = limit > BITMAP_PDU_OVERHEAD ? limit - BITMAP_PDU_OVERHEAD : 1;
+    size_t row = (size_t)TILE_W * 4;
+    s->tile_h = s->update_limit > 18 + row ? (int)((s->update_limit - 18) / row) : 1;
+    if (s->tile_h > TILE_W)
+        s->tile_h = TILE_W;
+    /* TS_CD_HEADER before each compressed bitmap unless the client said it reads none
+     * (General capability set extraFlags, MS-RDPBCGR 2.2.7.1.1). */
+    s->cd_header = !((ca->caps.present & WS_PDU_CAPSET_BIT(WS_PDU_CAPSET_GENERAL)) &&
+                     (ca->caps.extra_flags & WS_PDU_NO_BITMAP_COMPRESSION_HDR));
     s->step = FINALIZE;
     rc = GO_ON;
 done:
@@ -939,10 +1009,11 @@ static enum outcome on_font_list(sess *s, const uint8_t *p, size_t n, ws_error *
     if (send_frame(s, 1, e) != 0)
         return END_ERROR;
     fprintf(stderr,
-            "%s: %s: console session %lld to %s from %s is active: %dx%d, %s output in stripes of %d rows, %d "
+            "%s: %s: console session %lld to %s from %s is active: %dx%d, %s output in Planar tiles of %dx%d%s, %d "
             "static channel(s)\n",
             s->l->c->program, s->l->host, (long long)s->sid, s->l->vm_label, s->l->peer, screen_w, screen_h,
-            s->fastpath_output ? "fast-path" : "slow-path", s->rows_per_update, s->nchannels - 2);
+            s->fastpath_output ? "fast-path" : "slow-path", TILE_W, s->tile_h, s->cd_header ? " with TS_CD_HEADER" : "",
+            s->nchannels - 2);
     return GO_ON;
 }
 
@@ -1256,7 +1327,9 @@ void host_console_run(const host_console_link *l)
     s->pdu = malloc(OUT_MAX);
     s->upd = calloc(1, sizeof *s->upd);
     s->bits = malloc(WS_PDU_FASTPATH_MAX + SLOWPATH_USERDATA_MAX);
-    if (!s->in || !s->out || !s->pdu || !s->upd || !s->bits)
+    s->tile = malloc((size_t)TILE_W * TILE_W * 4);
+    s->planar = malloc(PLANAR_MAX);
+    if (!s->in || !s->out || !s->pdu || !s->upd || !s->bits || !s->tile || !s->planar)
         abort();
     if (l->tenant)
         session_insert(s, "authenticated");
@@ -1306,5 +1379,7 @@ end:
     free(s->pdu);
     free(s->upd);
     free(s->bits);
+    free(s->tile);
+    free(s->planar);
     free(s);
 }

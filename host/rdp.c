@@ -37,6 +37,7 @@
 
 #include "lab/clock.h"
 #include "console.h"
+#include "flight.h"
 #include "log.h"
 #include "lab/events.h"
 #include "wire/rdpneg.h"
@@ -345,6 +346,7 @@ static void polite_close(conn *k, int drain_ms)
     if (k->ssl) {
         set_timeouts(k->fd, 1000);
         SSL_shutdown(k->ssl);
+        host_flight_flush(k->ssl); /* the close_notify, after what the flight kept */
         ERR_clear_error();
     }
     shutdown(k->fd, SHUT_WR);
@@ -691,7 +693,11 @@ static void serve(conn *k)
         return;
     }
     k->ssl = SSL_new(k->tls);
-    if (!k->ssl || SSL_set_fd(k->ssl, k->fd) != 1) {
+    /* The host's TLS output leaves one flight per write (flight.h). */
+    BIO *bio = k->ssl ? host_flight_bio(k->fd) : NULL;
+    if (bio)
+        SSL_set_bio(k->ssl, bio, bio);
+    if (!k->ssl || !bio) {
         ERR_clear_error();
         say(k, WS_EV_HYPERV_14164_NO_TLS, k->vm_label, k->peer);
         return;

@@ -107,6 +107,13 @@ static int cmd_connect(int argc, char **argv)
             if (w)
                 cJSON_AddItemToArray(warnings, cJSON_CreateString(w + 9));
         }
+        /* What the console cost on the wire (RDP bytes from the host, inside TLS): null when not reached. */
+        if (r.first_frame_bytes > 0)
+            cJSON_AddNumberToObject(out, "first_frame_bytes", (double)r.first_frame_bytes);
+        else
+            cJSON_AddNullToObject(out, "first_frame_bytes");
+        cJSON_AddNumberToObject(out, "typed_chars", r.typed_chars);
+        cJSON_AddNumberToObject(out, "typed_bytes", (double)r.typed_bytes);
         cJSON *hops = cJSON_AddArrayToObject(out, "hops");
         for (int i = 0; i < r.nhops; i++) {
             cJSON *h = cJSON_CreateObject();
@@ -153,7 +160,10 @@ const ws_cmd ws_cmds_connect[] = {
      "                     (\"ok ... warning: ...\"); a name the certificate does not carry is 0x607\n"
      "                     unless the file says authentication level:i:0\n"
      "  --json             {\"ok\",\"stage\",\"code\",\"message\",\"warnings\":[...],\n"
-     "                     \"hops\":[{\"stage\",\"ok\",\"detail\"}]}\n"
+     "                     \"first_frame_bytes\",\"typed_chars\",\"typed_bytes\",\n"
+     "                     \"hops\":[{\"stage\",\"ok\",\"detail\"}]}: the RDP bytes the host sent until\n"
+     "                     the console's first whole frame, and after the typed characters (each its\n"
+     "                     own input PDU) until the session went quiet\n"
      "Where it stops, the message is Remote Desktop Connection's full text for the code, the code, then\n"
      "the lab's why in brackets (wapsim symptoms lists every code, its text and its source).\n"
      "Exit 0 only when the last hop succeeds.\n"},

@@ -72,6 +72,11 @@ typedef struct ws_connect_result {
     char computer[256]; /* and the remote computer (full address) */
     ws_hop hops[WS_MAX_HOPS];
     int nhops;
+    long first_frame_bytes; /* RDP bytes from the host (inside TLS) from the MCS Connect-Response to the
+                             * last update of the first whole frame; 0 when the console was not reached */
+    long typed_bytes;       /* RDP bytes from the host after the typed characters were sent (one input PDU
+                             * each), until the session went quiet */
+    int typed_chars;        /* how many characters were typed */
 } ws_connect_result;
 
 /* An MS-TSGU tunnel to an .rdp file's gateway, created with its HostToken and

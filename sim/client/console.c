@@ -47,6 +47,7 @@ typedef struct console {
     ws_pdu_confirm_active ca;
     ws_pdu_bitmap_update up;
     ws_pdu_input in;
+    long rx_bytes;        /* RDP bytes read from the host: every PDU whole */
 } console;
 
 /* ---- PDUs in and out ---- */
@@ -65,6 +66,7 @@ static int console_read(console *c)
             return ws_seterr(&c->e, "a bad TPKT from the host");
         c->fastpath = 0;
         c->len = (size_t)n;
+        c->rx_bytes += n;
         return ws_hosttls_read(c->t, buf + 4, (size_t)n - 4, &c->e);
     }
     size_t have = 2;
@@ -79,6 +81,7 @@ static int console_read(console *c)
         return ws_seterr(&c->e, "a bad fast-path PDU from the host");
     c->fastpath = 1;
     c->len = (size_t)n;
+    c->rx_bytes += n;
     return ws_hosttls_read(c->t, buf + have, (size_t)n - have, &c->e);
 }
 
@@ -254,11 +257,17 @@ typedef enum console_pdu {
     PDU_MALFORMED, /* an update or share header that does not decode (c->e, with the PDU's name) */
 } console_pdu;
 
-static void console_draw(console *c)
+/* The update's rectangles into c->frame, compressed ones decompressed (wire/planar.h); -1 when
+ * one does not decode (c->e says which and where). */
+static int console_draw(console *c)
 {
     for (int i = 0; i < c->up.count; i++) {
         const ws_pdu_bitmap_rect *rect = &c->up.rects[i];
-        ws_pdu_bitmap_blit(rect, c->frame.bgrx, (size_t)c->width * 4, (unsigned)c->width, (unsigned)c->height);
+        ws_error inner;
+        if (ws_pdu_bitmap_draw(rect, c->frame.bgrx, (size_t)c->width * 4, (unsigned)c->width, (unsigned)c->height,
+                               &inner) != 0)
+            return ws_seterr(&c->e, "bitmap update: rectangle %d (%ux%u at %u,%u): %s", i, rect->width, rect->height,
+                             rect->left, rect->top, inner.msg);
         for (int y = rect->top; y <= rect->bottom && y < c->height; y++)
             for (int x = rect->left; x <= rect->right && x < c->width; x++)
                 if (!c->drawn[(size_t)y * (size_t)c->width + (size_t)x]) {
@@ -266,6 +275,7 @@ static void console_draw(console *c)
                     c->covered++;
                 }
     }
+    return 0;
 }
 
 /* Read the next PDU from the host and act on it: draw an update, note Granted Control,
@@ -280,8 +290,7 @@ static console_pdu console_next(console *c)
             ws_seterr(&c->e, "fast-path update: %s", inner.msg);
             return PDU_MALFORMED;
         }
-        console_draw(c);
-        return PDU_DRAWN;
+        return console_draw(c) == 0 ? PDU_DRAWN : PDU_MALFORMED;
     }
     ws_mcs_send_data sd;
     if (console_indication(c, &sd) != 0)
@@ -306,8 +315,7 @@ static console_pdu console_next(console *c)
             ws_seterr(&c->e, "bitmap update: %s", inner.msg);
             return PDU_MALFORMED;
         }
-        console_draw(c);
-        return PDU_DRAWN;
+        return console_draw(c) == 0 ? PDU_DRAWN : PDU_MALFORMED;
     default: return PDU_HANDLED;
     }
 }
@@ -335,17 +343,19 @@ static int console_first_frame(console *c)
     return 0;
 }
 
-/* Typed text as fast-path Unicode events; the host answers with a new frame. */
+/* Typed text as fast-path Unicode events, one input PDU per character as a keyboard sends
+ * them; the host answers each with the changed part of its frame. */
 static int console_type(console *c, const char *text)
 {
-    for (const char *p = text; *p && c->in.count < WS_PDU_INPUT_MAX; p++) {
-        c->in.events[c->in.count].type = WS_PDU_INPUT_UNICODE;
-        c->in.events[c->in.count].code = (uint8_t)*p;
-        c->in.count++;
+    for (const char *p = text; *p; p++) {
+        c->in.count = 1;
+        c->in.events[0].type = WS_PDU_INPUT_UNICODE;
+        c->in.events[0].code = (uint8_t)*p;
+        size_t n = ws_pdu_encode_fastpath_input(&c->in, c->out, sizeof c->out);
+        if (!n || ws_hosttls_write(c->t, c->out, n) != 0)
+            return ws_client_fail(c->r, STAGE, 0, "cannot send the typed keys");
+        c->r->typed_chars++;
     }
-    size_t n = ws_pdu_encode_fastpath_input(&c->in, c->out, sizeof c->out);
-    if (!n || ws_hosttls_write(c->t, c->out, n) != 0)
-        return ws_client_fail(c->r, STAGE, 0, "cannot send the typed keys");
     return 0;
 }
 
@@ -377,12 +387,15 @@ static int console_screen(console *c, const ws_connect_opts *o)
         return ws_client_fail(r, STAGE, 0, "the host announced a desktop of %dx%d", c->width, c->height);
     if (console_first_frame(c) != 0)
         return -1;
+    r->first_frame_bytes = c->rx_bytes;
     /* What the hop reports is what came with the first frame. */
     int control = c->granted && c->font_map;
     int typed = o->type_text && *o->type_text;
     if (typed && console_type(c, o->type_text) != 0)
         return -1;
     int ended = console_hold(c, typed, o->hold_seconds);
+    if (typed)
+        r->typed_bytes = c->rx_bytes - r->first_frame_bytes;
     if (o->screenshot && ws_framebuffer_write_ppm(&c->frame, o->screenshot, &c->e) != 0)
         return ws_client_fail(r, STAGE, 0, "%s", c->e.msg);
     if (ended || c->error_info)

@@ -4,11 +4,13 @@
  * length, which is big-endian. */
 #include "wire/rdppdu.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "base/bytes.h"
 #include "base/names.h"
 #include "base/utf16.h"
+#include "wire/planar.h"
 
 /* Reading and writing go through base/bytes: a reader named after the PDU, a writer
  * that refuses past its capacity (the encoder then returns 0). */
@@ -1336,11 +1338,22 @@ size_t ws_pdu_encode_fastpath_input(const ws_pdu_input *in, uint8_t *out, size_t
 
 /* ---- Bitmap updates: TS_UPDATE_BITMAP_DATA (2.2.9.1.1.3.1.2) with TS_BITMAP_DATA (2.2.9.1.1.3.1.2.2) ---- */
 
+/* A compressed rectangle carries TS_CD_HEADER (2.2.9.1.1.3.1.2.3, 8 bytes) before its stream unless flags has
+ * NO_BITMAP_COMPRESSION_HDR (sent only to a client whose General capability set announced it). */
+static size_t cd_header_size(const ws_pdu_bitmap_rect *b)
+{
+    return (b->flags & WS_PDU_BITMAP_COMPRESSION) && !(b->flags & WS_PDU_NO_BITMAP_COMPRESSION_HDR) ? 8 : 0;
+}
+
 static int rect_ok(const ws_pdu_bitmap_rect *b)
 {
-    return b->bpp == 32 && b->flags == 0 && b->width >= 1 && b->width <= WS_PDU_BITMAP_DIM_MAX && b->height >= 1 &&
-           b->height <= WS_PDU_BITMAP_DIM_MAX && (uint32_t)b->width * b->height * 4 == b->length && b->data &&
-           b->right >= b->left && b->bottom >= b->top && b->right - b->left < b->width &&
+    int compressed = (b->flags & WS_PDU_BITMAP_COMPRESSION) != 0;
+    if (compressed ? (b->flags & ~(WS_PDU_BITMAP_COMPRESSION | WS_PDU_NO_BITMAP_COMPRESSION_HDR)) != 0
+                   : b->flags != 0 || (uint32_t)b->width * b->height * 4 != b->length)
+        return 0;
+    return b->bpp == 32 && b->width >= 1 && b->width <= WS_PDU_BITMAP_DIM_MAX && b->height >= 1 &&
+           b->height <= WS_PDU_BITMAP_DIM_MAX && b->length >= 1 && b->length + cd_header_size(b) <= 0xFFFF &&
+           b->data && b->right >= b->left && b->bottom >= b->top && b->right - b->left < b->width &&
            b->bottom - b->top < b->height;
 }
 
@@ -1348,7 +1361,7 @@ static size_t bitmap_update_size(const ws_pdu_bitmap_update *in)
 {
     size_t n = 4;
     for (unsigned i = 0; i < in->count; i++)
-        n += 18 + (size_t)in->rects[i].length;
+        n += 18 + cd_header_size(&in->rects[i]) + (size_t)in->rects[i].length;
     return n;
 }
 
@@ -1364,6 +1377,7 @@ static int write_bitmap_update(ws_wr *w, const ws_pdu_bitmap_update *in)
     ws_wr_u16(w, in->count);
     for (unsigned i = 0; i < in->count; i++) {
         const ws_pdu_bitmap_rect *b = &in->rects[i];
+        size_t hdr = cd_header_size(b);
         ws_wr_u16(w, b->left);
         ws_wr_u16(w, b->top);
         ws_wr_u16(w, b->right);
@@ -1372,10 +1386,44 @@ static int write_bitmap_update(ws_wr *w, const ws_pdu_bitmap_update *in)
         ws_wr_u16(w, b->height);
         ws_wr_u16(w, b->bpp);
         ws_wr_u16(w, b->flags);
-        ws_wr_u16(w, b->length);
+        ws_wr_u16(w, (unsigned)(b->length + hdr)); /* bitmapLength: the header too */
+        if (hdr) {
+            ws_wr_u16(w, 0);                                      /* cbCompFirstRowSize: MUST be 0 */
+            ws_wr_u16(w, b->length);                              /* cbCompMainBodySize */
+            ws_wr_u16(w, (unsigned)(b->width * 4));               /* cbScanWidth */
+            ws_wr_u16(w, (unsigned)((uint32_t)b->width * b->height * 4 & 0xFFFF)); /* cbUncompressedSize */
+        }
         ws_wr_bytes(w, b->data, b->length);
     }
     return 1;
+}
+
+/* The bitmapDataStream of rectangle i (b's header fields read): its TS_CD_HEADER when compressed without
+ * NO_BITMAP_COMPRESSION_HDR, then data and length set to the stream itself. */
+static int read_bitmap_data(ws_rd *r, unsigned i, ws_pdu_bitmap_rect *b)
+{
+    if (!(b->flags & WS_PDU_BITMAP_COMPRESSION)) {
+        if ((uint32_t)b->width * b->height * 4 != b->length)
+            return ws_seterr(r->e, "%s: rectangle %u bitmapLength %u, expected %ux%ux4 = %u", r->name, i, b->length,
+                             b->width, b->height, (unsigned)((uint32_t)b->width * b->height * 4));
+        return ws_rd_bytes(r, b->length, "bitmapDataStream", &b->data);
+    }
+    if (cd_header_size(b)) {
+        uint16_t first_row, body, scan, uncompressed;
+        if (b->length < 8)
+            return ws_seterr(r->e, "%s: rectangle %u bitmapLength %u cannot hold its TS_CD_HEADER (8 bytes)", r->name,
+                             i, b->length);
+        if (ws_rd_u16(r, "cbCompFirstRowSize", &first_row) < 0 || ws_rd_u16(r, "cbCompMainBodySize", &body) < 0 ||
+            ws_rd_u16(r, "cbScanWidth", &scan) < 0 || ws_rd_u16(r, "cbUncompressedSize", &uncompressed) < 0)
+            return -1;
+        if (body != b->length - 8)
+            return ws_seterr(r->e, "%s: rectangle %u cbCompMainBodySize %u, bitmapLength %u leaves %u", r->name, i,
+                             body, b->length, b->length - 8u);
+        b->length = body;
+    }
+    if (b->length == 0)
+        return ws_seterr(r->e, "%s: rectangle %u is compressed and empty", r->name, i);
+    return ws_rd_bytes(r, b->length, "bitmapDataStream", &b->data);
 }
 
 /* updateType, numberRectangles and the rectangles, appended to out->rects. */
@@ -1403,22 +1451,16 @@ static int read_bitmap_update(ws_rd *r, ws_pdu_bitmap_update *out)
         ws_rd_u16(r, "bitsPerPixel", &b->bpp);
         ws_rd_u16(r, "flags", &b->flags);
         ws_rd_u16(r, "bitmapLength", &b->length);
-        if (b->flags & WS_PDU_BITMAP_COMPRESSION)
-            return ws_seterr(r->e, "%s: rectangle %u is compressed (flags 0x%04x), not supported", r->name, i,
-                             b->flags);
         if (b->bpp != 32)
             return ws_seterr(r->e, "%s: rectangle %u bitsPerPixel %u, only 32 supported", r->name, i, b->bpp);
         if (b->width == 0 || b->height == 0 || b->width > WS_PDU_BITMAP_DIM_MAX || b->height > WS_PDU_BITMAP_DIM_MAX)
             return ws_seterr(r->e, "%s: rectangle %u size %ux%u outside 1..%d", r->name, i, b->width, b->height,
                              WS_PDU_BITMAP_DIM_MAX);
-        if ((uint32_t)b->width * b->height * 4 != b->length)
-            return ws_seterr(r->e, "%s: rectangle %u bitmapLength %u, expected %ux%ux4 = %u", r->name, i, b->length,
-                             b->width, b->height, (unsigned)((uint32_t)b->width * b->height * 4));
         if (b->right < b->left || b->bottom < b->top || b->right - b->left >= b->width ||
             b->bottom - b->top >= b->height)
             return ws_seterr(r->e, "%s: rectangle %u destination (%u,%u)-(%u,%u) does not fit its %ux%u bitmap",
                              r->name, i, b->left, b->top, b->right, b->bottom, b->width, b->height);
-        if (ws_rd_bytes(r, b->length, "bitmapDataStream", &b->data) < 0)
+        if (read_bitmap_data(r, i, b) < 0)
             return -1;
         out->count++;
     }
@@ -1512,10 +1554,11 @@ void ws_pdu_bitmap_rows(const uint8_t *frame, size_t stride, unsigned x, unsigne
         memcpy(out + (size_t)i * w * 4, frame + (size_t)(y + h - 1 - i) * stride + (size_t)x * 4, (size_t)w * 4);
 }
 
-void ws_pdu_bitmap_blit(const ws_pdu_bitmap_rect *r, uint8_t *frame, size_t stride, unsigned fw, unsigned fh)
+/* The rows of bits (r's width x height, bottom-up) into the frame at r's destination, clipped. */
+static void blit_rows(const ws_pdu_bitmap_rect *r, const uint8_t *bits, uint8_t *frame, size_t stride, unsigned fw,
+                      unsigned fh)
 {
-    if (!r->data || r->right < r->left || r->bottom < r->top ||
-        (size_t)r->width * r->height * 4 > r->length)
+    if (r->right < r->left || r->bottom < r->top)
         return;
     unsigned cols = (unsigned)(r->right - r->left) + 1, rows = (unsigned)(r->bottom - r->top) + 1;
     if (cols > r->width)
@@ -1529,7 +1572,36 @@ void ws_pdu_bitmap_blit(const ws_pdu_bitmap_rect *r, uint8_t *frame, size_t stri
     if (rows > fh - r->top)
         rows = fh - r->top;
     for (unsigned i = 0; i < rows; i++) {
-        const uint8_t *src = r->data + (size_t)(r->height - 1 - i) * r->width * 4;
+        const uint8_t *src = bits + (size_t)(r->height - 1 - i) * r->width * 4;
         memcpy(frame + (size_t)(r->top + i) * stride + (size_t)r->left * 4, src, (size_t)cols * 4);
     }
+}
+
+void ws_pdu_bitmap_blit(const ws_pdu_bitmap_rect *r, uint8_t *frame, size_t stride, unsigned fw, unsigned fh)
+{
+    if (!r->data || (r->flags & WS_PDU_BITMAP_COMPRESSION) || (size_t)r->width * r->height * 4 > r->length)
+        return;
+    blit_rows(r, r->data, frame, stride, fw, fh);
+}
+
+int ws_pdu_bitmap_draw(const ws_pdu_bitmap_rect *r, uint8_t *frame, size_t stride, unsigned fw, unsigned fh,
+                       ws_error *e)
+{
+    if (!(r->flags & WS_PDU_BITMAP_COMPRESSION)) {
+        ws_pdu_bitmap_blit(r, frame, stride, fw, fh);
+        return 0;
+    }
+    size_t n = (size_t)r->width * r->height * 4;
+    if (n > WS_PDU_BITMAP_DECODED_MAX)
+        return ws_seterr(e, "a compressed bitmap of %ux%u (over %d bytes decoded)", r->width, r->height,
+                         WS_PDU_BITMAP_DECODED_MAX);
+    uint8_t *bits = malloc(n);
+    if (!bits)
+        return ws_seterr(e, "out of memory for a bitmap of %ux%u", r->width, r->height);
+    /* 32 bpp compressed is Planar, as FreeRDP's gdi_Bitmap_Decompress reads it (below 32: Interleaved). */
+    int rc = ws_planar_decode(r->data, r->length, r->width, r->height, bits, n, e);
+    if (rc == 0)
+        blit_rows(r, bits, frame, stride, fw, fh);
+    free(bits);
+    return rc;
 }

@@ -487,20 +487,25 @@ int ws_pdu_decode_fastpath_input(const uint8_t *p, size_t len, ws_pdu_input *out
 #define WS_PDU_UPDATETYPE_BITMAP 0x0001
 #define WS_PDU_UPDATETYPE_PALETTE 0x0002
 #define WS_PDU_UPDATETYPE_SYNCHRONIZE 0x0003
-#define WS_PDU_BITMAP_COMPRESSION 0x0001 /* TS_BITMAP_DATA flags: refused by the decoder */
+#define WS_PDU_BITMAP_COMPRESSION 0x0001 /* TS_BITMAP_DATA flags: the stream is compressed (32 bpp: Planar) */
+/* (flags' NO_BITMAP_COMPRESSION_HDR 0x0400 is the General capability's bit of the same name and value) */
+#define WS_PDU_BITMAP_DECODED_MAX (1 << 22) /* bytes a compressed rectangle may decode to (1024 x 1024 x 4) */
 #define WS_PDU_RECTS_MAX 256
 #define WS_PDU_BITMAP_DIM_MAX 4096
 
-/* TS_BITMAP_DATA (2.2.9.1.1.3.1.2.2), as this module sends it: 32 bpp, flags 0 (uncompressed, no compression
- * header), bitmapLength = width * height * 4 (so at most 65535: e.g. 64x64 tiles), rows bottom-up, 4 bytes per
- * pixel B,G,R,A (or X), no padding. */
+/* TS_BITMAP_DATA (2.2.9.1.1.3.1.2.2), 32 bpp, one of:
+ *   flags 0: uncompressed, bitmapLength = width * height * 4 (so at most 65535: e.g. 64x64 tiles), rows
+ *     bottom-up, 4 bytes per pixel B,G,R,A (or X), no padding;
+ *   flags BITMAP_COMPRESSION: data is a Planar stream (wire/planar.h) of length bytes; with
+ *     NO_BITMAP_COMPRESSION_HDR nothing else, without it the encoder writes TS_CD_HEADER (2.2.9.1.1.3.1.2.3)
+ *     before it and the decoder checks and skips it (data and length are the stream's either way). */
 typedef struct ws_pdu_bitmap_rect {
     uint16_t left, top, right, bottom; /* destination, inclusive */
     uint16_t width, height;            /* of the data; right - left + 1 <= width, bottom - top + 1 <= height */
     uint16_t bpp;                      /* 32 */
-    uint16_t flags;                    /* 0 */
-    uint16_t length;                   /* bitmapLength */
-    const uint8_t *data;               /* length bytes, bottom-up rows */
+    uint16_t flags;                    /* 0, or BITMAP_COMPRESSION [| NO_BITMAP_COMPRESSION_HDR] */
+    uint16_t length;                   /* bitmapLength, less the TS_CD_HEADER when there is one */
+    const uint8_t *data;               /* length bytes: bottom-up rows, or the compressed stream */
 } ws_pdu_bitmap_rect;
 
 typedef struct ws_pdu_bitmap_update {
@@ -531,8 +536,13 @@ int ws_pdu_decode_fastpath_update(const uint8_t *p, size_t len, ws_pdu_bitmap_up
  * rows TS_BITMAP_DATA carries (out: w * h * 4 bytes). The caller keeps the region inside the frame. */
 void ws_pdu_bitmap_rows(const uint8_t *frame, size_t stride, unsigned x, unsigned y, unsigned w, unsigned h,
                         uint8_t *out);
-/* Draw a decoded rectangle into a top-down 32-bpp frame of fw x fh pixels (stride bytes per row): the
- * destination rectangle, clipped to the frame and to the data's width and height. */
+/* Draw a decoded uncompressed rectangle into a top-down 32-bpp frame of fw x fh pixels (stride bytes per row):
+ * the destination rectangle, clipped to the frame and to the data's width and height. A compressed one is
+ * skipped. */
 void ws_pdu_bitmap_blit(const ws_pdu_bitmap_rect *r, uint8_t *frame, size_t stride, unsigned fw, unsigned fh);
+/* The same for any decoded rectangle: a compressed one is decompressed first (Planar; at most
+ * WS_PDU_BITMAP_DECODED_MAX bytes). 0, or -1 when its stream does not decode (e says where). */
+int ws_pdu_bitmap_draw(const ws_pdu_bitmap_rect *r, uint8_t *frame, size_t stride, unsigned fw, unsigned fh,
+                       ws_error *e);
 
 #endif

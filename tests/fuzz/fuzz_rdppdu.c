@@ -54,10 +54,10 @@ static void client_reads(const uint8_t *p, size_t n)
         (void)ws_pdu_errinfo_name(info);
     if (ws_pdu_decode_update_bitmap(p, n, &h, &bu, &e) == 0)
         for (unsigned i = 0; i < bu.count && i < WS_PDU_RECTS_MAX; i++)
-            ws_pdu_bitmap_blit(&bu.rects[i], frame, 64 * 4, 64, 48);
+            (void)ws_pdu_bitmap_draw(&bu.rects[i], frame, 64 * 4, 64, 48, &e);
     if (ws_pdu_decode_fastpath_update(p, n, &bu, &e) == 0)
         for (unsigned i = 0; i < bu.count && i < WS_PDU_RECTS_MAX; i++)
-            ws_pdu_bitmap_blit(&bu.rects[i], frame, 64 * 4, 64, 48);
+            (void)ws_pdu_bitmap_draw(&bu.rects[i], frame, 64 * 4, 64, 48, &e);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

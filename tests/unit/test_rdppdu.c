@@ -8,6 +8,7 @@
 
 #include "harness.h"
 
+#include "wire/planar.h"
 #include "wire/rdppdu.h"
 #include "base/util.h"
 
@@ -1279,7 +1280,7 @@ static void test_bitmap_slowpath(void **state)
         const char *msg;
     } bad[] = {
         {22 + 12, 24, "bitsPerPixel 24, only 32 supported"},
-        {22 + 14, WS_PDU_BITMAP_COMPRESSION, "compressed"},
+        {22 + 14, WS_PDU_BITMAP_COMPRESSION, "cbCompMainBodySize"}, /* the pixels read as a TS_CD_HEADER */
         {22 + 16, 33, "bitmapLength 33, expected 4x2x4 = 32"},
         {22 + 8, 0, "size 0x2"},
         {22 + 8, 5000, "size 5000x2"},
@@ -1302,6 +1303,83 @@ static void test_bitmap_slowpath(void **state)
     wr16(buf2 + 22 + 16, 48);
     assert_int_equal(dec(d_update_bitmap, buf2, n, &e), -1);
     assert_contains(e.msg, "truncated in bitmapDataStream");
+}
+
+/* Compressed rectangles (TS_BITMAP_DATA flags BITMAP_COMPRESSION): a Planar stream with and without the
+ * TS_CD_HEADER, both paths, and drawn as the client draws them. */
+static void test_bitmap_compressed(void **state)
+{
+    (void)state;
+    ws_error e;
+    static uint8_t tile[13 * 7 * 4], stream[WS_PLANAR_MAX_SIZE(13, 7)], frame[32 * 16 * 4], want[32 * 16 * 4];
+    for (size_t i = 0; i < sizeof tile; i++)
+        tile[i] = (uint8_t)(i % 4 == 3 ? 0xFF : (i / 40) * 17);
+    size_t sn = ws_planar_encode(tile, 13, 7, stream, sizeof stream);
+    assert_true(sn > 0);
+    for (int hdr = 0; hdr < 2; hdr++) {
+        memset(&bu, 0, sizeof bu);
+        bu.count = 1;
+        fill_rect(&bu.rects[0], 3, 5, 13, 7, stream);
+        bu.rects[0].flags = WS_PDU_BITMAP_COMPRESSION | (hdr ? 0 : WS_PDU_NO_BITMAP_COMPRESSION_HDR);
+        bu.rects[0].length = (uint16_t)sn;
+        size_t n = ws_pdu_encode_fastpath_bitmap(&bu, buf, sizeof buf);
+        assert_int_equal(n, 3 + 3 + 4 + 18 + (hdr ? 8 : 0) + sn);
+        assert_int_equal(rd16(buf + 6 + 4 + 16), sn + (hdr ? 8 : 0)); /* bitmapLength */
+        if (hdr) {
+            assert_int_equal(rd16(buf + 28), 0);        /* cbCompFirstRowSize */
+            assert_int_equal(rd16(buf + 30), sn);       /* cbCompMainBodySize */
+            assert_int_equal(rd16(buf + 32), 13 * 4);   /* cbScanWidth */
+            assert_int_equal(rd16(buf + 34), 13 * 7 * 4); /* cbUncompressedSize */
+        }
+        uint8_t *c = malloc(n); /* kept while bu2 points into it */
+        assert_non_null(c);
+        memcpy(c, buf, n);
+        assert_int_equal(ws_pdu_decode_fastpath_update(c, n, &bu2, &e), 0);
+        assert_int_equal(bu2.rects[0].flags, bu.rects[0].flags);
+        assert_int_equal(bu2.rects[0].length, sn);
+        assert_memory_equal(bu2.rects[0].data, stream, sn);
+        /* drawn: the same pixels as the uncompressed tile blitted */
+        memset(frame, 0, sizeof frame);
+        memset(want, 0, sizeof want);
+        assert_int_equal(ws_pdu_bitmap_draw(&bu2.rects[0], frame, 32 * 4, 32, 16, &e), 0);
+        ws_pdu_bitmap_rect plain;
+        fill_rect(&plain, 3, 5, 13, 7, tile);
+        ws_pdu_bitmap_blit(&plain, want, 32 * 4, 32, 16);
+        assert_memory_equal(frame, want, sizeof frame);
+        free(c);
+        check_truncations(d_fastpath_update, buf, n);
+        /* the slow path carries the same rectangle */
+        n = ws_pdu_encode_update_bitmap(&server_sh, &bu, buf, sizeof buf);
+        assert_true(n > 0);
+        c = malloc(n);
+        assert_non_null(c);
+        memcpy(c, buf, n);
+        assert_int_equal(ws_pdu_decode_update_bitmap(c, n, NULL, &bu2, &e), 0);
+        assert_memory_equal(bu2.rects[0].data, stream, sn);
+        free(c);
+    }
+    /* a header whose body length disagrees, a stream that does not decode, unknown flags, no stream */
+    bu.rects[0].flags = WS_PDU_BITMAP_COMPRESSION;
+    size_t n = ws_pdu_encode_fastpath_bitmap(&bu, buf, sizeof buf);
+    wr16(buf + 30, (uint16_t)(sn - 1));
+    assert_int_equal(dec(d_fastpath_update, buf, n, &e), -1);
+    assert_contains(e.msg, "cbCompMainBodySize");
+    bu2.rects[0] = bu.rects[0];
+    bu2.rects[0].length = (uint16_t)(sn - 1);
+    memset(frame, 0, sizeof frame);
+    assert_int_equal(ws_pdu_bitmap_draw(&bu2.rects[0], frame, 32 * 4, 32, 16, &e), -1);
+    assert_contains(e.msg, "planar: ");
+    bu.rects[0].flags = WS_PDU_BITMAP_COMPRESSION | 0x0002;
+    assert_int_equal(ws_pdu_encode_fastpath_bitmap(&bu, buf, sizeof buf), 0);
+    bu.rects[0].flags = WS_PDU_BITMAP_COMPRESSION | WS_PDU_NO_BITMAP_COMPRESSION_HDR;
+    bu.rects[0].length = 0;
+    assert_int_equal(ws_pdu_encode_fastpath_bitmap(&bu, buf, sizeof buf), 0);
+    /* an uncompressed rectangle is never blitted as a compressed one's stream */
+    bu2.rects[0] = bu.rects[0];
+    bu2.rects[0].length = 13 * 7 * 4;
+    memset(frame, 0, sizeof frame);
+    ws_pdu_bitmap_blit(&bu2.rects[0], frame, 32 * 4, 32, 16);
+    assert_int_equal(frame[(5 * 32 + 3) * 4 + 3], 0);
 }
 
 static void test_bitmap_fastpath(void **state)
@@ -1560,6 +1638,7 @@ int main(void)
         cmocka_unit_test(test_fastpath_input),
         cmocka_unit_test(test_bitmap_slowpath),
         cmocka_unit_test(test_bitmap_fastpath),
+        cmocka_unit_test(test_bitmap_compressed),
         cmocka_unit_test(test_bitmap_rows_blit),
         cmocka_unit_test(test_names),
         cmocka_unit_test(test_random_bytes),

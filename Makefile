@@ -83,6 +83,10 @@ BENCH_BIN := $(BENCH_SRC:tests/bench/%.c=$(BUILD)/bench/%)
 $(BUILD)/bench/%: tests/bench/%.c $(BUILD)/libwapsim.a | deps
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -rdynamic -o $@ $< $(BUILD)/libwapsim.a $(LDLIBS) -ldl -lm
+# The handshake counter the bench preloads into the main lab's processes (tests/bench/shim/hscount.c).
+$(BUILD)/bench/hscount.so: tests/bench/shim/hscount.c | deps
+	@mkdir -p $(dir $@)
+	$(CC) $(WARN) $(CFLAGS) $(PKG_CFLAGS) -fPIC -shared -o $@ $< -ldl -lssl
 
 # The same unit tests and library under AddressSanitizer and UndefinedBehaviorSanitizer.
 $(BUILD)/san/obj/%.o: %.c | deps
@@ -118,7 +122,7 @@ check-layers:
 
 # make bench: the chain measured against its physical floor (never part of make test, never fails on speed):
 # one Markdown table on standard output, the same figures in $(BUILD)/bench.json.
-bench: all $(BUILD)/tools/tunnels $(BENCH_BIN)
+bench: all $(BUILD)/tools/tunnels $(BENCH_BIN) $(BUILD)/bench/hscount.so
 	@sh tests/bench/bench.sh $(BUILD)
 
 # make fuzz: one libFuzzer program per tests/fuzz/fuzz_*.c, built with clang against the library

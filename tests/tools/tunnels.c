@@ -1,8 +1,9 @@
 /* tunnels: hold N MS-TSGU tunnels open through a lab's RD Gateway, each created with
  * the HostToken of one .rdp file and authorized, for the concurrency test.
  *   usage: tunnels LAB RDPFILE N [--legacy]
- * Prints "open N" when all are open (or "failed at I: <stage>: <message>"), then holds
- * them until its standard input closes or it is terminated. */
+ * Prints "open N" on standard output when all are open (or "failed at I: <stage>:
+ * <message>"), flushed at once, then holds them until its standard input closes or it is
+ * terminated. Progress ("opened I of N", every 100) goes to standard error. */
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -45,6 +46,11 @@ int main(int argc, char **argv)
     }
     free(data);
     ws_gw_tunnel **open = calloc((size_t)n, sizeof *open);
+    if (!open) {
+        printf("failed at 0: memory: no room for %d tunnels\n", n);
+        fflush(stdout);
+        return 1;
+    }
     for (int i = 0; i < n; i++) {
         ws_connect_result r;
         open[i] = ws_gateway_tunnel_open(st, &f, legacy, &r);
@@ -53,6 +59,10 @@ int main(int argc, char **argv)
             fflush(stdout);
             return 1;
         }
+        /* Progress on standard error, so a caller waiting for the answer on standard
+         * output can tell a slow machine from a stuck tool. */
+        if ((i + 1) % 100 == 0 && i + 1 < n)
+            fprintf(stderr, "opened %d of %d\n", i + 1, n);
     }
     printf("open %d\n", n);
     fflush(stdout);

@@ -39,8 +39,9 @@ void ws_exercise_catalogue_dir(const char *dir, char *out, size_t n)
             char cand[PATH_MAX + 32];
             snprintf(cand, sizeof cand, "%s/%s", exe, shipped_dirs[i]);
             struct stat sb;
+            char real[PATH_MAX];
             if (stat(cand, &sb) == 0 && S_ISDIR(sb.st_mode)) {
-                snprintf(out, n, "%s", cand);
+                snprintf(out, n, "%s", realpath(cand, real) ? real : cand);
                 return;
             }
         }

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # wapsim: make | make test | make demo | make deps | make install PREFIX=... | make deb | make bench | make fuzz
 # Every target that compiles depends on deps, which installs missing Debian packages when run as root.
 

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # make deb: builds BUILD/deb/wapsim_VERSION_ARCH.deb with dpkg-buildpackage (debian/), from
 # a copy of the sources in BUILD/deb/wapsim-VERSION/ (dpkg-buildpackage writes its results
 # in the parent folder of the tree it builds: here BUILD/deb, never outside the checkout).

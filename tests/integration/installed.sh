@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # installed.sh: the checks an installed wapsim must pass, shared by test_install.sh (make
 # install PREFIX=...) and test_deb.sh (the Debian package, in /usr or extracted). Sourced
 # after lib.sh; not a test of its own (tests/run.sh runs test_*.sh only).

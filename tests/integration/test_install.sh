@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # make install PREFIX=<tmp>: the installed wapsim trains without the source tree. It finds its
 # components in PREFIX/libexec/wapsim (a lab comes up and a tenant connects), its scenarios
 # and exercises in PREFIX/share/wapsim/scenarios (exercise list lists every shipped exercise,
@@ -18,6 +19,10 @@ check_eq "debian/changelog's version is VERSION's" "$I_VERSION" \
     "$(sed -n '1s/^wapsim (\([^)]*\)).*/\1/p' "$top/debian/changelog")"
 check "CHANGELOG.md has a section for VERSION" grep -q "^## $I_VERSION " "$top/CHANGELOG.md"
 check "LICENSE is the Apache License 2.0" grep -q 'Apache License' "$top/LICENSE"
+# Every source file carries the licence line (mk/spdx.sh adds it; --check lists what lacks it).
+sh "$top/mk/spdx.sh" --check >"$T_TMP/spdx" 2>&1; rc=$?
+check_eq "mk/spdx.sh --check: every source file has SPDX-License-Identifier: Apache-2.0" "0:" \
+    "$rc:$(head -n 5 "$T_TMP/spdx" | tr '\n' ' ')$( [ "$(wc -l <"$T_TMP/spdx")" -gt 5 ] && echo "... ($(wc -l <"$T_TMP/spdx") files)")"
 
 # ---- make install into a prefix of this test's own (the build is make test's: nothing rebuilt)
 make -C "$top" install BUILD="$BUILD" PREFIX="$P" >"$T_TMP/install.out" 2>&1; rc=$?

@@ -46,4 +46,7 @@ else
     echo "make deb: lintian reports errors in $deb" >&2
     exit 1
 fi
+# The copied sources and the package's build folder are not needed any more (a failed build
+# keeps them, for its log's sake).
+rm -rf "$src"
 echo "$deb"

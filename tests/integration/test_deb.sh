@@ -28,9 +28,9 @@ check_eq "make deb exits 0 (dpkg-buildpackage, then lintian without an error)" 0
 grep '^make deb: built in' "$T_TMP/deb.out" | sed 's/^/# /'
 deb="$BUILD/deb/wapsim_${I_VERSION}_$(dpkg --print-architecture).deb"
 check "... it made $(basename "$deb")" test -f "$deb"
-lintian --fail-on error "$deb" >"$T_TMP/lintian.out" 2>&1; rc=$?
-check_eq "lintian: no error (E: lines: $(grep -c '^E:' "$T_TMP/lintian.out"))" "0:" "$rc:$(grep '^E:' "$T_TMP/lintian.out" | head -n 5)"
-grep -v '^E:' "$T_TMP/lintian.out" | sed 's/^/# lintian: /'
+# make deb ran lintian --fail-on error; its report is BUILD/deb/lintian.log.
+check_eq "lintian: no error" "" "$(grep '^E:' "$BUILD/deb/lintian.log" | head -n 5)"
+grep -v '^E:' "$BUILD/deb/lintian.log" | sed 's/^/# lintian: /'
 
 # ---- what the package says
 dpkg-deb -f "$deb" Version Depends Suggests >"$T_TMP/fields"

@@ -1,7 +1,11 @@
-# wapsim: make | make test | make demo | make deps | make install PREFIX=... | make bench | make fuzz
+# SPDX-License-Identifier: Apache-2.0
+# wapsim: make | make test | make demo | make deps | make install PREFIX=... | make deb | make bench | make fuzz
 # Every target that compiles depends on deps, which installs missing Debian packages when run as root.
 
 PREFIX  ?= /usr/local
+# The version, in one place: wapsim --version, the manual pages and the package (debian/changelog,
+# checked against it by tests/integration/test_install.sh) take it from VERSION.
+VERSION := $(shell cat VERSION)
 CC      ?= cc
 BUILD   ?= build
 CFLAGS  ?= -O2 -g
@@ -30,13 +34,26 @@ SAN_BIN  := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/san/tests/%)
 SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
 .SECONDARY:
-.PHONY: all deps deps-fuzz test unit unit-san integration demo install clean bench check-layers fuzz
+.PHONY: all deps deps-fuzz test unit unit-san integration demo install deb clean bench check-layers fuzz
 .DEFAULT_GOAL := all
 
-all: $(PROGRAMS)
+# The manual pages: man/*.in with @VERSION@ filled in.
+MAN_SRC  := $(wildcard man/*.in)
+MAN_PAGES := $(MAN_SRC:man/%.in=$(BUILD)/man/%)
 
+all: $(PROGRAMS) $(MAN_PAGES)
+
+# NO_DEPS=1: the packages are someone else's business (debian/rules: Build-Depends).
 deps:
-	@sh mk/deps.sh
+	@[ -n "$(NO_DEPS)" ] || sh mk/deps.sh
+
+$(BUILD)/man/%: man/%.in VERSION
+	@mkdir -p $(dir $@)
+	sed 's/@VERSION@/$(VERSION)/g' $< >$@
+
+# wapsim --version: the one object that carries the version.
+$(BUILD)/obj/sim/cli/wapsim.o $(BUILD)/san/obj/sim/cli/wapsim.o: VERSION
+$(BUILD)/obj/sim/cli/wapsim.o $(BUILD)/san/obj/sim/cli/wapsim.o: ALL_CFLAGS += -DWAPSIM_VERSION='"$(VERSION)"'
 
 $(BUILD)/obj/%.o: %.c | deps
 	@mkdir -p $(dir $@)
@@ -47,12 +64,12 @@ $(BUILD)/libwapsim.a: $(LIB_OBJ)
 	ar rcs $@ $^
 
 $(BUILD)/wapsim: $(CMD_OBJ) $(BUILD)/libwapsim.a
-	$(CC) $(CFLAGS) -o $@ $(CMD_OBJ) $(BUILD)/libwapsim.a $(LDLIBS)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(CMD_OBJ) $(BUILD)/libwapsim.a $(LDLIBS)
 
 # A component: everything in its folder, linked with the core library.
 define component_rule
 $(BUILD)/wapsim-$(1): $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard $(1)/*.c)) $(BUILD)/libwapsim.a
-	$$(CC) $$(CFLAGS) -o $$@ $$(filter %.o,$$^) $(BUILD)/libwapsim.a $$(LDLIBS)
+	$$(CC) $$(CFLAGS) $$(LDFLAGS) -o $$@ $$(filter %.o,$$^) $(BUILD)/libwapsim.a $$(LDLIBS)
 endef
 $(foreach c,$(COMPONENTS),$(eval $(call component_rule,$(c))))
 
@@ -154,10 +171,34 @@ unit: $(UNIT_BIN)
 demo: all
 	@sh mk/demo.sh $(BUILD)
 
+# make install [PREFIX=/usr/local] [DESTDIR=]: the FHS layout. The installed wapsim finds its
+# components in ../libexec/wapsim (ws_program_path) and the shipped scenarios and exercises in
+# ../share/wapsim/scenarios (ws_exercise_catalogue_dir) relative to its own folder.
+DATADIR := $(PREFIX)/share/wapsim
+MANDIR  := $(PREFIX)/share/man
+DOCDIR  := $(PREFIX)/share/doc/wapsim
+COMPLETIONDIR := $(PREFIX)/share/bash-completion/completions
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/libexec/wapsim
 	install -m 0755 $(BUILD)/wapsim $(DESTDIR)$(PREFIX)/bin/wapsim
 	install -m 0755 $(COMPONENTS:%=$(BUILD)/wapsim-%) $(DESTDIR)$(PREFIX)/libexec/wapsim/
+	install -d $(DESTDIR)$(DATADIR)/scenarios/exercises $(DESTDIR)$(DATADIR)/schema
+	install -m 0644 scenarios/*.scn $(DESTDIR)$(DATADIR)/scenarios/
+	install -m 0644 scenarios/exercises/*.scn $(DESTDIR)$(DATADIR)/scenarios/exercises/
+	install -m 0644 schema/deployment-v1.schema.json $(DESTDIR)$(DATADIR)/schema/
+	install -d $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5
+	install -m 0644 $(filter %.1,$(MAN_PAGES)) $(DESTDIR)$(MANDIR)/man1/
+	install -m 0644 $(filter %.5,$(MAN_PAGES)) $(DESTDIR)$(MANDIR)/man5/
+	install -d $(DESTDIR)$(COMPLETIONDIR)
+	install -m 0644 completion/wapsim.bash $(DESTDIR)$(COMPLETIONDIR)/wapsim
+	install -d $(DESTDIR)$(DOCDIR)
+	install -m 0644 README.md CHANGELOG.md LICENSE $(DESTDIR)$(DOCDIR)/
+
+# make deb: build/deb/wapsim_VERSION_ARCH.deb with Debian's tools (dpkg-buildpackage, debhelper,
+# lintian: installed by mk/deps.sh as root), from a copy of the sources (mk/deb.sh).
+deb:
+	@sh mk/deps.sh "make deb" debhelper lintian dpkg-dev fakeroot
+	@sh mk/deb.sh $(BUILD)
 
 clean:
 	rm -rf $(BUILD)

@@ -8,6 +8,7 @@
 
 #include "cli/cmd.h"
 #include "cli/opt.h"
+#include "train/exercise.h"
 #include "train/report.h"
 #include "train/runner.h"
 #include "train/schedule.h"
@@ -176,7 +177,10 @@ static int scenario_run(int argc, char **argv)
     ws_cli cli;
     int rc = ws_opt_parse(args.n, args.v, opts, 0, 0, -1, &cli);
     ws_error e;
-    char *default_dir[] = {"scenarios"};
+    /* No path: the shipped scenarios, found as the exercise catalogue is (exercise.h). */
+    char shipped[4096];
+    ws_exercise_catalogue_dir(NULL, shipped, sizeof shipped);
+    char *default_dir[] = {shipped};
     if (rc == 0 && (cli.argc ? ws_sched_collect(cli.argc, cli.argv, &paths, &e)
                              : ws_sched_collect(1, default_dir, &paths, &e)) != 0)
         rc = ws_cmd_usage_error("%s", e.msg);
@@ -331,7 +335,9 @@ const ws_cmd ws_cmds_scenario[] = {
     {"scenario", "run", scenario_run,
      "[FILE|DIR...] [-j N] [--shard I/N] [--junit FILE] [--tap] [--keep] [--filter TAG] [--timeout S] [-v]",
      "Replay scenario files, each in a fresh lab of its own; N passed, N failed.",
-     "A DIR stands for its *.scn files (sorted, not recursive); the default is ./scenarios.\n"
+     "A DIR stands for its *.scn files (sorted, not recursive). Without one, the shipped\n"
+     "scenarios: $WAPSIM_SCENARIOS, else the source tree's scenarios/ beside build/, else an\n"
+     "installed wapsim's PREFIX/share/wapsim/scenarios, else ./scenarios.\n"
      "Every file is parsed first: any syntax error is printed as FILE:LINE: MESSAGE and\n"
      "nothing runs (exit 2). Each scenario then gets a new lab in $TMPDIR (keys copied\n"
      "from the key template) on a subnet of 127.160.0.0-127.191.255.0 no other lab uses,\n"

@@ -10,11 +10,18 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <microhttpd.h>
+#include <openssl/crypto.h>
+#include <sqlite3.h>
+
 #include "cli/cmd.h"
 #include "lab/lab.h"
 #include "base/util.h"
 
-#define WAPSIM_VERSION "0.1.0"
+/* The version lives in the file VERSION; the Makefile passes it in. */
+#ifndef WAPSIM_VERSION
+#error "WAPSIM_VERSION is not defined (the Makefile passes -DWAPSIM_VERSION from the file VERSION)"
+#endif
 
 const char *ws_cli_lab;
 
@@ -39,6 +46,14 @@ static void print_usage(FILE *out)
             fprintf(out, "  %-16s %s\n", name, c->summary);
         }
     fprintf(out, "\nRun 'wapsim COMMAND --help' for a command's options.\n");
+}
+
+/* The version, and the libraries' versions as loaded at run time (not as built against:
+ * a security update of the shared library shows here without a rebuild). */
+static void print_version(void)
+{
+    printf("wapsim %s\n%s\nSQLite %s\nlibmicrohttpd %s\n", WAPSIM_VERSION, OpenSSL_version(OPENSSL_VERSION),
+           sqlite3_libversion(), MHD_get_version());
 }
 
 void ws_cmd_help(const ws_cmd *c)
@@ -263,7 +278,7 @@ static int run(int argc, char **argv)
             print_usage(stdout);
             return 0;
         } else if (strcmp(argv[i], "--version") == 0) {
-            printf("wapsim %s\n", WAPSIM_VERSION);
+            print_version();
             return 0;
         } else {
             return ws_cmd_usage_error("unknown option '%s' (see wapsim --help)", argv[i]);

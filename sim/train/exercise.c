@@ -10,11 +10,17 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "base/util.h"
 #include "lab/lab.h"
 #include "lab/vm.h"
 #include "train/runner.h"
 
 #define MARKER "exercise.active" /* in the lab: the attempt's nonce */
+
+/* The shipped scenarios, relative to the folder of the running program: a build tree's
+ * (build/wapsim, the sources' scenarios/ beside build/) first, then an installed one's
+ * (FHS: PREFIX/bin/wapsim, the data in PREFIX/share/wapsim/scenarios). */
+static const char *const shipped_dirs[] = {"../scenarios", "../share/wapsim/scenarios"};
 
 void ws_exercise_catalogue_dir(const char *dir, char *out, size_t n)
 {
@@ -28,17 +34,14 @@ void ws_exercise_catalogue_dir(const char *dir, char *out, size_t n)
         return;
     }
     char exe[PATH_MAX];
-    ssize_t len = readlink("/proc/self/exe", exe, sizeof exe - 1);
-    if (len > 0) {
-        exe[len] = '\0';
-        char *slash = strrchr(exe, '/');
-        if (slash) {
-            *slash = '\0';
+    if (ws_self_dir(exe, sizeof exe) == 0) {
+        for (size_t i = 0; i < sizeof shipped_dirs / sizeof shipped_dirs[0]; i++) {
             char cand[PATH_MAX + 32];
-            snprintf(cand, sizeof cand, "%s/../scenarios", exe);
+            snprintf(cand, sizeof cand, "%s/%s", exe, shipped_dirs[i]);
             struct stat sb;
+            char real[PATH_MAX];
             if (stat(cand, &sb) == 0 && S_ISDIR(sb.st_mode)) {
-                snprintf(out, n, "%s", cand);
+                snprintf(out, n, "%s", realpath(cand, real) ? real : cand);
                 return;
             }
         }

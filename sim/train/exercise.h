@@ -6,8 +6,9 @@
  * the step lines after that point.
  *
  * The catalogue is the .scn files of DIR and of DIR/exercises (DIR: --catalogue, else
- * $WAPSIM_SCENARIOS, else the scenarios/ directory next to the build directory, else
- * ./scenarios). An exercise's level is its tag level-1, level-2 or level-3; without
+ * $WAPSIM_SCENARIOS, else the scenarios/ directory next to the build directory, else an
+ * installed wapsim's PREFIX/share/wapsim/scenarios, else ./scenarios). `scenario run`
+ * without a path runs the same DIR's *.scn files. An exercise's level is its tag level-1, level-2 or level-3; without
  * one, 2 or 3 for a file named l2-... or l3-... (scenarios/exercises' convention: level 2
  * one member or one host, level 3 combined with a documented mistake), else 1.
  *

@@ -94,6 +94,7 @@ static enum sign_in sign_in(ws_httpd_req *rq, const char *user, const char *pass
                      : WS_LOGON_BAD;
     if (r == WS_LOGON_OK && strcmp(role, "tenant") == 0 && session_new(user, id) == 0) {
         ws_event_write(rq->st, me, WS_EV_PORTAL_100, user, rq->peer);
+        ws_httpd_authenticated(rq);
         return SIGN_IN_OK;
     }
     ws_event_write(rq->st, me, r == WS_LOGON_LOCKED_OUT ? WS_EV_PORTAL_101_LOCKED : WS_EV_PORTAL_101, user, rq->peer);
@@ -123,7 +124,9 @@ static enum MHD_Result refuse_sign_in(ws_httpd_req *rq, enum sign_in why, int re
     return form ? page(rq, NULL, msg) : reply_error(rq, 401, msg);
 }
 
-/* A request to SPF for a tenant, as the portal's registered service account. */
+/* A request to SPF for a tenant, as the portal's registered service account, over the
+ * pool of connections the portal keeps to SPF as the tenant site's .NET client does
+ * (svc/httpc.h): a console request's two calls, and the next tenant's, reuse one. */
 static int spf_get(ws_httpd_req *rq, const char *tenant, const char *path, ws_http_response *rs, ws_error *e)
 {
     ws_machine spf;
@@ -143,7 +146,7 @@ static int spf_get(ws_httpd_req *rq, const char *tenant, const char *path, ws_ht
     const char *headers[] = {principal, "Accept: application/json", NULL};
     ws_http_request hrq = {.method = "GET", .url = url, .user = user, .password = password, .headers = headers,
                            .resolve = resolve, .st = rq->st, .from_machine = rq->c->machine.name,
-                           .timeout_ms = 30000};
+                           .timeout_ms = 30000, .pooled = 1};
     return ws_http(&hrq, rs, e);
 }
 
@@ -337,6 +340,8 @@ static enum MHD_Result handle(ws_httpd_req *rq)
     char tenant[64];
     int in = signed_in(rq, tenant, sizeof tenant);
     int get = strcmp(rq->method, "GET") == 0, post = strcmp(rq->method, "POST") == 0;
+    if (in)
+        ws_httpd_authenticated(rq);
 
     if (get && strcmp(rq->url, "/health") == 0)
         return reply_text(rq, 200, "text/plain", "OK\n");

@@ -118,10 +118,11 @@ static enum MHD_Result vm_connection(ws_httpd_req *rq, const char *tenant, const
     snprintf(url, sizeof url, "http://%s:%d/console", vmm.fqdn, vmm.port);
     snprintf(resolve, sizeof resolve, "%s:%d:%s", vmm.fqdn, vmm.port, vmm.address);
     snprintf(body, sizeof body, "{\"vm\":\"%s\"}", vm_id);
-    /* The request carries SPF's service account, its machine's logon (svc/httpc.h). */
+    /* The request carries SPF's service account, its machine's logon (svc/httpc.h), over
+     * a connection SPF keeps to VMM (the pool), as the VMM SDK keeps its session. */
     ws_http_request hrq = {.method = "POST", .url = url, .body = body, .body_len = strlen(body),
                            .content_type = "application/json", .resolve = resolve, .st = rq->st,
-                           .from_machine = spf, .timeout_ms = 20000};
+                           .from_machine = spf, .timeout_ms = 20000, .pooled = 1};
     ws_http_response hrs;
     ws_error e;
     if (ws_http(&hrq, &hrs, &e) != 0) {
@@ -157,6 +158,7 @@ static enum MHD_Result handle(ws_httpd_req *rq)
                        user[0] ? user : "(none)");
         return odata_error(rq, 401, "Unauthorized");
     }
+    ws_httpd_authenticated(rq);
     const char *tenant = ws_httpd_header(rq, "x-ms-principal-id");
     if (!tenant || strlen(tenant) > 64 || !is_tenant(rq->st, tenant))
         return odata_error(rq, 403, "The caller is not a tenant of this service.");

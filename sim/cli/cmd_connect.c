@@ -100,6 +100,7 @@ static int cmd_connect(int argc, char **argv)
         else
             cJSON_AddNullToObject(out, "code");
         cJSON_AddStringToObject(out, "message", rc == 0 ? "connected" : r.message);
+        cJSON_AddNumberToObject(out, "portal_connections", r.portal_connections);
         /* The certificate warnings the tenant accepted (hop details carry them too). */
         cJSON *warnings = cJSON_AddArrayToObject(out, "warnings");
         for (int i = 0; i < r.nhops; i++) {
@@ -159,11 +160,12 @@ const ws_cmd ws_cmds_connect[] = {
      "                     it the tenant clicks Connect at the identity warning, shown on the hop\n"
      "                     (\"ok ... warning: ...\"); a name the certificate does not carry is 0x607\n"
      "                     unless the file says authentication level:i:0\n"
-     "  --json             {\"ok\",\"stage\",\"code\",\"message\",\"warnings\":[...],\n"
+     "  --json             {\"ok\",\"stage\",\"code\",\"message\",\"portal_connections\",\"warnings\":[...],\n"
      "                     \"first_frame_bytes\",\"typed_chars\",\"typed_bytes\",\n"
-     "                     \"hops\":[{\"stage\",\"ok\",\"detail\"}]}: the RDP bytes the host sent until\n"
-     "                     the console's first whole frame, and after the typed characters (each its\n"
-     "                     own input PDU) until the session went quiet\n"
+     "                     \"hops\":[{\"stage\",\"ok\",\"detail\"}]}: portal_connections: the TLS\n"
+     "                     connections the browser opened to the portal (kept alive: 1 for the visit);\n"
+     "                     the RDP bytes the host sent until the console's first whole frame, and\n"
+     "                     after the typed characters (each its own input PDU) until the session went quiet\n"
      "Where it stops, the message is Remote Desktop Connection's full text for the code, the code, then\n"
      "the lab's why in brackets (wapsim symptoms lists every code, its text and its source).\n"
      "Exit 0 only when the last hop succeeds.\n"},

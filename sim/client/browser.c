@@ -40,11 +40,15 @@ int ws_lab_password(ws_state *st, const char *account, char *out, size_t n)
     return rc;
 }
 
+/* A tenant's visit to the portal: sign-in, the VM list, Connect, over one kept-alive
+ * connection as a browser keeps it (svc/httpc.h: a new one only when the portal closed it). */
 typedef struct browser {
     ws_state *st;
     char base[300];
     char resolve[400];
     char cookie[256];
+    ws_http_conn *conn;
+    int connections; /* opened so far (each a full TLS handshake) */
 } browser;
 
 static int browser_open(browser *b, ws_state *st, ws_error *e)
@@ -72,28 +76,27 @@ static int browser_do(browser *b, const char *method, const char *path, const ch
                           .content_type = json ? "application/json" : NULL, .resolve = b->resolve,
                           .cookie = b->cookie[0] ? b->cookie : NULL, .st = b->st, .from_machine = "client",
                           .timeout_ms = 60000};
-    return ws_http(&rq, rs, e);
+    int rc = ws_http_on(b->conn, &rq, rs, e);
+    b->connections += rs->connections;
+    return rc;
 }
 
-int ws_browser_get_console(ws_state *st, const char *tenant, const char *password, const char *vm,
-                           ws_http_response *rs, ws_error *e)
+/* The visit's requests (ws_browser_get_console). */
+static int browser_visit(browser *b, const char *tenant, const char *password, const char *vm, ws_http_response *rs,
+                         ws_error *e)
 {
-    browser b;
-    memset(rs, 0, sizeof *rs);
-    if (browser_open(&b, st, e) != 0)
-        return -1;
     cJSON *login = cJSON_CreateObject();
     cJSON_AddStringToObject(login, "user", tenant);
     cJSON_AddStringToObject(login, "password", password);
     char *body = cJSON_PrintUnformatted(login);
     cJSON_Delete(login);
-    int rc = browser_do(&b, "POST", "/api/login", body, rs, e);
+    int rc = browser_do(b, "POST", "/api/login", body, rs, e);
     cJSON_free(body);
     if (rc != 0 || rs->status != 200 || !rs->set_cookie[0])
         return rc;
-    snprintf(b.cookie, sizeof b.cookie, "%s", rs->set_cookie);
+    snprintf(b->cookie, sizeof b->cookie, "%s", rs->set_cookie);
     ws_http_response_free(rs);
-    if (browser_do(&b, "GET", "/api/vms", NULL, rs, e) != 0 || rs->status != 200)
+    if (browser_do(b, "GET", "/api/vms", NULL, rs, e) != 0 || rs->status != 200)
         return rs->body ? 0 : -1;
     cJSON *vms = cJSON_ParseWithLength((const char *)rs->body, rs->body_len), *v;
     char vm_id[64] = "";
@@ -111,7 +114,23 @@ int ws_browser_get_console(ws_state *st, const char *tenant, const char *passwor
         snprintf(vm_id, sizeof vm_id, "%.63s", vm);
     char path[200];
     snprintf(path, sizeof path, "/api/vms/%s/console", vm_id);
-    return browser_do(&b, "POST", path, NULL, rs, e);
+    return browser_do(b, "POST", path, NULL, rs, e);
+}
+
+int ws_browser_get_console(ws_state *st, const char *tenant, const char *password, const char *vm,
+                           ws_http_response *rs, ws_error *e)
+{
+    browser b;
+    memset(rs, 0, sizeof *rs);
+    if (browser_open(&b, st, e) != 0)
+        return -1;
+    b.conn = ws_http_conn_open();
+    if (!b.conn)
+        return ws_seterr(e, "cannot start an HTTP request");
+    int rc = browser_visit(&b, tenant, password, vm, rs, e);
+    ws_http_conn_close(b.conn);
+    rs->connections = b.connections;
+    return rc;
 }
 
 void ws_browser_file_name(const ws_http_response *rs, const char *fallback, char *out, size_t n)
@@ -156,7 +175,9 @@ static int portal_fetch(ws_state *st, const ws_connect_opts *o, ws_connect_resul
         password = pw;
     }
     ws_http_response rs;
-    if (ws_browser_get_console(st, o->tenant, password, o->vm, &rs, &e) != 0)
+    int rc = ws_browser_get_console(st, o->tenant, password, o->vm, &rs, &e);
+    r->portal_connections = rs.connections;
+    if (rc != 0)
         return ws_client_fail(r, "portal", 0, "the browser could not reach the portal: %s", e.msg);
     char saved[256];
     if (rs.status != 200 || strcmp(rs.content_type, "application/x-rdp") != 0) {

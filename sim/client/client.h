@@ -24,8 +24,10 @@
 #include "lab/state.h"
 
 /* The browser: sign in to the portal as tenant and ask for vm's console (by name or
- * id). 0 when the portal answered (*rs holds whatever it answered: an .rdp file or an
- * error body); -1 when it could not be reached (e says why). */
+ * id), over one kept-alive connection (svc/httpc.h). 0 when the portal answered (*rs
+ * holds whatever it answered: an .rdp file or an error body); -1 when it could not be
+ * reached (e says why). rs->connections: the connections (TLS handshakes) the whole
+ * visit opened, 1 unless the portal closed one. */
 int ws_browser_get_console(ws_state *st, const char *tenant, const char *password, const char *vm,
                            ws_http_response *rs, ws_error *e);
 /* The name a browser saves an answer under, into out (n bytes): the file name its
@@ -77,6 +79,7 @@ typedef struct ws_connect_result {
     long typed_bytes;       /* RDP bytes from the host after the typed characters were sent (one input PDU
                              * each), until the session went quiet */
     int typed_chars;        /* how many characters were typed */
+    int portal_connections; /* TLS connections the browser opened to the portal (0: none, an .rdp file given) */
 } ws_connect_result;
 
 /* An MS-TSGU tunnel to an .rdp file's gateway, created with its HostToken and

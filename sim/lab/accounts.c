@@ -4,6 +4,8 @@
 #include <cjson/cJSON.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -153,37 +155,169 @@ static ws_logon good_password(ws_state *st, const char *account, int64_t now)
     return locked ? WS_LOGON_LOCKED_OUT : WS_LOGON_OK;
 }
 
-ws_logon ws_account_logon(ws_state *st, const ws_logon_site *site, const char *name, const char *password,
-                          char *role, size_t role_n)
+/* ---- the logon cache (accounts.h) ---- */
+
+typedef struct cached_logon {
+    unsigned char key[32]; /* HMAC-SHA256(secret, account NUL stored hash NUL password) */
+    int64_t verified_at;   /* lab clock, seconds, when PBKDF2 said yes; 0: a free slot */
+} cached_logon;
+
+static struct {
+    pthread_mutex_t lock; /* SPF and VMM check passwords on several server threads */
+    int keyed;            /* secret holds this process's random key */
+    unsigned char secret[32];
+    cached_logon entry[WS_LOGON_CACHE_MAX];
+    ws_logon_cache_counts counts;
+} logon_cache = {.lock = PTHREAD_MUTEX_INITIALIZER};
+
+/* The entry's key for account (as stored), its stored hash and the password presented:
+ * 0, or -1 when there is no key (no random bytes: nothing is cached). Under the lock. */
+static int cache_key(const char *account, const char *hash, const char *password, unsigned char key[32])
+{
+    if (!logon_cache.keyed) {
+        if (ws_random(logon_cache.secret, sizeof logon_cache.secret) != 0)
+            return -1;
+        logon_cache.keyed = 1;
+    }
+    size_t la = strlen(account) + 1, lh = strlen(hash) + 1, lp = strlen(password);
+    unsigned char text[1024];
+    if (la + lh + lp > sizeof text)
+        return -1;
+    memcpy(text, account, la);
+    memcpy(text + la, hash, lh);
+    memcpy(text + la + lh, password, lp);
+    unsigned int n = 0;
+    int ok = HMAC(EVP_sha256(), logon_cache.secret, sizeof logon_cache.secret, text, la + lh + lp, key, &n) != NULL;
+    OPENSSL_cleanse(text, sizeof text);
+    return ok && n == 32 ? 0 : -1;
+}
+
+/* 1 when the key was verified less than the TTL ago at now (a clock moved back: no). */
+static int cache_fresh(const cached_logon *c, int64_t now)
+{
+    return c->verified_at > 0 && now >= c->verified_at && now - c->verified_at < WS_LOGON_CACHE_TTL_S;
+}
+
+/* 1 when account presented password, its hash being hash, was verified within the TTL;
+ * the key is left in key for cache_put (key_ok 0: none could be made). */
+static int cache_hit(const char *account, const char *hash, const char *password, int64_t now,
+                     unsigned char key[32], int *key_ok)
+{
+    int hit = 0;
+    pthread_mutex_lock(&logon_cache.lock);
+    *key_ok = cache_key(account, hash, password, key) == 0;
+    for (int i = 0; *key_ok && !hit && i < WS_LOGON_CACHE_MAX; i++)
+        hit = cache_fresh(&logon_cache.entry[i], now) && CRYPTO_memcmp(logon_cache.entry[i].key, key, 32) == 0;
+    if (hit)
+        logon_cache.counts.hits++;
+    else
+        logon_cache.counts.verified++;
+    pthread_mutex_unlock(&logon_cache.lock);
+    return hit;
+}
+
+/* Keeps a key PBKDF2 accepted at now: in its own slot, else a free or stale one, else the oldest. */
+static void cache_put(const unsigned char key[32], int64_t now)
+{
+    pthread_mutex_lock(&logon_cache.lock);
+    cached_logon *slot = NULL;
+    for (int i = 0; i < WS_LOGON_CACHE_MAX; i++) {
+        cached_logon *c = &logon_cache.entry[i];
+        if (CRYPTO_memcmp(c->key, key, 32) == 0) {
+            slot = c;
+            break;
+        }
+        if (!slot || (cache_fresh(slot, now) && (!cache_fresh(c, now) || c->verified_at < slot->verified_at)))
+            slot = c;
+    }
+    memcpy(slot->key, key, 32);
+    slot->verified_at = now;
+    pthread_mutex_unlock(&logon_cache.lock);
+}
+
+void ws_logon_cache_stats(ws_logon_cache_counts *out)
+{
+    pthread_mutex_lock(&logon_cache.lock);
+    *out = logon_cache.counts;
+    pthread_mutex_unlock(&logon_cache.lock);
+}
+
+void ws_logon_cache_flush(void)
+{
+    pthread_mutex_lock(&logon_cache.lock);
+    OPENSSL_cleanse(logon_cache.entry, sizeof logon_cache.entry);
+    memset(&logon_cache.counts, 0, sizeof logon_cache.counts);
+    pthread_mutex_unlock(&logon_cache.lock);
+}
+
+/* ---- logons ---- */
+
+/* An account's row, read on every logon (cached or not). */
+typedef struct account_row {
+    char name[256];                   /* as stored */
+    char role[32];
+    char hash[WS_PASSWORD_HASH_MAX];
+    int64_t lockout_time;             /* lab clock, seconds; 0: not locked out */
+    int bad_pwd_count;
+} account_row;
+
+/* 1 with *row filled when name (without case) is an account, else 0. */
+static int account_read(ws_state *st, const char *name, account_row *row)
 {
     sqlite3_stmt *s = ws_state_prepare(
-        st, "SELECT name, role, password_hash, lockout_time FROM accounts WHERE name = ? COLLATE NOCASE", NULL);
+        st,
+        "SELECT name, role, password_hash, lockout_time, bad_pwd_count FROM accounts WHERE name = ? COLLATE NOCASE",
+        NULL);
     if (!s)
-        return WS_LOGON_BAD;
+        return 0;
     sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
-    char account[256] = "", found_role[32] = "", hash[WS_PASSWORD_HASH_MAX] = "";
-    int64_t lockout_time = 0;
     int exists = sqlite3_step(s) == SQLITE_ROW && sqlite3_column_text(s, 0) && sqlite3_column_text(s, 1) &&
                  sqlite3_column_text(s, 2);
     if (exists) {
-        snprintf(account, sizeof account, "%s", (const char *)sqlite3_column_text(s, 0));
-        snprintf(found_role, sizeof found_role, "%s", (const char *)sqlite3_column_text(s, 1));
-        snprintf(hash, sizeof hash, "%s", (const char *)sqlite3_column_text(s, 2));
-        lockout_time = sqlite3_column_int64(s, 3);
+        snprintf(row->name, sizeof row->name, "%s", (const char *)sqlite3_column_text(s, 0));
+        snprintf(row->role, sizeof row->role, "%s", (const char *)sqlite3_column_text(s, 1));
+        snprintf(row->hash, sizeof row->hash, "%s", (const char *)sqlite3_column_text(s, 2));
+        row->lockout_time = sqlite3_column_int64(s, 3);
+        row->bad_pwd_count = sqlite3_column_int(s, 4);
     }
     sqlite3_finalize(s);
+    return exists;
+}
+
+/* Every password check: cached says whether the logon cache may answer (basic authentication). */
+static ws_logon logon(ws_state *st, const ws_logon_site *site, const char *name, const char *password, char *role,
+                      size_t role_n, int cached)
+{
+    account_row row;
     /* An unknown name counts nothing: AD has no account to count on. */
-    if (!exists)
+    if (!account_read(st, name, &row))
         return WS_LOGON_BAD;
     int64_t now = ws_clock_now(st, NULL);
-    if (locked_at(lockout_time, now))
+    if (locked_at(row.lockout_time, now))
         return WS_LOGON_LOCKED_OUT;
-    if (!ws_password_verify(password, hash))
-        return count_bad_password(st, site, account, now);
-    ws_logon r = good_password(st, account, now);
+    unsigned char key[32];
+    int key_ok = 0;
+    ws_logon r;
+    if (cached && password && cache_hit(row.name, row.hash, password, now, key, &key_ok)) {
+        /* The row just read is not locked out; with nothing to reset, that is the answer. */
+        r = row.bad_pwd_count == 0 && row.lockout_time == 0 ? WS_LOGON_OK : good_password(st, row.name, now);
+    } else if (!ws_password_verify(password, row.hash)) {
+        r = count_bad_password(st, site, row.name, now);
+    } else {
+        r = good_password(st, row.name, now);
+        if (r == WS_LOGON_OK && key_ok)
+            cache_put(key, now);
+    }
+    OPENSSL_cleanse(key, sizeof key);
     if (r == WS_LOGON_OK && role)
-        snprintf(role, role_n, "%s", found_role);
+        snprintf(role, role_n, "%s", row.role);
     return r;
+}
+
+ws_logon ws_account_logon(ws_state *st, const ws_logon_site *site, const char *name, const char *password,
+                          char *role, size_t role_n)
+{
+    return logon(st, site, name, password, role, role_n, 0);
 }
 
 int ws_account_check(ws_state *st, const char *name, const char *password, char *role, size_t role_n)
@@ -209,7 +343,7 @@ ws_logon ws_account_check_basic(ws_state *st, const ws_logon_site *site, const c
     *colon = '\0';
     snprintf(user, user_n, "%s", (char *)decoded);
     /* EVP_DecodeBlock counts padding as zero bytes: strlen stops at them. */
-    ws_logon r = ws_account_logon(st, site, user, colon + 1, role, role_n);
+    ws_logon r = logon(st, site, user, colon + 1, role, role_n, 1);
     OPENSSL_cleanse(decoded, sizeof decoded);
     return r;
 }

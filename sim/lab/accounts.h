@@ -67,10 +67,38 @@ ws_logon ws_account_logon(ws_state *st, const ws_logon_site *site, const char *n
                           char *role, size_t role_n);
 /* 1 when ws_account_logon without a site says WS_LOGON_OK, else 0. */
 int ws_account_check(ws_state *st, const char *name, const char *password, char *role, size_t role_n);
-/* ws_account_logon of an HTTP Authorization value "Basic <base64 user:password>";
- * user receives the name it gives ("" when there is none), right or wrong. */
+/* ws_account_logon of an HTTP Authorization value "Basic <base64 user:password>", through
+ * the logon cache (above); user receives the name it gives ("" when there is none),
+ * right or wrong. */
 ws_logon ws_account_check_basic(ws_state *st, const ws_logon_site *site, const char *authorization, char *user,
                                 size_t user_n, char *role, size_t role_n);
+
+/* The logon cache of basic authentication, as IIS keeps one: IIS caches the logon token
+ * of each credential that passed basic authentication and reuses it for UserTokenTTL,
+ * 15 minutes by default, without asking the domain controller again (Microsoft KB 152526,
+ * "Changing the default interval for user tokens in IIS"; "Configuring Token Cache for
+ * Basic Authentication", Windows Server 2003 docs). ws_account_check_basic (SPF's, VMM's
+ * and the hosts' agents' checks) keeps each good password it verified, in this process,
+ * for WS_LOGON_CACHE_TTL_S of the lab clock (without machine skew, the clock the lockout
+ * policy runs on: `clock advance 16m` ends both), and skips PBKDF2 when the same account
+ * presents the same password again. [model] Unlike IIS, whose cache accepts an old
+ * password until the token expires (KB 152526), an entry is keyed on the account's name,
+ * the password presented and the account's stored hash, read from lab.db on every check
+ * with its lockout state: a changed password, a removed account or a lockout takes effect
+ * at once. A bad password is never cached, is hashed, and counts toward lockout. The key
+ * is an HMAC with a random key of this process; nothing is written anywhere. At most
+ * WS_LOGON_CACHE_MAX entries (the oldest makes room); a clock moved back expires them. */
+#define WS_LOGON_CACHE_TTL_S (15 * 60) /* IIS's UserTokenTTL default, seconds */
+#define WS_LOGON_CACHE_MAX 64          /* [model] entries per process */
+
+typedef struct ws_logon_cache_counts {
+    unsigned long hits;     /* basic-auth checks answered from the cache (no PBKDF2) */
+    unsigned long verified; /* basic-auth checks that ran PBKDF2 (a miss, or a bad password) */
+} ws_logon_cache_counts;
+/* This process's counts since it started (or since ws_logon_cache_flush). */
+void ws_logon_cache_stats(ws_logon_cache_counts *out);
+/* Forget every entry and zero the counts (IIS's FlushTokenCache; tests). */
+void ws_logon_cache_flush(void);
 
 /* An account's lockout state, for the operator. */
 typedef struct ws_account_lockout {

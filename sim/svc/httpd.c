@@ -9,7 +9,10 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
+#include "base/util.h"
 #include "crypto/cert.h"
 #include "lab/accounts.h"
 #include "lab/settings.h"
@@ -22,6 +25,12 @@
  * descriptor, not a thread), each with its own connection to the state file. */
 #define POOL_THREADS 16        /* [model] handlers block (calls to the next service, password hashes) */
 #define CONNECTION_TIMEOUT_S 10 /* [model] IIS waits 120 s (connectionTimeout); a lab need not */
+/* Once its caller has authenticated (ws_httpd_authenticated), a connection may wait for
+ * its next request as long as IIS keeps an idle one: connectionTimeout, 00:02:00 by
+ * default (Microsoft Learn, "Default Limits for Web Sites <limits>"), longer than its
+ * clients' idle timeouts (svc/httpc.h), so a kept-alive connection is the client's to close. */
+#define AUTHENTICATED_TIMEOUT_S 120
+#define COUNTERS_MS 1000 /* run/<machine>.counters is written at most this often */
 #define MAX_CONNECTIONS 256    /* [model] */
 #define MAX_PER_SOURCE 32      /* [model] connections open at once from one client address */
 
@@ -36,6 +45,87 @@ typedef struct pending {
     size_t len;
     int too_large;
 } pending;
+
+/* What one connection has carried, from libmicrohttpd's connection notification. */
+typedef struct conn_info {
+    unsigned long requests;
+} conn_info;
+
+/* ---- counters: run/<machine>.counters, for `wapsim status --json` [model: IIS's
+ * "Web Service" performance counters, Total Connection Attempts and Total Method
+ * Requests]: the connections that carried a request (with TLS: each a full handshake)
+ * and the requests, since the service started. One process serves one machine. */
+static struct {
+    pthread_mutex_t lock;
+    unsigned long connections, requests;
+    int dirty;
+    char path[4200];
+} counters = {.lock = PTHREAD_MUTEX_INITIALIZER};
+
+static void counters_write(void)
+{
+    pthread_mutex_lock(&counters.lock);
+    int dirty = counters.dirty;
+    char text[128];
+    snprintf(text, sizeof text, "{\"connections_total\":%lu,\"requests_total\":%lu}\n", counters.connections,
+             counters.requests);
+    counters.dirty = 0;
+    pthread_mutex_unlock(&counters.lock);
+    char tmp[4300];
+    snprintf(tmp, sizeof tmp, "%s.tmp", counters.path);
+    if (dirty && ws_write_file(tmp, text, strlen(text), 0600, NULL) == 0 && rename(tmp, counters.path) != 0)
+        unlink(tmp);
+}
+
+static void *counters_loop(void *arg)
+{
+    (void)arg;
+    for (;;) {
+        counters_write();
+        struct timespec ts = {COUNTERS_MS / 1000, (COUNTERS_MS % 1000) * 1000000L};
+        nanosleep(&ts, NULL);
+    }
+    return NULL;
+}
+
+static void counters_start(ws_component *c)
+{
+    pthread_mutex_lock(&counters.lock);
+    int started = counters.path[0] != '\0';
+    if (!started) {
+        snprintf(counters.path, sizeof counters.path, "%s/run/%s.counters", c->lab_dir, c->machine.name);
+        counters.dirty = 1;
+    }
+    pthread_mutex_unlock(&counters.lock);
+    pthread_t t;
+    if (!started && pthread_create(&t, NULL, counters_loop, NULL) == 0)
+        pthread_detach(t);
+}
+
+/* A request begins on conn: counted, and its connection too when it is the first. */
+static void counters_request(struct MHD_Connection *conn)
+{
+    const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    conn_info *info = ci ? ci->socket_context : NULL;
+    pthread_mutex_lock(&counters.lock);
+    counters.requests++;
+    if (info && info->requests++ == 0)
+        counters.connections++;
+    counters.dirty = 1;
+    pthread_mutex_unlock(&counters.lock);
+}
+
+static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
+                          enum MHD_ConnectionNotificationCode toe)
+{
+    (void)cls, (void)conn;
+    if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
+        *socket_context = calloc(1, sizeof(conn_info));
+    } else {
+        free(*socket_context);
+        *socket_context = NULL;
+    }
+}
 
 static pthread_key_t state_key;
 static pthread_once_t state_once = PTHREAD_ONCE_INIT;
@@ -148,6 +238,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         if (!p)
             return MHD_NO;
         *con_cls = p;
+        counters_request(conn);
         /* A body announced over the limit is refused from its Content-Length. One
          * under DRAIN_MAX is read and dropped first: closing with unread bytes resets
          * the connection, and the client may lose the 413 it was sent. A larger one is
@@ -264,15 +355,17 @@ struct MHD_Daemon *ws_httpd_start(ws_component *c, const ws_httpd_opts *o, ws_er
         d = MHD_start_daemon(flags, (uint16_t)port, NULL, NULL, on_request, srv, MHD_OPTION_EXTERNAL_LOGGER,
                              on_mhd_error, srv, MHD_OPTION_SOCK_ADDR, &sa, MHD_OPTION_HTTPS_MEM_CERT, srv->cert_pem,
                              MHD_OPTION_HTTPS_MEM_KEY, srv->key_pem, MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
-                             MHD_OPTION_THREAD_POOL_SIZE, (unsigned)POOL_THREADS, MHD_OPTION_CONNECTION_TIMEOUT,
+                             MHD_OPTION_NOTIFY_CONNECTION, on_connection, srv, MHD_OPTION_THREAD_POOL_SIZE, (unsigned)POOL_THREADS, MHD_OPTION_CONNECTION_TIMEOUT,
                              (unsigned)CONNECTION_TIMEOUT_S, MHD_OPTION_CONNECTION_LIMIT, (unsigned)MAX_CONNECTIONS,
                              MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)MAX_PER_SOURCE, MHD_OPTION_END);
     else
         d = MHD_start_daemon(flags, (uint16_t)port, NULL, NULL, on_request, srv, MHD_OPTION_EXTERNAL_LOGGER,
                              on_mhd_error, srv, MHD_OPTION_SOCK_ADDR, &sa, MHD_OPTION_NOTIFY_COMPLETED, on_completed,
-                             srv, MHD_OPTION_THREAD_POOL_SIZE, (unsigned)POOL_THREADS, MHD_OPTION_CONNECTION_TIMEOUT,
+                             srv, MHD_OPTION_NOTIFY_CONNECTION, on_connection, srv, MHD_OPTION_THREAD_POOL_SIZE, (unsigned)POOL_THREADS, MHD_OPTION_CONNECTION_TIMEOUT,
                              (unsigned)CONNECTION_TIMEOUT_S, MHD_OPTION_CONNECTION_LIMIT, (unsigned)MAX_CONNECTIONS,
                              MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)MAX_PER_SOURCE, MHD_OPTION_END);
+    if (d)
+        counters_start(c);
     if (!d) {
         ws_seterr(e, "cannot listen on %s:%d", c->machine.address, port);
         free(srv->cert_pem);
@@ -299,6 +392,11 @@ int ws_httpd_serve(ws_component *c, ws_httpd_opts *o, int https)
     MHD_stop_daemon(d);
     ws_component_close(c);
     return 0;
+}
+
+void ws_httpd_authenticated(ws_httpd_req *rq)
+{
+    MHD_set_connection_option(rq->conn, MHD_CONNECTION_OPTION_TIMEOUT, (unsigned)AUTHENTICATED_TIMEOUT_S);
 }
 
 enum MHD_Result ws_httpd_reply_unauthorized(struct MHD_Connection *conn, const char *realm)
@@ -328,8 +426,10 @@ int ws_httpd_caller_check(ws_httpd_req *rq, const ws_strv *callers, ws_ev ev_add
     }
     ws_error why;
     ws_logon_site site = {me, rq->peer};
-    if (ws_service_credential_check(rq->st, &site, ws_httpd_header(rq, "Authorization"), callers, &why))
+    if (ws_service_credential_check(rq->st, &site, ws_httpd_header(rq, "Authorization"), callers, &why)) {
+        ws_httpd_authenticated(rq);
         return 1;
+    }
     ws_event_write(rq->st, me, ev_credentials, rq->peer, why.msg);
     *refusal = ws_httpd_reply_unauthorized(rq->conn, realm);
     return 0;

@@ -6,8 +6,15 @@
  * A small pool of threads polls all connections; each thread has its own connection to
  * the state file (SQLite transactions do not share a connection across threads), and a
  * handler runs on one of them. A connection silent for some seconds is closed, and one
- * client address may hold only so many connections (httpd.c's [model] values). A request body is collected up to a limit (beyond it:
- * 413) before the handler sees the request. */
+ * client address may hold only so many connections (httpd.c's [model] values). A request
+ * body is collected up to a limit (beyond it: 413) before the handler sees the request.
+ *
+ * Connections are kept alive between requests (HTTP/1.1). A connection whose caller has
+ * authenticated (ws_httpd_authenticated) may then stay idle as long as IIS keeps one
+ * (120 s), longer than its clients' own idle timeouts (svc/httpc.h); before that it has
+ * the short deadline above. The server counts the connections that carried a request
+ * and the requests in run/<machine>.counters (JSON: connections_total, requests_total;
+ * `wapsim status --json` shows them), rewritten at most once a second. */
 #ifndef WAPSIM_HTTPD_H
 #define WAPSIM_HTTPD_H
 
@@ -62,11 +69,14 @@ enum MHD_Result ws_httpd_reply_json(struct MHD_Connection *conn, unsigned status
 /* A service call's two factors: the caller is at the address of one of the machines in
  * callers (its service's lab address; anyone on the computer can bind any 127/8
  * address, so this alone proves nothing) and presents one of their service accounts
- * (ws_service_credential_check). 1 when both hold; else 0 with *refusal queued: 403
- * and ev_address logged (no such machine there), or 401 and ev_credentials logged with
- * the reason. Both events take the caller's address, ev_credentials then the reason. */
+ * (ws_service_credential_check). 1 when both hold (the connection is then
+ * ws_httpd_authenticated); else 0 with *refusal queued: 403 and ev_address logged (no
+ * such machine there), or 401 and ev_credentials logged with the reason. Both events take the caller's address, ev_credentials then the reason. */
 int ws_httpd_caller_check(ws_httpd_req *rq, const ws_strv *callers, ws_ev ev_address, ws_ev ev_credentials,
                           const char *realm, enum MHD_Result *refusal);
+/* The caller of rq has proved who it is (a password, a signed-in session): its
+ * connection may now wait for its next request as long as IIS's connectionTimeout. */
+void ws_httpd_authenticated(ws_httpd_req *rq);
 /* 401 with {"error":"access denied"} and WWW-Authenticate: Basic realm="realm": a
  * caller that did not prove who it is. */
 enum MHD_Result ws_httpd_reply_unauthorized(struct MHD_Connection *conn, const char *realm);

@@ -36,5 +36,9 @@ for transport in websocket legacy; do
     done
 done
 check "the gateway is the same process" test "$(cat "$L/run/rdgw01.pid" 2>/dev/null)" = "$gw"
+# Under the sanitizer build (WAPSIM=build/san/bin/wapsim) the gateway's log would name any
+# report, a leak once it has stopped (the gateway's only: hv01's exit is no business here).
 W down >/dev/null 2>&1
+bad=$(grep -c -e 'AddressSanitizer' -e 'runtime error' "$L/log/rdgw01.log" 2>/dev/null)
+check_eq "the gateway's log has no sanitizer report" "0" "${bad:-0}"
 exit 0

@@ -585,7 +585,7 @@ static int add_tile(sess *s, int x, int y, int w, int h, ws_error *e)
     const size_t stride = (size_t)screen_w * 4, raw = (size_t)w * (size_t)h * 4;
     ws_pdu_bitmap_rows(s->frame.bgrx, stride, (unsigned)x, (unsigned)y, (unsigned)w, (unsigned)h, s->tile);
     size_t n = ws_planar_encode(s->tile, (unsigned)w, (unsigned)h, s->planar, PLANAR_MAX);
-    int compressed = n > 0 && n < raw;
+    int compressed = n > 0 && n + (s->cd_header ? 8 : 0) < raw; /* never dearer than the raw tile */
     size_t len = compressed ? n : raw;
     uint16_t flags = compressed ? (uint16_t)(WS_PDU_BITMAP_COMPRESSION | (s->cd_header ? 0 : WS_PDU_NO_BITMAP_COMPRESSION_HDR)) : 0;
     size_t cost = 18 + (compressed && s->cd_header ? 8 : 0) + len; /* TS_BITMAP_DATA's fields, then its data */

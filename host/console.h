@@ -2,9 +2,11 @@
  * steps 2-10): the RDP connection sequence as a server runs it (MCS Connect-Initial ->
  * Connect-Response, Erect Domain, Attach User, Channel Joins, Client Info, licensing,
  * Demand/Confirm Active, finalization), then the VM's text screen (screen.c, drawn in
- * the console font) as uncompressed 32-bpp bitmap updates, fast-path when the client
+ * the console font) as 32-bpp bitmap updates of 64x64 tiles compressed with the Planar codec
+ * (wire/planar.h; only the tiles that changed after a keystroke), fast-path when the client
  * announces FASTPATH_OUTPUT_SUPPORTED, and keyboard input from fast-path and slow-path
- * Input PDUs. The PDUs are sim/mcs.h and sim/rdppdu.h.
+ * Input PDUs. The PDUs are sim/mcs.h and sim/rdppdu.h. Its TLS output leaves one flight
+ * per write (flight.h).
  *
  * Who may enter: a connection that passed RDSTLS with the VMToken is the tenant's; any
  * other (TLS without RDSTLS) is the administrator's path, as VMConnect, and its Client
@@ -17,7 +19,7 @@
  * (DISCONNECTED_BY_OTHERCONNECTION) and is disconnected. The VM's screen (what was
  * typed) belongs to the VM and outlives connections, until the host restarts.
  *
- * Every frame sent is also written to <lab>/console/<vm name>.ppm. Each session is
+ * Every frame sent is also written, raw, to <lab>/console/<vm name>.ppm. Each session is
  * recorded in the sessions table (state 'authenticated' -> 'active' -> 'ended' or
  * 'taken-over', with the reason; rows a killed host left open end when it starts again). */
 #ifndef WAPSIM_HOST_CONSOLE_H

@@ -51,8 +51,8 @@ static int cmd_down(int argc, char **argv)
     return 0;
 }
 
-/* A component's counters, when it keeps them (the balancer writes run/<machine>.counters,
- * a JSON object, at most once a second): parsed, or NULL. */
+/* A component's counters, when it keeps them (the balancer and the HTTP(S) services write
+ * run/<machine>.counters, a JSON object, at most once a second): parsed, or NULL. */
 static cJSON *read_counters(ws_state *st, const char *machine)
 {
     char path[4200];
@@ -160,7 +160,9 @@ const ws_cmd ws_cmds_supervise[] = {
      "(the lab is down, or the supervisor died and its machines with it).\n"
      "  --json   {\"machines\":[{\"name\",\"program\",\"pid\",\"address\",\"port\",\"healthy\",\"restarts\"}]}\n"
      "           a balancer adds \"counters\": {\"connections_total\",\"connections_active\",\"refused\",\n"
-     "           \"members\":[{\"name\",\"up\",\"connections_total\",\"connections_active\"}],\"summary\"}\n"},
+     "           \"members\":[{\"name\",\"up\",\"connections_total\",\"connections_active\"}],\"summary\"};\n"
+     "           an HTTP(S) service (portal, SPF, VMM, a host's agent) adds \"counters\":\n"
+     "           {\"connections_total\",\"requests_total\"}: connections that carried a request, and requests\n"},
     {NULL, "__supervise", cmd_supervise, "", "(internal) the supervisor daemon that `up` starts.", NULL},
     {0},
 };

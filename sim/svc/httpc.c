@@ -188,8 +188,8 @@ static int perform(CURL *curl, const ws_http_request *rq, long idle_s, ws_http_r
     curl_easy_getinfo(curl, CURLINFO_NUM_CONNECTS, &opened);
     int ret = 0;
     if (rc != CURLE_OK) {
-        const char *why = t->body.overflow ? "the answer is too large" : t->errbuf[0] ? t->errbuf : curl_easy_strerror(rc);
-        ret = ws_seterr(e, "%s", why);
+        const char *why = t->errbuf[0] ? t->errbuf : curl_easy_strerror(rc);
+        ret = ws_seterr(e, "%s", t->body.overflow ? "the answer is too large" : why);
         ws_http_response_free(rs);
     } else {
         char *ct = NULL;

@@ -25,14 +25,15 @@
  * descriptor, not a thread), each with its own connection to the state file. */
 #define POOL_THREADS 16        /* [model] handlers block (calls to the next service, password hashes) */
 #define CONNECTION_TIMEOUT_S 10 /* [model] IIS waits 120 s (connectionTimeout); a lab need not */
+#define MAX_CONNECTIONS 256    /* [model] */
+#define MAX_PER_SOURCE 32      /* [model] connections open at once from one client address */
 /* Once its caller has authenticated (ws_httpd_authenticated), a connection may wait for
  * its next request as long as IIS keeps an idle one: connectionTimeout, 00:02:00 by
  * default (Microsoft Learn, "Default Limits for Web Sites <limits>"), longer than its
- * clients' idle timeouts (svc/httpc.h), so a kept-alive connection is the client's to close. */
+ * clients' idle timeouts (svc/httpc.h), so a kept-alive connection is the client's to
+ * close. Before that, the short deadline above holds. */
 #define AUTHENTICATED_TIMEOUT_S 120
 #define COUNTERS_MS 1000 /* run/<machine>.counters is written at most this often */
-#define MAX_CONNECTIONS 256    /* [model] */
-#define MAX_PER_SOURCE 32      /* [model] connections open at once from one client address */
 
 typedef struct server {
     ws_component *c;
@@ -355,23 +356,25 @@ struct MHD_Daemon *ws_httpd_start(ws_component *c, const ws_httpd_opts *o, ws_er
         d = MHD_start_daemon(flags, (uint16_t)port, NULL, NULL, on_request, srv, MHD_OPTION_EXTERNAL_LOGGER,
                              on_mhd_error, srv, MHD_OPTION_SOCK_ADDR, &sa, MHD_OPTION_HTTPS_MEM_CERT, srv->cert_pem,
                              MHD_OPTION_HTTPS_MEM_KEY, srv->key_pem, MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
-                             MHD_OPTION_NOTIFY_CONNECTION, on_connection, srv, MHD_OPTION_THREAD_POOL_SIZE, (unsigned)POOL_THREADS, MHD_OPTION_CONNECTION_TIMEOUT,
-                             (unsigned)CONNECTION_TIMEOUT_S, MHD_OPTION_CONNECTION_LIMIT, (unsigned)MAX_CONNECTIONS,
+                             MHD_OPTION_NOTIFY_CONNECTION, on_connection, srv, MHD_OPTION_THREAD_POOL_SIZE,
+                             (unsigned)POOL_THREADS, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)CONNECTION_TIMEOUT_S,
+                             MHD_OPTION_CONNECTION_LIMIT, (unsigned)MAX_CONNECTIONS,
                              MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)MAX_PER_SOURCE, MHD_OPTION_END);
     else
         d = MHD_start_daemon(flags, (uint16_t)port, NULL, NULL, on_request, srv, MHD_OPTION_EXTERNAL_LOGGER,
                              on_mhd_error, srv, MHD_OPTION_SOCK_ADDR, &sa, MHD_OPTION_NOTIFY_COMPLETED, on_completed,
-                             srv, MHD_OPTION_NOTIFY_CONNECTION, on_connection, srv, MHD_OPTION_THREAD_POOL_SIZE, (unsigned)POOL_THREADS, MHD_OPTION_CONNECTION_TIMEOUT,
-                             (unsigned)CONNECTION_TIMEOUT_S, MHD_OPTION_CONNECTION_LIMIT, (unsigned)MAX_CONNECTIONS,
+                             srv, MHD_OPTION_NOTIFY_CONNECTION, on_connection, srv, MHD_OPTION_THREAD_POOL_SIZE,
+                             (unsigned)POOL_THREADS, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)CONNECTION_TIMEOUT_S,
+                             MHD_OPTION_CONNECTION_LIMIT, (unsigned)MAX_CONNECTIONS,
                              MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)MAX_PER_SOURCE, MHD_OPTION_END);
-    if (d)
-        counters_start(c);
     if (!d) {
         ws_seterr(e, "cannot listen on %s:%d", c->machine.address, port);
         free(srv->cert_pem);
         free(srv->key_pem);
         free(srv);
+        return NULL;
     }
+    counters_start(c);
     return d;
 }
 

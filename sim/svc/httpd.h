@@ -71,7 +71,8 @@ enum MHD_Result ws_httpd_reply_json(struct MHD_Connection *conn, unsigned status
  * address, so this alone proves nothing) and presents one of their service accounts
  * (ws_service_credential_check). 1 when both hold (the connection is then
  * ws_httpd_authenticated); else 0 with *refusal queued: 403 and ev_address logged (no
- * such machine there), or 401 and ev_credentials logged with the reason. Both events take the caller's address, ev_credentials then the reason. */
+ * such machine there), or 401 and ev_credentials logged with the reason. Both events
+ * take the caller's address, ev_credentials then the reason. */
 int ws_httpd_caller_check(ws_httpd_req *rq, const ws_strv *callers, ws_ev ev_address, ws_ev ev_credentials,
                           const char *realm, enum MHD_Result *refusal);
 /* The caller of rq has proved who it is (a password, a signed-in session): its

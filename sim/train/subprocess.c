@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -65,6 +66,27 @@ static int drain(int fd, ws_buf *b, int *truncated)
     }
 }
 
+static ws_subprocess_main self_main;
+
+void ws_subprocess_set_main(ws_subprocess_main fn)
+{
+    self_main = fn;
+}
+
+/* The command in this copy of the program: what exec would give it, without loading the
+ * program and its 46 libraries again (about 40 ms of CPU per command: issue 16). Signal
+ * handlers go back to the defaults, as across exec; the descriptors this process holds
+ * (close-on-exec ones included) are closed from 3 up. */
+static void run_here(char **argv, int argc)
+{
+    for (int sig = 1; sig < NSIG; sig++)
+        if (sig != SIGKILL && sig != SIGSTOP)
+            signal(sig, SIG_DFL);
+    for (int fd = 3; fd < 1024; fd++)
+        close(fd);
+    exit(self_main(argc, argv));
+}
+
 static void child(const ws_subprocess *p, char **argv, int out_fd, int err_fd)
 {
     setpgid(0, 0);
@@ -80,6 +102,8 @@ static void child(const ws_subprocess *p, char **argv, int out_fd, int err_fd)
     dup2(in, 0);
     dup2(out_fd, 1);
     dup2(p->merge ? out_fd : err_fd, 2);
+    if (p->no_exec && self_main)
+        run_here(argv, p->nargs + 3);
     execv("/proc/self/exe", argv);
     _exit(WS_SUBPROCESS_NO_EXEC);
 }

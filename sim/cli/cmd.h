@@ -74,6 +74,9 @@ void ws_cmd_print_json(cJSON *json);
 void ws_cmd_print_indented(const char *text);
 /* One-line usage error naming the bad value: prints it and returns 2. */
 int ws_cmd_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* What main does: one `wapsim ARGS...` command, its exit status (a scenario's commands
+ * run it in a forked copy of the runner: train/subprocess.h). */
+int ws_cli_main(int argc, char **argv);
 
 /* After getopt_long (optstring starting with ':') returned '?' or ':': one line
  * naming the bad option; returns 2. */

@@ -13,6 +13,7 @@
 #include "train/runner.h"
 #include "train/schedule.h"
 #include "train/scenario.h"
+#include "train/subprocess.h"
 
 /* ---- options ---- */
 
@@ -125,6 +126,9 @@ static int run_selected(ws_scenario **sel, int n, const ws_sched_opts *so, const
 {
     ws_sched s;
     ws_error e;
+    /* Each step, connect and diagnose runs in a forked copy of this program rather than
+     * a new exec of it: the same code and arguments, without loading it again. */
+    ws_subprocess_set_main(ws_cli_main);
     if (ws_sched_begin(&s, n, &e) != 0) {
         ws_warn("%s", e.msg);
         return WS_EXIT_USAGE;

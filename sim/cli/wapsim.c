@@ -250,6 +250,11 @@ static int damage_status(int rc)
 
 int main(int argc, char **argv)
 {
+    return ws_cli_main(argc, argv);
+}
+
+int ws_cli_main(int argc, char **argv)
+{
     ws_progname = "wapsim";
     /* A peer (the gateway, a host, a pipe's reader) that closes is an error to report,
      * not a signal that ends the command without a word. */

@@ -1,6 +1,8 @@
 /* component: see component.h. */
 #include "svc/component.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <poll.h>
 #include <stdarg.h>
@@ -14,11 +16,19 @@
 #include "lab/lab.h"
 
 volatile sig_atomic_t ws_component_stop;
+/* SIGTERM may land on any thread (libmicrohttpd's workers too): the handler also writes
+ * here, so ws_component_wait wakes at once rather than at its next look. */
+static int stop_pipe[2] = {-1, -1};
 
 static void on_signal(int sig)
 {
     (void)sig;
+    int saved = errno;
     ws_component_stop = 1;
+    if (stop_pipe[1] >= 0 && write(stop_pipe[1], "x", 1) < 0) {
+        /* full or closed: the flag is set, the wait's timeout sees it */
+    }
+    errno = saved;
 }
 
 void ws_component_init(ws_component *c, const char *program, const char *role, const char *summary, int argc,
@@ -71,6 +81,8 @@ void ws_component_init(ws_component *c, const char *program, const char *role, c
         ws_warn("machine '%s' has role %s, not %s", machine, c->machine.role, role);
         exit(WS_EXIT_USAGE);
     }
+    if (stop_pipe[0] < 0 && pipe2(stop_pipe, O_CLOEXEC | O_NONBLOCK) != 0)
+        stop_pipe[0] = stop_pipe[1] = -1;
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_signal;
@@ -106,8 +118,14 @@ void ws_component_fail(ws_component *c, const char *fmt, ...)
 
 void ws_component_wait(void)
 {
-    while (!ws_component_stop)
-        ws_sleep_ms(100);
+    while (!ws_component_stop) {
+        if (stop_pipe[0] < 0) {
+            ws_sleep_ms(100);
+            continue;
+        }
+        struct pollfd p = {.fd = stop_pipe[0], .events = POLLIN};
+        poll(&p, 1, 1000);
+    }
 }
 
 void ws_component_idle_loop(ws_component *c, const int *fds, int nfds)

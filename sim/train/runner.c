@@ -181,13 +181,28 @@ static void save_output(const ws_scn_run *r, const ws_scn_line *l, const char *s
 /* Runs `wapsim --lab <lab> args...` for line l. */
 static int run_command(ws_scn_run *r, char **args, int n, int merge, ws_subprocess_result *res)
 {
-    ws_subprocess p = {.lab = r->st->lab_dir,
+    char lab[4200];
+    snprintf(lab, sizeof lab, "%s", r->st->lab_dir);
+    ws_subprocess p = {.lab = lab,
                        .args = args,
                        .nargs = n,
                        .timeout_s = r->timeout_s,
                        .merge = merge,
-                       .stop = r->stop};
-    return ws_subprocess_run(&p, res);
+                       .stop = r->stop,
+                       .no_exec = r->own_lab};
+    if (!r->own_lab)
+        return ws_subprocess_run(&p, res);
+    /* The command runs in a forked copy of this program: no SQLite connection may cross
+     * the fork (its locks and WAL index are per process), so the lab is closed meanwhile. */
+    ws_state_close(r->st);
+    r->st = NULL;
+    int status = ws_subprocess_run(&p, res);
+    ws_error e;
+    if (ws_lab_open(lab, &r->st, &e) != 0) {
+        fprintf(stderr, "wapsim: scenario: cannot open the lab again after a command: %s\n", e.msg);
+        _exit(1);
+    }
+    return status;
 }
 
 static int64_t max_event_id(ws_state *st)
@@ -884,6 +899,7 @@ void ws_runner_run(const ws_scenario *sc, const ws_runner_opts *o, ws_scn_result
     snprintf(work, sizeof work, "%s/scenario", lab);
     mkdir(work, 0700);
     r->work = work;
+    r->own_lab = 1;
     ws_scn_run_lines(r);
     clear_last(&r->lc);
     int stopped_n;

@@ -40,6 +40,8 @@ typedef struct ws_scn_last {
 typedef struct ws_scn_run {
     const ws_scenario *sc;
     ws_state *st;                 /* the lab, the caller's */
+    int own_lab;                  /* 1: st is the runner's own (ws_runner_run): it is closed while each
+                                   * command runs in a forked copy of the program (no exec) and opened again */
     const char *work;             /* where each command's output is kept (line-N.out, ...), or NULL */
     int timeout_s;                /* one step or connect, seconds */
     volatile sig_atomic_t *stop;  /* the signal number once interrupted, or NULL */

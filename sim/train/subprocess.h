@@ -24,7 +24,15 @@ typedef struct ws_subprocess {
     int timeout_s;                /* seconds, at least 1 */
     int merge;                    /* 1: stderr goes into out, interleaved as a terminal shows it */
     volatile sig_atomic_t *stop;  /* kill the child once this is non-zero; NULL: never */
+    int no_exec;                  /* 1: the child runs the command in its copy of this program (the function
+                                   * given to ws_subprocess_set_main) rather than exec it again; the caller
+                                   * holds no SQLite connection across the call (locks and the WAL index are
+                                   * per process) */
 } ws_subprocess;
+
+/* The program's own main (ws_cli_main), for no_exec; without it every command is exec'd. */
+typedef int (*ws_subprocess_main)(int argc, char **argv);
+void ws_subprocess_set_main(ws_subprocess_main fn);
 
 typedef struct ws_subprocess_result {
     int status;    /* the exit status, WS_SUBPROCESS_TIMED_OUT, 256 + N, or -1 when it could not start */

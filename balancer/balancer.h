@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* balancer: what wapsim-balancer's files share. main.c runs the listener, the limits,
  * the members' states and the counters; pick.c chooses a member (pure, unit-tested);
  * relay.c moves bytes both ways with bounded buffers; offload.c is TLS on either side.

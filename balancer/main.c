@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* wapsim-balancer: a load balancer in front of the RD Gateways (lb01) [model: a layer-4
  * appliance's virtual server, README "Load balancer"].
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* offload: TLS on a side of a relayed connection (balancer.h), for tls-offload mode.
  * The client's TLS ends here with the balancer's own certificate (its SSL certificate
  * setting, from its My store, as the gateway binds its own); with reencrypt a new TLS

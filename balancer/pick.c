@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* pick: which member a new connection tries (balancer.h). Pure: no state of its own,
  * no I/O, so tests/unit/test_balancer.c checks it whole.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* relay: bytes both ways between a client and its member (balancer.h). Each side has
  * one bounded buffer of what is to be written to it; a side is read only while its
  * peer's buffer has room, so a peer that does not drain stops the reading and TCP's

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* fedauth: see fedauth.h. The check itself is the lab's one token rule (lab/fedauth.h);
  * this file says where the gateway looks for the signer and words each refusal as
  * event 201 quotes it. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* fedauth: the RD Gateway's FedAuth plug-in ("Microsoft System Center Virtual Machine
  * Manager Console Connect Gateway"): its check of the PAA cookie (the HostToken)
  * against the gateway's own configuration and stores. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* gateway: what the RD Gateway's two halves share. main.c carries MS-TSGU's HTTP
  * transport (TLS, the RDG_OUT_DATA / RDG_IN_DATA requests, websocket or legacy
  * chunked framing) on one epoll loop; tunnel.c is the tunnel itself (handshake,

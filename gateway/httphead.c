@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* gateway/httphead.c: the RDG_OUT_DATA / RDG_IN_DATA request head (httphead.h).
  *
  *   request-line = method SP request-target SP "HTTP/1." DIGIT CRLF     (RFC 7230 3.1.1)

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* gateway/httphead.h: the request head of MS-TSGU's HTTP transport, as the gateway reads
  * it (REFERENCE.md section 7): the request line and headers of RDG_OUT_DATA (upgraded to
  * a websocket, or legacy) and RDG_IN_DATA. Bytes in, a parsed head or a refusal (HTTP

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* wapsim-gateway: the RD Gateway with the FedAuth plug-in, TLS on 8443.
  *
  * Like TSGateway it binds its TLS certificate (the configured binding, with its key

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* tunnel: one MS-TSGU tunnel through the gateway (REFERENCE.md section 7): the
  * handshake, TUNNEL_CREATE with the PAA cookie (fedauth.c decides), TUNNEL_AUTH,
  * CHANNEL_CREATE to the host the cookie names, and then DATA relayed both ways,

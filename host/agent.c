@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* agent: the host's VMM agent on 5985 (WinRM in the real product). VMM asks it,
  * before issuing a console token, whether this host can validate tokens from a
  * signer; the host answers from its own state (trust.c) and logs a refusal.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* agent: the host's VMM agent (see agent.c). */
 #ifndef WAPSIM_HOST_AGENT_H
 #define WAPSIM_HOST_AGENT_H

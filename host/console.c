@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* console: see console.h. The server side of the RDP connection sequence (MS-RDPBCGR
  * 1.3.1.1; as FreeRDP's libfreerdp/core/peer.c and IronRDP's acceptor run it), one
  * step at a time, each PDU checked against the step it arrives in:

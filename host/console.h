@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* console: the VM's console behind the host's security layer (REFERENCE.md section 8,
  * steps 2-10): the RDP connection sequence as a server runs it (MCS Connect-Initial ->
  * Connect-Response, Erect Domain, Attach User, Channel Joins, Client Info, licensing,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* flight: see flight.h. */
 #include "flight.h"
 

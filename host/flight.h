@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* flight: the host's TLS output gathered into one write per flight. An OpenSSL BIO over the
  * connection's socket: what TLS writes (records, session tickets, alerts) is kept in memory, and
  * OpenSSL's own flushes (one per handshake message it ends, e.g. each TLS 1.3 NewSessionTicket)

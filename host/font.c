@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* font: see font.h. PSF layouts: PSF1 (magic 36 04, mode, charsize; 256 or 512 glyphs
  * of 8 x charsize; an optional Unicode table of u16 entries ending in FFFF) and PSF2
  * (magic 72 B5 4A 86, then u32 version, headersize, flags, length, charsize, height,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* font: a Linux console font (PSF1 or PSF2, gzip-compressed as Debian ships them in
  * /usr/share/consolefonts), read at start, to draw the VM console in a real bitmap
  * font. */

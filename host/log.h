@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* log: how the host's connection threads report what happens: one line on stderr and a
  * row in the lab's event log, and names a client chose made safe to show there. Nothing
  * is allocated. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* wapsim-host: a Hyper-V host. Port 2179 is the VM console (rdp.c: pre-connection
  * PDU, X.224, TLS with the host's certificate, RDSTLS with the tenant's VMToken or an
  * administrator's credentials; console.c: the RDP session drawing the VM's screen in

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* rdp: see rdp.h. The sequence on the console port (REFERENCE.md section 8):
  *   1. the pre-connection PDU, read exactly (cbSize bytes): its pcb is "<VM GUID>"
  *      optionally followed by ";EnhancedMode=1";

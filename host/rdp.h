@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* rdp: the Hyper-V host's console port (2179), up to and including the security
  * layer (REFERENCE.md section 8): the pre-connection PDU naming the VM, the X.224
  * negotiation, TLS with the host's own certificate, and RDSTLS with the tenant's

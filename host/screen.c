@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* screen: see screen.h. */
 #include "screen.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* screen: what a VM's console shows, as text: 80 x 25 cells drawn in the console font.
  * A Windows VM shows its sign-in screen, a Linux VM its tty1 banner and login prompt;
  * typed keys appear on the prompt line. */

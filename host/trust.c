@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* trust: see trust.h. */
 #include "trust.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* trust: whether this Hyper-V host can validate tokens from a signer, from its own
  * state only, as Msvm_TerminalServiceSettingData and the machine's stores decide:
  * the signer's thumbprint is in TrustedIssuerCertificateHashes, the certificate is in

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # mk/build-freerdp3.sh SRC [PREFIX]: build a minimal FreeRDP 3 X11 client (xfreerdp) from a
 # FreeRDP source tree SRC (a release tag >= 3.29, e.g. `git archive 3.30.0`) and install it
 # under PREFIX (default /opt/freerdp3), plus PREFIX/bin/wapsim-freerdp3: a wrapper that sets

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # make check-layers: the include rules of README "Layout", checked on the tree.
 # - a file in sim/LAYER includes only headers of its own layer or of the layers
 #   before it, in this order: base crypto wire lab svc client train cli

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # make demo: build (done by make), create ./lab unless it exists, start it, show it, then replay
 # the shipped scenarios (each in a lab of its own) with the symptom each shows; exit 1 if one fails.
 set -eu

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # make deps: the Debian packages wapsim builds and tests with.
 # As root, installs what is missing; otherwise prints the exact apt-get line and fails.
 # mk/deps.sh LABEL PKG...: the same for another list (make fuzz, build-freerdp3), LABEL

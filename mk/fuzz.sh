@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # make fuzz: run every fuzz target in BUILD/fuzz/bin for FUZZ_SECONDS each, starting from
 # tests/fuzz/corpus/<name>/ (copied to BUILD/fuzz/corpus/<name>/, which keeps what libFuzzer
 # finds), then print one table: target, executions, crashes, leaks. A crash or leak leaves

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* wapsim-portal: the WAP tenant portal and tenant API, HTTPS on 30081 with
  * portal-ssl. A tenant signs in, lists its VMs and asks for a VM's console; the
  * portal asks SPF (as its registered service account, for that tenant) and hands the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* portal/request.c: the sign-in bodies and the console path (request.h).
  *
  *   form:  name=value pairs joined by '&'; '+' is a space, %XX a byte (HTML 4.01 17.13.4,

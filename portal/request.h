@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* portal/request.h: what the portal parses from a browser: the sign-in, as the HTML
  * form (application/x-www-form-urlencoded) or as the tenant API's JSON, and the VM id in
  * POST /api/vms/{id}/console. Bytes and a length in, a struct or a reason out: no

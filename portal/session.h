@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* session: the portal's signed-in tenants, by session cookie. Kept in the portal's
  * memory, as the real tenant site keeps them in its process: a restart signs
  * everyone out. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* throttle: see throttle.h. */
 #include "throttle.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* throttle: the portal's per-source sign-in throttle [model: the values are the lab's;
  * IIS's Dynamic IP Restrictions module does the like for a real portal]. Each client
  * address has a leaky bucket of failed sign-ins: a failure adds one, and the bucket

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* wapsim-spf: Service Provider Foundation, the OData v3 service (WCF Data Services)
  * between the tenant portal and VMM, HTTPS on 8090 with spf-ssl and basic
  * authentication of the portal's service account. The tenant the portal acts for is

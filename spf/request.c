@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* spf/request.c: the resource path and VMM's error body (request.h).
  *
  *   <root>/VirtualMachines

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* spf/request.h: what SPF parses from outside: the OData resource path a caller asks for
  * (after the service root), and the JSON error body VMM answers a console request with.
  * Bytes and a length in, a struct or a reason out: no connection, nothing kept, so the

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # The test runner behind `make test`: cmocka unit tests, the same under ASan+UBSan,
 # then the integration tests (tests/integration/test_*.sh, TAP-style "ok"/"not ok" lines;
 # "ok N # SKIP why" is a check that could not run here).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* issue: see issue.h. The steps follow the issue "Issue console access":
  *   1. the VM and its host;  2. the signing certificates (validity, key usage, EKU);
  *   3. signing through the key's CryptoAPI provider;  4. the host confirms it can

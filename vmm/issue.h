@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* issue: how VMM issues a console connection for one VM (New-SCVMConnectFedAuth and
  * the VMConnection resource behind SPF), step by step, each a real check with its own
  * logged error; nothing about a certificate or store is cached between requests. */

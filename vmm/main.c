@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* wapsim-vmm: the SCVMM server on 8100. It issues console access for a VM (issue.c):
  *   POST /console  {"vm":"<id>"}  ->  200 application/x-rdp (the signed .rdp file)
  *   POST /fedauth  {"vm":"<id>"}  ->  200 {"Host","VMRCPort","HostToken","VMID","VMToken"}

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* buf: the one growable byte buffer, and a growable list of strings. A buffer gets
  * its maximum when it is made; growing past it frees the contents and fails, so a
  * peer cannot make a process hold more than its caller allowed (curl's dynbuf).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* bytes: the one bounded byte reader and writer every wire format is read and
  * written with (openssh's sshbuf getters, IronRDP's cursors). Neither allocates:
  * a reader looks into the caller's bytes, a writer fills the caller's array or

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* framebuffer: see framebuffer.h. */
 #include "base/framebuffer.h"
 

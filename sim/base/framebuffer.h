@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* framebuffer: a console frame as both ends of an RDP session hold it: 32-bit pixels,
  * B,G,R,X in memory order, rows top-down. The host writes each frame it sends to
  * <lab>/console/<vm>.ppm; the client assembles the bitmap updates it receives into

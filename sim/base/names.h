@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* names: the symbolic name of a protocol code (a PDU type, an error code) from a
  * static table of {code, name} pairs. Nothing is allocated; the names are the table's. */
 #ifndef WAPSIM_NAMES_H

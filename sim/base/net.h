@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* net: TCP on the lab's loopback addresses. Every simulated machine has its own
  * address in 127.0.0.0/8, so its services listen on their real ports, and a machine's
  * outgoing connections leave from its own address (the lab tells machines apart by

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* time: see time.h. */
 #include "base/time.h"
 

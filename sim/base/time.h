@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* time: times and durations as operators write and read them. Pure text
  * conversion; "now" comes from the lab clock (lab/clock.h). */
 #ifndef WAPSIM_TIME_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* utf16: see utf16.h. */
 #include "base/utf16.h"
 

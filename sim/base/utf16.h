@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* utf16: UTF-16LE <-> UTF-8 for the wire formats that carry Windows strings
  * (MS-TSGU names and cookies, the pre-connection PDU, RDSTLS). Strict: unpaired
  * surrogates and invalid UTF-8 are refused. */

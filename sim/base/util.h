@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* util: the small helpers every wapsim program shares: one-line errors, strings,
  * hex, files, random identifiers. Nothing here knows about the lab. */
 #ifndef WAPSIM_UTIL_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* cmd: what the `wapsim` command's subcommands (cmd_*.c) share: the dispatch table
  * entry, the global --lab option, opening the lab and checking a machine named on the
  * command line with a one-line error, and printing a result as JSON or text. A

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* wapsim cert list | show | export | new | import | remove | import-file | check | grant: the
  * lab's certificates as an administrator sees them in certlm.msc, makes them
  * (New-SelfSignedCertificate, certreq), installs and removes them in a machine's

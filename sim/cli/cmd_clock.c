@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* wapsim clock advance | skew | show: the lab clock. Every component asks it for
  * "now" (wall time + the lab's offset + its machine's skew, clock.h), so moving it
  * makes tokens and certificates expire at once instead of after a wait.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* wapsim connect: the tenant's client, hop by hop (client.h), printing each hop and
  * where it stopped. */
 #include <stdio.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* wapsim diagnose: what is wrong with the lab's Console Connect deployment, and how
  * to repair it (diagnose.h does the checks). Exit 0 with no findings, 1 with any,
  * 2 for a bad value (an unknown VM, no lab). --fix runs the repairs (repair.h): exit 0

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* wapsim dns show | set: each machine's name resolution (issue 14, pitfall 5; lab/dns.h).
  *
  * A machine's view is its DNS server (the fabric's or the DMZ's [model]), the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* wapsim exercise: training on the running lab (train/exercise.h has the model and does
  * the work). list, start, hint, status, check, give-up, history. Exit 0 on success, 1
  * when check finds consoles still failing (or the attempt void), 2 for a usage error or

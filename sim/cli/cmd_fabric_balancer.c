@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* wapsim fabric add-balancer | set-balancer | remove-balancer: a load balancer in front
  * of the gateways (issue 14). The lab layer makes the change (lab/balancer.h); when the
  * lab is running, the balancer's service is started, restarted (an appliance applies a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* wapsim fabric add-gateway | remove-gateway: more RD Gateway machines in a lab (issue
  * 14), as a new server joins a real deployment: the operator then imports and binds its
  * certificate and registers the VMM thumbprint on it (gateway set --machine NAME). */

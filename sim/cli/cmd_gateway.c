@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* wapsim gateway set | cloud set: the RD Gateway's configuration as an administrator
  * changes it (RD Gateway Manager's SSL certificate; the FedAuth plug-in's
  * FedAuthSettings.TrustedIssuerCertificates through WMI), and the WAP cloud's

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* wapsim host set: a Hyper-V host's console settings, as an administrator changes
  * Msvm_TerminalServiceSettingData through WMI (Msvm_TerminalService.ModifyServiceSettings).
  * The host reads the RDSTLS answer at each console connection (host/rdp.c) and binds its

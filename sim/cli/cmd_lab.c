@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* wapsim lab init | lab accounts: creating a lab, listing its accounts and their
  * lockouts, unlocking one. */
 #include <stdio.h>

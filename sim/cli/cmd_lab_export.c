@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* cmd_lab_export: `wapsim lab export OUT [--archive] [--redact]`: the lab as a deployment
  * file (lab/deployment.h), for `wapsim lab init DIR --from OUT` elsewhere. */
 #include <limits.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* wapsim logs: the lab's event log, every machine's channels, as Event Viewer
  * shows them. */
 #include <inttypes.h>

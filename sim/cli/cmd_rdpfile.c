@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* wapsim rdp-file | rdp-verify: the tenant's browser asking the portal for a console,
  * and checking an .rdp file's signature as Remote Desktop Connection does.
  * (vmm fedauth, New-SCVMConnectFedAuth, is in cmd_vmm.c with the other VMM commands.) */

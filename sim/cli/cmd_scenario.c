@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* wapsim scenario run | check | format | break: replays scenario files, each in a fresh lab of
  * its own (train/schedule.h runs them, train/runner.h replays one, train/report.h
  * writes the results), and prints the results as they come in. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* wapsim service restart | stop | start: Restart-Service, Stop-Service and
  * Start-Service on a machine's service. The running supervisor does the work
  * (supervisor.h): a service stopped here stays stopped until started again; one

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* wapsim up | down | status, and the hidden __supervise that `up` starts. */
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* wapsim symptoms: every symptom the lab can show, with where it comes from: each event
  * of the catalogue (lab/events.h) and each code Remote Desktop Connection can end with
  * (wire/disconnect.h), a REFERENCE.md section or [model] beside each. The README's

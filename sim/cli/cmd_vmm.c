@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* wapsim vmm set | refresh-host | fedauth: the VMM server's Console Connect
  * configuration as Set-SCVMMServer changes it, Read-SCVMHost pushing it to the
  * Hyper-V hosts, and New-SCVMConnectFedAuth asking for a VM's tokens.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* opt: see opt.h. Built on getopt_long, with the option table made from opts. */
 #include "cli/opt.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* opt: the one option parser of every wapsim command. A command declares its
  * options as a table of rows {name, kind, where the value goes, range}; the
  * parser adds --lab DIR and --json, checks integer ranges, and says what is wrong

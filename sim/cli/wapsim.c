@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* wapsim: the operator's console. Creates and runs labs, changes their
  * configuration as the real cmdlets do, and reads what the lab shows. Each
  * subcommand lives in a cmd_*.c file; this file is the dispatch table. */

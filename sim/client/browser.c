@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* browser: the tenant's browser on the portal (sign in, the VM list, the console's
  * .rdp file or the JSON error the portal relays from SPF), and the check Remote
  * Desktop Connection makes of the file's signature. See client.h and client_int.h. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* client: see client.h. ws_connect runs the hops in order, each part in its own file
  * (client_int.h lists them). Blocking sockets and OpenSSL: one flow, one thread; flows
  * share nothing, so a program may run several at once. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* client: the tenant's PC. What a browser and Remote Desktop Connection 8.1 do, hop by
  * hop, with the lab's names as the PC resolves them (the lab's hosts file) and the
  * trust of the `client` machine's Root store on its lab clock. The hops:

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* client_int: what the parts of the tenant's PC share, for sim/client only.
  *   browser.c  the portal: the .rdp file (or the JSON error), and the file's signature
  *   gateway.c  TLS to the RD Gateway and the MS-TSGU tunnel (websocket or legacy pair)

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* console: the RDP connection sequence inside TLS with the host (REFERENCE.md
  * section 8), as FreeRDP 2.11 runs it: MCS Connect-Initial, Erect Domain, Attach User,
  * the channel joins, Client Info, licensing, Demand Active and Confirm Active, the

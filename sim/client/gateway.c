@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* gateway: Remote Desktop Connection and the RD Gateway. TLS to gatewayhostname from
  * the client machine's address, RDG_OUT_DATA upgraded to a websocket (or the legacy
  * RDG_OUT_DATA + RDG_IN_DATA pair), then the MS-TSGU tunnel (REFERENCE.md section 7):

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* host: Remote Desktop Connection and the Hyper-V host, through the gateway's channel
  * (or straight to the host on the administrator's path): the pre-connection PDU with
  * the VM's id and the X.224 Connection Request in one DATA packet, TLS with the host

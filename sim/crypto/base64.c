@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* base64: see base64.h. */
 #include "crypto/base64.h"
 

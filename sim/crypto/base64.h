@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* base64: the RFC 4648 alphabet with '=' padding, on OpenSSL's EVP_EncodeBlock and
  * EVP_DecodeBlock. Encoding writes no line breaks; decoding is strict (OpenSSL's own
  * decoder takes '=' anywhere), so one value has one accepted spelling apart from the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* cert: see cert.h. Everything here is OpenSSL 3; nothing is hand-written crypto. */
 #include "crypto/cert.h"
 

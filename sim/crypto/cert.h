@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* cert: X.509 certificates and their keys, with OpenSSL 3. Creating a CA, self-signed
  * and CA-issued RSA certificates (subject, DNS/IP SANs, EKUs, key usage, validity);
  * the Windows thumbprint; PFX files that carry the key's Cryptographic Service

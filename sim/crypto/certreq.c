@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* certreq: see certreq.h. Each check reads the certificate itself (OpenSSL) and
  * names, in its one line, the values it saw and what the role needs instead. */
 #include "crypto/certreq.h"

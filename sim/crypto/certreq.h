@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* certreq: what each Console Connect role requires of a certificate (REFERENCE.md
  * sections 2 and 5), as a list of problems. Used by `wapsim cert check` on files from
  * a real deployment and by `wapsim diagnose` on the lab's own certificates. Knows

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* csp: see csp.h. The provider table is what decides whether a key can sign a
  * SHA-256 token (REFERENCE.md section 2); the signature itself is OpenSSL's. */
 #include "crypto/csp.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* csp: Windows' CryptoAPI providers, as far as Console Connect depends on them.
  *
  * A key on Windows lives in a Cryptographic Service Provider, named in a PFX by the

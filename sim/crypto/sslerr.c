@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* sslerr: see sslerr.h. */
 #include "crypto/sslerr.h"
 

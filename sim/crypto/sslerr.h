@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* sslerr: OpenSSL's error queue as one ws_error line. Nothing to free. */
 #ifndef WAPSIM_SSLERR_H
 #define WAPSIM_SSLERR_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* standin: a certificate remade with a new key (cert.h, ws_cert_standin). */
 #include <openssl/core_names.h>
 #include <openssl/err.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* tls: see tls.h. */
 #include "crypto/tls.h"
 

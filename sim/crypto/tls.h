@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* tls: OpenSSL TLS contexts from certificates already in hand. A client context
  * trusts exactly the roots it is given and verifies at a given time (a machine's
  * lab clock, not the wall clock); a server context presents one certificate with

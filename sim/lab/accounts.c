@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* accounts: see accounts.h. */
 #include "lab/accounts.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* accounts: the lab's sign-in accounts (tenants, the fabric administrator, the
  * services' accounts). Services store and check password hashes only
  * (PBKDF2-HMAC-SHA256); the plain passwords live in <lab>/accounts.json, the lab

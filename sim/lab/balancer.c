@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* balancer: see balancer.h. */
 #include "lab/balancer.h"
 

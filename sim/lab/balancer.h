@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* balancer: a load balancer machine in front of the RD Gateways (issue 14), as an
  * operator adds it with `wapsim fabric add-balancer` and as wapsim-balancer reads it.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* clock: the lab clock. Every component asks it for "now": wall time plus the lab's
  * offset (lab_meta clock_offset_seconds) plus its machine's skew (machines.skew_seconds).
  * Scenarios move time instead of sleeping, so expiry runs in milliseconds. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* deploy_build: a validated deployment -> the lab's state (deployment.h).
  *
  * Runs inside lab init's transaction. The deployment's names, FQDNs, stores, settings,

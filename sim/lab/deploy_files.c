@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* deploy_files: a deployment's files into memory (deployment.h). A deployment is a
  * customer's folder or archive: untrusted input. Names are checked before anything is
  * read, sizes are bounded (WS_DEPLOY_MAX_*), a folder is walked with O_NOFOLLOW (a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* deploy_read: deployment.json -> a validated deployment (deployment.h).
  *
  * The checks are the schema's (schema/deployment-v1.schema.json: types, patterns,

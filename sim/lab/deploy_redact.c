@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* deploy_redact: `lab export --redact` (lab/deployment.h): a customer's layout shared
  * without their names or anything that finds their real certificates.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* deploy_write: the lab as a deployment file (lab/deployment.h, export block).
  *
  * Reads the state file only, so a running or a stopped lab exports alike. The document

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* deployment: a customer's Console Connect deployment as a file, and the lab it becomes.
  *
  * The format is the contract: schema/deployment-v1.schema.json (JSON Schema 2020-12),

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* dns: see dns.h. */
 #include "lab/dns.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* dns: how each machine of the lab resolves a name (issue 14, pitfall 5).
  *
  * A machine resolves through its own view: its hosts file first (Windows reads

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* eventlog: see eventlog.h. */
 #include "lab/eventlog.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* eventlog: the lab's event log, one table for every machine, as Windows keeps one
  * per machine: time (the machine's lab clock), machine, channel, source, event id,
  * level and text. Trace blocks (the VMM trace) are records of channel "Trace" whose

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* events: see events.h. */
 #include "lab/events.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* events: the catalogue of every event a lab machine writes, one row per event: its
  * id, log (channel), source, level and text template (printf-style). A writer names
  * the row and gives the template's arguments; the text is formatted here, so each

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* fabric: see fabric.h. */
 #include "lab/fabric.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* fabric: machines joining and leaving a lab's fabric after lab init, as servers do in
  * a real deployment. A new RD Gateway server (fabric add-gateway) arrives as a fresh
  * Windows Server with the role installed: its own address in the lab's /24, port 8443,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* fedauth: see fedauth.h. Nothing here logs: the gateway and the host each log the
  * failed step in their own words (event 201, the RDSTLS refusal). */
 #include "lab/fedauth.h"

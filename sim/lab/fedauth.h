@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* fedauth: the one rule by which a lab machine accepts a console token VMM signed
  * (REFERENCE.md section 3): the RD Gateway's FedAuth plug-in checks the HostToken, a
  * Hyper-V host the VMToken, each with its own trusted list, stores and clock. The steps,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* keyacl: see keyacl.h. */
 #include "lab/keyacl.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* keyacl: a private key's access list on a machine (table key_access, state migration
  * 5), as `certutil -store -v My` and certlm.msc's "All Tasks > Manage Private Keys"
  * show it: who may use the key of a certificate held with its key in one of the

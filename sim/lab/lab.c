@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* lab: see lab.h. */
 #include "lab/lab.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* lab: a lab directory and the default world `wapsim lab init` creates in it.
  *
  * A lab is a directory (mode 0700) holding lab.db (state.h), a `hosts` file with the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* machine: the lab's simulated machines. Each has a name (hv01), an FQDN inside the
  * fabric (hv01.fabric.contoso.local), optionally a public FQDN a tenant's PC can
  * resolve (rdgw.contoso.com), its own loopback address in the lab's /24, a role,

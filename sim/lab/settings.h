@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* settings: the parameters of the real cmdlets and consoles, as (scope, key, value):
  * scope is the machine that holds the setting (vmm01 for Set-SCVMMServer's, rdgw01
  * for the gateway's TLS binding) or "cloud" for the WAP cloud's. Trusted issuer

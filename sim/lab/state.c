@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* state: see state.h. */
 #include "lab/state.h"
 

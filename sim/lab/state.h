@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* state: the lab's state file, <lab>/lab.db, shared by every wapsim process.
  *
  * SQLite in WAL mode with foreign keys and a busy timeout, so the supervisor, five

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* store: see store.h. */
 #include "lab/store.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* store: each machine's certificate stores, LocalMachine\My and LocalMachine\Root.
  * A certificate in a store is public only or with its private key. A machine builds
  * chains with its own Root store as the only trust anchors, as Windows does with

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* vault: see vault.h. */
 #include "lab/vault.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* vault: the lab's certificate vault, the certificates an administrator holds, each
  * with its private key (when there is one) and the key's CSP, by a name the operator
  * chose ("vmm-console"). Machines see certificates only through their stores

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* vm: see vm.h. */
 #include "lab/vm.h"
 

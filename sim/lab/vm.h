@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* vm: the lab's virtual machines, each in one tenant's subscription and running on
  * one Hyper-V host. A ws_vm is a copy of one row, filled by the caller's storage;
  * ws_vm_list hands back an array the caller frees with free(). */

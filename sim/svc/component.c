@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* component: see component.h. */
 #include "svc/component.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* component: what every component program (wapsim-portal, -spf, -vmm, -gateway,
  * -host) does the same way: its command line (--lab DIR --machine NAME), opening
  * the state file, finding its machine, stopping on SIGTERM, logging its start, and

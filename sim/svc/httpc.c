@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* httpc: see httpc.h. */
 #include "svc/httpc.h"
 

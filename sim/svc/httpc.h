@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* httpc: HTTP(S) requests between lab machines and from the tenant's PC, on libcurl.
  * A request goes out from the calling machine's address, names resolve as that
  * machine resolves them (given as curl resolve entries), and HTTPS trusts only the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* httpd: see httpd.h. */
 #include "svc/httpd.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* httpd: the HTTP(S) servers of the portal, SPF, VMM and the hosts' VMM agent, on
  * libmicrohttpd. With TLS, the service's certificate must be in its machine's
  * LocalMachine\My with its private key, and is read once, at start (libmicrohttpd's

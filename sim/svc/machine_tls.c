@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* machine_tls: see machine_tls.h. */
 #include "svc/machine_tls.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* machine_tls: TLS contexts as a lab machine makes them. A client trusts only its
  * machine's LocalMachine\Root store and checks validity on its machine's lab clock;
  * a server presents a certificate, with its key, from its machine's My store. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* supervisor: runs a lab. `wapsim up` starts one supervisor process per lab (a
  * daemon, pid in <lab>/run/supervisor.pid), which starts one process per machine
  * (pids in <lab>/run/<machine>.pid, output in <lab>/log/<machine>.log), restarts a

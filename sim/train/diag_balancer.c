@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* diag_balancer: a load balancer in front of the RD Gateways (a machine of role
  * balancer, e.g. lb01), and the two faults that come from its own configuration
  * rather than from a member's:

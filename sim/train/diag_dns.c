@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* diag_dns: can each RD Gateway resolve the hosts (issue 14, pitfall 5)?
  *
  * A gateway opens the channel to the name VMM put in full address (by

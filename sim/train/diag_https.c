@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* diag_https: do the chain's HTTPS callers accept the certificates their servers present?
  *
  * Two hops before the .rdp file exists: the tenant's browser to the tenant site (the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* diag_keys: private keys their services cannot use (lab/keyacl.h, the one rule VMM and
  * the gateway apply). VMM's signing certificate on the VMM server (vmm-cert-key-access)
  * and each RD Gateway's bound TLS certificate (gateway-cert-key-access), judged for the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* diag_trust: host-trust-list-stale when a host's TrustedIssuerCertificateHashes is
  * right but its Hyper-V Virtual Machine Management service (VMMS) has not been
  * restarted since the list changed, so it still checks VMTokens against the list it

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* diagnose: see diagnose.h. The checks run in this order, each a function of its own:
  *   1. processes      the supervisor and each machine's service (ws_lab_status)
  *   2. clocks         each machine's clock against the lab's, with the token TTL as bound

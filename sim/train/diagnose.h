@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* diagnose: `wapsim diagnose`, the answer to "why can't my tenants open a console?".
  * It checks every requirement of the field note and of REFERENCE.md by reading the
  * lab's configuration (settings, vault, stores, machines' clocks) and by probing the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* diagnose_int: what diagnose's checks share (diagnose.c runs them in order; a check
  * that belongs to one part of the fabric, such as a balancer or a machine's DNS view,
  * lives in a file of its own beside it). Not for use outside sim/train. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* exercise: see exercise.h. */
 #include "train/exercise.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* exercise: training (`wapsim exercise ...`). An exercise is a scenario file with a
  * `ticket` header (the customer's report). Its "break" is the step lines before its
  * first `expect diagnose` that names a finding (before its first connect when it has

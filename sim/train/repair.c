@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* repair: see repair.h. */
 #include "train/repair.h"
 

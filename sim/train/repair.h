@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* repair: `wapsim diagnose --fix`, the repairs diagnose prints, run as printed. Each
  * finding's fix lines that start with "wapsim " are split into words as a POSIX shell
  * would split them (train/scenario.h's ws_scn_split; a word starting with '#' begins a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* report: see report.h. The JUnit XML is one testsuite named wapsim.scenarios with a
  * testcase per scenario, as CI systems read it (Jenkins, GitLab). */
 #include "train/report.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* report: the text of a scenario run's results, for the caller to print or keep: one
  * line per scenario (with its transcript when it failed), TAP, the summary, a
  * `scenario check` line, and JUnit XML written to a file. Each function appends to a

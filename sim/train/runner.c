@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* runner: see runner.h. The transcript is what a reader of a failure needs: each line
  * as written, each command as it ran (facts expanded) with its output, and each
  * expectation with what it found. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* runner: replays a parsed scenario (scenario.h) against a lab, line by line, as an
  * operator would. Steps and connects are the wapsim program itself run as subprocesses
  * (subprocess.h), so a scenario can do nothing an operator cannot; expectations read the

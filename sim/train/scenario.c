@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* scenario: see scenario.h. The format's one reference is ws_scenario_format_help
  * below, every key, target, operator and fact; README shows a whole example. */
 #include "train/scenario.h"

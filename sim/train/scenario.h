@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* scenario: the parser of scenario files (scenarios/NAME.scn), one struct per line
  * kind; runner.h replays a parsed scenario in a lab. The format is documented in one
  * place, ws_scenario_format_help in scenario.c (`wapsim scenario format` prints it).

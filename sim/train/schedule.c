@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* schedule: see schedule.h. A scenario's process hands its result to the parent as a
  * file of six parts: PASS or FAIL, seconds, the kept lab or -, the failure or -, the
  * note or -, each on a line, then the transcript. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* schedule: a run of many scenarios. Which files (a directory stands for its *.scn
  * files, sorted), which of them (--filter tags, then --shard I/N), and running them N
  * at a time, each in a process of its own (fork) that runs it with ws_runner_run and

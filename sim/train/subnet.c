@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* subnet: see subnet.h. */
 #include "train/subnet.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* subnet: the loopback subnet of a scenario's lab, one no other lab on this machine
  * uses. Scenario labs live in 127.160.0.0 - 127.191.255.0, away from the subnets lab
  * init picks for hand-made labs (127.64 - 127.126). Runners agree through a lock file

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* subprocess: see subprocess.h. Pipes read with poll while the child runs, so a child
  * that writes more than a pipe holds is not blocked; the exit is seen through a pidfd
  * polled with the pipes (so the wait ends when the child does, not at the next look),

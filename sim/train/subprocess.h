@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* subprocess: one operator command, `wapsim --lab LAB ARGS...`, run as a child the way a
  * scenario's step or an exercise's break runs it. The child is the running program
  * itself (/proc/self/exe, even if a build has replaced the file since), in a process

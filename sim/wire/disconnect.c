@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* disconnect: see disconnect.h.
  *
  * Sources of the texts (each row's origin names its own):

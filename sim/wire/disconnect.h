@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* disconnect: what Remote Desktop Connection shows when it stops, one row per code: its
  * disconnect reason codes and their full texts (REFERENCE.md section 6, TechNet Wiki
  * 37870), the authentication errors it reports with a hex code (0x607, the host's RDSTLS

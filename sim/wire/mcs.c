@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* mcs: see mcs.h. Layouts from MS-RDPBCGR 2.2.1.3-2.2.1.10 and 2.2.8.1.1.1.1, T.125
  * (MCS: BER for the Connect PDUs, ALIGNED PER for the Domain PDUs) and T.124 (GCC: PER),
  * written the way FreeRDP 2.11 writes them (libfreerdp/core/mcs.c, gcc.c, tpdu.c) so

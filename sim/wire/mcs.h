@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* mcs: the RDP connection sequence's MCS and GCC layer (REFERENCE.md section 8, MS-RDPBCGR
  * 2.2.1.3-2.2.1.10, T.125 MCS, T.124 GCC), shared by the host and the tenant's client:
  * X.224 Data TPDU framing, the BER-encoded MCS Connect-Initial and Connect-Response with

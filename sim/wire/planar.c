@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* planar: see planar.h (MS-RDPEGDI 2.2.2.5.1, 3.1.9.2). */
 #include "wire/planar.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* planar: the RDP 6.0 Planar bitmap codec (MS-RDPEGDI 2.2.2.5.1 RDP6_BITMAP_STREAM, 2.2.2.5.1.1
  * RDP6_RLE_PLANE, 2.2.2.5.1.3 RDP6_RLE_SEGMENT; 3.1.9.2 compressing), as the data of a compressed
  * 32-bpp TS_BITMAP_DATA (MS-RDPBCGR 2.2.9.1.1.3.1.2.2, flags BITMAP_COMPRESSION): FreeRDP 2.11 and 3

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* rdpfile: see rdpfile.h. The text layer (UTF-16LE/UTF-8, lines, settings) is written
  * by hand and bounded by the limits in the header; the signature is OpenSSL's CMS.
  * Layouts and the signing steps come from REFERENCE.md section 4. */

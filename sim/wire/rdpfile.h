@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* rdpfile: the .rdp file (REFERENCE.md section 4) and its signature, as rdpsign.exe
  * makes it. A file is an ordered list of settings "key:type:value" (type s, i or b).
  * Read from UTF-16LE with a BOM or from UTF-8; written UTF-16LE with a BOM, CRLF line

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* rdpneg: see rdpneg.h. Layouts from MS-RDPEPS 2.2.1.1/2.2.1.2, RFC 1006 (TPKT),
  * X.224 (ITU-T T.123 class 0 TPDUs) and MS-RDPBCGR 2.2.1.1/2.2.1.2, as FreeRDP's
  * libfreerdp/core/nego.c and tpdu.c write and read them (REFERENCE.md section 8).

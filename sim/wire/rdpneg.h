@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* rdpneg: the first bytes a client sends a Hyper-V host and what it answers
  * (REFERENCE.md section 8): the pre-connection PDU (MS-RDPEPS 2.2.1.2, version 2,
  * carrying the pcb), TPKT framing (RFC 1006), and the X.224 Connection Request and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* rdppdu: see rdppdu.h. PDU layouts from MS-RDPBCGR (sections cited at each PDU), checked against the
  * section 4 examples and against what FreeRDP 2.11 reads and writes (libfreerdp/core info.c, license.c,
  * capabilities.c, activation.c, update.c, fastpath.c, input.c). All fields little-endian except the fast-path

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* rdppdu: the RDP PDUs after the MCS layer (MS-RDPBCGR): Client Info, licensing, Demand/Confirm Active with
  * their capability sets, the finalization and data PDUs, slow-path and fast-path bitmap updates and input.
  * Shared by the host's RDP server and wapsim's client. All little-endian unless said.

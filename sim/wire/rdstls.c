@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* rdstls: see rdstls.h. PDU layouts from MS-RDPBCGR 2.2.17 and the FedAuth token
  * request of REFERENCE.md section 8 (not in the spec), checked against FreeRDP's
  * libfreerdp/core/rdstls.c client side (its server side is not a reference). Every

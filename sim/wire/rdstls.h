@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* rdstls: the RDSTLS security protocol's PDUs (MS-RDPBCGR 2.2.17, 5.4.5.3) and the
  * FedAuth token request Hyper-V console connect uses (REFERENCE.md section 8; not in
  * the spec). All little-endian. Shared by the host and the tenant's client. */

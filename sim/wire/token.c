@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* token: see token.h. The HostToken is the DevTest Labs gateway format, the VMToken
  * the lab's [model] of the same shape (REFERENCE.md section 3). Parsing is strict and
  * bounded because the text comes from whoever holds the .rdp file. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* token: the claim tokens VMM issues for one console connection (REFERENCE.md
  * section 3), owned here because VMM writes them and the gateway and hosts read them.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* tsgu: see tsgu.h. Every decoder reads through base/bytes' bounded reader over exactly
  * the packetLength bytes it was given; encoders write through its writer, fieldsPresent
  * masked to the optional fields they actually write, so what they produce always decodes.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* tsgu: the MS-TSGU HTTP transport's packets (REFERENCE.md section 7; MS-TSGU 2.2.10),
  * shared by the RD Gateway and the tenant's client. One struct per packet, a decoder
  * that checks every length against the bytes given and says where it failed, and an

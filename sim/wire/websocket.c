@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* websocket: see websocket.h. RFC 6455 sections 4.2.2 (the accept key) and 5.2 (framing). */
 #include "wire/websocket.h"
 

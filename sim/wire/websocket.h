@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* websocket: the RFC 6455 framing MS-TSGU runs over after RDG_OUT_DATA is upgraded
  * (REFERENCE.md section 7): client frames are masked, server frames must not be. */
 #ifndef WAPSIM_WEBSOCKET_H

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # bench.sh BUILD: `make bench` (issue 8). Runs each measurement, collects the raw
 # samples in BUILD/bench-tmp/results.tsv, then prints one Markdown table (standard
 # output) and writes the same figures to BUILD/bench.json (wsbench report). Progress

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # profile.sh BUILD [FLOWS]: where the time of a connect flow goes (the worst row of
 # `make bench`). Not part of `make bench` (perf needs perf_event access): run it by hand
 # after `make bench` has built everything:

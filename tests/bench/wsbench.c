@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* wsbench: the measurements behind `make bench` (tests/bench/bench.sh runs them in
  * order and prints the table). Every measuring subcommand writes raw samples to its
  * standard output, one line each:

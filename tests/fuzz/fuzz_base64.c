@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* fuzz_base64: base64 text (crypto/base64.h) as tokens, .rdp signatures and certificate
  * requests carry it; the first byte picks the flags. A decoded text is encoded again and
  * must give back the same bytes. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* fuzz_deployment: a customer's deployment as lab init --from reads it (lab/deployment.h):
  * deployment.json and, after a NUL byte, one certificate file named certs/a.cer, checked
  * by ws_deploy_read (every key, pattern and relation; the certificate parsed as DER or

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* fuzz_httphead: the request head as the gateway reads it (gateway/httphead.h): the
  * request line and headers of RDG_OUT_DATA (the websocket upgrade, or legacy) and
  * RDG_IN_DATA, first as a connection's first head, then as the IN connection's second.

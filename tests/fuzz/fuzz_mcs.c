@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* fuzz_mcs: MCS and GCC as the host reads them (wire/mcs.h): an X.224 Data TPDU, then
  * every MCS decoder on its payload (Connect Initial with its GCC client data, the domain
  * PDUs); and the server-side decoders a client uses. */

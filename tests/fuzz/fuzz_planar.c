@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* fuzz_planar: the RDP 6.0 Planar decoder (wire/planar.h) a client runs on every compressed
  * 32-bpp bitmap from a host. The first two bytes choose the bitmap's width and height (1 to
  * 64 each, the tiles hosts send), the rest is the stream; what decodes is encoded again and

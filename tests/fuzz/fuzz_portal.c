@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* fuzz_portal: what the portal parses from a browser (portal/request.h): the input as
  * the sign-in form, as the sign-in JSON, and (up to its first NUL) as the path after
  * /api/ of a console request. An accepted sign-in must hold bounded, NUL-free fields. */

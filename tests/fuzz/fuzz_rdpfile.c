@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* fuzz_rdpfile: a .rdp file as a client opens it (wire/rdpfile.h): parsed, read back,
  * written out again, and its signature checked (the CMS blob is parsed; no roots); the
  * servers it names read as the client reads them (base/net.h: ws_hostport_parse, and

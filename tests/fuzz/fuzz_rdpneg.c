@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* fuzz_rdpneg: the first bytes a host (or the gateway's upstream) reads (wire/rdpneg.h):
  * the pre-connection PDU, a TPKT length, the X.224 Connection Request and Confirm. */
 #include <stddef.h>

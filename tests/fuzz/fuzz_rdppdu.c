@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* fuzz_rdppdu: the share-layer PDUs a host reads from its client (wire/rdppdu.h): Client
  * Info, Confirm Active, the finalization PDUs, input (slow and fast path), Refresh Rect,
  * Suppress Output, Shutdown; and the server PDUs a client reads, a bitmap update drawn

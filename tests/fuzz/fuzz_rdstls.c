@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* fuzz_rdstls: RDSTLS PDUs (wire/rdstls.h): the length a reader frames with, then each
  * decoder on one whole PDU, as the host (auth request) and client (capabilities, auth
  * response) read them. */

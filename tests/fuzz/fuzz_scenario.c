@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* fuzz_scenario: a scenario file as wapsim scenario reads it (train/scenario.h): parsed
  * whole, and each line split into words and checked as facts the way steps are. */
 #include <stddef.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* fuzz_spf: what SPF parses from outside (spf/request.h): the input as the request
  * target (the OData resource path), and as VMM's JSON error body. */
 #include <stddef.h>

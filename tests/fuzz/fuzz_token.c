@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* fuzz_token: the host token and the VM token as the gateway's FedAuth plug-in and the
  * host read them (wire/token.h): one parser, the kind told by the first field. */
 #include <stddef.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* fuzz_tsgu: MS-TSGU packets as the gateway reads them (wire/tsgu.h): the header, then
  * the decoder its type selects; every decoder also sees the bytes whatever the type,
  * the way a client's decoders would. */

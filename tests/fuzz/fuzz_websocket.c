@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* fuzz_websocket: websocket frames as the gateway reads them (wire/websocket.h): the
  * header, then the masked payload unmasked in a copy; and the accept key of the input as
  * a Sec-WebSocket-Key. */

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # lib.sh: helpers for integration tests, sourced by each tests/integration/*.sh.
 # Each check prints a TAP line, "ok N - what", "not ok N - what" or "ok N # SKIP why";
 # tests/run.sh counts them.

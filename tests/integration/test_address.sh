@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # An address instead of a name (issue 13, item 2): when the cloud's RD Gateway FQDN, or an .rdp
 # file's gatewayhostname, is an IP address, the tenant's PC does not look it up: it connects to that
 # address, and the certificate check compares the address with the certificate's IP SANs only (a

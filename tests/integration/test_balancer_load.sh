@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # The load balancer under load (issue 14, acceptance point 2): lb01 in tcp mode in front
 # of rdgw01 and rdgw02, whose gateway services are stopped and replaced by lbmember (a
 # greeting, PING/PONG, and transfers checked with SHA-256 on both ends) on each member's

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # wapsim cert check: certificate files as a real deployment hands them over, made with the
 # openssl command line only (req, x509, ca, pkcs12 -export -CSP), never with wapsim, in PEM,
 # DER and PFX; good and bad for each role (vmm, gateway, host). The right verdict (exit 0

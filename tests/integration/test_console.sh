@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # The VM console: the tenant's client runs the RDP connection sequence to the first
 # frame, which must equal the host's own frame; typed keys appear; the administrator's
 # path; one console per VM (a second connection takes it over).

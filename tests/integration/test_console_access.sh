@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # Issue console access: portal -> SPF -> VMM hand a tenant a signed .rdp file, or the
 # JSON body the browser gets instead. Signatures are checked with the openssl command
 # line alone, never with wapsim's own verifier.

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # What the console costs on the wire (issue 16, target 4): the host sends its frame as
 # Planar-compressed 64x64 tiles (MS-RDPEGDI 2.2.2.5.1) and after a keystroke only the tiles
 # that changed. The client counts the RDP bytes it received from the host: until the first

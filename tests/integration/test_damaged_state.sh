@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # A damaged state file (issue 12, defect 6): every wapsim command that reads a lab,
 # pointed at a copy of lab.db whose header is overwritten or that is cut short, says so
 # in one line naming the file and exits 2: no crash (139, 134), no sanitizer report

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # lab export (issue 15): a default and an HA lab written in the deployment format validate
 # against schema/deployment-v1.schema.json; every certs/*.cer is DER and has the thumbprint its
 # entries name; nothing private (no key, no password of accounts.json) is in the output;

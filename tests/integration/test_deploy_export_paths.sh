@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # lab export writes only what it made (issue 15, review): a link another local user plants at
 # the temporary name OUT.tmp.PID is never followed (the file it points at keeps its bytes and
 # mode, the export fails in one line), an archive never replaces an OUT that appeared, and

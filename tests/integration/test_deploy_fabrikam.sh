@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # Issue 15, done-when 2: a customer's deployment made only with the openssl command line
 # and a hand-written deployment.json (tests/data/deployment-fabrikam: make-certs.sh tells
 # its story) loads from a folder, a .tar.gz and a .zip; the lab it becomes shows the

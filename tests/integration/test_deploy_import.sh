@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # lab init --from (issue 15): a deployment made here from a default lab's certificates
 # (exported as Export-Certificate writes them) and the openssl command line, loaded from
 # a folder, a .zip and a .tar.gz; stand-ins keep the certificates' fields with new keys;

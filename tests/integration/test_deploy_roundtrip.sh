@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # Issue 15, done-when point 1: the round trip. For every shipped scenario
 # (scenarios/*.scn, scenarios/exercises/*.scn): `scenario break` it, record what the
 # tenant sees for every VM (connects in a row as the VM's tenant, see measure) and

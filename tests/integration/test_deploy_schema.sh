@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # The deployment format's contract (issue 15): schema/deployment-v1.schema.json is a valid
 # JSON Schema 2020-12; the fabrikam deployment (tests/data/deployment-fabrikam) validates
 # and its certificate files are what it says; damaged copies are refused with the field's

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # diagnose's HTTPS hops before the .rdp file (sim/train/diag_https.c): the tenant's browser
 # must accept the tenant site's certificate, the tenant site SPF's. Each as a scenario a
 # trainer would write (the symptom, the finding at the caller's machine), then the finding's

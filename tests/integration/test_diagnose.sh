@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # wapsim diagnose: a healthy lab has no findings (exit 0); each documented mistake, made with the
 # operator commands of its scenario file, gives exactly its finding on its machine (exit 1), and
 # nothing once repaired; two mistakes at once give both; a mistake on hv02 only is hv02's; a

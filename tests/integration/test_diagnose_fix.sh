@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # wapsim diagnose --fix: the repairs diagnose prints run as printed. For every shipped scenario
 # (scenarios/*.scn) and exercise (scenarios/exercises/*.scn) a fresh lab is broken as the
 # exercise engine breaks it (`exercise start --scenario FILE --allow-diagnose`: the file's step

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # Name resolution per machine (issue 14, pitfall 5): `wapsim dns show|set` (errors naming the
 # bad value and changing nothing, --json, event 1000 on a change), the resolution rule (the
 # hosts file first, then the machine's DNS server or a conditional forwarder; the tenant's PC

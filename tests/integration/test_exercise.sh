@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # wapsim exercise: training on a running lab. An exercise at each level (1: a shipped mistake
 # scenario with a ticket; 2: one host only; 3: two faults) is started, shows only its ticket,
 # leaves no name of the fault in logs, status, cert list or lab.db; diagnose is refused (unless

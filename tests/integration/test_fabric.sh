@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # wapsim fabric add-gateway | remove-gateway, gateway set --machine, lab init --ha, and
 # diagnose over several gateways (issue 14): a new gateway joins as a fresh server (the lab
 # root only, no binding, no trusted issuer), the supervisor starts and stops it while the

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # Foundation: lab init, up, status, a second lab beside the first, certificates
 # against the openssl command line, restarts after kill -9, down, refusals.
 . "$(dirname "$0")/lib.sh"

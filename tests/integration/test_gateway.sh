@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # Connect through the gateway: the tenant's client hop by hop, the gateway's FedAuth
 # check of the HostToken, the channel it grants, the host's RDSTLS check of the
 # VMToken, and many tunnels at once.

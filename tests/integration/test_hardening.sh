@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # Hardening of the wapsim command and the lab's files against a hostile or careless
 # local user: lab.db is its owner's alone (0600, with its -wal and -shm), an unknown
 # tenant is a usage error, a login name cannot forge a line of `wapsim logs`, a reader

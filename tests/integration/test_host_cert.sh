@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # The Hyper-V host's certificate on 2179 (REFERENCE.md section 2; marcvaneijk 2014): the default
 # lab's hosts present their own self-signed certificate (CN = FQDN), which the tenant's PC cannot
 # verify, so Remote Desktop Connection warns and the tenant connects anyway (the host-tls hop says

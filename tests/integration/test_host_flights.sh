@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # One write per flight (issue 16): wapsim-host gathers what its TLS connection writes
 # (records, TLS 1.3 session tickets) and sends it when it turns to read (host/flight.c). Seen
 # with strace on hv01 during one connect with five typed characters: the host's writes on the

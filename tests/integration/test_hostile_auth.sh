@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # A hostile local user borrows a service's address: anyone on the computer can bind a
 # socket to any 127/8 address, so VMM and the hosts' agents must ask for the calling
 # service's account (CONTOSO\svc-spf, CONTOSO\svc-vmm), not trust the address alone.

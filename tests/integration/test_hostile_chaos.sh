@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # Chaos: 100 tenant connects while the RD Gateway (rdgw01), a Hyper-V host (hv01) and
 # the portal are killed with kill -9 in turn, twice each, in a lab of AddressSanitizer
 # and UBSan components (make's $BUILD/san/bin); the supervisor restarts them. Three

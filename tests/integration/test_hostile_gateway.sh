@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # A hostile local client against the RD Gateway: a lab of AddressSanitizer and UBSan
 # components (make's $BUILD/san/bin) takes, 50 times each, a valid HANDSHAKE_REQUEST
 # cut by a TCP reset, a handshake of another version, a garbage PAA cookie and (with a

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # Starving the RD Gateway without credentials: 300 connections from four local
 # addresses that stop after TCP, after TLS or after the websocket upgrade and never
 # send HANDSHAKE_REQUEST. A tenant still connects within 5 s, each address is capped

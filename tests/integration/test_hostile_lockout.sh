@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # Password guessing: the lab's accounts are locked out as an AD account lockout policy
 # locks them (10 bad passwords within 15 minutes lock an account for 15 minutes of the
 # lab clock, [model]); a locked-out account is refused even with its right password,

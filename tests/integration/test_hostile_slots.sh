@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # A hostile local client's idle sockets against the services a tenant's connect goes
 # through: 300 TCP connections that never send a byte to the portal (30081), to SPF
 # (8090) and to web01's host hv01 (the console port 2179), one target at a time. With

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # Private keys' access lists (pitfall 6): `cert show` lists them as certutil would, `cert grant`
 # changes them as Manage Private Keys does (text, --json, event 4670, its refusals), and the two
 # services that open a key meet the same rule: VMM cannot sign when its service account may not

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # Labels (issue 13 item 7): the README's symptom tables are what the code's catalogues say
 # (every event and client code with its source or [model]), and the scenario table has a row
 # for every shipped scenario and exercise showing the code and the event it asserts.

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # make check-layers: passes on the tree, and fails naming file and include on each
 # kind of bad include (a copy of the tree with one bad line added each time).
 . "$(dirname "$0")/lib.sh"

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # The shipped mistakes, produced and repaired by hand: each scenario's step lines are typed as
 # plain wapsim commands and each connect line as `wapsim connect` (no scenario runner), and the
 # tenant's client must stop where the scenario says. No component knows which mistake is shown.

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # Operator commands: cert new | import | remove | import-file, vmm set | refresh-host,
 # gateway set, cloud set, clock advance | skew | show. Each happy path, each refusal (exit 2,
 # one line naming the bad value, nothing changed in lab.db), and the field note's mistake 2

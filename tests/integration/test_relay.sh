@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # The gateway's relay under backpressure (issue 16): a bulk transfer through one tunnel
 # whose reader is slow at first must complete. Host -> client: the client reads nothing
 # for 1.5 s, so the gateway's queue for it passes its 1 MiB backlog mark and the gateway

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # Connections kept alive and credentials cached, as the real chain does (issue 16): the
 # tenant's browser makes one TLS connection to the portal per visit (not one per request),
 # the portal keeps its connections to SPF in a pool (a console request and the next

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # The scenario runner: the shipped happy path, the runner's own scenarios (tests/scenarios/:
 # ok/ passes, fail/ fails at known lines, syntax/ has syntax errors), -j, --junit (checked
 # with xmllint), --tap, --shard, --filter, --keep, and no lab or process left behind.

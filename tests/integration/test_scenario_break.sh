@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # wapsim scenario break: a lab broken as a scenario breaks it, left running for the
 # operator (a trainer hands it over with lab export). Only the lines before the first
 # connect or expect run; a failing step stops it (exit 1, the runner's message, the lab

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # service restart | stop | start: the supervisor stops and starts a machine's process
 # for the operator (no crash: 7036 stopped and running, no 7031, restarts unchanged),
 # keeps a stopped one down, restarts every machine in order, rebinds the gateway's SSL

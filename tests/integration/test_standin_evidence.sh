@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # Stand-ins in evidence (issue 15): a stand-in certificate (lab init --from remakes each
 # customer certificate with a new key, keeping its thumbprint as original_thumbprint)
 # shows both thumbprints in cert show ("Stand-in for: ORIG", "original_thumbprint"),

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # What the tenant sees: Remote Desktop Connection's full text with its code, in text and
 # --json, for a couple of codes end to end (issue 13 item 1); what the browser receives
 # from the portal, headers included, for the .rdp file and for the JSON error, and where

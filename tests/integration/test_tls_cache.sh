@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # TLS trust cached per machine (svc/machine_tls.h): a process keeps a machine's Root store,
 # and a client context built from it, while that machine's stores are unchanged (the change
 # counter of state file migration 7, lab/store.h ws_store_generation). What a tenant sees must

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # MS-TSGU's two HTTP transports and what a gateway does with half of the legacy pair
 # (REFERENCE.md section 7; notes/transport-README.md):
 #   1. `connect --transport websocket|legacy` (and the alias --legacy-gateway) both reach

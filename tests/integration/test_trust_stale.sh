@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # Pitfall 7, hosts that keep the old thumbprint: a Hyper-V host checks VMTokens against the
 # TrustedIssuerCertificateHashes its Hyper-V Virtual Machine Management service (VMMS) loaded
 # when it started (host/trust.h); Read-SCVMHost (vmm refresh-host) changes the configured list,

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # Wildcard gateway certificates (issue 13, item 4). Microsoft's guide to the token-authenticated RD
 # Gateway (the RDGatewayFedAuth plug-in VMM ships) says "Wild-card TLS/SSL certificates don't work"
 # (learn.microsoft.com, Azure DevTest Labs, "Configure and use a remote desktop gateway"); REFERENCE.md

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # known_hosts.sh: trust a Hyper-V host's certificate in a FreeRDP HOME as a tenant who accepted
 # the identity warning once would, never by turning checks off (/cert:ignore, /cert:tofu).
 # Sourced by the interop tests.

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # Real client interop, the VM's console: an unmodified xfreerdp 2.11 (Debian freerdp2-x11)
 # under Xvfb opens the .rdp file the portal handed out, goes through the lab's RD Gateway to
 # hv01 and takes the administrator's path there (TLS, the Client Info carries CONTOSO\hvadmin

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # Real client interop: an unmodified xfreerdp 2.11 (Debian freerdp2-x11) under Xvfb opens
 # the .rdp file the portal handed out and goes through the lab's RD Gateway to hv01.
 # FreeRDP 2.11 has no RDSTLS, so the chain must: accept its PAA cookie at the gateway

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* gwhostile: what a hostile local client sends to a lab's RD Gateway without
  * credentials, for the hostile-client test. Each round opens TLS (the certificate is
  * not checked), upgrades RDG_OUT_DATA to a websocket and then, by SEQUENCE:

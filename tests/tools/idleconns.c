@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* idleconns: a hostile local client's idle sockets, for the hostile-client test.
  * Opens N TCP connections to ADDRESS:PORT that never send a byte, prints
  * "idleconns: N of N connected" once the connects are done (a server that refuses

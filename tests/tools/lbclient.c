@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* lbclient: the load balancer test's client (test_balancer_load.sh), talking to
  * lbmember through the balancer. Each mode prints one line per result, "MODE: ...".
  *   lbclient who ADDRESS PORT COUNT [SOURCE]

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* lbmember: a stand-in pool member for the load balancer test (test_balancer_load.sh):
  * listens on ADDRESS:PORT (a gateway's, its service stopped) and answers each
  * connection, one thread each:

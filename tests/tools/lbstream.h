@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* lbstream: the deterministic byte stream the load balancer test sends each way
  * (lbmember.c, lbclient.c): both ends make it from a seed, so each knows what the
  * other must have received. xorshift64*, eight bytes at a time. */

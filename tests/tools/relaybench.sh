@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # relaybench.sh BUILD [MIB] [RUNS]: row 6's relay of `make bench` alone (tests/bench/bench.sh
 # runs the same `wsbench relay`), in a lab of its own (BUILD/relaybench-tmp): hv01 stopped,
 # MIB MiB (64) each way through a fresh tunnel and through a direct TLS stream, RUNS (5)

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* relaystall: a bulk transfer through one tunnel of a lab's RD Gateway whose reader is
  * slow at first, for the relay test. hv01 must be stopped: the tool listens in its place
  * (its address, port 2179, where the gateway's channel goes). The client opens the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* tunnels: hold N MS-TSGU tunnels open through a lab's RD Gateway, each created with
  * the HostToken of one .rdp file and authorized, for the concurrency test.
  *   usage: tunnels LAB RDPFILE N [--legacy]

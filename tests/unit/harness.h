@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* harness: what every wapsim unit test shares: cmocka with the headers it needs,
  * the asserts cmocka lacks, and fixtures (a scratch directory removed after the
  * test). Header-only: each test is one program built from one .c file. */

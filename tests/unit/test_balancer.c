@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Unit tests for the load balancer's pure parts: member choice (balancer/pick.c: round
  * robin, source-address persistence, members marked down, every member tried once) and
  * its configuration's parsing (sim/lab/balancer.c: members, mode, affinity). */

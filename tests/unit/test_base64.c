@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Unit tests for sim/crypto/base64.c: encoding without line breaks, strict decoding
  * (each fault and where it is), skipped whitespace and canonical padding bits. */
 #include "harness.h"

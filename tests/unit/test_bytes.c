@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Unit tests for sim/base/bytes.c: every getter's value and byte order, truncation at
  * every byte with the one message and the output left untouched, sub-reader bounds,
  * and writers that refuse to overflow (an array and a ws_buf). */

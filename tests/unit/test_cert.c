@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Unit tests for sim/cert.c: creating certificates, describing them, thumbprints,
  * PFX/PEM/DER round trips with the CSP attribute, refusals, chain verification. */
 #include <ctype.h>

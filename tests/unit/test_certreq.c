@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Unit tests for sim/certreq.c: what each role requires of a certificate. The
  * certificates are made with ws_cert_create (and re-signed with SHA-1 or MD5 where
  * the signature algorithm is the point); "now" is a fixed time. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Unit tests for sim/clock.c (durations, times, the lab clock with offset and skew),
  * sim/accounts.c (password hashes, accounts) and sim/eventlog.c (events, traces,
  * filters). */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Unit tests for sim/csp.c: the provider table, HRESULT messages, and signing as
  * CryptSignHash would through each provider (REFERENCE.md section 2), checked with
  * OpenSSL and with the openssl command line. */

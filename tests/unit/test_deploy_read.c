@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Unit tests for sim/lab/deploy_read.c and deploy_files.c: a deployment's JSON checked
  * the schema's way with the JSON path in every refusal, certificates read as DER or PEM
  * once per thumbprint, vault names from file stems, and a folder read without

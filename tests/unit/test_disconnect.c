@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Unit tests for sim/wire/disconnect.c, what Remote Desktop Connection shows when it
  * stops: every code the lab's client can end with has a non-empty full text and a
  * source, the text formats with its argument and its code, and a text without "%s" is

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Unit tests for sim/lab/dns.c: the pure parts (names, zones, hosts entries, the
  * identifier VMM writes per mode) and the resolution rule over a scratch state file:
  * a machine resolves through its own view (hosts file first, then its DNS server or a

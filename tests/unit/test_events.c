@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Unit tests for sim/lab/events.c, the event catalogue: every name has its row, no
  * row is written twice, every template formats, and a written event lands in the log
  * of a temporary lab with the row's id, channel, source, level and the exact text. */

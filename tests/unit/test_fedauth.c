@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Unit tests for sim/lab/fedauth.c, the one token acceptance rule, in a lab-like state:
  * a gateway-like machine (HostTokens, signer looked for in My then Root) and a host-like
  * one (VMTokens, My only), each step's failure and success for both, with tokens issued

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Unit tests for gateway/httphead.c: the RDG_OUT_DATA / RDG_IN_DATA request head as the
  * gateway reads it (REFERENCE.md section 7), from heads the lab's own client sent
  * (captured with tests/fuzz/capture/sslwrite.c; the same bytes seed fuzz_httphead) and

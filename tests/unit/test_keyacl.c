@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Unit tests for sim/lab/keyacl.c: a private key's access list on a machine and the one
  * rule a service meets when it opens the key (ws_keyacl_can_use). */
 

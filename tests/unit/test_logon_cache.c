@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Unit tests for the logon cache of basic authentication in sim/lab/accounts.c (IIS's
  * token cache, accounts.h): a good password is verified once and then answered from the
  * cache; a changed password, a removed account and a lockout take effect at once; a bad

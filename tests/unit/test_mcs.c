@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Unit tests for sim/mcs.c: X.224 Data framing, MCS Connect-Initial / Connect-Response
  * with their GCC Conference Create Request / Response and data blocks, and the MCS
  * Domain PDUs (MS-RDPBCGR 2.2.1.3-2.2.1.10, T.125, T.124). Round trips of every PDU;

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Unit tests for sim/base/net.c: a connection leaves from the source address it is
  * given (the lab tells machines apart by it), and each failure names the call that
  * failed. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Unit tests for sim/wire/planar.c: the RDP 6.0 Planar codec (MS-RDPEGDI 2.2.2.5.1, 3.1.9.2) the
  * host compresses its console tiles with. The spec's own decoding example (3.1.9.2.3), round trips
  * of random, screen-like and run-edge images at every awkward size, and refusals naming where. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Unit tests for portal/request.c: the sign-in bodies (the HTML form and the tenant
  * API's JSON) and the console path, from bodies the lab's own browser sent (captured with
  * tests/fuzz/capture/sslwrite.c, the password replaced; the same bytes seed fuzz_portal)

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Unit tests for sim/rdpfile.c: reading UTF-16LE and UTF-8 .rdp files, refusals with
  * line numbers, byte-exact writing, and signing/verifying as rdpsign.exe does
  * (REFERENCE.md section 4), checked against the openssl command line both ways. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Unit tests for sim/rdpneg.c: the pre-connection PDU as FreeRDP writes it, TPKT framing,
  * and the X.224 Connection Request and Confirm with the bytes REFERENCE.md section 8
  * observed (MS-RDPEPS 2.2.1.2, MS-RDPBCGR 2.2.1.1, 2.2.1.2), refusals naming offsets,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Unit tests for sim/rdppdu.c: the RDP PDUs after the MCS layer (MS-RDPBCGR). The exact licensing bytes of
  * REFERENCE.md section 8; public example bytes (MS-RDPBCGR section 4: 4.1.10 Client Info, 4.1.12 Demand Active,
  * 4.1.13 Confirm Active, 4.1.19 Server Synchronize, 4.2.1/4.2.2 Shutdown; finalization PDUs in the 4.1.15-4.1.22

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Unit tests for sim/rdstls.c: the RDSTLS PDUs (MS-RDPBCGR 2.2.17) and Hyper-V's FedAuth
  * token request, byte for byte as REFERENCE.md section 8 observed them; round trips;
  * lengths of truncated PDUs; refusals; random bytes into every decoder. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Unit tests for the services' logons in sim/lab/accounts.c: a temporary lab with SPF's
  * service account, the fabric administrator and a tenant; what a caller's basic
  * credentials prove, how a lab made before services had logons gets them, and the

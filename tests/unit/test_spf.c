@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Unit tests for spf/request.c: the OData resource path SPF reads and VMM's error body,
  * from the request targets the lab's portal sent (captured with
  * tests/fuzz/capture/sslwrite.c; the same bytes seed fuzz_spf) and the body VMM answered

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Unit tests for stand-ins (sim/crypto/standin.c, lab/vault.h): a certificate remade with a
  * new key keeps every field an operator or a check reads, chains to its issuer's stand-in,
  * and the vault names both thumbprints. */

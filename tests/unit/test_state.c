@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Unit tests for sim/state.c: creating, migrating and refusing state files, the
  * lab_meta table, transactions, and several processes writing at once. */
 #include <limits.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Unit tests for sim/vault.c, sim/store.c, sim/machine.c and sim/settings.c, in a
  * lab-like state: machines, a vault of certificates, and each machine's My and Root
  * stores with Windows-like chain building. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Unit tests for sim/svc/machine_tls.c's cache of trust: a machine's client context and
  * Root store are built once and reused while its stores are unchanged, a store change
  * gives new ones at once, and the lab clock is read at each handshake, not when the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Unit tests for sim/token.c: building, formatting, parsing and verifying the
  * HostToken and VMToken (REFERENCE.md section 3), signed through sim/csp.c. */
 

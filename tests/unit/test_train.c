@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Unit tests for sim/train/subprocess.c (exit status, captured output, the bound, the
  * timeout that kills the process group, the stop flag), sim/train/report.c (the result
  * lines, JUnit escaping) and the scenario parser's lists (sim/train/scenario.c).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Unit tests for sim/tsgu.c: the MS-TSGU HTTP transport packets (REFERENCE.md section 7),
  * checked against the bytes captured from xfreerdp 2.11.7, round-tripped, truncated at
  * every byte, fed malformed fields and random bytes. Every packet handed to a decoder

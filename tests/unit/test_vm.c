@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Unit tests for sim/lab/vm.c: a temporary lab with two hosts, two tenants and three
  * VMs, made with the lab's own functions; lookups by name and by ID, per-tenant
  * lists, and what an unknown or duplicate VM gives. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Unit tests for sim/websocket.c: the RFC 6455 accept key and frame headers that
  * MS-TSGU runs over (REFERENCE.md section 7), checked against the RFC's own examples. */
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* hscount.so: counts the TLS handshakes a lab process completes, for `make bench`
  * (issue 16, target 1: the flow's own count of handshakes, measured rather than
  * counted from the code, so it falls when connections are reused).

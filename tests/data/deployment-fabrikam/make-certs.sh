@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # make-certs.sh: how the certificates of tests/data/deployment-fabrikam were made, with the
 # openssl command line only (OpenSSL 3.0; `openssl ca` because `openssl x509` of 3.0 cannot
 # set a validity start). What it writes is committed: certs/*.cer, DER, as the customer's

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* sslwrite.so: how the seeds of fuzz_httphead, fuzz_portal and fuzz_spf were captured: an
  * LD_PRELOAD shim that writes each SSL_write's plaintext to $CAPTURE_DIR/<pid>-<n> before
  * passing it on, so a real run of the lab's own client (wapsim connect: libcurl to the

@@ -43,26 +43,29 @@ jf() { json_sql "$1" "SELECT ifnull(json_extract(j, '\$.$2'), '') FROM doc"; }
 
 # measure LAB OUT: for every VM (by name) "vm tenant: stage code, ..." (the distinct results
 # of connects in a row, sorted), then "diagnose: id,id" (sorted, unique). Two connects, as
-# a balancer without affinity alternates its two members. With a balancer, up to six, until
-# as many distinct results as the lab has gateways: the supervisor's health probes through
-# the balancer take turns in the same rotation, and on a loaded machine a probe can fall
-# between each pair of a VM's connects, sending all of them to one member.
+# a balancer without affinity alternates its two members. With a balancer, up to twelve,
+# each after a random pause of up to 0.3 s, until as many distinct results as the lab has
+# gateways: what else passes through the balancer's rotation (the supervisor's health
+# probes, a connect's own timing on a loaded machine) can otherwise fall into step with
+# the connects and send all of a VM's to one member. The members are seen up before each
+# VM's connects (lb01 holds a member down for 10 s after a failed check).
 measure() {
     sqlite3 -batch -noheader "$1/lab.db" \
         "SELECT v.name, s.tenant FROM vms v JOIN subscriptions s ON s.id = v.subscription ORDER BY v.name" \
         >"$2.vms" 2>"$2.err" || { echo "cannot read the lab's VMs: $(head -n 1 "$2.err")" >"$2"; return 1; }
     tries=2 kinds=2
     if [ "$(sqlite3 -batch -noheader "$1/lab.db" "SELECT count(*) FROM machines WHERE role = 'balancer'")" != 0 ]; then
-        tries=6
+        tries=12
         kinds=$(sqlite3 -batch -noheader "$1/lab.db" "SELECT count(*) FROM machines WHERE role = 'gateway'")
-        members_up "$1" "$2"
     fi
     : >"$2"
     while IFS='|' read -r vm tenant; do
         : >"$2.r"
+        [ "$tries" = 2 ] || members_up "$1" "$2"
         i=0
         while [ $i -lt $tries ]; do
             i=$((i + 1))
+            [ "$tries" = 2 ] || sleep "0.$(( $(od -An -N1 -tu1 /dev/urandom) % 3 ))$(( $(od -An -N1 -tu1 /dev/urandom) % 10 ))"
             "$WAPSIM" --lab "$1" connect --tenant "$tenant" --vm "$vm" --json >"$2.c$i" 2>/dev/null
             code=$(jf "$2.c$i" code)
             echo "$(jf "$2.c$i" stage) ${code:--}" >>"$2.r"

@@ -107,7 +107,7 @@ W rdp-file --tenant alice --vm web01 --out "$T_TMP/load.rdp" >/dev/null
 gwpid=$(cat "$L/run/rdgw01.pid")
 rss_before=$(sed -n 's/^VmRSS:[[:space:]]*\([0-9]*\).*/\1/p' "/proc/$gwpid/status")
 mkfifo "$T_TMP/hold"
-"$BUILD/tools/tunnels" "$L" "$T_TMP/load.rdp" 500 <"$T_TMP/hold" >"$T_TMP/tunnels.out" 2>&1 &
+"$BUILD/tools/tunnels" "$L" "$T_TMP/load.rdp" 500 <"$T_TMP/hold" >"$T_TMP/tunnels.out" 2>"$T_TMP/tunnels.err" &
 load_pid=$!
 exec 7>"$T_TMP/hold"   # keeps the tool's stdin open until we close it
 i=0

@@ -109,8 +109,6 @@ void gw_send(gw_tunnel *t, const uint8_t *pkt, size_t len); /* one MS-TSGU packe
 int gw_relay_from_host(gw_tunnel *t);
 void gw_close_conn(gw_conn *c);
 void gw_update_events(gw_conn *c);
-/* The host's queue drained: read from the client again (also what TLS has read ahead). */
-void gw_resume_client(gw_conn *c);
 int gw_watch(int fd, uint32_t events, void *ptr);
 void gw_unwatch(int fd);
 /* A queue, empty. */

@@ -38,9 +38,6 @@
 
 #define SEED_LEN 10
 #define GW_READ_MAX 16384 /* a TLS record's plaintext at most (RFC 8446 section 5.1) */
-#define GW_IN_BATCH 65536 /* client bytes read before they are handled (a full DATA packet) */
-/* TLS reads ahead this much from the socket in one read: several records per system call. */
-#define GW_TLS_READ_AHEAD (4 * (16384 + 256))
 /* Deadlines for each phase before the client has authenticated, from the
  * connection's accept: [model] lab values, short so that a test sees them pass
  * (the real gateway's idle and session timeouts apply after authorization). */
@@ -603,17 +600,13 @@ static void conn_io(gw_conn *c)
         }
         c->tls_done = 1;
     }
-    /* Records are read into the input queue until GW_IN_BATCH bytes or none are ready,
-     * then handled at once: a DATA packet's bytes go to the host in one write. */
     int eof = 0;
     while (c->fd >= 0 && !c->closing) {
         if (c->tunnel && gw_queue_len(&c->tunnel->up_out) > GW_BACKLOG_MAX)
-            break; /* the host is slow: leave the client's bytes in TLS and its socket */
-        if (gw_queue_len(&c->in) >= GW_IN_BATCH) {
-            if (process(c) < 0)
-                c->closing = 1;
-            continue;
-        }
+            break; /* the host is slow: leave the client's bytes in its socket */
+        if (gw_queue_len(&c->in) > 4 * WS_TSGU_PACKET_MAX)
+            break;
+        /* Straight into the input queue: a TLS record's plaintext at most. */
         uint8_t *room = gw_queue_reserve(&c->in, GW_READ_MAX);
         if (!room) {
             c->closing = 1;
@@ -622,6 +615,10 @@ static void conn_io(gw_conn *c)
         int n = SSL_read(c->ssl, room, GW_READ_MAX);
         if (n > 0) {
             gw_queue_commit(&c->in, (size_t)n);
+            if (process(c) < 0) {
+                c->closing = 1;
+                break;
+            }
             continue;
         }
         int err = SSL_get_error(c->ssl, n);
@@ -630,8 +627,6 @@ static void conn_io(gw_conn *c)
             eof = 1;
         break;
     }
-    if (c->fd >= 0 && !c->closing && gw_queue_len(&c->in) && process(c) < 0)
-        c->closing = 1;
     if (c->fd < 0)
         return;
     trim_conn(c);
@@ -640,16 +635,6 @@ static void conn_io(gw_conn *c)
         return;
     }
     flush(c);
-}
-
-void gw_resume_client(gw_conn *c)
-{
-    if (c->fd < 0)
-        return;
-    gw_update_events(c);
-    /* Records already read ahead wait in TLS, where epoll does not see them. */
-    if (c->tls_done && SSL_has_pending(c->ssl))
-        conn_io(c);
 }
 
 /* Before TUNNEL_AUTH is answered: the client has not authenticated yet. */
@@ -790,8 +775,6 @@ static void accept_all(void)
         snprintf(c->peer, sizeof c->peer, "%s", peer);
         SSL_set_fd(ssl, fd);
         SSL_set_accept_state(ssl);
-        SSL_set_read_ahead(ssl, 1);
-        SSL_set_default_read_buffer_len(ssl, GW_TLS_READ_AHEAD);
         node->c = c;
         node->next = conns;
         conns = node;

@@ -504,7 +504,7 @@ void tunnel_on_upstream(gw_tunnel *t, uint32_t events)
             return;
         }
         if (t->in && gw_queue_len(&t->up_out) <= GW_BACKLOG_MAX)
-            gw_resume_client(t->in);
+            gw_update_events(t->in);
     }
     if (events & (EPOLLIN | EPOLLHUP | EPOLLERR)) {
         /* Host -> client: each read becomes one DATA packet, until the client's queue is

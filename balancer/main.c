@@ -130,6 +130,10 @@ static void unwatch(lb_side *s)
 
 /* ---- members ---- */
 
+/* A member's state is written at once, not at the next counters' turn: `wapsim status`
+ * must not show a member up for a second after the balancer stopped sending to it. */
+static void write_counters(void);
+
 static void member_failed(int i, const char *why)
 {
     member *m = &members[i];
@@ -137,7 +141,7 @@ static void member_failed(int i, const char *why)
     if (m->down)
         return;
     m->down = 1;
-    counters_dirty = 1;
+    write_counters();
     fprintf(stderr, "wapsim-balancer: member %s (%s:%d) down: %s\n", m->name, m->address, m->port, why);
     ws_event_write(lb.st, lb.machine.name, WS_EV_LB_110, m->name, m->address, m->port, why, LB_MEMBER_DOWN_MS / 1000);
 }
@@ -149,7 +153,7 @@ static void member_ok(int i)
     if (!m->down)
         return;
     m->down = 0;
-    counters_dirty = 1;
+    write_counters();
     fprintf(stderr, "wapsim-balancer: member %s (%s:%d) up\n", m->name, m->address, m->port);
     ws_event_write(lb.st, lb.machine.name, WS_EV_LB_111, m->name, m->address, m->port);
 }

@@ -46,6 +46,7 @@ all: $(PROGRAMS) $(MAN_PAGES)
 # NO_DEPS=1: the packages are someone else's business (debian/rules: Build-Depends).
 deps:
 	@[ -n "$(NO_DEPS)" ] || sh mk/deps.sh
+	@[ -n "$(NO_DEPS)" ] || sh mk/deps-web.sh
 
 $(BUILD)/man/%: man/%.in VERSION
 	@mkdir -p $(dir $@)

@@ -11,7 +11,8 @@ if [ $# -gt 0 ]; then
 else
   label="make deps"
   PKGS="build-essential pkg-config libsqlite3-dev libssl-dev libmicrohttpd-dev libcjson-dev libcmocka-dev libcurl4-openssl-dev zlib1g-dev libarchive-dev console-setup-linux
-      xvfb x11-apps x11-utils xdotool netpbm freerdp2-x11 sqlite3 openssl curl libxml2-utils python3-jsonschema man-db"
+      xvfb x11-apps x11-utils xdotool netpbm freerdp2-x11 sqlite3 openssl curl libxml2-utils python3-jsonschema man-db
+      chromium libnss3-tools"
 fi
 missing=""
 for p in $PKGS; do

@@ -43,7 +43,7 @@ style_of() {
         tests/fuzz/corpus/*|tests/data/*.cer|*.json|*.md) ;;
         tests/scenarios/*.scn) echo scn-end ;;
         *.scn) echo hash ;;
-        *.c|*.h|*.js|*.css) echo c ;;
+        *.c|*.h|*.js|*.mjs|*.css) echo c ;;
         *.sh|*.bash|*.py|*.mk|Makefile|*/Makefile|debian/rules|.ci/*) echo hash ;;
         man/*.in) echo roff ;;
         *.html) echo html ;;

@@ -41,8 +41,7 @@ static int form_decode(const uint8_t *v, size_t len, const char *name, char *out
     return 0;
 }
 
-/* The first field called name: 0 decoded into out, -1 absent or bad (e says which). */
-static int form_field(const uint8_t *body, size_t len, const char *name, char *out, size_t n, ws_error *e)
+int portal_form_field(const uint8_t *body, size_t len, const char *name, char *out, size_t n, ws_error *e)
 {
     size_t nl = strlen(name);
     for (size_t at = 0; at < len;) {
@@ -58,8 +57,8 @@ static int form_field(const uint8_t *body, size_t len, const char *name, char *o
 int portal_login_form(const uint8_t *body, size_t len, portal_login *out, ws_error *e)
 {
     portal_login l;
-    if (form_field(body, len, "user", l.user, sizeof l.user, e) != 0 ||
-        form_field(body, len, "password", l.password, sizeof l.password, e) != 0)
+    if (portal_form_field(body, len, "user", l.user, sizeof l.user, e) != 0 ||
+        portal_form_field(body, len, "password", l.password, sizeof l.password, e) != 0)
         return -1;
     *out = l;
     return 0;

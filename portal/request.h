@@ -21,6 +21,10 @@ typedef struct portal_login {
     char password[PORTAL_PASSWORD_MAX + 1]; /* as sent */
 } portal_login;
 
+/* The first field called name in an application/x-www-form-urlencoded body: 0 with it
+ * decoded into out (n bytes with its NUL), or -1 with e saying why (absent, over n-1
+ * bytes, a bad escape, a NUL). Both sites' forms go through it. */
+int portal_form_field(const uint8_t *body, size_t len, const char *name, char *out, size_t n, ws_error *e);
 /* POST /login: the form's user and password fields, decoded. 0, or -1 with e saying
  * why (a field missing, too long, badly escaped, or holding a NUL). */
 int portal_login_form(const uint8_t *body, size_t len, portal_login *out, ws_error *e);

@@ -1,7 +1,8 @@
 #!/bin/sh
 # SPDX-License-Identifier: Apache-2.0
 # The test runner behind `make test`: cmocka unit tests, the same under ASan+UBSan,
-# then the integration tests (tests/integration/test_*.sh, TAP-style "ok"/"not ok" lines;
+# then the integration tests (tests/integration/test_*.sh, tests/interop/, and the browser
+# tests, tests/web/test_web.sh; TAP-style "ok"/"not ok" lines;
 # "ok N # SKIP why" is a check that could not run here).
 # Ends with one summary line, "N passed, N failed, N skipped", and exits 1 when anything
 # failed. A skipped check is never counted as passed.
@@ -45,7 +46,7 @@ if [ "$only" = all ]; then
     for t in "$build"/san/tests/test_*; do [ -x "$t" ] && run_cmocka asan+ubsan "$t"; done
 
     echo "== integration tests"
-    for t in "$top"/tests/integration/test_*.sh "$top"/tests/interop/test_*.sh; do
+    for t in "$top"/tests/integration/test_*.sh "$top"/tests/interop/test_*.sh "$top"/tests/web/test_*.sh; do
         [ -f "$t" ] || continue
         name=$(basename "$t" .sh)
         WAPSIM="$top/$build/wapsim" BUILD="$top/$build" sh "$t" >"$log" 2>&1

@@ -5,6 +5,7 @@
 #include "client/client_int.h"
 
 #include <arpa/inet.h>
+#include <cjson/cJSON.h>
 #include <ctype.h>
 #include <netinet/in.h>
 #include <stdarg.h>
@@ -14,6 +15,7 @@
 #include <unistd.h>
 
 #include "base/net.h"
+#include "lab/connects.h"
 #include "lab/lab.h"
 #include "lab/machine.h"
 #include "lab/vm.h"
@@ -193,7 +195,37 @@ static int connect_hops(ws_state *st, const unsigned char *bytes, size_t len, gw
     return rc;
 }
 
-int ws_connect(ws_state *st, const ws_connect_opts *o, ws_connect_result *r)
+/* The connect goes into the lab's record (lab/connects.h), whatever its outcome, so the
+ * admin site's topology shows it; a record that cannot be written loses nothing else. */
+static void record(ws_state *st, const ws_connect_opts *o, const ws_connect_result *r)
+{
+    cJSON *hops = cJSON_CreateArray();
+    for (int i = 0; i < r->nhops; i++) {
+        cJSON *h = cJSON_CreateObject();
+        cJSON_AddStringToObject(h, "stage", r->hops[i].stage);
+        cJSON_AddBoolToObject(h, "ok", r->hops[i].ok);
+        cJSON_AddStringToObject(h, "detail", r->hops[i].detail);
+        cJSON_AddItemToArray(hops, h);
+    }
+    char *text = cJSON_PrintUnformatted(hops);
+    cJSON_Delete(hops);
+    ws_connect_row row = {.tenant = o->admin_user && !o->rdp_file ? NULL : o->tenant,
+                          .vm = o->vm ? o->vm : "",
+                          .ok = r->ok,
+                          .stage = r->stage,
+                          .has_code = r->has_code,
+                          .code = r->code,
+                          .message = r->message,
+                          .gateway = r->gateway,
+                          .computer = r->computer,
+                          .hops_json = text};
+    ws_error e;
+    if (ws_connects_add(st, &row, &e) != 0)
+        fprintf(stderr, "wapsim: the connect was not recorded for the admin site: %s\n", e.msg);
+    cJSON_free(text);
+}
+
+static int connect_once(ws_state *st, const ws_connect_opts *o, ws_connect_result *r)
 {
     memset(r, 0, sizeof *r);
     if (o->admin_user && !o->rdp_file)
@@ -211,5 +243,12 @@ int ws_connect(ws_state *st, const ws_connect_opts *o, ws_connect_result *r)
     }
     ws_gwlink_free(&g);
     free(bytes);
+    return rc;
+}
+
+int ws_connect(ws_state *st, const ws_connect_opts *o, ws_connect_result *r)
+{
+    int rc = connect_once(st, o, r);
+    record(st, o, r);
     return rc;
 }

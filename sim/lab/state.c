@@ -169,6 +169,13 @@ static const char *const migrations[] = {
     "  UPDATE store_generations SET generation = (SELECT max(generation) FROM store_generations) + 1"
     "    WHERE machine IN (SELECT machine FROM store_entries WHERE certificate IN (OLD.name, NEW.name));"
     "END;",
+
+    /* 8: the newest console connects, as the tenant's PC made them (lab/connects.h), for
+     * the admin site's topology. code is NULL when Remote Desktop Connection gave none;
+     * hops is the hops' JSON array. */
+    "CREATE TABLE connects(id INTEGER PRIMARY KEY, time_ms INTEGER NOT NULL, tenant TEXT,"
+    "  vm TEXT NOT NULL, ok INTEGER NOT NULL, stage TEXT NOT NULL, code INTEGER, message TEXT NOT NULL,"
+    "  gateway TEXT NOT NULL, computer TEXT NOT NULL, hops TEXT NOT NULL);",
 };
 
 #define N_MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))

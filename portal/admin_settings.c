@@ -2,6 +2,8 @@
 /* admin_settings: the settings as the real consoles name them, and Diagnose (admin.h). [stub: issue 17 builds it] */
 #include "admin.h"
 
+const char admin_settings_css[] = "";
+
 static enum MHD_Result stub(const admin_req *a, const char *title, const char *tab)
 {
     web_page w;

@@ -9,12 +9,14 @@
  *   GET  /settings /diagnose             admin_settings.c (POST /settings/..., /diagnose/fix)
  *   GET  /admin.css /admin.js            the site's own style and script (admin_assets.c) */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "admin.h"
 #include "sites.h"
 
-extern const char admin_css[], admin_js[]; /* admin_assets.c */
+extern const char admin_css[], admin_js[];  /* admin_assets.c: the site's layout, topology, machines */
+extern const char admin_settings_css[];      /* admin_settings.c: its forms and findings */
 
 static const struct {
     const char *tab, *path;
@@ -119,8 +121,14 @@ enum MHD_Result admin_handle(ws_httpd_req *rq)
     const char *q = strchr(rq->url, '?');
     snprintf(path, sizeof path, "%.*s", (int)(q ? q - rq->url : (long)strlen(rq->url)), rq->url);
     int get = strcmp(rq->method, "GET") == 0, post = strcmp(rq->method, "POST") == 0;
-    if (get && strcmp(path, "/admin.css") == 0)
-        return web_asset(rq, "text/css; charset=utf-8", admin_css);
+    if (get && strcmp(path, "/admin.css") == 0) {
+        web_page css;
+        web_init(&css);
+        web_raw(&css, "%s\n%s", admin_css, admin_settings_css);
+        enum MHD_Result r = web_asset(rq, "text/css; charset=utf-8", css.text);
+        free(css.text);
+        return r;
+    }
     if (get && strcmp(path, "/admin.js") == 0)
         return web_asset(rq, "text/javascript; charset=utf-8", admin_js);
     if (get && strcmp(path, "/health") == 0)

@@ -3,7 +3,8 @@
 # The browser tests: each tests/web/*.test.mjs in Debian's chromium (playwright-core,
 # tests/web/package.json), against a lab of its own, running. Skipped, and counted as
 # skipped, only where Chromium cannot start; a missing playwright-core (make deps runs
-# npm ci) is a failure. Screenshots go to $BUILD/web-shots.
+# npm ci) is a failure. Screenshots go to $BUILD/web-shots. WEB_ONLY=NAME runs
+# NAME.test.mjs alone.
 . "$(dirname "$0")/../integration/lib.sh"
 web=$(cd "$(dirname "$0")" && pwd)
 : "${BUILD:=$(cd "$web/../.." && pwd)/build}"
@@ -28,6 +29,7 @@ for t in "$web"/*.test.mjs; do
     [ -f "$t" ] || continue
     i=$((i + 1))
     name=$(basename "$t" .test.mjs)
+    [ -z "${WEB_ONLY:-}" ] || [ "$WEB_ONLY" = "$name" ] || continue
     L="$T_TMP/lab$i"
     new_lab "$L" || { not_ok "$name: lab init"; continue; }
     "$WAPSIM" --lab "$L" up >"$T_TMP/up.out" 2>&1 || { not_ok "$name: up ($(tail -n 1 "$T_TMP/up.out"))"; continue; }

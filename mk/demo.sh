@@ -45,9 +45,11 @@ token=$(iconv -f UTF-16LE -t UTF-8 "$lab/web01.rdp" | tr -d '\r' | sed -n 's/^en
 cat <<EOT
 The lab keeps running. Stop it with: $wapsim --lab $lab down
 
-Portal:        https://portal.contoso.com:30081/  (add "$portal_addr portal.contoso.com" and
-               "$gw_addr rdgw.contoso.com" to the PC's hosts file; trust the lab root:
-               $wapsim --lab $lab cert export lab-root-ca --pem --out contoso-root.pem)
+Tenant site:   https://portal.contoso.com:30081/  (alice or bob: passwords from lab accounts)
+Admin site:    https://portal.contoso.com:30091/  (CONTOSO\hvadmin: the topology, machines, events,
+               certificates, settings, Diagnose; README "The portals in a browser")
+               Add "$portal_addr portal.contoso.com" and "$gw_addr rdgw.contoso.com" to the PC's hosts
+               file and trust the lab root: $wapsim --lab $lab cert export lab-root-ca --pem --out contoso-root.pem
 Saved .rdp:    $lab/web01.rdp   (the tenant's console file; the console as wapsim saw it: $lab/web01-screen.ppm)
 Accounts:      $wapsim --lab $lab lab accounts
 

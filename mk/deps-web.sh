@@ -15,5 +15,7 @@ if [ -f "$stamp" ] && [ ! "$web/package-lock.json" -nt "$stamp" ]; then
     exit 0
 fi
 echo "make deps: npm ci in tests/web (playwright-core, as package-lock.json pins it)"
+# A build needs none of it: without the registry the build goes on, and the browser tests
+# fail saying playwright-core is missing.
 cd "$web" && npm ci --no-audit --no-fund --loglevel=error >/dev/null || {
-    echo "make deps: npm ci in tests/web failed (is the npm registry reachable?)" >&2; exit 1; }
+    echo "make deps: npm ci in tests/web failed (is the npm registry reachable?): the browser tests will fail" >&2; exit 0; }

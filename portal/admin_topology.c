@@ -142,7 +142,7 @@ static node *named(topo *t, const char *role, const char *text)
 static const char *role_label(const char *role)
 {
     static const char *const labels[][2] = {{"client", "Tenant's PC"}, {"portal", "Tenant portal"},
-                                            {"spf", "Service Provider Fdn."}, {"vmm", "VMM server"},
+                                            {"spf", "SPF"}, {"vmm", "VMM server"},
                                             {"gateway", "RD Gateway"}, {"balancer", "Load balancer"},
                                             {"host", "Hyper-V host"}};
     for (size_t i = 0; i < sizeof labels / sizeof labels[0]; i++)
@@ -422,9 +422,7 @@ static void svg(web_page *w, const admin_req *a, const cJSON *conn)
                "font-family=\"Segoe UI, Helvetica, Arial, sans-serif\">",
             WIDTH, cap_y + 114, conn ? cJSON_GetObjectItem(conn, "id")->valueint : 0);
     web_raw(w, "<text x=\"300\" y=\"34\" font-size=\"11\" fill=\"#7b8794\" text-anchor=\"middle\">console request"
-               "</text><text x=\"520\" y=\"%d\" font-size=\"11\" fill=\"#7b8794\" text-anchor=\"middle\">console "
-               "(RD Gateway)</text><text x=\"820\" y=\"180\" font-size=\"11\" fill=\"#7b8794\">management</text>",
-            t->bottom + 22);
+               "</text><text x=\"820\" y=\"180\" font-size=\"11\" fill=\"#7b8794\">management</text>");
     links(w, t);
     if (conn)
         hops(w, t, conn);

@@ -39,6 +39,7 @@ async function topology(page) {
   await page.waitForSelector('svg#topology .hop[data-hop="console"][data-state="ok"]', { timeout: 10000 })
     .catch(() => { green = false; });
   check('the good connect shows green at console without a reload', green);
+  await shot(page, 'admin-topology-ok');
   const afterGood = await page.getAttribute('svg#topology', 'data-connect');
   check('data-connect moved to the new connect', afterGood !== before && Number(afterGood) > Number(before || 0),
     `${before} -> ${afterGood}`);
@@ -60,11 +61,12 @@ async function topology(page) {
   check('no hop after gateway-auth is drawn', (await page.$$('svg#topology .hop[data-hop="channel"]')).length === 0);
   await page.waitForSelector('#recent tr.shown', { timeout: 5000 }).catch(() => {});
   await shot(page, 'admin-topology-failed');
-  const svg = await page.request.get(`${ADMIN_SITE}/topology.svg`);
-  const svgText = await svg.text();
-  check('/topology.svg is image/svg+xml, the svg alone',
-    /^image\/svg\+xml/.test(svg.headers()['content-type']) && svgText.startsWith('<svg id="topology"') &&
-    svgText.trim().endsWith('</svg>'), svg.headers()['content-type']);
+  const svg = await page.evaluate(async () => {
+    const res = await fetch('/topology.svg');
+    return { type: res.headers.get('content-type'), text: await res.text() };
+  });
+  check('/topology.svg is image/svg+xml, the svg alone', /^image\/svg\+xml/.test(svg.type) &&
+    svg.text.startsWith('<svg id="topology"') && svg.text.trim().endsWith('</svg>'), svg.type);
 }
 
 async function machines(page) {
@@ -161,9 +163,13 @@ async function refusals(page, context) {
 
   // Sign out of the admin site; alice signs in to the tenant site in this same context.
   await Promise.all([page.waitForNavigation(), page.click('.masthead .signout')]);
-  const login = await context.request.post(`${TENANT_SITE}/api/login`,
-    { data: { user: 'alice', password: password('alice') } });
-  check('alice signs in to the tenant site', login.status() === 200, login.status());
+  await page.goto(`${TENANT_SITE}/`);
+  const login = await page.evaluate(async (pw) => {
+    const res = await fetch('/api/login', { method: 'POST', headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ user: 'alice', password: pw }) });
+    return res.status;
+  }, password('alice'));
+  check('alice signs in to the tenant site', login === 200, login);
   const tenant = (await context.cookies(TENANT_SITE)).find((c) => c.name === 'WapsimTenantSession');
   check('the tenant site set alice\'s session cookie', !!tenant);
   const res = await page.goto(`${ADMIN_SITE}/topology`);
@@ -176,8 +182,11 @@ async function refusals(page, context) {
     const res2 = await page.goto(`${ADMIN_SITE}/topology`);
     check('alice\'s tenant cookie value as WapsimAdminSession is refused too', res2.status() === 401 &&
       (await page.$$('svg#topology')).length === 0, res2.status());
-    const svg = await page.request.get(`${ADMIN_SITE}/topology.svg`);
-    check('and /topology.svg with it is no picture', svg.status() === 401 && !(await svg.text()).includes('<svg'));
+    const svg = await page.evaluate(async () => {
+      const r = await fetch('/topology.svg');
+      return { status: r.status, text: await r.text() };
+    });
+    check('and /topology.svg with it is no picture', svg.status === 401 && !svg.text.includes('<svg'), svg.status);
   }
 }
 

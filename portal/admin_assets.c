@@ -53,6 +53,7 @@ const char admin_css[] =
     "td.text pre{margin:0;white-space:pre-wrap;font-size:12px;background:#f6f8fa;padding:6px;border:1px solid #e1e6eb}\n"
     "td.channel{font-size:12px;color:#56616e;max-width:220px;word-wrap:break-word}\n"
     "td.actions form,td form{display:inline;margin:0}\n"
+    "td.actions{white-space:nowrap}\n"
     "td.links a{margin-right:10px;white-space:nowrap}\n"
     ".badge{display:inline-block;padding:1px 8px;border-radius:9px;font-size:11.5px;font-weight:600;background:#e6eaee;color:#37414d}\n"
     ".badge.ok,.badge.running{background:#e3f4e4;color:#1b5e20}\n"

@@ -108,7 +108,7 @@ static enum MHD_Result page(const admin_req *a, unsigned status, const admin_out
         r.np = 0;
     web_raw(&w, "<table class=\"grid machines\"><thead><tr><th>Machine</th><th>Role</th><th>Service</th>"
                 "<th>Address</th><th>PID</th><th>Health</th><th>Restarts</th><th>Stopped by operator</th>"
-                "<th>Service</th><th></th></tr></thead><tbody>\n");
+                "<th>Actions</th><th></th></tr></thead><tbody>\n");
     ws_machine_foreach(a->rq->st, row, &r, &e);
     web_raw(&w, "</tbody></table>\n<p class=\"hint\">Each button runs <code>wapsim service ACTION MACHINE</code> "
                 "on the lab, as an operator would in a shell (Restart-Service).</p>\n");

@@ -331,11 +331,13 @@ static void hops(web_page *w, topo *t, const cJSON *conn)
     web_raw(w, "</g>");
 }
 
-/* The caption's lines of text: up to max lines of at most width characters, at spaces. */
-static void wrapped(web_page *w, const char *text, double x, double y, int width, int max)
+/* The caption's lines of text: up to max lines of at most width characters, broken at
+ * spaces and at the text's own line ends; how many lines (w NULL: only count them). */
+static int wrapped(web_page *w, const char *text, double x, double y, int width, int max)
 {
     const char *p = text ? text : "";
-    for (int n = 0; *p && n < max; n++) {
+    int n = 0;
+    for (; *p && n < max; n++) {
         size_t len = strcspn(p, "\n");
         if (len > (size_t)width) {
             len = (size_t)width;
@@ -344,13 +346,26 @@ static void wrapped(web_page *w, const char *text, double x, double y, int width
         }
         char chunk[512];
         snprintf(chunk, sizeof chunk, "%.*s%s", (int)len, p, n == max - 1 && p[len] && p[len + 1] ? " \xe2\x80\xa6" : "");
-        web_raw(w, "<tspan x=\"%.0f\" y=\"%.0f\">", x, y + n * 16);
-        web_esc(w, chunk);
-        web_raw(w, "</tspan>");
+        if (w) {
+            web_raw(w, "<tspan x=\"%.0f\" y=\"%.0f\">", x, y + n * 17);
+            web_esc(w, chunk);
+            web_raw(w, "</tspan>");
+        }
         p += len;
         while (*p == ' ' || *p == '\n')
             p++;
     }
+    return n;
+}
+
+#define MESSAGE_WIDTH 140
+#define MESSAGE_LINES 5
+
+/* The caption box's height for conn. */
+static int caption_height(const cJSON *conn)
+{
+    const char *msg = conn ? cJSON_GetStringValue(cJSON_GetObjectItem(conn, "message")) : NULL;
+    return 46 + 17 * (conn ? wrapped(NULL, msg, 0, 0, MESSAGE_WIDTH, MESSAGE_LINES) : 1);
 }
 
 static void fmt_time(double ms, char *out, size_t n)
@@ -360,8 +375,8 @@ static void fmt_time(double ms, char *out, size_t n)
 
 static void caption(web_page *w, const cJSON *conn, double y)
 {
-    web_raw(w, "<rect x=\"10\" y=\"%.0f\" width=\"%d\" height=\"104\" rx=\"4\" fill=\"#f4f6f8\" stroke=\"#d5dbe1\"/>",
-            y, WIDTH - 20);
+    web_raw(w, "<rect x=\"10\" y=\"%.0f\" width=\"%d\" height=\"%d\" rx=\"4\" fill=\"#f4f6f8\" stroke=\"#d5dbe1\"/>",
+            y, WIDTH - 20, caption_height(conn));
     web_raw(w, "<text id=\"topology-caption\" font-size=\"13\" fill=\"#1f2d3d\">");
     if (!conn) {
         web_raw(w, "<tspan x=\"24\" y=\"%.0f\" font-weight=\"600\">No connect yet.</tspan><tspan x=\"24\" "
@@ -391,7 +406,7 @@ static void caption(web_page *w, const cJSON *conn, double y)
         web_raw(w, " \xc2\xb7 no code");
     web_raw(w, " \xc2\xb7 connect #%d at %s (client clock)</tspan>", cJSON_GetObjectItem(conn, "id")->valueint, when);
     web_raw(w, "</text><text font-size=\"12.5\" fill=\"#37414d\" class=\"caption-message\">");
-    wrapped(w, cJSON_GetStringValue(cJSON_GetObjectItem(conn, "message")), 24, y + 46, 150, 4);
+    wrapped(w, cJSON_GetStringValue(cJSON_GetObjectItem(conn, "message")), 24, y + 46, MESSAGE_WIDTH, MESSAGE_LINES);
     web_raw(w, "</text>");
 }
 
@@ -420,7 +435,7 @@ static void svg(web_page *w, const admin_req *a, const cJSON *conn)
     web_raw(w, "<svg id=\"topology\" xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 %d %.0f\" "
                "data-connect=\"%d\" role=\"img\" aria-labelledby=\"topology-caption\" "
                "font-family=\"Segoe UI, Helvetica, Arial, sans-serif\">",
-            WIDTH, cap_y + 114, conn ? cJSON_GetObjectItem(conn, "id")->valueint : 0);
+            WIDTH, cap_y + caption_height(conn) + 10, conn ? cJSON_GetObjectItem(conn, "id")->valueint : 0);
     web_raw(w, "<text x=\"300\" y=\"34\" font-size=\"11\" fill=\"#7b8794\" text-anchor=\"middle\">console request"
                "</text><text x=\"820\" y=\"180\" font-size=\"11\" fill=\"#7b8794\">management</text>");
     links(w, t);

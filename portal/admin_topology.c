@@ -235,16 +235,17 @@ typedef struct hop_draw {
     const char *stage;
     int ok;
     const char *detail;
+    char code[16]; /* the connect's code, on the hop where it stopped ("" elsewhere) */
 } hop_draw;
 
 static void pill(web_page *w, const hop_draw *h, double px, double py)
 {
-    double pw = 18 + 6.6 * strlen(h->stage);
+    double pw = 18 + 6.6 * (strlen(h->stage) + (h->code[0] ? strlen(h->code) + 3 : 0));
     web_raw(w, "<rect x=\"%.0f\" y=\"%.0f\" width=\"%.0f\" height=\"20\" rx=\"10\" fill=\"%s\"/>"
                "<text x=\"%.0f\" y=\"%.0f\" font-size=\"11.5\" font-weight=\"600\" fill=\"#ffffff\" "
-               "text-anchor=\"middle\">%s %s</text>",
+               "text-anchor=\"middle\">%s %s%s%s</text>",
             px - pw / 2, py - 10, pw, h->ok ? GREEN : RED, px, py + 4, h->ok ? "\xe2\x9c\x93" : "\xe2\x9c\x97",
-            h->stage);
+            h->stage, h->code[0] ? " \xc2\xb7 " : "", h->code);
 }
 
 static void hop_open(web_page *w, const hop_draw *h)
@@ -309,6 +310,8 @@ static void hops(web_page *w, topo *t, const cJSON *conn)
 {
     const char *gwname = cJSON_GetStringValue(cJSON_GetObjectItem(conn, "gateway"));
     const char *computer = cJSON_GetStringValue(cJSON_GetObjectItem(conn, "computer"));
+    const char *stage = cJSON_GetStringValue(cJSON_GetObjectItem(conn, "stage"));
+    const cJSON *code = cJSON_GetObjectItem(conn, "code");
     node *gw = named(t, "gateway", gwname), *host = named(t, "host", computer);
     if (!gw)
         gw = first(t, "gateway");
@@ -322,7 +325,9 @@ static void hops(web_page *w, topo *t, const cJSON *conn)
     {
         hop_draw d = {cJSON_GetStringValue(cJSON_GetObjectItem(h, "stage")),
                       cJSON_IsTrue(cJSON_GetObjectItem(h, "ok")),
-                      cJSON_GetStringValue(cJSON_GetObjectItem(h, "detail"))};
+                      cJSON_GetStringValue(cJSON_GetObjectItem(h, "detail")), ""};
+        if (d.stage && !d.ok && cJSON_IsNumber(code) && stage && strcmp(stage, d.stage) == 0)
+            snprintf(d.code, sizeof d.code, "%u", (unsigned)code->valuedouble);
         if (!d.stage)
             continue;
         int g = group_of(d.stage);

@@ -15,6 +15,7 @@ const admin = () => json('lab', 'accounts').find((a) => a.role === 'fabric-admin
 
 async function signIn(page, user, pass) {
   await page.goto(`${ADMIN_SITE}/`);
+  await shot(page, 'admin-sign-in');
   await page.fill('#user', user);
   await page.fill('#password', pass);
   await Promise.all([page.waitForNavigation(), page.click('button[type="submit"]')]);
@@ -74,6 +75,19 @@ async function machines(page) {
   const rows = await page.$$eval('tr.machine-row', (rs) => rs.map((r) => r.dataset.machine));
   check('the machines page lists hv02 and the portal', rows.includes('hv02') && rows.includes('portal'), rows.join(','));
   await shot(page, 'admin-machines');
+  // Stop hv02: the row and the topology say stopped; Start brings it back.
+  await Promise.all([page.waitForNavigation({ timeout: 90000 }),
+    page.click('tr[data-machine="hv02"] button[value="stop"]')]);
+  check('Stop of hv02: outcome exit 0, the row says stopped', await page.getAttribute('#outcome', 'data-status') === '0' &&
+    await page.getAttribute('tr[data-machine="hv02"]', 'data-state') === 'stopped');
+  await page.goto(`${ADMIN_SITE}/topology`);
+  check('the topology draws hv02 stopped',
+    (await page.$$('svg#topology g.machine[data-machine="hv02"][data-state="stopped"]')).length === 1);
+  await page.goto(`${ADMIN_SITE}/machines`);
+  await Promise.all([page.waitForNavigation({ timeout: 90000 }),
+    page.click('tr[data-machine="hv02"] button[value="start"]')]);
+  check('Start of hv02: outcome exit 0, the row says running', await page.getAttribute('#outcome', 'data-status') === '0' &&
+    await page.getAttribute('tr[data-machine="hv02"]', 'data-state') === 'running');
   const pidBefore = json('status').machines.find((m) => m.name === 'hv02').pid;
   await Promise.all([page.waitForNavigation({ timeout: 90000 }),
     page.click('tr[data-machine="hv02"] button[value="restart"]')]);

@@ -105,6 +105,10 @@ static void place(topo *t)
             double off = c >= 4 ? (k - (of - 1) / 2.0) * col[c].step : k * col[c].step;
             d->x = col[c].x;
             d->y = col[c].y + off;
+            /* A balancer stands where the client's link to the gateways has its labels:
+             * the client moves down so that link is long enough to carry them. */
+            if (c == 0 && count_role(t, "balancer") > 0)
+                d->y += 150;
             if (d->y < 200 && c >= 4)
                 d->y = 200 + k * col[c].step;
         }

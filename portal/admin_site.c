@@ -5,7 +5,8 @@
  * session here (session.h). Every form post carries the session's anti-forgery token.
  *   GET  /login, POST /login, POST /logout
  *   GET  / /topology /topology.svg       admin_topology.c
- *   GET  /machines /events /certs        admin_machines.c (POST /machines/service, /certs/...)
+ *   GET  /machines /events /certs        admin_machines.c (POST /machines/service), admin_events.c,
+ *                                        admin_certs.c (POST /certs/import, /certs/remove)
  *   GET  /settings /diagnose             admin_settings.c (POST /settings/..., /diagnose/fix)
  *   GET  /admin.css /admin.js            the site's own style and script (admin_assets.c) */
 #include <stdio.h>

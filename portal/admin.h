@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* admin: the admin site's parts (admin_site.c routes each request to one):
  *   admin_topology.c  the chain as an SVG, each hop of the newest connects green or red
- *   admin_machines.c  machines and their services, event viewer, certificate stores
+ *   admin_machines.c  machines and their services; admin_events.c the event viewer;
+ *   admin_certs.c     certificate stores
  *   admin_settings.c  the settings as the real consoles name them, and Diagnose
  *   admin_run.c       a change: the wapsim command an operator would type, run on the lab
  * Every change the site makes is a wapsim command run on the lab (admin_run), so it has

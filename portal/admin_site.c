@@ -5,7 +5,8 @@
  * session here (session.h). Every form post carries the session's anti-forgery token.
  *   GET  /login, POST /login, POST /logout
  *   GET  / /topology /topology.svg       admin_topology.c
- *   GET  /machines /events /certs        admin_machines.c (POST /machines/service, /certs/...)
+ *   GET  /machines /events /certs        admin_machines.c (POST /machines/service), admin_events.c,
+ *                                        admin_certs.c (POST /certs/import, /certs/remove)
  *   GET  /settings /diagnose             admin_settings.c (POST /settings/..., /diagnose/fix)
  *   GET  /admin.css /admin.js            the site's own style and script (admin_assets.c) */
 #include <stdio.h>
@@ -37,11 +38,14 @@ void admin_form(web_page *w, const admin_req *a, const char *action)
     web_raw(w, "\"><input type=\"hidden\" name=\"" CSRF_FIELD "\" value=\"%s\">", a->csrf);
 }
 
+/* The WAP admin site's frame [model: original work after its layout]: a dark masthead
+ * with the product and the signed-in user, the dark left navigation, the content, and
+ * the dark command bar at the bottom (admin_end). */
 void admin_begin(web_page *w, const admin_req *a, const char *title, const char *tab)
 {
     head(w, title);
-    web_raw(w, "<body class=\"admin\"><header class=\"masthead\"><span class=\"product\">Service Management "
-               "Portal</span><span class=\"user\">");
+    web_raw(w, "<body class=\"admin\"><header class=\"masthead\"><span class=\"product\"><b>Service Management</b> "
+               "Portal</span><span class=\"scope\">Administrator</span><span class=\"user\">");
     web_esc(w, a->user);
     web_raw(w, "</span>");
     admin_form(w, a, "/logout");
@@ -56,7 +60,9 @@ void admin_begin(web_page *w, const admin_req *a, const char *title, const char 
 
 void admin_end(web_page *w)
 {
-    web_raw(w, "</main></body></html>\n");
+    web_raw(w, "</main>\n<footer class=\"commandbar\"><a class=\"cmdlink\" href=\"\">Refresh</a>"
+               "<span class=\"lab\">wapsim lab: every change here runs the wapsim command an operator would type"
+               "</span></footer></body></html>\n");
 }
 
 static enum MHD_Result sign_in_page(ws_httpd_req *rq, unsigned status, const char *notice)
@@ -68,7 +74,8 @@ static enum MHD_Result sign_in_page(ws_httpd_req *rq, unsigned status, const cha
     web_init(&w);
     head(&w, "Sign in");
     web_raw(&w, "<body class=\"admin signin\"><main class=\"signin-box\"><h1>Service Management Portal</h1>"
-                "<p class=\"subtitle\">Administrator sign-in</p>\n");
+                "<p class=\"subtitle\">Windows Azure Pack: administrator sign-in (the fabric administrator's "
+                "account)</p>\n");
     if (notice) {
         web_raw(&w, "<p class=\"notice\" role=\"alert\">");
         web_esc(&w, notice);

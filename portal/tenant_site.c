@@ -427,7 +427,8 @@ static void dashboard_body(web_page *w, const vm_entry *vm)
     fact(w, "SUBSCRIPTION ID", vm->subscription, 1);
     fact(w, "VM ID", vm->id, 1);
     fact(w, "STAMP ID", vm->stamp, 1);
-    web_raw(w, "</dl></aside></div>\n");
+    web_raw(w, "</dl><p class=\"lab-note\"><span class=\"lab\">lab</span> From SPF's answer, shown by the lab: "
+               "not said to be on the real dashboard.</p></aside></div>\n");
 }
 
 /* Connect with its two choices (REFERENCE.md section 9): Console, through the warning
@@ -504,15 +505,16 @@ static enum MHD_Result refuse(ws_httpd_req *rq, const char *why, const char *tex
     return reply_text(rq, 403, "text/plain; charset=utf-8", text);
 }
 
-/* Anti-forgery: a post a page of another site could make (a form type, or any post to
- * the HTML pages' paths) carries the token: before sign-in the WapsimSignIn cookie's
- * (double submit), after it the session's. The JSON API's posts and the body-less
- * console post of scripts stay as they are: a browser sends neither cross-site without
- * asking, and SameSite=Strict keeps the session cookie off other sites' requests. */
+/* Anti-forgery: a post a page of another site could make (a form type with a body, or
+ * any post to the HTML pages' paths) carries the token: before sign-in the WapsimSignIn
+ * cookie's (double submit), after it the session's. The API's JSON posts and body-less
+ * posts stay as they are: scripts post the console request with no body, which libcurl
+ * (sim/client/browser.c) labels application/x-www-form-urlencoded all the same, and
+ * SameSite=Strict keeps the session cookie off other sites' requests. */
 static int csrf_refused(ws_httpd_req *rq, const char *path, int in, const char *csrf, const char **why)
 {
     int form = portal_form_type(ws_httpd_header(rq, "Content-Type"));
-    if (!form && strncmp(path, "/api/", 5) == 0)
+    if (strncmp(path, "/api/", 5) == 0 && (!form || rq->body_len == 0))
         return 0;
     const char *expected = strcmp(path, "/login") == 0 ? ws_httpd_cookie(rq, SIGNIN_COOKIE) : in ? csrf : NULL;
     if (web_csrf_ok(rq, expected))

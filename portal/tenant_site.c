@@ -416,8 +416,8 @@ static void dashboard_body(web_page *w, const vm_entry *vm)
     web_raw(w, "</p><h2>console connect</h2><p>Choose <strong>Connect</strong> and then <strong>Console</strong> in "
                "the bar below to open this virtual machine's console with Remote Desktop Connection, even when its "
                "network or operating system does not answer.</p>"
-               "<ol class=\"chain\" aria-label=\"How the console is reached\"><li>this portal</li><li>SPF</li>"
-               "<li>VMM signs a token</li><li>RD Gateway</li><li>the Hyper-V host</li><li>the console</li></ol>"
+               "<ol class=\"chain\" aria-label=\"How the console is reached\"><li>portal</li><li>SPF</li>"
+               "<li>VMM signs a token</li><li>RD Gateway</li><li>Hyper-V host</li><li>console</li></ol>"
                "<p class=\"lab-note\"><span class=\"lab\">lab</span> The chain of this lab; the real dashboard's "
                "usage charts, disks and addresses are not simulated.</p></section>\n"
                "<aside class=\"glance\"><h2>quick glance</h2><dl>");

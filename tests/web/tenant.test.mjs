@@ -54,10 +54,13 @@ async function connectConsole(p, dir, name) {
 }
 
 // A POST from the page itself (the browser's resolver and cookies: page.request would
-// use node's): form null sends no body, as scripts and sim/client/browser.c post.
+// use node's): form null sends no body, as scripts post; form '' an empty body labelled
+// application/x-www-form-urlencoded, as libcurl (sim/client/browser.c) posts.
 async function post(p, path, form) {
   return p.evaluate(async ([url, fields]) => {
-    const r = await fetch(url, { method: 'POST', body: fields === null ? undefined : new URLSearchParams(fields) });
+    const body = fields === null ? undefined : fields === '' ? '' : new URLSearchParams(fields);
+    const headers = fields === '' ? { 'Content-Type': 'application/x-www-form-urlencoded' } : {};
+    const r = await fetch(url, { method: 'POST', body, headers });
     return { status: r.status, body: Array.from(new Uint8Array(await r.arrayBuffer())) };
   }, [path, form]);
 }
@@ -144,6 +147,9 @@ await run('tenant', async () => {
   check('... and with a wrong token (403)', r.status === 403, r.status);
   r = await post(p, `/api/vms/${vmId}/console`, { other: 'x' });
   check('... on the API\'s path too (403)', r.status === 403, r.status);
+  r = await post(p, `/api/vms/${vmId}/console`, '');
+  check('... while the API\'s body-less post labelled as a form (libcurl\'s) is answered (500)', r.status === 500,
+    r.status);
   r = await post(p, '/logout', {});
   check('... and sign-out without it (403)', r.status === 403, r.status);
   r = await post(p, `/vms/${vmId}/console`, { csrf: token });

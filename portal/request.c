@@ -11,6 +11,7 @@
 #include <cjson/cJSON.h>
 #include <ctype.h>
 #include <string.h>
+#include <strings.h>
 
 static int hexval(uint8_t ch)
 {
@@ -102,4 +103,31 @@ int portal_console_path(const char *path, char vm_id[PORTAL_VM_ID_MAX + 1])
     memcpy(vm_id, id, (size_t)(slash - id));
     vm_id[slash - id] = '\0';
     return 1;
+}
+
+int portal_vm_path(const char *path, char vm_id[PORTAL_VM_ID_MAX + 1])
+{
+    if (strncmp(path, "vms/", 4) != 0)
+        return 0;
+    const char *id = path + 4;
+    size_t n = strlen(id);
+    if (n == 0 || n > PORTAL_VM_ID_MAX || strchr(id, '/'))
+        return 0;
+    memcpy(vm_id, id, n + 1);
+    return 1;
+}
+
+int portal_form_type(const char *content_type)
+{
+    static const char *const form[] = {"application/x-www-form-urlencoded", "multipart/form-data", "text/plain"};
+    if (!content_type)
+        return 0;
+    const char *p = content_type;
+    while (*p == ' ' || *p == '\t')
+        p++;
+    size_t n = strcspn(p, "; \t");
+    for (size_t i = 0; i < sizeof form / sizeof form[0]; i++)
+        if (n == strlen(form[i]) && strncasecmp(p, form[i], n) == 0)
+            return 1;
+    return 0;
 }

@@ -32,5 +32,13 @@ int portal_login_form(const uint8_t *body, size_t len, portal_login *out, ws_err
 int portal_login_json(const uint8_t *body, size_t len, portal_login *out, ws_error *e);
 /* The path after "/api/": 1 when it is "vms/{id}/console" (vm_id set), else 0. */
 int portal_console_path(const char *path, char vm_id[PORTAL_VM_ID_MAX + 1]);
+/* The path after "/" of a VM's dashboard in the tenant site: 1 when it is "vms/{id}"
+ * with a non-empty id of at most PORTAL_VM_ID_MAX bytes and no '/' (vm_id set), else 0. */
+int portal_vm_path(const char *path, char vm_id[PORTAL_VM_ID_MAX + 1]);
+/* 1 when a request's Content-Type (NULL: none) is one a page of another site can post
+ * without asking first (a CORS-safelisted form type: application/x-www-form-urlencoded,
+ * multipart/form-data, text/plain; Fetch standard), parameters and case aside; else 0.
+ * Such a post must carry the anti-forgery token. */
+int portal_form_type(const char *content_type);
 
 #endif

@@ -112,8 +112,11 @@ P="https://portal.contoso.com:30081"
 C="--cacert $T_TMP/root.pem --resolve portal.contoso.com:30081:$portal -s -o /dev/null -w %{http_code}"
 pw=$(W lab accounts --json >"$T_TMP/acc.json"; json_sql "$T_TMP/acc.json" "SELECT json_extract(value,'$.password') FROM doc, json_each(doc.j) WHERE json_extract(value,'$.account')='alice'")
 curl $C -c "$T_TMP/jar" -H 'Content-Type: application/json' -d "{\"user\":\"alice\",\"password\":\"$pw\"}" "$P/api/login" >/dev/null
-check_eq "garbage JSON at sign-in: 400" 400 "$(curl $C -d '{"user":' "$P/api/login")"
-check_eq "a wrong password: 401" 401 "$(curl $C -d '{"user":"alice","password":"nope"}' "$P/api/login")"
+J="-H Content-Type:application/json"
+check_eq "garbage JSON at sign-in: 400" 400 "$(curl $C $J -d '{"user":' "$P/api/login")"
+check_eq "a wrong password: 401" 401 "$(curl $C $J -d '{"user":"alice","password":"nope"}' "$P/api/login")"
+check_eq "a sign-in posted as a form type (curl -d's default) without a token: 403" 403 \
+    "$(curl $C -d '{"user":"alice","password":"nope"}' "$P/api/login")"
 head -c 70000 /dev/zero | tr '\0' 'a' >"$T_TMP/big"
 check_eq "an oversize body: 413" 413 "$(curl $C --data-binary @"$T_TMP/big" "$P/api/login")"
 check_eq "an unknown VM id: 404" 404 "$(curl $C -b "$T_TMP/jar" -X POST "$P/api/vms/00000000-0000-4000-8000-000000000000/console")"
@@ -141,7 +144,7 @@ check "rdp-verify reports a valid signature by CN=Remote Console Connect" sh -c 
     "'$WAPSIM' --lab '$L' rdp-verify '$T_TMP/db01.rdp' | grep -q 'Signer: *CN=Remote Console Connect'"
 W down >/dev/null 2>&1
 
-# ---- the portal's HTML page works without JavaScript: sign in, list, Connect downloads
+# ---- the tenant site works without JavaScript: sign in with the form's token, the list, the warning, Connect downloads
 L2=$T_TMP/lab2
 new_lab "$L2" >/dev/null 2>&1
 "$WAPSIM" --lab "$L2" up >/dev/null 2>&1
@@ -150,16 +153,25 @@ p2=$(sqlite3 "$L2/lab.db" "SELECT address FROM machines WHERE name='portal'")
 "$WAPSIM" --lab "$L2" lab accounts --json >"$T_TMP/acc2.json"
 pw2=$(json_sql "$T_TMP/acc2.json" "SELECT json_extract(value,'$.password') FROM doc, json_each(doc.j) WHERE json_extract(value,'$.account')='alice'")
 H="--cacert $T_TMP/root2.pem --resolve portal.contoso.com:30081:$p2 -s"
-check "the page offers a sign-in form" sh -c "curl $H https://portal.contoso.com:30081/ | grep -q '<form method=\"post\" action=\"/login\">'"
-code=$(curl $H -o /dev/null -w '%{http_code}' -c "$T_TMP/jar2" --data-urlencode "user=alice" --data-urlencode "password=$pw2" https://portal.contoso.com:30081/login)
-check_eq "signing in with the form redirects (303)" 303 "$code"
+S2=https://portal.contoso.com:30081
+curl $H -c "$T_TMP/jar2" "$S2/" >"$T_TMP/signin.html"
+check "the page offers a sign-in form" grep -q '<form method="post" action="/login">' "$T_TMP/signin.html"
+token=$(sed -n 's/.*name="csrf" value="\([0-9A-Fa-f]*\)".*/\1/p' "$T_TMP/signin.html" | head -n 1)
+code=$(curl $H -o /dev/null -w '%{http_code}' -b "$T_TMP/jar2" --data-urlencode "user=alice" --data-urlencode "password=$pw2" "$S2/login")
+check_eq "the sign-in form without its anti-forgery token: 403" 403 "$code"
+code=$(curl $H -o /dev/null -w '%{http_code}' -b "$T_TMP/jar2" -c "$T_TMP/jar2" --data-urlencode "csrf=$token" \
+    --data-urlencode "user=alice" --data-urlencode "password=$pw2" "$S2/login")
+check_eq "signing in with the form and its token redirects (303)" 303 "$code"
 sqlite3 "$L2/lab.db" ".timeout 5000" "UPDATE vms SET name='<script>alert(1)</script>' WHERE name='db01'"
-curl $H -b "$T_TMP/jar2" https://portal.contoso.com:30081/ >"$T_TMP/page.html"
-check "the page lists web01 with a Connect button" grep -q 'web01</td>.*<button type="submit">Connect</button>' "$T_TMP/page.html"
+curl $H -b "$T_TMP/jar2" "$S2/vms" >"$T_TMP/page.html"
+check "the list links web01 to its dashboard" grep -q 'href="/vms/[^"]*"><span class="row-icon vm-icon" aria-hidden="true"></span>web01</a>' "$T_TMP/page.html"
 check "a name from the state is escaped in HTML" grep -q '&lt;script&gt;alert(1)&lt;/script&gt;' "$T_TMP/page.html"
 check "... and never appears raw" sh -c "! grep -q '<script>' '$T_TMP/page.html'"
-action=$(sed -n 's/.*web01<\/td>.*action="\([^"]*\)".*/\1/p' "$T_TMP/page.html" | head -n 1)
-curl $H -b "$T_TMP/jar2" -X POST -D "$T_TMP/headers" -o "$T_TMP/button.rdp" "https://portal.contoso.com:30081$action"
-check "the Connect button downloads web01.rdp as an attachment" grep -qi 'Content-Disposition: attachment; filename="web01.rdp"' "$T_TMP/headers"
+id=$(sed -n 's/.*href="\/vms\/\([^"]*\)"><span class="row-icon vm-icon" aria-hidden="true"><\/span>web01<.*/\1/p' "$T_TMP/page.html" | head -n 1)
+curl $H -b "$T_TMP/jar2" "$S2/vms/$id/console" >"$T_TMP/warning.html"
+check "Console first shows the security warning" grep -q 'Do not save the RDP file to a shared location' "$T_TMP/warning.html"
+token=$(sed -n 's/.*name="csrf" value="\([0-9A-Fa-f]*\)".*/\1/p' "$T_TMP/warning.html" | head -n 1)
+curl $H -b "$T_TMP/jar2" --data-urlencode "csrf=$token" -D "$T_TMP/headers" -o "$T_TMP/button.rdp" "$S2/vms/$id/console"
+check "the warning's Connect downloads web01.rdp as an attachment" grep -qi 'Content-Disposition: attachment; filename="web01.rdp"' "$T_TMP/headers"
 check "... of type application/x-rdp" grep -qi 'Content-Type: application/x-rdp' "$T_TMP/headers"
 "$WAPSIM" --lab "$L2" down >/dev/null 2>&1

@@ -147,12 +147,46 @@ static void test_console_path(void **state)
     assert_int_equal(portal_console_path(path, id), 0);
 }
 
+static void test_vm_path(void **state)
+{
+    (void)state;
+    char id[PORTAL_VM_ID_MAX + 1];
+    assert_int_equal(portal_vm_path("vms/e9466d6c-a6ee-4b5b-b5a0-1d2f97b7446d", id), 1);
+    assert_string_equal(id, "e9466d6c-a6ee-4b5b-b5a0-1d2f97b7446d");
+    assert_int_equal(portal_vm_path("vms/", id), 0);
+    assert_int_equal(portal_vm_path("vms", id), 0);
+    assert_int_equal(portal_vm_path("vms/x/", id), 0);
+    assert_int_equal(portal_vm_path("vms/x/console", id), 0);
+    assert_int_equal(portal_vm_path("vm/x", id), 0);
+    char path[200];
+    snprintf(path, sizeof path, "vms/%0*d", PORTAL_VM_ID_MAX, 7);
+    assert_int_equal(portal_vm_path(path, id), 1);
+    assert_int_equal(strlen(id), PORTAL_VM_ID_MAX);
+    snprintf(path, sizeof path, "vms/%0*d", PORTAL_VM_ID_MAX + 1, 7);
+    assert_int_equal(portal_vm_path(path, id), 0);
+}
+
+static void test_form_type(void **state)
+{
+    (void)state;
+    assert_int_equal(portal_form_type("application/x-www-form-urlencoded"), 1);
+    assert_int_equal(portal_form_type("multipart/form-data; boundary=----x"), 1);
+    assert_int_equal(portal_form_type("text/plain;charset=UTF-8"), 1);
+    assert_int_equal(portal_form_type(" Text/Plain"), 1);
+    assert_int_equal(portal_form_type("application/json"), 0);
+    assert_int_equal(portal_form_type("text/plainx"), 0);
+    assert_int_equal(portal_form_type("text/plai"), 0);
+    assert_int_equal(portal_form_type(""), 0);
+    assert_int_equal(portal_form_type(NULL), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_json),          cmocka_unit_test(test_json_refusals),
         cmocka_unit_test(test_form),          cmocka_unit_test(test_form_refusals),
-        cmocka_unit_test(test_console_path),
+        cmocka_unit_test(test_console_path),  cmocka_unit_test(test_vm_path),
+        cmocka_unit_test(test_form_type),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

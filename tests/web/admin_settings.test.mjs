@@ -173,6 +173,28 @@ await run('admin_settings', async () => {
   ids = diagnoseIds();
   check('wapsim diagnose (CLI) agrees', !ids.some((i) => i.startsWith('gateway-issuer-not-trusted')), ids.join(' '));
   await shot(page, 'admin-diagnose-fixed');
+
+  // Set-SCVMMServer -VMConnectTimeToLiveInMinutes: out of range is the command's error; in range is saved.
+  await page.goto(`${ADMIN_SITE}/settings`);
+  const ttl0 = await page.inputValue('form#vmm-console input[name="ttl_minutes"]');
+  await page.fill('form#vmm-console input[name="ttl_minutes"]', '61');
+  await submit(page, page.locator('form#vmm-console button[type="submit"]'));
+  o = await outcome(page);
+  check('VMConnectTimeToLiveInMinutes 61 fails with the command\'s error (exit 2)', o.status === '2' && o.output.includes("bad --ttl-minutes '61'"), `${o.status}: ${o.output}`);
+  check('the time to live is unchanged after it', (await page.inputValue('form#vmm-console input[name="ttl_minutes"]')) === ttl0);
+  const ttl1 = ttl0 === '7' ? '8' : '7';
+  await page.fill('form#vmm-console input[name="ttl_minutes"]', ttl1);
+  await submit(page, page.locator('form#vmm-console button[type="submit"]'));
+  o = await outcome(page);
+  const vmmCmd = (await page.locator('section#outcome pre.command').textContent()) || '';
+  check(`VMConnectTimeToLiveInMinutes ${ttl1} runs wapsim vmm set --ttl-minutes ${ttl1} alone and exits 0`, o.status === '0' && vmmCmd.trim() === `wapsim vmm set --ttl-minutes ${ttl1}`, `${o.status}: ${vmmCmd} ${o.output}`);
+  check('the page shows the new time to live', (await page.inputValue('form#vmm-console input[name="ttl_minutes"]')) === ttl1);
+
+  // RD Gateway Manager's SSL certificate: saved, and the outcome says a restart is needed.
+  const ssl = `form#gateway-ssl-${GW}`;
+  await submit(page, page.locator(`${ssl} button[type="submit"]`));
+  o = await outcome(page);
+  check('saving the gateway\'s SSL certificate exits 0 and says it takes effect at a restart', o.status === '0' && /restart/.test(o.output), `${o.status}: ${o.output}`);
   ok('admin_settings: the click-through ran to the end');
   await closeBrowser(b, 'admin_settings');
 });

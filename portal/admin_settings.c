@@ -35,7 +35,7 @@ const char admin_settings_css[] =
     ".settings-group h3{margin:.2em 0 .5em;font-size:.95em;font-weight:600}\n"
     ".setting{display:flex;align-items:center;margin:.35em 0}\n"
     ".setting label{flex:0 0 22em;color:#2b333b}\n"
-    ".setting input,.setting select{flex:0 1 26em;padding:.25em .4em;border:1px solid #9aa4ae;font:inherit}\n"
+    ".setting input,.setting select{flex:0 1 26em;margin-right:.6em;padding:.25em .4em;border:1px solid #9aa4ae;font:inherit}\n"
     ".setting .current{margin-left:.8em;color:#5a6470;font-size:.85em}\n"
     ".settings-group .note{color:#5a6470;font-size:.85em;margin:.4em 0}\n"
     ".settings-group button,.diagnose-again,.finding button.fix{background:#0072c6;color:#fff;border:0;"
@@ -53,7 +53,7 @@ const char admin_settings_css[] =
     "section.outcome pre.command{color:#2b333b;font-weight:600}\n"
     /* Diagnose: each finding a card, red for an error, amber for a warning. */
     ".diagnose-bar{display:flex;align-items:center;gap:1.2em;margin:0 0 1em}\n"
-    ".diagnose-again{text-decoration:none;display:inline-block}\n"
+    ".diagnose-again{text-decoration:none;display:inline-block;white-space:nowrap;flex:none}\n"
     ".diagnose-summary{color:#2b333b}\n"
     "section.finding{border:1px solid #c8cdd3;border-left:6px solid #a4262c;background:#fff;padding:.4em .9em;"
     "margin:0 0 1em;max-width:64em}\n"
@@ -139,9 +139,12 @@ void settings_refused(admin_outcome *o, const char *command, const char *why)
 }
 
 /* A select of certificate names, each shown with its thumbprint (certlm.msc's two columns). */
-static void cert_select(web_page *w, ws_state *st, const char *id, const ws_strv *names, const char *cur)
+static void cert_select(web_page *w, ws_state *st, const char *id, const char *name, const ws_strv *names,
+                        const char *cur)
 {
-    web_raw(w, "<select id=\"%s\" name=\"%s\">", id, id);
+    web_raw(w, "<select id=\"");
+    web_esc(w, id);
+    web_raw(w, "\" name=\"%s\">", name);
     if (!cur[0] || !ws_strv_has(names, cur)) {
         web_raw(w, "<option value=\"\"%s>(", cur[0] ? "" : " selected");
         web_esc(w, cur[0] ? cur : "not set");
@@ -162,7 +165,9 @@ static void cert_select(web_page *w, ws_state *st, const char *id, const ws_strv
 /* One labelled row; label is the real parameter's or field's name. */
 static void row_begin(web_page *w, const char *id, const char *label)
 {
-    web_raw(w, "<p class=\"setting\"><label for=\"%s\">", id);
+    web_raw(w, "<p class=\"setting\"><label for=\"");
+    web_esc(w, id);
+    web_raw(w, "\">");
     web_esc(w, label);
     web_raw(w, "</label>");
 }
@@ -206,10 +211,10 @@ static void vmm_group(web_page *w, const admin_req *a, ws_state *st)
     web_raw(w, "</h2><p class=\"where\">Set-SCVMMServer -VMConnect* (wapsim vmm set)</p>");
     settings_form(w, a, "vmm-console", "/settings/vmm-console");
     row_begin(w, "gateway_cert", "VMConnectGatewayCertificatePath");
-    cert_select(w, st, "gateway_cert", &names, gw);
+    cert_select(w, st, "gateway_cert", "gateway_cert", &names, gw);
     web_raw(w, "</p>");
     row_begin(w, "hyperv_cert", "VMConnectHyperVCertificatePath");
-    cert_select(w, st, "hyperv_cert", &names, hv);
+    cert_select(w, st, "hyperv_cert", "hyperv_cert", &names, hv);
     web_raw(w, "</p>");
     text_row(w, "ttl_minutes", "VMConnectTimeToLiveInMinutes", ttl);
     row_begin(w, "host_id_mode", "VMConnectHostIdentificationMode");
@@ -239,8 +244,9 @@ static void gateway_ssl_form(web_page *w, const admin_req *a, ws_state *st, cons
                "name=\"machine\" value=\"");
     web_esc(w, gw->name);
     web_raw(w, "\">");
-    row_begin(w, "ssl_cert", "Certificate (LocalMachine\\My, with its private key)");
-    cert_select(w, st, "ssl_cert", &names, bound);
+    snprintf(id, sizeof id, "ssl_cert-%s", gw->name);
+    row_begin(w, id, "Certificate (LocalMachine\\My, with its private key)");
+    cert_select(w, st, id, "ssl_cert", &names, bound);
     web_raw(w, "</p><p class=\"note\">The gateway binds its certificate when its service starts: a new one takes "
                "effect after a restart of the service (wapsim service restart ");
     web_esc(w, gw->name);
@@ -283,8 +289,13 @@ static void gateway_issuers_form(web_page *w, const admin_req *a, ws_state *st, 
     web_esc(w, gw->name);
     web_raw(w, "\">");
     /* The Add row comes first: Enter in its field submits with the form's first button. */
-    text_row(w, "add", "Add (a thumbprint or a lab certificate's name)", "");
-    web_raw(w, "<p><button type=\"submit\" name=\"op\" value=\"add\" class=\"add\">Add</button></p>");
+    snprintf(id, sizeof id, "add-%s", gw->name);
+    row_begin(w, id, "Add (a thumbprint or a lab certificate's name)");
+    web_raw(w, "<input id=\"");
+    web_esc(w, id);
+    web_raw(w, "\" name=\"add\" maxlength=\"%d\"> <button type=\"submit\" name=\"op\" value=\"add\" "
+               "class=\"add\">Add</button></p>",
+            VALUE_MAX - 1);
     if (ws_trusted_issuer_list(st, gw->name, &tps, &e) != 0) {
         web_raw(w, "<p class=\"note\">");
         web_esc(w, e.msg);

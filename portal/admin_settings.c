@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* admin_settings: the Settings page (admin.h), the settings as the real consoles name
  * them, each group a form whose post runs the wapsim command an operator would type:
- *   form#cloud-rdgateway               WAP admin portal, VM Clouds -> Clouds -> Edit:
+ *   form#cloud-rdgateway               WAP admin portal, VM Clouds -> Clouds -> the VMM server -> Edit:
  *                                      "Remote Desktop Gateway FQDN"   (wapsim cloud set)
  *   form#vmm-console                   Set-SCVMMServer -VMConnect*     (wapsim vmm set)
  *   form#gateway-ssl-M                 RD Gateway Manager -> Properties -> SSL Certificate
@@ -185,7 +185,7 @@ static void cloud_group(web_page *w, const admin_req *a, ws_state *st)
     char fqdn[256];
     current(st, WS_SCOPE_CLOUD, WS_SET_CLOUD_RD_GATEWAY_FQDN, fqdn, sizeof fqdn);
     web_raw(w, "<section class=\"settings-group\"><h2>VM Clouds</h2><p class=\"where\">WAP admin portal: VM Clouds "
-               "&rarr; Clouds &rarr; Edit (wapsim cloud set)</p>");
+               "&rarr; Clouds &rarr; the VMM server &rarr; Edit (wapsim cloud set)</p>");
     settings_form(w, a, "cloud-rdgateway", "/settings/cloud-rdgateway");
     text_row(w, "rd_gateway_fqdn", "Remote Desktop Gateway FQDN", fqdn);
     web_raw(w, "<p class=\"note\">New .rdp files name it as gatewayhostname; the gateway's certificate must match "
@@ -227,7 +227,8 @@ static void vmm_group(web_page *w, const admin_req *a, ws_state *st)
     web_raw(w, "<p class=\"note\">The gateway certificate signs the HostToken and the .rdp file, the Hyper-V "
                "certificate the VMToken; VMM needs each one's private key. Changing a certificate reconfigures "
                "neither the hosts (Read-SCVMHost: wapsim vmm refresh-host) nor the RD Gateway's trusted issuers "
-               "(below). Only the values you change are passed.</p><p><button type=\"submit\">Save</button></p>"
+               "(below). The real parameters take a .pfx file and its password; here a certificate of the lab, by "
+               "name [model]. Only the values you change are passed.</p><p><button type=\"submit\">Save</button></p>"
                "</form></section>\n");
     ws_strv_free(&names);
 }

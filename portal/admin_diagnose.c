@@ -178,6 +178,14 @@ static enum MHD_Result diagnose_page(const admin_req *a, const admin_outcome *ch
     return web_send(a->rq, 200, &w, NULL);
 }
 
+/* A posted index: 0..9999, or -1 (cJSON_GetArrayItem then gives NULL). */
+static int index_of(const char *s)
+{
+    char *end;
+    long v = strtol(s, &end, 10);
+    return !*s || *end || v < 0 || v > 9999 ? -1 : (int)v;
+}
+
 /* The fix line the form names, if diagnose still prints it there: 0 with argv, else -1 with why. */
 static int posted_fix(const admin_req *a, char *text, ws_strv *argv, char *why, size_t n)
 {
@@ -187,12 +195,10 @@ static int posted_fix(const admin_req *a, char *text, ws_strv *argv, char *why, 
         snprintf(why, n, "the form's finding, line or text is missing or too long");
         return -1;
     }
-    char *end1, *end2;
-    long fi = strtol(fs, &end1, 10), li = strtol(ls, &end2, 10);
     admin_outcome run;
     cJSON *j = diagnose(a, &run);
-    const cJSON *f = cJSON_GetArrayItem(cJSON_GetObjectItem(j, "findings"), *end1 || fi < 0 || fi > 9999 ? -1 : (int)fi);
-    const char *line = cJSON_GetStringValue(cJSON_GetArrayItem(cJSON_GetObjectItem(f, "fix"), *end2 || li < 0 || li > 999 ? -1 : (int)li));
+    const cJSON *f = cJSON_GetArrayItem(cJSON_GetObjectItem(j, "findings"), index_of(fs));
+    const char *line = cJSON_GetStringValue(cJSON_GetArrayItem(cJSON_GetObjectItem(f, "fix"), index_of(ls)));
     int rc = -1;
     if (!j)
         snprintf(why, n, "diagnose did not run (exit %d)", run.status);

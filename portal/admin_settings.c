@@ -34,7 +34,7 @@ const char admin_settings_css[] =
     ".settings-group form:first-of-type{border-top:0}\n"
     ".settings-group h3{margin:.2em 0 .5em;font-size:.95em;font-weight:600}\n"
     ".setting{display:flex;align-items:center;margin:.35em 0}\n"
-    ".setting label{flex:0 0 22em;color:#2b333b}\n"
+    ".setting label{flex:0 0 23.5em;color:#2b333b}\n"
     ".setting input,.setting select{flex:0 1 26em;margin-right:.6em;padding:.25em .4em;"
     "border:1px solid #9aa4ae;font:inherit}\n"
     ".setting .current{margin-left:.8em;color:#5a6470;font-size:.85em}\n"

@@ -195,6 +195,23 @@ await run('admin_settings', async () => {
   await submit(page, page.locator(`${ssl} button[type="submit"]`));
   o = await outcome(page);
   check('saving the gateway\'s SSL certificate exits 0 and says it takes effect at a restart', o.status === '0' && /restart/.test(o.output), `${o.status}: ${o.output}`);
+  // A second gateway joins: its own forms, and a change there names it and leaves rdgw01's list alone.
+  const add = wapsim('fabric', 'add-gateway', 'rdgw02');
+  check('the CLI adds a second gateway, rdgw02', add.status === 0, add.stderr);
+  await page.goto(`${ADMIN_SITE}/settings`);
+  const gw2 = 'form#gateway-trusted-issuers-rdgw02';
+  check('Settings has rdgw02\'s SSL certificate and trusted issuers forms',
+    (await page.locator('form#gateway-ssl-rdgw02').count()) === 1 && (await page.locator(gw2).count()) === 1);
+  check('rdgw02 trusts no issuer yet', (await page.locator(`${gw2} tr.issuer`).count()) === 0);
+  const gw1 = await issuerRows(page);
+  await page.fill(`${gw2} input[name="add"]`, 'vmm-console');
+  await submit(page, page.locator(`${gw2} button.add`));
+  o = await outcome(page);
+  const cmd2 = (await page.locator('section#outcome pre.command').textContent()) || '';
+  check('Add in rdgw02\'s form runs gateway set --machine rdgw02 and exits 0', o.status === '0' && cmd2.includes('--machine rdgw02'), `${o.status}: ${cmd2} ${o.output}`);
+  const tps2 = await page.locator(`${gw2} tr.issuer`).evaluateAll((rows) => rows.map((r) => r.getAttribute('data-thumbprint')));
+  check('rdgw02 now trusts the VMM certificate', JSON.stringify(tps2) === JSON.stringify([tp]), tps2.join(','));
+  check('rdgw01\'s list is unchanged', JSON.stringify(await issuerRows(page)) === JSON.stringify(gw1));
   ok('admin_settings: the click-through ran to the end');
   await closeBrowser(b, 'admin_settings');
 });

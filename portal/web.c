@@ -70,7 +70,14 @@ void web_esc(web_page *w, const char *s)
         case '&': o += sprintf(o, "&amp;"); break;
         case '"': o += sprintf(o, "&quot;"); break;
         case '\'': o += sprintf(o, "&#39;"); break;
-        default: *o++ = *p;
+        /* A C0 control but tab and line ends is no character of XML 1.0 (section 2.2):
+         * one in a VM name or a message would make /topology.svg, which the admin page
+         * parses as XML, no picture at all. It shows as U+FFFD. */
+        default:
+            if ((unsigned char)*p < 0x20 && *p != '\t' && *p != '\n' && *p != '\r')
+                o += sprintf(o, "\xef\xbf\xbd");
+            else
+                *o++ = *p;
         }
     }
     *o = '\0';

@@ -30,7 +30,8 @@ typedef struct web_page {
 void web_init(web_page *w);
 /* Append formatted text as it is: for the page's own markup. */
 void web_raw(web_page *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-/* Append s with < > & " ' escaped: for anything not the page's own. */
+/* Append s with < > & " ' escaped and C0 controls (but tab, CR, LF) as U+FFFD, so a
+ * page or an SVG stays well-formed XML: for anything not the page's own. */
 void web_esc(web_page *w, const char *s);
 /* Send the page (text/html; charset=utf-8) with the lab's security headers, and free it.
  * extra: "Name", "Value", ..., NULL (or NULL). */

@@ -19,6 +19,13 @@ static void test_escape(void **state)
     web_esc(&w, "a\"b<script>'&");
     web_raw(&w, "\">");
     assert_string_equal(w.text, "<p title=\"a&quot;b&lt;script&gt;&#39;&amp;\">");
+    /* A control character (no XML 1.0 character) becomes U+FFFD, so the polled
+     * /topology.svg stays well-formed XML; tab and line ends stay. */
+    web_page x;
+    web_init(&x);
+    web_esc(&x, "a\x01" "b\x1b[0m\tc\nd\re\x7f");
+    assert_string_equal(x.text, "a\xef\xbf\xbd" "b\xef\xbf\xbd" "[0m\tc\nd\re\x7f");
+    free(x.text);
     /* A page grows past its first allocation. */
     for (int i = 0; i < 5000; i++)
         web_esc(&w, "<>");

@@ -68,6 +68,19 @@ async function topology(page) {
   });
   check('/topology.svg is image/svg+xml, the svg alone', /^image\/svg\+xml/.test(svg.type) &&
     svg.text.startsWith('<svg id="topology"') && svg.text.trim().endsWith('</svg>'), svg.type);
+
+  // Any client may ask for any VM name: one with a control character and markup is
+  // recorded as asked. The picture the page parses as XML still follows it, the markup as text.
+  const shown = await page.getAttribute('svg#topology', 'data-connect');
+  wapsim('connect', '--tenant', 'alice', '--vm', 'web\u0001<i>x</i>');
+  let followed = true;
+  await page.waitForFunction((id) => document.querySelector('svg#topology')?.getAttribute('data-connect') !== id,
+    shown, { timeout: 10000 }).catch(() => { followed = false; });
+  check('a connect to a VM named with a control character and markup still updates the picture', followed,
+    await page.getAttribute('#topology-frame', 'class'));
+  check('... whose caption shows the markup as text', followed &&
+    (await page.textContent('#topology-caption')).includes('<i>x</i>') &&
+    (await page.$$('svg#topology i')).length === 0);
 }
 
 async function machines(page) {

@@ -27,7 +27,7 @@ typedef struct admin_req {
 /* The page around every admin page: title, the navigation (Topology, Machines, Settings,
  * Diagnose; tab is the current one), the signed-in user and sign-out. */
 void admin_begin(web_page *w, const admin_req *a, const char *title, const char *tab);
-void admin_end(web_page *w);
+void admin_end(web_page *w, const admin_req *a);
 /* A form's opening tag with its anti-forgery field: <form method="post" action="action">. */
 void admin_form(web_page *w, const admin_req *a, const char *action);
 

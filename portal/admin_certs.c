@@ -203,7 +203,7 @@ static enum MHD_Result page(const admin_req *a, unsigned status, const char *mac
             store_table(&w, a, machine, stores[i]);
     if (known)
         import_form(&w, a, machine);
-    admin_end(&w);
+    admin_end(&w, a);
     return web_send(a->rq, status, &w, NULL);
 }
 

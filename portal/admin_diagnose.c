@@ -172,7 +172,7 @@ static enum MHD_Result diagnose_page(const admin_req *a, const admin_outcome *ch
                 "<code>wapsim diagnose</code> does. A <em>Run</em> button runs that wapsim line on the lab.</span>"
                 "</div>\n");
     findings(&w, a, j, &run);
-    admin_end(&w);
+    admin_end(&w, a);
     cJSON_Delete(j);
     admin_outcome_free(&run);
     return web_send(a->rq, 200, &w, NULL);

@@ -185,6 +185,6 @@ enum MHD_Result admin_events(const admin_req *a)
     for (int i = 0; i < EVENTS_SHOWN; i++)
         drop(&c->ring[i]);
     free(c);
-    admin_end(&w);
+    admin_end(&w, a);
     return web_send(a->rq, bad ? 400 : 200, &w, NULL);
 }

@@ -113,7 +113,7 @@ static enum MHD_Result page(const admin_req *a, unsigned status, const admin_out
     web_raw(&w, "</tbody></table>\n<p class=\"hint\">Each button runs <code>wapsim service ACTION MACHINE</code> "
                 "on the lab, as an operator would in a shell (Restart-Service).</p>\n");
     free(r.ps);
-    admin_end(&w);
+    admin_end(&w, a);
     return web_send(a->rq, status, &w, NULL);
 }
 

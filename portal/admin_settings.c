@@ -341,7 +341,7 @@ static enum MHD_Result settings_page(const admin_req *a, const admin_outcome *o)
     cloud_group(&w, a, a->rq->st);
     vmm_group(&w, a, a->rq->st);
     gateway_groups(&w, a, a->rq->st);
-    admin_end(&w);
+    admin_end(&w, a);
     return web_send(a->rq, 200, &w, NULL);
 }
 

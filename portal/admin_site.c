@@ -58,11 +58,22 @@ void admin_begin(web_page *w, const admin_req *a, const char *title, const char 
     web_raw(w, "</h1>\n");
 }
 
-void admin_end(web_page *w)
+/* Refresh reloads the page by GET: the same URL, or after a change (a post to
+ * /machines/service, /certs/import, ...) its section's page, the machine's for /certs. */
+void admin_end(web_page *w, const admin_req *a)
 {
-    web_raw(w, "</main>\n<footer class=\"commandbar\"><a class=\"cmdlink\" href=\"\">Refresh</a>"
-               "<span class=\"lab\">wapsim lab: every change here runs the wapsim command an operator would type"
-               "</span></footer></body></html>\n");
+    web_raw(w, "</main>\n<footer class=\"commandbar\"><a class=\"cmdlink\" href=\"");
+    if (strcmp(a->rq->method, "GET") != 0) {
+        size_t n = strcspn(a->path + 1, "/") + 1;
+        char machine[64];
+        web_raw(w, "%.*s", (int)n, a->path);
+        if (n == 6 && strncmp(a->path, "/certs", 6) == 0 && web_field(a->rq, "machine", machine, sizeof machine) == 0) {
+            web_raw(w, "?machine=");
+            web_esc(w, machine);
+        }
+    }
+    web_raw(w, "\">Refresh</a><span class=\"lab\">wapsim lab: every change here runs the wapsim command an operator "
+               "would type</span></footer></body></html>\n");
 }
 
 static enum MHD_Result sign_in_page(ws_httpd_req *rq, unsigned status, const char *notice)

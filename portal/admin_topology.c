@@ -511,7 +511,7 @@ enum MHD_Result admin_topology(const admin_req *a)
                 "</li></ul>\n");
     recent(&w, all, conn);
     cJSON_Delete(all);
-    admin_end(&w);
+    admin_end(&w, a);
     return web_send(a->rq, 200, &w, NULL);
 }
 

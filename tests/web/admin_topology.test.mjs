@@ -113,6 +113,11 @@ async function machines(page) {
   check('hv02 runs a new process, healthy (wapsim status)', after.healthy === true && after.pid !== pidBefore,
     `${pidBefore} -> ${after.pid} healthy ${after.healthy}`);
   await shot(page, 'admin-machines-restarted');
+  // The command bar's Refresh after a change reloads the machines page, by GET.
+  const [again] = await Promise.all([page.waitForNavigation(), page.click('footer.commandbar a.cmdlink')]);
+  check('Refresh after the restart reloads the machines page (GET /machines, 200)', again.status() === 200 &&
+    new URL(page.url()).pathname === '/machines' && (await page.$$('tr.machine-row')).length > 0,
+  `${again.status()} ${page.url()}`);
 }
 
 async function events(page) {
@@ -168,6 +173,11 @@ async function certs(page) {
   check('Remove: outcome exit 0, and wapsim cert list no longer shows it',
     st2 === '0' && !inStore('rdgw01', 'Root', 'portal-ssl'), `${st2} ${await page.textContent('#outcome')}`);
   check('rdgw-ssl is still in rdgw01 My', inStore('rdgw01', 'My', 'rdgw-ssl'));
+  const [again] = await Promise.all([page.waitForNavigation(), page.click('footer.commandbar a.cmdlink')]);
+  check('Refresh after the removal reloads rdgw01\'s certificates (GET, 200)', again.status() === 200 &&
+    new URL(page.url()).pathname === '/certs' && new URL(page.url()).searchParams.get('machine') === 'rdgw01' &&
+    (await page.$$('section[data-store="My"] tr.cert[data-name="rdgw-ssl"]')).length === 1,
+  `${again.status()} ${page.url()}`);
 }
 
 async function refusals(page, context) {

@@ -144,6 +144,9 @@ int admin_run(ws_httpd_req *rq, const char *const *args, int timeout_s, admin_ou
     posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
     posix_spawn_file_actions_adddup2(&fa, pipefd[1], 1);
     posix_spawn_file_actions_adddup2(&fa, pipefd[1], 2);
+    /* Nothing else of the portal's: libcurl's pooled connections to SPF are not
+     * close-on-exec, and a command has no business with them (glibc 2.34). */
+    posix_spawn_file_actions_addclosefrom_np(&fa, 3);
     posix_spawnattr_init(&attr);
     sigset_t none, all;
     sigemptyset(&none);

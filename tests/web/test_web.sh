@@ -38,7 +38,13 @@ for t in "$web"/*.test.mjs; do
         certutil -d "sql:$HOME/.pki/nssdb" -A -t "C,," -n "wapsim lab root $i" -i "$T_TMP/root$i.pem" ||
         { not_ok "$name: the lab root trusted in the browser"; continue; }
     portal=$(awk '$2 == "portal.contoso.com" { print $1; exit }' "$L/hosts")
-    WEB_LAB="$L" WEB_PORTAL="$portal" timeout 600 node "$t" || echo "# $name exited $?"
+    # A test that dies before it reports (an error outside run(), a crash, the timeout)
+    # has printed no "not ok": its exit status is then a failed check of its own.
+    WEB_LAB="$L" WEB_PORTAL="$portal" timeout 600 node "$t" >"$T_TMP/$name.tap" 2>&1
+    rc=$?
+    cat "$T_TMP/$name.tap"
+    [ "$rc" -eq 0 ] || grep -q '^not ok' "$T_TMP/$name.tap" ||
+        not_ok "$name: node exited $rc before reporting a failed check (an error outside its checks, or killed)"
     "$WAPSIM" --lab "$L" down >/dev/null 2>&1
 done
 [ "$i" -gt 0 ] || not_ok "there are browser tests (tests/web/*.test.mjs)"

@@ -81,7 +81,7 @@ const char admin_css[] =
     "section.outcome.failed h2{color:#b71c1c}\n"
     "section.outcome pre{margin:4px 0;white-space:pre-wrap;font-size:12.5px}\n"
     "section.outcome pre.command{color:#0f1215;font-weight:600}\n"
-    "section.outcome pre.command::before{content:\"PS> \";color:#6b7785;font-weight:400}\n"
+    "section.outcome pre.command::before{content:\"$ \";color:#6b7785;font-weight:400}\n"
     "/* Topology */\n"
     ".topology-frame{border:1px solid #d5dbe1;background:#fbfcfd;max-width:1240px;padding:6px}\n"
     ".topology-frame.stale{border-color:#e68a00}\n"

@@ -215,7 +215,8 @@ static enum MHD_Result change(const admin_req *a, int import)
     ws_state *st = a->rq->st;
     if (web_field(a->rq, "machine", machine, sizeof machine) != 0 || !ws_machine_exists(st, machine))
         return page(a, 400, "portal", NULL, NULL, "Give a machine of this lab.");
-    if (web_field(a->rq, "name", name, sizeof name) != 0 || !ws_vault_exists(st, name)) {
+    if (web_field(a->rq, "name", name, sizeof name) != 0 || name[0] == '-' || !ws_vault_exists(st, name)) {
+        /* A name starting with '-' would read as an option of the command: never passed. */
         snprintf(notice, sizeof notice, "No certificate '%.120s' in the lab's vault.", name);
         return page(a, 400, machine, NULL, NULL, notice);
     }

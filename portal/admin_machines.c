@@ -69,7 +69,8 @@ static int row(const ws_machine *m, void *arg)
     } else {
         web_raw(w, "<span class=\"sub\">no service</span>");
     }
-    web_raw(w, "</td><td>%s", m->address);
+    web_raw(w, "</td><td>");
+    web_esc(w, m->address);
     if (m->port)
         web_raw(w, ":%d", m->port);
     if (p)

@@ -99,6 +99,7 @@ static char *collect(int fd, pid_t pid, int timeout_s)
     for (;;) {
         long left = deadline - now_ms();
         if (left <= 0) {
+            kill(-pid, SIGKILL); /* its process group: the command runs in a session of its own */
             kill(pid, SIGKILL);
             static const char msg[] = "\n(the admin site stopped the command: it ran past its deadline)\n";
             len = len > OUTPUT_MAX - sizeof msg ? OUTPUT_MAX - sizeof msg : len;
@@ -106,7 +107,10 @@ static char *collect(int fd, pid_t pid, int timeout_s)
             break;
         }
         struct pollfd p = {.fd = fd, .events = POLLIN};
-        if (poll(&p, 1, (int)left) <= 0)
+        int r = poll(&p, 1, (int)left);
+        if (r < 0 && errno != EINTR)
+            break; /* cannot wait on the pipe: stop reading, the caller reaps the child */
+        if (r <= 0)
             continue;
         ssize_t n = read(fd, chunk, sizeof chunk);
         if (n < 0 && errno == EINTR)

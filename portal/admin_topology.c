@@ -38,6 +38,7 @@
 #define WIDTH 1000
 #define GREEN "#2e7d32"
 #define RED "#c62828"
+#define GREY "#8a96a3"
 
 typedef struct node {
     ws_machine m;
@@ -229,8 +230,9 @@ static void machines(web_page *w, const topo *t)
         web_raw(w, "<text x=\"%.0f\" y=\"%.0f\" font-size=\"15\" font-weight=\"600\" fill=\"#1f2d3d\">", d->x - 62,
                 d->y - 6);
         web_esc(w, d->m.name);
-        web_raw(w, "</text><text x=\"%.0f\" y=\"%.0f\" font-size=\"11\" fill=\"#56616e\">%s \xc2\xb7 %s</text></g>",
-                d->x - 62, d->y + 14, role_label(d->m.role), d->state);
+        web_raw(w, "</text><text x=\"%.0f\" y=\"%.0f\" font-size=\"11\" fill=\"#56616e\">", d->x - 62, d->y + 14);
+        web_esc(w, role_label(d->m.role));
+        web_raw(w, " \xc2\xb7 %s</text></g>", d->state);
     }
 }
 
@@ -240,16 +242,27 @@ typedef struct hop_draw {
     int ok;
     const char *detail;
     char code[16]; /* the connect's code, on the hop where it stopped ("" elsewhere) */
+    int fallback;  /* the direct try found no route and the PC went on through the gateway */
 } hop_draw;
+
+static const char *hop_colour(const hop_draw *h)
+{
+    return !h->ok ? RED : h->fallback ? GREY : GREEN;
+}
 
 static void pill(web_page *w, const hop_draw *h, double px, double py)
 {
     double pw = 18 + 6.6 * (strlen(h->stage) + (h->code[0] ? strlen(h->code) + 3 : 0));
     web_raw(w, "<rect x=\"%.0f\" y=\"%.0f\" width=\"%.0f\" height=\"20\" rx=\"10\" fill=\"%s\"/>"
                "<text x=\"%.0f\" y=\"%.0f\" font-size=\"11.5\" font-weight=\"600\" fill=\"#ffffff\" "
-               "text-anchor=\"middle\">%s %s%s%s</text>",
-            px - pw / 2, py - 10, pw, h->ok ? GREEN : RED, px, py + 4, h->ok ? "\xe2\x9c\x93" : "\xe2\x9c\x97",
-            h->stage, h->code[0] ? " \xc2\xb7 " : "", h->code);
+               "text-anchor=\"middle\">%s ",
+            px - pw / 2, py - 10, pw, hop_colour(h), px, py + 4, h->ok ? "\xe2\x9c\x93" : "\xe2\x9c\x97");
+    web_esc(w, h->stage);
+    if (h->code[0]) {
+        web_raw(w, " \xc2\xb7 ");
+        web_esc(w, h->code);
+    }
+    web_raw(w, "</text>");
 }
 
 static void hop_open(web_page *w, const hop_draw *h)
@@ -278,7 +291,7 @@ static void draw_hop(web_page *w, topo *t, const hop_draw *h, int slot, int slot
 {
     node *client = first(t, "client"), *portal = first(t, "portal"), *spf = first(t, "spf"), *vmm = first(t, "vmm"),
          *lb = first(t, "balancer");
-    const char *c = h->ok ? GREEN : RED;
+    const char *c = hop_colour(h);
     double px = 0, py = 0, dy = (slot - (slots - 1) / 2.0) * 24;
     hop_open(w, h);
     if (strcmp(h->stage, "portal") == 0 && client && portal) {
@@ -329,11 +342,17 @@ static void hops(web_page *w, topo *t, const cJSON *conn)
     {
         hop_draw d = {cJSON_GetStringValue(cJSON_GetObjectItem(h, "stage")),
                       cJSON_IsTrue(cJSON_GetObjectItem(h, "ok")),
-                      cJSON_GetStringValue(cJSON_GetObjectItem(h, "detail")), ""};
+                      cJSON_GetStringValue(cJSON_GetObjectItem(h, "detail")), "", 0};
         if (d.stage && !d.ok && cJSON_IsNumber(code) && stage && strcmp(stage, d.stage) == 0)
             snprintf(d.code, sizeof d.code, "%u", (unsigned)code->valuedouble);
         if (!d.stage)
             continue;
+        /* An ok direct hop with gateway hops after it is the PC finding no route to the host
+         * and going on through the gateway: drawn grey, not as a wire that worked. */
+        if (d.ok && strcmp(d.stage, "direct") == 0 && in_group[1]) {
+            d.fallback = 1;
+            snprintf(d.code, sizeof d.code, "via gateway");
+        }
         int g = group_of(d.stage);
         draw_hop(w, t, &d, slot[g]++, g ? in_group[g] : 1, gw, host);
     }

@@ -20,7 +20,9 @@ typedef struct session {
     time_t expires;
 } session;
 
-static session sessions[MAX_SESSIONS];
+/* One table per site: a tenant signing in over and over evicts only tenants' sessions,
+ * never the administrator's. */
+static session tables[2][MAX_SESSIONS];
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 
 static int random_hex(char out[65])
@@ -37,6 +39,7 @@ int session_new(session_site site, const char *user, char id[65], char csrf[65])
     if (random_hex(id) != 0 || random_hex(csrf) != 0)
         return -1;
     time_t now = time(NULL);
+    session *sessions = tables[site == SITE_ADMIN];
     pthread_mutex_lock(&lock);
     /* A free or expired slot, else the one closest to expiry. */
     session *slot = &sessions[0];
@@ -63,6 +66,7 @@ int session_get(session_site site, const char *id, char *user, size_t n, char cs
         return -1;
     int rc = -1;
     time_t now = time(NULL);
+    session *sessions = tables[site == SITE_ADMIN];
     pthread_mutex_lock(&lock);
     for (int i = 0; i < MAX_SESSIONS; i++) {
         session *s = &sessions[i];
@@ -88,8 +92,9 @@ void session_end(const char *id)
     if (!id)
         return;
     pthread_mutex_lock(&lock);
-    for (int i = 0; i < MAX_SESSIONS; i++)
-        if (sessions[i].id[0] && strcmp(sessions[i].id, id) == 0)
-            memset(&sessions[i], 0, sizeof sessions[i]);
+    for (int t = 0; t < 2; t++)
+        for (int i = 0; i < MAX_SESSIONS; i++)
+            if (tables[t][i].id[0] && strcmp(tables[t][i].id, id) == 0)
+                memset(&tables[t][i], 0, sizeof tables[t][i]);
     pthread_mutex_unlock(&lock);
 }

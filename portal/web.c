@@ -174,6 +174,7 @@ enum web_sign_in web_sign_in(ws_httpd_req *rq, session_site site, const char *ro
                              const char *password, char id[65], char csrf[65], int *retry_after)
 {
     const char *me = rq->c->machine.name;
+    int admin = site == SITE_ADMIN; /* each site logs under its own source (lab/events.h) */
     *retry_after = throttle_wait(rq->peer);
     if (*retry_after)
         return WEB_SIGN_IN_THROTTLED;
@@ -183,13 +184,16 @@ enum web_sign_in web_sign_in(ws_httpd_req *rq, session_site site, const char *ro
                      ? ws_account_logon(rq->st, &where, user, password, has_role, sizeof has_role)
                      : WS_LOGON_BAD;
     if (r == WS_LOGON_OK && strcmp(has_role, role) == 0 && session_new(site, user, id, csrf) == 0) {
-        ws_event_write(rq->st, me, WS_EV_PORTAL_100, user, rq->peer);
+        ws_event_write(rq->st, me, admin ? WS_EV_ADMIN_100 : WS_EV_PORTAL_100, user, rq->peer);
         ws_httpd_authenticated(rq);
         return WEB_SIGN_IN_OK;
     }
-    ws_event_write(rq->st, me, r == WS_LOGON_LOCKED_OUT ? WS_EV_PORTAL_101_LOCKED : WS_EV_PORTAL_101, user, rq->peer);
+    ws_ev failed = r == WS_LOGON_LOCKED_OUT ? (admin ? WS_EV_ADMIN_101_LOCKED : WS_EV_PORTAL_101_LOCKED)
+                                            : (admin ? WS_EV_ADMIN_101 : WS_EV_PORTAL_101);
+    ws_event_write(rq->st, me, failed, user, rq->peer);
     if (throttle_failed(rq->peer))
-        ws_event_write(rq->st, me, WS_EV_PORTAL_429, rq->peer, THROTTLE_FAILURES, THROTTLE_WINDOW_S);
+        ws_event_write(rq->st, me, admin ? WS_EV_ADMIN_429 : WS_EV_PORTAL_429, rq->peer, THROTTLE_FAILURES,
+                       THROTTLE_WINDOW_S);
     return r == WS_LOGON_LOCKED_OUT ? WEB_SIGN_IN_LOCKED_OUT : WEB_SIGN_IN_BAD;
 }
 

@@ -59,7 +59,8 @@ enum web_sign_in { WEB_SIGN_IN_OK, WEB_SIGN_IN_BAD, WEB_SIGN_IN_LOCKED_OUT, WEB_
  * "fabric-admin") and its password, under the lab's account lockout (lab/accounts.h),
  * from an address the throttle lets through (throttle.h). WEB_SIGN_IN_OK with a new
  * session (id, csrf), else why not (*retry_after: seconds a throttled address waits).
- * Events 100/101/429 on the portal machine either way. An account of another role is
+ * Events 100/101/429 on the portal machine either way, under the site's source
+ * (MgmtSvc-TenantSite or MgmtSvc-AdminSite). An account of another role is
  * refused as a bad password is. */
 enum web_sign_in web_sign_in(ws_httpd_req *rq, session_site site, const char *role, const char *user,
                              const char *password, char id[65], char csrf[65], int *retry_after);

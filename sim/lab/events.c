@@ -9,6 +9,7 @@
 #define SCM "Service Control Manager"
 #define KERNEL_GENERAL "Microsoft-Windows-Kernel-General"
 #define TENANT_SITE "MgmtSvc-TenantSite"
+#define ADMIN_SITE "MgmtSvc-AdminSite"
 #define SPF "Service Provider Foundation"
 #define VMM "VMM"
 #define GATEWAY "Microsoft-Windows-TerminalServices-Gateway"
@@ -72,6 +73,21 @@ static const ws_event_def catalogue[WS_EV_COUNT] = {
     ROW(WS_EV_PORTAL_403, 403, WS_CHANNEL_APPLICATION, TENANT_SITE, WARNING,
         "Tenant '%s' asked for the console of '%.64s', which is not one of its virtual machines.",
         "[model] id and text: the tenant site's logging is not public"),
+    /* The admin site on the same machine (portal/admin_site.c), its own source as IIS runs
+     * it as its own site. */
+    ROW(WS_EV_ADMIN_100, 100, WS_CHANNEL_APPLICATION, ADMIN_SITE, INFO, "Administrator '%s' signed in from %s.",
+        "[model] id and text: the admin site's sign-in logging is not public"),
+    ROW(WS_EV_ADMIN_101, 101, WS_CHANNEL_APPLICATION, ADMIN_SITE, WARNING, "Sign-in failed for '%.64s' from %s.",
+        "[model] id and text: the admin site's sign-in logging is not public"),
+    ROW(WS_EV_ADMIN_101_LOCKED, 101, WS_CHANNEL_APPLICATION, ADMIN_SITE, WARNING,
+        "Sign-in failed for '%.64s' from %s: the referenced account is currently locked out and may not be logged on "
+        "to.",
+        "[model] id and text (the admin site's logging is not public); the reason is Windows' text for "
+        "ERROR_ACCOUNT_LOCKED_OUT (1909)"),
+    ROW(WS_EV_ADMIN_429, 429, WS_CHANNEL_APPLICATION, ADMIN_SITE, WARNING,
+        "Sign-in attempts from %s are refused for now (429): %d failed sign-ins from that address within %d "
+        "seconds.",
+        "[model] the lab's per-source sign-in throttle (HTTP 429, RFC 6585), shared by both sites"),
 
     ROW(WS_EV_SPF_1_VMM_UNREACHABLE, 1, WS_CHANNEL_SPF, SPF, ERROR,
         "Operation manager plugin method 'GetReadStream' for resource name 'VMM.VirtualMachine' failed with error "

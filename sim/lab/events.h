@@ -33,6 +33,10 @@ typedef enum ws_ev {
     WS_EV_PORTAL_101_LOCKED, /* user (printed to 64 chars), peer address */
     WS_EV_PORTAL_429,        /* peer address, failed sign-ins (int), seconds (int) */
     WS_EV_PORTAL_403,        /* tenant, VM id (printed to 64 chars) */
+    WS_EV_ADMIN_100,         /* the admin site: administrator, peer address */
+    WS_EV_ADMIN_101,         /* user (printed to 64 chars), peer address */
+    WS_EV_ADMIN_101_LOCKED,  /* user (printed to 64 chars), peer address */
+    WS_EV_ADMIN_429,         /* peer address, failed sign-ins (int), seconds (int) */
     /* Service Provider Foundation */
     WS_EV_SPF_1_VMM_UNREACHABLE, /* VMM machine, error */
     WS_EV_SPF_1_VMM_ERROR,       /* VMM's message */

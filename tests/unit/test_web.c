@@ -82,12 +82,31 @@ static void test_sessions_belong_to_one_site(void **state)
     assert_int_equal(session_get(SITE_TENANT, NULL, user, sizeof user, NULL), -1);
 }
 
+/* A tenant signing in over and over fills the tenant site's table, not the admin site's:
+ * the administrator stays signed in. */
+static void test_tenants_cannot_evict_the_administrator(void **state)
+{
+    (void)state;
+    char admin_id[65], id[65], csrf[65], user[64];
+    assert_int_equal(session_new(SITE_ADMIN, "CONTOSO\\hvadmin", admin_id, csrf), 0);
+    char first_tenant[65];
+    assert_int_equal(session_new(SITE_TENANT, "bob", first_tenant, csrf), 0);
+    for (int i = 0; i < 4096; i++)
+        assert_int_equal(session_new(SITE_TENANT, "bob", id, csrf), 0);
+    assert_int_equal(session_get(SITE_ADMIN, admin_id, user, sizeof user, NULL), 0);
+    assert_string_equal(user, "CONTOSO\\hvadmin");
+    /* The tenant table is bounded: its oldest session made room. */
+    assert_int_equal(session_get(SITE_TENANT, first_tenant, user, sizeof user, NULL), -1);
+    session_end(admin_id);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_escape),
         cmocka_unit_test(test_csrf),
         cmocka_unit_test(test_sessions_belong_to_one_site),
+        cmocka_unit_test(test_tenants_cannot_evict_the_administrator),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

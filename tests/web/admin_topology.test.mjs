@@ -25,6 +25,10 @@ async function topology(page) {
   const acct = admin();
   await signIn(page, acct.account, acct.password);
   check('the fabric administrator lands on the topology', new URL(page.url()).pathname === '/topology', page.url());
+  const signedIn = json('logs', '--machine', 'portal').filter((e) => e.event_id === 100);
+  const last = signedIn[signedIn.length - 1];
+  check('the sign-in is logged by the admin site, not the tenant site (event 100, MgmtSvc-AdminSite)',
+    last && last.source === 'MgmtSvc-AdminSite' && last.text.includes(acct.account), last && `${last.source}: ${last.text}`);
   const machines = json('status').machines.map((m) => m.name).concat(['client']);
   const drawn = await page.$$eval('svg#topology g.machine', (gs) => gs.map((g) => `${g.dataset.machine}=${g.dataset.state}`));
   const missing = machines.filter((m) => !drawn.includes(`${m}=running`));
@@ -41,6 +45,11 @@ async function topology(page) {
     .catch(() => { green = false; });
   check('the good connect shows green at console without a reload', green);
   await shot(page, 'admin-topology-ok');
+  // The PC cannot resolve the host, so its direct try found no route and went on through the
+  // gateway: drawn grey and labelled so, not as a wire to the host that worked.
+  const direct = await page.$eval('svg#topology .hop[data-hop="direct"]', (g) => g.textContent).catch(() => '');
+  check('the direct try is labelled "via gateway" (the PC went on through the RD Gateway)',
+    direct.includes('via gateway'), direct);
   const afterGood = await page.getAttribute('svg#topology', 'data-connect');
   check('data-connect moved to the new connect', afterGood !== before && Number(afterGood) > Number(before || 0),
     `${before} -> ${afterGood}`);

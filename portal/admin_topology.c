@@ -516,7 +516,7 @@ enum MHD_Result admin_topology(const admin_req *a)
     int pinned = ws_httpd_arg(a->rq, "connect") != NULL;
     web_raw(&w, "<p class=\"lede\">The lab's machines and the chain of a console connect: each hop of %s, green "
                 "where it passed, red where it stopped. %s</p>\n",
-            pinned ? "the connect chosen below" : "the newest connect (from the tenant site, the CLI or a scenario)",
+            pinned ? "the connect chosen below" : "the newest connect (from the tenant site, the command line or a runbook replayed)",
             pinned ? "<a href=\"/topology\">Follow the newest connect</a>." : "It follows new connects as they happen.");
     /* The script polls the same picture: a chosen connect stays chosen. */
     char src[64] = "/topology.svg";

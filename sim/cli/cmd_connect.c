@@ -116,14 +116,7 @@ static int cmd_connect(int argc, char **argv)
             cJSON_AddNullToObject(out, "first_frame_bytes");
         cJSON_AddNumberToObject(out, "typed_chars", r.typed_chars);
         cJSON_AddNumberToObject(out, "typed_bytes", (double)r.typed_bytes);
-        cJSON *hops = cJSON_AddArrayToObject(out, "hops");
-        for (int i = 0; i < r.nhops; i++) {
-            cJSON *h = cJSON_CreateObject();
-            cJSON_AddStringToObject(h, "stage", r.hops[i].stage);
-            cJSON_AddBoolToObject(h, "ok", r.hops[i].ok);
-            cJSON_AddStringToObject(h, "detail", r.hops[i].detail);
-            cJSON_AddItemToArray(hops, h);
-        }
+        cJSON_AddItemToObject(out, "hops", ws_connect_hops_json(&r));
         ws_cmd_print_json(out);
     } else {
         for (int i = 0; i < r.nhops; i++)

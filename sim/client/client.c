@@ -197,7 +197,7 @@ static int connect_hops(ws_state *st, const unsigned char *bytes, size_t len, gw
 
 /* The connect goes into the lab's record (lab/connects.h), whatever its outcome, so the
  * admin site's topology shows it; a record that cannot be written loses nothing else. */
-static void record(ws_state *st, const ws_connect_opts *o, const ws_connect_result *r)
+cJSON *ws_connect_hops_json(const ws_connect_result *r)
 {
     cJSON *hops = cJSON_CreateArray();
     for (int i = 0; i < r->nhops; i++) {
@@ -207,6 +207,12 @@ static void record(ws_state *st, const ws_connect_opts *o, const ws_connect_resu
         cJSON_AddStringToObject(h, "detail", r->hops[i].detail);
         cJSON_AddItemToArray(hops, h);
     }
+    return hops;
+}
+
+static void record(ws_state *st, const ws_connect_opts *o, const ws_connect_result *r)
+{
+    cJSON *hops = ws_connect_hops_json(r);
     char *text = cJSON_PrintUnformatted(hops);
     cJSON_Delete(hops);
     ws_connect_row row = {.tenant = o->admin_user && !o->rdp_file ? NULL : o->tenant,

@@ -94,5 +94,9 @@ void ws_gateway_tunnel_close(ws_gw_tunnel *t);
 /* Run the hops; 0 when the last hop built so far succeeded. Keeps nothing between
  * calls, so flows may run on threads (each with its own ws_state). */
 int ws_connect(ws_state *st, const ws_connect_opts *o, ws_connect_result *r);
+/* The hops of r as JSON, [{"stage","ok","detail"}, ...]: what `connect --json` prints and
+ * the lab's record of connects keeps (lab/connects.h). The caller deletes it. */
+struct cJSON;
+struct cJSON *ws_connect_hops_json(const ws_connect_result *r);
 
 #endif

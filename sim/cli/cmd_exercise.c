@@ -332,6 +332,7 @@ static int ex_status(int argc, char **argv)
     cJSON_AddNumberToObject(j, "level", a.level);
     cJSON_AddNumberToObject(j, "seconds", (double)(ws_wall_ms() / 1000 - a.started_at));
     cJSON_AddNumberToObject(j, "hints", a.hints);
+    cJSON_AddNumberToObject(j, "checks", a.checks);
     cJSON_AddNumberToObject(j, "score", ws_exercise_score(a.hints));
     cJSON_AddBoolToObject(j, "allow_diagnose", a.allow_diagnose);
     return ws_cmd_output(o.json, j, print_status);
@@ -349,6 +350,7 @@ static int ex_check(int argc, char **argv)
         return rc;
     ws_exercise_vm *v;
     int n, failing = 0;
+    ws_exercise_count_check(st, &a);
     ws_exercise_connect_all(st, &v, &n);
     for (int i = 0; i < n; i++)
         if (!v[i].r.ok)
@@ -404,6 +406,11 @@ static cJSON *attempt_json(const ws_attempt *a)
     else
         cJSON_AddNullToObject(x, "ended_at");
     cJSON_AddNumberToObject(x, "hints", a->hints);
+    cJSON_AddNumberToObject(x, "checks", a->checks);
+    if (a->generated[0])
+        cJSON_AddStringToObject(x, "generated", a->generated);
+    else
+        cJSON_AddNullToObject(x, "generated");
     cJSON_AddStringToObject(x, "outcome", a->state);
     if (a->has_score)
         cJSON_AddNumberToObject(x, "score", a->score);

@@ -176,6 +176,12 @@ static const char *const migrations[] = {
     "CREATE TABLE connects(id INTEGER PRIMARY KEY, time_ms INTEGER NOT NULL, tenant TEXT,"
     "  vm TEXT NOT NULL, ok INTEGER NOT NULL, stage TEXT NOT NULL, code INTEGER, message TEXT NOT NULL,"
     "  gateway TEXT NOT NULL, computer TEXT NOT NULL, hops TEXT NOT NULL);",
+
+    /* 9: what a trainer's page shows of an attempt (train/exercise.h): how many times
+     * `exercise check` was tried, and for a generated exercise its generator line
+     * ("level=3 seed=42 faults=m3a,m1b@hv02"; NULL for a catalogue file). */
+    "ALTER TABLE exercises ADD COLUMN checks INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE exercises ADD COLUMN generated TEXT;",
 };
 
 #define N_MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))

@@ -92,6 +92,7 @@ int ws_exercise_break_end(const ws_scenario *sc)
 void ws_exercise_clear(ws_exercise *x)
 {
     free(x->path);
+    free(x->generated);
     ws_scenario_free(x->sc);
     memset(x, 0, sizeof *x);
 }
@@ -307,7 +308,8 @@ ws_attempt_status ws_exercise_current(ws_state *st, ws_attempt *a)
     ws_error e;
     sqlite3_stmt *q = ws_state_prepare(st,
                                        "SELECT id, scenario_hash, level, started_at, coalesce(ended_at,0), hints, "
-                                       "state, score, allow_diagnose, lab_instance FROM exercises WHERE nonce = ?",
+                                       "state, score, allow_diagnose, lab_instance, checks, coalesce(generated,'') FROM exercises "
+                                       "WHERE nonce = ?",
                                        &e);
     if (!q)
         return WS_ATTEMPT_VOID; /* no exercises table: an older lab.db */
@@ -325,6 +327,8 @@ ws_attempt_status ws_exercise_current(ws_state *st, ws_attempt *a)
         a->score = sqlite3_column_int(q, 7);
         a->allow_diagnose = sqlite3_column_int(q, 8);
         snprintf(a->lab_instance, sizeof a->lab_instance, "%s", (const char *)sqlite3_column_text(q, 9));
+        a->checks = sqlite3_column_int(q, 10);
+        snprintf(a->generated, sizeof a->generated, "%s", (const char *)sqlite3_column_text(q, 11));
         char inst[64];
         if (strcmp(a->state, "active") != 0)
             rc = WS_ATTEMPT_NONE; /* ended: the marker is stale */
@@ -407,8 +411,8 @@ int ws_exercise_begin(ws_state *st, const ws_exercise *x, int allow_diagnose, ws
     if (ws_exercise_lab_instance(st, inst, sizeof inst, e) != 0 ||
         ws_state_exec(st, e,
                       "INSERT INTO exercises(scenario_hash, level, started_at, state, allow_diagnose, lab_instance, "
-                      "nonce) VALUES(?, ?, ?, 'active', ?, ?, ?)",
-                      6, x->hash, level, started, allow, inst, nonce) != 0)
+                      "nonce, generated) VALUES(?, ?, ?, 'active', ?, ?, ?, nullif(?, ''))",
+                      7, x->hash, level, started, allow, inst, nonce, x->generated ? x->generated : "") != 0)
         return -1;
     char path[PATH_MAX + 32];
     marker_path(st->lab_dir, path, sizeof path);
@@ -444,6 +448,14 @@ void ws_exercise_end(ws_state *st, const ws_attempt *a, const char *state, int s
     char path[PATH_MAX + 32];
     marker_path(st->lab_dir, path, sizeof path);
     unlink(path);
+}
+
+void ws_exercise_count_check(ws_state *st, const ws_attempt *a)
+{
+    ws_error e;
+    char id[32];
+    snprintf(id, sizeof id, "%lld", (long long)a->id);
+    ws_state_exec(st, &e, "UPDATE exercises SET checks = checks + 1 WHERE id = ?", 1, id);
 }
 
 int ws_exercise_take_hint(ws_state *st, const ws_attempt *a)
@@ -485,8 +497,8 @@ int ws_exercise_history(ws_state *st, ws_attempt **out, int *n, ws_error *e)
     *out = NULL;
     *n = 0;
     sqlite3_stmt *q = ws_state_prepare(st,
-                                       "SELECT id, scenario_hash, level, started_at, ended_at, hints, state, score "
-                                       "FROM exercises ORDER BY id",
+                                       "SELECT id, scenario_hash, level, started_at, ended_at, hints, state, score, "
+                                       "checks, coalesce(generated,'') FROM exercises ORDER BY id",
                                        e);
     if (!q)
         return -1;
@@ -505,6 +517,8 @@ int ws_exercise_history(ws_state *st, ws_attempt **out, int *n, ws_error *e)
         snprintf(a.state, sizeof a.state, "%s", column_text(q, 6));
         a.has_score = sqlite3_column_type(q, 7) != SQLITE_NULL;
         a.score = sqlite3_column_int(q, 7);
+        a.checks = sqlite3_column_int(q, 8);
+        snprintf(a.generated, sizeof a.generated, "%s", column_text(q, 9));
         if (ws_buf_add(&rows, &a, sizeof a) != 0)
             abort();
     }

@@ -35,6 +35,7 @@ typedef struct ws_exercise {
     char id[13];   /* the first 12 digits of hash: what `exercise list` shows */
     int level;
     ws_scenario *sc;
+    char *generated; /* a generated exercise's generator line (train/generate.h); NULL for a file */
 } ws_exercise;
 
 /* The catalogue directory: dir when given, else as described above. */
@@ -67,6 +68,8 @@ typedef struct ws_attempt {
     int allow_diagnose;
     char lab_instance[40];
     char nonce[40];
+    int checks;          /* times `exercise check` was tried */
+    char generated[160]; /* the generator line of a generated exercise, "" for a file */
 } ws_attempt;
 
 typedef enum ws_attempt_status {
@@ -88,6 +91,8 @@ int ws_exercise_begin(ws_state *st, const ws_exercise *x, int allow_diagnose, ws
 void ws_exercise_void(ws_state *st, const ws_attempt *a);
 /* Ends the attempt: state "solved" or "given-up", its score; removes the marker. */
 void ws_exercise_end(ws_state *st, const ws_attempt *a, const char *state, int score);
+/* Counts one more `exercise check` of the attempt. */
+void ws_exercise_count_check(ws_state *st, const ws_attempt *a);
 /* Spends the attempt's next hint; returns its number (a->hints + 1). */
 int ws_exercise_take_hint(ws_state *st, const ws_attempt *a);
 /* What a hint names for a finding id: the part of the deployment to look at. */

@@ -227,6 +227,10 @@ done
 note scenarios.note "$(ls "$ROOT"/scenarios/*.scn | wc -l) scenario files"
 smp scenarios.count "$(ls "$ROOT"/scenarios/*.scn | wc -l)"
 
+# ---- 5b. generated exercises (issue 18): 200 in fresh labs, each repaired by its own repair
+say "5b. generated exercises: ${GEN_COUNT:-200} solvable (tests/bench/generate.sh)"
+sh "$ROOT/tests/bench/generate.sh" "$B" >>"$R" || say "generated exercises: some not solvable (see $T/generate.tap)"
+
 # ---- the table
 "$X" report "$R" "$B/bench.json" || STATUS=1
 exit $STATUS

@@ -2188,6 +2188,14 @@ static int cmd_report(int argc, char **argv)
             j2 ? j2->v[j2->n - 1] / k : NAN, j2 ? j2->n : 0, "s", "<= 0.35", med(j2) / k <= 0.35);
     }
     srow("5", "scenarios.failed", "Scenarios failed (all runs)", "scenarios", "0", 1, 0);
+    {
+        const char *gs = info_get("generate.solvable");
+        char measure[200];
+        snprintf(measure, sizeof measure, "Generated exercises not solvable (%s)", gs ? gs : "not run");
+        srow("5", "generate.unsolved", measure, "exercises", "0", 1, 0);
+        srow("5", "generate.per_exercise_s", "Wall time per generated exercise (fresh lab, start, repair, check)", "s",
+             "", -1, 0);
+    }
 
     /* 6. gateway */
     const char *nt = info_get("gateway.tunnels");

@@ -59,6 +59,11 @@ int gen_below(gen_ctx *c, int n); /* 0..n-1 */
 void gen_keep(gen_ctx *c, const char *machine);
 int gen_kept(const gen_ctx *c, const char *machine);
 
+/* gen_ticket.c: appends text's words to t, wrapped at 100 columns as a scenario
+ * header's continuation lines (8 spaces); *col is the current column (8 after the
+ * header's keyword). */
+void gen_wrap(ws_buf *t, int *col, const char *text);
+
 /* gen_history.c: the steps before the first fault and after the last */
 void gen_history_before(gen_ctx *c, ws_buf *out);
 void gen_history_between(gen_ctx *c, ws_buf *out);

@@ -45,8 +45,7 @@ static int has_balancer(ws_state *st)
     return n > 0;
 }
 
-/* Appends words to the ticket, wrapped as a scenario's continuation lines. */
-static void wrap(ws_buf *t, int *col, const char *text)
+void gen_wrap(ws_buf *t, int *col, const char *text)
 {
     const char *p = text;
     while (*p) {
@@ -81,7 +80,7 @@ static void compose(ws_buf *t, const seen *s, int n, unsigned long long seed)
     snprintf(line, sizeof line, "%s some of our consoles do not open.", since[seed % 5]);
     if (nfail == n)
         snprintf(line, sizeof line, "%s none of our consoles opens.", since[seed % 5]);
-    wrap(t, &col, line);
+    gen_wrap(t, &col, line);
     for (int i = 0; i < n; i++) {
         if (!s[i].fails) {
             ws_buf_addf(&ok, "%s%s", nok++ ? ", " : "", s[i].vm);
@@ -94,14 +93,14 @@ static void compose(ws_buf *t, const seen *s, int n, unsigned long long seed)
         else
             snprintf(line, sizeof line, "%s (%s) %s I get the Remote Desktop file, but Remote Desktop Connection "
                                         "says \"%s\"", s[i].vm, s[i].tenant, often, s[i].message);
-        wrap(t, &col, line);
+        gen_wrap(t, &col, line);
     }
     if (nok) {
         snprintf(line, sizeof line, "%s open%s fine.", ws_buf_str(&ok), nok == 1 ? "s" : "");
-        wrap(t, &col, line);
+        gen_wrap(t, &col, line);
     }
     if (!nfail)
-        wrap(t, &col, "Some tenants say their consoles failed now and then; we could not make it happen again.");
+        gen_wrap(t, &col, "Some tenants say their consoles failed now and then; we could not make it happen again.");
     ws_buf_adds(t, "\n");
     ws_buf_free(&ok);
 }

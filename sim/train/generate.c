@@ -206,10 +206,14 @@ static void write_text(gen_ctx *c, ws_generated *g, const ws_buf *before)
     ws_buf_addf(&t, "title   %s\n", ws_buf_str(&c->title));
     ws_buf_addf(&t, "tags    generated, level-%d\n", g->level);
     ws_buf_addf(&t, "ticket  " TICKET_PLACEHOLDER "\n");
-    ws_buf_addf(&t, "doc     %s\n", ws_buf_str(&c->doc));
-    ws_buf_addf(&t, "        Generated (%s). The breaking change was made hours or days before the ticket on the "
-                    "lab clock, among routine changes.\n\n",
-                g->line);
+    ws_buf_adds(&t, "doc     ");
+    int col = 8;
+    gen_wrap(&t, &col, ws_buf_str(&c->doc));
+    char tail[256];
+    snprintf(tail, sizeof tail, "Generated (%s): the breaking change was made hours or days before the ticket on "
+                                "the lab clock, among routine changes.", g->line);
+    gen_wrap(&t, &col, tail);
+    ws_buf_adds(&t, "\n\n");
     ws_buf_addf(&t, "%s", ws_buf_str(before));
     ws_buf_addf(&t, "\nexpect diagnose = ");
     for (int i = 0; i < g->nfaults; i++)

@@ -10,7 +10,6 @@
 #include <string.h>
 
 #include "base/util.h"
-#include "lab/lab.h"
 #include "lab/settings.h"
 #include "lab/vm.h"
 #include "train/gen_int.h"

@@ -156,14 +156,19 @@ run_case() {
     res "#" "$line: whole case $(echo "$t3 - $t0" | bc) s"
 }
 
+# emit N: the case's TAP lines; for a failed case, its generator's text and ticket as # lines.
 emit() {
+    failed=0
     while IFS="$(printf '\t')" read -r kind what; do
         case "$kind" in
         ok) ok "$what" ;;
-        "not ok") not_ok "$what"; cp -r "$T_TMP/c$1" "/tmp/wapsim-gen-failed-c$1" 2>/dev/null ;;
+        "not ok") not_ok "$what"; failed=1 ;;
         "#") echo "# $what" ;;
         esac
     done <"$T_TMP/case$1.res"
+    [ "$failed" = 1 ] || return 0
+    json_sql "$T_TMP/c$1/gen.json" "SELECT json_extract(j, '\$.text') FROM doc" 2>/dev/null | sed 's/^/#   /'
+    sed 's/^/#   /' "$T_TMP/c$1/ticket" "$T_TMP/c$1/start.err" 2>/dev/null
 }
 
 command -v bc >/dev/null || skip_all "bc is not installed"

@@ -23,7 +23,7 @@ bad=$(grep '^not ok' "$LOG" | sed -n 's/^not ok [0-9]* - case \([0-9]*\) .*/\1/p
 ran=$(grep -c '^# case [0-9]* .*whole case' "$LOG")
 good=$((ran - bad))
 printf 'sample\tgenerate.unsolved\t%s\n' "$((COUNT - good))"
-printf 'sample\tgenerate.per_exercise_s\t%s\n' "$(echo "scale=3; $el / $COUNT" | bc)"
+printf 'sample\tgenerate.per_exercise_s\t%s\n' "$(awk -v e="$el" -v n="$COUNT" 'BEGIN { printf "%.3f", e / n }')"
 printf 'info\tgenerate.solvable\t%s/%s generated exercises solvable (%s s, two at a time)\n' "$good" "$COUNT" "$el"
 printf 'generated exercises solvable  %s/%s  (%s s)\n' "$good" "$COUNT" "$el" >&2
 [ "$good" = "$COUNT" ]

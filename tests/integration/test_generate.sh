@@ -46,6 +46,7 @@ BASE="1 m1a
 3 -"
 
 W() { "$WAPSIM" "$@"; }
+secs() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", b - a }'; }
 
 # The case's level and mistake (or "-"): the table, then levels in turn.
 case_of() {
@@ -64,7 +65,9 @@ run_case() {
     D=$T_TMP/c$n L=$T_TMP/c$n/lab R=$T_TMP/case$n.res
     mkdir -p "$D"
     : >"$R"
-    res() { printf '%s\t%s\n' "$1" "case $n (level $level seed $seed${mistake#-}): $2" >>"$R"; }
+    label="level $level seed $seed"
+    [ "$mistake" = - ] || label="$label $mistake"
+    res() { printf '%s\t%s\n' "$1" "case $n ($label): $2" >>"$R"; }
     args="--level $level --seed $seed"
     [ "$mistake" = - ] || args="$args --mistake $mistake"
     t0=$(date +%s.%N)
@@ -83,7 +86,7 @@ run_case() {
         return
     fi
     t2=$(date +%s.%N)
-    res "#" "$line: start $(echo "$t2 - $t1" | bc) s"
+    res "#" "$line: start $(secs "$t1" "$t2") s"
     # the starter's generator line is the generate's
     got_line=$(W --lab "$L" exercise history --json | tr -d '\n\t' | sed -n 's/.*"generated":"\([^"]*\)".*/\1/p')
     [ "$got_line" = "$line" ] && res ok "the attempt's generator line is generate's ($line)" ||
@@ -153,7 +156,7 @@ run_case() {
     [ "$check_after" = none ] && res ok "diagnose names nothing after the repair" || res "not ok" "diagnose after the repair: $after"
     W --lab "$L" down >/dev/null 2>&1
     t3=$(date +%s.%N)
-    res "#" "$line: whole case $(echo "$t3 - $t0" | bc) s"
+    res "#" "$line: whole case $(secs "$t0" "$t3") s"
 }
 
 # emit N: the case's TAP lines; for a failed case, its generator's text and ticket as # lines.
@@ -171,7 +174,6 @@ emit() {
     sed 's/^/#   /' "$T_TMP/c$1/ticket" "$T_TMP/c$1/start.err" 2>/dev/null
 }
 
-command -v bc >/dev/null || skip_all "bc is not installed"
 t_all=$(date +%s)
 i=1
 while [ $i -le "$COUNT" ]; do

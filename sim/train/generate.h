@@ -7,7 +7,8 @@
  * after that (break, hints, check, give-up, history) is the exercise code's. What the
  * generator adds:
  *   - faults: each a mistake or pitfall (ids as the shipped scenarios' names: m1a, m1b,
- *     m2, m3a, m4a, m4b, p1 ... p7, clock) applied with parameters (which host, VM,
+ *     m2, m3a, m3b, m4a, m4b, p1, p2, p4, p5, p6g, p6v, p7, clock; not p3, which the
+ *     default transport does not meet: gen_faults.c) applied with parameters (which host, VM,
  *     member gateway, certificate name, PROV_RSA_FULL provider, clock offset), one at
  *     levels 1 and 2, two at level 3, all chosen by the seed;
  *   - a history: the faulty change lands hours or days before the ticket on the lab

@@ -55,7 +55,8 @@ check_eq "the package holds the program, components, scenarios, manual pages, co
 dpkg-deb -e "$deb" "$T_TMP/ctl"
 check_eq "... nothing in /etc (no .wants link enabling the unit)" "" "$(grep '^/etc/' "$T_TMP/contents" | grep -v '^/etc/$' | head -n 3)"
 check "... its maintainer scripts enable and start no unit" sh -c \
-    "! cat '$T_TMP/ctl'/postinst '$T_TMP/ctl'/prerm '$T_TMP/ctl'/postrm 2>/dev/null | grep -Eq '(deb-systemd-helper|systemctl)( +--?[a-z-]+)* +enable|deb-systemd-invoke( +--?[a-z-]+)* +start'"
+    "! cat '$T_TMP/ctl'/postinst '$T_TMP/ctl'/prerm '$T_TMP/ctl'/postrm 2>/dev/null | grep -v '^ *#' |
+       grep -Eq '(deb-systemd-helper|systemctl)( +--?[a-z-]+)* +enable|deb-systemd-invoke( +--?[a-z-]+)* +start'"
 check "... postinst makes the system user wapsim (adduser --system)" grep -q 'adduser --system' "$T_TMP/ctl/postinst"
 
 # The manual pages and completion from the package's own files (a minimal image's dpkg may be

@@ -199,11 +199,12 @@ installed_unit_run() {
     # down waits for its machines; a loaded machine gets a few seconds more.
     i_left=""
     for _ in 1 2 3 4 5 6 7 8 9 10; do
-        i_left="$(lab_pids "$i_dir/seat01")$(lab_pids "$i_dir/seat02")"
+        i_left=$(echo $(lab_pids "$i_dir/seat01") $(lab_pids "$i_dir/seat02"))
         [ -z "$i_left" ] && break
         sleep 1
     done
-    check_eq "$i_where: ... and no process of either seat is left" "" "$(echo $i_left)"
+    check_eq "$i_where: ... and no process of either seat is left" "" "$i_left"
+    # What is left is stopped by its PIDs (the supervisors with their machines).
     for pid in $i_left; do kill -9 "$pid" 2>/dev/null; done
     rm -rf "$i_dir"
 }

@@ -180,6 +180,12 @@ DATADIR := $(PREFIX)/share/wapsim
 MANDIR  := $(PREFIX)/share/man
 DOCDIR  := $(PREFIX)/share/doc/wapsim
 COMPLETIONDIR := $(PREFIX)/share/bash-completion/completions
+# The classroom's systemd unit template (README "A classroom machine"), installed, never enabled;
+# its ExecStart names this install's wapsim (@BINDIR@). systemd reads /usr/local/lib/systemd/system
+# ("System units installed by the administrator", systemd.unit(5)); the package's goes to
+# /lib/systemd/system (debian/rules sets SYSTEMDUNITDIR).
+SYSTEMDUNITDIR ?= $(PREFIX)/lib/systemd/system
+UNIT_TEMPLATE  := wapsim-classroom@.service
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/libexec/wapsim
 	install -m 0755 $(BUILD)/wapsim $(DESTDIR)$(PREFIX)/bin/wapsim
@@ -195,6 +201,10 @@ install: all
 	install -m 0644 completion/wapsim.bash $(DESTDIR)$(COMPLETIONDIR)/wapsim
 	install -d $(DESTDIR)$(DOCDIR)
 	install -m 0644 README.md CHANGELOG.md LICENSE $(DESTDIR)$(DOCDIR)/
+	@mkdir -p $(BUILD)/systemd
+	sed 's|@BINDIR@|$(PREFIX)/bin|g' systemd/$(UNIT_TEMPLATE).in >$(BUILD)/systemd/$(UNIT_TEMPLATE)
+	install -d $(DESTDIR)$(SYSTEMDUNITDIR)
+	install -m 0644 $(BUILD)/systemd/$(UNIT_TEMPLATE) $(DESTDIR)$(SYSTEMDUNITDIR)/
 
 # make deb: build/deb/wapsim_VERSION_ARCH.deb with Debian's tools (dpkg-buildpackage, debhelper,
 # lintian: installed by mk/deps.sh as root), from a copy of the sources (mk/deb.sh).

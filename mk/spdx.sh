@@ -7,7 +7,7 @@
 #   mk/spdx.sh --check   lists the source files without it, one per line; exit 1 when any
 # Where the line goes:
 #   *.c *.h *.js *.css          /* ... */ as line 1
-#   shell, Makefile, *.mk, debian/rules, *.bash, *.py
+#   shell, Makefile, *.mk, debian/rules and maintainer scripts, systemd/*.in, *.bash, *.py
 #                               # ... as line 1, or line 2 after a #! line
 #   man/*.in (roff)             .\" ... as line 1, or line 2 after a '\" preprocessor line
 #   *.html                      <!-- ... --> as line 1 (after a <!DOCTYPE> line)
@@ -44,7 +44,7 @@ style_of() {
         tests/scenarios/*.scn) echo scn-end ;;
         *.scn) echo hash ;;
         *.c|*.h|*.js|*.mjs|*.css) echo c ;;
-        *.sh|*.bash|*.py|*.mk|Makefile|*/Makefile|debian/rules|.ci/*) echo hash ;;
+        *.sh|*.bash|*.py|*.mk|Makefile|*/Makefile|debian/rules|debian/*.postinst|debian/*.prerm|debian/*.postrm|systemd/*.in|.ci/*) echo hash ;;
         man/*.in) echo roff ;;
         *.html) echo html ;;
     esac

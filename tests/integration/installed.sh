@@ -108,3 +108,103 @@ installed_completion() {
     check_eq "$3: bash completion completes scen, exercise li, a machine and a certificate" \
         "scenario|list|hv01 hv02|vmm-console" "$(tr '\n' '|' <"$T_TMP/comp" | sed 's/|$//')"
 }
+
+# installed_unit UNIT BINDIR WHERE [VERIFY_AS]: the classroom's systemd unit template is at
+# UNIT, its ExecStart and ExecStop name BINDIR's wapsim (classroom up / down of
+# /var/lib/wapsim/%i), it runs as the user wapsim with StateDirectory= and CacheDirectory= wapsim
+# and WAPSIM_CACHE there, [Install] lets `systemctl enable wapsim-classroom@NAME` work, and
+# systemd-analyze verify reports nothing (skipped without systemd-analyze). VERIFY_AS: a wapsim
+# to name instead of BINDIR's in the copy verified (an extracted package's /usr/bin/wapsim is not
+# there, and verify checks that the command exists).
+installed_unit() {
+    i_u=$1 i_bindir=$2 i_where=$3 i_as=${4:-}
+    if [ ! -f "$i_u" ]; then
+        not_ok "$i_where: the unit template is installed as $i_u"
+        return
+    fi
+    ok "$i_where: the unit template is installed as $i_u"
+    check_eq "$i_where: ExecStart= runs $i_bindir/wapsim classroom up /var/lib/wapsim/%i" \
+        "$i_bindir/wapsim classroom up /var/lib/wapsim/%i" "$(sed -n 's/^ExecStart=//p' "$i_u")"
+    check_eq "$i_where: ExecStop= runs $i_bindir/wapsim classroom down /var/lib/wapsim/%i" \
+        "$i_bindir/wapsim classroom down /var/lib/wapsim/%i" "$(sed -n 's/^ExecStop=//p' "$i_u")"
+    check_eq "$i_where: it runs as the user wapsim, in StateDirectory= and CacheDirectory= wapsim" \
+        "Type=oneshot|RemainAfterExit=yes|User=wapsim|StateDirectory=wapsim|CacheDirectory=wapsim|Environment=WAPSIM_CACHE=/var/cache/wapsim" \
+        "$(grep -E '^(Type|RemainAfterExit|User|StateDirectory|CacheDirectory|Environment)=' "$i_u" | tr '\n' '|' | sed 's/|$//')"
+    check "$i_where: [Install] WantedBy=multi-user.target (systemctl enable wapsim-classroom@NAME)" \
+        grep -qx 'WantedBy=multi-user.target' "$i_u"
+    if ! command -v systemd-analyze >/dev/null 2>&1; then
+        skip "$i_where: systemd-analyze verify $(basename "$i_u") (no systemd-analyze here)"
+        return
+    fi
+    # systemd 252 verifies a template as an instance of it; --man=no: the Documentation= page
+    # is wapsim(1)'s test's business (and a minimal image's dpkg may leave man pages out).
+    i_v=$i_u
+    if [ -n "$i_as" ]; then
+        mkdir -p "$T_TMP/verify" && i_v="$T_TMP/verify/$(basename "$i_u")"
+        sed "s|$i_bindir/wapsim |$i_as |" "$i_u" >"$i_v"
+    fi
+    systemd-analyze verify --man=no "$i_v" >"$T_TMP/verify.out" 2>&1; rc=$?
+    check_eq "$i_where: systemd-analyze verify accepts it, with no warning${i_as:+ (naming $i_as)}" "0:" \
+        "$rc:$(head -n 3 "$T_TMP/verify.out" | tr '\n' ' ')"
+}
+
+# installed_unit_run UNIT W STATE CACHE RUNAS WHERE: what the unit does, by hand, since PID 1
+# here may not be systemd: a classroom of two seats made as the documented init does (as RUNAS,
+# "" for this user), then the unit's own ExecStart and ExecStop lines run as RUNAS with the
+# unit's Environment= and UMask=, /var/lib/wapsim and /var/cache/wapsim read as STATE and CACHE:
+# up leaves both seats' processes running (as RUNAS), down leaves none. The hardening options
+# cannot be tried without systemd. Skipped while wapsim has no classroom command.
+installed_unit_run() {
+    i_u=$1 i_w=$2 i_state=$3 i_cache=$4 i_runas=$5 i_where=$6
+    "$i_w" classroom --help >/dev/null 2>&1; rc=$?
+    if [ "$rc" -ne 0 ] || [ ! -f "$i_u" ]; then
+        skip "$i_where: the unit's ExecStart and ExecStop by hand: this wapsim has no classroom command (classroom --help exits $rc)"
+        return
+    fi
+    i_dir="$i_state/unit-test-$$"
+    i_sub="s|/var/lib/wapsim/%i|$i_dir|g; s|/var/cache/wapsim|$i_cache|g"
+    i_start=$(sed -n 's/^ExecStart=//p' "$i_u" | sed "$i_sub")
+    i_stop=$(sed -n 's/^ExecStop=//p' "$i_u" | sed "$i_sub")
+    i_env=$(sed -n 's/^Environment=//p' "$i_u" | sed "$i_sub")
+    i_umask=$(sed -n 's/^UMask=//p' "$i_u")
+    T_LABS="$T_LABS $i_dir/seat01 $i_dir/seat02"
+    # as_unit COMMAND...: as RUNAS, in the unit's environment (words: no quoting in these lines).
+    as_unit() {
+        if [ -n "$i_runas" ]; then
+            runuser -u "$i_runas" -- sh -c "umask ${i_umask:-022}; exec env $i_env \"\$@\"" sh "$@"
+        else
+            sh -c "umask ${i_umask:-022}; exec env $i_env \"\$@\"" sh "$@"
+        fi
+    }
+    who=${i_runas:-$(id -un)}
+    check_exit "$i_where: as $who: wapsim classroom init $i_dir --seats 2" 0 as_unit "$i_w" classroom init "$i_dir" --seats 2
+    # shellcheck disable=SC2086 # the unit's command line, split as systemd splits it (no quotes in it)
+    as_unit $i_start >"$T_TMP/unit-start.out" 2>&1; rc=$?
+    check_eq "$i_where: as $who: the unit's ExecStart ($i_start) exits 0" 0 "$rc"
+    [ "$rc" -eq 0 ] || sed 's/^/# /' "$T_TMP/unit-start.out" | tail -n 10
+    i_bad=""
+    for s in seat01 seat02; do
+        i_pids=$(lab_pids "$i_dir/$s")
+        [ -n "$i_pids" ] || i_bad="$i_bad $s:none"
+        for pid in $i_pids; do
+            i_owner=$(stat -c %U "/proc/$pid" 2>/dev/null) || continue
+            [ "$i_owner" = "$who" ] || i_bad="$i_bad $s:$pid:$i_owner"
+        done
+    done
+    check_eq "$i_where: ... both seats' processes run, as $who" "" "${i_bad# }"
+    # shellcheck disable=SC2086
+    as_unit $i_stop >"$T_TMP/unit-stop.out" 2>&1; rc=$?
+    check_eq "$i_where: as $who: the unit's ExecStop ($i_stop) exits 0" 0 "$rc"
+    [ "$rc" -eq 0 ] || sed 's/^/# /' "$T_TMP/unit-stop.out" | tail -n 10
+    # down waits for its machines; a loaded machine gets a few seconds more.
+    i_left=""
+    for _ in 1 2 3 4 5 6 7 8 9 10; do
+        i_left=$(echo $(lab_pids "$i_dir/seat01") $(lab_pids "$i_dir/seat02"))
+        [ -z "$i_left" ] && break
+        sleep 1
+    done
+    check_eq "$i_where: ... and no process of either seat is left" "" "$i_left"
+    # What is left is stopped by its PIDs (the supervisors with their machines).
+    for pid in $i_left; do kill -9 "$pid" 2>/dev/null; done
+    rm -rf "$i_dir"
+}

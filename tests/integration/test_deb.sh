@@ -6,7 +6,9 @@
 # runs: a lab from /usr/libexec/wapsim, exercise list and scenario run without a path from
 # /usr/share/wapsim/scenarios. As root, when no wapsim package is installed already, it is
 # installed with dpkg -i and purged after, leaving nothing in /usr; otherwise the package is
-# extracted with dpkg -x and run from there. (issue 19)
+# extracted with dpkg -x and run from there. The classroom's unit template is in
+# /lib/systemd/system naming /usr/bin/wapsim, never enabled; the package makes the user wapsim
+# and its folders, and purge leaves only the user. (issue 19)
 # The build compiles everything from scratch in BUILD/deb (a copy of the sources): minutes.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/installed.sh"
@@ -44,10 +46,18 @@ dpkg-deb -c "$deb" | awk '{print $NF}' | sed 's|^\./|/|' >"$T_TMP/contents"
 for f in /usr/bin/wapsim /usr/libexec/wapsim/wapsim-gateway /usr/share/wapsim/scenarios/happy-path.scn \
          /usr/share/man/man1/wapsim.1.gz /usr/share/man/man5/wapsim-scenario.5.gz \
          /usr/share/man/man5/wapsim-deployment.5.gz /usr/share/bash-completion/completions/wapsim \
-         /usr/share/doc/wapsim/copyright; do
+         /usr/share/doc/wapsim/copyright /lib/systemd/system/wapsim-classroom@.service; do
     grep -qx "$f" "$T_TMP/contents" || missing="$missing $f"
 done
-check_eq "the package holds the program, components, scenarios, manual pages, completion, copyright" "" "${missing# }"
+check_eq "the package holds the program, components, scenarios, manual pages, completion, copyright, unit" "" "${missing# }"
+# Installed, not enabled: no link of the package's own, no enabling in its scripts (dh_installsystemd
+# skips templates); postinst makes the user wapsim.
+dpkg-deb -e "$deb" "$T_TMP/ctl"
+check_eq "... nothing in /etc (no .wants link enabling the unit)" "" "$(grep '^/etc/' "$T_TMP/contents" | grep -v '^/etc/$' | head -n 3)"
+check "... its maintainer scripts enable and start no unit" sh -c \
+    "! cat '$T_TMP/ctl'/postinst '$T_TMP/ctl'/prerm '$T_TMP/ctl'/postrm 2>/dev/null | grep -v '^ *#' |
+       grep -Eq '(deb-systemd-helper|systemctl)( +--?[a-z-]+)* +enable|deb-systemd-invoke( +--?[a-z-]+)* +start'"
+check "... postinst makes the system user wapsim (adduser --system)" grep -q 'adduser --system' "$T_TMP/ctl/postinst"
 
 # The manual pages and completion from the package's own files (a minimal image's dpkg may be
 # told to leave /usr/share/man out when installing: path-exclude).
@@ -59,23 +69,41 @@ done
 
 # ---- installed in this machine, or extracted
 if [ "$(id -u)" -eq 0 ] && ! dpkg-query -W -f='${Status}\n' wapsim 2>/dev/null | grep -q 'installed'; then
+    # The classroom folders, unless they were there before: purge removes them (empty).
+    var_dirs=""
+    for d in /var/lib/wapsim /var/cache/wapsim; do [ -e "$d" ] || var_dirs="$var_dirs $d"; done
     dpkg -i "$deb" >"$T_TMP/dpkg.out" 2>&1; rc=$?
     check_eq "dpkg -i $(basename "$deb")" 0 "$rc"
     [ "$rc" -eq 0 ] || sed 's/^/# /' "$T_TMP/dpkg.out"
     installed_checks "" /usr "deb in /usr"
     installed_completion /usr/share/bash-completion/completions/wapsim /usr/bin/wapsim "deb in /usr"
+    # ---- the classroom's unit (README "A classroom machine")
+    installed_unit /lib/systemd/system/wapsim-classroom@.service /usr/bin "deb in /usr"
+    check_eq "deb in /usr: the user wapsim is a system user, with no login shell" "yes:/usr/sbin/nologin" \
+        "$(getent passwd wapsim | awk -F: '{print ($3 < 1000 ? "yes" : "no:" $3) ":" $7}')"
+    check_eq "deb in /usr: /var/lib/wapsim and /var/cache/wapsim are wapsim's, mode 750" \
+        "wapsim:wapsim:750 wapsim:wapsim:750" "$(stat -c %U:%G:%a /var/lib/wapsim /var/cache/wapsim 2>&1 | tr '\n' ' ' | sed 's/ $//')"
+    check_eq "deb in /usr: no classroom is enabled (no wapsim-classroom@ link in /etc/systemd/system)" "" \
+        "$(ls -d /etc/systemd/system/*.wants/wapsim-classroom@* 2>/dev/null)"
+    installed_unit_run /lib/systemd/system/wapsim-classroom@.service /usr/bin/wapsim /var/lib/wapsim /var/cache/wapsim \
+        wapsim "deb in /usr"
     # The labs made from /usr are stopped before the package goes.
     for lab in $T_LABS; do /usr/bin/wapsim --lab "$lab" down >/dev/null 2>&1; done
     dpkg --purge wapsim >"$T_TMP/purge.out" 2>&1; rc=$?
     check_eq "dpkg --purge wapsim" 0 "$rc"
     left=$(while read -r f; do
-               case $f in /|/usr/|/usr/*/|/usr/share/*/) ;; *) [ -e "$f" ] && printf '%s ' "$f" ;; esac
+               case $f in /|/usr/|/usr/*/|/usr/share/*/|/lib/|/lib/*/) ;; *) [ -e "$f" ] && printf '%s ' "$f" ;; esac
            done <"$T_TMP/contents")
     for d in /usr/libexec/wapsim /usr/share/wapsim /usr/share/doc/wapsim; do [ -e "$d" ] && left="$left$d "; done
-    check_eq "... nothing of the package is left in /usr" "" "$left"
+    for d in $var_dirs; do [ -e "$d" ] && left="$left$d "; done
+    check_eq "... nothing of the package is left in /usr, /lib, /var/lib/wapsim, /var/cache/wapsim" "" "$left"
     check "... and dpkg knows it no more" sh -c "! dpkg-query -W -f='\${Status}\n' wapsim 2>/dev/null | grep -q installed"
 else
     skip "dpkg -i and --purge: $( [ "$(id -u)" -ne 0 ] && echo "not root" || echo "a wapsim package is installed already"); the package runs from dpkg -x instead"
     installed_checks "$T_TMP/x" /usr "deb extracted"
     installed_completion "$T_TMP/x/usr/share/bash-completion/completions/wapsim" "$T_TMP/x/usr/bin/wapsim" "deb extracted"
+    installed_unit "$T_TMP/x/lib/systemd/system/wapsim-classroom@.service" /usr/bin "deb extracted" "$T_TMP/x/usr/bin/wapsim"
+    mkdir -p "$T_TMP/var/lib/wapsim" "$T_TMP/var/cache/wapsim"
+    installed_unit_run "$T_TMP/x/lib/systemd/system/wapsim-classroom@.service" "$T_TMP/x/usr/bin/wapsim" \
+        "$T_TMP/var/lib/wapsim" "$T_TMP/var/cache/wapsim" "" "deb extracted"
 fi

@@ -40,3 +40,12 @@ for page in "$P/share/man/man1/wapsim.1" "$P/share/man/man5/wapsim-scenario.5" "
 done
 command -v man >/dev/null 2>&1 && installed_man_commands "$P/share/man/man1/wapsim.1" "$P/bin/wapsim" "make install"
 installed_completion "$P/share/bash-completion/completions/wapsim" "$P/bin/wapsim" "make install"
+
+# ---- the classroom's unit template (README "A classroom machine"): in PREFIX/lib/systemd/system,
+# naming PREFIX/bin/wapsim, never enabled; its commands run by hand (PID 1 may not be systemd).
+U="$P/lib/systemd/system/wapsim-classroom@.service"
+installed_unit "$U" "$P/bin" "make install"
+check_eq "make install enables nothing: no .wants folder in $P, no link to $P in /etc/systemd/system" "" \
+    "$(find "$P" -name '*.wants'; find /etc/systemd/system -lname "$P/*" 2>/dev/null | head -n 3)"
+mkdir -p "$T_TMP/var/lib/wapsim" "$T_TMP/var/cache/wapsim"
+installed_unit_run "$U" "$P/bin/wapsim" "$T_TMP/var/lib/wapsim" "$T_TMP/var/cache/wapsim" "" "make install"

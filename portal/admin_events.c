@@ -64,12 +64,14 @@ static int machine_option(const ws_machine *m, void *arg)
     return 0;
 }
 
-/* The filter form (GET): machine, level, event id. */
-static void filters(web_page *w, ws_state *st, const char *machine, const char *level, const char *id)
+/* The filter form (GET to the page itself, base): machine, level, event id. */
+static void filters(web_page *w, ws_state *st, const char *base, const char *machine, const char *level, const char *id)
 {
     ws_error e;
     void *args[2] = {w, (void *)machine};
-    web_raw(w, "<form method=\"get\" action=\"/events\" class=\"filters\"><label>Machine <select name=\"machine\">");
+    web_raw(w, "<form method=\"get\" action=\"");
+    web_esc(w, base);
+    web_raw(w, "\" class=\"filters\"><label>Machine <select name=\"machine\">");
     ws_machine_foreach(st, machine_option, args, &e);
     web_raw(w, "</select></label> <label>Level <select name=\"level\">");
     option(w, "", "Any", level);
@@ -133,7 +135,13 @@ static const char *check_filters(const char *level, const char *id, collect *c, 
 
 enum MHD_Result admin_events(const admin_req *a)
 {
-    ws_state *st = a->rq->st;
+    admin_view v = {.st = a->rq->st, .base = "/events", .tab = "Machines"};
+    return admin_events_view(a, &v);
+}
+
+enum MHD_Result admin_events_view(const admin_req *a, const admin_view *v)
+{
+    ws_state *st = v->st;
     const char *machine = ws_httpd_arg(a->rq, "machine"), *level = ws_httpd_arg(a->rq, "level"),
                *id = ws_httpd_arg(a->rq, "id");
     char notice[200];
@@ -151,13 +159,11 @@ enum MHD_Result admin_events(const admin_req *a)
     }
     web_page w;
     web_init(&w);
-    char title[96];
-    if (ws_machine_exists(st, machine))
-        snprintf(title, sizeof title, "Event Viewer: %.64s", machine);
-    else
-        snprintf(title, sizeof title, "Event Viewer");
-    admin_begin(&w, a, title, "Machines");
-    filters(&w, st, machine, level, id);
+    char title[128];
+    snprintf(title, sizeof title, "%.16s%sEvent Viewer%s%.64s", v->label ? v->label : "", v->label ? ": " : "",
+             ws_machine_exists(st, machine) ? ": " : "", ws_machine_exists(st, machine) ? machine : "");
+    admin_begin(&w, a, title, v->tab);
+    filters(&w, st, v->base, machine, level, id);
     ws_error e;
     if (bad) {
         web_raw(&w, "<p class=\"notice\" role=\"alert\">");

@@ -15,7 +15,7 @@ PKGS    := sqlite3 openssl libmicrohttpd libcjson libcurl zlib libarchive
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS))
 PKG_LIBS   = $(shell pkg-config --libs $(PKGS))
 ALL_CFLAGS = $(WARN) $(CFLAGS) -Isim $(PKG_CFLAGS) -MMD -MP
-LDLIBS     = $(PKG_LIBS)
+LDLIBS     = $(PKG_LIBS) -lm
 
 # sim/: the core library in its layers (README, Layout), and the wapsim command (sim/cli).
 LAYERS   := base crypto wire lab svc client train

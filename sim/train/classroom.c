@@ -6,7 +6,6 @@
 #include <cjson/cJSON.h>
 #include <ctype.h>
 #include <errno.h>
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -104,7 +103,7 @@ static int parse_plan(const cJSON *root, ws_classroom *c, ws_error *e)
     v = cJSON_GetObjectItemCaseSensitive(plan, "seed");
     if (v && !cJSON_IsNull(v)) {
         double d = cJSON_GetNumberValue(v);
-        if (!cJSON_IsNumber(v) || !(d >= 0) || d > MAX_SEED || floor(d) != d)
+        if (!cJSON_IsNumber(v) || !(d >= 0) || d > MAX_SEED || (double)(unsigned long long)d != d)
             return ws_seterr(e, "plan.seed: not null or a whole number from 0 to 2^53-1");
         c->has_seed = 1;
         c->seed = (unsigned long long)d;

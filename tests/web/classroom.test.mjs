@@ -224,8 +224,11 @@ async function trainer(account, pw) {
   await page.goto(`${ADMIN_SITE}/classroom/seat01/topology`);
   check('seat01\'s topology is drawn, polling its own picture',
     (await page.locator('svg#topology g.machine').count()) > 3 && (await page.getAttribute('#topology-frame', 'data-src')) === '/classroom/seat01/topology.svg');
-  const svg = await page.request.get(`${ADMIN_SITE}/classroom/seat01/topology.svg`);
-  check('/classroom/seat01/topology.svg is the picture', svg.status() === 200 && (await svg.text()).startsWith('<svg'), svg.status());
+  const svg = await page.evaluate(async () => {
+    const r = await fetch('/classroom/seat01/topology.svg', { cache: 'no-store' });
+    return { status: r.status, text: await r.text() };
+  });
+  check('/classroom/seat01/topology.svg is the picture', svg.status === 200 && svg.text.startsWith('<svg'), svg.status);
 
   // results.csv: a download of every attempt, here 3 solved.
   await page.goto(`${ADMIN_SITE}/classroom`);
@@ -290,9 +293,14 @@ await run('classroom', async () => {
     pids = [...new Set([...pids, ...classroomPids()])];
     const down = cli('classroom', 'down', DIR);
     check('classroom down DIR', down.status === 0, why(down));
-    const left = pids.filter(alive);
+    let left = pids.filter(alive);
+    for (let i = 0; i < 100 && left.length; i++) { // down waits for each seat; allow a loaded machine
+      await new Promise((res) => setTimeout(res, 100));
+      left = left.filter(alive);
+    }
+    const what = left.map((pid) => { try { return `${pid}:${readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ')}`; } catch (err) { return `${pid}`; } });
     for (const pid of left) try { process.kill(pid, 'SIGKILL'); } catch (err) { /* gone meanwhile */ }
-    check(`every process of the classroom (${pids.length}) is gone after classroom down`, pids.length > 0 && left.length === 0, `left: ${left.join(' ')}`);
+    check(`every process of the classroom (${pids.length}) is gone after classroom down`, pids.length > 0 && left.length === 0, `left: ${what.join(' ; ')}`);
     cli('classroom', 'destroy', DIR);
   }
 });

@@ -108,6 +108,7 @@ const char admin_css[] =
     ".exercise-actions button{padding:6px 20px;margin:0}\n"
     "p.revealed{font-weight:600;color:#1b5e20}\n"
     "/* Classroom: one row per seat; a change for every seat shows while it runs */\n"
+    "table.seats th,table.seats td{padding:7px 6px}\n"
     "table.seats td.faults{font-size:12.5px;color:#7a2e00;max-width:260px;word-wrap:break-word}\n"
     "table.seats td.actions form{display:block;margin:0 0 4px}\n"
     "table.seats td.actions .cmd{width:100%;margin:0}\n"

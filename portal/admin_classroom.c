@@ -218,7 +218,7 @@ static void seats_table(web_page *w, const admin_req *a, const ws_classroom *c)
 {
     web_raw(w, "<table class=\"grid seats\" id=\"seats\" data-refresh=\"%d\" data-src=\"/classroom\"><thead><tr>"
                "<th>Seat</th><th>Trainee</th><th>Exercise</th><th>Time</th><th>Hints</th><th>Checks</th>"
-               "<th>Score</th><th>State</th><th>Faults</th><th>History</th><th>Seat's lab</th><th></th></tr></thead>"
+               "<th>Score</th><th>State</th><th>Faults</th><th>History</th><th>Lab</th><th></th></tr></thead>"
                "<tbody>\n",
             REFRESH_S);
     for (int i = 0; i < c->nseats; i++)

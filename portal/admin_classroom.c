@@ -362,7 +362,10 @@ static enum MHD_Result change(const admin_req *a, const ws_classroom *c, const c
         if (job_start(cmd, typed) == 0)
             cmd = NULL; /* the thread's now */
         else
-            o = (admin_outcome){ws_strdup(typed), ws_strdup("The admin site could not start it.\n"), -1};
+            o = (admin_outcome){ws_strdup(typed),
+                                ws_strdup("The admin site did not run it: another change for every seat has just "
+                                          "started, or no thread could be made.\n"),
+                                2};
         free(typed);
     } else {
         admin_run_in(NULL, cmd->args, SEAT_RUN_TIMEOUT_S, &o);

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* admin_events: Event Viewer for one machine (admin.h): the records `wapsim logs
+/* admin_events: Event Viewer for one machine (admin.h) of this lab, or of a classroom
+ * seat's lab (admin_events_view with that seat's state): the records `wapsim logs
  * --machine M` prints (every channel, trace blocks too: lab/eventlog.h), newest first,
  * the newest EVENTS_SHOWN of those the filters let through. The filters are a GET form,
  * so they work without script; a bad value is named in a notice, never a failure. */

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* admin_topology: the chain as an SVG (admin.h), drawn on the server so it shows without
- * script: the lab's machines from the state file, each with its state from ws_lab_status
+ * script: the lab's machines from the state file (this lab's, or a classroom seat's:
+ * admin_topology_view), each with its state from ws_lab_status
  * (svc/supervisor.h), the links of the chain, and each hop of one connect (the newest,
  * or ?connect=ID) from the lab's record (lab/connects.h) drawn on its link green or red.
  * The page's script (admin_assets.c) polls /topology.svg and swaps the picture when the

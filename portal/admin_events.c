@@ -179,7 +179,13 @@ enum MHD_Result admin_events_view(const admin_req *a, const admin_view *v)
         }
         long shown = c->seen < EVENTS_SHOWN ? c->seen : EVENTS_SHOWN;
         web_raw(&w, "<p class=\"hint\">%ld of %ld matching records, newest first (times on the machine's lab clock). "
-                    "The same records as <code>wapsim logs --machine ", shown, c->seen);
+                    "The same records as <code>wapsim ", shown, c->seen);
+        if (v->label) { /* another lab's (a classroom seat's): the command names it */
+            web_raw(&w, "--lab ");
+            web_esc(&w, st->lab_dir);
+            web_raw(&w, " ");
+        }
+        web_raw(&w, "logs --machine ");
         web_esc(&w, machine);
         web_raw(&w, "</code>.</p>\n<table class=\"grid events\"><thead><tr><th>Date and Time</th><th>Level</th>"
                     "<th>Event ID</th><th>Source</th><th>Log</th><th>General</th></tr></thead><tbody>\n");

@@ -219,11 +219,13 @@ async function trainer(account, pw) {
   const n1 = await page.locator('table.events tr.event').count();
   await page.goto(`${ADMIN_SITE}/classroom/seat03/events?machine=rdgw01&id=201`);
   const n3 = await page.locator('table.events tr.event').count();
+  await shot(page, 'classroom-seat-events');
   check('seat01\'s event log (read from seat01) has the gateway\'s event 201, seat03\'s has none', n1 > 0 && n3 === 0, `${n1} ${n3}`);
   check('the seat\'s Event Viewer filters within the seat', (await page.getAttribute('form.filters', 'action')) === '/classroom/seat03/events');
   await page.goto(`${ADMIN_SITE}/classroom/seat01/topology`);
   check('seat01\'s topology is drawn, polling its own picture',
     (await page.locator('svg#topology g.machine').count()) > 3 && (await page.getAttribute('#topology-frame', 'data-src')) === '/classroom/seat01/topology.svg');
+  await shot(page, 'classroom-seat-topology');
   const svg = await page.evaluate(async () => {
     const r = await fetch('/classroom/seat01/topology.svg', { cache: 'no-store' });
     return { status: r.status, text: await r.text() };

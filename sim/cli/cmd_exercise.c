@@ -14,10 +14,11 @@
 #include "svc/supervisor.h"
 #include "train/diagnose.h"
 #include "train/exercise.h"
+#include "train/generate.h"
 
 typedef struct xopts {
-    const char *lab, *catalogue, *scenario;
-    int json, trainer, reveal, level, allow_diagnose, has_seed;
+    const char *lab, *catalogue, *scenario, *mistake;
+    int json, trainer, reveal, level, allow_diagnose, has_seed, generate;
     unsigned long long seed;
 } xopts;
 
@@ -42,7 +43,7 @@ static int take_seed(void *dest, const char *value)
 }
 
 /* Every subcommand knows every option, so one that does not apply is named as such.
- * allowed: the letters of the options this subcommand takes (j t r c L s S a, as below). */
+ * allowed: the letters of the options this subcommand takes (j t r c L s S a g m, as below). */
 static int parse_opts(int argc, char **argv, const char *allowed, xopts *o)
 {
     memset(o, 0, sizeof *o);
@@ -53,6 +54,8 @@ static int parse_opts(int argc, char **argv, const char *allowed, xopts *o)
                            WS_OPT_CALL("seed", o, take_seed),
                            WS_OPT_STR("scenario", &o->scenario),
                            WS_OPT_FLAG("allow-diagnose", &o->allow_diagnose),
+                           WS_OPT_FLAG("generate", &o->generate),
+                           WS_OPT_STR("mistake", &o->mistake),
                            WS_OPT_END};
     ws_cli cli;
     int rc = ws_opt_parse(argc, argv, opts, WS_OPT_JSON, 0, 0, &cli);
@@ -71,10 +74,16 @@ static int parse_opts(int argc, char **argv, const char *allowed, xopts *o)
                  {'L', "--level", o->level != 0},
                  {'s', "--seed", o->has_seed},
                  {'S', "--scenario", o->scenario != NULL},
-                 {'a', "--allow-diagnose", o->allow_diagnose}};
+                 {'a', "--allow-diagnose", o->allow_diagnose},
+                 {'g', "--generate", o->generate},
+                 {'m', "--mistake", o->mistake != NULL}};
     for (size_t i = 0; i < sizeof given / sizeof given[0]; i++)
         if (given[i].given && !strchr(allowed, given[i].letter))
             return ws_cmd_usage_error("option '%s' does not apply to exercise %s", given[i].name, argv[0]);
+    if (strchr(allowed, 'g') && o->mistake && !o->generate)
+        return ws_cmd_usage_error("option '--mistake' needs --generate");
+    if (o->generate && (o->scenario || o->catalogue))
+        return ws_cmd_usage_error("option '%s' does not go with --generate", o->scenario ? "--scenario" : "--catalogue");
     return 0;
 }
 
@@ -182,11 +191,46 @@ static int choose(const xopts *o, ws_exercise *x)
     return 0;
 }
 
+/* The generator's request from the options. */
+static ws_gen_request gen_request(const xopts *o)
+{
+    ws_gen_request req = {o->level, o->seed, o->has_seed, o->mistake};
+    return req;
+}
+
+/* exercise start --generate: generate, break, write the ticket from what the tenants see,
+ * record the attempt with the final text; 0 or the exit status. */
+static int start_generated(ws_state *st, const xopts *o, ws_exercise *x)
+{
+    ws_gen_request req = gen_request(o);
+    ws_generated g;
+    ws_error e;
+    if (ws_gen_make(st, &req, &g, &e) != 0)
+        return ws_cmd_usage_error("%s", e.msg);
+    int rc = 0;
+    if (ws_gen_exercise(&g, x, &e) != 0) {
+        rc = ws_cmd_usage_error("%s", e.msg);
+    } else if (ws_exercise_break(st, x, &e) != 0) {
+        fprintf(stderr, "wapsim: the exercise could not be set up (%s; %s); the lab may be half broken: "
+                        "re-create it with lab destroy and lab init\n", e.msg, g.line);
+        rc = WS_EXIT_FAIL;
+    } else {
+        ws_exercise_clear(x);
+        if (ws_gen_ticket(st, &g, &e) != 0 || ws_gen_exercise(&g, x, &e) != 0 ||
+            ws_exercise_begin(st, x, o->allow_diagnose, &e) != 0)
+            rc = ws_cmd_usage_error("%s", e.msg);
+        else
+            printf("Generated: level %d, seed %llu (the same seed gives the same exercise).\n", g.level, g.seed);
+    }
+    ws_gen_free(&g);
+    return rc;
+}
+
 static int ex_start(int argc, char **argv)
 {
     xopts o;
     ws_state *st;
-    int rc = open_for(argc, argv, "cLsSa", &o, &st, NULL);
+    int rc = open_for(argc, argv, "cLsSagm", &o, &st, NULL);
     if (rc)
         return rc;
     ws_attempt a;
@@ -197,7 +241,12 @@ static int ex_start(int argc, char **argv)
         rc = ws_cmd_usage_error("an exercise is already in progress (wapsim exercise check, or give-up)");
     else if (ws_supervisor_pid(st) == 0)
         rc = ws_cmd_usage_error("the lab is not running (wapsim up)");
-    else
+    else if (o.generate) {
+        if ((rc = start_generated(st, &o, &x)) == 0)
+            print_ticket(&x);
+        ws_exercise_clear(&x);
+        return ws_cmd_close(st, rc);
+    } else
         rc = choose(&o, &x);
     if (rc == 0) {
         ws_exercise_cache(&x);
@@ -213,6 +262,61 @@ static int ex_start(int argc, char **argv)
     }
     ws_exercise_clear(&x);
     return ws_cmd_close(st, rc);
+}
+
+/* ---- generate ---- */
+
+static cJSON *generated_json(const ws_generated *g)
+{
+    cJSON *j = cJSON_CreateObject();
+    cJSON_AddNumberToObject(j, "level", g->level);
+    cJSON_AddNumberToObject(j, "seed", (double)g->seed);
+    cJSON_AddStringToObject(j, "line", g->line);
+    cJSON *faults = cJSON_AddArrayToObject(j, "faults");
+    for (int i = 0; i < g->nfaults; i++) {
+        cJSON *f = cJSON_CreateObject();
+        cJSON_AddStringToObject(f, "mistake", g->faults[i].mistake);
+        cJSON_AddStringToObject(f, "finding", g->faults[i].finding);
+        cJSON_AddStringToObject(f, "machine", g->faults[i].machine);
+        cJSON_AddStringToObject(f, "params", g->faults[i].params);
+        cJSON_AddItemToArray(faults, f);
+    }
+    cJSON *repair = cJSON_AddArrayToObject(j, "repair");
+    ws_exercise x;
+    ws_error e;
+    if (ws_gen_exercise(g, &x, &e) == 0) {
+        for (int i = ws_exercise_break_end(x.sc); i < x.sc->nlines; i++)
+            if (x.sc->lines[i].kind == WS_SCN_STEP)
+                cJSON_AddItemToArray(repair, cJSON_CreateString(x.sc->lines[i].text + 5));
+        ws_exercise_clear(&x);
+    }
+    cJSON_AddStringToObject(j, "text", g->text);
+    return j;
+}
+
+static void print_generated(const cJSON *j)
+{
+    printf("%s", ws_cmd_json_str(j, "text"));
+}
+
+static int ex_generate(int argc, char **argv)
+{
+    xopts o;
+    ws_state *st;
+    int rc = open_for(argc, argv, "jLsm", &o, &st, NULL);
+    if (rc)
+        return rc;
+    o.generate = 1;
+    ws_gen_request req = gen_request(&o);
+    ws_generated g;
+    ws_error e;
+    rc = ws_gen_make(st, &req, &g, &e);
+    ws_state_close(st);
+    if (rc != 0)
+        return ws_cmd_usage_error("%s", e.msg);
+    cJSON *j = generated_json(&g);
+    ws_gen_free(&g);
+    return ws_cmd_output(o.json, j, print_generated);
 }
 
 /* ---- the attempt in progress ---- */
@@ -481,11 +585,36 @@ const ws_cmd ws_cmds_exercise[] = {
      "  --level N      only the exercises of level N\n"
      "  --json         [{\"id\",\"level\"[,\"title\",\"file\"]}]\n"},
     {"exercise", "start", ex_start,
-     "[--level 1|2|3] [--seed N] [--scenario FILE] [--allow-diagnose] [--catalogue DIR]",
+     "[--level 1|2|3] [--seed N] [--scenario FILE | --generate [--mistake ID[,ID]]] [--allow-diagnose] "
+     "[--catalogue DIR]",
      "Break the running lab as an exercise, and print the customer's ticket.",
      "Picks an exercise (at random among the level, or by --seed; or FILE), runs its\n"
      "breaking commands as an operator would, and records the attempt. diagnose is refused\n"
-     "until the attempt ends, unless --allow-diagnose.\n"},
+     "until the attempt ends, unless --allow-diagnose.\n"
+     "  --generate       a generated exercise instead of a catalogue file: a documented\n"
+     "                   mistake or field pitfall applied with parameters the seed chooses\n"
+     "                   (host, VM, member gateway, certificate names, provider, clock offset),\n"
+     "                   hours or days before the ticket on the lab clock among routine changes;\n"
+     "                   the ticket is written from what each VM's tenant sees. Level 1: one\n"
+     "                   documented mistake; 2: one pitfall, or a mistake on one host or member;\n"
+     "                   3: two at once. Without --seed a random one, printed (same seed, level\n"
+     "                   and mistakes: the same exercise). See 'wapsim exercise generate --help'.\n"
+     "  --mistake ID[,ID] the mistakes to use (with --generate); two make level 3\n"},
+    {"exercise", "generate", ex_generate, "[--level 1|2|3] [--seed N] [--mistake ID[,ID]] [--json]",
+     "Print the exercise --generate would make for this lab, without applying it.",
+     "The scenario text (its ticket is written only when the exercise starts), with the\n"
+     "faults, the repair and the finding ids diagnose names. A trainer's view: the title\n"
+     "names the fault.\n"
+     "Mistake ids (the shipped scenarios' names): m1a m1b m2 m3a m3b m4a m4b clock at level 1\n"
+     "(clock: a gateway, host or VMM clock off beyond the token's time to live), p1 p2 p4 p5\n"
+     "p6g p6v p7 and m1a m1b m3a (on another host, a new console certificate) at level 2;\n"
+     "level 3 pairs one of m3a m3b m4a m4b p1 p2 p4 p5 p6g with m1a or m1b. p3 is not\n"
+     "generated (exercise check connects with the websocket transport it does not affect).\n"
+     "  --level N        1, 2 or 3 (default 1, or the mistakes' level)\n"
+     "  --seed N         the seed (default: a random one, shown in the generator line)\n"
+     "  --mistake ID[,ID] the mistakes to use instead of drawing them\n"
+     "  --json           {\"level\",\"seed\",\"line\",\"faults\":[{\"mistake\",\"finding\",\"machine\",\n"
+     "                   \"params\"}],\"repair\":[\"cert import ...\"],\"text\"}\n"},
     {"exercise", "hint", ex_hint, "", "The next of three hints; each lowers the score (15, 25, 40).", NULL},
     {"exercise", "status", ex_status, "[--json]", "The exercise in progress: level, time, hints used.", NULL},
     {"exercise", "check", ex_check, "[--catalogue DIR]",

@@ -52,6 +52,11 @@ int ws_exercise_find(const char *dir, const char *hash, ws_exercise *out);
 /* Keep the exercise's text in the cache, so it can be found by hash later. */
 void ws_exercise_cache(const ws_exercise *x);
 
+/* A generated exercise's text (train/generate.h) as an exercise, x->generated its
+ * generator line; with keep, the text is put in the cache at once and x->path names
+ * that copy. -1 with errs filled when it does not parse or has no ticket. */
+int ws_exercise_from_text(const char *text, const char *generated, int keep, ws_exercise *out, ws_scn_errors *errs);
+
 int ws_exercise_level(const ws_scenario *sc);
 /* The index of the first line after the break (see above). */
 int ws_exercise_break_end(const ws_scenario *sc);

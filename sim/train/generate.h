@@ -47,6 +47,7 @@ typedef struct ws_generated {
     ws_gen_fault faults[WS_GEN_MAX_FAULTS];
     char line[160]; /* the generator line: "level=3 seed=42 faults=m3a,m1b@hv02" */
     char *text;     /* the scenario text (ticket line a placeholder until ws_gen_ticket) */
+    int has_ticket; /* ws_gen_ticket wrote it: ws_gen_exercise then keeps the text in the cache */
 } ws_generated;
 
 /* Every mistake id the generator knows, for --help and errors: "m1a, m1b, ...". */
@@ -58,8 +59,9 @@ void ws_gen_free(ws_generated *g);
 /* After the break ran: connects to every VM as its tenant and puts the ticket the
  * tenants would write into g->text. 0 or -1 with e. */
 int ws_gen_ticket(ws_state *st, ws_generated *g, ws_error *e);
-/* The generated text as an exercise (x->generated = g->line), for ws_exercise_begin
- * and the cache. 0 or -1 with e. */
+/* The generated text as an exercise (x->generated = g->line), for ws_exercise_break
+ * and ws_exercise_begin; once the ticket is written, also kept in the exercise cache
+ * (x->path is that copy). 0 or -1 with e. */
 int ws_gen_exercise(const ws_generated *g, ws_exercise *x, ws_error *e);
 
 #endif

@@ -191,12 +191,11 @@ int ws_classroom_parse(const char *dir, const char *text, size_t len, ws_classro
     int rc = -1;
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(root, "version");
     const cJSON *t = cJSON_GetObjectItemCaseSensitive(root, "trainer");
-    char created[40];
     if (!cJSON_IsObject(root))
         ws_seterr(e, "not a JSON object");
     else if (!cJSON_IsNumber(v) || v->valuedouble != 1)
         ws_seterr(e, "version: %s", v ? "not 1 (this wapsim reads version 1)" : "missing");
-    else if (get_text(root, "created", "", 0, created, sizeof created, e) != 0)
+    else if (get_text(root, "created", "", 0, out->created, sizeof out->created, e) != 0)
         ;
     else if (!cJSON_IsObject(t))
         ws_seterr(e, "trainer: %s", t ? "not an object" : "missing");
@@ -233,7 +232,10 @@ int ws_classroom_save(const ws_classroom *c, ws_error *e)
 {
     cJSON *root = cJSON_CreateObject();
     char created[40];
-    ws_time_format((int64_t)time(NULL), created, sizeof created);
+    if (c->created[0])
+        snprintf(created, sizeof created, "%s", c->created);
+    else
+        ws_time_format((int64_t)time(NULL), created, sizeof created);
     cJSON_AddNumberToObject(root, "version", 1);
     cJSON_AddStringToObject(root, "created", created);
     cJSON *t = cJSON_AddObjectToObject(root, "trainer");

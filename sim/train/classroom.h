@@ -52,6 +52,7 @@ typedef struct ws_classroom {
     char mistakes[64];        /* "" or "m3a,m1b" */
     int nseats;
     ws_seat *seats;
+    char created[32];         /* when init made it, "2026-12-07T10:00:00Z" (kept by save) */
 } ws_classroom;
 
 /* The seat's number (1..99) from "seat07", "07" or "7"; 0 when it is none. */

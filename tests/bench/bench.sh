@@ -227,6 +227,7 @@ done
 note scenarios.note "$(ls "$ROOT"/scenarios/*.scn | wc -l) scenario files"
 smp scenarios.count "$(ls "$ROOT"/scenarios/*.scn | wc -l)"
 
-# ---- the table
+# ---- the table, then the classroom's rows (issue 18: 30 seats; tests/bench/classroom.sh)
 "$X" report "$R" "$B/bench.json" || STATUS=1
+sh "$ROOT/tests/bench/classroom.sh" "$B" "$T" || broken "the classroom rows failed"
 exit $STATUS

@@ -15,7 +15,7 @@ PKGS    := sqlite3 openssl libmicrohttpd libcjson libcurl zlib libarchive
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS))
 PKG_LIBS   = $(shell pkg-config --libs $(PKGS))
 ALL_CFLAGS = $(WARN) $(CFLAGS) -Isim $(PKG_CFLAGS) -MMD -MP
-LDLIBS     = $(PKG_LIBS)
+LDLIBS     = $(PKG_LIBS) -lm
 
 # sim/: the core library in its layers (README, Layout), and the wapsim command (sim/cli).
 LAYERS   := base crypto wire lab svc client train
@@ -82,7 +82,8 @@ $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libwapsim.a | deps
 # A component's parser split out of its request handler is linked into its unit test
 # (tests/unit/test_NAME.c) and its fuzz target (tests/fuzz/fuzz_NAME.c): NAME, then the file.
 COMPONENT_PARSERS := httphead:gateway/httphead portal:portal/request spf:spf/request balancer:balancer/pick \
-                     web:portal/web web:portal/session web:portal/request web:portal/throttle
+                     web:portal/web web:portal/session web:portal/request web:portal/throttle \
+                     web:portal/classroom_form
 define component_parser_rule
 $(BUILD)/tests/test_$(1): $(BUILD)/obj/$(2).o
 $(BUILD)/san/tests/test_$(1): $(BUILD)/san/obj/$(2).o

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* admin_events: Event Viewer for one machine (admin.h): the records `wapsim logs
+/* admin_events: Event Viewer for one machine (admin.h) of this lab, or of a classroom
+ * seat's lab (admin_events_view with that seat's state): the records `wapsim logs
  * --machine M` prints (every channel, trace blocks too: lab/eventlog.h), newest first,
  * the newest EVENTS_SHOWN of those the filters let through. The filters are a GET form,
  * so they work without script; a bad value is named in a notice, never a failure. */
@@ -64,12 +65,14 @@ static int machine_option(const ws_machine *m, void *arg)
     return 0;
 }
 
-/* The filter form (GET): machine, level, event id. */
-static void filters(web_page *w, ws_state *st, const char *machine, const char *level, const char *id)
+/* The filter form (GET to the page itself, base): machine, level, event id. */
+static void filters(web_page *w, ws_state *st, const char *base, const char *machine, const char *level, const char *id)
 {
     ws_error e;
     void *args[2] = {w, (void *)machine};
-    web_raw(w, "<form method=\"get\" action=\"/events\" class=\"filters\"><label>Machine <select name=\"machine\">");
+    web_raw(w, "<form method=\"get\" action=\"");
+    web_esc(w, base);
+    web_raw(w, "\" class=\"filters\"><label>Machine <select name=\"machine\">");
     ws_machine_foreach(st, machine_option, args, &e);
     web_raw(w, "</select></label> <label>Level <select name=\"level\">");
     option(w, "", "Any", level);
@@ -133,7 +136,13 @@ static const char *check_filters(const char *level, const char *id, collect *c, 
 
 enum MHD_Result admin_events(const admin_req *a)
 {
-    ws_state *st = a->rq->st;
+    admin_view v = {.st = a->rq->st, .base = "/events", .tab = "Machines"};
+    return admin_events_view(a, &v);
+}
+
+enum MHD_Result admin_events_view(const admin_req *a, const admin_view *v)
+{
+    ws_state *st = v->st;
     const char *machine = ws_httpd_arg(a->rq, "machine"), *level = ws_httpd_arg(a->rq, "level"),
                *id = ws_httpd_arg(a->rq, "id");
     char notice[200];
@@ -151,13 +160,11 @@ enum MHD_Result admin_events(const admin_req *a)
     }
     web_page w;
     web_init(&w);
-    char title[96];
-    if (ws_machine_exists(st, machine))
-        snprintf(title, sizeof title, "Event Viewer: %.64s", machine);
-    else
-        snprintf(title, sizeof title, "Event Viewer");
-    admin_begin(&w, a, title, "Machines");
-    filters(&w, st, machine, level, id);
+    char title[128];
+    snprintf(title, sizeof title, "%.16s%sEvent Viewer%s%.64s", v->label ? v->label : "", v->label ? ": " : "",
+             ws_machine_exists(st, machine) ? ": " : "", ws_machine_exists(st, machine) ? machine : "");
+    admin_begin(&w, a, title, v->tab);
+    filters(&w, st, v->base, machine, level, id);
     ws_error e;
     if (bad) {
         web_raw(&w, "<p class=\"notice\" role=\"alert\">");
@@ -172,7 +179,13 @@ enum MHD_Result admin_events(const admin_req *a)
         }
         long shown = c->seen < EVENTS_SHOWN ? c->seen : EVENTS_SHOWN;
         web_raw(&w, "<p class=\"hint\">%ld of %ld matching records, newest first (times on the machine's lab clock). "
-                    "The same records as <code>wapsim logs --machine ", shown, c->seen);
+                    "The same records as <code>wapsim ", shown, c->seen);
+        if (v->label) { /* another lab's (a classroom seat's): the command names it */
+            web_raw(&w, "--lab ");
+            web_esc(&w, st->lab_dir);
+            web_raw(&w, " ");
+        }
+        web_raw(&w, "logs --machine ");
         web_esc(&w, machine);
         web_raw(&w, "</code>.</p>\n<table class=\"grid events\"><thead><tr><th>Date and Time</th><th>Level</th>"
                     "<th>Event ID</th><th>Source</th><th>Log</th><th>General</th></tr></thead><tbody>\n");

@@ -124,16 +124,21 @@ static char *collect(int fd, pid_t pid, int timeout_s)
 
 int admin_run(ws_httpd_req *rq, const char *const *args, int timeout_s, admin_outcome *out)
 {
+    return admin_run_in(rq->c->lab_dir, args, timeout_s, out);
+}
+
+int admin_run_in(const char *lab_dir, const char *const *args, int timeout_s, admin_outcome *out)
+{
     memset(out, 0, sizeof *out);
     out->status = -1;
     out->command = command_line(args);
     char program[PATH_MAX], lab[PATH_MAX];
-    if (wapsim_path(program, sizeof program) != 0 || !realpath(rq->c->lab_dir, lab)) {
+    if (wapsim_path(program, sizeof program) != 0 || (lab_dir && !realpath(lab_dir, lab))) {
         out->output = ws_strdup("the admin site cannot find the wapsim program beside it\n");
         return -1;
     }
     const char *argv[MAX_ARGS + 4] = {"wapsim", "--lab", lab};
-    int n = 3;
+    int n = lab_dir ? 3 : 1;
     for (int i = 0; args[i] && n < MAX_ARGS + 3; i++)
         argv[n++] = args[i];
     argv[n] = NULL;

@@ -8,6 +8,8 @@
  *   GET  /machines /events /certs        admin_machines.c (POST /machines/service), admin_events.c,
  *                                        admin_certs.c (POST /certs/import, /certs/remove)
  *   GET  /settings /diagnose             admin_settings.c (POST /settings/..., /diagnose/fix)
+ *   GET  /exercise                       admin_exercise.c (POST /exercise/check, /hint, /give-up)
+ *   GET  /classroom...                   admin_classroom.c, the classroom's trainer only (else 404)
  *   GET  /admin.css /admin.js            the site's own style and script (admin_assets.c) */
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,13 +17,17 @@
 
 #include "admin.h"
 #include "sites.h"
+#include "train/classroom.h"
 
 extern const char admin_css[], admin_js[];  /* admin_assets.c: the site's layout, topology, machines */
 extern const char admin_settings_css[];      /* admin_settings.c: its forms and findings */
 
+/* Classroom is the trainer's alone (trainer_only): nobody else is shown it. */
 static const struct {
     const char *tab, *path;
-} tabs[] = {{"Topology", "/topology"}, {"Machines", "/machines"}, {"Settings", "/settings"}, {"Diagnose", "/diagnose"}};
+    int trainer_only;
+} tabs[] = {{"Topology", "/topology", 0}, {"Machines", "/machines", 0}, {"Settings", "/settings", 0},
+            {"Diagnose", "/diagnose", 0}, {"Exercise", "/exercise", 0},   {"Classroom", "/classroom", 1}};
 
 static void head(web_page *w, const char *title)
 {
@@ -51,8 +57,9 @@ void admin_begin(web_page *w, const admin_req *a, const char *title, const char 
     admin_form(w, a, "/logout");
     web_raw(w, "<button type=\"submit\" class=\"signout\">Sign out</button></form></header>\n<nav class=\"tabs\">");
     for (size_t i = 0; i < sizeof tabs / sizeof tabs[0]; i++)
-        web_raw(w, "<a href=\"%s\"%s>%s</a>", tabs[i].path, tab && strcmp(tab, tabs[i].tab) == 0 ? " class=\"current\"" : "",
-                tabs[i].tab);
+        if (!tabs[i].trainer_only || a->trainer)
+            web_raw(w, "<a href=\"%s\"%s>%s</a>", tabs[i].path,
+                    tab && strcmp(tab, tabs[i].tab) == 0 ? " class=\"current\"" : "", tabs[i].tab);
     web_raw(w, "</nav>\n<main>\n<h1>");
     web_esc(w, title);
     web_raw(w, "</h1>\n");
@@ -164,7 +171,7 @@ enum MHD_Result admin_handle(ws_httpd_req *rq)
      * site cannot read it); the cookie alone proves nothing. */
     if (post && !web_csrf_ok(rq, csrf))
         return forbidden(rq, "The form's anti-forgery token is missing or wrong: reload the page and try again.\n");
-    admin_req a = {.rq = rq, .user = user, .csrf = csrf, .path = path};
+    admin_req a = {.rq = rq, .user = user, .csrf = csrf, .path = path, .trainer = ws_classroom_is_trainer(rq->st, user)};
     if (post && strcmp(path, "/logout") == 0) {
         session_end(ws_httpd_cookie(rq, ADMIN_SESSION_COOKIE));
         char cookie[200];
@@ -185,5 +192,10 @@ enum MHD_Result admin_handle(ws_httpd_req *rq)
         return admin_settings(&a);
     if (strcmp(path, "/diagnose") == 0 || strncmp(path, "/diagnose/", 10) == 0)
         return admin_diagnose(&a);
+    if (strcmp(path, "/exercise") == 0 || strncmp(path, "/exercise/", 10) == 0)
+        return admin_exercise(&a);
+    /* The trainer's page: anyone else is told there is no such page, as for any path. */
+    if (a.trainer && (strcmp(path, "/classroom") == 0 || strncmp(path, "/classroom/", 11) == 0))
+        return admin_classroom(&a);
     return ws_httpd_reply(rq->conn, 404, "text/plain", "no such page\n", 13);
 }

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* admin_topology: the chain as an SVG (admin.h), drawn on the server so it shows without
- * script: the lab's machines from the state file, each with its state from ws_lab_status
+ * script: the lab's machines from the state file (this lab's, or a classroom seat's:
+ * admin_topology_view), each with its state from ws_lab_status
  * (svc/supervisor.h), the links of the chain, and each hop of one connect (the newest,
  * or ?connect=ID) from the lab's record (lab/connects.h) drawn on its link green or red.
  * The page's script (admin_assets.c) polls /topology.svg and swaps the picture when the
@@ -439,10 +440,10 @@ static void caption(web_page *w, const cJSON *conn, double y)
 }
 
 /* The connect to draw: ?connect=ID when that one is still kept, else the newest (NULL: none). */
-static cJSON *pick_connect(const admin_req *a, cJSON **all)
+static cJSON *pick_connect(const admin_req *a, ws_state *st, cJSON **all)
 {
     ws_error e;
-    if (ws_connects_recent(a->rq->st, WS_CONNECTS_KEPT, all, &e) != 0)
+    if (ws_connects_recent(st, WS_CONNECTS_KEPT, all, &e) != 0)
         return NULL;
     const char *want = ws_httpd_arg(a->rq, "connect");
     cJSON *c;
@@ -450,14 +451,14 @@ static cJSON *pick_connect(const admin_req *a, cJSON **all)
     return cJSON_GetArrayItem(*all, 0);
 }
 
-static void svg(web_page *w, const admin_req *a, const cJSON *conn)
+static void svg(web_page *w, ws_state *st, const cJSON *conn)
 {
     topo *t = calloc(1, sizeof *t);
     ws_error e;
     if (!t)
         abort();
-    ws_machine_foreach(a->rq->st, add_machine, t, &e);
-    set_states(a->rq->st, t);
+    ws_machine_foreach(st, add_machine, t, &e);
+    set_states(st, t);
     place(t);
     double cap_y = t->bottom + 110;
     web_raw(w, "<svg id=\"topology\" xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 %d %.0f\" "
@@ -475,7 +476,7 @@ static void svg(web_page *w, const admin_req *a, const cJSON *conn)
     free(t);
 }
 
-static void recent(web_page *w, const cJSON *all, const cJSON *shown)
+static void recent(web_page *w, const char *base, const cJSON *all, const cJSON *shown)
 {
     web_raw(w, "<section id=\"recent\"><h2>Recent connects</h2><table class=\"grid\"><thead><tr><th>Time (client)"
                "</th><th>Tenant</th><th>VM</th><th>Result</th><th>Code</th></tr></thead><tbody>");
@@ -490,8 +491,9 @@ static void recent(web_page *w, const cJSON *all, const cJSON *shown)
         const char *tenant = cJSON_GetStringValue(cJSON_GetObjectItem(c, "tenant"));
         char when[32];
         fmt_time(cJSON_GetNumberValue(cJSON_GetObjectItem(c, "time_ms")), when, sizeof when);
-        web_raw(w, "<tr%s><td><a href=\"/topology?connect=%d\">%s</a></td><td>", c == shown ? " class=\"shown\"" : "",
-                id, when);
+        web_raw(w, "<tr%s><td><a href=\"", c == shown ? " class=\"shown\"" : "");
+        web_esc(w, base);
+        web_raw(w, "?connect=%d\">%s</a></td><td>", id, when);
         web_esc(w, tenant ? tenant : "(administrator)");
         web_raw(w, "</td><td>");
         web_esc(w, cJSON_GetStringValue(cJSON_GetObjectItem(c, "vm")));
@@ -509,37 +511,58 @@ static void recent(web_page *w, const cJSON *all, const cJSON *shown)
 
 enum MHD_Result admin_topology(const admin_req *a)
 {
-    cJSON *all = NULL, *conn = pick_connect(a, &all);
+    admin_view v = {.st = a->rq->st, .base = "/topology", .tab = "Topology"};
+    return admin_topology_view(a, &v);
+}
+
+enum MHD_Result admin_topology_svg(const admin_req *a)
+{
+    return admin_topology_svg_of(a, a->rq->st);
+}
+
+enum MHD_Result admin_topology_view(const admin_req *a, const admin_view *v)
+{
+    cJSON *all = NULL, *conn = pick_connect(a, v->st, &all);
     web_page w;
     web_init(&w);
-    admin_begin(&w, a, "Topology", "Topology");
+    char title[64];
+    snprintf(title, sizeof title, "%.16s%sTopology", v->label ? v->label : "", v->label ? ": " : "");
+    admin_begin(&w, a, title, v->tab);
     int pinned = ws_httpd_arg(a->rq, "connect") != NULL;
     web_raw(&w, "<p class=\"lede\">The lab's machines and the chain of a console connect: each hop of %s, green "
-                "where it passed, red where it stopped. %s</p>\n",
-            pinned ? "the connect chosen below" : "the newest connect (from the tenant site, the command line or a runbook replayed)",
-            pinned ? "<a href=\"/topology\">Follow the newest connect</a>." : "It follows new connects as they happen.");
-    /* The script polls the same picture: a chosen connect stays chosen. */
-    char src[64] = "/topology.svg";
+                "where it passed, red where it stopped. ",
+            pinned ? "the connect chosen below" : "the newest connect (from the tenant site, the command line or a runbook replayed)");
+    if (pinned) {
+        web_raw(&w, "<a href=\"");
+        web_esc(&w, v->base);
+        web_raw(&w, "\">Follow the newest connect</a>.</p>\n");
+    } else {
+        web_raw(&w, "It follows new connects as they happen.</p>\n");
+    }
+    /* The script polls the same picture (base.svg): a chosen connect stays chosen. */
+    web_raw(&w, "<div class=\"topology-frame\" id=\"topology-frame\" data-src=\"");
+    web_esc(&w, v->base);
+    web_raw(&w, ".svg");
     if (pinned && conn)
-        snprintf(src, sizeof src, "/topology.svg?connect=%d", cJSON_GetObjectItem(conn, "id")->valueint);
-    web_raw(&w, "<div class=\"topology-frame\" id=\"topology-frame\" data-src=\"%s\">", src);
-    svg(&w, a, conn);
+        web_raw(&w, "?connect=%d", cJSON_GetObjectItem(conn, "id")->valueint);
+    web_raw(&w, "\">");
+    svg(&w, v->st, conn);
     web_raw(&w, "</div>\n<ul class=\"legend\"><li class=\"l-ok\">hop passed</li><li class=\"l-fail\">hop failed"
                 "</li><li class=\"l-run\">running</li><li class=\"l-unhealthy\">unhealthy</li><li class=\"l-stop\">"
                 "stopped</li><li class=\"l-mgmt\">management (VMM to hosts)</li><li class=\"l-direct\">direct try"
                 "</li></ul>\n");
-    recent(&w, all, conn);
+    recent(&w, v->base, all, conn);
     cJSON_Delete(all);
     admin_end(&w, a);
     return web_send(a->rq, 200, &w, NULL);
 }
 
-enum MHD_Result admin_topology_svg(const admin_req *a)
+enum MHD_Result admin_topology_svg_of(const admin_req *a, ws_state *st)
 {
-    cJSON *all = NULL, *conn = pick_connect(a, &all);
+    cJSON *all = NULL, *conn = pick_connect(a, st, &all);
     web_page w;
     web_init(&w);
-    svg(&w, a, conn);
+    svg(&w, st, conn);
     cJSON_Delete(all);
     enum MHD_Result r = web_asset(a->rq, "image/svg+xml; charset=utf-8", w.text);
     free(w.text);

@@ -108,6 +108,12 @@ enum MHD_Result web_send(ws_httpd_req *rq, unsigned status, web_page *w, const c
     return r;
 }
 
+enum MHD_Result web_send_body(ws_httpd_req *rq, unsigned status, const char *content_type, const void *body,
+                              size_t len, const char *const *extra)
+{
+    return send_with(rq, status, content_type, body, len, extra);
+}
+
 enum MHD_Result web_asset(ws_httpd_req *rq, const char *content_type, const char *text)
 {
     return send_with(rq, 200, content_type, text, strlen(text), NULL);

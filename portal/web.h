@@ -36,6 +36,10 @@ void web_esc(web_page *w, const char *s);
 /* Send the page (text/html; charset=utf-8) with the lab's security headers, and free it.
  * extra: "Name", "Value", ..., NULL (or NULL). */
 enum MHD_Result web_send(ws_httpd_req *rq, unsigned status, web_page *w, const char *const *extra);
+/* Any body of content_type (a download: extra names its Content-Disposition) with the
+ * same headers. */
+enum MHD_Result web_send_body(ws_httpd_req *rq, unsigned status, const char *content_type, const void *body,
+                              size_t len, const char *const *extra);
 /* A static asset (a site's CSS or script) with the same headers. */
 enum MHD_Result web_asset(ws_httpd_req *rq, const char *content_type, const char *text);
 /* 303 See Other to location (a path of this site), with an optional Set-Cookie. */

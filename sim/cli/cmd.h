@@ -31,6 +31,7 @@ extern const ws_cmd ws_cmds_exercise[];
 extern const ws_cmd ws_cmds_symptoms[];
 extern const ws_cmd ws_cmds_fabric_gateway[], ws_cmds_fabric_balancer[], ws_cmds_dns[];
 extern const ws_cmd ws_cmds_lab_export[];
+extern const ws_cmd ws_cmds_classroom[];
 
 /* --lab given before the command, if any. */
 extern const char *ws_cli_lab;

@@ -31,7 +31,7 @@ static const ws_cmd *const tables[] = {ws_cmds_lab, ws_cmds_supervise, ws_cmds_l
                                        ws_cmds_vmm, ws_cmds_gateway, ws_cmds_clock,
                                        ws_cmds_scenario, ws_cmds_diagnose, ws_cmds_exercise,
                                        ws_cmds_symptoms, ws_cmds_fabric_gateway, ws_cmds_fabric_balancer,
-                                       ws_cmds_dns, ws_cmds_lab_export};
+                                       ws_cmds_dns, ws_cmds_lab_export, ws_cmds_classroom};
 
 static void print_usage(FILE *out)
 {

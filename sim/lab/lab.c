@@ -693,6 +693,27 @@ static int write_accounts(const char *dir, const ws_lab_init_result *res, ws_err
 
 static int lab_init(const ws_lab_init_opts *opts, const ws_deployment *dep, ws_lab_init_result *res, ws_error *e);
 
+/* The caller's accounts (a classroom seat's trainee and trainer), with their passwords, and
+ * lab_meta "classroom": inside lab init's transaction, so a seat is whole or absent. */
+static int add_extra(ws_state *st, const ws_lab_init_opts *opts, ws_lab_init_result *res, ws_error *e)
+{
+    for (int i = 0; i < opts->n_extra; i++) {
+        const ws_lab_extra_account *x = &opts->extra[i];
+        if (res->n_accounts >= WS_LAB_MAX_ACCOUNTS || strlen(x->password) >= sizeof res->accounts[0].password)
+            return ws_seterr(e, "cannot add the account %s", x->name);
+        int rc = x->password_hash ? ws_state_exec(st, e, "INSERT INTO accounts(name, role, password_hash) VALUES(?, ?, ?)",
+                                                  3, x->name, x->role, x->password_hash)
+                                  : ws_account_add(st, x->name, x->role, x->password, e);
+        if (rc != 0)
+            return -1;
+        ws_lab_account *a = &res->accounts[res->n_accounts++];
+        snprintf(a->name, sizeof a->name, "%s", x->name);
+        snprintf(a->role, sizeof a->role, "%s", x->role);
+        snprintf(a->password, sizeof a->password, "%s", x->password);
+    }
+    return opts->classroom ? ws_meta_set(st, "classroom", opts->classroom, e) : 0;
+}
+
 void ws_lab_init_result_free(ws_lab_init_result *res)
 {
     ws_deploy_report_free(&res->report);
@@ -867,7 +888,8 @@ static int lab_init(const ws_lab_init_opts *opts, const ws_deployment *dep, ws_l
     char *lab_name = strrchr(abs, '/');
     if (ws_meta_set(st, "name", lab_name ? lab_name + 1 : abs, e) != 0 ||
         ws_meta_set(st, "subnet", res->subnet, e) != 0 || ws_clock_set_offset(st, 0, e) != 0 ||
-        make_chosen_world(st, opts, dep, prefix, res, e) != 0 || lab_created_event(st, dep, res, e) != 0) {
+        make_chosen_world(st, opts, dep, prefix, res, e) != 0 || add_extra(st, opts, res, e) != 0 ||
+        lab_created_event(st, dep, res, e) != 0) {
         ws_state_rollback(st);
         goto fail;
     }

@@ -16,12 +16,22 @@ const char *ws_lab_dir(const char *from_option);
 /* Open an existing lab; e names the directory and what is wrong with it. */
 int ws_lab_open(const char *dir, ws_state **st, ws_error *e);
 
+/* An account lab init adds with a password it is given (a classroom's trainee and trainer);
+ * password_hash, when not NULL, is that password's hash already made (ws_password_hash), so
+ * one password shared by many labs costs one PBKDF2. */
+typedef struct ws_lab_extra_account {
+    const char *name, *role, *password, *password_hash;
+} ws_lab_extra_account;
+
 typedef struct ws_lab_init_opts {
     const char *dir;
     const char *subnet; /* "127.X.Y.0/24", or NULL to choose one */
     int fresh_keys;     /* ignore the key template */
     int ha;             /* the highly available layout: rdgw02 beside rdgw01, behind lb01 */
     const char *from;   /* a deployment (folder, .zip, .tar.gz): the lab is it (deployment.h) */
+    const ws_lab_extra_account *extra; /* accounts to add besides the world's (n_extra of them) */
+    int n_extra;
+    const char *classroom; /* lab_meta "classroom": the classroom this lab is a seat of (train/classroom.h) */
 } ws_lab_init_opts;
 
 typedef struct ws_lab_account {

@@ -52,8 +52,18 @@ typedef struct ws_classroom {
     char mistakes[64];        /* "" or "m3a,m1b" */
     int nseats;
     ws_seat *seats;
+    char created[32];         /* when init made it, "2026-12-07T10:00:00Z" (kept by save) */
 } ws_classroom;
 
+/* The seat's number (1..99) from "seat07", "07" or "7"; 0 when it is none. */
+int ws_classroom_seat_number(const char *name);
+/* Parses classroom.json's text (len bytes, at most WS_CLASSROOM_MAX_JSON) for the classroom
+ * in dir (absolute; the seats' folders are dir/seatNN, never taken from the file). 0, or -1
+ * with e naming the JSON path. The caller frees out with ws_classroom_free. */
+#define WS_CLASSROOM_MAX_JSON (256u << 10)
+int ws_classroom_parse(const char *dir, const char *text, size_t len, ws_classroom *out, ws_error *e);
+/* Writes DIR/classroom.json (mode 0600, replaced whole). 0, or -1 with e. */
+int ws_classroom_save(const ws_classroom *c, ws_error *e);
 /* Reads DIR/classroom.json. 0, or -1 with e naming the field ("seats[3].subnet: ..."). */
 int ws_classroom_load(const char *dir, ws_classroom *out, ws_error *e);
 void ws_classroom_free(ws_classroom *c);
@@ -84,5 +94,41 @@ int ws_classroom_seat_view(const ws_classroom *c, const ws_seat *s, ws_seat_view
  * seat,account,attempt,exercise,level,generated,started_utc,ended_utc,minutes,hints,checks,outcome,score
  * 0, or -1 with e. */
 int ws_classroom_results_csv(const ws_classroom *c, ws_buf *out, ws_error *e);
+
+/* What the seat's exercise is generated from: the plan's seed for every seat when same,
+ * else one derived from it and the seat's number (the trainer can make it again). */
+unsigned long long ws_classroom_seat_seed(const ws_classroom *c, const ws_seat *s);
+
+/* ---- the classroom's life (`wapsim classroom ...`); progress lines go to stderr ---- */
+typedef struct ws_classroom_init_opts {
+    const char *dir;
+    int nseats;                /* 1..WS_CLASSROOM_MAX_SEATS */
+    int level;                 /* the plan; 0: 1 */
+    int has_seed;
+    unsigned long long seed;   /* else a random one, recorded */
+    int same;
+    const char *mistakes;      /* NULL or "m3a,m1b" */
+    int quiet;                 /* no progress lines */
+} ws_classroom_init_opts;
+
+/* Creates DIR (0700), its seats (each a lab from the key template on its own /24, with the
+ * trainee's and the trainer's accounts and lab_meta "classroom"), each seat's baseline
+ * (lab/baseline.h) and classroom.json. Nothing is left behind on failure. 0 with *out
+ * filled (free it), or -1 with e. */
+int ws_classroom_init(const ws_classroom_init_opts *o, ws_classroom *out, ws_error *e);
+/* Starts (up) or stops (down) the seats seats[0..n) (indexes into c->seats), a few at a
+ * time. 0, or -1 with e naming the first seat that failed (the others are still done). */
+int ws_classroom_up(const ws_classroom *c, const int *seats, int n, int timeout_ms, int quiet, ws_error *e);
+int ws_classroom_down(const ws_classroom *c, const int *seats, int n, int quiet, ws_error *e);
+/* Puts the seat's world back to its baseline in place (lab/baseline.h): voids an active
+ * attempt, stops every machine but the portal, restores, starts them again and waits until
+ * healthy. The seat must be running. 0, or -1 with e. */
+int ws_classroom_reset(const ws_classroom *c, const ws_seat *s, ws_error *e);
+/* 1 when the seat needs no reset before an exercise (no active attempt, its world its
+ * baseline's), 0 when it does, -1 with e. */
+int ws_classroom_seat_fresh(const ws_seat *s, ws_error *e);
+/* Stops every seat and removes DIR: the seats' folders and classroom.json (nothing else
+ * is there to remove; a folder that is not a classroom is refused). 0, or -1 with e. */
+int ws_classroom_destroy(const char *dir, ws_error *e);
 
 #endif

@@ -231,6 +231,7 @@ smp scenarios.count "$(ls "$ROOT"/scenarios/*.scn | wc -l)"
 say "5b. generated exercises: ${GEN_COUNT:-200} solvable (tests/bench/generate.sh)"
 sh "$ROOT/tests/bench/generate.sh" "$B" >>"$R" || say "generated exercises: some not solvable (see $T/generate.tap)"
 
-# ---- the table
+# ---- the table, then the classroom's rows (issue 18: 30 seats; tests/bench/classroom.sh)
 "$X" report "$R" "$B/bench.json" || STATUS=1
+sh "$ROOT/tests/bench/classroom.sh" "$B" "$T" || broken "the classroom rows failed"
 exit $STATUS

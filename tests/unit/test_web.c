@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Unit tests for portal/web.c and portal/session.c: what both of the portal machine's
  * sites rely on: escaping, the anti-forgery token's check, and sessions that belong to
- * one site (a tenant's cookie is no session at the admin site). */
+ * one site (a tenant's cookie is no session at the admin site); and portal/classroom_form.c:
+ * the trainer's page's fields into `wapsim classroom` arguments. */
 
 #include "harness.h"
 
+#include "../../portal/classroom_form.h"
 #include "../../portal/session.h"
 #include "../../portal/web.h"
 
@@ -100,6 +102,103 @@ static void test_tenants_cannot_evict_the_administrator(void **state)
     session_end(admin_id);
 }
 
+/* The fields of a posted form body, as admin_classroom.c reads them (web_field). */
+static void fields_from(const char *body, classroom_fields *f)
+{
+    ws_httpd_req rq = {0};
+    rq.body = (const unsigned char *)body;
+    rq.body_len = strlen(body);
+    memset(f, 0, sizeof *f);
+    const struct {
+        const char *name;
+        char *out;
+    } v[] = {{"seat", f->seat}, {"level", f->level}, {"seed", f->seed}, {"same", f->same}, {"mistake", f->mistake}};
+    for (size_t i = 0; i < sizeof v / sizeof v[0]; i++)
+        if (web_field(&rq, v[i].name, v[i].out, CLASSROOM_FIELD_MAX) != 0)
+            v[i].out[0] = '\0';
+}
+
+/* The args joined with single spaces, or "refused: WHY". */
+static const char *built(const char *verb, const char *body)
+{
+    static char line[1024];
+    classroom_fields f;
+    classroom_cmd c;
+    fields_from(body, &f);
+    if (classroom_cmd_build(verb, "/srv/class", 12, &f, &c) != 0) {
+        assert_null(c.args[0]);
+        snprintf(line, sizeof line, "refused: %s", c.why);
+        return line;
+    }
+    line[0] = '\0';
+    for (int i = 0; c.args[i]; i++)
+        snprintf(line + strlen(line), sizeof line - strlen(line), "%s%s", i ? " " : "", c.args[i]);
+    return line;
+}
+
+static void test_classroom_seat_names(void **state)
+{
+    (void)state;
+    char out[16];
+    static const char *const good[][2] = {{"seat07", "seat07"}, {"seat7", "seat07"}, {"7", "seat07"},
+                                          {"07", "seat07"},     {"12", "seat12"},    {"seat01", "seat01"}};
+    for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
+        assert_int_equal(classroom_seat_name(good[i][0], 12, out), 0);
+        assert_string_equal(out, good[i][1]);
+    }
+    static const char *const bad[] = {"", "seat", "0", "seat00", "13", "seat13", "007", "-1", "7 ", " 7",
+                                      "seat7a", "Seat07", "all", "seat-1", "1e1"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        assert_int_equal(classroom_seat_name(bad[i], 12, out), -1);
+}
+
+static void test_classroom_form_fields(void **state)
+{
+    (void)state;
+    assert_string_equal(built("reset", "csrf=x&seat=seat03"), "classroom reset /srv/class seat03");
+    assert_string_equal(built("reset", "seat=all"), "classroom reset /srv/class all");
+    /* reset takes the seat alone: assign's fields are not passed. */
+    assert_string_equal(built("reset", "seat=3&level=2&mistake=m3a"), "classroom reset /srv/class seat03");
+    assert_string_equal(built("assign", "seat=7"), "classroom assign /srv/class seat07");
+    assert_string_equal(built("assign", "seat=all&level=2&seed=42&mistake=m3a%2Cm1b"),
+                        "classroom assign /srv/class all --level 2 --seed 42 --mistake m3a,m1b");
+    assert_string_equal(built("assign", "seat=all&level=&seed=&same=1&mistake="),
+                        "classroom assign /srv/class all --same");
+    assert_string_equal(built("assign", "seat=seat12&seed=18446744073709551615"),
+                        "classroom assign /srv/class seat12 --seed 18446744073709551615");
+    /* Refusals name the field and its value. */
+    assert_string_equal(built("assign", "level=1"), "refused: field 'seat' is 'all' or a seat from seat01 to "
+                                                    "seat12, not ''");
+    assert_string_equal(built("assign", "seat=seat13"), "refused: field 'seat' is 'all' or a seat from seat01 to "
+                                                        "seat12, not 'seat13'");
+    assert_string_equal(built("assign", "seat=1&level=4"), "refused: field 'level' is 1, 2 or 3, not '4'");
+    assert_string_equal(built("assign", "seat=1&level=--same"), "refused: field 'level' is 1, 2 or 3, not '--same'");
+    assert_string_equal(built("assign", "seat=1&seed=18446744073709551616"),
+                        "refused: field 'seed' is a number from 0 to 18446744073709551615, not "
+                        "'18446744073709551616'");
+    assert_string_equal(built("assign", "seat=1&seed=-5"),
+                        "refused: field 'seed' is a number from 0 to 18446744073709551615, not '-5'");
+    assert_string_equal(built("assign", "seat=1&seed=4+2"),
+                        "refused: field 'seed' is a number from 0 to 18446744073709551615, not '4 2'");
+    assert_string_equal(built("assign", "seat=1&seed=4&same=1"),
+                        "refused: field 'same' is empty when a seed is given (--seed S or --same, not both), not '1'");
+    /* A mistake list can never become an option or a second argument. */
+    static const char *const bad_mistakes[] = {"--level", "m3a,", ",m3a", "m3a,,m1b", "m3a%20m1b", "M3A",
+                                               "m3a;rm", "m3a%0Am1b"};
+    for (size_t i = 0; i < sizeof bad_mistakes / sizeof bad_mistakes[0]; i++) {
+        char body[64];
+        snprintf(body, sizeof body, "seat=1&mistake=%s", bad_mistakes[i]);
+        assert_true(strncmp(built("assign", body), "refused: field 'mistake'", 24) == 0);
+    }
+    /* The folder is the classroom's own, absolute; the verb one of two. */
+    classroom_fields f;
+    classroom_cmd c;
+    fields_from("seat=1", &f);
+    assert_int_equal(classroom_cmd_build("assign", "relative/dir", 12, &f, &c), -1);
+    assert_int_equal(classroom_cmd_build("destroy", "/srv/class", 12, &f, &c), -1);
+    assert_string_equal(c.why, "field 'verb' is reset or assign, not 'destroy'");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -107,6 +206,8 @@ int main(void)
         cmocka_unit_test(test_csrf),
         cmocka_unit_test(test_sessions_belong_to_one_site),
         cmocka_unit_test(test_tenants_cannot_evict_the_administrator),
+        cmocka_unit_test(test_classroom_seat_names),
+        cmocka_unit_test(test_classroom_form_fields),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -45,11 +45,12 @@ export function password(account) {
 }
 
 // The browser, with a fresh context (no cookies): {browser, context, offsite}. offsite
-// lists every URL of another host a page asked for (each was refused).
-export async function openBrowser() {
+// lists every URL of another host a page asked for (each was refused). portal: the
+// address portal.contoso.com resolves to (another lab's, e.g. a classroom seat's).
+export async function openBrowser(portal = env.portal) {
   const browser = await chromium.launch({
     executablePath: env.chromium,
-    args: ['--no-sandbox', `--host-resolver-rules=MAP portal.contoso.com ${env.portal}`],
+    args: ['--no-sandbox', `--host-resolver-rules=MAP portal.contoso.com ${portal}`],
     env: { ...process.env },
   });
   const context = await browser.newContext({ acceptDownloads: true, viewport: { width: 1280, height: 860 } });

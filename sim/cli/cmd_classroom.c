@@ -580,7 +580,9 @@ const ws_cmd ws_cmds_classroom[] = {
      "are replaced by the baseline's in one transaction (the history of attempts stays), the\n"
      "machines start again and the command waits until they are healthy. The portal keeps running\n"
      "(its admin site serves the trainer's page). Machines added since (rdgw02, lb01) are gone;\n"
-     "the lab clock is the baseline's again. The seat must be running.\n"},
+     "the lab clock is the baseline's again. The seat must be running. A reset that was\n"
+     "interrupted leaves the world whole (one transaction) but may leave machines stopped:\n"
+     "'wapsim classroom up DIR SEAT' starts them again.\n"},
     {"classroom", "assign", cl_assign, "DIR SEAT|all [--level L] [--seed S | --same] [--mistake ID[,ID]]",
      "Hand out a generated exercise: reset the seat (unless fresh), then start it there.",
      "Runs 'wapsim --lab DIR/seatNN exercise start --generate --level L --seed S' in the seat: S is\n"

@@ -536,6 +536,10 @@ static int cl_destroy(int argc, char **argv)
     int rc = parse(argc, argv, "", 0, 0, 1, &o, &cli);
     if (rc)
         return rc;
+    ws_classroom c;
+    if ((rc = load(cli.argv[0], &c)) != 0) /* not a classroom: a usage error, nothing touched */
+        return rc;
+    ws_classroom_free(&c);
     ws_error e;
     fprintf(stderr, "classroom destroy: stopping the seats of %s ...\n", cli.argv[0]);
     if (ws_classroom_destroy(cli.argv[0], &e) != 0) {

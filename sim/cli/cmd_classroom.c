@@ -6,15 +6,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <time.h>
-#include <unistd.h>
 
 #include "cli/cmd.h"
 #include "cli/opt.h"
 #include "lab/lab.h"
 #include "train/classroom.h"
-#include "train/subprocess.h"
 
 typedef struct copts {
     int level, has_seed, same, reveal, csv, timeout_s, seats;
@@ -339,26 +336,6 @@ static int cl_status(int argc, char **argv)
 
 /* ---- reset, assign ---- */
 
-static int reset_seats(const ws_classroom *c, const int *seats, int n, int only_stale)
-{
-    int rc = 0;
-    for (int i = 0; i < n; i++) {
-        const ws_seat *s = &c->seats[seats[i]];
-        ws_error e;
-        if (only_stale && ws_classroom_seat_fresh(s, &e) == 1)
-            continue;
-        int64_t t0 = ws_mono_ms();
-        if (ws_classroom_reset(c, s, &e) != 0) {
-            ws_warn("classroom reset: %s", e.msg);
-            rc = WS_EXIT_FAIL;
-            continue;
-        }
-        fprintf(stderr, "classroom reset: %s back to its baseline (%.2f s)\n", s->name,
-                (double)(ws_mono_ms() - t0) / 1000);
-    }
-    return rc;
-}
-
 static int cl_reset(int argc, char **argv)
 {
     copts o;
@@ -369,31 +346,15 @@ static int cl_reset(int argc, char **argv)
         return rc;
     int *seats, n;
     if ((rc = pick_seats(&c, cli.argv + 1, cli.argc - 1, 0, &seats, &n)) == 0) {
-        rc = reset_seats(&c, seats, n, 0);
+        ws_error e;
+        if (ws_classroom_reset_seats(&c, seats, n, 0, &e) != 0) {
+            ws_warn("classroom reset: %s", e.msg);
+            rc = WS_EXIT_FAIL;
+        }
         free(seats);
     }
     ws_classroom_free(&c);
     return rc;
-}
-
-/* `wapsim --lab SEAT exercise start --generate --level L --seed S [--mistake M]` in the seat. */
-static int start_exercise(const ws_classroom *c, const ws_seat *s, ws_buf *out)
-{
-    char level[8], seed[32];
-    snprintf(level, sizeof level, "%d", c->level);
-    snprintf(seed, sizeof seed, "%llu", ws_classroom_seat_seed(c, s));
-    char *args[12] = {"exercise", "start", "--generate", "--level", level, "--seed", seed};
-    int n = 7;
-    if (c->mistakes[0]) {
-        args[n++] = "--mistake";
-        args[n++] = (char *)c->mistakes;
-    }
-    ws_subprocess p = {.lab = s->dir, .args = args, .nargs = n, .timeout_s = 120, .merge = 1};
-    ws_subprocess_result r;
-    int status = ws_subprocess_run(&p, &r);
-    ws_buf_add(out, ws_buf_data(&r.out), ws_buf_len(&r.out));
-    ws_subprocess_result_free(&r);
-    return status;
 }
 
 /* The plan assign hands out: the options over classroom.json's, recorded there. */
@@ -418,68 +379,6 @@ static int update_plan(ws_classroom *c, const copts *o)
     return 0;
 }
 
-static int assign_one(const ws_classroom *c, int seat)
-{
-    const ws_seat *s = &c->seats[seat];
-    ws_buf out;
-    ws_buf_init(&out, 1 << 20);
-    int st = start_exercise(c, s, &out);
-    ws_buf_add(&out, "", 1);
-    if (st != 0) {
-        const char *text = (const char *)ws_buf_data(&out);
-        char last[300] = "";
-        const char *nl = text + strlen(text);
-        while (nl > text && nl[-1] == '\n')
-            nl--;
-        const char *start = nl;
-        while (start > text && start[-1] != '\n')
-            start--;
-        snprintf(last, sizeof last, "%.*s", (int)(nl - start), start);
-        ws_warn("classroom assign: %s: exercise start failed (exit %d): %s", s->name, st, last);
-    } else {
-        fprintf(stderr, "classroom assign: %s has its exercise (level %d, seed %llu)\n", s->name, c->level,
-                ws_classroom_seat_seed(c, s));
-    }
-    ws_buf_free(&out);
-    return st == 0 ? 0 : WS_EXIT_FAIL;
-}
-
-/* One seat: reset when it is not fresh, then its exercise. */
-static int assign_seat(const ws_classroom *c, int seat)
-{
-    return reset_seats(c, &seat, 1, 1) != 0 ? WS_EXIT_FAIL : assign_one(c, seat);
-}
-
-/* Seats two at a time (each child a seat: its reset and its exercise start). */
-static int assign_seats(const ws_classroom *c, const int *seats, int n)
-{
-    if (n == 1)
-        return assign_seat(c, seats[0]);
-    int rc = 0, running = 0, next = 0;
-    fflush(NULL);
-    while (next < n || running > 0) {
-        if (next < n && running < 2) {
-            pid_t pid = fork();
-            if (pid == 0)
-                _exit(assign_seat(c, seats[next]));
-            if (pid < 0) {
-                ws_warn("classroom assign: fork: %s", strerror(errno));
-                return WS_EXIT_FAIL;
-            }
-            running++;
-            next++;
-            continue;
-        }
-        int status;
-        if (wait(&status) < 0)
-            break;
-        running--;
-        if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-            rc = WS_EXIT_FAIL;
-    }
-    return rc;
-}
-
 static int cl_assign(int argc, char **argv)
 {
     copts o;
@@ -491,8 +390,11 @@ static int cl_assign(int argc, char **argv)
     int *seats, n;
     if ((rc = pick_seats(&c, cli.argv + 1, cli.argc - 1, 0, &seats, &n)) == 0) {
         rc = update_plan(&c, &o);
-        if (rc == 0)
-            rc = assign_seats(&c, seats, n);
+        ws_error e;
+        if (rc == 0 && ws_classroom_assign(&c, seats, n, 0, &e) != 0) {
+            ws_warn("classroom assign: %s", e.msg);
+            rc = WS_EXIT_FAIL;
+        }
         free(seats);
     }
     ws_classroom_free(&c);
@@ -536,6 +438,10 @@ static int cl_destroy(int argc, char **argv)
     int rc = parse(argc, argv, "", 0, 0, 1, &o, &cli);
     if (rc)
         return rc;
+    ws_classroom c;
+    if ((rc = load(cli.argv[0], &c)) != 0) /* not a classroom: a usage error, nothing touched */
+        return rc;
+    ws_classroom_free(&c);
     ws_error e;
     fprintf(stderr, "classroom destroy: stopping the seats of %s ...\n", cli.argv[0]);
     if (ws_classroom_destroy(cli.argv[0], &e) != 0) {
@@ -580,7 +486,9 @@ const ws_cmd ws_cmds_classroom[] = {
      "are replaced by the baseline's in one transaction (the history of attempts stays), the\n"
      "machines start again and the command waits until they are healthy. The portal keeps running\n"
      "(its admin site serves the trainer's page). Machines added since (rdgw02, lb01) are gone;\n"
-     "the lab clock is the baseline's again. The seat must be running.\n"},
+     "the lab clock is the baseline's again. The seat must be running. A reset that was\n"
+     "interrupted leaves the world whole (one transaction) but may leave machines stopped:\n"
+     "'wapsim classroom up DIR SEAT' starts them again.\n"},
     {"classroom", "assign", cl_assign, "DIR SEAT|all [--level L] [--seed S | --same] [--mistake ID[,ID]]",
      "Hand out a generated exercise: reset the seat (unless fresh), then start it there.",
      "Runs 'wapsim --lab DIR/seatNN exercise start --generate --level L --seed S' in the seat: S is\n"

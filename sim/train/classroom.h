@@ -124,6 +124,14 @@ int ws_classroom_down(const ws_classroom *c, const int *seats, int n, int quiet,
  * attempt, stops every machine but the portal, restores, starts them again and waits until
  * healthy. The seat must be running. 0, or -1 with e. */
 int ws_classroom_reset(const ws_classroom *c, const ws_seat *s, ws_error *e);
+/* ws_classroom_reset of each of seats[0..n) in turn, a progress line each unless quiet; the
+ * others are still reset after one fails. 0, or -1 with e naming the first that failed. */
+int ws_classroom_reset_seats(const ws_classroom *c, const int *seats, int n, int quiet, ws_error *e);
+/* Hands out the plan's exercise to seats[0..n), two at a time: each seat is reset unless
+ * fresh, then `wapsim --lab SEAT exercise start --generate --level L --seed S [--mistake M]`
+ * runs in it (S: ws_classroom_seat_seed). 0, or -1 with e naming the first seat that failed
+ * (the others are still done). */
+int ws_classroom_assign(const ws_classroom *c, const int *seats, int n, int quiet, ws_error *e);
 /* 1 when the seat needs no reset before an exercise (no active attempt, its world its
  * baseline's), 0 when it does, -1 with e. */
 int ws_classroom_seat_fresh(const ws_seat *s, ws_error *e);

@@ -23,6 +23,7 @@
 #include "lab/lab.h"
 #include "lab/machine.h"
 #include "svc/supervisor.h"
+#include "train/subprocess.h"
 
 #define TRAINER_ACCOUNT "CONTOSO\\trainer"
 #define SERVICE_TIMEOUT_MS 10000
@@ -83,8 +84,11 @@ static int for_seats(const ws_classroom *c, const int *seats, int n, int workers
         char *tab = strchr(line, '\t');
         if (!tab)
             continue;
+        const char *name = c->seats[atoi(line)].name;
+        size_t k = strlen(name);
+        int named = strncmp(tab + 1, name, k) == 0 && tab[1 + k] == ':'; /* ws_classroom_reset's own */
         if (failures++ == 0)
-            ws_seterr(e, "%s: %s", c->seats[atoi(line)].name, tab + 1);
+            ws_seterr(e, "%s%s%s", named ? "" : name, named ? "" : ": ", tab + 1);
     }
     if (f)
         fclose(f);
@@ -427,4 +431,89 @@ int ws_classroom_destroy(const char *dir, ws_error *e)
         rc = ws_seterr(e, "%s: %s (files that are not the classroom's were left)", c.dir, strerror(errno));
     ws_classroom_free(&c);
     return rc;
+}
+
+/* ---- reset and assign of many seats ---- */
+
+static int reset_seat(const ws_classroom *c, int i, int only_stale, int quiet, ws_error *e)
+{
+    const ws_seat *s = &c->seats[i];
+    if (only_stale && ws_classroom_seat_fresh(s, e) == 1)
+        return 0;
+    int64_t t0 = ws_mono_ms();
+    if (ws_classroom_reset(c, s, e) != 0)
+        return -1;
+    if (!quiet)
+        fprintf(stderr, "classroom reset: %s back to its baseline (%.2f s)\n", s->name,
+                (double)(ws_mono_ms() - t0) / 1000);
+    return 0;
+}
+
+int ws_classroom_reset_seats(const ws_classroom *c, const int *seats, int n, int quiet, ws_error *e)
+{
+    int failed = 0;
+    for (int i = 0; i < n; i++) {
+        ws_error one;
+        if (reset_seat(c, seats[i], 0, quiet, &one) != 0) {
+            if (!failed++)
+                *e = one;
+            else if (!quiet)
+                fprintf(stderr, "classroom reset: %s\n", one.msg);
+        }
+    }
+    return failed ? -1 : 0;
+}
+
+/* The last line of a command's output, for a one-line error. */
+static void last_line(const ws_buf *b, char *out, size_t n)
+{
+    const char *text = (const char *)ws_buf_data(b);
+    size_t len = ws_buf_len(b);
+    while (len > 0 && (text[len - 1] == '\n' || text[len - 1] == '\0'))
+        len--;
+    size_t start = len;
+    while (start > 0 && text[start - 1] != '\n')
+        start--;
+    snprintf(out, n, "%.*s", (int)(len - start), text + start);
+}
+
+/* `wapsim --lab SEAT exercise start --generate --level L --seed S [--mistake M]` in the seat
+ * (train/generate.h), as an operator would run it: a subprocess, its output kept for the error. */
+static int start_exercise(const ws_classroom *c, const ws_seat *s, ws_error *e)
+{
+    char level[8], seed[32];
+    snprintf(level, sizeof level, "%d", c->level);
+    snprintf(seed, sizeof seed, "%llu", ws_classroom_seat_seed(c, s));
+    char *args[12] = {"exercise", "start", "--generate", "--level", level, "--seed", seed};
+    int n = 7;
+    if (c->mistakes[0]) {
+        args[n++] = "--mistake";
+        args[n++] = (char *)c->mistakes;
+    }
+    ws_subprocess p = {.lab = s->dir, .args = args, .nargs = n, .timeout_s = 120, .merge = 1};
+    ws_subprocess_result r;
+    int status = ws_subprocess_run(&p, &r);
+    char last[300];
+    last_line(&r.out, last, sizeof last);
+    ws_subprocess_result_free(&r);
+    if (status != 0)
+        return ws_seterr(e, "exercise start failed (exit %d): %s", status, last);
+    return 0;
+}
+
+/* One seat: reset when it is not fresh, then its exercise. */
+static int assign_seat(const ws_classroom *c, int i, int quiet, ws_error *e)
+{
+    if (reset_seat(c, i, 1, quiet, e) != 0 || start_exercise(c, &c->seats[i], e) != 0)
+        return -1;
+    if (!quiet)
+        fprintf(stderr, "classroom assign: %s has its exercise (level %d, seed %llu)\n", c->seats[i].name, c->level,
+                ws_classroom_seat_seed(c, &c->seats[i]));
+    return 0;
+}
+
+int ws_classroom_assign(const ws_classroom *c, const int *seats, int n, int quiet, ws_error *e)
+{
+    /* Two seats at a time: an exercise's break is a run of wapsim commands, CPU-bound. */
+    return for_seats(c, seats, n, n < 2 ? n : 2, assign_seat, quiet, e);
 }

@@ -123,6 +123,9 @@ check_eq "classroom down: exit 0" 0 "$rc"
 left=""
 for i in 1 2 3; do left="$left$(lab_pids "$C/seat0$i")"; done
 check_eq "... no process of any seat is left" "" "$left"
+mkdir "$T_TMP/notclass"
+check_exit "destroy of a folder that is no classroom: exit 2" 2 "$WAPSIM" classroom destroy "$T_TMP/notclass"
+check "... and it is left" test -d "$T_TMP/notclass"
 abs=$(cd "$C" && pwd -P)
 C_ destroy "$C"; rc=$?
 check_eq "classroom destroy: exit 0" 0 "$rc"

@@ -66,6 +66,7 @@ fabric remove-balancer lb01
 dns show rdgw01
 dns set rdgw01 --add-host x.contoso.com=127.0.0.9
 exercise start
+exercise generate --level 1 --seed 1
 exercise hint
 exercise status
 exercise check

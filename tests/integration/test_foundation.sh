@@ -20,7 +20,7 @@ check_eq "the fabric administrator is CONTOSO\\hvadmin" 1 "$(json_sql "$T_TMP/ac
 check_eq "services store password hashes only" 0 "$(sqlite3 "$L1/lab.db" "SELECT count(*) FROM accounts WHERE password_hash NOT LIKE 'pbkdf2-sha256\$%'")"
 check_eq "three VMs, two tenants" "app01|bob|hv02 db01|alice|hv02 web01|alice|hv01" \
     "$(sqlite3 "$L1/lab.db" "SELECT v.name||'|'||s.tenant||'|'||v.host FROM vms v JOIN subscriptions s ON s.id=v.subscription ORDER BY v.name" | tr '\n' ' ' | sed 's/ $//')"
-check_eq "schema version is recorded" 8 "$(sqlite3 "$L1/lab.db" 'PRAGMA user_version')"
+check_eq "schema version is recorded" 9 "$(sqlite3 "$L1/lab.db" 'PRAGMA user_version')"
 check_eq "state file is in WAL mode" wal "$(sqlite3 "$L1/lab.db" 'PRAGMA journal_mode')"
 
 # ---- certificates against the openssl command line

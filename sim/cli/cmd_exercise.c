@@ -511,7 +511,12 @@ static cJSON *attempt_json(const ws_attempt *a)
         cJSON_AddNullToObject(x, "ended_at");
     cJSON_AddNumberToObject(x, "hints", a->hints);
     cJSON_AddNumberToObject(x, "checks", a->checks);
-    if (a->generated[0])
+    /* The generator line names the faults and the seed (`exercise generate --seed S`
+     * prints the repair): hidden while the attempt is active, as check and give-up
+     * reveal the fault only when it ends (and the admin site's Exercise page hides it). */
+    if (strcmp(a->state, "active") == 0 && a->generated[0])
+        cJSON_AddStringToObject(x, "generated", "(hidden until the attempt ends)");
+    else if (a->generated[0])
         cJSON_AddStringToObject(x, "generated", a->generated);
     else
         cJSON_AddNullToObject(x, "generated");

@@ -318,7 +318,7 @@ static enum MHD_Result seat_lab(const admin_req *a, const ws_classroom *c, const
         return ws_httpd_reply(a->rq->conn, 404, "text/plain", "no such page\n", 13);
     ws_state *st;
     ws_error e;
-    if (ws_state_open(s->dir, 0, &st, &e) != 0 || ws_state_exec(st, &e, "PRAGMA query_only = ON", 0) != 0) {
+    if (ws_classroom_seat_open(s, &st, &e) != 0) {
         char *msg = ws_printf("%s's lab cannot be read: %s\n", s->name, e.msg);
         enum MHD_Result r = ws_httpd_reply(a->rq->conn, 503, "text/plain; charset=utf-8", msg, strlen(msg));
         free(msg);

@@ -338,12 +338,24 @@ static void reveal(const ws_attempt *a, ws_seat_view *v)
     faults_of(a->generated, v->faults, sizeof v->faults);
 }
 
+int ws_classroom_seat_open(const ws_seat *s, ws_state **st, ws_error *e)
+{
+    if (ws_lab_open(s->dir, st, e) != 0)
+        return -1;
+    if (ws_state_exec(*st, e, "PRAGMA query_only = ON", 0) != 0) {
+        ws_state_close(*st);
+        *st = NULL;
+        return -1;
+    }
+    return 0;
+}
+
 int ws_classroom_seat_view(const ws_classroom *c, const ws_seat *s, ws_seat_view *v, ws_error *e)
 {
     (void)c;
     memset(v, 0, sizeof *v);
     ws_state *st;
-    if (ws_lab_open(s->dir, &st, e) != 0)
+    if (ws_classroom_seat_open(s, &st, e) != 0)
         return -1;
     v->running = ws_supervisor_pid(st) != 0;
     ws_attempt *all;
@@ -425,7 +437,7 @@ int ws_classroom_results_csv(const ws_classroom *c, ws_buf *out, ws_error *e)
         ws_state *st;
         ws_attempt *all;
         int n;
-        if (ws_lab_open(c->seats[i].dir, &st, e) != 0)
+        if (ws_classroom_seat_open(&c->seats[i], &st, e) != 0)
             return -1;
         int rc = ws_exercise_history(st, &all, &n, e);
         ws_state_close(st);

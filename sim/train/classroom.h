@@ -75,6 +75,10 @@ int ws_classroom_of_lab(ws_state *st, char *dir, size_t n);
 /* account is the trainer of the classroom this lab is a seat of. */
 int ws_classroom_is_trainer(ws_state *st, const char *account);
 
+/* The seat's lab for reading only, as the trainer's page, status and the CSV read another
+ * seat's: PRAGMA query_only, so a write through st fails. 0, or -1 with e. */
+int ws_classroom_seat_open(const ws_seat *s, ws_state **st, ws_error *e);
+
 /* What the trainer's page, `classroom status` and the CSV show of one seat. */
 typedef struct ws_seat_view {
     int running;            /* the seat's supervisor is up */

@@ -55,12 +55,12 @@ unsigned long long ws_classroom_seat_seed(const ws_classroom *c, const ws_seat *
     unsigned long long z = c->seed + 0x9E3779B97F4A7C15ULL * (unsigned long long)ws_classroom_seat_number(s->name);
     z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
     z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-    return (z ^ (z >> 31)) & ((1ULL << 53) - 1);
+    return (z ^ (z >> 31)) & WS_CLASSROOM_MAX_SEED;
 }
 
 /* ---- classroom.json, read as untrusted input: every field's type, length and characters ---- */
 
-#define MAX_SEED ((double)((1ULL << 53) - 1))
+#define MAX_SEED ((double)WS_CLASSROOM_MAX_SEED)
 
 /* A string member of o: printable ASCII (no space when word), 1 .. n-1 bytes, into out. */
 static int get_text(const cJSON *o, const char *key, const char *path, int word, char *out, size_t n, ws_error *e)
@@ -80,8 +80,7 @@ static int get_text(const cJSON *o, const char *key, const char *path, int word,
     return 0;
 }
 
-/* "m3a" or "m3a,m1b": lower-case letters and digits between commas. */
-static int mistakes_ok(const char *s)
+int ws_classroom_mistakes_ok(const char *s)
 {
     if (!*s || *s == ',' || s[strlen(s) - 1] == ',' || strstr(s, ",,"))
         return 0;
@@ -118,7 +117,7 @@ static int parse_plan(const cJSON *root, ws_classroom *c, ws_error *e)
     if (v && !cJSON_IsNull(v)) {
         if (get_text(plan, "mistakes", "plan.", 1, c->mistakes, sizeof c->mistakes, e) != 0)
             return -1;
-        if (!mistakes_ok(c->mistakes))
+        if (!ws_classroom_mistakes_ok(c->mistakes))
             return ws_seterr(e, "plan.mistakes: not mistake ids between commas (m3a,m1b)");
     }
     return 0;

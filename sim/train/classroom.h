@@ -57,6 +57,11 @@ typedef struct ws_classroom {
 
 /* The seat's number (1..99) from "seat07", "07" or "7"; 0 when it is none. */
 int ws_classroom_seat_number(const char *name);
+/* A mistake list as classroom.json, --mistake and the trainer's page take it: ids of
+ * lower-case letters and digits between single commas ("m3a" or "m3a,m1b"). 1 or 0. */
+int ws_classroom_mistakes_ok(const char *s);
+/* A plan's seed is at most this (classroom.json's numbers are doubles: exact below 2^53). */
+#define WS_CLASSROOM_MAX_SEED ((1ULL << 53) - 1)
 /* Parses classroom.json's text (len bytes, at most WS_CLASSROOM_MAX_JSON) for the classroom
  * in dir (absolute; the seats' folders are dir/seatNN, never taken from the file). 0, or -1
  * with e naming the JSON path. The caller frees out with ws_classroom_free. */

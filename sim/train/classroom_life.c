@@ -207,7 +207,7 @@ static int plan_classroom(const ws_classroom_init_opts *o, const char *abs, int 
     c->seed = o->has_seed ? o->seed : 0;
     if (!o->has_seed && ws_random(&c->seed, sizeof c->seed) != 0)
         return ws_seterr(e, "cannot read random bytes");
-    c->seed &= (1ULL << 53) - 1;
+    c->seed &= WS_CLASSROOM_MAX_SEED;
     snprintf(c->mistakes, sizeof c->mistakes, "%s", o->mistakes ? o->mistakes : "");
     c->nseats = o->nseats;
     c->seats = calloc((size_t)o->nseats, sizeof *c->seats);

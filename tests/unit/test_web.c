@@ -164,8 +164,8 @@ static void test_classroom_form_fields(void **state)
                         "classroom assign /srv/class all --level 2 --seed 42 --mistake m3a,m1b");
     assert_string_equal(built("assign", "seat=all&level=&seed=&same=1&mistake="),
                         "classroom assign /srv/class all --same");
-    assert_string_equal(built("assign", "seat=seat12&seed=18446744073709551615"),
-                        "classroom assign /srv/class seat12 --seed 18446744073709551615");
+    assert_string_equal(built("assign", "seat=seat12&seed=9007199254740991"),
+                        "classroom assign /srv/class seat12 --seed 9007199254740991");
     /* Refusals name the field and its value. */
     assert_string_equal(built("assign", "level=1"), "refused: field 'seat' is 'all' or a seat from seat01 to "
                                                     "seat12, not ''");
@@ -173,13 +173,16 @@ static void test_classroom_form_fields(void **state)
                                                         "seat12, not 'seat13'");
     assert_string_equal(built("assign", "seat=1&level=4"), "refused: field 'level' is 1, 2 or 3, not '4'");
     assert_string_equal(built("assign", "seat=1&level=--same"), "refused: field 'level' is 1, 2 or 3, not '--same'");
+    assert_string_equal(built("assign", "seat=1&seed=9007199254740992"),
+                        "refused: field 'seed' is a number from 0 to 9007199254740991 (2^53 - 1), not "
+                        "'9007199254740992'");
     assert_string_equal(built("assign", "seat=1&seed=18446744073709551616"),
-                        "refused: field 'seed' is a number from 0 to 18446744073709551615, not "
+                        "refused: field 'seed' is a number from 0 to 9007199254740991 (2^53 - 1), not "
                         "'18446744073709551616'");
     assert_string_equal(built("assign", "seat=1&seed=-5"),
-                        "refused: field 'seed' is a number from 0 to 18446744073709551615, not '-5'");
+                        "refused: field 'seed' is a number from 0 to 9007199254740991 (2^53 - 1), not '-5'");
     assert_string_equal(built("assign", "seat=1&seed=4+2"),
-                        "refused: field 'seed' is a number from 0 to 18446744073709551615, not '4 2'");
+                        "refused: field 'seed' is a number from 0 to 9007199254740991 (2^53 - 1), not '4 2'");
     assert_string_equal(built("assign", "seat=1&seed=4&same=1"),
                         "refused: field 'same' is empty when a seed is given (--seed S or --same, not both), not '1'");
     /* A mistake list can never become an option or a second argument. */

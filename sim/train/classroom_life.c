@@ -53,10 +53,13 @@ static int for_seats(const ws_classroom *c, const int *seats, int n, int workers
     pid_t *pids = calloc((size_t)workers, sizeof *pids);
     if (!pids)
         abort();
+    int unforked = 0, fork_errno = 0;
     for (int w = 0; w < workers; w++) {
         pids[w] = fork();
-        if (pids[w] < 0) {
+        if (pids[w] < 0) { /* its share of the seats is not done: said below */
             pids[w] = 0;
+            unforked++;
+            fork_errno = errno;
             continue;
         }
         if (pids[w] == 0) {
@@ -67,9 +70,9 @@ static int for_seats(const ws_classroom *c, const int *seats, int n, int workers
                 if (fn(c, seats[i], quiet, &one) != 0) {
                     char line[sizeof one.msg + 16];
                     int len = snprintf(line, sizeof line, "%d\t%s\n", seats[i], one.msg);
+                    failed = 1; /* the exit status says so when the line cannot be written */
                     if (write(fds[1], line, (size_t)len) < 0)
-                        failed = 2;
-                    failed = 1;
+                        continue;
                 }
             }
             _exit(failed);
@@ -92,15 +95,20 @@ static int for_seats(const ws_classroom *c, const int *seats, int n, int workers
     }
     if (f)
         fclose(f);
+    else
+        close(fds[0]);
     int lost = 0;
     for (int w = 0; w < workers; w++) {
         int status = 0;
-        if (!pids[w] || waitpid(pids[w], &status, 0) != pids[w] || (WIFSIGNALED(status)))
+        if (pids[w] && (waitpid(pids[w], &status, 0) != pids[w] || WIFSIGNALED(status) ||
+                        (WIFEXITED(status) && WEXITSTATUS(status) != 0 && failures == 0)))
             lost++;
     }
     free(pids);
+    if (!failures && unforked)
+        return ws_seterr(e, "cannot start a worker process (%s): some seats were not done", strerror(fork_errno));
     if (!failures && lost)
-        return ws_seterr(e, "a worker process died");
+        return ws_seterr(e, "a worker process died or could not report a failed seat");
     return failures ? -1 : 0;
 }
 

@@ -142,7 +142,7 @@ int ws_classroom_reset_seats(const ws_classroom *c, const int *seats, int n, int
  * (the others are still done). */
 int ws_classroom_assign(const ws_classroom *c, const int *seats, int n, int quiet, ws_error *e);
 /* 1 when the seat needs no reset before an exercise (no active attempt, its world its
- * baseline's), 0 when it does, -1 with e. */
+ * baseline's, no service kept stopped), 0 when it does, -1 with e. */
 int ws_classroom_seat_fresh(const ws_seat *s, ws_error *e);
 /* Stops every seat and removes DIR: the seats' folders and classroom.json (nothing else
  * is there to remove; a folder that is not a classroom is refused). 0, or -1 with e. */

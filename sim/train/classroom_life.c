@@ -404,6 +404,20 @@ int ws_classroom_reset(const ws_classroom *c, const ws_seat *s, ws_error *e)
     return rc == 0 ? 0 : ws_seterr(e, "%s: %s", s->name, inner.msg);
 }
 
+/* 1 when a machine's service is kept stopped (service stop: a file under run/, not a row
+ * the baseline compares), 0 when none is, -1 with e. */
+static int any_stopped(ws_state *st, ws_error *e)
+{
+    ws_proc_status *list = NULL;
+    int n = 0, stopped = 0;
+    if (ws_lab_status(st, &list, &n, e) != 0)
+        return -1;
+    for (int i = 0; i < n && !stopped; i++)
+        stopped = list[i].stopped;
+    free(list);
+    return stopped;
+}
+
 int ws_classroom_seat_fresh(const ws_seat *s, ws_error *e)
 {
     ws_state *st;
@@ -411,6 +425,10 @@ int ws_classroom_seat_fresh(const ws_seat *s, ws_error *e)
         return -1;
     ws_attempt a;
     int fresh = ws_exercise_current(st, &a) != WS_ATTEMPT_NONE ? 0 : ws_baseline_is_fresh(st, e);
+    if (fresh == 1) {
+        int stopped = any_stopped(st, e);
+        fresh = stopped < 0 ? -1 : !stopped;
+    }
     ws_state_close(st);
     return fresh;
 }

@@ -108,6 +108,11 @@ done
 check_eq "... every console of the reset seat connects" 1 "$ok_all"
 check_eq "... the world is the baseline's: seat02 needs no reset now" "" \
     "$("$WAPSIM" classroom assign "$C" seat02 2>&1 </dev/null | grep 'classroom reset: seat02')"
+# a service the trainee stopped leaves the database as the baseline's: the seat is not fresh
+S seat01 service stop rdgw01 >/dev/null 2>&1
+"$WAPSIM" classroom assign "$C" seat01 >"$T_TMP/assign1" 2>&1 </dev/null
+check "a seat with a stopped service is reset before its exercise" grep -q 'classroom reset: seat01' "$T_TMP/assign1"
+check "... and the service runs again" sh -c "'$WAPSIM' --lab '$C/seat01' status | grep rdgw01 | grep -q yes"
 
 # ---- results
 C_ results "$C" --csv; rc=$?
@@ -115,7 +120,7 @@ check_eq "results --csv: exit 0" 0 "$rc"
 check_eq "... the header" "seat,account,attempt,exercise,level,generated,started_utc,ended_utc,minutes,hints,checks,outcome,score" \
     "$(head -n 1 "$T_TMP/out" | tr -d '\r')"
 check "... seat01's attempt solved with 100" sh -c "grep -q '^seat01,CONTOSO.trainee01,1,.*,solved,100' '$T_TMP/out'"
-check_eq "... one row per attempt (3 + seat02's new one)" 5 "$(wc -l <"$T_TMP/out")"
+check_eq "... one row per attempt (3 + seat02's and seat01's new ones)" 6 "$(wc -l <"$T_TMP/out")"
 
 # ---- down, destroy
 C_ down "$C"; rc=$?

@@ -144,8 +144,10 @@ static char trainer_hash[WS_PASSWORD_HASH_MAX];
 static int init_seat(const ws_classroom *c, int i, int quiet, ws_error *e)
 {
     const ws_seat *s = &c->seats[i];
+    /* The trainer's password is not written into the seat (lab.h: NULL): a trainee's shell
+     * there (lab accounts, accounts.json) must not give them every seat's trainer's page. */
     ws_lab_extra_account extra[2] = {{s->account, "fabric-admin", s->password, NULL},
-                                     {c->trainer, "fabric-admin", c->trainer_password, trainer_hash}};
+                                     {c->trainer, "fabric-admin", NULL, trainer_hash}};
     ws_lab_init_opts o = {.dir = s->dir, .subnet = s->subnet, .extra = extra, .n_extra = 2, .classroom = c->dir};
     static ws_lab_init_result r;
     ws_state *st = NULL;

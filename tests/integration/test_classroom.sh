@@ -46,6 +46,13 @@ check_eq "three seats on three subnets" 3 "$subnets"
 check_eq "lab_meta classroom names DIR" "$(cd "$C" && pwd -P)" "$(sqlite3 "$C/seat02/lab.db" "SELECT value FROM lab_meta WHERE key='classroom'")"
 check_eq "seat02 has trainee02 and the trainer, fabric-admins" "CONTOSO\\trainee02|fabric-admin CONTOSO\\trainer|fabric-admin" \
     "$(sqlite3 "$C/seat02/lab.db" "SELECT name||'|'||role FROM accounts WHERE name IN ('CONTOSO\\trainee02','CONTOSO\\trainer') ORDER BY name" | tr '\n' ' ' | sed 's/ $//')"
+# a trainee's shell in their seat (wapsim --lab DIR/seat02 ...) never shows the trainer's password:
+# it signs in to every seat's admin site, whose trainer's page reveals every seat's faults
+tpw=$(json_sql "$C/classroom.json" "SELECT json_extract(j, '\$.trainer.password') FROM doc")
+S seat02 lab accounts --json >"$T_TMP/seat_accounts" 2>&1
+check "the trainer's password is in classroom.json" test -n "$tpw"
+check "... and not in a seat: lab accounts there lists the trainer without it" \
+    sh -c "grep -q 'CONTOSO..trainer\"' '$T_TMP/seat_accounts' && ! grep -rqF -- '$tpw' '$T_TMP/seat_accounts' '$C/seat02'"
 check_exit "init into a classroom that exists: exit 2" 2 "$WAPSIM" classroom init "$C" --seats 3
 check "... and it is left whole" test -f "$C/classroom.json"
 

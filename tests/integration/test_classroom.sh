@@ -66,8 +66,12 @@ check_exit "reset of seat09: exit 2" 2 "$WAPSIM" classroom reset "$C" seat09
 check "... naming it" grep -q "seat09" "$T_TMP/err"
 
 # ---- assign: the same generated exercise everywhere (seed 7)
+pids_before=$(cat "$C"/seat0[123]/run/portal.pid | tr '\n' ' ')
 C_ assign "$C" all --same --seed 7; rc=$?
 check_eq "classroom assign all --same --seed 7: exit 0" 0 "$rc"
+# the portal serves the seat's admin site: its sessions and the trainer's page's running command
+check_eq "... the seats' portals kept their pids (the exercise's history never restarts one)" "$pids_before" \
+    "$(cat "$C"/seat0[123]/run/portal.pid | tr '\n' ' ')"
 status_json
 check_eq "... each seat has an active attempt" "active active active" "$(jv seat01 state) $(jv seat02 state) $(jv seat03 state)"
 check_eq "... the same exercise" 1 "$(json_sql "$T_TMP/status.json" "SELECT count(DISTINCT json_extract(value,'\$.exercise')) FROM doc, json_each(doc.j,'\$.seats')")"

@@ -36,7 +36,8 @@ static int take_seed(void *dest, const char *value)
     char *end;
     errno = 0;
     o->seed = strtoull(value, &end, 10);
-    if (!*value || *end || errno)
+    /* strtoull takes "-5" (as 2^64 - 5) and leading spaces: a seed is digits only. */
+    if (*value < '0' || *value > '9' || *end || errno)
         return ws_cmd_usage_error("option '--seed' needs a number, not '%s'", value);
     o->has_seed = 1;
     return 0;

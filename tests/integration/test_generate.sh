@@ -180,6 +180,14 @@ emit() {
     sed 's/^/#   /' "$T_TMP/c$1/ticket" "$T_TMP/c$1/start.err" 2>/dev/null
 }
 
+# usage: a seed is a number from 0 (strtoull alone would take -5 as 2^64 - 5)
+W lab init "$T_TMP/u" >/dev/null 2>&1
+for bad in -5 " 5" "" 5x; do
+    check_exit "exercise generate --seed '$bad': exit 2" 2 "$WAPSIM" --lab "$T_TMP/u" exercise generate --seed "$bad"
+done
+check_exit "... and --seed 5: exit 0" 0 "$WAPSIM" --lab "$T_TMP/u" exercise generate --seed 5
+rm -rf "$T_TMP/u"
+
 t_all=$(date +%s)
 i=1
 while [ $i -le "$COUNT" ]; do

@@ -468,7 +468,8 @@ const ws_cmd ws_cmds_classroom[] = {
      "                \"account\",\"password\"}]}\n"},
     {"classroom", "up", cl_up, "DIR [SEAT...] [--timeout SECONDS]", "Start the seats (all, or those named).",
      "A few seats at a time; returns when every seat's machines are healthy, or names the first\n"
-     "seat that did not start. SEAT is seat07 or 7. Progress on stderr.\n"},
+     "seat that did not start. SEAT is seat07 or 7. Progress on stderr.\n"
+     "  --timeout S   how long each seat may take to be healthy (seconds, 1 to 600; default 20)\n"},
     {"classroom", "down", cl_down, "DIR [SEAT...]", "Stop the seats (all, or those named).", NULL},
     {"classroom", "status", cl_status, "DIR [--reveal] [--json]",
      "Each seat: running, its exercise, level, time, hints, checks, score and outcome.",

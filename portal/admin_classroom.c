@@ -170,8 +170,11 @@ static void attempt_cells(web_page *w, const ws_seat_view *v, const char *state)
             web_raw(w, "<span class=\"sub\">%d if solved now</span>", ws_exercise_score(at->hints));
         web_raw(w, "</td>");
     }
-    web_raw(w, "<td class=\"state\"><span class=\"badge %s\">%s</span></td><td class=\"faults\">",
-            strcmp(state, "solved") == 0 ? "ok" : active ? "running" : "stopped", state);
+    /* state is the seat's own row: escaped like every value read from a seat's files. */
+    web_raw(w, "<td class=\"state\"><span class=\"badge %s\">",
+            strcmp(state, "solved") == 0 ? "ok" : active ? "running" : "stopped");
+    web_esc(w, state);
+    web_raw(w, "</span></td><td class=\"faults\">");
     web_esc(w, v->faults[0] ? v->faults : v->title);
     web_raw(w, "</td><td class=\"history nowrap\">%d attempt%s, %d solved</td>", v->attempts,
             v->attempts == 1 ? "" : "s", v->solved);

@@ -339,19 +339,12 @@ static enum MHD_Result seat_lab(const admin_req *a, const ws_classroom *c, const
 static enum MHD_Result change(const admin_req *a, const ws_classroom *c, const char *verb)
 {
     classroom_fields f;
-    memset(&f, 0, sizeof f);
-    const struct {
-        const char *name;
-        char *out;
-    } fields[] = {{"seat", f.seat}, {"level", f.level}, {"seed", f.seed}, {"same", f.same}, {"mistake", f.mistake}};
-    for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++)
-        if (web_field(a->rq, fields[i].name, fields[i].out, CLASSROOM_FIELD_MAX) != 0)
-            fields[i].out[0] = '\0';
     classroom_cmd *cmd = calloc(1, sizeof *cmd);
     if (!cmd)
         abort();
     admin_outcome o = {0};
-    int built = classroom_cmd_build(verb, c->dir, c->nseats, &f, cmd) == 0;
+    int built = classroom_fields_parse(a->rq->body, a->rq->body_len, &f, cmd->why, sizeof cmd->why) == 0 &&
+                classroom_cmd_build(verb, c->dir, c->nseats, &f, cmd) == 0;
     if (!built) {
         o.command = ws_printf("wapsim classroom %s ...", verb);
         o.output = ws_printf("The admin site did not run it: %s\n", cmd->why);

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "classroom_form.h"
+#include "request.h"
 #include "train/classroom.h"
 
 #define SEED_DIGITS_MAX 16 /* WS_CLASSROOM_MAX_SEED, 2^53 - 1, has 16 digits */
@@ -27,6 +28,26 @@ int classroom_seat_name(const char *field, int nseats, char out[16])
     if (n < 1 || n > nseats)
         return -1;
     snprintf(out, 16, "seat%02d", n);
+    return 0;
+}
+
+int classroom_fields_parse(const uint8_t *body, size_t len, classroom_fields *f, char *why, size_t n)
+{
+    memset(f, 0, sizeof *f);
+    const struct {
+        const char *name;
+        char *out;
+    } fields[] = {{"seat", f->seat}, {"level", f->level}, {"seed", f->seed}, {"same", f->same}, {"mistake", f->mistake}};
+    for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
+        ws_error e;
+        int rc = portal_form_field(body, len, fields[i].name, fields[i].out, CLASSROOM_FIELD_MAX, &e);
+        if (rc < 0) {
+            snprintf(why, n, "%s", e.msg);
+            return -1;
+        }
+        if (rc > 0)
+            fields[i].out[0] = '\0';
+    }
     return 0;
 }
 

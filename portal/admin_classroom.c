@@ -170,8 +170,11 @@ static void attempt_cells(web_page *w, const ws_seat_view *v, const char *state)
             web_raw(w, "<span class=\"sub\">%d if solved now</span>", ws_exercise_score(at->hints));
         web_raw(w, "</td>");
     }
-    web_raw(w, "<td class=\"state\"><span class=\"badge %s\">%s</span></td><td class=\"faults\">",
-            strcmp(state, "solved") == 0 ? "ok" : active ? "running" : "stopped", state);
+    /* state is the seat's own row: escaped like every value read from a seat's files. */
+    web_raw(w, "<td class=\"state\"><span class=\"badge %s\">",
+            strcmp(state, "solved") == 0 ? "ok" : active ? "running" : "stopped");
+    web_esc(w, state);
+    web_raw(w, "</span></td><td class=\"faults\">");
     web_esc(w, v->faults[0] ? v->faults : v->title);
     web_raw(w, "</td><td class=\"history nowrap\">%d attempt%s, %d solved</td>", v->attempts,
             v->attempts == 1 ? "" : "s", v->solved);
@@ -318,7 +321,7 @@ static enum MHD_Result seat_lab(const admin_req *a, const ws_classroom *c, const
         return ws_httpd_reply(a->rq->conn, 404, "text/plain", "no such page\n", 13);
     ws_state *st;
     ws_error e;
-    if (ws_state_open(s->dir, 0, &st, &e) != 0 || ws_state_exec(st, &e, "PRAGMA query_only = ON", 0) != 0) {
+    if (ws_classroom_seat_open(s, &st, &e) != 0) {
         char *msg = ws_printf("%s's lab cannot be read: %s\n", s->name, e.msg);
         enum MHD_Result r = ws_httpd_reply(a->rq->conn, 503, "text/plain; charset=utf-8", msg, strlen(msg));
         free(msg);
@@ -336,19 +339,12 @@ static enum MHD_Result seat_lab(const admin_req *a, const ws_classroom *c, const
 static enum MHD_Result change(const admin_req *a, const ws_classroom *c, const char *verb)
 {
     classroom_fields f;
-    memset(&f, 0, sizeof f);
-    const struct {
-        const char *name;
-        char *out;
-    } fields[] = {{"seat", f.seat}, {"level", f.level}, {"seed", f.seed}, {"same", f.same}, {"mistake", f.mistake}};
-    for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++)
-        if (web_field(a->rq, fields[i].name, fields[i].out, CLASSROOM_FIELD_MAX) != 0)
-            fields[i].out[0] = '\0';
     classroom_cmd *cmd = calloc(1, sizeof *cmd);
     if (!cmd)
         abort();
     admin_outcome o = {0};
-    int built = classroom_cmd_build(verb, c->dir, c->nseats, &f, cmd) == 0;
+    int built = classroom_fields_parse(a->rq->body, a->rq->body_len, &f, cmd->why, sizeof cmd->why) == 0 &&
+                classroom_cmd_build(verb, c->dir, c->nseats, &f, cmd) == 0;
     if (!built) {
         o.command = ws_printf("wapsim classroom %s ...", verb);
         o.output = ws_printf("The admin site did not run it: %s\n", cmd->why);

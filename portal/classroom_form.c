@@ -1,14 +1,15 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* classroom_form: the trainer's page's fields into `wapsim classroom` arguments
  * (classroom_form.h). */
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "classroom_form.h"
+#include "request.h"
+#include "train/classroom.h"
 
-#define SEED_DIGITS_MAX 20 /* 2^64 - 1 has 20 digits */
+#define SEED_DIGITS_MAX 16 /* WS_CLASSROOM_MAX_SEED, 2^53 - 1, has 16 digits */
 
 static int all_digits(const char *s)
 {
@@ -20,29 +21,34 @@ static int all_digits(const char *s)
     return 1;
 }
 
+/* The seat's number by the classroom's own rule (train/classroom.h), within the classroom. */
 int classroom_seat_name(const char *field, int nseats, char out[16])
 {
-    const char *num = strncmp(field, "seat", 4) == 0 ? field + 4 : field;
-    if (!all_digits(num) || strlen(num) > 2)
-        return -1;
-    int n = atoi(num);
+    int n = ws_classroom_seat_number(field);
     if (n < 1 || n > nseats)
         return -1;
     snprintf(out, 16, "seat%02d", n);
     return 0;
 }
 
-/* A mistake list: ids of lower-case letters and digits, separated by single commas. */
-static int mistake_ok(const char *s)
+int classroom_fields_parse(const uint8_t *body, size_t len, classroom_fields *f, char *why, size_t n)
 {
-    if (!*s || *s == ',')
-        return 0;
-    for (const char *p = s; *p; p++) {
-        int alnum = (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9');
-        if (!alnum && !(*p == ',' && p[1] && p[1] != ','))
-            return 0;
+    memset(f, 0, sizeof *f);
+    const struct {
+        const char *name;
+        char *out;
+    } fields[] = {{"seat", f->seat}, {"level", f->level}, {"seed", f->seed}, {"same", f->same}, {"mistake", f->mistake}};
+    for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
+        ws_error e;
+        int rc = portal_form_field(body, len, fields[i].name, fields[i].out, CLASSROOM_FIELD_MAX, &e);
+        if (rc < 0) {
+            snprintf(why, n, "%s", e.msg);
+            return -1;
+        }
+        if (rc > 0)
+            fields[i].out[0] = '\0';
     }
-    return 1;
+    return 0;
 }
 
 static int refuse(classroom_cmd *out, const char *field, const char *value, const char *rule)
@@ -63,11 +69,10 @@ static int assign_options(const classroom_fields *f, classroom_cmd *out, int n)
     }
     if (f->seed[0]) {
         int bad = !all_digits(f->seed) || strlen(f->seed) > SEED_DIGITS_MAX;
-        errno = 0;
         if (!bad)
-            bad = (strtoull(f->seed, NULL, 10), errno != 0); /* ERANGE: past 2^64 - 1 */
+            bad = strtoull(f->seed, NULL, 10) > WS_CLASSROOM_MAX_SEED; /* as `classroom assign --seed` */
         if (bad)
-            return refuse(out, "seed", f->seed, "a number from 0 to 18446744073709551615");
+            return refuse(out, "seed", f->seed, "a number from 0 to 9007199254740991 (2^53 - 1)");
         if (f->same[0])
             return refuse(out, "same", f->same, "empty when a seed is given (--seed S or --same, not both)");
         snprintf(out->seed, sizeof out->seed, "%s", f->seed);
@@ -76,7 +81,7 @@ static int assign_options(const classroom_fields *f, classroom_cmd *out, int n)
         out->args[n++] = "--same";
     }
     if (f->mistake[0]) {
-        if (!mistake_ok(f->mistake))
+        if (!ws_classroom_mistakes_ok(f->mistake))
             return refuse(out, "mistake", f->mistake, "mistake ids separated by commas (m3a,m1b)");
         snprintf(out->mistake, sizeof out->mistake, "%s", f->mistake);
         out->args[n++] = "--mistake", out->args[n++] = out->mistake;

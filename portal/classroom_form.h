@@ -6,11 +6,13 @@
  * (COMMON.md's CLI contract; the command checks the values again and says why it refuses
  * one). A field is only ever a value: none may start with '-', and each is held to the
  * characters its option takes, so no field can become an option or a second argument.
- * No request and no state here, so tests/unit/test_web.c tests it alone. */
+ * No request and no state here (a body, its fields), so tests/unit/test_web.c tests it alone. */
 #ifndef WAPSIM_PORTAL_CLASSROOM_FORM_H
 #define WAPSIM_PORTAL_CLASSROOM_FORM_H
 
 #include <limits.h>
+#include <stddef.h>
+#include <stdint.h>
 
 #define CLASSROOM_FIELD_MAX 64 /* any one field's value, with its NUL */
 
@@ -32,6 +34,11 @@ typedef struct classroom_cmd {
     char why[200];        /* a refusal: one line naming the field and its value */
 } classroom_cmd;
 
+/* The fields from a urlencoded POST body (request.h): 0 with f, an absent field "", or
+ * -1 with why (n bytes) naming a field that is there but too long or badly escaped: such
+ * a field is refused, never taken as absent (a seed or mistake list the trainer typed
+ * would otherwise be dropped and a random exercise handed out). */
+int classroom_fields_parse(const uint8_t *body, size_t len, classroom_fields *f, char *why, size_t n);
 /* The seat a field names, "seat07" for "seat07", "seat7", "07" or "7" (1..nseats),
  * into out (16 bytes); 0, or -1 when it names none. */
 int classroom_seat_name(const char *field, int nseats, char out[16]);

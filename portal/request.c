@@ -52,7 +52,8 @@ int portal_form_field(const uint8_t *body, size_t len, const char *name, char *o
             return form_decode(body + at + nl + 1, end - at - nl - 1, name, out, n, e);
         at = end + 1;
     }
-    return ws_seterr(e, "the form has no %s field", name);
+    ws_seterr(e, "the form has no %s field", name);
+    return 1;
 }
 
 int portal_login_form(const uint8_t *body, size_t len, portal_login *out, ws_error *e)

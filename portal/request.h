@@ -22,8 +22,9 @@ typedef struct portal_login {
 } portal_login;
 
 /* The first field called name in an application/x-www-form-urlencoded body: 0 with it
- * decoded into out (n bytes with its NUL), or -1 with e saying why (absent, over n-1
- * bytes, a bad escape, a NUL). Both sites' forms go through it. */
+ * decoded into out (n bytes with its NUL), 1 with e when the body has no such field, or
+ * -1 with e saying why (over n-1 bytes, a bad escape, a NUL). Both sites' forms go
+ * through it; a caller with optional fields tells absent (1) from bad (-1). */
 int portal_form_field(const uint8_t *body, size_t len, const char *name, char *out, size_t n, ws_error *e);
 /* POST /login: the form's user and password fields, decoded. 0, or -1 with e saying
  * why (a field missing, too long, badly escaped, or holding a NUL). */

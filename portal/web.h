@@ -45,8 +45,8 @@ enum MHD_Result web_asset(ws_httpd_req *rq, const char *content_type, const char
 /* 303 See Other to location (a path of this site), with an optional Set-Cookie. */
 enum MHD_Result web_redirect(ws_httpd_req *rq, const char *location, const char *set_cookie);
 
-/* The value of the form field name in a urlencoded POST body: 0, or -1 (absent, too long,
- * badly escaped). */
+/* The value of the form field name in a urlencoded POST body: 0, or non-zero (absent:
+ * 1; too long or badly escaped: -1; request.h portal_form_field). */
 int web_field(ws_httpd_req *rq, const char *name, char *out, size_t n);
 /* 1 when the POST body's csrf field equals expected (compared in constant time). */
 int web_csrf_ok(ws_httpd_req *rq, const char *expected);

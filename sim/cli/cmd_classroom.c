@@ -33,7 +33,7 @@ static int take_seed(void *dest, const char *value)
     char *end;
     errno = 0;
     o->seed = strtoull(value, &end, 10);
-    if (!*value || *value == '-' || *end || errno || o->seed >= (1ULL << 53))
+    if (!*value || *value == '-' || *end || errno || o->seed > WS_CLASSROOM_MAX_SEED)
         return ws_cmd_usage_error("option '--seed' needs a whole number below 2^53, not '%s'", value);
     o->has_seed = 1;
     return 0;
@@ -41,11 +41,7 @@ static int take_seed(void *dest, const char *value)
 
 static int take_mistake(void *dest, const char *value)
 {
-    size_t n = strlen(value);
-    int ok = n > 0 && n < 64 && value[0] != ',' && value[n - 1] != ',' && !strstr(value, ",,");
-    for (const char *p = value; ok && *p; p++)
-        ok = (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == ',';
-    if (!ok)
+    if (strlen(value) >= sizeof ((ws_classroom *)0)->mistakes || !ws_classroom_mistakes_ok(value))
         return ws_cmd_usage_error("option '--mistake' needs mistake ids (m3a or m3a,m1b), not '%s'", value);
     ((copts *)dest)->mistake = value;
     return 0;
@@ -370,7 +366,7 @@ static int update_plan(ws_classroom *c, const copts *o)
     }
     c->same = o->same || (c->same && !o->has_seed);
     if (o->same && !o->has_seed && ws_random(&c->seed, sizeof c->seed) == 0)
-        c->seed &= (1ULL << 53) - 1;
+        c->seed &= WS_CLASSROOM_MAX_SEED;
     ws_error e;
     if ((o->level || o->mistake || o->has_seed || o->same) && ws_classroom_save(c, &e) != 0) {
         ws_warn("%s", e.msg);
@@ -472,7 +468,8 @@ const ws_cmd ws_cmds_classroom[] = {
      "                \"account\",\"password\"}]}\n"},
     {"classroom", "up", cl_up, "DIR [SEAT...] [--timeout SECONDS]", "Start the seats (all, or those named).",
      "A few seats at a time; returns when every seat's machines are healthy, or names the first\n"
-     "seat that did not start. SEAT is seat07 or 7. Progress on stderr.\n"},
+     "seat that did not start. SEAT is seat07 or 7. Progress on stderr.\n"
+     "  --timeout S   how long each seat may take to be healthy (seconds, 1 to 600; default 20)\n"},
     {"classroom", "down", cl_down, "DIR [SEAT...]", "Stop the seats (all, or those named).", NULL},
     {"classroom", "status", cl_status, "DIR [--reveal] [--json]",
      "Each seat: running, its exercise, level, time, hints, checks, score and outcome.",

@@ -36,7 +36,8 @@ static int take_seed(void *dest, const char *value)
     char *end;
     errno = 0;
     o->seed = strtoull(value, &end, 10);
-    if (!*value || *end || errno)
+    /* strtoull takes "-5" (as 2^64 - 5) and leading spaces: a seed is digits only. */
+    if (*value < '0' || *value > '9' || *end || errno)
         return ws_cmd_usage_error("option '--seed' needs a number, not '%s'", value);
     o->has_seed = 1;
     return 0;
@@ -511,7 +512,12 @@ static cJSON *attempt_json(const ws_attempt *a)
         cJSON_AddNullToObject(x, "ended_at");
     cJSON_AddNumberToObject(x, "hints", a->hints);
     cJSON_AddNumberToObject(x, "checks", a->checks);
-    if (a->generated[0])
+    /* The generator line names the faults and the seed (`exercise generate --seed S`
+     * prints the repair): hidden while the attempt is active, as check and give-up
+     * reveal the fault only when it ends (and the admin site's Exercise page hides it). */
+    if (strcmp(a->state, "active") == 0 && a->generated[0])
+        cJSON_AddStringToObject(x, "generated", "(hidden until the attempt ends)");
+    else if (a->generated[0])
         cJSON_AddStringToObject(x, "generated", a->generated);
     else
         cJSON_AddNullToObject(x, "generated");

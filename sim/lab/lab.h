@@ -18,7 +18,9 @@ int ws_lab_open(const char *dir, ws_state **st, ws_error *e);
 
 /* An account lab init adds with a password it is given (a classroom's trainee and trainer);
  * password_hash, when not NULL, is that password's hash already made (ws_password_hash), so
- * one password shared by many labs costs one PBKDF2. */
+ * one password shared by many labs costs one PBKDF2. password NULL (password_hash given):
+ * the password is not this lab's to keep (a classroom's trainer signs in to every seat: it
+ * stays in classroom.json), so the lab's accounts.json and `lab accounts` show none. */
 typedef struct ws_lab_extra_account {
     const char *name, *role, *password, *password_hash;
 } ws_lab_extra_account;

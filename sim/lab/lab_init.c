@@ -446,7 +446,10 @@ static int add_extra(ws_state *st, const ws_lab_init_opts *opts, ws_lab_init_res
 {
     for (int i = 0; i < opts->n_extra; i++) {
         const ws_lab_extra_account *x = &opts->extra[i];
-        if (res->n_accounts >= WS_LAB_MAX_ACCOUNTS || strlen(x->password) >= sizeof res->accounts[0].password)
+        /* No password: another's secret (lab.h), recorded as this placeholder. */
+        const char *shown = x->password ? x->password : "(not kept in this lab)";
+        if (res->n_accounts >= WS_LAB_MAX_ACCOUNTS || (!x->password && !x->password_hash) ||
+            strlen(shown) >= sizeof res->accounts[0].password)
             return ws_seterr(e, "cannot add the account %s", x->name);
         int rc = x->password_hash ? ws_state_exec(st, e, "INSERT INTO accounts(name, role, password_hash) VALUES(?, ?, ?)",
                                                   3, x->name, x->role, x->password_hash)
@@ -456,7 +459,7 @@ static int add_extra(ws_state *st, const ws_lab_init_opts *opts, ws_lab_init_res
         ws_lab_account *a = &res->accounts[res->n_accounts++];
         snprintf(a->name, sizeof a->name, "%s", x->name);
         snprintf(a->role, sizeof a->role, "%s", x->role);
-        snprintf(a->password, sizeof a->password, "%s", x->password);
+        snprintf(a->password, sizeof a->password, "%s", shown);
     }
     return opts->classroom ? ws_meta_set(st, "classroom", opts->classroom, e) : 0;
 }

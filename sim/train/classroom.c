@@ -55,12 +55,12 @@ unsigned long long ws_classroom_seat_seed(const ws_classroom *c, const ws_seat *
     unsigned long long z = c->seed + 0x9E3779B97F4A7C15ULL * (unsigned long long)ws_classroom_seat_number(s->name);
     z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
     z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-    return (z ^ (z >> 31)) & ((1ULL << 53) - 1);
+    return (z ^ (z >> 31)) & WS_CLASSROOM_MAX_SEED;
 }
 
 /* ---- classroom.json, read as untrusted input: every field's type, length and characters ---- */
 
-#define MAX_SEED ((double)((1ULL << 53) - 1))
+#define MAX_SEED ((double)WS_CLASSROOM_MAX_SEED)
 
 /* A string member of o: printable ASCII (no space when word), 1 .. n-1 bytes, into out. */
 static int get_text(const cJSON *o, const char *key, const char *path, int word, char *out, size_t n, ws_error *e)
@@ -80,8 +80,7 @@ static int get_text(const cJSON *o, const char *key, const char *path, int word,
     return 0;
 }
 
-/* "m3a" or "m3a,m1b": lower-case letters and digits between commas. */
-static int mistakes_ok(const char *s)
+int ws_classroom_mistakes_ok(const char *s)
 {
     if (!*s || *s == ',' || s[strlen(s) - 1] == ',' || strstr(s, ",,"))
         return 0;
@@ -118,7 +117,7 @@ static int parse_plan(const cJSON *root, ws_classroom *c, ws_error *e)
     if (v && !cJSON_IsNull(v)) {
         if (get_text(plan, "mistakes", "plan.", 1, c->mistakes, sizeof c->mistakes, e) != 0)
             return -1;
-        if (!mistakes_ok(c->mistakes))
+        if (!ws_classroom_mistakes_ok(c->mistakes))
             return ws_seterr(e, "plan.mistakes: not mistake ids between commas (m3a,m1b)");
     }
     return 0;
@@ -338,12 +337,24 @@ static void reveal(const ws_attempt *a, ws_seat_view *v)
     faults_of(a->generated, v->faults, sizeof v->faults);
 }
 
+int ws_classroom_seat_open(const ws_seat *s, ws_state **st, ws_error *e)
+{
+    if (ws_lab_open(s->dir, st, e) != 0)
+        return -1;
+    if (ws_state_exec(*st, e, "PRAGMA query_only = ON", 0) != 0) {
+        ws_state_close(*st);
+        *st = NULL;
+        return -1;
+    }
+    return 0;
+}
+
 int ws_classroom_seat_view(const ws_classroom *c, const ws_seat *s, ws_seat_view *v, ws_error *e)
 {
     (void)c;
     memset(v, 0, sizeof *v);
     ws_state *st;
-    if (ws_lab_open(s->dir, &st, e) != 0)
+    if (ws_classroom_seat_open(s, &st, e) != 0)
         return -1;
     v->running = ws_supervisor_pid(st) != 0;
     ws_attempt *all;
@@ -425,7 +436,7 @@ int ws_classroom_results_csv(const ws_classroom *c, ws_buf *out, ws_error *e)
         ws_state *st;
         ws_attempt *all;
         int n;
-        if (ws_lab_open(c->seats[i].dir, &st, e) != 0)
+        if (ws_classroom_seat_open(&c->seats[i], &st, e) != 0)
             return -1;
         int rc = ws_exercise_history(st, &all, &n, e);
         ws_state_close(st);

@@ -57,6 +57,11 @@ typedef struct ws_classroom {
 
 /* The seat's number (1..99) from "seat07", "07" or "7"; 0 when it is none. */
 int ws_classroom_seat_number(const char *name);
+/* A mistake list as classroom.json, --mistake and the trainer's page take it: ids of
+ * lower-case letters and digits between single commas ("m3a" or "m3a,m1b"). 1 or 0. */
+int ws_classroom_mistakes_ok(const char *s);
+/* A plan's seed is at most this (classroom.json's numbers are doubles: exact below 2^53). */
+#define WS_CLASSROOM_MAX_SEED ((1ULL << 53) - 1)
 /* Parses classroom.json's text (len bytes, at most WS_CLASSROOM_MAX_JSON) for the classroom
  * in dir (absolute; the seats' folders are dir/seatNN, never taken from the file). 0, or -1
  * with e naming the JSON path. The caller frees out with ws_classroom_free. */
@@ -74,6 +79,10 @@ const ws_seat *ws_classroom_seat(const ws_classroom *c, const char *name);
 int ws_classroom_of_lab(ws_state *st, char *dir, size_t n);
 /* account is the trainer of the classroom this lab is a seat of. */
 int ws_classroom_is_trainer(ws_state *st, const char *account);
+
+/* The seat's lab for reading only, as the trainer's page, status and the CSV read another
+ * seat's: PRAGMA query_only, so a write through st fails. 0, or -1 with e. */
+int ws_classroom_seat_open(const ws_seat *s, ws_state **st, ws_error *e);
 
 /* What the trainer's page, `classroom status` and the CSV show of one seat. */
 typedef struct ws_seat_view {
@@ -133,7 +142,7 @@ int ws_classroom_reset_seats(const ws_classroom *c, const int *seats, int n, int
  * (the others are still done). */
 int ws_classroom_assign(const ws_classroom *c, const int *seats, int n, int quiet, ws_error *e);
 /* 1 when the seat needs no reset before an exercise (no active attempt, its world its
- * baseline's), 0 when it does, -1 with e. */
+ * baseline's, no service kept stopped), 0 when it does, -1 with e. */
 int ws_classroom_seat_fresh(const ws_seat *s, ws_error *e);
 /* Stops every seat and removes DIR: the seats' folders and classroom.json (nothing else
  * is there to remove; a folder that is not a classroom is refused). 0, or -1 with e. */

@@ -53,10 +53,13 @@ static int for_seats(const ws_classroom *c, const int *seats, int n, int workers
     pid_t *pids = calloc((size_t)workers, sizeof *pids);
     if (!pids)
         abort();
+    int unforked = 0, fork_errno = 0;
     for (int w = 0; w < workers; w++) {
         pids[w] = fork();
-        if (pids[w] < 0) {
+        if (pids[w] < 0) { /* its share of the seats is not done: said below */
             pids[w] = 0;
+            unforked++;
+            fork_errno = errno;
             continue;
         }
         if (pids[w] == 0) {
@@ -67,9 +70,9 @@ static int for_seats(const ws_classroom *c, const int *seats, int n, int workers
                 if (fn(c, seats[i], quiet, &one) != 0) {
                     char line[sizeof one.msg + 16];
                     int len = snprintf(line, sizeof line, "%d\t%s\n", seats[i], one.msg);
+                    failed = 1; /* the exit status says so when the line cannot be written */
                     if (write(fds[1], line, (size_t)len) < 0)
-                        failed = 2;
-                    failed = 1;
+                        continue;
                 }
             }
             _exit(failed);
@@ -92,15 +95,20 @@ static int for_seats(const ws_classroom *c, const int *seats, int n, int workers
     }
     if (f)
         fclose(f);
+    else
+        close(fds[0]);
     int lost = 0;
     for (int w = 0; w < workers; w++) {
         int status = 0;
-        if (!pids[w] || waitpid(pids[w], &status, 0) != pids[w] || (WIFSIGNALED(status)))
+        if (pids[w] && (waitpid(pids[w], &status, 0) != pids[w] || WIFSIGNALED(status) ||
+                        (WIFEXITED(status) && WEXITSTATUS(status) != 0 && failures == 0)))
             lost++;
     }
     free(pids);
+    if (!failures && unforked)
+        return ws_seterr(e, "cannot start a worker process (%s): some seats were not done", strerror(fork_errno));
     if (!failures && lost)
-        return ws_seterr(e, "a worker process died");
+        return ws_seterr(e, "a worker process died or could not report a failed seat");
     return failures ? -1 : 0;
 }
 
@@ -136,8 +144,10 @@ static char trainer_hash[WS_PASSWORD_HASH_MAX];
 static int init_seat(const ws_classroom *c, int i, int quiet, ws_error *e)
 {
     const ws_seat *s = &c->seats[i];
+    /* The trainer's password is not written into the seat (lab.h: NULL): a trainee's shell
+     * there (lab accounts, accounts.json) must not give them every seat's trainer's page. */
     ws_lab_extra_account extra[2] = {{s->account, "fabric-admin", s->password, NULL},
-                                     {c->trainer, "fabric-admin", c->trainer_password, trainer_hash}};
+                                     {c->trainer, "fabric-admin", NULL, trainer_hash}};
     ws_lab_init_opts o = {.dir = s->dir, .subnet = s->subnet, .extra = extra, .n_extra = 2, .classroom = c->dir};
     static ws_lab_init_result r;
     ws_state *st = NULL;
@@ -207,7 +217,7 @@ static int plan_classroom(const ws_classroom_init_opts *o, const char *abs, int 
     c->seed = o->has_seed ? o->seed : 0;
     if (!o->has_seed && ws_random(&c->seed, sizeof c->seed) != 0)
         return ws_seterr(e, "cannot read random bytes");
-    c->seed &= (1ULL << 53) - 1;
+    c->seed &= WS_CLASSROOM_MAX_SEED;
     snprintf(c->mistakes, sizeof c->mistakes, "%s", o->mistakes ? o->mistakes : "");
     c->nseats = o->nseats;
     c->seats = calloc((size_t)o->nseats, sizeof *c->seats);
@@ -396,6 +406,20 @@ int ws_classroom_reset(const ws_classroom *c, const ws_seat *s, ws_error *e)
     return rc == 0 ? 0 : ws_seterr(e, "%s: %s", s->name, inner.msg);
 }
 
+/* 1 when a machine's service is kept stopped (service stop: a file under run/, not a row
+ * the baseline compares), 0 when none is, -1 with e. */
+static int any_stopped(ws_state *st, ws_error *e)
+{
+    ws_proc_status *list = NULL;
+    int n = 0, stopped = 0;
+    if (ws_lab_status(st, &list, &n, e) != 0)
+        return -1;
+    for (int i = 0; i < n && !stopped; i++)
+        stopped = list[i].stopped;
+    free(list);
+    return stopped;
+}
+
 int ws_classroom_seat_fresh(const ws_seat *s, ws_error *e)
 {
     ws_state *st;
@@ -403,6 +427,10 @@ int ws_classroom_seat_fresh(const ws_seat *s, ws_error *e)
         return -1;
     ws_attempt a;
     int fresh = ws_exercise_current(st, &a) != WS_ATTEMPT_NONE ? 0 : ws_baseline_is_fresh(st, e);
+    if (fresh == 1) {
+        int stopped = any_stopped(st, e);
+        fresh = stopped < 0 ? -1 : !stopped;
+    }
     ws_state_close(st);
     return fresh;
 }

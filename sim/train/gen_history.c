@@ -5,7 +5,7 @@
  * advance: Kernel-General event 1 on every machine, as Windows logs a time change)
  * among harmless operator work: tenants' connects while everything works, a gateway
  * certificate renewal done right (new certificate, import, bind, restart), restarts of
- * machines no fault lives on. After the break only what cannot repair or hide a fault:
+ * SPF, on which no fault lives. After the break only what cannot repair or hide a fault:
  * never a restart of a machine a fault keeps (gen_keep: p7's host, m3b's gateway),
  * never a certificate or trust change, never a connect that might fail. */
 #include <stdio.h>
@@ -33,13 +33,15 @@ static void renew_gateway_cert(gen_ctx *c, ws_buf *out)
     snprintf(c->gwcert, sizeof c->gwcert, "%s", name);
 }
 
-/* A restart of a machine that holds no part of the console path's trust (SPF, the
- * portal) and that no fault keeps. */
+/* A restart of a machine that holds no part of the console path's trust and that no
+ * fault keeps: SPF. Never the portal: it serves the admin site, and a restart would end
+ * the sessions signed in to it (the trainee's, the trainer's) and kill the commands its
+ * pages run (the trainer's page's assign of every seat, this seat's among them). */
 static void harmless_restart(gen_ctx *c, ws_buf *out)
 {
-    const char *m = gen_below(c, 2) ? c->spf : c->portal;
-    if (m[0] && !gen_kept(c, m))
-        ws_buf_addf(out, "step service restart %s\n", m);
+    (void)gen_below(c, 2); /* drawn as it always was: a seed's faults and names stay */
+    if (c->spf[0] && !gen_kept(c, c->spf))
+        ws_buf_addf(out, "step service restart %s\n", c->spf);
 }
 
 void gen_history_before(gen_ctx *c, ws_buf *out)

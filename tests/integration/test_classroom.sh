@@ -46,6 +46,13 @@ check_eq "three seats on three subnets" 3 "$subnets"
 check_eq "lab_meta classroom names DIR" "$(cd "$C" && pwd -P)" "$(sqlite3 "$C/seat02/lab.db" "SELECT value FROM lab_meta WHERE key='classroom'")"
 check_eq "seat02 has trainee02 and the trainer, fabric-admins" "CONTOSO\\trainee02|fabric-admin CONTOSO\\trainer|fabric-admin" \
     "$(sqlite3 "$C/seat02/lab.db" "SELECT name||'|'||role FROM accounts WHERE name IN ('CONTOSO\\trainee02','CONTOSO\\trainer') ORDER BY name" | tr '\n' ' ' | sed 's/ $//')"
+# a trainee's shell in their seat (wapsim --lab DIR/seat02 ...) never shows the trainer's password:
+# it signs in to every seat's admin site, whose trainer's page reveals every seat's faults
+tpw=$(json_sql "$C/classroom.json" "SELECT json_extract(j, '\$.trainer.password') FROM doc")
+S seat02 lab accounts --json >"$T_TMP/seat_accounts" 2>&1
+check "the trainer's password is in classroom.json" test -n "$tpw"
+check "... and not in a seat: lab accounts there lists the trainer without it" \
+    sh -c "grep -q 'CONTOSO..trainer\"' '$T_TMP/seat_accounts' && ! grep -rqF -- '$tpw' '$T_TMP/seat_accounts' '$C/seat02'"
 check_exit "init into a classroom that exists: exit 2" 2 "$WAPSIM" classroom init "$C" --seats 3
 check "... and it is left whole" test -f "$C/classroom.json"
 
@@ -59,8 +66,12 @@ check_exit "reset of seat09: exit 2" 2 "$WAPSIM" classroom reset "$C" seat09
 check "... naming it" grep -q "seat09" "$T_TMP/err"
 
 # ---- assign: the same generated exercise everywhere (seed 7)
+pids_before=$(cat "$C"/seat0[123]/run/portal.pid | tr '\n' ' ')
 C_ assign "$C" all --same --seed 7; rc=$?
 check_eq "classroom assign all --same --seed 7: exit 0" 0 "$rc"
+# the portal serves the seat's admin site: its sessions and the trainer's page's running command
+check_eq "... the seats' portals kept their pids (the exercise's history never restarts one)" "$pids_before" \
+    "$(cat "$C"/seat0[123]/run/portal.pid | tr '\n' ' ')"
 status_json
 check_eq "... each seat has an active attempt" "active active active" "$(jv seat01 state) $(jv seat02 state) $(jv seat03 state)"
 check_eq "... the same exercise" 1 "$(json_sql "$T_TMP/status.json" "SELECT count(DISTINCT json_extract(value,'\$.exercise')) FROM doc, json_each(doc.j,'\$.seats')")"
@@ -108,6 +119,11 @@ done
 check_eq "... every console of the reset seat connects" 1 "$ok_all"
 check_eq "... the world is the baseline's: seat02 needs no reset now" "" \
     "$("$WAPSIM" classroom assign "$C" seat02 2>&1 </dev/null | grep 'classroom reset: seat02')"
+# a service the trainee stopped leaves the database as the baseline's: the seat is not fresh
+S seat01 service stop rdgw01 >/dev/null 2>&1
+"$WAPSIM" classroom assign "$C" seat01 >"$T_TMP/assign1" 2>&1 </dev/null
+check "a seat with a stopped service is reset before its exercise" grep -q 'classroom reset: seat01' "$T_TMP/assign1"
+check "... and the service runs again" sh -c "'$WAPSIM' --lab '$C/seat01' status | grep rdgw01 | grep -q yes"
 
 # ---- results
 C_ results "$C" --csv; rc=$?
@@ -115,7 +131,7 @@ check_eq "results --csv: exit 0" 0 "$rc"
 check_eq "... the header" "seat,account,attempt,exercise,level,generated,started_utc,ended_utc,minutes,hints,checks,outcome,score" \
     "$(head -n 1 "$T_TMP/out" | tr -d '\r')"
 check "... seat01's attempt solved with 100" sh -c "grep -q '^seat01,CONTOSO.trainee01,1,.*,solved,100' '$T_TMP/out'"
-check_eq "... one row per attempt (3 + seat02's new one)" 5 "$(wc -l <"$T_TMP/out")"
+check_eq "... one row per attempt (3 + seat02's and seat01's new ones)" 6 "$(wc -l <"$T_TMP/out")"
 
 # ---- down, destroy
 C_ down "$C"; rc=$?

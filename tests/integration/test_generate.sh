@@ -87,10 +87,12 @@ run_case() {
     fi
     t2=$(date +%s.%N)
     res "#" "$line: start $(secs "$t1" "$t2") s"
-    # the starter's generator line is the generate's
-    got_line=$(W --lab "$L" exercise history --json | tr -d '\n\t' | sed -n 's/.*"generated":"\([^"]*\)".*/\1/p')
-    [ "$got_line" = "$line" ] && res ok "the attempt's generator line is generate's ($line)" ||
-        res "not ok" "the attempt's generator line '$got_line' is generate's '$line'"
+    # while the attempt is active, its history row does not give its faults or seed away
+    act_line=$(W --lab "$L" exercise history --json | tr -d '\n\t' | sed -n 's/.*"generated":"\([^"]*\)".*/\1/p')
+    case "$act_line" in
+    *faults=*|*seed=*|"") res "not ok" "the active attempt's history hides its generator line (got '$act_line')" ;;
+    *) res ok "the active attempt's history hides its generator line ($act_line)" ;;
+    esac
     want=$(json_sql "$D/gen.json" "SELECT group_concat(f, ',') FROM (SELECT DISTINCT json_extract(value, '\$.finding') || '@' ||
         json_extract(value, '\$.machine') AS f FROM doc, json_each(json_extract(j, '\$.faults')) ORDER BY f)")
     W --lab "$L" diagnose --json >"$D/diag1.json" 2>/dev/null
@@ -144,6 +146,10 @@ run_case() {
     else
         res "not ok" "exercise check: $(tr '\n' ' ' <"$D/check" | head -c 300)"
     fi
+    # the starter's generator line is the generate's (shown once the attempt ended)
+    got_line=$(W --lab "$L" exercise history --json | tr -d '\n\t' | sed -n 's/.*"generated":"\([^"]*\)".*/\1/p')
+    [ "$got_line" = "$line" ] && res ok "the attempt's generator line is generate's ($line)" ||
+        res "not ok" "the attempt's generator line '$got_line' is generate's '$line'"
     closed=""
     while IFS='|' read -r vm tenant; do
         W --lab "$L" connect --tenant "$tenant" --vm "$vm" >/dev/null 2>&1 || closed="$closed $vm"
@@ -173,6 +179,14 @@ emit() {
     json_sql "$T_TMP/c$1/gen.json" "SELECT json_extract(j, '\$.text') FROM doc" 2>/dev/null | sed 's/^/#   /'
     sed 's/^/#   /' "$T_TMP/c$1/ticket" "$T_TMP/c$1/start.err" 2>/dev/null
 }
+
+# usage: a seed is a number from 0 (strtoull alone would take -5 as 2^64 - 5)
+W lab init "$T_TMP/u" >/dev/null 2>&1
+for bad in -5 " 5" "" 5x; do
+    check_exit "exercise generate --seed '$bad': exit 2" 2 "$WAPSIM" --lab "$T_TMP/u" exercise generate --seed "$bad"
+done
+check_exit "... and --seed 5: exit 0" 0 "$WAPSIM" --lab "$T_TMP/u" exercise generate --seed 5
+rm -rf "$T_TMP/u"
 
 t_all=$(date +%s)
 i=1

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* classroom.json read as untrusted input (train/classroom.h): a good file, damaged,
  * hostile and oversized ones, each refused with the JSON path named; a seat by name;
- * the results CSV's quoting (RFC 4180 and formulas). */
+ * the results CSV's quoting (RFC 4180 and formulas); a seat's lab opened read-only. */
 #include "harness.h"
 
 #include <unistd.h>
@@ -221,6 +221,15 @@ static void test_csv(void **state)
     /* A formula is defused and quoted; its quote doubled; its line break kept inside the quotes. */
     assert_contains(csv, ",\"'=HYPERLINK(\"\"x\"\")\nrow\",");
     assert_contains(csv, ",active,\r\n");
+    /* Another seat's lab is read, never written: a write through its handle fails. */
+    assert_int_equal(ws_classroom_seat_open(&s, &st, &e), 0);
+    assert_int_equal(ws_state_exec(st, &e, "DELETE FROM exercises", 0), -1);
+    ws_state_close(st);
+    assert_int_equal(ws_state_open(seat, 0, &st, &e), 0);
+    char rows[8] = "";
+    assert_int_equal(ws_state_text(st, rows, sizeof rows, &e, "SELECT count(*) FROM exercises", 0), 0);
+    assert_string_equal(rows, "2");
+    ws_state_close(st);
     ws_buf_free(&out);
     ws_test_rm_rf(dir);
 }

@@ -252,8 +252,29 @@ int ws_exercise_from_text(const char *text, const char *generated, int keep, ws_
     return 0;
 }
 
+static int is_hash(const char *s)
+{
+    size_t n = 0;
+    for (; s[n]; n++)
+        if (!strchr("0123456789abcdef", s[n]))
+            return 0;
+    return n == 64;
+}
+
+/* The cache first: one file named by the hash (every exercise started here was kept there,
+ * generated ones only there), so the trainer's page, which looks up every seat's attempt on
+ * each refresh, does not parse the whole catalogue per seat; the catalogue after, for an
+ * attempt whose cache copy is gone. A hash that is not 64 hex digits names no file. */
 int ws_exercise_find(const char *dir, const char *hash, ws_exercise *out)
 {
+    memset(out, 0, sizeof *out);
+    if (!is_hash(hash))
+        return -1;
+    char path[PATH_MAX + 128];
+    cache_path(hash, path, sizeof path);
+    if (access(path, R_OK) == 0 && load_file(path, out, NULL, 0) == 0 && strcmp(out->hash, hash) == 0)
+        return 0;
+    ws_exercise_clear(out);
     ws_exercise *c;
     int n;
     ws_exercise_catalogue(dir, &c, &n, NULL);
@@ -266,14 +287,7 @@ int ws_exercise_find(const char *dir, const char *hash, ws_exercise *out)
             break;
         }
     ws_exercise_catalogue_free(c, n);
-    if (found == 0)
-        return 0;
-    char path[PATH_MAX + 128];
-    cache_path(hash, path, sizeof path);
-    if (load_file(path, out, NULL, 0) == 0 && strcmp(out->hash, hash) == 0)
-        return 0;
-    ws_exercise_clear(out);
-    return -1;
+    return found;
 }
 
 int ws_exercise_lab_instance(ws_state *st, char *out, size_t n, ws_error *e)

@@ -47,7 +47,9 @@ void ws_exercise_catalogue_free(ws_exercise *c, int n);
 /* Load one file as an exercise; -1 with errs filled (no ticket is an error too). */
 int ws_exercise_load(const char *path, ws_exercise *out, ws_scn_errors *errs);
 void ws_exercise_clear(ws_exercise *x);
-/* Find an exercise by hash: the catalogue, then the cache copy. */
+/* Find an exercise by hash (64 lower-case hex digits): the cache copy, then the catalogue.
+ * The copy's level is not the catalogue's for an untagged l2-/l3- file (its name is the hash):
+ * callers take the level from the attempt. */
 int ws_exercise_find(const char *dir, const char *hash, ws_exercise *out);
 /* Keep the exercise's text in the cache, so it can be found by hash later. */
 void ws_exercise_cache(const ws_exercise *x);

@@ -7,6 +7,7 @@
 
 #include "harness.h"
 
+#include "train/exercise.h"
 #include "train/generate.h"
 
 static int make(int level, unsigned long long seed, const char *mistakes, ws_generated *g, ws_error *e)
@@ -142,6 +143,48 @@ static void test_bad_requests(void **state)
     ws_gen_free(&g);
 }
 
+/* ws_exercise_find: a generated exercise is found by its hash in the cache alone (no
+ * catalogue has it; the catalogue given does not exist), and a hash that is not 64
+ * lower-case hex digits names no file (it is a path's part). */
+static void test_find_in_cache(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/wapsim-test-find-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    const char *old = getenv("WAPSIM_CACHE");
+    char *saved = old ? strdup(old) : NULL;
+    setenv("WAPSIM_CACHE", dir, 1);
+    ws_generated g;
+    ws_error e;
+    assert_int_equal(make(1, 5, "m3a", &g, &e), 0);
+    const char *text = "title  t\nticket  web01 does not open.\nstep clock advance 1h\nexpect diagnose = clock-skew\n";
+    ws_exercise x, y;
+    ws_scn_errors errs = {0};
+    assert_int_equal(ws_exercise_from_text(text, g.line, 1, &x, &errs), 0);
+    char missing[sizeof dir + 16];
+    snprintf(missing, sizeof missing, "%s/none", dir);
+    assert_int_equal(ws_exercise_find(missing, x.hash, &y), 0);
+    assert_string_equal(y.hash, x.hash);
+    ws_exercise_clear(&y);
+    char upper[65];
+    snprintf(upper, sizeof upper, "%s", x.hash);
+    for (char *p = upper; *p; p++)
+        if (*p >= 'a' && *p <= 'f')
+            *p = (char)(*p - 'a' + 'A');
+    assert_int_equal(ws_exercise_find(missing, upper, &y), -1);
+    assert_int_equal(ws_exercise_find(missing, "../../etc/passwd", &y), -1);
+    ws_exercise_clear(&x);
+    ws_scn_errors_free(&errs);
+    ws_gen_free(&g);
+    if (saved) {
+        setenv("WAPSIM_CACHE", saved, 1);
+        free(saved);
+    } else {
+        unsetenv("WAPSIM_CACHE");
+    }
+    ws_test_rm_rf(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -149,6 +192,7 @@ int main(void)
         cmocka_unit_test(test_every_mistake),
         cmocka_unit_test(test_level3_pairs),
         cmocka_unit_test(test_bad_requests),
+        cmocka_unit_test(test_find_in_cache),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
